@@ -1,0 +1,121 @@
+# kiln — GNU Makefile. `make help` lists the targets.
+#
+#   make            build build/kiln
+#   make test       run every test through prove (unit + e2e)
+#   make test SAN=1 the same under ASan+UBSan (build/san/)
+#   make demo       run the example pipeline in examples/
+#   make bench      run the benchmarks in bench/
+#   make fuzz       build and run the libFuzzer targets (clang)
+#   make deps       install every Debian package the build and tests need
+#
+# DEVELOPER=1 (the default here, and in CI) turns warnings into errors;
+# pass DEVELOPER=0 on a compiler we have not tried.
+
+DEVELOPER ?= 1
+SAN ?=
+V ?=
+
+# Debian packages the build, the tests, the demo and the benches need.
+DEB_PKGS = build-essential pkg-config git clang llvm libclang-rt-14-dev \
+	libyaml-dev libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev \
+	libgit2-dev libarchive-dev libzstd-dev libcurl4-openssl-dev libcmocka-dev \
+	perl python3 rsync zstd ninja-build haproxy wrk hyperfine curl
+
+PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libgit2 libarchive libzstd libcurl
+
+ifeq ($(SAN),1)
+BUILD = build/san
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT = -O1
+else
+BUILD = build
+SANFLAGS =
+OPT = -O2
+endif
+
+CC ?= cc
+WARN = -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wvla
+ifeq ($(DEVELOPER),1)
+WARN += -Werror
+endif
+CPPFLAGS += -Isrc -D_GNU_SOURCE -MMD -MP
+CFLAGS ?= -g $(OPT)
+CFLAGS += -std=c11 $(WARN) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS += $(SANFLAGS)
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+ifeq ($(V),)
+Q = @
+quiet = @printf '  %-7s %s\n' $(1) $(2);
+else
+Q =
+quiet =
+endif
+
+LIB_SRC = $(filter-out src/cli/%,$(wildcard src/*/*.c))
+CLI_SRC = $(wildcard src/cli/*.c)
+LIB_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+CLI_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CLI_SRC))
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+E2E = $(sort $(wildcard tests/e2e/t[0-9]*.sh))
+
+.PHONY: all test unit e2e demo bench fuzz deps clean help check-deps
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/kiln
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(call quiet,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libkiln.a: $(LIB_OBJ)
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/kiln: $(CLI_OBJ) $(BUILD)/libkiln.a
+	$(call quiet,LINK,$@)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libkiln.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkiln.a
+	@mkdir -p $(dir $@)
+	$(call quiet,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS) -lcmocka
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# every test through prove (TAP): unit binaries and e2e scripts
+PROVE_JOBS ?= 2
+test: deps all $(UNIT_BIN)
+	$(Q)KILN_BUILD=$(abspath $(BUILD)) KILN_SAN=$(SAN) CMOCKA_MESSAGE_OUTPUT=TAP \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	prove -j$(PROVE_JOBS) --timer --exec tests/run-one $(UNIT_BIN) $(E2E) $(EXTRA_TESTS)
+
+# run a subset: make e2e T=tests/e2e/t1*.sh
+unit: all $(UNIT_BIN)
+	$(Q)CMOCKA_MESSAGE_OUTPUT=TAP KILN_BUILD=$(abspath $(BUILD)) prove --exec tests/run-one $(UNIT_BIN)
+e2e: all
+	$(Q)KILN_BUILD=$(abspath $(BUILD)) KILN_SAN=$(SAN) prove -j$(PROVE_JOBS) --exec tests/run-one $(or $(T),$(E2E))
+
+demo: deps all
+	$(Q)./examples/demo.sh $(abspath $(BUILD))/kiln
+
+bench: deps all
+	$(Q)for b in bench/*.sh; do echo "== $$b"; KILN=$(abspath $(BUILD))/kiln bash $$b || exit 1; done
+
+fuzz:
+	$(Q)$(MAKE) -f fuzz/Makefile BUILD=build/fuzz
+
+# idempotent: installs only what is missing
+deps:
+	$(Q)missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+clean:
+	rm -rf build
+
+help:
+	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'

@@ -1,0 +1,172 @@
+/* buf: growable NUL-terminated buffer. */
+#include "base/buf.h"
+#include "base/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+char buf_empty[1];
+
+void buf_init(struct buf *b, size_t hint)
+{
+	b->alloc = b->len = 0;
+	b->buf = buf_empty;
+	if (hint)
+		buf_grow(b, hint);
+}
+
+void buf_release(struct buf *b)
+{
+	if (b->alloc)
+		free(b->buf);
+	buf_init(b, 0);
+}
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+	char *s;
+	if (len)
+		*len = b->len;
+	if (!b->alloc)
+		s = xstrdup("");
+	else
+		s = b->buf;
+	buf_init(b, 0);
+	return s;
+}
+
+void buf_grow(struct buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+	if (need < b->len)
+		abort();
+	if (need <= b->alloc)
+		return;
+	size_t na = b->alloc ? b->alloc : 64;
+	while (na < need)
+		na *= 2;
+	if (!b->alloc) {
+		b->buf = xmalloc(na);
+		b->buf[0] = '\0';
+	} else {
+		b->buf = xrealloc(b->buf, na);
+	}
+	b->alloc = na;
+}
+
+void buf_setlen(struct buf *b, size_t len)
+{
+	if (!b->alloc) {
+		if (len)
+			abort();
+		return;
+	}
+	b->len = len;
+	b->buf[len] = '\0';
+}
+
+void buf_add(struct buf *b, const void *data, size_t len)
+{
+	if (!len)
+		return;
+	buf_grow(b, len);
+	memcpy(b->buf + b->len, data, len);
+	b->len += len;
+	b->buf[b->len] = '\0';
+}
+
+void buf_addstr(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void buf_addch(struct buf *b, int c)
+{
+	buf_grow(b, 1);
+	b->buf[b->len++] = (char)c;
+	b->buf[b->len] = '\0';
+}
+
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	va_copy(cp, ap);
+	int n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n <= 0)
+		return;
+	buf_grow(b, (size_t)n);
+	vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(b, fmt, ap);
+	va_end(ap);
+}
+
+void buf_add_json_str(struct buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	buf_grow(b, len + 2);
+	buf_addch(b, '"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"': buf_add(b, "\\\"", 2); break;
+		case '\\': buf_add(b, "\\\\", 2); break;
+		case '\n': buf_add(b, "\\n", 2); break;
+		case '\r': buf_add(b, "\\r", 2); break;
+		case '\t': buf_add(b, "\\t", 2); break;
+		case '\b': buf_add(b, "\\b", 2); break;
+		case '\f': buf_add(b, "\\f", 2); break;
+		default:
+			if (c < 0x20) {
+				char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+				buf_add(b, u, 6);
+			} else {
+				buf_addch(b, c);
+			}
+		}
+	}
+	buf_addch(b, '"');
+}
+
+void buf_rtrim(struct buf *b)
+{
+	while (b->len && strchr(" \t\r\n", b->buf[b->len - 1]))
+		b->len--;
+	if (b->alloc)
+		b->buf[b->len] = '\0';
+}
+
+int buf_read_file(struct buf *b, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		buf_grow(b, 8192);
+		ssize_t n = read(fd, b->buf + b->len, b->alloc - b->len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			return -e;
+		}
+		if (n == 0)
+			break;
+		b->len += (size_t)n;
+		b->buf[b->len] = '\0';
+	}
+	close(fd);
+	return 0;
+}

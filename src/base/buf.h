@@ -1,0 +1,43 @@
+/*
+ * buf: the one growable byte buffer (git's strbuf). Never NULL after
+ * buf_init/BUF_INIT, always NUL-terminated, may hold NUL bytes.
+ * Memory leaves a buf only through buf_detach().
+ */
+#ifndef KILN_BUF_H
+#define KILN_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+	size_t alloc; /* bytes allocated; 0 means buf points at buf_empty */
+	size_t len;   /* bytes used, not counting the terminating NUL */
+	char *buf;    /* the bytes */
+};
+
+extern char buf_empty[];
+#define BUF_INIT { 0, 0, buf_empty }
+
+void buf_init(struct buf *b, size_t hint);
+void buf_release(struct buf *b);
+/* hand the string to the caller (who frees it); b is re-initialised */
+char *buf_detach(struct buf *b, size_t *len);
+/* make room for at least `extra` more bytes */
+void buf_grow(struct buf *b, size_t extra);
+void buf_setlen(struct buf *b, size_t len);
+static inline void buf_reset(struct buf *b) { buf_setlen(b, 0); }
+
+void buf_add(struct buf *b, const void *data, size_t len);
+void buf_addstr(struct buf *b, const char *s);
+void buf_addch(struct buf *b, int c);
+void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+/* append s as a JSON string literal, quotes included */
+void buf_add_json_str(struct buf *b, const char *s, size_t len);
+/* remove trailing whitespace */
+void buf_rtrim(struct buf *b);
+
+/* read a whole file; returns 0 or -errno */
+int buf_read_file(struct buf *b, const char *path);
+
+#endif

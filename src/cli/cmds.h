@@ -1,0 +1,14 @@
+/*
+ * cmds: every subcommand's entry point. Each lives in its own
+ * src/cli/<name>.c and is listed in the table in main.c.
+ * Returns the process exit code (0, 1, 2, 3 as in DESIGN.md).
+ */
+#ifndef KILN_CMDS_H
+#define KILN_CMDS_H
+
+struct kiln_ctx;
+
+int cmd_version(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_debug(int argc, char **argv, struct kiln_ctx *ctx);
+
+#endif

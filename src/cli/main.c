@@ -1,0 +1,68 @@
+/*
+ * main: the subcommand table (git.c style). Each entry names a command, its
+ * function and a one-line summary for `kiln help`.
+ */
+#include "base/kiln.h"
+#include "cli/cmds.h"
+#include "cli/ctx.h"
+
+#include <unistd.h>
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct kiln_ctx *ctx);
+	const char *summary; /* NULL hides the command from help */
+};
+
+static const struct cmd cmds[] = {
+	{ "version", cmd_version, "print kiln's version" },
+	{ "debug", cmd_debug, NULL },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: kiln <command> [<args>]\n\ncommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (cmds[i].summary)
+			fprintf(out, "   %-12s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(out, "\n'kiln <command> --help' describes a command.\n"
+		     "exit status: 0 success, 1 a job or deploy failed, 2 usage or input error,\n"
+		     "3 internal or environment error\n");
+}
+
+int main(int argc, char **argv)
+{
+	static char exe[4096];
+	struct kiln_ctx ctx = { .argv0 = argv[0], .exe = argv[0] };
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		ctx.exe = exe;
+	}
+	ctx.color = isatty(1) && !getenv("NO_COLOR");
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(name, "--version"))
+		name = "version";
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(cmds[i].name, name))
+			return cmds[i].fn(argc - 1, argv + 1, &ctx);
+
+	const char *names[ARRAY_SIZE(cmds)];
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		names[i] = cmds[i].name;
+	const char *hint = did_you_mean(name, names, ARRAY_SIZE(cmds));
+	if (hint)
+		fprintf(stderr, "kiln: error: unknown command '%s' (did you mean '%s'?)\n", name, hint);
+	else
+		fprintf(stderr, "kiln: error: unknown command '%s'; see 'kiln help'\n", name);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,84 @@
+/* unit tests for src/base: buf, strvec, diag, did_you_mean */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "base/kiln.h"
+
+static void test_buf_grow_and_fmt(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT;
+	assert_string_equal(b.buf, "");
+	for (int i = 0; i < 1000; i++)
+		buf_addf(&b, "%d,", i);
+	assert_int_equal(b.len, strlen(b.buf));
+	assert_true(str_starts_with(b.buf, "0,1,2,"));
+	assert_true(str_ends_with(b.buf, "998,999,"));
+	size_t len;
+	char *s = buf_detach(&b, &len);
+	assert_int_equal(len, strlen(s));
+	assert_string_equal(b.buf, "");
+	free(s);
+	buf_release(&b);
+}
+
+static void test_buf_json(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT;
+	buf_add_json_str(&b, "a\"b\\c\n\x01", 7);
+	assert_string_equal(b.buf, "\"a\\\"b\\\\c\\n\\u0001\"");
+	buf_release(&b);
+}
+
+static void test_strvec_env(void **state)
+{
+	(void)state;
+	struct strvec env = STRVEC_INIT;
+	strvec_setenv(&env, "A", "1");
+	strvec_setenv(&env, "AB", "2");
+	strvec_setenv(&env, "A", "3");
+	assert_int_equal(env.nr, 2);
+	assert_string_equal(strvec_getenv(&env, "A"), "3");
+	assert_string_equal(strvec_getenv(&env, "AB"), "2");
+	assert_null(strvec_getenv(&env, "B"));
+	assert_null(env.v[2]);
+	strvec_clear(&env);
+}
+
+static void test_diag_sorted(void **state)
+{
+	(void)state;
+	struct diags d = DIAGS_INIT;
+	diag_err(&d, "f.yml", 5, 2, "second");
+	diag_add(&d, DIAG_WARNING, "f.yml", 1, 9, "first");
+	diags_sort(&d);
+	assert_int_equal(d.errors, 1);
+	assert_string_equal(d.v[0].msg, "first");
+	assert_int_equal(d.v[1].line, 5);
+	diags_release(&d);
+}
+
+static void test_did_you_mean(void **state)
+{
+	(void)state;
+	const char *c[] = { "runs-on", "steps", "needs", "strategy" };
+	assert_string_equal(did_you_mean("run-on", c, 4), "runs-on");
+	assert_string_equal(did_you_mean("stpes", c, 4), "steps");
+	assert_null(did_you_mean("completely-else", c, 4));
+	assert_int_equal(str_distance("kitten", "sitting"), 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_grow_and_fmt),
+		cmocka_unit_test(test_buf_json),
+		cmocka_unit_test(test_strvec_env),
+		cmocka_unit_test(test_diag_sorted),
+		cmocka_unit_test(test_did_you_mean),
+	};
+	return cmocka_run_group_tests_name("base", tests, NULL, NULL);
+}
