@@ -1,0 +1,105 @@
+/*
+ * expr: GitHub Actions `${{ }}` expressions: values, parser, evaluator.
+ *
+ * Values are immutable and reference-counted. Ownership (jq's rule):
+ * functions that take a `struct ev *` CONSUME that reference unless the
+ * parameter is `const`; functions returning one give the caller a new
+ * reference. Objects have case-insensitive keys, as GitHub's contexts.
+ *
+ * Contract shared by src/expr (owner) and its users (workflow lint,
+ * engine). Extend; do not change meanings.
+ */
+#ifndef KILN_EXPR_H
+#define KILN_EXPR_H
+
+#include <stddef.h>
+
+#include "base/buf.h"
+
+enum ev_kind { EV_NULL, EV_BOOL, EV_NUMBER, EV_STRING, EV_ARRAY, EV_OBJECT };
+
+struct ev; /* opaque value */
+
+struct ev *ev_null(void);
+struct ev *ev_bool(int b);
+struct ev *ev_number(double d);
+struct ev *ev_string(const char *s, size_t len);
+struct ev *ev_cstr(const char *s);
+struct ev *ev_array(void);
+struct ev *ev_object(void);
+struct ev *ev_ref(const struct ev *v);  /* new reference to v */
+void ev_unref(struct ev *v);            /* NULL is fine */
+
+enum ev_kind ev_kind(const struct ev *v);
+int ev_get_bool(const struct ev *v);
+double ev_get_number(const struct ev *v);
+const char *ev_get_str(const struct ev *v, size_t *len);
+size_t ev_len(const struct ev *v);                        /* array/object size */
+const struct ev *ev_array_at(const struct ev *a, size_t i);
+const struct ev *ev_object_get(const struct ev *o, const char *key); /* case-insensitive; NULL if absent */
+const char *ev_object_key_at(const struct ev *o, size_t i);
+const struct ev *ev_object_val_at(const struct ev *o, size_t i);
+/* mutation, only for values still being built (refcount 1) */
+void ev_array_push(struct ev *a, struct ev *v);                /* consumes v */
+void ev_object_set(struct ev *o, const char *key, struct ev *v); /* consumes v; replaces */
+
+/* GitHub's truthiness and string conversion (as used by if: and ${{ }}) */
+int ev_truthy(const struct ev *v);
+void ev_to_string(const struct ev *v, struct buf *out);
+/* JSON: toJSON's pretty format when pretty, compact otherwise */
+void ev_to_json(const struct ev *v, struct buf *out, int pretty);
+/* parse JSON text; NULL and a message in err on failure */
+struct ev *ev_from_json(const char *s, size_t len, struct buf *err);
+
+/* status of the job / step so far, for success() failure() cancelled() */
+enum expr_status { EXPR_STATUS_SUCCESS, EXPR_STATUS_FAILURE, EXPR_STATUS_CANCELLED };
+
+struct expr_ctx {
+	const struct ev *contexts;  /* object: github, env, matrix, steps, needs, ... */
+	enum expr_status status;    /* aggregated status for the status functions */
+	const char *workspace;      /* for hashFiles(); NULL disables it */
+	unsigned allowed;           /* bit mask of EXPR_CTX_* allowed here; 0 = all */
+	unsigned allowed_funcs;     /* bit mask of EXPR_FN_* allowed here; 0 = all */
+};
+
+/* context names as bits, for availability checks */
+enum {
+	EXPR_CTX_GITHUB = 1 << 0, EXPR_CTX_ENV = 1 << 1, EXPR_CTX_VARS = 1 << 2,
+	EXPR_CTX_JOB = 1 << 3, EXPR_CTX_JOBS = 1 << 4, EXPR_CTX_STEPS = 1 << 5,
+	EXPR_CTX_RUNNER = 1 << 6, EXPR_CTX_SECRETS = 1 << 7, EXPR_CTX_STRATEGY = 1 << 8,
+	EXPR_CTX_MATRIX = 1 << 9, EXPR_CTX_NEEDS = 1 << 10, EXPR_CTX_INPUTS = 1 << 11,
+};
+enum { EXPR_FN_STATUS = 1 << 0, EXPR_FN_HASHFILES = 1 << 1 };
+
+struct expr; /* parsed expression (AST) */
+
+/*
+ * Parse one expression (the text between ${{ and }}, or a bare if:
+ * condition). On error returns NULL, writes a message to err and the
+ * 0-based byte offset of the problem to *err_off (when not NULL).
+ */
+struct expr *expr_parse(const char *src, size_t len, struct buf *err, size_t *err_off);
+void expr_free(struct expr *e);
+/* does the expression call success()/failure()/cancelled()/always()? */
+int expr_uses_status(const struct expr *e);
+/* bit mask of EXPR_CTX_* the expression reads (for lint) */
+unsigned expr_contexts_used(const struct expr *e);
+
+/* evaluate; NULL and a message in err on a runtime error */
+struct ev *expr_eval(const struct expr *e, const struct expr_ctx *ctx, struct buf *err);
+
+/* parse+evaluate text that may contain ${{ }} (run:, env:, with:, names):
+ * the result is a string; a template that is exactly one ${{ }} keeps the
+ * value's type (as GitHub does for with:/env: values). */
+struct ev *expr_interpolate(const char *tmpl, size_t len, const struct expr_ctx *ctx,
+			    struct buf *err);
+/* evaluate an `if:` condition with GitHub's rules (optional ${{ }}, implicit
+ * success() &&); returns 1/0, or -1 with a message in err */
+int expr_eval_if(const char *cond, const struct expr_ctx *ctx, struct buf *err);
+
+/* find the next `${{` at or after `from`; returns its offset, or -1.
+ * *end receives the offset just past the matching `}}`, or -1 when the
+ * expression is not closed. Quotes inside the expression are honoured. */
+long expr_find(const char *s, size_t len, size_t from, long *end);
+
+#endif

@@ -1,0 +1,84 @@
+/* db: SQLite connection setup and migrations under PRAGMA user_version. */
+#include "base/kiln.h"
+#include "store/db.h"
+#include "store/migrations.h"
+
+int db_schema_version(void)
+{
+	return db_nmigrations;
+}
+
+int db_exec(sqlite3 *db, const char *sql, struct buf *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		buf_addf(err, "sqlite: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int user_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int migrate(sqlite3 *db, struct buf *err)
+{
+	int v = user_version(db);
+	if (v < 0)
+		return buf_addf(err, "sqlite: cannot read schema version: %s", sqlite3_errmsg(db)), -1;
+	if (v > db_nmigrations) {
+		buf_addf(err, "database schema version %d is newer than this kiln knows (%d)", v,
+			 db_nmigrations);
+		return -1;
+	}
+	for (; v < db_nmigrations; v++) {
+		struct buf sql = BUF_INIT;
+		buf_addf(&sql, "BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;", db_migrations[v],
+			 v + 1);
+		int r = db_exec(db, sql.buf, err);
+		buf_release(&sql);
+		if (r < 0) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			buf_addf(err, " (in migration %d)", v + 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int db_open(const char *path, sqlite3 **out, struct buf *err)
+{
+	sqlite3 *db = NULL;
+	*out = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		buf_addf(err, "sqlite: cannot open '%s': %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+		    err) < 0 ||
+	    migrate(db, err) < 0) {
+		sqlite3_close(db);
+		return -1;
+	}
+	*out = db;
+	return 0;
+}
+
+void db_close(sqlite3 *db)
+{
+	if (db)
+		sqlite3_close(db);
+}

@@ -1,0 +1,23 @@
+/*
+ * db: the SQLite store's connection and schema migrations. Every module
+ * that keeps state (run history, secrets, cache index, releases) adds its
+ * numbered migrations to the single list in migrations.c; they run in order
+ * under PRAGMA user_version, each in a transaction.
+ */
+#ifndef KILN_DB_H
+#define KILN_DB_H
+
+#include <sqlite3.h>
+
+#include "base/buf.h"
+
+/* open (creating) the database at path with WAL and a busy timeout, then
+ * migrate it; returns 0 or -1 with a message in err */
+int db_open(const char *path, sqlite3 **out, struct buf *err);
+void db_close(sqlite3 *db);
+/* run SQL with no results; returns 0 or -1 with a message in err */
+int db_exec(sqlite3 *db, const char *sql, struct buf *err);
+/* latest schema version this binary knows */
+int db_schema_version(void);
+
+#endif
