@@ -264,10 +264,14 @@ static void fill_head(git_repository *g, struct repo_info *info)
 
 static void fill_names(git_repository *g, struct repo_info *info)
 {
-	git_remote *origin = NULL;
-	if (git_remote_lookup(&origin, g, "origin") == 0) {
-		info->origin_url = dupnull(git_remote_url(origin));
-		git_remote_free(origin);
+	/* read remote.origin.url from a config snapshot: git_remote_lookup
+	 * in libgit2 1.5 leaks pcre2 match data on every call */
+	git_config *cfg = NULL;
+	if (git_repository_config_snapshot(&cfg, g) == 0) {
+		const char *url = NULL;
+		if (git_config_get_string(&url, cfg, "remote.origin.url") == 0)
+			info->origin_url = dupnull(url);
+		git_config_free(cfg);
 	}
 	if (!info->origin_url || repo_parse_remote(info->origin_url, &info->owner, &info->name) < 0) {
 		char *dir = xstrdup(info->workdir);
