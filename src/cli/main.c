@@ -16,6 +16,7 @@ struct cmd {
 
 static const struct cmd cmds[] = {
 	{ "version", cmd_version, "print kiln's version" },
+	{ "cron", cmd_cron, "show when a schedule cron expression fires next" },
 	{ "debug", cmd_debug, NULL },
 };
 
