@@ -1,0 +1,409 @@
+/*
+ * proc: child processes on libuv (see proc.h). A command owns three
+ * handles (process, two pipes) plus a timer; on_done runs after the last
+ * close callback so the owner may free the struct there.
+ *
+ * When the child exits, output still in the pipes is drained at once
+ * (non-blocking) and the pipes are closed: a background process that keeps
+ * stdout open must not hold the step (it is killed at the end of the job,
+ * as GitHub's runner does with its orphan-process cleanup).
+ */
+#include "base/kiln.h"
+#include "engine/proc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+/* bytes drained synchronously per stream after the child exited */
+#define DRAIN_MAX (1u << 20)
+
+void exec_cmd_init(struct exec_cmd *cmd)
+{
+	struct exec_cmd blank = EXEC_CMD_INIT;
+	*cmd = blank;
+}
+
+void exec_cmd_release(struct exec_cmd *cmd)
+{
+	strvec_clear(&cmd->args);
+	strvec_clear(&cmd->env);
+	buf_release(&cmd->line[0]);
+	buf_release(&cmd->line[1]);
+}
+
+static void emit(struct exec_cmd *cmd, int idx, const char *s, size_t len)
+{
+	if (len && s[len - 1] == '\r')
+		len--;
+	if (cmd->on_line)
+		cmd->on_line(cmd, idx + 1, s, len);
+}
+
+/* split incoming bytes into lines; partial lines wait in cmd->line[idx] */
+static void feed(struct exec_cmd *cmd, int idx, const char *p, size_t n)
+{
+	struct buf *lb = &cmd->line[idx];
+	while (n) {
+		const char *nl = memchr(p, '\n', n);
+		size_t take = nl ? (size_t)(nl - p) : n;
+		if (!lb->len && nl && take <= EXEC_LINE_MAX) {
+			emit(cmd, idx, p, take); /* common case: no copy */
+		} else {
+			size_t room = EXEC_LINE_MAX - lb->len;
+			size_t part = take < room ? take : room;
+			buf_add(lb, p, part);
+			if (lb->len >= EXEC_LINE_MAX || nl) {
+				emit(cmd, idx, lb->buf, lb->len);
+				buf_reset(lb);
+			}
+			if (part < take) { /* line too long: continue it */
+				p += part;
+				n -= part;
+				continue;
+			}
+		}
+		p += take + (nl ? 1 : 0);
+		n -= take + (nl ? 1 : 0);
+	}
+}
+
+static void flush_partial(struct exec_cmd *cmd, int idx)
+{
+	if (cmd->line[idx].len) {
+		emit(cmd, idx, cmd->line[idx].buf, cmd->line[idx].len);
+		buf_reset(&cmd->line[idx]);
+	}
+}
+
+static void on_close(uv_handle_t *h)
+{
+	struct exec_cmd *cmd = h->data;
+	if (--cmd->open_handles == 0)
+		cmd->on_done(cmd);
+}
+
+static void close_handle(struct exec_cmd *cmd, uv_handle_t *h)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, on_close);
+	(void)cmd;
+}
+
+static void finish_if_done(struct exec_cmd *cmd)
+{
+	if (!cmd->exited || !cmd->eof[0] || !cmd->eof[1])
+		return;
+	close_handle(cmd, (uv_handle_t *)&cmd->timer);
+	close_handle(cmd, (uv_handle_t *)&cmd->proc);
+}
+
+static void end_stream(struct exec_cmd *cmd, int idx)
+{
+	if (cmd->eof[idx])
+		return;
+	cmd->eof[idx] = 1;
+	flush_partial(cmd, idx);
+	uv_read_stop((uv_stream_t *)&cmd->pipes[idx]);
+	close_handle(cmd, (uv_handle_t *)&cmd->pipes[idx]);
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct exec_cmd *cmd = h->data;
+	(void)hint;
+	/* libuv reads right after alloc: one buffer serves both pipes */
+	b->base = cmd->rbuf;
+	b->len = sizeof(cmd->rbuf);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+	struct exec_cmd *cmd = s->data;
+	int idx = s == (uv_stream_t *)&cmd->pipes[0] ? 0 : 1;
+	if (nread > 0) {
+		feed(cmd, idx, b->base, (size_t)nread);
+	} else if (nread < 0) {
+		end_stream(cmd, idx);
+		finish_if_done(cmd);
+	}
+}
+
+/* read what the child left in a pipe, without waiting */
+static void drain(struct exec_cmd *cmd, int idx)
+{
+	if (cmd->eof[idx])
+		return;
+	uv_os_fd_t fd;
+	if (uv_fileno((uv_handle_t *)&cmd->pipes[idx], &fd) == 0) {
+		char tmp[8192];
+		size_t total = 0;
+		while (total < DRAIN_MAX) {
+			ssize_t n = read(fd, tmp, sizeof(tmp));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			feed(cmd, idx, tmp, (size_t)n);
+			total += (size_t)n;
+		}
+	}
+	end_stream(cmd, idx);
+}
+
+static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
+{
+	struct exec_cmd *cmd = p->data;
+	cmd->exited = 1;
+	cmd->exit_status = sig ? -1 : status;
+	cmd->term_signal = sig;
+	uv_timer_stop(&cmd->timer);
+	/* a timed-out or cancelled step leaves nothing behind in its group */
+	if (cmd->timed_out || cmd->killed)
+		kill(-cmd->pid, SIGKILL);
+	drain(cmd, 0);
+	drain(cmd, 1);
+	finish_if_done(cmd);
+}
+
+static void on_escalate(uv_timer_t *t)
+{
+	struct exec_cmd *cmd = t->data;
+	if (!cmd->exited)
+		kill(-cmd->pid, SIGKILL);
+}
+
+static void schedule_kill(struct exec_cmd *cmd, uint64_t grace_ms)
+{
+	if (cmd->escalated)
+		return;
+	cmd->escalated = 1;
+	if (!grace_ms) {
+		kill(-cmd->pid, SIGKILL);
+		return;
+	}
+	uv_timer_stop(&cmd->timer);
+	uv_timer_start(&cmd->timer, on_escalate, grace_ms, 0);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	struct exec_cmd *cmd = t->data;
+	if (cmd->exited)
+		return;
+	cmd->timed_out = 1;
+	kill(-cmd->pid, SIGINT);
+	schedule_kill(cmd, cmd->grace_ms);
+}
+
+void exec_cmd_kill(struct exec_cmd *cmd, int sig, uint64_t grace_ms)
+{
+	if (cmd->exited || cmd->pid <= 0)
+		return;
+	cmd->killed = 1;
+	kill(-cmd->pid, sig);
+	schedule_kill(cmd, grace_ms);
+}
+
+int exec_cmd_start(uv_loop_t *loop, struct exec_cmd *cmd)
+{
+	uv_process_options_t o;
+	uv_stdio_container_t stdio[3];
+
+	memset(&o, 0, sizeof(o));
+	cmd->open_handles = 4;
+	cmd->exit_status = -1;
+	uv_timer_init(loop, &cmd->timer);
+	cmd->timer.data = cmd;
+	for (int i = 0; i < 2; i++) {
+		uv_pipe_init(loop, &cmd->pipes[i], 0);
+		cmd->pipes[i].data = cmd;
+	}
+	cmd->proc.data = cmd;
+
+	stdio[0].flags = UV_IGNORE; /* libuv opens /dev/null for it */
+	for (int i = 0; i < 2; i++) {
+		stdio[i + 1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+		stdio[i + 1].data.stream = (uv_stream_t *)&cmd->pipes[i];
+	}
+	o.file = cmd->args.v[0];
+	o.args = cmd->args.v;
+	o.env = cmd->env.nr ? cmd->env.v : NULL;
+	o.cwd = cmd->cwd;
+	o.flags = UV_PROCESS_DETACHED; /* setsid: own session and group */
+	o.stdio = stdio;
+	o.stdio_count = 3;
+	o.exit_cb = on_exit_cb;
+
+	int r = uv_spawn(loop, &cmd->proc, &o);
+	if (r < 0) {
+		/* report through the normal path: handles close, on_done runs */
+		cmd->exited = 1;
+		cmd->exit_status = 127;
+		cmd->eof[0] = cmd->eof[1] = 1;
+		for (int i = 0; i < 2; i++)
+			close_handle(cmd, (uv_handle_t *)&cmd->pipes[i]);
+		close_handle(cmd, (uv_handle_t *)&cmd->timer);
+		close_handle(cmd, (uv_handle_t *)&cmd->proc);
+		return r;
+	}
+	cmd->pid = cmd->proc.pid;
+	for (int i = 0; i < 2; i++)
+		uv_read_start((uv_stream_t *)&cmd->pipes[i], on_alloc, on_read);
+	if (cmd->timeout_ms)
+		uv_timer_start(&cmd->timer, on_timeout, cmd->timeout_ms, 0);
+	return 0;
+}
+
+void proc_become_subreaper(void)
+{
+#ifdef __linux__
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+#endif
+}
+
+/* ---- sweeping leftovers of a job ---- */
+
+struct pstat {
+	char state;
+	pid_t ppid, pgid, sid;
+};
+
+static int read_stat(pid_t pid, struct pstat *st)
+{
+	char path[64], data[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, data, sizeof(data) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	data[n] = '\0';
+	char *p = strrchr(data, ')'); /* comm may hold spaces and parens */
+	if (!p)
+		return -1;
+	int ppid, pgid, sid;
+	if (sscanf(p + 1, " %c %d %d %d", &st->state, &ppid, &pgid, &sid) != 4)
+		return -1;
+	st->ppid = ppid;
+	st->pgid = pgid;
+	st->sid = sid;
+	return 0;
+}
+
+static int environ_has(pid_t pid, const char *marker)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	struct buf b = BUF_INIT;
+	int found = 0;
+	if (buf_read_file(&b, path) == 0) {
+		size_t ml = strlen(marker);
+		for (size_t i = 0; i < b.len;) {
+			const char *e = b.buf + i;
+			size_t l = strnlen(e, b.len - i);
+			if (l == ml && !memcmp(e, marker, ml)) {
+				found = 1;
+				break;
+			}
+			i += l + 1;
+		}
+	}
+	buf_release(&b);
+	return found;
+}
+
+/* pids of kiln's children, from /proc/self/task/<tid>/children */
+static void list_children(pid_t **out, size_t *nr, size_t *alloc)
+{
+	*nr = 0;
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char path[300];
+		snprintf(path, sizeof(path), "/proc/self/task/%s/children", de->d_name);
+		struct buf b = BUF_INIT;
+		if (buf_read_file(&b, path) == 0) {
+			char *p = b.buf, *end;
+			for (;;) {
+				long v = strtol(p, &end, 10);
+				if (end == p)
+					break;
+				ALLOC_GROW(*out, *nr + 1, *alloc);
+				(*out)[(*nr)++] = (pid_t)v;
+				p = end;
+			}
+		}
+		buf_release(&b);
+	}
+	closedir(d);
+}
+
+static int in_list(const pid_t *v, size_t n, pid_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return 1;
+	return 0;
+}
+
+int proc_sweep(const pid_t *pgids, size_t n, const char *marker)
+{
+	pid_t *kids = NULL, *killed = NULL;
+	size_t nkids = 0, akids = 0, nkilled = 0, akilled = 0;
+	int total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (pgids[i] > 0 && kill(-pgids[i], SIGKILL) == 0)
+			total++;
+	for (int round = 0; round < 50; round++) {
+		int busy = 0;
+		list_children(&kids, &nkids, &akids);
+		for (size_t i = 0; i < nkids; i++) {
+			struct pstat st;
+			pid_t pid = kids[i];
+			if (read_stat(pid, &st) < 0)
+				continue;
+			int ours = in_list(killed, nkilled, pid) || in_list(pgids, n, st.pgid) ||
+				   in_list(pgids, n, st.sid);
+			if (st.state == 'Z') {
+				/* only reap what is provably this job's: never a
+				 * process libuv is waiting for */
+				if (ours) {
+					waitpid(pid, NULL, WNOHANG);
+					busy = 1;
+				}
+				continue;
+			}
+			if (ours || (marker && environ_has(pid, marker))) {
+				if (!in_list(killed, nkilled, pid)) {
+					ALLOC_GROW(killed, nkilled + 1, akilled);
+					killed[nkilled++] = pid;
+					total++;
+				}
+				kill(pid, SIGKILL);
+				busy = 1;
+			}
+		}
+		if (!busy)
+			break;
+		struct timespec ts = { 0, 1000000 }; /* 1 ms for the kernel to reap */
+		nanosleep(&ts, NULL);
+	}
+	free(kids);
+	free(killed);
+	return total;
+}
