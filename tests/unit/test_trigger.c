@@ -33,6 +33,7 @@ static struct workflow *wf_from_yaml(const char *yaml)
 		wf->on[0].event.s = xstrdup(on->str);
 		wf->on[0].event.line = on->line;
 		wf->on[0].event.col = on->col;
+		wf->on[0].config = NULL;
 		wf->non = 1;
 	} else if (on->kind == YNODE_SEQ) {
 		for (size_t i = 0; i < on->nr; i++) {
