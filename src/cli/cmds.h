@@ -9,6 +9,7 @@
 struct kiln_ctx;
 
 int cmd_version(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_expr(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_debug(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_cron(int argc, char **argv, struct kiln_ctx *ctx);
 

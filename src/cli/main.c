@@ -17,6 +17,7 @@ struct cmd {
 static const struct cmd cmds[] = {
 	{ "version", cmd_version, "print kiln's version" },
 	{ "cron", cmd_cron, "show when a schedule cron expression fires next" },
+	{ "expr", cmd_expr, "evaluate a ${{ }} expression (--jsonl for many)" },
 	{ "debug", cmd_debug, NULL },
 };
 

@@ -80,6 +80,23 @@ struct expr; /* parsed expression (AST) */
  */
 struct expr *expr_parse(const char *src, size_t len, struct buf *err, size_t *err_off);
 void expr_free(struct expr *e);
+
+/* what a parse accepts (kiln extension of the contract) */
+struct expr_parse_opts {
+	const char *const *names; /* NULL-terminated named values (matched without
+				   * case); NULL = GitHub's standard contexts */
+	unsigned allowed;         /* with names NULL: EXPR_CTX_* allowed; 0 = all */
+	unsigned allowed_funcs;   /* EXPR_FN_* allowed; 0 = all */
+	int no_extensions;        /* hashFiles() and the status functions are unknown */
+};
+/*
+ * Parse with options; a named value or function outside them is a parse
+ * error worded as GitHub words it ("Unrecognized named-value: 'matrix'.
+ * Located at position 1 within expression: matrix.os"). expr_parse() is
+ * expr_parse_opts() with o NULL: the standard contexts, every function.
+ */
+struct expr *expr_parse_opts(const char *src, size_t len, const struct expr_parse_opts *o,
+			     struct buf *err, size_t *err_off);
 /* does the expression call success()/failure()/cancelled()/always()? */
 int expr_uses_status(const struct expr *e);
 /* bit mask of EXPR_CTX_* the expression reads (for lint) */

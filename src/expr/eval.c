@@ -1,0 +1,303 @@
+/*
+ * eval: evaluate an AST over contexts, with GitHub's coercion rules
+ * (docs: "Expressions > Operators"; reference: @actions/expressions
+ * result.ts): loose ==, case-insensitive strings, && and || returning an
+ * operand, `*` filters, and the functions (funcs.c).
+ */
+#include "base/kiln.h"
+#include "expr/eval.h"
+
+#include <math.h>
+
+int expr__charge(struct evst *st, size_t bytes)
+{
+	st->mem += 26 + 2 * bytes; /* what .NET counts for a string of that length */
+	if (st->mem <= EXPR_MAX_MEMORY)
+		return 0;
+	if (!st->err->len)
+		buf_addf(st->err, "The maximum allowed memory size was exceeded while evaluating "
+			 "the following expression: %.*s", (int)st->e->len, st->e->src);
+	return -1;
+}
+
+static int primitive(const struct ev *v)
+{
+	return v->kind <= EV_STRING;
+}
+
+double expr__to_number(const struct ev *v)
+{
+	switch (v->kind) {
+	case EV_NULL: return 0;
+	case EV_BOOL: return v->u.b;
+	case EV_NUMBER: return v->u.n;
+	case EV_STRING: return expr__str_to_num(v->u.str.s, v->u.str.len);
+	default: return NAN;
+	}
+}
+
+/*
+ * GitHub's coerceTypes: null and booleans become numbers, then a number
+ * meeting a string makes the string a number. Returns 1 when both sides
+ * end up numbers (in *a, *b), 2 when both keep one common kind, 0 when
+ * the kinds still differ.
+ */
+static int coerce(const struct ev *l, const struct ev *r, double *a, double *b)
+{
+	if (l->kind == r->kind)
+		return 2;
+	int ln = l->kind == EV_NULL || l->kind == EV_BOOL || l->kind == EV_NUMBER;
+	int rn = r->kind == EV_NULL || r->kind == EV_BOOL || r->kind == EV_NUMBER;
+	if ((ln || l->kind == EV_STRING) && (rn || r->kind == EV_STRING)) {
+		*a = expr__to_number(l);
+		*b = expr__to_number(r);
+		return 1;
+	}
+	return 0;
+}
+
+int expr__equals(const struct ev *l, const struct ev *r)
+{
+	double a, b;
+	switch (coerce(l, r, &a, &b)) {
+	case 1:
+		return a == b; /* NaN is never equal */
+	case 0:
+		return 0;
+	}
+	switch (l->kind) {
+	case EV_NULL: return 1;
+	case EV_BOOL: return l->u.b == r->u.b;
+	case EV_NUMBER: return l->u.n == r->u.n;
+	case EV_STRING:
+		if (l->ascii && r->ascii)
+			return l->u.str.len == r->u.str.len &&
+			       !strncasecmp(l->u.str.s, r->u.str.s, l->u.str.len);
+		return expr__str_eq_ci(l->u.str.s, l->u.str.len, r->u.str.s, r->u.str.len);
+	default: return l == r; /* arrays and objects: the same value */
+	}
+}
+
+/* l > r (sign 1) or l < r (sign -1) */
+static int order(const struct ev *l, const struct ev *r, int sign)
+{
+	double a, b;
+	int c = coerce(l, r, &a, &b);
+	if (c == 0)
+		return 0;
+	if (c == 1 || l->kind == EV_NUMBER) {
+		if (c == 2)
+			a = l->u.n, b = r->u.n;
+		return sign > 0 ? a > b : a < b;
+	}
+	if (l->kind == EV_STRING) {
+		int k = expr__str_cmp_ci(l->u.str.s, l->u.str.len, r->u.str.s, r->u.str.len);
+		return sign > 0 ? k > 0 : k < 0;
+	}
+	if (l->kind == EV_BOOL)
+		return sign > 0 ? l->u.b && !r->u.b : !l->u.b && r->u.b;
+	return 0;
+}
+
+static int compare(int op, const struct ev *l, const struct ev *r)
+{
+	switch (op) {
+	case OP_EQ: return expr__equals(l, r);
+	case OP_NE: return !expr__equals(l, r);
+	case OP_GT: return order(l, r, 1);
+	case OP_GE: return expr__equals(l, r) || order(l, r, 1);
+	case OP_LT: return order(l, r, -1);
+	default: return expr__equals(l, r) || order(l, r, -1);
+	}
+}
+
+/* GitHub's idxHelper: a primitive index gives a key string; any index
+ * whose number is finite and >= 0 gives an array position (floored) */
+struct idx {
+	int star, has_str, has_int;
+	const char *str;
+	size_t len;
+	size_t pos;
+	struct buf tmp;
+};
+
+static void idx_init(struct idx *x, const struct ev *v)
+{
+	memset(x, 0, sizeof(*x));
+	buf_init(&x->tmp, 0);
+	if (!v) {
+		x->star = 1;
+		return;
+	}
+	if (v->kind == EV_STRING) {
+		x->has_str = 1, x->str = v->u.str.s, x->len = v->u.str.len;
+	} else if (primitive(v)) {
+		ev_to_string(v, &x->tmp);
+		x->has_str = 1, x->str = x->tmp.buf, x->len = x->tmp.len;
+	}
+	double f = expr__to_number(v);
+	if (!isnan(f) && isfinite(f) && f >= 0) {
+		f = floor(f);
+		x->has_int = 1;
+		x->pos = f > (double)SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)f;
+	}
+}
+
+static void push_all(struct ev *fa, const struct ev *from)
+{
+	if (from->kind == EV_ARRAY) {
+		for (size_t i = 0; i < from->u.arr.nr; i++)
+			ev_array_push(fa, ev_ref(from->u.arr.v[i]));
+	} else {
+		for (size_t i = 0; i < from->u.obj.nr; i++)
+			ev_array_push(fa, ev_ref(from->u.obj.kv[i].val));
+	}
+}
+
+static struct ev *access(const struct ev *obj, struct idx *x)
+{
+	if (obj->kind == EV_ARRAY && obj->filtered) {
+		struct ev *fa = ev__filtered();
+		for (size_t i = 0; i < obj->u.arr.nr; i++) {
+			const struct ev *it = obj->u.arr.v[i];
+			if (it->kind != EV_ARRAY && it->kind != EV_OBJECT)
+				continue;
+			if (x->star) {
+				push_all(fa, it);
+			} else if (it->kind == EV_OBJECT && x->has_str) {
+				const struct ev *v = ev__object_getn(it, x->str, x->len);
+				if (v)
+					ev_array_push(fa, ev_ref(v));
+			} else if (it->kind == EV_ARRAY && x->has_int && x->pos < it->u.arr.nr) {
+				ev_array_push(fa, ev_ref(it->u.arr.v[x->pos]));
+			}
+		}
+		return fa;
+	}
+	if (obj->kind == EV_ARRAY || obj->kind == EV_OBJECT) {
+		if (x->star) {
+			struct ev *fa = ev__filtered();
+			push_all(fa, obj);
+			return fa;
+		}
+		const struct ev *v = NULL;
+		if (obj->kind == EV_ARRAY && x->has_int && x->pos < obj->u.arr.nr)
+			v = obj->u.arr.v[x->pos];
+		else if (obj->kind == EV_OBJECT && x->has_str)
+			v = ev__object_getn(obj, x->str, x->len);
+		return v ? ev_ref(v) : ev_null();
+	}
+	return x->star ? ev__filtered() : ev_null();
+}
+
+static struct ev *eval_index(struct evst *st, const struct node *n)
+{
+	struct ev *iv = NULL;
+	if (n->kids[1]) {
+		iv = expr__eval_node(st, n->kids[1]); /* the index first, as GitHub does */
+		if (!iv)
+			return NULL;
+	}
+	struct ev *obj = expr__eval_node(st, n->kids[0]);
+	if (!obj) {
+		ev_unref(iv);
+		return NULL;
+	}
+	struct idx x;
+	idx_init(&x, iv);
+	struct ev *r = access(obj, &x);
+	buf_release(&x.tmp);
+	ev_unref(iv);
+	ev_unref(obj);
+	return r;
+}
+
+static struct ev *eval_ctx(struct evst *st, const struct node *n)
+{
+	const struct ev *c = st->ctx && st->ctx->contexts ? st->ctx->contexts : NULL;
+	const struct ev *v = c ? ev__object_getn(c, n->lit->u.str.s, n->lit->u.str.len) : NULL;
+	return v ? ev_ref(v) : ev_null();
+}
+
+struct ev *expr__eval_node(struct evst *st, const struct node *n)
+{
+	switch (n->kind) {
+	case N_LIT:
+		return ev_ref(n->lit);
+	case N_CTX:
+		return eval_ctx(st, n);
+	case N_INDEX:
+		return eval_index(st, n);
+	case N_NOT: {
+		struct ev *v = expr__eval_node(st, n->kids[0]);
+		if (!v)
+			return NULL;
+		int t = ev_truthy(v);
+		ev_unref(v);
+		return ev_bool(!t);
+	}
+	case N_CMP: {
+		struct ev *l = expr__eval_node(st, n->kids[0]);
+		if (!l)
+			return NULL;
+		struct ev *r = expr__eval_node(st, n->kids[1]);
+		if (!r) {
+			ev_unref(l);
+			return NULL;
+		}
+		int b = compare(n->op, l, r);
+		ev_unref(l);
+		ev_unref(r);
+		return ev_bool(b);
+	}
+	case N_AND:
+	case N_OR: {
+		struct ev *v = NULL;
+		for (size_t i = 0; i < n->nkids; i++) {
+			ev_unref(v);
+			v = expr__eval_node(st, n->kids[i]);
+			if (!v)
+				return NULL;
+			if (ev_truthy(v) == (n->kind == N_OR))
+				break;
+		}
+		return v;
+	}
+	case N_CALL:
+		return expr__call(st, n);
+	}
+	return ev_null();
+}
+
+static int check_allowed(const struct expr *e, const struct expr_ctx *ctx, struct buf *err)
+{
+	if (!ctx)
+		return 0;
+	if (ctx->allowed && (e->ctx_used & ~ctx->allowed)) {
+		buf_addf(err, "Unrecognized named-value used in expression: %.*s", (int)e->len, e->src);
+		return -1;
+	}
+	if (ctx->allowed_funcs && (e->fn_used & ~ctx->allowed_funcs)) {
+		buf_addf(err, "Unrecognized function used in expression: %.*s", (int)e->len, e->src);
+		return -1;
+	}
+	return 0;
+}
+
+struct ev *expr_eval(const struct expr *e, const struct expr_ctx *ctx, struct buf *err)
+{
+	if (check_allowed(e, ctx, err) < 0)
+		return NULL;
+	if (!e->root)
+		return ev_null();
+	struct evst st = { ctx, err, 0, e };
+	struct ev *v = expr__eval_node(&st, e->root);
+	if (v && v->filtered) {
+		/* a filter result is an ordinary array to everyone outside */
+		struct ev *a = ev_array();
+		push_all(a, v);
+		ev_unref(v);
+		v = a;
+	}
+	return v;
+}

@@ -1,0 +1,141 @@
+/*
+ * expr-int: what the files of src/expr share and nobody else sees: the
+ * value layout, the AST, UTF-8 / case-folding helpers and JS-compatible
+ * number conversions (GitHub's reference evaluator is @actions/expressions,
+ * so numbers and strings convert exactly as JavaScript does).
+ */
+#ifndef KILN_EXPR_INT_H
+#define KILN_EXPR_INT_H
+
+#include <stdint.h>
+
+#include "expr/expr.h"
+
+#define EV_IMMORTAL UINT32_MAX /* refs of static values: never counted */
+
+struct ev_kv {
+	struct ev *key; /* EV_STRING, original spelling */
+	struct ev *val;
+};
+
+struct ev {
+	uint32_t refs;
+	uint8_t kind;     /* enum ev_kind */
+	uint8_t filtered; /* array made by `.*` / `[*]` (GitHub's FilteredArray) */
+	uint8_t ascii;    /* string: every byte < 0x80 */
+	union {
+		int b;
+		double n;
+		struct {
+			size_t len;
+			char *s; /* NUL-terminated; points just past the struct */
+		} str;
+		struct {
+			struct ev **v;
+			size_t nr, alloc;
+		} arr;
+		struct {
+			struct ev_kv *kv;
+			size_t nr, alloc;
+			uint32_t *index; /* open addressing over kv, NULL while small */
+			size_t icap;     /* slots in index, a power of two */
+		} obj;
+	} u;
+};
+
+/* object: add key unless present (case-insensitively); consumes key and val.
+ * Returns 1 when added, 0 when dropped. */
+int ev__object_add_first(struct ev *o, struct ev *key, struct ev *val);
+/* object lookup by a string of given length; NULL when absent */
+const struct ev *ev__object_getn(const struct ev *o, const char *key, size_t len);
+/* object: JSON.parse's rule for a repeated key (exact repeat replaces the
+ * value, a case variant is dropped); consumes key and val */
+void ev__object_json_put(struct ev *o, struct ev *key, struct ev *val);
+struct ev *ev__string_take(struct buf *b); /* consumes b's bytes */
+struct ev *ev__filtered(void);             /* new empty filtered array */
+
+/* ---- unicode helpers (utf8.c, casemap.c) ---- */
+struct expr__casemap {
+	uint32_t from, to;
+};
+extern const struct expr__casemap expr__upper[];
+extern const size_t expr__upper_nr;
+extern const struct expr__casemap expr__lower[];
+extern const size_t expr__lower_nr;
+
+/* decode one UTF-8 sequence at s[*i] (advancing *i); invalid bytes give U+FFFD */
+uint32_t expr__utf8_next(const char *s, size_t len, size_t *i);
+void expr__utf8_put(struct buf *b, uint32_t cp);
+uint32_t expr__upper_cp(uint32_t cp);
+uint32_t expr__lower_cp(uint32_t cp);
+/* length in UTF-16 code units (JS string length) of s[0..len) */
+size_t expr__utf16_len(const char *s, size_t len);
+/* GitHub string equality / ordering: compare upper-cased, ordinal by UTF-16 units */
+int expr__str_cmp_ci(const char *a, size_t alen, const char *b, size_t blen);
+int expr__str_eq_ci(const char *a, size_t alen, const char *b, size_t blen);
+/* key equality for objects (JS toLowerCase on both sides) */
+int expr__key_eq(const char *a, size_t alen, const char *b, size_t blen);
+uint32_t expr__key_hash(const char *s, size_t len);
+/* fold s with the upper (or lower) mapping into out */
+void expr__fold(struct buf *out, const char *s, size_t len, int upper);
+/* JS \s: boundary whitespace of the lexer; *n gets the byte length */
+int expr__is_js_space(const char *s, size_t len, size_t i, size_t *n);
+
+/* ---- numbers (num.c) ---- */
+/* JavaScript Number(string) */
+double expr__str_to_num(const char *s, size_t len);
+/* JavaScript Number.prototype.toString() */
+void expr__num_js(struct buf *out, double d);
+/* GitHub's number-to-string coercion: at most 15 decimals, then JS toString */
+void expr__num_coerce(struct buf *out, double d);
+
+/* ---- AST (parse.c) ---- */
+enum node_kind {
+	N_LIT,   /* literal value */
+	N_CTX,   /* named context */
+	N_INDEX, /* a[i] / a.b ; kids[1] NULL means `*` */
+	N_NOT,
+	N_CMP,   /* op: == != < <= > >= */
+	N_AND,   /* kids: operands */
+	N_OR,
+	N_CALL,  /* fn: function id */
+};
+
+enum cmp_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
+
+enum fn_id {
+	FN_CONTAINS, FN_STARTSWITH, FN_ENDSWITH, FN_FORMAT, FN_JOIN, FN_TOJSON,
+	FN_FROMJSON, FN_CASE, FN_HASHFILES, FN_SUCCESS, FN_FAILURE, FN_CANCELLED,
+	FN_ALWAYS,
+};
+
+struct node {
+	enum node_kind kind;
+	int op;           /* enum cmp_op or enum fn_id */
+	size_t pos;       /* byte offset in the source */
+	struct ev *lit;   /* N_LIT value; N_CTX name (string) */
+	struct node **kids;
+	size_t nkids;
+};
+
+struct expr {
+	struct node *root;   /* NULL for the empty expression (evaluates to null) */
+	unsigned ctx_used;   /* EXPR_CTX_* */
+	unsigned fn_used;    /* EXPR_FN_* */
+	int uses_status;
+	char *src;           /* the source text, for messages */
+	size_t len;
+};
+
+void expr__node_free(struct node *n);
+
+/* ---- limits (GitHub's) ---- */
+#define EXPR_MAX_LENGTH 21000  /* characters in one expression */
+#define EXPR_MAX_DEPTH 50      /* parser nesting, counted as GitHub does */
+#define EXPR_MAX_MEMORY (1024 * 1024) /* bytes an evaluation may create */
+#define EXPR_MAX_JSON_DEPTH 512 /* fromJSON / --ctx nesting */
+
+/* name of a standard context bit, and the bit of a name (0 when unknown) */
+unsigned expr__ctx_bit(const char *name, size_t len);
+
+#endif

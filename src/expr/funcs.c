@@ -1,0 +1,277 @@
+/*
+ * funcs: the expression functions (GitHub docs "Expressions > Functions",
+ * semantics of @actions/expressions funcs/ sources): contains, startsWith,
+ * endsWith, format, join, toJSON, fromJSON, case, hashFiles and the status
+ * functions success(), failure(), cancelled(), always().
+ */
+#include "base/kiln.h"
+#include "expr/eval.h"
+
+static int primitive(const struct ev *v)
+{
+	return v->kind <= EV_STRING;
+}
+
+/* the string form of a primitive, without copying strings */
+struct sview {
+	const char *s;
+	size_t len;
+	int ascii;
+	struct buf tmp;
+};
+
+static void sview_init(struct sview *sv, const struct ev *v)
+{
+	buf_init(&sv->tmp, 0);
+	if (v->kind == EV_STRING) {
+		sv->s = v->u.str.s, sv->len = v->u.str.len, sv->ascii = v->ascii;
+		return;
+	}
+	ev_to_string(v, &sv->tmp);
+	sv->s = sv->tmp.buf, sv->len = sv->tmp.len, sv->ascii = 1;
+}
+
+enum match_mode { M_CONTAINS, M_STARTS, M_ENDS };
+
+static int ascii_match(const char *h, size_t hl, const char *n, size_t nl, enum match_mode m)
+{
+	if (nl > hl)
+		return 0;
+	if (m == M_STARTS)
+		return !strncasecmp(h, n, nl);
+	if (m == M_ENDS)
+		return !strncasecmp(h + hl - nl, n, nl);
+	if (!nl)
+		return 1;
+	for (size_t i = 0; i + nl <= hl; i++)
+		if (!strncasecmp(h + i, n, nl))
+			return 1;
+	return 0;
+}
+
+/* contains folds to lower case, startsWith/endsWith to upper (as GitHub) */
+static int ci_match(const struct sview *h, const struct sview *n, enum match_mode m)
+{
+	if (h->ascii && n->ascii)
+		return ascii_match(h->s, h->len, n->s, n->len, m);
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	expr__fold(&a, h->s, h->len, m != M_CONTAINS);
+	expr__fold(&b, n->s, n->len, m != M_CONTAINS);
+	int r;
+	if (b.len > a.len)
+		r = 0;
+	else if (m == M_STARTS)
+		r = !memcmp(a.buf, b.buf, b.len);
+	else if (m == M_ENDS)
+		r = !memcmp(a.buf + a.len - b.len, b.buf, b.len);
+	else
+		r = !b.len || memmem(a.buf, a.len, b.buf, b.len) != NULL;
+	buf_release(&a);
+	buf_release(&b);
+	return r;
+}
+
+static struct ev *fn_match(struct ev **a, enum match_mode m)
+{
+	if (m == M_CONTAINS && a[0]->kind == EV_ARRAY) {
+		for (size_t i = 0; i < a[0]->u.arr.nr; i++)
+			if (expr__equals(a[1], a[0]->u.arr.v[i]))
+				return ev_bool(1);
+		return ev_bool(0);
+	}
+	if (!primitive(a[0]) || !primitive(a[1]))
+		return ev_bool(0);
+	struct sview h, n;
+	sview_init(&h, a[0]);
+	sview_init(&n, a[1]);
+	int r = ci_match(&h, &n, m);
+	buf_release(&h.tmp);
+	buf_release(&n.tmp);
+	return ev_bool(r);
+}
+
+/* format('{0} {{x}}', a): .NET composite format with only indexes */
+static struct ev *fn_format(struct evst *st, struct ev **a, size_t n)
+{
+	struct buf fs = BUF_INIT, out = BUF_INIT;
+	ev_to_string(a[0], &fs);
+	const char *s = fs.buf;
+	size_t len = fs.len, i = 0;
+	const char *why = NULL;
+	while (i < len) {
+		const char *lb = memchr(s + i, '{', len - i);
+		const char *rb = memchr(s + i, '}', len - i);
+		if (lb && (!rb || rb > lb)) {
+			size_t l = (size_t)(lb - s);
+			if (l + 1 < len && s[l + 1] == '{') {
+				buf_add(&out, s + i, l - i + 1);
+				i = l + 2;
+				continue;
+			}
+			if (rb && (size_t)(rb - s) > l + 1 && s[l + 1] >= '0' && s[l + 1] <= '9') {
+				size_t idx = 0, k = l + 1;
+				for (; k < len && s[k] >= '0' && s[k] <= '9'; k++)
+					idx = idx > 100000 ? idx : idx * 10 + (size_t)(s[k] - '0');
+				if (idx + 1 > n - 1) {
+					why = "references more arguments than were supplied";
+					break;
+				}
+				buf_add(&out, s + i, l - i);
+				ev_to_string(a[idx + 1], &out);
+				i = (size_t)(rb - s) + 1;
+				if (out.len > EXPR_MAX_MEMORY)
+					break;
+				continue;
+			}
+			why = "is invalid";
+			break;
+		} else if (rb) {
+			size_t r = (size_t)(rb - s);
+			if (r + 1 < len && s[r + 1] == '}') {
+				buf_add(&out, s + i, r - i + 1);
+				i = r + 2;
+				continue;
+			}
+			why = "is invalid";
+			break;
+		} else {
+			buf_add(&out, s + i, len - i);
+			break;
+		}
+	}
+	struct ev *r = NULL;
+	if (why)
+		buf_addf(st->err, "The following format string %s: %.*s", why, (int)fs.len, fs.buf);
+	else if (expr__charge(st, out.len) == 0)
+		r = ev_string(out.buf, out.len);
+	buf_release(&fs);
+	buf_release(&out);
+	return r;
+}
+
+static struct ev *fn_join(struct evst *st, struct ev **a, size_t n)
+{
+	struct buf out = BUF_INIT;
+	if (primitive(a[0])) {
+		ev_to_string(a[0], &out);
+	} else if (a[0]->kind == EV_ARRAY) {
+		struct buf sep = BUF_INIT;
+		if (n > 1 && primitive(a[1]))
+			ev_to_string(a[1], &sep);
+		else
+			buf_addch(&sep, ',');
+		for (size_t i = 0; i < a[0]->u.arr.nr && out.len <= EXPR_MAX_MEMORY; i++) {
+			if (i)
+				buf_add(&out, sep.buf, sep.len);
+			ev_to_string(a[0]->u.arr.v[i], &out);
+		}
+		buf_release(&sep);
+	}
+	struct ev *r = expr__charge(st, out.len) ? NULL : ev_string(out.buf, out.len);
+	buf_release(&out);
+	return r;
+}
+
+static struct ev *fn_tojson(struct evst *st, struct ev **a)
+{
+	struct buf out = BUF_INIT;
+	ev_to_json(a[0], &out, 1);
+	struct ev *r = expr__charge(st, out.len) ? NULL : ev_string(out.buf, out.len);
+	buf_release(&out);
+	return r;
+}
+
+static struct ev *fn_fromjson(struct evst *st, struct ev **a)
+{
+	struct buf in = BUF_INIT, why = BUF_INIT;
+	ev_to_string(a[0], &in);
+	size_t b = 0, e = in.len, k;
+	while (b < e && expr__is_js_space(in.buf, e, b, &k))
+		b += k;
+	struct ev *r = NULL;
+	if (b == e) {
+		buf_addstr(st->err, "Error parsing fromJson: empty input");
+	} else if (expr__charge(st, in.len) == 0) {
+		r = ev_from_json(in.buf, in.len, &why);
+		if (!r)
+			buf_addf(st->err, "Error parsing JSON when evaluating fromJson: %s", why.buf);
+	}
+	buf_release(&in);
+	buf_release(&why);
+	return r;
+}
+
+static struct ev *fn_case(struct evst *st, struct ev **a, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		if (a[i]->kind != EV_BOOL) {
+			buf_addstr(st->err, "case predicate must evaluate to a boolean value");
+			return NULL;
+		}
+		if (a[i]->u.b)
+			return ev_ref(a[i + 1]);
+	}
+	return ev_ref(a[n - 1]);
+}
+
+static struct ev *fn_hashfiles(struct evst *st, struct ev **a, size_t n)
+{
+	const char *ws = st->ctx ? st->ctx->workspace : NULL;
+	if (!ws) {
+		buf_addstr(st->err, "hashFiles() is not available here (no workspace)");
+		return NULL;
+	}
+	struct buf out = BUF_INIT;
+	if (expr__hash_files(ws, (const struct ev *const *)a, n, &out, st->err) < 0) {
+		buf_release(&out);
+		return NULL;
+	}
+	return ev__string_take(&out);
+}
+
+static struct ev *fn_status(struct evst *st, int id)
+{
+	enum expr_status s = st->ctx ? st->ctx->status : EXPR_STATUS_SUCCESS;
+	switch (id) {
+	case FN_SUCCESS: return ev_bool(s == EXPR_STATUS_SUCCESS);
+	case FN_FAILURE: return ev_bool(s == EXPR_STATUS_FAILURE);
+	case FN_CANCELLED: return ev_bool(s == EXPR_STATUS_CANCELLED);
+	default: return ev_bool(1);
+	}
+}
+
+static struct ev *dispatch(struct evst *st, int id, struct ev **a, size_t n)
+{
+	switch (id) {
+	case FN_CONTAINS: return fn_match(a, M_CONTAINS);
+	case FN_STARTSWITH: return fn_match(a, M_STARTS);
+	case FN_ENDSWITH: return fn_match(a, M_ENDS);
+	case FN_FORMAT: return fn_format(st, a, n);
+	case FN_JOIN: return fn_join(st, a, n);
+	case FN_TOJSON: return fn_tojson(st, a);
+	case FN_FROMJSON: return fn_fromjson(st, a);
+	case FN_CASE: return fn_case(st, a, n);
+	case FN_HASHFILES: return fn_hashfiles(st, a, n);
+	default: return fn_status(st, id);
+	}
+}
+
+struct ev *expr__call(struct evst *st, const struct node *n)
+{
+	struct ev *small[8];
+	struct ev **a = n->nkids <= 8 ? small : xmalloc(n->nkids * sizeof(*a));
+	size_t got = 0;
+	struct ev *r = NULL;
+	for (; got < n->nkids; got++) {
+		a[got] = expr__eval_node(st, n->kids[got]);
+		if (!a[got])
+			goto out;
+	}
+	r = dispatch(st, n->op, a, n->nkids);
+out:
+	for (size_t i = 0; i < got; i++)
+		ev_unref(a[i]);
+	if (a != small)
+		free(a);
+	return r;
+}

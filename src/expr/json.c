@@ -1,0 +1,397 @@
+/*
+ * json: JSON text <-> values. The parser follows JSON.parse (RFC 8259
+ * grammar; a repeated key keeps its first position and last value; keys
+ * that differ only in case keep the first, as the reference Dictionary
+ * does). The printer follows JSON.stringify, pretty with two-space indent
+ * for toJSON, compact otherwise; non-finite numbers print as null.
+ */
+#include "base/kiln.h"
+#include "expr/expr-int.h"
+
+#include <math.h>
+
+struct jp {
+	const char *s;
+	size_t len, i;
+	int depth;
+	struct buf *err;
+};
+
+static struct ev *jp_fail(struct jp *p, const char *what)
+{
+	if (p->err && !p->err->len) {
+		if (p->i >= p->len)
+			buf_addf(p->err, "%s at end of input", what);
+		else
+			buf_addf(p->err, "%s at offset %zu", what, p->i);
+	}
+	return NULL;
+}
+
+static void jp_ws(struct jp *p)
+{
+	while (p->i < p->len) {
+		char c = p->s[p->i];
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			break;
+		p->i++;
+	}
+}
+
+static struct ev *jp_value(struct jp *p);
+
+static int hex4(const char *s, unsigned *out)
+{
+	unsigned v = 0;
+	for (int k = 0; k < 4; k++) {
+		char c = s[k];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* a string literal at p->i (the opening quote); its bytes into out */
+static int jp_string(struct jp *p, struct buf *out)
+{
+	p->i++;
+	for (;;) {
+		if (p->i >= p->len)
+			return jp_fail(p, "unterminated string"), -1;
+		unsigned char c = (unsigned char)p->s[p->i];
+		if (c == '"') {
+			p->i++;
+			return 0;
+		}
+		if (c < 0x20)
+			return jp_fail(p, "control character in string"), -1;
+		if (c != '\\') {
+			size_t j = p->i + 1;
+			while (j < p->len && p->s[j] != '"' && p->s[j] != '\\' &&
+			       (unsigned char)p->s[j] >= 0x20)
+				j++;
+			buf_add(out, p->s + p->i, j - p->i);
+			p->i = j;
+			continue;
+		}
+		if (p->i + 1 >= p->len)
+			return jp_fail(p, "unterminated string"), -1;
+		char e = p->s[p->i + 1];
+		p->i += 2;
+		switch (e) {
+		case '"': buf_addch(out, '"'); break;
+		case '\\': buf_addch(out, '\\'); break;
+		case '/': buf_addch(out, '/'); break;
+		case 'b': buf_addch(out, '\b'); break;
+		case 'f': buf_addch(out, '\f'); break;
+		case 'n': buf_addch(out, '\n'); break;
+		case 'r': buf_addch(out, '\r'); break;
+		case 't': buf_addch(out, '\t'); break;
+		case 'u': {
+			unsigned u, lo;
+			if (p->i + 4 > p->len || hex4(p->s + p->i, &u) < 0)
+				return jp_fail(p, "bad \\u escape"), -1;
+			p->i += 4;
+			if (u >= 0xd800 && u <= 0xdbff && p->i + 6 <= p->len && p->s[p->i] == '\\' &&
+			    p->s[p->i + 1] == 'u' && !hex4(p->s + p->i + 2, &lo) && lo >= 0xdc00 &&
+			    lo <= 0xdfff) {
+				p->i += 6;
+				u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+			} else if (u >= 0xd800 && u <= 0xdfff) {
+				u = 0xfffd; /* a lone surrogate has no UTF-8 form */
+			}
+			expr__utf8_put(out, u);
+			break;
+		}
+		default:
+			p->i--;
+			return jp_fail(p, "bad escape"), -1;
+		}
+	}
+}
+
+static struct ev *jp_number(struct jp *p)
+{
+	size_t b = p->i;
+	const char *s = p->s;
+	if (p->i < p->len && s[p->i] == '-')
+		p->i++;
+	if (p->i < p->len && s[p->i] == '0') {
+		p->i++;
+	} else if (p->i < p->len && s[p->i] >= '1' && s[p->i] <= '9') {
+		while (p->i < p->len && s[p->i] >= '0' && s[p->i] <= '9')
+			p->i++;
+	} else {
+		return jp_fail(p, "unexpected character");
+	}
+	if (p->i < p->len && s[p->i] == '.') {
+		p->i++;
+		size_t d = p->i;
+		while (p->i < p->len && s[p->i] >= '0' && s[p->i] <= '9')
+			p->i++;
+		if (d == p->i)
+			return jp_fail(p, "bad number");
+	}
+	if (p->i < p->len && (s[p->i] == 'e' || s[p->i] == 'E')) {
+		p->i++;
+		if (p->i < p->len && (s[p->i] == '+' || s[p->i] == '-'))
+			p->i++;
+		size_t d = p->i;
+		while (p->i < p->len && s[p->i] >= '0' && s[p->i] <= '9')
+			p->i++;
+		if (d == p->i)
+			return jp_fail(p, "bad number");
+	}
+	char *tmp = xstrndup(s + b, p->i - b);
+	double d = strtod(tmp, NULL);
+	free(tmp);
+	return ev_number(d);
+}
+
+static struct ev *jp_array(struct jp *p)
+{
+	struct ev *a = ev_array();
+	p->i++;
+	jp_ws(p);
+	if (p->i < p->len && p->s[p->i] == ']') {
+		p->i++;
+		return a;
+	}
+	for (;;) {
+		struct ev *v = jp_value(p);
+		if (!v)
+			goto fail;
+		ev_array_push(a, v);
+		jp_ws(p);
+		if (p->i < p->len && p->s[p->i] == ',') {
+			p->i++;
+			continue;
+		}
+		if (p->i < p->len && p->s[p->i] == ']') {
+			p->i++;
+			return a;
+		}
+		jp_fail(p, "expected ',' or ']'");
+		goto fail;
+	}
+fail:
+	ev_unref(a);
+	return NULL;
+}
+
+static struct ev *jp_object(struct jp *p)
+{
+	struct ev *o = ev_object();
+	struct buf key = BUF_INIT;
+	p->i++;
+	jp_ws(p);
+	if (p->i < p->len && p->s[p->i] == '}') {
+		p->i++;
+		return o;
+	}
+	for (;;) {
+		jp_ws(p);
+		if (p->i >= p->len || p->s[p->i] != '"') {
+			jp_fail(p, "expected a string key");
+			goto fail;
+		}
+		buf_reset(&key);
+		if (jp_string(p, &key) < 0)
+			goto fail;
+		jp_ws(p);
+		if (p->i >= p->len || p->s[p->i] != ':') {
+			jp_fail(p, "expected ':'");
+			goto fail;
+		}
+		p->i++;
+		struct ev *v = jp_value(p);
+		if (!v)
+			goto fail;
+		/* JSON.parse: an exact repeat replaces the value in place */
+		ev__object_json_put(o, ev_string(key.buf, key.len), v);
+		jp_ws(p);
+		if (p->i < p->len && p->s[p->i] == ',') {
+			p->i++;
+			continue;
+		}
+		if (p->i < p->len && p->s[p->i] == '}') {
+			p->i++;
+			buf_release(&key);
+			return o;
+		}
+		jp_fail(p, "expected ',' or '}'");
+		goto fail;
+	}
+fail:
+	buf_release(&key);
+	ev_unref(o);
+	return NULL;
+}
+
+static struct ev *jp_value(struct jp *p)
+{
+	jp_ws(p);
+	if (p->i >= p->len)
+		return jp_fail(p, "unexpected end of input");
+	char c = p->s[p->i];
+	const char *rest = p->s + p->i;
+	size_t left = p->len - p->i;
+	switch (c) {
+	case '{':
+	case '[': {
+		if (++p->depth > EXPR_MAX_JSON_DEPTH)
+			return jp_fail(p, "nesting too deep");
+		struct ev *v = c == '{' ? jp_object(p) : jp_array(p);
+		p->depth--;
+		return v;
+	}
+	case '"': {
+		struct buf b = BUF_INIT;
+		if (jp_string(p, &b) < 0) {
+			buf_release(&b);
+			return NULL;
+		}
+		return ev__string_take(&b);
+	}
+	case 't':
+		if (left >= 4 && !memcmp(rest, "true", 4)) {
+			p->i += 4;
+			return ev_bool(1);
+		}
+		break;
+	case 'f':
+		if (left >= 5 && !memcmp(rest, "false", 5)) {
+			p->i += 5;
+			return ev_bool(0);
+		}
+		break;
+	case 'n':
+		if (left >= 4 && !memcmp(rest, "null", 4)) {
+			p->i += 4;
+			return ev_null();
+		}
+		break;
+	default:
+		if (c == '-' || (c >= '0' && c <= '9'))
+			return jp_number(p);
+	}
+	return jp_fail(p, "unexpected character");
+}
+
+struct ev *ev_from_json(const char *s, size_t len, struct buf *err)
+{
+	struct jp p = { s, len, 0, 0, err };
+	struct ev *v = jp_value(&p);
+	if (!v)
+		return NULL;
+	jp_ws(&p);
+	if (p.i != len) {
+		ev_unref(v);
+		return jp_fail(&p, "unexpected data after the value");
+	}
+	return v;
+}
+
+/* ---- printing (JSON.stringify) ---- */
+
+static void json_str(struct buf *out, const char *s, size_t len)
+{
+	buf_grow(out, len + 2);
+	buf_addch(out, '"');
+	size_t run = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_add(out, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': buf_addstr(out, "\\\""); break;
+		case '\\': buf_addstr(out, "\\\\"); break;
+		case '\b': buf_addstr(out, "\\b"); break;
+		case '\f': buf_addstr(out, "\\f"); break;
+		case '\n': buf_addstr(out, "\\n"); break;
+		case '\r': buf_addstr(out, "\\r"); break;
+		case '\t': buf_addstr(out, "\\t"); break;
+		default: buf_addf(out, "\\u%04x", c);
+		}
+	}
+	buf_add(out, s + run, len - run);
+	buf_addch(out, '"');
+}
+
+static void indent(struct buf *out, int pretty, int level)
+{
+	if (!pretty)
+		return;
+	buf_addch(out, '\n');
+	for (int i = 0; i < level; i++)
+		buf_add(out, "  ", 2);
+}
+
+static void to_json(const struct ev *v, struct buf *out, int pretty, int level)
+{
+	switch (v->kind) {
+	case EV_NULL:
+		buf_addstr(out, "null");
+		break;
+	case EV_BOOL:
+		buf_addstr(out, v->u.b ? "true" : "false");
+		break;
+	case EV_NUMBER:
+		if (isfinite(v->u.n))
+			expr__num_js(out, v->u.n);
+		else
+			buf_addstr(out, "null");
+		break;
+	case EV_STRING:
+		json_str(out, v->u.str.s, v->u.str.len);
+		break;
+	case EV_ARRAY:
+		if (!v->u.arr.nr) {
+			buf_addstr(out, "[]");
+			break;
+		}
+		buf_addch(out, '[');
+		for (size_t i = 0; i < v->u.arr.nr; i++) {
+			if (i)
+				buf_addch(out, ',');
+			indent(out, pretty, level + 1);
+			to_json(v->u.arr.v[i], out, pretty, level + 1);
+		}
+		indent(out, pretty, level);
+		buf_addch(out, ']');
+		break;
+	case EV_OBJECT:
+		if (!v->u.obj.nr) {
+			buf_addstr(out, "{}");
+			break;
+		}
+		buf_addch(out, '{');
+		for (size_t i = 0; i < v->u.obj.nr; i++) {
+			const struct ev *k = v->u.obj.kv[i].key;
+			if (i)
+				buf_addch(out, ',');
+			indent(out, pretty, level + 1);
+			json_str(out, k->u.str.s, k->u.str.len);
+			buf_add(out, ": ", pretty ? 2 : 1);
+			to_json(v->u.obj.kv[i].val, out, pretty, level + 1);
+		}
+		indent(out, pretty, level);
+		buf_addch(out, '}');
+		break;
+	}
+}
+
+void ev_to_json(const struct ev *v, struct buf *out, int pretty)
+{
+	to_json(v, out, pretty, 0);
+}

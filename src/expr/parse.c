@@ -1,0 +1,456 @@
+/*
+ * parse: tokens -> AST, a port of GitHub's recursive-descent parser
+ * (@actions/expressions Parser) including how it counts nesting depth
+ * (max 50) and which token an error names. Precedence, loosest first:
+ * ||, &&, == !=, < <= > >=, !, postfix [ ] and . (only after a context,
+ * a call or a parenthesised expression).
+ */
+#include "base/kiln.h"
+#include "expr/lex.h"
+
+struct fn_def {
+	const char *name; /* lower case */
+	int id, min, max;
+};
+
+static const struct fn_def fns[] = {
+	{ "contains", FN_CONTAINS, 2, 2 },
+	{ "startswith", FN_STARTSWITH, 2, 2 },
+	{ "endswith", FN_ENDSWITH, 2, 2 },
+	{ "format", FN_FORMAT, 1, 255 },
+	{ "join", FN_JOIN, 1, 2 },
+	{ "tojson", FN_TOJSON, 1, 1 },
+	{ "fromjson", FN_FROMJSON, 1, 1 },
+	{ "case", FN_CASE, 3, 1 << 30 },
+	{ "hashfiles", FN_HASHFILES, 1, 255 },
+	{ "success", FN_SUCCESS, 0, 0 },
+	{ "failure", FN_FAILURE, 0, 0 },
+	{ "cancelled", FN_CANCELLED, 0, 0 },
+	{ "always", FN_ALWAYS, 0, 0 },
+};
+
+static const char *const std_contexts[] = {
+	"github", "env", "vars", "job", "jobs", "steps", "runner", "secrets",
+	"strategy", "matrix", "needs", "inputs",
+};
+
+unsigned expr__ctx_bit(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(std_contexts); i++)
+		if (strlen(std_contexts[i]) == len && !strncasecmp(std_contexts[i], name, len))
+			return 1u << i;
+	return 0;
+}
+
+struct parser {
+	const char *src;
+	size_t len;
+	struct tok *t;
+	size_t nt, i;
+	int depth;
+	const struct expr_parse_opts *o;
+	struct expr *e;
+	struct buf *err;
+	size_t *err_off;
+	int failed;
+};
+
+static struct node *new_node(enum node_kind k, size_t pos)
+{
+	struct node *n = xcalloc(1, sizeof(*n));
+	n->kind = k;
+	n->pos = pos;
+	return n;
+}
+
+static void add_kid(struct node *n, struct node *kid)
+{
+	n->kids = xrealloc(n->kids, (n->nkids + 1) * sizeof(*n->kids));
+	n->kids[n->nkids++] = kid;
+}
+
+void expr__node_free(struct node *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->nkids; i++)
+		expr__node_free(n->kids[i]);
+	free(n->kids);
+	ev_unref(n->lit);
+	free(n);
+}
+
+enum perr { E_SYMBOL, E_END, E_DEPTH, E_CONTEXT, E_FUNCTION, E_FEW, E_MANY, E_EVEN };
+
+static struct node *fail(struct parser *p, enum perr kind, const struct tok *k)
+{
+	static const char *const desc[] = {
+		[E_SYMBOL] = "Unexpected symbol", [E_END] = "Unexpected end of expression",
+		[E_DEPTH] = "Exceeded max expression depth 50",
+		[E_CONTEXT] = "Unrecognized named-value", [E_FUNCTION] = "Unrecognized function",
+		[E_FEW] = "Too few parameters supplied", [E_MANY] = "Too many parameters supplied",
+		[E_EVEN] = "Even number of parameters supplied, requires an odd number of parameters",
+	};
+	if (p->failed)
+		return NULL;
+	p->failed = 1;
+	if (p->err_off)
+		*p->err_off = k->start;
+	if (kind == E_DEPTH) {
+		buf_addstr(p->err, desc[kind]);
+		return NULL;
+	}
+	buf_addf(p->err, "%s: '", desc[kind]);
+	if (k->type == T_EOF)
+		buf_addstr(p->err, "EOF");
+	else if (k->type == T_STRING)
+		buf_add(p->err, k->str->u.str.s, k->str->u.str.len);
+	else
+		buf_add(p->err, p->src + k->start, k->end - k->start);
+	buf_addf(p->err, "'. Located at position %zu within expression: %.*s",
+		 expr__js_pos(p->src, k->start), (int)p->len, p->src);
+	return NULL;
+}
+
+static const struct tok *peek(const struct parser *p) { return &p->t[p->i]; }
+static const struct tok *previous(const struct parser *p) { return &p->t[p->i - 1]; }
+static int at_end(const struct parser *p) { return p->t[p->i].type == T_EOF; }
+static int check(const struct parser *p, enum tok_type t) { return !at_end(p) && peek(p)->type == t; }
+
+static int match(struct parser *p, enum tok_type t)
+{
+	if (!check(p, t))
+		return 0;
+	p->i++;
+	return 1;
+}
+
+static int incr_depth(struct parser *p)
+{
+	if (++p->depth > EXPR_MAX_DEPTH) {
+		fail(p, E_DEPTH, peek(p));
+		return -1;
+	}
+	return 0;
+}
+
+static struct node *expression(struct parser *p);
+
+static int name_allowed(struct parser *p, const struct tok *id)
+{
+	const char *w = p->src + id->start;
+	size_t n = id->end - id->start;
+	const struct expr_parse_opts *o = p->o;
+	unsigned bit = expr__ctx_bit(w, n);
+	p->e->ctx_used |= bit;
+	if (o && o->names) {
+		for (size_t i = 0; o->names[i]; i++)
+			if (strlen(o->names[i]) == n && expr__key_eq(o->names[i], n, w, n))
+				return 1;
+		return 0;
+	}
+	if (!bit)
+		return 0;
+	return !o || !o->allowed || (o->allowed & bit);
+}
+
+static const struct fn_def *find_fn(const char *w, size_t n)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fns); i++)
+		if (strlen(fns[i].name) == n && !strncasecmp(fns[i].name, w, n))
+			return &fns[i];
+	return NULL;
+}
+
+static int fn_allowed(const struct parser *p, const struct fn_def *f)
+{
+	unsigned need = 0;
+	if (f->id >= FN_SUCCESS)
+		need = EXPR_FN_STATUS;
+	else if (f->id == FN_HASHFILES)
+		need = EXPR_FN_HASHFILES;
+	if (!need || !p->o)
+		return 1;
+	if (p->o->no_extensions)
+		return 0;
+	return !p->o->allowed_funcs || (p->o->allowed_funcs & need);
+}
+
+static struct node *call(struct parser *p, int *postfix)
+{
+	const struct tok *id = peek(p);
+	p->i++;
+	if (!match(p, T_LPAREN)) {
+		if (!name_allowed(p, id))
+			return fail(p, E_CONTEXT, id);
+		struct node *n = new_node(N_CTX, id->start);
+		n->lit = ev_string(p->src + id->start, id->end - id->start);
+		*postfix = 1;
+		return n;
+	}
+	struct node *n = new_node(N_CALL, id->start);
+	while (!match(p, T_RPAREN)) {
+		struct node *a = expression(p);
+		if (!a)
+			goto fail;
+		add_kid(n, a);
+		if (!check(p, T_RPAREN) && !match(p, T_COMMA)) {
+			fail(p, E_SYMBOL, peek(p));
+			goto fail;
+		}
+	}
+	const struct fn_def *f = find_fn(p->src + id->start, id->end - id->start);
+	if (!f || !fn_allowed(p, f)) {
+		fail(p, E_FUNCTION, id);
+		goto fail;
+	}
+	if ((int)n->nkids < f->min) {
+		fail(p, E_FEW, id);
+		goto fail;
+	}
+	if ((int)n->nkids > f->max) {
+		fail(p, E_MANY, id);
+		goto fail;
+	}
+	if (f->id == FN_CASE && n->nkids % 2 == 0) {
+		fail(p, E_EVEN, id);
+		goto fail;
+	}
+	n->op = f->id;
+	if (f->id >= FN_SUCCESS) {
+		p->e->uses_status = 1;
+		p->e->fn_used |= EXPR_FN_STATUS;
+	} else if (f->id == FN_HASHFILES) {
+		p->e->fn_used |= EXPR_FN_HASHFILES;
+	}
+	*postfix = 1;
+	return n;
+fail:
+	expr__node_free(n);
+	return NULL;
+}
+
+static struct node *literal(const struct tok *k, struct ev *v)
+{
+	struct node *n = new_node(N_LIT, k->start);
+	n->lit = v;
+	return n;
+}
+
+static struct node *primary(struct parser *p, int *postfix)
+{
+	const struct tok *k = peek(p);
+	switch (at_end(p) ? T_EOF : k->type) {
+	case T_FALSE: p->i++; return literal(k, ev_bool(0));
+	case T_TRUE: p->i++; return literal(k, ev_bool(1));
+	case T_NULL: p->i++; return literal(k, ev_null());
+	case T_NUMBER: p->i++; return literal(k, ev_number(k->num));
+	case T_STRING: p->i++; return literal(k, ev_ref(k->str));
+	case T_LPAREN: {
+		p->i++;
+		struct node *n = expression(p);
+		if (!n)
+			return NULL;
+		if (at_end(p) || !match(p, T_RPAREN)) {
+			if (at_end(p))
+				fail(p, E_END, previous(p));
+			else
+				fail(p, E_SYMBOL, peek(p));
+			expr__node_free(n);
+			return NULL;
+		}
+		*postfix = 1;
+		return n;
+	}
+	case T_EOF:
+		return fail(p, E_END, previous(p));
+	default:
+		return fail(p, E_SYMBOL, k);
+	}
+}
+
+static struct node *index_expr(struct parser *p)
+{
+	int postfix = 0;
+	struct node *e = check(p, T_IDENT) ? call(p, &postfix) : primary(p, &postfix);
+	int raised = 0;
+	while (e && postfix) {
+		const struct tok *at = peek(p);
+		struct node *idx = NULL;
+		if (match(p, T_LBRACKET)) {
+			if (!match(p, T_STAR)) {
+				idx = expression(p);
+				if (!idx)
+					goto fail;
+			}
+			if (!match(p, T_RBRACKET)) {
+				fail(p, E_SYMBOL, peek(p));
+				expr__node_free(idx);
+				goto fail;
+			}
+			raised++;
+			if (incr_depth(p) < 0) {
+				expr__node_free(idx);
+				goto fail;
+			}
+		} else if (match(p, T_DOT)) {
+			raised++;
+			if (incr_depth(p) < 0)
+				goto fail;
+			const struct tok *k = peek(p);
+			if (match(p, T_IDENT)) {
+				idx = literal(k, ev_string(p->src + k->start, k->end - k->start));
+			} else if (!match(p, T_STAR)) {
+				fail(p, E_SYMBOL, k);
+				goto fail;
+			}
+		} else {
+			break;
+		}
+		struct node *n = new_node(N_INDEX, at->start);
+		add_kid(n, e);
+		add_kid(n, idx);
+		e = n;
+	}
+	p->depth -= raised;
+	return e;
+fail:
+	p->depth -= raised;
+	expr__node_free(e);
+	return NULL;
+}
+
+static struct node *unary(struct parser *p)
+{
+	if (match(p, T_BANG)) {
+		size_t pos = previous(p)->start;
+		if (incr_depth(p) < 0)
+			return NULL;
+		struct node *inner = unary(p);
+		p->depth--;
+		if (!inner)
+			return NULL;
+		struct node *n = new_node(N_NOT, pos);
+		add_kid(n, inner);
+		return n;
+	}
+	return index_expr(p);
+}
+
+static struct node *binary(struct parser *p, struct node *(*sub)(struct parser *),
+			   enum tok_type a, enum tok_type b, enum tok_type c, enum tok_type d)
+{
+	struct node *e = sub(p);
+	while (e) {
+		enum tok_type t = at_end(p) ? T_EOF : peek(p)->type;
+		if (t == T_EOF || (t != a && t != b && t != c && t != d))
+			break;
+		size_t pos = peek(p)->start;
+		p->i++;
+		struct node *r = sub(p);
+		if (!r) {
+			expr__node_free(e);
+			return NULL;
+		}
+		struct node *n = new_node(N_CMP, pos);
+		n->op = t == T_EQ ? OP_EQ : t == T_NE ? OP_NE : t == T_LT ? OP_LT :
+			t == T_LE ? OP_LE : t == T_GT ? OP_GT : OP_GE;
+		add_kid(n, e);
+		add_kid(n, r);
+		e = n;
+	}
+	return e;
+}
+
+static struct node *comparison(struct parser *p)
+{
+	return binary(p, unary, T_GT, T_GE, T_LT, T_LE);
+}
+
+static struct node *equality(struct parser *p)
+{
+	return binary(p, comparison, T_NE, T_EQ, T_NE, T_EQ);
+}
+
+static struct node *logical(struct parser *p, struct node *(*sub)(struct parser *),
+			    enum tok_type op, enum node_kind kind)
+{
+	struct node *e = sub(p);
+	if (!e || !check(p, op))
+		return e;
+	if (incr_depth(p) < 0) {
+		expr__node_free(e);
+		return NULL;
+	}
+	struct node *n = new_node(kind, peek(p)->start);
+	add_kid(n, e);
+	while (match(p, op)) {
+		struct node *r = sub(p);
+		if (!r) {
+			expr__node_free(n);
+			p->depth--;
+			return NULL;
+		}
+		add_kid(n, r);
+	}
+	p->depth--;
+	return n;
+}
+
+static struct node *logical_and(struct parser *p)
+{
+	return logical(p, equality, T_AND, N_AND);
+}
+
+static struct node *expression(struct parser *p)
+{
+	if (incr_depth(p) < 0)
+		return NULL;
+	struct node *n = logical(p, logical_and, T_OR, N_OR);
+	p->depth--;
+	return n;
+}
+
+struct expr *expr_parse_opts(const char *src, size_t len, const struct expr_parse_opts *o,
+			     struct buf *err, size_t *err_off)
+{
+	struct tok *t;
+	size_t nt;
+	if (expr__lex(src, len, &t, &nt, err, err_off) < 0)
+		return NULL;
+	struct expr *e = xcalloc(1, sizeof(*e));
+	e->src = xstrndup(src, len);
+	e->len = len;
+	struct parser p = { e->src, len, t, nt, 0, 0, o, e, err, err_off, 0 };
+	if (!at_end(&p)) {
+		e->root = expression(&p);
+		if (e->root && !at_end(&p)) {
+			fail(&p, E_SYMBOL, peek(&p));
+			expr__node_free(e->root);
+			e->root = NULL;
+		}
+	}
+	expr__toks_free(t, nt);
+	if (p.failed) {
+		expr_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+struct expr *expr_parse(const char *src, size_t len, struct buf *err, size_t *err_off)
+{
+	return expr_parse_opts(src, len, NULL, err, err_off);
+}
+
+void expr_free(struct expr *e)
+{
+	if (!e)
+		return;
+	expr__node_free(e->root);
+	free(e->src);
+	free(e);
+}
+
+int expr_uses_status(const struct expr *e) { return e->uses_status; }
+unsigned expr_contexts_used(const struct expr *e) { return e->ctx_used; }

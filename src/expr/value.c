@@ -1,0 +1,311 @@
+/*
+ * value: expression values (null, boolean, number, string, array, object),
+ * immutable once built and reference-counted. null/true/false are static
+ * and never counted. Objects keep insertion order and match keys
+ * case-insensitively; big objects get a hash index.
+ */
+#include "base/kiln.h"
+#include "expr/expr-int.h"
+
+static struct ev ev_null_v = { EV_IMMORTAL, EV_NULL, 0, 0, { 0 } };
+static struct ev ev_true_v = { EV_IMMORTAL, EV_BOOL, 0, 0, { .b = 1 } };
+static struct ev ev_false_v = { EV_IMMORTAL, EV_BOOL, 0, 0, { .b = 0 } };
+
+static void ev_bug(const char *what)
+{
+	fprintf(stderr, "BUG: %s\n", what);
+	abort();
+}
+
+static struct ev *ev_alloc(enum ev_kind k, size_t extra)
+{
+	struct ev *v = xmalloc(sizeof(*v) + extra);
+	memset(v, 0, sizeof(*v));
+	v->refs = 1;
+	v->kind = (uint8_t)k;
+	return v;
+}
+
+struct ev *ev_null(void) { return &ev_null_v; }
+struct ev *ev_bool(int b) { return b ? &ev_true_v : &ev_false_v; }
+
+struct ev *ev_number(double d)
+{
+	struct ev *v = ev_alloc(EV_NUMBER, 0);
+	v->u.n = d;
+	return v;
+}
+
+static int all_ascii(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
+struct ev *ev_string(const char *s, size_t len)
+{
+	struct ev *v = ev_alloc(EV_STRING, len + 1);
+	v->u.str.s = (char *)(v + 1);
+	memcpy(v->u.str.s, s, len);
+	v->u.str.s[len] = '\0';
+	v->u.str.len = len;
+	v->ascii = (uint8_t)all_ascii(s, len);
+	return v;
+}
+
+struct ev *ev_cstr(const char *s) { return ev_string(s, strlen(s)); }
+
+struct ev *ev__string_take(struct buf *b)
+{
+	struct ev *v = ev_string(b->buf, b->len);
+	buf_release(b);
+	return v;
+}
+
+struct ev *ev_array(void) { return ev_alloc(EV_ARRAY, 0); }
+
+struct ev *ev__filtered(void)
+{
+	struct ev *v = ev_alloc(EV_ARRAY, 0);
+	v->filtered = 1;
+	return v;
+}
+
+struct ev *ev_object(void) { return ev_alloc(EV_OBJECT, 0); }
+
+struct ev *ev_ref(const struct ev *cv)
+{
+	struct ev *v = (struct ev *)cv;
+	if (v && v->refs != EV_IMMORTAL)
+		v->refs++;
+	return v;
+}
+
+void ev_unref(struct ev *v)
+{
+	if (!v || v->refs == EV_IMMORTAL || --v->refs)
+		return;
+	if (v->kind == EV_ARRAY) {
+		for (size_t i = 0; i < v->u.arr.nr; i++)
+			ev_unref(v->u.arr.v[i]);
+		free(v->u.arr.v);
+	} else if (v->kind == EV_OBJECT) {
+		for (size_t i = 0; i < v->u.obj.nr; i++) {
+			ev_unref(v->u.obj.kv[i].key);
+			ev_unref(v->u.obj.kv[i].val);
+		}
+		free(v->u.obj.kv);
+		free(v->u.obj.index);
+	}
+	free(v);
+}
+
+enum ev_kind ev_kind(const struct ev *v) { return (enum ev_kind)v->kind; }
+int ev_get_bool(const struct ev *v) { return v->kind == EV_BOOL && v->u.b; }
+double ev_get_number(const struct ev *v) { return v->kind == EV_NUMBER ? v->u.n : 0; }
+
+const char *ev_get_str(const struct ev *v, size_t *len)
+{
+	if (v->kind != EV_STRING) {
+		if (len)
+			*len = 0;
+		return "";
+	}
+	if (len)
+		*len = v->u.str.len;
+	return v->u.str.s;
+}
+
+size_t ev_len(const struct ev *v)
+{
+	if (v->kind == EV_ARRAY)
+		return v->u.arr.nr;
+	if (v->kind == EV_OBJECT)
+		return v->u.obj.nr;
+	return 0;
+}
+
+const struct ev *ev_array_at(const struct ev *a, size_t i)
+{
+	return a->kind == EV_ARRAY && i < a->u.arr.nr ? a->u.arr.v[i] : NULL;
+}
+
+void ev_array_push(struct ev *a, struct ev *v)
+{
+	if (a->kind != EV_ARRAY)
+		ev_bug("ev_array_push on a non-array");
+	ALLOC_GROW(a->u.arr.v, a->u.arr.nr + 1, a->u.arr.alloc);
+	a->u.arr.v[a->u.arr.nr++] = v;
+}
+
+/* ---- objects ---- */
+
+#define INDEX_MIN 9 /* objects with at least this many keys get a hash index */
+#define SLOT_EMPTY UINT32_MAX
+
+static void index_put(struct ev *o, size_t i)
+{
+	const struct ev *k = o->u.obj.kv[i].key;
+	size_t mask = o->u.obj.icap - 1;
+	size_t h = expr__key_hash(k->u.str.s, k->u.str.len) & mask;
+	while (o->u.obj.index[h] != SLOT_EMPTY)
+		h = (h + 1) & mask;
+	o->u.obj.index[h] = (uint32_t)i;
+}
+
+static void index_rebuild(struct ev *o)
+{
+	size_t cap = 16;
+	while (cap < o->u.obj.nr * 2)
+		cap *= 2;
+	free(o->u.obj.index);
+	o->u.obj.index = xmalloc(cap * sizeof(uint32_t));
+	o->u.obj.icap = cap;
+	for (size_t i = 0; i < cap; i++)
+		o->u.obj.index[i] = SLOT_EMPTY;
+	for (size_t i = 0; i < o->u.obj.nr; i++)
+		index_put(o, i);
+}
+
+static long find_key(const struct ev *o, const char *key, size_t len)
+{
+	if (o->u.obj.index) {
+		size_t mask = o->u.obj.icap - 1;
+		size_t h = expr__key_hash(key, len) & mask;
+		for (;;) {
+			uint32_t slot = o->u.obj.index[h];
+			if (slot == SLOT_EMPTY)
+				return -1;
+			const struct ev *k = o->u.obj.kv[slot].key;
+			if (expr__key_eq(k->u.str.s, k->u.str.len, key, len))
+				return slot;
+			h = (h + 1) & mask;
+		}
+	}
+	for (size_t i = 0; i < o->u.obj.nr; i++) {
+		const struct ev *k = o->u.obj.kv[i].key;
+		if (expr__key_eq(k->u.str.s, k->u.str.len, key, len))
+			return (long)i;
+	}
+	return -1;
+}
+
+static void append_kv(struct ev *o, struct ev *key, struct ev *val)
+{
+	ALLOC_GROW(o->u.obj.kv, o->u.obj.nr + 1, o->u.obj.alloc);
+	size_t i = o->u.obj.nr++;
+	o->u.obj.kv[i].key = key;
+	o->u.obj.kv[i].val = val;
+	if (o->u.obj.index && o->u.obj.nr * 2 <= o->u.obj.icap)
+		index_put(o, i);
+	else if (o->u.obj.nr >= INDEX_MIN)
+		index_rebuild(o);
+}
+
+const struct ev *ev__object_getn(const struct ev *o, const char *key, size_t len)
+{
+	if (o->kind != EV_OBJECT)
+		return NULL;
+	long i = find_key(o, key, len);
+	return i < 0 ? NULL : o->u.obj.kv[i].val;
+}
+
+const struct ev *ev_object_get(const struct ev *o, const char *key)
+{
+	return ev__object_getn(o, key, strlen(key));
+}
+
+const char *ev_object_key_at(const struct ev *o, size_t i)
+{
+	return o->kind == EV_OBJECT && i < o->u.obj.nr ? o->u.obj.kv[i].key->u.str.s : NULL;
+}
+
+const struct ev *ev_object_val_at(const struct ev *o, size_t i)
+{
+	return o->kind == EV_OBJECT && i < o->u.obj.nr ? o->u.obj.kv[i].val : NULL;
+}
+
+void ev_object_set(struct ev *o, const char *key, struct ev *v)
+{
+	if (o->kind != EV_OBJECT)
+		ev_bug("ev_object_set on a non-object");
+	size_t len = strlen(key);
+	long i = find_key(o, key, len);
+	if (i >= 0) {
+		ev_unref(o->u.obj.kv[i].val);
+		o->u.obj.kv[i].val = v;
+		return;
+	}
+	append_kv(o, ev_string(key, len), v);
+}
+
+int ev__object_add_first(struct ev *o, struct ev *key, struct ev *val)
+{
+	if (find_key(o, key->u.str.s, key->u.str.len) >= 0) {
+		ev_unref(key);
+		ev_unref(val);
+		return 0;
+	}
+	append_kv(o, key, val);
+	return 1;
+}
+
+/* ---- GitHub's conversions ---- */
+
+int ev_truthy(const struct ev *v)
+{
+	switch (v->kind) {
+	case EV_NULL:
+		return 0;
+	case EV_BOOL:
+		return v->u.b;
+	case EV_NUMBER:
+		return !(v->u.n == 0 || v->u.n != v->u.n);
+	case EV_STRING:
+		return v->u.str.len != 0;
+	default:
+		return 1;
+	}
+}
+
+void ev_to_string(const struct ev *v, struct buf *out)
+{
+	switch (v->kind) {
+	case EV_NULL:
+		break;
+	case EV_BOOL:
+		buf_addstr(out, v->u.b ? "true" : "false");
+		break;
+	case EV_NUMBER:
+		expr__num_coerce(out, v->u.n);
+		break;
+	case EV_STRING:
+		buf_add(out, v->u.str.s, v->u.str.len);
+		break;
+	case EV_ARRAY:
+		buf_addstr(out, "Array");
+		break;
+	case EV_OBJECT:
+		buf_addstr(out, "Object");
+		break;
+	}
+}
+
+void ev__object_json_put(struct ev *o, struct ev *key, struct ev *val)
+{
+	long i = find_key(o, key->u.str.s, key->u.str.len);
+	if (i < 0) {
+		append_kv(o, key, val);
+		return;
+	}
+	const struct ev *k = o->u.obj.kv[i].key;
+	if (k->u.str.len == key->u.str.len && !memcmp(k->u.str.s, key->u.str.s, k->u.str.len)) {
+		ev_unref(o->u.obj.kv[i].val);
+		o->u.obj.kv[i].val = val;
+	} else {
+		ev_unref(val);
+	}
+	ev_unref(key);
+}
