@@ -247,6 +247,194 @@ int glob_match(const struct glob *g, const char *s)
 	return r;
 }
 
+/* picomatch (dorny/paths-filter) class: [abc] [a-z] [!x] [^x]; unclosed = literal '[' */
+static long parse_pm_class(const char *p, size_t i, struct glob_tok *t)
+{
+	size_t j = i + 1;
+	int neg = p[j] == '!' || p[j] == '^';
+	if (neg)
+		j++;
+	size_t first = j;
+	while (p[j] && (p[j] != ']' || j == first)) {
+		unsigned char lo = (unsigned char)p[j], hi = lo;
+		if (p[j + 1] == '-' && p[j + 2] && p[j + 2] != ']') {
+			hi = (unsigned char)p[j + 2];
+			j += 2;
+		}
+		for (unsigned x = lo; x <= hi; x++)
+			set_add(t->set, x);
+		j++;
+	}
+	if (p[j] != ']') {
+		memset(t->set, 0, sizeof(t->set));
+		return -1;
+	}
+	t->kind = TOK_CLASS;
+	if (neg)
+		for (size_t k = 0; k < sizeof(t->set); k++)
+			t->set[k] = (unsigned char)~t->set[k];
+	t->set['/' >> 3] &= (unsigned char)~(1u << ('/' & 7));
+	return (long)j + 1;
+}
+
+static int compile_picomatch(struct glob *g, const char *p)
+{
+	size_t alloc = 0, i = 0;
+	while (p[i]) {
+		char c = p[i];
+		struct glob_tok *t = push_tok(g, &alloc);
+		int seg_start = i == 0 || p[i - 1] == '/';
+		long next;
+		if (c == '*' && p[i + 1] == '*' && seg_start && (p[i + 2] == '/' || !p[i + 2])) {
+			t->kind = p[i + 2] == '/' ? TOK_DSTAR_SLASH : TOK_DSTAR;
+			i += p[i + 2] == '/' ? 3 : 2;
+		} else if (c == '*') {
+			t->kind = TOK_STAR;
+			while (p[i] == '*')
+				i++;
+		} else if (c == '?') {
+			t->kind = TOK_CLASS;
+			memset(t->set, 0xff, sizeof(t->set));
+			t->set['/' >> 3] &= (unsigned char)~(1u << ('/' & 7));
+			i++;
+		} else if (c == '[' && (next = parse_pm_class(p, i, t)) > 0) {
+			i = (size_t)next;
+		} else {
+			if (c == '\\' && p[i + 1])
+				i++;
+			t->kind = TOK_CHAR;
+			t->ch = (unsigned char)p[i++];
+		}
+	}
+	return 0;
+}
+
+int glob_compile_syntax(struct glob *g, const char *pattern, enum glob_syntax syntax,
+			struct buf *err)
+{
+	if (syntax == GLOB_GITHUB)
+		return glob_compile(g, pattern, err);
+	struct glob z = GLOB_INIT;
+	*g = z;
+	g->src = xstrdup(pattern);
+	g->negate = pattern[0] == '!' && pattern[1];
+	return compile_picomatch(g, pattern + (g->negate ? 1 : 0));
+}
+
+/* ---- brace expansion (picomatch): {a,b}, nested, {1..3}, {a..c} ---- */
+
+/* index of the '}' closing the '{' at p[i], with a top-level ',' or ".."
+ * inside; -1 when this brace is literal */
+static long brace_end(const char *p, size_t i, long *comma)
+{
+	int depth = 0;
+	*comma = -1;
+	for (size_t j = i; p[j]; j++) {
+		if (p[j] == '\\' && p[j + 1]) {
+			j++;
+		} else if (p[j] == '{') {
+			depth++;
+		} else if (p[j] == '}') {
+			if (--depth == 0)
+				return (long)j;
+		} else if (p[j] == ',' && depth == 1 && *comma < 0) {
+			*comma = (long)j;
+		}
+	}
+	return -1;
+}
+
+static void expand_into(const char *pat, struct strvec *out, size_t cap);
+
+/* {lo..hi}: numbers or single letters; returns 1 when it was a range */
+static int expand_range(const char *pre, size_t npre, const char *body, size_t nbody,
+			const char *post, struct strvec *out, size_t cap)
+{
+	char tmp[64];
+	if (nbody >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, body, nbody);
+	tmp[nbody] = '\0';
+	char *dots = strstr(tmp, "..");
+	if (!dots)
+		return 0;
+	*dots = '\0';
+	const char *a = tmp, *b = dots + 2;
+	char *ea, *eb;
+	long lo = strtol(a, &ea, 10), hi = strtol(b, &eb, 10);
+	int letters = 0;
+	if (!*a || !*b || *ea || *eb) {
+		if (strlen(a) != 1 || strlen(b) != 1)
+			return 0;
+		lo = (unsigned char)*a;
+		hi = (unsigned char)*b;
+		letters = 1;
+	}
+	long step = lo <= hi ? 1 : -1;
+	for (long v = lo;; v += step) {
+		if (out->nr >= cap)
+			break;
+		char *s = letters ? xstrfmt("%.*s%c%s", (int)npre, pre, (int)v, post) :
+				    xstrfmt("%.*s%ld%s", (int)npre, pre, v, post);
+		expand_into(s, out, cap);
+		free(s);
+		if (v == hi)
+			break;
+	}
+	return 1;
+}
+
+static void expand_into(const char *pat, struct strvec *out, size_t cap)
+{
+	for (size_t i = 0; pat[i]; i++) {
+		if (pat[i] == '\\' && pat[i + 1]) {
+			i++;
+			continue;
+		}
+		if (pat[i] != '{')
+			continue;
+		long comma;
+		long end = brace_end(pat, i, &comma);
+		if (end < 0)
+			continue;
+		const char *post = pat + end + 1;
+		if (comma < 0) {
+			if (expand_range(pat, i, pat + i + 1, (size_t)end - i - 1, post, out, cap))
+				return;
+			continue; /* "{a}" is literal */
+		}
+		/* split the top level on ',' */
+		size_t start = i + 1;
+		int depth = 0;
+		for (size_t j = i + 1; (long)j <= end; j++) {
+			if (pat[j] == '\\' && pat[j + 1]) {
+				j++;
+				continue;
+			}
+			if (pat[j] == '{')
+				depth++;
+			else if (pat[j] == '}' && depth > 0 && (long)j != end)
+				depth--;
+			if ((pat[j] == ',' && depth == 0) || (long)j == end) {
+				char *s = xstrfmt("%.*s%.*s%s", (int)i, pat, (int)(j - start),
+						  pat + start, post);
+				if (out->nr < cap)
+					expand_into(s, out, cap);
+				free(s);
+				start = j + 1;
+			}
+		}
+		return;
+	}
+	if (out->nr < cap)
+		strvec_push(out, pat);
+}
+
+void glob_expand_braces(const char *pattern, struct strvec *out, size_t cap)
+{
+	expand_into(pattern, out, cap);
+}
+
 int glob_list_add(struct glob_list *l, const char *pattern, struct buf *err)
 {
 	struct glob g;

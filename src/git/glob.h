@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "base/buf.h"
+#include "base/strvec.h"
 
 struct glob_tok; /* compiled pattern element (glob.c) */
 
@@ -42,6 +43,22 @@ int glob_compile(struct glob *g, const char *pattern, struct buf *err);
 void glob_release(struct glob *g);
 /* does the pattern (ignoring its '!') match the whole of `s`? */
 int glob_match(const struct glob *g, const char *s);
+
+/*
+ * Pattern dialects: GitHub's filter patterns (above), or picomatch's globs
+ * as dorny/paths-filter uses them (dot files match): `*` and `?` never
+ * match '/', `**` as a whole path segment matches any number of segments
+ * (including none), `[abc]` `[a-z]` `[!x]` `[^x]` classes, `\c` escapes;
+ * `?` and `+` are not quantifiers there. Braces are expanded first with
+ * glob_expand_braces(). A leading '!' sets `negate` in both dialects.
+ */
+enum glob_syntax { GLOB_GITHUB, GLOB_PICOMATCH };
+
+int glob_compile_syntax(struct glob *g, const char *pattern, enum glob_syntax syntax,
+			struct buf *err);
+/* picomatch brace expansion: "a/{b,c{1..3}}" -> a/b, a/c1, a/c2, a/c3;
+ * at most `cap` results are appended to out */
+void glob_expand_braces(const char *pattern, struct strvec *out, size_t cap);
 
 /* an ordered list of patterns, as in `branches:` or `paths:` */
 struct glob_list {
