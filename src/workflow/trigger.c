@@ -763,6 +763,31 @@ void trig_inputs_release(struct trig_inputs *in)
 	*in = z;
 }
 
+struct ev *trig_inputs_context(const struct trig_inputs *in)
+{
+	struct ev *o = ev_object();
+	for (size_t i = 0; i < in->nr; i++) {
+		const struct trig_input *t = &in->v[i];
+		struct ev *v;
+		if (t->type == TI_BOOLEAN)
+			v = ev_bool(!strcmp(t->value, "true"));
+		else if (t->type == TI_NUMBER)
+			v = ev_number(strtod(t->value, NULL));
+		else
+			v = ev_cstr(t->value);
+		ev_object_set(o, t->name, v);
+	}
+	return o;
+}
+
+struct ev *trig_inputs_payload(const struct trig_inputs *in)
+{
+	struct ev *o = ev_object();
+	for (size_t i = 0; i < in->nr; i++)
+		ev_object_set(o, in->v[i].name, ev_cstr(in->v[i].value));
+	return o;
+}
+
 const struct trig_input *trig_inputs_get(const struct trig_inputs *in, const char *name)
 {
 	for (size_t i = 0; i < in->nr; i++)

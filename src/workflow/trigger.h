@@ -14,6 +14,7 @@
 #include "base/buf.h"
 #include "base/diag.h"
 #include "base/strvec.h"
+#include "expr/expr.h"
 #include "workflow/workflow.h"
 
 /* GitHub evaluates at most this many changed files for paths filters */
@@ -90,6 +91,11 @@ struct trig_inputs {
 int trig_dispatch_inputs(const struct workflow *wf, const struct strvec *kv,
 			 struct trig_inputs *out, struct diags *d);
 void trig_inputs_release(struct trig_inputs *in);
+/* the `inputs` context: booleans as booleans, numbers as numbers, the
+ * rest as strings (new reference) */
+struct ev *trig_inputs_context(const struct trig_inputs *in);
+/* `github.event.inputs`: every value as a string, as GitHub sends them */
+struct ev *trig_inputs_payload(const struct trig_inputs *in);
 /* value of input `name`, or NULL */
 const struct trig_input *trig_inputs_get(const struct trig_inputs *in, const char *name);
 

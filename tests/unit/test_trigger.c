@@ -377,6 +377,31 @@ static void test_dispatch_inputs(void **state)
 				       "target=prod", "note=a=b", NULL }, 0,
 		     "choice:level=high boolean:dry-run=true number:count=-1.5e3 string:version=2 "
 		     "environment:target=prod string:note=a=b");
+	/* typed contexts */
+	{
+		struct workflow *wf = wf_from_yaml(DISPATCH);
+		struct strvec sv = STRVEC_INIT;
+		strvec_push(&sv, "version=9");
+		strvec_push(&sv, "dry-run=true");
+		struct trig_inputs in = TRIG_INPUTS_INIT;
+		struct diags d = DIAGS_INIT;
+		assert_int_equal(trig_dispatch_inputs(wf, &sv, &in, &d), 0);
+		struct ev *ctx = trig_inputs_context(&in), *pay = trig_inputs_payload(&in);
+		struct buf j = BUF_INIT;
+		ev_to_json(ctx, &j, 0);
+		assert_string_equal(j.buf, "{\"level\":\"low\",\"dry-run\":true,\"count\":3,"
+					   "\"version\":\"9\",\"target\":\"\",\"note\":\"\"}");
+		buf_reset(&j);
+		ev_to_json(pay, &j, 0);
+		assert_non_null(strstr(j.buf, "\"dry-run\":\"true\",\"count\":\"3\""));
+		buf_release(&j);
+		ev_unref(ctx);
+		ev_unref(pay);
+		trig_inputs_release(&in);
+		strvec_clear(&sv);
+		diags_release(&d);
+		wf_done(wf);
+	}
 	/* names match case-insensitively; the last one given wins */
 	check_inputs((const char *[]){ "VERSION=1", "version=3", NULL }, 0, "string:version=3");
 	check_inputs((const char *[]){ NULL }, -1,
