@@ -38,6 +38,9 @@ int cmd_debug(int argc, char **argv, struct kiln_ctx *ctx)
 	(void)ctx;
 	if (argc >= 2 && !strcmp(argv[1], "yaml"))
 		return debug_yaml(argc - 1, argv + 1);
+	if (argc >= 2 && (!strcmp(argv[1], "event") || !strcmp(argv[1], "changes") ||
+			  !strcmp(argv[1], "paths-filter")))
+		return debug_git(argc - 1, argv + 1);
 	fprintf(stderr, "usage: kiln debug yaml FILE\n");
 	return EXIT_USAGE;
 }
