@@ -99,6 +99,21 @@ struct ev *trig_inputs_payload(const struct trig_inputs *in);
 /* value of input `name`, or NULL */
 const struct trig_input *trig_inputs_get(const struct trig_inputs *in, const char *name);
 
+/* a completed workflow run, as on.workflow_run sees it */
+struct trig_run {
+	const char *name;        /* the workflow's name */
+	const char *path;        /* its file, e.g. .github/workflows/ci.yml */
+	const char *conclusion;  /* success, failure, cancelled, skipped */
+	const char *head_branch; /* the branch it ran for */
+	const char *head_sha;
+	const char *event;       /* the event that triggered it */
+	unsigned long long id, run_number;
+};
+
+/* github.event for a workflow_run event (action "completed"), without
+ * repository/sender (the caller adds those); new reference */
+struct ev *trig_workflow_run_payload(const struct trig_run *run);
+
 /* branch or tag name of a ref: "refs/heads/x" -> "x"; *is_tag set to 1 for
  * refs/tags/; other strings are returned as they are */
 const char *trig_ref_name(const char *ref, int *is_tag);

@@ -234,6 +234,17 @@ static void test_workflow_run_names(void **state)
 	trig_match_release(&m);
 	diags_release(&d);
 	wf_done(wf);
+
+	struct trig_run run = { "CI", ".github/workflows/ci.yml", "success", "develop", "abc",
+				"push", 7, 3 };
+	struct ev *p = trig_workflow_run_payload(&run);
+	struct buf j = BUF_INIT;
+	ev_to_json(p, &j, 0);
+	assert_non_null(strstr(j.buf, "\"action\":\"completed\",\"workflow_run\":{\"id\":7,"));
+	assert_non_null(strstr(j.buf, "\"conclusion\":\"success\",\"head_branch\":\"develop\""));
+	assert_non_null(strstr(j.buf, "\"workflow\":{\"name\":\"CI\""));
+	buf_release(&j);
+	ev_unref(p);
 }
 
 struct bad_case {
