@@ -419,7 +419,9 @@ struct expr *expr_parse_opts(const char *src, size_t len, const struct expr_pars
 	if (expr__lex(src, len, &t, &nt, err, err_off) < 0)
 		return NULL;
 	struct expr *e = xcalloc(1, sizeof(*e));
-	e->src = xstrndup(src, len);
+	e->src = xmalloc(len + 1); /* not xstrndup: the text may hold NUL bytes */
+	memcpy(e->src, src, len);
+	e->src[len] = '\0';
 	e->len = len;
 	struct parser p = { e->src, len, t, nt, 0, 0, o, e, err, err_off, 0 };
 	if (!at_end(&p)) {
