@@ -160,3 +160,10 @@ write_workflow() {
 	git -C "$1" add .github &&
 	git -C "$1" commit -q -m "workflow $2"
 }
+
+# test_must_be_empty FILE: fails (showing the file) unless FILE is empty
+test_must_be_empty() {
+	if [ -s "$1" ]; then
+		echo "test_must_be_empty: '$1' is not empty:" >&2; cat "$1" >&2; return 1
+	fi
+}

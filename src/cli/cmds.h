@@ -10,6 +10,7 @@ struct kiln_ctx;
 
 int cmd_version(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_expr(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_lint(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_debug(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_cron(int argc, char **argv, struct kiln_ctx *ctx);
 /* `kiln debug event|changes|paths-filter` (src/cli/debug_git.c) */

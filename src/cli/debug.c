@@ -1,9 +1,12 @@
 /*
  * debug: hidden `kiln debug <what>` subcommands exposing internals to shell
- * tests (git's test-tool): `kiln debug yaml FILE` dumps the node tree.
+ * tests (git's test-tool): `kiln debug yaml FILE` dumps the node tree;
+ * `kiln debug workflow [--json] [--github-positions] FILE` the loaded model.
  */
 #include "base/kiln.h"
 #include "cli/cmds.h"
+#include "cli/opt.h"
+#include "workflow/workflow.h"
 #include "yaml/ynode.h"
 
 static int debug_yaml(int argc, char **argv)
@@ -33,6 +36,100 @@ static int debug_yaml(int argc, char **argv)
 	return ret;
 }
 
+static void print_model(const struct workflow *wf, FILE *out)
+{
+	fprintf(out, "workflow %s\n", wf->name.s ? wf->name.s : wf->file);
+	for (size_t i = 0; i < wf->non; i++)
+		fprintf(out, "on %s\n", wf->on[i].event.s);
+	for (size_t i = 0; i < wf->njobs; i++) {
+		const struct wf_job *j = &wf->jobs[i];
+		fprintf(out, "job %s", j->id.s);
+		for (size_t k = 0; k < j->nneeds; k++)
+			fprintf(out, "%s%s", k ? "," : " needs=", j->needs[k].s);
+		if (j->matrix_jobs != 1)
+			fprintf(out, " matrix=%ld", j->matrix_jobs);
+		if (j->uses.s)
+			fprintf(out, " uses=%s", j->uses.s);
+		fputc('\n', out);
+		for (size_t k = 0; k < j->nsteps; k++) {
+			const struct wf_step *st = &j->steps[k];
+			fprintf(out, "  step %s %s\n", wf_step_id(st), st->run.s ? "run" : "uses");
+		}
+	}
+	for (size_t i = 0; i < wf->nexprs; i++) {
+		const struct wf_expr *x = &wf->exprs[i];
+		fprintf(out, "expr %d:%d %s: %.*s\n", x->line, x->col, x->path, (int)x->len,
+			x->node->str + x->off);
+	}
+}
+
+static void print_errors_json(const struct diags *d, FILE *out)
+{
+	struct buf b = BUF_INIT;
+	buf_addstr(&b, "{\"errors\":[");
+	for (size_t i = 0; i < d->nr; i++) {
+		if (i)
+			buf_addch(&b, ',');
+		buf_addf(&b, "{\"line\":%d,\"col\":%d,\"message\":", d->v[i].line, d->v[i].col);
+		buf_add_json_str(&b, d->v[i].msg, strlen(d->v[i].msg));
+		buf_addch(&b, '}');
+	}
+	buf_addstr(&b, "]}\n");
+	fputs(b.buf, out);
+	buf_release(&b);
+}
+
+static int debug_workflow(int argc, char **argv)
+{
+	static const char *const usage[] = {
+		"kiln debug workflow [--json] [--github-positions] FILE", NULL
+	};
+	int json = 0, ghpos = 0;
+	const struct opt opts[] = {
+		{ OPT_BOOL, 0, "json", &json, NULL, "GitHub parser's JSON shape" },
+		{ OPT_BOOL, 0, "github-positions", &ghpos, NULL,
+		  "report expression errors at the scalar's start, as GitHub does" },
+		OPT_END_MARK,
+	};
+	int n = opt_parse(argc, argv, opts, usage);
+	if (n == -2)
+		return EXIT_OK;
+	if (n != 1) {
+		if (n >= 0)
+			opt_usage(stderr, opts, usage);
+		return EXIT_USAGE;
+	}
+	struct buf b = BUF_INIT;
+	int r = buf_read_file(&b, argv[1]);
+	if (r < 0) {
+		fprintf(stderr, "kiln: error: cannot read '%s': %s\n", argv[1], strerror(-r));
+		return EXIT_USAGE;
+	}
+	struct diags d = DIAGS_INIT;
+	struct workflow *wf;
+	int ret = EXIT_OK;
+	if (wf_load_ex(argv[1], b.buf, b.len, ghpos ? WF_LOAD_GITHUB_POS : 0, &wf, &d) < 0) {
+		diags_sort(&d);
+		if (json)
+			print_errors_json(&d, stdout);
+		diags_print(&d, stderr);
+		ret = EXIT_USAGE;
+	} else {
+		if (json) {
+			struct buf out = BUF_INIT;
+			wf_dump_json(wf, &out);
+			fputs(out.buf, stdout);
+			buf_release(&out);
+		} else {
+			print_model(wf, stdout);
+		}
+		wf_free(wf);
+	}
+	diags_release(&d);
+	buf_release(&b);
+	return ret;
+}
+
 int cmd_debug(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	(void)ctx;
@@ -41,6 +138,9 @@ int cmd_debug(int argc, char **argv, struct kiln_ctx *ctx)
 	if (argc >= 2 && (!strcmp(argv[1], "event") || !strcmp(argv[1], "changes") ||
 			  !strcmp(argv[1], "paths-filter")))
 		return debug_git(argc - 1, argv + 1);
-	fprintf(stderr, "usage: kiln debug yaml FILE\n");
+	if (argc >= 2 && !strcmp(argv[1], "workflow"))
+		return debug_workflow(argc - 1, argv + 1);
+	fprintf(stderr, "usage: kiln debug yaml FILE\n"
+			"   or: kiln debug workflow [--json] [--github-positions] FILE\n");
 	return EXIT_USAGE;
 }

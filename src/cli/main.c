@@ -18,6 +18,7 @@ static const struct cmd cmds[] = {
 	{ "version", cmd_version, "print kiln's version" },
 	{ "cron", cmd_cron, "show when a schedule cron expression fires next" },
 	{ "expr", cmd_expr, "evaluate a ${{ }} expression (--jsonl for many)" },
+	{ "lint", cmd_lint, "check workflow files for errors" },
 	{ "debug", cmd_debug, NULL },
 };
 

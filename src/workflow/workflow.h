@@ -39,6 +39,9 @@ struct wf_step {
 	const struct ynode *continue_on_error; /* bool or expression scalar, or NULL */
 	const struct ynode *timeout_minutes;   /* number or expression scalar, or NULL */
 	const struct ynode *node;              /* the step's mapping */
+	/* extension (loader): GitHub's generated id when `id` is absent
+	 * (__run, __run_2, __actions_checkout); owned. wf_step_id() picks. */
+	char *auto_id;
 };
 
 struct wf_strategy {
@@ -76,11 +79,27 @@ struct wf_job {
 	const struct ynode *with;        /* inputs for `uses:` jobs */
 	const struct ynode *secrets;     /* mapping or scalar "inherit" */
 	const struct ynode *node;        /* the job's mapping */
+	/* extension (loader): jobs the matrix expands to (1 without a matrix),
+	 * or -1 when it depends on an expression and is known only at run time */
+	long matrix_jobs;
 };
 
 struct wf_trigger {
 	struct wf_str event;        /* push, pull_request, schedule, ... */
 	const struct ynode *config; /* the event's mapping / sequence, or NULL */
+};
+
+/*
+ * extension (loader): one `${{ }}` expression located in the workflow, or
+ * a bare `if:` condition. Everything points into the owned YAML tree.
+ */
+struct wf_expr {
+	const struct ynode *node; /* the scalar holding it */
+	size_t off, len;          /* the expression text: node->str[off, off+len) */
+	int line, col;            /* source position of the text's first byte */
+	const char *path;         /* key path in GitHub's docs notation, static:
+				   * "jobs.<job_id>.steps.run", "jobs.<job_id>.if" */
+	int bare_if;              /* an if: condition written without ${{ }} */
 };
 
 struct workflow {
@@ -96,6 +115,9 @@ struct workflow {
 	struct wf_job *jobs;        /* in file order */
 	size_t njobs;
 	struct ynode *root;         /* owned YAML tree */
+	/* extension (loader) */
+	struct wf_expr *exprs;      /* every expression, in file order */
+	size_t nexprs, alloc_exprs;
 };
 
 /*
@@ -107,6 +129,23 @@ int wf_load(const char *file, const char *data, size_t len, struct workflow **ou
 	    struct diags *d);
 int wf_load_file(const char *path, struct workflow **out, struct diags *d);
 void wf_free(struct workflow *wf);
+
+/* loader options for wf_load_ex() */
+enum {
+	/* report expression errors at the start of the scalar holding the
+	 * expression (GitHub's convention) rather than inside it */
+	WF_LOAD_GITHUB_POS = 1 << 0,
+};
+int wf_load_ex(const char *file, const char *data, size_t len, unsigned flags,
+	       struct workflow **out, struct diags *d);
+
+/* the model as JSON in the shape of GitHub's parser output, plus kiln's
+ * located expressions (for `kiln debug workflow --json` and conformance) */
+struct buf;
+void wf_dump_json(const struct workflow *wf, struct buf *out);
+
+/* the id a step has in the steps context: its `id:` or the generated one */
+const char *wf_step_id(const struct wf_step *st);
 
 const struct wf_job *wf_find_job(const struct workflow *wf, const char *id);
 const struct wf_trigger *wf_find_trigger(const struct workflow *wf, const char *event);

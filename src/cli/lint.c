@@ -1,0 +1,94 @@
+/*
+ * lint: `kiln lint [FILE|DIR...]` loads every workflow (default: the .yml
+ * and .yaml files in .github/workflows/) and prints every problem as
+ * `file:line:col: error: message`, sorted. Exit 0 and no output when all
+ * are clean, 2 when anything is wrong.
+ */
+#include "base/kiln.h"
+#include "cli/cmds.h"
+#include "cli/opt.h"
+#include "workflow/workflow.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
+
+static const char *const lint_usage[] = { "kiln lint [<file|dir>...]", NULL };
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* the workflow files of a directory, sorted; -1 when it cannot be read */
+static int list_dir(const char *dir, struct strvec *out, struct diags *d)
+{
+	DIR *dh = opendir(dir);
+	if (!dh) {
+		diag_err(d, dir, 0, 0, "cannot read directory: %s", strerror(errno));
+		return -1;
+	}
+	struct strvec found = STRVEC_INIT;
+	struct dirent *e;
+	while ((e = readdir(dh)))
+		if (e->d_name[0] != '.' &&
+		    (str_ends_with(e->d_name, ".yml") || str_ends_with(e->d_name, ".yaml")))
+			strvec_pushf(&found, "%s/%s", dir, e->d_name);
+	closedir(dh);
+	if (found.nr)
+		qsort(found.v, found.nr, sizeof(*found.v), cmp_str);
+	for (size_t i = 0; i < found.nr; i++)
+		strvec_push(out, found.v[i]);
+	strvec_clear(&found);
+	return 0;
+}
+
+static void add_path(const char *path, struct strvec *files, struct diags *d)
+{
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		diag_err(d, path, 0, 0, "cannot read: %s", strerror(errno));
+		return;
+	}
+	if (S_ISDIR(st.st_mode))
+		list_dir(path, files, d);
+	else
+		strvec_push(files, path);
+}
+
+int cmd_lint(int argc, char **argv, struct kiln_ctx *ctx)
+{
+	(void)ctx;
+	static const struct opt opts[] = { OPT_END_MARK };
+	int n = opt_parse(argc, argv, opts, lint_usage);
+	if (n == -2)
+		return EXIT_OK;
+	if (n < 0)
+		return EXIT_USAGE;
+
+	struct diags d = DIAGS_INIT;
+	struct strvec files = STRVEC_INIT;
+	if (n == 0) {
+		const char *dir = ".github/workflows";
+		struct stat st;
+		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+			diag_err(&d, dir, 0, 0, "no workflow directory (run kiln lint in a "
+						"repository, or name the files)");
+		else if (list_dir(dir, &files, &d) == 0 && !files.nr)
+			diag_err(&d, dir, 0, 0, "no .yml or .yaml workflow files");
+	}
+	for (int i = 1; i <= n; i++)
+		add_path(argv[i], &files, &d);
+
+	for (size_t i = 0; i < files.nr; i++) {
+		struct workflow *wf;
+		if (wf_load_file(files.v[i], &wf, &d) == 0)
+			wf_free(wf);
+	}
+	diags_sort(&d);
+	diags_print(&d, stdout);
+	int ret = d.errors ? EXIT_USAGE : EXIT_OK;
+	diags_release(&d);
+	strvec_clear(&files);
+	return ret;
+}

@@ -1,0 +1,246 @@
+/*
+ * events: the `on:` key in its three forms (a string, a list of event
+ * names, a mapping of event -> configuration) into wf->on, with each known
+ * event's configuration checked against the keys GitHub accepts.
+ */
+#include "workflow/wf-int.h"
+
+/* filters shared by several events */
+#define BRANCHES { "branches", K_STR | K_SEQ }, { "branches-ignore", K_STR | K_SEQ }
+#define PATHS { "paths", K_STR | K_SEQ }, { "paths-ignore", K_STR | K_SEQ }
+#define TYPES { "types", K_STR | K_SEQ }
+
+static const struct wf__key push_keys[] = {
+	BRANCHES, PATHS, { "tags", K_STR | K_SEQ }, { "tags-ignore", K_STR | K_SEQ },
+};
+static const struct wf__key pr_keys[] = { TYPES, BRANCHES, PATHS };
+static const struct wf__key types_keys[] = { TYPES };
+static const struct wf__key wrun_keys[] = { TYPES, BRANCHES, { "workflows", K_STR | K_SEQ } };
+static const struct wf__key merge_keys[] = { TYPES, BRANCHES };
+static const struct wf__key image_keys[] = {
+	{ "names", K_STR | K_SEQ }, { "versions", K_STR | K_SEQ },
+};
+static const struct wf__key dispatch_keys[] = { { "inputs", K_MAP | K_NULL } };
+static const struct wf__key call_keys[] = {
+	{ "inputs", K_MAP | K_NULL }, { "outputs", K_MAP | K_NULL }, { "secrets", K_MAP | K_NULL },
+};
+static const struct wf__key none_keys[] = { { "", 0 } };
+
+/* every event GitHub knows, with the keys its configuration takes */
+static const struct event {
+	const char *name;
+	const struct wf__key *keys; /* NULL: takes no configuration */
+	size_t nkeys;
+} events[] = {
+#define EV(n, k) { n, k, ARRAY_SIZE(k) }
+#define EV0(n) { n, none_keys, 0 }
+	EV("branch_protection_rule", types_keys), EV("check_run", types_keys),
+	EV("check_suite", types_keys), EV0("create"), EV0("delete"), EV0("deployment"),
+	EV0("deployment_status"), EV("discussion", types_keys),
+	EV("discussion_comment", types_keys), EV0("fork"), EV0("gollum"),
+	EV("image_version", image_keys), EV("issue_comment", types_keys), EV("issues", types_keys),
+	EV("label", types_keys), EV("merge_group", merge_keys), EV("milestone", types_keys),
+	EV0("page_build"), EV("project", types_keys), EV("project_card", types_keys),
+	EV("project_column", types_keys), EV0("public"), EV("pull_request", pr_keys),
+	EV("pull_request_comment", types_keys), EV("pull_request_review", types_keys),
+	EV("pull_request_review_comment", types_keys), EV("pull_request_target", pr_keys),
+	EV("push", push_keys), EV("registry_package", types_keys), EV("release", types_keys),
+	EV("repository_dispatch", types_keys), EV("schedule", none_keys), EV0("status"),
+	EV("watch", types_keys), EV("workflow_call", call_keys),
+	EV("workflow_dispatch", dispatch_keys), EV("workflow_run", wrun_keys),
+#undef EV
+#undef EV0
+};
+
+static const struct event *find_event(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(events); i++)
+		if (!strcmp(events[i].name, name))
+			return &events[i];
+	return NULL;
+}
+
+static void add_trigger(struct wf__ld *ld, const struct ynode *name, const struct ynode *config)
+{
+	struct workflow *wf = ld->wf;
+	wf->on = xrealloc(wf->on, (wf->non + 1) * sizeof(*wf->on));
+	struct wf_trigger *t = &wf->on[wf->non++];
+	memset(t, 0, sizeof(*t));
+	wf__str_set(&t->event, name);
+	t->config = ynode_is_null(config) ? NULL : config;
+}
+
+/* check an event name; returns its table entry or NULL (error reported) */
+static const struct event *check_event(struct wf__ld *ld, const struct ynode *n)
+{
+	if (n->kind != YNODE_SCALAR)
+		return wf__err(ld, n, "an event name must be a string, not %s", wf__kind_desc(n)),
+		       NULL;
+	if (wf__has_expr(n))
+		return wf__err(ld, n, "expressions are not allowed in 'on'"), NULL;
+	const struct event *e = find_event(n->str);
+	if (e)
+		return e;
+	const char *names[ARRAY_SIZE(events)];
+	for (size_t i = 0; i < ARRAY_SIZE(events); i++)
+		names[i] = events[i].name;
+	const char *hint = did_you_mean(n->str, names, ARRAY_SIZE(events));
+	if (hint)
+		wf__err(ld, n, "unknown event '%s' (did you mean '%s'?)", n->str, hint);
+	else
+		wf__err(ld, n, "unknown event '%s'", n->str);
+	return NULL;
+}
+
+static const struct wf__key call_input_keys[] = {
+	{ "description", K_STR }, { "required", K_BOOL }, { "type", K_STR },
+	{ "default", K_STR | K_BOOL | K_NUM | K_EXPR },
+};
+static const struct wf__key dispatch_input_keys[] = {
+	{ "description", K_STR }, { "required", K_BOOL }, { "type", K_STR },
+	{ "default", K_STR | K_BOOL | K_NUM }, { "options", K_SEQ },
+	{ "deprecationMessage", K_STR },
+};
+static const struct wf__key call_output_keys[] = { { "description", K_STR }, { "value", K_STR } };
+static const struct wf__key call_secret_keys[] = { { "description", K_STR }, { "required", K_BOOL } };
+
+/* inputs/outputs/secrets of workflow_call and workflow_dispatch */
+static void check_defs(struct wf__ld *ld, const struct ynode *map, const struct wf__key *keys,
+		       size_t nkeys, const char *what, const char *required,
+		       const char *const *types, size_t ntypes)
+{
+	if (!map || map->kind != YNODE_MAP)
+		return;
+	for (size_t i = 0; i < ynode_map_size(map); i++) {
+		const struct ynode *k = ynode_map_key(map, i), *v = ynode_map_val(map, i);
+		if (ynode_is_null(v))
+			continue;
+		if (v->kind != YNODE_MAP) {
+			wf__err(ld, v, "%s '%s' must be a mapping, not %s", what, k->str,
+				wf__kind_desc(v));
+			continue;
+		}
+		struct buf w = BUF_INIT;
+		buf_addf(&w, "%s '%s'", what, k->str);
+		wf__check_keys(ld, v, keys, nkeys, w.buf);
+		if (required && !wf__get(v, required))
+			wf__err(ld, v, "%s is missing '%s'", w.buf, required);
+		const struct ynode *t = wf__get(v, "type");
+		if (t && ntypes && t->kind == YNODE_SCALAR) {
+			size_t j = 0;
+			while (j < ntypes && strcmp(types[j], t->str))
+				j++;
+			if (j == ntypes)
+				wf__err(ld, t, "%s has unknown type '%s'", w.buf, t->str);
+		}
+		buf_release(&w);
+	}
+}
+
+static void check_call(struct wf__ld *ld, const struct ynode *cfg)
+{
+	static const char *const call_types[] = { "boolean", "number", "string" };
+	check_defs(ld, wf__get(cfg, "inputs"), call_input_keys, ARRAY_SIZE(call_input_keys),
+		   "workflow_call input", "type", call_types, ARRAY_SIZE(call_types));
+	check_defs(ld, wf__get(cfg, "outputs"), call_output_keys, ARRAY_SIZE(call_output_keys),
+		   "workflow_call output", "value", NULL, 0);
+	check_defs(ld, wf__get(cfg, "secrets"), call_secret_keys, ARRAY_SIZE(call_secret_keys),
+		   "workflow_call secret", NULL, NULL, 0);
+}
+
+static void check_dispatch(struct wf__ld *ld, const struct ynode *cfg)
+{
+	static const char *const types[] = { "boolean", "number", "string", "choice",
+					     "environment" };
+	check_defs(ld, wf__get(cfg, "inputs"), dispatch_input_keys,
+		   ARRAY_SIZE(dispatch_input_keys), "workflow_dispatch input", NULL, types,
+		   ARRAY_SIZE(types));
+}
+
+static void check_schedule(struct wf__ld *ld, const struct ynode *cfg)
+{
+	static const struct wf__key keys[] = { { "cron", K_STR } };
+	if (cfg->kind != YNODE_SEQ) {
+		wf__err(ld, cfg, "'schedule' must be a sequence of '- cron: ...' entries, not %s",
+			wf__kind_desc(cfg));
+		return;
+	}
+	for (size_t i = 0; i < cfg->nr; i++) {
+		const struct ynode *it = cfg->items[i];
+		if (it->kind != YNODE_MAP) {
+			wf__err(ld, it, "a schedule entry must be a mapping with 'cron', not %s",
+				wf__kind_desc(it));
+			continue;
+		}
+		wf__check_keys(ld, it, keys, ARRAY_SIZE(keys), "a schedule entry");
+		if (!wf__get(it, "cron"))
+			wf__err(ld, it, "schedule entry is missing 'cron'");
+	}
+}
+
+static void check_config(struct wf__ld *ld, const struct event *e, const struct ynode *k,
+			 const struct ynode *cfg)
+{
+	if (ynode_is_null(cfg))
+		return;
+	if (!strcmp(e->name, "schedule")) {
+		check_schedule(ld, cfg);
+		return;
+	}
+	if (cfg->kind != YNODE_MAP) {
+		wf__err(ld, cfg, "the configuration of event '%s' must be a mapping, not %s",
+			e->name, wf__kind_desc(cfg));
+		return;
+	}
+	struct buf w = BUF_INIT;
+	buf_addf(&w, "event '%s'", e->name);
+	wf__check_keys(ld, cfg, e->keys, e->nkeys, w.buf);
+	buf_release(&w);
+	if (!strcmp(e->name, "workflow_call"))
+		check_call(ld, cfg);
+	else if (!strcmp(e->name, "workflow_dispatch"))
+		check_dispatch(ld, cfg);
+	(void)k;
+}
+
+/* wf__parse_on: fill wf->on from the `on:` value */
+void wf__parse_on(struct wf__ld *ld, const struct ynode *on)
+{
+	if (!on || ynode_is_null(on)) {
+		wf__err(ld, on, "'on' must name at least one event");
+		return;
+	}
+	if (on->kind == YNODE_SCALAR) {
+		if (check_event(ld, on))
+			add_trigger(ld, on, NULL);
+		return;
+	}
+	if (on->kind == YNODE_SEQ) {
+		for (size_t i = 0; i < on->nr; i++)
+			if (check_event(ld, on->items[i]))
+				add_trigger(ld, on->items[i], NULL);
+		if (!on->nr)
+			wf__err(ld, on, "'on' must name at least one event");
+		return;
+	}
+	if (on->kind != YNODE_MAP)
+		return;
+	for (size_t i = 0; i < ynode_map_size(on); i++) {
+		const struct ynode *k = ynode_map_key(on, i), *v = ynode_map_val(on, i);
+		int dup = 0;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = k->kind == YNODE_SCALAR && ynode_map_key(on, j)->kind == YNODE_SCALAR &&
+			      !strcmp(ynode_map_key(on, j)->str, k->str);
+		if (dup) {
+			wf__err(ld, k, "event '%s' is defined twice", k->str);
+			continue;
+		}
+		const struct event *e = check_event(ld, k);
+		if (!e)
+			continue;
+		check_config(ld, e, k, v);
+		add_trigger(ld, k, v);
+	}
+	if (!ynode_map_size(on))
+		wf__err(ld, on, "'on' must name at least one event");
+}

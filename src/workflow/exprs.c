@@ -1,0 +1,396 @@
+/*
+ * exprs: locate every `${{ }}` in the workflow's scalars (and bare `if:`
+ * conditions), record each in wf->exprs with its source position, and
+ * check it in one place, wf__check_expr(), which knows the key path the
+ * expression stands under (for context-availability checks).
+ */
+#include "workflow/wf-int.h"
+
+#include <ctype.h>
+#include <strings.h>
+
+/* GitHub refuses longer expressions ("Exceeded max expression length") */
+#define EXPR_MAX_LEN 21000
+
+static size_t utf8_chars(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return c;
+}
+
+/* byte offset in the source of (line, col), col counted in characters */
+static size_t src_offset(const struct wf__ld *ld, int line, int col)
+{
+	if (line < 1 || (size_t)line > ld->nlines)
+		return ld->len;
+	size_t off = ld->lines[line - 1];
+	for (int c = 1; c < col && off < ld->len && ld->data[off] != '\n'; c++) {
+		off++;
+		while (off < ld->len && ((unsigned char)ld->data[off] & 0xC0) == 0x80)
+			off++;
+	}
+	return off;
+}
+
+static void offset_pos(const struct wf__ld *ld, size_t off, int *line, int *col)
+{
+	size_t lo = 0, hi = ld->nlines;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		if (ld->lines[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*line = (int)lo + 1;
+	*col = (int)utf8_chars(ld->data + ld->lines[lo], off - ld->lines[lo]) + 1;
+}
+
+void wf__scalar_pos(const struct wf__ld *ld, const struct ynode *n, size_t off, int *line,
+		    int *col)
+{
+	*line = n->line;
+	*col = n->col;
+	if (!ld->data || off > n->len)
+		return;
+	size_t r = src_offset(ld, n->line, n->col);
+	size_t end = src_offset(ld, n->end_line, n->end_col);
+	if (end > ld->len || end < r)
+		end = ld->len;
+	switch (n->style) {
+	case YSTYLE_SINGLE:
+	case YSTYLE_DOUBLE:
+		r++; /* the opening quote */
+		break;
+	case YSTYLE_LITERAL:
+	case YSTYLE_FOLDED:
+		while (r < end && ld->data[r] != '\n') /* the header line: | or > */
+			r++;
+		break;
+	default:
+		break;
+	}
+	/* walk the decoded text and the source together: source bytes that do
+	 * not match (indentation, quotes, escapes, folded breaks) are skipped */
+	const char *s = n->str;
+	for (size_t i = 0; i <= off && i < n->len; i++) {
+		size_t r0 = r;
+		while (r < end && ld->data[r] != s[i])
+			r++;
+		if (r >= end) {
+			r = r0;
+			break;
+		}
+		if (i == off)
+			break;
+		r++;
+	}
+	offset_pos(ld, r, line, col);
+}
+
+/* where to report a problem at byte `off` of scalar n */
+static void report_pos(const struct wf__ld *ld, const struct ynode *n, size_t off, int *line,
+		       int *col)
+{
+	if (ld->flags & WF_LOAD_GITHUB_POS) {
+		*line = n->line;
+		*col = n->col;
+		return;
+	}
+	wf__scalar_pos(ld, n, off, line, col);
+}
+
+static void err_at(struct wf__ld *ld, const struct ynode *n, size_t off, const char *fmt,
+		   const char *arg)
+{
+	int line, col;
+	report_pos(ld, n, off, &line, &col);
+	diag_add(ld->d, DIAG_ERROR, ld->file, line, col, fmt, arg);
+}
+
+static struct wf_expr *record(struct wf__ld *ld, const struct ynode *n, size_t off, size_t len,
+			      const char *path)
+{
+	struct workflow *wf = ld->wf;
+	ALLOC_GROW(wf->exprs, wf->nexprs + 1, wf->alloc_exprs);
+	struct wf_expr *x = &wf->exprs[wf->nexprs++];
+	memset(x, 0, sizeof(*x));
+	x->node = n;
+	x->off = off;
+	x->len = len;
+	x->path = path;
+	wf__scalar_pos(ld, n, off, &x->line, &x->col);
+	return x;
+}
+
+/* a stop-gap syntax check until expr_parse() is in: string literals closed,
+ * brackets balanced. Returns the offset of the problem or -1. */
+static long quick_syntax(const char *s, size_t len, const char **why)
+{
+	char stack[64];
+	size_t sp = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '\'') {
+			size_t j = i + 1;
+			for (; j < len; j++) {
+				if (s[j] == '\'' && j + 1 < len && s[j + 1] == '\'')
+					j++;
+				else if (s[j] == '\'')
+					break;
+			}
+			if (j >= len) {
+				*why = "unterminated string literal";
+				return (long)i;
+			}
+			i = j;
+		} else if (c == '(' || c == '[') {
+			if (sp == sizeof(stack)) {
+				*why = "expression nested too deeply";
+				return (long)i;
+			}
+			stack[sp++] = c;
+		} else if (c == ')' || c == ']') {
+			if (!sp || stack[sp - 1] != (c == ')' ? '(' : '[')) {
+				*why = c == ')' ? "unexpected ')'" : "unexpected ']'";
+				return (long)i;
+			}
+			sp--;
+		} else if (c == '"') {
+			*why = "unexpected '\"' (strings use single quotes)";
+			return (long)i;
+		}
+	}
+	if (sp) {
+		*why = stack[sp - 1] == '(' ? "unclosed '('" : "unclosed '['";
+		return (long)len;
+	}
+	return -1;
+}
+
+void wf__check_expr(struct wf__ld *ld, const struct wf_expr *x)
+{
+	const char *src = x->node->str + x->off;
+	const char *why = NULL;
+	if (x->len > EXPR_MAX_LEN) {
+		err_at(ld, x->node, x->off, "expression is longer than %s characters", "21000");
+		return;
+	}
+	long at = quick_syntax(src, x->len, &why);
+	if (at >= 0) {
+		int line, col;
+		report_pos(ld, x->node, x->off + (size_t)at, &line, &col);
+		diag_add(ld->d, DIAG_ERROR, ld->file, line, col, "invalid expression '%.*s': %s",
+			 (int)(x->len > 80 ? 80 : x->len), src, why);
+	}
+}
+
+static int blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!isspace((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static void scan_scalar(struct wf__ld *ld, const struct ynode *n, const char *path, int allowed)
+{
+	size_t from = 0;
+	for (;;) {
+		long end;
+		long at = expr_find(n->str, n->len, from, &end);
+		if (at < 0)
+			return;
+		if (!allowed) {
+			err_at(ld, n, (size_t)at, "expressions are not allowed in '%s'", path);
+			return;
+		}
+		if (end < 0) {
+			err_at(ld, n, (size_t)at, "'${{' is not closed by '}}'%s", "");
+			return;
+		}
+		size_t off = (size_t)at + 3, len = (size_t)end - 2 - off;
+		if (blank(n->str + off, len)) {
+			err_at(ld, n, (size_t)at, "empty expression '${{ }}'%s", "");
+		} else {
+			struct wf_expr *x = record(ld, n, off, len, path);
+			wf__check_expr(ld, x);
+		}
+		from = (size_t)end;
+	}
+}
+
+void wf__scan_exprs(struct wf__ld *ld, const struct ynode *n, const char *path, int allowed)
+{
+	if (!n)
+		return;
+	switch (n->kind) {
+	case YNODE_SCALAR:
+		scan_scalar(ld, n, path, allowed);
+		return;
+	case YNODE_SEQ:
+		for (size_t i = 0; i < n->nr; i++)
+			wf__scan_exprs(ld, n->items[i], path, allowed);
+		return;
+	case YNODE_MAP:
+		for (size_t i = 0; i < ynode_map_size(n); i++) {
+			const struct ynode *k = ynode_map_key(n, i);
+			if (wf__has_expr(k))
+				err_at(ld, k, 0, "expressions are not allowed in keys (in '%s')", path);
+			wf__scan_exprs(ld, ynode_map_val(n, i), path, allowed);
+		}
+		return;
+	case YNODE_ALIAS:
+		return;
+	}
+}
+
+void wf__scan_if(struct wf__ld *ld, const struct ynode *n, const char *path)
+{
+	if (!n || n->kind != YNODE_SCALAR || wf__scalar_type(n) == WT_NULL)
+		return;
+	if (wf__has_expr(n)) {
+		scan_scalar(ld, n, path, 1);
+		return;
+	}
+	size_t off = 0, len = n->len;
+	while (off < len && isspace((unsigned char)n->str[off]))
+		off++;
+	while (len > off && isspace((unsigned char)n->str[len - 1]))
+		len--;
+	if (len == off)
+		return;
+	struct wf_expr *x = record(ld, n, off, len - off, path);
+	x->bare_if = 1;
+	wf__check_expr(ld, x);
+}
+
+/* does the expression call success(), failure(), cancelled() or always()? */
+static int uses_status(const char *s, size_t len)
+{
+	static const char *const fns[] = { "success", "failure", "cancelled", "always" };
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\'') {
+			for (i++; i < len && s[i] != '\''; i++)
+				;
+			continue;
+		}
+		if (!isalpha((unsigned char)s[i]) || (i && (isalnum((unsigned char)s[i - 1]) ||
+						   s[i - 1] == '.' || s[i - 1] == '_')))
+			continue;
+		size_t j = i;
+		while (j < len && (isalnum((unsigned char)s[j]) || s[j] == '_' || s[j] == '-'))
+			j++;
+		size_t k = j;
+		while (k < len && isspace((unsigned char)s[k]))
+			k++;
+		for (size_t f = 0; f < ARRAY_SIZE(fns) && k < len && s[k] == '('; f++)
+			if (j - i == strlen(fns[f]) && !strncasecmp(s + i, fns[f], j - i))
+				return 1;
+		i = j - 1;
+	}
+	return 0;
+}
+
+/* GitHub's template -> expression: "a ${{ x }} b" is format('a {0} b', x) */
+static void template_expr(const char *s, size_t len, struct buf *out)
+{
+	struct buf fmt = BUF_INIT, args = BUF_INIT;
+	size_t from = 0;
+	int nargs = 0;
+	for (;;) {
+		long end;
+		long at = expr_find(s, len, from, &end);
+		size_t lit_end = at < 0 || end < 0 ? len : (size_t)at;
+		for (size_t i = from; i < lit_end; i++) {
+			if (s[i] == '\'')
+				buf_addstr(&fmt, "''");
+			else if (s[i] == '{')
+				buf_addstr(&fmt, "{{");
+			else if (s[i] == '}')
+				buf_addstr(&fmt, "}}");
+			else
+				buf_addch(&fmt, s[i]);
+		}
+		if (at < 0 || end < 0)
+			break;
+		const char *e = s + at + 3;
+		size_t el = (size_t)end - 2 - ((size_t)at + 3);
+		while (el && isspace((unsigned char)*e)) {
+			e++;
+			el--;
+		}
+		while (el && isspace((unsigned char)e[el - 1]))
+			el--;
+		buf_addf(&fmt, "{%d}", nargs++);
+		buf_addstr(&args, ", ");
+		buf_add(&args, e, el);
+		from = (size_t)end;
+	}
+	buf_addstr(out, "format('");
+	buf_add(out, fmt.buf, fmt.len);
+	buf_addch(out, '\'');
+	buf_add(out, args.buf, args.len);
+	buf_addch(out, ')');
+	buf_release(&fmt);
+	buf_release(&args);
+}
+
+char *wf__template_expr(const char *s)
+{
+	struct buf b = BUF_INIT;
+	size_t len = strlen(s);
+	long end;
+	long at = expr_find(s, len, 0, &end);
+	size_t lead = 0, tail = len;
+	while (lead < len && isspace((unsigned char)s[lead]))
+		lead++;
+	while (tail > lead && isspace((unsigned char)s[tail - 1]))
+		tail--;
+	if (at >= 0 && (size_t)at == lead && end == (long)tail &&
+	    expr_find(s, len, (size_t)at + 3, &end) < 0) {
+		/* exactly one expression: its text, trimmed */
+		expr_find(s, len, 0, &end);
+		const char *e = s + at + 3;
+		size_t el = (size_t)end - 2 - ((size_t)at + 3);
+		while (el && isspace((unsigned char)*e)) {
+			e++;
+			el--;
+		}
+		while (el && isspace((unsigned char)e[el - 1]))
+			el--;
+		buf_add(&b, e, el);
+	} else {
+		template_expr(s, len, &b);
+	}
+	return buf_detach(&b, NULL);
+}
+
+char *wf__if_expr(const char *cond)
+{
+	struct buf b = BUF_INIT;
+	char *e;
+	if (!cond || blank(cond, strlen(cond)))
+		return xstrdup("success()");
+	if (strstr(cond, "${{")) {
+		e = wf__template_expr(cond);
+	} else {
+		size_t off = 0, len = strlen(cond);
+		while (isspace((unsigned char)cond[off]))
+			off++;
+		while (len > off && isspace((unsigned char)cond[len - 1]))
+			len--;
+		e = xstrndup(cond + off, len - off);
+	}
+	if (uses_status(e, strlen(e))) {
+		buf_addstr(&b, e);
+	} else {
+		buf_addstr(&b, "success() && (");
+		buf_addstr(&b, e);
+		buf_addch(&b, ')');
+	}
+	free(e);
+	return buf_detach(&b, NULL);
+}
