@@ -71,6 +71,26 @@ enum {
 };
 enum { EXPR_FN_STATUS = 1 << 0, EXPR_FN_HASHFILES = 1 << 1 };
 
+/*
+ * Context availability (GitHub docs, "Contexts > Context availability"):
+ * what an expression may use at a workflow key, the key written in the
+ * docs' notation ("jobs.<job_id>.steps.run", "jobs.<job_id>.if",
+ * "on.workflow_call.inputs.<inputs_id>.default", "run-name", ...). A key
+ * not listed inherits from its nearest listed ancestor; NULL when no
+ * ancestor is listed (expressions are not allowed there).
+ */
+struct expr_avail {
+	const char *path;
+	unsigned ctx;   /* EXPR_CTX_* bits */
+	unsigned funcs; /* EXPR_FN_* bits (the special functions) */
+};
+const struct expr_avail *expr_avail_lookup(const char *path);
+/* parse options enforcing an availability entry (for expr_parse_opts) */
+struct expr_parse_opts;
+void expr_avail_opts(const struct expr_avail *a, struct expr_parse_opts *o);
+/* "github, needs, vars" for a mask of EXPR_CTX_* bits, appended to out */
+void expr_avail_names(unsigned ctx, struct buf *out);
+
 struct expr; /* parsed expression (AST) */
 
 /*

@@ -130,10 +130,10 @@ static void test_parse_errors_and_limits(void **state)
 	(void)state;
 	struct buf err = BUF_INIT;
 	size_t off = 99;
-	assert_null(expr_parse("a == (b", 7, &err, &off));
-	assert_null(expr_parse("github.x &&& 1", 14, &err, &off));
+	assert_null(expr_parse("a == (b", strlen("a == (b"), &err, &off));
+	assert_null(expr_parse("github.x &&& 1", strlen("github.x &&& 1"), &err, &off));
 	buf_reset(&err);
-	assert_null(expr_parse("1 == nope.x", 11, &err, &off));
+	assert_null(expr_parse("1 == nope.x", strlen("1 == nope.x"), &err, &off));
 	assert_int_equal(off, 5);
 	assert_true(str_starts_with(err.buf, "Unrecognized named-value: 'nope'"));
 	buf_reset(&err);
@@ -173,14 +173,14 @@ static void test_uses_status_and_contexts(void **state)
 	assert_true(expr_uses_status(e));
 	assert_int_equal(expr_contexts_used(e), EXPR_CTX_MATRIX | EXPR_CTX_NEEDS);
 	expr_free(e);
-	e = expr_parse("github.ref", 10, &err, NULL);
+	e = expr_parse("github.ref", strlen("github.ref"), &err, NULL);
 	assert_false(expr_uses_status(e));
 	expr_free(e);
 	struct expr_parse_opts o = { NULL, EXPR_CTX_GITHUB, EXPR_FN_STATUS, 0 };
-	assert_null(expr_parse_opts("matrix.os", 9, &o, &err, NULL));
+	assert_null(expr_parse_opts("matrix.os", strlen("matrix.os"), &o, &err, NULL));
 	assert_true(str_starts_with(err.buf, "Unrecognized named-value: 'matrix'"));
 	buf_reset(&err);
-	assert_null(expr_parse_opts("hashFiles('x')", 14, &o, &err, NULL));
+	assert_null(expr_parse_opts("hashFiles('x')", strlen("hashFiles('x')"), &o, &err, NULL));
 	assert_true(str_starts_with(err.buf, "Unrecognized function: 'hashFiles'"));
 	buf_release(&err);
 }
@@ -226,6 +226,44 @@ static void test_if_and_interpolate(void **state)
 	buf_release(&err);
 }
 
+static void test_availability(void **state)
+{
+	(void)state;
+	const struct expr_avail *a = expr_avail_lookup("jobs.<job_id>.if");
+	assert_non_null(a);
+	assert_int_equal(a->ctx, EXPR_CTX_GITHUB | EXPR_CTX_NEEDS | EXPR_CTX_VARS | EXPR_CTX_INPUTS);
+	assert_int_equal(a->funcs, EXPR_FN_STATUS);
+	a = expr_avail_lookup("jobs.<job_id>.steps.with.args"); /* inherits steps.with */
+	assert_non_null(a);
+	assert_string_equal(a->path, "jobs.<job_id>.steps.with");
+	assert_true(a->ctx & EXPR_CTX_SECRETS);
+	assert_int_equal(a->funcs, EXPR_FN_HASHFILES);
+	a = expr_avail_lookup("jobs.<job_id>.services.<service_id>.env.<env_id>");
+	assert_string_equal(a->path, "jobs.<job_id>.services.<service_id>.env");
+	assert_false(expr_avail_lookup("jobs.<job_id>.steps.if")->ctx & EXPR_CTX_SECRETS);
+	assert_false(expr_avail_lookup("jobs.<job_id>.strategy")->ctx & EXPR_CTX_MATRIX);
+	assert_null(expr_avail_lookup("permissions"));
+	assert_null(expr_avail_lookup("name"));
+
+	struct buf err = BUF_INIT, names = BUF_INIT;
+	struct expr_parse_opts o;
+	expr_avail_opts(expr_avail_lookup("jobs.<job_id>.runs-on"), &o);
+	struct expr *e = expr_parse_opts("matrix.os", strlen("matrix.os"), &o, &err, NULL);
+	assert_non_null(e);
+	expr_free(e);
+	assert_null(expr_parse_opts("steps.x.outputs.y", strlen("steps.x.outputs.y"), &o, &err, NULL));
+	assert_null(expr_parse_opts("success()", strlen("success()"), &o, &err, NULL));
+	expr_avail_opts(expr_avail_lookup("jobs.<job_id>.if"), &o);
+	e = expr_parse_opts("failure() && needs.a.result == 'x'", strlen("failure() && needs.a.result == 'x'"), &o, &err, NULL);
+	assert_non_null(e);
+	expr_free(e);
+	assert_null(expr_parse_opts("hashFiles('x')", strlen("hashFiles('x')"), &o, &err, NULL));
+	expr_avail_names(EXPR_CTX_GITHUB | EXPR_CTX_NEEDS, &names);
+	assert_string_equal(names.buf, "github, needs");
+	buf_release(&names);
+	buf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors_and_limits),
 		cmocka_unit_test(test_uses_status_and_contexts),
 		cmocka_unit_test(test_if_and_interpolate),
+		cmocka_unit_test(test_availability),
 	};
 	return cmocka_run_group_tests_name("expr", tests, NULL, NULL);
 }
