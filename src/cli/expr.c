@@ -113,6 +113,62 @@ static int run_jsonl(void)
 	return fflush(stdout) ? EXIT_INTERNAL : EXIT_OK;
 }
 
+/*
+ * --bench N: the expressions on stdin (one a line) over --ctx, N rounds
+ * of parse+evaluate+free, then N rounds of evaluating pre-parsed ASTs.
+ * Prints "<mode> <evaluations> <ns per evaluation>" for bench/expr.sh.
+ */
+static int run_bench(const struct ev *contexts, int rounds)
+{
+	struct strvec src = STRVEC_INIT;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	while ((n = getline(&line, &cap, stdin)) >= 0) {
+		while (n && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n && line[0] != '#')
+			strvec_push(&src, line);
+	}
+	free(line);
+	struct expr_ctx ctx = { contexts, EXPR_STATUS_SUCCESS, NULL, 0, 0 };
+	const char **names = ctx_names(contexts);
+	struct expr_parse_opts o = { names, 0, 0, 0 };
+	struct buf err = BUF_INIT;
+	struct expr **parsed = xcalloc(src.nr + 1, sizeof(*parsed));
+	for (size_t i = 0; i < src.nr; i++) {
+		parsed[i] = expr_parse_opts(src.v[i], strlen(src.v[i]), &o, &err, NULL);
+		if (!parsed[i]) {
+			fprintf(stderr, "kiln: error: %s\n", err.buf);
+			return EXIT_USAGE;
+		}
+	}
+	uint64_t t0 = now_ns();
+	size_t evals = 0;
+	for (int r = 0; r < rounds; r++) {
+		for (size_t i = 0; i < src.nr; i++, evals++) {
+			struct expr *e = expr_parse_opts(src.v[i], strlen(src.v[i]), &o, &err, NULL);
+			ev_unref(expr_eval(e, &ctx, &err));
+			expr_free(e);
+		}
+	}
+	uint64_t t1 = now_ns();
+	printf("parse+eval %zu %.1f\n", evals, (double)(t1 - t0) / (double)evals);
+	evals = 0;
+	for (int r = 0; r < rounds; r++)
+		for (size_t i = 0; i < src.nr; i++, evals++)
+			ev_unref(expr_eval(parsed[i], &ctx, &err));
+	uint64_t t2 = now_ns();
+	printf("eval %zu %.1f\n", evals, (double)(t2 - t1) / (double)evals);
+	for (size_t i = 0; i < src.nr; i++)
+		expr_free(parsed[i]);
+	free(parsed);
+	free(names);
+	strvec_clear(&src);
+	buf_release(&err);
+	return EXIT_OK;
+}
+
 static int parse_status(const char *s, enum expr_status *st)
 {
 	if (!s || !strcmp(s, "success"))
@@ -126,11 +182,33 @@ static int parse_status(const char *s, enum expr_status *st)
 	return 0;
 }
 
+static int run_bench_with_ctx(const char *file, int rounds)
+{
+	struct buf text = BUF_INIT, err = BUF_INIT;
+	struct ev *contexts = NULL;
+	int ret = EXIT_USAGE;
+	if (!file || buf_read_file(&text, file) < 0) {
+		fprintf(stderr, "kiln: error: --bench needs a readable --ctx file\n");
+		goto out;
+	}
+	contexts = ev_from_json(text.buf, text.len, &err);
+	if (!contexts || ev_kind(contexts) != EV_OBJECT) {
+		fprintf(stderr, "kiln: error: %s: %s\n", file, contexts ? "expected an object" : err.buf);
+		goto out;
+	}
+	ret = run_bench(contexts, rounds);
+out:
+	ev_unref(contexts);
+	buf_release(&text);
+	buf_release(&err);
+	return ret;
+}
+
 int cmd_expr(int argc, char **argv, struct kiln_ctx *kctx)
 {
 	(void)kctx;
 	const char *ctx_file = NULL, *status = NULL, *workspace = NULL;
-	int jsonl = 0, as_if = 0, as_template = 0;
+	int jsonl = 0, as_if = 0, as_template = 0, bench = 0;
 	const struct opt opts[] = {
 		{ OPT_STRING, 0, "ctx", &ctx_file, "FILE", "contexts as a JSON object {\"github\": {...}, ...}" },
 		{ OPT_BOOL, 0, "jsonl", &jsonl, NULL, "evaluate {\"expr\",\"ctx\"} lines from stdin" },
@@ -138,6 +216,7 @@ int cmd_expr(int argc, char **argv, struct kiln_ctx *kctx)
 		{ OPT_STRING, 0, "workspace", &workspace, "DIR", "directory hashFiles() reads" },
 		{ OPT_BOOL, 0, "if", &as_if, NULL, "evaluate as an if: condition (prints true/false)" },
 		{ OPT_BOOL, 0, "template", &as_template, NULL, "interpolate ${{ }} in the text" },
+		{ OPT_INT, 0, "bench", &bench, "N", "time N rounds of the expressions on stdin (bench/expr.sh)" },
 		OPT_END_MARK,
 	};
 	int npos = opt_parse(argc, argv, opts, usage);
@@ -153,6 +232,8 @@ int cmd_expr(int argc, char **argv, struct kiln_ctx *kctx)
 		return run_jsonl();
 	}
 	enum expr_status st;
+	if (bench && !npos)
+		return run_bench_with_ctx(ctx_file, bench);
 	if (npos != 1 || parse_status(status, &st) < 0) {
 		opt_usage(stderr, opts, usage);
 		return EXIT_USAGE;

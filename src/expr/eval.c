@@ -190,18 +190,56 @@ static struct ev *access(const struct ev *obj, struct idx *x)
 	return x->star ? ev__filtered() : ev_null();
 }
 
+/* a.b / a['b'] / a[0] with a literal index on an ordinary array or object:
+ * no index value to build (the common case in workflows). NULL when the
+ * general path must run. */
+static struct ev *index_literal(const struct ev *obj, const struct node *k)
+{
+	if (obj->kind == EV_OBJECT) {
+		if (k->lit->kind != EV_STRING)
+			return NULL;
+		const struct ev *v = ev__object_getk(obj, k->lit, k->hash);
+		return v ? ev_ref(v) : ev_null();
+	}
+	if (obj->kind == EV_ARRAY) {
+		double f = expr__to_number(k->lit);
+		if (obj->filtered || isnan(f))
+			return NULL;
+		if (f >= 0 && isfinite(f) && floor(f) < (double)obj->u.arr.nr)
+			return ev_ref(obj->u.arr.v[(size_t)floor(f)]);
+		return ev_null();
+	}
+	return obj->kind == EV_NULL || obj->kind == EV_BOOL || obj->kind == EV_NUMBER ||
+			       obj->kind == EV_STRING
+		       ? ev_null()
+		       : NULL;
+}
+
 static struct ev *eval_index(struct evst *st, const struct node *n)
 {
-	struct ev *iv = NULL;
-	if (n->kids[1]) {
-		iv = expr__eval_node(st, n->kids[1]); /* the index first, as GitHub does */
-		if (!iv)
+	const struct node *k = n->kids[1];
+	struct ev *iv = NULL, *obj;
+	if (k && k->kind == N_LIT) {
+		obj = expr__eval_node(st, n->kids[0]);
+		if (!obj)
 			return NULL;
-	}
-	struct ev *obj = expr__eval_node(st, n->kids[0]);
-	if (!obj) {
-		ev_unref(iv);
-		return NULL;
+		struct ev *r = index_literal(obj, k);
+		if (r) {
+			ev_unref(obj);
+			return r;
+		}
+		iv = ev_ref(k->lit);
+	} else {
+		if (k) {
+			iv = expr__eval_node(st, k); /* the index first, as GitHub does */
+			if (!iv)
+				return NULL;
+		}
+		obj = expr__eval_node(st, n->kids[0]);
+		if (!obj) {
+			ev_unref(iv);
+			return NULL;
+		}
 	}
 	struct idx x;
 	idx_init(&x, iv);
@@ -215,7 +253,9 @@ static struct ev *eval_index(struct evst *st, const struct node *n)
 static struct ev *eval_ctx(struct evst *st, const struct node *n)
 {
 	const struct ev *c = st->ctx && st->ctx->contexts ? st->ctx->contexts : NULL;
-	const struct ev *v = c ? ev__object_getn(c, n->lit->u.str.s, n->lit->u.str.len) : NULL;
+	const struct ev *v = c && c->kind == EV_OBJECT
+				     ? ev__object_getk(c, n->lit, n->hash)
+				     : NULL;
 	return v ? ev_ref(v) : ev_null();
 }
 

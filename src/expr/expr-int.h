@@ -16,6 +16,7 @@
 struct ev_kv {
 	struct ev *key; /* EV_STRING, original spelling */
 	struct ev *val;
+	uint32_t hash;  /* expr__key_hash of key */
 };
 
 struct ev {
@@ -47,6 +48,10 @@ struct ev {
  * Returns 1 when added, 0 when dropped. */
 int ev__object_add_first(struct ev *o, struct ev *key, struct ev *val);
 /* object lookup by a string of given length; NULL when absent */
+/* lookup with the key's expr__key_hash computed beforehand (o an object) */
+const struct ev *ev__object_geth(const struct ev *o, const char *key, size_t len, uint32_t hash);
+/* lookup by a string value whose expr__key_hash is known */
+const struct ev *ev__object_getk(const struct ev *o, const struct ev *key, uint32_t hash);
 const struct ev *ev__object_getn(const struct ev *o, const char *key, size_t len);
 /* object: JSON.parse's rule for a repeated key (exact repeat replaces the
  * value, a case variant is dropped); consumes key and val */
@@ -115,10 +120,21 @@ struct node {
 	size_t pos;       /* byte offset in the source */
 	struct ev *lit;   /* N_LIT value; N_CTX name (string) */
 	struct node **kids;
-	size_t nkids;
+	size_t nkids, kalloc;
+	uint32_t hash;    /* string literals and context names: expr__key_hash */
+};
+
+/* bump allocator owning an expression's nodes */
+struct arena {
+	struct arena *next;
+	size_t used, cap;
+	/* bytes follow */
 };
 
 struct expr {
+	struct arena *arena; /* every node and kids array */
+	struct ev **lits;    /* every node's value, owned */
+	size_t nlits, alits;
 	struct node *root;   /* NULL for the empty expression (evaluates to null) */
 	unsigned ctx_used;   /* EXPR_CTX_* */
 	unsigned fn_used;    /* EXPR_FN_* */
@@ -127,7 +143,6 @@ struct expr {
 	size_t len;
 };
 
-void expr__node_free(struct node *n);
 
 /* ---- limits (GitHub's) ---- */
 #define EXPR_MAX_LENGTH 21000  /* characters in one expression */

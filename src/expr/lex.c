@@ -9,13 +9,17 @@
 
 #include <math.h>
 
-static int is_boundary(const char *s, size_t len, size_t i)
+static inline int is_boundary(const char *s, size_t len, size_t i)
 {
-	switch (s[i]) {
+	unsigned char c = (unsigned char)s[i];
+	switch (c) {
 	case '(': case '[': case ')': case ']': case ',': case '.': case '!':
-	case '>': case '<': case '=': case '&': case '|':
+	case '>': case '<': case '=': case '&': case '|': case ' ':
+	case '\t': case '\n': case '\v': case '\f': case '\r':
 		return 1;
 	}
+	if (c < 0x80)
+		return 0;
 	size_t n;
 	return expr__is_js_space(s, len, i, &n);
 }
@@ -113,6 +117,12 @@ static int string(struct lexer *lx)
 	if (lx->off >= lx->len)
 		return fail_symbol(lx, lx->len);
 	lx->off++; /* closing quote */
+	const char *body = s + lx->start + 1;
+	size_t blen = lx->off - lx->start - 2;
+	if (!memchr(body, '\'', blen)) {
+		add(lx, T_STRING)->str = ev_string(body, blen);
+		return 0;
+	}
 	struct buf v = BUF_INIT;
 	for (size_t i = lx->start + 1; i < lx->off - 1; i++) {
 		buf_addch(&v, s[i]);
@@ -209,7 +219,8 @@ int expr__lex(const char *s, size_t len, struct tok **out, size_t *nr, struct bu
 	      size_t *err_off)
 {
 	struct lexer lx = { s, len, 0, 0, NULL, 0, 0, err, err_off };
-	if (expr__utf16_len(s, len) > EXPR_MAX_LENGTH) {
+	/* UTF-16 units never outnumber UTF-8 bytes: count only long inputs */
+	if (len > EXPR_MAX_LENGTH && expr__utf16_len(s, len) > EXPR_MAX_LENGTH) {
 		buf_addf(err, "Exceeded max expression length %d", EXPR_MAX_LENGTH);
 		if (err_off)
 			*err_off = 0;

@@ -36,8 +36,11 @@ static const char *const std_contexts[] = {
 
 unsigned expr__ctx_bit(const char *name, size_t len)
 {
+	if (len < 3 || len > 8)
+		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(std_contexts); i++)
-		if (strlen(std_contexts[i]) == len && !strncasecmp(std_contexts[i], name, len))
+		if ((std_contexts[i][0] | 32) == (name[0] | 32) && strlen(std_contexts[i]) == len &&
+		    !strncasecmp(std_contexts[i], name, len))
 			return 1u << i;
 	return 0;
 }
@@ -55,29 +58,56 @@ struct parser {
 	int failed;
 };
 
-static struct node *new_node(enum node_kind k, size_t pos)
+/* arena: nodes and kids arrays live until expr_free, so error paths just return */
+static void *arena_alloc(struct expr *e, size_t n)
 {
-	struct node *n = xcalloc(1, sizeof(*n));
+	n = (n + 15) & ~(size_t)15;
+	struct arena *a = e->arena;
+	if (!a || a->used + n > a->cap) {
+		size_t cap = n > 480 ? n : 480; /* small: stays out of malloc's large bins */
+		a = xmalloc(sizeof(*a) + cap);
+		a->next = e->arena;
+		a->used = 0;
+		a->cap = cap;
+		e->arena = a;
+	}
+	void *p = (char *)(a + 1) + a->used;
+	a->used += n;
+	memset(p, 0, n);
+	return p;
+}
+
+static struct node *new_node(struct parser *p, enum node_kind k, size_t pos)
+{
+	struct node *n = arena_alloc(p->e, sizeof(*n));
 	n->kind = k;
 	n->pos = pos;
 	return n;
 }
 
-static void add_kid(struct node *n, struct node *kid)
+static void add_kid(struct parser *p, struct node *n, struct node *kid)
 {
-	n->kids = xrealloc(n->kids, (n->nkids + 1) * sizeof(*n->kids));
+	if (n->nkids == n->kalloc) {
+		size_t na = n->kalloc ? n->kalloc * 2 : 2;
+		struct node **k = arena_alloc(p->e, na * sizeof(*k));
+		if (n->nkids)
+			memcpy(k, n->kids, n->nkids * sizeof(*k));
+		n->kids = k;
+		n->kalloc = na;
+	}
 	n->kids[n->nkids++] = kid;
 }
 
-void expr__node_free(struct node *n)
+/* give a node its value (owned by the expression), with the lookup hash
+ * and JS number of strings precomputed */
+static void set_lit(struct parser *p, struct node *n, struct ev *v)
 {
-	if (!n)
-		return;
-	for (size_t i = 0; i < n->nkids; i++)
-		expr__node_free(n->kids[i]);
-	free(n->kids);
-	ev_unref(n->lit);
-	free(n);
+	struct expr *e = p->e;
+	ALLOC_GROW(e->lits, e->nlits + 1, e->alits);
+	e->lits[e->nlits++] = v;
+	n->lit = v;
+	if (v->kind == EV_STRING)
+		n->hash = expr__key_hash(v->u.str.s, v->u.str.len);
 }
 
 enum perr { E_SYMBOL, E_END, E_DEPTH, E_CONTEXT, E_FUNCTION, E_FEW, E_MANY, E_EVEN };
@@ -157,7 +187,8 @@ static int name_allowed(struct parser *p, const struct tok *id)
 static const struct fn_def *find_fn(const char *w, size_t n)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(fns); i++)
-		if (strlen(fns[i].name) == n && !strncasecmp(fns[i].name, w, n))
+		if (fns[i].name[0] == (w[0] | 32) && strlen(fns[i].name) == n &&
+		    !strncasecmp(fns[i].name, w, n))
 			return &fns[i];
 	return NULL;
 }
@@ -183,17 +214,17 @@ static struct node *call(struct parser *p, int *postfix)
 	if (!match(p, T_LPAREN)) {
 		if (!name_allowed(p, id))
 			return fail(p, E_CONTEXT, id);
-		struct node *n = new_node(N_CTX, id->start);
-		n->lit = ev_string(p->src + id->start, id->end - id->start);
+		struct node *n = new_node(p, N_CTX, id->start);
+		set_lit(p, n, ev_string(p->src + id->start, id->end - id->start));
 		*postfix = 1;
 		return n;
 	}
-	struct node *n = new_node(N_CALL, id->start);
+	struct node *n = new_node(p, N_CALL, id->start);
 	while (!match(p, T_RPAREN)) {
 		struct node *a = expression(p);
 		if (!a)
 			goto fail;
-		add_kid(n, a);
+		add_kid(p, n, a);
 		if (!check(p, T_RPAREN) && !match(p, T_COMMA)) {
 			fail(p, E_SYMBOL, peek(p));
 			goto fail;
@@ -226,14 +257,13 @@ static struct node *call(struct parser *p, int *postfix)
 	*postfix = 1;
 	return n;
 fail:
-	expr__node_free(n);
 	return NULL;
 }
 
-static struct node *literal(const struct tok *k, struct ev *v)
+static struct node *literal(struct parser *p, const struct tok *k, struct ev *v)
 {
-	struct node *n = new_node(N_LIT, k->start);
-	n->lit = v;
+	struct node *n = new_node(p, N_LIT, k->start);
+	set_lit(p, n, v);
 	return n;
 }
 
@@ -241,11 +271,11 @@ static struct node *primary(struct parser *p, int *postfix)
 {
 	const struct tok *k = peek(p);
 	switch (at_end(p) ? T_EOF : k->type) {
-	case T_FALSE: p->i++; return literal(k, ev_bool(0));
-	case T_TRUE: p->i++; return literal(k, ev_bool(1));
-	case T_NULL: p->i++; return literal(k, ev_null());
-	case T_NUMBER: p->i++; return literal(k, ev_number(k->num));
-	case T_STRING: p->i++; return literal(k, ev_ref(k->str));
+	case T_FALSE: p->i++; return literal(p, k, ev_bool(0));
+	case T_TRUE: p->i++; return literal(p, k, ev_bool(1));
+	case T_NULL: p->i++; return literal(p, k, ev_null());
+	case T_NUMBER: p->i++; return literal(p, k, ev_number(k->num));
+	case T_STRING: p->i++; return literal(p, k, ev_ref(k->str));
 	case T_LPAREN: {
 		p->i++;
 		struct node *n = expression(p);
@@ -256,7 +286,6 @@ static struct node *primary(struct parser *p, int *postfix)
 				fail(p, E_END, previous(p));
 			else
 				fail(p, E_SYMBOL, peek(p));
-			expr__node_free(n);
 			return NULL;
 		}
 		*postfix = 1;
@@ -285,12 +314,10 @@ static struct node *index_expr(struct parser *p)
 			}
 			if (!match(p, T_RBRACKET)) {
 				fail(p, E_SYMBOL, peek(p));
-				expr__node_free(idx);
 				goto fail;
 			}
 			raised++;
 			if (incr_depth(p) < 0) {
-				expr__node_free(idx);
 				goto fail;
 			}
 		} else if (match(p, T_DOT)) {
@@ -299,7 +326,7 @@ static struct node *index_expr(struct parser *p)
 				goto fail;
 			const struct tok *k = peek(p);
 			if (match(p, T_IDENT)) {
-				idx = literal(k, ev_string(p->src + k->start, k->end - k->start));
+				idx = literal(p, k, ev_string(p->src + k->start, k->end - k->start));
 			} else if (!match(p, T_STAR)) {
 				fail(p, E_SYMBOL, k);
 				goto fail;
@@ -307,16 +334,15 @@ static struct node *index_expr(struct parser *p)
 		} else {
 			break;
 		}
-		struct node *n = new_node(N_INDEX, at->start);
-		add_kid(n, e);
-		add_kid(n, idx);
+		struct node *n = new_node(p, N_INDEX, at->start);
+		add_kid(p, n, e);
+		add_kid(p, n, idx);
 		e = n;
 	}
 	p->depth -= raised;
 	return e;
 fail:
 	p->depth -= raised;
-	expr__node_free(e);
 	return NULL;
 }
 
@@ -330,8 +356,8 @@ static struct node *unary(struct parser *p)
 		p->depth--;
 		if (!inner)
 			return NULL;
-		struct node *n = new_node(N_NOT, pos);
-		add_kid(n, inner);
+		struct node *n = new_node(p, N_NOT, pos);
+		add_kid(p, n, inner);
 		return n;
 	}
 	return index_expr(p);
@@ -349,14 +375,13 @@ static struct node *binary(struct parser *p, struct node *(*sub)(struct parser *
 		p->i++;
 		struct node *r = sub(p);
 		if (!r) {
-			expr__node_free(e);
 			return NULL;
 		}
-		struct node *n = new_node(N_CMP, pos);
+		struct node *n = new_node(p, N_CMP, pos);
 		n->op = t == T_EQ ? OP_EQ : t == T_NE ? OP_NE : t == T_LT ? OP_LT :
 			t == T_LE ? OP_LE : t == T_GT ? OP_GT : OP_GE;
-		add_kid(n, e);
-		add_kid(n, r);
+		add_kid(p, n, e);
+		add_kid(p, n, r);
 		e = n;
 	}
 	return e;
@@ -379,19 +404,17 @@ static struct node *logical(struct parser *p, struct node *(*sub)(struct parser 
 	if (!e || !check(p, op))
 		return e;
 	if (incr_depth(p) < 0) {
-		expr__node_free(e);
 		return NULL;
 	}
-	struct node *n = new_node(kind, peek(p)->start);
-	add_kid(n, e);
+	struct node *n = new_node(p, kind, peek(p)->start);
+	add_kid(p, n, e);
 	while (match(p, op)) {
 		struct node *r = sub(p);
 		if (!r) {
-			expr__node_free(n);
 			p->depth--;
 			return NULL;
 		}
-		add_kid(n, r);
+		add_kid(p, n, r);
 	}
 	p->depth--;
 	return n;
@@ -428,7 +451,6 @@ struct expr *expr_parse_opts(const char *src, size_t len, const struct expr_pars
 		e->root = expression(&p);
 		if (e->root && !at_end(&p)) {
 			fail(&p, E_SYMBOL, peek(&p));
-			expr__node_free(e->root);
 			e->root = NULL;
 		}
 	}
@@ -449,7 +471,14 @@ void expr_free(struct expr *e)
 {
 	if (!e)
 		return;
-	expr__node_free(e->root);
+	for (size_t i = 0; i < e->nlits; i++)
+		ev_unref(e->lits[i]);
+	free(e->lits);
+	while (e->arena) {
+		struct arena *a = e->arena;
+		e->arena = a->next;
+		free(a);
+	}
 	free(e->src);
 	free(e);
 }

@@ -147,9 +147,8 @@ void ev_array_push(struct ev *a, struct ev *v)
 
 static void index_put(struct ev *o, size_t i)
 {
-	const struct ev *k = o->u.obj.kv[i].key;
 	size_t mask = o->u.obj.icap - 1;
-	size_t h = expr__key_hash(k->u.str.s, k->u.str.len) & mask;
+	size_t h = o->u.obj.kv[i].hash & mask;
 	while (o->u.obj.index[h] != SLOT_EMPTY)
 		h = (h + 1) & mask;
 	o->u.obj.index[h] = (uint32_t)i;
@@ -169,27 +168,69 @@ static void index_rebuild(struct ev *o)
 		index_put(o, i);
 }
 
-static long find_key(const struct ev *o, const char *key, size_t len)
+static inline int key_match(const struct ev *k, const char *key, size_t len, int ascii)
+{
+	if (ascii && k->ascii)
+		return k->u.str.len == len && !strncasecmp(k->u.str.s, key, len);
+	return expr__key_eq(k->u.str.s, k->u.str.len, key, len);
+}
+
+const struct ev *ev__object_getk(const struct ev *o, const struct ev *key, uint32_t hash)
+{
+	const char *s = key->u.str.s;
+	size_t len = key->u.str.len;
+	if (o->u.obj.index) {
+		size_t mask = o->u.obj.icap - 1;
+		for (size_t h = hash & mask;; h = (h + 1) & mask) {
+			uint32_t slot = o->u.obj.index[h];
+			if (slot == SLOT_EMPTY)
+				return NULL;
+			const struct ev_kv *kv = &o->u.obj.kv[slot];
+			if (kv->hash == hash && key_match(kv->key, s, len, key->ascii))
+				return kv->val;
+		}
+	}
+	for (size_t i = 0; i < o->u.obj.nr; i++) {
+		const struct ev_kv *kv = &o->u.obj.kv[i];
+		if (kv->hash == hash && key_match(kv->key, s, len, key->ascii))
+			return kv->val;
+	}
+	return NULL;
+}
+
+static long find_keyh(const struct ev *o, const char *key, size_t len, uint32_t hash)
 {
 	if (o->u.obj.index) {
 		size_t mask = o->u.obj.icap - 1;
-		size_t h = expr__key_hash(key, len) & mask;
+		size_t h = hash & mask;
 		for (;;) {
 			uint32_t slot = o->u.obj.index[h];
 			if (slot == SLOT_EMPTY)
 				return -1;
-			const struct ev *k = o->u.obj.kv[slot].key;
-			if (expr__key_eq(k->u.str.s, k->u.str.len, key, len))
+			const struct ev_kv *kv = &o->u.obj.kv[slot];
+			if (kv->hash == hash &&
+			    expr__key_eq(kv->key->u.str.s, kv->key->u.str.len, key, len))
 				return slot;
 			h = (h + 1) & mask;
 		}
 	}
 	for (size_t i = 0; i < o->u.obj.nr; i++) {
-		const struct ev *k = o->u.obj.kv[i].key;
-		if (expr__key_eq(k->u.str.s, k->u.str.len, key, len))
+		const struct ev_kv *kv = &o->u.obj.kv[i];
+		if (kv->hash == hash && expr__key_eq(kv->key->u.str.s, kv->key->u.str.len, key, len))
 			return (long)i;
 	}
 	return -1;
+}
+
+static long find_key(const struct ev *o, const char *key, size_t len)
+{
+	return find_keyh(o, key, len, expr__key_hash(key, len));
+}
+
+const struct ev *ev__object_geth(const struct ev *o, const char *key, size_t len, uint32_t hash)
+{
+	long i = find_keyh(o, key, len, hash);
+	return i < 0 ? NULL : o->u.obj.kv[i].val;
 }
 
 static void append_kv(struct ev *o, struct ev *key, struct ev *val)
@@ -198,6 +239,7 @@ static void append_kv(struct ev *o, struct ev *key, struct ev *val)
 	size_t i = o->u.obj.nr++;
 	o->u.obj.kv[i].key = key;
 	o->u.obj.kv[i].val = val;
+	o->u.obj.kv[i].hash = expr__key_hash(key->u.str.s, key->u.str.len);
 	if (o->u.obj.index && o->u.obj.nr * 2 <= o->u.obj.icap)
 		index_put(o, i);
 	else if (o->u.obj.nr >= INDEX_MIN)
