@@ -160,7 +160,14 @@ void expr__num_js(struct buf *out, double x)
 		x = -x;
 	}
 	if (x < 9007199254740992.0 && x == floor(x)) {
-		buf_addf(out, "%.0f", x);
+		char t[24];
+		size_t i = sizeof(t);
+		uint64_t u = (uint64_t)x;
+		do {
+			t[--i] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		buf_add(out, t + i, sizeof(t) - i);
 		return;
 	}
 	char d[32];

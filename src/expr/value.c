@@ -170,8 +170,16 @@ static void index_rebuild(struct ev *o)
 
 static inline int key_match(const struct ev *k, const char *key, size_t len, int ascii)
 {
-	if (ascii && k->ascii)
-		return k->u.str.len == len && !strncasecmp(k->u.str.s, key, len);
+	if (ascii && k->ascii) {
+		if (k->u.str.len != len)
+			return 0;
+		const unsigned char *a = (const unsigned char *)k->u.str.s;
+		const unsigned char *b = (const unsigned char *)key;
+		for (size_t i = 0; i < len; i++)
+			if (a[i] != b[i] && ((a[i] | 32) != (b[i] | 32) || (unsigned)((a[i] | 32) - 'a') > 25))
+				return 0;
+		return 1;
+	}
 	return expr__key_eq(k->u.str.s, k->u.str.len, key, len);
 }
 
