@@ -13,7 +13,7 @@ int cmd_expr(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_lint(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_debug(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_cron(int argc, char **argv, struct kiln_ctx *ctx);
-/* `kiln debug event|changes|paths-filter` (src/cli/debug_git.c) */
+/* `kiln debug event|changes|paths-filter|trigger` (src/cli/debug_git.c) */
 int debug_git(int argc, char **argv);
 
 #endif

@@ -10,6 +10,10 @@
 #include "git/diff.h"
 #include "git/event.h"
 #include "git/pathsfilter.h"
+#include "engine/trigsel.h"
+#include "workflow/workflow.h"
+
+#include <dirent.h>
 
 static int open_repo(const char *dir, struct repo **r, struct repo_info *info)
 {
@@ -161,8 +165,107 @@ static int debug_paths_filter(int argc, char **argv)
 	return ret;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* .github/workflows/ *.yml and *.yaml, sorted */
+static void workflow_files(struct strvec *out)
+{
+	DIR *dh = opendir(".github/workflows");
+	struct dirent *e;
+	while (dh && (e = readdir(dh)))
+		if (e->d_name[0] != '.' &&
+		    (str_ends_with(e->d_name, ".yml") || str_ends_with(e->d_name, ".yaml")))
+			strvec_pushf(out, ".github/workflows/%s", e->d_name);
+	if (dh)
+		closedir(dh);
+	if (out->nr > 1)
+		qsort(out->v, out->nr, sizeof(*out->v), cmp_str);
+}
+
+/*
+ * kiln debug trigger [EVENT] [options]: for every workflow, "run FILE: why"
+ * or "skip FILE: why not", as `kiln run -v` decides; then github.event and
+ * inputs of the ones that run. Exit 2 on invalid filters or inputs.
+ */
+static int debug_trigger(int argc, char **argv)
+{
+	static const char *const usage[] = { "kiln debug trigger [EVENT] [options]", NULL };
+	struct trigsel_opts o = TRIGSEL_OPTS_INIT;
+	struct strvec inputs = STRVEC_INIT;
+	int payload = 0;
+	const struct opt opts[] = {
+		{ OPT_STRING, 0, "ref", &o.ref, "REF", "the pushed ref" },
+		{ OPT_STRING, 0, "base", &o.base, "REV", "push: before; pull_request: base branch" },
+		{ OPT_STRING, 0, "head", &o.head, "REV", "the pushed commit / PR head" },
+		{ OPT_STRING, 0, "action", &o.action, "TYPE", "activity type" },
+		{ OPT_INT, 0, "number", &o.number, "N", "pull request number" },
+		{ OPT_STRING, 0, "cron", &o.cron, "EXPR", "schedule: the cron that fired" },
+		{ OPT_STRING, 0, "workflow", &o.workflow, "NAME", "workflow_run: completed workflow" },
+		{ OPT_LIST, 0, "input", &inputs, "K=V", "workflow_dispatch input" },
+		{ OPT_BOOL, 0, "payload", &payload, NULL, "print github.event of each run" },
+		OPT_END_MARK,
+	};
+	int npos = opt_parse(argc, argv, opts, usage);
+	if (npos < 0)
+		return npos == -2 ? EXIT_OK : EXIT_USAGE;
+	o.event = npos ? argv[1] : NULL;
+	o.inputs = &inputs;
+	struct trigsel ts;
+	struct buf err = BUF_INIT;
+	struct diags d = DIAGS_INIT;
+	struct strvec files = STRVEC_INIT;
+	int ret = EXIT_OK;
+	if (trigsel_init(&ts, ".", &o, &err) < 0) {
+		fprintf(stderr, "kiln: error: %s\n", err.buf);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	workflow_files(&files);
+	for (size_t i = 0; i < files.nr; i++) {
+		struct workflow *wf;
+		if (wf_load_file(files.v[i], &wf, &d) < 0)
+			continue;
+		struct trig_match m = TRIG_MATCH_INIT;
+		struct ev *in = NULL;
+		int r = trigsel_match(&ts, wf, &m, &in, &d);
+		if (r >= 0)
+			printf("%s %s: %s\n", r ? "run" : "skip", files.v[i], m.reason.buf);
+		if (r > 0 && payload) {
+			struct ev *p = trigsel_payload(&ts, wf, in);
+			struct buf j = BUF_INIT;
+			ev_to_json(in, &j, 0);
+			printf("inputs=%s\n", j.buf);
+			buf_reset(&j);
+			ev_to_json(p, &j, 0);
+			printf("event=%s\n", j.buf);
+			buf_release(&j);
+			ev_unref(p);
+		}
+		ev_unref(in);
+		trig_match_release(&m);
+		wf_free(wf);
+	}
+	trigsel_release(&ts);
+	if (d.errors) {
+		diags_sort(&d);
+		diags_print(&d, stderr);
+		ret = EXIT_USAGE;
+	}
+out:
+	diags_release(&d);
+	strvec_clear(&files);
+	strvec_clear(&inputs);
+	buf_release(&err);
+	return ret;
+}
+
 int debug_git(int argc, char **argv)
 {
+	if (!strcmp(argv[0], "trigger"))
+		return debug_trigger(argc, argv);
 	if (!strcmp(argv[0], "event"))
 		return debug_event(argc, argv);
 	if (!strcmp(argv[0], "changes"))

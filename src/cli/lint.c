@@ -7,6 +7,7 @@
 #include "base/kiln.h"
 #include "cli/cmds.h"
 #include "cli/opt.h"
+#include "workflow/trigger.h"
 #include "workflow/workflow.h"
 
 #include <dirent.h>
@@ -82,8 +83,10 @@ int cmd_lint(int argc, char **argv, struct kiln_ctx *ctx)
 
 	for (size_t i = 0; i < files.nr; i++) {
 		struct workflow *wf;
-		if (wf_load_file(files.v[i], &wf, &d) == 0)
+		if (wf_load_file(files.v[i], &wf, &d) == 0) {
+			trig_check(wf, &d); /* filter patterns, crons, dispatch inputs */
 			wf_free(wf);
+		}
 	}
 	diags_sort(&d);
 	diags_print(&d, stdout);
