@@ -94,3 +94,20 @@ void expr_avail_opts(const struct expr_avail *a, struct expr_parse_opts *o)
 	o->allowed_funcs = a->funcs;
 	o->no_extensions = a->funcs == 0;
 }
+
+int expr_avail_under(const char *path, struct expr_avail *out)
+{
+	const struct expr_avail *a = expr_avail_lookup(path);
+	if (!a)
+		return -1;
+	*out = *a;
+	out->path = path;
+	size_t len = strlen(path);
+	for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
+		if (!strncmp(table[i].path, path, len) && table[i].path[len] == '.') {
+			out->ctx |= table[i].ctx;
+			out->funcs |= table[i].funcs;
+		}
+	}
+	return 0;
+}

@@ -85,6 +85,10 @@ struct expr_avail {
 	unsigned funcs; /* EXPR_FN_* bits (the special functions) */
 };
 const struct expr_avail *expr_avail_lookup(const char *path);
+/* for a key that stands for a whole subtree ("jobs.<job_id>.container",
+ * which includes container.env and container.credentials): the union of
+ * the key's entry and every listed key below it. -1 when not listed. */
+int expr_avail_under(const char *path, struct expr_avail *out);
 /* parse options enforcing an availability entry (for expr_parse_opts) */
 struct expr_parse_opts;
 void expr_avail_opts(const struct expr_avail *a, struct expr_parse_opts *o);

@@ -9,9 +9,6 @@
 #include <ctype.h>
 #include <strings.h>
 
-/* GitHub refuses longer expressions ("Exceeded max expression length") */
-#define EXPR_MAX_LEN 21000
-
 static size_t utf8_chars(const char *s, size_t n)
 {
 	size_t c = 0;
@@ -125,66 +122,53 @@ static struct wf_expr *record(struct wf__ld *ld, const struct ynode *n, size_t o
 	return x;
 }
 
-/* a stop-gap syntax check until expr_parse() is in: string literals closed,
- * brackets balanced. Returns the offset of the problem or -1. */
-static long quick_syntax(const char *s, size_t len, const char **why)
+/* why a name or function that parses elsewhere is refused under `path` */
+static void avail_hint(struct buf *msg, const char *path, const struct expr_avail *a)
 {
-	char stack[64];
-	size_t sp = 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '\'') {
-			size_t j = i + 1;
-			for (; j < len; j++) {
-				if (s[j] == '\'' && j + 1 < len && s[j + 1] == '\'')
-					j++;
-				else if (s[j] == '\'')
-					break;
-			}
-			if (j >= len) {
-				*why = "unterminated string literal";
-				return (long)i;
-			}
-			i = j;
-		} else if (c == '(' || c == '[') {
-			if (sp == sizeof(stack)) {
-				*why = "expression nested too deeply";
-				return (long)i;
-			}
-			stack[sp++] = c;
-		} else if (c == ')' || c == ']') {
-			if (!sp || stack[sp - 1] != (c == ')' ? '(' : '[')) {
-				*why = c == ')' ? "unexpected ')'" : "unexpected ']'";
-				return (long)i;
-			}
-			sp--;
-		} else if (c == '"') {
-			*why = "unexpected '\"' (strings use single quotes)";
-			return (long)i;
-		}
-	}
-	if (sp) {
-		*why = stack[sp - 1] == '(' ? "unclosed '('" : "unclosed '['";
-		return (long)len;
-	}
-	return -1;
+	struct buf names = BUF_INIT;
+	expr_avail_names(a->ctx, &names);
+	buf_addf(msg, " (in '%s' only these contexts are available: %s", path, names.buf);
+	buf_release(&names);
+	if (a->funcs & EXPR_FN_STATUS)
+		buf_addstr(msg, "; and success(), failure(), cancelled(), always()");
+	if (a->funcs & EXPR_FN_HASHFILES)
+		buf_addstr(msg, "; and hashFiles()");
+	buf_addch(msg, ')');
 }
 
+/*
+ * Parse with the contexts and functions GitHub allows under the key
+ * (src/expr/avail.c); report a syntax error or an unavailable context at
+ * its column inside the expression.
+ */
 void wf__check_expr(struct wf__ld *ld, const struct wf_expr *x)
 {
 	const char *src = x->node->str + x->off;
-	const char *why = NULL;
-	if (x->len > EXPR_MAX_LEN) {
-		err_at(ld, x->node, x->off, "expression is longer than %s characters", "21000");
-		return;
-	}
-	long at = quick_syntax(src, x->len, &why);
-	if (at >= 0) {
+	struct expr_avail a;
+	struct expr_parse_opts o;
+	int restricted = x->path && !expr_avail_under(x->path, &a);
+	if (restricted)
+		expr_avail_opts(&a, &o);
+	struct buf msg = BUF_INIT;
+	size_t off = 0;
+	struct expr *e = expr_parse_opts(src, x->len, restricted ? &o : NULL, &msg, &off);
+	if (!e) {
+		if (restricted) {
+			/* fine with every context and function: an availability problem */
+			struct buf err2 = BUF_INIT;
+			size_t off2 = 0;
+			struct expr *e2 = expr_parse(src, x->len, &err2, &off2);
+			if (e2 || off2 != off)
+				avail_hint(&msg, x->path, &a);
+			expr_free(e2);
+			buf_release(&err2);
+		}
 		int line, col;
-		report_pos(ld, x->node, x->off + (size_t)at, &line, &col);
-		diag_add(ld->d, DIAG_ERROR, ld->file, line, col, "invalid expression '%.*s': %s",
-			 (int)(x->len > 80 ? 80 : x->len), src, why);
+		report_pos(ld, x->node, x->off + (off > x->len ? x->len : off), &line, &col);
+		diag_add(ld->d, DIAG_ERROR, ld->file, line, col, "%s", msg.buf);
 	}
+	expr_free(e);
+	buf_release(&msg);
 }
 
 static int blank(const char *s, size_t len)
