@@ -29,6 +29,28 @@ static void add_expr(struct buf *b, const char *text)
 	buf_addch(b, '}');
 }
 
+/* an expression that is only a string literal is a literal (GitHub folds
+ * `${{ 'it''s' }}` to "it's"); returns 1 when it was one */
+static int add_literal(struct buf *b, const char *e)
+{
+	size_t len = strlen(e);
+	if (len < 2 || e[0] != '\'' || e[len - 1] != '\'')
+		return 0;
+	struct buf s = BUF_INIT;
+	for (size_t i = 1; i + 1 < len; i++) {
+		if (e[i] == '\'' && e[i + 1] == '\'' && i + 2 < len)
+			i++;
+		else if (e[i] == '\'') {
+			buf_release(&s);
+			return 0;
+		}
+		buf_addch(&s, e[i]);
+	}
+	buf_add_json_str(b, s.buf, s.len);
+	buf_release(&s);
+	return 1;
+}
+
 /* a node as a template token; expressions only where `exprs` is set */
 static void add_token(struct buf *b, const struct ynode *n, int exprs)
 {
@@ -67,7 +89,8 @@ static void add_token(struct buf *b, const struct ynode *n, int exprs)
 	}
 	if (exprs && wf__has_expr(n)) {
 		char *e = wf__template_expr(n->str);
-		add_expr(b, e);
+		if (!add_literal(b, e))
+			add_expr(b, e);
 		free(e);
 		return;
 	}

@@ -18,7 +18,7 @@ static const struct wf__key types_keys[] = { TYPES };
 static const struct wf__key wrun_keys[] = { TYPES, BRANCHES, { "workflows", K_STR | K_SEQ } };
 static const struct wf__key merge_keys[] = { TYPES, BRANCHES };
 static const struct wf__key image_keys[] = {
-	{ "names", K_STR | K_SEQ }, { "versions", K_STR | K_SEQ },
+	TYPES, { "names", K_STR | K_SEQ }, { "versions", K_STR | K_SEQ },
 };
 static const struct wf__key dispatch_keys[] = { { "inputs", K_MAP | K_NULL } };
 static const struct wf__key call_keys[] = {

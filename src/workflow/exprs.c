@@ -9,6 +9,20 @@
 #include <ctype.h>
 #include <strings.h>
 
+/* GitHub refuses longer expressions ("Exceeded max expression length") */
+#define EXPR_MAX_LEN 21000
+
+/* [s, s+len) without surrounding blanks */
+static void trim(const char **s, size_t *len)
+{
+	while (*len && isspace((unsigned char)**s)) {
+		(*s)++;
+		(*len)--;
+	}
+	while (*len && isspace((unsigned char)(*s)[*len - 1]))
+		(*len)--;
+}
+
 static size_t utf8_chars(const char *s, size_t n)
 {
 	size_t c = 0;
@@ -144,6 +158,10 @@ static void avail_hint(struct buf *msg, const char *path, const struct expr_avai
 void wf__check_expr(struct wf__ld *ld, const struct wf_expr *x)
 {
 	const char *src = x->node->str + x->off;
+	if (x->len > EXPR_MAX_LEN) {
+		err_at(ld, x->node, x->off, "expression is longer than %s characters", "21000");
+		return;
+	}
 	struct expr_avail a;
 	struct expr_parse_opts o;
 	int restricted = x->path && !expr_avail_under(x->path, &a);
@@ -179,6 +197,13 @@ static int blank(const char *s, size_t len)
 	return 1;
 }
 
+/* `${{ insert }}`: GitHub's directive, meaningful only as a whole mapping key */
+static int is_directive(const char *s, size_t len)
+{
+	trim(&s, &len);
+	return len == 6 && !memcmp(s, "insert", 6);
+}
+
 static void scan_scalar(struct wf__ld *ld, const struct ynode *n, const char *path, int allowed)
 {
 	size_t from = 0;
@@ -198,6 +223,9 @@ static void scan_scalar(struct wf__ld *ld, const struct ynode *n, const char *pa
 		size_t off = (size_t)at + 3, len = (size_t)end - 2 - off;
 		if (blank(n->str + off, len)) {
 			err_at(ld, n, (size_t)at, "empty expression '${{ }}'%s", "");
+		} else if (is_directive(n->str + off, len)) {
+			err_at(ld, n, (size_t)at, "the 'insert' directive is only allowed as a whole "
+						  "mapping key%s", "");
 		} else {
 			struct wf_expr *x = record(ld, n, off, len, path);
 			wf__check_expr(ld, x);
@@ -325,26 +353,16 @@ static void template_expr(const char *s, size_t len, struct buf *out)
 char *wf__template_expr(const char *s)
 {
 	struct buf b = BUF_INIT;
-	size_t len = strlen(s);
+	const char *t = s;
+	size_t len = strlen(s), tl = len;
+	trim(&t, &tl);
 	long end;
-	long at = expr_find(s, len, 0, &end);
-	size_t lead = 0, tail = len;
-	while (lead < len && isspace((unsigned char)s[lead]))
-		lead++;
-	while (tail > lead && isspace((unsigned char)s[tail - 1]))
-		tail--;
-	if (at >= 0 && (size_t)at == lead && end == (long)tail &&
-	    expr_find(s, len, (size_t)at + 3, &end) < 0) {
+	long at = expr_find(t, tl, 0, &end);
+	if (at == 0 && end == (long)tl) {
 		/* exactly one expression: its text, trimmed */
-		expr_find(s, len, 0, &end);
-		const char *e = s + at + 3;
-		size_t el = (size_t)end - 2 - ((size_t)at + 3);
-		while (el && isspace((unsigned char)*e)) {
-			e++;
-			el--;
-		}
-		while (el && isspace((unsigned char)e[el - 1]))
-			el--;
+		const char *e = t + 3;
+		size_t el = tl - 5;
+		trim(&e, &el);
 		buf_add(&b, e, el);
 	} else {
 		template_expr(s, len, &b);

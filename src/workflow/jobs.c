@@ -92,8 +92,11 @@ static void check_container(struct wf__ld *ld, const struct ynode *c, const char
 	if (!c || c->kind != YNODE_MAP)
 		return;
 	wf__check_keys(ld, c, container_keys, ARRAY_SIZE(container_keys), what);
-	if (!wf__get(c, "image"))
+	const struct ynode *img = wf__get(c, "image");
+	if (!img)
 		wf__err(ld, c, "%s is missing 'image'", what);
+	else if (img->kind == YNODE_SCALAR && !*img->str)
+		wf__err(ld, img, "the image of %s must not be empty", what);
 	const struct ynode *cred = wf__get(c, "credentials");
 	if (cred && cred->kind == YNODE_MAP) {
 		static const struct wf__key keys[] = { { "username", K_STR }, { "password", K_STR } };
