@@ -213,7 +213,9 @@ static void scan_scalar(struct wf__ld *ld, const struct ynode *n, const char *pa
 		if (at < 0)
 			return;
 		if (!allowed) {
-			err_at(ld, n, (size_t)at, "expressions are not allowed in '%s'", path);
+			const char *key = strrchr(path, '.');
+			err_at(ld, n, (size_t)at, "expressions are not allowed in '%s'",
+			       key ? key + 1 : path);
 			return;
 		}
 		if (end < 0) {

@@ -226,10 +226,15 @@ int wf__check_kind(struct wf__ld *ld, const struct ynode *v, unsigned kinds, con
 {
 	if (!v || v->kind == YNODE_ALIAS)
 		return 0; /* absent values and aliases are reported elsewhere */
-	if (v->kind == YNODE_MAP)
-		return kinds & K_MAP ? 0 : wf__err(ld, v, "'%s' must not be a mapping", key);
-	if (v->kind == YNODE_SEQ)
-		return kinds & K_SEQ ? 0 : wf__err(ld, v, "'%s' must not be a sequence", key);
+	if ((v->kind == YNODE_MAP && !(kinds & K_MAP)) || (v->kind == YNODE_SEQ && !(kinds & K_SEQ))) {
+		struct buf b = BUF_INIT;
+		wf__err(ld, v, "'%s' must be %s, not %s", key, kinds_desc(kinds & ~K_NULL, &b),
+			wf__kind_desc(v));
+		buf_release(&b);
+		return -1;
+	}
+	if (v->kind != YNODE_SCALAR)
+		return 0;
 	if ((kinds & K_EXPR) && wf__is_whole_expr(v))
 		return 0;
 	enum wf__stype t = wf__scalar_type(v);
