@@ -6,6 +6,13 @@ lint_is() {
 	test_expect_code 2 kiln lint "$1" >out && test_cmp expect out
 }
 
+# the same, comparing each message up to its first ". " (the expression
+# parser adds where in the expression, which the column already says)
+lint_first_sentence_is() {
+	test_expect_code 2 kiln lint "$1" >out && sed "s/\. Located at.*//" out >first &&
+	test_cmp expect first
+}
+
 test_expect_success 'unclosed and empty expressions' '
 	cat >a.yml <<-\EOF &&
 	on: push
@@ -43,14 +50,14 @@ test_expect_success 'syntax errors point into the expression, whatever the quoti
 	          line ${{ github.x == }}
 	EOF
 	cat >expect <<-\EOF &&
-	b.yml:6:33: error: invalid expression '"'"'github.x =='"'"': unexpected end of expression: '"'"'=='"'"'
-	b.yml:7:35: error: invalid expression '"'"'github.x =='"'"': unexpected end of expression: '"'"'=='"'"'
-	b.yml:8:35: error: invalid expression '"'"'github.x =='"'"': unexpected end of expression: '"'"'=='"'"'
-	b.yml:11:30: error: invalid expression '"'"'fromJSON('"'"': unexpected end of expression: '"'"'('"'"'
-	b.yml:14:28: error: invalid expression '"'"'github.x =='"'"': unexpected end of expression: '"'"'=='"'"'
-	b.yml:16:29: error: invalid expression '"'"'github.x =='"'"': unexpected end of expression: '"'"'=='"'"'
+	b.yml:6:33: error: Unexpected end of expression: '"'"'=='"'"'
+	b.yml:7:35: error: Unexpected end of expression: '"'"'=='"'"'
+	b.yml:8:35: error: Unexpected end of expression: '"'"'=='"'"'
+	b.yml:11:30: error: Unexpected end of expression: '"'"'('"'"'
+	b.yml:14:28: error: Unexpected end of expression: '"'"'=='"'"'
+	b.yml:16:29: error: Unexpected end of expression: '"'"'=='"'"'
 	EOF
-	lint_is b.yml
+	lint_first_sentence_is b.yml
 '
 
 test_expect_success 'if: is an expression even without ${{ }}' '
@@ -69,11 +76,11 @@ test_expect_success 'if: is an expression even without ${{ }}' '
 	        run: x
 	EOF
 	cat >expect <<-\EOF &&
-	c.yml:4:27: error: invalid expression '"'"'github.ref == '"'"'x'"'"' &&'"'"': unexpected end of expression: '"'"'&&'"'"'
-	c.yml:7:26: error: invalid expression '"'"'github.a && (b'"'"': unrecognized named-value: '"'"'b'"'"'
-	c.yml:9:26: error: invalid expression '"'"'github.a )'"'"': unexpected symbol: '"'"')'"'"'
+	c.yml:4:27: error: Unexpected end of expression: '"'"'&&'"'"'
+	c.yml:7:26: error: Unrecognized named-value: '"'"'b'"'"'
+	c.yml:9:26: error: Unexpected symbol: '"'"')'"'"'
 	EOF
-	lint_is c.yml
+	lint_first_sentence_is c.yml
 '
 
 test_expect_success 'expressions where GitHub allows none' '
