@@ -219,7 +219,24 @@ static struct ev *eval_index(struct evst *st, const struct node *n)
 {
 	const struct node *k = n->kids[1];
 	struct ev *iv = NULL, *obj;
-	if (k && k->kind == N_LIT) {
+	if (k && k->kind == N_KEY) {
+		obj = expr__eval_node(st, n->kids[0]);
+		if (!obj)
+			return NULL;
+		if (obj->kind == EV_OBJECT) {
+			const struct ev *v = ev__object_getkey(obj, k->key, k->klen, 1, k->hash);
+			struct ev *r = v ? ev_ref(v) : ev_null(); /* before obj may go */
+			ev_unref(obj);
+			return r;
+		}
+		if (obj->kind != EV_ARRAY || !obj->filtered) {
+			/* a name is never an array position (Number('name') is NaN,
+			 * and `Infinity`/`NaN` are no positions either) */
+			ev_unref(obj);
+			return ev_null();
+		}
+		iv = ev_string(k->key, k->klen);
+	} else if (k && k->kind == N_LIT) {
 		obj = expr__eval_node(st, n->kids[0]);
 		if (!obj)
 			return NULL;
@@ -254,7 +271,7 @@ static struct ev *eval_ctx(struct evst *st, const struct node *n)
 {
 	const struct ev *c = st->ctx && st->ctx->contexts ? st->ctx->contexts : NULL;
 	const struct ev *v = c && c->kind == EV_OBJECT
-				     ? ev__object_getk(c, n->lit, n->hash)
+				     ? ev__object_getkey(c, n->key, n->klen, 1, n->hash)
 				     : NULL;
 	return v ? ev_ref(v) : ev_null();
 }
@@ -305,6 +322,8 @@ struct ev *expr__eval_node(struct evst *st, const struct node *n)
 	}
 	case N_CALL:
 		return expr__call(st, n);
+	case N_KEY:
+		return ev_string(n->key, n->klen);
 	}
 	return ev_null();
 }

@@ -50,6 +50,9 @@ int ev__object_add_first(struct ev *o, struct ev *key, struct ev *val);
 /* object lookup by a string of given length; NULL when absent */
 /* lookup with the key's expr__key_hash computed beforehand (o an object) */
 const struct ev *ev__object_geth(const struct ev *o, const char *key, size_t len, uint32_t hash);
+/* lookup by key bytes whose expr__key_hash is known */
+const struct ev *ev__object_getkey(const struct ev *o, const char *key, size_t len, int ascii,
+				   uint32_t hash);
 /* lookup by a string value whose expr__key_hash is known */
 const struct ev *ev__object_getk(const struct ev *o, const struct ev *key, uint32_t hash);
 const struct ev *ev__object_getn(const struct ev *o, const char *key, size_t len);
@@ -104,6 +107,7 @@ enum node_kind {
 	N_AND,   /* kids: operands */
 	N_OR,
 	N_CALL,  /* fn: function id */
+	N_KEY,   /* a property name after `.` (only as N_INDEX's index) */
 };
 
 enum cmp_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
@@ -121,7 +125,9 @@ struct node {
 	struct ev *lit;   /* N_LIT value; N_CTX name (string) */
 	struct node **kids;
 	size_t nkids, kalloc;
-	uint32_t hash;    /* string literals and context names: expr__key_hash */
+	uint32_t hash;    /* string literals, keys and context names: expr__key_hash */
+	const char *key;  /* N_CTX, N_KEY: the name, inside the expression's source */
+	size_t klen;
 };
 
 /* bump allocator owning an expression's nodes */
@@ -132,7 +138,7 @@ struct arena {
 };
 
 struct expr {
-	struct arena *arena; /* every node and kids array */
+	struct arena *arena; /* every node and kids array (the last chunk is inline) */
 	struct ev **lits;    /* every node's value, owned */
 	size_t nlits, alits;
 	struct node *root;   /* NULL for the empty expression (evaluates to null) */

@@ -51,6 +51,7 @@ struct lexer {
 	size_t len, off, start;
 	struct tok *toks;
 	size_t nr, alloc;
+	struct tok *stack; /* the caller's buffer: never freed here */
 	struct buf *err;
 	size_t *err_off;
 };
@@ -62,7 +63,15 @@ static enum tok_type prev_type(const struct lexer *lx)
 
 static struct tok *add(struct lexer *lx, enum tok_type t)
 {
-	ALLOC_GROW(lx->toks, lx->nr + 1, lx->alloc);
+	if (lx->nr == lx->alloc) {
+		size_t na = lx->alloc * 2;
+		struct tok *nt = xmalloc(na * sizeof(*nt));
+		memcpy(nt, lx->toks, lx->nr * sizeof(*nt));
+		if (lx->toks != lx->stack)
+			free(lx->toks);
+		lx->toks = nt;
+		lx->alloc = na;
+	}
 	struct tok *k = &lx->toks[lx->nr++];
 	memset(k, 0, sizeof(*k));
 	k->type = t;
@@ -208,17 +217,18 @@ static int lex_one(struct lexer *lx)
 	return identifier(lx);
 }
 
-void expr__toks_free(struct tok *t, size_t nr)
+void expr__toks_free(struct tok *t, size_t nr, const struct tok *stack)
 {
 	for (size_t i = 0; i < nr; i++)
 		ev_unref(t[i].str);
-	free(t);
+	if (t != stack)
+		free(t);
 }
 
 int expr__lex(const char *s, size_t len, struct tok **out, size_t *nr, struct buf *err,
 	      size_t *err_off)
 {
-	struct lexer lx = { s, len, 0, 0, NULL, 0, 0, err, err_off };
+	struct lexer lx = { s, len, 0, 0, *out, 0, *nr, *out, err, err_off };
 	/* UTF-16 units never outnumber UTF-8 bytes: count only long inputs */
 	if (len > EXPR_MAX_LENGTH && expr__utf16_len(s, len) > EXPR_MAX_LENGTH) {
 		buf_addf(err, "Exceeded max expression length %d", EXPR_MAX_LENGTH);
@@ -229,7 +239,7 @@ int expr__lex(const char *s, size_t len, struct tok **out, size_t *nr, struct bu
 	while (lx.off < len) {
 		lx.start = lx.off;
 		if (lex_one(&lx) < 0) {
-			expr__toks_free(lx.toks, lx.nr);
+			expr__toks_free(lx.toks, lx.nr, lx.stack);
 			return -1;
 		}
 	}

@@ -17,10 +17,13 @@ struct tok {
 	struct ev *str;    /* T_STRING: the unescaped value (owned) */
 };
 
-/* tokenize all of s; the last token is T_EOF. -1 and a message on error. */
+/* tokenize all of s; the last token is T_EOF. -1 and a message on error.
+ * On entry *out and *nr are a caller's buffer (used while it is big enough);
+ * on success they hold the tokens and their count. */
 int expr__lex(const char *s, size_t len, struct tok **out, size_t *nr, struct buf *err,
 	      size_t *err_off);
-void expr__toks_free(struct tok *t, size_t nr);
+/* release tokens; `stack` is the caller's buffer given to expr__lex */
+void expr__toks_free(struct tok *t, size_t nr, const struct tok *stack);
 /* 1-based position as GitHub reports it (UTF-16 units) of byte offset off */
 size_t expr__js_pos(const char *src, size_t off);
 

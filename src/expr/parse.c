@@ -58,6 +58,8 @@ struct parser {
 	int failed;
 };
 
+#define INLINE_ARENA 768 /* bytes of nodes inside the expression's own allocation */
+
 /* arena: nodes and kids arrays live until expr_free, so error paths just return */
 static void *arena_alloc(struct expr *e, size_t n)
 {
@@ -75,6 +77,14 @@ static void *arena_alloc(struct expr *e, size_t n)
 	a->used += n;
 	memset(p, 0, n);
 	return p;
+}
+
+/* N_CTX / N_KEY: the name stays in the source (identifiers are ASCII) */
+static void set_key(struct node *n, const char *key, size_t len)
+{
+	n->key = key;
+	n->klen = len;
+	n->hash = expr__key_hash(key, len);
 }
 
 static struct node *new_node(struct parser *p, enum node_kind k, size_t pos)
@@ -215,7 +225,7 @@ static struct node *call(struct parser *p, int *postfix)
 		if (!name_allowed(p, id))
 			return fail(p, E_CONTEXT, id);
 		struct node *n = new_node(p, N_CTX, id->start);
-		set_lit(p, n, ev_string(p->src + id->start, id->end - id->start));
+		set_key(n, p->src + id->start, id->end - id->start);
 		*postfix = 1;
 		return n;
 	}
@@ -326,7 +336,8 @@ static struct node *index_expr(struct parser *p)
 				goto fail;
 			const struct tok *k = peek(p);
 			if (match(p, T_IDENT)) {
-				idx = literal(p, k, ev_string(p->src + k->start, k->end - k->start));
+				idx = new_node(p, N_KEY, k->start);
+				set_key(idx, p->src + k->start, k->end - k->start);
 			} else if (!match(p, T_STAR)) {
 				fail(p, E_SYMBOL, k);
 				goto fail;
@@ -437,14 +448,22 @@ static struct node *expression(struct parser *p)
 struct expr *expr_parse_opts(const char *src, size_t len, const struct expr_parse_opts *o,
 			     struct buf *err, size_t *err_off)
 {
-	struct tok *t;
-	size_t nt;
+	struct tok stack[48], *t = stack;
+	size_t nt = ARRAY_SIZE(stack);
 	if (expr__lex(src, len, &t, &nt, err, err_off) < 0)
 		return NULL;
-	struct expr *e = xcalloc(1, sizeof(*e));
-	e->src = xmalloc(len + 1); /* not xstrndup: the text may hold NUL bytes */
+	/* one allocation: the expression, its source (which may hold NUL
+	 * bytes, so no xstrndup) and a first arena chunk */
+	size_t head = (sizeof(struct expr) + len + 1 + 15) & ~(size_t)15;
+	struct expr *e = xmalloc(head + sizeof(struct arena) + INLINE_ARENA);
+	memset(e, 0, sizeof(*e));
+	e->src = (char *)(e + 1);
 	memcpy(e->src, src, len);
 	e->src[len] = '\0';
+	e->arena = (struct arena *)((char *)e + head);
+	e->arena->next = NULL;
+	e->arena->used = 0;
+	e->arena->cap = INLINE_ARENA;
 	e->len = len;
 	struct parser p = { e->src, len, t, nt, 0, 0, o, e, err, err_off, 0 };
 	if (!at_end(&p)) {
@@ -454,7 +473,7 @@ struct expr *expr_parse_opts(const char *src, size_t len, const struct expr_pars
 			e->root = NULL;
 		}
 	}
-	expr__toks_free(t, nt);
+	expr__toks_free(t, nt, stack);
 	if (p.failed) {
 		expr_free(e);
 		return NULL;
@@ -474,12 +493,11 @@ void expr_free(struct expr *e)
 	for (size_t i = 0; i < e->nlits; i++)
 		ev_unref(e->lits[i]);
 	free(e->lits);
-	while (e->arena) {
+	while (e->arena && e->arena->next) { /* the last chunk is inline */
 		struct arena *a = e->arena;
 		e->arena = a->next;
 		free(a);
 	}
-	free(e->src);
 	free(e);
 }
 

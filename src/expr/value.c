@@ -185,8 +185,12 @@ static inline int key_match(const struct ev *k, const char *key, size_t len, int
 
 const struct ev *ev__object_getk(const struct ev *o, const struct ev *key, uint32_t hash)
 {
-	const char *s = key->u.str.s;
-	size_t len = key->u.str.len;
+	return ev__object_getkey(o, key->u.str.s, key->u.str.len, key->ascii, hash);
+}
+
+const struct ev *ev__object_getkey(const struct ev *o, const char *s, size_t len, int ascii,
+				   uint32_t hash)
+{
 	if (o->u.obj.index) {
 		size_t mask = o->u.obj.icap - 1;
 		for (size_t h = hash & mask;; h = (h + 1) & mask) {
@@ -194,13 +198,13 @@ const struct ev *ev__object_getk(const struct ev *o, const struct ev *key, uint3
 			if (slot == SLOT_EMPTY)
 				return NULL;
 			const struct ev_kv *kv = &o->u.obj.kv[slot];
-			if (kv->hash == hash && key_match(kv->key, s, len, key->ascii))
+			if (kv->hash == hash && key_match(kv->key, s, len, ascii))
 				return kv->val;
 		}
 	}
 	for (size_t i = 0; i < o->u.obj.nr; i++) {
 		const struct ev_kv *kv = &o->u.obj.kv[i];
-		if (kv->hash == hash && key_match(kv->key, s, len, key->ascii))
+		if (kv->hash == hash && key_match(kv->key, s, len, ascii))
 			return kv->val;
 	}
 	return NULL;
