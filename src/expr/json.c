@@ -330,8 +330,14 @@ static void json_str(struct buf *out, const char *s, size_t len)
 
 static void indent(struct buf *out, int pretty, int level)
 {
+	static const char nl[] = "\n                                                                ";
 	if (!pretty)
 		return;
+	size_t want = 1 + 2 * (size_t)level;
+	if (want <= sizeof(nl) - 1) {
+		buf_add(out, nl, want);
+		return;
+	}
 	buf_addch(out, '\n');
 	for (int i = 0; i < level; i++)
 		buf_add(out, "  ", 2);

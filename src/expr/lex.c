@@ -9,6 +9,12 @@
 
 #include <math.h>
 
+/* [A-Za-z0-9_-]: never a boundary (the fast path of the scanning loop) */
+static inline int id_char(unsigned char c)
+{
+	return (unsigned)((c | 32) - 'a') < 26u || (unsigned)(c - '0') < 10u || c == '_' || c == '-';
+}
+
 static inline int is_boundary(const char *s, size_t len, size_t i)
 {
 	unsigned char c = (unsigned char)s[i];
@@ -144,6 +150,9 @@ static int string(struct lexer *lx)
 
 static int identifier(struct lexer *lx)
 {
+	const unsigned char *u = (const unsigned char *)lx->s;
+	while (lx->off < lx->len && id_char(u[lx->off]))
+		lx->off++;
 	while (lx->off < lx->len && !is_boundary(lx->s, lx->len, lx->off))
 		next_char(lx);
 	const char *w = lx->s + lx->start;

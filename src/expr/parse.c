@@ -185,7 +185,8 @@ static int name_allowed(struct parser *p, const struct tok *id)
 	p->e->ctx_used |= bit;
 	if (o && o->names) {
 		for (size_t i = 0; o->names[i]; i++)
-			if (strlen(o->names[i]) == n && expr__key_eq(o->names[i], n, w, n))
+			if ((o->names[i][0] | 32) == (w[0] | 32) && strlen(o->names[i]) == n &&
+			    expr__key_eq(o->names[i], n, w, n))
 				return 1;
 		return 0;
 	}
