@@ -15,5 +15,7 @@ int cmd_debug(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_cron(int argc, char **argv, struct kiln_ctx *ctx);
 /* `kiln debug event|changes|paths-filter|trigger` (src/cli/debug_git.c) */
 int debug_git(int argc, char **argv);
+/* `kiln debug mask` (debug-mask.c) */
+int debug_mask(int argc, char **argv);
 
 #endif

@@ -140,6 +140,8 @@ int cmd_debug(int argc, char **argv, struct kiln_ctx *ctx)
 		return debug_git(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "workflow"))
 		return debug_workflow(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "mask"))
+		return debug_mask(argc - 1, argv + 1);
 	fprintf(stderr, "usage: kiln debug yaml FILE\n"
 			"   or: kiln debug workflow [--json] [--github-positions] FILE\n");
 	return EXIT_USAGE;
