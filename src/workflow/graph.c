@@ -42,10 +42,13 @@ static void resolve(struct wf__ld *ld, struct graph *g)
 {
 	struct workflow *wf = ld->wf;
 	const char **names = xcalloc(wf->njobs ? wf->njobs : 1, sizeof(*names));
-	for (size_t i = 0; i < wf->njobs; i++)
-		names[i] = wf->jobs[i].id.s;
 	for (size_t i = 0; i < wf->njobs; i++) {
 		struct wf_job *job = &wf->jobs[i];
+		/* hint candidates: every job but this one (it cannot need itself) */
+		size_t nn = 0;
+		for (size_t j = 0; j < wf->njobs; j++)
+			if (j != i)
+				names[nn++] = wf->jobs[j].id.s;
 		g->adj[i] = xcalloc(job->nneeds + 1, sizeof(long));
 		for (size_t k = 0; k < job->nneeds; k++) {
 			long t = find_job(wf, job->needs[k].s);
@@ -56,7 +59,8 @@ static void resolve(struct wf__ld *ld, struct graph *g)
 				job->needs[k].s = xstrdup(wf->jobs[t].id.s);
 				continue;
 			}
-			const char *hint = did_you_mean(job->needs[k].s, names, wf->njobs);
+			const char *hint = strlen(job->needs[k].s) > 1
+					   ? did_you_mean(job->needs[k].s, names, nn) : NULL;
 			const struct ynode *at = need_node(job, k);
 			if (hint)
 				wf__err(ld, at, "job '%s' needs unknown job '%s' (did you mean '%s'?)",
@@ -174,9 +178,14 @@ void wf__check_graph(struct wf__ld *ld, const struct ynode *jobs)
 			strongconnect(&g, wf, (long)i);
 	report_cycles(ld, &g);
 
+	/* unknown needs are reported already; they do not make a job wait */
 	size_t roots = 0;
-	for (size_t i = 0; i < g.n; i++)
-		roots += wf->jobs[i].nneeds == 0;
+	for (size_t i = 0; i < g.n; i++) {
+		size_t known = 0;
+		for (size_t k = 0; k < wf->jobs[i].nneeds; k++)
+			known += g.adj[i][k] >= 0;
+		roots += known == 0;
+	}
 	if (!roots)
 		wf__err(ld, jobs, "no job can start: every job needs another one");
 
