@@ -17,5 +17,14 @@ int cmd_cron(int argc, char **argv, struct kiln_ctx *ctx);
 int debug_git(int argc, char **argv);
 /* `kiln debug mask` (debug-mask.c) */
 int debug_mask(int argc, char **argv);
+/* deploy commands (src/cli/deploy.c) */
+int cmd_deployd(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_deploy(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_status(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_releases(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_rollback(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_promote(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_abort(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_maintenance(int argc, char **argv, struct kiln_ctx *ctx);
 
 #endif

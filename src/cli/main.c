@@ -20,6 +20,14 @@ static const struct cmd cmds[] = {
 	{ "expr", cmd_expr, "evaluate a ${{ }} expression (--jsonl for many)" },
 	{ "lint", cmd_lint, "check workflow files for errors" },
 	{ "debug", cmd_debug, NULL },
+	{ "deployd", cmd_deployd, "run the deploy controller (HAProxy, instances, rollouts)" },
+	{ "deploy", cmd_deploy, "deploy a release of an app (rolling, blue-green, canary)" },
+	{ "status", cmd_status, "show an app's instances, health, weights and rollout" },
+	{ "releases", cmd_releases, "show an app's release history" },
+	{ "rollback", cmd_rollback, "go back to the previous (or a given) release" },
+	{ "promote", cmd_promote, "continue a paused rollout" },
+	{ "abort", cmd_abort, "abort a rollout and return traffic to stable" },
+	{ "maintenance", cmd_maintenance, "turn an app's maintenance page on or off" },
 };
 
 static void usage(FILE *out)

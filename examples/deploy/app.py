@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""kiln deploy demo app: a tiny HTTP server that reports its release.
+
+GET /health  -> 200 "ok" (503 in mode 'unhealthy')
+GET /*       -> 200 "<app> <release>\n" with header X-Version: <release>
+
+The mode comes from the file ./mode in the working directory (the release
+directory) or $DEMO_MODE: good (default), unhealthy (never healthy),
+errors (20% of answers are 500), slow (3x slower). Every answer waits
+$DEMO_DELAY_MS (default 5 ms) to look like work. Port: $PORT.
+On SIGTERM it prints how many requests it served and exits.
+"""
+import os
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+RELEASE = os.environ.get("KILN_RELEASE", "dev")
+APP = os.environ.get("KILN_APP", "demo")
+MODE = os.environ.get("DEMO_MODE", "good")
+if os.path.exists("mode"):
+    with open("mode") as f:
+        MODE = f.read().strip() or MODE
+DELAY = float(os.environ.get("DEMO_DELAY_MS", "5")) / 1000.0
+if MODE == "slow":
+    DELAY *= 3
+
+lock = threading.Lock()
+served = {"n": 0, "errors": 0}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def reply(self, code, body):
+        data = body.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("X-Version", RELEASE)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        if self.path == "/health":
+            self.reply(503 if MODE == "unhealthy" else 200, "ok\n")
+            return
+        with lock:
+            served["n"] += 1
+            n = served["n"]
+        if n == 1:
+            print("first request served: %s" % self.path, flush=True)
+        time.sleep(DELAY)
+        if MODE == "errors" and n % 5 == 0:
+            with lock:
+                served["errors"] += 1
+            self.reply(500, "%s %s failed\n" % (APP, RELEASE))
+            return
+        self.reply(200, "%s %s\n" % (APP, RELEASE))
+
+
+def main():
+    port = int(os.environ.get("PORT", "8080"))
+    piddir = os.environ.get("DEMO_PIDDIR")
+    if piddir:
+        with open(os.path.join(piddir, "%d.pid" % os.getpid()), "w") as f:
+            f.write("%d\n" % os.getpid())
+    srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    srv.daemon_threads = True
+
+    def stop(sig, frame):
+        if piddir:
+            try:
+                os.unlink(os.path.join(piddir, "%d.pid" % os.getpid()))
+            except OSError:
+                pass
+        print("stopping: served %d request(s), %d error(s)" % (served["n"], served["errors"]), flush=True)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    print("%s %s (mode %s) listening on 127.0.0.1:%d" % (APP, RELEASE, MODE, port), flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,316 @@
+/*
+ * deploy: the deploy commands of the CLI: `kiln deployd`, `kiln deploy`,
+ * `kiln status`, `kiln releases`, `kiln rollback`, `kiln promote`,
+ * `kiln abort`, `kiln maintenance`. All but deployd/releases/--dry-run talk
+ * to the controller over its socket in the state directory.
+ */
+#include "base/kiln.h"
+#include "cli/cmds.h"
+#include "cli/ctx.h"
+#include "cli/opt.h"
+#include "deploy/app.h"
+#include "deploy/deployd.h"
+#include "deploy/dstore.h"
+#include "store/db.h"
+
+#include <unistd.h>
+
+#define DEFAULT_STATE ".kiln/state"
+#define DEFAULT_APPS ".kiln/apps"
+
+struct common {
+	const char *state, *apps;
+};
+
+static void common_init(struct common *c)
+{
+	c->state = getenv("KILN_DEPLOY_STATE") ? getenv("KILN_DEPLOY_STATE") : DEFAULT_STATE;
+	c->apps = getenv("KILN_DEPLOY_APPS") ? getenv("KILN_DEPLOY_APPS") : DEFAULT_APPS;
+}
+
+#define COMMON_OPTS(c)                                                                           \
+	{ OPT_STRING, 0, "state", &(c).state, "DIR", "controller state directory (.kiln/state)" }, \
+	{ OPT_STRING, 0, "apps", &(c).apps, "DIR", "app definitions (.kiln/apps)" }
+
+static int parse(int argc, char **argv, const struct opt *opts, const char *const *usage, int min, int max)
+{
+	int n = opt_parse(argc, argv, opts, usage);
+	if (n == -2)
+		return -2;
+	if (n < 0)
+		return -1;
+	if (n < min || n > max) {
+		fprintf(stderr, "kiln: error: wrong number of arguments\n");
+		opt_usage(stderr, opts, usage);
+		return -1;
+	}
+	return n;
+}
+
+static int check_name(const char *what, const char *s)
+{
+	if (deploy_name_ok(s))
+		return 0;
+	fprintf(stderr, "kiln: error: '%s' is not a valid %s (letters, digits, '.', '_', '-')\n", s, what);
+	return -1;
+}
+
+/* send a request, print progress, map the answer to an exit code */
+static int request(const struct common *c, const char *json, int quiet_ok)
+{
+	struct buf final = BUF_INIT;
+	int code = deployd_request(c->state, json, stdout, &final);
+	if (code == 0) {
+		if (!quiet_ok && final.len)
+			printf("%s\n", final.buf);
+	} else if (final.len) {
+		if (strstr(final.buf, ": error: "))
+			fprintf(stderr, "%s\n", final.buf);
+		else
+			fprintf(stderr, "kiln: error: %s\n", final.buf);
+	}
+	buf_release(&final);
+	return code;
+}
+
+static const char *whoami(const char *given)
+{
+	if (given)
+		return given;
+	const char *u = getenv("USER");
+	return u && *u ? u : "unknown";
+}
+
+/* {"cmd":cmd,"app":app} plus extra members already JSON-encoded */
+static char *req_json(const char *cmd, const char *app, const char *extra)
+{
+	struct buf b = BUF_INIT;
+	buf_addf(&b, "{\"cmd\":\"%s\"", cmd);
+	if (app) {
+		buf_addstr(&b, ",\"app\":");
+		buf_add_json_str(&b, app, strlen(app));
+	}
+	if (extra)
+		buf_addstr(&b, extra);
+	buf_addch(&b, '}');
+	return buf_detach(&b, NULL);
+}
+
+static void add_str(struct buf *b, const char *k, const char *v)
+{
+	if (!v)
+		return;
+	buf_addf(b, ",\"%s\":", k);
+	buf_add_json_str(b, v, strlen(v));
+}
+
+int cmd_deployd(int argc, char **argv, struct kiln_ctx *ctx)
+{
+	struct common c;
+	int stop = 0;
+	common_init(&c);
+	const struct opt opts[] = {
+		COMMON_OPTS(c),
+		{ OPT_BOOL, 0, "stop", &stop, NULL, "ask the running controller to stop (and its instances)" },
+		OPT_END_MARK,
+	};
+	static const char *const usage[] = { "kiln deployd [--state DIR] [--apps DIR] [--stop]", NULL };
+	int n = parse(argc, argv, opts, usage, 0, 0);
+	if (n < 0)
+		return n == -2 ? EXIT_OK : EXIT_USAGE;
+	if (stop) {
+		char *j = req_json("shutdown", NULL, NULL);
+		int r = request(&c, j, 1);
+		free(j);
+		return r;
+	}
+	struct deployd_opts o = { c.state, c.apps };
+	return deployd_run(&o);
+}
+
+static int dry_run(const struct common *c, const char *app, const char *version, enum strategy_kind k)
+{
+	struct diags d = DIAGS_INIT;
+	struct app *a = app_load_named(c->apps, app, &d);
+	if (!a) {
+		diags_sort(&d);
+		diags_print(&d, stderr);
+		diags_release(&d);
+		return EXIT_USAGE;
+	}
+	diags_release(&d);
+	struct buf plan = BUF_INIT;
+	app_describe_plan(a, app_strategy(a, k), version, &plan);
+	fputs(plan.buf, stdout);
+	buf_release(&plan);
+	app_free(a);
+	return EXIT_OK;
+}
+
+int cmd_deploy(int argc, char **argv, struct kiln_ctx *ctx)
+{
+	struct common c;
+	const char *strategy = NULL, *user = NULL;
+	int wait = 0, dry = 0;
+	common_init(&c);
+	const struct opt opts[] = {
+		COMMON_OPTS(c),
+		{ OPT_STRING, 0, "strategy", &strategy, "S", "rolling, blueGreen or canary (default: the app's)" },
+		{ OPT_BOOL, 0, "wait", &wait, NULL, "follow the rollout; exit 1 when it fails or rolls back" },
+		{ OPT_BOOL, 'n', "dry-run", &dry, NULL, "print the plan (steps, weights, probes) and exit" },
+		{ OPT_STRING, 0, "user", &user, "NAME", "who deploys, for the release history ($USER)" },
+		OPT_END_MARK,
+	};
+	static const char *const usage[] = { "kiln deploy APP VERSION [--strategy S] [--wait] [--dry-run]", NULL };
+	int n = parse(argc, argv, opts, usage, 2, 2);
+	if (n < 0)
+		return n == -2 ? EXIT_OK : EXIT_USAGE;
+	if (check_name("app name", argv[1]) < 0 || check_name("version", argv[2]) < 0)
+		return EXIT_USAGE;
+	enum strategy_kind k = STRAT_NONE;
+	if (strategy && (k = strategy_parse(strategy)) == STRAT_NONE) {
+		static const char *const names[] = { "rolling", "blueGreen", "canary" };
+		const char *hint = did_you_mean(strategy, names, ARRAY_SIZE(names));
+		fprintf(stderr, "kiln: error: unknown strategy '%s'%s%s%s\n", strategy, hint ? " (did you mean '" : "",
+			hint ? hint : "", hint ? "'?)" : "; use rolling, blueGreen or canary");
+		return EXIT_USAGE;
+	}
+	if (dry)
+		return dry_run(&c, argv[1], argv[2], k);
+	struct buf extra = BUF_INIT;
+	add_str(&extra, "version", argv[2]);
+	if (k != STRAT_NONE)
+		add_str(&extra, "strategy", strategy_name(k));
+	add_str(&extra, "user", whoami(user));
+	buf_addf(&extra, ",\"wait\":%s", wait ? "true" : "false");
+	char *j = req_json("deploy", argv[1], extra.buf);
+	buf_release(&extra);
+	int r = request(&c, j, 0);
+	free(j);
+	return r;
+}
+
+/* status, promote, abort: APP only */
+static int simple(int argc, char **argv, const char *cmd, const char *use)
+{
+	struct common c;
+	common_init(&c);
+	const struct opt opts[] = { COMMON_OPTS(c), OPT_END_MARK };
+	const char *const usage[] = { use, NULL };
+	int n = parse(argc, argv, opts, usage, 1, 1);
+	if (n < 0)
+		return n == -2 ? EXIT_OK : EXIT_USAGE;
+	if (check_name("app name", argv[1]) < 0)
+		return EXIT_USAGE;
+	char *j = req_json(cmd, argv[1], NULL);
+	int r = request(&c, j, 0);
+	free(j);
+	return r;
+}
+
+int cmd_status(int argc, char **argv, struct kiln_ctx *ctx)
+{
+	return simple(argc, argv, "status", "kiln status APP");
+}
+
+int cmd_promote(int argc, char **argv, struct kiln_ctx *ctx)
+{
+	return simple(argc, argv, "promote", "kiln promote APP");
+}
+
+int cmd_abort(int argc, char **argv, struct kiln_ctx *ctx)
+{
+	return simple(argc, argv, "abort", "kiln abort APP");
+}
+
+int cmd_rollback(int argc, char **argv, struct kiln_ctx *ctx)
+{
+	struct common c;
+	const char *user = NULL;
+	int wait = 0;
+	common_init(&c);
+	const struct opt opts[] = {
+		COMMON_OPTS(c),
+		{ OPT_BOOL, 0, "wait", &wait, NULL, "follow the rollback when it needs a deploy" },
+		{ OPT_STRING, 0, "user", &user, "NAME", "who rolls back ($USER)" },
+		OPT_END_MARK,
+	};
+	static const char *const usage[] = { "kiln rollback APP [VERSION] [--wait]", NULL };
+	int n = parse(argc, argv, opts, usage, 1, 2);
+	if (n < 0)
+		return n == -2 ? EXIT_OK : EXIT_USAGE;
+	if (check_name("app name", argv[1]) < 0 || (n == 2 && check_name("version", argv[2]) < 0))
+		return EXIT_USAGE;
+	struct buf extra = BUF_INIT;
+	if (n == 2)
+		add_str(&extra, "version", argv[2]);
+	add_str(&extra, "user", whoami(user));
+	buf_addf(&extra, ",\"wait\":%s", wait ? "true" : "false");
+	char *j = req_json("rollback", argv[1], extra.buf);
+	buf_release(&extra);
+	int r = request(&c, j, 0);
+	free(j);
+	return r;
+}
+
+int cmd_maintenance(int argc, char **argv, struct kiln_ctx *ctx)
+{
+	struct common c;
+	common_init(&c);
+	const struct opt opts[] = { COMMON_OPTS(c), OPT_END_MARK };
+	static const char *const usage[] = { "kiln maintenance APP on|off", NULL };
+	int n = parse(argc, argv, opts, usage, 2, 2);
+	if (n < 0)
+		return n == -2 ? EXIT_OK : EXIT_USAGE;
+	if (check_name("app name", argv[1]) < 0)
+		return EXIT_USAGE;
+	if (strcmp(argv[2], "on") && strcmp(argv[2], "off")) {
+		fprintf(stderr, "kiln: error: maintenance takes 'on' or 'off', not '%s'\n", argv[2]);
+		return EXIT_USAGE;
+	}
+	struct buf extra = BUF_INIT;
+	add_str(&extra, "mode", argv[2]);
+	char *j = req_json("maintenance", argv[1], extra.buf);
+	buf_release(&extra);
+	int r = request(&c, j, 0);
+	free(j);
+	return r;
+}
+
+int cmd_releases(int argc, char **argv, struct kiln_ctx *ctx)
+{
+	struct common c;
+	int json = 0, audit = 0;
+	common_init(&c);
+	const struct opt opts[] = {
+		COMMON_OPTS(c),
+		{ OPT_BOOL, 0, "json", &json, NULL, "one JSON object per release" },
+		{ OPT_BOOL, 0, "audit", &audit, NULL, "print the audit log (incidents, switches) instead" },
+		OPT_END_MARK,
+	};
+	static const char *const usage[] = { "kiln releases APP [--json] [--audit]", NULL };
+	int n = parse(argc, argv, opts, usage, 1, 1);
+	if (n < 0)
+		return n == -2 ? EXIT_OK : EXIT_USAGE;
+	if (check_name("app name", argv[1]) < 0)
+		return EXIT_USAGE;
+	char *path = xstrfmt("%s/kiln.db", c.state);
+	if (access(path, F_OK) < 0) {
+		fprintf(stderr, "kiln: error: no deploy state in '%s' (no %s)\n", c.state, path);
+		free(path);
+		return EXIT_USAGE;
+	}
+	sqlite3 *db;
+	struct buf err = BUF_INIT;
+	int r = EXIT_INTERNAL;
+	if (db_open(path, &db, &err) < 0)
+		fprintf(stderr, "kiln: error: %s\n", err.buf);
+	else {
+		r = (audit ? dstore_print_audit(db, argv[1], stdout) : dstore_print_releases(db, argv[1], json, stdout))
+			    ? EXIT_INTERNAL : EXIT_OK;
+		db_close(db);
+	}
+	buf_release(&err);
+	free(path);
+	return r;
+}

@@ -1,0 +1,100 @@
+/*
+ * app: the model of one deployable application, loaded from
+ * `.kiln/apps/<name>.yml` and validated with file:line:col diagnostics.
+ * A loaded app is plain data owned by `struct app` (app_free releases it).
+ */
+#ifndef KILN_DEPLOY_APP_H
+#define KILN_DEPLOY_APP_H
+
+#include "base/kiln.h"
+
+enum probe_kind { PROBE_HTTP, PROBE_TCP, PROBE_EXEC };
+enum strategy_kind { STRAT_ROLLING, STRAT_BLUEGREEN, STRAT_CANARY, STRAT_NONE };
+
+struct probe_spec {
+	enum probe_kind kind;
+	char *path;            /* http: request path */
+	int status;            /* http: expected status (0 = any 2xx/3xx) */
+	struct strvec command; /* exec: argv */
+	int interval_ms, timeout_ms, initial_delay_ms;
+	int failure_threshold; /* consecutive failures that make a ready instance unhealthy */
+	int success_threshold; /* consecutive successes that make an instance healthy */
+};
+
+enum canary_step_kind { STEP_WEIGHT, STEP_PAUSE, STEP_ANALYSIS };
+
+struct canary_step {
+	enum canary_step_kind kind;
+	int weight;      /* STEP_WEIGHT: percent 0..100 */
+	int duration_ms; /* STEP_PAUSE: -1 = until `kiln promote` */
+	int intervals;   /* STEP_ANALYSIS: successful analysis intervals to wait for */
+};
+
+struct strategy_spec {
+	enum strategy_kind kind;
+	int max_surge, max_unavailable;      /* rolling */
+	int auto_promote, scale_down_delay_ms; /* blueGreen */
+	int preview_port;                    /* blueGreen: 0 = none */
+	struct canary_step *steps;           /* canary */
+	size_t nsteps;
+};
+
+struct analysis_spec {
+	int interval_ms;
+	double max_error_rate;  /* fraction, e.g. 0.05 */
+	double max_latency_ratio; /* canary avg response time / stable's; 0 = off */
+	int min_latency_delta_ms; /* ignore latency differences smaller than this */
+	int failure_limit;      /* failed intervals before rollback */
+	int min_requests;       /* fewer requests in an interval = inconclusive */
+};
+
+struct app {
+	char *name;
+	char *file;             /* path it was loaded from */
+	char *root;             /* directory relative paths resolve against */
+	struct strvec command;  /* argv; $PORT, $KILN_RELEASE, ${VAR} expanded at start */
+	struct strvec env;      /* NAME=VALUE */
+	char *dir;              /* working directory template, or NULL = root */
+	int instances;
+	char *listen_addr;      /* HAProxy frontend bind, e.g. 127.0.0.1 */
+	int listen_port;
+	struct probe_spec health;
+	struct strategy_spec strategy; /* the default strategy */
+	struct strategy_spec alt[3];   /* settings per kind, for --strategy */
+	struct analysis_spec analysis;
+	struct strvec pre_hooks, post_hooks; /* each a command line run with /bin/sh -c */
+	struct strvec webhooks;
+	int progress_deadline_ms;
+	int drain_timeout_ms;
+	int stop_timeout_ms;
+};
+
+/* is `name` a valid app or version name ([A-Za-z0-9._-], no leading dot) */
+int deploy_name_ok(const char *name);
+
+/*
+ * Load and validate one app file. `name` is the app's name (file stem),
+ * `root` the directory relative `dir:` resolves against. On error every
+ * problem is added to `d` and NULL is returned.
+ */
+struct app *app_load(const char *file, const char *name, const char *root, struct diags *d);
+/* load `<appsdir>/<name>.yml` (or .yaml); root is appsdir/../.. */
+struct app *app_load_named(const char *appsdir, const char *name, struct diags *d);
+void app_free(struct app *a);
+
+/* the strategy settings of `kind` (defaults when the file had none) */
+const struct strategy_spec *app_strategy(const struct app *a, enum strategy_kind kind);
+
+const char *strategy_name(enum strategy_kind k);
+/* parse "rolling" | "blueGreen" | "canary" (also blue-green); STRAT_NONE if unknown */
+enum strategy_kind strategy_parse(const char *s);
+const char *probe_kind_name(enum probe_kind k);
+
+/* write the plan a deploy of `a` with strategy `s` would follow (dry run) */
+void app_describe_plan(const struct app *a, const struct strategy_spec *s, const char *version,
+		       struct buf *out);
+
+/* parse "1.5s", "200ms", "2m", "3" (seconds) into ms; -1 on error */
+int parse_duration_ms(const char *s);
+
+#endif

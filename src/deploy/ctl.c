@@ -1,0 +1,418 @@
+/*
+ * ctl: the controller's life: load the apps, start or adopt HAProxy,
+ * re-adopt the instances a previous controller left running (by pid and
+ * port from the store), abort rollouts it left half-done, then tick.
+ *
+ * Instances and HAProxy run in their own process groups, so they outlive a
+ * controller that dies; a restarted controller first puts every server
+ * whose instance is gone into maintenance, before anything else.
+ */
+#include "base/kiln.h"
+#include "deploy/ctl.h"
+#include "deploy/deployd.h"
+#include "deploy/dstore.h"
+#include "deploy/haproxy.h"
+#include "store/db.h"
+
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void deploy__log(struct dapp *da, const char *fmt, ...)
+{
+	char ts[32];
+	now_iso8601(ts, sizeof(ts));
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s deployd: %s%s%s\n", ts, da ? da->app->name : "", da ? ": " : "", b.buf);
+	fflush(stderr);
+	buf_release(&b);
+}
+
+struct dapp *deploy__app(struct deployd *d, const char *name)
+{
+	for (size_t i = 0; i < d->napps; i++)
+		if (!strcmp(d->apps[i]->app->name, name))
+			return d->apps[i];
+	return NULL;
+}
+
+char *deployd_socket_path(const char *state_dir)
+{
+	return xstrfmt("%s/deployd.sock", state_dir);
+}
+
+/* every .kiln/apps/NAME.yml; all must be valid */
+static int load_apps(struct deployd *d)
+{
+	DIR *dir = opendir(d->apps_dir);
+	if (!dir) {
+		fprintf(stderr, "kiln: error: cannot open apps directory '%s': %s\n", d->apps_dir, strerror(errno));
+		return EXIT_USAGE;
+	}
+	struct diags dg = DIAGS_INIT;
+	struct dirent *e;
+	struct strvec names = STRVEC_INIT;
+	while ((e = readdir(dir))) {
+		const char *n = e->d_name;
+		size_t l = strlen(n);
+		if (str_ends_with(n, ".yml") && l > 4)
+			strvec_push_nodup(&names, xstrndup(n, l - 4));
+		else if (str_ends_with(n, ".yaml") && l > 5)
+			strvec_push_nodup(&names, xstrndup(n, l - 5));
+	}
+	closedir(dir);
+	for (size_t i = 0; i < names.nr; i++) {
+		struct app *a = app_load_named(d->apps_dir, names.v[i], &dg);
+		if (!a)
+			continue;
+		struct dapp *da = xcalloc(1, sizeof(*da));
+		da->d = d;
+		da->app = a;
+		da->nslots = hap_slots(a);
+		da->slots = xcalloc((size_t)da->nslots, sizeof(*da->slots));
+		for (int k = 0; k < da->nslots; k++) {
+			da->slots[k].da = da;
+			da->slots[k].idx = k + 1;
+			snprintf(da->slots[k].hap_state, sizeof(da->slots[k].hap_state), "?");
+		}
+		ALLOC_GROW(d->apps, d->napps + 1, d->aapps);
+		d->apps[d->napps++] = da;
+	}
+	strvec_clear(&names);
+	if (dg.errors) {
+		diags_sort(&dg);
+		diags_print(&dg, stderr);
+		diags_release(&dg);
+		return EXIT_USAGE;
+	}
+	diags_release(&dg);
+	if (!d->napps) {
+		fprintf(stderr, "kiln: error: no app definitions in '%s'\n", d->apps_dir);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int read_pidfile(const char *path)
+{
+	struct buf b = BUF_INIT;
+	int pid = 0;
+	if (!buf_read_file(&b, path))
+		pid = (int)strtol(b.buf, NULL, 10);
+	buf_release(&b);
+	return pid;
+}
+
+static int write_file_atomic(const char *path, const char *data, size_t len)
+{
+	char *tmp = xstrfmt("%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	int r = -1;
+	if (f) {
+		r = fwrite(data, 1, len, f) == len ? 0 : -1;
+		if (fclose(f) != 0)
+			r = -1;
+		if (!r)
+			r = rename(tmp, path);
+	}
+	free(tmp);
+	return r;
+}
+
+static void on_hap_exit(void *data, int status)
+{
+	struct deployd *d = data;
+	d->hap = NULL;
+	if (!d->stopping) {
+		fprintf(stderr, "kiln: error: haproxy exited with status %d\n", status);
+		d->exit_code = EXIT_INTERNAL;
+		d->stopping = 1;
+	}
+}
+
+static int wait_socket(struct deployd *d, int ms)
+{
+	for (int i = 0; i < ms / 20; i++) {
+		struct buf out = BUF_INIT, err = BUF_INIT;
+		int r = hap_cmd(d->hap_sock, "show info", &out, &err);
+		buf_release(&out);
+		buf_release(&err);
+		if (!r)
+			return 0;
+		usleep(20000);
+	}
+	return -1;
+}
+
+/* adopt a running HAProxy of a previous controller, or start ours */
+static int start_haproxy(struct deployd *d)
+{
+	char *pidfile = xstrfmt("%s/haproxy.pid", d->state_dir);
+	int pid = read_pidfile(pidfile);
+	if (pid > 0 && pid_alive(pid) && !wait_socket(d, 100)) {
+		d->hap_pid = pid;
+		deploy__log(NULL, "adopted running haproxy (pid %d)", pid);
+		free(pidfile);
+		return 0;
+	}
+	struct buf cfg = BUF_INIT;
+	hap_config_global(&cfg, d->hap_sock);
+	for (size_t i = 0; i < d->napps; i++)
+		hap_config_app(&cfg, d->apps[i]->app);
+	char *cfgpath = xstrfmt("%s/haproxy.cfg", d->state_dir);
+	int ret = EXIT_INTERNAL;
+	unlink(d->hap_sock);
+	if (write_file_atomic(cfgpath, cfg.buf, cfg.len) < 0) {
+		fprintf(stderr, "kiln: error: cannot write %s: %s\n", cfgpath, strerror(errno));
+		goto out;
+	}
+	char *check[] = { "haproxy", "-q", "-c", "-f", cfgpath, NULL };
+	if (run_sync(check, NULL, NULL, 10000) != 0) {
+		fprintf(stderr, "kiln: error: haproxy rejects the generated %s\n", cfgpath);
+		goto out;
+	}
+	char *logpath = xstrfmt("%s/haproxy.log", d->state_dir);
+	FILE *log = fopen(logpath, "a");
+	free(logpath);
+	char *argv[] = { "haproxy", "-db", "-f", cfgpath, NULL };
+	struct child_opts o = { argv, NULL, NULL, log ? fileno(log) : -1, 0 };
+	struct buf err = BUF_INIT;
+	d->hap = child_start(d->loop, &o, on_hap_exit, d, &err);
+	if (log)
+		fclose(log);
+	if (!d->hap) {
+		fprintf(stderr, "kiln: error: %s\n", err.buf);
+		buf_release(&err);
+		goto out;
+	}
+	buf_release(&err);
+	d->hap_pid = d->hap->pid;
+	char pidbuf[32];
+	int pl = snprintf(pidbuf, sizeof(pidbuf), "%d\n", d->hap_pid);
+	write_file_atomic(pidfile, pidbuf, (size_t)pl);
+	if (wait_socket(d, 10000) < 0) {
+		fprintf(stderr, "kiln: error: haproxy did not open its admin socket %s\n", d->hap_sock);
+		goto out;
+	}
+	deploy__log(NULL, "started haproxy (pid %d) with %s", d->hap_pid, cfgpath);
+	ret = 0;
+out:
+	buf_release(&cfg);
+	free(cfgpath);
+	free(pidfile);
+	return ret;
+}
+
+/* what the store says this app runs: adopt the live instances */
+static void adopt(struct dapp *da)
+{
+	struct deployd *d = da->d;
+	struct buf v = BUF_INIT;
+	if (!dstore_app_get(d->db, da->app->name, &da->stable_id, &v, &da->maintenance) && v.len)
+		da->stable_version = buf_detach(&v, NULL);
+	buf_release(&v);
+	struct dslot *rows;
+	size_t n = dstore_slots_load(d->db, da->app->name, &rows);
+	for (size_t i = 0; i < n; i++) {
+		struct dslot *r = &rows[i];
+		if (r->slot < 1 || r->slot > da->nslots)
+			continue;
+		struct slot *s = &da->slots[r->slot - 1];
+		s->release_id = r->release_id;
+		s->version = xstrdup(r->version);
+		s->port = r->port;
+		s->pid = r->pid;
+		s->role = slot_role_parse(r->role);
+		s->weight = 100;
+		s->alive = pid_alive(r->pid);
+		/* healthy until a probe says otherwise, so adopting does not
+		 * flap traffic; dead ones leave HAProxy on the first sync */
+		s->healthy = s->alive;
+		s->succ = s->alive;
+		if (s->role == ROLE_DRAIN)
+			s->stop_after_drain = 1;
+		deploy__log(da, "s%d: %s pid %d port %d is %s", s->idx, s->version, s->pid, s->port,
+			    s->alive ? "alive: adopted" : "gone");
+		if (!s->alive && s->role != ROLE_ACTIVE && s->role != ROLE_STANDBY) {
+			s->role = ROLE_FREE;
+			deploy__slot_persist(s);
+			free(s->version);
+			s->version = NULL;
+		} else if (!s->alive) {
+			s->restart_ns = now_ns();
+		}
+	}
+	free(rows);
+	/* the first thing HAProxy hears: dead instances out, all else as stored */
+	deploy__sync(da);
+	deploy__abort_stale(da);
+	if (da->maintenance) {
+		struct buf err = BUF_INIT;
+		char *cmd = xstrfmt("set server %s_maint/on state ready", da->app->name);
+		hap_set(d->hap_sock, cmd, &err);
+		free(cmd);
+		buf_release(&err);
+	}
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	struct deployd *d = t->data;
+	uint64_t now = now_ns();
+	if (d->stopping) {
+		uv_stop(d->loop);
+		return;
+	}
+	for (size_t i = 0; i < d->napps; i++) {
+		struct dapp *da = d->apps[i];
+		deploy__slots_tick(da, now);
+		deploy__rollout_tick(da, now);
+		deploy__converge(da);
+	}
+}
+
+static void on_signal(uv_signal_t *s, int sig)
+{
+	struct deployd *d = s->data;
+	deploy__log(NULL, "signal %d: shutting down", sig);
+	d->stopping = 1;
+}
+
+/* stop every instance and haproxy; wait a bounded time for them */
+static void shutdown_all(struct deployd *d)
+{
+	for (size_t i = 0; i < d->napps; i++)
+		for (int k = 0; k < d->apps[i]->nslots; k++) {
+			struct slot *s = &d->apps[i]->slots[k];
+			if (s->alive && s->pid > 0)
+				kill(-s->pid, SIGTERM);
+		}
+	if (d->hap_pid > 0)
+		kill(d->hap_pid, SIGTERM);
+	for (int tries = 0; tries < 100; tries++) {
+		int any = d->hap_pid > 0 && pid_alive(d->hap_pid);
+		for (size_t i = 0; i < d->napps; i++)
+			for (int k = 0; k < d->apps[i]->nslots; k++)
+				any |= d->apps[i]->slots[k].alive && pid_alive(d->apps[i]->slots[k].pid);
+		if (!any)
+			break;
+		uv_run(d->loop, UV_RUN_NOWAIT);
+		usleep(20000);
+	}
+	for (size_t i = 0; i < d->napps; i++)
+		for (int k = 0; k < d->apps[i]->nslots; k++) {
+			struct slot *s = &d->apps[i]->slots[k];
+			if (s->alive && s->pid > 0)
+				kill(-s->pid, SIGKILL);
+			if (s->role != ROLE_FREE) {
+				s->role = ROLE_FREE;
+				deploy__slot_persist(s);
+			}
+		}
+	if (d->hap_pid > 0 && pid_alive(d->hap_pid))
+		kill(d->hap_pid, SIGKILL);
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void free_apps(struct deployd *d)
+{
+	for (size_t i = 0; i < d->napps; i++) {
+		struct dapp *da = d->apps[i];
+		for (int k = 0; k < da->nslots; k++)
+			free(da->slots[k].version);
+		free(da->slots);
+		free(da->stable_version);
+		app_free(da->app);
+		free(da);
+	}
+	free(d->apps);
+}
+
+int deployd_run(const struct deployd_opts *o)
+{
+	struct deployd d = { 0 };
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	d.loop = &loop;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	mkdir(o->state_dir, 0700);
+	char *state = realpath(o->state_dir, NULL);
+	char *apps = realpath(o->apps_dir, NULL);
+	int ret = EXIT_USAGE;
+	if (!state || !apps) {
+		fprintf(stderr, "kiln: error: cannot use '%s': %s\n", !state ? o->state_dir : o->apps_dir,
+			strerror(errno));
+		free(state);
+		free(apps);
+		uv_loop_close(&loop);
+		return EXIT_USAGE;
+	}
+	d.state_dir = state;
+	d.apps_dir = apps;
+	d.hap_sock = xstrfmt("%s/haproxy.sock", state);
+	d.ctl_sock = deployd_socket_path(state);
+	char *logs = xstrfmt("%s/logs", state);
+	mkdir(logs, 0755);
+	free(logs);
+	char *dbpath = xstrfmt("%s/kiln.db", state);
+	struct buf err = BUF_INIT;
+	if ((ret = load_apps(&d)))
+		goto out;
+	ret = EXIT_INTERNAL;
+	if (db_open(dbpath, &d.db, &err) < 0) {
+		fprintf(stderr, "kiln: error: %s\n", err.buf);
+		goto out;
+	}
+	if (deploy__server_start(&d, &err) < 0) {
+		fprintf(stderr, "kiln: error: %s\n", err.buf);
+		goto out;
+	}
+	if ((ret = start_haproxy(&d)))
+		goto out_server;
+	for (size_t i = 0; i < d.napps; i++)
+		adopt(d.apps[i]);
+	uv_timer_init(&loop, &d.tick);
+	d.tick.data = &d;
+	uv_timer_start(&d.tick, on_tick, 0, DEPLOY_TICK_MS);
+	uv_signal_init(&loop, &d.sigterm);
+	uv_signal_init(&loop, &d.sigint);
+	d.sigterm.data = d.sigint.data = &d;
+	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	signal(SIGPIPE, SIG_IGN);
+	deploy__log(NULL, "ready: %zu app(s), state %s, socket %s", d.napps, state, d.ctl_sock);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ret = d.exit_code;
+	shutdown_all(&d);
+out_server:
+	deploy__server_close(&d);
+out:
+	uv_walk(&loop, close_walk, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&loop))
+		fprintf(stderr, "kiln: warning: event loop not empty at exit\n");
+	if (ret != 0 && d.hap && d.hap_pid > 0)
+		kill(d.hap_pid, SIGKILL);
+	buf_release(&err);
+	db_close(d.db);
+	free_apps(&d);
+	free(dbpath);
+	free(d.hap_sock);
+	free(d.ctl_sock);
+	free(state);
+	free(apps);
+	return ret;
+}

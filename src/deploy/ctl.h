@@ -1,0 +1,154 @@
+/*
+ * ctl: the deploy controller's in-memory model, shared by the files of
+ * src/deploy/ (deploy__* helpers). One `struct deployd` owns the loop's
+ * handles, the store, the HAProxy process and every app's slots; a slot is
+ * one HAProxy server (`<app>/s<N>`) with at most one instance behind it.
+ *
+ * Traffic is level-triggered: each slot has a desired role (standby,
+ * active at a weight, drain, stop) and deploy__sync() sends HAProxy only
+ * the difference between what it was last told and what the role, the
+ * process state and the health allow -- a server is `ready` only while
+ * its instance is alive AND its probe passes.
+ */
+#ifndef KILN_DEPLOY_CTL_H
+#define KILN_DEPLOY_CTL_H
+
+#include <sqlite3.h>
+#include <uv.h>
+
+#include "base/kiln.h"
+#include "deploy/app.h"
+#include "deploy/child.h"
+
+enum slot_role {
+	ROLE_FREE,    /* no instance */
+	ROLE_STANDBY, /* running, probed, no traffic (new release before switch) */
+	ROLE_ACTIVE,  /* takes traffic at `weight` once healthy */
+	ROLE_DRAIN,   /* no new traffic; retired color or on its way out */
+	ROLE_STOP,    /* being stopped */
+};
+const char *slot_role_name(enum slot_role r);
+enum slot_role slot_role_parse(const char *s);
+
+struct dapp;
+
+struct slot {
+	struct dapp *da;
+	int idx;                 /* 1-based: HAProxy server s<idx> */
+	enum slot_role role;
+	int weight;              /* HAProxy weight when active (0..256) */
+	long release_id;
+	char *version;
+	int port;
+	int pid;
+	struct child *child;     /* NULL when adopted from a previous controller or dead */
+	int alive, healthy;
+	int succ, fail;          /* consecutive probe results */
+	int probing;
+	unsigned gen;            /* bumped at each (re)start; stale probe results are ignored */
+	int restarts;
+	int stop_after_drain;    /* drain, then stop when sessions reach 0 */
+	uint64_t next_probe_ns, drain_ns, stop_ns, restart_ns, retire_ns;
+	/* what HAProxy was last told */
+	int hap_port, hap_weight;
+	char hap_state[8];
+};
+
+struct rollout;
+
+struct dapp {
+	struct deployd *d;
+	struct app *app;
+	struct slot *slots;
+	int nslots;
+	long stable_id;          /* release serving when idle; 0 = none yet */
+	char *stable_version;
+	int maintenance;
+	struct rollout *ro;      /* the rollout in progress, or NULL */
+};
+
+struct client;
+
+struct deployd {
+	uv_loop_t *loop;
+	char *state_dir, *apps_dir;
+	char *hap_sock;          /* HAProxy admin socket */
+	char *ctl_sock;          /* where the CLI connects */
+	sqlite3 *db;
+	struct dapp **apps;
+	size_t napps, aapps;
+	int hap_pid;
+	struct child *hap;
+	uv_pipe_t server;
+	uv_timer_t tick;
+	uv_signal_t sigterm, sigint;
+	int stopping;
+	int exit_code;
+};
+
+/* the tick period: drives rollouts, drains, probes, restarts */
+#define DEPLOY_TICK_MS 20
+
+/* ---- ctl.c ---- */
+struct dapp *deploy__app(struct deployd *d, const char *name);
+/* log a line to the controller's log (stderr) */
+void deploy__log(struct dapp *da, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- slot.c ---- */
+/* start the instance of release/version in slot s with role r */
+int deploy__slot_start(struct slot *s, long release_id, const char *version, enum slot_role r,
+		       struct buf *err);
+/* take the slot out of traffic now and stop its instance (SIGTERM, then SIGKILL) */
+void deploy__slot_stop(struct slot *s);
+/* drain, then stop once HAProxy reports no sessions (or drainTimeout) */
+void deploy__slot_retire(struct slot *s, uint64_t keep_ms);
+void deploy__slot_persist(struct slot *s);
+/* does the working directory of `version` exist (message in err when not) */
+int deploy__release_dir_ok(struct dapp *da, const char *version, struct buf *err);
+/* a free slot, or NULL */
+struct slot *deploy__free_slot(struct dapp *da);
+/* bring HAProxy in line with every slot of da in one runtime API call */
+int deploy__sync(struct dapp *da);
+/* per tick: probes, restarts, drains, stop escalation, adopted pids */
+void deploy__slots_tick(struct dapp *da, uint64_t now);
+/* when idle: keep `instances` of the stable release active, retire others */
+void deploy__converge(struct dapp *da);
+
+/* ---- rollout.c ---- */
+struct deploy_req {
+	const char *version;
+	enum strategy_kind strategy; /* STRAT_NONE = the app's default */
+	const char *user;
+	int manual_rollback;         /* record as a rollback */
+};
+/* start a rollout; 0, or an exit code (1/2) with a message in err */
+int deploy__rollout_start(struct dapp *da, const struct deploy_req *rq, struct client *waiter,
+			  struct buf *err);
+void deploy__rollout_tick(struct dapp *da, uint64_t now);
+int deploy__promote(struct dapp *da, struct buf *msg);
+int deploy__abort(struct dapp *da, const char *reason, struct buf *msg);
+/* `kiln rollback`: instant switch to a retired color, or a blue-green deploy */
+int deploy__rollback(struct dapp *da, const char *version, const char *user, struct client *waiter,
+		     struct buf *msg);
+/* the controller restarted: a rollout found running is aborted to stable */
+void deploy__abort_stale(struct dapp *da);
+/* describe the rollout for status */
+void deploy__rollout_describe(struct dapp *da, struct buf *out);
+/* a waiting client went away */
+void deploy__rollout_drop_waiter(struct dapp *da, struct client *c);
+
+/* ---- server.c ---- */
+int deploy__server_start(struct deployd *d, struct buf *err);
+/* send one JSON line to a client; done=1 closes it after writing */
+void deploy__client_send(struct client *c, const char *json, int done);
+/* send {"event":"progress","msg":...} */
+void deploy__client_progress(struct client *c, const char *msg);
+/* send the final {"done":true,"exit":N,"msg":...} and close */
+void deploy__client_done(struct client *c, int exit_code, const char *msg);
+void deploy__server_close(struct deployd *d);
+
+/* ---- notify.c ---- */
+/* POST {"text":..., "app":..., "event":...} to each webhook, on the thread pool, with retries */
+void deploy__notify(struct dapp *da, const char *event, const char *text);
+
+#endif

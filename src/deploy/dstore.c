@@ -1,0 +1,294 @@
+/*
+ * dstore: SQLite statements of the deploy controller. Every write is one
+ * statement (atomic by itself); the audit table refuses UPDATE and DELETE.
+ */
+#include "base/kiln.h"
+#include "deploy/dstore.h"
+
+#include <stdarg.h>
+
+static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "kiln: error: sqlite: %s\n", sqlite3_errmsg(db));
+		return NULL;
+	}
+	return st;
+}
+
+static int step_done(sqlite3 *db, sqlite3_stmt *st)
+{
+	int r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE && r != SQLITE_ROW) {
+		fprintf(stderr, "kiln: error: sqlite: %s\n", sqlite3_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+long dstore_release_begin(sqlite3 *db, const char *app, const char *version, const char *strategy,
+			  const char *user)
+{
+	char now[32];
+	now_iso8601(now, sizeof(now));
+	sqlite3_stmt *st = prep(db, "INSERT INTO deploy_releases (app, version, strategy, user, started_at)"
+				    " VALUES (?, ?, ?, ?, ?)");
+	if (!st)
+		return -1;
+	bind_text(st, 1, app);
+	bind_text(st, 2, version);
+	bind_text(st, 3, strategy);
+	bind_text(st, 4, user ? user : "");
+	bind_text(st, 5, now);
+	if (step_done(db, st) < 0)
+		return -1;
+	return (long)sqlite3_last_insert_rowid(db);
+}
+
+int dstore_release_finish(sqlite3 *db, long id, const char *outcome, const char *reason, long duration_ms)
+{
+	char now[32];
+	now_iso8601(now, sizeof(now));
+	sqlite3_stmt *st = prep(db, "UPDATE deploy_releases SET outcome = ?, reason = ?, finished_at = ?,"
+				    " duration_ms = ?"
+				    " WHERE id = ? AND outcome = 'running'");
+	if (!st)
+		return -1;
+	bind_text(st, 1, outcome);
+	bind_text(st, 2, reason);
+	bind_text(st, 3, now);
+	if (duration_ms >= 0)
+		sqlite3_bind_int64(st, 4, duration_ms);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_int64(st, 5, id);
+	return step_done(db, st);
+}
+
+size_t dstore_running_releases(sqlite3 *db, const char *app, long **ids)
+{
+	size_t n = 0, alloc = 0;
+	*ids = NULL;
+	sqlite3_stmt *st = prep(db, "SELECT id FROM deploy_releases WHERE app = ? AND outcome = 'running'");
+	if (!st)
+		return 0;
+	bind_text(st, 1, app);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		ALLOC_GROW(*ids, n + 1, alloc);
+		(*ids)[n++] = (long)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+int dstore_release_version(sqlite3 *db, long id, struct buf *out)
+{
+	sqlite3_stmt *st = prep(db, "SELECT version FROM deploy_releases WHERE id = ?");
+	int r = -1;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		buf_addstr(out, (const char *)sqlite3_column_text(st, 0));
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int dstore_previous_good(sqlite3 *db, const char *app, const char *not, struct buf *version, long *id)
+{
+	sqlite3_stmt *st = prep(db, "SELECT version, id FROM deploy_releases WHERE app = ? AND"
+				    " outcome = 'succeeded' AND version != ? ORDER BY id DESC LIMIT 1");
+	int r = -1;
+	if (!st)
+		return -1;
+	bind_text(st, 1, app);
+	bind_text(st, 2, not ? not : "");
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		buf_addstr(version, (const char *)sqlite3_column_text(st, 0));
+		*id = (long)sqlite3_column_int64(st, 1);
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+void dstore_audit(sqlite3 *db, const char *app, long release_id, const char *event, const char *fmt, ...)
+{
+	char now[32];
+	struct buf detail = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&detail, fmt, ap);
+	va_end(ap);
+	now_iso8601(now, sizeof(now));
+	sqlite3_stmt *st = prep(db, "INSERT INTO deploy_audit (at, app, release_id, event, detail)"
+				    " VALUES (?, ?, ?, ?, ?)");
+	if (st) {
+		bind_text(st, 1, now);
+		bind_text(st, 2, app);
+		if (release_id > 0)
+			sqlite3_bind_int64(st, 3, release_id);
+		else
+			sqlite3_bind_null(st, 3);
+		bind_text(st, 4, event);
+		bind_text(st, 5, detail.buf);
+		step_done(db, st);
+	}
+	buf_release(&detail);
+}
+
+int dstore_slot_save(sqlite3 *db, const char *app, const struct dslot *s)
+{
+	sqlite3_stmt *st = prep(db, "INSERT OR REPLACE INTO deploy_instances (app, slot, release_id, version,"
+				    " port, pid, role) VALUES (?, ?, ?, ?, ?, ?, ?)");
+	if (!st)
+		return -1;
+	bind_text(st, 1, app);
+	sqlite3_bind_int(st, 2, s->slot);
+	sqlite3_bind_int64(st, 3, s->release_id);
+	bind_text(st, 4, s->version);
+	sqlite3_bind_int(st, 5, s->port);
+	sqlite3_bind_int(st, 6, s->pid);
+	bind_text(st, 7, s->role);
+	return step_done(db, st);
+}
+
+int dstore_slot_clear(sqlite3 *db, const char *app, int slot)
+{
+	sqlite3_stmt *st = prep(db, "DELETE FROM deploy_instances WHERE app = ? AND slot = ?");
+	if (!st)
+		return -1;
+	bind_text(st, 1, app);
+	sqlite3_bind_int(st, 2, slot);
+	return step_done(db, st);
+}
+
+static void col_copy(char *dst, size_t cap, sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+	snprintf(dst, cap, "%s", s ? s : "");
+}
+
+size_t dstore_slots_load(sqlite3 *db, const char *app, struct dslot **out)
+{
+	size_t n = 0, alloc = 0;
+	*out = NULL;
+	sqlite3_stmt *st = prep(db, "SELECT slot, release_id, version, port, pid, role FROM deploy_instances"
+				    " WHERE app = ? ORDER BY slot");
+	if (!st)
+		return 0;
+	bind_text(st, 1, app);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		ALLOC_GROW(*out, n + 1, alloc);
+		struct dslot *s = &(*out)[n++];
+		memset(s, 0, sizeof(*s));
+		s->slot = sqlite3_column_int(st, 0);
+		s->release_id = (long)sqlite3_column_int64(st, 1);
+		col_copy(s->version, sizeof(s->version), st, 2);
+		s->port = sqlite3_column_int(st, 3);
+		s->pid = sqlite3_column_int(st, 4);
+		col_copy(s->role, sizeof(s->role), st, 5);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+int dstore_app_set(sqlite3 *db, const char *app, long stable_release, const char *stable_version,
+		   int maintenance)
+{
+	sqlite3_stmt *st = prep(db, "INSERT OR REPLACE INTO deploy_apps (app, stable_release, stable_version,"
+				    " maintenance) VALUES (?, ?, ?, ?)");
+	if (!st)
+		return -1;
+	bind_text(st, 1, app);
+	sqlite3_bind_int64(st, 2, stable_release);
+	bind_text(st, 3, stable_version);
+	sqlite3_bind_int(st, 4, maintenance);
+	return step_done(db, st);
+}
+
+int dstore_app_get(sqlite3 *db, const char *app, long *stable_release, struct buf *stable_version,
+		   int *maintenance)
+{
+	sqlite3_stmt *st = prep(db, "SELECT stable_release, stable_version, maintenance FROM deploy_apps"
+				    " WHERE app = ?");
+	int r = -1;
+	if (!st)
+		return -1;
+	bind_text(st, 1, app);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*stable_release = (long)sqlite3_column_int64(st, 0);
+		const char *v = (const char *)sqlite3_column_text(st, 1);
+		buf_addstr(stable_version, v ? v : "");
+		*maintenance = sqlite3_column_int(st, 2);
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int dstore_print_releases(sqlite3 *db, const char *app, int json, FILE *out)
+{
+	sqlite3_stmt *st = prep(db, "SELECT id, version, started_at, user, strategy, outcome,"
+				    " COALESCE(duration_ms, -1), COALESCE(reason, '') FROM deploy_releases"
+				    " WHERE app = ? ORDER BY id DESC");
+	if (!st)
+		return -1;
+	bind_text(st, 1, app);
+	if (!json)
+		fprintf(out, "%-4s %-16s %-20s %-10s %-10s %-12s %9s  %s\n", "ID", "VERSION", "WHEN", "WHO",
+			"STRATEGY", "OUTCOME", "DURATION", "REASON");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *c[8];
+		for (int i = 0; i < 8; i++)
+			c[i] = (const char *)sqlite3_column_text(st, i);
+		long dur = (long)sqlite3_column_int64(st, 6);
+		if (json) {
+			struct buf b = BUF_INIT;
+			buf_addf(&b, "{\"id\":%s,\"version\":", c[0]);
+			buf_add_json_str(&b, c[1], strlen(c[1]));
+			buf_addf(&b, ",\"when\":\"%s\",\"who\":", c[2]);
+			buf_add_json_str(&b, c[3], strlen(c[3]));
+			buf_addf(&b, ",\"strategy\":\"%s\",\"outcome\":\"%s\",\"duration_ms\":%ld,\"reason\":",
+				 c[4], c[5], dur);
+			buf_add_json_str(&b, c[7], strlen(c[7]));
+			fprintf(out, "%s}\n", b.buf);
+			buf_release(&b);
+		} else {
+			char d[32] = "-";
+			if (dur >= 0)
+				snprintf(d, sizeof(d), "%.1fs", (double)dur / 1000.0);
+			fprintf(out, "%-4s %-16s %-20s %-10s %-10s %-12s %9s  %s\n", c[0], c[1], c[2],
+				*c[3] ? c[3] : "-", c[4], c[5], d, c[7]);
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int dstore_print_audit(sqlite3 *db, const char *app, FILE *out)
+{
+	sqlite3_stmt *st = prep(db, "SELECT at, COALESCE(release_id, 0), event, detail FROM deploy_audit"
+				    " WHERE app = ? ORDER BY id");
+	if (!st)
+		return -1;
+	bind_text(st, 1, app);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		fprintf(out, "%s release=%lld %s %s\n", sqlite3_column_text(st, 0),
+			(long long)sqlite3_column_int64(st, 1), sqlite3_column_text(st, 2),
+			sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	return 0;
+}

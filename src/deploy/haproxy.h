@@ -1,0 +1,51 @@
+/*
+ * haproxy: the one HAProxy the deploy controller owns. Generates its
+ * config once (a frontend and a backend per app with pre-declared, disabled
+ * server slots) and drives every traffic change through the runtime API on
+ * the admin unix socket; parses `show stat` for analysis.
+ */
+#ifndef KILN_DEPLOY_HAPROXY_H
+#define KILN_DEPLOY_HAPROXY_H
+
+#include "base/kiln.h"
+#include "deploy/app.h"
+
+/* slots per app backend: enough for two full sets of instances */
+static inline int hap_slots(const struct app *a) { return 2 * a->instances; }
+
+/* append the global/defaults sections; `sock` is the admin socket path */
+void hap_config_global(struct buf *cfg, const char *sock);
+/* append the frontend, backend and maintenance backend of one app */
+void hap_config_app(struct buf *cfg, const struct app *a);
+
+/*
+ * Run one or more runtime API commands (joined with ';') on the admin
+ * socket and read the whole answer into `out`. Returns 0, or -1 with a
+ * message in err when the socket cannot be reached. Blocks at most ~2s; the
+ * socket is local and HAProxy answers in microseconds.
+ */
+int hap_cmd(const char *sock, const char *cmd, struct buf *out, struct buf *err);
+/* like hap_cmd for `set ...` commands: any non-blank answer is an error */
+int hap_set(const char *sock, const char *cmd, struct buf *err);
+
+/* one server (or BACKEND/FRONTEND) row of `show stat` */
+struct hap_stat {
+	char px[64], sv[64];
+	long scur;     /* current sessions */
+	long stot;     /* total sessions */
+	long hrsp[6];  /* responses by class: [1]=1xx .. [5]=5xx, [0]=other */
+	long rtime;    /* avg response time of the last 1024 requests, ms */
+	long weight;
+	char status[24]; /* UP, DOWN, MAINT, DRAIN, no check ... */
+};
+
+/* parse `show stat` CSV; returns the number of rows put in *rows (owned) */
+size_t hap_parse_stat(const char *csv, struct hap_stat **rows);
+/* fetch and parse; returns row count or -1 */
+long hap_show_stat(const char *sock, struct hap_stat **rows, struct buf *err);
+/* the row for px/sv, or NULL */
+const struct hap_stat *hap_find(const struct hap_stat *rows, size_t n, const char *px, const char *sv);
+/* responses counted in a row (all classes) */
+long hap_responses(const struct hap_stat *r);
+
+#endif

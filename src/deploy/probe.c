@@ -1,0 +1,164 @@
+/*
+ * probe: http and tcp checks over libuv TCP, exec checks through child.c.
+ */
+#include "base/kiln.h"
+#include "deploy/child.h"
+#include "deploy/probe.h"
+
+struct probe {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uv_connect_t conn;
+	uv_write_t wr;
+	int nopen;
+	int done;
+	int http;
+	int want_status;
+	char req[512];
+	struct buf resp;
+	probe_cb cb;
+	void *data;
+};
+
+static void probe_closed(uv_handle_t *h)
+{
+	struct probe *p = h->data;
+	if (--p->nopen == 0) {
+		buf_release(&p->resp);
+		free(p);
+	}
+}
+
+static void finish(struct probe *p, int ok, const char *detail)
+{
+	if (p->done)
+		return;
+	p->done = 1;
+	p->cb(p->data, ok, detail);
+	uv_close((uv_handle_t *)&p->tcp, probe_closed);
+	uv_close((uv_handle_t *)&p->timer, probe_closed);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	finish(t->data, 0, "timed out");
+}
+
+static void check_status(struct probe *p, int eof)
+{
+	const char *nl = strchr(p->resp.buf, '\n');
+	if (!nl && !eof && p->resp.len < 4096)
+		return;
+	int code = 0;
+	if (str_starts_with(p->resp.buf, "HTTP/1.") && p->resp.len > 12)
+		code = (int)strtol(p->resp.buf + 9, NULL, 10);
+	char detail[64];
+	snprintf(detail, sizeof(detail), code ? "http status %d" : "no http status line", code);
+	int ok = p->want_status ? code == p->want_status : code >= 200 && code < 400;
+	finish(p, ok, detail);
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct probe *p = h->data;
+	buf_grow(&p->resp, 1024);
+	b->base = p->resp.buf + p->resp.len;
+	b->len = 1024;
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct probe *p = s->data;
+	if (p->done)
+		return;
+	if (n > 0) {
+		buf_setlen(&p->resp, p->resp.len + (size_t)n);
+		check_status(p, 0);
+	} else if (n < 0) {
+		check_status(p, 1);
+	}
+}
+
+static void on_write(uv_write_t *w, int status)
+{
+	struct probe *p = w->data;
+	if (status < 0)
+		finish(p, 0, uv_strerror(status));
+}
+
+static void on_connect(uv_connect_t *c, int status)
+{
+	struct probe *p = c->data;
+	if (p->done)
+		return;
+	if (status < 0) {
+		finish(p, 0, uv_strerror(status));
+		return;
+	}
+	if (!p->http) {
+		finish(p, 1, "tcp connect ok");
+		return;
+	}
+	uv_buf_t b = uv_buf_init(p->req, (unsigned)strlen(p->req));
+	p->wr.data = p;
+	if (uv_write(&p->wr, (uv_stream_t *)&p->tcp, &b, 1, on_write) < 0 ||
+	    uv_read_start((uv_stream_t *)&p->tcp, on_alloc, on_read) < 0)
+		finish(p, 0, "cannot send request");
+}
+
+struct exec_probe {
+	probe_cb cb;
+	void *data;
+};
+
+static void exec_done(void *data, int status)
+{
+	struct exec_probe *e = data;
+	char detail[48];
+	snprintf(detail, sizeof(detail), "exec exit %d", status);
+	e->cb(e->data, status == 0, detail);
+	free(e);
+}
+
+static void start_exec(uv_loop_t *loop, const struct probe_spec *spec, char **env, const char *cwd,
+		       probe_cb cb, void *data)
+{
+	struct exec_probe *e = xmalloc(sizeof(*e));
+	e->cb = cb;
+	e->data = data;
+	struct child_opts o = { spec->command.v, env, cwd, -1, spec->timeout_ms };
+	struct buf err = BUF_INIT;
+	if (!child_start(loop, &o, exec_done, e, &err)) {
+		free(e);
+		cb(data, 0, err.buf);
+	}
+	buf_release(&err);
+}
+
+void probe_start(uv_loop_t *loop, const struct probe_spec *spec, int port, char **env, const char *cwd,
+		 probe_cb cb, void *data)
+{
+	if (spec->kind == PROBE_EXEC) {
+		start_exec(loop, spec, env, cwd, cb, data);
+		return;
+	}
+	struct probe *p = xcalloc(1, sizeof(*p));
+	buf_init(&p->resp, 0);
+	p->cb = cb;
+	p->data = data;
+	p->http = spec->kind == PROBE_HTTP;
+	p->want_status = spec->status;
+	snprintf(p->req, sizeof(p->req),
+		 "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\nUser-Agent: kiln-probe\r\nConnection: close\r\n\r\n",
+		 spec->path ? spec->path : "/", port);
+	uv_tcp_init(loop, &p->tcp);
+	uv_timer_init(loop, &p->timer);
+	p->tcp.data = p->timer.data = p->conn.data = p;
+	p->nopen = 2;
+	uv_timer_start(&p->timer, on_timeout, (uint64_t)spec->timeout_ms, 0);
+	struct sockaddr_in sa;
+	uv_ip4_addr("127.0.0.1", port, &sa);
+	int r = uv_tcp_connect(&p->conn, &p->tcp, (const struct sockaddr *)&sa, on_connect);
+	if (r < 0)
+		finish(p, 0, uv_strerror(r));
+}

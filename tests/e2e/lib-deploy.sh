@@ -1,0 +1,115 @@
+# tests/e2e/lib-deploy.sh: helpers for the deploy tests (t6NNN), sourced
+# after lib.sh. Every process a test starts (deployd, haproxy, instances,
+# wrk) is killed at exit, even when the test fails.
+#
+#   deploy_setup APP INSTANCES        repo with .kiln/apps/APP.yml (write_app), releases/
+#   make_release VERSION [MODE]       releases/VERSION with a mode file
+#   start_deployd                     start the controller, wait until it answers
+#   load_start SECONDS OUT            wrk in the background, counting versions
+#   load_wait OUT                     wait for it; asserts nothing itself
+
+DEMO_APP="$SRC_ROOT/examples/deploy/app.py"
+COUNT_LUA="$SRC_ROOT/examples/deploy/count.lua"
+export KILN_DEPLOY_STATE="$TRASH/state" KILN_DEPLOY_APPS="$TRASH/repo/.kiln/apps"
+PIDDIR="$TRASH/pids"
+mkdir -p "$PIDDIR" "$TRASH/repo/.kiln/apps" "$TRASH/repo/releases"
+DEPLOYD_PID=
+LOAD_PIDS=
+
+deploy_cleanup() {
+	[ -n "$DEPLOYD_PID" ] && kill -0 "$DEPLOYD_PID" 2>/dev/null && kill "$DEPLOYD_PID" 2>/dev/null
+	for p in $LOAD_PIDS; do kill "$p" 2>/dev/null; done
+	local i
+	for i in $(seq 1 50); do
+		[ -n "$DEPLOYD_PID" ] && kill -0 "$DEPLOYD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -n "$DEPLOYD_PID" ] && kill -9 "$DEPLOYD_PID" 2>/dev/null
+	# whatever a killed controller left behind: haproxy and instances
+	local hp
+	hp=$(cat "$KILN_DEPLOY_STATE/haproxy.pid" 2>/dev/null)
+	if [ -n "$hp" ] && grep -q haproxy "/proc/$hp/cmdline" 2>/dev/null; then kill -9 "$hp"; fi
+	for f in "$PIDDIR"/*.pid; do
+		[ -e "$f" ] || continue
+		p=$(cat "$f")
+		if grep -q app.py "/proc/$p/cmdline" 2>/dev/null; then kill -9 -- "-$p" "$p" 2>/dev/null; fi
+	done
+	_cleanup
+}
+trap deploy_cleanup EXIT
+
+test_have_prereq HAPROXY || test_skip_all "haproxy is not installed"
+test_have_prereq WRK || test_skip_all "wrk is not installed"
+test_have_prereq PYTHON || test_skip_all "python3 is not installed"
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+PORT=$(free_port)
+URL="http://127.0.0.1:$PORT/"
+
+# write_app APP <<EOF: the app file; command, dir, env and listen are added
+write_app() {
+	{
+		echo "command: [python3, $DEMO_APP]"
+		echo 'dir: releases/$KILN_RELEASE'
+		echo "env: {DEMO_PIDDIR: $PIDDIR, DEMO_DELAY_MS: '2'}"
+		echo "listen: 127.0.0.1:$PORT"
+		cat
+	} >"$TRASH/repo/.kiln/apps/$1.yml"
+}
+
+make_release() {
+	mkdir -p "$TRASH/repo/releases/$1" &&
+	echo "${2:-good}" >"$TRASH/repo/releases/$1/mode"
+}
+
+start_deployd() {
+	kiln deployd >"$TRASH/deployd.log" 2>&1 &
+	DEPLOYD_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		[ -S "$KILN_DEPLOY_STATE/deployd.sock" ] && [ -S "$KILN_DEPLOY_STATE/haproxy.sock" ] && return 0
+		kill -0 "$DEPLOYD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "deployd did not start:" >&2
+	cat "$TRASH/deployd.log" >&2
+	return 1
+}
+
+# load_start SECONDS OUT: wrk for SECONDS (bounded), results in OUT
+load_start() {
+	timeout -k 2 $(($1 + 10)) wrk -t2 -c6 -d"$1"s --timeout 5s -s "$COUNT_LUA" "$URL" >"$2" 2>&1 &
+	LOAD_PIDS="$LOAD_PIDS $!"
+	echo $! >"$2.pid"
+}
+
+load_wait() {
+	wait "$(cat "$1.pid")"
+}
+
+# count OUT STATUS VERSION: responses with that status and version
+count() {
+	awk -v k="resp $2:$3" 'index($0, k" ") == 1 { print $NF; f = 1 } END { if (!f) print 0 }' "$1"
+}
+
+# assert_no_failures OUT: no socket errors, no non-2xx answers, some requests
+assert_no_failures() {
+	grep -q "^errors 0$" "$1" && grep -q "^non2xx 0$" "$1" && ! grep -q "^requests 0$" "$1" || {
+		echo "load generator saw failures:" >&2; cat "$1" >&2; return 1
+	}
+}
+
+# wait_for SECONDS CMD...: poll CMD until it succeeds (bounded)
+wait_for() {
+	local n=$(($1 * 10))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
