@@ -7,18 +7,21 @@
 #   start_deployd                     start the controller, wait until it answers
 #   load_start SECONDS OUT            wrk in the background, counting versions
 #   load_wait OUT                     wait for it; asserts nothing itself
+#   load_stop OUT                     stop it now (SIGINT: wrk still reports)
 
 DEMO_APP="$SRC_ROOT/examples/deploy/app.py"
 COUNT_LUA="$SRC_ROOT/examples/deploy/count.lua"
 export KILN_DEPLOY_STATE="$TRASH/state" KILN_DEPLOY_APPS="$TRASH/repo/.kiln/apps"
 PIDDIR="$TRASH/pids"
 mkdir -p "$PIDDIR" "$TRASH/repo/.kiln/apps" "$TRASH/repo/releases"
-DEPLOYD_PID=
-LOAD_PIDS=
+# test bodies run in subshells: pids live in files
+deployd_pid() { cat "$TRASH/deployd.pid" 2>/dev/null; }
 
 deploy_cleanup() {
+	local DEPLOYD_PID p
+	DEPLOYD_PID=$(deployd_pid)
 	[ -n "$DEPLOYD_PID" ] && kill -0 "$DEPLOYD_PID" 2>/dev/null && kill "$DEPLOYD_PID" 2>/dev/null
-	for p in $LOAD_PIDS; do kill "$p" 2>/dev/null; done
+	for p in $(cat "$TRASH/load.pids" 2>/dev/null); do kill "$p" 2>/dev/null; done
 	local i
 	for i in $(seq 1 50); do
 		[ -n "$DEPLOYD_PID" ] && kill -0 "$DEPLOYD_PID" 2>/dev/null || break
@@ -66,8 +69,9 @@ make_release() {
 }
 
 start_deployd() {
-	kiln deployd >"$TRASH/deployd.log" 2>&1 &
-	DEPLOYD_PID=$!
+	kiln deployd >>"$TRASH/deployd.log" 2>&1 &
+	local DEPLOYD_PID=$!
+	echo $DEPLOYD_PID >"$TRASH/deployd.pid"
 	local i
 	for i in $(seq 1 100); do
 		[ -S "$KILN_DEPLOY_STATE/deployd.sock" ] && [ -S "$KILN_DEPLOY_STATE/haproxy.sock" ] && return 0
@@ -82,12 +86,19 @@ start_deployd() {
 # load_start SECONDS OUT: wrk for SECONDS (bounded), results in OUT
 load_start() {
 	timeout -k 2 $(($1 + 10)) wrk -t2 -c6 -d"$1"s --timeout 5s -s "$COUNT_LUA" "$URL" >"$2" 2>&1 &
-	LOAD_PIDS="$LOAD_PIDS $!"
+	echo $! >>"$TRASH/load.pids"
 	echo $! >"$2.pid"
 }
 
 load_wait() {
 	wait "$(cat "$1.pid")"
+}
+
+load_stop() {
+	sleep 0.3
+	kill -INT "$(cat "$1.pid")" 2>/dev/null
+	wait "$(cat "$1.pid")"
+	grep -q "^requests" "$1" || { echo "no load report:" >&2; cat "$1" >&2; return 1; }
 }
 
 # count OUT STATUS VERSION: responses with that status and version
