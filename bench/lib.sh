@@ -130,3 +130,10 @@ bench_secs() {
 	bench_isnum "${1:-}" || { echo -; return; }
 	awk -v m="$1" 'BEGIN { printf "%.3f\n", m / 1000 }'
 }
+
+# `make bench` runs every bench/*.sh: executed rather than sourced, this
+# file has nothing to measure.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	echo "bench/lib.sh: helpers sourced by the other benches; nothing to run"
+	exit 0
+fi
