@@ -12,6 +12,8 @@ int cmd_version(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_expr(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_lint(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_debug(int argc, char **argv, struct kiln_ctx *ctx);
+/* `kiln debug job FILE JOB` (src/cli/debug_job.c) */
+int cmd_debug_job(int argc, char **argv);
 int cmd_cron(int argc, char **argv, struct kiln_ctx *ctx);
 /* `kiln debug event|changes|paths-filter|trigger` (src/cli/debug_git.c) */
 int debug_git(int argc, char **argv);

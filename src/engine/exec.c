@@ -1,0 +1,928 @@
+/*
+ * exec: runs one job (engine/job.h): sets up the job's directory,
+ * workspace and environment, walks the steps frame by frame (see exec.h),
+ * decides each step's `if:`, and finishes with the job's result, outputs
+ * and summary once every process of the job is gone.
+ */
+#include "base/kiln.h"
+#include "engine/exec.h"
+
+#include <ctype.h>
+#include <signal.h>
+#include <strings.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void advance(struct job_exec *je);
+
+const char *result_name(enum result r)
+{
+	switch (r) {
+	case RESULT_SUCCESS:
+		return "success";
+	case RESULT_FAILURE:
+		return "failure";
+	case RESULT_CANCELLED:
+		return "cancelled";
+	case RESULT_SKIPPED:
+		return "skipped";
+	}
+	return "unknown";
+}
+
+/* ---- frames ---- */
+
+static struct frame *frame_new(struct frame *parent, const struct wf_step *steps, size_t n)
+{
+	struct frame *f = xcalloc(1, sizeof(*f));
+	f->parent = parent;
+	f->steps = steps;
+	f->nsteps = n;
+	f->steps_ctx = ev_object();
+	f->depth = parent ? parent->depth + 1 : 0;
+	return f;
+}
+
+static void frame_free(struct frame *f)
+{
+	ev_unref(f->steps_ctx);
+	ev_unref(f->inputs);
+	ev_unref(f->env);
+	composite_free(f->action);
+	free(f);
+}
+
+/* env a step of `fr` starts from: the job's env, then each composite
+ * caller's step env, outermost first */
+static struct ev *frame_env(struct job_exec *je, struct frame *fr)
+{
+	struct frame *chain[EXEC_MAX_DEPTH + 2];
+	size_t n = 0;
+	for (struct frame *f = fr; f && n < ARRAY_SIZE(chain); f = f->parent)
+		chain[n++] = f;
+	struct ev *env = ev_ref(je->global_env);
+	while (n-- > 0) {
+		const struct ev *o = chain[n]->env;
+		for (size_t i = 0; o && i < ev_len(o); i++)
+			env = exec__obj_with(env, ev_object_key_at(o, i), ev_ref(ev_object_val_at(o, i)));
+	}
+	return env;
+}
+
+/* ---- steps ---- */
+
+static void step_free(struct step_run *sr)
+{
+	if (sr->cmd) {
+		exec_cmd_release(sr->cmd);
+		free(sr->cmd);
+	}
+	if (sr->script) {
+		unlink(sr->script);
+		free(sr->script);
+	}
+	free(sr->bcall);
+	ev_unref(sr->with);
+	if (sr->benv) {
+		strvec_clear(sr->benv);
+		free(sr->benv);
+	}
+	ev_unref(sr->env);
+	ev_unref(sr->outputs);
+	free(sr->id);
+	free(sr->name);
+	free(sr);
+}
+
+static void sanitize_id(const char *uses, struct buf *out)
+{
+	buf_addstr(out, "__");
+	for (const char *p = uses; *p && *p != '@'; p++) {
+		if (isalnum((unsigned char)*p) || *p == '_')
+			buf_addch(out, *p);
+		else if (out->len > 2 && out->buf[out->len - 1] != '_')
+			buf_addch(out, '_');
+	}
+	if (!strncmp(uses, "./", 2) || !strcmp(uses, "."))
+		buf_setlen(out, 2), buf_addstr(out, "self");
+}
+
+static char *step_id(struct frame *fr, const struct wf_step *st)
+{
+	if (st->id.s)
+		return xstrdup(st->id.s);
+	struct buf b = BUF_INIT;
+	if (st->run.s)
+		buf_addstr(&b, "__run");
+	else
+		sanitize_id(st->uses.s, &b);
+	/* GitHub: __run, __run_2, ... */
+	if (++fr->nrun > 1)
+		buf_addf(&b, "_%u", fr->nrun);
+	return buf_detach(&b, NULL);
+}
+
+static char *default_name(const struct wf_step *st)
+{
+	struct buf b = BUF_INIT;
+	buf_addstr(&b, "Run ");
+	if (st->run.s) {
+		const char *s = st->run.s;
+		while (*s && isspace((unsigned char)*s))
+			s++;
+		const char *nl = strchr(s, '\n');
+		buf_add(&b, s, nl ? (size_t)(nl - s) : strlen(s));
+		buf_rtrim(&b);
+	} else {
+		buf_addstr(&b, st->uses.s);
+	}
+	return buf_detach(&b, NULL);
+}
+
+static void step_fail(struct step_run *sr, const char *msg)
+{
+	exec__log(sr->je, LOG_ERROR, sr->name, msg, strlen(msg));
+	exec__step_complete(sr, RESULT_FAILURE);
+}
+
+static int node_bool(struct job_exec *je, struct frame *fr, const struct ev *env,
+		     const struct ynode *n, int *out, struct buf *err)
+{
+	*out = 0;
+	if (!n || n->kind != YNODE_SCALAR || ynode_is_null(n))
+		return 0;
+	struct ev *v = exec__eval_value(je, fr, env, n->str, err);
+	if (!v)
+		return -1;
+	if (ev_kind(v) == EV_STRING)
+		*out = !strcasecmp(ev_get_str(v, NULL), "true");
+	else
+		*out = ev_truthy(v);
+	ev_unref(v);
+	return 0;
+}
+
+static int node_minutes(struct job_exec *je, struct frame *fr, const struct ev *env,
+			const struct ynode *n, uint64_t *ms, struct buf *err)
+{
+	*ms = 0;
+	if (!n || n->kind != YNODE_SCALAR || ynode_is_null(n))
+		return 0;
+	struct ev *v = exec__eval_value(je, fr, env, n->str, err);
+	if (!v)
+		return -1;
+	double d = -1;
+	if (ev_kind(v) == EV_NUMBER) {
+		d = ev_get_number(v);
+	} else if (ev_kind(v) == EV_STRING) {
+		char *end;
+		d = strtod(ev_get_str(v, NULL), &end);
+		if (*end)
+			d = -1;
+	}
+	ev_unref(v);
+	if (!(d > 0) || d > 1e7) {
+		buf_addf(err, "timeout-minutes: expected a positive number, got '%s'", n->str);
+		return -1;
+	}
+	*ms = (uint64_t)(d * 60000.0);
+	return 0;
+}
+
+/* ---- built-in actions ---- */
+
+static void builtin_log(struct builtin_call *c, enum log_kind kind, const char *text)
+{
+	struct step_run *sr = c->exec_data;
+	exec__log(sr->je, kind, sr->name, text, strlen(text));
+}
+
+static void builtin_complete(struct builtin_call *c, enum result outcome, struct ev *outputs)
+{
+	struct step_run *sr = c->exec_data;
+	if (outputs) {
+		for (size_t i = 0; i < ev_len(outputs); i++)
+			sr->outputs = exec__obj_with(sr->outputs, ev_object_key_at(outputs, i),
+						     ev_ref(ev_object_val_at(outputs, i)));
+		ev_unref(outputs);
+	}
+	if (sr->cancelled)
+		outcome = RESULT_CANCELLED;
+	exec__step_complete(sr, outcome);
+}
+
+static void start_builtin(struct step_run *sr, const struct builtin_action *a)
+{
+	struct job_exec *je = sr->je;
+	struct builtin_call *c = xcalloc(1, sizeof(*c));
+	struct buf err = BUF_INIT;
+	c->action = a;
+	c->loop = je->loop;
+	c->uses = sr->st->uses.s;
+	c->with = sr->with;
+	c->env = sr->benv;
+	c->workspace = je->workspace;
+	c->temp = je->temp;
+	c->repo_dir = je->spec.repo_dir;
+	c->log = builtin_log;
+	c->complete = builtin_complete;
+	c->exec_data = sr;
+	sr->bcall = c;
+	je->cur = sr;
+	/* complete() may run inside start(): sr is gone after it */
+	if (a->start(c, &err) < 0)
+		step_fail(sr, err.buf);
+	buf_release(&err);
+}
+
+/* ---- uses: ---- */
+
+static struct ev *eval_with(struct step_run *sr, struct buf *err)
+{
+	struct ev *with = ev_object();
+	const struct ynode *w = sr->st->with;
+	if (!w || w->kind != YNODE_MAP)
+		return with;
+	for (size_t i = 0; i < ynode_map_size(w); i++) {
+		const struct ynode *k = ynode_map_key(w, i), *v = ynode_map_val(w, i);
+		char *s = v->kind == YNODE_SCALAR && !ynode_is_null(v)
+				  ? exec__eval_str(sr->je, sr->fr, sr->env, v->str, err)
+				  : xstrdup("");
+		if (!s) {
+			ev_unref(with);
+			return NULL;
+		}
+		with = exec__obj_with(with, k->str, ev_cstr(s));
+		free(s);
+	}
+	return with;
+}
+
+static void composite_inputs(struct step_run *sr, struct composite *a, struct ev *with,
+			     struct frame *child)
+{
+	struct job_exec *je = sr->je;
+	struct ev *inputs = ev_object();
+	struct buf unexpected = BUF_INIT, valid = BUF_INIT;
+	const struct ynode *in = a->inputs && a->inputs->kind == YNODE_MAP ? a->inputs : NULL;
+	for (size_t i = 0; in && i < ynode_map_size(in); i++) {
+		const char *name = ynode_map_key(in, i)->str;
+		const struct ynode *spec = ynode_map_val(in, i);
+		buf_addf(&valid, "%s'%s'", valid.len ? ", " : "", name);
+		const struct ev *given = ev_object_get(with, name);
+		if (given) {
+			inputs = exec__obj_with(inputs, name, ev_ref(given));
+			continue;
+		}
+		const struct ynode *def = spec && spec->kind == YNODE_MAP ? ynode_get(spec, "default") : NULL;
+		char *v = NULL;
+		if (def && def->kind == YNODE_SCALAR && !ynode_is_null(def)) {
+			struct buf err = BUF_INIT;
+			v = exec__eval_str(je, sr->fr, sr->env, def->str, &err);
+			if (!v)
+				exec__logf(je, LOG_WARNING, sr->name, "%s:%d:%d: input '%s' default: %s",
+					   a->file, def->line, def->col, name, err.buf);
+			buf_release(&err);
+		}
+		inputs = exec__obj_with(inputs, name, ev_cstr(v ? v : ""));
+		free(v);
+	}
+	for (size_t i = 0; i < ev_len(with); i++) {
+		const char *k = ev_object_key_at(with, i);
+		int known = 0;
+		for (size_t j = 0; in && j < ynode_map_size(in) && !known; j++)
+			known = !strcasecmp(ynode_map_key(in, j)->str, k);
+		if (!known)
+			buf_addf(&unexpected, "%s'%s'", unexpected.len ? ", " : "", k);
+	}
+	if (unexpected.len)
+		exec__logf(je, LOG_WARNING, sr->name, "Unexpected input(s) %s, valid inputs are [%s]",
+			   unexpected.buf, valid.buf);
+	buf_release(&unexpected);
+	buf_release(&valid);
+	child->inputs = inputs;
+}
+
+static void start_composite(struct step_run *sr, struct ev *with, struct ev *step_env)
+{
+	struct job_exec *je = sr->je;
+	const char *rel = sr->st->uses.s + 2;
+	char *dir = *rel ? xstrfmt("%s/%s", je->workspace, rel) : xstrdup(je->workspace);
+	size_t dl = strlen(dir);
+	while (dl > 1 && dir[dl - 1] == '/')
+		dir[--dl] = '\0';
+	if (sr->fr->depth + 1 > EXEC_MAX_DEPTH) {
+		free(dir);
+		ev_unref(with);
+		ev_unref(step_env);
+		step_fail(sr, "composite actions are nested too deeply (more than 10 levels)");
+		return;
+	}
+	struct diags d = DIAGS_INIT;
+	struct composite *a;
+	if (composite_load(dir, &a, &d) < 0) {
+		for (size_t i = 0; i < d.nr; i++)
+			exec__annotate(je, LOG_ERROR, sr->name, d.v[i].msg, strlen(d.v[i].msg),
+				       d.v[i].file, d.v[i].line, d.v[i].col, NULL);
+		diags_release(&d);
+		free(dir);
+		ev_unref(with);
+		ev_unref(step_env);
+		step_fail(sr, "the composite action could not be loaded");
+		return;
+	}
+	diags_release(&d);
+	free(dir);
+	struct frame *child = frame_new(sr->fr, a->steps, a->nsteps);
+	child->caller = sr;
+	child->action = a;
+	child->env = step_env;
+	composite_inputs(sr, a, with, child);
+	ev_unref(with);
+	je->top = child;
+	exec__kick(je);
+}
+
+static void start_uses(struct step_run *sr, struct ev *step_env)
+{
+	struct job_exec *je = sr->je;
+	const char *uses = sr->st->uses.s;
+	struct buf err = BUF_INIT;
+	struct ev *with = eval_with(sr, &err);
+	if (!with) {
+		ev_unref(step_env);
+		step_fail(sr, err.buf);
+		buf_release(&err);
+		return;
+	}
+	buf_release(&err);
+	if (!strncmp(uses, "./", 2) || !strcmp(uses, ".")) {
+		start_composite(sr, with, step_env);
+		return;
+	}
+	ev_unref(step_env);
+	const struct builtin_action *a = builtin_find(uses);
+	if (a) {
+		/* with and env live as long as the call: kept on the step */
+		sr->with = with;
+		sr->benv = xcalloc(1, sizeof(*sr->benv));
+		exec__proc_env(sr, sr->benv);
+		start_builtin(sr, a);
+		return;
+	}
+	ev_unref(with);
+	struct buf msg = BUF_INIT;
+	if (!strncmp(uses, "docker://", 9))
+		buf_addf(&msg, "can't run '%s': Docker actions are not supported", uses);
+	else
+		buf_addf(&msg,
+			 "can't run action '%s': kiln runs local actions (uses: ./path) and its "
+			 "built-in actions only; vendor the action into the repository (for example "
+			 "under .github/actions/<name>/ with its action.yml) and use "
+			 "'uses: ./.github/actions/<name>'",
+			 uses);
+	step_fail(sr, msg.buf);
+	buf_release(&msg);
+	(void)je;
+}
+
+/* ---- step sequencing ---- */
+
+static void start_step(struct job_exec *je, struct frame *fr, const struct wf_step *st)
+{
+	struct step_run *sr = xcalloc(1, sizeof(*sr));
+	struct buf err = BUF_INIT;
+	sr->je = je;
+	sr->fr = fr;
+	sr->st = st;
+	sr->id = step_id(fr, st);
+	sr->start_ns = now_ns();
+	sr->outputs = ev_object();
+	struct ev *base = frame_env(je, fr);
+
+	if (st->name.s) {
+		sr->name = exec__eval_str(je, fr, base, st->name.s, &err);
+		if (!sr->name)
+			buf_reset(&err);
+	}
+	if (!sr->name)
+		sr->name = default_name(st);
+
+	/* if: with the status of this frame (GitHub: implicit success()) */
+	const char *cond = st->if_cond.s ? st->if_cond.s : "success()";
+	struct ev *c = exec__contexts(je, fr, base);
+	struct expr_ctx x = { .contexts = c, .status = exec__status(je, fr),
+			      .workspace = je->workspace };
+	int run = expr_eval_if(cond, &x, &err);
+	ev_unref(c);
+	if (run < 0) {
+		exec__log(je, LOG_STEP_START, sr->name, sr->name, strlen(sr->name));
+		struct buf m = BUF_INIT;
+		buf_addf(&m, "%s:%d:%d: error in if: %s", je->spec.wf ? je->spec.wf->file : "",
+			 st->if_cond.line, st->if_cond.col, err.buf);
+		ev_unref(base);
+		buf_release(&err);
+		step_fail(sr, m.buf);
+		buf_release(&m);
+		return;
+	}
+	if (!run) {
+		ev_unref(base);
+		buf_release(&err);
+		exec__step_complete(sr, RESULT_SKIPPED);
+		return;
+	}
+	exec__log(je, LOG_STEP_START, sr->name, sr->name, strlen(sr->name));
+
+	/* the step's env on top of what the frame gives */
+	struct ev *step_env = exec__eval_env(je, fr, base, st->env, ev_object(), &err);
+	if (!step_env) {
+		ev_unref(base);
+		step_fail(sr, err.buf);
+		buf_release(&err);
+		return;
+	}
+	sr->env = ev_ref(base);
+	for (size_t i = 0; i < ev_len(step_env); i++)
+		sr->env = exec__obj_with(sr->env, ev_object_key_at(step_env, i),
+					 ev_ref(ev_object_val_at(step_env, i)));
+	ev_unref(base);
+
+	if (node_bool(je, fr, sr->env, st->continue_on_error, &sr->continue_on_error, &err) < 0 ||
+	    node_minutes(je, fr, sr->env, st->timeout_minutes, &sr->timeout_ms, &err) < 0) {
+		ev_unref(step_env);
+		step_fail(sr, err.buf);
+		buf_release(&err);
+		return;
+	}
+	if (st->uses.s) {
+		buf_release(&err);
+		start_uses(sr, step_env);
+		return;
+	}
+	ev_unref(step_env);
+	if (exec__files_reset(je, &err) < 0 || exec__run_step(sr, &err) < 0) {
+		step_fail(sr, err.buf);
+		buf_release(&err);
+		return;
+	}
+	buf_release(&err);
+	je->cur = sr;
+}
+
+static struct ev *step_entry(struct step_run *sr, enum result outcome, enum result conclusion)
+{
+	struct ev *e = ev_object();
+	ev_object_set(e, "outputs", ev_ref(sr->outputs));
+	ev_object_set(e, "outcome", ev_cstr(result_name(outcome)));
+	ev_object_set(e, "conclusion", ev_cstr(result_name(conclusion)));
+	return e;
+}
+
+void exec__step_complete(struct step_run *sr, enum result outcome)
+{
+	struct job_exec *je = sr->je;
+	struct frame *fr = sr->fr;
+	if (je->cur == sr)
+		je->cur = NULL;
+	if (sr->cmd) {
+		if (exec__files_process(sr) < 0 && outcome == RESULT_SUCCESS)
+			outcome = RESULT_FAILURE;
+	}
+	if (sr->cmd_failed && outcome == RESULT_SUCCESS)
+		outcome = RESULT_FAILURE;
+	if (sr->timed_out)
+		exec__logf(je, LOG_ERROR, sr->name, "The action '%s' has timed out after %g minutes.",
+			   sr->name, (double)sr->timeout_ms / 60000.0);
+	enum result conclusion = outcome;
+	if (outcome == RESULT_FAILURE && sr->continue_on_error)
+		conclusion = RESULT_SUCCESS;
+	if (strncmp(sr->id, "__", 2))
+		fr->steps_ctx = exec__obj_with(fr->steps_ctx, sr->id, step_entry(sr, outcome, conclusion));
+	if (conclusion == RESULT_FAILURE)
+		fr->failed = 1;
+	{
+		struct buf ms = BUF_INIT;
+		mask_apply(je->mask, sr->name, strlen(sr->name), &ms);
+		struct log_event ev = {
+			.kind = LOG_STEP_END,
+			.job = je->spec.display_name,
+			.step = ms.buf,
+			.text = ms.buf,
+			.len = ms.len,
+			.result = conclusion,
+			.elapsed_ns = now_ns() - sr->start_ns,
+		};
+		if (je->sink.event)
+			je->sink.event(je->sink.arg, &ev);
+		buf_release(&ms);
+	}
+	step_free(sr);
+	fr->next++;
+	exec__kick(je);
+}
+
+/* ---- the job ---- */
+
+static void eval_job_outputs(struct job_exec *je)
+{
+	const struct ynode *o = je->spec.job->outputs;
+	struct ev *out = ev_object();
+	for (size_t i = 0; o && o->kind == YNODE_MAP && i < ynode_map_size(o); i++) {
+		const struct ynode *k = ynode_map_key(o, i), *v = ynode_map_val(o, i);
+		if (v->kind != YNODE_SCALAR)
+			continue;
+		struct buf err = BUF_INIT;
+		char *s = exec__eval_str(je, je->top, NULL, ynode_is_null(v) ? "" : v->str, &err);
+		if (!s) {
+			exec__logf(je, LOG_WARNING, NULL, "%s:%d:%d: job output '%s': %s",
+				   je->spec.wf ? je->spec.wf->file : "", v->line, v->col, k->str, err.buf);
+			buf_release(&err);
+			continue;
+		}
+		buf_release(&err);
+		struct buf masked = BUF_INIT;
+		mask_apply(je->mask, s, strlen(s), &masked);
+		if (strcmp(masked.buf, s)) /* GitHub: outputs holding secrets are skipped */
+			exec__logf(je, LOG_WARNING, NULL,
+				   "Skip output '%s' since it may contain secret.", k->str);
+		else
+			out = exec__obj_with(out, k->str, ev_cstr(s));
+		buf_release(&masked);
+		free(s);
+	}
+	je->result.outputs = out;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	struct job_exec *je = h->data;
+	if (--je->open_timers == 0 && je->done)
+		je->done(je, &je->result, je->arg);
+}
+
+static void job_finish(struct job_exec *je)
+{
+	if (je->finished)
+		return;
+	je->finished = 1;
+	uv_timer_stop(&je->job_timer);
+	if (je->spec.job)
+		eval_job_outputs(je);
+	else
+		je->result.outputs = ev_object();
+	if (je->cancelled && !je->timed_out)
+		je->result.result = RESULT_CANCELLED;
+	else if (je->timed_out || (je->top && je->top->failed) || je->setup_failed)
+		je->result.result = RESULT_FAILURE;
+	else
+		je->result.result = RESULT_SUCCESS;
+	if (je->summary.len)
+		je->result.summary = buf_detach(&je->summary, NULL);
+	/* GitHub's "Cleaning up orphan processes" */
+	int n = proc_sweep(je->pgids, je->npgids, je->tracking);
+	if (n > 0 && je->debug)
+		exec__logf(je, LOG_DEBUG, NULL, "terminated %d orphan process(es)", n);
+	uv_close((uv_handle_t *)&je->job_timer, on_timer_closed);
+	uv_close((uv_handle_t *)&je->kick, on_timer_closed);
+}
+
+static void frame_done(struct job_exec *je, struct frame *fr)
+{
+	if (!fr->parent) {
+		job_finish(je);
+		return;
+	}
+	struct step_run *caller = fr->caller;
+	const struct ynode *o = fr->action->outputs;
+	for (size_t i = 0; o && o->kind == YNODE_MAP && i < ynode_map_size(o); i++) {
+		const struct ynode *k = ynode_map_key(o, i), *spec = ynode_map_val(o, i);
+		const struct ynode *v = spec->kind == YNODE_MAP ? ynode_get(spec, "value") : NULL;
+		if (!v || v->kind != YNODE_SCALAR)
+			continue;
+		struct buf err = BUF_INIT;
+		char *s = exec__eval_str(je, fr, caller->env, ynode_is_null(v) ? "" : v->str, &err);
+		if (s)
+			caller->outputs = exec__obj_with(caller->outputs, k->str, ev_cstr(s));
+		else
+			exec__annotate(je, LOG_ERROR, caller->name, err.buf, err.len,
+				       fr->action->file, v->line, v->col, NULL);
+		free(s);
+		buf_release(&err);
+	}
+	enum result outcome = fr->failed ? RESULT_FAILURE : RESULT_SUCCESS;
+	if ((je->cancelled || je->timed_out) && outcome == RESULT_SUCCESS && fr->next < fr->nsteps)
+		outcome = RESULT_CANCELLED;
+	je->top = fr->parent;
+	frame_free(fr);
+	exec__step_complete(caller, outcome);
+}
+
+static void advance(struct job_exec *je)
+{
+	if (je->advancing) {
+		je->again = 1;
+		return;
+	}
+	je->advancing = 1;
+	do {
+		je->again = 0;
+		if (je->finished || je->cur)
+			break;
+		struct frame *fr = je->top;
+		if (!fr || je->setup_failed) {
+			job_finish(je);
+			break;
+		}
+		if (fr->next >= fr->nsteps)
+			frame_done(je, fr);
+		else
+			start_step(je, fr, &fr->steps[fr->next]);
+	} while (je->again);
+	je->advancing = 0;
+}
+
+static void on_kick(uv_timer_t *t)
+{
+	advance(t->data);
+}
+
+void exec__kick(struct job_exec *je)
+{
+	if (je->advancing)
+		je->again = 1;
+	else if (!je->finished)
+		uv_timer_start(&je->kick, on_kick, 0, 0);
+}
+
+static void stop_running(struct job_exec *je, uint64_t grace_ms)
+{
+	struct step_run *sr = je->cur;
+	if (!sr)
+		return;
+	sr->cancelled = 1;
+	if (sr->cmd)
+		exec_cmd_kill(sr->cmd, SIGINT, grace_ms);
+	else if (sr->bcall && sr->bcall->action->cancel)
+		sr->bcall->action->cancel(sr->bcall);
+}
+
+static void on_job_timeout(uv_timer_t *t)
+{
+	struct job_exec *je = t->data;
+	if (je->finished)
+		return;
+	je->timed_out = 1;
+	exec__logf(je, LOG_ERROR, NULL,
+		   "The job running on runner kiln has exceeded the maximum execution time of %g minutes.",
+		   (double)je->spec.timeout_ms / 60000.0);
+	stop_running(je, je->grace_ms);
+}
+
+void job_exec_cancel(struct job_exec *je, uint64_t grace_ms)
+{
+	if (je->finished || je->cancelled)
+		return;
+	je->cancelled = 1;
+	je->grace_ms = grace_ms;
+	stop_running(je, grace_ms);
+}
+
+/* ---- setup ---- */
+
+static void setenv_default(struct strvec *env, const char *name, const char *value)
+{
+	if (!strvec_getenv(env, name))
+		strvec_setenv(env, name, value);
+}
+
+static const char *runner_arch(void)
+{
+	struct utsname u;
+	if (uname(&u) < 0)
+		return "X64";
+	if (!strcmp(u.machine, "aarch64") || !strcmp(u.machine, "arm64"))
+		return "ARM64";
+	if (!strncmp(u.machine, "arm", 3))
+		return "ARM";
+	if (!strcmp(u.machine, "i686") || !strcmp(u.machine, "i386"))
+		return "X86";
+	return "X64";
+}
+
+static int is_true(const char *s)
+{
+	return s && !strcasecmp(s, "true");
+}
+
+/* secrets.* and ACTIONS_STEP_DEBUG from the scheduler's contexts */
+static void from_contexts(struct job_exec *je)
+{
+	const struct ev *c = je->spec.contexts;
+	const struct ev *secrets = c ? ev_object_get(c, "secrets") : NULL;
+	for (size_t i = 0; secrets && ev_kind(secrets) == EV_OBJECT && i < ev_len(secrets); i++) {
+		const struct ev *v = ev_object_val_at(secrets, i);
+		size_t len;
+		const char *s = ev_kind(v) == EV_STRING ? ev_get_str(v, &len) : NULL;
+		if (s && len && strcasecmp(ev_object_key_at(secrets, i), "github_token") != 0)
+			mask_add(je->mask, s, len);
+		else if (s && len)
+			mask_add(je->mask, s, len);
+		if (!strcasecmp(ev_object_key_at(secrets, i), "ACTIONS_STEP_DEBUG") && is_true(s))
+			je->debug = 1;
+	}
+	const struct ev *vars = c ? ev_object_get(c, "vars") : NULL;
+	const struct ev *d = vars && ev_kind(vars) == EV_OBJECT ? ev_object_get(vars, "ACTIONS_STEP_DEBUG") : NULL;
+	if (d && ev_kind(d) == EV_STRING && is_true(ev_get_str(d, NULL)))
+		je->debug = 1;
+	const struct ev *env = c ? ev_object_get(c, "env") : NULL;
+	if (env && ev_kind(env) == EV_OBJECT)
+		for (size_t i = 0; i < ev_len(env); i++) {
+			struct buf s = BUF_INIT;
+			ev_to_string(ev_object_val_at(env, i), &s);
+			je->global_env = exec__obj_with(je->global_env, ev_object_key_at(env, i),
+							ev_string(s.buf, s.len));
+			buf_release(&s);
+		}
+}
+
+static void make_base_env(struct job_exec *je)
+{
+	struct strvec *e = &je->base_env;
+	if (je->spec.base_env) {
+		for (size_t i = 0; i < je->spec.base_env->nr; i++)
+			strvec_push(e, je->spec.base_env->v[i]);
+	} else {
+		for (char **p = environ; *p; p++)
+			strvec_push(e, *p);
+	}
+	setenv_default(e, "CI", "true");
+	setenv_default(e, "GITHUB_ACTIONS", "true");
+	setenv_default(e, "RUNNER_OS", "Linux");
+	setenv_default(e, "RUNNER_ARCH", runner_arch());
+	setenv_default(e, "RUNNER_NAME", "kiln");
+	setenv_default(e, "RUNNER_ENVIRONMENT", "self-hosted");
+	setenv_default(e, "RUNNER_TOOL_CACHE", je->tool_cache);
+	setenv_default(e, "GITHUB_WORKSPACE", je->workspace);
+	strvec_setenv(e, "GITHUB_JOB", je->spec.job_id ? je->spec.job_id : "");
+	strvec_setenv(e, "GITHUB_WORKSPACE", je->workspace);
+	strvec_setenv(e, "RUNNER_TEMP", je->temp);
+	strvec_setenv(e, "GITHUB_OUTPUT", je->f_output);
+	strvec_setenv(e, "GITHUB_ENV", je->f_env);
+	strvec_setenv(e, "GITHUB_PATH", je->f_path);
+	strvec_setenv(e, "GITHUB_STEP_SUMMARY", je->f_summary);
+	strvec_setenv(e, "GITHUB_STATE", je->f_state);
+	const char *eq = strchr(je->tracking, '=');
+	strvec_setenv(e, "RUNNER_TRACKING_ID", eq + 1);
+	if (je->debug) {
+		strvec_setenv(e, "RUNNER_DEBUG", "1");
+	}
+	if (is_true(strvec_getenv(e, "ACTIONS_STEP_DEBUG")))
+		je->debug = 1;
+}
+
+static void make_runner_ctx(struct job_exec *je)
+{
+	struct ev *r = ev_object();
+	ev_object_set(r, "os", ev_cstr("Linux"));
+	ev_object_set(r, "arch", ev_cstr(runner_arch()));
+	ev_object_set(r, "name", ev_cstr("kiln"));
+	ev_object_set(r, "environment", ev_cstr("self-hosted"));
+	ev_object_set(r, "temp", ev_cstr(je->temp));
+	ev_object_set(r, "tool_cache", ev_cstr(je->tool_cache));
+	if (je->debug)
+		ev_object_set(r, "debug", ev_cstr("1"));
+	je->runner_ctx = r;
+}
+
+static int setup_dirs(struct job_exec *je, struct buf *err)
+{
+	const char *run_dir = je->spec.run_dir ? je->spec.run_dir : ".";
+	const char *key = je->spec.job_key ? je->spec.job_key : "job";
+	je->dir = xstrfmt("%s/%s", run_dir, key);
+	je->workspace = xstrfmt("%s/workspace", je->dir);
+	je->temp = xstrfmt("%s/temp", je->dir);
+	je->f_output = xstrfmt("%s/files/output", je->dir);
+	je->f_env = xstrfmt("%s/files/env", je->dir);
+	je->f_path = xstrfmt("%s/files/path", je->dir);
+	je->f_summary = xstrfmt("%s/files/step_summary", je->dir);
+	je->f_state = xstrfmt("%s/files/state", je->dir);
+	je->tracking = xstrfmt("RUNNER_TRACKING_ID=kiln_%ld_%s_%llx", (long)getpid(), key,
+			       (unsigned long long)now_ns());
+	const char *tc = NULL;
+	if (je->spec.base_env)
+		tc = strvec_getenv(je->spec.base_env, "RUNNER_TOOL_CACHE");
+	je->tool_cache = tc ? xstrdup(tc) : xstrfmt("%s/_tool", run_dir);
+
+	char *files = xstrfmt("%s/files", je->dir);
+	const char *dirs[] = { je->temp, files };
+	int r = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(dirs) && !r; i++) {
+		int m = workspace_mkdirs(dirs[i], 0777);
+		if (m < 0) {
+			buf_addf(err, "cannot create '%s': %s", dirs[i], strerror(-m));
+			r = -1;
+		}
+	}
+	free(files);
+	if (!r && workspace_create(je->spec.repo_dir ? je->spec.repo_dir : ".", je->workspace,
+				   err) < 0)
+		r = -1;
+	return r;
+}
+
+int job_exec_start(uv_loop_t *loop, const struct job_spec *spec, const struct log_sink *sink,
+		   job_done_cb done, void *arg, struct job_exec **out)
+{
+	struct job_exec *je = xcalloc(1, sizeof(*je));
+	struct buf err = BUF_INIT;
+
+	je->loop = loop;
+	je->spec = *spec;
+	if (sink)
+		je->sink = *sink;
+	je->done = done;
+	je->arg = arg;
+	je->grace_ms = 7500; /* GitHub: SIGINT, then 7.5 s before killing */
+	je->mask = mask_new();
+	je->global_env = ev_object();
+	je->state = ev_object();
+	je->debug = spec->verbose;
+	buf_init(&je->summary, 0);
+	proc_become_subreaper();
+
+	uv_timer_init(loop, &je->job_timer);
+	uv_timer_init(loop, &je->kick);
+	je->job_timer.data = je->kick.data = je;
+	je->open_timers = 2;
+
+	from_contexts(je);
+	if (setup_dirs(je, &err) < 0) {
+		exec__log(je, LOG_ERROR, NULL, err.buf, err.len);
+		je->setup_failed = 1;
+		make_base_env(je);
+		make_runner_ctx(je);
+		goto go;
+	}
+	make_base_env(je);
+	je->echo = je->debug; /* the runner echoes commands when step debug is on */
+	make_runner_ctx(je);
+
+	je->top = frame_new(NULL, spec->job->steps, spec->job->nsteps);
+	/* the job's env, evaluated with the workflow's env as `env` */
+	struct ev *wenv = ev_ref(je->global_env);
+	struct ev *jenv = exec__eval_env(je, je->top, wenv, spec->job->env, ev_ref(je->global_env),
+					 &err);
+	ev_unref(wenv);
+	if (!jenv) {
+		const struct ynode *n = spec->job->env;
+		exec__annotate(je, LOG_ERROR, NULL, err.buf, err.len, spec->wf ? spec->wf->file : NULL,
+			       n->line, n->col, NULL);
+		je->setup_failed = 1;
+	} else {
+		ev_unref(je->global_env);
+		je->global_env = jenv;
+	}
+	if (spec->timeout_ms)
+		uv_timer_start(&je->job_timer, on_job_timeout, spec->timeout_ms, 0);
+go:
+	buf_release(&err);
+	*out = je;
+	uv_timer_start(&je->kick, on_kick, 0, 0);
+	return 0;
+}
+
+void job_exec_free(struct job_exec *je)
+{
+	if (!je)
+		return;
+	while (je->top) {
+		struct frame *p = je->top->parent;
+		frame_free(je->top);
+		je->top = p;
+	}
+	ev_unref(je->result.outputs);
+	free(je->result.summary);
+	buf_release(&je->summary);
+	mask_free(je->mask);
+	ev_unref(je->runner_ctx);
+	ev_unref(je->global_env);
+	ev_unref(je->state);
+	strvec_clear(&je->base_env);
+	strvec_clear(&je->path_add);
+	free(je->pgids);
+	free(je->stop_token);
+	free(je->dir);
+	free(je->workspace);
+	free(je->temp);
+	free(je->tool_cache);
+	free(je->f_output);
+	free(je->f_env);
+	free(je->f_path);
+	free(je->f_summary);
+	free(je->f_state);
+	free(je->tracking);
+	free(je);
+}

@@ -1,0 +1,438 @@
+/*
+ * exec_run: `run:` steps — the shell as GitHub picks it (GitHub docs:
+ * workflow syntax → jobs.<job_id>.steps[*].shell), the script written to a
+ * file in RUNNER_TEMP after `${{ }}` interpolation, the process
+ * environment, and the file commands ($GITHUB_OUTPUT, $GITHUB_ENV,
+ * $GITHUB_PATH, $GITHUB_STEP_SUMMARY, $GITHUB_STATE) read after the step.
+ */
+#include "base/kiln.h"
+#include "engine/envfile.h"
+#include "engine/exec.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* $GITHUB_STEP_SUMMARY larger than this is refused, as on GitHub */
+#define SUMMARY_MAX (1024u * 1024)
+
+/* look `prog` up in a PATH value; owned result or NULL */
+static char *which(const char *prog, const char *path)
+{
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0 ? xstrdup(prog) : NULL;
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	const char *p = path;
+	while (*p) {
+		const char *colon = strchr(p, ':');
+		size_t n = colon ? (size_t)(colon - p) : strlen(p);
+		char *cand = n ? xstrfmt("%.*s/%s", (int)n, p, prog) : xstrfmt("./%s", prog);
+		if (access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+		if (!colon)
+			break;
+		p = colon + 1;
+	}
+	return NULL;
+}
+
+/* split a custom shell string into words (quotes group words) */
+static void split_words(const char *s, struct strvec *out)
+{
+	struct buf w = BUF_INIT;
+	int have = 0;
+	char q = 0;
+	for (; *s; s++) {
+		if (q) {
+			if (*s == q)
+				q = 0;
+			else
+				buf_addch(&w, *s);
+		} else if (*s == '"' || *s == '\'') {
+			q = *s;
+			have = 1;
+		} else if (isspace((unsigned char)*s)) {
+			if (have)
+				strvec_push(out, w.buf);
+			buf_reset(&w);
+			have = 0;
+		} else {
+			buf_addch(&w, *s);
+			have = 1;
+		}
+	}
+	if (have)
+		strvec_push(out, w.buf);
+	buf_release(&w);
+}
+
+/*
+ * argv for a shell keyword or custom template; {0} is the script. Returns
+ * the script file extension through *ext.
+ */
+static int shell_argv(const char *shell, const char *path, const char *script,
+		      struct strvec *argv, const char **ext, struct buf *err)
+{
+	char *prog = NULL;
+	*ext = "";
+	if (!shell || !strcmp(shell, "bash") || !strcmp(shell, "sh")) {
+		*ext = ".sh";
+		if (!shell || !strcmp(shell, "bash"))
+			prog = which("bash", path);
+		if (prog) {
+			strvec_push_nodup(argv, prog);
+			if (shell) { /* explicit `shell: bash` */
+				strvec_push(argv, "--noprofile");
+				strvec_push(argv, "--norc");
+				strvec_push(argv, "-eo");
+				strvec_push(argv, "pipefail");
+			} else {
+				strvec_push(argv, "-e");
+			}
+		} else {
+			prog = which("sh", path);
+			if (!prog) {
+				buf_addf(err, "cannot find 'sh' in PATH");
+				return -1;
+			}
+			strvec_push_nodup(argv, prog);
+			strvec_push(argv, "-e");
+		}
+		strvec_push(argv, script);
+		return 0;
+	}
+	if (!strcmp(shell, "python")) {
+		*ext = ".py";
+		prog = which("python", path);
+		if (!prog)
+			prog = which("python3", path);
+		if (!prog) {
+			buf_addf(err, "cannot find 'python' or 'python3' in PATH for shell: python");
+			return -1;
+		}
+		strvec_push_nodup(argv, prog);
+		strvec_push(argv, script);
+		return 0;
+	}
+	if (!strcmp(shell, "pwsh") || !strcmp(shell, "powershell")) {
+		*ext = ".ps1";
+		prog = which("pwsh", path);
+		if (!prog) {
+			buf_addf(err, "cannot find 'pwsh' in PATH for shell: %s", shell);
+			return -1;
+		}
+		strvec_push_nodup(argv, prog);
+		strvec_push(argv, "-command");
+		strvec_pushf(argv, ". '%s'", script);
+		return 0;
+	}
+	/* custom: `cmd {0}`; the script is appended when {0} is absent */
+	struct strvec words = STRVEC_INIT;
+	split_words(shell, &words);
+	if (!words.nr) {
+		buf_addf(err, "invalid shell '%s'", shell);
+		return -1;
+	}
+	int seen = 0;
+	prog = which(words.v[0], path);
+	if (!prog) {
+		buf_addf(err, "cannot find '%s' in PATH for shell: %s", words.v[0], shell);
+		strvec_clear(&words);
+		return -1;
+	}
+	strvec_push_nodup(argv, prog);
+	for (size_t i = 1; i < words.nr; i++) {
+		const char *at = strstr(words.v[i], "{0}");
+		if (at) {
+			seen = 1;
+			strvec_pushf(argv, "%.*s%s%s", (int)(at - words.v[i]), words.v[i], script,
+				     at + 3);
+		} else {
+			strvec_push(argv, words.v[i]);
+		}
+	}
+	if (!seen)
+		strvec_push(argv, script);
+	strvec_clear(&words);
+	return 0;
+}
+
+static int write_file(const char *path, const char *data, size_t len, struct buf *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		buf_addf(err, "cannot write '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	while (len) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			buf_addf(err, "cannot write '%s': %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+int exec__files_reset(struct job_exec *je, struct buf *err)
+{
+	const char *files[] = { je->f_output, je->f_env, je->f_path, je->f_summary, je->f_state };
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		if (write_file(files[i], "", 0, err) < 0)
+			return -1;
+	return 0;
+}
+
+static void env_pair(void *arg, const char *name, const char *value, size_t vlen)
+{
+	struct job_exec *je = arg;
+	je->global_env = exec__obj_with(je->global_env, name, ev_string(value, vlen));
+}
+
+static void output_pair(void *arg, const char *name, const char *value, size_t vlen)
+{
+	struct step_run *sr = arg;
+	sr->outputs = exec__obj_with(sr->outputs, name, ev_string(value, vlen));
+}
+
+static void state_pair(void *arg, const char *name, const char *value, size_t vlen)
+{
+	struct job_exec *je = arg;
+	je->state = exec__obj_with(je->state, name, ev_string(value, vlen));
+}
+
+static void path_line(void *arg, const char *line, size_t len)
+{
+	struct job_exec *je = arg;
+	char *p = xstrndup(line, len);
+	long i = strvec_find(&je->path_add, p);
+	if (i >= 0) { /* moved to the front: drop the old entry */
+		free(je->path_add.v[i]);
+		memmove(&je->path_add.v[i], &je->path_add.v[i + 1],
+			(je->path_add.nr - (size_t)i) * sizeof(char *));
+		je->path_add.nr--;
+	}
+	strvec_push_nodup(&je->path_add, p);
+}
+
+static int process_kv(struct step_run *sr, const char *file, const char *what,
+		      envfile_pair_cb cb, void *arg)
+{
+	struct buf text = BUF_INIT, err = BUF_INIT;
+	int r = 0;
+	if (buf_read_file(&text, file) == 0 && text.len) {
+		if (text.len > ENVFILE_MAX) {
+			buf_addf(&err, "the file is larger than %u bytes", ENVFILE_MAX);
+			r = -1;
+		} else {
+			r = envfile_parse(text.buf, text.len, cb, arg, &err);
+		}
+		if (r < 0) {
+			exec__logf(sr->je, LOG_ERROR, sr->name,
+				   "Unable to process file command '%s' successfully.", what);
+			exec__log(sr->je, LOG_ERROR, sr->name, err.buf, err.len);
+		}
+	}
+	buf_release(&text);
+	buf_release(&err);
+	return r;
+}
+
+int exec__files_process(struct step_run *sr)
+{
+	struct job_exec *je = sr->je;
+	int r = 0;
+	if (process_kv(sr, je->f_env, "env", env_pair, je) < 0)
+		r = -1;
+	if (process_kv(sr, je->f_output, "output", output_pair, sr) < 0)
+		r = -1;
+	if (process_kv(sr, je->f_state, "state", state_pair, je) < 0)
+		r = -1;
+	struct buf text = BUF_INIT;
+	if (buf_read_file(&text, je->f_path) == 0)
+		envfile_parse_path(text.buf, text.len, path_line, je);
+	buf_reset(&text);
+	if (buf_read_file(&text, je->f_summary) == 0 && text.len) {
+		if (text.len > SUMMARY_MAX) {
+			exec__logf(je, LOG_ERROR, sr->name,
+				   "$GITHUB_STEP_SUMMARY supports content up a size of %uk got %zuk",
+				   SUMMARY_MAX / 1024, text.len / 1024);
+		} else {
+			/* masked like every other output */
+			mask_apply(je->mask, text.buf, text.len, &je->summary);
+			if (je->summary.len && je->summary.buf[je->summary.len - 1] != '\n')
+				buf_addch(&je->summary, '\n');
+		}
+	}
+	buf_release(&text);
+	return r;
+}
+
+void exec__proc_env(struct step_run *sr, struct strvec *out)
+{
+	struct job_exec *je = sr->je;
+	for (size_t i = 0; i < je->base_env.nr; i++)
+		strvec_push(out, je->base_env.v[i]);
+	const struct ev *env = sr->env ? sr->env : je->global_env;
+	for (size_t i = 0; i < ev_len(env); i++) {
+		const struct ev *v = ev_object_val_at(env, i);
+		struct buf s = BUF_INIT;
+		ev_to_string(v, &s);
+		strvec_setenv(out, ev_object_key_at(env, i), s.buf);
+		buf_release(&s);
+	}
+	if (je->path_add.nr) {
+		struct buf p = BUF_INIT;
+		for (size_t i = je->path_add.nr; i-- > 0;)
+			buf_addf(&p, "%s:", je->path_add.v[i]);
+		const char *old = strvec_getenv(out, "PATH");
+		buf_addstr(&p, old ? old : "/usr/local/bin:/usr/bin:/bin");
+		strvec_setenv(out, "PATH", p.buf);
+		buf_release(&p);
+	}
+	strvec_setenv(out, "GITHUB_ACTION", sr->id);
+	if (sr->fr->action)
+		strvec_setenv(out, "GITHUB_ACTION_PATH", sr->fr->action->dir);
+}
+
+static void on_line(struct exec_cmd *cmd, int fd, const char *line, size_t len)
+{
+	(void)fd;
+	exec__step_line(cmd->data, line, len);
+}
+
+static void on_done(struct exec_cmd *cmd)
+{
+	struct step_run *sr = cmd->data;
+	enum result outcome = RESULT_SUCCESS;
+	if (sr->cancelled) {
+		outcome = RESULT_CANCELLED;
+	} else if (cmd->timed_out) {
+		sr->timed_out = 1;
+		outcome = RESULT_FAILURE;
+	} else if (cmd->exit_status != 0) {
+		if (cmd->term_signal)
+			exec__logf(sr->je, LOG_ERROR, sr->name, "Process killed by signal %d.",
+				   cmd->term_signal);
+		else
+			exec__logf(sr->je, LOG_ERROR, sr->name,
+				   "Process completed with exit code %lld.",
+				   (long long)cmd->exit_status);
+		outcome = RESULT_FAILURE;
+	}
+	exec__step_complete(sr, outcome);
+}
+
+int exec__run_step(struct step_run *sr, struct buf *err)
+{
+	struct job_exec *je = sr->je;
+	struct frame *fr = sr->fr;
+	const struct wf_step *st = sr->st;
+	char *script = NULL, *wd = NULL;
+	const char *ext;
+	int r = -1;
+
+	script = exec__eval_str(je, fr, sr->env, st->run.s, err);
+	if (!script)
+		goto out;
+
+	/* working-directory: step > job defaults > workflow defaults */
+	const char *wd_t = st->working_directory.s;
+	if (!wd_t && !fr->action) {
+		wd_t = je->spec.job->defaults.working_directory.s;
+		if (!wd_t && je->spec.wf)
+			wd_t = je->spec.wf->defaults.working_directory.s;
+	}
+	if (wd_t) {
+		char *w = exec__eval_str(je, fr, sr->env, wd_t, err);
+		if (!w)
+			goto out;
+		wd = w[0] == '/' ? w : xstrfmt("%s/%s", je->workspace, w);
+		if (wd != w)
+			free(w);
+	} else {
+		wd = xstrdup(je->workspace);
+	}
+	struct stat stt;
+	if (stat(wd, &stt) < 0 || !S_ISDIR(stt.st_mode)) {
+		buf_addf(err, "working-directory '%s' does not exist", wd);
+		goto out;
+	}
+
+	const char *shell = st->shell.s;
+	if (!shell && !fr->action) {
+		shell = je->spec.job->defaults.shell.s;
+		if (!shell && je->spec.wf)
+			shell = je->spec.wf->defaults.shell.s;
+	}
+
+	struct exec_cmd *cmd = xcalloc(1, sizeof(*cmd));
+	exec_cmd_init(cmd);
+	exec__proc_env(sr, &cmd->env);
+	char *base = xstrfmt("%s/%s-%zu", je->temp, sr->id, st->index);
+	struct strvec argv = STRVEC_INIT;
+	if (shell_argv(shell, strvec_getenv(&cmd->env, "PATH"), "{script}", &argv, &ext, err) < 0) {
+		free(base);
+		exec_cmd_release(cmd);
+		free(cmd);
+		goto out;
+	}
+	sr->script = xstrfmt("%s%s", base, ext);
+	free(base);
+	/* the script path is only known after the extension: substitute */
+	for (size_t i = 0; i < argv.nr; i++) {
+		char *at = strstr(argv.v[i], "{script}");
+		if (at)
+			strvec_pushf(&cmd->args, "%.*s%s%s", (int)(at - argv.v[i]), argv.v[i],
+				     sr->script, at + 8);
+		else
+			strvec_push(&cmd->args, argv.v[i]);
+	}
+	strvec_clear(&argv);
+	if (write_file(sr->script, script, strlen(script), err) < 0) {
+		exec_cmd_release(cmd);
+		free(cmd);
+		goto out;
+	}
+	if (je->debug) {
+		struct buf shown = BUF_INIT;
+		for (size_t i = 0; i < cmd->args.nr; i++)
+			buf_addf(&shown, "%s%s", i ? " " : "", cmd->args.v[i]);
+		exec__logf(je, LOG_DEBUG, sr->name, "shell: %s", shown.buf);
+		buf_release(&shown);
+	}
+	cmd->cwd = NULL;
+	cmd->timeout_ms = sr->timeout_ms;
+	cmd->grace_ms = je->grace_ms;
+	cmd->on_line = on_line;
+	cmd->on_done = on_done;
+	cmd->data = sr;
+	sr->cmd = cmd;
+	/* cwd must outlive the process start only; keep it on the step */
+	cmd->cwd = wd;
+	int sr_ = exec_cmd_start(je->loop, cmd);
+	if (sr_ < 0)
+		exec__logf(je, LOG_ERROR, sr->name,
+			   "An error occurred trying to start process '%s' with working directory '%s'. %s",
+			   cmd->args.v[0], wd, uv_strerror(sr_));
+	else {
+		ALLOC_GROW(je->pgids, je->npgids + 1, je->apgids);
+		je->pgids[je->npgids++] = cmd->pid;
+	}
+	cmd->cwd = NULL;
+	r = 0; /* from here on completion comes through on_done */
+out:
+	free(script);
+	free(wd);
+	return r;
+}

@@ -1,0 +1,21 @@
+/*
+ * workspace: the directory a job runs in (GITHUB_WORKSPACE): the files of
+ * the repository's HEAD commit, checked out with libgit2 straight into the
+ * directory (no subprocess, the repository's index untouched).
+ */
+#ifndef KILN_WORKSPACE_H
+#define KILN_WORKSPACE_H
+
+#include "base/buf.h"
+
+/*
+ * Populate `dest` (created if missing) with the tree of HEAD of the
+ * repository at or above `repo_dir`. Returns 0, or a negative KILN_E* code
+ * with a message in err ("repository has no commit at HEAD", ...).
+ */
+int workspace_create(const char *repo_dir, const char *dest, struct buf *err);
+
+/* mkdir -p; returns 0 or -errno */
+int workspace_mkdirs(const char *path, int mode);
+
+#endif
