@@ -174,7 +174,7 @@ int cmd_debug_job(int argc, char **argv)
 	int n = opt_parse(argc, argv, opts, usage);
 	if (n == -2)
 		return EXIT_OK;
-	if (n != 3) {
+	if (n != 2) {
 		if (n >= 0)
 			opt_usage(stderr, opts, usage);
 		strvec_clear(&secrets);
