@@ -16,6 +16,7 @@ test_expect_success 'a run: step prints its output and succeeds' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: echo hello world
 	EOF
@@ -31,6 +32,7 @@ test_expect_success 'a failing step fails the job with the exit code (exit 1)' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: exit 42
 	      - run: echo never
@@ -47,6 +49,7 @@ test_expect_success 'the default shell is bash -e (no pipefail), as GitHub runs 
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
 	          false | true
@@ -63,6 +66,7 @@ test_expect_success 'shell: bash adds --noprofile --norc -eo pipefail' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - shell: bash
 	        run: |
@@ -80,6 +84,7 @@ test_expect_success 'shell: sh runs sh -e' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - shell: sh
 	        run: |
@@ -97,6 +102,7 @@ test_expect_success PYTHON 'shell: python runs the script with python' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - shell: python
 	        run: |
@@ -112,6 +118,7 @@ test_expect_success 'a custom shell template gets the script path for {0}' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - shell: perl -w {0}
 	        run: |
@@ -133,6 +140,7 @@ test_expect_success 'defaults.run.shell applies: job over workflow' '
 	    shell: bash
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    defaults:
 	      run:
 	        shell: sh
@@ -154,6 +162,7 @@ test_expect_success 'working-directory: step over job defaults over workflow def
 	    working-directory: a
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: echo "wf=$(cat f)"
 	      - run: echo "step=$(cat f)"
@@ -169,6 +178,7 @@ test_expect_success 'working-directory: step over job defaults over workflow def
 	    working-directory: a
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    defaults:
 	      run:
 	        working-directory: b
@@ -184,6 +194,7 @@ test_expect_success 'a missing working-directory fails the step clearly' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: echo hi
 	        working-directory: nope
@@ -197,6 +208,7 @@ test_expect_success 'steps read /dev/null, not kiln stdin' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
 	          n=$(cat | wc -c)
@@ -213,6 +225,7 @@ test_expect_success 'step names: name: is evaluated, the default is Run <first l
 	  WHO: world
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - name: Greet ${{ env.WHO }}
 	        run: true

@@ -19,6 +19,7 @@ test_expect_success 'env merges workflow -> job -> step, the nearest wins' '
 	  C: wf
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    env:
 	      B: job
 	      C: job
@@ -33,15 +34,16 @@ test_expect_success 'env merges workflow -> job -> step, the nearest wins' '
 	test_grep "^| later C=job$" out
 '
 
-test_expect_success 'env values are expressions evaluated with the outer env' '
+test_expect_success 'env values are expressions; step env sees the job env' '
 	write_workflow repo ci <<-\EOF &&
 	on: push
 	env:
 	  BASE: base
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    env:
-	      DERIVED: ${{ env.BASE }}-job
+	      DERIVED: ${{ github.event_name }}-job
 	      NUM: ${{ format('"'"'{0}{1}'"'"', 4, 2) }}
 	    steps:
 	      - run: echo "$DERIVED $NUM $S"
@@ -49,7 +51,7 @@ test_expect_success 'env values are expressions evaluated with the outer env' '
 	          S: ${{ env.DERIVED }}-step
 	EOF
 	run_job &&
-	test_grep "^| base-job 42 base-job-step$" out
+	test_grep "^| push-job 42 push-job-step$" out
 '
 
 test_expect_success '${{ }} in run: is interpolated into the script before it runs' '
@@ -59,6 +61,7 @@ test_expect_success '${{ }} in run: is interpolated into the script before it ru
 	  WORD: "it'"'"'s; echo injected"
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
 	          echo "sum=${{ format('"'"'{0}'"'"', 3) }}"
@@ -76,6 +79,7 @@ test_expect_success 'GitHub default environment variables are set' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
 	          echo "CI=$CI GHA=$GITHUB_ACTIONS JOB=$GITHUB_JOB OS=$RUNNER_OS"
@@ -108,6 +112,7 @@ test_expect_success 'the workspace is HEAD of the repository, not the dirty work
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
 	          cat src/file.txt
@@ -126,6 +131,7 @@ test_expect_success 'GITHUB_ACTION is the step id or __run, __run_2, ...' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: echo "a=$GITHUB_ACTION"
 	      - id: mine
@@ -143,6 +149,7 @@ test_expect_success 'runner and job contexts are available' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: echo "${{ runner.os }} ${{ job.status }} ${{ runner.temp != '"''"' }}"
 	      - run: false
@@ -161,13 +168,14 @@ test_expect_success 'an expression error in env fails the step with the message'
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: echo hi
 	        env:
-	          X: ${{ nosuchfn() }}
+	          X: ${{ fromJSON('"'"'{not json'"'"') }}
 	EOF
 	test_expect_code 1 run_job &&
-	test_grep "^error: env .X.:" out &&
+	test_grep "^error: env .X.: " out &&
 	test_grep -v "^| hi" out
 '
 

@@ -15,6 +15,7 @@ test_expect_success 'GITHUB_OUTPUT sets steps.<id>.outputs for later steps' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - id: gen
 	        run: |
@@ -31,6 +32,7 @@ test_expect_success 'GITHUB_OUTPUT multi-line values with name<<DELIMITER' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - id: gen
 	        run: |
@@ -56,6 +58,7 @@ test_expect_success 'a missing heredoc delimiter fails the step with GitHub mess
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
 	          echo "text<<EOF" >>"$GITHUB_OUTPUT"
@@ -74,6 +77,7 @@ test_expect_success 'GITHUB_ENV sets env for the following steps only (multi-lin
 	  OVER: workflow
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
 	          echo "FOO=bar" >>"$GITHUB_ENV"
@@ -103,6 +107,7 @@ test_expect_success 'GITHUB_PATH prepends to PATH for the following steps' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
 	          echo "$GITHUB_WORKSPACE/tools" >>"$GITHUB_PATH"
@@ -122,6 +127,7 @@ test_expect_success 'GITHUB_STEP_SUMMARY of every step is collected for the job'
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: echo "## Step one" >>"$GITHUB_STEP_SUMMARY"
 	      - run: echo "quiet"
@@ -138,6 +144,7 @@ test_expect_success 'job outputs are evaluated at the end of the job' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    outputs:
 	      version: ${{ steps.v.outputs.version }}
 	      fixed: constant
@@ -157,6 +164,7 @@ test_expect_success 'a job output holding a secret is skipped with a warning' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    outputs:
 	      leak: ${{ secrets.TOKEN }}
 	      ok: fine

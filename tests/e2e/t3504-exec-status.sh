@@ -15,6 +15,7 @@ test_expect_success 'after a failure only failure() and always() steps run' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: echo one
 	      - run: exit 1
@@ -42,6 +43,7 @@ test_expect_success 'failure() is false while everything succeeds; if: false ski
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - if: failure()
 	        run: echo not-me
@@ -61,6 +63,7 @@ test_expect_success 'continue-on-error: outcome failure, conclusion success, job
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - id: flaky
 	        run: exit 3
@@ -82,6 +85,7 @@ test_expect_success 'continue-on-error can be an expression' '
 	  TOLERATE: "true"
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: exit 1
 	        continue-on-error: ${{ env.TOLERATE == '"'"'true'"'"' }}
@@ -95,6 +99,7 @@ test_expect_success 'skipped steps have outcome and conclusion skipped' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - id: s
 	        if: false
@@ -105,17 +110,19 @@ test_expect_success 'skipped steps have outcome and conclusion skipped' '
 	test_grep "^| s=skipped/skipped$" out
 '
 
-test_expect_success 'an invalid if: fails the step with its position' '
+test_expect_success 'an if: failing at run time fails the step with its position' '
 	write_workflow repo ci <<-\EOF &&
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
-	      - if: nosuch(
+	      - if: fromJSON('"'"'{bad'"'"')
 	        run: echo no
 	EOF
 	test_expect_code 1 run_job &&
-	test_grep "^error: .*ci.yml:5:13: error in if:" out
+	test_grep "^error: .*ci.yml:6:13: error in if:" out &&
+	test_grep -v "^| no" out
 '
 
 test_done

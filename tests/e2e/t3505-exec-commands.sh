@@ -15,6 +15,7 @@ test_expect_success 'group, endgroup and annotations with their properties' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
 	          echo "::group::Build output"
@@ -40,6 +41,7 @@ test_expect_success '::debug:: is shown only in verbose mode or with ACTIONS_STE
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: echo "::debug::hidden detail"
 	EOF
@@ -56,6 +58,7 @@ test_expect_success '::add-mask:: hides the value from then on, and its own line
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - name: masking
 	        run: |
@@ -80,6 +83,7 @@ test_expect_success 'secrets are masked in output, names and annotations' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - name: use ${{ secrets.TOKEN }}
 	        run: |
@@ -100,6 +104,7 @@ test_expect_success '::stop-commands:: suspends command processing until the tok
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
 	          echo "::stop-commands::pause-token-1"
@@ -122,6 +127,7 @@ test_expect_success '::echo::on shows commands in the log' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
 	          echo "::warning::quiet"
@@ -143,6 +149,7 @@ test_expect_success 'deprecated set-output and save-state work with a warning' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - id: old
 	        run: |
@@ -161,6 +168,7 @@ test_expect_success '::set-env and ::add-path fail the step with GitHub error' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - id: a
 	        continue-on-error: true
@@ -184,6 +192,7 @@ test_expect_success 'ACTIONS_ALLOW_UNSECURE_COMMANDS=true re-enables set-env and
 	  ACTIONS_ALLOW_UNSECURE_COMMANDS: true
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
 	          echo "::set-env name=FOO::bar"
@@ -199,6 +208,7 @@ test_expect_success 'unknown ::commands:: are ordinary output' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: echo "::not-a-command::text"
 	EOF

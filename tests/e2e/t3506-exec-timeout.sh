@@ -27,6 +27,7 @@ test_expect_success 'step timeout-minutes kills the step and its grandchildren' 
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - name: slow
 	        timeout-minutes: 0.01
@@ -51,6 +52,7 @@ test_expect_success 'job timeout-minutes stops the job; always() steps still run
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    timeout-minutes: 0.01
 	    steps:
 	      - run: sleep 300
@@ -70,6 +72,7 @@ test_expect_success 'cancel: SIGINT to the step, then cancelled() and always() s
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - id: long
 	        run: |
@@ -97,6 +100,7 @@ test_expect_success 'cancel: a step ignoring SIGINT is killed after the grace pe
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
 	          trap "" INT
@@ -113,6 +117,7 @@ test_expect_success 'SIGINT to kiln cancels the job gracefully' '
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: echo running; sleep 60
 	      - if: always()
@@ -135,6 +140,7 @@ test_expect_success 'a background process does not hold its step and is killed a
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
 	          sleep 300 &
@@ -151,6 +157,7 @@ test_expect_success 'a process escaping with setsid is found and killed at job e
 	on: push
 	jobs:
 	  build:
+	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
 	          setsid sleep 300 </dev/null >/dev/null 2>&1 &
