@@ -52,6 +52,84 @@ static const struct event {
 #undef EV0
 };
 
+/* GitHub's activity types per event (workflow schema "*-activity-type");
+ * events not listed (repository_dispatch) take any type */
+static const struct activity {
+	const char *event;
+	const char *const types[24];
+} activities[] = {
+	{ "branch_protection_rule", { "created", "edited", "deleted" } },
+	{ "check_run", { "completed", "created", "rerequested", "requested_action" } },
+	{ "check_suite", { "completed" } },
+	{ "discussion", { "created", "edited", "deleted", "transferred", "pinned", "unpinned",
+			  "labeled", "unlabeled", "locked", "unlocked", "category_changed",
+			  "answered", "unanswered" } },
+	{ "discussion_comment", { "created", "edited", "deleted" } },
+	{ "image_version", { "created", "ready", "deleted" } },
+	{ "issue_comment", { "created", "edited", "deleted" } },
+	{ "issues", { "opened", "edited", "deleted", "transferred", "pinned", "unpinned", "closed",
+		      "reopened", "assigned", "unassigned", "labeled", "unlabeled", "locked",
+		      "unlocked", "milestoned", "demilestoned", "field_added", "field_removed" } },
+	{ "label", { "created", "edited", "deleted" } },
+	{ "merge_group", { "checks_requested" } },
+	{ "milestone", { "created", "closed", "opened", "edited", "deleted" } },
+	{ "project", { "created", "closed", "reopened", "edited", "deleted" } },
+	{ "project_card", { "created", "moved", "converted", "edited", "deleted" } },
+	{ "project_column", { "created", "updated", "moved", "deleted" } },
+#define PR_TYPES                                                                              \
+	"assigned", "unassigned", "labeled", "unlabeled", "opened", "edited", "closed",       \
+		"reopened", "synchronize", "converted_to_draft", "locked", "unlocked",        \
+		"enqueued", "dequeued", "milestoned", "demilestoned", "ready_for_review",     \
+		"review_requested", "review_request_removed", "auto_merge_enabled",           \
+		"auto_merge_disabled", "stacked"
+	{ "pull_request", { PR_TYPES } },
+	{ "pull_request_target", { PR_TYPES } },
+#undef PR_TYPES
+	{ "pull_request_comment", { "created", "edited", "deleted" } },
+	{ "pull_request_review", { "submitted", "edited", "dismissed" } },
+	{ "pull_request_review_comment", { "created", "edited", "deleted" } },
+	{ "registry_package", { "published", "updated" } },
+	{ "release", { "published", "unpublished", "created", "edited", "deleted", "prereleased",
+		       "released" } },
+	{ "watch", { "started" } },
+	{ "workflow_run", { "completed", "requested", "in_progress" } },
+};
+
+static void check_type(struct wf__ld *ld, const struct activity *a, const struct ynode *t)
+{
+	if (t->kind != YNODE_SCALAR || wf__has_expr(t))
+		return;
+	size_t n = 0;
+	while (n < ARRAY_SIZE(a->types) && a->types[n])
+		n++;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(a->types[i], t->str))
+			return;
+	const char *hint = did_you_mean(t->str, (const char *const *)a->types, n);
+	if (hint)
+		wf__err(ld, t, "'%s' is not an activity type of '%s' (did you mean '%s'?)", t->str,
+			a->event, hint);
+	else
+		wf__err(ld, t, "'%s' is not an activity type of '%s'", t->str, a->event);
+}
+
+/* `types:` values against the event's activity types */
+static void check_types(struct wf__ld *ld, const char *event, const struct ynode *types)
+{
+	const struct activity *a = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(activities) && !a; i++)
+		if (!strcmp(activities[i].event, event))
+			a = &activities[i];
+	if (!a || !types)
+		return;
+	if (types->kind == YNODE_SEQ) {
+		for (size_t i = 0; i < types->nr; i++)
+			check_type(ld, a, types->items[i]);
+	} else {
+		check_type(ld, a, types);
+	}
+}
+
 static const struct event *find_event(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(events); i++)
@@ -196,6 +274,7 @@ static void check_config(struct wf__ld *ld, const struct event *e, const struct 
 	buf_addf(&w, "event '%s'", e->name);
 	wf__check_keys(ld, cfg, e->keys, e->nkeys, w.buf);
 	buf_release(&w);
+	check_types(ld, e->name, wf__get(cfg, "types"));
 	if (!strcmp(e->name, "workflow_call"))
 		check_call(ld, cfg);
 	else if (!strcmp(e->name, "workflow_dispatch"))

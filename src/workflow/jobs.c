@@ -141,6 +141,21 @@ static void check_workflow_ref(struct wf__ld *ld, const struct ynode *u)
 			       "'{owner}/{repo}/{path}/{file}@{ref}' or './{path}/{file}'", s);
 }
 
+/* runs-on group: a name, or org/|organization/|ent/|enterprise/ + a name */
+static void check_runner_group(struct wf__ld *ld, const struct ynode *g)
+{
+	static const char *const prefixes[] = { "org/", "organization/", "ent/", "enterprise/" };
+	if (!g || g->kind != YNODE_SCALAR || wf__has_expr(g) || !strchr(g->str, '/'))
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
+		const char *rest = g->str + strlen(prefixes[i]);
+		if (str_starts_with(g->str, prefixes[i]) && *rest && !strchr(rest, '/'))
+			return;
+	}
+	wf__err(ld, g, "invalid runner group '%s': use a name, or 'organization/NAME' or "
+		       "'enterprise/NAME' for one group", g->str);
+}
+
 static void parse_strategy(struct wf__ld *ld, struct wf_job *job, const struct ynode *st)
 {
 	job->matrix_jobs = 1;
@@ -171,13 +186,15 @@ static void parse_runner_job(struct wf__ld *ld, struct wf_job *job, const struct
 			wf__get(m, "runs-on") ? "'runs-on'" : "'steps'");
 	}
 	job->runs_on = wf__get(m, "runs-on");
-	if (!job->runs_on)
+	if (!job->runs_on) {
 		wf__err(ld, m, "%s is missing 'runs-on'", what);
-	else if (job->runs_on->kind == YNODE_MAP)
+	} else if (job->runs_on->kind == YNODE_MAP) {
 		wf__check_keys(ld, job->runs_on, runs_on_keys, ARRAY_SIZE(runs_on_keys), "runs-on");
-	else if (ynode_is_null(job->runs_on) ||
-		 (job->runs_on->kind == YNODE_SCALAR && !*job->runs_on->str))
+		check_runner_group(ld, wf__get(job->runs_on, "group"));
+	} else if (ynode_is_null(job->runs_on) ||
+		   (job->runs_on->kind == YNODE_SCALAR && !*job->runs_on->str)) {
 		wf__err(ld, job->runs_on, "'runs-on' must not be empty");
+	}
 	wf__scan_exprs(ld, job->runs_on, "jobs.<job_id>.runs-on", 1);
 
 	job->environment = wf__get(m, "environment");

@@ -230,4 +230,46 @@ test_expect_success 'a job cannot both run steps and call a reusable workflow' '
 	lint_is m.yml
 '
 
+test_expect_success 'activity types are checked per event' '
+	cat >n.yml <<-\EOF &&
+	on:
+	  pull_request:
+	    types: [opened, synchronise]
+	  release:
+	    types: published
+	  repository_dispatch:
+	    types: [anything-goes]
+	  issues:
+	    types: closd
+	jobs:
+	  a:
+	    runs-on: x
+	EOF
+	cat >expect <<-\EOF &&
+	n.yml:3:21: error: '"'"'synchronise'"'"' is not an activity type of '"'"'pull_request'"'"' (did you mean '"'"'synchronize'"'"'?)
+	n.yml:9:12: error: '"'"'closd'"'"' is not an activity type of '"'"'issues'"'"' (did you mean '"'"'closed'"'"'?)
+	EOF
+	lint_is n.yml
+'
+
+test_expect_success 'runner groups: a name or an organization/enterprise prefix' '
+	cat >o.yml <<-\EOF &&
+	on: push
+	jobs:
+	  a:
+	    runs-on: {group: org/builders, labels: [linux]}
+	  b:
+	    runs-on:
+	      group: team/builders
+	  c:
+	    runs-on:
+	      group: ent/
+	EOF
+	cat >expect <<-\EOF &&
+	o.yml:7:14: error: invalid runner group '"'"'team/builders'"'"': use a name, or '"'"'organization/NAME'"'"' or '"'"'enterprise/NAME'"'"' for one group
+	o.yml:10:14: error: invalid runner group '"'"'ent/'"'"': use a name, or '"'"'organization/NAME'"'"' or '"'"'enterprise/NAME'"'"' for one group
+	EOF
+	lint_is o.yml
+'
+
 test_done
