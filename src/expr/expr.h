@@ -51,7 +51,8 @@ void ev_to_json(const struct ev *v, struct buf *out, int pretty);
 /* parse JSON text; NULL and a message in err on failure */
 struct ev *ev_from_json(const char *s, size_t len, struct buf *err);
 
-/* status of the job / step so far, for success() failure() cancelled() */
+/* status for success() failure() cancelled(), aggregated by the caller: at
+ * job level over the job's needs, at step level over the job so far */
 enum expr_status { EXPR_STATUS_SUCCESS, EXPR_STATUS_FAILURE, EXPR_STATUS_CANCELLED };
 
 struct expr_ctx {
