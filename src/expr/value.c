@@ -175,6 +175,8 @@ static inline int key_match(const struct ev *k, const char *key, size_t len, int
 			return 0;
 		const unsigned char *a = (const unsigned char *)k->u.str.s;
 		const unsigned char *b = (const unsigned char *)key;
+		if (!memcmp(a, b, len)) /* the usual case: spelled the same */
+			return 1;
 		for (size_t i = 0; i < len; i++)
 			if (a[i] != b[i] && ((a[i] | 32) != (b[i] | 32) || (unsigned)((a[i] | 32) - 'a') > 25))
 				return 0;
