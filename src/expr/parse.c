@@ -108,16 +108,13 @@ static void add_kid(struct parser *p, struct node *n, struct node *kid)
 	n->kids[n->nkids++] = kid;
 }
 
-/* give a node its value (owned by the expression), with the lookup hash
- * and JS number of strings precomputed */
+/* give a node its value (owned by the expression) */
 static void set_lit(struct parser *p, struct node *n, struct ev *v)
 {
 	struct expr *e = p->e;
 	ALLOC_GROW(e->lits, e->nlits + 1, e->alits);
 	e->lits[e->nlits++] = v;
 	n->lit = v;
-	if (v->kind == EV_STRING)
-		n->hash = expr__key_hash(v->u.str.s, v->u.str.len);
 }
 
 enum perr { E_SYMBOL, E_END, E_DEPTH, E_CONTEXT, E_FUNCTION, E_FEW, E_MANY, E_EVEN };
@@ -322,6 +319,8 @@ static struct node *index_expr(struct parser *p)
 				idx = expression(p);
 				if (!idx)
 					goto fail;
+				if (idx->kind == N_LIT && idx->lit->kind == EV_STRING) /* a['b'] */
+					idx->hash = expr__key_hash(idx->lit->u.str.s, idx->lit->u.str.len);
 			}
 			if (!match(p, T_RBRACKET)) {
 				fail(p, E_SYMBOL, peek(p));

@@ -180,7 +180,7 @@ uint32_t expr__key_hash(const char *s, size_t len)
 		unsigned char c = (unsigned char)s[i];
 		uint32_t cp;
 		if (c < 0x80) {
-			cp = c >= 'A' && c <= 'Z' ? c + 32u : c;
+			cp = c | ((unsigned)(c - 'A') < 26u) << 5; /* ASCII lower case, branch-free */
 			i++;
 		} else {
 			cp = expr__lower_cp(expr__utf8_next(s, len, &i));
