@@ -14,6 +14,9 @@ int cmd_lint(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_debug(int argc, char **argv, struct kiln_ctx *ctx);
 /* `kiln debug job FILE JOB` (src/cli/debug_job.c) */
 int cmd_debug_job(int argc, char **argv);
+int cmd_secret(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_runs(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_logs(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_cron(int argc, char **argv, struct kiln_ctx *ctx);
 /* `kiln debug event|changes|paths-filter|trigger` (src/cli/debug_git.c) */
 int debug_git(int argc, char **argv);
@@ -28,5 +31,7 @@ int cmd_rollback(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_promote(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_abort(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_maintenance(int argc, char **argv, struct kiln_ctx *ctx);
+/* `kiln debug record-run` (debug-store.c) */
+int debug_record_run(int argc, char **argv);
 
 #endif

@@ -23,6 +23,28 @@ const char *const db_migrations[] = {
 	" version TEXT, port INTEGER, pid INTEGER, role TEXT NOT NULL, PRIMARY KEY (app, slot));"
 	"CREATE TABLE deploy_apps (app TEXT PRIMARY KEY, stable_release INTEGER, stable_version TEXT,"
 	" maintenance INTEGER NOT NULL DEFAULT 0);",
+	/* 3: secrets (src/secret): values sealed with crypto_secretbox; env '' is
+	 * repository-level */
+	"CREATE TABLE secrets (env TEXT NOT NULL, name TEXT NOT NULL, nonce BLOB NOT NULL,"
+	" box BLOB NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (env, name));",
+	/* 4: run history (src/store/runs.c): times are unix milliseconds, logs are
+	 * zstd-compressed chunks in order of seq */
+	"CREATE TABLE runs (id INTEGER PRIMARY KEY, workflow TEXT NOT NULL, name TEXT NOT NULL,"
+	" number INTEGER NOT NULL, event TEXT NOT NULL, ref TEXT NOT NULL DEFAULT '',"
+	" sha TEXT NOT NULL DEFAULT '', status TEXT NOT NULL, conclusion TEXT,"
+	" started_at INTEGER NOT NULL, finished_at INTEGER, UNIQUE (workflow, number));"
+	"CREATE TABLE jobs (id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, name TEXT NOT NULL,"
+	" status TEXT NOT NULL, conclusion TEXT, started_at INTEGER, finished_at INTEGER);"
+	"CREATE INDEX jobs_run ON jobs (run_id);"
+	"CREATE TABLE steps (id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE, number INTEGER NOT NULL,"
+	" name TEXT NOT NULL, status TEXT NOT NULL, conclusion TEXT, started_at INTEGER,"
+	" finished_at INTEGER);"
+	"CREATE INDEX steps_job ON steps (job_id);"
+	"CREATE TABLE logs (job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
+	" seq INTEGER NOT NULL, raw_len INTEGER NOT NULL, data BLOB NOT NULL,"
+	" PRIMARY KEY (job_id, seq));",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

@@ -1,0 +1,119 @@
+/* fs: data directory resolution, mkdir -p, atomic file writes. */
+#include "base/kiln.h"
+#include "base/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	struct buf p = BUF_INIT;
+	buf_addstr(&p, path);
+	int r = 0;
+	for (size_t i = 1; i <= p.len && !r; i++) {
+		if (i < p.len && p.buf[i] != '/')
+			continue;
+		char save = p.buf[i];
+		p.buf[i] = '\0';
+		if (mkdir(p.buf, mode) < 0 && errno != EEXIST)
+			r = -errno;
+		p.buf[i] = save;
+	}
+	struct stat st;
+	if (!r && (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)))
+		r = errno ? -errno : -ENOTDIR;
+	buf_release(&p);
+	return r;
+}
+
+int kiln_data_dir(struct buf *out, struct buf *err)
+{
+	const char *home = getenv("KILN_HOME");
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *uhome = getenv("HOME");
+	size_t start = out->len;
+	if (home && *home)
+		buf_addstr(out, home);
+	else if (xdg && *xdg == '/')
+		buf_addf(out, "%s/kiln", xdg);
+	else if (uhome && *uhome)
+		buf_addf(out, "%s/.local/share/kiln", uhome);
+	else {
+		buf_addstr(err, "cannot find the kiln data directory: set KILN_HOME or HOME");
+		return -1;
+	}
+	int r = mkdir_p(out->buf + start, 0700);
+	if (r < 0) {
+		buf_addf(err, "cannot create data directory '%s': %s", out->buf + start, strerror(-r));
+		buf_setlen(out, start);
+		return -1;
+	}
+	return 0;
+}
+
+int kiln_data_path(const char *name, struct buf *out, struct buf *err)
+{
+	if (kiln_data_dir(out, err) < 0)
+		return -1;
+	buf_addf(out, "/%s", name);
+	return 0;
+}
+
+int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = fsync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+static int write_all_fd(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	struct buf tmp = BUF_INIT, dir = BUF_INIT;
+	buf_addf(&tmp, "%s.tmp.XXXXXX", path);
+	int fd = mkostemp(tmp.buf, O_CLOEXEC);
+	int r = 0;
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (fchmod(fd, mode) < 0 || (r = write_all_fd(fd, data, len)) < 0 || fsync(fd) < 0) {
+		r = r ? r : -errno;
+		close(fd);
+		unlink(tmp.buf);
+		goto out;
+	}
+	if (close(fd) < 0 || rename(tmp.buf, path) < 0) {
+		r = -errno;
+		unlink(tmp.buf);
+		goto out;
+	}
+	const char *slash = strrchr(path, '/');
+	if (slash)
+		buf_add(&dir, path, slash == path ? 1 : (size_t)(slash - path));
+	else
+		buf_addstr(&dir, ".");
+	r = fsync_dir(dir.buf);
+out:
+	buf_release(&tmp);
+	buf_release(&dir);
+	return r;
+}

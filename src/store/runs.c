@@ -1,0 +1,305 @@
+/* runs: recording and reading run history (see runs.h). */
+#include "base/kiln.h"
+#include "store/runs.h"
+
+#include <time.h>
+#include <zstd.h>
+
+int64_t runs_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int fail(sqlite3 *db, struct buf *err, const char *what)
+{
+	buf_addf(err, "sqlite: %s: %s", what, sqlite3_errmsg(db));
+	return -1;
+}
+
+/* run one statement; binds: 'i' int64, 't' text, 'b' blob (ptr, len) */
+static int exec_stmt(sqlite3 *db, const char *sql, const char *what, struct buf *err,
+		     const char *types, ...)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, what);
+	va_list ap;
+	va_start(ap, types);
+	for (int i = 0; types[i]; i++) {
+		if (types[i] == 'i') {
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+		} else if (types[i] == 't') {
+			const char *s = va_arg(ap, const char *);
+			sqlite3_bind_text(st, i + 1, s ? s : "", -1, SQLITE_TRANSIENT);
+		} else {
+			const void *p = va_arg(ap, const void *);
+			size_t n = va_arg(ap, size_t);
+			sqlite3_bind_blob(st, i + 1, p, (int)n, SQLITE_TRANSIENT);
+		}
+	}
+	va_end(ap);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return fail(db, err, what);
+	return 0;
+}
+
+int runs_start(sqlite3 *db, const struct run_info *ri, int64_t *run_id, int *number, struct buf *err)
+{
+	/* one INSERT ... SELECT: the writer lock makes the number race-free */
+	if (exec_stmt(db,
+		      "INSERT INTO runs (workflow, name, number, event, ref, sha, status, started_at) "
+		      "SELECT ?1, ?2, COALESCE(MAX(number), 0) + 1, ?3, ?4, ?5, 'in_progress', ?6 "
+		      "FROM runs WHERE workflow = ?1",
+		      "cannot record run", err, "ttttti", ri->workflow, ri->name ? ri->name : ri->workflow,
+		      ri->event, ri->ref, ri->sha, runs_now_ms()) < 0)
+		return -1;
+	*run_id = sqlite3_last_insert_rowid(db);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT number FROM runs WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot read run number");
+	sqlite3_bind_int64(st, 1, *run_id);
+	*number = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int runs_finish(sqlite3 *db, int64_t run_id, const char *conclusion, struct buf *err)
+{
+	return exec_stmt(db,
+			 "UPDATE runs SET status = 'completed', conclusion = ?2, finished_at = ?3 "
+			 "WHERE id = ?1",
+			 "cannot record run end", err, "iti", run_id, conclusion, runs_now_ms());
+}
+
+int runs_job_start(sqlite3 *db, int64_t run_id, const char *name, int64_t *job_id, struct buf *err)
+{
+	if (exec_stmt(db,
+		      "INSERT INTO jobs (run_id, name, status, started_at) VALUES (?1, ?2, 'in_progress', ?3)",
+		      "cannot record job", err, "iti", run_id, name, runs_now_ms()) < 0)
+		return -1;
+	*job_id = sqlite3_last_insert_rowid(db);
+	return 0;
+}
+
+int runs_job_finish(sqlite3 *db, int64_t job_id, const char *conclusion, struct buf *err)
+{
+	return exec_stmt(db,
+			 "UPDATE jobs SET status = 'completed', conclusion = ?2, finished_at = ?3 "
+			 "WHERE id = ?1",
+			 "cannot record job end", err, "iti", job_id, conclusion, runs_now_ms());
+}
+
+int runs_step_start(sqlite3 *db, int64_t job_id, int number, const char *name, int64_t *step_id,
+		    struct buf *err)
+{
+	if (exec_stmt(db,
+		      "INSERT INTO steps (job_id, number, name, status, started_at) "
+		      "VALUES (?1, ?2, ?3, 'in_progress', ?4)",
+		      "cannot record step", err, "iiti", job_id, (int64_t)number, name, runs_now_ms()) < 0)
+		return -1;
+	*step_id = sqlite3_last_insert_rowid(db);
+	return 0;
+}
+
+int runs_step_finish(sqlite3 *db, int64_t step_id, const char *conclusion, struct buf *err)
+{
+	return exec_stmt(db,
+			 "UPDATE steps SET status = 'completed', conclusion = ?2, finished_at = ?3 "
+			 "WHERE id = ?1",
+			 "cannot record step end", err, "iti", step_id, conclusion, runs_now_ms());
+}
+
+int runs_log_append(sqlite3 *db, int64_t job_id, const char *data, size_t len, struct buf *err)
+{
+	if (!len)
+		return 0;
+	size_t cap = ZSTD_compressBound(len);
+	char *z = xmalloc(cap);
+	size_t zn = ZSTD_compress(z, cap, data, len, 3);
+	int r;
+	if (ZSTD_isError(zn)) {
+		buf_addf(err, "cannot compress log: %s", ZSTD_getErrorName(zn));
+		r = -1;
+	} else {
+		r = exec_stmt(db,
+			      "INSERT INTO logs (job_id, seq, raw_len, data) "
+			      "SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3 FROM logs WHERE job_id = ?1",
+			      "cannot store log", err, "iib", job_id, (int64_t)len, (const void *)z, zn);
+	}
+	free(z);
+	return r;
+}
+
+void runs_log_init(struct runs_log *l, sqlite3 *db, int64_t job_id)
+{
+	l->db = db;
+	l->job_id = job_id;
+	buf_init(&l->pending, 0);
+}
+
+int runs_log_write(struct runs_log *l, const char *data, size_t len, struct buf *err)
+{
+	buf_add(&l->pending, data, len);
+	if (l->pending.len >= RUNS_LOG_CHUNK)
+		return runs_log_flush(l, err);
+	return 0;
+}
+
+int runs_log_flush(struct runs_log *l, struct buf *err)
+{
+	int r = runs_log_append(l->db, l->job_id, l->pending.buf, l->pending.len, err);
+	buf_reset(&l->pending);
+	return r;
+}
+
+void runs_log_release(struct runs_log *l)
+{
+	buf_release(&l->pending);
+}
+
+static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+	snprintf(dst, n, "%s", s ? (const char *)s : "");
+}
+
+#define RUN_COLS "id, workflow, name, event, ref, sha, status, conclusion, number, started_at, finished_at"
+
+static void read_row(sqlite3_stmt *st, struct run_row *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	copy_col(r->workflow, sizeof(r->workflow), st, 1);
+	copy_col(r->name, sizeof(r->name), st, 2);
+	copy_col(r->event, sizeof(r->event), st, 3);
+	copy_col(r->ref, sizeof(r->ref), st, 4);
+	copy_col(r->sha, sizeof(r->sha), st, 5);
+	copy_col(r->status, sizeof(r->status), st, 6);
+	copy_col(r->conclusion, sizeof(r->conclusion), st, 7);
+	r->number = sqlite3_column_int(st, 8);
+	r->started_ms = sqlite3_column_int64(st, 9);
+	r->finished_ms = sqlite3_column_int64(st, 10);
+}
+
+int runs_list(sqlite3 *db, const char *workflow, int limit, struct run_row **out, size_t *n,
+	      struct buf *err)
+{
+	sqlite3_stmt *st;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT " RUN_COLS " FROM runs WHERE ?1 IS NULL OR workflow = ?1 OR name = ?1 "
+			       "ORDER BY id DESC LIMIT ?2",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot list runs");
+	if (workflow)
+		sqlite3_bind_text(st, 1, workflow, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
+	size_t alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ALLOC_GROW(*out, *n + 1, alloc);
+		read_row(st, &(*out)[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return fail(db, err, "cannot list runs");
+	}
+	return 0;
+}
+
+int runs_find(sqlite3 *db, const char *spec, struct run_row *out, struct buf *err)
+{
+	sqlite3_stmt *st;
+	const char *hash = strrchr(spec, '#');
+	char *end;
+	long long num = strtoll(hash ? hash + 1 : spec, &end, 10);
+	if (*end || end == (hash ? hash + 1 : spec) || num <= 0) {
+		buf_addf(err, "bad run '%s': expected a run id or WORKFLOW#NUMBER", spec);
+		return -1;
+	}
+	const char *sql = hash ? "SELECT " RUN_COLS " FROM runs WHERE number = ?1 AND (workflow = ?2 "
+				 "OR name = ?2 OR workflow LIKE '%/' || ?2 || '.yml' "
+				 "OR workflow LIKE '%/' || ?2 || '.yaml' OR workflow LIKE '%/' || ?2) "
+				 "ORDER BY id DESC LIMIT 1"
+			       : "SELECT " RUN_COLS " FROM runs WHERE id = ?1";
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot find run");
+	sqlite3_bind_int64(st, 1, num);
+	if (hash)
+		sqlite3_bind_text(st, 2, spec, (int)(hash - spec), SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_row(st, out);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return KILN_ENOENT;
+	return fail(db, err, "cannot find run");
+}
+
+static int decompress_into(const void *z, size_t zn, size_t raw, struct buf *out, struct buf *err)
+{
+	buf_grow(out, raw);
+	size_t got = ZSTD_decompress(out->buf + out->len, raw, z, zn);
+	if (ZSTD_isError(got) || got != raw) {
+		buf_addf(err, "stored log is corrupt: %s", ZSTD_isError(got) ? ZSTD_getErrorName(got) : "bad length");
+		return -1;
+	}
+	buf_setlen(out, out->len + raw);
+	return 0;
+}
+
+/* append one job's log */
+static int job_log(sqlite3 *db, int64_t job_id, struct buf *out, struct buf *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT raw_len, data FROM logs WHERE job_id = ?1 ORDER BY seq", -1,
+			       &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot read logs");
+	sqlite3_bind_int64(st, 1, job_id);
+	int rc, r = 0;
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = decompress_into(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+				    (size_t)sqlite3_column_int64(st, 0), out, err);
+	if (!r && rc != SQLITE_DONE)
+		r = fail(db, err, "cannot read logs");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int runs_read_logs(sqlite3 *db, int64_t run_id, const char *job, struct buf *out, struct buf *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT id, name, COALESCE(conclusion, status) FROM jobs WHERE run_id = ?1 "
+			       "AND (?2 IS NULL OR name = ?2) ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot read jobs");
+	sqlite3_bind_int64(st, 1, run_id);
+	if (job)
+		sqlite3_bind_text(st, 2, job, -1, SQLITE_STATIC);
+	int rc, r = 0, found = 0;
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		found++;
+		if (!job)
+			buf_addf(out, "== job %s (%s)\n", (const char *)sqlite3_column_text(st, 1),
+				 (const char *)sqlite3_column_text(st, 2));
+		r = job_log(db, sqlite3_column_int64(st, 0), out, err);
+		if (!job && out->len && out->buf[out->len - 1] != '\n')
+			buf_addch(out, '\n');
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = fail(db, err, "cannot read jobs");
+	sqlite3_finalize(st);
+	if (!r && job && !found)
+		return KILN_ENOENT;
+	return r;
+}

@@ -1,0 +1,67 @@
+#!/bin/bash
+test_description='kiln runs and kiln logs read the run history'
+. "$(dirname "$0")/../lib.sh"
+
+export KILN_HOME="$TRASH/kh"
+
+test_expect_success 'no runs yet' '
+	kiln runs 2>err >out &&
+	test_grep "no runs recorded yet" err
+'
+
+test_expect_success 'record runs of two workflows' '
+	seq 1 30000 | sed "s/^/build line /" >build.log &&
+	printf "ok 1 - a\nnot ok 2 - b\n" >test.log &&
+	kiln debug record-run --workflow .github/workflows/ci.yml --name CI \
+		--job build:success:build.log --job test:failure:test.log --conclusion failure >r1 &&
+	test "$(cat r1)" = "1 1" &&
+	kiln debug record-run --workflow .github/workflows/ci.yml --name CI --job build:success:test.log >r2 &&
+	test "$(cat r2)" = "2 2" &&
+	kiln debug record-run --workflow .github/workflows/release.yml --name Release \
+		--event push --ref refs/tags/v1.2.3 >r3 &&
+	test "$(cat r3)" = "3 1"
+'
+
+test_expect_success 'kiln runs lists newest first with the columns' '
+	kiln runs >out &&
+	head -n1 out >hdr &&
+	test_grep "ID *WORKFLOW *# *EVENT *REF *RESULT *DURATION *WHEN" hdr &&
+	sed -n 2p out | grep "^3  *Release  *1  *push  *v1.2.3  *success" &&
+	sed -n 4p out | grep "^1  *CI  *1  *push  *main  *failure" &&
+	kiln runs --workflow CI -n 1 >out &&
+	test $(wc -l <out) = 2 &&
+	test_grep "^2  *CI  *2 " out
+'
+
+test_expect_success 'kiln runs --json' '
+	kiln runs --json >out.json &&
+	python3 -c "import json,sys; d=json.load(open(\"out.json\")); assert [r[\"number\"] for r in d]==[1,2,1], d; assert d[2][\"conclusion\"]==\"failure\""
+'
+
+test_expect_success 'kiln logs by id, by workflow#number, by job' '
+	kiln logs 1 build >out &&
+	test_cmp build.log out &&
+	kiln logs CI#1 test >out &&
+	test_cmp test.log out &&
+	kiln logs ci#1 >out &&
+	test_grep "^== job build (success)" out &&
+	test_grep "^== job test (failure)" out &&
+	test_grep "^build line 30000$" out
+'
+
+test_expect_success 'logs are stored compressed' '
+	test $(stat -c %s "$KILN_HOME/kiln.db") -lt $(( $(stat -c %s build.log) / 2 ))
+'
+
+test_expect_success 'unknown run or job is a usage error' '
+	test_expect_code 2 kiln logs 99 2>err &&
+	test_grep "no run .99." err &&
+	test_expect_code 2 kiln logs CI#1 deploy 2>err &&
+	test_grep "has no job .deploy." err &&
+	test_expect_code 2 kiln logs abc 2>err &&
+	test_grep "expected a run id" err &&
+	test_expect_code 2 kiln logs 2>err &&
+	test_grep "usage: kiln logs" err
+'
+
+test_done

@@ -1,0 +1,155 @@
+/* unit tests for src/store/runs: numbering, jobs/steps, compressed logs */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "base/kiln.h"
+#include "store/db.h"
+#include "store/runs.h"
+
+#include <unistd.h>
+
+struct fx {
+	char dir[64];
+	sqlite3 *db;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/kiln-runs-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	char *path = xstrfmt("%s/kiln.db", f->dir);
+	struct buf err = BUF_INIT;
+	assert_int_equal(db_open(path, &f->db, &err), 0);
+	free(path);
+	buf_release(&err);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	db_close(f->db);
+	char *cmd = xstrfmt("rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(f);
+	return 0;
+}
+
+static void test_numbers_per_workflow(void **state)
+{
+	struct fx *f = *state;
+	struct buf err = BUF_INIT;
+	struct run_info ci = { ".github/workflows/ci.yml", "CI", "push", "refs/heads/main", "abc" };
+	struct run_info rel = { ".github/workflows/release.yml", "Release", "push", "refs/tags/v1", NULL };
+	int64_t id;
+	int num;
+	assert_int_equal(runs_start(f->db, &ci, &id, &num, &err), 0);
+	assert_int_equal(num, 1);
+	assert_int_equal(runs_finish(f->db, id, "success", &err), 0);
+	assert_int_equal(runs_start(f->db, &ci, &id, &num, &err), 0);
+	assert_int_equal(num, 2);
+	assert_int_equal(runs_start(f->db, &rel, &id, &num, &err), 0);
+	assert_int_equal(num, 1);
+	assert_int_equal(runs_finish(f->db, id, "failure", &err), 0);
+
+	struct run_row *v;
+	size_t n;
+	assert_int_equal(runs_list(f->db, NULL, 0, &v, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].name, "Release");
+	assert_string_equal(v[0].conclusion, "failure");
+	assert_true(v[0].finished_ms >= v[0].started_ms);
+	assert_string_equal(v[1].status, "in_progress");
+	assert_int_equal(v[1].finished_ms, 0);
+	free(v);
+	assert_int_equal(runs_list(f->db, "CI", 1, &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].number, 2);
+	free(v);
+
+	struct run_row r;
+	assert_int_equal(runs_find(f->db, "ci#1", &r, &err), 0);
+	assert_string_equal(r.conclusion, "success");
+	assert_int_equal(runs_find(f->db, "CI#2", &r, &err), 0);
+	assert_int_equal(runs_find(f->db, ".github/workflows/release.yml#1", &r, &err), 0);
+	assert_string_equal(r.name, "Release");
+	assert_int_equal(runs_find(f->db, "3", &r, &err), 0);
+	assert_int_equal(r.id, 3);
+	assert_int_equal(runs_find(f->db, "ci#9", &r, &err), KILN_ENOENT);
+	assert_int_equal(runs_find(f->db, "x#y", &r, &err), -1);
+	assert_non_null(strstr(err.buf, "expected a run id"));
+	buf_release(&err);
+}
+
+static void test_jobs_steps_logs(void **state)
+{
+	struct fx *f = *state;
+	struct buf err = BUF_INIT, out = BUF_INIT, big = BUF_INIT;
+	struct run_info ci = { "ci.yml", NULL, "workflow_dispatch", NULL, NULL };
+	int64_t run, job1, job2, step;
+	int num;
+	assert_int_equal(runs_start(f->db, &ci, &run, &num, &err), 0);
+	assert_int_equal(runs_job_start(f->db, run, "build", &job1, &err), 0);
+	assert_int_equal(runs_step_start(f->db, job1, 1, "compile", &step, &err), 0);
+	assert_int_equal(runs_step_finish(f->db, step, "success", &err), 0);
+	struct runs_log l;
+	runs_log_init(&l, f->db, job1);
+	for (int i = 0; i < 20000; i++) {
+		buf_addf(&big, "line %d of the build\n", i);
+		char line[64];
+		int k = snprintf(line, sizeof(line), "line %d of the build\n", i);
+		assert_int_equal(runs_log_write(&l, line, (size_t)k, &err), 0);
+	}
+	assert_int_equal(runs_log_flush(&l, &err), 0);
+	runs_log_release(&l);
+	assert_int_equal(runs_job_finish(f->db, job1, "success", &err), 0);
+	assert_int_equal(runs_job_start(f->db, run, "test", &job2, &err), 0);
+	assert_int_equal(runs_log_append(f->db, job2, "ok 1\n", 5, &err), 0);
+	assert_int_equal(runs_log_append(f->db, job2, "ok 2", 4, &err), 0);
+	assert_int_equal(runs_job_finish(f->db, job2, "failure", &err), 0);
+
+	/* several chunks, compressed, restored in order */
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT COUNT(*), SUM(length(data)), SUM(raw_len) "
+						   "FROM logs WHERE job_id = ?1", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, job1);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_true(sqlite3_column_int(st, 0) > 1);
+	assert_true(sqlite3_column_int64(st, 1) * 4 < sqlite3_column_int64(st, 2));
+	sqlite3_finalize(st);
+
+	assert_int_equal(runs_read_logs(f->db, run, "build", &out, &err), 0);
+	assert_int_equal(out.len, big.len);
+	assert_memory_equal(out.buf, big.buf, big.len);
+	buf_reset(&out);
+	assert_int_equal(runs_read_logs(f->db, run, "test", &out, &err), 0);
+	assert_string_equal(out.buf, "ok 1\nok 2");
+	buf_reset(&out);
+	assert_int_equal(runs_read_logs(f->db, run, NULL, &out, &err), 0);
+	assert_true(str_starts_with(out.buf, "== job build (success)\nline 0 of the build\n"));
+	assert_true(str_ends_with(out.buf, "== job test (failure)\nok 1\nok 2\n"));
+	assert_int_equal(runs_read_logs(f->db, run, "nope", &out, &err), KILN_ENOENT);
+
+	/* a corrupt chunk is an error, not garbage */
+	buf_reset(&out);
+	assert_int_equal(db_exec(f->db, "UPDATE logs SET data = x'00112233'", &err), 0);
+	assert_int_equal(runs_read_logs(f->db, run, "test", &out, &err), -1);
+	assert_non_null(strstr(err.buf, "corrupt"));
+	buf_release(&err);
+	buf_release(&out);
+	buf_release(&big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_numbers_per_workflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jobs_steps_logs, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("runs", tests, NULL, NULL);
+}
