@@ -282,6 +282,50 @@ static void check_config(struct wf__ld *ld, const struct event *e, const struct 
 	(void)k;
 }
 
+/* expressions under `on:`: only workflow_call input defaults and output
+ * values may have them (GitHub docs: context availability) */
+static void scan_on_exprs(struct wf__ld *ld, const struct ynode *on)
+{
+	if (on->kind != YNODE_MAP) {
+		wf__scan_exprs(ld, on, "on", 0);
+		return;
+	}
+	for (size_t i = 0; i < ynode_map_size(on); i++) {
+		const struct ynode *k = ynode_map_key(on, i), *v = ynode_map_val(on, i);
+		if (k->kind != YNODE_SCALAR || strcmp(k->str, "workflow_call") || v->kind != YNODE_MAP) {
+			wf__scan_exprs(ld, v, "on", 0);
+			continue;
+		}
+		for (size_t j = 0; j < ynode_map_size(v); j++) {
+			const struct ynode *sk = ynode_map_key(v, j), *defs = ynode_map_val(v, j);
+			const char *allowed_key = NULL, *path = NULL;
+			if (sk->kind == YNODE_SCALAR && !strcmp(sk->str, "inputs")) {
+				allowed_key = "default";
+				path = "on.workflow_call.inputs.<inputs_id>.default";
+			} else if (sk->kind == YNODE_SCALAR && !strcmp(sk->str, "outputs")) {
+				allowed_key = "value";
+				path = "on.workflow_call.outputs.<output_id>.value";
+			}
+			if (!allowed_key || defs->kind != YNODE_MAP) {
+				wf__scan_exprs(ld, defs, "on", 0);
+				continue;
+			}
+			for (size_t d = 0; d < ynode_map_size(defs); d++) {
+				const struct ynode *def = ynode_map_val(defs, d);
+				if (def->kind != YNODE_MAP) {
+					wf__scan_exprs(ld, def, "on", 0);
+					continue;
+				}
+				for (size_t e = 0; e < ynode_map_size(def); e++) {
+					const struct ynode *ek = ynode_map_key(def, e);
+					int ok = ek->kind == YNODE_SCALAR && !strcmp(ek->str, allowed_key);
+					wf__scan_exprs(ld, ynode_map_val(def, e), ok ? path : "on", ok);
+				}
+			}
+		}
+	}
+}
+
 /* wf__parse_on: fill wf->on from the `on:` value */
 void wf__parse_on(struct wf__ld *ld, const struct ynode *on)
 {
@@ -322,4 +366,5 @@ void wf__parse_on(struct wf__ld *ld, const struct ynode *on)
 	}
 	if (!ynode_map_size(on))
 		wf__err(ld, on, "'on' must name at least one event");
+	scan_on_exprs(ld, on);
 }

@@ -6,7 +6,6 @@
  */
 #include "workflow/wf-int.h"
 
-#include <strings.h>
 
 struct graph {
 	size_t n;
@@ -16,14 +15,6 @@ struct graph {
 	int *on_stack;
 	long next_index, sp, ncomp;
 };
-
-static long find_job(const struct workflow *wf, const char *id)
-{
-	for (size_t i = 0; i < wf->njobs; i++)
-		if (!strcasecmp(wf->jobs[i].id.s, id))
-			return (long)i;
-	return -1;
-}
 
 static const struct ynode *need_node(const struct wf_job *job, size_t k)
 {
@@ -51,7 +42,7 @@ static void resolve(struct wf__ld *ld, struct graph *g)
 				names[nn++] = wf->jobs[j].id.s;
 		g->adj[i] = xcalloc(job->nneeds + 1, sizeof(long));
 		for (size_t k = 0; k < job->nneeds; k++) {
-			long t = find_job(wf, job->needs[k].s);
+			long t = wf__idmap_get(&ld->jobs, job->needs[k].s);
 			g->adj[i][k] = t;
 			if (t >= 0) {
 				/* the engine matches ids exactly: use the job's spelling */

@@ -6,7 +6,6 @@
  */
 #include "workflow/wf-int.h"
 
-#include <strings.h>
 
 /* bounds the needs graph walk (recursive) and memory */
 #define WF_MAX_JOBS 10000
@@ -296,11 +295,10 @@ static int check_job_id(struct wf__ld *ld, const struct ynode *jobs, size_t i)
 	const char *why = wf__id_problem(k->str);
 	if (why)
 		return wf__err(ld, k, "invalid job id '%s': %s", k->str, why);
-	for (size_t j = 0; j < i; j++) {
-		const struct ynode *p = ynode_map_key(jobs, j);
-		if (p->kind == YNODE_SCALAR && !strcasecmp(p->str, k->str))
-			return wf__err(ld, k, "job '%s' is defined twice (ids ignore case)", k->str);
-	}
+	long first = wf__idmap_put(&ld->jobs, k->str, (long)ld->wf->njobs);
+	if (first >= 0)
+		return wf__err(ld, k, "job '%s' is defined twice (first at line %d; ids ignore case)",
+			       k->str, ld->wf->jobs[first].id.line);
 	return 0;
 }
 
@@ -318,6 +316,7 @@ void wf__parse_jobs(struct wf__ld *ld, const struct ynode *jobs)
 		return;
 	}
 	wf->jobs = xcalloc(n, sizeof(*wf->jobs));
+	wf__idmap_init(&ld->jobs, n);
 	for (size_t i = 0; i < n; i++) {
 		if (check_job_id(ld, jobs, i) < 0)
 			continue;
@@ -325,4 +324,5 @@ void wf__parse_jobs(struct wf__ld *ld, const struct ynode *jobs)
 		parse_job(ld, job, ynode_map_key(jobs, i), ynode_map_val(jobs, i));
 	}
 	wf__check_graph(ld, jobs);
+	wf__idmap_release(&ld->jobs);
 }

@@ -10,6 +10,20 @@
 #include "expr/expr.h"
 #include "workflow/workflow.h"
 
+/* case-insensitive id -> index map (idmap.c); keys are borrowed */
+struct wf__idmap {
+	const char **keys;
+	long *vals;
+	size_t nr, cap;
+};
+void wf__idmap_init(struct wf__idmap *m, size_t n);
+void wf__idmap_release(struct wf__idmap *m);
+/* index of id, or -1 */
+long wf__idmap_get(const struct wf__idmap *m, const char *id);
+/* add id -> val; returns the existing value (and adds nothing) when id is
+ * there already, else -1 */
+long wf__idmap_put(struct wf__idmap *m, const char *id, long val);
+
 /* loader state for one wf_load() */
 struct wf__ld {
 	const char *file;      /* name used in diagnostics */
@@ -21,6 +35,7 @@ struct wf__ld {
 	struct workflow *wf;
 	unsigned flags;        /* WF_LOAD_* */
 	size_t errors_before;  /* d->errors when the load started */
+	struct wf__idmap jobs; /* job id -> index in wf->jobs */
 };
 
 /* the YAML core-schema type of a scalar, as GitHub's reader resolves it */

@@ -39,7 +39,7 @@ test_expect_success 'job ids are unique ignoring case' '
 	  build:
 	    runs-on: x
 	EOF
-	echo "b.yml:5:3: error: job '"'"'build'"'"' is defined twice (ids ignore case)" >expect &&
+	echo "b.yml:5:3: error: job '"'"'build'"'"' is defined twice (first at line 3; ids ignore case)" >expect &&
 	lint_is b.yml
 '
 

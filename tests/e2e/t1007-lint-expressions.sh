@@ -166,4 +166,29 @@ test_expect_success 'quotes and }} inside string literals do not end an expressi
 	kiln lint g.yml >out && test_must_be_empty out
 '
 
+test_expect_success 'under on: only workflow_call input defaults and output values take expressions' '
+	cat >h.yml <<-\EOF &&
+	on:
+	  push:
+	    branches: ["${{ github.x }}"]
+	  workflow_call:
+	    inputs:
+	      name:
+	        type: string
+	        default: ${{ github.actor }}
+	        description: ${{ github.x }}
+	    outputs:
+	      out:
+	        value: ${{ jobs.a.outputs.v }}
+	jobs:
+	  a:
+	    runs-on: x
+	EOF
+	cat >expect <<-\EOF &&
+	h.yml:3:17: error: expressions are not allowed in '"'"'on'"'"'
+	h.yml:9:22: error: expressions are not allowed in '"'"'on'"'"'
+	EOF
+	lint_is h.yml
+'
+
 test_done
