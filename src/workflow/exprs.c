@@ -59,6 +59,58 @@ static void offset_pos(const struct wf__ld *ld, size_t off, int *line, int *col)
 	*col = (int)utf8_chars(ld->data + ld->lines[lo], off - ld->lines[lo]) + 1;
 }
 
+static int hexval(const char *p, size_t n, unsigned long *cp)
+{
+	*cp = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)p[i]))
+			return -1;
+		*cp = *cp * 16 + (unsigned long)(isdigit((unsigned char)p[i])
+					      ? p[i] - '0' : tolower((unsigned char)p[i]) - 'a' + 10);
+	}
+	return 0;
+}
+
+/*
+ * A double-quoted scalar's escape at p ('\\' first, at most n bytes): its
+ * decoded length in bytes (0 for an escaped line break) and its length in
+ * the source. -1 when it is not a valid escape.
+ */
+static int dq_escape(const char *p, size_t n, size_t *dec, size_t *raw)
+{
+	if (n < 2)
+		return -1;
+	size_t hex = 0;
+	*raw = 2;
+	switch (p[1]) {
+	case '0': case 'a': case 'b': case 't': case '\t': case 'n': case 'v': case 'f':
+	case 'r': case 'e': case ' ': case '"': case '/': case '\\':
+		*dec = 1;
+		return 0;
+	case 'N': case '_':
+		*dec = 2;
+		return 0;
+	case 'L': case 'P':
+		*dec = 3;
+		return 0;
+	case '\n': /* escaped line break: joins lines, drops the indentation */
+		while (*raw < n && (p[*raw] == ' ' || p[*raw] == '\t'))
+			(*raw)++;
+		*dec = 0;
+		return 0;
+	case 'x': hex = 2; break;
+	case 'u': hex = 4; break;
+	case 'U': hex = 8; break;
+	default: return -1;
+	}
+	unsigned long cp;
+	if (n < 2 + hex || hexval(p + 2, hex, &cp) < 0)
+		return -1;
+	*raw = 2 + hex;
+	*dec = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+	return 0;
+}
+
 void wf__scalar_pos(const struct wf__ld *ld, const struct ynode *n, size_t off, int *line,
 		    int *col)
 {
@@ -84,20 +136,34 @@ void wf__scalar_pos(const struct wf__ld *ld, const struct ynode *n, size_t off, 
 		break;
 	}
 	/* walk the decoded text and the source together: source bytes that do
-	 * not match (indentation, quotes, escapes, folded breaks) are skipped */
+	 * not match (indentation, quotes, folded breaks) are skipped; escapes
+	 * of double-quoted scalars stand for their decoded bytes */
 	const char *s = n->str;
-	for (size_t i = 0; i <= off && i < n->len; i++) {
-		size_t r0 = r;
-		while (r < end && ld->data[r] != s[i])
-			r++;
-		if (r >= end) {
-			r = r0;
-			break;
+	size_t i = 0;
+	while (i < off && i < n->len && r < end) {
+		size_t dec, raw;
+		if (n->style == YSTYLE_DOUBLE && ld->data[r] == '\\' &&
+		    dq_escape(ld->data + r, end - r, &dec, &raw) == 0) {
+			if (dec && i + dec > off)
+				break; /* the offset is inside this escape */
+			i += dec;
+			r += raw;
+			continue;
 		}
-		if (i == off)
-			break;
+		if (ld->data[r] == s[i])
+			i++;
 		r++;
 	}
+	/* land on the source byte of decoded byte `off` */
+	if (off < n->len && !(n->style == YSTYLE_DOUBLE && r < end && ld->data[r] == '\\')) {
+		size_t r0 = r;
+		while (r < end && ld->data[r] != s[off])
+			r++;
+		if (r >= end)
+			r = r0;
+	}
+	if (r > end)
+		r = end;
 	offset_pos(ld, r, line, col);
 }
 

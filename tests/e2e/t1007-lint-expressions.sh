@@ -191,4 +191,14 @@ test_expect_success 'under on: only workflow_call input defaults and output valu
 	lint_is h.yml
 '
 
+test_expect_success 'escapes and line breaks of double-quoted scalars keep columns exact' '
+	cp "$SRC_ROOT/tests/data/lint/double-quoted.yml" dq.yml &&
+	cat >expect <<-\EOF &&
+	dq.yml:6:59: error: Unexpected end of expression: '"'"'=='"'"'
+	dq.yml:8:31: error: Unexpected end of expression: '"'"'=='"'"'
+	dq.yml:10:33: error: Unexpected end of expression: '"'"'=='"'"'
+	EOF
+	lint_first_sentence_is dq.yml
+'
+
 test_done
