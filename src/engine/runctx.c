@@ -1,0 +1,537 @@
+/*
+ * runctx: run directory, repository facts, event payload, the `github`
+ * context and the run-wide default environment.
+ */
+#include "base/kiln.h"
+#include "engine/runctx.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <git2.h>
+#include <limits.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* parse owner/name from a remote URL: https://h/o/n(.git), git@h:o/n.git */
+static void parse_remote(const char *url, char **owner, char **name)
+{
+	size_t len = strlen(url);
+	while (len && url[len - 1] == '/')
+		len--;
+	if (len > 4 && !memcmp(url + len - 4, ".git", 4))
+		len -= 4;
+	size_t e = len;
+	while (e && url[e - 1] != '/' && url[e - 1] != ':')
+		e--;
+	if (!e || e == len)
+		return;
+	size_t o = e - 1;
+	while (o && url[o - 1] != '/' && url[o - 1] != ':')
+		o--;
+	if (o == e - 1)
+		return;
+	*owner = xstrndup(url + o, e - 1 - o);
+	*name = xstrndup(url + e, len - e);
+}
+
+/* HEAD sha, ref, and origin of the repository at rc->repo_dir (libgit2) */
+static int load_repo(struct runctx *rc, char **owner, char **name, struct buf *err)
+{
+	git_libgit2_init();
+	git_repository *repo = NULL;
+	git_reference *head = NULL;
+	git_remote *origin = NULL;
+	int ret = 0;
+	if (git_repository_open_ext(&repo, rc->repo_dir, 0, NULL) < 0) {
+		const git_error *e = git_error_last();
+		buf_addf(err, "'%s' is not in a git repository: %s", rc->repo_dir,
+			 e ? e->message : "unknown error");
+		ret = KILN_EINVAL;
+		goto out;
+	}
+	const char *wd = git_repository_workdir(repo);
+	if (wd) {
+		free(rc->repo_dir);
+		rc->repo_dir = xstrdup(wd);
+		size_t l = strlen(rc->repo_dir);
+		if (l > 1 && rc->repo_dir[l - 1] == '/')
+			rc->repo_dir[l - 1] = '\0';
+	}
+	if (git_repository_head(&head, repo) == 0) {
+		const git_oid *oid = git_reference_target(head);
+		if (oid)
+			git_oid_tostr(rc->sha, sizeof(rc->sha), oid);
+		if (git_reference_is_branch(head))
+			rc->ref = xstrdup(git_reference_name(head));
+	} else {
+		/* unborn HEAD: the branch it will create */
+		git_reference *sym = NULL;
+		if (git_reference_lookup(&sym, repo, "HEAD") == 0) {
+			const char *t = git_reference_symbolic_target(sym);
+			if (t)
+				rc->ref = xstrdup(t);
+			git_reference_free(sym);
+		}
+	}
+	if (git_remote_lookup(&origin, repo, "origin") == 0 && git_remote_url(origin))
+		parse_remote(git_remote_url(origin), owner, name);
+out:
+	git_remote_free(origin);
+	git_reference_free(head);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return ret;
+}
+
+static const char *str_at(const struct ev *o, const char *a, const char *b)
+{
+	const struct ev *v = o;
+	if (v && ev_kind(v) == EV_OBJECT)
+		v = ev_object_get(v, a);
+	else
+		return NULL;
+	if (b) {
+		if (!v || ev_kind(v) != EV_OBJECT)
+			return NULL;
+		v = ev_object_get(v, b);
+	}
+	return v && ev_kind(v) == EV_STRING ? ev_get_str(v, NULL) : NULL;
+}
+
+/* ref, ref_name, ref_type, head_ref, base_ref from the repo and the event */
+static void set_refs(struct runctx *rc)
+{
+	const char *ev_ref = str_at(rc->event, "ref", NULL);
+	int is_pr = !strcmp(rc->event_name, "pull_request") ||
+		    !strcmp(rc->event_name, "pull_request_target");
+	rc->head_ref = xstrdup("");
+	rc->base_ref = xstrdup("");
+	if (is_pr) {
+		const char *h = str_at(rc->event, "pull_request", "head");
+		(void)h;
+		const struct ev *pr = ev_object_get(rc->event, "pull_request");
+		const char *head = pr ? str_at(ev_object_get(pr, "head"), "ref", NULL) : NULL;
+		const char *base = pr ? str_at(ev_object_get(pr, "base"), "ref", NULL) : NULL;
+		const struct ev *num = ev_object_get(rc->event, "number");
+		if (!num && pr)
+			num = ev_object_get(pr, "number");
+		if (head) {
+			free(rc->head_ref);
+			rc->head_ref = xstrdup(head);
+		} else if (rc->ref && str_starts_with(rc->ref, "refs/heads/")) {
+			free(rc->head_ref);
+			rc->head_ref = xstrdup(rc->ref + 11);
+		}
+		if (base) {
+			free(rc->base_ref);
+			rc->base_ref = xstrdup(base);
+		}
+		if (num && ev_kind(num) == EV_NUMBER) {
+			free(rc->ref);
+			rc->ref = xstrfmt("refs/pull/%.0f/merge", ev_get_number(num));
+		}
+	} else if (ev_ref && str_starts_with(ev_ref, "refs/")) {
+		free(rc->ref);
+		rc->ref = xstrdup(ev_ref);
+	}
+	if (!rc->ref)
+		rc->ref = xstrdup("");
+	const char *name = rc->ref;
+	rc->ref_type = "branch";
+	if (str_starts_with(name, "refs/heads/")) {
+		name += 11;
+	} else if (str_starts_with(name, "refs/tags/")) {
+		name += 10;
+		rc->ref_type = "tag";
+	} else if (str_starts_with(name, "refs/pull/")) {
+		name += 10;
+	}
+	rc->ref_name = xstrdup(name);
+}
+
+static int read_event(struct runctx *rc, const char *file, struct buf *err)
+{
+	if (!file) {
+		rc->event = ev_object();
+		return 0;
+	}
+	struct buf b = BUF_INIT;
+	int r = buf_read_file(&b, file);
+	if (r < 0) {
+		buf_addf(err, "cannot read event file '%s': %s", file, strerror(-r));
+		buf_release(&b);
+		return KILN_EINVAL;
+	}
+	struct buf jerr = BUF_INIT;
+	rc->event = ev_from_json(b.buf, b.len, &jerr);
+	buf_release(&b);
+	if (!rc->event || ev_kind(rc->event) != EV_OBJECT) {
+		buf_addf(err, "%s: error: event payload is not a JSON object%s%s", file,
+			 jerr.len ? ": " : "", jerr.buf);
+		ev_unref(rc->event);
+		rc->event = NULL;
+		buf_release(&jerr);
+		return KILN_EINVAL;
+	}
+	buf_release(&jerr);
+	return 0;
+}
+
+/* a default payload with what GitHub's push event always carries */
+static void default_event(struct runctx *rc)
+{
+	if (ev_len(rc->event))
+		return;
+	struct ev *e = ev_object();
+	if (!strcmp(rc->event_name, "push")) {
+		ev_object_set(e, "ref", ev_cstr(rc->ref));
+		ev_object_set(e, "after", ev_cstr(rc->sha));
+		ev_object_set(e, "before", ev_cstr("0000000000000000000000000000000000000000"));
+		struct ev *hc = ev_object();
+		ev_object_set(hc, "id", ev_cstr(rc->sha));
+		ev_object_set(e, "head_commit", hc);
+	}
+	struct ev *repo = ev_object();
+	ev_object_set(repo, "full_name", ev_cstr(rc->repository));
+	const char *slash = strchr(rc->repository, '/');
+	ev_object_set(repo, "name", ev_cstr(slash ? slash + 1 : rc->repository));
+	struct ev *owner = ev_object();
+	ev_object_set(owner, "login", ev_cstr(rc->owner));
+	ev_object_set(repo, "owner", owner);
+	ev_object_set(e, "repository", repo);
+	struct ev *sender = ev_object();
+	ev_object_set(sender, "login", ev_cstr(rc->actor));
+	ev_object_set(e, "sender", sender);
+	ev_unref(rc->event);
+	rc->event = e;
+}
+
+static char *actor_name(const struct ev *event)
+{
+	const char *s = str_at(event, "sender", "login");
+	if (s)
+		return xstrdup(s);
+	s = getenv("GITHUB_ACTOR");
+	if (s && *s)
+		return xstrdup(s);
+	s = getenv("USER");
+	if (s && *s)
+		return xstrdup(s);
+	struct passwd *pw = getpwuid(getuid());
+	return xstrdup(pw && pw->pw_name ? pw->pw_name : "kiln");
+}
+
+static int make_run_dir(struct runctx *rc, struct buf *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	char *tmpl = xstrfmt("%s/kiln-run-XXXXXX", tmp);
+	if (!mkdtemp(tmpl)) {
+		buf_addf(err, "cannot create run directory '%s': %s", tmpl, strerror(errno));
+		free(tmpl);
+		return KILN_EIO;
+	}
+	rc->run_dir = tmpl;
+	rc->event_path = xstrfmt("%s/event.json", tmpl);
+	struct buf json = BUF_INIT;
+	ev_to_json(rc->event, &json, 1);
+	buf_addch(&json, '\n');
+	FILE *f = fopen(rc->event_path, "w");
+	int ok = f && fwrite(json.buf, 1, json.len, f) == json.len;
+	if (f && fclose(f))
+		ok = 0;
+	buf_release(&json);
+	if (!ok) {
+		buf_addf(err, "cannot write '%s': %s", rc->event_path, strerror(errno));
+		return KILN_EIO;
+	}
+	return 0;
+}
+
+static void build_env(struct runctx *rc)
+{
+	for (char **e = environ; e && *e; e++)
+		strvec_push(&rc->env, *e);
+	struct strvec *env = &rc->env;
+	struct utsname u;
+	const char *arch = "X64";
+	if (!uname(&u)) {
+		if (!strcmp(u.machine, "aarch64") || !strcmp(u.machine, "arm64"))
+			arch = "ARM64";
+		else if (str_starts_with(u.machine, "arm"))
+			arch = "ARM";
+		else if (!strcmp(u.machine, "i686") || !strcmp(u.machine, "i386"))
+			arch = "X86";
+	}
+	char num[32];
+	strvec_setenv(env, "CI", "true");
+	strvec_setenv(env, "GITHUB_ACTIONS", "true");
+	strvec_setenv(env, "GITHUB_SHA", rc->sha);
+	strvec_setenv(env, "GITHUB_REF", rc->ref);
+	strvec_setenv(env, "GITHUB_REF_NAME", rc->ref_name);
+	strvec_setenv(env, "GITHUB_REF_TYPE", rc->ref_type);
+	strvec_setenv(env, "GITHUB_HEAD_REF", rc->head_ref);
+	strvec_setenv(env, "GITHUB_BASE_REF", rc->base_ref);
+	strvec_setenv(env, "GITHUB_REPOSITORY", rc->repository);
+	strvec_setenv(env, "GITHUB_REPOSITORY_OWNER", rc->owner);
+	strvec_setenv(env, "GITHUB_EVENT_NAME", rc->event_name);
+	strvec_setenv(env, "GITHUB_EVENT_PATH", rc->event_path);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)rc->run_id);
+	strvec_setenv(env, "GITHUB_RUN_ID", num);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)rc->run_number);
+	strvec_setenv(env, "GITHUB_RUN_NUMBER", num);
+	strvec_setenv(env, "GITHUB_RUN_ATTEMPT", "1");
+	strvec_setenv(env, "GITHUB_ACTOR", rc->actor);
+	strvec_setenv(env, "GITHUB_TRIGGERING_ACTOR", rc->actor);
+	strvec_setenv(env, "GITHUB_SERVER_URL", rc->server_url);
+	strvec_setenv(env, "GITHUB_API_URL", rc->api_url);
+	char *gql = xstrfmt("%s/graphql", rc->api_url);
+	strvec_setenv(env, "GITHUB_GRAPHQL_URL", gql);
+	free(gql);
+	strvec_setenv(env, "GITHUB_RETENTION_DAYS", "90");
+	strvec_setenv(env, "RUNNER_OS", "Linux");
+	strvec_setenv(env, "RUNNER_ARCH", arch);
+	strvec_setenv(env, "RUNNER_NAME", "kiln");
+	strvec_setenv(env, "RUNNER_ENVIRONMENT", "self-hosted");
+	if (!strvec_getenv(env, "RUNNER_TOOL_CACHE")) {
+		const char *cache = getenv("XDG_CACHE_HOME");
+		const char *home = getenv("HOME");
+		char *tc = cache && *cache ? xstrfmt("%s/kiln/tool-cache", cache)
+					   : xstrfmt("%s/.cache/kiln/tool-cache", home ? home : "/tmp");
+		strvec_setenv(env, "RUNNER_TOOL_CACHE", tc);
+		free(tc);
+	}
+}
+
+static struct ev *pairs_object(const struct strvec *sv, int from_env)
+{
+	struct ev *o = ev_object();
+	for (size_t i = 0; sv && i < sv->nr; i++) {
+		const char *eq = strchr(sv->v[i], '=');
+		if (eq) {
+			char *k = xstrndup(sv->v[i], (size_t)(eq - sv->v[i]));
+			ev_object_set(o, k, ev_cstr(eq + 1));
+			free(k);
+		} else if (from_env) {
+			const char *v = getenv(sv->v[i]);
+			ev_object_set(o, sv->v[i], ev_cstr(v ? v : ""));
+		} else {
+			ev_object_set(o, sv->v[i], ev_cstr(""));
+		}
+	}
+	return o;
+}
+
+int runctx_init(struct runctx *rc, const struct runctx_opts *opts, struct buf *err)
+{
+	memset(rc, 0, sizeof(*rc));
+	char cwd[PATH_MAX];
+	const char *dir = opts->repo_dir ? opts->repo_dir : (getcwd(cwd, sizeof(cwd)) ? cwd : ".");
+	rc->repo_dir = xstrdup(dir);
+	rc->keep = opts->keep;
+	rc->event_name = xstrdup(opts->event_name ? opts->event_name : "push");
+	int r = read_event(rc, opts->event_file, err);
+	if (r < 0)
+		return r;
+	char *owner = NULL, *name = NULL;
+	r = load_repo(rc, &owner, &name, err);
+	if (r < 0)
+		return r;
+	if (!name) {
+		const char *base = strrchr(rc->repo_dir, '/');
+		name = xstrdup(base && base[1] ? base + 1 : rc->repo_dir);
+	}
+	rc->owner = owner ? owner : xstrdup("local");
+	rc->repository = xstrfmt("%s/%s", rc->owner, name);
+	free(name);
+	set_refs(rc);
+	rc->actor = actor_name(rc->event);
+	const char *srv = getenv("GITHUB_SERVER_URL");
+	rc->server_url = xstrdup(srv && *srv ? srv : "https://github.com");
+	const char *api = getenv("GITHUB_API_URL");
+	rc->api_url = xstrdup(api && *api ? api : "https://api.github.com");
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rc->run_id = (uint64_t)ts.tv_sec * 1000 + (uint64_t)(ts.tv_nsec / 1000000);
+	rc->run_number = 1;
+	default_event(rc);
+	rc->vars = pairs_object(opts->vars, 0);
+	rc->secrets = pairs_object(opts->secrets, 1);
+	const struct ev *in = ev_object_get(rc->event, "inputs");
+	rc->inputs = in && ev_kind(in) == EV_OBJECT ? ev_ref(in) : ev_object();
+	r = make_run_dir(rc, err);
+	if (r < 0)
+		return r;
+	build_env(rc);
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+void runctx_release(struct runctx *rc)
+{
+	if (rc->run_dir && !rc->keep) {
+		/* a job may have left read-only directories: make them writable */
+		nftw(rc->run_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	free(rc->repo_dir);
+	free(rc->run_dir);
+	free(rc->event_name);
+	free(rc->event_path);
+	ev_unref(rc->event);
+	free(rc->ref);
+	free(rc->ref_name);
+	free(rc->head_ref);
+	free(rc->base_ref);
+	free(rc->repository);
+	free(rc->owner);
+	free(rc->actor);
+	free(rc->server_url);
+	free(rc->api_url);
+	strvec_clear(&rc->env);
+	ev_unref(rc->vars);
+	ev_unref(rc->secrets);
+	ev_unref(rc->inputs);
+	memset(rc, 0, sizeof(*rc));
+}
+
+const char *runctx_workflow_name(const struct runctx *rc, const struct workflow *wf)
+{
+	if (wf->name.s)
+		return wf->name.s;
+	const char *f = wf->file;
+	size_t l = strlen(rc->repo_dir);
+	if (!strncmp(f, rc->repo_dir, l) && f[l] == '/')
+		return f + l + 1;
+	return f;
+}
+
+static const char *workflow_path(const struct runctx *rc, const struct workflow *wf)
+{
+	const char *f = wf->file;
+	size_t l = strlen(rc->repo_dir);
+	if (!strncmp(f, rc->repo_dir, l) && f[l] == '/')
+		return f + l + 1;
+	return f;
+}
+
+static struct ev *github_context(struct runctx *rc, const struct workflow *wf)
+{
+	struct ev *g = ev_object();
+	char num[32];
+	ev_object_set(g, "event_name", ev_cstr(rc->event_name));
+	ev_object_set(g, "event", ev_ref(rc->event));
+	ev_object_set(g, "event_path", ev_cstr(rc->event_path));
+	ev_object_set(g, "sha", ev_cstr(rc->sha));
+	ev_object_set(g, "ref", ev_cstr(rc->ref));
+	ev_object_set(g, "ref_name", ev_cstr(rc->ref_name));
+	ev_object_set(g, "ref_type", ev_cstr(rc->ref_type));
+	ev_object_set(g, "ref_protected", ev_bool(0));
+	ev_object_set(g, "head_ref", ev_cstr(rc->head_ref));
+	ev_object_set(g, "base_ref", ev_cstr(rc->base_ref));
+	ev_object_set(g, "repository", ev_cstr(rc->repository));
+	ev_object_set(g, "repository_owner", ev_cstr(rc->owner));
+	char *url = xstrfmt("%s/%s", rc->server_url, rc->repository);
+	ev_object_set(g, "repositoryUrl", ev_cstr(url));
+	free(url);
+	ev_object_set(g, "actor", ev_cstr(rc->actor));
+	ev_object_set(g, "triggering_actor", ev_cstr(rc->actor));
+	ev_object_set(g, "workspace", ev_cstr(rc->repo_dir));
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)rc->run_id);
+	ev_object_set(g, "run_id", ev_cstr(num));
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)rc->run_number);
+	ev_object_set(g, "run_number", ev_cstr(num));
+	ev_object_set(g, "run_attempt", ev_cstr("1"));
+	ev_object_set(g, "retention_days", ev_cstr("90"));
+	ev_object_set(g, "server_url", ev_cstr(rc->server_url));
+	ev_object_set(g, "api_url", ev_cstr(rc->api_url));
+	char *gql = xstrfmt("%s/graphql", rc->api_url);
+	ev_object_set(g, "graphql_url", ev_cstr(gql));
+	free(gql);
+	ev_object_set(g, "workflow", ev_cstr(runctx_workflow_name(rc, wf)));
+	char *wref = xstrfmt("%s/%s@%s", rc->repository, workflow_path(rc, wf), rc->ref);
+	ev_object_set(g, "workflow_ref", ev_cstr(wref));
+	free(wref);
+	ev_object_set(g, "workflow_sha", ev_cstr(rc->sha));
+	ev_object_set(g, "job", ev_cstr(""));
+	ev_object_set(g, "action", ev_cstr(""));
+	ev_object_set(g, "token", ev_cstr(""));
+	return g;
+}
+
+struct ev *runctx_workflow_contexts(struct runctx *rc, const struct workflow *wf,
+				    struct buf *err)
+{
+	struct ev *c = ev_object();
+	ev_object_set(c, "github", github_context(rc, wf));
+	ev_object_set(c, "vars", ev_ref(rc->vars));
+	ev_object_set(c, "secrets", ev_ref(rc->secrets));
+	ev_object_set(c, "inputs", ev_ref(rc->inputs));
+	/* workflow env: github, secrets, inputs, vars are available */
+	struct ev *env = ev_object();
+	if (wf->env && wf->env->kind == YNODE_MAP) {
+		struct expr_ctx ctx = { .contexts = c, .status = EXPR_STATUS_SUCCESS };
+		for (size_t i = 0; i < ynode_map_size(wf->env); i++) {
+			const struct ynode *k = ynode_map_key(wf->env, i);
+			const struct ynode *v = ynode_map_val(wf->env, i);
+			struct buf e = BUF_INIT;
+			struct ev *val = v->kind == YNODE_SCALAR && v->str ?
+				expr_interpolate(v->str, v->len, &ctx, &e) : ev_cstr("");
+			if (!val) {
+				buf_addf(err, "%s:%d:%d: error: %s", wf->file, v->line, v->col, e.buf);
+				buf_release(&e);
+				ev_unref(env);
+				ev_unref(c);
+				return NULL;
+			}
+			buf_release(&e);
+			/* env values are strings */
+			struct buf s = BUF_INIT;
+			ev_to_string(val, &s);
+			ev_unref(val);
+			ev_object_set(env, k->str, ev_string(s.buf, s.len));
+			buf_release(&s);
+		}
+	}
+	ev_object_set(c, "env", env);
+	return c;
+}
+
+struct ev *runctx_job_github(const struct ev *wf_contexts, const char *job_id)
+{
+	const struct ev *g = ev_object_get(wf_contexts, "github");
+	struct ev *copy = ev_object();
+	for (size_t i = 0; i < ev_len(g); i++)
+		ev_object_set(copy, ev_object_key_at(g, i), ev_ref(ev_object_val_at(g, i)));
+	ev_object_set(copy, "job", ev_cstr(job_id));
+	return copy;
+}
+
+void runctx_job_env(const struct runctx *rc, const struct workflow *wf, const char *job_id,
+		    struct strvec *out)
+{
+	strvec_clear(out);
+	for (size_t i = 0; i < rc->env.nr; i++)
+		strvec_push(out, rc->env.v[i]);
+	strvec_setenv(out, "GITHUB_JOB", job_id);
+	strvec_setenv(out, "GITHUB_WORKFLOW", runctx_workflow_name(rc, wf));
+	char *wref = xstrfmt("%s/%s@%s", rc->repository, workflow_path(rc, wf), rc->ref);
+	strvec_setenv(out, "GITHUB_WORKFLOW_REF", wref);
+	free(wref);
+	strvec_setenv(out, "GITHUB_WORKFLOW_SHA", rc->sha);
+}

@@ -1,0 +1,85 @@
+/*
+ * runctx: what one `kiln run` knows before any job starts: the per-run
+ * directory, the repository facts (HEAD sha, ref, owner/name), the event
+ * and its payload, and from those the `github` context and GitHub's
+ * default environment (CI, GITHUB_*, RUNNER_*) for every step.
+ *
+ * Per-job variables that need the job's directories (GITHUB_WORKSPACE,
+ * RUNNER_TEMP, GITHUB_OUTPUT, GITHUB_ENV, ...) are the executor's; this
+ * module sets what is the same for the whole run, plus GITHUB_JOB through
+ * runctx_job_env().
+ */
+#ifndef KILN_RUNCTX_H
+#define KILN_RUNCTX_H
+
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/strvec.h"
+#include "expr/expr.h"
+#include "workflow/workflow.h"
+
+struct runctx {
+	char *repo_dir;       /* absolute working tree of the repository */
+	char *run_dir;        /* per-run scratch directory (owned, removed unless keep) */
+	int keep;             /* keep run_dir at the end */
+	char *event_name;     /* push, pull_request, workflow_dispatch, ... */
+	char *event_path;     /* <run_dir>/event.json */
+	struct ev *event;     /* github.event payload (object) */
+	char sha[41];         /* HEAD commit, "" when the repository has none */
+	char *ref;            /* refs/heads/main, refs/tags/v1, refs/pull/N/merge */
+	char *ref_name;       /* main, v1, N/merge */
+	const char *ref_type; /* "branch" or "tag" */
+	char *head_ref;       /* pull requests only, else "" */
+	char *base_ref;       /* pull requests only, else "" */
+	char *repository;     /* owner/name */
+	char *owner;
+	char *actor;
+	char *server_url;     /* https://github.com unless GITHUB_SERVER_URL is set */
+	char *api_url;
+	uint64_t run_id;
+	uint64_t run_number;
+	struct strvec env;    /* process env + run-wide defaults (the base for steps) */
+	struct ev *vars;      /* vars context (from KILN_VAR_* / --var), object */
+	struct ev *secrets;   /* secrets context, object */
+	struct ev *inputs;    /* inputs context (workflow_dispatch inputs of the event) */
+};
+
+/* options of runctx_init */
+struct runctx_opts {
+	const char *repo_dir;    /* where to look for the repository ("." by default) */
+	const char *event_name;  /* NULL = push */
+	const char *event_file;  /* JSON payload for github.event, or NULL */
+	int keep;                /* keep the run directory */
+	const struct strvec *vars;    /* NAME=VALUE */
+	const struct strvec *secrets; /* NAME=VALUE */
+};
+
+/*
+ * Set up a run: open the repository, read the event payload, make the
+ * run directory (with event.json) and build the run-wide environment.
+ * Returns 0, KILN_EINVAL (bad event file: message in err, exit 2) or
+ * KILN_EIO (exit 3).
+ */
+int runctx_init(struct runctx *rc, const struct runctx_opts *opts, struct buf *err);
+/* remove the run directory (unless keep) and free everything */
+void runctx_release(struct runctx *rc);
+
+/*
+ * The contexts every job of workflow `wf` starts from: an object with
+ * github (workflow, workflow_ref, job unset), vars, secrets, inputs and
+ * env (the workflow's `env:`, evaluated). NULL with a message in err when
+ * the workflow env does not evaluate.
+ */
+struct ev *runctx_workflow_contexts(struct runctx *rc, const struct workflow *wf,
+				    struct buf *err);
+/* a copy of the workflow contexts' github object with `job` set */
+struct ev *runctx_job_github(const struct ev *wf_contexts, const char *job_id);
+/* the base environment for one job of workflow `wf` (run env + GITHUB_JOB,
+ * GITHUB_WORKFLOW, GITHUB_WORKFLOW_REF) into `out` (cleared first) */
+void runctx_job_env(const struct runctx *rc, const struct workflow *wf, const char *job_id,
+		    struct strvec *out);
+/* the workflow's name: `name:` or its path relative to the repository */
+const char *runctx_workflow_name(const struct runctx *rc, const struct workflow *wf);
+
+#endif

@@ -1,0 +1,750 @@
+/*
+ * sched: the ready queue on libuv. Nodes are workflow jobs (plan_job);
+ * instances are their matrix combinations. Counters drive everything: a
+ * node waits for `pending` needs, a finished node decrements its
+ * dependents, a ready list holds nodes with instances left to start.
+ */
+#include "base/kiln.h"
+#include "engine/sched.h"
+
+#include <ctype.h>
+
+enum node_state { NODE_WAITING, NODE_READY, NODE_DONE };
+enum inst_state { INST_QUEUED, INST_RUNNING, INST_DONE };
+
+struct sched;
+struct snode;
+
+struct sinst {
+	struct sched *s;
+	struct snode *node;
+	enum inst_state state;
+	struct job_spec spec;
+	char *name;          /* display name */
+	char *key;           /* filename-safe key */
+	struct ev *contexts; /* owned */
+	int continue_on_error;
+	enum result result;
+	uint64_t started;
+	struct job_exec *je;
+	struct sinst *reap_next; /* queued for job_exec_free */
+};
+
+struct snode {
+	const struct plan_job *pj;
+	size_t index;
+	enum node_state state;
+	size_t pending;        /* needs not finished yet */
+	struct sinst *inst;    /* instances, once expanded */
+	size_t ninst;
+	size_t next;           /* next instance to start */
+	size_t running, finished;
+	unsigned max_parallel; /* 0 = unlimited */
+	int fail_fast;
+	int has_matrix;
+	int failed;            /* an instance failed (not continue-on-error) */
+	int cancelled;         /* an instance was cancelled */
+	int anc_failed;        /* this job or an ancestor failed */
+	int anc_bad;           /* this job or an ancestor did not succeed */
+	enum result result;    /* aggregate, once done */
+	struct ev *outputs;    /* merged outputs of the instances */
+	struct ev *needs;      /* the needs context, once ready */
+	struct ev *github;     /* github context with job set */
+	struct strvec env;     /* base env with GITHUB_JOB */
+	struct snode *ready_next; /* in the ready list */
+	int in_ready;
+};
+
+struct sched {
+	uv_loop_t *loop;
+	const struct plan *plan;
+	struct runctx *rc;
+	struct ev *const *wf_contexts;
+	struct output *out;
+	struct sched_opts opts;
+	struct sched_exec_ops ops;
+	struct log_sink sink;
+	struct snode *nodes;     /* parallel to plan->jobs */
+	size_t nselected, ndone;
+	unsigned running, peak;
+	struct snode *ready_head, *ready_tail;
+	size_t *work;            /* nodes whose needs just finished */
+	size_t nwork, work_alloc, work_head;
+	int cancelled, forced;
+	int failed;
+	int multi_wf;            /* more than one workflow: prefix names */
+	int finished, done_called;
+	int draining, again;     /* drain() re-entered from a callback */
+	uv_idle_t reaper;        /* frees finished executors outside their callback */
+	struct sinst *reap;
+	uint64_t t0;
+};
+
+static int real_start(uv_loop_t *loop, const struct job_spec *spec, const struct log_sink *sink,
+		      job_done_cb done, void *arg, struct job_exec **out)
+{
+	return job_exec_start(loop, spec, sink, done, arg, out);
+}
+
+static const struct sched_exec_ops real_ops = { real_start, job_exec_cancel, job_exec_free };
+
+static void drain(struct sched *s);
+static void try_start(struct sched *s);
+static void check_finished(struct sched *s);
+static void reaper_cb(uv_idle_t *h);
+
+struct sched *sched_new(uv_loop_t *loop, const struct plan *p, struct runctx *rc,
+			struct ev *const *wf_contexts, struct output *out,
+			const struct sched_opts *opts)
+{
+	struct sched *s = xcalloc(1, sizeof(*s));
+	s->loop = loop;
+	s->plan = p;
+	s->rc = rc;
+	s->wf_contexts = wf_contexts;
+	s->out = out;
+	s->opts = *opts;
+	if (!s->opts.parallel)
+		s->opts.parallel = 1;
+	s->ops = opts->ops ? *opts->ops : real_ops;
+	s->sink.event = output_log;
+	s->sink.arg = out;
+	s->nodes = xcalloc(p->nr ? p->nr : 1, sizeof(*s->nodes));
+	for (size_t i = 0; i < p->nr; i++) {
+		struct snode *n = &s->nodes[i];
+		n->pj = &p->jobs[i];
+		n->index = i;
+		n->pending = n->pj->nneeds;
+		if (n->pj->selected)
+			s->nselected++;
+		if (n->pj->wf_index)
+			s->multi_wf = 1;
+	}
+	uv_idle_init(loop, &s->reaper);
+	s->reaper.data = s;
+	return s;
+}
+
+/* ---- names and contexts ---- */
+
+static char *base_name(struct sched *s, const struct snode *n, const char *name)
+{
+	if (!s->multi_wf)
+		return xstrdup(name);
+	return xstrfmt("%s / %s", runctx_workflow_name(s->rc, n->pj->wf), name);
+}
+
+static char *make_key(const struct snode *n, size_t idx, size_t ninst)
+{
+	struct buf b = BUF_INIT;
+	if (n->pj->wf_index)
+		buf_addf(&b, "w%zu-", n->pj->wf_index + 1);
+	for (const char *p = n->pj->job->id.s; *p; p++)
+		buf_addch(&b, (isalnum((unsigned char)*p) || *p == '-' || *p == '_') ? *p : '_');
+	if (ninst > 1)
+		buf_addf(&b, "-%zu", idx + 1);
+	return buf_detach(&b, NULL);
+}
+
+/* contexts for job-level expressions: if, strategy, name, ... */
+static struct ev *node_contexts(struct sched *s, struct snode *n, const struct ev *matrix,
+				const struct ev *strategy)
+{
+	const struct ev *wc = s->wf_contexts[n->pj->wf_index];
+	struct ev *c = ev_object();
+	for (size_t i = 0; i < ev_len(wc); i++)
+		ev_object_set(c, ev_object_key_at(wc, i), ev_ref(ev_object_val_at(wc, i)));
+	ev_object_set(c, "github", ev_ref(n->github));
+	ev_object_set(c, "needs", ev_ref(n->needs));
+	ev_object_set(c, "matrix", matrix ? ev_ref(matrix) : ev_object());
+	ev_object_set(c, "strategy", strategy ? ev_ref(strategy) : ev_object());
+	return c;
+}
+
+static enum expr_status node_status(const struct sched *s, const struct snode *n)
+{
+	if (s->cancelled)
+		return EXPR_STATUS_CANCELLED;
+	return n->anc_failed ? EXPR_STATUS_FAILURE : EXPR_STATUS_SUCCESS;
+}
+
+/* does the `if:` text call a status function? (then it runs even when an
+ * ancestor failed or was skipped, if it says so) */
+static int cond_uses_status(const char *cond)
+{
+	size_t len = strlen(cond);
+	const char *p = cond;
+	while (len && isspace((unsigned char)*p)) {
+		p++;
+		len--;
+	}
+	while (len && isspace((unsigned char)p[len - 1]))
+		len--;
+	if (len >= 5 && !memcmp(p, "${{", 3) && !memcmp(p + len - 2, "}}", 2)) {
+		p += 3;
+		len -= 5;
+	}
+	struct buf err = BUF_INIT;
+	struct expr *e = expr_parse(p, len, &err, NULL);
+	buf_release(&err);
+	int uses = e && expr_uses_status(e);
+	expr_free(e);
+	return uses;
+}
+
+/* ---- completion ---- */
+
+static void ready_push(struct sched *s, struct snode *n)
+{
+	if (n->in_ready)
+		return;
+	n->in_ready = 1;
+	n->ready_next = NULL;
+	if (s->ready_tail)
+		s->ready_tail->ready_next = n;
+	else
+		s->ready_head = n;
+	s->ready_tail = n;
+}
+
+static void node_done(struct sched *s, struct snode *n)
+{
+	if (n->state == NODE_DONE)
+		return;
+	n->state = NODE_DONE;
+	s->ndone++;
+	if (n->failed)
+		n->result = RESULT_FAILURE;
+	else if (n->cancelled)
+		n->result = RESULT_CANCELLED;
+	if (n->result == RESULT_FAILURE)
+		n->anc_failed = 1;
+	if (n->result != RESULT_SUCCESS)
+		n->anc_bad = 1;
+	for (size_t k = 0; k < n->pj->ndeps; k++) {
+		struct snode *d = &s->nodes[n->pj->deps[k]];
+		if (!d->pj->selected)
+			continue;
+		d->anc_failed |= n->anc_failed;
+		d->anc_bad |= n->anc_bad;
+		if (--d->pending == 0) {
+			ALLOC_GROW(s->work, s->nwork + 1, s->work_alloc);
+			s->work[s->nwork++] = d->index;
+		}
+	}
+}
+
+/* a job that ends without running: skipped, cancelled, or an error */
+static void node_end_early(struct sched *s, struct snode *n, enum result r, const char *why)
+{
+	const char *name = n->pj->job->name.s && expr_find(n->pj->job->name.s,
+		strlen(n->pj->job->name.s), 0, NULL) < 0 ? n->pj->job->name.s : n->pj->job->id.s;
+	char *dn = base_name(s, n, name);
+	if (r == RESULT_FAILURE) {
+		struct log_event ev = { .kind = LOG_ERROR, .job = dn, .text = why, .len = strlen(why) };
+		output_log(s->out, &ev);
+		s->failed = 1;
+		n->failed = 1;
+	} else if (r == RESULT_CANCELLED) {
+		n->cancelled = 1;
+	}
+	n->result = r;
+	output_job_end(s->out, dn, r, 0, r == RESULT_FAILURE ? NULL : why);
+	free(dn);
+	node_done(s, n);
+}
+
+static void merge_outputs(struct snode *n, const struct ev *outs)
+{
+	if (!outs || ev_kind(outs) != EV_OBJECT)
+		return;
+	for (size_t i = 0; i < ev_len(outs); i++) {
+		const struct ev *v = ev_object_val_at(outs, i);
+		/* a matrix instance's empty output does not hide another's value */
+		if (ev_kind(v) == EV_STRING) {
+			size_t l;
+			ev_get_str(v, &l);
+			if (!l && ev_object_get(n->outputs, ev_object_key_at(outs, i)))
+				continue;
+		}
+		ev_object_set(n->outputs, ev_object_key_at(outs, i), ev_ref(v));
+	}
+}
+
+static void cancel_siblings(struct sched *s, struct snode *n, uint64_t grace)
+{
+	for (size_t i = 0; i < n->ninst; i++) {
+		struct sinst *in = &n->inst[i];
+		if (in->state == INST_RUNNING)
+			s->ops.cancel(in->je, grace);
+	}
+	/* queued instances never start */
+	while (n->next < n->ninst) {
+		struct sinst *in = &n->inst[n->next++];
+		in->state = INST_DONE;
+		in->result = RESULT_CANCELLED;
+		n->cancelled = 1;
+		n->finished++;
+		output_job_end(s->out, in->name, RESULT_CANCELLED, 0, "not started");
+	}
+}
+
+static void inst_done(struct job_exec *je, const struct job_result *res, void *arg)
+{
+	struct sinst *in = arg;
+	struct sched *s = in->s;
+	struct snode *n = in->node;
+	(void)je;
+	in->state = INST_DONE;
+	in->result = res->result;
+	uint64_t el = now_ns() - in->started;
+	merge_outputs(n, res->outputs);
+	const char *note = NULL;
+	if (res->result == RESULT_FAILURE && in->continue_on_error) {
+		note = "continue-on-error";
+	} else if (res->result == RESULT_FAILURE) {
+		n->failed = 1;
+		s->failed = 1;
+	} else if (res->result == RESULT_CANCELLED) {
+		n->cancelled = 1;
+	}
+	output_job_end(s->out, in->name, res->result, el, note);
+	s->running--;
+	n->running--;
+	n->finished++;
+	if (res->result == RESULT_FAILURE && !in->continue_on_error && n->fail_fast && n->has_matrix)
+		cancel_siblings(s, n, s->opts.grace_ms);
+	/* free the executor outside its own callback */
+	in->reap_next = s->reap;
+	s->reap = in;
+	uv_idle_start(&s->reaper, reaper_cb);
+	if (n->finished == n->ninst)
+		node_done(s, n);
+	drain(s);
+}
+
+/* ---- starting ---- */
+
+static uint64_t eval_timeout(struct sched *s, const struct snode *n, const struct expr_ctx *ctx,
+			     struct buf *err)
+{
+	const struct ynode *t = n->pj->job->timeout_minutes;
+	if (!t)
+		return 360ull * 60 * 1000; /* GitHub's default: 360 minutes */
+	struct ev *v = plan_value(t, ctx, err, NULL, NULL);
+	if (!v)
+		return 0;
+	double m = ev_kind(v) == EV_NUMBER ? ev_get_number(v) : -1;
+	if (ev_kind(v) == EV_STRING) {
+		char *end;
+		m = strtod(ev_get_str(v, NULL), &end);
+		if (*end)
+			m = -1;
+	}
+	ev_unref(v);
+	if (!(m > 0)) {
+		buf_addstr(err, "timeout-minutes must be a positive number");
+		return 0;
+	}
+	(void)s;
+	return (uint64_t)(m * 60000.0);
+}
+
+static int eval_flag(const struct ynode *node, const struct expr_ctx *ctx, int dflt,
+		     struct buf *err)
+{
+	if (!node)
+		return dflt;
+	struct ev *v = plan_value(node, ctx, err, NULL, NULL);
+	if (!v)
+		return -1;
+	int r = ev_truthy(v);
+	/* "false" from an expression reads as false, as GitHub converts */
+	if (ev_kind(v) == EV_STRING && !strcmp(ev_get_str(v, NULL), "false"))
+		r = 0;
+	ev_unref(v);
+	return r;
+}
+
+static void start_inst(struct sched *s, struct snode *n, struct sinst *in)
+{
+	struct expr_ctx ctx = { .contexts = in->contexts, .status = node_status(s, n) };
+	struct buf err = BUF_INIT;
+	in->started = now_ns();
+	in->state = INST_RUNNING;
+	s->running++;
+	n->running++;
+	if (s->running > s->peak)
+		s->peak = s->running;
+	uint64_t tmo = eval_timeout(s, n, &ctx, &err);
+	int coe = err.len ? 0 : eval_flag(n->pj->job->continue_on_error, &ctx, 0, &err);
+	output_job_start(s->out, in->name);
+	if (err.len || coe < 0) {
+		const struct ynode *at = err.len && n->pj->job->timeout_minutes ?
+			n->pj->job->timeout_minutes : n->pj->job->continue_on_error;
+		char *msg = at ? xstrfmt("%s:%d:%d: %s", n->pj->wf->file, at->line, at->col, err.buf)
+			       : xstrdup(err.buf);
+		struct job_result r = { .result = RESULT_FAILURE };
+		struct log_event ev = { .kind = LOG_ERROR, .job = in->name, .text = msg,
+					.len = strlen(msg) };
+		output_log(s->out, &ev);
+		free(msg);
+		buf_release(&err);
+		inst_done(NULL, &r, in);
+		return;
+	}
+	in->continue_on_error = coe;
+	in->spec.wf = n->pj->wf;
+	in->spec.job = n->pj->job;
+	in->spec.job_id = n->pj->job->id.s;
+	in->spec.display_name = in->name;
+	in->spec.contexts = in->contexts;
+	in->spec.repo_dir = s->rc->repo_dir;
+	in->spec.run_dir = s->rc->run_dir;
+	in->spec.job_key = in->key;
+	in->spec.base_env = &n->env;
+	in->spec.timeout_ms = tmo;
+	in->spec.verbose = s->opts.verbose;
+	int r = s->ops.start(s->loop, &in->spec, &s->sink, inst_done, in, &in->je);
+	if (r < 0) {
+		char *msg = xstrfmt("cannot start job: %s", kiln_strerror(r));
+		struct log_event ev = { .kind = LOG_ERROR, .job = in->name, .text = msg,
+					.len = strlen(msg) };
+		output_log(s->out, &ev);
+		free(msg);
+		in->je = NULL;
+		struct job_result res = { .result = RESULT_FAILURE };
+		inst_done(NULL, &res, in);
+	}
+	buf_release(&err);
+}
+
+static void try_start(struct sched *s)
+{
+	struct snode **link = &s->ready_head, *prev = NULL;
+	while (*link && s->running < s->opts.parallel && !s->forced) {
+		struct snode *n = *link;
+		if (n->next < n->ninst && !(n->max_parallel && n->running >= n->max_parallel)) {
+			start_inst(s, n, &n->inst[n->next++]);
+			if (n->next < n->ninst)
+				continue; /* the same job may start more */
+		}
+		if (n->next >= n->ninst) {
+			/* nothing left to start: unlink */
+			*link = n->ready_next;
+			n->in_ready = 0;
+			if (s->ready_tail == n)
+				s->ready_tail = prev;
+			continue;
+		}
+		prev = n;
+		link = &n->ready_next;
+	}
+}
+
+/* evaluate a strategy value (fail-fast, max-parallel) */
+static int strategy_values(struct snode *n, const struct expr_ctx *ctx, struct buf *err)
+{
+	const struct wf_strategy *st = &n->pj->job->strategy;
+	n->fail_fast = eval_flag(st->fail_fast, ctx, 1, err);
+	if (n->fail_fast < 0)
+		return -1;
+	n->max_parallel = 0;
+	if (st->max_parallel) {
+		struct ev *v = plan_value(st->max_parallel, ctx, err, NULL, NULL);
+		if (!v)
+			return -1;
+		double d = ev_kind(v) == EV_NUMBER ? ev_get_number(v) :
+			   ev_kind(v) == EV_STRING ? strtod(ev_get_str(v, NULL), NULL) : 0;
+		ev_unref(v);
+		if (!(d >= 1)) {
+			buf_addstr(err, "max-parallel must be a number of at least 1");
+			return -1;
+		}
+		n->max_parallel = d > 1e6 ? 1000000u : (unsigned)d;
+	}
+	return 0;
+}
+
+static char *inst_name(struct sched *s, struct snode *n, const struct expr_ctx *ctx,
+		       const char *suffix, struct buf *err)
+{
+	const struct wf_str *nm = &n->pj->job->name;
+	if (nm->s && expr_find(nm->s, strlen(nm->s), 0, NULL) >= 0) {
+		/* a name with expressions is the whole display name */
+		struct ev *v = expr_interpolate(nm->s, strlen(nm->s), ctx, err);
+		if (!v)
+			return NULL;
+		struct buf b = BUF_INIT;
+		ev_to_string(v, &b);
+		ev_unref(v);
+		char *r = base_name(s, n, b.buf);
+		buf_release(&b);
+		return r;
+	}
+	char *base = base_name(s, n, nm->s ? nm->s : n->pj->job->id.s);
+	char *r = plan_display_name(base, suffix);
+	free(base);
+	return r;
+}
+
+static struct ev *strategy_ctx(const struct snode *n, size_t idx, size_t total)
+{
+	struct ev *st = ev_object();
+	ev_object_set(st, "fail-fast", ev_bool(n->fail_fast));
+	ev_object_set(st, "job-index", ev_number((double)idx));
+	ev_object_set(st, "job-total", ev_number((double)total));
+	ev_object_set(st, "max-parallel", ev_number(n->max_parallel ? (double)n->max_parallel
+								     : (double)total));
+	return st;
+}
+
+/* expand the node's matrix into instances; -1 with err */
+static int expand_node(struct sched *s, struct snode *n, struct ev *jctx, struct buf *err,
+		       const struct ynode **at)
+{
+	struct expr_ctx ctx = { .contexts = jctx, .status = node_status(s, n) };
+	const struct wf_strategy *st = &n->pj->job->strategy;
+	*at = st->matrix;
+	int line, col;
+	struct ev *m = st->matrix ? plan_value(st->matrix, &ctx, err, &line, &col) : NULL;
+	if (st->matrix && !m)
+		return -1;
+	struct matrix_list ml = MATRIX_LIST_INIT;
+	int r = matrix_expand(m, &ml, err);
+	ev_unref(m);
+	if (r < 0)
+		return -1;
+	n->has_matrix = st->matrix != NULL;
+	*at = st->fail_fast ? st->fail_fast : st->max_parallel;
+	if (strategy_values(n, &ctx, err) < 0) {
+		matrix_list_release(&ml);
+		return -1;
+	}
+	*at = NULL;
+	n->inst = xcalloc(ml.nr, sizeof(*n->inst));
+	n->ninst = ml.nr;
+	for (size_t i = 0; i < ml.nr; i++) {
+		struct sinst *in = &n->inst[i];
+		in->s = s;
+		in->node = n;
+		struct ev *stc = strategy_ctx(n, i, ml.nr);
+		in->contexts = node_contexts(s, n, ml.v[i].matrix, stc);
+		ev_unref(stc);
+		struct expr_ctx ictx = { .contexts = in->contexts, .status = ctx.status };
+		in->name = inst_name(s, n, &ictx, ml.v[i].suffix, err);
+		if (!in->name) {
+			matrix_list_release(&ml);
+			return -1;
+		}
+		in->key = make_key(n, i, ml.nr);
+	}
+	matrix_list_release(&ml);
+	return 0;
+}
+
+static struct ev *needs_ctx(struct sched *s, const struct snode *n)
+{
+	struct ev *o = ev_object();
+	for (size_t k = 0; k < n->pj->nneeds; k++) {
+		struct snode *d = &s->nodes[n->pj->needs[k]];
+		struct ev *e = ev_object();
+		ev_object_set(e, "result", ev_cstr(result_name(d->result)));
+		ev_object_set(e, "outputs", d->outputs ? ev_ref(d->outputs) : ev_object());
+		ev_object_set(o, d->pj->job->id.s, e);
+	}
+	return o;
+}
+
+/* every need has finished: decide, expand and queue */
+static void node_ready(struct sched *s, struct snode *n)
+{
+	const struct wf_job *job = n->pj->job;
+	n->state = NODE_READY;
+	n->result = RESULT_SUCCESS;
+	n->outputs = ev_object();
+	n->needs = needs_ctx(s, n);
+	n->github = runctx_job_github(s->wf_contexts[n->pj->wf_index], job->id.s);
+	if (s->forced) {
+		node_end_early(s, n, RESULT_CANCELLED, "run cancelled");
+		return;
+	}
+	struct ev *jctx = node_contexts(s, n, NULL, NULL);
+	/* GitHub: a job's `if:` sees github, needs, vars, inputs; no matrix */
+	struct expr_ctx ctx = { .contexts = jctx, .status = node_status(s, n) };
+	const char *cond = job->if_cond.s ? job->if_cond.s : "success()";
+	struct buf err = BUF_INIT;
+	int ok = expr_eval_if(cond, &ctx, &err);
+	if (ok > 0 && n->anc_bad && ctx.status == EXPR_STATUS_SUCCESS && !cond_uses_status(cond))
+		ok = 0; /* a needed job was skipped or cancelled */
+	if (ok < 0) {
+		char *msg = xstrfmt("%s:%d:%d: %s", n->pj->wf->file, job->if_cond.line,
+				    job->if_cond.col, err.buf);
+		node_end_early(s, n, RESULT_FAILURE, msg);
+		free(msg);
+		goto out;
+	}
+	if (!ok) {
+		if (s->cancelled)
+			node_end_early(s, n, RESULT_CANCELLED, "run cancelled");
+		else
+			node_end_early(s, n, RESULT_SKIPPED, job->if_cond.s ? "if: was false"
+							: "a needed job did not succeed");
+		goto out;
+	}
+	const struct ynode *at = NULL;
+	if (expand_node(s, n, jctx, &err, &at) < 0) {
+		char *msg = at ? xstrfmt("%s:%d:%d: %s", n->pj->wf->file, at->line, at->col, err.buf)
+			       : xstrfmt("%s: job '%s': %s", n->pj->wf->file, job->id.s, err.buf);
+		node_end_early(s, n, RESULT_FAILURE, msg);
+		free(msg);
+		goto out;
+	}
+	runctx_job_env(s->rc, n->pj->wf, job->id.s, &n->env);
+	ready_push(s, n);
+out:
+	buf_release(&err);
+	ev_unref(jctx);
+}
+
+/* process nodes whose needs finished, start what may start, and notice
+ * the end of the run */
+static void drain(struct sched *s)
+{
+	/* inst_done may run synchronously inside start_inst (a job that
+	 * cannot start): the outer drain picks its work up */
+	if (s->draining) {
+		s->again = 1;
+		return;
+	}
+	s->draining = 1;
+	do {
+		s->again = 0;
+		/* FIFO: jobs become ready in the order their needs finished */
+		while (s->work_head < s->nwork) {
+			struct snode *n = &s->nodes[s->work[s->work_head++]];
+			node_ready(s, n);
+		}
+		s->nwork = s->work_head = 0;
+		try_start(s);
+	} while (s->again || s->nwork);
+	s->draining = 0;
+	check_finished(s);
+}
+
+static void reaper_cb(uv_idle_t *h)
+{
+	struct sched *s = h->data;
+	uv_idle_stop(h);
+	while (s->reap) {
+		struct sinst *in = s->reap;
+		s->reap = in->reap_next;
+		if (in->je)
+			s->ops.free(in->je);
+		in->je = NULL;
+	}
+	check_finished(s);
+}
+
+static void check_finished(struct sched *s)
+{
+	if (s->finished || s->ndone < s->nselected || s->running || s->reap)
+		return;
+	s->finished = 1;
+	uv_close((uv_handle_t *)&s->reaper, NULL);
+	if (s->opts.done && !s->done_called) {
+		s->done_called = 1;
+		s->opts.done(s->opts.done_arg);
+	}
+}
+
+void sched_start(struct sched *s)
+{
+	s->t0 = now_ns();
+	for (size_t i = 0; i < s->plan->nr; i++) {
+		struct snode *n = &s->nodes[s->plan->order[i]];
+		if (n->pj->selected && n->pending == 0) {
+			ALLOC_GROW(s->work, s->nwork + 1, s->work_alloc);
+			s->work[s->nwork++] = n->index;
+		}
+	}
+	drain(s);
+}
+
+void sched_cancel(struct sched *s, int force)
+{
+	if (s->finished)
+		return;
+	s->cancelled = 1;
+	if (force)
+		s->forced = 1;
+	for (size_t i = 0; i < s->plan->nr; i++) {
+		struct snode *n = &s->nodes[i];
+		if (n->state != NODE_READY)
+			continue;
+		cancel_siblings(s, n, force ? 0 : s->opts.grace_ms);
+		if (n->finished == n->ninst)
+			node_done(s, n);
+	}
+	s->ready_head = s->ready_tail = NULL;
+	for (size_t i = 0; i < s->plan->nr; i++)
+		s->nodes[i].in_ready = 0;
+	drain(s);
+}
+
+int sched_finished(const struct sched *s)
+{
+	return s->finished;
+}
+
+enum result sched_result(const struct sched *s)
+{
+	if (s->failed)
+		return RESULT_FAILURE;
+	if (s->cancelled)
+		return RESULT_CANCELLED;
+	return RESULT_SUCCESS;
+}
+
+int sched_result_of(const struct sched *s, const char *display_name)
+{
+	for (size_t i = 0; i < s->plan->nr; i++) {
+		const struct snode *n = &s->nodes[i];
+		for (size_t k = 0; k < n->ninst; k++)
+			if (n->inst[k].state == INST_DONE && !strcmp(n->inst[k].name, display_name))
+				return (int)n->inst[k].result;
+		if (n->state == NODE_DONE && !n->ninst && !strcmp(n->pj->job->id.s, display_name))
+			return (int)n->result;
+	}
+	return -1;
+}
+
+unsigned sched_peak(const struct sched *s)
+{
+	return s->peak;
+}
+
+void sched_free(struct sched *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->plan->nr; i++) {
+		struct snode *n = &s->nodes[i];
+		for (size_t k = 0; k < n->ninst; k++) {
+			struct sinst *in = &n->inst[k];
+			if (in->je)
+				s->ops.free(in->je);
+			free(in->name);
+			free(in->key);
+			ev_unref(in->contexts);
+		}
+		free(n->inst);
+		ev_unref(n->outputs);
+		ev_unref(n->needs);
+		ev_unref(n->github);
+		strvec_clear(&n->env);
+	}
+	free(s->nodes);
+	free(s->work);
+	free(s);
+}

@@ -1,0 +1,65 @@
+/*
+ * sched: runs a plan's jobs on a libuv loop. A job becomes ready when every
+ * job it needs has finished; then its `if:` is evaluated (GitHub's status
+ * rules over its ancestors), its matrix expanded (it may be an expression
+ * over `needs`) and its instances queued. Instances start while fewer than
+ * `parallel` run and fewer than the job's `max-parallel`. A failing matrix
+ * instance cancels its siblings (`fail-fast`). Job outputs and results flow
+ * to `needs.<id>` of the jobs that need it.
+ *
+ * Work per job is constant (counters and a ready list; no graph rescans).
+ */
+#ifndef KILN_SCHED_H
+#define KILN_SCHED_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "engine/job.h"
+#include "engine/output.h"
+#include "engine/plan.h"
+#include "engine/runctx.h"
+
+/* the executor, as the scheduler calls it (tests substitute their own) */
+struct sched_exec_ops {
+	int (*start)(uv_loop_t *loop, const struct job_spec *spec, const struct log_sink *sink,
+		     job_done_cb done, void *arg, struct job_exec **out);
+	void (*cancel)(struct job_exec *je, uint64_t grace_ms);
+	void (*free)(struct job_exec *je);
+};
+
+struct sched_opts {
+	unsigned parallel;     /* jobs at once, >= 1 */
+	uint64_t grace_ms;     /* cancel: SIGINT, then SIGKILL after this */
+	int verbose;           /* pass ::debug:: lines */
+	const struct sched_exec_ops *ops; /* NULL = job_exec_start & co */
+	void (*done)(void *arg);          /* called once when every job has finished */
+	void *done_arg;
+};
+
+struct sched;
+
+/*
+ * A scheduler for the selected jobs of `p`. `wf_contexts[i]` are the
+ * starting contexts of workflow i (runctx_workflow_contexts), borrowed for
+ * the scheduler's lifetime, as are p, rc and out.
+ */
+struct sched *sched_new(uv_loop_t *loop, const struct plan *p, struct runctx *rc,
+			struct ev *const *wf_contexts, struct output *out,
+			const struct sched_opts *opts);
+/* queue the jobs without needs and start what may start */
+void sched_start(struct sched *s);
+/* cancel the run (Ctrl-C): force = 0 lets jobs finish their cancelled()/
+ * always() steps (SIGKILL after the grace period), force = 1 kills now */
+void sched_cancel(struct sched *s, int force);
+/* 1 when every job has finished */
+int sched_finished(const struct sched *s);
+/* the run's result: failure if any job failed, cancelled if cancelled */
+enum result sched_result(const struct sched *s);
+/* result of the job instance with this display name; -1 if none ran */
+int sched_result_of(const struct sched *s, const char *display_name);
+/* most job instances that ran at the same time */
+unsigned sched_peak(const struct sched *s);
+void sched_free(struct sched *s);
+
+#endif
