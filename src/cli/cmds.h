@@ -8,6 +8,7 @@
 
 struct kiln_ctx;
 
+int cmd_run(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_version(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_expr(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_lint(int argc, char **argv, struct kiln_ctx *ctx);

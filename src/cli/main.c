@@ -15,6 +15,7 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
+	{ "run", cmd_run, "run the workflows an event triggers, here, now" },
 	{ "version", cmd_version, "print kiln's version" },
 	{ "cron", cmd_cron, "show when a schedule cron expression fires next" },
 	{ "expr", cmd_expr, "evaluate a ${{ }} expression (--jsonl for many)" },

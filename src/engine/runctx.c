@@ -4,10 +4,11 @@
  */
 #include "base/kiln.h"
 #include "engine/runctx.h"
+#include "git/event.h"
+#include "git/repo.h"
 
 #include <errno.h>
 #include <ftw.h>
-#include <git2.h>
 #include <limits.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -17,74 +18,25 @@
 
 extern char **environ;
 
-/* parse owner/name from a remote URL: https://h/o/n(.git), git@h:o/n.git */
-static void parse_remote(const char *url, char **owner, char **name)
+/* repository facts and the event GitHub would have sent (src/git) */
+static int load_repo(struct runctx *rc, const struct runctx_opts *opts, struct buf *err)
 {
-	size_t len = strlen(url);
-	while (len && url[len - 1] == '/')
-		len--;
-	if (len > 4 && !memcmp(url + len - 4, ".git", 4))
-		len -= 4;
-	size_t e = len;
-	while (e && url[e - 1] != '/' && url[e - 1] != ':')
-		e--;
-	if (!e || e == len)
-		return;
-	size_t o = e - 1;
-	while (o && url[o - 1] != '/' && url[o - 1] != ':')
-		o--;
-	if (o == e - 1)
-		return;
-	*owner = xstrndup(url + o, e - 1 - o);
-	*name = xstrndup(url + e, len - e);
-}
-
-/* HEAD sha, ref, and origin of the repository at rc->repo_dir (libgit2) */
-static int load_repo(struct runctx *rc, char **owner, char **name, struct buf *err)
-{
-	git_libgit2_init();
-	git_repository *repo = NULL;
-	git_reference *head = NULL;
-	git_remote *origin = NULL;
-	int ret = 0;
-	if (git_repository_open_ext(&repo, rc->repo_dir, 0, NULL) < 0) {
-		const git_error *e = git_error_last();
-		buf_addf(err, "'%s' is not in a git repository: %s", rc->repo_dir,
-			 e ? e->message : "unknown error");
-		ret = KILN_EINVAL;
-		goto out;
-	}
-	const char *wd = git_repository_workdir(repo);
-	if (wd) {
+	struct repo *r = NULL;
+	int ret = repo_open(rc->repo_dir, &r, err);
+	if (ret < 0)
+		return ret == KILN_ENOENT ? KILN_EINVAL : ret;
+	ret = repo_get_info(r, &rc->info, err);
+	if (ret == 0) {
 		free(rc->repo_dir);
-		rc->repo_dir = xstrdup(wd);
-		size_t l = strlen(rc->repo_dir);
-		if (l > 1 && rc->repo_dir[l - 1] == '/')
-			rc->repo_dir[l - 1] = '\0';
+		rc->repo_dir = xstrdup(rc->info.workdir);
+		struct event_opts eo = EVENT_OPTS_INIT;
+		eo.name = rc->event_name;
+		eo.ref = opts->ref;
+		ret = event_build(r, &rc->info, &eo, &rc->ev, err);
+		if (ret == KILN_ENOENT)
+			ret = KILN_EINVAL;
 	}
-	if (git_repository_head(&head, repo) == 0) {
-		const git_oid *oid = git_reference_target(head);
-		if (oid)
-			git_oid_tostr(rc->sha, sizeof(rc->sha), oid);
-		if (git_reference_is_branch(head))
-			rc->ref = xstrdup(git_reference_name(head));
-	} else {
-		/* unborn HEAD: the branch it will create */
-		git_reference *sym = NULL;
-		if (git_reference_lookup(&sym, repo, "HEAD") == 0) {
-			const char *t = git_reference_symbolic_target(sym);
-			if (t)
-				rc->ref = xstrdup(t);
-			git_reference_free(sym);
-		}
-	}
-	if (git_remote_lookup(&origin, repo, "origin") == 0 && git_remote_url(origin))
-		parse_remote(git_remote_url(origin), owner, name);
-out:
-	git_remote_free(origin);
-	git_reference_free(head);
-	git_repository_free(repo);
-	git_libgit2_shutdown();
+	repo_close(r);
 	return ret;
 }
 
@@ -103,44 +55,39 @@ static const char *str_at(const struct ev *o, const char *a, const char *b)
 	return v && ev_kind(v) == EV_STRING ? ev_get_str(v, NULL) : NULL;
 }
 
-/* ref, ref_name, ref_type, head_ref, base_ref from the repo and the event */
-static void set_refs(struct runctx *rc)
+/* ref, ref_name, ref_type, head_ref, base_ref: from the repository's
+ * event, overridden by what a payload given with -e says */
+static void set_refs(struct runctx *rc, int from_file)
 {
-	const char *ev_ref = str_at(rc->event, "ref", NULL);
-	int is_pr = !strcmp(rc->event_name, "pull_request") ||
-		    !strcmp(rc->event_name, "pull_request_target");
-	rc->head_ref = xstrdup("");
-	rc->base_ref = xstrdup("");
-	if (is_pr) {
-		const char *h = str_at(rc->event, "pull_request", "head");
-		(void)h;
+	rc->ref = xstrdup(rc->ev.ref ? rc->ev.ref : "");
+	rc->head_ref = xstrdup(rc->ev.head_ref ? rc->ev.head_ref : "");
+	rc->base_ref = xstrdup(rc->ev.base_ref ? rc->ev.base_ref : "");
+	memcpy(rc->sha, rc->ev.sha, sizeof(rc->sha));
+	if (from_file) {
+		const char *ev_ref = str_at(rc->event, "ref", NULL);
 		const struct ev *pr = ev_object_get(rc->event, "pull_request");
 		const char *head = pr ? str_at(ev_object_get(pr, "head"), "ref", NULL) : NULL;
 		const char *base = pr ? str_at(ev_object_get(pr, "base"), "ref", NULL) : NULL;
 		const struct ev *num = ev_object_get(rc->event, "number");
-		if (!num && pr)
-			num = ev_object_get(pr, "number");
 		if (head) {
 			free(rc->head_ref);
 			rc->head_ref = xstrdup(head);
-		} else if (rc->ref && str_starts_with(rc->ref, "refs/heads/")) {
-			free(rc->head_ref);
-			rc->head_ref = xstrdup(rc->ref + 11);
 		}
 		if (base) {
 			free(rc->base_ref);
 			rc->base_ref = xstrdup(base);
 		}
-		if (num && ev_kind(num) == EV_NUMBER) {
+		if (pr && num && ev_kind(num) == EV_NUMBER) {
 			free(rc->ref);
 			rc->ref = xstrfmt("refs/pull/%.0f/merge", ev_get_number(num));
+		} else if (ev_ref && str_starts_with(ev_ref, "refs/")) {
+			free(rc->ref);
+			rc->ref = xstrdup(ev_ref);
 		}
-	} else if (ev_ref && str_starts_with(ev_ref, "refs/")) {
-		free(rc->ref);
-		rc->ref = xstrdup(ev_ref);
+		const char *after = str_at(rc->event, "after", NULL);
+		if (after && strlen(after) == 40 && strcmp(after, "0000000000000000000000000000000000000000"))
+			memcpy(rc->sha, after, sizeof(rc->sha));
 	}
-	if (!rc->ref)
-		rc->ref = xstrdup("");
 	const char *name = rc->ref;
 	rc->ref_type = "branch";
 	if (str_starts_with(name, "refs/heads/")) {
@@ -180,35 +127,6 @@ static int read_event(struct runctx *rc, const char *file, struct buf *err)
 	}
 	buf_release(&jerr);
 	return 0;
-}
-
-/* a default payload with what GitHub's push event always carries */
-static void default_event(struct runctx *rc)
-{
-	if (ev_len(rc->event))
-		return;
-	struct ev *e = ev_object();
-	if (!strcmp(rc->event_name, "push")) {
-		ev_object_set(e, "ref", ev_cstr(rc->ref));
-		ev_object_set(e, "after", ev_cstr(rc->sha));
-		ev_object_set(e, "before", ev_cstr("0000000000000000000000000000000000000000"));
-		struct ev *hc = ev_object();
-		ev_object_set(hc, "id", ev_cstr(rc->sha));
-		ev_object_set(e, "head_commit", hc);
-	}
-	struct ev *repo = ev_object();
-	ev_object_set(repo, "full_name", ev_cstr(rc->repository));
-	const char *slash = strchr(rc->repository, '/');
-	ev_object_set(repo, "name", ev_cstr(slash ? slash + 1 : rc->repository));
-	struct ev *owner = ev_object();
-	ev_object_set(owner, "login", ev_cstr(rc->owner));
-	ev_object_set(repo, "owner", owner);
-	ev_object_set(e, "repository", repo);
-	struct ev *sender = ev_object();
-	ev_object_set(sender, "login", ev_cstr(rc->actor));
-	ev_object_set(e, "sender", sender);
-	ev_unref(rc->event);
-	rc->event = e;
 }
 
 static char *actor_name(const struct ev *event)
@@ -331,6 +249,10 @@ static struct ev *pairs_object(const struct strvec *sv, int from_env)
 int runctx_init(struct runctx *rc, const struct runctx_opts *opts, struct buf *err)
 {
 	memset(rc, 0, sizeof(*rc));
+	struct repo_info ri = REPO_INFO_INIT;
+	struct event_info ei = EVENT_INFO_INIT;
+	rc->info = ri;
+	rc->ev = ei;
 	char cwd[PATH_MAX];
 	const char *dir = opts->repo_dir ? opts->repo_dir : (getcwd(cwd, sizeof(cwd)) ? cwd : ".");
 	rc->repo_dir = xstrdup(dir);
@@ -339,18 +261,21 @@ int runctx_init(struct runctx *rc, const struct runctx_opts *opts, struct buf *e
 	int r = read_event(rc, opts->event_file, err);
 	if (r < 0)
 		return r;
-	char *owner = NULL, *name = NULL;
-	r = load_repo(rc, &owner, &name, err);
+	r = load_repo(rc, opts, err);
 	if (r < 0)
 		return r;
-	if (!name) {
-		const char *base = strrchr(rc->repo_dir, '/');
-		name = xstrdup(base && base[1] ? base + 1 : rc->repo_dir);
+	if (!opts->event_file) {
+		struct buf jerr = BUF_INIT;
+		ev_unref(rc->event);
+		rc->event = rc->ev.payload ? ev_from_json(rc->ev.payload, strlen(rc->ev.payload), &jerr)
+					   : NULL;
+		if (!rc->event)
+			rc->event = ev_object();
+		buf_release(&jerr);
 	}
-	rc->owner = owner ? owner : xstrdup("local");
-	rc->repository = xstrfmt("%s/%s", rc->owner, name);
-	free(name);
-	set_refs(rc);
+	rc->owner = xstrdup(rc->info.owner ? rc->info.owner : "local");
+	rc->repository = xstrdup(rc->info.repository ? rc->info.repository : "local/repo");
+	set_refs(rc, opts->event_file != NULL);
 	rc->actor = actor_name(rc->event);
 	const char *srv = getenv("GITHUB_SERVER_URL");
 	rc->server_url = xstrdup(srv && *srv ? srv : "https://github.com");
@@ -360,7 +285,6 @@ int runctx_init(struct runctx *rc, const struct runctx_opts *opts, struct buf *e
 	clock_gettime(CLOCK_REALTIME, &ts);
 	rc->run_id = (uint64_t)ts.tv_sec * 1000 + (uint64_t)(ts.tv_nsec / 1000000);
 	rc->run_number = 1;
-	default_event(rc);
 	rc->vars = pairs_object(opts->vars, 0);
 	rc->secrets = pairs_object(opts->secrets, 1);
 	const struct ev *in = ev_object_get(rc->event, "inputs");
@@ -389,6 +313,8 @@ void runctx_release(struct runctx *rc)
 		/* a job may have left read-only directories: make them writable */
 		nftw(rc->run_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	}
+	repo_info_release(&rc->info);
+	event_info_release(&rc->ev);
 	free(rc->repo_dir);
 	free(rc->run_dir);
 	free(rc->event_name);
@@ -430,12 +356,30 @@ static const char *workflow_path(const struct runctx *rc, const struct workflow 
 	return f;
 }
 
-static struct ev *github_context(struct runctx *rc, const struct workflow *wf)
+/* github.event with `inputs` replaced by these (as strings, as GitHub sends) */
+static struct ev *event_with_inputs(const struct ev *event, const struct ev *inputs)
+{
+	struct ev *e = ev_object();
+	for (size_t i = 0; i < ev_len(event); i++)
+		ev_object_set(e, ev_object_key_at(event, i), ev_ref(ev_object_val_at(event, i)));
+	struct ev *in = ev_object();
+	for (size_t i = 0; i < ev_len(inputs); i++) {
+		struct buf b = BUF_INIT;
+		ev_to_string(ev_object_val_at(inputs, i), &b);
+		ev_object_set(in, ev_object_key_at(inputs, i), ev_string(b.buf, b.len));
+		buf_release(&b);
+	}
+	ev_object_set(e, "inputs", in);
+	return e;
+}
+
+static struct ev *github_context(struct runctx *rc, const struct workflow *wf,
+				 const struct ev *inputs)
 {
 	struct ev *g = ev_object();
 	char num[32];
 	ev_object_set(g, "event_name", ev_cstr(rc->event_name));
-	ev_object_set(g, "event", ev_ref(rc->event));
+	ev_object_set(g, "event", inputs ? event_with_inputs(rc->event, inputs) : ev_ref(rc->event));
 	ev_object_set(g, "event_path", ev_cstr(rc->event_path));
 	ev_object_set(g, "sha", ev_cstr(rc->sha));
 	ev_object_set(g, "ref", ev_cstr(rc->ref));
@@ -475,13 +419,13 @@ static struct ev *github_context(struct runctx *rc, const struct workflow *wf)
 }
 
 struct ev *runctx_workflow_contexts(struct runctx *rc, const struct workflow *wf,
-				    struct buf *err)
+				    const struct ev *inputs, struct buf *err)
 {
 	struct ev *c = ev_object();
-	ev_object_set(c, "github", github_context(rc, wf));
+	ev_object_set(c, "github", github_context(rc, wf, inputs));
 	ev_object_set(c, "vars", ev_ref(rc->vars));
 	ev_object_set(c, "secrets", ev_ref(rc->secrets));
-	ev_object_set(c, "inputs", ev_ref(rc->inputs));
+	ev_object_set(c, "inputs", ev_ref(inputs ? inputs : rc->inputs));
 	/* workflow env: github, secrets, inputs, vars are available */
 	struct ev *env = ev_object();
 	if (wf->env && wf->env->kind == YNODE_MAP) {
@@ -512,23 +456,24 @@ struct ev *runctx_workflow_contexts(struct runctx *rc, const struct workflow *wf
 	return c;
 }
 
-struct ev *runctx_job_github(const struct ev *wf_contexts, const char *job_id)
+struct ev *runctx_job_github(const struct ev *wf_contexts, const char *job_id,
+			     const char *workspace)
 {
 	const struct ev *g = ev_object_get(wf_contexts, "github");
 	struct ev *copy = ev_object();
 	for (size_t i = 0; i < ev_len(g); i++)
 		ev_object_set(copy, ev_object_key_at(g, i), ev_ref(ev_object_val_at(g, i)));
 	ev_object_set(copy, "job", ev_cstr(job_id));
+	if (workspace)
+		ev_object_set(copy, "workspace", ev_cstr(workspace));
 	return copy;
 }
 
-void runctx_job_env(const struct runctx *rc, const struct workflow *wf, const char *job_id,
-		    struct strvec *out)
+void runctx_workflow_env(const struct runctx *rc, const struct workflow *wf, struct strvec *out)
 {
 	strvec_clear(out);
 	for (size_t i = 0; i < rc->env.nr; i++)
 		strvec_push(out, rc->env.v[i]);
-	strvec_setenv(out, "GITHUB_JOB", job_id);
 	strvec_setenv(out, "GITHUB_WORKFLOW", runctx_workflow_name(rc, wf));
 	char *wref = xstrfmt("%s/%s@%s", rc->repository, workflow_path(rc, wf), rc->ref);
 	strvec_setenv(out, "GITHUB_WORKFLOW_REF", wref);

@@ -5,9 +5,8 @@
  * default environment (CI, GITHUB_*, RUNNER_*) for every step.
  *
  * Per-job variables that need the job's directories (GITHUB_WORKSPACE,
- * RUNNER_TEMP, GITHUB_OUTPUT, GITHUB_ENV, ...) are the executor's; this
- * module sets what is the same for the whole run, plus GITHUB_JOB through
- * runctx_job_env().
+ * RUNNER_TEMP, GITHUB_OUTPUT, GITHUB_ENV, GITHUB_JOB, ...) are the
+ * executor's; this module sets what is the same for the whole run.
  */
 #ifndef KILN_RUNCTX_H
 #define KILN_RUNCTX_H
@@ -17,6 +16,8 @@
 #include "base/buf.h"
 #include "base/strvec.h"
 #include "expr/expr.h"
+#include "git/event.h"
+#include "git/repo.h"
 #include "workflow/workflow.h"
 
 struct runctx {
@@ -43,6 +44,9 @@ struct runctx {
 	struct ev *vars;      /* vars context (from KILN_VAR_* / --var), object */
 	struct ev *secrets;   /* secrets context, object */
 	struct ev *inputs;    /* inputs context (workflow_dispatch inputs of the event) */
+	struct repo_info info;   /* the repository (src/git/repo.h) */
+	struct event_info ev;    /* the event as the repository produced it: refs,
+				    changed files for paths filters, payload */
 };
 
 /* options of runctx_init */
@@ -50,6 +54,7 @@ struct runctx_opts {
 	const char *repo_dir;    /* where to look for the repository ("." by default) */
 	const char *event_name;  /* NULL = push */
 	const char *event_file;  /* JSON payload for github.event, or NULL */
+	const char *ref;         /* push: the ref pushed (NULL = HEAD's branch) */
 	int keep;                /* keep the run directory */
 	const struct strvec *vars;    /* NAME=VALUE */
 	const struct strvec *secrets; /* NAME=VALUE */
@@ -68,17 +73,21 @@ void runctx_release(struct runctx *rc);
 /*
  * The contexts every job of workflow `wf` starts from: an object with
  * github (workflow, workflow_ref, job unset), vars, secrets, inputs and
- * env (the workflow's `env:`, evaluated). NULL with a message in err when
+ * env (the workflow's `env:`, evaluated). `inputs` (workflow_dispatch,
+ * resolved per workflow) replaces rc->inputs and github.event.inputs when
+ * not NULL. NULL with a message in err when
  * the workflow env does not evaluate.
  */
 struct ev *runctx_workflow_contexts(struct runctx *rc, const struct workflow *wf,
-				    struct buf *err);
-/* a copy of the workflow contexts' github object with `job` set */
-struct ev *runctx_job_github(const struct ev *wf_contexts, const char *job_id);
-/* the base environment for one job of workflow `wf` (run env + GITHUB_JOB,
- * GITHUB_WORKFLOW, GITHUB_WORKFLOW_REF) into `out` (cleared first) */
-void runctx_job_env(const struct runctx *rc, const struct workflow *wf, const char *job_id,
-		    struct strvec *out);
+				    const struct ev *inputs, struct buf *err);
+/* a copy of the workflow contexts' github object with `job` set, and
+ * `workspace` when not NULL */
+struct ev *runctx_job_github(const struct ev *wf_contexts, const char *job_id,
+			     const char *workspace);
+/* the base environment for the jobs of workflow `wf` (run env +
+ * GITHUB_WORKFLOW, GITHUB_WORKFLOW_REF, GITHUB_WORKFLOW_SHA) into `out`
+ * (cleared first); the executor adds GITHUB_JOB and the per-job paths */
+void runctx_workflow_env(const struct runctx *rc, const struct workflow *wf, struct strvec *out);
 /* the workflow's name: `name:` or its path relative to the repository */
 const char *runctx_workflow_name(const struct runctx *rc, const struct workflow *wf);
 

@@ -50,7 +50,6 @@ struct snode {
 	struct ev *outputs;    /* merged outputs of the instances */
 	struct ev *needs;      /* the needs context, once ready */
 	struct ev *github;     /* github context with job set */
-	struct strvec env;     /* base env with GITHUB_JOB */
 	struct snode *ready_next; /* in the ready list */
 	int in_ready;
 };
@@ -65,6 +64,8 @@ struct sched {
 	struct sched_exec_ops ops;
 	struct log_sink sink;
 	struct snode *nodes;     /* parallel to plan->jobs */
+	struct strvec *wf_env;   /* per workflow: base env of its jobs (lazily) */
+	size_t nwf;
 	size_t nselected, ndone;
 	unsigned running, peak;
 	struct snode *ready_head, *ready_tail;
@@ -119,7 +120,10 @@ struct sched *sched_new(uv_loop_t *loop, const struct plan *p, struct runctx *rc
 			s->nselected++;
 		if (n->pj->wf_index)
 			s->multi_wf = 1;
+		if (n->pj->wf_index + 1 > s->nwf)
+			s->nwf = n->pj->wf_index + 1;
 	}
+	s->wf_env = xcalloc(s->nwf ? s->nwf : 1, sizeof(*s->wf_env));
 	uv_idle_init(loop, &s->reaper);
 	s->reaper.data = s;
 	return s;
@@ -402,7 +406,7 @@ static void start_inst(struct sched *s, struct snode *n, struct sinst *in)
 	in->spec.repo_dir = s->rc->repo_dir;
 	in->spec.run_dir = s->rc->run_dir;
 	in->spec.job_key = in->key;
-	in->spec.base_env = &n->env;
+	in->spec.base_env = &s->wf_env[n->pj->wf_index];
 	in->spec.timeout_ms = tmo;
 	in->spec.verbose = s->opts.verbose;
 	int r = s->ops.start(s->loop, &in->spec, &s->sink, inst_done, in, &in->je);
@@ -529,15 +533,20 @@ static int expand_node(struct sched *s, struct snode *n, struct ev *jctx, struct
 		in->s = s;
 		in->node = n;
 		struct ev *stc = strategy_ctx(n, i, ml.nr);
+		in->key = make_key(n, i, ml.nr);
 		in->contexts = node_contexts(s, n, ml.v[i].matrix, stc);
 		ev_unref(stc);
+		/* github.workspace: the executor's <run_dir>/<job_key>/workspace */
+		char *ws = xstrfmt("%s/%s/workspace", s->rc->run_dir, in->key);
+		ev_object_set(in->contexts, "github",
+			      runctx_job_github(s->wf_contexts[n->pj->wf_index], n->pj->job->id.s, ws));
+		free(ws);
 		struct expr_ctx ictx = { .contexts = in->contexts, .status = ctx.status };
 		in->name = inst_name(s, n, &ictx, ml.v[i].suffix, err);
 		if (!in->name) {
 			matrix_list_release(&ml);
 			return -1;
 		}
-		in->key = make_key(n, i, ml.nr);
 	}
 	matrix_list_release(&ml);
 	return 0;
@@ -564,7 +573,7 @@ static void node_ready(struct sched *s, struct snode *n)
 	n->result = RESULT_SUCCESS;
 	n->outputs = ev_object();
 	n->needs = needs_ctx(s, n);
-	n->github = runctx_job_github(s->wf_contexts[n->pj->wf_index], job->id.s);
+	n->github = runctx_job_github(s->wf_contexts[n->pj->wf_index], job->id.s, NULL);
 	if (s->forced) {
 		node_end_early(s, n, RESULT_CANCELLED, "run cancelled");
 		return;
@@ -600,7 +609,9 @@ static void node_ready(struct sched *s, struct snode *n)
 		free(msg);
 		goto out;
 	}
-	runctx_job_env(s->rc, n->pj->wf, job->id.s, &n->env);
+	struct strvec *env = &s->wf_env[n->pj->wf_index];
+	if (!env->nr)
+		runctx_workflow_env(s->rc, n->pj->wf, env);
 	ready_push(s, n);
 out:
 	buf_release(&err);
@@ -742,8 +753,10 @@ void sched_free(struct sched *s)
 		ev_unref(n->outputs);
 		ev_unref(n->needs);
 		ev_unref(n->github);
-		strvec_clear(&n->env);
 	}
+	for (size_t i = 0; i < s->nwf; i++)
+		strvec_clear(&s->wf_env[i]);
+	free(s->wf_env);
 	free(s->nodes);
 	free(s->work);
 	free(s);

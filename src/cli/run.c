@@ -1,0 +1,516 @@
+/*
+ * run: `kiln run [EVENT]` — load the repository's workflows, keep those the
+ * event triggers, plan their jobs and run them on a libuv loop (or list
+ * them with -l, or show the plan with -n).
+ */
+#include "base/kiln.h"
+#include "cli/cmds.h"
+#include "cli/ctx.h"
+#include "cli/opt.h"
+#include "engine/output.h"
+#include "engine/plan.h"
+#include "engine/runctx.h"
+#include "engine/sched.h"
+#include "workflow/trigger.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+/* how long cancelled steps get before SIGKILL */
+#define RUN_GRACE_MS 5000
+
+struct run_opts {
+	const char *event;
+	const char *workflow_file;
+	const char *job;
+	const char *event_file;
+	const char *ref;
+	int list, dry, parallel, json, verbose, keep;
+	struct strvec vars, secrets, inputs;
+};
+
+static const char *const run_usage[] = {
+	"kiln run [EVENT] [-W FILE] [-j JOB] [-l] [-n] [-p N] [-e event.json] [--json] [-v]",
+	NULL,
+};
+
+/* the loaded workflows of a run */
+struct wfset {
+	struct workflow **v;
+	size_t nr, alloc;
+	struct ev **ctx;    /* per workflow: starting contexts */
+	struct ev **inputs; /* per workflow: dispatch inputs, or NULL */
+};
+
+static void wfset_release(struct wfset *w)
+{
+	for (size_t i = 0; i < w->nr; i++) {
+		wf_free(w->v[i]);
+		if (w->ctx)
+			ev_unref(w->ctx[i]);
+		if (w->inputs)
+			ev_unref(w->inputs[i]);
+	}
+	free(w->v);
+	free(w->ctx);
+	free(w->inputs);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* every .yml / .yaml in .github/workflows, sorted */
+static int find_workflows(const char *repo, struct strvec *out, struct buf *err)
+{
+	char *dir = xstrfmt("%s/.github/workflows", repo);
+	DIR *d = opendir(dir);
+	if (!d) {
+		buf_addf(err, "no workflows: cannot open '%s'", dir);
+		free(dir);
+		return -1;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' &&
+		    (str_ends_with(de->d_name, ".yml") || str_ends_with(de->d_name, ".yaml")))
+			strvec_pushf(out, "%s/%s", dir, de->d_name);
+	closedir(d);
+	free(dir);
+	if (out->nr)
+		qsort(out->v, out->nr, sizeof(*out->v), cmp_str);
+	return 0;
+}
+
+/*
+ * Does the run's event trigger `wf`? The one place trigger rules apply
+ * (src/workflow/trigger.h: branch/tag/path filters, activity types).
+ */
+static int triggered(const struct runctx *rc, const struct workflow *wf, int verbose,
+		     struct diags *d)
+{
+	struct trig_event ev = TRIG_EVENT_INIT;
+	ev.name = rc->event_name;
+	ev.ref = rc->ev.filter_ref ? rc->ev.filter_ref : rc->ref;
+	const struct ev *action = ev_object_get(rc->event, "action");
+	if (action && ev_kind(action) == EV_STRING)
+		ev.action = ev_get_str(action, NULL);
+	ev.changed = rc->ev.changed_known ? &rc->ev.changed : NULL;
+	struct trig_match m = TRIG_MATCH_INIT;
+	if (trig_match(wf, &ev, &m, d) < 0) {
+		trig_match_release(&m);
+		return -1;
+	}
+	if (verbose)
+		fprintf(stderr, "kiln: %s: %s\n", wf->file, m.reason.len ? m.reason.buf :
+			(m.matched ? "triggered" : "not triggered"));
+	int r = m.matched;
+	trig_match_release(&m);
+	return r;
+}
+
+/* load the workflows the event triggers; 0, or an exit code */
+static int load_workflows(const struct run_opts *o, struct runctx *rc, struct wfset *w)
+{
+	struct strvec files = STRVEC_INIT;
+	struct buf err = BUF_INIT;
+	struct diags d = DIAGS_INIT;
+	int ret = 0;
+	if (o->workflow_file) {
+		strvec_push(&files, o->workflow_file);
+	} else if (find_workflows(rc->repo_dir, &files, &err) < 0) {
+		fprintf(stderr, "kiln: error: %s\n", err.buf);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	for (size_t i = 0; i < files.nr; i++) {
+		struct workflow *wf = NULL;
+		if (wf_load_file(files.v[i], &wf, &d) < 0 || !wf) {
+			ret = EXIT_USAGE;
+			continue;
+		}
+		int t = triggered(rc, wf, o->verbose, &d);
+		if (t < 0)
+			ret = EXIT_USAGE;
+		if (t <= 0) {
+			wf_free(wf);
+			continue;
+		}
+		ALLOC_GROW(w->v, w->nr + 1, w->alloc);
+		w->v[w->nr++] = wf;
+	}
+	if (d.nr) {
+		diags_sort(&d);
+		diags_print(&d, stderr);
+	}
+out:
+	diags_release(&d);
+	buf_release(&err);
+	strvec_clear(&files);
+	return ret;
+}
+
+/* workflow_dispatch inputs and starting contexts of each workflow */
+static int workflow_contexts(const struct run_opts *o, struct runctx *rc, struct wfset *w)
+{
+	w->ctx = xcalloc(w->nr ? w->nr : 1, sizeof(*w->ctx));
+	w->inputs = xcalloc(w->nr ? w->nr : 1, sizeof(*w->inputs));
+	int ret = 0;
+	for (size_t i = 0; i < w->nr; i++) {
+		struct diags d = DIAGS_INIT;
+		if (!strcmp(rc->event_name, "workflow_dispatch")) {
+			struct trig_inputs in = TRIG_INPUTS_INIT;
+			if (trig_dispatch_inputs(w->v[i], &o->inputs, &in, &d) < 0) {
+				diags_print(&d, stderr);
+				diags_release(&d);
+				ret = EXIT_USAGE;
+				continue;
+			}
+			w->inputs[i] = trig_inputs_context(&in);
+			trig_inputs_release(&in);
+		}
+		diags_release(&d);
+		struct buf err = BUF_INIT;
+		w->ctx[i] = runctx_workflow_contexts(rc, w->v[i], w->inputs[i], &err);
+		if (!w->ctx[i]) {
+			fprintf(stderr, "%s\n", err.buf);
+			ret = EXIT_USAGE;
+		}
+		buf_release(&err);
+	}
+	return ret;
+}
+
+/* ---- -l and -n ---- */
+
+/* the instances a job would have, as far as known before the run */
+static void static_names(const struct plan_job *pj, const struct ev *wctx, struct strvec *out)
+{
+	const struct wf_job *job = pj->job;
+	const char *base = job->name.s ? job->name.s : job->id.s;
+	if (!job->strategy.matrix) {
+		strvec_push(out, base);
+		return;
+	}
+	struct ev *c = ev_object();
+	for (size_t i = 0; i < ev_len(wctx); i++)
+		ev_object_set(c, ev_object_key_at(wctx, i), ev_ref(ev_object_val_at(wctx, i)));
+	ev_object_set(c, "needs", ev_object());
+	struct expr_ctx ctx = { .contexts = c };
+	struct buf err = BUF_INIT;
+	struct ev *m = plan_value(job->strategy.matrix, &ctx, &err, NULL, NULL);
+	struct matrix_list ml = MATRIX_LIST_INIT;
+	if (m && matrix_expand(m, &ml, &err) == 0) {
+		for (size_t i = 0; i < ml.nr; i++)
+			strvec_push_nodup(out, plan_display_name(base, ml.v[i].suffix));
+	} else {
+		strvec_pushf(out, "%s (matrix known when the job starts)", base);
+	}
+	matrix_list_release(&ml);
+	ev_unref(m);
+	ev_unref(c);
+	buf_release(&err);
+}
+
+static const char *wf_label(const struct runctx *rc, const struct workflow *wf)
+{
+	const char *f = wf->file;
+	size_t l = strlen(rc->repo_dir);
+	if (!strncmp(f, rc->repo_dir, l) && f[l] == '/')
+		f += l + 1;
+	const char *slash = strrchr(f, '/');
+	return slash ? slash + 1 : f;
+}
+
+static void list_jobs(const struct plan *p, const struct runctx *rc, const struct wfset *w)
+{
+	size_t wid = 3, wname = 4;
+	for (size_t i = 0; i < p->nr; i++) {
+		if (strlen(p->jobs[i].job->id.s) > wid)
+			wid = strlen(p->jobs[i].job->id.s);
+	}
+	struct strvec *names = xcalloc(p->nr ? p->nr : 1, sizeof(*names));
+	for (size_t i = 0; i < p->nr; i++) {
+		if (!p->jobs[i].selected)
+			continue;
+		static_names(&p->jobs[i], w->ctx[p->jobs[i].wf_index], &names[i]);
+		for (size_t k = 0; k < names[i].nr; k++)
+			if (strlen(names[i].v[k]) > wname)
+				wname = strlen(names[i].v[k]);
+	}
+	printf("%-5s  %-*s  %-*s  %-16s  %s\n", "stage", (int)wid, "job", (int)wname, "name",
+	       "workflow", "needs");
+	for (size_t o = 0; o < p->nr; o++) {
+		size_t i = p->order[o];
+		const struct plan_job *pj = &p->jobs[i];
+		if (!pj->selected)
+			continue;
+		struct buf needs = BUF_INIT;
+		for (size_t k = 0; k < pj->nneeds; k++)
+			buf_addf(&needs, "%s%s", k ? "," : "", p->jobs[pj->needs[k]].job->id.s);
+		for (size_t k = 0; k < names[i].nr; k++)
+			printf("%-5d  %-*s  %-*s  %-16s  %s\n", pj->stage, (int)wid, pj->job->id.s,
+			       (int)wname, names[i].v[k], wf_label(rc, pj->wf), needs.len ? needs.buf : "-");
+		buf_release(&needs);
+	}
+	for (size_t i = 0; i < p->nr; i++)
+		strvec_clear(&names[i]);
+	free(names);
+}
+
+static void step_label(const struct wf_step *st, struct buf *out)
+{
+	if (st->name.s) {
+		buf_addstr(out, st->name.s);
+	} else if (st->run.s) {
+		const char *nl = strchr(st->run.s, '\n');
+		buf_addstr(out, "Run ");
+		buf_add(out, st->run.s, nl ? (size_t)(nl - st->run.s) : strlen(st->run.s));
+	} else if (st->uses.s) {
+		buf_addf(out, "Run %s", st->uses.s);
+	}
+}
+
+static void dry_run(const struct plan *p, const struct runctx *rc, const struct wfset *w)
+{
+	int stage = -1;
+	printf("dry run: %s on %s (%s), nothing is executed\n", rc->repository, rc->event_name,
+	       rc->ref);
+	for (size_t o = 0; o < p->nr; o++) {
+		const struct plan_job *pj = &p->jobs[p->order[o]];
+		if (!pj->selected)
+			continue;
+		if (pj->stage != stage) {
+			stage = pj->stage;
+			printf("stage %d\n", stage);
+		}
+		struct strvec names = STRVEC_INIT;
+		static_names(pj, w->ctx[pj->wf_index], &names);
+		for (size_t k = 0; k < names.nr; k++) {
+			printf("  job %s", names.v[k]);
+			if (pj->nneeds) {
+				printf(" (needs");
+				for (size_t n = 0; n < pj->nneeds; n++)
+					printf(" %s", p->jobs[pj->needs[n]].job->id.s);
+				printf(")");
+			}
+			if (pj->job->if_cond.s)
+				printf(" if: %s", pj->job->if_cond.s);
+			printf("\n");
+			for (size_t s = 0; s < pj->job->nsteps; s++) {
+				struct buf b = BUF_INIT;
+				step_label(&pj->job->steps[s], &b);
+				printf("    - %s\n", b.buf);
+				buf_release(&b);
+			}
+		}
+		strvec_clear(&names);
+	}
+}
+
+/* ---- running ---- */
+
+struct run_state {
+	uv_signal_t sigint, sigterm;
+	struct sched *sched;
+	struct output *out;
+	int signals;
+};
+
+static void close_signals(struct run_state *st)
+{
+	if (!uv_is_closing((uv_handle_t *)&st->sigint))
+		uv_close((uv_handle_t *)&st->sigint, NULL);
+	if (!uv_is_closing((uv_handle_t *)&st->sigterm))
+		uv_close((uv_handle_t *)&st->sigterm, NULL);
+}
+
+static void on_done(void *arg)
+{
+	close_signals(arg);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct run_state *st = h->data;
+	st->signals++;
+	if (st->signals == 1) {
+		output_info(st->out, "kiln", "%s: cancelling the run (again to stop at once)",
+			    signum == SIGINT ? "interrupt" : "terminated");
+		sched_cancel(st->sched, 0);
+	} else {
+		output_info(st->out, "kiln", "stopping now");
+		sched_cancel(st->sched, 1);
+	}
+}
+
+static unsigned default_parallel(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static int execute(const struct run_opts *o, const struct plan *p, struct runctx *rc,
+		   const struct wfset *w, int color)
+{
+	uv_loop_t loop;
+	if (uv_loop_init(&loop) < 0) {
+		fprintf(stderr, "kiln: error: cannot start the event loop\n");
+		return EXIT_INTERNAL;
+	}
+	struct run_state st = { 0 };
+	st.out = output_new(stdout, o->json ? OUTPUT_JSON : OUTPUT_TEXT, color, o->verbose);
+	struct buf names = BUF_INIT;
+	size_t njobs = 0;
+	for (size_t i = 0; i < w->nr; i++)
+		buf_addf(&names, "%s%s", i ? ", " : "", wf_label(rc, w->v[i]));
+	for (size_t i = 0; i < p->nr; i++)
+		njobs += p->jobs[i].selected;
+	output_run_start(st.out, names.buf, rc->event_name, njobs);
+	buf_release(&names);
+	struct sched_opts so = {
+		.parallel = o->parallel > 0 ? (unsigned)o->parallel : default_parallel(),
+		.grace_ms = RUN_GRACE_MS,
+		.verbose = o->verbose,
+		.done = on_done,
+		.done_arg = &st,
+	};
+	st.sched = sched_new(&loop, p, rc, w->ctx, st.out, &so);
+	uv_signal_init(&loop, &st.sigint);
+	uv_signal_init(&loop, &st.sigterm);
+	st.sigint.data = st.sigterm.data = &st;
+	uv_signal_start(&st.sigint, on_signal, SIGINT);
+	uv_signal_start(&st.sigterm, on_signal, SIGTERM);
+	uint64_t t0 = now_ns();
+	sched_start(st.sched);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	enum result r = sched_result(st.sched);
+	output_run_end(st.out, r, now_ns() - t0);
+	sched_free(st.sched);
+	output_free(st.out);
+	int closed = uv_loop_close(&loop);
+	if (closed != 0) {
+		fprintf(stderr, "kiln: BUG: event loop still has handles at exit\n");
+		return EXIT_INTERNAL;
+	}
+	return r == RESULT_SUCCESS ? EXIT_OK : EXIT_FAILED;
+}
+
+static int run(struct run_opts *o, struct kiln_ctx *kctx)
+{
+	struct runctx rc;
+	struct buf err = BUF_INIT;
+	struct runctx_opts ro = {
+		.event_name = o->event, .event_file = o->event_file, .keep = o->keep,
+		.vars = &o->vars, .secrets = &o->secrets, .ref = o->ref,
+	};
+	int r = runctx_init(&rc, &ro, &err);
+	if (r < 0) {
+		fprintf(stderr, "%s%s\n", strstr(err.buf, ": error: ") ? "" : "kiln: error: ", err.buf);
+		buf_release(&err);
+		runctx_release(&rc);
+		return r == KILN_EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
+	}
+	struct wfset w = { 0 };
+	struct plan p = PLAN_INIT;
+	struct diags d = DIAGS_INIT;
+	int ret = load_workflows(o, &rc, &w);
+	if (ret)
+		goto out;
+	if (!w.nr) {
+		fprintf(stderr, "kiln: no workflow is triggered by '%s'%s\n", rc.event_name,
+			o->verbose ? "" : " (-v says why)");
+		goto out;
+	}
+	ret = workflow_contexts(o, &rc, &w);
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < w.nr; i++)
+		plan_add_workflow(&p, w.v[i], i, &d);
+	plan_finish(&p, &d);
+	if (d.errors) {
+		diags_sort(&d);
+		diags_print(&d, stderr);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (o->job && plan_select(&p, o->job, &err) < 0) {
+		fprintf(stderr, "kiln: error: %s\n", err.buf);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (o->list)
+		list_jobs(&p, &rc, &w);
+	else if (o->dry)
+		dry_run(&p, &rc, &w);
+	else
+		ret = execute(o, &p, &rc, &w, kctx->color);
+out:
+	plan_release(&p);
+	diags_release(&d);
+	wfset_release(&w);
+	runctx_release(&rc);
+	buf_release(&err);
+	return ret;
+}
+
+int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
+{
+	struct run_opts o = { .vars = STRVEC_INIT, .secrets = STRVEC_INIT, .inputs = STRVEC_INIT };
+	const struct opt opts[] = {
+		{ OPT_STRING, 'W', "workflow", &o.workflow_file, "FILE", "run only this workflow file" },
+		{ OPT_STRING, 'j', "job", &o.job, "JOB", "run this job and the jobs it needs" },
+		{ OPT_BOOL, 'l', "list", &o.list, NULL, "list the jobs with their stages and needs" },
+		{ OPT_BOOL, 'n', "dry-run", &o.dry, NULL, "show what would run, run nothing" },
+		{ OPT_INT, 'p', "parallel", &o.parallel, "N", "jobs at once (default: number of cores)" },
+		{ OPT_STRING, 'e', "event-file", &o.event_file, "FILE", "JSON payload for github.event" },
+		{ OPT_STRING, 0, "ref", &o.ref, "REF", "push: the ref pushed (default: HEAD's branch)" },
+		{ OPT_LIST, 0, "input", &o.inputs, "NAME=VALUE", "workflow_dispatch input" },
+		{ OPT_LIST, 0, "var", &o.vars, "NAME=VALUE", "a `vars` context value" },
+		{ OPT_LIST, 's', "secret", &o.secrets, "NAME[=VALUE]",
+		  "a secret (without a value: from the environment)" },
+		{ OPT_BOOL, 0, "json", &o.json, NULL, "one JSON object per event and line" },
+		{ OPT_BOOL, 0, "keep", &o.keep, NULL, "keep the run directory" },
+		{ OPT_COUNT, 'v', "verbose", &o.verbose, NULL, "say why workflows (do not) run; show ::debug::" },
+		OPT_END_MARK,
+	};
+	int npos = opt_parse(argc, argv, opts, run_usage);
+	int ret;
+	if (npos == -2) {
+		printf("\nEVENT is the event to simulate (default: push).\n"
+		       "exit status: 0 every job succeeded, 1 a job failed or the run was cancelled,\n"
+		       "2 bad input (workflow, flags, event file), 3 internal error\n");
+		ret = EXIT_OK;
+		goto out;
+	}
+	if (npos < 0) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (npos > 1) {
+		fprintf(stderr, "kiln: error: too many arguments: '%s'\n", argv[2]);
+		opt_usage(stderr, opts, run_usage);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (o.list && o.dry) {
+		fprintf(stderr, "kiln: error: -l and -n cannot be used together\n");
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (npos == 1)
+		o.event = argv[1];
+	if (o.workflow_file && access(o.workflow_file, R_OK) < 0) {
+		fprintf(stderr, "kiln: error: cannot read workflow '%s'\n", o.workflow_file);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	ret = run(&o, ctx);
+out:
+	strvec_clear(&o.vars);
+	strvec_clear(&o.secrets);
+	strvec_clear(&o.inputs);
+	return ret;
+}
