@@ -111,6 +111,9 @@ char *plan_display_name(const char *base, const char *suffix);
 struct ev *plan_value(const struct ynode *n, const struct expr_ctx *ctx, struct buf *err,
 		      int *line, int *col);
 
+/* does s contain `${{`? */
+int plan_has_expr(const char *s, size_t len);
+
 /* GitHub's `==` on two values (case-insensitive strings, numeric coercion) */
 int plan_value_equal(const struct ev *a, const struct ev *b);
 

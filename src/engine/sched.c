@@ -241,8 +241,8 @@ static void node_done(struct sched *s, struct snode *n)
 /* a job that ends without running: skipped, cancelled, or an error */
 static void node_end_early(struct sched *s, struct snode *n, enum result r, const char *why)
 {
-	const char *name = n->pj->job->name.s && expr_find(n->pj->job->name.s,
-		strlen(n->pj->job->name.s), 0, NULL) < 0 ? n->pj->job->name.s : n->pj->job->id.s;
+	const char *nm = n->pj->job->name.s;
+	const char *name = nm && !plan_has_expr(nm, strlen(nm)) ? nm : n->pj->job->id.s;
 	char *dn = base_name(s, n, name);
 	if (r == RESULT_FAILURE) {
 		struct log_event ev = { .kind = LOG_ERROR, .job = dn, .text = why, .len = strlen(why) };
@@ -474,7 +474,7 @@ static char *inst_name(struct sched *s, struct snode *n, const struct expr_ctx *
 		       const char *suffix, struct buf *err)
 {
 	const struct wf_str *nm = &n->pj->job->name;
-	if (nm->s && expr_find(nm->s, strlen(nm->s), 0, NULL) >= 0) {
+	if (nm->s && plan_has_expr(nm->s, strlen(nm->s))) {
 		/* a name with expressions is the whole display name */
 		struct ev *v = expr_interpolate(nm->s, strlen(nm->s), ctx, err);
 		if (!v)

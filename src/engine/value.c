@@ -75,9 +75,15 @@ static int core_number(const char *s, double *out)
 	return 1;
 }
 
+int plan_has_expr(const char *s, size_t len)
+{
+	long end;
+	return expr_find(s, len, 0, &end) >= 0;
+}
+
 static struct ev *scalar_value(const struct ynode *n, const struct expr_ctx *ctx, struct buf *err)
 {
-	if (expr_find(n->str, n->len, 0, NULL) >= 0)
+	if (plan_has_expr(n->str, n->len))
 		return expr_interpolate(n->str, n->len, ctx, err);
 	int plain = (n->style == YSTYLE_PLAIN || n->style == YSTYLE_ANY) &&
 		    (!n->tag || strcmp(n->tag, "!!str"));
