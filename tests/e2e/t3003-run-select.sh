@@ -1,0 +1,119 @@
+#!/bin/bash
+test_description='kiln run: -j, -W, -l, -n'
+. "$(dirname "$0")/../lib.sh"
+
+test_expect_success 'setup: two workflows' '
+	test_create_repo repo &&
+	write_workflow repo ci <<-\EOF &&
+	name: CI
+	on: push
+	jobs:
+	  build:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo build ran
+	  test:
+	    needs: build
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo test ran
+	  deploy:
+	    needs: [test]
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo deploy ran
+	  lint:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - name: Lint it
+	        run: echo lint ran
+	EOF
+	write_workflow repo docs <<-\EOF
+	name: Docs
+	on: [push, pull_request]
+	jobs:
+	  docs:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo docs ran
+	EOF
+'
+
+test_expect_success '-l lists every job with stage, workflow and needs' '
+	(cd repo && kiln run -l) >out 2>err &&
+	test_grep "^stage  *job  *name  *workflow  *needs" out &&
+	test_grep "^0  *build  *build  *ci.yml  *-$" out &&
+	test_grep "^0  *lint  *lint  *ci.yml  *-$" out &&
+	test_grep "^1  *test  *test  *ci.yml  *build$" out &&
+	test_grep "^2  *deploy  *deploy  *ci.yml  *test$" out &&
+	test_grep "^0  *docs  *docs  *docs.yml  *-$" out &&
+	test_grep -v "ran" out
+'
+
+test_expect_success '-j JOB runs that job and what it needs, transitively' '
+	(cd repo && kiln run -j deploy) >out 2>err &&
+	test_grep "build ran" out &&
+	test_grep "test ran" out &&
+	test_grep "deploy ran" out &&
+	test_grep -v "lint ran" out &&
+	test_grep -v "docs ran" out
+'
+
+test_expect_success '-j with an unknown job suggests the closest (exit 2)' '
+	test_expect_code 2 env -C repo kiln run -j deplyo 2>err &&
+	test_grep "unknown job .deplyo. (did you mean .deploy.?)" err
+'
+
+test_expect_success '-W FILE runs only that workflow' '
+	(cd repo && kiln run -W .github/workflows/docs.yml) >out 2>err &&
+	test_grep "docs ran" out &&
+	test_grep -v "build ran" out
+'
+
+test_expect_success '-W with a missing file is exit 2' '
+	test_expect_code 2 env -C repo kiln run -W nope.yml 2>err &&
+	test_grep "nope.yml" err
+'
+
+test_expect_success 'several workflows: job names carry the workflow name' '
+	(cd repo && kiln run -p 1) >out 2>err &&
+	test_grep "^\[CI / build\] build ran$" out &&
+	test_grep "^\[Docs / docs\] docs ran$" out
+'
+
+test_expect_success 'EVENT picks workflows by on: (pull_request runs Docs only)' '
+	git -C repo branch feature &&
+	(cd repo && kiln run pull_request) >out 2>err &&
+	test_grep "docs ran" out &&
+	test_grep -v "build ran" out
+'
+
+test_expect_success '-n shows stages, jobs and steps and runs nothing' '
+	(cd repo && kiln run -n -W .github/workflows/ci.yml) >out 2>err &&
+	test_grep "^stage 0$" out &&
+	test_grep "^  job build$" out &&
+	test_grep "^    - Run echo build ran$" out &&
+	test_grep "^  job test (needs build)$" out &&
+	test_grep "^    - Lint it$" out &&
+	test_grep "^stage 2$" out &&
+	test_grep -v "job started" out &&
+	test_grep -v "^\[build\]" out
+'
+
+test_expect_success '-l and -n together are a usage error' '
+	test_expect_code 2 env -C repo kiln run -l -n 2>err &&
+	test_grep "cannot be used together" err
+'
+
+test_expect_success 'the run directory is removed unless --keep' '
+	export TMPDIR="$TRASH/tmp" &&
+	mkdir -p "$TMPDIR" &&
+	(cd repo && kiln run -j build) >out 2>err &&
+	test -z "$(ls "$TMPDIR")" &&
+	(cd repo && kiln run -j build --keep) >out 2>err &&
+	ls "$TMPDIR" >dirs &&
+	test_grep "^kiln-run-" dirs &&
+	test -f "$TMPDIR"/kiln-run-*/event.json
+'
+
+test_done
