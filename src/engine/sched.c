@@ -517,8 +517,10 @@ static int expand_node(struct sched *s, struct snode *n, struct ev *jctx, struct
 	struct matrix_list ml = MATRIX_LIST_INIT;
 	int r = matrix_expand(m, &ml, err);
 	ev_unref(m);
-	if (r < 0)
+	if (r < 0) {
+		matrix_list_release(&ml);
 		return -1;
+	}
 	n->has_matrix = st->matrix != NULL;
 	*at = st->fail_fast ? st->fail_fast : st->max_parallel;
 	if (strategy_values(n, &ctx, err) < 0) {
