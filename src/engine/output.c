@@ -33,6 +33,8 @@ struct output {
 	size_t width; /* widest job name seen, for the prefix column */
 	struct out_job *jobs;
 	size_t njobs, jobs_alloc;
+	size_t *slots;  /* name -> index in jobs (open addressing), nslots a power of 2 */
+	size_t nslots;
 	struct out_note *notes;
 	size_t nnotes, notes_alloc;
 	struct buf line; /* scratch */
@@ -60,6 +62,7 @@ void output_free(struct output *o)
 		free(o->jobs[i].note);
 	}
 	free(o->jobs);
+	free(o->slots);
 	for (size_t i = 0; i < o->nnotes; i++) {
 		free(o->notes[i].job);
 		free(o->notes[i].file);
@@ -89,23 +92,59 @@ static void flush_line(struct output *o)
 	buf_reset(&o->line);
 }
 
-/* the job's record; jobs are few per run, names unique per instance, and
- * lookups come from the end (the job that just logged is usually recent) */
+static size_t name_hash(const char *s)
+{
+	size_t h = 5381;
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h;
+}
+
+static void slots_insert(struct output *o, size_t idx)
+{
+	size_t m = o->nslots - 1, at = name_hash(o->jobs[idx].name) & m;
+	while (o->slots[at] != (size_t)-1)
+		at = (at + 1) & m;
+	o->slots[at] = idx;
+}
+
+static void slots_grow(struct output *o)
+{
+	free(o->slots);
+	o->nslots = o->nslots ? o->nslots * 2 : 64;
+	o->slots = xmalloc(o->nslots * sizeof(*o->slots));
+	for (size_t i = 0; i < o->nslots; i++)
+		o->slots[i] = (size_t)-1;
+	for (size_t i = 0; i < o->njobs; i++)
+		slots_insert(o, i);
+}
+
+/* the job's record, created on first sight (a hash: runs may have
+ * thousands of jobs) */
 static struct out_job *find_job(struct output *o, const char *name)
 {
-	for (size_t i = o->njobs; i-- > 0;)
-		if (!strcmp(o->jobs[i].name, name))
-			return &o->jobs[i];
+	if (o->nslots) {
+		size_t m = o->nslots - 1, at = name_hash(name) & m;
+		while (o->slots[at] != (size_t)-1) {
+			if (!strcmp(o->jobs[o->slots[at]].name, name))
+				return &o->jobs[o->slots[at]];
+			at = (at + 1) & m;
+		}
+	}
 	ALLOC_GROW(o->jobs, o->njobs + 1, o->jobs_alloc);
 	struct out_job *j = &o->jobs[o->njobs];
 	memset(j, 0, sizeof(*j));
 	j->name = xstrdup(name);
 	j->color = palette[o->njobs % ARRAY_SIZE(palette)];
 	o->njobs++;
+	if (o->njobs * 2 > o->nslots)
+		slots_grow(o);
+	else
+		slots_insert(o, o->njobs - 1);
 	size_t w = strlen(name);
 	if (w > o->width && w <= 40)
 		o->width = w;
-	return j;
+	return &o->jobs[o->njobs - 1];
 }
 
 static void prefix(struct output *o, const char *job)
