@@ -12,22 +12,6 @@ wait_for() {
 	return 1
 }
 
-# the kiln process under a background job (bash may keep a parent shell
-# around it, which ignores SIGINT)
-kiln_pid() {
-	local p=$1
-	for _ in 1 2 3 4; do
-		if [ "$(cat /proc/$p/comm 2>/dev/null)" = kiln ]; then
-			echo "$p"
-			return 0
-		fi
-		p=$(pgrep -P "$p" | head -n 1)
-		[ -n "$p" ] || break
-	done
-	echo "no kiln process under $1" >&2
-	return 1
-}
-
 test_expect_success 'setup' '
 	test_create_repo repo &&
 	mkdir probe
@@ -75,8 +59,8 @@ test_expect_success 'timeout-minutes from an expression' '
 '
 
 test_expect_success 'SIGINT cancels: cancelled() steps and always() jobs still run, exit 1' '
-	export PROBE="$TRASH/probe" &&
-	rm -f probe/* &&
+	export PROBE="$TRASH/p3" &&
+	mkdir p3 &&
 	write_workflow repo ci <<-\EOF &&
 	on: push
 	jobs:
@@ -84,7 +68,7 @@ test_expect_success 'SIGINT cancels: cancelled() steps and always() jobs still r
 	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
-	          echo started >"$PROBE/started"
+	          echo $PPID >"$PROBE/kilnpid" && echo started >"$PROBE/started"
 	          sleep 60
 	          echo finished >"$PROBE/finished"
 	      - if: cancelled()
@@ -102,26 +86,27 @@ test_expect_success 'SIGINT cancels: cancelled() steps and always() jobs still r
 	    steps:
 	      - run: echo "report ${{ needs.long.result }}" >"$PROBE/report"
 	EOF
-	env -C repo kiln run >out 2>err &
+	env -C repo kiln run >p3/out 2>p3/err &
 	job=$! &&
-	wait_for probe/started &&
-	pid=$(kiln_pid $job) &&
+	wait_for p3/started &&
+	pid=$(cat p3/kilnpid) &&
+	test "$(cat /proc/$pid/comm)" = kiln &&
 	kill -INT $pid &&
 	rc=0 && wait $job || rc=$? &&
 	test "$rc" = 1 &&
-	test -e probe/cleanup &&
-	! test -e probe/finished &&
-	! test -e probe/next &&
-	! test -e probe/nextjob &&
-	test_grep "report cancelled" probe/report &&
-	test_grep "cancelling the run" out &&
-	test_grep "^long  *cancelled" out &&
-	test_grep "^run cancelled" out
+	test -e p3/cleanup &&
+	! test -e p3/finished &&
+	! test -e p3/next &&
+	! test -e p3/nextjob &&
+	test_grep "report cancelled" p3/report &&
+	test_grep "cancelling the run" p3/out &&
+	test_grep "^long  *cancelled" p3/out &&
+	test_grep "^run cancelled" p3/out
 '
 
 test_expect_success 'a second SIGINT stops at once, even a step that ignores SIGINT' '
-	export PROBE="$TRASH/probe" &&
-	rm -f probe/* &&
+	export PROBE="$TRASH/p4" &&
+	mkdir p4 &&
 	write_workflow repo ci <<-\EOF &&
 	on: push
 	jobs:
@@ -130,26 +115,27 @@ test_expect_success 'a second SIGINT stops at once, even a step that ignores SIG
 	    steps:
 	      - run: |
 	          trap "" INT
-	          echo started >"$PROBE/started"
+	          echo $PPID >"$PROBE/kilnpid" && echo started >"$PROBE/started"
 	          for i in $(seq 1 600); do sleep 0.1; done
 	          echo finished >"$PROBE/finished"
 	EOF
-	env -C repo kiln run >out 2>err &
+	env -C repo kiln run >p4/out 2>p4/err &
 	job=$! &&
-	wait_for probe/started &&
-	pid=$(kiln_pid $job) &&
+	wait_for p4/started &&
+	pid=$(cat p4/kilnpid) &&
+	test "$(cat /proc/$pid/comm)" = kiln &&
 	kill -INT $pid &&
 	sleep 0.5 &&
 	kill -INT $pid &&
 	rc=0 && wait $job || rc=$? &&
 	test "$rc" = 1 &&
-	test_grep "stopping now" out &&
-	! test -e probe/finished
+	test_grep "stopping now" p4/out &&
+	! test -e p4/finished
 '
 
 test_expect_success 'SIGTERM cancels too' '
-	export PROBE="$TRASH/probe" &&
-	rm -f probe/* &&
+	export PROBE="$TRASH/p5" &&
+	mkdir p5 &&
 	write_workflow repo ci <<-\EOF &&
 	on: push
 	jobs:
@@ -157,17 +143,18 @@ test_expect_success 'SIGTERM cancels too' '
 	    runs-on: ubuntu-latest
 	    steps:
 	      - run: |
-	          echo started >"$PROBE/started"
+	          echo $PPID >"$PROBE/kilnpid" && echo started >"$PROBE/started"
 	          sleep 60
 	EOF
-	env -C repo kiln run >out 2>err &
+	env -C repo kiln run >p5/out 2>p5/err &
 	job=$! &&
-	wait_for probe/started &&
-	pid=$(kiln_pid $job) &&
+	wait_for p5/started &&
+	pid=$(cat p5/kilnpid) &&
+	test "$(cat /proc/$pid/comm)" = kiln &&
 	kill -TERM $pid &&
 	rc=0 && wait $job || rc=$? &&
 	test "$rc" = 1 &&
-	test_grep "terminated: cancelling" out
+	test_grep "terminated: cancelling" p5/out
 '
 
 test_done
