@@ -17,6 +17,12 @@
 
 struct djob {
 	struct job_exec *je;
+	uv_loop_t *loop;
+	struct job_spec spec;
+	struct log_sink sink;
+	int repeat, started;       /* --repeat: run the job this many times */
+	char key[64];
+	uint64_t t0;
 	enum result result;
 	int done;
 	uint64_t cancel_after_ms;
@@ -65,10 +71,31 @@ static void close_cb(uv_handle_t *h)
 	(void)h;
 }
 
+static void on_done(struct job_exec *je, const struct job_result *res, void *arg);
+
+static void start_one(struct djob *d)
+{
+	d->started++;
+	if (d->repeat > 1) {
+		snprintf(d->key, sizeof(d->key), "%s-%d", d->spec.job_id, d->started);
+		d->spec.job_key = d->key;
+	}
+	job_exec_start(d->loop, &d->spec, &d->sink, on_done, d, &d->je);
+}
+
 static void on_done(struct job_exec *je, const struct job_result *res, void *arg)
 {
 	struct djob *d = arg;
-	(void)je;
+	if (d->started < d->repeat && res->result == RESULT_SUCCESS) {
+		job_exec_free(je);
+		start_one(d);
+		return;
+	}
+	if (d->repeat > 1) {
+		double ms = (double)(now_ns() - d->t0) / 1e6;
+		fprintf(stderr, "%d jobs in %.1f ms: %.0f us per job\n", d->started, ms,
+			ms * 1000.0 / d->started);
+	}
 	d->done = 1;
 	d->result = res->result;
 	printf("job: %s\n", result_name(res->result));
@@ -161,13 +188,14 @@ static uint64_t job_timeout(const struct wf_job *job)
 int cmd_debug_job(int argc, char **argv)
 {
 	const char *run_dir = NULL;
-	int verbose = 0, cancel_after = 0;
+	int verbose = 0, cancel_after = 0, repeat = 1;
 	struct strvec secrets = STRVEC_INIT;
 	const struct opt opts[] = {
 		{ OPT_STRING, 0, "run-dir", &run_dir, "DIR", "scratch directory (default: a new temp dir)" },
 		{ OPT_LIST, 's', "secret", &secrets, "NAME=VALUE", "a secret (masked in the output)" },
 		{ OPT_INT, 0, "cancel-after", &cancel_after, "MS", "cancel the job after MS milliseconds" },
 		{ OPT_COUNT, 'v', "verbose", &verbose, NULL, "show ::debug:: lines" },
+		{ OPT_INT, 0, "repeat", &repeat, "N", "run the job N times in a row (timing)" },
 		OPT_END_MARK,
 	};
 	static const char *const usage[] = { "kiln debug job [<options>] FILE JOB", NULL };
@@ -218,14 +246,15 @@ int cmd_debug_job(int argc, char **argv)
 
 	uv_loop_t loop;
 	uv_loop_init(&loop);
-	struct djob dj = { .cancel_after_ms = (uint64_t)cancel_after };
-	struct job_spec spec = {
+	struct djob dj = { .cancel_after_ms = (uint64_t)cancel_after, .loop = &loop,
+			   .repeat = repeat < 1 ? 1 : repeat, .t0 = now_ns() };
+	dj.spec = (struct job_spec){
 		.wf = wf, .job = job, .job_id = job_id,
 		.display_name = job->name.s ? job->name.s : job_id,
 		.contexts = contexts, .repo_dir = ".", .run_dir = run_dir, .job_key = job_id,
 		.timeout_ms = job_timeout(job), .verbose = verbose,
 	};
-	struct log_sink sink = { on_event, &dj };
+	dj.sink = (struct log_sink){ repeat > 1 ? NULL : on_event, &dj };
 	uv_timer_init(&loop, &dj.cancel_timer);
 	dj.cancel_timer.data = &dj;
 	uv_signal_init(&loop, &dj.sigint);
@@ -233,11 +262,13 @@ int cmd_debug_job(int argc, char **argv)
 	dj.sigint.data = dj.sigterm.data = &dj;
 	uv_signal_start(&dj.sigint, on_signal, SIGINT);
 	uv_signal_start(&dj.sigterm, on_signal, SIGTERM);
-	job_exec_start(&loop, &spec, &sink, on_done, &dj, &dj.je);
+	workspace_lib_hold();
+	start_one(&dj);
 	if (cancel_after)
 		uv_timer_start(&dj.cancel_timer, on_cancel_timer, (uint64_t)cancel_after, 0);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	job_exec_free(dj.je);
+	workspace_lib_release();
 	uv_loop_close(&loop);
 	ret = dj.result == RESULT_SUCCESS ? EXIT_OK : EXIT_FAILED;
 out:

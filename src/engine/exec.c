@@ -804,11 +804,11 @@ static int setup_dirs(struct job_exec *je, struct buf *err)
 	je->dir = xstrfmt("%s/%s", run_dir, key);
 	je->workspace = xstrfmt("%s/workspace", je->dir);
 	je->temp = xstrfmt("%s/temp", je->dir);
-	je->f_output = xstrfmt("%s/files/output", je->dir);
-	je->f_env = xstrfmt("%s/files/env", je->dir);
-	je->f_path = xstrfmt("%s/files/path", je->dir);
-	je->f_summary = xstrfmt("%s/files/step_summary", je->dir);
-	je->f_state = xstrfmt("%s/files/state", je->dir);
+	je->f_output = xstrfmt("%s/github_output", je->dir);
+	je->f_env = xstrfmt("%s/github_env", je->dir);
+	je->f_path = xstrfmt("%s/github_path", je->dir);
+	je->f_summary = xstrfmt("%s/github_step_summary", je->dir);
+	je->f_state = xstrfmt("%s/github_state", je->dir);
 	je->tracking = xstrfmt("RUNNER_TRACKING_ID=kiln_%ld_%s_%llx", (long)getpid(), key,
 			       (unsigned long long)now_ns());
 	const char *tc = NULL;
@@ -816,17 +816,11 @@ static int setup_dirs(struct job_exec *je, struct buf *err)
 		tc = strvec_getenv(je->spec.base_env, "RUNNER_TOOL_CACHE");
 	je->tool_cache = tc ? xstrdup(tc) : xstrfmt("%s/_tool", run_dir);
 
-	char *files = xstrfmt("%s/files", je->dir);
-	const char *dirs[] = { je->temp, files };
-	int r = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(dirs) && !r; i++) {
-		int m = workspace_mkdirs(dirs[i], 0777);
-		if (m < 0) {
-			buf_addf(err, "cannot create '%s': %s", dirs[i], strerror(-m));
-			r = -1;
-		}
+	int r = 0, m = workspace_mkdirs(je->temp, 0777);
+	if (m < 0) {
+		buf_addf(err, "cannot create '%s': %s", je->temp, strerror(-m));
+		r = -1;
 	}
-	free(files);
 	if (!r && workspace_create(je->spec.repo_dir ? je->spec.repo_dir : ".", je->workspace,
 				   err) < 0)
 		r = -1;

@@ -31,6 +31,16 @@ int workspace_mkdirs(const char *path, int mode)
 	return 0;
 }
 
+void workspace_lib_hold(void)
+{
+	git_libgit2_init();
+}
+
+void workspace_lib_release(void)
+{
+	git_libgit2_shutdown();
+}
+
 static int git_fail(struct buf *err, const char *what)
 {
 	const git_error *e = git_error_last();

@@ -15,6 +15,15 @@
  */
 int workspace_create(const char *repo_dir, const char *dest, struct buf *err);
 
+/*
+ * Keep libgit2 initialised between workspaces. libgit2's global init and
+ * shutdown cost ~10 ms each; a run that creates many workspaces holds one
+ * reference for its whole duration (call hold once at the start and
+ * release once at the end; they nest).
+ */
+void workspace_lib_hold(void);
+void workspace_lib_release(void);
+
 /* mkdir -p; returns 0 or -errno */
 int workspace_mkdirs(const char *path, int mode);
 
