@@ -503,6 +503,8 @@ void exec__step_complete(struct step_run *sr, enum result outcome)
 		fr->steps_ctx = exec__obj_with(fr->steps_ctx, sr->id, step_entry(sr, outcome, conclusion));
 	if (conclusion == RESULT_FAILURE)
 		fr->failed = 1;
+	else if (conclusion == RESULT_CANCELLED)
+		fr->cancelled = 1;
 	{
 		struct buf ms = BUF_INIT;
 		mask_apply(je->mask, sr->name, strlen(sr->name), &ms);
@@ -613,7 +615,7 @@ static void frame_done(struct job_exec *je, struct frame *fr)
 		buf_release(&err);
 	}
 	enum result outcome = fr->failed ? RESULT_FAILURE : RESULT_SUCCESS;
-	if ((je->cancelled || je->timed_out) && outcome == RESULT_SUCCESS && fr->next < fr->nsteps)
+	if (outcome == RESULT_SUCCESS && fr->cancelled)
 		outcome = RESULT_CANCELLED;
 	je->top = fr->parent;
 	frame_free(fr);

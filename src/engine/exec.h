@@ -60,6 +60,7 @@ struct frame {
 	struct ev *env;            /* env every step of the frame starts from */
 	struct composite *action;  /* owned definition (composite), or NULL */
 	int failed;                /* a step of this frame concluded failure */
+	int cancelled;             /* a step of this frame was cancelled */
 	int depth;
 	unsigned nrun;             /* generated ids handed out */
 };

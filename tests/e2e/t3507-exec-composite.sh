@@ -171,6 +171,34 @@ test_expect_success 'a failing composite step fails the calling step' '
 	test_grep "^| c=failure/success$" out
 '
 
+test_expect_success 'cancelling inside a composite action cancels its step' '
+	add_action act/slow <<-\EOF &&
+	runs:
+	  using: composite
+	  steps:
+	    - shell: bash
+	      run: echo inner-started; sleep 60
+	    - shell: bash
+	      run: echo inner-not-run
+	EOF
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  build:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - id: c
+	        uses: ./act/slow
+	      - if: always()
+	        run: echo "c=${{ steps.c.outcome }}"
+	EOF
+	test_expect_code 1 run_job --cancel-after 500 &&
+	test_grep "^| inner-started$" out &&
+	test_grep -v "^| inner-not-run" out &&
+	test_grep "^| c=cancelled$" out &&
+	test_grep "^job: cancelled$" out
+'
+
 test_expect_success 'a missing action.yml is a clear step error' '
 	write_workflow repo ci <<-\EOF &&
 	on: push
