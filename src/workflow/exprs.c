@@ -273,6 +273,13 @@ static int is_directive(const char *s, size_t len)
 static void scan_scalar(struct wf__ld *ld, const struct ynode *n, const char *path, int allowed)
 {
 	size_t from = 0;
+	/* GitHub turns a value with expressions into one format() expression,
+	 * which has the same length limit */
+	if (allowed && n->len > EXPR_MAX_LEN && wf__has_expr(n)) {
+		err_at(ld, n, 0, "a value with expressions must be shorter than %s characters",
+		       "21000");
+		return;
+	}
 	for (;;) {
 		long end;
 		long at = expr_find(n->str, n->len, from, &end);

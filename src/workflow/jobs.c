@@ -96,6 +96,7 @@ static void check_container(struct wf__ld *ld, const struct ynode *c, const char
 		wf__err(ld, c, "%s is missing 'image'", what);
 	else if (img->kind == YNODE_SCALAR && !*img->str)
 		wf__err(ld, img, "the image of %s must not be empty", what);
+	wf__check_string_map(ld, wf__get(c, "env"), "env");
 	const struct ynode *cred = wf__get(c, "credentials");
 	if (cred && cred->kind == YNODE_MAP) {
 		static const struct wf__key keys[] = { { "username", K_STR }, { "password", K_STR } };
@@ -204,8 +205,10 @@ static void parse_runner_job(struct wf__ld *ld, struct wf_job *job, const struct
 	}
 	wf__scan_exprs(ld, job->environment, "jobs.<job_id>.environment", 1);
 	job->env = wf__get(m, "env");
+	wf__check_string_map(ld, job->env, "env");
 	wf__scan_exprs(ld, job->env, "jobs.<job_id>.env", 1);
 	job->outputs = wf__get(m, "outputs");
+	wf__check_string_map(ld, job->outputs, "outputs");
 	wf__scan_exprs(ld, job->outputs, "jobs.<job_id>.outputs", 1);
 	job->timeout_minutes = wf__get(m, "timeout-minutes");
 	wf__scan_exprs(ld, job->timeout_minutes, "jobs.<job_id>.timeout-minutes", 1);
@@ -235,6 +238,7 @@ static void parse_call_job(struct wf__ld *ld, struct wf_job *job, const struct y
 	wf__str_set(&job->uses, u);
 	check_workflow_ref(ld, u);
 	job->with = wf__get(m, "with");
+	wf__check_string_map(ld, job->with, "with");
 	wf__scan_exprs(ld, job->with, "jobs.<job_id>.with", 1);
 	job->secrets = wf__get(m, "secrets");
 	if (job->secrets && job->secrets->kind == YNODE_SCALAR && strcmp(job->secrets->str, "inherit"))

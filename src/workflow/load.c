@@ -166,6 +166,7 @@ static void parse_top(struct wf__ld *ld, const struct ynode *root)
 		wf__parse_on(ld, n);
 
 	wf->env = wf__get(root, "env");
+	wf__check_string_map(ld, wf->env, "env");
 	wf__scan_exprs(ld, wf->env, "env", 1);
 	wf__parse_defaults(ld, &wf->defaults, wf__get(root, "defaults"), NULL);
 	wf->concurrency = wf__get(root, "concurrency");

@@ -358,3 +358,19 @@ const char *wf__id_problem(const char *id)
 		return "an id must be shorter than 100 characters";
 	return NULL;
 }
+
+void wf__check_string_map(struct wf__ld *ld, const struct ynode *m, const char *what)
+{
+	if (!m || m->kind != YNODE_MAP)
+		return;
+	for (size_t i = 0; i < ynode_map_size(m); i++) {
+		const struct ynode *k = ynode_map_key(m, i), *v = ynode_map_val(m, i);
+		if (k->kind != YNODE_SCALAR || !*k->str) {
+			wf__err(ld, k, "a key in '%s' must be a non-empty string", what);
+			continue;
+		}
+		if (v->kind == YNODE_MAP || v->kind == YNODE_SEQ)
+			wf__err(ld, v, "'%s.%s' must be a string, not %s", what, k->str,
+				wf__kind_desc(v));
+	}
+}

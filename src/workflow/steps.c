@@ -197,8 +197,10 @@ static void parse_step(struct wf__ld *ld, struct wf_step *st, const struct ynode
 	wf__str_set(&st->working_directory, n);
 	wf__scan_exprs(ld, n, "jobs.<job_id>.steps.working-directory", 1);
 	st->env = wf__get(m, "env");
+	wf__check_string_map(ld, st->env, "env");
 	wf__scan_exprs(ld, st->env, "jobs.<job_id>.steps.env", 1);
 	st->with = wf__get(m, "with");
+	wf__check_string_map(ld, st->with, "with");
 	wf__scan_exprs(ld, st->with, "jobs.<job_id>.steps.with", 1);
 	st->continue_on_error = wf__get(m, "continue-on-error");
 	wf__scan_exprs(ld, st->continue_on_error, "jobs.<job_id>.steps.continue-on-error", 1);

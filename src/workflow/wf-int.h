@@ -79,6 +79,8 @@ int wf__check_keys(struct wf__ld *ld, const struct ynode *map, const struct wf__
 		   size_t nkeys, const char *what);
 /* check one value against accepted kinds; `key` names it in messages */
 int wf__check_kind(struct wf__ld *ld, const struct ynode *v, unsigned kinds, const char *key);
+/* env/with/outputs: a mapping of names to scalar values */
+void wf__check_string_map(struct wf__ld *ld, const struct ynode *m, const char *what);
 /* value of `key` in a mapping, NULL when absent (first occurrence) */
 const struct ynode *wf__get(const struct ynode *map, const char *key);
 

@@ -272,4 +272,30 @@ test_expect_success 'runner groups: a name or an organization/enterprise prefix'
 	lint_is o.yml
 '
 
+test_expect_success 'env, with and outputs values are strings' '
+	cat >p.yml <<-\EOF &&
+	on: push
+	env:
+	  A: [1]
+	jobs:
+	  a:
+	    runs-on: x
+	    outputs:
+	      o: {x: 1}
+	    steps:
+	      - uses: a/b@v1
+	        with:
+	          x: {y: 1}
+	          n: 12
+	        env:
+	          OK: true
+	EOF
+	cat >expect <<-\EOF &&
+	p.yml:3:6: error: '"'"'env.A'"'"' must be a string, not a sequence
+	p.yml:8:10: error: '"'"'outputs.o'"'"' must be a string, not a mapping
+	p.yml:12:14: error: '"'"'with.x'"'"' must be a string, not a mapping
+	EOF
+	lint_is p.yml
+'
+
 test_done
