@@ -11,6 +11,7 @@
 #include "engine/plan.h"
 #include "engine/runctx.h"
 #include "engine/sched.h"
+#include "engine/trigsel.h"
 #include "workflow/trigger.h"
 
 #include <dirent.h>
@@ -25,7 +26,7 @@ struct run_opts {
 	const char *workflow_file;
 	const char *job;
 	const char *event_file;
-	const char *ref;
+	const char *ref, *base, *head, *action;
 	int list, dry, parallel, json, verbose, keep;
 	struct strvec vars, secrets, inputs;
 };
@@ -86,33 +87,24 @@ static int find_workflows(const char *repo, struct strvec *out, struct buf *err)
 
 /*
  * Does the run's event trigger `wf`? The one place trigger rules apply
- * (src/workflow/trigger.h: branch/tag/path filters, activity types).
+ * (src/engine/trigsel.h over src/workflow/trigger.h: branch/tag/path
+ * filters, activity types, dispatch inputs, resolved into *inputs).
  */
-static int triggered(const struct runctx *rc, const struct workflow *wf, int verbose,
-		     struct diags *d)
+static int triggered(struct trigsel *ts, const struct workflow *wf, int verbose,
+		     struct ev **inputs, struct diags *d)
 {
-	struct trig_event ev = TRIG_EVENT_INIT;
-	ev.name = rc->event_name;
-	ev.ref = rc->ev.filter_ref ? rc->ev.filter_ref : rc->ref;
-	const struct ev *action = ev_object_get(rc->event, "action");
-	if (action && ev_kind(action) == EV_STRING)
-		ev.action = ev_get_str(action, NULL);
-	ev.changed = rc->ev.changed_known ? &rc->ev.changed : NULL;
 	struct trig_match m = TRIG_MATCH_INIT;
-	if (trig_match(wf, &ev, &m, d) < 0) {
-		trig_match_release(&m);
-		return -1;
-	}
-	if (verbose)
+	int r = trigsel_match(ts, wf, &m, inputs, d);
+	if (r >= 0 && verbose)
 		fprintf(stderr, "kiln: %s: %s\n", wf->file, m.reason.len ? m.reason.buf :
 			(m.matched ? "triggered" : "not triggered"));
-	int r = m.matched;
 	trig_match_release(&m);
 	return r;
 }
 
 /* load the workflows the event triggers; 0, or an exit code */
-static int load_workflows(const struct run_opts *o, struct runctx *rc, struct wfset *w)
+static int load_workflows(const struct run_opts *o, struct trigsel *ts, struct runctx *rc,
+			  struct wfset *w)
 {
 	struct strvec files = STRVEC_INIT;
 	struct buf err = BUF_INIT;
@@ -131,14 +123,18 @@ static int load_workflows(const struct run_opts *o, struct runctx *rc, struct wf
 			ret = EXIT_USAGE;
 			continue;
 		}
-		int t = triggered(rc, wf, o->verbose, &d);
+		struct ev *inputs = NULL;
+		int t = triggered(ts, wf, o->verbose, &inputs, &d);
 		if (t < 0)
 			ret = EXIT_USAGE;
 		if (t <= 0) {
+			ev_unref(inputs);
 			wf_free(wf);
 			continue;
 		}
 		ALLOC_GROW(w->v, w->nr + 1, w->alloc);
+		w->inputs = xrealloc(w->inputs, w->alloc * sizeof(*w->inputs));
+		w->inputs[w->nr] = inputs;
 		w->v[w->nr++] = wf;
 	}
 	if (d.nr) {
@@ -152,26 +148,12 @@ out:
 	return ret;
 }
 
-/* workflow_dispatch inputs and starting contexts of each workflow */
-static int workflow_contexts(const struct run_opts *o, struct runctx *rc, struct wfset *w)
+/* the starting contexts of each workflow */
+static int workflow_contexts(struct runctx *rc, struct wfset *w)
 {
 	w->ctx = xcalloc(w->nr ? w->nr : 1, sizeof(*w->ctx));
-	w->inputs = xcalloc(w->nr ? w->nr : 1, sizeof(*w->inputs));
 	int ret = 0;
 	for (size_t i = 0; i < w->nr; i++) {
-		struct diags d = DIAGS_INIT;
-		if (!strcmp(rc->event_name, "workflow_dispatch")) {
-			struct trig_inputs in = TRIG_INPUTS_INIT;
-			if (trig_dispatch_inputs(w->v[i], &o->inputs, &in, &d) < 0) {
-				diags_print(&d, stderr);
-				diags_release(&d);
-				ret = EXIT_USAGE;
-				continue;
-			}
-			w->inputs[i] = trig_inputs_context(&in);
-			trig_inputs_release(&in);
-		}
-		diags_release(&d);
 		struct buf err = BUF_INIT;
 		w->ctx[i] = runctx_workflow_contexts(rc, w->v[i], w->inputs[i], &err);
 		if (!w->ctx[i]) {
@@ -401,22 +383,38 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 static int run(struct run_opts *o, struct kiln_ctx *kctx)
 {
 	struct runctx rc;
+	struct trigsel ts;
 	struct buf err = BUF_INIT;
+	struct trigsel_opts to = TRIGSEL_OPTS_INIT;
+	to.event = o->event;
+	to.ref = o->ref;
+	to.base = o->base;
+	to.head = o->head;
+	to.action = o->action;
+	to.inputs = &o->inputs;
+	int r = trigsel_init(&ts, ".", &to, &err);
+	if (r < 0) {
+		fprintf(stderr, "kiln: error: %s\n", err.buf);
+		buf_release(&err);
+		trigsel_release(&ts);
+		return r == KILN_EIO ? EXIT_INTERNAL : EXIT_USAGE;
+	}
 	struct runctx_opts ro = {
-		.event_name = o->event, .event_file = o->event_file, .keep = o->keep,
-		.vars = &o->vars, .secrets = &o->secrets, .ref = o->ref,
+		.ts = &ts, .event_file = o->event_file, .keep = o->keep,
+		.vars = &o->vars, .secrets = &o->secrets,
 	};
-	int r = runctx_init(&rc, &ro, &err);
+	r = runctx_init(&rc, &ro, &err);
 	if (r < 0) {
 		fprintf(stderr, "%s%s\n", strstr(err.buf, ": error: ") ? "" : "kiln: error: ", err.buf);
 		buf_release(&err);
 		runctx_release(&rc);
+		trigsel_release(&ts);
 		return r == KILN_EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
 	}
 	struct wfset w = { 0 };
 	struct plan p = PLAN_INIT;
 	struct diags d = DIAGS_INIT;
-	int ret = load_workflows(o, &rc, &w);
+	int ret = load_workflows(o, &ts, &rc, &w);
 	if (ret)
 		goto out;
 	if (!w.nr) {
@@ -424,7 +422,7 @@ static int run(struct run_opts *o, struct kiln_ctx *kctx)
 			o->verbose ? "" : " (-v says why)");
 		goto out;
 	}
-	ret = workflow_contexts(o, &rc, &w);
+	ret = workflow_contexts(&rc, &w);
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < w.nr; i++)
@@ -452,6 +450,7 @@ out:
 	diags_release(&d);
 	wfset_release(&w);
 	runctx_release(&rc);
+	trigsel_release(&ts);
 	buf_release(&err);
 	return ret;
 }
@@ -467,6 +466,9 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 		{ OPT_INT, 'p', "parallel", &o.parallel, "N", "jobs at once (default: number of cores)" },
 		{ OPT_STRING, 'e', "event-file", &o.event_file, "FILE", "JSON payload for github.event" },
 		{ OPT_STRING, 0, "ref", &o.ref, "REF", "push: the ref pushed (default: HEAD's branch)" },
+		{ OPT_STRING, 0, "base", &o.base, "REV", "push: the commit before; pull_request: the base branch" },
+		{ OPT_STRING, 0, "head", &o.head, "REV", "the pushed commit / the pull request's head branch" },
+		{ OPT_STRING, 0, "action", &o.action, "TYPE", "the event's activity type (opened, ...)" },
 		{ OPT_LIST, 0, "input", &o.inputs, "NAME=VALUE", "workflow_dispatch input" },
 		{ OPT_LIST, 0, "var", &o.vars, "NAME=VALUE", "a `vars` context value" },
 		{ OPT_LIST, 's', "secret", &o.secrets, "NAME[=VALUE]",

@@ -4,8 +4,6 @@
  */
 #include "base/kiln.h"
 #include "engine/runctx.h"
-#include "git/event.h"
-#include "git/repo.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -17,28 +15,6 @@
 #include <unistd.h>
 
 extern char **environ;
-
-/* repository facts and the event GitHub would have sent (src/git) */
-static int load_repo(struct runctx *rc, const struct runctx_opts *opts, struct buf *err)
-{
-	struct repo *r = NULL;
-	int ret = repo_open(rc->repo_dir, &r, err);
-	if (ret < 0)
-		return ret == KILN_ENOENT ? KILN_EINVAL : ret;
-	ret = repo_get_info(r, &rc->info, err);
-	if (ret == 0) {
-		free(rc->repo_dir);
-		rc->repo_dir = xstrdup(rc->info.workdir);
-		struct event_opts eo = EVENT_OPTS_INIT;
-		eo.name = rc->event_name;
-		eo.ref = opts->ref;
-		ret = event_build(r, &rc->info, &eo, &rc->ev, err);
-		if (ret == KILN_ENOENT)
-			ret = KILN_EINVAL;
-	}
-	repo_close(r);
-	return ret;
-}
 
 static const char *str_at(const struct ev *o, const char *a, const char *b)
 {
@@ -59,10 +35,11 @@ static const char *str_at(const struct ev *o, const char *a, const char *b)
  * event, overridden by what a payload given with -e says */
 static void set_refs(struct runctx *rc, int from_file)
 {
-	rc->ref = xstrdup(rc->ev.ref ? rc->ev.ref : "");
-	rc->head_ref = xstrdup(rc->ev.head_ref ? rc->ev.head_ref : "");
-	rc->base_ref = xstrdup(rc->ev.base_ref ? rc->ev.base_ref : "");
-	memcpy(rc->sha, rc->ev.sha, sizeof(rc->sha));
+	const struct event_info *ev = &rc->ts->event;
+	rc->ref = xstrdup(ev->ref ? ev->ref : "");
+	rc->head_ref = xstrdup(ev->head_ref ? ev->head_ref : "");
+	rc->base_ref = xstrdup(ev->base_ref ? ev->base_ref : "");
+	memcpy(rc->sha, ev->sha, sizeof(rc->sha));
 	if (from_file) {
 		const char *ev_ref = str_at(rc->event, "ref", NULL);
 		const struct ev *pr = ev_object_get(rc->event, "pull_request");
@@ -249,41 +226,35 @@ static struct ev *pairs_object(const struct strvec *sv, int from_env)
 int runctx_init(struct runctx *rc, const struct runctx_opts *opts, struct buf *err)
 {
 	memset(rc, 0, sizeof(*rc));
-	struct repo_info ri = REPO_INFO_INIT;
-	struct event_info ei = EVENT_INFO_INIT;
-	rc->info = ri;
-	rc->ev = ei;
-	char cwd[PATH_MAX];
-	const char *dir = opts->repo_dir ? opts->repo_dir : (getcwd(cwd, sizeof(cwd)) ? cwd : ".");
-	rc->repo_dir = xstrdup(dir);
+	const struct trigsel *ts = opts->ts;
+	rc->ts = ts;
+	rc->repo_dir = xstrdup(ts->info.workdir);
 	rc->keep = opts->keep;
-	rc->event_name = xstrdup(opts->event_name ? opts->event_name : "push");
+	rc->event_name = xstrdup(ts->event.name ? ts->event.name : "push");
+	rc->event_from_file = opts->event_file != NULL;
 	int r = read_event(rc, opts->event_file, err);
-	if (r < 0)
-		return r;
-	r = load_repo(rc, opts, err);
 	if (r < 0)
 		return r;
 	if (!opts->event_file) {
 		struct buf jerr = BUF_INIT;
+		const char *p = ts->event.payload;
 		ev_unref(rc->event);
-		rc->event = rc->ev.payload ? ev_from_json(rc->ev.payload, strlen(rc->ev.payload), &jerr)
-					   : NULL;
+		rc->event = p ? ev_from_json(p, strlen(p), &jerr) : NULL;
 		if (!rc->event)
 			rc->event = ev_object();
 		buf_release(&jerr);
 	}
-	rc->owner = xstrdup(rc->info.owner ? rc->info.owner : "local");
-	rc->repository = xstrdup(rc->info.repository ? rc->info.repository : "local/repo");
+	rc->owner = xstrdup(ts->info.owner ? ts->info.owner : "local");
+	rc->repository = xstrdup(ts->info.repository ? ts->info.repository : "local/repo");
 	set_refs(rc, opts->event_file != NULL);
 	rc->actor = actor_name(rc->event);
 	const char *srv = getenv("GITHUB_SERVER_URL");
 	rc->server_url = xstrdup(srv && *srv ? srv : "https://github.com");
 	const char *api = getenv("GITHUB_API_URL");
 	rc->api_url = xstrdup(api && *api ? api : "https://api.github.com");
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	rc->run_id = (uint64_t)ts.tv_sec * 1000 + (uint64_t)(ts.tv_nsec / 1000000);
+	struct timespec ts_now;
+	clock_gettime(CLOCK_REALTIME, &ts_now);
+	rc->run_id = (uint64_t)ts_now.tv_sec * 1000 + (uint64_t)(ts_now.tv_nsec / 1000000);
 	rc->run_number = 1;
 	rc->vars = pairs_object(opts->vars, 0);
 	rc->secrets = pairs_object(opts->secrets, 1);
@@ -313,8 +284,6 @@ void runctx_release(struct runctx *rc)
 		/* a job may have left read-only directories: make them writable */
 		nftw(rc->run_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	}
-	repo_info_release(&rc->info);
-	event_info_release(&rc->ev);
 	free(rc->repo_dir);
 	free(rc->run_dir);
 	free(rc->event_name);
@@ -379,7 +348,13 @@ static struct ev *github_context(struct runctx *rc, const struct workflow *wf,
 	struct ev *g = ev_object();
 	char num[32];
 	ev_object_set(g, "event_name", ev_cstr(rc->event_name));
-	ev_object_set(g, "event", inputs ? event_with_inputs(rc->event, inputs) : ev_ref(rc->event));
+	/* github.event: the -e payload, else the derived one for this workflow
+	 * (dispatch inputs as strings, the schedule that fired) */
+	if (rc->event_from_file)
+		ev_object_set(g, "event", inputs ? event_with_inputs(rc->event, inputs)
+						 : ev_ref(rc->event));
+	else
+		ev_object_set(g, "event", trigsel_payload(rc->ts, wf, inputs));
 	ev_object_set(g, "event_path", ev_cstr(rc->event_path));
 	ev_object_set(g, "sha", ev_cstr(rc->sha));
 	ev_object_set(g, "ref", ev_cstr(rc->ref));

@@ -16,8 +16,7 @@
 #include "base/buf.h"
 #include "base/strvec.h"
 #include "expr/expr.h"
-#include "git/event.h"
-#include "git/repo.h"
+#include "engine/trigsel.h"
 #include "workflow/workflow.h"
 
 struct runctx {
@@ -44,25 +43,23 @@ struct runctx {
 	struct ev *vars;      /* vars context (from KILN_VAR_* / --var), object */
 	struct ev *secrets;   /* secrets context, object */
 	struct ev *inputs;    /* inputs context (workflow_dispatch inputs of the event) */
-	struct repo_info info;   /* the repository (src/git/repo.h) */
-	struct event_info ev;    /* the event as the repository produced it: refs,
-				    changed files for paths filters, payload */
+	const struct trigsel *ts; /* the repository and the derived event (borrowed) */
+	int event_from_file;      /* github.event came from -e */
 };
 
 /* options of runctx_init */
 struct runctx_opts {
-	const char *repo_dir;    /* where to look for the repository ("." by default) */
-	const char *event_name;  /* NULL = push */
+	const struct trigsel *ts; /* repository and event (trigsel_init), borrowed */
 	const char *event_file;  /* JSON payload for github.event, or NULL */
-	const char *ref;         /* push: the ref pushed (NULL = HEAD's branch) */
 	int keep;                /* keep the run directory */
 	const struct strvec *vars;    /* NAME=VALUE */
 	const struct strvec *secrets; /* NAME=VALUE */
 };
 
 /*
- * Set up a run: open the repository, read the event payload, make the
- * run directory (with event.json) and build the run-wide environment.
+ * Set up a run for the event `opts->ts` derived: read the payload given
+ * with -e (if any), make the run directory (with event.json) and build the
+ * run-wide environment.
  * Returns 0, KILN_EINVAL (bad event file: message in err, exit 2) or
  * KILN_EIO (exit 3).
  */
@@ -73,9 +70,10 @@ void runctx_release(struct runctx *rc);
 /*
  * The contexts every job of workflow `wf` starts from: an object with
  * github (workflow, workflow_ref, job unset), vars, secrets, inputs and
- * env (the workflow's `env:`, evaluated). `inputs` (workflow_dispatch,
- * resolved per workflow) replaces rc->inputs and github.event.inputs when
- * not NULL. NULL with a message in err when
+ * env (the workflow's `env:`, evaluated). github.event is the event's
+ * payload for this workflow (trigsel_payload: dispatch inputs, schedule),
+ * or the -e file; `inputs` (workflow_dispatch, resolved per workflow)
+ * replaces rc->inputs when not NULL. NULL with a message in err when
  * the workflow env does not evaluate.
  */
 struct ev *runctx_workflow_contexts(struct runctx *rc, const struct workflow *wf,
