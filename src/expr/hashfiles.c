@@ -2,8 +2,9 @@
  * hashfiles: hashFiles(patterns...) as the GitHub runner computes it: the
  * SHA-256 of the concatenated SHA-256 digests of every regular file under
  * the workspace that matches (globs with `*`, `?`, `[...]`, `**`, and `!`
- * exclusions, later patterns winning; dot files match), in path order;
- * '' when nothing matches.
+ * exclusions, later patterns winning; dot files match), in the order the
+ * runner's globber finds them (each include pattern's literal root in
+ * pattern order, depth first, names in byte order); '' when nothing matches.
  */
 #include "base/kiln.h"
 #include "expr/eval.h"
@@ -68,45 +69,96 @@ static int selected(const struct pat *pats, size_t np, const char *rel)
 struct walk {
 	const struct pat *pats;
 	size_t np;
-	struct strvec files; /* relative paths selected */
+	struct strvec files; /* relative paths selected, in the order found */
 	size_t seen;
 };
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void consider(struct walk *w, const char *root, const char *rel, int depth);
+
+/* depth first, children in byte order: the order the runner's globber
+ * (@actions/glob over libuv's sorted scandir) yields files in */
 static void walk_dir(struct walk *w, const char *root, const char *rel, int depth)
 {
 	if (depth > MAX_DEPTH || w->seen > MAX_FILES)
 		return;
 	char *dir = *rel ? xstrfmt("%s/%s", root, rel) : xstrdup(root);
 	DIR *d = opendir(dir);
-	if (!d) {
-		free(dir);
+	free(dir);
+	if (!d)
 		return;
-	}
+	struct strvec names = STRVEC_INIT;
 	struct dirent *de;
 	while ((de = readdir(d)) && w->seen <= MAX_FILES) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		w->seen++;
-		char *r = *rel ? xstrfmt("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
-		char *full = xstrfmt("%s/%s", root, r);
-		struct stat lst, st;
-		if (lstat(full, &lst) == 0) {
-			if (S_ISDIR(lst.st_mode))
-				walk_dir(w, root, r, depth + 1);
-			else if (stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
-				 selected(w->pats, w->np, r))
-				strvec_push(&w->files, r);
-		}
-		free(full);
-		free(r);
+		strvec_push(&names, de->d_name);
 	}
 	closedir(d);
-	free(dir);
+	if (names.nr)
+		qsort(names.v, names.nr, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < names.nr; i++) {
+		char *r = *rel ? xstrfmt("%s/%s", rel, names.v[i]) : xstrdup(names.v[i]);
+		consider(w, root, r, depth + 1);
+		free(r);
+	}
+	strvec_clear(&names);
 }
 
-static int cmp_str(const void *a, const void *b)
+static void consider(struct walk *w, const char *root, const char *rel, int depth)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	char *full = *rel ? xstrfmt("%s/%s", root, rel) : xstrdup(root);
+	struct stat lst, st;
+	if (lstat(full, &lst) == 0) {
+		if (S_ISDIR(lst.st_mode))
+			walk_dir(w, root, rel, depth);
+		else if (*rel && stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+			 selected(w->pats, w->np, rel))
+			strvec_push(&w->files, rel);
+	}
+	free(full);
+}
+
+/* the literal directories before a pattern's first wildcard segment */
+static char *search_root(const struct pat *p)
+{
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < p->seg.nr && !strpbrk(p->seg.v[i], "*?["); i++) {
+		if (b.len)
+			buf_addch(&b, '/');
+		buf_addstr(&b, p->seg.v[i]);
+	}
+	return buf_detach(&b, NULL);
+}
+
+static int is_under(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+	return !n || (!strncmp(path, root, n) && (path[n] == '/' || !path[n]));
+}
+
+/* search every include pattern's root once, in pattern order; a root
+ * inside another root is searched with it (as the runner's globber does) */
+static void search(struct walk *w, const char *ws)
+{
+	struct strvec roots = STRVEC_INIT;
+	for (size_t i = 0; i < w->np; i++)
+		if (!w->pats[i].negate)
+			strvec_push_nodup(&roots, search_root(&w->pats[i]));
+	for (size_t i = 0; i < roots.nr; i++) {
+		int skip = 0;
+		for (size_t j = 0; j < roots.nr && !skip; j++)
+			skip = j != i && is_under(roots.v[i], roots.v[j]) &&
+			       (strcmp(roots.v[i], roots.v[j]) || j < i);
+		if (!skip)
+			consider(w, ws, roots.v[i], 0);
+	}
+	strvec_clear(&roots);
 }
 
 static int hash_file(const char *path, unsigned char *digest, struct buf *err)
@@ -180,10 +232,9 @@ int expr__hash_files(const char *workspace, const struct ev *const *args, size_t
 		buf_release(&s);
 	}
 	struct walk w = { pats, np, STRVEC_INIT, 0 };
-	walk_dir(&w, workspace, "", 0);
+	search(&w, workspace);
 	int ret = 0;
 	if (w.files.nr) {
-		qsort(w.files.v, w.files.nr, sizeof(char *), cmp_str);
 		crypto_hash_sha256_state all;
 		crypto_hash_sha256_init(&all);
 		for (size_t i = 0; i < w.files.nr && !ret; i++) {

@@ -81,6 +81,22 @@ test_expect_success 'hashFiles hashes matching files under --workspace' '
 	want2=$(printf "%s" "$a" | perl -ne '\''print pack("H*", $_)'\'' | sha256sum | cut -c1-64) && test "$h2" = "\"$want2\""
 '
 
+# digest of the files' digests, in the order given
+hash_of() {
+	for f in "$@"; do sha256sum "$f" | cut -c1-64; done | tr -d "\n" |
+		perl -ne 'print pack("H*", $_)' | sha256sum | cut -c1-64
+}
+
+test_expect_success 'hashFiles walks like the runner: depth first, names in byte order, roots in pattern order' '
+	mkdir -p w2/a w2/b && echo 1 >w2/a.txt && echo 2 >w2/a/b.txt && echo 3 >w2/b/c.txt &&
+	h=$(kiln expr --workspace "$PWD/w2" "hashFiles('"'"'**/*.txt'"'"')") &&
+	test "$h" = "\"$(hash_of w2/a/b.txt w2/a.txt w2/b/c.txt)\"" &&
+	h=$(kiln expr --workspace "$PWD/w2" "hashFiles('"'"'b/**'"'"', '"'"'a/**'"'"')") &&
+	test "$h" = "\"$(hash_of w2/b/c.txt w2/a/b.txt)\"" &&
+	h=$(kiln expr --workspace "$PWD/w2" "hashFiles('"'"'a.txt'"'"')") &&
+	test "$h" = "\"$(hash_of w2/a.txt)\""
+'
+
 test_expect_success 'deep nesting and huge input are errors, not crashes' '
 	deep=$(printf "(%.0s" $(seq 1 5000))1$(printf ")%.0s" $(seq 1 5000)) &&
 	test_expect_code 2 kiln expr "$deep" 2>err && test_grep "Exceeded max expression depth 50" err &&
