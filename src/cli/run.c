@@ -12,6 +12,7 @@
 #include "engine/runctx.h"
 #include "engine/sched.h"
 #include "engine/trigsel.h"
+#include "secret/secret.h"
 #include "workflow/trigger.h"
 
 #include <dirent.h>
@@ -29,6 +30,7 @@ struct run_opts {
 	const char *ref, *base, *head, *action;
 	int list, dry, parallel, json, verbose, keep;
 	struct strvec vars, secrets, inputs;
+	const char *secret_file;
 };
 
 static const char *const run_usage[] = {
@@ -399,11 +401,32 @@ static int run(struct run_opts *o, struct kiln_ctx *kctx)
 		trigsel_release(&ts);
 		return r == KILN_EIO ? EXIT_INTERNAL : EXIT_USAGE;
 	}
+	struct secret_map secrets = SECRET_MAP_INIT;
+	if (o->secret_file && secret_load_dotenv(o->secret_file, &secrets, &err) < 0)
+		r = KILN_EINVAL;
+	for (size_t i = 0; r == 0 && i < o->secrets.nr; i++) {
+		const char *a = o->secrets.v[i];
+		if (!strchr(a, '=') && secret_check_name(a, &err) == 0) {
+			/* -s NAME: the value comes from the environment */
+			const char *v = getenv(a);
+			if (!v) {
+				buf_addf(&err, "secret '%s' is not set in the environment", a);
+				r = KILN_EINVAL;
+			} else {
+				secret_map_set(&secrets, a, v, strlen(v));
+			}
+		} else if (secret_parse_assign(a, &secrets, &err) < 0) {
+			r = KILN_EINVAL;
+		}
+	}
 	struct runctx_opts ro = {
 		.ts = &ts, .event_file = o->event_file, .keep = o->keep,
-		.vars = &o->vars, .secrets = &o->secrets,
+		.vars = &o->vars, .secrets = &secrets,
 	};
-	r = runctx_init(&rc, &ro, &err);
+	memset(&rc, 0, sizeof(rc));
+	if (r == 0)
+		r = runctx_init(&rc, &ro, &err);
+	secret_map_release(&secrets);
 	if (r < 0) {
 		fprintf(stderr, "%s%s\n", strstr(err.buf, ": error: ") ? "" : "kiln: error: ", err.buf);
 		buf_release(&err);
@@ -473,6 +496,7 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 		{ OPT_LIST, 0, "var", &o.vars, "NAME=VALUE", "a `vars` context value" },
 		{ OPT_LIST, 's', "secret", &o.secrets, "NAME[=VALUE]",
 		  "a secret (without a value: from the environment)" },
+		{ OPT_STRING, 0, "secret-file", &o.secret_file, "FILE", "secrets in dotenv format" },
 		{ OPT_BOOL, 0, "json", &o.json, NULL, "one JSON object per event and line" },
 		{ OPT_BOOL, 0, "keep", &o.keep, NULL, "keep the run directory" },
 		{ OPT_COUNT, 'v', "verbose", &o.verbose, NULL, "say why workflows (do not) run; show ::debug::" },

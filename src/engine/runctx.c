@@ -204,22 +204,23 @@ static void build_env(struct runctx *rc)
 	}
 }
 
-static struct ev *pairs_object(const struct strvec *sv, int from_env)
+static struct ev *pairs_object(const struct strvec *sv)
 {
 	struct ev *o = ev_object();
 	for (size_t i = 0; sv && i < sv->nr; i++) {
 		const char *eq = strchr(sv->v[i], '=');
-		if (eq) {
-			char *k = xstrndup(sv->v[i], (size_t)(eq - sv->v[i]));
-			ev_object_set(o, k, ev_cstr(eq + 1));
-			free(k);
-		} else if (from_env) {
-			const char *v = getenv(sv->v[i]);
-			ev_object_set(o, sv->v[i], ev_cstr(v ? v : ""));
-		} else {
-			ev_object_set(o, sv->v[i], ev_cstr(""));
-		}
+		char *k = xstrndup(sv->v[i], eq ? (size_t)(eq - sv->v[i]) : strlen(sv->v[i]));
+		ev_object_set(o, k, ev_cstr(eq ? eq + 1 : ""));
+		free(k);
 	}
+	return o;
+}
+
+static struct ev *secrets_object(const struct secret_map *m)
+{
+	struct ev *o = ev_object();
+	for (size_t i = 0; m && i < m->nr; i++)
+		ev_object_set(o, m->v[i].name, ev_string(m->v[i].value, m->v[i].len));
 	return o;
 }
 
@@ -256,8 +257,8 @@ int runctx_init(struct runctx *rc, const struct runctx_opts *opts, struct buf *e
 	clock_gettime(CLOCK_REALTIME, &ts_now);
 	rc->run_id = (uint64_t)ts_now.tv_sec * 1000 + (uint64_t)(ts_now.tv_nsec / 1000000);
 	rc->run_number = 1;
-	rc->vars = pairs_object(opts->vars, 0);
-	rc->secrets = pairs_object(opts->secrets, 1);
+	rc->vars = pairs_object(opts->vars);
+	rc->secrets = secrets_object(opts->secrets);
 	const struct ev *in = ev_object_get(rc->event, "inputs");
 	rc->inputs = in && ev_kind(in) == EV_OBJECT ? ev_ref(in) : ev_object();
 	r = make_run_dir(rc, err);

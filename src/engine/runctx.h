@@ -17,6 +17,7 @@
 #include "base/strvec.h"
 #include "expr/expr.h"
 #include "engine/trigsel.h"
+#include "secret/secret.h"
 #include "workflow/workflow.h"
 
 struct runctx {
@@ -53,7 +54,7 @@ struct runctx_opts {
 	const char *event_file;  /* JSON payload for github.event, or NULL */
 	int keep;                /* keep the run directory */
 	const struct strvec *vars;    /* NAME=VALUE */
-	const struct strvec *secrets; /* NAME=VALUE */
+	const struct secret_map *secrets; /* -s / --secret-file values */
 };
 
 /*

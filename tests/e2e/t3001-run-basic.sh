@@ -238,4 +238,22 @@ test_expect_success 'outside a repository is an input error (exit 2)' '
 	test_grep "error" err
 '
 
+test_expect_success 'secrets from -s, the environment and --secret-file are masked in output' '
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  s:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo "a=${{ secrets.API_KEY }} b=${{ secrets.FROM_ENV }} c=${{ secrets.FILED }}"
+	EOF
+	printf "FILED=\"file value 42\"\n" >secrets.env &&
+	(cd repo && FROM_ENV=envsecret99 kiln run -s API_KEY=hunter2xyz -s FROM_ENV --secret-file ../secrets.env) >out 2>err &&
+	test_grep "^\[s\] a=\*\*\* b=\*\*\* c=\*\*\*$" out &&
+	test_grep -v "hunter2xyz" out &&
+	test_grep -v "envsecret99" out &&
+	test_expect_code 2 env -C repo kiln run -s UNSET_SECRET_X 2>err &&
+	test_grep "not set in the environment" err
+'
+
 test_done
