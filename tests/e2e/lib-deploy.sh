@@ -90,15 +90,25 @@ load_start() {
 	echo $! >"$2.pid"
 }
 
+# wait_pid PID SECONDS: wait for a process (not necessarily our child) to end
+wait_pid() {
+	local n=$(($2 * 10))
+	while [ $n -gt 0 ] && kill -0 "$1" 2>/dev/null; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
 load_wait() {
-	wait "$(cat "$1.pid")"
+	wait_pid "$(cat "$1.pid")" 30 &&
+	grep -q "^requests" "$1" || { echo "no load report:" >&2; cat "$1" >&2; return 1; }
 }
 
 load_stop() {
 	sleep 0.3
 	kill -INT "$(cat "$1.pid")" 2>/dev/null
-	wait "$(cat "$1.pid")"
-	grep -q "^requests" "$1" || { echo "no load report:" >&2; cat "$1" >&2; return 1; }
+	load_wait "$1"
 }
 
 # count OUT STATUS VERSION: responses with that status and version
