@@ -242,6 +242,13 @@ static void set_canary_weight(struct rollout *ro, int w)
 		}
 	}
 	double ms = timed_sync(da);
+	/* HAProxy's response times are sliding averages over a server's last
+	 * 1024 requests, and slots are reused: start every server's figures
+	 * afresh so canary and stable are compared over the same window */
+	struct buf err = BUF_INIT;
+	if (hap_set(da->d->hap_sock, "clear counters all", &err) < 0)
+		deploy__log(da, "%s", err.buf);
+	buf_release(&err);
 	ro->weight = w;
 	ro->an_init = 0;
 	ro->an_next = now_ns();
@@ -364,9 +371,46 @@ static void analyse(struct rollout *ro, uint64_t now)
 
 /* ---- strategies ---- */
 
+/* free slots, plus slots that will be free once their instance exits */
+static int count_free(struct dapp *da, int *stopping)
+{
+	int n = 0;
+	*stopping = 0;
+	for (int i = 0; i < da->nslots; i++) {
+		n += da->slots[i].role == ROLE_FREE && !da->slots[i].alive;
+		*stopping += da->slots[i].role == ROLE_STOP ||
+			     (da->slots[i].role == ROLE_DRAIN && da->slots[i].stop_after_drain);
+	}
+	return n;
+}
+
+/* a new release supersedes the color kept for instant rollback */
+static int reclaim(struct rollout *ro)
+{
+	struct dapp *da = ro->da;
+	int n = 0;
+	for (int i = 0; i < da->nslots; i++) {
+		struct slot *s = &da->slots[i];
+		if (s->role == ROLE_DRAIN && !s->stop_after_drain) {
+			s->stop_after_drain = 1;
+			s->retire_ns = 0;
+			s->drain_ns = now_ns();
+			progress(ro, "stopping retained s%d (%s) to make room", s->idx, s->version);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* start count new instances: 0 done, 1 wait for slots to free up, -1 failed */
 static int start_new(struct rollout *ro, enum slot_role role, int count)
 {
 	struct dapp *da = ro->da;
+	int stopping;
+	if (count_free(da, &stopping) < count) {
+		if (reclaim(ro) || stopping)
+			return 1;
+	}
 	for (int k = 0; k < count; k++) {
 		struct slot *s = deploy__free_slot(da);
 		struct buf err = BUF_INIT;
@@ -415,9 +459,8 @@ static void roll_tick(struct rollout *ro)
 		}
 	}
 	if (new_total < n && old_active + new_total < n + ro->spec.max_surge) {
-		if (start_new(ro, ROLE_ACTIVE, 1) < 0)
-			return;
-		progress(ro, "rolling: started instance %d of %d", new_total + 1, n);
+		if (start_new(ro, ROLE_ACTIVE, 1) == 0)
+			progress(ro, "rolling: started instance %d of %d", new_total + 1, n);
 		return;
 	}
 	int excess = nready + old_ready - (n - ro->spec.max_unavailable);
@@ -529,6 +572,8 @@ void deploy__rollout_tick(struct dapp *da, uint64_t now)
 	case PH_START:
 		if (ro->spec.kind == STRAT_ROLLING && ro->prev_id) {
 			ro->phase = PH_ROLL;
+		} else if (deadline_passed(ro, now)) {
+			rollback(ro, "failed", "no free server slots within progressDeadline");
 		} else if (!start_new(ro, ROLE_STANDBY, da->app->instances)) {
 			ro->phase = PH_WAIT;
 			progress(ro, "started %d instance(s), waiting for health", da->app->instances);

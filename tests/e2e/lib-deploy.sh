@@ -57,7 +57,7 @@ write_app() {
 	{
 		echo "command: [python3, $DEMO_APP]"
 		echo 'dir: releases/$KILN_RELEASE'
-		echo "env: {DEMO_PIDDIR: $PIDDIR, DEMO_DELAY_MS: '2'}"
+		echo "env: {DEMO_PIDDIR: $PIDDIR, DEMO_DELAY_MS: '${DEMO_DELAY:-2}'}"
 		echo "listen: 127.0.0.1:$PORT"
 		cat
 	} >"$TRASH/repo/.kiln/apps/$1.yml"

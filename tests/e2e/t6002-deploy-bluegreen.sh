@@ -8,9 +8,9 @@ test_expect_success 'setup: app with 2 instances, releases v1 v2' '
 	instances: 2
 	health: {http: {path: /health}, interval: 100ms, timeout: 1s}
 	strategy: {blueGreen: {autoPromote: true, scaleDownDelay: 60s}}
-	progressDeadline: 30s
+	progressDeadline: 3s
 	EOF
-	make_release v1 && make_release v2 &&
+	make_release v1 && make_release v2 && make_release v4 unhealthy &&
 	start_deployd
 '
 
@@ -66,6 +66,19 @@ test_expect_success 'releases show history with strategy, outcome and duration' 
 	python3 -c "import json,sys; [json.loads(l) for l in open(\"rel.json\")]" &&
 	kiln releases web --audit >audit &&
 	test_grep "switch 100% to v2" audit
+'
+
+test_expect_success 'a never-healthy green: exit 1, 0 requests to it, blue keeps serving' '
+	load_start 60 load5 &&
+	test_expect_code 1 kiln deploy web v4 --wait >out 2>&1 &&
+	load_stop load5 &&
+	cat out load5 &&
+	test_grep "0 of 2 new instance(s) healthy after progressDeadline 3000ms" out &&
+	assert_no_failures load5 &&
+	test $(count load5 200 v4) = 0 && test $(count load5 200 v1) -gt 0 &&
+	! grep -l "first request served" state/logs/web/*-v4.log &&
+	kiln releases web >rel &&
+	test_grep "^4 *v4 .*blueGreen *failed" rel
 '
 
 test_expect_success 'deployd --stop stops haproxy and every instance' '

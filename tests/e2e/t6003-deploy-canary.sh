@@ -17,6 +17,8 @@ within() {
 		echo "observed $1%, wanted $2% +- $3" >&2; return 1; }
 }
 
+export DEMO_DELAY=10
+
 test_expect_success 'setup: canary app, stable v1' '
 	write_app web <<-EOF &&
 	instances: 2
@@ -27,7 +29,7 @@ test_expect_success 'setup: canary app, stable v1' '
 	analysis: {interval: 1s, errorRate: 5%, failureLimit: 1, minRequests: 10}
 	progressDeadline: 30s
 	EOF
-	make_release v1 && make_release v2 && make_release v3 errors &&
+	make_release v1 && make_release v2 && make_release v3 errors && make_release v4 slow &&
 	start_deployd &&
 	kiln deploy web v1 --wait >out &&
 	curl -sf "$URL" | grep "web v1"
@@ -84,8 +86,27 @@ test_expect_success 'a canary answering 20% 5xx is rolled back by analysis' '
 	test $(count after 200 v3) = 0 && test $(count after 200 v2) -gt 0
 '
 
+test_expect_success 'a 3x slower canary is rolled back on latency' '
+	write_app web <<-EOF &&
+	instances: 2
+	health: {http: {path: /health}, interval: 100ms, timeout: 1s}
+	strategy:
+	  canary:
+	    steps: [{setWeight: 30}, {analysis: {intervals: 3}}]
+	analysis: {interval: 1s, errorRate: 5%, latencyRatio: 2, minLatencyDelta: 10ms, failureLimit: 1, minRequests: 10}
+	progressDeadline: 30s
+	EOF
+	load_start 60 slow &&
+	test_expect_code 1 kiln deploy web v4 --wait >out 2>&1 &&
+	load_stop slow &&
+	cat out &&
+	test_grep "FAILED: latency [0-9]*ms > 2.0x stable" out &&
+	kiln releases web >rel && cat rel &&
+	test_grep "^4 *v4 .*canary *rolled-back .*latency" rel
+'
+
 test_expect_success 'the rolled-back canary instances are stopped' '
-	wait_for 15 sh -c "! kiln status web | grep -q \" v3 \"" &&
+	wait_for 15 sh -c "! kiln status web | grep -q \" v[34] \"" &&
 	kiln status web >st && cat st &&
 	test $(grep -c " v2 .* active .*healthy" st) = 2
 '
