@@ -297,11 +297,17 @@ static void shutdown_all(struct deployd *d)
 		}
 	if (d->hap_pid > 0)
 		kill(d->hap_pid, SIGTERM);
-	for (int tries = 0; tries < 100; tries++) {
-		int any = d->hap_pid > 0 && pid_alive(d->hap_pid);
-		for (size_t i = 0; i < d->napps; i++)
-			for (int k = 0; k < d->apps[i]->nslots; k++)
-				any |= d->apps[i]->slots[k].alive && pid_alive(d->apps[i]->slots[k].pid);
+	/* our children are done when libuv has reaped them (their handles are
+	 * then closed and freed); adopted processes when their pid is gone */
+	for (int tries = 0; tries < 150; tries++) {
+		int any = d->hap ? 1 : d->hap_pid > 0 && pid_alive(d->hap_pid);
+		for (size_t i = 0; i < d->napps; i++) {
+			any |= d->apps[i]->probes > 0;
+			for (int k = 0; k < d->apps[i]->nslots; k++) {
+				struct slot *s = &d->apps[i]->slots[k];
+				any |= s->alive && (s->child ? 1 : pid_alive(s->pid));
+			}
+		}
 		if (!any)
 			break;
 		uv_run(d->loop, UV_RUN_NOWAIT);

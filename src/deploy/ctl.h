@@ -65,6 +65,7 @@ struct dapp {
 	char *stable_version;
 	int maintenance;
 	struct rollout *ro;      /* the rollout in progress, or NULL */
+	int probes;              /* probes in flight (stale ones included) */
 };
 
 struct client;

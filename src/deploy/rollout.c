@@ -482,9 +482,10 @@ static void roll_tick(struct rollout *ro)
 
 static void steps_tick(struct rollout *ro, uint64_t now)
 {
+	struct dapp *da = ro->da;
 	analyse(ro, now);
-	if (ro->da->ro != ro)
-		return; /* rolled back */
+	if (da->ro != ro)
+		return; /* rolled back: ro is gone */
 	if (ro->step >= ro->spec.nsteps) {
 		switch_all(ro, 0);
 		return;

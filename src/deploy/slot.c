@@ -172,6 +172,7 @@ static int spawn(struct slot *s, struct buf *err)
 	s->alive = 1;
 	s->healthy = 0;
 	s->succ = s->fail = 0;
+	s->probing = 0;
 	s->gen++;
 	s->next_probe_ns = now_ns() + (uint64_t)s->da->app->health.initial_delay_ms * 1000000u;
 	deploy__log(s->da, "s%d: started %s (pid %d, port %d)", s->idx, s->version, s->pid, s->port);
@@ -234,6 +235,7 @@ static void on_instance_exit(void *data, int status)
 	struct dapp *da = s->da;
 	s->child = NULL;
 	s->alive = s->healthy = 0;
+	s->probing = 0;
 	s->gen++;
 	if (s->role == ROLE_STOP || s->role == ROLE_FREE || s->role == ROLE_DRAIN) {
 		deploy__log(da, "s%d: %s stopped (status %d)", s->idx, s->version, status);
@@ -368,9 +370,9 @@ static void on_probe(void *data, int ok, const char *detail)
 	struct pctx *p = data;
 	struct slot *s = p->s;
 	strvec_clear(&p->envv);
+	s->da->probes--;
 	if (p->gen != s->gen || !s->alive) {
-		if (p->gen == s->gen)
-			s->probing = 0;
+		/* the instance it probed is gone; a new one has its own probes */
 		free(p);
 		return;
 	}
@@ -404,6 +406,7 @@ static void start_probe(struct slot *s, uint64_t now)
 	p->s = s;
 	p->gen = s->gen;
 	s->probing = 1;
+	s->da->probes++;
 	s->next_probe_ns = now + (uint64_t)a->health.interval_ms * 1000000u;
 	if (a->health.kind == PROBE_EXEC)
 		instance_env(s, &p->envv);

@@ -134,3 +134,15 @@ wait_for() {
 	done
 	return 1
 }
+
+# stop the controller cleanly and check its log: no sanitizer report, no crash
+stop_deployd_clean() {
+	local pid
+	pid=$(deployd_pid)
+	kiln deployd --stop >/dev/null 2>&1 || true
+	wait_pid "$pid" 20 || { echo "deployd did not stop" >&2; return 1; }
+	if grep -E "AddressSanitizer|LeakSanitizer|runtime error:|Segmentation" "$TRASH/deployd.log" >&2; then
+		return 1
+	fi
+	return 0
+}

@@ -89,4 +89,8 @@ test_expect_success 'deployd --stop stops haproxy and every instance' '
 	for f in pids/*.pid; do test -e "$f" || continue; ! kill -0 $(cat $f) 2>/dev/null || exit 1; done
 '
 
+test_expect_success 'the controller stops cleanly; its log has no sanitizer report' '
+	stop_deployd_clean
+'
+
 test_done

@@ -58,4 +58,8 @@ test_expect_success 'after the failed release: v3 stopped, 3 healthy v2 serve' '
 	test $(grep -c " v2 .* active .*healthy" st) = 3
 '
 
+test_expect_success 'the controller stops cleanly; its log has no sanitizer report' '
+	stop_deployd_clean
+'
+
 test_done

@@ -58,4 +58,8 @@ test_expect_success 'the restarted controller deploys normally' '
 	curl -sf "$URL" | grep "web v2"
 '
 
+test_expect_success 'the controller stops cleanly; its log has no sanitizer report' '
+	stop_deployd_clean
+'
+
 test_done
