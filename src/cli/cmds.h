@@ -16,6 +16,7 @@ int cmd_debug(int argc, char **argv, struct kiln_ctx *ctx);
 /* `kiln debug job FILE JOB` (src/cli/debug_job.c) */
 int cmd_debug_job(int argc, char **argv);
 int cmd_secret(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_cache(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_runs(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_logs(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_cron(int argc, char **argv, struct kiln_ctx *ctx);

@@ -21,6 +21,7 @@ static const struct cmd cmds[] = {
 	{ "expr", cmd_expr, "evaluate a ${{ }} expression (--jsonl for many)" },
 	{ "lint", cmd_lint, "check workflow files for errors" },
 	{ "secret", cmd_secret, "manage encrypted secrets (set, list, rm)" },
+	{ "cache", cmd_cache, "list, remove, prune, save and restore cache entries" },
 	{ "runs", cmd_runs, "list recorded workflow runs" },
 	{ "logs", cmd_logs, "print the stored logs of a run or one of its jobs" },
 	{ "debug", cmd_debug, NULL },

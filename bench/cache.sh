@@ -1,0 +1,66 @@
+#!/bin/bash
+# bench/cache.sh: `kiln cache save` / `restore` of a generated tree (default
+# 300 MB in 20k files, mixed text and binary) against `tar | zstd -T0` and
+# `zstd -d | tar -x` on the same tree, plus a restore onto the unchanged tree.
+# Prints times side by side and ratios (peer time / kiln time: >1 is faster).
+# All data lives in a temp dir removed at exit.
+set -eu
+KILN=${KILN:-$(cd "$(dirname "$0")/.." && pwd)/build/kiln}
+MB=${CACHE_BENCH_MB:-300}
+FILES=${CACHE_BENCH_FILES:-20000}
+dir=$(mktemp -d "${TMPDIR:-/tmp}/kiln-bench-cache.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+export KILN_HOME="$dir/kh"
+
+python3 - "$dir/src/tree" "$MB" "$FILES" <<'PY'
+import os, random, sys
+root, mb, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+r = random.Random(7)
+avg = (mb << 20) // n
+words = [("".join(r.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(r.randint(2, 10)))).encode()
+         for _ in range(2000)]
+text = b" ".join(r.choice(words) for _ in range(400000))
+noise = os.urandom(4 << 20)
+for i in range(n):
+    d = os.path.join(root, "pkg%03d" % (i % 200), "sub%d" % (i % 7))
+    os.makedirs(d, exist_ok=True)
+    size = max(1, int(r.expovariate(1 / avg)))
+    size = min(size, 4 << 20)
+    if i % 4 == 0:   # a quarter of the files are incompressible
+        o = r.randrange(0, len(noise) - size) if size < len(noise) else 0
+        data = noise[o:o + size]
+    else:
+        o = r.randrange(0, max(1, len(text) - size))
+        data = text[o:o + size]
+    with open(os.path.join(d, "f%05d.dat" % i), "wb") as f:
+        f.write(data)
+PY
+bytes=$(du -sb "$dir/src/tree" | cut -f1)
+nfiles=$(find "$dir/src/tree" -type f | wc -l)
+
+t() { # wall seconds of "$@"
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$@" >/dev/null 2>&1
+	t1=$(date +%s.%N)
+	echo "$t0 $t1" | awk '{printf "%.3f", $2 - $1}'
+}
+sync
+peer_save=$(t sh -c "tar -cf - -C '$dir/src' tree | zstd -q -T0 -o '$dir/peer.tzst'")
+kiln_save=$(t "$KILN" cache save bench-key tree -C "$dir/src")
+mkdir -p "$dir/peer-out" "$dir/kiln-out"
+peer_restore=$(t sh -c "zstd -q -d -c '$dir/peer.tzst' | tar -xf - -C '$dir/peer-out'")
+kiln_restore=$(t "$KILN" cache restore bench-key tree -C "$dir/kiln-out")
+kiln_again=$(t "$KILN" cache restore bench-key tree -C "$dir/kiln-out")
+diff -r "$dir/src/tree" "$dir/kiln-out/tree" >/dev/null || { echo "restored tree differs"; exit 1; }
+peer_size=$(stat -c %s "$dir/peer.tzst")
+kiln_size=$(du -cb "$KILN_HOME"/cache/blobs/*.tzst | tail -1 | cut -f1)
+
+awk -v b="$bytes" -v n="$nfiles" -v ps="$peer_save" -v ks="$kiln_save" -v pr="$peer_restore" \
+    -v kr="$kiln_restore" -v ka="$kiln_again" -v pz="$peer_size" -v kz="$kiln_size" 'BEGIN {
+	printf "cache: %d MB in %d files\n", b / 1e6, n
+	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.2fx\n", "kiln cache save", ks, "tar | zstd -T0", ps, ps / ks
+	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.2fx\n", "kiln cache restore (empty dir)", kr, "zstd -d | tar -x", pr, pr / kr
+	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.1fx\n", "kiln cache restore (unchanged)", ka, "zstd -d | tar -x", pr, pr / ka
+	printf "  compressed: kiln %d MB, peer %d MB\n", kz / 1e6, pz / 1e6
+}'

@@ -1,0 +1,410 @@
+/*
+ * pack: expand a cache path list (files, directories, globs, ! excludes)
+ * and write the matched tree as tar + zstd (libarchive, multithreaded zstd)
+ * into a content-addressed blob with its manifest.
+ */
+#include "base/kiln.h"
+#include "base/fs.h"
+#include "cas/cas.h"
+#include "cas/cas-int.h"
+#include "git/glob.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define IO_CHUNK (1 << 20)
+
+struct pathset {
+	struct strvec names;    /* archive names: relative to cwd, or absolute */
+	struct glob *excl;      /* ! patterns */
+	size_t nexcl;
+	const char *cwd;
+};
+
+/* the on-disk path of an archive name */
+void cas__disk_path(const char *cwd, const char *name, struct buf *out)
+{
+	buf_reset(out);
+	if (name[0] != '/')
+		buf_addf(out, "%s/", cwd);
+	buf_addstr(out, name);
+}
+
+static int excluded(const struct pathset *ps, const char *name)
+{
+	for (size_t i = 0; i < ps->nexcl; i++)
+		if (glob_match(&ps->excl[i], name))
+			return 1;
+	return 0;
+}
+
+/* add name and, for a directory, everything below it */
+static void add_tree(struct pathset *ps, const char *name, struct buf *tmp)
+{
+	if (excluded(ps, name))
+		return;
+	strvec_push(&ps->names, name);
+	cas__disk_path(ps->cwd, name, tmp);
+	struct stat st;
+	if (lstat(tmp->buf, &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
+	DIR *d = opendir(tmp->buf);
+	if (!d)
+		return;
+	struct dirent *de;
+	struct strvec kids = STRVEC_INIT;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			strvec_pushf(&kids, "%s/%s", name, de->d_name);
+	closedir(d);
+	for (size_t i = 0; i < kids.nr; i++)
+		add_tree(ps, kids.v[i], tmp);
+	strvec_clear(&kids);
+}
+
+/* walk below dir (an archive name, "" for cwd) adding what g matches */
+static void add_glob(struct pathset *ps, const char *dir, const struct glob *g, struct buf *tmp)
+{
+	cas__disk_path(ps->cwd, *dir ? dir : ".", tmp);
+	DIR *d = opendir(tmp->buf);
+	if (!d)
+		return;
+	struct dirent *de;
+	struct strvec kids = STRVEC_INIT;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			strvec_pushf(&kids, "%s%s%s", dir, *dir && strcmp(dir, "/") ? "/" : "", de->d_name);
+	closedir(d);
+	for (size_t i = 0; i < kids.nr; i++) {
+		if (glob_match(g, kids.v[i])) {
+			add_tree(ps, kids.v[i], tmp);
+			continue;
+		}
+		cas__disk_path(ps->cwd, kids.v[i], tmp);
+		struct stat st;
+		if (lstat(tmp->buf, &st) == 0 && S_ISDIR(st.st_mode))
+			add_glob(ps, kids.v[i], g, tmp);
+	}
+	strvec_clear(&kids);
+}
+
+/* "~/x" -> "$HOME/x"; strips "./" and trailing '/' */
+static char *normalize(const char *p)
+{
+	struct buf b = BUF_INIT;
+	const char *home = getenv("HOME");
+	if ((p[0] == '~' && (p[1] == '/' || !p[1])) && home)
+		buf_addf(&b, "%s%s", home, p + 1);
+	else
+		buf_addstr(&b, p);
+	while (b.len > 2 && !memcmp(b.buf, "./", 2)) {
+		memmove(b.buf, b.buf + 2, b.len - 1);
+		b.len -= 2;
+	}
+	while (b.len > 1 && b.buf[b.len - 1] == '/')
+		b.buf[--b.len] = '\0';
+	return buf_detach(&b, NULL);
+}
+
+static int has_magic(const char *p)
+{
+	return strpbrk(p, "*?[{") != NULL;
+}
+
+/* the directory part of a glob before its first magic segment */
+static char *static_prefix(const char *p)
+{
+	const char *m = strpbrk(p, "*?[{");
+	const char *slash = m;
+	while (slash > p && *slash != '/')
+		slash--;
+	if (slash == p)
+		return xstrdup(*p == '/' ? "/" : "");
+	return xstrndup(p, (size_t)(slash - p));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cas__expand(const struct strvec *paths, const char *cwd, struct strvec *out, struct buf *err)
+{
+	struct pathset ps = { STRVEC_INIT, NULL, 0, cwd };
+	struct buf tmp = BUF_INIT;
+	size_t alloc = 0;
+	int r = 0;
+	for (size_t i = 0; i < paths->nr && !r; i++) {
+		const char *p = paths->v[i];
+		if (*p != '!')
+			continue;
+		char *n = normalize(p + 1);
+		ALLOC_GROW(ps.excl, ps.nexcl + 1, alloc);
+		struct glob g = GLOB_INIT;
+		if (glob_compile_syntax(&g, n, GLOB_PICOMATCH, err) < 0)
+			r = -1;
+		else
+			ps.excl[ps.nexcl++] = g;
+		free(n);
+	}
+	for (size_t i = 0; i < paths->nr && !r; i++) {
+		const char *p = paths->v[i];
+		if (*p == '!' || !*p)
+			continue;
+		char *n = normalize(p);
+		if (!has_magic(n)) {
+			struct stat st;
+			cas__disk_path(cwd, n, &tmp);
+			if (lstat(tmp.buf, &st) == 0)
+				add_tree(&ps, n, &tmp);
+		} else {
+			struct glob g = GLOB_INIT;
+			if (glob_compile_syntax(&g, n, GLOB_PICOMATCH, err) < 0) {
+				r = -1;
+			} else {
+				char *pre = static_prefix(n);
+				add_glob(&ps, pre, &g, &tmp);
+				free(pre);
+			}
+			glob_release(&g);
+		}
+		free(n);
+	}
+	if (!r && ps.names.nr) {
+		qsort(ps.names.v, ps.names.nr, sizeof(char *), cmp_str);
+		for (size_t i = 0; i < ps.names.nr; i++)
+			if (!out->nr || strcmp(out->v[out->nr - 1], ps.names.v[i]))
+				strvec_push(out, ps.names.v[i]);
+	}
+	for (size_t i = 0; i < ps.nexcl; i++)
+		glob_release(&ps.excl[i]);
+	free(ps.excl);
+	strvec_clear(&ps.names);
+	buf_release(&tmp);
+	return r;
+}
+
+struct wctx {
+	int fd;
+	crypto_generichash_state h;
+	uint64_t n;
+	int err; /* errno of a failed write */
+};
+
+static la_ssize_t wcb(struct archive *a, void *data, const void *buf, size_t len)
+{
+	(void)a;
+	struct wctx *w = data;
+	const char *p = buf;
+	size_t left = len;
+	while (left) {
+		ssize_t k = write(w->fd, p, left);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			w->err = errno;
+			return -1;
+		}
+		p += k;
+		left -= (size_t)k;
+	}
+	crypto_generichash_update(&w->h, buf, len);
+	w->n += len;
+	return (la_ssize_t)len;
+}
+
+static int copy_file(struct archive *a, const char *path, char *io, struct buf *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		buf_addf(err, "cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		ssize_t k = read(fd, io, IO_CHUNK);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			buf_addf(err, "cannot read '%s': %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (!k)
+			break;
+		if (archive_write_data(a, io, (size_t)k) != k) {
+			buf_addf(err, "cannot write archive: %s", archive_error_string(a));
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+/* write one archive member; regular files also go to the manifest */
+static int add_member(struct archive *a, struct archive_entry *e, const char *cwd, const char *name,
+		      char *io, struct buf *man, struct buf *tmp, struct buf *err)
+{
+	struct stat st;
+	cas__disk_path(cwd, name, tmp);
+	if (lstat(tmp->buf, &st) < 0)
+		return 0; /* vanished since the walk */
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
+		return 0;
+	archive_entry_clear(e);
+	archive_entry_copy_pathname(e, name);
+	archive_entry_copy_stat(e, &st);
+	archive_entry_set_uname(e, "");
+	archive_entry_set_gname(e, "");
+	if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t k = readlink(tmp->buf, target, sizeof(target) - 1);
+		if (k < 0)
+			return 0;
+		target[k] = '\0';
+		archive_entry_copy_symlink(e, target);
+	}
+	if (archive_write_header(a, e) != ARCHIVE_OK) {
+		buf_addf(err, "cannot write archive: %s", archive_error_string(a));
+		return -1;
+	}
+	if (S_ISREG(st.st_mode)) {
+		buf_addf(man, "%lld %lld %ld %o ", (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+			 (long)st.st_mtim.tv_nsec, (unsigned)(st.st_mode & 07777));
+		buf_add(man, name, strlen(name) + 1);
+		if (st.st_size && copy_file(a, tmp->buf, io, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static struct archive *new_writer(struct wctx *w, struct buf *err)
+{
+	struct archive *a = archive_write_new();
+	char threads[24];
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	snprintf(threads, sizeof(threads), "%ld", n > 0 ? n : 1);
+	if (archive_write_set_format_pax(a) != ARCHIVE_OK ||
+	    archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
+	    archive_write_set_filter_option(a, "zstd", "compression-level", "3") != ARCHIVE_OK) {
+		buf_addf(err, "libarchive: %s", archive_error_string(a));
+		archive_write_free(a);
+		return NULL;
+	}
+	/* multithreaded zstd when this libarchive knows the option (>= 3.6) */
+	archive_write_set_filter_option(a, "zstd", "threads", threads);
+	archive_write_set_bytes_per_block(a, IO_CHUNK);
+	archive_write_set_bytes_in_last_block(a, 1);
+	if (archive_write_open2(a, w, NULL, wcb, NULL, NULL) != ARCHIVE_OK) {
+		buf_addf(err, "libarchive: %s", archive_error_string(a));
+		archive_write_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+static void hex(const unsigned char *h, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[h[i] >> 4];
+		out[2 * i + 1] = d[h[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* move the finished temp blob to its content address */
+static int publish(struct cas *c, const char *tmp, const char *blob, const struct buf *man,
+		   struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	int r = 0;
+	buf_addf(&path, "%s/blobs/%s.manifest", c->dir, blob);
+	int w = write_file_atomic(path.buf, man->buf, man->len, 0600);
+	if (w < 0) {
+		buf_addf(err, "cannot write '%s': %s", path.buf, strerror(-w));
+		r = -1;
+	}
+	buf_reset(&path);
+	buf_addf(&path, "%s/blobs/%s.tzst", c->dir, blob);
+	if (!r && rename(tmp, path.buf) < 0) {
+		buf_addf(err, "cannot rename blob into '%s': %s", path.buf, strerror(errno));
+		r = -1;
+	}
+	buf_reset(&path);
+	buf_addf(&path, "%s/blobs", c->dir);
+	if (!r)
+		fsync_dir(path.buf);
+	buf_release(&path);
+	return r;
+}
+
+int cas_pack(struct cas *c, const struct strvec *paths, const char *cwd, char blob[65],
+	     uint64_t *size, size_t *nfiles, struct buf *err)
+{
+	struct strvec names = STRVEC_INIT;
+	if (cas__expand(paths, cwd, &names, err) < 0)
+		return -1;
+	if (!names.nr) {
+		strvec_clear(&names);
+		return KILN_ENOENT;
+	}
+	struct buf tmp = BUF_INIT, man = BUF_INIT, scratch = BUF_INIT;
+	buf_addf(&tmp, "%s/blobs/.tmp-XXXXXX", c->dir);
+	struct wctx w = { .fd = mkostemp(tmp.buf, O_CLOEXEC) };
+	int r = -1;
+	struct archive *a = NULL;
+	struct archive_entry *e = archive_entry_new();
+	char *io = xmalloc(IO_CHUNK);
+	if (w.fd < 0) {
+		buf_addf(err, "cannot create a blob in '%s/blobs': %s", c->dir, strerror(errno));
+		goto out;
+	}
+	crypto_generichash_init(&w.h, NULL, 0, 32);
+	if (!(a = new_writer(&w, err)))
+		goto out;
+	size_t nf = 0;
+	for (size_t i = 0; i < names.nr; i++) {
+		size_t before = man.len;
+		if (add_member(a, e, cwd, names.v[i], io, &man, &scratch, err) < 0)
+			goto out;
+		nf += man.len != before;
+	}
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		buf_addf(err, "cannot write blob: %s", w.err ? strerror(w.err) : archive_error_string(a));
+		goto out;
+	}
+	if (fsync(w.fd) < 0) {
+		buf_addf(err, "cannot write blob: %s", strerror(errno));
+		goto out;
+	}
+	unsigned char h[32];
+	crypto_generichash_final(&w.h, h, sizeof(h));
+	hex(h, sizeof(h), blob);
+	if (publish(c, tmp.buf, blob, &man, err) < 0)
+		goto out;
+	*size = w.n;
+	if (nfiles)
+		*nfiles = nf;
+	r = 0;
+out:
+	if (a)
+		archive_write_free(a);
+	archive_entry_free(e);
+	if (w.fd >= 0)
+		close(w.fd);
+	if (r)
+		unlink(tmp.buf);
+	free(io);
+	strvec_clear(&names);
+	buf_release(&tmp);
+	buf_release(&man);
+	buf_release(&scratch);
+	return r;
+}

@@ -1,0 +1,142 @@
+/*
+ * unpack: restore a blob into the workspace. First the manifest fast path
+ * (every file already there with the same size and mtime: nothing to do),
+ * otherwise extraction with libarchive, skipping files that already match.
+ */
+#include "base/kiln.h"
+#include "cas/cas.h"
+#include "cas/cas-int.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <sys/stat.h>
+
+/* does the file at path have this size and mtime? */
+static int same_file(const char *path, long long size, long long sec, long nsec)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == size &&
+	       st.st_mtim.tv_sec == sec && st.st_mtim.tv_nsec == nsec;
+}
+
+/* 1 when every manifest file is in place, 0 when not, -1 when unreadable */
+static int manifest_unchanged(struct cas *c, const char *blob, const char *cwd)
+{
+	struct buf man = BUF_INIT, path = BUF_INIT;
+	buf_addf(&path, "%s/blobs/%s.manifest", c->dir, blob);
+	if (buf_read_file(&man, path.buf) < 0) {
+		buf_release(&path);
+		return -1;
+	}
+	int ok = man.len ? 1 : 0; /* no files: nothing proves the tree is there */
+	const char *p = man.buf, *end = man.buf + man.len;
+	while (ok && p < end) {
+		long long size, sec;
+		long nsec;
+		unsigned mode;
+		int used = 0;
+		if (sscanf(p, "%lld %lld %ld %o %n", &size, &sec, &nsec, &mode, &used) != 4 || !used) {
+			ok = -1;
+			break;
+		}
+		const char *name = p + used;
+		const char *nul = memchr(name, '\0', (size_t)(end - name));
+		if (!nul) {
+			ok = -1;
+			break;
+		}
+		cas__disk_path(cwd, name, &path);
+		ok = same_file(path.buf, size, sec, nsec);
+		p = nul + 1;
+	}
+	buf_release(&man);
+	buf_release(&path);
+	return ok;
+}
+
+static int copy_data(struct archive *in, struct archive *out, struct buf *err)
+{
+	const void *buf;
+	size_t size;
+	la_int64_t off;
+	for (;;) {
+		int r = archive_read_data_block(in, &buf, &size, &off);
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r != ARCHIVE_OK) {
+			buf_addf(err, "cannot read cache blob: %s", archive_error_string(in));
+			return -1;
+		}
+		if (archive_write_data_block(out, buf, size, off) != ARCHIVE_OK) {
+			buf_addf(err, "cannot write: %s", archive_error_string(out));
+			return -1;
+		}
+	}
+}
+
+static int extract(const char *blobpath, const char *cwd, struct buf *err)
+{
+	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
+	struct buf path = BUF_INIT;
+	struct archive_entry *e;
+	int r = 0;
+	archive_read_support_filter_zstd(in);
+	archive_read_support_format_tar(in);
+	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+						    ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+						    ARCHIVE_EXTRACT_UNLINK);
+	if (archive_read_open_filename(in, blobpath, 1 << 20) != ARCHIVE_OK) {
+		buf_addf(err, "cannot open cache blob '%s': %s", blobpath, archive_error_string(in));
+		r = -1;
+	}
+	while (!r) {
+		int h = archive_read_next_header(in, &e);
+		if (h == ARCHIVE_EOF)
+			break;
+		if (h != ARCHIVE_OK) {
+			buf_addf(err, "corrupt cache blob '%s': %s", blobpath, archive_error_string(in));
+			r = -1;
+			break;
+		}
+		cas__disk_path(cwd, archive_entry_pathname(e), &path);
+		if (archive_entry_filetype(e) == AE_IFREG &&
+		    same_file(path.buf, (long long)archive_entry_size(e), (long long)archive_entry_mtime(e),
+			      archive_entry_mtime_nsec(e))) {
+			archive_read_data_skip(in);
+			continue;
+		}
+		archive_entry_copy_pathname(e, path.buf);
+		if (archive_write_header(out, e) != ARCHIVE_OK) {
+			buf_addf(err, "cannot restore '%s': %s", path.buf, archive_error_string(out));
+			r = -1;
+			break;
+		}
+		if (archive_entry_size(e) > 0 && copy_data(in, out, err) < 0)
+			r = -1;
+		else if (archive_write_finish_entry(out) != ARCHIVE_OK) {
+			buf_addf(err, "cannot restore '%s': %s", path.buf, archive_error_string(out));
+			r = -1;
+		}
+	}
+	archive_read_free(in);
+	archive_write_free(out);
+	buf_release(&path);
+	return r;
+}
+
+int cas_unpack(struct cas *c, const char *blob, const char *cwd, int *unchanged, struct buf *err)
+{
+	if (unchanged)
+		*unchanged = 0;
+	if (manifest_unchanged(c, blob, cwd) == 1) {
+		if (unchanged)
+			*unchanged = 1;
+		return 0;
+	}
+	struct buf path = BUF_INIT;
+	buf_addf(&path, "%s/blobs/%s.tzst", c->dir, blob);
+	int r = extract(path.buf, cwd, err);
+	buf_release(&path);
+	return r;
+}
