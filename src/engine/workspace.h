@@ -16,10 +16,10 @@
 int workspace_create(const char *repo_dir, const char *dest, struct buf *err);
 
 /*
- * Keep libgit2 initialised between workspaces. libgit2's global init and
- * shutdown cost ~10 ms each; a run that creates many workspaces holds one
- * reference for its whole duration (call hold once at the start and
- * release once at the end; they nest).
+ * An extra reference on libgit2's global state (they nest). Since the first
+ * workspace_create initialises libgit2 for the life of the process (its
+ * init+shutdown cost ~10 ms each), these are only needed by code that uses
+ * libgit2 before any workspace exists.
  */
 void workspace_lib_hold(void);
 void workspace_lib_release(void);
