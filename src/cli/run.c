@@ -97,7 +97,8 @@ static int triggered(struct trigsel *ts, const struct workflow *wf, int verbose,
 {
 	struct trig_match m = TRIG_MATCH_INIT;
 	int r = trigsel_match(ts, wf, &m, inputs, d);
-	if (r >= 0 && verbose)
+	/* a workflow_run level only talks about workflow_run workflows */
+	if (r >= 0 && verbose && (!ts->run || m.trigger))
 		fprintf(stderr, "kiln: %s: %s\n", wf->file, m.reason.len ? m.reason.buf :
 			(m.matched ? "triggered" : "not triggered"));
 	trig_match_release(&m);
@@ -336,8 +337,12 @@ static unsigned default_parallel(void)
 	return n > 0 ? (unsigned)n : 1;
 }
 
+/*
+ * Run the plan. results[i] (when not NULL) receives workflow i's
+ * conclusion; *interrupted is set when the user cancelled (Ctrl-C).
+ */
 static int execute(const struct run_opts *o, const struct plan *p, struct runctx *rc,
-		   const struct wfset *w, int color)
+		   const struct wfset *w, int color, enum result *results, int *interrupted)
 {
 	uv_loop_t loop;
 	if (uv_loop_init(&loop) < 0) {
@@ -372,6 +377,9 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 	uv_run(&loop, UV_RUN_DEFAULT);
 	enum result r = sched_result(st.sched);
 	output_run_end(st.out, r, now_ns() - t0);
+	for (size_t i = 0; results && i < w->nr; i++)
+		results[i] = sched_workflow_result(st.sched, i);
+	*interrupted = st.signals > 0;
 	sched_free(st.sched);
 	output_free(st.out);
 	int closed = uv_loop_close(&loop);
@@ -382,7 +390,61 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 	return r == RESULT_SUCCESS ? EXIT_OK : EXIT_FAILED;
 }
 
+/* GitHub: workflow_run chains at most three levels of workflows */
+#define RUN_CHAIN_LEVELS 3
+
+static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct trig_run *from,
+		     int level);
+
+/* the repository-relative path of a workflow file */
+static const char *wf_path(const struct runctx *rc, const struct workflow *wf)
+{
+	size_t l = strlen(rc->repo_dir);
+	return !strncmp(wf->file, rc->repo_dir, l) && wf->file[l] == '/' ? wf->file + l + 1 :
+									   wf->file;
+}
+
+/*
+ * on: workflow_run — after the workflows of this level completed, run the
+ * ones that follow them, as GitHub would (one workflow_run event per
+ * completed workflow). Returns the worst exit code of the followers.
+ */
+static int chain(const struct run_opts *o, struct kiln_ctx *kctx, const struct runctx *rc,
+		 const struct wfset *w, const enum result *results, int level)
+{
+	int ret = EXIT_OK;
+	for (size_t i = 0; i < w->nr && level < RUN_CHAIN_LEVELS; i++) {
+		struct trig_run run = {
+			.name = runctx_workflow_name(rc, w->v[i]),
+			.path = wf_path(rc, w->v[i]),
+			.conclusion = result_name(results[i]),
+			.head_branch = !strcmp(rc->ref_type, "branch") ? rc->ref_name : NULL,
+			.head_sha = rc->sha,
+			.event = rc->event_name,
+			.id = rc->run_id,
+			.run_number = rc->run_number,
+		};
+		struct run_opts next = *o;
+		next.event = "workflow_run";
+		next.workflow_file = NULL;
+		next.job = NULL;
+		next.event_file = NULL;
+		next.ref = next.base = next.head = next.action = NULL;
+		int r = run_event(&next, kctx, &run, level + 1);
+		if (r > ret)
+			ret = r;
+	}
+	return ret;
+}
+
 static int run(struct run_opts *o, struct kiln_ctx *kctx)
+{
+	return run_event(o, kctx, NULL, 1);
+}
+
+/* one level of a run: the event `o` describes, or a workflow_run after `from` */
+static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct trig_run *from,
+		     int level)
 {
 	struct runctx rc;
 	struct trigsel ts;
@@ -394,6 +456,7 @@ static int run(struct run_opts *o, struct kiln_ctx *kctx)
 	to.head = o->head;
 	to.action = o->action;
 	to.inputs = &o->inputs;
+	to.run = from;
 	int r = trigsel_init(&ts, ".", &to, &err);
 	if (r < 0) {
 		fprintf(stderr, "kiln: error: %s\n", err.buf);
@@ -441,10 +504,15 @@ static int run(struct run_opts *o, struct kiln_ctx *kctx)
 	if (ret)
 		goto out;
 	if (!w.nr) {
-		fprintf(stderr, "kiln: no workflow is triggered by '%s'%s\n", rc.event_name,
-			o->verbose ? "" : " (-v says why)");
+		if (!from)
+			fprintf(stderr, "kiln: no workflow is triggered by '%s'%s\n", rc.event_name,
+				o->verbose ? "" : " (-v says why)");
 		goto out;
 	}
+	if (from)
+		fprintf(stderr, "kiln: workflow_run: '%s' %s on '%s' starts %zu workflow%s\n",
+			from->name, from->conclusion, from->head_branch ? from->head_branch : "",
+			w.nr, w.nr == 1 ? "" : "s");
 	ret = workflow_contexts(&rc, &w);
 	if (ret)
 		goto out;
@@ -466,8 +534,17 @@ static int run(struct run_opts *o, struct kiln_ctx *kctx)
 		list_jobs(&p, &rc, &w);
 	else if (o->dry)
 		dry_run(&p, &rc, &w);
-	else
-		ret = execute(o, &p, &rc, &w, kctx->color);
+	else {
+		enum result *results = xcalloc(w.nr, sizeof(*results));
+		int interrupted = 0;
+		ret = execute(o, &p, &rc, &w, kctx->color, results, &interrupted);
+		if (ret != EXIT_INTERNAL && !interrupted && !o->job) {
+			int c = chain(o, kctx, &rc, &w, results, level);
+			if (c > ret)
+				ret = c;
+		}
+		free(results);
+	}
 out:
 	plan_release(&p);
 	diags_release(&d);

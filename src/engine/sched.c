@@ -719,6 +719,21 @@ enum result sched_result(const struct sched *s)
 	return RESULT_SUCCESS;
 }
 
+enum result sched_workflow_result(const struct sched *s, size_t wf_index)
+{
+	int failed = 0, cancelled = 0;
+	for (size_t i = 0; i < s->plan->nr; i++) {
+		const struct snode *n = &s->nodes[i];
+		if (n->pj->wf_index != wf_index || !n->pj->selected)
+			continue;
+		if (n->state != NODE_DONE || n->result == RESULT_CANCELLED)
+			cancelled = 1;
+		else if (n->result == RESULT_FAILURE)
+			failed = 1;
+	}
+	return failed ? RESULT_FAILURE : cancelled ? RESULT_CANCELLED : RESULT_SUCCESS;
+}
+
 int sched_result_of(const struct sched *s, const char *display_name)
 {
 	for (size_t i = 0; i < s->plan->nr; i++) {

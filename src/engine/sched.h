@@ -56,6 +56,10 @@ void sched_cancel(struct sched *s, int force);
 int sched_finished(const struct sched *s);
 /* the run's result: failure if any job failed, cancelled if cancelled */
 enum result sched_result(const struct sched *s);
+/* conclusion of workflow `wf_index` of the plan (GitHub's workflow run
+ * conclusion): failure when a job of it failed, cancelled when one was
+ * cancelled, else success (skipped jobs do not count) */
+enum result sched_workflow_result(const struct sched *s, size_t wf_index);
 /* result of the job instance with this display name; -1 if none ran */
 int sched_result_of(const struct sched *s, const char *display_name);
 /* most job instances that ran at the same time */

@@ -14,6 +14,7 @@ int trigsel_init(struct trigsel *ts, const char *repo_dir, const struct trigsel_
 	ts->event = ze;
 	ts->te = zt;
 	ts->inputs = o->inputs;
+	ts->run = o->run;
 	struct repo *r = NULL;
 	int rc = repo_open(repo_dir, &r, err);
 	if (rc < 0)
@@ -37,6 +38,12 @@ int trigsel_init(struct trigsel *ts, const char *repo_dir, const struct trigsel_
 	ts->te.action = o->action;
 	ts->te.cron = o->cron;
 	ts->te.workflow = o->workflow;
+	if (o->run) {
+		ts->te.workflow = o->run->name;
+		ts->te.action = "completed";
+		if (o->run->head_branch)
+			ts->te.ref = o->run->head_branch;
+	}
 	return 0;
 }
 
@@ -102,6 +109,12 @@ struct ev *trigsel_payload(const struct trigsel *ts, const struct workflow *wf,
 		}
 		buf_release(&s);
 		ev_object_set(p, "inputs", o);
+	}
+	if (ts->run && !strcmp(ts->te.name, "workflow_run")) {
+		struct ev *wr = trig_workflow_run_payload(ts->run);
+		for (size_t i = 0; i < ev_len(wr); i++)
+			ev_object_set(p, ev_object_key_at(wr, i), ev_ref(ev_object_val_at(wr, i)));
+		ev_unref(wr);
 	}
 	const char *cron = ts->te.cron ? ts->te.cron : first_cron(wf);
 	if (!strcmp(ts->te.name, "schedule") && cron)

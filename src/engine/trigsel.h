@@ -26,15 +26,18 @@ struct trigsel_opts {
 	const char *cron;           /* schedule: the cron that fired, NULL = any */
 	const char *workflow;       /* workflow_run: the completed workflow's name */
 	const struct strvec *inputs;/* --input NAME=VALUE */
+	const struct trig_run *run; /* workflow_run: the run that completed (chaining);
+				       sets workflow, action "completed" and the branch */
 };
 
-#define TRIGSEL_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL }
+#define TRIGSEL_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL }
 
 struct trigsel {
 	struct repo_info info;      /* the repository */
 	struct event_info event;    /* the derived event (payload, refs, changed files) */
 	struct trig_event te;       /* what trig_match sees (points into event) */
 	const struct strvec *inputs;
+	const struct trig_run *run; /* workflow_run: the completed run, or NULL */
 };
 
 /*
@@ -57,8 +60,9 @@ int trigsel_match(struct trigsel *ts, const struct workflow *wf, struct trig_mat
 		  struct ev **inputs, struct diags *d);
 
 /* github.event for matching workflow `wf`: the derived payload, plus
- * `inputs` (workflow_dispatch, all strings) or `schedule` (the cron that
- * fired, else the workflow's first) (new reference) */
+ * `inputs` (workflow_dispatch, all strings), `schedule` (the cron that
+ * fired, else the workflow's first) or `workflow_run` (the completed run)
+ * (new reference) */
 struct ev *trigsel_payload(const struct trigsel *ts, const struct workflow *wf,
 			   const struct ev *inputs_ctx);
 
