@@ -9,6 +9,7 @@
 #include "cli/opt.h"
 #include "engine/output.h"
 #include "engine/plan.h"
+#include "engine/record.h"
 #include "engine/runctx.h"
 #include "engine/sched.h"
 #include "engine/trigsel.h"
@@ -28,7 +29,7 @@ struct run_opts {
 	const char *job;
 	const char *event_file;
 	const char *ref, *base, *head, *action;
-	int list, dry, parallel, json, verbose, keep;
+	int list, dry, parallel, json, verbose, keep, no_history;
 	struct strvec vars, secrets, inputs;
 	const char *secret_file;
 };
@@ -151,14 +152,19 @@ out:
 	return ret;
 }
 
-/* the starting contexts of each workflow */
-static int workflow_contexts(struct runctx *rc, struct wfset *w)
+static const char *wf_path(const struct runctx *rc, const struct workflow *wf);
+
+/* the starting contexts of each workflow (and its run in the history) */
+static int workflow_contexts(struct runctx *rc, struct wfset *w, struct recorder *rec)
 {
 	w->ctx = xcalloc(w->nr ? w->nr : 1, sizeof(*w->ctx));
 	int ret = 0;
 	for (size_t i = 0; i < w->nr; i++) {
 		struct buf err = BUF_INIT;
-		w->ctx[i] = runctx_workflow_contexts(rc, w->v[i], w->inputs[i], &err);
+		int number = recorder_workflow(rec, i, wf_path(rc, w->v[i]),
+					       runctx_workflow_name(rc, w->v[i]), rc->event_name,
+					       rc->ref, rc->sha);
+		w->ctx[i] = runctx_workflow_contexts(rc, w->v[i], w->inputs[i], number, &err);
 		if (!w->ctx[i]) {
 			fprintf(stderr, "%s\n", err.buf);
 			ret = EXIT_USAGE;
@@ -166,6 +172,15 @@ static int workflow_contexts(struct runctx *rc, struct wfset *w)
 		buf_release(&err);
 	}
 	return ret;
+}
+
+/* the workflow file relative to the repository */
+static const char *wf_path(const struct runctx *rc, const struct workflow *wf)
+{
+	size_t l = strlen(rc->repo_dir);
+	if (!strncmp(wf->file, rc->repo_dir, l) && wf->file[l] == '/')
+		return wf->file + l + 1;
+	return wf->file;
 }
 
 /* ---- -l and -n ---- */
@@ -342,7 +357,8 @@ static unsigned default_parallel(void)
  * conclusion; *interrupted is set when the user cancelled (Ctrl-C).
  */
 static int execute(const struct run_opts *o, const struct plan *p, struct runctx *rc,
-		   const struct wfset *w, int color, enum result *results, int *interrupted)
+		   const struct wfset *w, struct recorder *rec, int color, enum result *results,
+		   int *interrupted)
 {
 	uv_loop_t loop;
 	if (uv_loop_init(&loop) < 0) {
@@ -359,7 +375,11 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 		njobs += p->jobs[i].selected;
 	output_run_start(st.out, names.buf, rc->event_name, njobs);
 	buf_release(&names);
+	struct sched_observer obs = {
+		recorder_job_start, recorder_job_end, recorder_log, rec,
+	};
 	struct sched_opts so = {
+		.observer = rec ? &obs : NULL,
 		.parallel = o->parallel > 0 ? (unsigned)o->parallel : default_parallel(),
 		.grace_ms = RUN_GRACE_MS,
 		.verbose = o->verbose,
@@ -376,6 +396,7 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 	sched_start(st.sched);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	enum result r = sched_result(st.sched);
+	recorder_finish(rec);
 	output_run_end(st.out, r, now_ns() - t0);
 	for (size_t i = 0; results && i < w->nr; i++)
 		results[i] = sched_workflow_result(st.sched, i);
@@ -395,14 +416,6 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 
 static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct trig_run *from,
 		     int level);
-
-/* the repository-relative path of a workflow file */
-static const char *wf_path(const struct runctx *rc, const struct workflow *wf)
-{
-	size_t l = strlen(rc->repo_dir);
-	return !strncmp(wf->file, rc->repo_dir, l) && wf->file[l] == '/' ? wf->file + l + 1 :
-									   wf->file;
-}
 
 /*
  * on: workflow_run — after the workflows of this level completed, run the
@@ -498,6 +511,7 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 		return r == KILN_EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
 	}
 	struct wfset w = { 0 };
+	struct recorder *rec = NULL;
 	struct plan p = PLAN_INIT;
 	struct diags d = DIAGS_INIT;
 	int ret = load_workflows(o, &ts, &rc, &w);
@@ -513,7 +527,14 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 		fprintf(stderr, "kiln: workflow_run: '%s' %s on '%s' starts %zu workflow%s\n",
 			from->name, from->conclusion, from->head_branch ? from->head_branch : "",
 			w.nr, w.nr == 1 ? "" : "s");
-	ret = workflow_contexts(&rc, &w);
+	if (!o->list && !o->dry && !o->no_history) {
+		struct buf rerr = BUF_INIT;
+		rec = recorder_open(&rerr);
+		if (!rec)
+			fprintf(stderr, "kiln: warning: run history not recorded: %s\n", rerr.buf);
+		buf_release(&rerr);
+	}
+	ret = workflow_contexts(&rc, &w, rec);
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < w.nr; i++)
@@ -537,7 +558,9 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	else {
 		enum result *results = xcalloc(w.nr, sizeof(*results));
 		int interrupted = 0;
-		ret = execute(o, &p, &rc, &w, kctx->color, results, &interrupted);
+		ret = execute(o, &p, &rc, &w, rec, kctx->color, results, &interrupted);
+		recorder_close(rec);
+		rec = NULL;
 		if (ret != EXIT_INTERNAL && !interrupted && !o->job) {
 			int c = chain(o, kctx, &rc, &w, results, level);
 			if (c > ret)
@@ -546,6 +569,7 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 		free(results);
 	}
 out:
+	recorder_close(rec);
 	plan_release(&p);
 	diags_release(&d);
 	wfset_release(&w);
@@ -576,6 +600,7 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 		{ OPT_STRING, 0, "secret-file", &o.secret_file, "FILE", "secrets in dotenv format" },
 		{ OPT_BOOL, 0, "json", &o.json, NULL, "one JSON object per event and line" },
 		{ OPT_BOOL, 0, "keep", &o.keep, NULL, "keep the run directory" },
+		{ OPT_BOOL, 0, "no-history", &o.no_history, NULL, "do not record the run in the store" },
 		{ OPT_COUNT, 'v', "verbose", &o.verbose, NULL, "say why workflows (do not) run; show ::debug::" },
 		OPT_END_MARK,
 	};

@@ -344,7 +344,7 @@ static struct ev *event_with_inputs(const struct ev *event, const struct ev *inp
 }
 
 static struct ev *github_context(struct runctx *rc, const struct workflow *wf,
-				 const struct ev *inputs)
+				 const struct ev *inputs, int run_number)
 {
 	struct ev *g = ev_object();
 	char num[32];
@@ -374,7 +374,7 @@ static struct ev *github_context(struct runctx *rc, const struct workflow *wf,
 	ev_object_set(g, "workspace", ev_cstr(rc->repo_dir));
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)rc->run_id);
 	ev_object_set(g, "run_id", ev_cstr(num));
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)rc->run_number);
+	snprintf(num, sizeof(num), "%d", run_number > 0 ? run_number : 1);
 	ev_object_set(g, "run_number", ev_cstr(num));
 	ev_object_set(g, "run_attempt", ev_cstr("1"));
 	ev_object_set(g, "retention_days", ev_cstr("90"));
@@ -395,10 +395,10 @@ static struct ev *github_context(struct runctx *rc, const struct workflow *wf,
 }
 
 struct ev *runctx_workflow_contexts(struct runctx *rc, const struct workflow *wf,
-				    const struct ev *inputs, struct buf *err)
+				    const struct ev *inputs, int run_number, struct buf *err)
 {
 	struct ev *c = ev_object();
-	ev_object_set(c, "github", github_context(rc, wf, inputs));
+	ev_object_set(c, "github", github_context(rc, wf, inputs, run_number));
 	ev_object_set(c, "vars", ev_ref(rc->vars));
 	ev_object_set(c, "secrets", ev_ref(rc->secrets));
 	ev_object_set(c, "inputs", ev_ref(inputs ? inputs : rc->inputs));
@@ -445,11 +445,16 @@ struct ev *runctx_job_github(const struct ev *wf_contexts, const char *job_id,
 	return copy;
 }
 
-void runctx_workflow_env(const struct runctx *rc, const struct workflow *wf, struct strvec *out)
+void runctx_workflow_env(const struct runctx *rc, const struct workflow *wf,
+			 const struct ev *wf_contexts, struct strvec *out)
 {
 	strvec_clear(out);
 	for (size_t i = 0; i < rc->env.nr; i++)
 		strvec_push(out, rc->env.v[i]);
+	const struct ev *g = wf_contexts ? ev_object_get(wf_contexts, "github") : NULL;
+	const struct ev *num = g ? ev_object_get(g, "run_number") : NULL;
+	if (num && ev_kind(num) == EV_STRING)
+		strvec_setenv(out, "GITHUB_RUN_NUMBER", ev_get_str(num, NULL));
 	strvec_setenv(out, "GITHUB_WORKFLOW", runctx_workflow_name(rc, wf));
 	char *wref = xstrfmt("%s/%s@%s", rc->repository, workflow_path(rc, wf), rc->ref);
 	strvec_setenv(out, "GITHUB_WORKFLOW_REF", wref);

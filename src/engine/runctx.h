@@ -74,19 +74,22 @@ void runctx_release(struct runctx *rc);
  * env (the workflow's `env:`, evaluated). github.event is the event's
  * payload for this workflow (trigsel_payload: dispatch inputs, schedule),
  * or the -e file; `inputs` (workflow_dispatch, resolved per workflow)
- * replaces rc->inputs when not NULL. NULL with a message in err when
+ * replaces rc->inputs when not NULL; run_number is the workflow's number in
+ * the run history (github.run_number). NULL with a message in err when
  * the workflow env does not evaluate.
  */
 struct ev *runctx_workflow_contexts(struct runctx *rc, const struct workflow *wf,
-				    const struct ev *inputs, struct buf *err);
+				    const struct ev *inputs, int run_number, struct buf *err);
 /* a copy of the workflow contexts' github object with `job` set, and
  * `workspace` when not NULL */
 struct ev *runctx_job_github(const struct ev *wf_contexts, const char *job_id,
 			     const char *workspace);
 /* the base environment for the jobs of workflow `wf` (run env +
- * GITHUB_WORKFLOW, GITHUB_WORKFLOW_REF, GITHUB_WORKFLOW_SHA) into `out`
+ * GITHUB_WORKFLOW, GITHUB_WORKFLOW_REF, GITHUB_WORKFLOW_SHA, and
+ * GITHUB_RUN_NUMBER from the contexts' github.run_number) into `out`
  * (cleared first); the executor adds GITHUB_JOB and the per-job paths */
-void runctx_workflow_env(const struct runctx *rc, const struct workflow *wf, struct strvec *out);
+void runctx_workflow_env(const struct runctx *rc, const struct workflow *wf,
+			 const struct ev *wf_contexts, struct strvec *out);
 /* the workflow's name: `name:` or its path relative to the repository */
 const char *runctx_workflow_name(const struct runctx *rc, const struct workflow *wf);
 

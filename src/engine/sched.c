@@ -94,6 +94,30 @@ static void try_start(struct sched *s);
 static void check_finished(struct sched *s);
 static void reaper_cb(uv_idle_t *h);
 
+/* executor events: to the output, and to the observer */
+static void sink_event(void *arg, const struct log_event *ev)
+{
+	struct sched *s = arg;
+	output_log(s->out, ev);
+	if (s->opts.observer && s->opts.observer->log)
+		s->opts.observer->log(s->opts.observer->arg, ev);
+}
+
+static void job_started(struct sched *s, const struct snode *n, const char *name)
+{
+	output_job_start(s->out, name);
+	if (s->opts.observer && s->opts.observer->job_start)
+		s->opts.observer->job_start(s->opts.observer->arg, n->pj->wf_index, name);
+}
+
+static void job_ended(struct sched *s, const struct snode *n, const char *name, enum result r,
+		      uint64_t ns, const char *note)
+{
+	output_job_end(s->out, name, r, ns, note);
+	if (s->opts.observer && s->opts.observer->job_end)
+		s->opts.observer->job_end(s->opts.observer->arg, n->pj->wf_index, name, r);
+}
+
 struct sched *sched_new(uv_loop_t *loop, const struct plan *p, struct runctx *rc,
 			struct ev *const *wf_contexts, struct output *out,
 			const struct sched_opts *opts)
@@ -108,8 +132,8 @@ struct sched *sched_new(uv_loop_t *loop, const struct plan *p, struct runctx *rc
 	if (!s->opts.parallel)
 		s->opts.parallel = 1;
 	s->ops = opts->ops ? *opts->ops : real_ops;
-	s->sink.event = output_log;
-	s->sink.arg = out;
+	s->sink.event = sink_event;
+	s->sink.arg = s;
 	s->nodes = xcalloc(p->nr ? p->nr : 1, sizeof(*s->nodes));
 	for (size_t i = 0; i < p->nr; i++) {
 		struct snode *n = &s->nodes[i];
@@ -246,14 +270,14 @@ static void node_end_early(struct sched *s, struct snode *n, enum result r, cons
 	char *dn = base_name(s, n, name);
 	if (r == RESULT_FAILURE) {
 		struct log_event ev = { .kind = LOG_ERROR, .job = dn, .text = why, .len = strlen(why) };
-		output_log(s->out, &ev);
+		sink_event(s, &ev);
 		s->failed = 1;
 		n->failed = 1;
 	} else if (r == RESULT_CANCELLED) {
 		n->cancelled = 1;
 	}
 	n->result = r;
-	output_job_end(s->out, dn, r, 0, r == RESULT_FAILURE ? NULL : why);
+	job_ended(s, n, dn, r, 0, r == RESULT_FAILURE ? NULL : why);
 	free(dn);
 	node_done(s, n);
 }
@@ -289,7 +313,7 @@ static void cancel_siblings(struct sched *s, struct snode *n, uint64_t grace)
 		in->result = RESULT_CANCELLED;
 		n->cancelled = 1;
 		n->finished++;
-		output_job_end(s->out, in->name, RESULT_CANCELLED, 0, "not started");
+		job_ended(s, n, in->name, RESULT_CANCELLED, 0, "not started");
 	}
 }
 
@@ -312,7 +336,7 @@ static void inst_done(struct job_exec *je, const struct job_result *res, void *a
 	} else if (res->result == RESULT_CANCELLED) {
 		n->cancelled = 1;
 	}
-	output_job_end(s->out, in->name, res->result, el, note);
+	job_ended(s, n, in->name, res->result, el, note);
 	s->running--;
 	n->running--;
 	n->finished++;
@@ -382,7 +406,7 @@ static void start_inst(struct sched *s, struct snode *n, struct sinst *in)
 		s->peak = s->running;
 	uint64_t tmo = eval_timeout(s, n, &ctx, &err);
 	int coe = err.len ? 0 : eval_flag(n->pj->job->continue_on_error, &ctx, 0, &err);
-	output_job_start(s->out, in->name);
+	job_started(s, n, in->name);
 	if (err.len || coe < 0) {
 		const struct ynode *at = err.len && n->pj->job->timeout_minutes ?
 			n->pj->job->timeout_minutes : n->pj->job->continue_on_error;
@@ -391,7 +415,7 @@ static void start_inst(struct sched *s, struct snode *n, struct sinst *in)
 		struct job_result r = { .result = RESULT_FAILURE };
 		struct log_event ev = { .kind = LOG_ERROR, .job = in->name, .text = msg,
 					.len = strlen(msg) };
-		output_log(s->out, &ev);
+		sink_event(s, &ev);
 		free(msg);
 		buf_release(&err);
 		inst_done(NULL, &r, in);
@@ -414,7 +438,7 @@ static void start_inst(struct sched *s, struct snode *n, struct sinst *in)
 		char *msg = xstrfmt("cannot start job: %s", kiln_strerror(r));
 		struct log_event ev = { .kind = LOG_ERROR, .job = in->name, .text = msg,
 					.len = strlen(msg) };
-		output_log(s->out, &ev);
+		sink_event(s, &ev);
 		free(msg);
 		in->je = NULL;
 		struct job_result res = { .result = RESULT_FAILURE };
@@ -613,7 +637,7 @@ static void node_ready(struct sched *s, struct snode *n)
 	}
 	struct strvec *env = &s->wf_env[n->pj->wf_index];
 	if (!env->nr)
-		runctx_workflow_env(s->rc, n->pj->wf, env);
+		runctx_workflow_env(s->rc, n->pj->wf, s->wf_contexts[n->pj->wf_index], env);
 	ready_push(s, n);
 out:
 	buf_release(&err);

@@ -28,11 +28,20 @@ struct sched_exec_ops {
 	void (*free)(struct job_exec *je);
 };
 
+/* who else hears about jobs (the run history); every callback optional */
+struct sched_observer {
+	void (*job_start)(void *arg, size_t wf_index, const char *name);
+	void (*job_end)(void *arg, size_t wf_index, const char *name, enum result r);
+	void (*log)(void *arg, const struct log_event *ev); /* executor events */
+	void *arg;
+};
+
 struct sched_opts {
 	unsigned parallel;     /* jobs at once, >= 1 */
 	uint64_t grace_ms;     /* cancel: SIGINT, then SIGKILL after this */
 	int verbose;           /* pass ::debug:: lines */
 	const struct sched_exec_ops *ops; /* NULL = job_exec_start & co */
+	const struct sched_observer *observer; /* or NULL */
 	void (*done)(void *arg);          /* called once when every job has finished */
 	void *done_arg;
 };

@@ -1,0 +1,266 @@
+/*
+ * record: run history of `kiln run` in the store. Jobs are found by their
+ * display name (unique in a run) through a small hash, as the executor's
+ * log events carry only the name.
+ */
+#include "base/kiln.h"
+#include "engine/record.h"
+#include "store/open.h"
+#include "store/runs.h"
+
+struct rec_job {
+	char *name;
+	int64_t id;
+	int64_t step_id; /* current step, 0 when none */
+	int nsteps;
+	struct runs_log log;
+	int open;
+};
+
+struct rec_wf {
+	int64_t run_id;   /* 0 when not recorded */
+	int failed, cancelled;
+};
+
+struct recorder {
+	sqlite3 *db;
+	int broken;          /* a store error happened: stop recording */
+	struct rec_wf *wfs;
+	size_t nwfs;
+	struct rec_job *jobs;
+	size_t njobs, jobs_alloc;
+	size_t *slots, nslots;
+	struct buf line;
+};
+
+struct recorder *recorder_open(struct buf *err)
+{
+	sqlite3 *db = NULL;
+	if (store_open_default(&db, NULL, err) < 0) {
+		if (db)
+			sqlite3_close(db);
+		return NULL;
+	}
+	struct recorder *r = xcalloc(1, sizeof(*r));
+	r->db = db;
+	buf_init(&r->line, 256);
+	return r;
+}
+
+static void broken(struct recorder *r, struct buf *err)
+{
+	if (!r->broken)
+		fprintf(stderr, "kiln: warning: run history not recorded: %s\n", err->buf);
+	r->broken = 1;
+}
+
+int recorder_workflow(struct recorder *r, size_t wf_index, const char *file, const char *name,
+		      const char *event, const char *ref, const char *sha)
+{
+	if (!r)
+		return 1;
+	if (wf_index >= r->nwfs) {
+		r->wfs = xrealloc(r->wfs, (wf_index + 1) * sizeof(*r->wfs));
+		memset(r->wfs + r->nwfs, 0, (wf_index + 1 - r->nwfs) * sizeof(*r->wfs));
+		r->nwfs = wf_index + 1;
+	}
+	if (r->broken)
+		return 1;
+	struct run_info ri = { file, name, event, ref && *ref ? ref : NULL, sha && *sha ? sha : NULL };
+	struct buf err = BUF_INIT;
+	int number = 1;
+	if (runs_start(r->db, &ri, &r->wfs[wf_index].run_id, &number, &err) < 0) {
+		broken(r, &err);
+		number = 1;
+	}
+	buf_release(&err);
+	return number;
+}
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 5381;
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h;
+}
+
+static void rehash(struct recorder *r)
+{
+	free(r->slots);
+	r->nslots = r->nslots ? r->nslots * 2 : 64;
+	r->slots = xmalloc(r->nslots * sizeof(*r->slots));
+	for (size_t i = 0; i < r->nslots; i++)
+		r->slots[i] = (size_t)-1;
+	for (size_t i = 0; i < r->njobs; i++) {
+		size_t at = name_hash(r->jobs[i].name) & (r->nslots - 1);
+		while (r->slots[at] != (size_t)-1)
+			at = (at + 1) & (r->nslots - 1);
+		r->slots[at] = i;
+	}
+}
+
+static struct rec_job *find(struct recorder *r, const char *name)
+{
+	if (!r->nslots)
+		return NULL;
+	size_t at = name_hash(name) & (r->nslots - 1);
+	while (r->slots[at] != (size_t)-1) {
+		if (!strcmp(r->jobs[r->slots[at]].name, name))
+			return &r->jobs[r->slots[at]];
+		at = (at + 1) & (r->nslots - 1);
+	}
+	return NULL;
+}
+
+static struct rec_job *add(struct recorder *r, size_t wf_index, const char *name)
+{
+	if (r->broken || wf_index >= r->nwfs || !r->wfs[wf_index].run_id)
+		return NULL;
+	struct buf err = BUF_INIT;
+	int64_t id;
+	if (runs_job_start(r->db, r->wfs[wf_index].run_id, name, &id, &err) < 0) {
+		broken(r, &err);
+		buf_release(&err);
+		return NULL;
+	}
+	buf_release(&err);
+	ALLOC_GROW(r->jobs, r->njobs + 1, r->jobs_alloc);
+	struct rec_job *j = &r->jobs[r->njobs++];
+	memset(j, 0, sizeof(*j));
+	j->name = xstrdup(name);
+	j->id = id;
+	j->open = 1;
+	runs_log_init(&j->log, r->db, id);
+	if (r->njobs * 2 > r->nslots)
+		rehash(r);
+	else {
+		size_t at = name_hash(name) & (r->nslots - 1);
+		while (r->slots[at] != (size_t)-1)
+			at = (at + 1) & (r->nslots - 1);
+		r->slots[at] = r->njobs - 1;
+	}
+	return j;
+}
+
+void recorder_job_start(void *arg, size_t wf_index, const char *job)
+{
+	struct recorder *r = arg;
+	if (r && !find(r, job))
+		add(r, wf_index, job);
+}
+
+static void close_job(struct recorder *r, struct rec_job *j, enum result res)
+{
+	struct buf err = BUF_INIT;
+	if (!r->broken && (runs_log_flush(&j->log, &err) < 0 ||
+			   runs_job_finish(r->db, j->id, result_name(res), &err) < 0))
+		broken(r, &err);
+	buf_release(&err);
+	runs_log_release(&j->log);
+	j->open = 0;
+}
+
+void recorder_job_end(void *arg, size_t wf_index, const char *job, enum result res)
+{
+	struct recorder *r = arg;
+	if (!r)
+		return;
+	if (wf_index < r->nwfs) {
+		r->wfs[wf_index].failed |= res == RESULT_FAILURE;
+		r->wfs[wf_index].cancelled |= res == RESULT_CANCELLED;
+	}
+	struct rec_job *j = find(r, job);
+	if (!j)
+		j = add(r, wf_index, job);
+	if (j && j->open)
+		close_job(r, j, res);
+}
+
+void recorder_log(void *arg, const struct log_event *ev)
+{
+	struct recorder *r = arg;
+	if (!r || r->broken || !ev->job)
+		return;
+	struct rec_job *j = find(r, ev->job);
+	if (!j || !j->open)
+		return;
+	struct buf err = BUF_INIT;
+	int rc = 0;
+	buf_reset(&r->line);
+	switch (ev->kind) {
+	case LOG_STEP_START:
+		rc = runs_step_start(r->db, j->id, ++j->nsteps, ev->text ? ev->text : "", &j->step_id, &err);
+		buf_addf(&r->line, "> %s\n", ev->text ? ev->text : "");
+		break;
+	case LOG_STEP_END:
+		if (j->step_id)
+			rc = runs_step_finish(r->db, j->step_id, result_name(ev->result), &err);
+		j->step_id = 0;
+		buf_addf(&r->line, "< %s: %s\n", ev->text ? ev->text : "", result_name(ev->result));
+		break;
+	case LOG_OUTPUT:
+		buf_add(&r->line, ev->text, ev->len);
+		buf_addch(&r->line, '\n');
+		break;
+	case LOG_GROUP:
+		buf_addf(&r->line, "== %.*s ==\n", (int)ev->len, ev->text);
+		break;
+	case LOG_ERROR:
+	case LOG_WARNING:
+	case LOG_NOTICE:
+		buf_addstr(&r->line, ev->kind == LOG_ERROR ? "error: " :
+				     ev->kind == LOG_WARNING ? "warning: " : "notice: ");
+		if (ev->file)
+			buf_addf(&r->line, "%s:%d: ", ev->file, ev->line);
+		buf_add(&r->line, ev->text, ev->len);
+		buf_addch(&r->line, '\n');
+		break;
+	case LOG_INFO:
+		buf_addf(&r->line, "kiln: %.*s\n", (int)ev->len, ev->text);
+		break;
+	case LOG_ENDGROUP:
+	case LOG_DEBUG:
+		break;
+	}
+	if (rc == 0 && r->line.len)
+		rc = runs_log_write(&j->log, r->line.buf, r->line.len, &err);
+	if (rc < 0)
+		broken(r, &err);
+	buf_release(&err);
+}
+
+void recorder_finish(struct recorder *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->njobs; i++)
+		if (r->jobs[i].open)
+			close_job(r, &r->jobs[i], RESULT_CANCELLED);
+	for (size_t i = 0; i < r->nwfs; i++) {
+		struct rec_wf *w = &r->wfs[i];
+		if (!w->run_id || r->broken)
+			continue;
+		struct buf err = BUF_INIT;
+		const char *c = w->failed ? "failure" : w->cancelled ? "cancelled" : "success";
+		if (runs_finish(r->db, w->run_id, c, &err) < 0)
+			broken(r, &err);
+		buf_release(&err);
+		w->run_id = 0;
+	}
+}
+
+void recorder_close(struct recorder *r)
+{
+	if (!r)
+		return;
+	recorder_finish(r);
+	for (size_t i = 0; i < r->njobs; i++)
+		free(r->jobs[i].name);
+	free(r->jobs);
+	free(r->slots);
+	free(r->wfs);
+	buf_release(&r->line);
+	sqlite3_close(r->db);
+	free(r);
+}
