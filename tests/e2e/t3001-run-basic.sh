@@ -177,7 +177,7 @@ test_expect_success 'steps see GitHub default environment for the run' '
 	test_grep "SHA=$sha" out &&
 	test_grep "REPO=octo/hello OWNER=octo" out &&
 	test_grep "EVENT=push JOB=env OS=Linux" out &&
-	test_grep "NUM=1 ATTEMPT=1 WF=.github/workflows/ci.yml" out &&
+	test_grep "NUM=[0-9]* ATTEMPT=1 WF=.github/workflows/ci.yml" out &&
 	test_grep "SERVER=https://github.com API=https://api.github.com" out &&
 	test_grep "PAYLOAD_REF=refs/heads/main" out &&
 	test_grep "CTX=octo/hello main push env .github/workflows/ci.yml" out
