@@ -60,7 +60,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 E2E = $(sort $(wildcard tests/e2e/t[0-9]*.sh))
 
-.PHONY: all test unit e2e demo bench fuzz deps clean help check-deps
+.PHONY: all test unit e2e demo demo-deploy bench fuzz deps clean help check-deps
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/kiln
@@ -96,6 +96,10 @@ e2e: all
 
 demo: deps all
 	$(Q)./examples/demo.sh $(abspath $(BUILD))/kiln
+
+# a canary rolled back automatically, then a blue-green that succeeds
+demo-deploy: deps all
+	$(Q)./examples/deploy/demo.sh $(abspath $(BUILD))/kiln
 
 bench: deps all
 	$(Q)for b in bench/*.sh; do echo "== $$b"; KILN=$(abspath $(BUILD))/kiln bash $$b || exit 1; done
