@@ -146,3 +146,7 @@ stop_deployd_clean() {
 	fi
 	return 0
 }
+
+test_path_is_missing() {
+	if [ -e "$1" ]; then echo "unexpected path: $1" >&2; return 1; fi
+}

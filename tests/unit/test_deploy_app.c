@@ -1,0 +1,182 @@
+/* unit tests for src/deploy: app loader, durations, haproxy config and stat parsing */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "base/kiln.h"
+#include "deploy/app.h"
+#include "deploy/haproxy.h"
+
+#include <unistd.h>
+
+/* write text to a fresh temp file; returns its path (caller frees, unlinks) */
+static char *temp_app(const char *text)
+{
+	char *path = xstrdup("/tmp/kiln-unit-app-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static struct app *load(const char *text, struct diags *d)
+{
+	char *p = temp_app(text);
+	struct app *a = app_load(p, "web", "/tmp", d);
+	unlink(p);
+	free(p);
+	return a;
+}
+
+static void test_durations(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_duration_ms("250ms"), 250);
+	assert_int_equal(parse_duration_ms("2s"), 2000);
+	assert_int_equal(parse_duration_ms("1.5s"), 1500);
+	assert_int_equal(parse_duration_ms("2m"), 120000);
+	assert_int_equal(parse_duration_ms("3"), 3000);
+	assert_int_equal(parse_duration_ms("soon"), -1);
+	assert_int_equal(parse_duration_ms("-1s"), -1);
+	assert_int_equal(parse_duration_ms("5d"), -1);
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_true(deploy_name_ok("v1.2.3-rc_1"));
+	assert_false(deploy_name_ok("../etc"));
+	assert_false(deploy_name_ok(".hidden"));
+	assert_false(deploy_name_ok("a b"));
+	assert_false(deploy_name_ok(""));
+}
+
+static void test_load_full(void **state)
+{
+	(void)state;
+	struct diags d = DIAGS_INIT;
+	struct app *a = load("command: python3 app.py --port $PORT\n"
+			     "instances: 3\n"
+			     "listen: 0.0.0.0:8080\n"
+			     "env: {A: '1'}\n"
+			     "health: {http: {path: /healthz, status: 204}, interval: 2s, failureThreshold: 5}\n"
+			     "strategy:\n"
+			     "  canary:\n"
+			     "    steps: [{setWeight: 10}, {pause: {}}, {pause: {duration: 30s}}, {analysis: {intervals: 2}}]\n"
+			     "analysis: {errorRate: 2.5%, latencyRatio: 3, minRequests: 50}\n"
+			     "hooks: {pre: [a, b], post: c}\n",
+			     &d);
+	assert_non_null(a);
+	assert_int_equal(d.errors, 0);
+	assert_int_equal(a->command.nr, 4);
+	assert_string_equal(a->command.v[3], "$PORT");
+	assert_int_equal(a->instances, 3);
+	assert_string_equal(a->listen_addr, "0.0.0.0");
+	assert_int_equal(a->listen_port, 8080);
+	assert_string_equal(strvec_getenv(&a->env, "A"), "1");
+	assert_int_equal(a->health.kind, PROBE_HTTP);
+	assert_string_equal(a->health.path, "/healthz");
+	assert_int_equal(a->health.status, 204);
+	assert_int_equal(a->health.interval_ms, 2000);
+	assert_int_equal(a->health.failure_threshold, 5);
+	assert_int_equal(a->strategy.kind, STRAT_CANARY);
+	assert_int_equal(a->strategy.nsteps, 4);
+	assert_int_equal(a->strategy.steps[0].weight, 10);
+	assert_int_equal(a->strategy.steps[1].duration_ms, -1);
+	assert_int_equal(a->strategy.steps[2].duration_ms, 30000);
+	assert_int_equal(a->strategy.steps[3].intervals, 2);
+	assert_true(a->analysis.max_error_rate > 0.0249 && a->analysis.max_error_rate < 0.0251);
+	assert_int_equal(a->analysis.min_requests, 50);
+	assert_int_equal(a->pre_hooks.nr, 2);
+	assert_int_equal(a->post_hooks.nr, 1);
+	/* defaults of the strategies not chosen */
+	assert_int_equal(app_strategy(a, STRAT_ROLLING)->max_surge, 1);
+	assert_int_equal(app_strategy(a, STRAT_ROLLING)->max_unavailable, 0);
+	assert_true(app_strategy(a, STRAT_BLUEGREEN)->auto_promote);
+	app_free(a);
+	diags_release(&d);
+}
+
+static void test_load_errors(void **state)
+{
+	(void)state;
+	struct diags d = DIAGS_INIT;
+	struct app *a = load("command: [x]\n"
+			     "listen: 8080\n"
+			     "instanses: 2\n"
+			     "strategy: {rolling: {maxSurge: 0, maxUnavailable: 0}}\n",
+			     &d);
+	assert_null(a);
+	assert_int_equal(d.errors, 2);
+	diags_sort(&d);
+	assert_int_equal(d.v[0].line, 3);
+	assert_int_equal(d.v[0].col, 1);
+	assert_non_null(strstr(d.v[0].msg, "did you mean 'instances'"));
+	assert_int_equal(d.v[1].line, 4);
+	assert_non_null(strstr(d.v[1].msg, "cannot both be 0"));
+	diags_release(&d);
+}
+
+static void test_haproxy_config(void **state)
+{
+	(void)state;
+	struct diags d = DIAGS_INIT;
+	struct app *a = load("command: x\nlisten: 127.0.0.1:9000\ninstances: 2\n", &d);
+	assert_non_null(a);
+	struct buf cfg = BUF_INIT;
+	hap_config_global(&cfg, "/run/h.sock");
+	hap_config_app(&cfg, a);
+	assert_non_null(strstr(cfg.buf, "stats socket /run/h.sock mode 600 level admin"));
+	assert_non_null(strstr(cfg.buf, "bind 127.0.0.1:9000"));
+	assert_non_null(strstr(cfg.buf, "server s4 127.0.0.1:1 weight 0 disabled"));
+	assert_null(strstr(cfg.buf, "server s5 "));
+	assert_non_null(strstr(cfg.buf, "use_backend web_maint if { srv_is_up(web_maint/on) }"));
+	buf_release(&cfg);
+	app_free(a);
+	diags_release(&d);
+}
+
+static void test_stat_parse(void **state)
+{
+	(void)state;
+	const char *csv =
+		"# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,"
+		"wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,"
+		"lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,"
+		"hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,"
+		"cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,"
+		"ctime,rtime,ttime,\n"
+		"web,s1,0,0,3,5,,120,0,0,,0,,0,0,0,0,UP,80,1,0,,,,,,1,3,1,,120,,2,,,,,,,0,100,0,0,20,0,,,,,"
+		",,,,,,,,,0,0,12,14,\n"
+		"web,BACKEND,0,0,3,5,,120,0,0,0,0,,0,0,0,0,UP,80,1,0,,,,,,1,3,0,,120,,1,\n";
+	struct hap_stat *rows;
+	size_t n = hap_parse_stat(csv, &rows);
+	assert_int_equal(n, 2);
+	const struct hap_stat *r = hap_find(rows, n, "web", "s1");
+	assert_non_null(r);
+	assert_int_equal(r->scur, 3);
+	assert_int_equal(r->stot, 120);
+	assert_int_equal(r->weight, 80);
+	assert_int_equal(r->hrsp[2], 100);
+	assert_int_equal(r->hrsp[5], 20);
+	assert_int_equal(hap_responses(r), 120);
+	assert_int_equal(r->rtime, 12);
+	assert_string_equal(r->status, "UP");
+	assert_null(hap_find(rows, n, "web", "s9"));
+	free(rows);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_load_full),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_haproxy_config),
+		cmocka_unit_test(test_stat_parse),
+	};
+	return cmocka_run_group_tests_name("deploy", tests, NULL, NULL);
+}
