@@ -73,4 +73,27 @@ test_expect_success '--json: one parseable object per line with the run events' 
 	EOF
 '
 
+test_expect_success SCRIPT 'colors on a terminal, none with NO_COLOR' '
+	(cd repo && env -u NO_COLOR script -qec "kiln run -p 1" /dev/null) >tty.out 2>&1 || : &&
+	grep -q "$(printf "\033")\[3[0-9]m\[build\]" tty.out &&
+	(cd repo && NO_COLOR=1 script -qec "kiln run -p 1" /dev/null) >tty.out 2>&1 || : &&
+	test_grep "\[build\] cc -c main.c" tty.out &&
+	! grep -q "$(printf "\033")\[3" tty.out
+'
+
+test_expect_success '::debug:: lines only with -v' '
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  d:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo "::debug::hidden detail"
+	EOF
+	(cd repo && kiln run) >out 2>err &&
+	test_grep -v "debug: hidden detail" out &&
+	(cd repo && kiln run -v) >out 2>err &&
+	test_grep "^\[d\] debug: hidden detail$" out
+'
+
 test_done
