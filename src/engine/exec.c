@@ -45,8 +45,17 @@ static struct frame *frame_new(struct frame *parent, const struct wf_step *steps
 	return f;
 }
 
+static void free_timer(uv_handle_t *h)
+{
+	free(h);
+}
+
 static void frame_free(struct frame *f)
 {
+	if (f->timer) {
+		uv_timer_stop(f->timer);
+		uv_close((uv_handle_t *)f->timer, free_timer);
+	}
 	ev_unref(f->steps_ctx);
 	ev_unref(f->inputs);
 	ev_unref(f->env);
@@ -305,6 +314,18 @@ static void composite_inputs(struct step_run *sr, struct composite *a, struct ev
 	child->inputs = inputs;
 }
 
+static void stop_running(struct job_exec *je, uint64_t grace_ms);
+
+/* timeout-minutes of a composite step: cancel what runs inside it */
+static void on_frame_timeout(uv_timer_t *t)
+{
+	struct frame *fr = t->data;
+	struct job_exec *je = fr->caller->je;
+	fr->timed_out = 1;
+	fr->caller->timed_out = 1;
+	stop_running(je, je->grace_ms);
+}
+
 static void start_composite(struct step_run *sr, struct ev *with, struct ev *step_env)
 {
 	struct job_exec *je = sr->je;
@@ -341,6 +362,12 @@ static void start_composite(struct step_run *sr, struct ev *with, struct ev *ste
 	child->env = step_env;
 	composite_inputs(sr, a, with, child);
 	ev_unref(with);
+	if (sr->timeout_ms) {
+		child->timer = xmalloc(sizeof(*child->timer));
+		uv_timer_init(je->loop, child->timer);
+		child->timer->data = child;
+		uv_timer_start(child->timer, on_frame_timeout, sr->timeout_ms, 0);
+	}
 	je->top = child;
 	exec__kick(je);
 }
@@ -615,7 +642,9 @@ static void frame_done(struct job_exec *je, struct frame *fr)
 		buf_release(&err);
 	}
 	enum result outcome = fr->failed ? RESULT_FAILURE : RESULT_SUCCESS;
-	if (outcome == RESULT_SUCCESS && fr->cancelled)
+	if (fr->timed_out)
+		outcome = RESULT_FAILURE;
+	else if (outcome == RESULT_SUCCESS && fr->cancelled)
 		outcome = RESULT_CANCELLED;
 	je->top = fr->parent;
 	frame_free(fr);

@@ -61,6 +61,8 @@ struct frame {
 	struct composite *action;  /* owned definition (composite), or NULL */
 	int failed;                /* a step of this frame concluded failure */
 	int cancelled;             /* a step of this frame was cancelled */
+	int timed_out;             /* the composite step's timeout-minutes expired */
+	uv_timer_t *timer;         /* that timeout, or NULL (freed on close) */
 	int depth;
 	unsigned nrun;             /* generated ids handed out */
 };

@@ -25,6 +25,9 @@ enum expr_status exec__status(struct job_exec *je, struct frame *fr)
 	if (je->cancelled || je->timed_out)
 		return EXPR_STATUS_CANCELLED;
 	for (struct frame *f = fr; f; f = f->parent)
+		if (f->timed_out)
+			return EXPR_STATUS_CANCELLED;
+	for (struct frame *f = fr; f; f = f->parent)
 		if (f->failed)
 			return EXPR_STATUS_FAILURE;
 	return EXPR_STATUS_SUCCESS;

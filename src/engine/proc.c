@@ -360,35 +360,65 @@ static int in_list(const pid_t *v, size_t n, pid_t x)
 	return 0;
 }
 
+/*
+ * Is it safe to SIGKILL process group `pg` of a finished step? The step's
+ * leader (pid == pg) was reaped already, and the kernel never hands out a
+ * pid still in use as a group id; so when no process has pid `pg` the group
+ * is still the step's. When one does, the number was reused: only a
+ * process carrying this job's marker is ours.
+ */
+static int group_is_ours(pid_t pg, const char *marker)
+{
+	if (pg <= 0 || kill(-pg, 0) < 0)
+		return 0;
+	struct pstat st;
+	if (read_stat(pg, &st) < 0)
+		return 1;
+	return st.state != 'Z' && marker && environ_has(pg, marker);
+}
+
 int proc_sweep(const pid_t *pgids, size_t n, const char *marker)
 {
 	pid_t *kids = NULL, *killed = NULL;
 	size_t nkids = 0, akids = 0, nkilled = 0, akilled = 0;
 	int total = 0;
+	pid_t own_sid = getsid(0);
 
+	pid_t *groups = NULL; /* groups killed: wait until they are empty */
+	size_t ngroups = 0, agroups = 0;
 	for (size_t i = 0; i < n; i++)
-		if (pgids[i] > 0 && kill(-pgids[i], SIGKILL) == 0)
+		if (group_is_ours(pgids[i], marker) && kill(-pgids[i], SIGKILL) == 0) {
+			ALLOC_GROW(groups, ngroups + 1, agroups);
+			groups[ngroups++] = pgids[i];
 			total++;
+		}
 	for (int round = 0; round < 50; round++) {
 		int busy = 0;
+		for (size_t i = 0; i < ngroups; i++)
+			if (kill(-groups[i], 0) == 0)
+				busy = 1; /* members not reaped yet (by us or their parent) */
 		list_children(&kids, &nkids, &akids);
 		for (size_t i = 0; i < nkids; i++) {
 			struct pstat st;
 			pid_t pid = kids[i];
 			if (read_stat(pid, &st) < 0)
 				continue;
-			int ours = in_list(killed, nkilled, pid) || in_list(pgids, n, st.pgid) ||
-				   in_list(pgids, n, st.sid);
 			if (st.state == 'Z') {
-				/* only reap what is provably this job's: never a
-				 * process libuv is waiting for */
-				if (ours) {
+				/*
+				 * Reap only what nobody else waits for: what we
+				 * killed here, or an orphan that is no session
+				 * leader outside kiln's session. Everything kiln
+				 * spawns is either in kiln's session or (steps,
+				 * setsid) a session leader that libuv waits for.
+				 */
+				if (in_list(killed, nkilled, pid) ||
+				    (st.sid != pid && st.sid != own_sid)) {
 					waitpid(pid, NULL, WNOHANG);
 					busy = 1;
 				}
 				continue;
 			}
-			if (ours || (marker && environ_has(pid, marker))) {
+			if (marker && environ_has(pid, marker)) {
 				if (!in_list(killed, nkilled, pid)) {
 					ALLOC_GROW(killed, nkilled + 1, akilled);
 					killed[nkilled++] = pid;
@@ -405,5 +435,6 @@ int proc_sweep(const pid_t *pgids, size_t n, const char *marker)
 	}
 	free(kids);
 	free(killed);
+	free(groups);
 	return total;
 }

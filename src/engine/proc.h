@@ -83,11 +83,13 @@ void proc_become_subreaper(void);
 
 /*
  * Kill every process left by a job: SIGKILL to each process group in
- * `pgids`, and to every process whose environment holds `marker`
- * ("NAME=VALUE", e.g. RUNNER_TRACKING_ID=...) found among kiln's children
- * (re-parented orphans, as subreaper); then reap those that became kiln's
- * zombies. Bounded: a few rounds, no waiting. Returns how many processes
- * were killed.
+ * `pgids` (the job's finished steps; a group id reused by an unrelated
+ * process is left alone), and to every process whose environment holds
+ * `marker` ("NAME=VALUE", e.g. RUNNER_TRACKING_ID=...) found among kiln's
+ * children (re-parented orphans, as subreaper); then reap the orphans that
+ * became kiln's zombies (never a process libuv or another module waits
+ * for). Bounded: at most 50 rounds of 1 ms. Returns how many processes or
+ * groups were killed.
  */
 int proc_sweep(const pid_t *pgids, size_t n, const char *marker);
 

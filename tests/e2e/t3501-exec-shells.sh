@@ -113,6 +113,21 @@ test_expect_success PYTHON 'shell: python runs the script with python' '
 	test_grep "^| python 3 42$" out
 '
 
+test_expect_success 'shell: pwsh without PowerShell installed is a clear step error' '
+	if command -v pwsh >/dev/null; then exit 0; fi &&
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  build:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - shell: pwsh
+	        run: Write-Output hi
+	EOF
+	test_expect_code 1 run_job &&
+	test_grep "^error: cannot find .pwsh. in PATH for shell: pwsh$" out
+'
+
 test_expect_success 'a custom shell template gets the script path for {0}' '
 	write_workflow repo ci <<-\EOF &&
 	on: push

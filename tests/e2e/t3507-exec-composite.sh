@@ -199,6 +199,30 @@ test_expect_success 'cancelling inside a composite action cancels its step' '
 	test_grep "^job: cancelled$" out
 '
 
+test_expect_success 'timeout-minutes on a composite step stops the action' '
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  build:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - id: c
+	        name: slow action
+	        uses: ./act/slow
+	        timeout-minutes: 0.01
+	      - run: echo not-run
+	      - if: always()
+	        run: echo "c=${{ steps.c.outcome }}"
+	EOF
+	test_expect_code 1 run_job &&
+	test_grep "^| inner-started$" out &&
+	test_grep -v "^| inner-not-run" out &&
+	test_grep "^error: The action .slow action. has timed out after 0.01 minutes.$" out &&
+	test_grep -v "^| not-run" out &&
+	test_grep "^| c=failure$" out &&
+	test_grep "^job: failure$" out
+'
+
 test_expect_success 'a missing action.yml is a clear step error' '
 	write_workflow repo ci <<-\EOF &&
 	on: push
