@@ -3,6 +3,7 @@
  * `uses:` reference by owner/name prefix, followed by '@' or the end.
  */
 #include "base/kiln.h"
+#include "actions/kiln_deploy.h"
 #include "engine/builtin.h"
 
 /*
@@ -31,6 +32,7 @@ static int checkout_start(struct builtin_call *c, struct buf *err)
 
 static const struct builtin_action builtins[] = {
 	{ "actions/checkout", checkout_start, NULL },
+	{ "kiln/deploy", kiln_deploy_start, kiln_deploy_cancel },
 };
 
 const struct builtin_action *builtin_find(const char *uses)
