@@ -14,6 +14,8 @@
 #include "engine/sched.h"
 #include "engine/trigsel.h"
 #include "secret/secret.h"
+#include "store/db.h"
+#include "store/open.h"
 #include "workflow/trigger.h"
 
 #include <dirent.h>
@@ -455,6 +457,29 @@ static int run(struct run_opts *o, struct kiln_ctx *kctx)
 	return run_event(o, kctx, NULL, 1);
 }
 
+/*
+ * Repository-level secrets from the encrypted store (kiln secret set) into
+ * m; -s and --secret-file, read after, override them. No store: a warning,
+ * the run goes on. A store whose secrets cannot be decrypted (missing or
+ * wrong key) is an error: running without them would be silently wrong.
+ */
+static int load_stored_secrets(struct secret_map *m, struct buf *err)
+{
+	sqlite3 *db = NULL;
+	struct buf dir = BUF_INIT, serr = BUF_INIT;
+	struct secret_store *ss = NULL;
+	int r = 0;
+	if (store_open_default(&db, &dir, &serr) < 0)
+		fprintf(stderr, "kiln: warning: no stored secrets: %s\n", serr.buf);
+	else if (secret_store_open(&ss, db, dir.buf, err) < 0 || secret_load(ss, NULL, m, err) < 0)
+		r = KILN_EIO;
+	secret_store_close(ss);
+	db_close(db);
+	buf_release(&dir);
+	buf_release(&serr);
+	return r;
+}
+
 /* one level of a run: the event `o` describes, or a workflow_run after `from` */
 static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct trig_run *from,
 		     int level)
@@ -478,7 +503,9 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 		return r == KILN_EIO ? EXIT_INTERNAL : EXIT_USAGE;
 	}
 	struct secret_map secrets = SECRET_MAP_INIT;
-	if (o->secret_file && secret_load_dotenv(o->secret_file, &secrets, &err) < 0)
+	if (!o->list && !o->dry)
+		r = load_stored_secrets(&secrets, &err);
+	if (!r && o->secret_file && secret_load_dotenv(o->secret_file, &secrets, &err) < 0)
 		r = KILN_EINVAL;
 	for (size_t i = 0; r == 0 && i < o->secrets.nr; i++) {
 		const char *a = o->secrets.v[i];
