@@ -348,19 +348,16 @@ void wf__parse_on(struct wf__ld *ld, const struct ynode *on)
 	}
 	if (on->kind != YNODE_MAP)
 		return;
+	char seen[ARRAY_SIZE(events)] = { 0 };
 	for (size_t i = 0; i < ynode_map_size(on); i++) {
 		const struct ynode *k = ynode_map_key(on, i), *v = ynode_map_val(on, i);
-		int dup = 0;
-		for (size_t j = 0; j < i && !dup; j++)
-			dup = k->kind == YNODE_SCALAR && ynode_map_key(on, j)->kind == YNODE_SCALAR &&
-			      !strcmp(ynode_map_key(on, j)->str, k->str);
-		if (dup) {
-			wf__err(ld, k, "event '%s' is defined twice", k->str);
-			continue;
-		}
 		const struct event *e = check_event(ld, k);
 		if (!e)
 			continue;
+		if (seen[e - events]++) {
+			wf__err(ld, k, "event '%s' is defined twice", k->str);
+			continue;
+		}
 		check_config(ld, e, k, v);
 		add_trigger(ld, k, v);
 	}

@@ -31,13 +31,20 @@ static size_t utf8_chars(const char *s, size_t n)
 	return c;
 }
 
-/* byte offset in the source of (line, col), col counted in characters */
+/* byte offset in the source of (line, col), col counted in characters;
+ * continues from the last position looked up when it is on the same line */
 static size_t src_offset(const struct wf__ld *ld, int line, int col)
 {
+	const struct wf__cursor *c = &ld->cur;
 	if (line < 1 || (size_t)line > ld->nlines)
 		return ld->len;
 	size_t off = ld->lines[line - 1];
-	for (int c = 1; c < col && off < ld->len && ld->data[off] != '\n'; c++) {
+	int at = 1;
+	if (c->have_at && c->line == (size_t)line - 1 && c->col <= (size_t)col) {
+		off = c->at;
+		at = (int)c->col;
+	}
+	for (; at < col && off < ld->len && ld->data[off] != '\n'; at++) {
 		off++;
 		while (off < ld->len && ((unsigned char)ld->data[off] & 0xC0) == 0x80)
 			off++;
@@ -45,18 +52,36 @@ static size_t src_offset(const struct wf__ld *ld, int line, int col)
 	return off;
 }
 
-static void offset_pos(const struct wf__ld *ld, size_t off, int *line, int *col)
+static void offset_pos(struct wf__ld *ld, size_t off, int *line, int *col)
 {
-	size_t lo = 0, hi = ld->nlines;
-	while (hi - lo > 1) {
-		size_t mid = (lo + hi) / 2;
-		if (ld->lines[mid] <= off)
-			lo = mid;
-		else
-			hi = mid;
+	struct wf__cursor *c = &ld->cur;
+	size_t lo, from, chars;
+	if (c->have_at && off >= c->at && c->line + 1 <= ld->nlines &&
+	    (c->line + 1 == ld->nlines || ld->lines[c->line + 1] > off)) {
+		/* same line as last time, further right: count from there */
+		lo = c->line;
+		from = c->at;
+		chars = c->col - 1;
+	} else {
+		size_t hi = ld->nlines;
+		lo = 0;
+		while (hi - lo > 1) {
+			size_t mid = (lo + hi) / 2;
+			if (ld->lines[mid] <= off)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		from = ld->lines[lo];
+		chars = 0;
 	}
+	chars += utf8_chars(ld->data + from, off - from);
+	c->have_at = 1;
+	c->at = off;
+	c->line = lo;
+	c->col = chars + 1;
 	*line = (int)lo + 1;
-	*col = (int)utf8_chars(ld->data + ld->lines[lo], off - ld->lines[lo]) + 1;
+	*col = (int)chars + 1;
 }
 
 static int hexval(const char *p, size_t n, unsigned long *cp)
@@ -111,35 +136,41 @@ static int dq_escape(const char *p, size_t n, size_t *dec, size_t *raw)
 	return 0;
 }
 
-void wf__scalar_pos(const struct wf__ld *ld, const struct ynode *n, size_t off, int *line,
-		    int *col)
+void wf__scalar_pos(struct wf__ld *ld, const struct ynode *n, size_t off, int *line, int *col)
 {
+	struct wf__cursor *c = &ld->cur;
 	*line = n->line;
 	*col = n->col;
 	if (!ld->data || off > n->len)
 		return;
-	size_t r = src_offset(ld, n->line, n->col);
-	size_t end = src_offset(ld, n->end_line, n->end_col);
-	if (end > ld->len || end < r)
-		end = ld->len;
-	switch (n->style) {
-	case YSTYLE_SINGLE:
-	case YSTYLE_DOUBLE:
-		r++; /* the opening quote */
-		break;
-	case YSTYLE_LITERAL:
-	case YSTYLE_FOLDED:
-		while (r < end && ld->data[r] != '\n') /* the header line: | or > */
-			r++;
-		break;
-	default:
-		break;
+	if (c->node != n || c->i > off) {
+		size_t r = src_offset(ld, n->line, n->col);
+		size_t end = src_offset(ld, n->end_line, n->end_col);
+		if (end > ld->len || end < r)
+			end = ld->len;
+		switch (n->style) {
+		case YSTYLE_SINGLE:
+		case YSTYLE_DOUBLE:
+			r++; /* the opening quote */
+			break;
+		case YSTYLE_LITERAL:
+		case YSTYLE_FOLDED:
+			while (r < end && ld->data[r] != '\n') /* the header line: | or > */
+				r++;
+			break;
+		default:
+			break;
+		}
+		c->node = n;
+		c->i = 0;
+		c->r = r;
+		c->end = end;
 	}
 	/* walk the decoded text and the source together: source bytes that do
 	 * not match (indentation, quotes, folded breaks) are skipped; escapes
 	 * of double-quoted scalars stand for their decoded bytes */
 	const char *s = n->str;
-	size_t i = 0;
+	size_t i = c->i, r = c->r, end = c->end;
 	while (i < off && i < n->len && r < end) {
 		size_t dec, raw;
 		if (n->style == YSTYLE_DOUBLE && ld->data[r] == '\\' &&
@@ -154,6 +185,8 @@ void wf__scalar_pos(const struct wf__ld *ld, const struct ynode *n, size_t off, 
 			i++;
 		r++;
 	}
+	c->i = i;
+	c->r = r;
 	/* land on the source byte of decoded byte `off` */
 	if (off < n->len && !(n->style == YSTYLE_DOUBLE && r < end && ld->data[r] == '\\')) {
 		size_t r0 = r;
@@ -168,7 +201,7 @@ void wf__scalar_pos(const struct wf__ld *ld, const struct ynode *n, size_t off, 
 }
 
 /* where to report a problem at byte `off` of scalar n */
-static void report_pos(const struct wf__ld *ld, const struct ynode *n, size_t off, int *line,
+static void report_pos(struct wf__ld *ld, const struct ynode *n, size_t off, int *line,
 		       int *col)
 {
 	if (ld->flags & WF_LOAD_GITHUB_POS) {

@@ -6,6 +6,11 @@
  */
 #include "workflow/wf-int.h"
 
+/* a hostile file can hold thousands of bad needs: bound the work spent on
+ * hints (a distance to every job each) and on spelling out cycles (a BFS each) */
+#define MAX_HINTS 200
+#define MAX_CYCLE_ERRORS 100
+
 
 struct graph {
 	size_t n;
@@ -16,23 +21,31 @@ struct graph {
 	long next_index, sp, ncomp;
 };
 
+/* the node of job->needs[k]: the scalar, or the item of the sequence at the
+ * same position (items are in file order: binary search) */
 static const struct ynode *need_node(const struct wf_job *job, size_t k)
 {
-	/* the needs node: a scalar, or the k-th item of a sequence */
 	const struct ynode *n = ynode_get(job->node, "needs");
-	if (n && n->kind == YNODE_SEQ) {
-		for (size_t i = 0; i < n->nr; i++)
-			if (n->items[i]->line == job->needs[k].line &&
-			    n->items[i]->col == job->needs[k].col)
-				return n->items[i];
+	if (!n || n->kind != YNODE_SEQ || !n->nr)
+		return n;
+	int line = job->needs[k].line, col = job->needs[k].col;
+	size_t lo = 0, hi = n->nr;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct ynode *it = n->items[mid];
+		if (it->line < line || (it->line == line && it->col < col))
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return n;
+	return lo < n->nr ? n->items[lo] : n;
 }
 
 static void resolve(struct wf__ld *ld, struct graph *g)
 {
 	struct workflow *wf = ld->wf;
 	const char **names = xcalloc(wf->njobs ? wf->njobs : 1, sizeof(*names));
+	size_t hints = 0;
 	for (size_t i = 0; i < wf->njobs; i++) {
 		struct wf_job *job = &wf->jobs[i];
 		/* hint candidates: every job but this one (it cannot need itself) */
@@ -50,7 +63,7 @@ static void resolve(struct wf__ld *ld, struct graph *g)
 				job->needs[k].s = xstrdup(wf->jobs[t].id.s);
 				continue;
 			}
-			const char *hint = strlen(job->needs[k].s) > 1
+			const char *hint = strlen(job->needs[k].s) > 1 && hints++ < MAX_HINTS
 					   ? did_you_mean(job->needs[k].s, names, nn) : NULL;
 			const struct ynode *at = need_node(job, k);
 			if (hint)
@@ -117,8 +130,15 @@ static void cycle_path(const struct graph *g, const struct workflow *wf, long fr
 	size_t len = 0;
 	for (long v = to; v >= 0 && len < g->n; v = prev[v])
 		queue[len++] = v;
-	for (size_t i = len; i-- > 0;)
+	/* long cycles: the first and last few jobs, and how many are between */
+	for (size_t i = len; i-- > 0;) {
+		size_t pos = len - 1 - i;
+		if (len > 12 && pos == 5)
+			buf_addf(out, "... (%zu more) -> ", len - 10);
+		if (len > 12 && pos >= 5 && pos < len - 5)
+			continue;
 		buf_addf(out, "%s -> ", wf->jobs[queue[i]].id.s);
+	}
 	free(prev);
 	free(queue);
 }
@@ -126,11 +146,17 @@ static void cycle_path(const struct graph *g, const struct workflow *wf, long fr
 static void report_cycles(struct wf__ld *ld, struct graph *g)
 {
 	const struct workflow *wf = ld->wf;
+	size_t reported = 0, more = 0;
+	const struct ynode *first = NULL;
 	for (size_t v = 0; v < g->n; v++) {
 		for (size_t k = 0; k < wf->jobs[v].nneeds; k++) {
 			long w = g->adj[v][k];
 			if (w < 0 || g->comp[w] != g->comp[v])
 				continue;
+			if (reported++ >= MAX_CYCLE_ERRORS) {
+				more++;
+				continue;
+			}
 			const struct wf_job *job = &wf->jobs[v];
 			const struct ynode *at = need_node(job, k);
 			if ((size_t)w == v) {
@@ -145,8 +171,12 @@ static void report_cycles(struct wf__ld *ld, struct graph *g)
 			wf__err(ld, at, "job '%s' needs '%s', which creates a cycle: %s", job->id.s,
 				wf->jobs[w].id.s, c.buf);
 			buf_release(&c);
+			if (!first)
+				first = at;
 		}
 	}
+	if (more)
+		wf__err(ld, first, "%zu more needs are on cycles (not listed)", more);
 }
 
 void wf__check_graph(struct wf__ld *ld, const struct ynode *jobs)

@@ -298,6 +298,9 @@ int wf__check_keys(struct wf__ld *ld, const struct ynode *map, const struct wf__
 		   size_t nkeys, const char *what)
 {
 	size_t before = ld->d->errors;
+	/* known keys seen so far, for duplicates (unknown ones are errors anyway);
+	 * linear in the mapping's size, whatever a hostile file holds */
+	char *seen = xcalloc(nkeys ? nkeys : 1, 1);
 	for (size_t i = 0; i < ynode_map_size(map); i++) {
 		const struct ynode *k = ynode_map_key(map, i);
 		if (k->kind != YNODE_SCALAR) {
@@ -309,15 +312,6 @@ int wf__check_keys(struct wf__ld *ld, const struct ynode *map, const struct wf__
 			wf__err(ld, k, "empty key in %s", what);
 			continue;
 		}
-		int dup = 0;
-		for (size_t j = 0; j < i && !dup; j++) {
-			const struct ynode *p = ynode_map_key(map, j);
-			dup = p->kind == YNODE_SCALAR && !strcmp(p->str, k->str);
-		}
-		if (dup) {
-			wf__err(ld, k, "key '%s' is defined twice in %s", k->str, what);
-			continue;
-		}
 		const struct wf__key *spec = NULL;
 		for (size_t j = 0; j < nkeys && !spec; j++)
 			if (!strcmp(keys[j].name, k->str))
@@ -326,8 +320,13 @@ int wf__check_keys(struct wf__ld *ld, const struct ynode *map, const struct wf__
 			unknown_key(ld, k, keys, nkeys, what);
 			continue;
 		}
+		if (seen[spec - keys]++) {
+			wf__err(ld, k, "key '%s' is defined twice in %s", k->str, what);
+			continue;
+		}
 		wf__check_kind(ld, ynode_map_val(map, i), spec->kinds, k->str);
 	}
+	free(seen);
 	return (int)(ld->d->errors - before);
 }
 

@@ -24,6 +24,15 @@ long wf__idmap_get(const struct wf__idmap *m, const char *id);
  * there already, else -1 */
 long wf__idmap_put(struct wf__idmap *m, const char *id, long val);
 
+/* where the last position lookup inside a scalar ended, so the next one
+ * in the same scalar continues from there (linear, not quadratic) */
+struct wf__cursor {
+	const struct ynode *node; /* scalar being walked, or NULL */
+	size_t i, r, end;         /* decoded offset, source offset, source end */
+	size_t at, line, col;     /* last offset_pos(): source offset, 0-based line, 1-based col */
+	int have_at;
+};
+
 /* loader state for one wf_load() */
 struct wf__ld {
 	const char *file;      /* name used in diagnostics */
@@ -36,6 +45,7 @@ struct wf__ld {
 	unsigned flags;        /* WF_LOAD_* */
 	size_t errors_before;  /* d->errors when the load started */
 	struct wf__idmap jobs; /* job id -> index in wf->jobs */
+	struct wf__cursor cur; /* see wf__scalar_pos */
 };
 
 /* the YAML core-schema type of a scalar, as GitHub's reader resolves it */
@@ -115,7 +125,7 @@ void wf__scan_if(struct wf__ld *ld, const struct ynode *n, const char *path);
 /* the single place where one located expression is checked */
 void wf__check_expr(struct wf__ld *ld, const struct wf_expr *x);
 /* source position of byte `off` of a scalar's decoded text */
-void wf__scalar_pos(const struct wf__ld *ld, const struct ynode *n, size_t off, int *line,
+void wf__scalar_pos(struct wf__ld *ld, const struct ynode *n, size_t off, int *line,
 		    int *col);
 /* GitHub's if: normalisation: the expression text with `success() && (…)`
  * added unless it calls a status function; caller frees */

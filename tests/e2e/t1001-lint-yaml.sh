@@ -144,4 +144,31 @@ test_expect_success 'a NUL byte in a file is reported' '
 	test_grep "nul.yml:1:1: error: not a text file" out
 '
 
+test_expect_success PYTHON 'hostile sizes stay linear: many keys, needs, cycles, expressions' '
+	python3 -c "
+print(\"on: push\\njobs:\\n  a:\\n    runs-on: x\")
+for i in range(50000): print(\"    k%d: 1\" % i)
+" >keys.yml &&
+	test_expect_code 2 kiln lint keys.yml >out &&
+	test $(wc -l <out) = 50000 &&
+	python3 -c "
+N = 2000
+print(\"on: push\\njobs:\")
+for i in range(N):
+    print(\"  j%d:\\n    runs-on: x\\n    needs: [%s]\" % (i, \", \".join(\"j%d\" % ((i + d) % N) for d in range(1, 20))))
+" >ring.yml &&
+	test_expect_code 2 kiln lint ring.yml >out &&
+	test_grep "more needs are on cycles (not listed)" out &&
+	test_grep "(.* more) ->" out &&
+	python3 -c "
+v = \"\${{ github.a }}\" * 1000
+print(\"on: push\\njobs:\\n  a:\\n    runs-on: x\\n    steps:\")
+for i in range(100): print(\"      - run: echo \" + v)
+" >exprs.yml &&
+	kiln lint exprs.yml >out &&
+	test_must_be_empty out &&
+	kiln debug workflow exprs.yml >out &&
+	test $(grep -c "^expr" out) = 100000
+'
+
 test_done
