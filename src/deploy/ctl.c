@@ -77,11 +77,13 @@ static int load_apps(struct deployd *d)
 		da->d = d;
 		da->app = a;
 		da->nslots = hap_slots(a);
+		da->preview = a->alt[STRAT_BLUEGREEN].preview_port > 0;
 		da->slots = xcalloc((size_t)da->nslots, sizeof(*da->slots));
 		for (int k = 0; k < da->nslots; k++) {
 			da->slots[k].da = da;
 			da->slots[k].idx = k + 1;
 			snprintf(da->slots[k].hap_state, sizeof(da->slots[k].hap_state), "?");
+			snprintf(da->slots[k].hap_pstate, sizeof(da->slots[k].hap_pstate), "?");
 		}
 		ALLOC_GROW(d->apps, d->napps + 1, d->aapps);
 		d->apps[d->napps++] = da;

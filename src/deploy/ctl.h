@@ -52,6 +52,9 @@ struct slot {
 	/* what HAProxy was last told */
 	int hap_port, hap_weight;
 	char hap_state[8];
+	/* the same for the blue-green preview backend */
+	int hap_pport;
+	char hap_pstate[8];
 };
 
 struct rollout;
@@ -66,6 +69,7 @@ struct dapp {
 	int maintenance;
 	struct rollout *ro;      /* the rollout in progress, or NULL */
 	int probes;              /* probes in flight (stale ones included) */
+	int preview;             /* HAProxy has a <app>_preview backend */
 };
 
 struct client;

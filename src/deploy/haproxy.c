@@ -51,6 +51,21 @@ void hap_config_app(struct buf *cfg, const struct app *a)
 	/* slots start disabled with no address; the controller fills them in */
 	for (int i = 1; i <= hap_slots(a); i++)
 		buf_addf(cfg, "    server s%d 127.0.0.1:1 weight 0 disabled\n", i);
+	int preview = a->alt[STRAT_BLUEGREEN].preview_port;
+	if (preview) {
+		/* blue-green preview: the same slots, showing the new color */
+		buf_addf(cfg,
+			 "\n"
+			 "frontend fe_%s_preview\n"
+			 "    bind %s:%d\n"
+			 "    default_backend %s_preview\n"
+			 "\n"
+			 "backend %s_preview\n"
+			 "    balance roundrobin\n",
+			 n, a->listen_addr, preview, n, n);
+		for (int i = 1; i <= hap_slots(a); i++)
+			buf_addf(cfg, "    server s%d 127.0.0.1:1 weight 100 disabled\n", i);
+	}
 	buf_addf(cfg,
 		 "\n"
 		 "backend %s_maint\n"

@@ -302,6 +302,30 @@ static void desired(const struct slot *s, const char **state, int *weight)
 		*state = "maint";
 }
 
+/* the preview shows the new color while one waits (standby), else the live one */
+static int preview_ready(const struct dapp *da, const struct slot *s)
+{
+	int standby = 0;
+	for (int i = 0; i < da->nslots; i++)
+		standby |= da->slots[i].role == ROLE_STANDBY && da->slots[i].alive && da->slots[i].healthy;
+	return s->alive && s->healthy && s->role == (standby ? ROLE_STANDBY : ROLE_ACTIVE);
+}
+
+static void preview_cmds(struct dapp *da, struct buf *up, struct buf *down)
+{
+	const char *name = da->app->name;
+	for (int i = 0; i < da->nslots; i++) {
+		struct slot *s = &da->slots[i];
+		int ready = preview_ready(da, s);
+		if (ready && s->port != s->hap_pport)
+			buf_addf(up, "set server %s_preview/s%d addr 127.0.0.1 port %d;", name, s->idx, s->port);
+		if (ready && strcmp(s->hap_pstate, "ready"))
+			buf_addf(up, "set server %s_preview/s%d state ready;", name, s->idx);
+		else if (!ready && strcmp(s->hap_pstate, "maint"))
+			buf_addf(down, "set server %s_preview/s%d state maint;", name, s->idx);
+	}
+}
+
 int deploy__sync(struct dapp *da)
 {
 	struct deployd *d = da->d;
@@ -325,6 +349,8 @@ int deploy__sync(struct dapp *da)
 			buf_addf(&down, "set server %s/s%d state maint;", name, s->idx);
 		}
 	}
+	if (da->preview)
+		preview_cmds(da, &up, &down);
 	/* new capacity first, then drains, then removals: never zero servers */
 	buf_add(&addr, up.buf, up.len);
 	buf_add(&addr, drain.buf, drain.len);
@@ -347,6 +373,12 @@ int deploy__sync(struct dapp *da)
 			if (!strcmp(st, "ready"))
 				s->hap_weight = w;
 			snprintf(s->hap_state, sizeof(s->hap_state), "%s", st);
+			if (da->preview) {
+				int ready = preview_ready(da, s);
+				if (ready)
+					s->hap_pport = s->port;
+				snprintf(s->hap_pstate, sizeof(s->hap_pstate), "%s", ready ? "ready" : "maint");
+			}
 		}
 	}
 	buf_release(&addr);
