@@ -279,11 +279,24 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return 0;
 }
 
+static int make_writable(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)ftw;
+	if (flag == FTW_D && !(st->st_mode & S_IWUSR))
+		chmod(path, st->st_mode | S_IRWXU);
+	return 0;
+}
+
 void runctx_release(struct runctx *rc)
 {
 	if (rc->run_dir && !rc->keep) {
-		/* a job may have left read-only directories: make them writable */
 		nftw(rc->run_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		/* a job may have left read-only directories (module caches):
+		 * make them writable and try once more */
+		if (access(rc->run_dir, F_OK) == 0) {
+			nftw(rc->run_dir, make_writable, 16, FTW_PHYS);
+			nftw(rc->run_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		}
 	}
 	free(rc->repo_dir);
 	free(rc->run_dir);
