@@ -18,6 +18,9 @@ within() {
 }
 
 export DEMO_DELAY=10
+# The good-path steps analyse errors only (latencyRatio: 0), so timing
+# noise on a loaded machine cannot roll back a good canary; latency
+# detection has its own test below, with a 3x slower release.
 
 test_expect_success 'setup: canary app, stable v1' '
 	write_app web <<-EOF &&
@@ -26,7 +29,7 @@ test_expect_success 'setup: canary app, stable v1' '
 	strategy:
 	  canary:
 	    steps: [{setWeight: 20}, {pause: {}}, {setWeight: 50}, {pause: {}}]
-	analysis: {interval: 1s, errorRate: 5%, failureLimit: 1, minRequests: 10}
+	analysis: {interval: 1s, errorRate: 5%, latencyRatio: 0, failureLimit: 1, minRequests: 10}
 	progressDeadline: 30s
 	EOF
 	make_release v1 && make_release v2 && make_release v3 errors && make_release v4 slow &&

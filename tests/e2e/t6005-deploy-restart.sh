@@ -10,6 +10,7 @@ test_expect_success 'setup: stable v1 (2 instances), canary v2 paused at 30% und
 	strategy:
 	  canary:
 	    steps: [{setWeight: 30}, {pause: {}}]
+	analysis: {latencyRatio: 0}
 	progressDeadline: 30s
 	EOF
 	make_release v1 && make_release v2 &&
