@@ -9,7 +9,9 @@
 #include "deploy/dstore.h"
 #include "deploy/haproxy.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define REQ_MAX 65536
@@ -289,6 +291,9 @@ int deploy__server_start(struct deployd *d, struct buf *err)
 	uv_pipe_init(d->loop, &d->server, 0);
 	d->server.data = d;
 	int r = uv_pipe_bind(&d->server, d->ctl_sock);
+	/* only the owner may deploy */
+	if (!r && chmod(d->ctl_sock, 0600) < 0)
+		r = uv_translate_sys_error(errno);
 	if (!r)
 		r = uv_listen((uv_stream_t *)&d->server, 16, on_conn);
 	if (r < 0) {

@@ -11,7 +11,9 @@ test_expect_success 'setup: app with 2 instances, releases v1 v2' '
 	progressDeadline: 3s
 	EOF
 	make_release v1 && make_release v2 && make_release v4 unhealthy &&
-	start_deployd
+	start_deployd &&
+	test "$(stat -c %a state/deployd.sock)" = 600 &&
+	test "$(stat -c %a state)" = 700
 '
 
 test_expect_success 'first deploy: v1 serves' '
