@@ -17,6 +17,7 @@
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #define IO_CHUNK (1 << 20)
 
@@ -44,28 +45,35 @@ static int excluded(const struct pathset *ps, const char *name)
 	return 0;
 }
 
-/* add name and, for a directory, everything below it */
-static void add_tree(struct pathset *ps, const char *name, struct buf *tmp)
+/* add name and, for a directory, everything below it; type is a dirent
+ * d_type (DT_UNKNOWN: look) so the walk stats only directories */
+static void add_tree(struct pathset *ps, const char *name, unsigned char type, struct buf *tmp)
 {
 	if (excluded(ps, name))
 		return;
 	strvec_push(&ps->names, name);
+	if (type != DT_DIR && type != DT_UNKNOWN)
+		return;
 	cas__disk_path(ps->cwd, name, tmp);
 	struct stat st;
-	if (lstat(tmp->buf, &st) < 0 || !S_ISDIR(st.st_mode))
+	if (type == DT_UNKNOWN && (lstat(tmp->buf, &st) < 0 || !S_ISDIR(st.st_mode)))
 		return;
 	DIR *d = opendir(tmp->buf);
 	if (!d)
 		return;
 	struct dirent *de;
 	struct strvec kids = STRVEC_INIT;
+	struct buf types = BUF_INIT;
 	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
 			strvec_pushf(&kids, "%s/%s", name, de->d_name);
+			buf_addch(&types, de->d_type);
+		}
 	closedir(d);
 	for (size_t i = 0; i < kids.nr; i++)
-		add_tree(ps, kids.v[i], tmp);
+		add_tree(ps, kids.v[i], (unsigned char)types.buf[i], tmp);
 	strvec_clear(&kids);
+	buf_release(&types);
 }
 
 /* walk below dir (an archive name, "" for cwd) adding what g matches */
@@ -83,7 +91,7 @@ static void add_glob(struct pathset *ps, const char *dir, const struct glob *g, 
 	closedir(d);
 	for (size_t i = 0; i < kids.nr; i++) {
 		if (glob_match(g, kids.v[i])) {
-			add_tree(ps, kids.v[i], tmp);
+			add_tree(ps, kids.v[i], DT_UNKNOWN, tmp);
 			continue;
 		}
 		cas__disk_path(ps->cwd, kids.v[i], tmp);
@@ -162,7 +170,7 @@ int cas__expand(const struct strvec *paths, const char *cwd, struct strvec *out,
 			struct stat st;
 			cas__disk_path(cwd, n, &tmp);
 			if (lstat(tmp.buf, &st) == 0)
-				add_tree(&ps, n, &tmp);
+				add_tree(&ps, n, DT_UNKNOWN, &tmp);
 		} else {
 			struct glob g = GLOB_INIT;
 			if (glob_compile_syntax(&g, n, GLOB_PICOMATCH, err) < 0) {
@@ -190,21 +198,30 @@ int cas__expand(const struct strvec *paths, const char *cwd, struct strvec *out,
 	return r;
 }
 
+/*
+ * libarchive writes the tar stream to wcb; we compress it with libzstd's
+ * multithreaded streaming API (ZSTD_c_nbWorkers): workers compress while
+ * this thread reads the next files, the same overlap `tar | zstd -T0`
+ * gets from two processes (libarchive's own zstd filter flushes per
+ * block, which serialises the workers). The compressed bytes are hashed
+ * (the blob's address) and written to the temp file.
+ */
 struct wctx {
 	int fd;
 	crypto_generichash_state h;
-	uint64_t n;
-	int err; /* errno of a failed write */
+	uint64_t n;   /* compressed bytes written */
+	int err;      /* errno of a failed write */
+	ZSTD_CCtx *z;
+	char *zbuf;   /* compressed output buffer */
+	size_t zcap;
 };
 
-static la_ssize_t wcb(struct archive *a, void *data, const void *buf, size_t len)
+static int out_bytes(struct wctx *w, const char *p, size_t len)
 {
-	(void)a;
-	struct wctx *w = data;
-	const char *p = buf;
-	size_t left = len;
-	while (left) {
-		ssize_t k = write(w->fd, p, left);
+	crypto_generichash_update(&w->h, (const unsigned char *)p, len);
+	w->n += len;
+	while (len) {
+		ssize_t k = write(w->fd, p, len);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
@@ -212,11 +229,33 @@ static la_ssize_t wcb(struct archive *a, void *data, const void *buf, size_t len
 			return -1;
 		}
 		p += k;
-		left -= (size_t)k;
+		len -= (size_t)k;
 	}
-	crypto_generichash_update(&w->h, buf, len);
-	w->n += len;
-	return (la_ssize_t)len;
+	return 0;
+}
+
+/* feed (or with end set, finish) the zstd stream */
+static int zfeed(struct wctx *w, const void *buf, size_t len, int end)
+{
+	ZSTD_inBuffer in = { buf, len, 0 };
+	for (;;) {
+		ZSTD_outBuffer out = { w->zbuf, w->zcap, 0 };
+		size_t left = ZSTD_compressStream2(w->z, &out, &in, end ? ZSTD_e_end : ZSTD_e_continue);
+		if (ZSTD_isError(left)) {
+			w->err = EIO;
+			return -1;
+		}
+		if (out.pos && out_bytes(w, w->zbuf, out.pos) < 0)
+			return -1;
+		if (end ? left == 0 : in.pos == in.size)
+			return 0;
+	}
+}
+
+static la_ssize_t wcb(struct archive *a, void *data, const void *buf, size_t len)
+{
+	(void)a;
+	return zfeed(data, buf, len, 0) < 0 ? -1 : (la_ssize_t)len;
 }
 
 static int copy_file(struct archive *a, const char *path, char *io, struct buf *err)
@@ -287,18 +326,19 @@ static int add_member(struct archive *a, struct archive_entry *e, const char *cw
 static struct archive *new_writer(struct wctx *w, struct buf *err)
 {
 	struct archive *a = archive_write_new();
-	char threads[24];
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	snprintf(threads, sizeof(threads), "%ld", n > 0 ? n : 1);
-	if (archive_write_set_format_pax(a) != ARCHIVE_OK ||
-	    archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
-	    archive_write_set_filter_option(a, "zstd", "compression-level", "3") != ARCHIVE_OK) {
+	w->z = ZSTD_createCCtx();
+	w->zcap = ZSTD_CStreamOutSize();
+	w->zbuf = xmalloc(w->zcap);
+	ZSTD_CCtx_setParameter(w->z, ZSTD_c_compressionLevel, 3); /* zstd's default, as the CLI */
+	ZSTD_CCtx_setParameter(w->z, ZSTD_c_checksumFlag, 1);
+	/* workers; fails harmlessly on a single-threaded libzstd */
+	ZSTD_CCtx_setParameter(w->z, ZSTD_c_nbWorkers, n > 1 ? (int)n : 1);
+	if (archive_write_set_format_pax(a) != ARCHIVE_OK) {
 		buf_addf(err, "libarchive: %s", archive_error_string(a));
 		archive_write_free(a);
 		return NULL;
 	}
-	/* multithreaded zstd when this libarchive knows the option (>= 3.6) */
-	archive_write_set_filter_option(a, "zstd", "threads", threads);
 	archive_write_set_bytes_per_block(a, IO_CHUNK);
 	archive_write_set_bytes_in_last_block(a, 1);
 	if (archive_write_open2(a, w, NULL, wcb, NULL, NULL) != ARCHIVE_OK) {
@@ -376,7 +416,7 @@ int cas_pack(struct cas *c, const struct strvec *paths, const char *cwd, char bl
 			goto out;
 		nf += man.len != before;
 	}
-	if (archive_write_close(a) != ARCHIVE_OK) {
+	if (archive_write_close(a) != ARCHIVE_OK || zfeed(&w, NULL, 0, 1) < 0) {
 		buf_addf(err, "cannot write blob: %s", w.err ? strerror(w.err) : archive_error_string(a));
 		goto out;
 	}
@@ -396,6 +436,8 @@ int cas_pack(struct cas *c, const struct strvec *paths, const char *cwd, char bl
 out:
 	if (a)
 		archive_write_free(a);
+	ZSTD_freeCCtx(w.z);
+	free(w.zbuf);
 	archive_entry_free(e);
 	if (w.fd >= 0)
 		close(w.fd);
