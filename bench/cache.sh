@@ -38,29 +38,28 @@ PY
 bytes=$(du -sb "$dir/src/tree" | cut -f1)
 nfiles=$(find "$dir/src/tree" -type f | wc -l)
 
-t() { # wall seconds of "$@"
-	local t0 t1
-	t0=$(date +%s.%N)
-	"$@" >/dev/null 2>&1
-	t1=$(date +%s.%N)
-	echo "$t0 $t1" | awk '{printf "%.3f", $2 - $1}'
+t() { # "wall cpu" seconds of "$@" (cpu: user + sys of the process tree)
+	/usr/bin/time -f "%e %U %S" -o "$dir/time" "$@" >/dev/null 2>&1
+	awk '{printf "%.3f %.3f\n", $1, $2 + $3}' "$dir/time"
 }
 sync
-peer_save=$(t sh -c "tar -cf - -C '$dir/src' tree | zstd -q -T0 -o '$dir/peer.tzst'")
-kiln_save=$(t "$KILN" cache save bench-key tree -C "$dir/src")
+read -r peer_save peer_save_cpu < <(t sh -c "tar -cf - -C '$dir/src' tree | zstd -q -T0 -o '$dir/peer.tzst'")
+read -r kiln_save kiln_save_cpu < <(t "$KILN" cache save bench-key tree -C "$dir/src")
 mkdir -p "$dir/peer-out" "$dir/kiln-out"
-peer_restore=$(t sh -c "zstd -q -d -c '$dir/peer.tzst' | tar -xf - -C '$dir/peer-out'")
-kiln_restore=$(t "$KILN" cache restore bench-key tree -C "$dir/kiln-out")
-kiln_again=$(t "$KILN" cache restore bench-key tree -C "$dir/kiln-out")
+read -r peer_restore peer_restore_cpu < <(t sh -c "zstd -q -d -c '$dir/peer.tzst' | tar -xf - -C '$dir/peer-out'")
+read -r kiln_restore kiln_restore_cpu < <(t "$KILN" cache restore bench-key tree -C "$dir/kiln-out")
+read -r kiln_again kiln_again_cpu < <(t "$KILN" cache restore bench-key tree -C "$dir/kiln-out")
 diff -r "$dir/src/tree" "$dir/kiln-out/tree" >/dev/null || { echo "restored tree differs"; exit 1; }
 peer_size=$(stat -c %s "$dir/peer.tzst")
 kiln_size=$(du -cb "$KILN_HOME"/cache/blobs/*.tzst | tail -1 | cut -f1)
 
 awk -v b="$bytes" -v n="$nfiles" -v ps="$peer_save" -v ks="$kiln_save" -v pr="$peer_restore" \
-    -v kr="$kiln_restore" -v ka="$kiln_again" -v pz="$peer_size" -v kz="$kiln_size" 'BEGIN {
+    -v kr="$kiln_restore" -v ka="$kiln_again" -v pz="$peer_size" -v kz="$kiln_size" \
+    -v psc="$peer_save_cpu" -v ksc="$kiln_save_cpu" -v prc="$peer_restore_cpu" -v krc="$kiln_restore_cpu" 'BEGIN {
 	printf "cache: %d MB in %d files\n", b / 1e6, n
 	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.2fx\n", "kiln cache save", ks, "tar | zstd -T0", ps, ps / ks
 	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.2fx\n", "kiln cache restore (empty dir)", kr, "zstd -d | tar -x", pr, pr / kr
 	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.1fx\n", "kiln cache restore (unchanged)", ka, "zstd -d | tar -x", pr, pr / ka
-	printf "  compressed: kiln %d MB, peer %d MB\n", kz / 1e6, pz / 1e6
+	printf "  cpu seconds: save kiln %.2f peer %.2f (ratio %.2fx), restore kiln %.2f peer %.2f (ratio %.2fx)\n", ksc, psc, psc / ksc, krc, prc, prc / krc
+	printf "  compressed: kiln %d MB, peer %d MB (the saved blob is fsync\047d, the peer file is not)\n", kz / 1e6, pz / 1e6
 }'
