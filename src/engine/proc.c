@@ -15,9 +15,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -86,6 +90,10 @@ static void flush_partial(struct exec_cmd *cmd, int idx)
 static void on_close(uv_handle_t *h)
 {
 	struct exec_cmd *cmd = h->data;
+	if (h == (uv_handle_t *)&cmd->exitpoll && cmd->pidfd >= 0) {
+		close(cmd->pidfd);
+		cmd->pidfd = -1;
+	}
 	if (--cmd->open_handles == 0)
 		cmd->on_done(cmd);
 }
@@ -102,7 +110,10 @@ static void finish_if_done(struct exec_cmd *cmd)
 	if (!cmd->exited || !cmd->eof[0] || !cmd->eof[1])
 		return;
 	close_handle(cmd, (uv_handle_t *)&cmd->timer);
-	close_handle(cmd, (uv_handle_t *)&cmd->proc);
+	if (cmd->fast)
+		close_handle(cmd, (uv_handle_t *)&cmd->exitpoll);
+	else
+		close_handle(cmd, (uv_handle_t *)&cmd->proc);
 }
 
 static void end_stream(struct exec_cmd *cmd, int idx)
@@ -158,9 +169,8 @@ static void drain(struct exec_cmd *cmd, int idx)
 	end_stream(cmd, idx);
 }
 
-static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
+static void handle_exit(struct exec_cmd *cmd, int64_t status, int sig)
 {
-	struct exec_cmd *cmd = p->data;
 	cmd->exited = 1;
 	cmd->exit_status = sig ? -1 : status;
 	cmd->term_signal = sig;
@@ -171,6 +181,33 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
 	drain(cmd, 0);
 	drain(cmd, 1);
 	finish_if_done(cmd);
+}
+
+static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
+{
+	handle_exit(p->data, status, sig);
+}
+
+/* the pidfd of a posix_spawn'ed child became readable: it exited */
+static void on_pidfd(uv_poll_t *h, int status, int events)
+{
+	struct exec_cmd *cmd = h->data;
+	int ws;
+	(void)status;
+	(void)events;
+	pid_t r;
+	do
+		r = waitpid(cmd->pid, &ws, WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return; /* not yet */
+	uv_poll_stop(h);
+	if (r < 0) /* reaped elsewhere: nothing more to learn */
+		handle_exit(cmd, 127, 0);
+	else if (WIFSIGNALED(ws))
+		handle_exit(cmd, 0, WTERMSIG(ws));
+	else
+		handle_exit(cmd, WEXITSTATUS(ws), 0);
 }
 
 static void on_escalate(uv_timer_t *t)
@@ -212,22 +249,120 @@ void exec_cmd_kill(struct exec_cmd *cmd, int sig, uint64_t grace_ms)
 	schedule_kill(cmd, grace_ms);
 }
 
-int exec_cmd_start(uv_loop_t *loop, struct exec_cmd *cmd)
+/* program path: as given when it holds a '/', else looked up in the
+ * PATH of the child's environment (execvp would use kiln's) */
+static char *resolve(const struct exec_cmd *cmd)
+{
+	const char *prog = cmd->args.v[0];
+	if (strchr(prog, '/'))
+		return xstrdup(prog);
+	const char *path = cmd->env.nr ? strvec_getenv(&cmd->env, "PATH") : getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path; *p;) {
+		const char *colon = strchr(p, ':');
+		size_t n = colon ? (size_t)(colon - p) : strlen(p);
+		char *cand = n ? xstrfmt("%.*s/%s", (int)n, p, prog) : xstrfmt("./%s", prog);
+		if (access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+		if (!colon)
+			break;
+		p = colon + 1;
+	}
+	return NULL;
+}
+
+/*
+ * Spawn with posix_spawn (glibc: clone(CLONE_VM|CLONE_VFORK), so no page
+ * tables are copied, unlike libuv's fork(): ~1-2 ms less per step for a
+ * process of kiln's size) and watch the exit through a pidfd. Returns 1
+ * when this path is unavailable (no pidfd), else 0 or a negative errno.
+ */
+static int spawn_fast(uv_loop_t *loop, struct exec_cmd *cmd, int pidfd_ok)
+{
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	if (!pidfd_ok)
+		return 1;
+	char *prog = resolve(cmd);
+	if (!prog)
+		return -ENOENT;
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		int e = -errno;
+		if (out[0] >= 0) {
+			close(out[0]);
+			close(out[1]);
+		}
+		free(prog);
+		return e;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t all, none;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	if (cmd->cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, cmd->cwd);
+	posix_spawnattr_init(&at);
+	sigfillset(&all);
+	sigdelset(&all, SIGKILL);
+	sigdelset(&all, SIGSTOP);
+	sigemptyset(&none);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF |
+					      POSIX_SPAWN_SETSIGMASK);
+	pid_t pid;
+	int r = posix_spawn(&pid, prog, &fa, &at, cmd->args.v,
+			    cmd->env.nr ? cmd->env.v : environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	free(prog);
+	close(out[1]);
+	close(err[1]);
+	if (r != 0) {
+		close(out[0]);
+		close(err[0]);
+		return -r;
+	}
+	cmd->pid = pid;
+	cmd->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (cmd->pidfd < 0) { /* not after a good probe; never lose the child */
+		int e = -errno;
+		kill(-pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(out[0]);
+		close(err[0]);
+		cmd->pid = 0;
+		return e;
+	}
+	uv_pipe_open(&cmd->pipes[0], out[0]);
+	uv_pipe_open(&cmd->pipes[1], err[0]);
+	uv_poll_init(loop, &cmd->exitpoll, cmd->pidfd);
+	cmd->exitpoll.data = cmd;
+	uv_poll_start(&cmd->exitpoll, UV_READABLE, on_pidfd);
+	return 0;
+}
+
+/* is pidfd_open available (Linux >= 5.3)? */
+static int have_pidfd(void)
+{
+	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+static int spawn_libuv(uv_loop_t *loop, struct exec_cmd *cmd)
 {
 	uv_process_options_t o;
 	uv_stdio_container_t stdio[3];
 
 	memset(&o, 0, sizeof(o));
-	cmd->open_handles = 4;
-	cmd->exit_status = -1;
-	uv_timer_init(loop, &cmd->timer);
-	cmd->timer.data = cmd;
-	for (int i = 0; i < 2; i++) {
-		uv_pipe_init(loop, &cmd->pipes[i], 0);
-		cmd->pipes[i].data = cmd;
-	}
 	cmd->proc.data = cmd;
-
 	stdio[0].flags = UV_IGNORE; /* libuv opens /dev/null for it */
 	for (int i = 0; i < 2; i++) {
 		stdio[i + 1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
@@ -241,8 +376,29 @@ int exec_cmd_start(uv_loop_t *loop, struct exec_cmd *cmd)
 	o.stdio = stdio;
 	o.stdio_count = 3;
 	o.exit_cb = on_exit_cb;
-
 	int r = uv_spawn(loop, &cmd->proc, &o);
+	if (r == 0)
+		cmd->pid = cmd->proc.pid;
+	return r;
+}
+
+int exec_cmd_start(uv_loop_t *loop, struct exec_cmd *cmd)
+{
+	cmd->open_handles = 4;
+	cmd->exit_status = -1;
+	cmd->pidfd = -1;
+	uv_timer_init(loop, &cmd->timer);
+	cmd->timer.data = cmd;
+	for (int i = 0; i < 2; i++) {
+		uv_pipe_init(loop, &cmd->pipes[i], 0);
+		cmd->pipes[i].data = cmd;
+	}
+
+	int r = spawn_fast(loop, cmd, have_pidfd());
+	if (r == 1)
+		r = spawn_libuv(loop, cmd);
+	else
+		cmd->fast = 1;
 	if (r < 0) {
 		/* report through the normal path: handles close, on_done runs */
 		cmd->exited = 1;
@@ -251,10 +407,12 @@ int exec_cmd_start(uv_loop_t *loop, struct exec_cmd *cmd)
 		for (int i = 0; i < 2; i++)
 			close_handle(cmd, (uv_handle_t *)&cmd->pipes[i]);
 		close_handle(cmd, (uv_handle_t *)&cmd->timer);
-		close_handle(cmd, (uv_handle_t *)&cmd->proc);
+		if (cmd->fast)
+			cmd->open_handles--; /* no exit watcher was made */
+		else
+			close_handle(cmd, (uv_handle_t *)&cmd->proc);
 		return r;
 	}
-	cmd->pid = cmd->proc.pid;
 	for (int i = 0; i < 2; i++)
 		uv_read_start((uv_stream_t *)&cmd->pipes[i], on_alloc, on_read);
 	if (cmd->timeout_ms)

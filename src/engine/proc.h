@@ -51,7 +51,10 @@ struct exec_cmd {
 	int killed;              /* 1 when exec_cmd_kill() was called */
 
 	/* private */
-	uv_process_t proc;
+	uv_process_t proc;       /* libuv spawn (fallback without pidfd) */
+	uv_poll_t exitpoll;      /* posix_spawn: readable pidfd = exited */
+	int pidfd;
+	int fast;                /* spawned with posix_spawn + pidfd */
 	uv_pipe_t pipes[2];      /* stdout, stderr */
 	uv_timer_t timer;        /* timeout, then the SIGKILL escalation */
 	struct buf line[2];      /* partial line per stream */
