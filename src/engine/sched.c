@@ -627,6 +627,15 @@ static void node_ready(struct sched *s, struct snode *n)
 							: "a needed job did not succeed");
 		goto out;
 	}
+	if (job->uses.s) {
+		/* never pretend: a call that does nothing would look green */
+		char *msg = xstrfmt("%s:%d:%d: job '%s' calls the reusable workflow '%s'; kiln run "
+				    "does not run reusable workflows yet", n->pj->wf->file,
+				    job->uses.line, job->uses.col, job->id.s, job->uses.s);
+		node_end_early(s, n, RESULT_FAILURE, msg);
+		free(msg);
+		goto out;
+	}
 	const struct ynode *at = NULL;
 	if (expand_node(s, n, jctx, &err, &at) < 0) {
 		char *msg = at ? xstrfmt("%s:%d:%d: %s", n->pj->wf->file, at->line, at->col, err.buf)
