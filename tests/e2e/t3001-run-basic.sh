@@ -268,4 +268,28 @@ test_expect_success 'a reusable workflow call fails clearly instead of passing s
 	test_grep "^call  *failure" out
 '
 
+test_expect_success 'the github context has GitHub keys; github.workspace is $GITHUB_WORKSPACE' '
+	write_workflow repo ci <<-\EOF &&
+	on: [push, pull_request]
+	jobs:
+	  ctx:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: |
+	          test "${{ github.workspace }}" = "$GITHUB_WORKSPACE" && echo workspace-ok
+	          cat >"$RUNNER_TEMP/github.json" <<"JSON"
+	          ${{ toJSON(github) }}
+	          JSON
+	          python3 -c "import json,sys; g=json.load(open(sys.argv[1])); print(\"keys:\", \" \".join(sorted(k for k in g if k in sys.argv[2:])))" "$RUNNER_TEMP/github.json" event_name event sha ref ref_name ref_type repository repository_owner actor workspace run_id run_number run_attempt job server_url api_url workflow workflow_ref head_ref base_ref
+	          echo "pr: head=${{ github.head_ref }} base=${{ github.base_ref }} ref=${{ github.ref }}"
+	EOF
+	(cd repo && kiln run) >out 2>err &&
+	test_grep "^\[ctx\] workspace-ok$" out &&
+	test_grep "^\[ctx\] keys: actor api_url base_ref event event_name head_ref job ref ref_name ref_type repository repository_owner run_attempt run_id run_number server_url sha workflow workflow_ref workspace$" out &&
+	git -C repo checkout -q -b feature &&
+	(cd repo && kiln run pull_request) >out 2>err &&
+	test_grep "^\[ctx\] pr: head=feature base=main ref=refs/pull/1/merge$" out &&
+	git -C repo checkout -q main
+'
+
 test_done
