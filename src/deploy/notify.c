@@ -49,7 +49,7 @@ static void work(uv_work_t *w)
 {
 	struct note *n = w->data;
 	for (size_t i = 0; i < n->urls.nr; i++)
-		for (int attempt = 0; attempt < 3; attempt++) {
+		for (int attempt = 0; attempt < 4; attempt++) {
 			if (!post(n->urls.v[i], n->body)) {
 				n->delivered++;
 				break;

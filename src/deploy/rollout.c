@@ -222,8 +222,11 @@ static void rollback(struct rollout *ro, const char *outcome, const char *reason
 			deploy__slot_stop(s);
 	}
 	struct buf r = BUF_INIT;
-	buf_addf(&r, "%s; traffic back on %s in %.2fms", reason, ro->prev_version ? ro->prev_version : "nothing",
-		 ms);
+	if (ro->phase == PH_PRE)
+		buf_addstr(&r, reason); /* nothing started, nothing moved */
+	else
+		buf_addf(&r, "%s; traffic back on %s in %.2fms", reason,
+			 ro->prev_version ? ro->prev_version : "nothing", ms);
 	dstore_audit(da->d->db, da->app->name, ro->id, "incident", "%s", r.buf);
 	finish(ro, outcome, 1, r.buf);
 	buf_release(&r);

@@ -27,6 +27,7 @@ test_expect_success 'setup: a webhook receiver and an app notifying it' '
 	progressDeadline: 10s
 	EOF
 	make_release v1 && make_release v2 && make_release v3 &&
+	wait_for 20 curl -sf -X POST -d "{\"probe\":1}" "http://127.0.0.1:$HOOKPORT/" &&
 	start_deployd &&
 	kiln deploy web v1 --wait &&
 	curl -sf "$URL" | grep "web v1"
@@ -46,11 +47,11 @@ test_expect_success 'maintenance off: the app answers again' '
 '
 
 test_expect_success 'webhooks got start, success and maintenance events as JSON with text' '
-	wait_for 10 sh -c "test \$(grep -c . hooks.jsonl 2>/dev/null || echo 0) -ge 4" &&
+	wait_for 10 sh -c "test \$(grep -c . hooks.jsonl 2>/dev/null || echo 0) -ge 5" &&
 	cat hooks.jsonl &&
 	python3 -c "
 import json
-ev = [json.loads(l) for l in open(\"hooks.jsonl\")]
+ev = [json.loads(l) for l in open(\"hooks.jsonl\")][1:]
 kinds = [e[\"event\"] for e in ev]
 assert \"started\" in kinds and \"succeeded\" in kinds and \"maintenance\" in kinds, kinds
 assert all(e[\"app\"] == \"web\" and e[\"text\"].startswith(\"[kiln] web:\") for e in ev)
