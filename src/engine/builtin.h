@@ -18,6 +18,23 @@
 #include "expr/expr.h"
 
 struct builtin_call;
+struct builtin_post;
+
+/*
+ * A hook run at the end of the job, after its last step (GitHub's post
+ * steps: actions/cache saves there on a miss). Hooks run synchronously in
+ * reverse order of registration, each exactly once, also when the job
+ * failed or was cancelled (p->job_ok is 0 then), so they free `data`.
+ */
+typedef void (*builtin_post_fn)(void *data, const struct builtin_post *p);
+
+struct builtin_post {
+	int job_ok; /* every step so far succeeded (post-if: success()) */
+	const char *name; /* "Post <step name>" */
+	/* report a line (masked by the executor) */
+	void (*log)(const struct builtin_post *p, enum log_kind kind, const char *text);
+	void *exec_data;
+};
 
 struct builtin_action {
 	const char *prefix;   /* "actions/checkout": matches "actions/checkout@<ref>" */
@@ -39,6 +56,15 @@ struct builtin_call {
 	const char *workspace;     /* GITHUB_WORKSPACE */
 	const char *temp;          /* RUNNER_TEMP */
 	const char *repo_dir;      /* the repository the run is for */
+	const char *run_dir;       /* per-run scratch directory (shared by the run's jobs) */
+	const char *job_key;       /* unique, filename-safe key of the job instance */
+	const struct ev *contexts; /* the job's contexts (github, matrix, ...), borrowed */
+	/* prepend a directory to PATH for the following steps ($GITHUB_PATH) */
+	void (*add_path)(struct builtin_call *c, const char *dir);
+	/* set an environment variable for the following steps ($GITHUB_ENV) */
+	void (*set_env)(struct builtin_call *c, const char *name, const char *value);
+	/* run fn(data) at the end of the job (see builtin_post_fn) */
+	void (*at_job_end)(struct builtin_call *c, builtin_post_fn fn, void *data);
 	/* report a line (masked by the executor) */
 	void (*log)(struct builtin_call *c, enum log_kind kind, const char *text);
 	/* finish: outcome RESULT_SUCCESS or RESULT_FAILURE; outputs is an

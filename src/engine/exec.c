@@ -222,6 +222,53 @@ static void builtin_complete(struct builtin_call *c, enum result outcome, struct
 	exec__step_complete(sr, outcome);
 }
 
+static void builtin_add_path(struct builtin_call *c, const char *dir)
+{
+	struct step_run *sr = c->exec_data;
+	struct job_exec *je = sr->je;
+	long i = strvec_find(&je->path_add, dir);
+	if (i >= 0) { /* moved to the front: drop the old entry */
+		free(je->path_add.v[i]);
+		memmove(&je->path_add.v[i], &je->path_add.v[i + 1],
+			(je->path_add.nr - (size_t)i) * sizeof(char *));
+		je->path_add.nr--;
+	}
+	strvec_push(&je->path_add, dir);
+}
+
+static void builtin_set_env(struct builtin_call *c, const char *name, const char *value)
+{
+	struct step_run *sr = c->exec_data;
+	sr->je->global_env = exec__obj_with(sr->je->global_env, name, ev_cstr(value));
+}
+
+static void builtin_at_job_end(struct builtin_call *c, builtin_post_fn fn, void *data)
+{
+	struct step_run *sr = c->exec_data;
+	struct job_exec *je = sr->je;
+	ALLOC_GROW(je->posts, je->nposts + 1, je->aposts);
+	je->posts[je->nposts].fn = fn;
+	je->posts[je->nposts].data = data;
+	je->posts[je->nposts].name = xstrfmt("Post %s", sr->name);
+	je->nposts++;
+}
+
+static void post_log(const struct builtin_post *p, enum log_kind kind, const char *text)
+{
+	exec__log(p->exec_data, kind, p->name, text, strlen(text));
+}
+
+/* run the job-end hooks, newest first; each exactly once */
+static void run_posts(struct job_exec *je, int job_ok)
+{
+	while (je->nposts) {
+		struct exec_post *ep = &je->posts[--je->nposts];
+		struct builtin_post p = { job_ok, ep->name, post_log, je };
+		ep->fn(ep->data, &p);
+		free(ep->name);
+	}
+}
+
 static void start_builtin(struct step_run *sr, const struct builtin_action *a)
 {
 	struct job_exec *je = sr->je;
@@ -235,6 +282,12 @@ static void start_builtin(struct step_run *sr, const struct builtin_action *a)
 	c->workspace = je->workspace;
 	c->temp = je->temp;
 	c->repo_dir = je->spec.repo_dir;
+	c->run_dir = je->spec.run_dir ? je->spec.run_dir : ".";
+	c->job_key = je->spec.job_key ? je->spec.job_key : "job";
+	c->contexts = je->spec.contexts;
+	c->add_path = builtin_add_path;
+	c->set_env = builtin_set_env;
+	c->at_job_end = builtin_at_job_end;
 	c->log = builtin_log;
 	c->complete = builtin_complete;
 	c->exec_data = sr;
@@ -598,6 +651,8 @@ static void job_finish(struct job_exec *je)
 		return;
 	je->finished = 1;
 	uv_timer_stop(&je->job_timer);
+	run_posts(je, !je->cancelled && !je->timed_out && !(je->top && je->top->failed) &&
+			      !je->setup_failed);
 	if (je->spec.job)
 		eval_job_outputs(je);
 	else
@@ -928,6 +983,8 @@ void job_exec_free(struct job_exec *je)
 		frame_free(je->top);
 		je->top = p;
 	}
+	run_posts(je, 0);
+	free(je->posts);
 	ev_unref(je->result.outputs);
 	free(je->result.summary);
 	buf_release(&je->summary);

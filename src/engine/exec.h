@@ -27,6 +27,13 @@
 struct job_exec;
 struct frame;
 
+/* a built-in action's hook run at the end of the job */
+struct exec_post {
+	builtin_post_fn fn;
+	void *data;
+	char *name; /* "Post <step name>" (owned) */
+};
+
 /* one step while it runs */
 struct step_run {
 	struct job_exec *je;
@@ -96,6 +103,9 @@ struct job_exec {
 	int open_timers;
 	pid_t *pgids;              /* process groups of the job's steps */
 	size_t npgids, apgids;
+
+	struct exec_post *posts;   /* built-in actions' job-end hooks */
+	size_t nposts, aposts;
 
 	/* workflow command state */
 	char *stop_token;          /* commands suspended until ::TOKEN:: */

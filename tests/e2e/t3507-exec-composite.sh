@@ -289,7 +289,7 @@ test_expect_success 'an unknown remote action fails naming it and how to vendor 
 	test_grep -v "^| not-run" out
 '
 
-test_expect_success 'actions/checkout is built in: the workspace already holds HEAD' '
+test_expect_success 'actions/checkout is built in: it checks out HEAD into the workspace' '
 	write_workflow repo ci <<-\EOF &&
 	on: push
 	jobs:
@@ -301,7 +301,7 @@ test_expect_success 'actions/checkout is built in: the workspace already holds H
 	EOF
 	run_job &&
 	test_grep "^> Run actions/checkout@v4$" out &&
-	test_grep "^info: the workspace already holds HEAD" out &&
+	test_grep "^info: Checking out " out &&
 	test_grep "^| # repo$" out
 '
 
@@ -317,7 +317,7 @@ test_expect_success 'actions/checkout with another repository is refused clearly
 	          repository: other/repo
 	EOF
 	test_expect_code 1 run_job &&
-	test_grep "^error: actions/checkout: input .repository. is not supported yet" out
+	test_grep "^error: actions/checkout: repository .other/repo. is not the run.s repository" out
 '
 
 test_done

@@ -1,0 +1,54 @@
+/*
+ * actions: the native built-in actions (one file each) and the helpers
+ * they share: reading `with:` inputs, the github context, paths inside
+ * the workspace. The registry is engine/builtin.c.
+ */
+#ifndef KILN_ACTIONS_H
+#define KILN_ACTIONS_H
+
+#include "base/buf.h"
+#include "base/strvec.h"
+#include "engine/builtin.h"
+
+/* the start functions the registry lists */
+int act_checkout_start(struct builtin_call *c, struct buf *err);
+int act_cache_start(struct builtin_call *c, struct buf *err);
+int act_cache_restore_start(struct builtin_call *c, struct buf *err);
+int act_cache_save_start(struct builtin_call *c, struct buf *err);
+int act_upload_artifact_start(struct builtin_call *c, struct buf *err);
+int act_download_artifact_start(struct builtin_call *c, struct buf *err);
+int act_paths_filter_start(struct builtin_call *c, struct buf *err);
+int act_setup_node_start(struct builtin_call *c, struct buf *err);
+int act_setup_python_start(struct builtin_call *c, struct buf *err);
+int act_setup_go_start(struct builtin_call *c, struct buf *err);
+int act_setup_java_start(struct builtin_call *c, struct buf *err);
+
+/* does toolchain version `have` ("20.11.1") satisfy a setup-* version
+ * spec ("20", "20.x", ">=18 <21", "^3.10 || 3.9", "latest")? (setup.c) */
+int act_version_matches(const char *spec, const char *have);
+
+/* input `name` of with: ("" when not given; never NULL) */
+const char *act_input(const struct builtin_call *c, const char *name);
+/* a boolean input ("true"/"false", any case; `def` when empty); 0, or
+ * KILN_EINVAL with GitHub's message in err */
+int act_input_bool(const struct builtin_call *c, const char *name, int def, int *out,
+		   struct buf *err);
+/* a multi-line input: one entry per non-empty line, trimmed */
+void act_input_lines(const struct builtin_call *c, const char *name, struct strvec *out);
+/* github.<key> as a string ("" when absent) */
+const char *act_github(const struct builtin_call *c, const char *key);
+/* github.event.<a>.<b>... (keys separated by '.') as a string, or "" */
+const char *act_event_str(const struct builtin_call *c, const char *dotted);
+/*
+ * `rel` resolved inside `base` ("" and "." are base itself; absolute
+ * paths are kept; ".." may not leave base when `confine` is set).
+ * 0, or KILN_EINVAL with a message in err.
+ */
+int act_path(const char *base, const char *rel, int confine, struct buf *out, struct buf *err);
+/* log a formatted line */
+void act_logf(struct builtin_call *c, enum log_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* an outputs object from NAME=VALUE strings */
+struct ev *act_outputs_from(const struct strvec *kv);
+
+#endif

@@ -1,0 +1,231 @@
+/*
+ * actions/cache, actions/cache/restore, actions/cache/save on the cas
+ * store (src/cas) under the kiln data directory.
+ *
+ * Inputs (as actions/cache v4): key, path (lines: files, directories,
+ * globs, !exclusions), restore-keys (lines, prefix matches, newest
+ * first), fail-on-cache-miss, lookup-only; enableCrossOsArchive and
+ * upload-chunk-size are accepted and ignored.
+ * Outputs: cache-hit ('true' only for an exact key match, else 'false');
+ * restore also cache-primary-key and cache-matched-key.
+ * actions/cache saves at the end of the job (a post hook), only when the
+ * job succeeded and the key did not match exactly, as post-if: success().
+ * Work is synchronous on the job's loop (packing is CPU-bound anyway).
+ */
+#include "base/kiln.h"
+#include "actions/actions.h"
+#include "base/fs.h"
+#include "cas/cas.h"
+
+/* what the post hook needs: owned copies */
+struct cache_post {
+	char *key;
+	char *cwd;
+	struct strvec paths;
+};
+
+static int open_store(struct cas *cas, struct buf *err)
+{
+	struct buf data = BUF_INIT;
+	int r = kiln_data_dir(&data, err) < 0 || cas_open(cas, data.buf, err) < 0 ? -1 : 0;
+	buf_release(&data);
+	return r;
+}
+
+struct cache_in {
+	const char *key;
+	struct strvec paths, restore_keys;
+	int fail_on_miss, lookup_only;
+};
+
+static int read_inputs(struct builtin_call *c, struct cache_in *in, int restore,
+		       const char *what, struct buf *err)
+{
+	in->key = act_input(c, "key");
+	act_input_lines(c, "path", &in->paths);
+	if (!*in->key) {
+		buf_addf(err, "%s: Input required and not supplied: key", what);
+		return KILN_EINVAL;
+	}
+	if (strchr(in->key, ',')) {
+		buf_addf(err, "%s: Key Validation Error: %s cannot contain commas.", what, in->key);
+		return KILN_EINVAL;
+	}
+	if (!in->paths.nr) {
+		buf_addf(err, "%s: Input required and not supplied: path", what);
+		return KILN_EINVAL;
+	}
+	if (!restore)
+		return 0;
+	act_input_lines(c, "restore-keys", &in->restore_keys);
+	if (act_input_bool(c, "fail-on-cache-miss", 0, &in->fail_on_miss, err) < 0 ||
+	    act_input_bool(c, "lookup-only", 0, &in->lookup_only, err) < 0)
+		return KILN_EINVAL;
+	return 0;
+}
+
+static void cache_in_release(struct cache_in *in)
+{
+	strvec_clear(&in->paths);
+	strvec_clear(&in->restore_keys);
+}
+
+/* restore: 0 with *outs set, or a negative code with err */
+static int do_restore(struct builtin_call *c, struct cache_in *in, int *exact_out,
+		      struct ev **outs, struct buf *err)
+{
+	struct cas cas = CAS_INIT;
+	struct cas_entry hit;
+	int exact = 0, r;
+	if (open_store(&cas, err) < 0)
+		return KILN_EIO;
+	if (in->lookup_only) {
+		char version[65];
+		cas_version(&in->paths, version);
+		r = cas_lookup(&cas, in->key, &in->restore_keys, version, &hit, &exact, err);
+	} else {
+		r = cas_restore(&cas, in->key, &in->restore_keys, &in->paths, c->workspace, &hit,
+				&exact, err);
+	}
+	cas_close(&cas);
+	if (r == -1)
+		return KILN_EIO;
+	*outs = ev_object();
+	ev_object_set(*outs, "cache-primary-key", ev_cstr(in->key));
+	if (r == KILN_ENOENT) {
+		if (in->fail_on_miss) {
+			ev_unref(*outs);
+			*outs = NULL;
+			buf_reset(err);
+			buf_addf(err, "Failed to restore cache entry. Exiting as fail-on-cache-miss is set. "
+				      "Input key: %s", in->key);
+			return KILN_ENOENT;
+		}
+		buf_reset(err);
+		struct buf keys = BUF_INIT;
+		buf_addstr(&keys, in->key);
+		for (size_t i = 0; i < in->restore_keys.nr; i++)
+			buf_addf(&keys, ", %s", in->restore_keys.v[i]);
+		act_logf(c, LOG_INFO, "Cache not found for input keys: %s", keys.buf);
+		buf_release(&keys);
+		ev_object_set(*outs, "cache-hit", ev_cstr("false"));
+		*exact_out = 0;
+		return 0;
+	}
+	if (in->lookup_only)
+		act_logf(c, LOG_INFO, "Cache found and can be restored from key: %s", hit.key);
+	else
+		act_logf(c, LOG_INFO, "Cache restored from key: %s (%llu bytes)", hit.key,
+			 (unsigned long long)hit.size);
+	ev_object_set(*outs, "cache-hit", ev_cstr(exact ? "true" : "false"));
+	ev_object_set(*outs, "cache-matched-key", ev_cstr(hit.key));
+	*exact_out = exact;
+	return 0;
+}
+
+static void do_save(const char *key, const struct strvec *paths, const char *cwd,
+		    void (*logf)(void *arg, enum log_kind kind, const char *text), void *arg)
+{
+	struct cas cas = CAS_INIT;
+	struct cas_entry e;
+	struct buf err = BUF_INIT, msg = BUF_INIT;
+	int r = open_store(&cas, &err) < 0 ? -1 : cas_save(&cas, key, paths, cwd, &e, &err);
+	if (!r)
+		buf_addf(&msg, "Cache saved with key: %s (%llu bytes)", key,
+			 (unsigned long long)e.size);
+	else if (r == CAS_EXISTS)
+		buf_addf(&msg, "Failed to save: Unable to reserve cache with key %s, another job "
+			       "may be creating this cache.", key);
+	else if (r == KILN_ENOENT)
+		buf_addf(&msg, "Path Validation Error: Path(s) specified in the action for caching "
+			       "do(es) not exist, hence no cache is being saved.");
+	else
+		buf_addf(&msg, "Failed to save: %s", err.buf);
+	/* actions/cache only warns: a failed save never fails the job */
+	logf(arg, r == 0 ? LOG_INFO : LOG_WARNING, msg.buf);
+	cas_close(&cas);
+	buf_release(&err);
+	buf_release(&msg);
+}
+
+static void post_logf(void *arg, enum log_kind kind, const char *text)
+{
+	const struct builtin_post *p = arg;
+	p->log(p, kind, text);
+}
+
+static void cache_post(void *data, const struct builtin_post *p)
+{
+	struct cache_post *cp = data;
+	if (p->job_ok)
+		do_save(cp->key, &cp->paths, cp->cwd, post_logf, (void *)p);
+	else
+		p->log(p, LOG_INFO, "Skipping the cache save: the job did not succeed");
+	free(cp->key);
+	free(cp->cwd);
+	strvec_clear(&cp->paths);
+	free(cp);
+}
+
+static int restore_common(struct builtin_call *c, struct buf *err, int with_post, const char *what)
+{
+	struct cache_in in = { NULL, STRVEC_INIT, STRVEC_INIT, 0, 0 };
+	struct ev *outs = NULL;
+	int exact = 0;
+	int r = read_inputs(c, &in, 1, what, err);
+	if (!r)
+		r = do_restore(c, &in, &exact, &outs, err);
+	if (!r && with_post) {
+		if (exact) {
+			act_logf(c, LOG_INFO, "Cache hit occurred on the primary key %s, not saving "
+					      "cache at the end of the job.", in.key);
+		} else {
+			struct cache_post *cp = xcalloc(1, sizeof(*cp));
+			cp->key = xstrdup(in.key);
+			cp->cwd = xstrdup(c->workspace);
+			for (size_t i = 0; i < in.paths.nr; i++)
+				strvec_push(&cp->paths, in.paths.v[i]);
+			c->at_job_end(c, cache_post, cp);
+		}
+	}
+	cache_in_release(&in);
+	if (r < 0)
+		return r;
+	if (with_post) { /* actions/cache only has cache-hit */
+		struct ev *o = ev_object();
+		ev_object_set(o, "cache-hit", ev_ref(ev_object_get(outs, "cache-hit")));
+		ev_unref(outs);
+		outs = o;
+	}
+	c->complete(c, RESULT_SUCCESS, outs);
+	return 0;
+}
+
+int act_cache_start(struct builtin_call *c, struct buf *err)
+{
+	return restore_common(c, err, 1, "actions/cache");
+}
+
+int act_cache_restore_start(struct builtin_call *c, struct buf *err)
+{
+	return restore_common(c, err, 0, "actions/cache/restore");
+}
+
+static void call_logf(void *arg, enum log_kind kind, const char *text)
+{
+	struct builtin_call *c = arg;
+	c->log(c, kind, text);
+}
+
+int act_cache_save_start(struct builtin_call *c, struct buf *err)
+{
+	struct cache_in in = { NULL, STRVEC_INIT, STRVEC_INIT, 0, 0 };
+	int r = read_inputs(c, &in, 0, "actions/cache/save", err);
+	if (!r)
+		do_save(in.key, &in.paths, c->workspace, call_logf, c);
+	cache_in_release(&in);
+	if (r < 0)
+		return r;
+	c->complete(c, RESULT_SUCCESS, NULL);
+	return 0;
+}
