@@ -264,7 +264,23 @@ static void run_posts(struct job_exec *je, int job_ok)
 	while (je->nposts) {
 		struct exec_post *ep = &je->posts[--je->nposts];
 		struct builtin_post p = { job_ok, ep->name, post_log, je };
+		uint64_t t0 = now_ns();
+		exec__log(je, LOG_STEP_START, ep->name, ep->name, strlen(ep->name));
 		ep->fn(ep->data, &p);
+		struct buf ms = BUF_INIT;
+		mask_apply(je->mask, ep->name, strlen(ep->name), &ms);
+		struct log_event ev = {
+			.kind = LOG_STEP_END,
+			.job = je->spec.display_name,
+			.step = ms.buf,
+			.text = ms.buf,
+			.len = ms.len,
+			.result = RESULT_SUCCESS,
+			.elapsed_ns = now_ns() - t0,
+		};
+		if (je->sink.event)
+			je->sink.event(je->sink.arg, &ev);
+		buf_release(&ms);
 		free(ep->name);
 	}
 }
