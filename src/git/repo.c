@@ -6,6 +6,7 @@
 #include "git/repo.h"
 
 #include <git2.h>
+#include <pthread.h>
 #include <time.h>
 
 struct repo {
@@ -21,13 +22,29 @@ static int git_fail(struct buf *err, int code, const char *what)
 	return code;
 }
 
-int repo_open(const char *dir, struct repo **out, struct buf *err)
+static void lib_init(void)
 {
 	git_libgit2_init();
+}
+
+/*
+ * libgit2's global state is initialised once and kept for the life of the
+ * process: git_libgit2_init costs ~10 ms (TLS and settings setup), far more
+ * than opening a repository, so an init/shutdown pair per open would
+ * dominate `kiln run`'s start-up.
+ */
+static void lib_once(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, lib_init);
+}
+
+int repo_open(const char *dir, struct repo **out, struct buf *err)
+{
+	lib_once();
 	git_repository *g = NULL;
 	int rc = git_repository_open_ext(&g, dir, 0, NULL);
 	if (rc < 0) {
-		git_libgit2_shutdown();
 		if (rc == GIT_ENOTFOUND) {
 			if (err)
 				buf_addf(err, "not a git repository (or any parent): '%s'", dir);
@@ -47,7 +64,6 @@ void repo_close(struct repo *r)
 		return;
 	git_repository_free(r->g);
 	free(r);
-	git_libgit2_shutdown();
 }
 
 struct git_repository *repo_git(struct repo *r)
