@@ -486,6 +486,51 @@ static int load_stored_secrets(struct secret_map *m, struct buf *err)
 	return r;
 }
 
+/*
+ * Every environment with stored secrets: its secrets object (repository-
+ * level, the environment's over them, then this run's -s / --secret-file
+ * values over both), keyed by environment name, into *out (NULL: none).
+ */
+static int load_env_secrets(const struct secret_map *cli, struct ev **out, struct buf *err)
+{
+	sqlite3 *db = NULL;
+	struct buf dir = BUF_INIT, serr = BUF_INIT;
+	struct secret_store *ss = NULL;
+	struct secret_info *v = NULL;
+	size_t n = 0;
+	int r = 0;
+	*out = NULL;
+	if (store_open_default(&db, &dir, &serr) < 0)
+		goto done; /* already warned by load_stored_secrets */
+	if (secret_store_open(&ss, db, dir.buf, err) < 0 || secret_list(ss, NULL, &v, &n, err) < 0) {
+		r = KILN_EIO;
+		goto done;
+	}
+	for (size_t i = 0; i < n && !r; i++) {
+		if (!*v[i].env || (*out && ev_object_get(*out, v[i].env)))
+			continue;
+		struct secret_map m = SECRET_MAP_INIT;
+		if (secret_load(ss, v[i].env, &m, err) < 0)
+			r = KILN_EIO;
+		for (size_t k = 0; k < cli->nr; k++)
+			secret_map_set(&m, cli->v[k].name, cli->v[k].value, cli->v[k].len);
+		struct ev *o = ev_object();
+		for (size_t k = 0; k < m.nr; k++)
+			ev_object_set(o, m.v[k].name, ev_string(m.v[k].value, m.v[k].len));
+		if (!*out)
+			*out = ev_object();
+		ev_object_set(*out, v[i].env, o);
+		secret_map_release(&m);
+	}
+done:
+	free(v);
+	secret_store_close(ss);
+	db_close(db);
+	buf_release(&dir);
+	buf_release(&serr);
+	return r;
+}
+
 /* one level of a run: the event `o` describes, or a workflow_run after `from` */
 static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct trig_run *from,
 		     int level)
@@ -508,10 +553,10 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 		trigsel_release(&ts);
 		return r == KILN_EIO ? EXIT_INTERNAL : EXIT_USAGE;
 	}
-	struct secret_map secrets = SECRET_MAP_INIT;
+	struct secret_map secrets = SECRET_MAP_INIT, cli = SECRET_MAP_INIT;
 	if (!o->list && !o->dry)
 		r = load_stored_secrets(&secrets, &err);
-	if (!r && o->secret_file && secret_load_dotenv(o->secret_file, &secrets, &err) < 0)
+	if (!r && o->secret_file && secret_load_dotenv(o->secret_file, &cli, &err) < 0)
 		r = KILN_EINVAL;
 	for (size_t i = 0; r == 0 && i < o->secrets.nr; i++) {
 		const char *a = o->secrets.v[i];
@@ -522,9 +567,9 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 				buf_addf(&err, "secret '%s' is not set in the environment", a);
 				r = KILN_EINVAL;
 			} else {
-				secret_map_set(&secrets, a, v, strlen(v));
+				secret_map_set(&cli, a, v, strlen(v));
 			}
-		} else if (secret_parse_assign(a, &secrets, &err) < 0) {
+		} else if (secret_parse_assign(a, &cli, &err) < 0) {
 			r = KILN_EINVAL;
 		}
 	}
@@ -532,10 +577,16 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 		.ts = &ts, .event_file = o->event_file, .keep = o->keep,
 		.vars = &o->vars, .secrets = &secrets,
 	};
+	/* this run's values override the stored ones */
+	for (size_t i = 0; i < cli.nr; i++)
+		secret_map_set(&secrets, cli.v[i].name, cli.v[i].value, cli.v[i].len);
 	memset(&rc, 0, sizeof(rc));
 	if (r == 0)
 		r = runctx_init(&rc, &ro, &err);
+	if (r == 0 && !o->list && !o->dry)
+		r = load_env_secrets(&cli, &rc.env_secrets, &err);
 	secret_map_release(&secrets);
+	secret_map_release(&cli);
 	if (r < 0) {
 		fprintf(stderr, "%s%s\n", strstr(err.buf, ": error: ") ? "" : "kiln: error: ", err.buf);
 		buf_release(&err);

@@ -315,6 +315,7 @@ void runctx_release(struct runctx *rc)
 	strvec_clear(&rc->env);
 	ev_unref(rc->vars);
 	ev_unref(rc->secrets);
+	ev_unref(rc->env_secrets);
 	ev_unref(rc->inputs);
 	memset(rc, 0, sizeof(*rc));
 }

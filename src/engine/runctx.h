@@ -43,6 +43,8 @@ struct runctx {
 	struct strvec env;    /* process env + run-wide defaults (the base for steps) */
 	struct ev *vars;      /* vars context (from KILN_VAR_* / --var), object */
 	struct ev *secrets;   /* secrets context, object */
+	struct ev *env_secrets; /* environment name -> secrets object for jobs with
+				   that `environment:` (stored), or NULL */
 	struct ev *inputs;    /* inputs context (workflow_dispatch inputs of the event) */
 	const struct trigsel *ts; /* the repository and the derived event (borrowed) */
 	int event_from_file;      /* github.event came from -e */

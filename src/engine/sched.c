@@ -184,6 +184,14 @@ static struct ev *node_contexts(struct sched *s, struct snode *n, const struct e
 		ev_object_set(c, ev_object_key_at(wc, i), ev_ref(ev_object_val_at(wc, i)));
 	ev_object_set(c, "github", ev_ref(n->github));
 	ev_object_set(c, "needs", ev_ref(n->needs));
+	/* a job with `environment:` sees that environment's stored secrets */
+	const struct ynode *env = n->pj->job->environment;
+	if (env && env->kind == YNODE_MAP)
+		env = ynode_get(env, "name");
+	const struct ev *es = env && env->str && s->rc->env_secrets ?
+				      ev_object_get(s->rc->env_secrets, env->str) : NULL;
+	if (es)
+		ev_object_set(c, "secrets", ev_ref(es));
 	ev_object_set(c, "matrix", matrix ? ev_ref(matrix) : ev_object());
 	ev_object_set(c, "strategy", strategy ? ev_ref(strategy) : ev_object());
 	return c;

@@ -67,6 +67,47 @@ test_expect_success 'runs are recorded and stored logs are masked' '
 	! grep -r -a -l -e S3cret -e cli-Pw0rd -e from-file-Xy9 -e line-one-Zq "$KILN_HOME"
 '
 
+test_expect_success 'jobs with environment: see that environment'"'"'s secrets' '
+	printf "prod-deploy-K3y" | kiln secret set DEPLOY_KEY --env prod &&
+	printf "prod-token-override" | kiln secret set STORED_TOKEN --env prod &&
+	mkdir -p envrepo && test_create_repo envrepo &&
+	write_workflow envrepo env <<-\EOF &&
+	name: Env
+	on: push
+	jobs:
+	  plain:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: |
+	          echo "deploy-len=${#D} token-sha=$(printf %s "$T" | sha256sum | cut -c1-16)"
+	          echo "leak $D $T"
+	        env: { D: "${{ secrets.DEPLOY_KEY }}", T: "${{ secrets.STORED_TOKEN }}" }
+	  prod:
+	    runs-on: ubuntu-latest
+	    environment: prod
+	    steps:
+	      - run: |
+	          echo "deploy-sha=$(printf %s "$D" | sha256sum | cut -c1-16) token-sha=$(printf %s "$T" | sha256sum | cut -c1-16)"
+	          echo "leak $D $T"
+	        env: { D: "${{ secrets.DEPLOY_KEY }}", T: "${{ secrets.STORED_TOKEN }}" }
+	  prod-map:
+	    runs-on: ubuntu-latest
+	    environment: { name: prod, url: "https://example.com" }
+	    steps:
+	      - run: echo "deploy-sha=$(printf %s "$D" | sha256sum | cut -c1-16) leak $D"
+	        env: { D: "${{ secrets.DEPLOY_KEY }}" }
+	EOF
+	(cd envrepo && kiln run) >out 2>err &&
+	repo_tok=$(printf %s stored-S3cret-value | sha256sum | cut -c1-16) &&
+	prod_tok=$(printf %s prod-token-override | sha256sum | cut -c1-16) &&
+	dep=$(printf %s prod-deploy-K3y | sha256sum | cut -c1-16) &&
+	test_grep "^\[plain\] deploy-len=0 token-sha=$repo_tok" out &&
+	test_grep "^\[prod\] deploy-sha=$dep token-sha=$prod_tok" out &&
+	test_grep "^\[prod-map\] deploy-sha=$dep leak \*\*\*" out &&
+	test_grep "^\[prod\] leak \*\*\* \*\*\*" out &&
+	! grep -e prod-deploy-K3y -e prod-token-override -e S3cret out err
+'
+
 test_expect_success 'a missing secret key is a clear error (exit 3)' '
 	mv "$KILN_HOME/secret.key" key.bak &&
 	test_expect_code 3 env -C repo kiln run 2>err &&
