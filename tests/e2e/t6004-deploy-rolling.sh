@@ -58,6 +58,23 @@ test_expect_success 'after the failed release: v3 stopped, 3 healthy v2 serve' '
 	test $(grep -c " v2 .* active .*healthy" st) = 3
 '
 
+test_expect_success 'kiln rollback with no retained instances redeploys the previous good release' '
+	load_start 60 load4 &&
+	kiln rollback web --wait >out 2>&1 &&
+	load_stop load4 &&
+	cat out &&
+	test_grep "deploying v1 to web with rollback:blueGreen" out &&
+	assert_no_failures load4 &&
+	curl -sf "$URL" | grep "web v1" &&
+	kiln releases web >rel &&
+	test_grep "^4 *v1 .*rollback:blueGreen *succeeded" rel
+'
+
+test_expect_success 'kiln rollback to an unknown or missing version is refused' '
+	test_expect_code 2 kiln rollback web v9 2>err &&
+	test_grep "release directory .*v9. does not exist" err
+'
+
 test_expect_success 'the controller stops cleanly; its log has no sanitizer report' '
 	stop_deployd_clean
 '
