@@ -3,6 +3,7 @@
 #   . "$(dirname "$0")/lib.sh"
 #   bench_init sched            # BENCH_TMP (removed on exit), BENCH_ROOT, KILN
 #   ms=$(bench_run_ms 60 make -j2 -C dir) || echo "failed or timed out"
+#   set -- $(bench_run 60 make -j2 -C dir)   # $1 wall ms, $2 cpu ms
 #   bench_median 3.1 2.9 3.0    # -> 3.000
 #   bench_ratio 3.0 2.0         # -> 1.50
 #   bench_verdict 1.2 '<=' 1.5  # -> PASS
@@ -55,18 +56,26 @@ bench_now_ns() {
 	date +%s%N
 }
 
-# bench_run_ms TIMEOUT_S CMD...: run CMD once (output discarded, bounded by
-# TIMEOUT_S seconds) and print its wall time in milliseconds. Returns CMD's
-# exit status (124 on timeout) and prints nothing when it fails.
-bench_run_ms() {
-	local limit=$1 t0 t1 rc
+# bench_run TIMEOUT_S CMD...: run CMD once (output discarded, bounded by
+# TIMEOUT_S seconds) and print "WALL_MS CPU_MS": wall time and the user+sys
+# CPU time of CMD and every process it waited for (bash's `time`). CPU time
+# hardly moves with the machine's load; wall time does. Returns CMD's exit
+# status (124 on timeout) and prints nothing when it fails.
+bench_run() {
+	local limit=$1 rc f=$BENCH_TMP/.time.$BASHPID TIMEFORMAT='%3R %3U %3S'
 	shift
-	t0=$(bench_now_ns)
-	timeout -k 5 "$limit" "$@" >/dev/null 2>&1
+	{ time timeout -k 5 "$limit" "$@" >/dev/null 2>&1; } 2>"$f"
 	rc=$?
-	t1=$(bench_now_ns)
-	[ "$rc" -eq 0 ] || return "$rc"
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e6 }'
+	[ "$rc" -eq 0 ] || { rm -f "$f"; return "$rc"; }
+	awk '{ printf "%.3f %.3f\n", $1 * 1000, ($2 + $3) * 1000 }' "$f"
+	rm -f "$f"
+}
+
+# bench_run_ms TIMEOUT_S CMD...: like bench_run, the wall time alone.
+bench_run_ms() {
+	local t
+	t=$(bench_run "$@") || return
+	echo "${t%% *}"
 }
 
 # bench_median X...: the median of the numbers (mean of the two middle ones

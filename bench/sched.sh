@@ -8,8 +8,9 @@
 #   ninja -j2            (a build.ninja, one edge per job)
 #   gitlab-ci-local      (for the record, N <= 500: .gitlab-ci.yml with needs:,
 #                         shell executor, --concurrency 2)
-# side by side, interleaved, several repetitions, and prints the medians,
-# ms per job and the ratios. Then the start-up overhead: `kiln run` of a
+# side by side, interleaved, several repetitions, and prints the medians of
+# the wall time and of the CPU time (user+sys of the tool and its children,
+# which hardly moves with the machine's load), per job, and the ratios. Then the start-up overhead: `kiln run` of a
 # one-step workflow vs `bash -c true` (hyperfine).
 #
 # Targets (printed PASS/MISS, never fatal: benches are not tests):
@@ -22,7 +23,10 @@
 #   BENCH_PARALLEL=2            -j / -p            BENCH_TIMEOUT=300 s per tool run
 #   BENCH_GCL_SIZES="100 500"   gitlab-ci-local sizes ("" = skip it)
 #   BENCH_GCL_REPS=1            its repetitions    BENCH_STARTUP_RUNS=40
+#   BENCH_BUDGET=240            s per size: no new repetition starts after it
+#                               (at least 2 are always made)
 #   BENCH_KEEP=1                keep the temp dir (printed) for inspection
+#   TMPDIR                      where the temp dir (and kiln's run dirs) live
 #
 # Exit status: 0 whenever the bench ran (targets missed or not), 2 when it
 # cannot run (no kiln binary, no python3), 3 on an internal error.
@@ -40,6 +44,7 @@ GCL_SIZES=${BENCH_GCL_SIZES-100 500}
 GCL_REPS=${BENCH_GCL_REPS:-1}
 GCL_VERSION=4.52
 STARTUP_RUNS=${BENCH_STARTUP_RUNS:-40}
+BUDGET=${BENCH_BUDGET:-240}
 TARGET_MAKE_RATIO=1.5
 TARGET_STARTUP_MS=5
 
@@ -53,10 +58,47 @@ GEN=$BENCH_ROOT/bench/gen-dag.py
 
 # ---- helpers ---------------------------------------------------------------
 
-# say: one aligned result line
+# row LABEL NAME N: the result line of tool NAME (arrays W_NAME, C_NAME, F_NAME)
 row() {
-	printf '  %-24s %10s s %9s ms/job   (min %s s, max %s s, %s runs)\n' "$1" "$2" "$3" \
-		"$(bench_secs "$4")" "$(bench_secs "$5")" "$6"
+	local label=$1 n=$3 wm cm
+	local -n w=W_$2 c=C_$2 f=F_$2
+	if [ "${#w[@]}" -eq 0 ]; then
+		skip "$label" "every run failed or timed out (${LIMIT}s)"
+		return
+	fi
+	wm=$(bench_median "${w[@]}")
+	cm=$(bench_median "${c[@]}")
+	printf '  %-24s %8s s %8s ms/job  cpu %7s ms/job  (wall %s-%s s, %s runs%s)\n' "$label" \
+		"$(bench_secs "$wm")" "$(bench_calc 'ms / n' ms="$wm" n="$n")" \
+		"$(bench_calc 'ms / n' ms="$cm" n="$n")" \
+		"$(bench_secs "$(bench_min "${w[@]}")")" "$(bench_secs "$(bench_max "${w[@]}")")" \
+		"${#w[@]}" "$([ "$f" -eq 0 ] || echo ", $f failed")"
+}
+
+# measure NAME DIR CMD...: one timed run of CMD in DIR (sandboxed env);
+# appends wall and cpu ms to W_NAME and C_NAME, or counts a failure in F_NAME
+measure() {
+	local name=$1 dir=$2 here=$PWD t
+	local -n w=W_$name c=C_$name f=F_$name
+	shift 2
+	cd "$dir" || exit 3
+	if t=$(bench_env bench_run "$LIMIT" "$@"); then
+		w+=("${t%% *}")
+		c+=("${t##* }")
+	else
+		f=$((f + 1))
+	fi
+	cd "$here" || exit 3
+}
+
+# reset NAME...: empty the measurement arrays of the tools
+reset() {
+	local name
+	for name in "$@"; do
+		local -n w=W_$name c=C_$name f=F_$name
+		w=() c=() f=0
+		unset -n w c f
+	done
 }
 # x RATIO: "1.23x", or "-" when there is no ratio
 x() { bench_isnum "$1" && echo "$1x" || echo -; }
@@ -121,7 +163,7 @@ gcl_install() {
 # gcl_run DIR: one gitlab-ci-local pipeline from a clean state dir
 gcl_run() {
 	rm -rf "$1/.gitlab-ci-local"
-	(cd "$1" && bench_env bench_run_ms "$LIMIT" "$GCL" --concurrency "$PAR" --quiet)
+	measure gcl "$1" "$GCL" --concurrency "$PAR" --quiet
 }
 
 # ---- start-up overhead -----------------------------------------------------
@@ -158,7 +200,7 @@ startup() {
 	SU_BASH=$(bench_median "${b[@]}")
 	[ "$kiln" = 0 ] && return
 	SU_KILN=$(bench_median "${k[@]}")
-	SU_NOTE="no hyperfine: own loop (date +%s%N around timeout), median of $STARTUP_RUNS"
+	SU_NOTE="no hyperfine: own loop (bash time around timeout), median of $STARTUP_RUNS"
 }
 
 # json_median FILE I: hyperfine's median of command I, in ms
@@ -169,82 +211,72 @@ json_median() {
 # ---- one graph size --------------------------------------------------------
 
 # size N: generate, run everything, print the block, and record the medians
-# in R_MAKE[N], R_NINJA[N], R_KILN[N], R_GCL[N]
-declare -A R_MAKE R_NINJA R_KILN R_GCL R_EDGES
+# in R_MAKE[N], R_NINJA[N], R_KILN[N], R_GCL[N] (wall) and RC_*[N] (cpu)
+declare -A R_MAKE R_NINJA R_KILN R_GCL RC_MAKE RC_KILN
 size() {
-	local n=$1 dir=$BENCH_TMP/dag-$1 info i t
-	local m=() nj=() k=() g=() kfail=0 mfail=0 nfail=0
+	local n=$1 dir=$BENCH_TMP/dag-$1 info i t0 do_kiln=$HAVE_KILN
 	info=$(python3 "$GEN" -n "$n" -o "$dir" --layers "$LAYERS" --seed "$SEED") || {
 		echo "sched: gen-dag.py failed for N=$n" >&2
 		exit 3
 	}
-	R_EDGES[$n]=${info##*edges=}
 	git_repo "$dir/gha" || exit 3
 	echo
-	echo "N=$n  ($info, seed $SEED, $REPS runs each, interleaved)"
-	local do_kiln=$HAVE_KILN
+	echo "N=$n  ($info, seed $SEED, up to $REPS runs each, interleaved)"
 	if [ "$do_kiln" = 1 ] && ! kiln_check "$dir/gha" "$n"; then
 		do_kiln=0
 		KILN_NOTE="kiln run failed on the N=$n graph"
 	fi
+	reset make ninja kiln gcl
+	t0=$(bench_now_ns)
 	for i in $(seq "$REPS"); do
-		t=$(bench_run_ms "$LIMIT" make -j"$PAR" -C "$dir/make") && m+=("$t") || mfail=$((mfail + 1))
+		if [ "$i" -gt 2 ] && [ $((($(bench_now_ns) - t0) / 1000000000)) -ge "$BUDGET" ]; then
+			echo "  (time budget of ${BUDGET}s for this size spent after $((i - 1)) rounds)"
+			break
+		fi
+		measure make "$dir/make" make -j"$PAR"
 		if [ "$HAVE_NINJA" = 1 ]; then
 			rm -f "$dir/ninja/.ninja_log" "$dir/ninja/.ninja_deps"
-			t=$(bench_run_ms "$LIMIT" ninja -j"$PAR" -C "$dir/ninja") && nj+=("$t") || nfail=$((nfail + 1))
+			measure ninja "$dir/ninja" ninja -j"$PAR"
 		fi
-		if [ "$do_kiln" = 1 ]; then
-			t=$(cd "$dir/gha" && bench_env bench_run_ms "$LIMIT" "$KILN" run -p "$PAR") &&
-				k+=("$t") || kfail=$((kfail + 1))
-		fi
+		[ "$do_kiln" = 0 ] || measure kiln "$dir/gha" "$KILN" run -p "$PAR"
 	done
-	R_MAKE[$n]=$(bench_median "${m[@]}")
-	R_NINJA[$n]=$(bench_median "${nj[@]}")
-	R_KILN[$n]=$(bench_median "${k[@]}")
-	row "make -j$PAR" "$(bench_secs "${R_MAKE[$n]}")" "$(bench_calc 'ms / n' ms="${R_MAKE[$n]}" n="$n")" \
-		"$(bench_min "${m[@]}")" "$(bench_max "${m[@]}")" "${#m[@]}"
-	[ "$mfail" -eq 0 ] || echo "    ($mfail make runs failed or timed out)"
+	R_MAKE[$n]=$(bench_median "${W_make[@]}")
+	RC_MAKE[$n]=$(bench_median "${C_make[@]}")
+	R_NINJA[$n]=$(bench_median "${W_ninja[@]}")
+	R_KILN[$n]=$(bench_median "${W_kiln[@]}")
+	RC_KILN[$n]=$(bench_median "${C_kiln[@]}")
+	row "make -j$PAR" make "$n"
 	if [ "$HAVE_NINJA" = 1 ]; then
-		row "ninja -j$PAR" "$(bench_secs "${R_NINJA[$n]}")" "$(bench_calc 'ms / n' ms="${R_NINJA[$n]}" n="$n")" \
-			"$(bench_min "${nj[@]}")" "$(bench_max "${nj[@]}")" "${#nj[@]}"
-		[ "$nfail" -eq 0 ] || echo "    ($nfail ninja runs failed or timed out)"
+		row "ninja -j$PAR" ninja "$n"
 	else
 		skip "ninja -j$PAR" "ninja not installed (make deps)"
 	fi
 	if [ "$do_kiln" = 1 ]; then
-		row "kiln run -p $PAR" "$(bench_secs "${R_KILN[$n]}")" "$(bench_calc 'ms / n' ms="${R_KILN[$n]}" n="$n")" \
-			"$(bench_min "${k[@]}")" "$(bench_max "${k[@]}")" "${#k[@]}"
-		[ "$kfail" -eq 0 ] || echo "    ($kfail kiln runs failed or timed out after ${LIMIT}s)"
+		row "kiln run -p $PAR" kiln "$n"
 	else
 		skip "kiln run -p $PAR" "$KILN_NOTE"
 	fi
 	R_GCL[$n]=-
 	if [[ " $GCL_SIZES " == *" $n "* ]]; then
-		if [ -z "${GCL_SKIP:-}" ] && [ -z "${GCL:-}" ]; then
-			gcl_install || true
-		fi
+		[ -n "${GCL_SKIP:-}" ] || [ -n "${GCL:-}" ] || gcl_install || true
 		if [ -n "${GCL_SKIP:-}" ]; then
-			skip "gitlab-ci-local" "$GCL_SKIP"
+			skip "gitlab-ci-local -c $PAR" "$GCL_SKIP"
 		else
 			git_repo "$dir/gitlab" || exit 3
 			for i in $(seq "$GCL_REPS"); do
-				t=$(gcl_run "$dir/gitlab") && g+=("$t")
+				gcl_run "$dir/gitlab"
 			done
-			R_GCL[$n]=$(bench_median "${g[@]}")
-			if [ "${#g[@]}" -gt 0 ]; then
-				row "gitlab-ci-local -c $PAR" "$(bench_secs "${R_GCL[$n]}")" \
-					"$(bench_calc 'ms / n' ms="${R_GCL[$n]}" n="$n")" \
-					"$(bench_min "${g[@]}")" "$(bench_max "${g[@]}")" "${#g[@]}"
-			else
-				skip "gitlab-ci-local" "every run failed or timed out (${LIMIT}s)"
-			fi
+			R_GCL[$n]=$(bench_median "${W_gcl[@]}")
+			row "gitlab-ci-local -c $PAR" gcl "$n"
 		fi
 	fi
 	local r_m r_n
 	r_m=$(bench_ratio "${R_KILN[$n]}" "${R_MAKE[$n]}")
 	r_n=$(bench_ratio "${R_KILN[$n]}" "${R_NINJA[$n]}")
-	printf '  %-24s %10s     kiln over make: %s ms/job\n' "kiln/make" "$(x "$r_m")" \
-		"$(bench_calc '(k - m) / n' k="${R_KILN[$n]}" m="${R_MAKE[$n]}" n="$n")"
+	printf '  %-24s %10s   (cpu %s)   kiln over make: %s ms/job wall, %s ms/job cpu\n' \
+		"kiln/make" "$(x "$r_m")" "$(x "$(bench_ratio "${RC_KILN[$n]}" "${RC_MAKE[$n]}")")" \
+		"$(bench_calc '(k - m) / n' k="${R_KILN[$n]}" m="${R_MAKE[$n]}" n="$n")" \
+		"$(bench_calc '(k - m) / n' k="${RC_KILN[$n]}" m="${RC_MAKE[$n]}" n="$n")"
 	printf '  %-24s %10s\n' "kiln/ninja" "$(x "$r_n")" \
 		"ninja/make" "$(x "$(bench_ratio "${R_NINJA[$n]}" "${R_MAKE[$n]}")")"
 	if [ "${R_GCL[$n]}" != - ]; then
@@ -252,7 +284,7 @@ size() {
 			"gitlab-ci-local/make" "$(x "$(bench_ratio "${R_GCL[$n]}" "${R_MAKE[$n]}")")"
 	fi
 	if [ "$n" = 2000 ]; then
-		printf '  %-24s %10s     target <= %sx: %s\n' "target kiln/make" "$(x "$r_m")" "$TARGET_MAKE_RATIO" \
+		printf '  %-24s %10s   target <= %sx: %s\n' "target kiln/make" "$(x "$r_m")" "$TARGET_MAKE_RATIO" \
 			"$(bench_verdict "$r_m" '<=' "$TARGET_MAKE_RATIO")"
 	fi
 	rm -rf "$dir"
@@ -292,14 +324,16 @@ T1=$(bench_now_ns)
 echo
 echo "== sched summary: median wall seconds, -j$PAR/-p $PAR, $REPS runs," \
 	"$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.0f", (b - a) / 1e9 }') s in all"
-printf '  %6s %9s %9s %9s %9s %10s %10s %9s %9s\n' N make ninja kiln gcl kiln/make kiln/ninja "kiln ms/j" "gcl/kiln"
+printf '  %6s %9s %9s %9s %9s %10s %10s %9s %9s %9s\n' N make ninja kiln gcl kiln/make kiln/ninja \
+	"kiln ms/j" "cpu k/m" "gcl/kiln"
 for n in $SIZES; do
-	printf '  %6s %9s %9s %9s %9s %10s %10s %9s %9s\n' "$n" \
+	printf '  %6s %9s %9s %9s %9s %10s %10s %9s %9s %9s\n' "$n" \
 		"$(bench_secs "${R_MAKE[$n]}")" "$(bench_secs "${R_NINJA[$n]}")" \
 		"$(bench_secs "${R_KILN[$n]}")" "$(bench_secs "${R_GCL[$n]}")" \
 		"$(x "$(bench_ratio "${R_KILN[$n]}" "${R_MAKE[$n]}")")" \
 		"$(x "$(bench_ratio "${R_KILN[$n]}" "${R_NINJA[$n]}")")" \
 		"$(bench_calc 'ms / n' ms="${R_KILN[$n]}" n="$n")" \
+		"$(x "$(bench_ratio "${RC_KILN[$n]}" "${RC_MAKE[$n]}")")" \
 		"$(x "$(bench_ratio "${R_GCL[$n]}" "${R_KILN[$n]}")")"
 done
 if [[ " $SIZES " == *" 2000 "* ]]; then
