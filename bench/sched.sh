@@ -173,7 +173,7 @@ gcl_run() {
 startup() {
 	local dir=$BENCH_TMP/startup json=$BENCH_TMP/startup.json
 	local cmds=('bash -c true') kiln=$HAVE_KILN
-	SU_BASH=- SU_KILN=- SU_NOTE=$KILN_NOTE
+	SU_BASH=- SU_KILN=- SU_NOTE=$KILN_NOTE SU_BASH_CPU=- SU_KILN_CPU=-
 	mkdir -p "$dir/.github/workflows"
 	printf 'on: push\njobs:\n  one:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "true"\n' \
 		>"$dir/.github/workflows/one.yml"
@@ -187,7 +187,9 @@ startup() {
 		(cd "$dir" && bench_env timeout -k 5 "$LIMIT" hyperfine -N --style none \
 			--warmup 3 --runs "$STARTUP_RUNS" --export-json "$json" "${cmds[@]}") >/dev/null 2>&1; then
 		SU_BASH=$(json_median "$json" 0)
+		SU_BASH_CPU=$(json_cpu "$json" 0)
 		[ "$kiln" = 0 ] || SU_KILN=$(json_median "$json" 1)
+		[ "$kiln" = 0 ] || SU_KILN_CPU=$(json_cpu "$json" 1)
 		[ "$kiln" = 0 ] || SU_NOTE="hyperfine -N, median of $STARTUP_RUNS"
 		return
 	fi
@@ -203,9 +205,14 @@ startup() {
 	SU_NOTE="no hyperfine: own loop (bash time around timeout), median of $STARTUP_RUNS"
 }
 
-# json_median FILE I: hyperfine's median of command I, in ms
+# json_median FILE I: hyperfine's median wall time of command I, in ms
 json_median() {
 	python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print("%.3f" % (r[int(sys.argv[2])]["median"]*1000))' "$1" "$2"
+}
+
+# json_cpu FILE I: hyperfine's mean user+system time of command I, in ms
+json_cpu() {
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print("%.3f" % ((r["user"]+r["system"])*1000))' "$1" "$2"
 }
 
 # ---- one graph size --------------------------------------------------------
@@ -314,7 +321,9 @@ echo
 echo "start-up: \`kiln run -p $PAR\` of a one-step workflow vs \`bash -c true\`"
 startup
 SU_OVER=$(bench_calc 'k - b' k="$SU_KILN" b="$SU_BASH")
-printf '  %-24s %10s ms\n' "bash -c true" "$SU_BASH" "kiln run (1 step)" "$SU_KILN" "kiln over bash" "$SU_OVER"
+printf '  %-24s %10s ms   cpu %s ms\n' "bash -c true" "$SU_BASH" "$SU_BASH_CPU" \
+	"kiln run (1 step)" "$SU_KILN" "$SU_KILN_CPU" \
+	"kiln over bash" "$SU_OVER" "$(bench_calc 'k - b' k="$SU_KILN_CPU" b="$SU_BASH_CPU")"
 printf '  %-24s %10s    (%s)\n' "target <= ${TARGET_STARTUP_MS} ms over" \
 	"$(bench_verdict "$SU_OVER" '<=' "$TARGET_STARTUP_MS")" "$SU_NOTE"
 
