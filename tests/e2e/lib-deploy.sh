@@ -37,6 +37,14 @@ deploy_cleanup() {
 		p=$(cat "$f")
 		if grep -q app.py "/proc/$p/cmdline" 2>/dev/null; then kill -9 -- "-$p" "$p" 2>/dev/null; fi
 	done
+	# even if the trash directory (and the pid files in it) vanished: every
+	# process this test started carries its unique state path in its
+	# environment (deployd, haproxy, instances, wrk)
+	for f in $(grep -lsF "KILN_DEPLOY_STATE=$KILN_DEPLOY_STATE" /proc/[0-9]*/environ 2>/dev/null); do
+		p=${f#/proc/}
+		p=${p%/environ}
+		[ "$p" = $$ ] || [ "$p" = "$BASHPID" ] || kill -9 "$p" 2>/dev/null
+	done
 	_cleanup
 }
 trap deploy_cleanup EXIT
