@@ -319,7 +319,8 @@ static void scan_scalar(struct wf__ld *ld, const struct ynode *n, const char *pa
 		if (at < 0)
 			return;
 		if (!allowed) {
-			const char *key = strrchr(path, '.');
+			/* jobs.<job_id>.steps.shell says 'shell'; top-level paths stay whole */
+			const char *key = str_starts_with(path, "jobs.") ? strrchr(path, '.') : NULL;
 			err_at(ld, n, (size_t)at, "expressions are not allowed in '%s'",
 			       key ? key + 1 : path);
 			return;

@@ -223,7 +223,7 @@ static void parse_runner_job(struct wf__ld *ld, struct wf_job *job, const struct
 	check_services(ld, job->services);
 	wf__scan_exprs(ld, job->services, "jobs.<job_id>.services", 1);
 	wf__parse_defaults(ld, &job->defaults, wf__get(m, "defaults"),
-			   "jobs.<job_id>.defaults.run");
+			   "jobs.<job_id>.defaults.run", 1);
 	wf__scan_exprs(ld, wf__get(m, "snapshot"), "jobs.<job_id>.snapshot", 1);
 	const struct ynode *steps = wf__get(m, "steps");
 	if (steps && steps->kind == YNODE_SEQ)
@@ -296,6 +296,10 @@ static int check_job_id(struct wf__ld *ld, const struct ynode *jobs, size_t i)
 		return wf__err(ld, k, "a job id must be a string, not %s", wf__kind_desc(k));
 	if (wf__has_expr(k))
 		return wf__err(ld, k, "expressions are not allowed in job ids");
+	/* a null key (`~:`, `null:`) is an empty id, as in GitHub's reader */
+	if (wf__scalar_type(k) == WT_NULL)
+		return wf__err(ld, k, "invalid job id '%s': YAML reads it as null, an empty id "
+				      "(quote it)", k->str);
 	const char *why = wf__id_problem(k->str);
 	if (why)
 		return wf__err(ld, k, "invalid job id '%s': %s", k->str, why);

@@ -115,7 +115,7 @@ void wf__check_permissions(struct wf__ld *ld, const struct ynode *p)
 
 /* wf__parse_defaults: `defaults: run: {shell, working-directory}` */
 void wf__parse_defaults(struct wf__ld *ld, struct wf_defaults_run *dr, const struct ynode *defs,
-			const char *path)
+			const char *path, int exprs)
 {
 	static const struct wf__key keys[] = { { "run", K_MAP } };
 	static const struct wf__key run_keys[] = { { "shell", K_STR }, { "working-directory", K_STR } };
@@ -128,7 +128,7 @@ void wf__parse_defaults(struct wf__ld *ld, struct wf_defaults_run *dr, const str
 	wf__check_keys(ld, run, run_keys, ARRAY_SIZE(run_keys), "defaults.run");
 	wf__str_set(&dr->shell, wf__get(run, "shell"));
 	wf__str_set(&dr->working_directory, wf__get(run, "working-directory"));
-	wf__scan_exprs(ld, run, path, path != NULL);
+	wf__scan_exprs(ld, run, path, exprs);
 }
 
 /* wf__check_concurrency: a group string or {group, cancel-in-progress, queue} */
@@ -168,7 +168,7 @@ static void parse_top(struct wf__ld *ld, const struct ynode *root)
 	wf->env = wf__get(root, "env");
 	wf__check_string_map(ld, wf->env, "env");
 	wf__scan_exprs(ld, wf->env, "env", 1);
-	wf__parse_defaults(ld, &wf->defaults, wf__get(root, "defaults"), NULL);
+	wf__parse_defaults(ld, &wf->defaults, wf__get(root, "defaults"), "defaults.run", 0);
 	wf->concurrency = wf__get(root, "concurrency");
 	wf__check_concurrency(ld, wf->concurrency);
 	wf__scan_exprs(ld, wf->concurrency, "concurrency", 1);

@@ -103,9 +103,9 @@ const char *wf__id_problem(const char *id);
 /* parts */
 void wf__check_permissions(struct wf__ld *ld, const struct ynode *p);
 void wf__check_concurrency(struct wf__ld *ld, const struct ynode *c);
-/* `path` names defaults.run for expressions; NULL: expressions not allowed */
+/* `path` names defaults.run for expressions; `exprs` 0: none allowed there */
 void wf__parse_defaults(struct wf__ld *ld, struct wf_defaults_run *dr, const struct ynode *defs,
-			const char *path);
+			const char *path, int exprs);
 void wf__parse_on(struct wf__ld *ld, const struct ynode *on);
 void wf__parse_jobs(struct wf__ld *ld, const struct ynode *jobs);
 void wf__parse_steps(struct wf__ld *ld, struct wf_job *job, const struct ynode *steps);

@@ -146,4 +146,11 @@ test_expect_success 'generated ids avoid the ids users chose' '
 	test_grep "^  step run run" out
 '
 
+test_expect_success 'a null job id is empty (found by fuzzing: a crash)' '
+	printf "on: push\njobs:\n  null:\n    runs-on: x\n  b:\n    needs: nul\n    runs-on: x\n" >h.yml &&
+	test_expect_code 2 kiln lint h.yml >out &&
+	test_grep "^h.yml:3:3: error: invalid job id .null.: YAML reads it as null" out &&
+	test_grep "^h.yml:6:12: error: job .b. needs unknown job .nul.$" out
+'
+
 test_done

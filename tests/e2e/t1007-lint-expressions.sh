@@ -201,4 +201,10 @@ test_expect_success 'escapes and line breaks of double-quoted scalars keep colum
 	lint_first_sentence_is dq.yml
 '
 
+test_expect_success 'no expressions in workflow-level defaults (found by fuzzing: a crash)' '
+	printf "on: push\ndefaults:\n  run:\n    shell: \${{ x }}\njobs:\n  a:\n    runs-on: x\n" >i.yml &&
+	echo "i.yml:4:12: error: expressions are not allowed in '"'"'defaults.run'"'"'" >expect &&
+	lint_is i.yml
+'
+
 test_done
