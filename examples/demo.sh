@@ -46,3 +46,6 @@ cd "$tmp/bad"
 rc=$?
 [ $rc -eq 2 ] || { echo "demo: expected lint exit 2, got $rc" >&2; exit 1; }
 echo "(kiln lint exited 2 as expected)"
+echo
+echo "== monorepo: change detection (paths-filter), cache and artifacts"
+"$here/monorepo-demo.sh" "$KILN" || exit 1
