@@ -21,7 +21,9 @@ DEB_PKGS = build-essential pkg-config git clang llvm libclang-rt-14-dev \
 	libgit2-dev libarchive-dev libzstd-dev libcurl4-openssl-dev libcmocka-dev \
 	perl python3 rsync zstd ninja-build haproxy wrk hyperfine curl
 
-PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libgit2 libarchive libzstd libcurl
+PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libgit2 libarchive libzstd
+# libcurl is loaded with dlopen by src/deploy/webhook.c (headers only here)
+DL_PKGS = libcurl
 
 ifeq ($(SAN),1)
 BUILD = build/san
@@ -40,7 +42,7 @@ WARN += -Werror
 endif
 CPPFLAGS += -Isrc -D_GNU_SOURCE -MMD -MP
 CFLAGS ?= -g $(OPT)
-CFLAGS += -std=c11 $(WARN) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS += -std=c11 $(WARN) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
 LDFLAGS += $(SANFLAGS)
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 

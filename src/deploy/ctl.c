@@ -14,7 +14,7 @@
 #include "deploy/haproxy.h"
 #include "store/db.h"
 
-#include <curl/curl.h>
+#include "deploy/webhook.h"
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -355,7 +355,9 @@ int deployd_run(const struct deployd_opts *o)
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	d.loop = &loop;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	char werr[256];
+	if (webhook_init(werr, sizeof(werr)) < 0)
+		fprintf(stderr, "kiln: warning: deploy notifications disabled: %s\n", werr);
 	mkdir(o->state_dir, 0700);
 	char *state = realpath(o->state_dir, NULL);
 	char *apps = realpath(o->apps_dir, NULL);

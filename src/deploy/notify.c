@@ -7,7 +7,7 @@
 #include "base/kiln.h"
 #include "deploy/ctl.h"
 
-#include <curl/curl.h>
+#include "deploy/webhook.h"
 #include <unistd.h>
 
 struct note {
@@ -18,39 +18,12 @@ struct note {
 	int delivered;
 };
 
-static size_t sink(char *p, size_t size, size_t n, void *ud)
-{
-	return size * n;
-}
-
-static int post(const char *url, const char *body)
-{
-	CURL *c = curl_easy_init();
-	if (!c)
-		return -1;
-	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-	CURLcode r = curl_easy_perform(c);
-	long code = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	return r == CURLE_OK && code >= 200 && code < 300 ? 0 : -1;
-}
-
 static void work(uv_work_t *w)
 {
 	struct note *n = w->data;
 	for (size_t i = 0; i < n->urls.nr; i++)
 		for (int attempt = 0; attempt < 4; attempt++) {
-			if (!post(n->urls.v[i], n->body)) {
+			if (!webhook_post(n->urls.v[i], n->body)) {
 				n->delivered++;
 				break;
 			}
