@@ -7,6 +7,8 @@
  * refs/remotes/origin/..., tags, and an index of the commit's tree, so
  * `git rev-parse`, `git log`, `git diff`, `git status` work without a
  * copy of the history. Nothing is written into the source repository.
+ * When it is the job's first step and asks for HEAD in the workspace, the
+ * files the executor checked out are kept (they are that tree already).
  *
  * Inputs: repository (only the run's own), ref, path, fetch-depth
  * (accepted; the whole history is always visible), clean (default true);
@@ -210,7 +212,14 @@ int act_checkout_start(struct builtin_call *c, struct buf *err)
 		act_logf(c, LOG_INFO, "Checking out %s (%s) into %s", rev, sha, dest.buf);
 	else
 		act_logf(c, LOG_INFO, "Checking out %s into %s", sha, dest.buf);
-	if ((r = repo_checkout(src, sha, dest.buf, clean, err)) < 0)
+	char head[REPO_OID_HEX];
+	struct buf ignore = BUF_INIT;
+	int same = c->workspace_pristine && !strcmp(dest.buf, c->workspace) &&
+		   repo_resolve(src, "HEAD", head, &ignore) == 0 && !strcmp(head, sha);
+	buf_release(&ignore);
+	/* the first step of the job, for HEAD into the workspace: the files
+	 * are already exactly there (the executor's checkout), only .git is new */
+	if (!same && (r = repo_checkout(src, sha, dest.buf, clean, err)) < 0)
 		goto out;
 	branch = branch_of(src, ref_in, *ref_in ? "" : act_github(c, "ref"));
 	if ((r = make_gitdir(src, dest.buf, sha, branch, err)) < 0 ||

@@ -59,6 +59,9 @@ struct builtin_call {
 	const char *run_dir;       /* per-run scratch directory (shared by the run's jobs) */
 	const char *job_key;       /* unique, filename-safe key of the job instance */
 	const struct ev *contexts; /* the job's contexts (github, matrix, ...), borrowed */
+	/* no step ran before this one: the workspace still holds exactly the
+	 * tree of the repository's HEAD as the executor checked it out */
+	int workspace_pristine;
 	/* prepend a directory to PATH for the following steps ($GITHUB_PATH) */
 	void (*add_path)(struct builtin_call *c, const char *dir);
 	/* set an environment variable for the following steps ($GITHUB_ENV) */

@@ -301,6 +301,7 @@ static void start_builtin(struct step_run *sr, const struct builtin_action *a)
 	c->run_dir = je->spec.run_dir ? je->spec.run_dir : ".";
 	c->job_key = je->spec.job_key ? je->spec.job_key : "job";
 	c->contexts = je->spec.contexts;
+	c->workspace_pristine = je->steps_run == 1;
 	c->add_path = builtin_add_path;
 	c->set_env = builtin_set_env;
 	c->at_job_end = builtin_at_job_end;
@@ -531,6 +532,7 @@ static void start_step(struct job_exec *je, struct frame *fr, const struct wf_st
 		return;
 	}
 	exec__log(je, LOG_STEP_START, sr->name, sr->name, strlen(sr->name));
+	je->steps_run++;
 
 	/* the step's env on top of what the frame gives */
 	struct ev *step_env = exec__eval_env(je, fr, base, st->env, ev_object(), &err);

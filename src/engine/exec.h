@@ -95,6 +95,7 @@ struct job_exec {
 	struct frame *top;         /* innermost frame */
 	struct step_run *cur;      /* step running now, or NULL */
 	int cancelled, timed_out, finished, debug;
+	unsigned steps_run;        /* steps whose if: let them run so far */
 	int setup_failed;          /* the job could not start: fails at once */
 	int advancing, again;      /* advance() trampoline */
 	uint64_t grace_ms;
