@@ -48,10 +48,12 @@ struct wfset {
 	size_t nr, alloc;
 	struct ev **ctx;    /* per workflow: starting contexts */
 	struct ev **inputs; /* per workflow: dispatch inputs, or NULL */
+	struct reuse_set calls; /* reusable workflows the jobs call */
 };
 
 static void wfset_release(struct wfset *w)
 {
+	reuse_release(&w->calls);
 	for (size_t i = 0; i < w->nr; i++) {
 		wf_free(w->v[i]);
 		if (w->ctx)
@@ -388,6 +390,7 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 		.verbose = o->verbose,
 		.done = on_done,
 		.done_arg = &st,
+		.calls = &w->calls,
 	};
 	st.sched = sched_new(&loop, p, rc, w->ctx, st.out, &so);
 	uv_signal_init(&loop, &st.sigint);
@@ -621,8 +624,10 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	ret = workflow_contexts(&rc, &w, rec);
 	if (ret)
 		goto out;
-	for (size_t i = 0; i < w.nr; i++)
+	for (size_t i = 0; i < w.nr; i++) {
 		plan_add_workflow(&p, w.v[i], i, &d);
+		reuse_load(&w.calls, w.v[i], i, rc.repo_dir, &d);
+	}
 	plan_finish(&p, &d);
 	if (d.errors) {
 		diags_sort(&d);

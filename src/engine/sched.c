@@ -50,6 +50,12 @@ struct snode {
 	struct ev *outputs;    /* merged outputs of the instances */
 	struct ev *needs;      /* the needs context, once ready */
 	struct ev *github;     /* github context with job set */
+	struct sched *sub;     /* a reusable workflow call: the callee's jobs */
+	struct ev **sub_ctx;   /* its starting contexts (per wf_index) */
+	struct ev *sub_base;   /* the callee's workflow contexts */
+	const struct reuse_call *call;
+	struct sched *owner;   /* the scheduler of this node (for call_done) */
+	char *call_name, *call_key;
 	struct snode *ready_next; /* in the ready list */
 	int in_ready;
 };
@@ -157,16 +163,20 @@ struct sched *sched_new(uv_loop_t *loop, const struct plan *p, struct runctx *rc
 
 static char *base_name(struct sched *s, const struct snode *n, const char *name)
 {
+	if (s->opts.prefix)
+		return xstrfmt("%s / %s", s->opts.prefix, name);
 	if (!s->multi_wf)
 		return xstrdup(name);
 	return xstrfmt("%s / %s", runctx_workflow_name(s->rc, n->pj->wf), name);
 }
 
-static char *make_key(const struct snode *n, size_t idx, size_t ninst)
+static char *make_key(const struct sched *s, const struct snode *n, size_t idx, size_t ninst)
 {
 	struct buf b = BUF_INIT;
 	if (n->pj->wf_index)
 		buf_addf(&b, "w%zu-", n->pj->wf_index + 1);
+	if (s->opts.key_prefix)
+		buf_addf(&b, "%s-", s->opts.key_prefix);
 	for (const char *p = n->pj->job->id.s; *p; p++)
 		buf_addch(&b, (isalnum((unsigned char)*p) || *p == '-' || *p == '_') ? *p : '_');
 	if (ninst > 1)
@@ -567,7 +577,7 @@ static int expand_node(struct sched *s, struct snode *n, struct ev *jctx, struct
 		in->s = s;
 		in->node = n;
 		struct ev *stc = strategy_ctx(n, i, ml.nr);
-		in->key = make_key(n, i, ml.nr);
+		in->key = make_key(s, n, i, ml.nr);
 		in->contexts = node_contexts(s, n, ml.v[i].matrix, stc);
 		ev_unref(stc);
 		/* github.workspace: the executor's <run_dir>/<job_key>/workspace */
@@ -597,6 +607,105 @@ static struct ev *needs_ctx(struct sched *s, const struct snode *n)
 		ev_object_set(o, d->pj->job->id.s, e);
 	}
 	return o;
+}
+
+/* ---- reusable workflow calls: the callee's plan on a nested scheduler ---- */
+
+static void call_fail(struct sched *s, struct snode *n, const char *what, const char *why)
+{
+	const struct wf_job *job = n->pj->job;
+	char *msg = xstrfmt("%s:%d:%d: job '%s': %s: %s", n->pj->wf->file, job->uses.line,
+			    job->uses.col, job->id.s, what, why);
+	node_end_early(s, n, RESULT_FAILURE, msg);
+	free(msg);
+}
+
+/* the callee finished: the caller's result and outputs */
+static void call_done(void *arg)
+{
+	struct snode *n = arg;
+	struct sched *s = n->owner, *sub = n->sub;
+	enum result r = sched_result(sub);
+	if (r == RESULT_FAILURE) {
+		n->failed = 1;
+		s->failed = 1;
+	} else if (r == RESULT_CANCELLED) {
+		n->cancelled = 1;
+	}
+	struct ev *c = ev_object(), *jobs = ev_object();
+	for (size_t i = 0; i < ev_len(n->sub_base); i++)
+		ev_object_set(c, ev_object_key_at(n->sub_base, i),
+			      ev_ref(ev_object_val_at(n->sub_base, i)));
+	for (size_t i = 0; i < sub->plan->nr; i++) {
+		const struct snode *sn = &sub->nodes[i];
+		if (!sn->pj->selected)
+			continue;
+		struct ev *e = ev_object();
+		ev_object_set(e, "result", ev_cstr(result_name(sn->result)));
+		ev_object_set(e, "outputs", sn->outputs ? ev_ref(sn->outputs) : ev_object());
+		ev_object_set(jobs, sn->pj->job->id.s, e);
+	}
+	ev_object_set(c, "jobs", jobs);
+	struct expr_ctx ctx = { .contexts = c, .status = node_status(s, n) };
+	struct buf err = BUF_INIT;
+	struct ev *outs = reuse_outputs(n->call, &ctx, &err);
+	ev_unref(c);
+	if (!outs) {
+		char *msg = xstrfmt("%s: job '%s': outputs of '%s': %s", n->pj->wf->file,
+				    n->pj->job->id.s, n->pj->job->uses.s, err.buf);
+		struct log_event ev = { .kind = LOG_ERROR, .job = n->call_name, .text = msg,
+					.len = strlen(msg) };
+		sink_event(s, &ev);
+		free(msg);
+		n->failed = 1;
+		s->failed = 1;
+	} else {
+		ev_unref(n->outputs);
+		n->outputs = outs;
+	}
+	buf_release(&err);
+	node_done(s, n);
+	drain(s);
+}
+
+static void start_call(struct sched *s, struct snode *n, struct ev *jctx)
+{
+	const struct reuse_call *c = reuse_find(s->opts.calls, n->pj->job);
+	struct expr_ctx ctx = { .contexts = jctx, .status = node_status(s, n) };
+	struct buf err = BUF_INIT;
+	struct ev *inputs = reuse_inputs(c, &ctx, &err);
+	struct ev *secrets = inputs ? reuse_secrets(c, &ctx, &err) : NULL;
+	const struct ev *gh = ev_object_get(s->wf_contexts[n->pj->wf_index], "github");
+	const struct ev *rn = gh ? ev_object_get(gh, "run_number") : NULL;
+	int number = rn && ev_kind(rn) == EV_NUMBER ? (int)ev_get_number(rn) : 1;
+	struct ev *base = secrets ? runctx_workflow_contexts(s->rc, c->callee, inputs, number, &err)
+				  : NULL;
+	ev_unref(inputs);
+	if (!base) {
+		ev_unref(secrets);
+		call_fail(s, n, "cannot call", err.buf);
+		buf_release(&err);
+		return;
+	}
+	buf_release(&err);
+	ev_object_set(base, "secrets", secrets);
+	n->call = c;
+	n->owner = s;
+	n->sub_base = base;
+	n->sub_ctx = xcalloc(n->pj->wf_index + 1, sizeof(*n->sub_ctx));
+	for (size_t i = 0; i <= n->pj->wf_index; i++)
+		n->sub_ctx[i] = base;
+	const char *nm = n->pj->job->name.s;
+	n->call_name = base_name(s, n, nm && !plan_has_expr(nm, strlen(nm)) ? nm
+									: n->pj->job->id.s);
+	n->call_key = make_key(s, n, 0, 1);
+	struct sched_opts so = s->opts;
+	so.done = call_done;
+	so.done_arg = n;
+	so.prefix = n->call_name;
+	so.key_prefix = n->call_key;
+	n->sub = sched_new(s->loop, &c->plan, s->rc, n->sub_ctx, s->out, &so);
+	sched_start(n->sub);
 }
 
 /* every need has finished: decide, expand and queue */
@@ -633,6 +742,10 @@ static void node_ready(struct sched *s, struct snode *n)
 		else
 			node_end_early(s, n, RESULT_SKIPPED, job->if_cond.s ? "if: was false"
 							: "a needed job did not succeed");
+		goto out;
+	}
+	if (job->uses.s && reuse_find(s->opts.calls, job)) {
+		start_call(s, n, jctx);
 		goto out;
 	}
 	if (job->uses.s) {
@@ -736,6 +849,10 @@ void sched_cancel(struct sched *s, int force)
 		struct snode *n = &s->nodes[i];
 		if (n->state != NODE_READY)
 			continue;
+		if (n->sub) {
+			sched_cancel(n->sub, force);
+			continue;
+		}
 		cancel_siblings(s, n, force ? 0 : s->opts.grace_ms);
 		if (n->finished == n->ninst)
 			node_done(s, n);
@@ -784,6 +901,9 @@ int sched_result_of(const struct sched *s, const char *display_name)
 				return (int)n->inst[k].result;
 		if (n->state == NODE_DONE && !n->ninst && !strcmp(n->pj->job->id.s, display_name))
 			return (int)n->result;
+		int r = n->sub ? sched_result_of(n->sub, display_name) : -1;
+		if (r >= 0)
+			return r;
 	}
 	return -1;
 }
@@ -808,6 +928,11 @@ void sched_free(struct sched *s)
 			ev_unref(in->contexts);
 		}
 		free(n->inst);
+		sched_free(n->sub);
+		free(n->sub_ctx);
+		ev_unref(n->sub_base);
+		free(n->call_name);
+		free(n->call_key);
 		ev_unref(n->outputs);
 		ev_unref(n->needs);
 		ev_unref(n->github);

@@ -18,6 +18,7 @@
 #include "engine/job.h"
 #include "engine/output.h"
 #include "engine/plan.h"
+#include "engine/reuse.h"
 #include "engine/runctx.h"
 
 /* the executor, as the scheduler calls it (tests substitute their own) */
@@ -44,6 +45,12 @@ struct sched_opts {
 	const struct sched_observer *observer; /* or NULL */
 	void (*done)(void *arg);          /* called once when every job has finished */
 	void *done_arg;
+	/* extension (reusable workflows): the run's calls, or NULL (a `uses:`
+	 * job without a call fails); a nested scheduler's display-name prefix
+	 * ("call" gives "call / build") and job-key prefix, or NULL */
+	const struct reuse_set *calls;
+	const char *prefix;
+	const char *key_prefix;
 };
 
 struct sched;
