@@ -129,6 +129,10 @@ static int load_one(struct reuse_set *rs, const struct workflow *wf, const struc
 		return diag_err(d, wf->file, job->uses.line, job->uses.col,
 				"job '%s': kiln runs reusable workflows of this repository only "
 				"('./.github/workflows/FILE.yml'), not '%s'", job->id.s, u);
+	if (job->strategy.matrix)
+		return diag_err(d, wf->file, job->strategy.matrix->line, job->strategy.matrix->col,
+				"job '%s': kiln does not run a matrix of reusable workflow calls yet",
+				job->id.s);
 	char *path = xstrfmt("%s/%s", repo_dir, u + 2);
 	if (access(path, R_OK) < 0) {
 		int r = diag_err(d, wf->file, job->uses.line, job->uses.col,

@@ -193,6 +193,13 @@ test_expect_success 'bad calls are input errors (exit 2) at file:line:col' '
 	      level: high
 	  remote:
 	    uses: octo/other/.github/workflows/x.yml@v1
+	  matrix:
+	    strategy:
+	      matrix:
+	        t: [a, b]
+	    uses: ./.github/workflows/build.yml
+	    with:
+	      target: ${{ matrix.t }}
 	EOF
 	test_expect_code 2 env -C repo kiln run >out 2>err &&
 	test_grep "ci.yml:4:11: error: job .nofile.: reusable workflow .*nope.yml. not found" err &&
@@ -202,6 +209,7 @@ test_expect_success 'bad calls are input errors (exit 2) at file:line:col' '
 	test_grep "ci.yml:20:14: error: job .mistyped.: input .debug. must be a boolean" err &&
 	test_grep "ci.yml:21:14: error: job .mistyped.: input .level. must be a number" err &&
 	test_grep "ci.yml:23:11: error: job .remote.: kiln runs reusable workflows of this repository only" err &&
+	test_grep "ci.yml:27:9: error: job .matrix.: kiln does not run a matrix of reusable workflow calls yet" err &&
 	test_must_be_empty out
 '
 
