@@ -120,8 +120,9 @@ static void sanitize_id(const char *uses, struct buf *out)
 
 static char *step_id(struct frame *fr, const struct wf_step *st)
 {
-	if (st->id.s)
-		return xstrdup(st->id.s);
+	if (st->id.s || st->auto_id)
+		return xstrdup(wf_step_id(st)); /* the loader names steps as GitHub does */
+	/* composite action steps: the loader does not name them */
 	struct buf b = BUF_INIT;
 	if (st->run.s)
 		buf_addstr(&b, "__run");

@@ -229,9 +229,32 @@ static struct ev *fn_hashfiles(struct evst *st, struct ev **a, size_t n)
 	return ev__string_take(&out);
 }
 
-static struct ev *fn_status(struct evst *st, int id)
+/* status over the named needed jobs (needs.<name>.result): failure when
+ * any failed, cancelled when any was cancelled, else success */
+static enum expr_status named_status(struct evst *st, struct ev **a, size_t n)
 {
-	enum expr_status s = st->ctx ? st->ctx->status : EXPR_STATUS_SUCCESS;
+	const struct ev *needs = st->ctx && st->ctx->contexts ?
+		ev_object_get(st->ctx->contexts, "needs") : NULL;
+	enum expr_status s = EXPR_STATUS_SUCCESS;
+	for (size_t i = 0; i < n; i++) {
+		struct buf name = BUF_INIT;
+		ev_to_string(a[i], &name);
+		const struct ev *job = needs ? ev_object_get(needs, name.buf) : NULL;
+		const struct ev *res = job ? ev_object_get(job, "result") : NULL;
+		const char *r = res && ev_kind(res) == EV_STRING ? ev_get_str(res, NULL) : "";
+		buf_release(&name);
+		if (!strcmp(r, "failure"))
+			return EXPR_STATUS_FAILURE;
+		if (!strcmp(r, "cancelled"))
+			s = EXPR_STATUS_CANCELLED;
+	}
+	return s;
+}
+
+static struct ev *fn_status(struct evst *st, int id, struct ev **a, size_t n)
+{
+	enum expr_status s = n ? named_status(st, a, n) :
+		st->ctx ? st->ctx->status : EXPR_STATUS_SUCCESS;
 	switch (id) {
 	case FN_SUCCESS: return ev_bool(s == EXPR_STATUS_SUCCESS);
 	case FN_FAILURE: return ev_bool(s == EXPR_STATUS_FAILURE);
@@ -252,7 +275,7 @@ static struct ev *dispatch(struct evst *st, int id, struct ev **a, size_t n)
 	case FN_FROMJSON: return fn_fromjson(st, a);
 	case FN_CASE: return fn_case(st, a, n);
 	case FN_HASHFILES: return fn_hashfiles(st, a, n);
-	default: return fn_status(st, id);
+	default: return fn_status(st, id, a, n);
 	}
 }
 

@@ -23,8 +23,10 @@ static const struct fn_def fns[] = {
 	{ "fromjson", FN_FROMJSON, 1, 1 },
 	{ "case", FN_CASE, 3, 1 << 30 },
 	{ "hashfiles", FN_HASHFILES, 1, 255 },
-	{ "success", FN_SUCCESS, 0, 0 },
-	{ "failure", FN_FAILURE, 0, 0 },
+	/* job-level if: may name needed jobs: success('build', 'test')
+	 * (GitHub's workflow parser: success(0,MAX), failure(0,MAX)) */
+	{ "success", FN_SUCCESS, 0, 255 },
+	{ "failure", FN_FAILURE, 0, 255 },
 	{ "cancelled", FN_CANCELLED, 0, 0 },
 	{ "always", FN_ALWAYS, 0, 0 },
 };
