@@ -7,8 +7,9 @@
  *
  * Upload inputs: name (default "artifact"), path (lines, globs,
  * !exclusions), if-no-files-found (warn|error|ignore), overwrite;
- * retention-days, compression-level, include-hidden-files are accepted and
- * ignored. Files are stored relative to the search paths' least common
+ * include-hidden-files (default false: files and directories whose name
+ * starts with '.' are left out, as upload-artifact 4.4); retention-days and
+ * compression-level are accepted and ignored. Files are stored relative to the search paths' least common
  * ancestor, as the original. Outputs: artifact-id, artifact-url,
  * artifact-digest (the blob's BLAKE2b-256, not GitHub's SHA-256 of a zip).
  * Download inputs: name, pattern, path, merge-multiple; github-token,
@@ -221,6 +222,13 @@ int act_upload_artifact_start(struct builtin_call *c, struct buf *err)
 	}
 	if ((r = plan_upload(c, &paths, &root, &rel, err)) < 0)
 		goto out;
+	int hidden;
+	if ((r = act_input_bool(c, "include-hidden-files", 0, &hidden, err)) < 0)
+		goto out;
+	if (!hidden) {
+		strvec_push(&rel, "!**/.*");
+		strvec_push(&rel, "!**/.*/**");
+	}
 	char blob[65];
 	uint64_t size = 0;
 	size_t nfiles = 0;

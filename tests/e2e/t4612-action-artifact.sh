@@ -97,6 +97,32 @@ test_expect_success 'download all (one directory each), by pattern, merge-multip
 	test_grep "^\[use\] linux.txt mac.txt $" out
 '
 
+test_expect_success 'hidden files are left out unless include-hidden-files' '
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  build:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: mkdir -p d/.cfg d/sub && echo s >d/.env && echo c >d/.cfg/x && echo v >d/sub/v && echo h >d/sub/.h
+	      - uses: actions/upload-artifact@v4
+	        with:
+	          name: plain
+	          path: d
+	      - uses: actions/upload-artifact@v4
+	        with:
+	          name: all
+	          path: d
+	          include-hidden-files: true
+	      - uses: actions/download-artifact@v4
+	        with:
+	          path: got
+	      - run: (cd got && find . -type f | sort | tr "\n" " "); echo
+	EOF
+	(cd repo && kiln run) >out 2>err &&
+	test_grep "^\[build\] ./all/.cfg/x ./all/.env ./all/sub/.h ./all/sub/v ./plain/sub/v $" out
+'
+
 test_expect_success 'if-no-files-found: warn (default), ignore, error' '
 	write_workflow repo ci <<-\EOF &&
 	on: push
