@@ -141,9 +141,6 @@ static struct ev *node_value(const struct ynode *n, const struct expr_ctx *ctx, 
 			ev_object_set(v, k->str ? k->str : "", item);
 		}
 		return v;
-	case YNODE_ALIAS:
-		buf_addstr(err, "YAML aliases are not supported here");
-		goto bad;
 	}
 bad:
 	if (line && !*line) {

@@ -98,29 +98,6 @@ static int invalid(struct pf_ld *ld, const struct ynode *at, const char *fmt, co
 	return KILN_EINVAL;
 }
 
-/* the node an anchor names (first in document order; YAML defines anchors
- * before their aliases) */
-static const struct ynode *find_anchor(const struct ynode *n, const char *name)
-{
-	if (!n)
-		return NULL;
-	if (n->kind != YNODE_ALIAS && n->anchor && !strcmp(n->anchor, name))
-		return n;
-	for (size_t i = 0; i < n->nr; i++) {
-		const struct ynode *sub = find_anchor(n->items[i], name);
-		if (sub)
-			return sub;
-	}
-	return NULL;
-}
-
-static const struct ynode *deref(struct pf_ld *ld, const struct ynode *n, int depth)
-{
-	while (n && n->kind == YNODE_ALIAS && depth++ < 16)
-		n = find_anchor(ld->root, n->anchor);
-	return n;
-}
-
 static struct pf_rule *new_rule(struct pf_filter *f)
 {
 	ALLOC_GROW(f->rules, f->nr + 1, f->alloc);
@@ -133,7 +110,6 @@ static struct pf_rule *new_rule(struct pf_filter *f)
 static int collect(struct pf_ld *ld, const struct ynode *n, struct strvec *pats,
 		   const struct ynode ***maps, size_t *nmaps, size_t *amaps, int depth)
 {
-	n = deref(ld, n, 0);
 	if (!n || depth > 32)
 		return invalid(ld, n, "%s", "unresolved alias or nesting too deep");
 	if (n->kind == YNODE_SCALAR) {
@@ -209,7 +185,7 @@ static int parse_item(struct pf_ld *ld, struct pf_filter *f, const struct ynode 
 static int parse_status_map(struct pf_ld *ld, struct pf_filter *f, const struct ynode *m)
 {
 	for (size_t i = 0; i < ynode_map_size(m); i++) {
-		const struct ynode *k = ynode_map_key(m, i), *v = deref(ld, ynode_map_val(m, i), 0);
+		const struct ynode *k = ynode_map_key(m, i), *v = ynode_map_val(m, i);
 		unsigned st;
 		if (k->kind != YNODE_SCALAR || parse_status(ld, k, &st) < 0)
 			return KILN_EINVAL;
@@ -259,7 +235,6 @@ static int parse_list(struct pf_ld *ld, struct pf_filter *f, const struct ynode 
 
 static int parse_item(struct pf_ld *ld, struct pf_filter *f, const struct ynode *n)
 {
-	n = deref(ld, n, 0);
 	if (!n)
 		return invalid(ld, NULL, "%s", "unresolved alias");
 	if (n->kind == YNODE_SCALAR) {

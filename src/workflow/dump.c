@@ -81,9 +81,6 @@ static void add_token(struct buf *b, const struct ynode *n, int exprs)
 		}
 		buf_addstr(b, "]}");
 		return;
-	case YNODE_ALIAS:
-		buf_addstr(b, "null");
-		return;
 	case YNODE_SCALAR:
 		break;
 	}

@@ -363,8 +363,6 @@ void wf__scan_exprs(struct wf__ld *ld, const struct ynode *n, const char *path, 
 			wf__scan_exprs(ld, ynode_map_val(n, i), path, allowed);
 		}
 		return;
-	case YNODE_ALIAS:
-		return;
 	}
 }
 

@@ -43,17 +43,18 @@ static void check_tagged(struct wf__ld *ld, const struct ynode *n)
 		wf__err(ld, n, "'%s' is not a valid %s", n->str, t);
 }
 
-/* anchors, aliases and foreign tags are refused (GitHub's reader does) */
+/* foreign tags and merge keys are refused (GitHub accepts anchors and
+ * aliases, resolved by the YAML loader, but rejects `<<`) */
 static void check_yaml(struct wf__ld *ld, const struct ynode *n)
 {
 	if (!n)
 		return;
-	if (n->kind == YNODE_ALIAS) {
-		wf__err(ld, n, "yaml aliases are not supported (alias '*%s')", n->anchor);
-		return;
-	}
-	if (n->anchor)
-		wf__err(ld, n, "yaml anchors are not supported (anchor '&%s')", n->anchor);
+	if (n->kind == YNODE_MAP)
+		for (size_t i = 0; i < ynode_map_size(n); i++) {
+			const struct ynode *k = ynode_map_key(n, i);
+			if (k->kind == YNODE_SCALAR && k->style == YSTYLE_PLAIN && !strcmp(k->str, "<<"))
+				wf__err(ld, k, "%s", "yaml merge keys ('<<') are not supported");
+		}
 	if (n->tag) {
 		size_t i = 0;
 		while (i < ARRAY_SIZE(core_tags) && strcmp(core_tags[i], n->tag))

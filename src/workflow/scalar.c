@@ -176,7 +176,6 @@ const char *wf__kind_desc(const struct ynode *n)
 	switch (n->kind) {
 	case YNODE_SEQ: return "a sequence";
 	case YNODE_MAP: return "a mapping";
-	case YNODE_ALIAS: return "an alias";
 	case YNODE_SCALAR: break;
 	}
 	switch (wf__scalar_type(n)) {
@@ -224,8 +223,8 @@ int wf__err(struct wf__ld *ld, const struct ynode *n, const char *fmt, ...)
 
 int wf__check_kind(struct wf__ld *ld, const struct ynode *v, unsigned kinds, const char *key)
 {
-	if (!v || v->kind == YNODE_ALIAS)
-		return 0; /* absent values and aliases are reported elsewhere */
+	if (!v)
+		return 0; /* absent values are reported elsewhere */
 	if ((v->kind == YNODE_MAP && !(kinds & K_MAP)) || (v->kind == YNODE_SEQ && !(kinds & K_SEQ))) {
 		struct buf b = BUF_INIT;
 		wf__err(ld, v, "'%s' must be %s, not %s", key, kinds_desc(kinds & ~K_NULL, &b),

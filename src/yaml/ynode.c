@@ -15,6 +15,9 @@ struct builder {
 	int depth;
 	struct ynode *root;
 	int docs;
+	struct ynode **anchors; /* anchored nodes, in document order (borrowed) */
+	size_t nanchors, aanchors;
+	size_t alias_nodes;     /* nodes added by alias copies so far */
 };
 
 static struct ynode *node_new(enum ynode_kind kind, const yaml_mark_t *m)
@@ -37,6 +40,74 @@ void ynode_free(struct ynode *n)
 	free(n->anchor);
 	free(n->str);
 	free(n);
+}
+
+static int attach(struct builder *b, struct ynode *n);
+
+/* the node most recently anchored as `name` (YAML: an alias refers to the
+ * closest preceding anchor of that name), or NULL */
+static struct ynode *find_anchor(const struct builder *b, const char *name)
+{
+	for (size_t i = b->nanchors; i-- > 0;)
+		if (!strcmp(b->anchors[i]->anchor, name))
+			return b->anchors[i];
+	return NULL;
+}
+
+static void remember_anchor(struct builder *b, struct ynode *n)
+{
+	if (!n->anchor)
+		return;
+	ALLOC_GROW(b->anchors, b->nanchors + 1, b->aanchors);
+	b->anchors[b->nanchors++] = n;
+}
+
+/* deep copy of an anchored node for an alias; NULL once the budget of
+ * alias nodes is spent */
+static struct ynode *copy_node(struct builder *b, const struct ynode *n)
+{
+	if (++b->alias_nodes > YAML_MAX_ALIAS_NODES)
+		return NULL;
+	struct ynode *c = xcalloc(1, sizeof(*c));
+	c->kind = n->kind;
+	c->style = n->style;
+	c->line = n->line;
+	c->col = n->col;
+	c->end_line = n->end_line;
+	c->end_col = n->end_col;
+	c->tag = n->tag ? xstrdup(n->tag) : NULL;
+	if (n->str) {
+		c->str = xstrndup(n->str, n->len);
+		c->len = n->len;
+	}
+	for (size_t i = 0; i < n->nr; i++) {
+		struct ynode *k = copy_node(b, n->items[i]);
+		if (!k) {
+			ynode_free(c);
+			return NULL;
+		}
+		ALLOC_GROW(c->items, c->nr + 1, c->alloc);
+		c->items[c->nr++] = k;
+	}
+	return c;
+}
+
+static int alias(struct builder *b, const yaml_event_t *ev)
+{
+	const char *name = (const char *)ev->data.alias.anchor;
+	int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
+	struct ynode *target = find_anchor(b, name);
+	if (!target)
+		return diag_err(b->d, b->file, line, col, "yaml: unknown alias '*%s'", name);
+	for (int i = 0; i < b->depth; i++)
+		if (b->stack[i] == target)
+			return diag_err(b->d, b->file, line, col,
+					"yaml: alias '*%s' refers to a node that contains it", name);
+	struct ynode *c = copy_node(b, target);
+	if (!c)
+		return diag_err(b->d, b->file, line, col,
+				"yaml: aliases expand to more than %d nodes", YAML_MAX_ALIAS_NODES);
+	return attach(b, c);
 }
 
 static void set_end(struct ynode *n, const yaml_mark_t *m)
@@ -115,24 +186,28 @@ static int handle(struct builder *b, yaml_event_t *ev)
 		n->len = ev->data.scalar.length;
 		n->str = xstrndup((const char *)ev->data.scalar.value, n->len);
 		n->len = strlen(n->str); /* embedded NULs are cut */
+		remember_anchor(b, n);
 		return attach(b, n);
 	case YAML_ALIAS_EVENT:
-		n = node_new(YNODE_ALIAS, &ev->start_mark);
-		set_end(n, &ev->end_mark);
-		n->anchor = dup_opt(ev->data.alias.anchor);
-		return attach(b, n);
+		return alias(b, ev);
 	case YAML_SEQUENCE_START_EVENT:
 		n = node_new(YNODE_SEQ, &ev->start_mark);
 		n->style = ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE ? YSTYLE_FLOW : YSTYLE_ANY;
 		n->tag = ev->data.sequence_start.implicit ? NULL : dup_opt(ev->data.sequence_start.tag);
 		n->anchor = dup_opt(ev->data.sequence_start.anchor);
-		return push(b, n, &ev->start_mark);
+		if (push(b, n, &ev->start_mark) < 0)
+			return -1;
+		remember_anchor(b, n);
+		return 0;
 	case YAML_MAPPING_START_EVENT:
 		n = node_new(YNODE_MAP, &ev->start_mark);
 		n->style = ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE ? YSTYLE_FLOW : YSTYLE_ANY;
 		n->tag = ev->data.mapping_start.implicit ? NULL : dup_opt(ev->data.mapping_start.tag);
 		n->anchor = dup_opt(ev->data.mapping_start.anchor);
-		return push(b, n, &ev->start_mark);
+		if (push(b, n, &ev->start_mark) < 0)
+			return -1;
+		remember_anchor(b, n);
+		return 0;
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
 		if (b->depth > 0)
@@ -180,6 +255,7 @@ int yaml_load(const char *file, const char *data, size_t len, struct ynode **out
 			break;
 	}
 	yaml_parser_delete(&p);
+	free(b.anchors);
 	if (ret < 0) {
 		ynode_free(b.root);
 		return -1;
@@ -218,7 +294,6 @@ const char *ynode_kind_name(const struct ynode *n)
 	case YNODE_SCALAR: return ynode_is_null(n) ? "null" : "string";
 	case YNODE_SEQ: return "sequence";
 	case YNODE_MAP: return "mapping";
-	case YNODE_ALIAS: return "alias";
 	}
 	return "node";
 }
@@ -233,7 +308,7 @@ void ynode_dump(const struct ynode *n, int indent, FILE *out)
 	if (n->tag)
 		fprintf(out, " tag=%s", n->tag);
 	if (n->anchor)
-		fprintf(out, " %s=%s", n->kind == YNODE_ALIAS ? "alias" : "anchor", n->anchor);
+		fprintf(out, " anchor=%s", n->anchor);
 	if (n->kind == YNODE_SCALAR)
 		fprintf(out, " \"%s\"", n->str);
 	fputc('\n', out);

@@ -10,7 +10,10 @@
 
 #include "base/diag.h"
 
-enum ynode_kind { YNODE_SCALAR, YNODE_SEQ, YNODE_MAP, YNODE_ALIAS };
+/* aliases (*name) are resolved while loading: the tree holds a copy of the
+ * anchored node wherever an alias stood (GitHub has accepted anchors and
+ * aliases in workflows since 2025-09) */
+enum ynode_kind { YNODE_SCALAR, YNODE_SEQ, YNODE_MAP };
 
 enum ynode_style {
 	YSTYLE_ANY,
@@ -28,7 +31,7 @@ struct ynode {
 	int line, col;      /* 1-based start position */
 	int end_line, end_col; /* 1-based end position */
 	char *tag;          /* explicit tag as written (e.g. "!!str"), or NULL */
-	char *anchor;       /* &anchor name, or alias target for YNODE_ALIAS, or NULL */
+	char *anchor;       /* &anchor name written on this node, or NULL (not on alias copies) */
 	char *str;          /* scalar text (NUL-terminated), NULL otherwise */
 	size_t len;         /* scalar length in bytes */
 	/* children: a sequence's items, or a mapping's keys and values
@@ -41,6 +44,8 @@ struct ynode {
 #define YAML_MAX_SIZE (4u << 20)
 /* nesting deeper than this is refused */
 #define YAML_MAX_DEPTH 128
+/* aliases may add at most this many nodes in all (no "billion laughs") */
+#define YAML_MAX_ALIAS_NODES 100000
 
 /*
  * Parse one YAML document. On success *out holds the root (NULL for an
