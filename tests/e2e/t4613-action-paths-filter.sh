@@ -147,4 +147,24 @@ test_expect_success 'inline YAML filters with negation, list-files json and a ba
 	test_grep "error: .*invalid filter YAML format\|error: .*YAML" out
 '
 
+test_expect_success 'pull_request: the files of the pull request (merge base of base and head)' '
+	write_workflow repo pr <<-\EOF &&
+	on: pull_request
+	jobs:
+	  f:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - id: f
+	        uses: dorny/paths-filter@v3
+	        with:
+	          filters: .github/filters.yml
+	      - run: echo "pr-changes=${{ steps.f.outputs.changes }}"
+	EOF
+	git -C repo checkout -q main &&
+	echo "cart v2" >repo/services/cart/main.txt && git -C repo commit -q -am "cart on main" &&
+	git -C repo checkout -q feature &&
+	(cd repo && kiln run pull_request --base main -W .github/workflows/pr.yml) >out 2>err &&
+	test_grep "pr-changes=\[auth,docs\]" out
+'
+
 test_done
