@@ -231,4 +231,44 @@ test_expect_success 'an input whose expression has the wrong type fails the call
 	! grep "call / compile" out
 '
 
+test_expect_success 'SIGINT during a callee job cancels the call; always() dependents see it' '
+	export PROBE="$TRASH/p" &&
+	mkdir p &&
+	write_workflow repo slow <<-\EOF &&
+	on: workflow_call
+	jobs:
+	  long:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: |
+	          echo $PPID >"$PROBE/kilnpid" && echo started >"$PROBE/started"
+	          sleep 60
+	          echo finished >"$PROBE/finished"
+	EOF
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  call:
+	    uses: ./.github/workflows/slow.yml
+	  report:
+	    needs: call
+	    if: always()
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo "report ${{ needs.call.result }}" >"$PROBE/report"
+	EOF
+	env -C repo kiln run >p/out 2>p/err &
+	job=$! &&
+	for _ in $(seq 1 200); do test -e p/started && break; sleep 0.1; done &&
+	pid=$(cat p/kilnpid) &&
+	test "$(cat /proc/$pid/comm)" = kiln &&
+	kill -INT $pid &&
+	rc=0 && wait $job || rc=$? &&
+	test "$rc" = 1 &&
+	! test -e p/finished &&
+	test_grep "report cancelled" p/report &&
+	test_grep "^call / long  *cancelled" p/out &&
+	test_grep "^run cancelled" p/out
+'
+
 test_done
