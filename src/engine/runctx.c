@@ -287,17 +287,23 @@ static int make_writable(const char *path, const struct stat *st, int flag, stru
 	return 0;
 }
 
+void runctx_rmtree(const char *path)
+{
+	if (access(path, F_OK) != 0)
+		return;
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	/* a job may have left read-only directories (module caches):
+	 * make them writable and try once more */
+	if (access(path, F_OK) == 0) {
+		nftw(path, make_writable, 16, FTW_PHYS);
+		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
+}
+
 void runctx_release(struct runctx *rc)
 {
-	if (rc->run_dir && !rc->keep) {
-		nftw(rc->run_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-		/* a job may have left read-only directories (module caches):
-		 * make them writable and try once more */
-		if (access(rc->run_dir, F_OK) == 0) {
-			nftw(rc->run_dir, make_writable, 16, FTW_PHYS);
-			nftw(rc->run_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-		}
-	}
+	if (rc->run_dir && !rc->keep)
+		runctx_rmtree(rc->run_dir);
 	free(rc->repo_dir);
 	free(rc->run_dir);
 	free(rc->event_name);

@@ -69,6 +69,11 @@ struct runctx_opts {
 int runctx_init(struct runctx *rc, const struct runctx_opts *opts, struct buf *err);
 /* remove the run directory (unless keep) and free everything */
 void runctx_release(struct runctx *rc);
+/*
+ * Remove the tree at `path` (best effort, read-only directories made
+ * writable first); safe to call from a libuv worker thread.
+ */
+void runctx_rmtree(const char *path);
 
 /*
  * The contexts every job of workflow `wf` starts from: an object with

@@ -84,6 +84,7 @@ struct sched {
 	int draining, again;     /* drain() re-entered from a callback */
 	uv_idle_t reaper;        /* frees finished executors outside their callback */
 	struct sinst *reap;
+	unsigned removing;       /* job directories being removed on the thread pool */
 	uint64_t t0;
 };
 
@@ -799,6 +800,51 @@ static void drain(struct sched *s)
 	check_finished(s);
 }
 
+/* a finished job's directory, removed on libuv's thread pool: directory
+ * removals wait for the disk (discard), so they must not hold the loop */
+struct rmjob {
+	uv_work_t req;
+	struct sched *s;
+	char *path;
+};
+
+static void rm_work(uv_work_t *req)
+{
+	struct rmjob *j = req->data;
+	runctx_rmtree(j->path);
+}
+
+static void rm_after(uv_work_t *req, int status)
+{
+	struct rmjob *j = req->data;
+	struct sched *s = j->s;
+	if (status < 0) /* cancelled: remove it here */
+		runctx_rmtree(j->path);
+	free(j->path);
+	free(j);
+	s->removing--;
+	check_finished(s);
+}
+
+/* the job's results are consumed: its directory (workspace, temp, command
+ * files) is no longer needed unless --keep */
+static void remove_job_dir(struct sched *s, const struct sinst *in)
+{
+	if (s->ops.free != job_exec_free || !s->rc || !s->rc->run_dir || s->rc->keep || !in->key)
+		return;
+	struct rmjob *j = xcalloc(1, sizeof(*j));
+	j->s = s;
+	j->path = xstrfmt("%s/%s", s->rc->run_dir, in->key);
+	j->req.data = j;
+	if (uv_queue_work(s->loop, &j->req, rm_work, rm_after) < 0) {
+		runctx_rmtree(j->path);
+		free(j->path);
+		free(j);
+		return;
+	}
+	s->removing++;
+}
+
 static void reaper_cb(uv_idle_t *h)
 {
 	struct sched *s = h->data;
@@ -806,8 +852,10 @@ static void reaper_cb(uv_idle_t *h)
 	while (s->reap) {
 		struct sinst *in = s->reap;
 		s->reap = in->reap_next;
-		if (in->je)
+		if (in->je) {
 			s->ops.free(in->je);
+			remove_job_dir(s, in);
+		}
 		in->je = NULL;
 	}
 	check_finished(s);
@@ -815,7 +863,7 @@ static void reaper_cb(uv_idle_t *h)
 
 static void check_finished(struct sched *s)
 {
-	if (s->finished || s->ndone < s->nselected || s->running || s->reap)
+	if (s->finished || s->ndone < s->nselected || s->running || s->reap || s->removing)
 		return;
 	s->finished = 1;
 	uv_close((uv_handle_t *)&s->reaper, NULL);
