@@ -5,6 +5,7 @@
  */
 #include "base/kiln.h"
 #include "engine/record.h"
+#include "store/db.h"
 #include "store/open.h"
 #include "store/runs.h"
 
@@ -153,9 +154,18 @@ void recorder_job_start(void *arg, size_t wf_index, const char *job)
 static void close_job(struct recorder *r, struct rec_job *j, enum result res)
 {
 	struct buf err = BUF_INIT;
-	if (!r->broken && (runs_log_flush(&j->log, &err) < 0 ||
-			   runs_job_finish(r->db, j->id, result_name(res), &err) < 0))
-		broken(r, &err);
+	/* the last log chunk and the job's end: one transaction, one commit */
+	if (!r->broken) {
+		int tx = db_exec(r->db, "BEGIN IMMEDIATE", &err) == 0;
+		buf_reset(&err);
+		if (runs_log_flush(&j->log, &err) < 0 ||
+		    runs_job_finish(r->db, j->id, result_name(res), &err) < 0 ||
+		    (tx && db_exec(r->db, "COMMIT", &err) < 0)) {
+			if (tx)
+				sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+			broken(r, &err);
+		}
+	}
 	buf_release(&err);
 	runs_log_release(&j->log);
 	j->open = 0;
@@ -261,6 +271,6 @@ void recorder_close(struct recorder *r)
 	free(r->slots);
 	free(r->wfs);
 	buf_release(&r->line);
-	sqlite3_close(r->db);
+	db_close(r->db);
 	free(r);
 }

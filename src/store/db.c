@@ -79,6 +79,11 @@ int db_open(const char *path, sqlite3 **out, struct buf *err)
 
 void db_close(sqlite3 *db)
 {
-	if (db)
-		sqlite3_close(db);
+	if (!db)
+		return;
+	/* statements kept prepared on the connection (src/store/runs.c) */
+	sqlite3_stmt *st;
+	while ((st = sqlite3_next_stmt(db, NULL)))
+		sqlite3_finalize(st);
+	sqlite3_close(db);
 }

@@ -18,12 +18,29 @@ static int fail(sqlite3 *db, struct buf *err, const char *what)
 	return -1;
 }
 
+/*
+ * The connection's idle prepared statement for `sql`, prepared once and
+ * kept (SQLITE_PREPARE_PERSISTENT) on the connection itself: the
+ * recorder runs the same few statements for every job and step, and
+ * preparing them anew was most of its cost. db_close finalizes them.
+ */
+static sqlite3_stmt *cached_stmt(sqlite3 *db, const char *sql)
+{
+	for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st))
+		if (!sqlite3_stmt_busy(st) && !strcmp(sqlite3_sql(st), sql))
+			return st;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+		return NULL;
+	return st;
+}
+
 /* run one statement; binds: 'i' int64, 't' text, 'b' blob (ptr, len) */
 static int exec_stmt(sqlite3 *db, const char *sql, const char *what, struct buf *err,
 		     const char *types, ...)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	sqlite3_stmt *st = cached_stmt(db, sql);
+	if (!st)
 		return fail(db, err, what);
 	va_list ap;
 	va_start(ap, types);
@@ -41,9 +58,14 @@ static int exec_stmt(sqlite3 *db, const char *sql, const char *what, struct buf 
 	}
 	va_end(ap);
 	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return fail(db, err, what);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		fail(db, err, what);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return 0;
 }
 
