@@ -47,14 +47,18 @@ static int do_list(struct cas *c, struct buf *err)
 	if (cas_list(c, &v, &n, err) < 0)
 		return EXIT_INTERNAL;
 	uint64_t total = 0;
+	int w = 3; /* the KEY column is as wide as the longest key */
+	for (size_t i = 0; i < n; i++)
+		if (strlen(v[i].key) > (size_t)w)
+			w = (int)strlen(v[i].key);
 	if (n)
-		printf("%-40s %10s  %-20s  %s\n", "KEY", "SIZE", "LAST USED", "CREATED");
+		printf("%-*s %10s  %-20s  %s\n", w, "KEY", "SIZE", "LAST USED", "CREATED");
 	for (size_t i = 0; i < n; i++) {
 		char sz[32], u[32], cr[32];
 		human(v[i].size, sz, sizeof(sz));
 		when(v[i].used_ms, u, sizeof(u));
 		when(v[i].created_ms, cr, sizeof(cr));
-		printf("%-40s %10s  %-20s  %s\n", v[i].key, sz, u, cr);
+		printf("%-*s %10s  %-20s  %s\n", w, v[i].key, sz, u, cr);
 		total += v[i].size;
 	}
 	char t[32], l[32];
