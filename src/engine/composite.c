@@ -7,6 +7,7 @@
  */
 #include "base/kiln.h"
 #include "engine/composite.h"
+#include "engine/nodeaction.h"
 
 #include <unistd.h>
 
@@ -82,11 +83,17 @@ static int load_runs(struct composite *c, struct diags *d)
 		return diag_err(d, c->file, c->root->line, c->root->col,
 				"action has no 'runs' mapping");
 	const struct ynode *using = ynode_get(runs, "using");
-	if (!using || using->kind != YNODE_SCALAR || strcmp(using->str, "composite")) {
+	if (using && using->kind == YNODE_SCALAR && nodeaction_is_node(using->str)) {
+		if (nodeaction_synth(c->file, runs, c->inputs, c->outputs, &c->synth, d) < 0)
+			return -1;
+		c->node = 1;
+		runs = ynode_get(c->synth, "runs");
+		c->outputs = ynode_get(c->synth, "outputs");
+	} else if (!using || using->kind != YNODE_SCALAR || strcmp(using->str, "composite")) {
 		const struct ynode *at = using ? using : runs;
 		return diag_err(d, c->file, at->line, at->col,
-				"only composite actions can run locally (runs.using is '%s'); "
-				"JavaScript and Docker actions are not supported",
+				"only composite and JavaScript (node) actions can run locally "
+				"(runs.using is '%s'); Docker actions are not supported",
 				using && using->str ? using->str : "");
 	}
 	const struct ynode *steps = ynode_get(runs, "steps");
@@ -170,6 +177,7 @@ void composite_free(struct composite *c)
 	}
 	free(c->steps);
 	ynode_free(c->root);
+	ynode_free(c->synth);
 	free(c->file);
 	free(c->dir);
 	free(c);

@@ -1,6 +1,7 @@
 /*
  * composite: local composite actions (`uses: ./path` -> path/action.yml or
- * action.yaml with `runs.using: composite`): loading and validation into
+ * action.yaml with `runs.using: composite`; node actions are rewritten into
+ * this form by engine/nodeaction): loading and validation into
  * steps the executor runs like a job's own (GitHub docs: "Metadata syntax
  * for GitHub Actions").
  */
@@ -15,6 +16,8 @@ struct composite {
 	char *file;                  /* path of action.yml */
 	char *dir;                   /* the action's directory (GITHUB_ACTION_PATH) */
 	struct ynode *root;          /* owned YAML tree */
+	struct ynode *synth;         /* owned composite form of a node action, or NULL */
+	int node;                    /* runs.using is node12/16/20/24 (run with host node) */
 	const struct ynode *inputs;  /* mapping id -> {description, required, default}, or NULL */
 	const struct ynode *outputs; /* mapping id -> {description, value}, or NULL */
 	struct wf_step *steps;       /* owned */
