@@ -255,11 +255,11 @@ test_expect_success 'a composite run step without shell is an error with its pos
 	test_grep "^error: .*act/noshell/action.yml:4:7: required property is missing: shell" out
 '
 
-test_expect_success 'JavaScript actions are refused locally' '
-	add_action act/js <<-\EOF &&
+test_expect_success 'Docker actions are refused locally' '
+	add_action act/dock <<-\EOF &&
 	runs:
-	  using: node20
-	  main: index.js
+	  using: docker
+	  image: Dockerfile
 	EOF
 	write_workflow repo ci <<-\EOF &&
 	on: push
@@ -267,10 +267,10 @@ test_expect_success 'JavaScript actions are refused locally' '
 	  build:
 	    runs-on: ubuntu-latest
 	    steps:
-	      - uses: ./act/js
+	      - uses: ./act/dock
 	EOF
 	test_expect_code 1 run_job &&
-	test_grep "only composite actions can run locally (runs.using is .node20.)" out
+	test_grep "only composite and JavaScript (node) actions can run locally (runs.using is .docker.)" out
 '
 
 test_expect_success 'an unknown remote action fails naming it and how to vendor it' '
