@@ -428,10 +428,37 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
  * ones that follow them, as GitHub would (one workflow_run event per
  * completed workflow). Returns the worst exit code of the followers.
  */
+/*
+ * Whether any workflow file of the repository can be triggered by
+ * workflow_run at all (its text names the event). When none can, chain()
+ * has nothing to start and skips a whole second run set-up per workflow
+ * (run directory, event.json, the store, every workflow file parsed).
+ */
+static int may_follow(const char *repo_dir)
+{
+	struct strvec files = STRVEC_INIT;
+	struct buf err = BUF_INIT, text = BUF_INIT;
+	int found = 0;
+	if (find_workflows(repo_dir, &files, &err) < 0)
+		found = 1; /* let run_event report it */
+	for (size_t i = 0; !found && i < files.nr; i++) {
+		buf_reset(&text);
+		if (buf_read_file(&text, files.v[i]) < 0 || strstr(text.buf, "workflow_run"))
+			found = 1;
+	}
+	buf_release(&text);
+	buf_release(&err);
+	strvec_clear(&files);
+	return found;
+}
+
 static int chain(const struct run_opts *o, struct kiln_ctx *kctx, const struct runctx *rc,
 		 const struct wfset *w, const enum result *results, int level)
 {
 	int ret = EXIT_OK;
+	/* -v explains why each workflow was not started: keep the full path */
+	if (!o->verbose && level < RUN_CHAIN_LEVELS && !may_follow(rc->repo_dir))
+		return ret;
 	for (size_t i = 0; i < w->nr && level < RUN_CHAIN_LEVELS; i++) {
 		struct trig_run run = {
 			.name = runctx_workflow_name(rc, w->v[i]),
