@@ -9,6 +9,10 @@
 
 int mkdir_p(const char *path, mode_t mode)
 {
+	struct stat st;
+	/* the common case: it exists (one stat, not a mkdir per component) */
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
 	struct buf p = BUF_INIT;
 	buf_addstr(&p, path);
 	int r = 0;
@@ -21,7 +25,6 @@ int mkdir_p(const char *path, mode_t mode)
 			r = -errno;
 		p.buf[i] = save;
 	}
-	struct stat st;
 	if (!r && (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)))
 		r = errno ? -errno : -ENOTDIR;
 	buf_release(&p);
