@@ -2,6 +2,8 @@
 """kiln deploy demo app: a tiny HTTP server that reports its release.
 
 GET /health  -> 200 "ok" (503 in mode 'unhealthy')
+GET /metrics -> Prometheus text: http_request_duration_seconds histogram
+                of the answers to every other path (time in the handler)
 GET /*       -> 200 "<app> <release>\n" with header X-Version: <release>
 
 The mode comes from the file ./mode in the working directory (the release
@@ -30,6 +32,33 @@ if MODE == "slow":
 lock = threading.Lock()
 served = {"n": 0, "errors": 0}
 
+METRIC = "http_request_duration_seconds"
+BOUNDS = [0.001, 0.0025, 0.005, 0.0075, 0.01, 0.0125, 0.015, 0.02, 0.025, 0.03, 0.04,
+          0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]
+hist = {"buckets": [0] * len(BOUNDS), "count": 0, "sum": 0.0}
+
+
+def observe(seconds):
+    with lock:
+        for i, b in enumerate(BOUNDS):
+            if seconds <= b:
+                hist["buckets"][i] += 1
+        hist["count"] += 1
+        hist["sum"] += seconds
+
+
+def exposition():
+    with lock:
+        lines = ["# HELP %s Time spent answering requests." % METRIC,
+                 "# TYPE %s histogram" % METRIC]
+        for b, n in zip(BOUNDS, hist["buckets"]):
+            lines.append('%s_bucket{release="%s",le="%g"} %d' % (METRIC, RELEASE, b, n))
+        lines.append('%s_bucket{release="%s",le="+Inf"} %d' % (METRIC, RELEASE, hist["count"]))
+        lines.append('%s_sum{release="%s"} %.6f' % (METRIC, RELEASE, hist["sum"]))
+        lines.append('%s_count{release="%s"} %d' % (METRIC, RELEASE, hist["count"]))
+        lines.append("demo_requests_total %d" % served["n"])
+    return "\n".join(lines) + "\n"
+
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -50,6 +79,16 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/health":
             self.reply(503 if MODE == "unhealthy" else 200, "ok\n")
             return
+        if self.path == "/metrics":
+            self.reply(200, exposition())
+            return
+        t0 = time.monotonic()
+        try:
+            self.answer()
+        finally:
+            observe(time.monotonic() - t0)
+
+    def answer(self):
         with lock:
             served["n"] += 1
             n = served["n"]

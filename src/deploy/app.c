@@ -362,10 +362,70 @@ static int load_strategy(struct ld *l, const struct ynode *n, struct app *a)
 	return bad;
 }
 
+static int get_ratio(struct ld *l, const struct ynode *n, const char *what, double lo, double hi,
+		     const char *example, double *out)
+{
+	char *end;
+	double v = n->kind == YNODE_SCALAR && n->len ? strtod(n->str, &end) : NAN;
+	if (isnan(v) || end == n->str || *end || v < lo || v > hi)
+		return err_at(l, n, "%s must be a number like %s", what, example);
+	*out = v;
+	return 0;
+}
+
+static int metric_name_ok(const char *s)
+{
+	if (!*s || isdigit((unsigned char)*s))
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != ':')
+			return 0;
+	return 1;
+}
+
+/* analysis.latency: {source: prometheus, path, metric, quantile, maxRatio, timeout} */
+static int load_metrics(struct ld *l, const struct ynode *n, struct metrics_spec *m)
+{
+	static const char *const keys[] = { "source", "path", "metric", "quantile", "maxRatio", "timeout" };
+	if (check_map(l, n, "analysis.latency", keys, ARRAY_SIZE(keys)) < 0)
+		return -1;
+	int bad = 0;
+	const struct ynode *x;
+	m->enabled = 1;
+	if (!(x = ynode_get(n, "source")))
+		bad = err_at(l, n, "analysis.latency needs source: prometheus");
+	else if (x->kind != YNODE_SCALAR || strcmp(x->str, "prometheus"))
+		bad = err_at(l, x, "analysis.latency.source must be 'prometheus' (the only source kiln reads)");
+	if ((x = ynode_get(n, "path"))) {
+		if (get_str(l, x, "analysis.latency.path", &m->path) < 0)
+			bad = -1;
+		else if (m->path[0] != '/' || strpbrk(m->path, " \t\r\n"))
+			bad = err_at(l, x, "analysis.latency.path must start with '/' and have no blanks");
+	}
+	if (!(x = ynode_get(n, "metric")))
+		bad = err_at(l, n, "analysis.latency needs metric: the histogram's name, like http_request_duration_seconds");
+	else if (get_str(l, x, "analysis.latency.metric", &m->metric) < 0)
+		bad = -1;
+	else if (!metric_name_ok(m->metric))
+		bad = err_at(l, x, "analysis.latency.metric '%s' is not a Prometheus metric name", m->metric);
+	if ((x = ynode_get(n, "quantile")) &&
+	    (get_ratio(l, x, "analysis.latency.quantile", 0.01, 0.999, "0.95", &m->quantile) < 0 ||
+	     m->quantile <= 0 || m->quantile >= 1))
+		bad = -1;
+	if ((x = ynode_get(n, "maxRatio")) &&
+	    get_ratio(l, x, "analysis.latency.maxRatio", 1, 1000, "2 (times stable's quantile)", &m->max_ratio) < 0)
+		bad = -1;
+	if ((x = ynode_get(n, "timeout")) && get_dur(l, x, "analysis.latency.timeout", &m->timeout_ms) < 0)
+		bad = -1;
+	if (m->timeout_ms < 10)
+		m->timeout_ms = 10;
+	return bad;
+}
+
 static int load_analysis(struct ld *l, const struct ynode *n, struct analysis_spec *an)
 {
 	static const char *const keys[] = { "interval", "errorRate", "latencyRatio", "minLatencyDelta",
-		"failureLimit", "minRequests" };
+		"failureLimit", "minRequests", "latency" };
 	if (check_map(l, n, "analysis", keys, ARRAY_SIZE(keys)) < 0)
 		return -1;
 	int bad = 0;
@@ -390,6 +450,8 @@ static int load_analysis(struct ld *l, const struct ynode *n, struct analysis_sp
 		bad = -1;
 	if ((x = ynode_get(n, "minRequests")) &&
 	    get_int(l, x, "analysis.minRequests", 1, 1000000, &an->min_requests) < 0)
+		bad = -1;
+	if ((x = ynode_get(n, "latency")) && load_metrics(l, x, &an->latency) < 0)
 		bad = -1;
 	if (an->interval_ms < 100)
 		an->interval_ms = 100;
@@ -488,6 +550,10 @@ static void set_defaults(struct app *a)
 	a->analysis.min_latency_delta_ms = 5;
 	a->analysis.failure_limit = 1;
 	a->analysis.min_requests = 20;
+	a->analysis.latency.path = xstrdup("/metrics");
+	a->analysis.latency.quantile = 0.95;
+	a->analysis.latency.max_ratio = 2;
+	a->analysis.latency.timeout_ms = 1000;
 	a->progress_deadline_ms = 120000;
 	a->drain_timeout_ms = 10000;
 	a->stop_timeout_ms = 5000;
@@ -639,6 +705,8 @@ void app_free(struct app *a)
 	free(a->listen_addr);
 	free(a->health.path);
 	strvec_clear(&a->health.command);
+	free(a->analysis.latency.path);
+	free(a->analysis.latency.metric);
 	for (int k = 0; k < 3; k++)
 		strategy_release(&a->alt[k]);
 	strvec_clear(&a->pre_hooks);
@@ -737,6 +805,9 @@ void app_describe_plan(const struct app *a, const struct strategy_spec *s, const
 			 an->max_error_rate * 100);
 		if (an->max_latency_ratio > 0)
 			buf_addf(out, " or latency > %.1fx stable", an->max_latency_ratio);
+		if (an->latency.enabled)
+			buf_addf(out, " or p%g of %s (from %s) > %.1fx stable's", an->latency.quantile * 100,
+				 an->latency.metric, an->latency.path, an->latency.max_ratio);
 		buf_addf(out, " in %d interval(s) (minimum %d requests)\n", an->failure_limit, an->min_requests);
 	}
 	for (size_t i = 0; i < a->post_hooks.nr; i++)

@@ -39,6 +39,16 @@ struct strategy_spec {
 	size_t nsteps;
 };
 
+/* analysis.latency: a quantile of the instances' own Prometheus histogram */
+struct metrics_spec {
+	int enabled;            /* analysis.latency given */
+	char *path;             /* scraped as GET http://127.0.0.1:<port><path> */
+	char *metric;           /* histogram base name (without _bucket) */
+	double quantile;        /* 0 < q < 1, e.g. 0.95 */
+	double max_ratio;       /* canary quantile / stable quantile */
+	int timeout_ms;         /* per scrape */
+};
+
 struct analysis_spec {
 	int interval_ms;
 	double max_error_rate;  /* fraction, e.g. 0.05 */
@@ -46,6 +56,7 @@ struct analysis_spec {
 	int min_latency_delta_ms; /* ignore latency differences smaller than this */
 	int failure_limit;      /* failed intervals before rollback */
 	int min_requests;       /* fewer requests in an interval = inconclusive */
+	struct metrics_spec latency; /* optional: p95 (or any quantile) from /metrics */
 };
 
 struct app {

@@ -17,6 +17,7 @@ struct probe {
 	char req[512];
 	struct buf resp;
 	probe_cb cb;
+	fetch_cb fcb; /* probe_fetch: read to EOF, hand over the body */
 	void *data;
 };
 
@@ -29,12 +30,38 @@ static void probe_closed(uv_handle_t *h)
 	}
 }
 
+/* probe_fetch's answer: status and body of the complete response */
+static void fetch_result(struct probe *p, int ok, const char *detail)
+{
+	if (!ok) {
+		p->fcb(p->data, 0, "", 0, detail);
+		return;
+	}
+	const char *r = p->resp.buf;
+	const char *hdr_end = strstr(r, "\r\n\r\n");
+	size_t skip = 4;
+	if (!hdr_end) {
+		hdr_end = strstr(r, "\n\n");
+		skip = 2;
+	}
+	int code = str_starts_with(r, "HTTP/1.") && p->resp.len > 12 ? (int)strtol(r + 9, NULL, 10) : 0;
+	if (!code || !hdr_end) {
+		p->fcb(p->data, 0, "", 0, "no http response");
+		return;
+	}
+	const char *body = hdr_end + skip;
+	p->fcb(p->data, code, body, p->resp.len - (size_t)(body - r), NULL);
+}
+
 static void finish(struct probe *p, int ok, const char *detail)
 {
 	if (p->done)
 		return;
 	p->done = 1;
-	p->cb(p->data, ok, detail);
+	if (p->fcb)
+		fetch_result(p, ok, detail);
+	else
+		p->cb(p->data, ok, detail);
 	uv_close((uv_handle_t *)&p->tcp, probe_closed);
 	uv_close((uv_handle_t *)&p->timer, probe_closed);
 }
@@ -71,12 +98,19 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	struct probe *p = s->data;
 	if (p->done)
 		return;
-	if (n > 0) {
+	if (n > 0)
 		buf_setlen(&p->resp, p->resp.len + (size_t)n);
-		check_status(p, 0);
-	} else if (n < 0) {
-		check_status(p, 1);
+	if (p->fcb) {
+		if (n < 0)
+			finish(p, n == UV_EOF, uv_strerror((int)n));
+		else if (p->resp.len > PROBE_FETCH_MAX)
+			finish(p, 0, "answer too large");
+		return;
 	}
+	if (n > 0)
+		check_status(p, 0);
+	else if (n < 0)
+		check_status(p, 1);
 }
 
 static void on_write(uv_write_t *w, int status)
@@ -95,7 +129,7 @@ static void on_connect(uv_connect_t *c, int status)
 		finish(p, 0, uv_strerror(status));
 		return;
 	}
-	if (!p->http) {
+	if (!p->http && !p->fcb) {
 		finish(p, 1, "tcp connect ok");
 		return;
 	}
@@ -135,6 +169,8 @@ static void start_exec(uv_loop_t *loop, const struct probe_spec *spec, char **en
 	buf_release(&err);
 }
 
+static void connect_start(uv_loop_t *loop, struct probe *p, const char *path, int port, int timeout_ms);
+
 void probe_start(uv_loop_t *loop, const struct probe_spec *spec, int port, char **env, const char *cwd,
 		 probe_cb cb, void *data)
 {
@@ -143,19 +179,34 @@ void probe_start(uv_loop_t *loop, const struct probe_spec *spec, int port, char 
 		return;
 	}
 	struct probe *p = xcalloc(1, sizeof(*p));
-	buf_init(&p->resp, 0);
 	p->cb = cb;
 	p->data = data;
 	p->http = spec->kind == PROBE_HTTP;
 	p->want_status = spec->status;
+	connect_start(loop, p, spec->path, port, spec->timeout_ms);
+}
+
+void probe_fetch(uv_loop_t *loop, int port, const char *path, int timeout_ms, fetch_cb cb, void *data)
+{
+	struct probe *p = xcalloc(1, sizeof(*p));
+	p->fcb = cb;
+	p->data = data;
+	p->http = 1;
+	connect_start(loop, p, path, port, timeout_ms);
+}
+
+/* connect, send the GET (http), arm the time limit */
+static void connect_start(uv_loop_t *loop, struct probe *p, const char *path, int port, int timeout_ms)
+{
+	buf_init(&p->resp, 0);
 	snprintf(p->req, sizeof(p->req),
 		 "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\nUser-Agent: kiln-probe\r\nConnection: close\r\n\r\n",
-		 spec->path ? spec->path : "/", port);
+		 path ? path : "/", port);
 	uv_tcp_init(loop, &p->tcp);
 	uv_timer_init(loop, &p->timer);
 	p->tcp.data = p->timer.data = p->conn.data = p;
 	p->nopen = 2;
-	uv_timer_start(&p->timer, on_timeout, (uint64_t)spec->timeout_ms, 0);
+	uv_timer_start(&p->timer, on_timeout, (uint64_t)timeout_ms, 0);
 	struct sockaddr_in sa;
 	uv_ip4_addr("127.0.0.1", port, &sa);
 	int r = uv_tcp_connect(&p->conn, &p->tcp, (const struct sockaddr *)&sa, on_connect);

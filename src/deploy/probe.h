@@ -17,4 +17,15 @@ typedef void (*probe_cb)(void *data, int ok, const char *detail);
 void probe_start(uv_loop_t *loop, const struct probe_spec *spec, int port, char **env, const char *cwd,
 		 probe_cb cb, void *data);
 
+/*
+ * GET http://127.0.0.1:<port><path> and read the whole answer (HTTP/1.0,
+ * until the server closes; at most PROBE_FETCH_MAX bytes), bounded by
+ * timeout_ms. The callback runs exactly once: status is the HTTP status
+ * (0 on failure, with the reason in err), body/len the payload after the
+ * headers (valid only during the callback).
+ */
+#define PROBE_FETCH_MAX (4u << 20)
+typedef void (*fetch_cb)(void *data, int status, const char *body, size_t len, const char *err);
+void probe_fetch(uv_loop_t *loop, int port, const char *path, int timeout_ms, fetch_cb cb, void *data);
+
 #endif

@@ -8,6 +8,7 @@
 #include "deploy/ctl.h"
 #include "deploy/dstore.h"
 #include "deploy/haproxy.h"
+#include "deploy/scrape.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -41,6 +42,7 @@ struct rollout {
 	uint64_t an_next;
 	int an_init, an_fail, an_pass, an_pass_step, an_round;
 	long an_tot, an_5xx;
+	struct scrape *sc; /* analysis.latency from the instances' /metrics, or NULL */
 	/* hooks */
 	const struct strvec *hooks;
 	size_t hook_i;
@@ -83,6 +85,7 @@ static void rollout_free(struct rollout *ro)
 	free(ro->user);
 	free(ro->prev_version);
 	free(ro->waiters);
+	scrape_free(ro->sc);
 	free(ro);
 }
 
@@ -315,6 +318,40 @@ static void collect(struct rollout *ro, const struct hap_stat *rows, size_t n, s
 	f->brt = nb ? f->brt / nb : -1;
 }
 
+/*
+ * analysis.latency: judge the scrape round that completed since the last
+ * interval, then start the next one over every canary and stable
+ * instance. -1 inconclusive, 0 passed, 1 failed (reason in why).
+ */
+static int metrics_check(struct rollout *ro, struct buf *why, struct buf *note)
+{
+	struct dapp *da = ro->da;
+	if (!da->app->analysis.latency.enabled)
+		return 0;
+	if (!ro->sc)
+		ro->sc = scrape_new(da);
+	int verdict = -1;
+	struct scrape_result r;
+	if (scrape_take(ro->sc, &r)) {
+		verdict = scrape_verdict(&da->app->analysis, &r, why, note);
+		scrape_result_release(&r);
+	} else {
+		buf_addf(note, "p%g inconclusive: no completed scrape of %s yet", da->app->analysis.latency.quantile * 100,
+			 da->app->analysis.latency.path);
+	}
+	int *group = xcalloc((size_t)da->nslots, sizeof(*group));
+	for (int i = 0; i < da->nslots; i++) {
+		struct slot *s = &da->slots[i];
+		if (is_new(ro, s))
+			group[i] = SCRAPE_CANARY;
+		else if (is_stable(ro, s) && s->role == ROLE_ACTIVE)
+			group[i] = SCRAPE_STABLE;
+	}
+	scrape_round(ro->sc, group);
+	free(group);
+	return verdict;
+}
+
 static void analyse(struct rollout *ro, uint64_t now)
 {
 	struct dapp *da = ro->da;
@@ -331,28 +368,35 @@ static void analyse(struct rollout *ro, uint64_t now)
 	struct figures f;
 	collect(ro, rows, (size_t)n, &f);
 	free(rows);
+	struct buf why = BUF_INIT, note = BUF_INIT;
 	if (!ro->an_init) {
 		ro->an_init = 1;
 		ro->an_tot = f.tot;
 		ro->an_5xx = f.x5;
+		metrics_check(ro, &why, &note); /* the baseline scrape */
+		buf_release(&why);
+		buf_release(&note);
 		return;
 	}
 	long dt = f.tot - ro->an_tot, d5 = f.x5 - ro->an_5xx;
 	ro->an_tot = f.tot;
 	ro->an_5xx = f.x5;
 	ro->an_round++;
+	int mv = metrics_check(ro, &why, &note);
 	if (dt < an->min_requests) {
 		progress(ro, "analysis %d: inconclusive, %ld request(s) < minimum %d", ro->an_round, dt,
 			 an->min_requests);
+		buf_release(&why);
+		buf_release(&note);
 		return;
 	}
 	double er = (double)d5 / (double)dt;
 	double base = f.brt < 1 ? 1 : f.brt;
-	struct buf why = BUF_INIT;
-	if (er > an->max_error_rate)
+	/* mv > 0: why already holds the quantile's verdict */
+	if (mv <= 0 && er > an->max_error_rate)
 		buf_addf(&why, "error rate %.1f%% > %.1f%% (%ld of %ld responses 5xx)", er * 100,
 			 an->max_error_rate * 100, d5, dt);
-	else if (an->max_latency_ratio > 0 && f.brt >= 0 && f.crt > an->max_latency_ratio * base &&
+	else if (mv <= 0 && an->max_latency_ratio > 0 && f.brt >= 0 && f.crt > an->max_latency_ratio * base &&
 		 f.crt - f.brt >= an->min_latency_delta_ms)
 		buf_addf(&why, "latency %.0fms > %.1fx stable's %.0fms", f.crt, an->max_latency_ratio, f.brt);
 	if (why.len) {
@@ -364,12 +408,16 @@ static void analyse(struct rollout *ro, uint64_t now)
 			rollback(ro, "rolled-back", r.buf);
 			buf_release(&r);
 		}
+	} else if (mv < 0) {
+		progress(ro, "analysis %d: inconclusive: error rate %.1f%% (%ld/%ld), %s", ro->an_round, er * 100, d5,
+			 dt, note.buf);
 	} else {
 		ro->an_pass++;
-		progress(ro, "analysis %d: ok: error rate %.1f%% (%ld/%ld), latency %.0fms vs stable %.0fms",
-			 ro->an_round, er * 100, d5, dt, f.crt, f.brt);
+		progress(ro, "analysis %d: ok: error rate %.1f%% (%ld/%ld), latency %.0fms vs stable %.0fms%s%s",
+			 ro->an_round, er * 100, d5, dt, f.crt, f.brt, note.len ? ", " : "", note.buf);
 	}
 	buf_release(&why);
+	buf_release(&note);
 }
 
 /* ---- strategies ---- */

@@ -119,6 +119,80 @@ static void test_load_errors(void **state)
 	diags_release(&d);
 }
 
+static void test_latency_metrics(void **state)
+{
+	(void)state;
+	struct diags d = DIAGS_INIT;
+	struct app *a = load("command: [x]\nlisten: 8080\n", &d);
+	assert_non_null(a);
+	assert_false(a->analysis.latency.enabled);
+	app_free(a);
+	a = load("command: [x]\n"
+		 "listen: 8080\n"
+		 "analysis:\n"
+		 "  latency: {source: prometheus, metric: http_request_duration_seconds, quantile: 0.99, maxRatio: 1.5}\n",
+		 &d);
+	assert_non_null(a);
+	assert_int_equal(d.errors, 0);
+	assert_true(a->analysis.latency.enabled);
+	assert_string_equal(a->analysis.latency.path, "/metrics");
+	assert_string_equal(a->analysis.latency.metric, "http_request_duration_seconds");
+	assert_true(a->analysis.latency.quantile == 0.99 && a->analysis.latency.max_ratio == 1.5);
+	struct buf plan = BUF_INIT;
+	app_describe_plan(a, &a->alt[STRAT_CANARY], "v2", &plan);
+	assert_non_null(strstr(plan.buf, "p99 of http_request_duration_seconds (from /metrics) > 1.5x stable's"));
+	buf_release(&plan);
+	app_free(a);
+
+	a = load("command: [x]\n"
+		 "listen: 8080\n"
+		 "analysis:\n"
+		 "  latency:\n"
+		 "    source: statsd\n"
+		 "    path: metrics\n"
+		 "    metric: 9bad-name\n"
+		 "    quantile: 1.5\n"
+		 "    maxRatio: x\n"
+		 "    quantil: 0.9\n",
+		 &d);
+	assert_null(a);
+	assert_int_equal(d.errors, 1); /* unknown keys stop the section first */
+	assert_int_equal(d.v[0].line, 10);
+	assert_int_equal(d.v[0].col, 5);
+	assert_non_null(strstr(d.v[0].msg, "unknown key 'quantil' in analysis.latency (did you mean 'quantile'?)"));
+	diags_release(&d);
+
+	a = load("command: [x]\n"
+		 "listen: 8080\n"
+		 "analysis:\n"
+		 "  latency:\n"
+		 "    source: statsd\n"
+		 "    path: metrics\n"
+		 "    metric: 9bad-name\n"
+		 "    quantile: 1.5\n"
+		 "    maxRatio: x\n",
+		 &d);
+	assert_null(a);
+	assert_int_equal(d.errors, 5);
+	diags_sort(&d);
+	static const int col[] = { 13, 11, 13, 15, 15 }; /* each value's column */
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(d.v[i].line, 5 + i);
+		assert_int_equal(d.v[i].col, col[i]);
+	}
+	assert_non_null(strstr(d.v[0].msg, "source must be 'prometheus'"));
+	assert_non_null(strstr(d.v[1].msg, "path must start with '/'"));
+	assert_non_null(strstr(d.v[2].msg, "'9bad-name' is not a Prometheus metric name"));
+	assert_non_null(strstr(d.v[3].msg, "quantile must be a number like 0.95"));
+	assert_non_null(strstr(d.v[4].msg, "maxRatio must be a number like 2"));
+	diags_release(&d);
+
+	a = load("command: [x]\nlisten: 8080\nanalysis: {latency: {path: /m}}\n", &d);
+	assert_null(a);
+	assert_int_equal(d.errors, 2);
+	diags_release(&d);
+}
+
 static void test_haproxy_config(void **state)
 {
 	(void)state;
@@ -175,6 +249,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_load_full),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_latency_metrics),
 		cmocka_unit_test(test_haproxy_config),
 		cmocka_unit_test(test_stat_parse),
 	};
