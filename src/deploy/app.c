@@ -399,8 +399,8 @@ static int load_metrics(struct ld *l, const struct ynode *n, struct metrics_spec
 	if ((x = ynode_get(n, "path"))) {
 		if (get_str(l, x, "analysis.latency.path", &m->path) < 0)
 			bad = -1;
-		else if (m->path[0] != '/' || strpbrk(m->path, " \t\r\n"))
-			bad = err_at(l, x, "analysis.latency.path must start with '/' and have no blanks");
+		else if (m->path[0] != '/' || strpbrk(m->path, " \t\r\n") || strlen(m->path) > 256)
+			bad = err_at(l, x, "analysis.latency.path must start with '/', have no blanks and at most 256 characters");
 	}
 	if (!(x = ynode_get(n, "metric")))
 		bad = err_at(l, n, "analysis.latency needs metric: the histogram's name, like http_request_duration_seconds");
