@@ -499,21 +499,27 @@ static int run(struct run_opts *o, struct kiln_ctx *kctx)
  * the run goes on. A store whose secrets cannot be decrypted (missing or
  * wrong key) is an error: running without them would be silently wrong.
  */
-static int load_stored_secrets(struct secret_map *m, struct buf *err)
+static int open_secrets(sqlite3 **db, struct secret_store **ss, struct buf *err)
 {
-	sqlite3 *db = NULL;
 	struct buf dir = BUF_INIT, serr = BUF_INIT;
-	struct secret_store *ss = NULL;
 	int r = 0;
-	if (store_open_default(&db, &dir, &serr) < 0)
+	*db = NULL;
+	*ss = NULL;
+	if (store_open_default(db, &dir, &serr) < 0)
 		fprintf(stderr, "kiln: warning: no stored secrets: %s\n", serr.buf);
-	else if (secret_store_open(&ss, db, dir.buf, err) < 0 || secret_load(ss, NULL, m, err) < 0)
+	else if (secret_store_open(ss, *db, dir.buf, err) < 0)
 		r = KILN_EIO;
-	secret_store_close(ss);
-	db_close(db);
 	buf_release(&dir);
 	buf_release(&serr);
 	return r;
+}
+
+/* the repository-level secrets of the open store `ss` (NULL: none) */
+static int load_stored_secrets(struct secret_store *ss, struct secret_map *m, struct buf *err)
+{
+	if (ss && secret_load(ss, NULL, m, err) < 0)
+		return KILN_EIO;
+	return 0;
 }
 
 /*
@@ -521,18 +527,16 @@ static int load_stored_secrets(struct secret_map *m, struct buf *err)
  * level, the environment's over them, then this run's -s / --secret-file
  * values over both), keyed by environment name, into *out (NULL: none).
  */
-static int load_env_secrets(const struct secret_map *cli, struct ev **out, struct buf *err)
+static int load_env_secrets(struct secret_store *ss, const struct secret_map *cli, struct ev **out,
+			    struct buf *err)
 {
-	sqlite3 *db = NULL;
-	struct buf dir = BUF_INIT, serr = BUF_INIT;
-	struct secret_store *ss = NULL;
 	struct secret_info *v = NULL;
 	size_t n = 0;
 	int r = 0;
 	*out = NULL;
-	if (store_open_default(&db, &dir, &serr) < 0)
-		goto done; /* already warned by load_stored_secrets */
-	if (secret_store_open(&ss, db, dir.buf, err) < 0 || secret_list(ss, NULL, &v, &n, err) < 0) {
+	if (!ss)
+		goto done; /* no store: already warned by open_secrets */
+	if (secret_list(ss, NULL, &v, &n, err) < 0) {
 		r = KILN_EIO;
 		goto done;
 	}
@@ -554,10 +558,6 @@ static int load_env_secrets(const struct secret_map *cli, struct ev **out, struc
 	}
 done:
 	free(v);
-	secret_store_close(ss);
-	db_close(db);
-	buf_release(&dir);
-	buf_release(&serr);
 	return r;
 }
 
@@ -584,8 +584,14 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 		return r == KILN_EIO ? EXIT_INTERNAL : EXIT_USAGE;
 	}
 	struct secret_map secrets = SECRET_MAP_INIT, cli = SECRET_MAP_INIT;
-	if (!o->list && !o->dry)
-		r = load_stored_secrets(&secrets, &err);
+	/* one store connection for both secret loads */
+	sqlite3 *sdb = NULL;
+	struct secret_store *ss = NULL;
+	if (!o->list && !o->dry) {
+		r = open_secrets(&sdb, &ss, &err);
+		if (!r)
+			r = load_stored_secrets(ss, &secrets, &err);
+	}
 	if (!r && o->secret_file && secret_load_dotenv(o->secret_file, &cli, &err) < 0)
 		r = KILN_EINVAL;
 	for (size_t i = 0; r == 0 && i < o->secrets.nr; i++) {
@@ -614,7 +620,9 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	if (r == 0)
 		r = runctx_init(&rc, &ro, &err);
 	if (r == 0 && !o->list && !o->dry)
-		r = load_env_secrets(&cli, &rc.env_secrets, &err);
+		r = load_env_secrets(ss, &cli, &rc.env_secrets, &err);
+	secret_store_close(ss);
+	db_close(sdb);
 	secret_map_release(&secrets);
 	secret_map_release(&cli);
 	if (r < 0) {
