@@ -9,26 +9,31 @@
 
 int mkdir_p(const char *path, mode_t mode)
 {
-	struct stat st;
-	/* the common case: it exists (one stat, not a mkdir per component) */
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+	/* leaf first: when the parent exists (the common case for job
+	 * directories) this is one mkdir, with no walk over the components */
+	if (mkdir(path, mode) == 0)
 		return 0;
-	struct buf p = BUF_INIT;
-	buf_addstr(&p, path);
-	int r = 0;
-	for (size_t i = 1; i <= p.len && !r; i++) {
-		if (i < p.len && p.buf[i] != '/')
-			continue;
-		char save = p.buf[i];
-		p.buf[i] = '\0';
-		if (mkdir(p.buf, mode) < 0 && errno != EEXIST)
-			r = -errno;
-		p.buf[i] = save;
+	if (errno == EEXIST) {
+		struct stat st;
+		return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 	}
-	if (!r && (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)))
-		r = errno ? -errno : -ENOTDIR;
-	buf_release(&p);
-	return r;
+	if (errno != ENOENT)
+		return -errno;
+	char *parent = xstrdup(path);
+	char *slash = strrchr(parent, '/');
+	while (slash && slash > parent && slash[-1] == '/')
+		slash--;
+	int r = -ENOENT;
+	if (slash && slash != parent) {
+		*slash = '\0';
+		r = mkdir_p(parent, mode);
+	}
+	free(parent);
+	if (r < 0)
+		return r;
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
 }
 
 int kiln_data_dir(struct buf *out, struct buf *err)

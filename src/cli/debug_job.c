@@ -7,6 +7,7 @@
  * when it failed or was cancelled, 2 for a bad workflow or usage.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "cli/cmds.h"
 #include "cli/opt.h"
 #include "engine/job.h"
@@ -238,7 +239,7 @@ int cmd_debug_job(int argc, char **argv)
 			goto out;
 		}
 		run_dir = tmpl;
-	} else if (workspace_mkdirs(run_dir, 0777) < 0) {
+	} else if (mkdir_p(run_dir, 0777) < 0) {
 		fprintf(stderr, "kiln: error: cannot create '%s'\n", run_dir);
 		ret = EXIT_INTERNAL;
 		goto out;

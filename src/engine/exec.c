@@ -5,6 +5,7 @@
  * and summary once every process of the job is gone.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "engine/exec.h"
 
 #include <ctype.h>
@@ -921,7 +922,7 @@ static int setup_dirs(struct job_exec *je, struct buf *err)
 		tc = strvec_getenv(je->spec.base_env, "RUNNER_TOOL_CACHE");
 	je->tool_cache = tc ? xstrdup(tc) : xstrfmt("%s/_tool", run_dir);
 
-	int r = 0, m = workspace_mkdirs(je->temp, 0777);
+	int r = 0, m = mkdir_p(je->temp, 0777);
 	if (m < 0) {
 		buf_addf(err, "cannot create '%s': %s", je->temp, strerror(-m));
 		r = -1;

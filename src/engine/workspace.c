@@ -4,33 +4,13 @@
  * libgit2 without touching the repository's own index or work tree.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "engine/workspace.h"
 #include "git/checkout.h"
 
 #include <errno.h>
 #include <git2.h>
 #include <sys/stat.h>
-
-int workspace_mkdirs(const char *path, int mode)
-{
-	if (mkdir(path, (mode_t)mode) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -errno;
-	char *copy = xstrdup(path);
-	char *slash = strrchr(copy, '/');
-	int r = 0;
-	if (slash && slash != copy) {
-		*slash = '\0';
-		r = workspace_mkdirs(copy, mode);
-	}
-	free(copy);
-	if (r < 0)
-		return r;
-	if (mkdir(path, (mode_t)mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 void workspace_lib_hold(void)
 {
@@ -44,7 +24,7 @@ void workspace_lib_release(void)
 
 int workspace_create(const char *repo_dir, const char *dest, struct buf *err)
 {
-	int mr = workspace_mkdirs(dest, 0777);
+	int mr = mkdir_p(dest, 0777);
 	if (mr < 0) {
 		buf_addf(err, "cannot create workspace '%s': %s", dest, strerror(-mr));
 		return KILN_EIO;

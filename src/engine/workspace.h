@@ -24,7 +24,4 @@ int workspace_create(const char *repo_dir, const char *dest, struct buf *err);
 void workspace_lib_hold(void);
 void workspace_lib_release(void);
 
-/* mkdir -p; returns 0 or -errno */
-int workspace_mkdirs(const char *path, int mode);
-
 #endif

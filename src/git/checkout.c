@@ -3,6 +3,7 @@
  * directory (clean) uses nftw, never a shell.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "git/checkout.h"
 
 #include <errno.h>
@@ -10,25 +11,6 @@
 #include <git2.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int mkdirs(const char *path)
-{
-	if (mkdir(path, 0777) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -errno;
-	char *copy = xstrdup(path);
-	char *slash = strrchr(copy, '/');
-	int r = 0;
-	if (slash && slash != copy) {
-		*slash = '\0';
-		r = mkdirs(copy);
-	}
-	free(copy);
-	if (r == 0 && mkdir(path, 0777) < 0 && errno != EEXIST)
-		r = -errno;
-	return r;
-}
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -53,7 +35,7 @@ int repo_checkout(struct repo *r, const char *rev, const char *dest, int clean, 
 	const char *what = rev && *rev ? rev : "HEAD";
 	git_object *obj = NULL, *tree = NULL;
 	int rc = 0;
-	int mr = mkdirs(dest);
+	int mr = mkdir_p(dest, 0777);
 	if (mr < 0) {
 		buf_addf(err, "cannot create '%s': %s", dest, strerror(-mr));
 		return KILN_EIO;
