@@ -117,8 +117,13 @@ void buf_add_json_str(struct buf *b, const char *s, size_t len)
 	static const char hex[] = "0123456789abcdef";
 	buf_grow(b, len + 2);
 	buf_addch(b, '"');
+	size_t run = 0; /* start of the bytes not yet copied */
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_add(b, s + run, i - run);
+		run = i + 1;
 		switch (c) {
 		case '"': buf_add(b, "\\\"", 2); break;
 		case '\\': buf_add(b, "\\\\", 2); break;
@@ -127,15 +132,13 @@ void buf_add_json_str(struct buf *b, const char *s, size_t len)
 		case '\t': buf_add(b, "\\t", 2); break;
 		case '\b': buf_add(b, "\\b", 2); break;
 		case '\f': buf_add(b, "\\f", 2); break;
-		default:
-			if (c < 0x20) {
-				char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-				buf_add(b, u, 6);
-			} else {
-				buf_addch(b, c);
-			}
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			buf_add(b, u, 6);
+		}
 		}
 	}
+	buf_add(b, s + run, len - run);
 	buf_addch(b, '"');
 }
 

@@ -302,32 +302,6 @@ struct ev *ev_from_json(const char *s, size_t len, struct buf *err)
 
 /* ---- printing (JSON.stringify) ---- */
 
-static void json_str(struct buf *out, const char *s, size_t len)
-{
-	buf_grow(out, len + 2);
-	buf_addch(out, '"');
-	size_t run = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		buf_add(out, s + run, i - run);
-		run = i + 1;
-		switch (c) {
-		case '"': buf_addstr(out, "\\\""); break;
-		case '\\': buf_addstr(out, "\\\\"); break;
-		case '\b': buf_addstr(out, "\\b"); break;
-		case '\f': buf_addstr(out, "\\f"); break;
-		case '\n': buf_addstr(out, "\\n"); break;
-		case '\r': buf_addstr(out, "\\r"); break;
-		case '\t': buf_addstr(out, "\\t"); break;
-		default: buf_addf(out, "\\u%04x", c);
-		}
-	}
-	buf_add(out, s + run, len - run);
-	buf_addch(out, '"');
-}
-
 static void indent(struct buf *out, int pretty, int level)
 {
 	static const char nl[] = "\n                                                                ";
@@ -359,7 +333,7 @@ static void to_json(const struct ev *v, struct buf *out, int pretty, int level)
 			buf_addstr(out, "null");
 		break;
 	case EV_STRING:
-		json_str(out, v->u.str.s, v->u.str.len);
+		buf_add_json_str(out, v->u.str.s, v->u.str.len);
 		break;
 	case EV_ARRAY:
 		if (!v->u.arr.nr) {
@@ -387,7 +361,7 @@ static void to_json(const struct ev *v, struct buf *out, int pretty, int level)
 			if (i)
 				buf_addch(out, ',');
 			indent(out, pretty, level + 1);
-			json_str(out, k->u.str.s, k->u.str.len);
+			buf_add_json_str(out, k->u.str.s, k->u.str.len);
 			buf_add(out, ": ", pretty ? 2 : 1);
 			to_json(v->u.obj.kv[i].val, out, pretty, level + 1);
 		}
