@@ -3,12 +3,17 @@
  * and prints the value as JSON; `kiln expr --jsonl` reads one
  * {"expr": ..., "ctx": {...}} object per line and writes one
  * {"ok": true, "value": ..., "kind": ...} or {"ok": false, "error": ...}
- * line per input (how the evaluator is differential-tested).
+ * line per input (how the evaluator is differential-tested). NaN and
+ * ±Infinity print as GitHub writes them (NaN, Infinity, -Infinity); in
+ * --jsonl, which must stay JSON, their value is null (JSON.stringify, as
+ * the oracle) and "number" holds that text.
  */
 #include "base/kiln.h"
 #include "cli/cmds.h"
 #include "cli/opt.h"
 #include "expr/expr.h"
+
+#include <math.h>
 
 #define MAX_LINE (64u << 20)
 
@@ -80,7 +85,14 @@ static int jsonl_line(const char *line, size_t len, struct buf *out)
 	} else {
 		buf_addstr(out, "{\"ok\":true,\"value\":");
 		ev_to_json(v, out, 0);
-		buf_addf(out, ",\"kind\":\"%s\"}\n", kind_name(v));
+		buf_addf(out, ",\"kind\":\"%s\"", kind_name(v));
+		if (ev_kind(v) == EV_NUMBER && !isfinite(ev_get_number(v))) {
+			/* JSON has no NaN: value is null (JSON.stringify), number says which */
+			buf_addstr(out, ",\"number\":\"");
+			ev_to_json(v, out, EV_JSON_NONFINITE);
+			buf_addch(out, '"');
+		}
+		buf_addstr(out, "}\n");
 	}
 out:
 	ev_unref(v);
@@ -274,7 +286,7 @@ int cmd_expr(int argc, char **argv, struct kiln_ctx *kctx)
 	}
 	if (v) {
 		struct buf out = BUF_INIT;
-		ev_to_json(v, &out, 1);
+		ev_to_json(v, &out, EV_JSON_PRETTY | EV_JSON_NONFINITE);
 		buf_addch(&out, '\n');
 		fwrite(out.buf, 1, out.len, stdout);
 		buf_release(&out);

@@ -135,7 +135,7 @@ static int make_run_dir(struct runctx *rc, struct buf *err)
 	rc->run_dir = tmpl;
 	rc->event_path = xstrfmt("%s/event.json", tmpl);
 	struct buf json = BUF_INIT;
-	ev_to_json(rc->event, &json, 1);
+	ev_to_json(rc->event, &json, EV_JSON_PRETTY);
 	buf_addch(&json, '\n');
 	FILE *f = fopen(rc->event_path, "w");
 	int ok = f && fwrite(json.buf, 1, json.len, f) == json.len;

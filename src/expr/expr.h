@@ -46,8 +46,15 @@ void ev_object_set(struct ev *o, const char *key, struct ev *v); /* consumes v; 
 /* GitHub's truthiness and string conversion (as used by if: and ${{ }}) */
 int ev_truthy(const struct ev *v);
 void ev_to_string(const struct ev *v, struct buf *out);
-/* JSON: toJSON's pretty format when pretty, compact otherwise */
-void ev_to_json(const struct ev *v, struct buf *out, int pretty);
+/*
+ * JSON: toJSON's pretty format with EV_JSON_PRETTY, compact otherwise.
+ * Non-finite numbers print as null (JSON.stringify) unless
+ * EV_JSON_NONFINITE asks for GitHub's number strings NaN, Infinity and
+ * -Infinity (not JSON; `kiln expr` shows values that way).
+ */
+#define EV_JSON_PRETTY 1
+#define EV_JSON_NONFINITE 2
+void ev_to_json(const struct ev *v, struct buf *out, int flags);
 /* parse JSON text; NULL and a message in err on failure */
 struct ev *ev_from_json(const char *s, size_t len, struct buf *err);
 

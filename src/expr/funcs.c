@@ -175,7 +175,7 @@ static struct ev *fn_join(struct evst *st, struct ev **a, size_t n)
 static struct ev *fn_tojson(struct evst *st, struct ev **a)
 {
 	struct buf out = BUF_INIT;
-	ev_to_json(a[0], &out, 1);
+	ev_to_json(a[0], &out, EV_JSON_PRETTY);
 	struct ev *r = expr__charge(st, out.len) ? NULL : ev_string(out.buf, out.len);
 	buf_release(&out);
 	return r;

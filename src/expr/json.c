@@ -317,8 +317,9 @@ static void indent(struct buf *out, int pretty, int level)
 		buf_add(out, "  ", 2);
 }
 
-static void to_json(const struct ev *v, struct buf *out, int pretty, int level)
+static void to_json(const struct ev *v, struct buf *out, int flags, int level)
 {
+	int pretty = flags & EV_JSON_PRETTY;
 	switch (v->kind) {
 	case EV_NULL:
 		buf_addstr(out, "null");
@@ -329,8 +330,10 @@ static void to_json(const struct ev *v, struct buf *out, int pretty, int level)
 	case EV_NUMBER:
 		if (isfinite(v->u.n))
 			expr__num_js(out, v->u.n);
-		else
+		else if (!(flags & EV_JSON_NONFINITE))
 			buf_addstr(out, "null");
+		else
+			buf_addstr(out, isnan(v->u.n) ? "NaN" : v->u.n > 0 ? "Infinity" : "-Infinity");
 		break;
 	case EV_STRING:
 		buf_add_json_str(out, v->u.str.s, v->u.str.len);
@@ -345,7 +348,7 @@ static void to_json(const struct ev *v, struct buf *out, int pretty, int level)
 			if (i)
 				buf_addch(out, ',');
 			indent(out, pretty, level + 1);
-			to_json(v->u.arr.v[i], out, pretty, level + 1);
+			to_json(v->u.arr.v[i], out, flags, level + 1);
 		}
 		indent(out, pretty, level);
 		buf_addch(out, ']');
@@ -363,7 +366,7 @@ static void to_json(const struct ev *v, struct buf *out, int pretty, int level)
 			indent(out, pretty, level + 1);
 			buf_add_json_str(out, k->u.str.s, k->u.str.len);
 			buf_add(out, ": ", pretty ? 2 : 1);
-			to_json(v->u.obj.kv[i].val, out, pretty, level + 1);
+			to_json(v->u.obj.kv[i].val, out, flags, level + 1);
 		}
 		indent(out, pretty, level);
 		buf_addch(out, '}');
@@ -371,7 +374,7 @@ static void to_json(const struct ev *v, struct buf *out, int pretty, int level)
 	}
 }
 
-void ev_to_json(const struct ev *v, struct buf *out, int pretty)
+void ev_to_json(const struct ev *v, struct buf *out, int flags)
 {
-	to_json(v, out, pretty, 0);
+	to_json(v, out, flags, 0);
 }

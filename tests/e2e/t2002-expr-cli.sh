@@ -49,8 +49,28 @@ test_expect_success '--jsonl answers one line per input, errors included' '
 	sed -n 2p out | grep -qx "{\"ok\":true,\"value\":\"x\",\"kind\":\"String\"}" &&
 	sed -n 3p out | grep -q "^{\"ok\":false,\"error\":\"Unexpected end of expression" &&
 	sed -n 4p out | grep -q "^{\"ok\":false,\"error\":\"invalid input line" &&
-	sed -n 5p out | grep -qx "{\"ok\":true,\"value\":null,\"kind\":\"Number\"}" &&
+	sed -n 5p out | grep -qx "{\"ok\":true,\"value\":null,\"kind\":\"Number\",\"number\":\"NaN\"}" &&
 	sed -n 6p out | grep -qx "{\"ok\":true,\"value\":\[1,{\"a\":null}\],\"kind\":\"Array\"}"
+'
+
+test_expect_success 'NaN and infinities print as GitHub writes them, JSON lines stay JSON' '
+	kiln expr NaN >out && echo NaN >expect && test_cmp expect out &&
+	kiln expr "+Infinity" >out && echo Infinity >expect && test_cmp expect out &&
+	kiln expr -- -Infinity >out && echo -Infinity >expect && test_cmp expect out &&
+	kiln expr "case(true, -Infinity, 0)" >out && test_cmp expect out &&
+	kiln expr --template "\${{ NaN }}" >out && echo NaN >expect && test_cmp expect out &&
+	kiln expr --template "x\${{ -Infinity }}" >out && echo "\"x-Infinity\"" >expect && test_cmp expect out &&
+	kiln expr "toJSON(NaN)" >out && echo "\"null\"" >expect && test_cmp expect out &&
+	kiln expr "1e400" >out && echo Infinity >expect && test_cmp expect out &&
+	printf "%s\n" "{\"expr\": \"-Infinity\"}" "{\"expr\": \"Infinity\"}" "{\"expr\": \"0\"}" |
+		kiln expr --jsonl >out &&
+	cat >expect <<-\EOF &&
+	{"ok":true,"value":null,"kind":"Number","number":"-Infinity"}
+	{"ok":true,"value":null,"kind":"Number","number":"Infinity"}
+	{"ok":true,"value":0,"kind":"Number"}
+	EOF
+	test_cmp expect out &&
+	python3 -c "import json,sys; [json.loads(l) for l in open(\"out\")]"
 '
 
 test_expect_success '--if adds success() unless a status function is used' '

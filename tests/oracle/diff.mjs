@@ -31,7 +31,7 @@ function runKiln(items) {
 }
 
 function show(r) {
-  return r.ok ? `${r.kind} ${r.value}` : `error: ${r.error}`;
+  return r.ok ? `${r.kind} ${r.number ?? r.value}` : `error: ${r.error}`;
 }
 
 function compare(name, items) {
@@ -43,7 +43,8 @@ function compare(name, items) {
     const kv = k[i];
     const kvValue = kv.ok ? JSON.stringify(kv.value) : undefined;
     if (!o.ok) errors++;
-    const same = o.ok === kv.ok && (!o.ok || (o.kind === kv.kind && o.value === kvValue));
+    const same = o.ok === kv.ok &&
+      (!o.ok || (o.kind === kv.kind && o.value === kvValue && o.number === kv.number));
     if (!same) bad.push(`${JSON.stringify(it.expr)}: kiln ${show({ ...kv, value: kvValue })} / oracle ${show(o)}`);
   });
   return { name, n: items.length, bad, errors };
