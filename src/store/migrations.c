@@ -45,6 +45,32 @@ const char *const db_migrations[] = {
 	"CREATE TABLE logs (job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
 	" seq INTEGER NOT NULL, raw_len INTEGER NOT NULL, data BLOB NOT NULL,"
 	" PRIMARY KEY (job_id, seq));",
+	/* 5: server access (src/store/users.c, src/server/auth.c): local users
+	 * (Argon2id password strings), groups for required reviewers, API tokens
+	 * stored as SHA-256 hex, failed-login back-off, and the append-only
+	 * server audit log (src/store/audit.c); times are unix milliseconds */
+	"CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, pwhash TEXT,"
+	" role TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
+	"CREATE TABLE user_groups (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL);"
+	"CREATE TABLE user_group_members (group_name TEXT NOT NULL"
+	" REFERENCES user_groups(name) ON DELETE CASCADE,"
+	" user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	" PRIMARY KEY (group_name, user_id));"
+	"CREATE TABLE api_tokens (id INTEGER PRIMARY KEY,"
+	" user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, name TEXT NOT NULL,"
+	" hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	" expires_at INTEGER, last_used_at INTEGER, revoked_at INTEGER);"
+	"CREATE INDEX api_tokens_user ON api_tokens (user_id);"
+	"CREATE TABLE login_failures (key TEXT PRIMARY KEY, failures INTEGER NOT NULL,"
+	" last_at INTEGER NOT NULL, locked_until INTEGER NOT NULL);"
+	"CREATE TABLE audit_log (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,"
+	" action TEXT NOT NULL, repo TEXT NOT NULL DEFAULT '', target TEXT NOT NULL DEFAULT '',"
+	" detail TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX audit_log_at ON audit_log (at);"
+	"CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

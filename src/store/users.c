@@ -1,0 +1,355 @@
+/* users: users, groups, API tokens and failed logins in the store (users.h). */
+#include "base/kiln.h"
+#include "store/sql.h"
+#include "store/users.h"
+
+#include <time.h>
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 0 when st produced a row (read by fn), KILN_ENOENT when none, -1 on error */
+static int one_row(sqlite3 *db, sqlite3_stmt *st, struct buf *err, const char *what,
+		   void (*fn)(sqlite3_stmt *, void *), void *out)
+{
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st), r = 0;
+	if (rc == SQLITE_ROW)
+		fn(st, out);
+	else if (rc == SQLITE_DONE)
+		r = KILN_ENOENT;
+	else
+		r = sql_fail(db, err, what);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* ---- users ---- */
+
+#define USER_COLS "id, name, role, disabled, pwhash IS NOT NULL, created_at"
+
+static void read_user(sqlite3_stmt *st, void *p)
+{
+	struct user_row *u = p;
+	memset(u, 0, sizeof(*u));
+	u->id = sqlite3_column_int64(st, 0);
+	sql_col_text(st, 1, u->name, sizeof(u->name));
+	sql_col_text(st, 2, u->role, sizeof(u->role));
+	u->disabled = sqlite3_column_int(st, 3);
+	u->has_password = sqlite3_column_int(st, 4);
+	u->created_ms = sqlite3_column_int64(st, 5);
+}
+
+int users_insert(sqlite3 *db, const char *name, const char *pwhash, const char *role,
+		 int64_t *id, struct buf *err)
+{
+	sqlite3_stmt *st = sql_prep(db, err, "cannot add user",
+				    "INSERT INTO users (name, pwhash, role, created_at) VALUES (?1, ?2, ?3, ?4)",
+				    "ttti", name, pwhash, role, now_ms());
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_CONSTRAINT) {
+		buf_addf(err, "user '%s' already exists", name);
+		return KILN_EINVAL;
+	}
+	if (rc != SQLITE_DONE)
+		return sql_fail(db, err, "cannot add user");
+	if (id)
+		*id = sqlite3_last_insert_rowid(db);
+	return 0;
+}
+
+struct user_pw {
+	struct user_row *u;
+	char **pwhash;
+};
+
+static void read_user_pw(sqlite3_stmt *st, void *p)
+{
+	struct user_pw *up = p;
+	read_user(st, up->u);
+	if (up->pwhash)
+		*up->pwhash = sql_col_strdup(st, 6);
+}
+
+int users_get(sqlite3 *db, const char *name, struct user_row *out, char **pwhash, struct buf *err)
+{
+	struct user_pw up = { out, pwhash };
+	if (pwhash)
+		*pwhash = NULL;
+	return one_row(db,
+		       sql_prep(db, err, "cannot read user",
+				"SELECT " USER_COLS ", pwhash FROM users WHERE name = ?1", "t", name),
+		       err, "cannot read user", read_user_pw, &up);
+}
+
+int users_get_id(sqlite3 *db, int64_t id, struct user_row *out, struct buf *err)
+{
+	return one_row(db,
+		       sql_prep(db, err, "cannot read user",
+				"SELECT " USER_COLS " FROM users WHERE id = ?1", "i", id),
+		       err, "cannot read user", read_user, out);
+}
+
+int users_list(sqlite3 *db, struct user_row **out, size_t *n, struct buf *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st = sql_prep(db, err, "cannot list users",
+				    "SELECT " USER_COLS " FROM users ORDER BY name", "");
+	if (!st)
+		return -1;
+	size_t alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ALLOC_GROW(*out, *n + 1, alloc);
+		read_user(st, &(*out)[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return sql_fail(db, err, "cannot list users");
+	}
+	return 0;
+}
+
+static void read_count(sqlite3_stmt *st, void *p)
+{
+	*(int64_t *)p = sqlite3_column_int64(st, 0);
+}
+
+int users_count(sqlite3 *db, int64_t *n, struct buf *err)
+{
+	*n = 0;
+	int r = one_row(db, sql_prep(db, err, "cannot count users", "SELECT COUNT(*) FROM users", ""),
+			err, "cannot count users", read_count, n);
+	return r == KILN_ENOENT ? 0 : r;
+}
+
+/* an UPDATE of one row: 0, KILN_ENOENT when nothing matched, -1 */
+static int update_one(int changed)
+{
+	return changed < 0 ? -1 : changed == 0 ? KILN_ENOENT : 0;
+}
+
+int users_set_password(sqlite3 *db, int64_t id, const char *pwhash, struct buf *err)
+{
+	return update_one(sql_run(db, err, "cannot set password",
+				  "UPDATE users SET pwhash = ?2 WHERE id = ?1", "it", id, pwhash));
+}
+
+int users_set_role(sqlite3 *db, int64_t id, const char *role, struct buf *err)
+{
+	return update_one(sql_run(db, err, "cannot set role", "UPDATE users SET role = ?2 WHERE id = ?1",
+				  "it", id, role));
+}
+
+int users_set_disabled(sqlite3 *db, int64_t id, int disabled, struct buf *err)
+{
+	return update_one(sql_run(db, err, "cannot disable user",
+				  "UPDATE users SET disabled = ?2 WHERE id = ?1", "ii", id,
+				  (int64_t)(disabled != 0)));
+}
+
+/* ---- groups ---- */
+
+int groups_add_member(sqlite3 *db, const char *group, int64_t user_id, struct buf *err)
+{
+	if (sql_run(db, err, "cannot add group",
+		    "INSERT INTO user_groups (name, created_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+		    "ti", group, now_ms()) < 0 ||
+	    sql_run(db, err, "cannot add group member",
+		    "INSERT INTO user_group_members (group_name, user_id) VALUES (?1, ?2)"
+		    " ON CONFLICT DO NOTHING",
+		    "ti", group, user_id) < 0)
+		return -1;
+	return 0;
+}
+
+int groups_remove_member(sqlite3 *db, const char *group, int64_t user_id, struct buf *err)
+{
+	return update_one(sql_run(db, err, "cannot remove group member",
+				  "DELETE FROM user_group_members WHERE group_name = ?1 AND user_id = ?2",
+				  "ti", group, user_id));
+}
+
+int groups_is_member(sqlite3 *db, const char *group, int64_t user_id, struct buf *err)
+{
+	int64_t n = 0;
+	int r = one_row(db,
+			sql_prep(db, err, "cannot read group",
+				 "SELECT COUNT(*) FROM user_group_members WHERE group_name = ?1 AND user_id = ?2",
+				 "ti", group, user_id),
+			err, "cannot read group", read_count, &n);
+	return r < 0 && r != KILN_ENOENT ? -1 : n > 0;
+}
+
+/* ---- tokens ---- */
+
+#define TOKEN_COLS                                                                            \
+	"t.id, t.user_id, u.name, u.role, u.disabled, t.name, t.prefix, t.hash, t.created_at,"  \
+	" COALESCE(t.expires_at, 0), COALESCE(t.last_used_at, 0), COALESCE(t.revoked_at, 0)"
+
+static void read_token(sqlite3_stmt *st, void *p)
+{
+	struct token_row *t = p;
+	memset(t, 0, sizeof(*t));
+	t->id = sqlite3_column_int64(st, 0);
+	t->user_id = sqlite3_column_int64(st, 1);
+	sql_col_text(st, 2, t->user, sizeof(t->user));
+	sql_col_text(st, 3, t->user_role, sizeof(t->user_role));
+	t->user_disabled = sqlite3_column_int(st, 4);
+	sql_col_text(st, 5, t->name, sizeof(t->name));
+	sql_col_text(st, 6, t->prefix, sizeof(t->prefix));
+	sql_col_text(st, 7, t->hash, sizeof(t->hash));
+	t->created_ms = sqlite3_column_int64(st, 8);
+	t->expires_ms = sqlite3_column_int64(st, 9);
+	t->last_used_ms = sqlite3_column_int64(st, 10);
+	t->revoked_ms = sqlite3_column_int64(st, 11);
+}
+
+int tokens_insert(sqlite3 *db, int64_t user_id, const char *name, const char *hash_hex,
+		  const char *prefix, int64_t expires_ms, int64_t *id, struct buf *err)
+{
+	if (sql_run(db, err, "cannot store token",
+		    "INSERT INTO api_tokens (user_id, name, hash, prefix, created_at, expires_at)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		    "ittti" "I", user_id, name, hash_hex, prefix, now_ms(), expires_ms) < 0)
+		return -1;
+	if (id)
+		*id = sqlite3_last_insert_rowid(db);
+	return 0;
+}
+
+int tokens_get_by_hash(sqlite3 *db, const char *hash_hex, struct token_row *out, struct buf *err)
+{
+	return one_row(db,
+		       sql_prep(db, err, "cannot read token",
+				"SELECT " TOKEN_COLS " FROM api_tokens t JOIN users u ON u.id = t.user_id"
+				" WHERE t.hash = ?1",
+				"t", hash_hex),
+		       err, "cannot read token", read_token, out);
+}
+
+int tokens_get(sqlite3 *db, int64_t id, struct token_row *out, struct buf *err)
+{
+	return one_row(db,
+		       sql_prep(db, err, "cannot read token",
+				"SELECT " TOKEN_COLS " FROM api_tokens t JOIN users u ON u.id = t.user_id"
+				" WHERE t.id = ?1",
+				"i", id),
+		       err, "cannot read token", read_token, out);
+}
+
+int tokens_touch(sqlite3 *db, int64_t id, int64_t now, int64_t min_gap_ms, struct buf *err)
+{
+	return sql_run(db, err, "cannot record token use",
+		       "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1"
+		       " AND (last_used_at IS NULL OR last_used_at <= ?3)",
+		       "iii", id, now, now - min_gap_ms) < 0
+		       ? -1
+		       : 0;
+}
+
+int tokens_revoke(sqlite3 *db, int64_t id, int64_t now, struct buf *err)
+{
+	return update_one(sql_run(db, err, "cannot revoke token",
+				  "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+				  "ii", id, now));
+}
+
+int tokens_revoke_user(sqlite3 *db, int64_t user_id, int64_t now, struct buf *err)
+{
+	return sql_run(db, err, "cannot revoke tokens",
+		       "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+		       "ii", user_id, now) < 0
+		       ? -1
+		       : 0;
+}
+
+int tokens_list(sqlite3 *db, int64_t user_id, struct token_row **out, size_t *n, struct buf *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st = sql_prep(db, err, "cannot list tokens",
+				    "SELECT " TOKEN_COLS " FROM api_tokens t JOIN users u ON u.id = t.user_id"
+				    " WHERE ?1 <= 0 OR t.user_id = ?1 ORDER BY t.id DESC",
+				    "i", user_id);
+	if (!st)
+		return -1;
+	size_t alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ALLOC_GROW(*out, *n + 1, alloc);
+		read_token(st, &(*out)[*n]);
+		(*out)[(*n)++].hash[0] = '\0';
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return sql_fail(db, err, "cannot list tokens");
+	}
+	return 0;
+}
+
+/* ---- failed logins ---- */
+
+static void read_failure(sqlite3_stmt *st, void *p)
+{
+	struct login_failure *f = p;
+	f->failures = sqlite3_column_int64(st, 0);
+	f->last_ms = sqlite3_column_int64(st, 1);
+	f->locked_until_ms = sqlite3_column_int64(st, 2);
+}
+
+int login_failures_get(sqlite3 *db, const char *key, struct login_failure *out, struct buf *err)
+{
+	memset(out, 0, sizeof(*out));
+	int r = one_row(db,
+			sql_prep(db, err, "cannot read login failures",
+				 "SELECT failures, last_at, locked_until FROM login_failures WHERE key = ?1",
+				 "t", key),
+			err, "cannot read login failures", read_failure, out);
+	return r == KILN_ENOENT ? 0 : r;
+}
+
+int login_failures_put(sqlite3 *db, const char *key, const struct login_failure *f,
+		       struct buf *err)
+{
+	return sql_run(db, err, "cannot record login failure",
+		       "INSERT INTO login_failures (key, failures, last_at, locked_until)"
+		       " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO UPDATE SET"
+		       " failures = excluded.failures, last_at = excluded.last_at,"
+		       " locked_until = excluded.locked_until",
+		       "tiii", key, f->failures, f->last_ms, f->locked_until_ms) < 0
+		       ? -1
+		       : 0;
+}
+
+int login_failures_clear(sqlite3 *db, const char *key, struct buf *err)
+{
+	return sql_run(db, err, "cannot clear login failures",
+		       "DELETE FROM login_failures WHERE key = ?1", "t", key) < 0
+		       ? -1
+		       : 0;
+}
+
+int login_failures_clear_prefix(sqlite3 *db, const char *prefix, struct buf *err)
+{
+	return sql_run(db, err, "cannot clear login failures",
+		       "DELETE FROM login_failures WHERE substr(key, 1, length(?1)) = ?1", "t",
+		       prefix) < 0
+		       ? -1
+		       : 0;
+}
