@@ -190,13 +190,20 @@ static const char *wf_path(const struct runctx *rc, const struct workflow *wf)
 
 /* ---- -l and -n ---- */
 
-/* the instances a job would have, as far as known before the run */
-static void static_names(const struct plan_job *pj, const struct ev *wctx, struct strvec *out)
+/*
+ * The instances a job would have, as far as known before the run, and for
+ * each why it cannot run ("" when it can): the job's own reason, or a
+ * runs-on that names another operating system for that matrix combination.
+ */
+static void static_names(const struct plan_job *pj, const struct ev *wctx, struct strvec *out,
+			 struct strvec *why)
 {
 	const struct wf_job *job = pj->job;
 	const char *base = job->name.s ? job->name.s : job->id.s;
+	const char *cannot = pj->cannot ? pj->cannot : "";
 	if (!job->strategy.matrix) {
 		strvec_push(out, base);
+		strvec_push(why, cannot);
 		return;
 	}
 	struct ev *c = ev_object();
@@ -208,10 +215,23 @@ static void static_names(const struct plan_job *pj, const struct ev *wctx, struc
 	struct ev *m = plan_value(job->strategy.matrix, &ctx, &err, NULL, NULL);
 	struct matrix_list ml = MATRIX_LIST_INIT;
 	if (m && matrix_expand(m, &ml, &err) == 0) {
-		for (size_t i = 0; i < ml.nr; i++)
+		for (size_t i = 0; i < ml.nr; i++) {
 			strvec_push_nodup(out, plan_display_name(base, ml.v[i].suffix));
+			struct buf w = BUF_INIT, e = BUF_INIT;
+			if (!*cannot && job->runs_on) {
+				ev_object_set(c, "matrix", ev_ref(ml.v[i].matrix));
+				struct ev *ro = plan_value(job->runs_on, &ctx, &e, NULL, NULL);
+				if (ro)
+					plan_runs_on_foreign(ro, &w);
+				ev_unref(ro);
+			}
+			strvec_push(why, w.len ? w.buf : cannot);
+			buf_release(&w);
+			buf_release(&e);
+		}
 	} else {
 		strvec_pushf(out, "%s (matrix known when the job starts)", base);
+		strvec_push(why, cannot);
 	}
 	matrix_list_release(&ml);
 	ev_unref(m);
@@ -229,6 +249,26 @@ static const char *wf_label(const struct runctx *rc, const struct workflow *wf)
 	return slash ? slash + 1 : f;
 }
 
+/*
+ * After -l / -n: say on stderr which jobs kiln cannot run, where, and that
+ * the others still run (stdout keeps the table / plan only).
+ */
+static void cannot_note(const struct plan *p, const struct runctx *rc)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->nr; i++) {
+		const struct plan_job *pj = &p->jobs[i];
+		if (!pj->selected || !pj->cannot)
+			continue;
+		fprintf(stderr, "kiln: %s:%d:%d: job '%s' cannot run here: %s\n", wf_path(rc, pj->wf),
+			pj->cannot_line, pj->cannot_col, pj->job->id.s, pj->cannot);
+		n++;
+	}
+	if (n)
+		fprintf(stderr, "kiln: a run fails if %s would start; the other jobs run "
+			"(select them with -j JOB)\n", n == 1 ? "that job" : "one of those jobs");
+}
+
 static void list_jobs(const struct plan *p, const struct runctx *rc, const struct wfset *w)
 {
 	size_t wid = 3, wname = 4;
@@ -237,10 +277,11 @@ static void list_jobs(const struct plan *p, const struct runctx *rc, const struc
 			wid = strlen(p->jobs[i].job->id.s);
 	}
 	struct strvec *names = xcalloc(p->nr ? p->nr : 1, sizeof(*names));
+	struct strvec *why = xcalloc(p->nr ? p->nr : 1, sizeof(*why));
 	for (size_t i = 0; i < p->nr; i++) {
 		if (!p->jobs[i].selected)
 			continue;
-		static_names(&p->jobs[i], w->ctx[p->jobs[i].wf_index], &names[i]);
+		static_names(&p->jobs[i], w->ctx[p->jobs[i].wf_index], &names[i], &why[i]);
 		for (size_t k = 0; k < names[i].nr; k++)
 			if (strlen(names[i].v[k]) > wname)
 				wname = strlen(names[i].v[k]);
@@ -255,14 +296,22 @@ static void list_jobs(const struct plan *p, const struct runctx *rc, const struc
 		struct buf needs = BUF_INIT;
 		for (size_t k = 0; k < pj->nneeds; k++)
 			buf_addf(&needs, "%s%s", k ? "," : "", p->jobs[pj->needs[k]].job->id.s);
-		for (size_t k = 0; k < names[i].nr; k++)
-			printf("%-5d  %-*s  %-*s  %-16s  %s\n", pj->stage, (int)wid, pj->job->id.s,
+		for (size_t k = 0; k < names[i].nr; k++) {
+			printf("%-5d  %-*s  %-*s  %-16s  %s", pj->stage, (int)wid, pj->job->id.s,
 			       (int)wname, names[i].v[k], wf_label(rc, pj->wf), needs.len ? needs.buf : "-");
+			if (*why[i].v[k])
+				printf("  (cannot run: %s)", why[i].v[k]);
+			putchar('\n');
+		}
 		buf_release(&needs);
 	}
-	for (size_t i = 0; i < p->nr; i++)
+	cannot_note(p, rc);
+	for (size_t i = 0; i < p->nr; i++) {
 		strvec_clear(&names[i]);
+		strvec_clear(&why[i]);
+	}
 	free(names);
+	free(why);
 }
 
 static void step_label(const struct wf_step *st, struct buf *out)
@@ -291,8 +340,8 @@ static void dry_run(const struct plan *p, const struct runctx *rc, const struct 
 			stage = pj->stage;
 			printf("stage %d\n", stage);
 		}
-		struct strvec names = STRVEC_INIT;
-		static_names(pj, w->ctx[pj->wf_index], &names);
+		struct strvec names = STRVEC_INIT, why = STRVEC_INIT;
+		static_names(pj, w->ctx[pj->wf_index], &names, &why);
 		for (size_t k = 0; k < names.nr; k++) {
 			printf("  job %s", names.v[k]);
 			if (pj->nneeds) {
@@ -304,6 +353,12 @@ static void dry_run(const struct plan *p, const struct runctx *rc, const struct 
 			if (pj->job->if_cond.s)
 				printf(" if: %s", pj->job->if_cond.s);
 			printf("\n");
+			if (pj->cannot)
+				printf("    cannot run: %s (%s:%d:%d)\n", pj->cannot, wf_path(rc, pj->wf),
+				       pj->cannot_line, pj->cannot_col);
+			else if (*why.v[k])
+				printf("    cannot run: %s (%s:%d:%d)\n", why.v[k], wf_path(rc, pj->wf),
+				       pj->job->runs_on->line, pj->job->runs_on->col);
 			for (size_t s = 0; s < pj->job->nsteps; s++) {
 				struct buf b = BUF_INIT;
 				step_label(&pj->job->steps[s], &b);
@@ -312,7 +367,9 @@ static void dry_run(const struct plan *p, const struct runctx *rc, const struct 
 			}
 		}
 		strvec_clear(&names);
+		strvec_clear(&why);
 	}
+	cannot_note(p, rc);
 }
 
 /* ---- running ---- */
@@ -664,6 +721,7 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 		reuse_load(&w.calls, w.v[i], i, rc.repo_dir, &d);
 	}
 	plan_finish(&p, &d);
+	plan_check_support(&p, rc.repo_dir);
 	if (d.errors) {
 		diags_sort(&d);
 		diags_print(&d, stderr);
@@ -732,8 +790,9 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 	int ret;
 	if (npos == -2) {
 		printf("\nEVENT is the event to simulate (default: push).\n"
-		       "exit status: 0 every job succeeded, 1 a job failed or the run was cancelled,\n"
-		       "2 bad input (workflow, flags, event file), 3 internal error\n");
+		       "exit status: 0 every job succeeded, 1 a job failed (including a job kiln\n"
+		       "cannot run here, e.g. 'container:', that would start) or the run was\n"
+		       "cancelled, 2 bad input (workflow, flags, event file), 3 internal error\n");
 		ret = EXIT_OK;
 		goto out;
 	}

@@ -231,6 +231,7 @@ void plan_release(struct plan *p)
 	for (size_t i = 0; i < p->nr; i++) {
 		free(p->jobs[i].needs);
 		free(p->jobs[i].deps);
+		free(p->jobs[i].cannot);
 	}
 	free(p->jobs);
 	free(p->order);

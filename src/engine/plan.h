@@ -33,6 +33,8 @@ struct plan_job {
 	size_t ndeps, deps_alloc;
 	int stage;         /* 0 for jobs without needs, else 1 + max stage of needs */
 	int selected;      /* part of the run (-j), 1 by default */
+	char *cannot;      /* why kiln cannot run this job (plan_check_support), or NULL */
+	int cannot_line, cannot_col; /* where in wf->file that reason points */
 };
 
 struct plan {
@@ -61,6 +63,23 @@ long plan_find(const struct plan *p, const struct workflow *wf, const char *id);
  */
 int plan_select(struct plan *p, const char *id, struct buf *err);
 void plan_release(struct plan *p);
+
+/*
+ * Mark the jobs kiln cannot run yet (src/engine/support.c): job and service
+ * containers, Docker actions (`docker://` and local `./x` with
+ * `runs.using: docker`, read under repo_dir when not NULL), static runs-on
+ * labels of another operating system. Sets plan_job.cannot; the job stays
+ * in the plan, listed with its reason, and fails only if it would start.
+ * Reusable workflow calls are judged by src/engine/reuse.c, remote
+ * `owner/repo@ref` actions are not judged here.
+ */
+void plan_check_support(struct plan *p, const char *repo_dir);
+/*
+ * An evaluated runs-on value (label, labels, {group, labels}) naming
+ * another operating system's runner (windows*, macos*): 1 and the reason
+ * in why, else 0. For runs-on that is known only per matrix instance.
+ */
+int plan_runs_on_foreign(const struct ev *v, struct buf *why);
 
 /* one combination of a matrix */
 struct matrix_combo {

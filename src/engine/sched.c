@@ -413,6 +413,48 @@ static int eval_flag(const struct ynode *node, const struct expr_ctx *ctx, int d
 	return r;
 }
 
+/*
+ * runs-on known only now (an expression, e.g. over the matrix) naming
+ * another operating system: the instance fails with the reason, as the
+ * plan does for static labels (plan_check_support). 1 when it failed.
+ */
+static int has_expr_node(const struct ynode *n)
+{
+	if (!n)
+		return 0;
+	if (n->kind == YNODE_SCALAR)
+		return n->str && plan_has_expr(n->str, strlen(n->str));
+	for (size_t i = 0; i < n->nr; i++)
+		if (has_expr_node(n->items[i]))
+			return 1;
+	return 0;
+}
+
+static int foreign_runner(struct sched *s, struct snode *n, struct sinst *in,
+			  const struct expr_ctx *ctx)
+{
+	const struct ynode *ro = n->pj->job->runs_on;
+	if (!ro || n->pj->cannot || !has_expr_node(ro))
+		return 0;
+	struct buf err = BUF_INIT, why = BUF_INIT;
+	struct ev *v = plan_value(ro, ctx, &err, NULL, NULL);
+	int bad = v && plan_runs_on_foreign(v, &why);
+	ev_unref(v);
+	if (bad) {
+		char *msg = xstrfmt("%s:%d:%d: job '%s' cannot run: %s", n->pj->wf->file, ro->line,
+				    ro->col, n->pj->job->id.s, why.buf);
+		struct log_event ev = { .kind = LOG_ERROR, .job = in->name, .text = msg,
+					.len = strlen(msg) };
+		sink_event(s, &ev);
+		free(msg);
+		struct job_result r = { .result = RESULT_FAILURE };
+		inst_done(NULL, &r, in);
+	}
+	buf_release(&err);
+	buf_release(&why);
+	return bad;
+}
+
 static void start_inst(struct sched *s, struct snode *n, struct sinst *in)
 {
 	struct expr_ctx ctx = { .contexts = in->contexts, .status = node_status(s, n) };
@@ -426,6 +468,10 @@ static void start_inst(struct sched *s, struct snode *n, struct sinst *in)
 	uint64_t tmo = eval_timeout(s, n, &ctx, &err);
 	int coe = err.len ? 0 : eval_flag(n->pj->job->continue_on_error, &ctx, 0, &err);
 	job_started(s, n, in->name);
+	if (!err.len && coe >= 0 && foreign_runner(s, n, in, &ctx)) {
+		buf_release(&err);
+		return;
+	}
 	if (err.len || coe < 0) {
 		const struct ynode *at = err.len && n->pj->job->timeout_minutes ?
 			n->pj->job->timeout_minutes : n->pj->job->continue_on_error;
@@ -743,6 +789,15 @@ static void node_ready(struct sched *s, struct snode *n)
 		else
 			node_end_early(s, n, RESULT_SKIPPED, job->if_cond.s ? "if: was false"
 							: "a needed job did not succeed");
+		goto out;
+	}
+	if (n->pj->cannot) {
+		/* a feature kiln lacks (plan_check_support): fail only now that
+		 * the job would really start */
+		char *msg = xstrfmt("%s:%d:%d: job '%s' cannot run: %s", n->pj->wf->file,
+				    n->pj->cannot_line, n->pj->cannot_col, job->id.s, n->pj->cannot);
+		node_end_early(s, n, RESULT_FAILURE, msg);
+		free(msg);
 		goto out;
 	}
 	if (job->uses.s && reuse_find(s->opts.calls, job)) {

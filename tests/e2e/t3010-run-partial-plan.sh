@@ -1,0 +1,152 @@
+#!/bin/bash
+# Partial plans: a job kiln cannot run yet (job or service containers, Docker
+# actions, a runs-on of another operating system) stays in the plan with its
+# reason; -l and -n list everything, -j runs the rest, and a run fails with
+# the reason only when such a job would really start.
+test_description='kiln run: partial plans (jobs kiln cannot run are listed with the reason)'
+. "$(dirname "$0")/../lib.sh"
+
+test_expect_success 'setup' '
+	test_create_repo repo &&
+	mkdir -p repo/.github/actions/dock &&
+	printf "name: d\nruns:\n  using: docker\n  image: Dockerfile\n" >repo/.github/actions/dock/action.yml &&
+	write_workflow repo ci <<-\EOF
+	on: push
+	jobs:
+	  build:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo built
+	  box:
+	    runs-on: ubuntu-latest
+	    container: node:20
+	    steps:
+	      - run: echo in a box
+	  db:
+	    runs-on: ubuntu-latest
+	    services:
+	      redis:
+	        image: redis
+	    steps:
+	      - run: echo with redis
+	  img:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - uses: docker://alpine:3.19
+	  win:
+	    runs-on: [windows-latest]
+	    steps:
+	      - run: echo windows
+	  release:
+	    if: github.event_name == '\''release'\''
+	    runs-on: ubuntu-latest
+	    steps:
+	      - uses: ./.github/actions/dock
+	  test:
+	    needs: build
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo tested
+	  ship:
+	    needs: [test, box]
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo shipped
+	EOF
+'
+
+test_expect_success '-l lists every job, with the reason beside those kiln cannot run' '
+	(cd repo && kiln run -l) >out 2>err &&
+	test_grep "^0  *build  *build  *ci.yml  *-$" out &&
+	test_grep "^0  *box .*(cannot run: job containers (.container:.) are not supported yet)$" out &&
+	test_grep "^0  *db .*(cannot run: service containers (.services:.) are not supported yet)$" out &&
+	test_grep "^0  *img .*(cannot run: step 1 uses the Docker image .alpine:3.19.; Docker actions are not supported yet)$" out &&
+	test_grep "^0  *win .*(cannot run: runs-on .windows-latest. needs a Windows runner; kiln runs jobs on this Linux machine)$" out &&
+	test_grep "^0  *release .*(cannot run: step 1 uses ..\/.github\/actions\/dock., a Docker action; Docker actions are not supported yet)$" out &&
+	test_grep "^1  *test  *test  *ci.yml  *build$" out &&
+	test_grep "^2  *ship  *ship  *ci.yml  *test,box$" out &&
+	test $(wc -l <out) = 9 &&
+	test_grep "^kiln: .github/workflows/ci.yml:9:16: job .box. cannot run here: job containers" err &&
+	test_grep "^kiln: .github/workflows/ci.yml:15:7: job .db. cannot run here: service containers" err &&
+	test_grep "^kiln: .github/workflows/ci.yml:22:15: job .img. cannot run here" err &&
+	test_grep "^kiln: .github/workflows/ci.yml:24:15: job .win. cannot run here" err &&
+	test_grep "^kiln: .github/workflows/ci.yml:31:15: job .release. cannot run here" err &&
+	test_grep "select them with -j JOB" err
+'
+
+test_expect_success '-n shows the reason under the job, with where it comes from' '
+	(cd repo && kiln run -n) >out 2>err &&
+	test_grep "^  job box$" out &&
+	test_grep "^    cannot run: job containers (.container:.) are not supported yet (.github/workflows/ci.yml:9:16)$" out &&
+	test_grep "^  job release if: github.event_name == .release.$" out &&
+	test_grep "^    - Run echo shipped$" out
+'
+
+test_expect_success '-j runs a job whose needs kiln can run' '
+	(cd repo && kiln run --no-history -j test) >out 2>err &&
+	test_grep "^\[test\] tested$" out &&
+	test_grep "^\[build\] built$" out &&
+	! grep -q "cannot run" out err &&
+	(cd repo && kiln run --no-history -j test -l) >out 2>err &&
+	test $(wc -l <out) = 3 && test_must_be_empty err
+'
+
+test_expect_success 'a run fails with the reason only for jobs that would start' '
+	test_expect_code 1 env -C repo kiln run --no-history >out 2>err &&
+	test_grep "^\[build\] built$" out &&
+	test_grep "^\[test\] tested$" out &&
+	test_grep "^box  *failure" out &&
+	test_grep "^db  *failure" out &&
+	test_grep "^img  *failure" out &&
+	test_grep "^win  *failure" out &&
+	test_grep "^release  *skipped .*if: was false" out &&
+	test_grep "^ship  *skipped" out &&
+	test_grep "error: .*ci.yml:9:16: job .box. cannot run: job containers (.container:.) are not supported yet \[box\]" out &&
+	! grep -q "in a box\|with redis\|^\[win\] windows" out
+'
+
+test_expect_success 'a job that cannot run fails a -j run that needs it (exit 1)' '
+	test_expect_code 1 env -C repo kiln run --no-history -j ship >out 2>err &&
+	test_grep "^ship  *skipped" out &&
+	test_grep "^box  *failure" out
+'
+
+test_expect_success 'runs-on from the matrix: only the instances of another OS cannot run' '
+	test_create_repo mrepo &&
+	write_workflow mrepo m <<-\EOF &&
+	on: push
+	jobs:
+	  t:
+	    strategy:
+	      fail-fast: false
+	      matrix:
+	        os: [ubuntu-latest, windows-2022, macos-14]
+	    runs-on: ${{ matrix.os }}
+	    steps:
+	      - run: echo on ${{ matrix.os }}
+	EOF
+	(cd mrepo && kiln run -l) >out &&
+	test_grep "^0  *t  *t (ubuntu-latest)  *m.yml  *-$" out &&
+	test_grep "t (windows-2022) .*(cannot run: runs-on .windows-2022. needs a Windows runner" out &&
+	test_grep "t (macos-14) .*(cannot run: runs-on .macos-14. needs a macOS runner" out &&
+	test_expect_code 1 env -C mrepo kiln run --no-history >out 2>err &&
+	test_grep "^\[t (ubuntu-latest)\] on ubuntu-latest$" out &&
+	test_grep "^t (ubuntu-latest)  *success" out &&
+	test_grep "^t (windows-2022)  *failure" out &&
+	test_grep "m.yml:8:14: job .t. cannot run: runs-on .macos-14. needs a macOS runner" out
+'
+
+test_expect_success 'self-hosted and Linux labels map to this machine' '
+	write_workflow mrepo m <<-\EOF &&
+	on: push
+	jobs:
+	  t:
+	    runs-on: [self-hosted, linux, x64, gpu]
+	    steps:
+	      - run: echo here
+	EOF
+	(cd mrepo && kiln run --no-history) >out 2>err &&
+	test_grep "^\[t\] here$" out
+'
+
+test_done
