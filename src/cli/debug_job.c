@@ -3,8 +3,10 @@
  * executor alone (no planner, no scheduler): the repository is the one
  * around the current directory, contexts are minimal (github.event_name
  * push, the workflow's env, secrets from --secret). Events are printed one
- * per line in a plain, greppable form. Exit 0 when the job succeeded, 1
- * when it failed or was cancelled, 2 for a bad workflow or usage.
+ * per line in a plain, greppable form. `--action USES=DIR` stands in for
+ * the remote action resolver: `uses: USES` runs the action in DIR as a
+ * fetched remote action. Exit 0 when the job succeeded, 1 when it failed
+ * or was cancelled, 2 for a bad workflow or usage.
  */
 #include "base/kiln.h"
 #include "base/fs.h"
@@ -30,6 +32,30 @@ struct djob {
 	uv_timer_t cancel_timer;
 	uv_signal_t sigint, sigterm;
 };
+
+/* --action USES=DIR: the repository is USES' owner/name, the ref what follows '@' */
+static int map_action(const struct action_resolver *r, const char *uses, struct action_source *out,
+		      struct buf *err)
+{
+	const struct strvec *map = r->data;
+	size_t ul = strlen(uses);
+	(void)err;
+	for (size_t i = 0; i < map->nr; i++) {
+		const char *m = map->v[i];
+		if (strncmp(m, uses, ul) || m[ul] != '=')
+			continue;
+		const char *at = strchr(uses, '@');
+		const char *slash = strchr(uses, '/');
+		const char *end = slash ? strchr(slash + 1, '/') : NULL;
+		if (!end || (at && end > at))
+			end = at ? at : uses + ul;
+		out->dir = xstrdup(m + ul + 1);
+		out->repository = xstrndup(uses, (size_t)(end - uses));
+		out->ref = xstrdup(at ? at + 1 : "");
+		return 1;
+	}
+	return 0;
+}
 
 static const char *kind_prefix(enum log_kind k)
 {
@@ -190,8 +216,9 @@ int cmd_debug_job(int argc, char **argv)
 {
 	const char *run_dir = NULL;
 	int verbose = 0, cancel_after = 0, repeat = 1;
-	struct strvec secrets = STRVEC_INIT;
+	struct strvec secrets = STRVEC_INIT, actions = STRVEC_INIT;
 	const struct opt opts[] = {
+		{ OPT_LIST, 0, "action", &actions, "USES=DIR", "run `uses: USES` from DIR as a fetched action" },
 		{ OPT_STRING, 0, "run-dir", &run_dir, "DIR", "scratch directory (default: a new temp dir)" },
 		{ OPT_LIST, 's', "secret", &secrets, "NAME=VALUE", "a secret (masked in the output)" },
 		{ OPT_INT, 0, "cancel-after", &cancel_after, "MS", "cancel the job after MS milliseconds" },
@@ -207,6 +234,7 @@ int cmd_debug_job(int argc, char **argv)
 		if (n >= 0)
 			opt_usage(stderr, opts, usage);
 		strvec_clear(&secrets);
+		strvec_clear(&actions);
 		return EXIT_USAGE;
 	}
 	const char *file = argv[1], *job_id = argv[2];
@@ -255,6 +283,9 @@ int cmd_debug_job(int argc, char **argv)
 		.contexts = contexts, .repo_dir = ".", .run_dir = run_dir, .job_key = job_id,
 		.timeout_ms = job_timeout(job), .verbose = verbose,
 	};
+	struct action_resolver resolver = { map_action, &actions };
+	if (actions.nr)
+		dj.spec.actions = &resolver;
 	dj.sink = (struct log_sink){ repeat > 1 ? NULL : on_event, &dj };
 	uv_timer_init(&loop, &dj.cancel_timer);
 	dj.cancel_timer.data = &dj;
@@ -278,5 +309,6 @@ out:
 	wf_free(wf);
 	diags_release(&d);
 	strvec_clear(&secrets);
+	strvec_clear(&actions);
 	return ret;
 }

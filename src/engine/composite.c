@@ -1,9 +1,9 @@
 /*
  * composite: loading local composite actions (see composite.h). The steps
  * are converted into the workflow model's struct wf_step so the executor
- * runs them with the same code as a job's steps. Only `runs.using:
- * composite` is supported: JavaScript and Docker actions are refused with
- * a message saying so.
+ * runs them with the same code as a job's steps. JavaScript actions keep
+ * their scripts (engine/nodeaction); Docker actions are refused with a
+ * message saying so.
  */
 #include "base/kiln.h"
 #include "engine/composite.h"
@@ -84,12 +84,12 @@ static int load_runs(struct composite *c, struct diags *d)
 				"action has no 'runs' mapping");
 	const struct ynode *using = ynode_get(runs, "using");
 	if (using && using->kind == YNODE_SCALAR && nodeaction_is_node(using->str)) {
-		if (nodeaction_synth(c->file, runs, c->inputs, c->outputs, &c->synth, d) < 0)
+		if (nodeaction_load(c->file, runs, &c->js, d) < 0)
 			return -1;
 		c->node = 1;
-		runs = ynode_get(c->synth, "runs");
-		c->outputs = ynode_get(c->synth, "outputs");
-	} else if (!using || using->kind != YNODE_SCALAR || strcmp(using->str, "composite")) {
+		return 0;
+	}
+	if (!using || using->kind != YNODE_SCALAR || strcmp(using->str, "composite")) {
 		const struct ynode *at = using ? using : runs;
 		return diag_err(d, c->file, at->line, at->col,
 				"only composite and JavaScript (node) actions can run locally "
@@ -177,7 +177,6 @@ void composite_free(struct composite *c)
 	}
 	free(c->steps);
 	ynode_free(c->root);
-	ynode_free(c->synth);
 	free(c->file);
 	free(c->dir);
 	free(c);

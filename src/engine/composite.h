@@ -1,14 +1,15 @@
 /*
  * composite: local composite actions (`uses: ./path` -> path/action.yml or
- * action.yaml with `runs.using: composite`; node actions are rewritten into
- * this form by engine/nodeaction): loading and validation into
- * steps the executor runs like a job's own (GitHub docs: "Metadata syntax
- * for GitHub Actions").
+ * action.yaml with `runs.using: composite`, or a JavaScript action whose
+ * scripts engine/nodeaction reads): loading and validation into steps the
+ * executor runs like a job's own (GitHub docs: "Metadata syntax for GitHub
+ * Actions").
  */
 #ifndef KILN_COMPOSITE_H
 #define KILN_COMPOSITE_H
 
 #include "base/diag.h"
+#include "engine/nodeaction.h"
 #include "workflow/workflow.h"
 #include "yaml/ynode.h"
 
@@ -16,11 +17,11 @@ struct composite {
 	char *file;                  /* path of action.yml */
 	char *dir;                   /* the action's directory (GITHUB_ACTION_PATH) */
 	struct ynode *root;          /* owned YAML tree */
-	struct ynode *synth;         /* owned composite form of a node action, or NULL */
 	int node;                    /* runs.using is node12/16/20/24 (run with host node) */
+	struct node_scripts js;      /* node: its scripts (borrowed from root) */
 	const struct ynode *inputs;  /* mapping id -> {description, required, default}, or NULL */
 	const struct ynode *outputs; /* mapping id -> {description, value}, or NULL */
-	struct wf_step *steps;       /* owned */
+	struct wf_step *steps;       /* owned; none for a node action */
 	size_t nsteps;
 };
 

@@ -61,12 +61,13 @@ static void frame_free(struct frame *f)
 	ev_unref(f->inputs);
 	ev_unref(f->env);
 	composite_free(f->action);
+	action_source_release(&f->src);
 	free(f);
 }
 
 /* env a step of `fr` starts from: the job's env, then each composite
  * caller's step env, outermost first */
-static struct ev *frame_env(struct job_exec *je, struct frame *fr)
+struct ev *exec__frame_env(struct job_exec *je, struct frame *fr)
 {
 	struct frame *chain[EXEC_MAX_DEPTH + 2];
 	size_t n = 0;
@@ -81,9 +82,28 @@ static struct ev *frame_env(struct job_exec *je, struct frame *fr)
 	return env;
 }
 
+/* the env: of the composite steps that called fr, outermost first */
+struct ev *exec__env_overlay(struct frame *fr, const struct ev *step_env)
+{
+	struct frame *chain[EXEC_MAX_DEPTH + 2];
+	size_t n = 0;
+	for (struct frame *f = fr; f && n < ARRAY_SIZE(chain); f = f->parent)
+		chain[n++] = f;
+	struct ev *env = ev_object();
+	while (n-- > 0) {
+		const struct ev *o = chain[n]->env;
+		for (size_t i = 0; o && i < ev_len(o); i++)
+			env = exec__obj_with(env, ev_object_key_at(o, i), ev_ref(ev_object_val_at(o, i)));
+	}
+	for (size_t i = 0; step_env && i < ev_len(step_env); i++)
+		env = exec__obj_with(env, ev_object_key_at(step_env, i),
+				     ev_ref(ev_object_val_at(step_env, i)));
+	return env;
+}
+
 /* ---- steps ---- */
 
-static void step_free(struct step_run *sr)
+void exec__step_free(struct step_run *sr)
 {
 	if (sr->cmd) {
 		exec_cmd_release(sr->cmd);
@@ -150,6 +170,29 @@ static char *default_name(const struct wf_step *st)
 		buf_addstr(&b, st->uses.s);
 	}
 	return buf_detach(&b, NULL);
+}
+
+struct step_run *exec__step_new(struct job_exec *je, struct frame *fr, const struct wf_step *st)
+{
+	struct step_run *sr = xcalloc(1, sizeof(*sr));
+	sr->je = je;
+	sr->fr = fr;
+	sr->st = st;
+	sr->start_ns = now_ns();
+	sr->outputs = ev_object();
+	return sr;
+}
+
+char *exec__step_display_name(struct job_exec *je, struct frame *fr, const struct wf_step *st,
+			      const struct ev *env)
+{
+	char *name = NULL;
+	if (st->name.s) {
+		struct buf err = BUF_INIT;
+		name = exec__eval_str(je, fr, env, st->name.s, &err);
+		buf_release(&err);
+	}
+	return name ? name : default_name(st);
 }
 
 static void step_fail(struct step_run *sr, const char *msg)
@@ -246,45 +289,7 @@ static void builtin_set_env(struct builtin_call *c, const char *name, const char
 
 static void builtin_at_job_end(struct builtin_call *c, builtin_post_fn fn, void *data)
 {
-	struct step_run *sr = c->exec_data;
-	struct job_exec *je = sr->je;
-	ALLOC_GROW(je->posts, je->nposts + 1, je->aposts);
-	je->posts[je->nposts].fn = fn;
-	je->posts[je->nposts].data = data;
-	je->posts[je->nposts].name = xstrfmt("Post %s", sr->name);
-	je->nposts++;
-}
-
-static void post_log(const struct builtin_post *p, enum log_kind kind, const char *text)
-{
-	exec__log(p->exec_data, kind, p->name, text, strlen(text));
-}
-
-/* run the job-end hooks, newest first; each exactly once */
-static void run_posts(struct job_exec *je, int job_ok)
-{
-	while (je->nposts) {
-		struct exec_post *ep = &je->posts[--je->nposts];
-		struct builtin_post p = { job_ok, ep->name, post_log, je };
-		uint64_t t0 = now_ns();
-		exec__log(je, LOG_STEP_START, ep->name, ep->name, strlen(ep->name));
-		ep->fn(ep->data, &p);
-		struct buf ms = BUF_INIT;
-		mask_apply(je->mask, ep->name, strlen(ep->name), &ms);
-		struct log_event ev = {
-			.kind = LOG_STEP_END,
-			.job = je->spec.display_name,
-			.step = ms.buf,
-			.text = ms.buf,
-			.len = ms.len,
-			.result = RESULT_SUCCESS,
-			.elapsed_ns = now_ns() - t0,
-		};
-		if (je->sink.event)
-			je->sink.event(je->sink.arg, &ev);
-		buf_release(&ms);
-		free(ep->name);
-	}
+	exec__post_builtin(c->exec_data, fn, data);
 }
 
 static void start_builtin(struct step_run *sr, const struct builtin_action *a)
@@ -320,7 +325,7 @@ static void start_builtin(struct step_run *sr, const struct builtin_action *a)
 
 /* ---- uses: ---- */
 
-static struct ev *eval_with(struct step_run *sr, struct buf *err)
+struct ev *exec__eval_with(struct step_run *sr, struct buf *err)
 {
 	struct ev *with = ev_object();
 	const struct ynode *w = sr->st->with;
@@ -341,8 +346,8 @@ static struct ev *eval_with(struct step_run *sr, struct buf *err)
 	return with;
 }
 
-static void composite_inputs(struct step_run *sr, struct composite *a, struct ev *with,
-			     struct frame *child)
+struct ev *exec__action_inputs(struct step_run *sr, const struct composite *a,
+			       const struct ev *with)
 {
 	struct job_exec *je = sr->je;
 	struct ev *inputs = ev_object();
@@ -383,7 +388,7 @@ static void composite_inputs(struct step_run *sr, struct composite *a, struct ev
 			   unexpected.buf, valid.buf);
 	buf_release(&unexpected);
 	buf_release(&valid);
-	child->inputs = inputs;
+	return inputs;
 }
 
 static void stop_running(struct job_exec *je, uint64_t grace_ms);
@@ -398,16 +403,16 @@ static void on_frame_timeout(uv_timer_t *t)
 	stop_running(je, je->grace_ms);
 }
 
-static void start_composite(struct step_run *sr, struct ev *with, struct ev *step_env)
+/* run the action in src->dir (src consumed, as are with and step_env) */
+static void start_action(struct step_run *sr, struct action_source *src, struct ev *with,
+			 struct ev *step_env)
 {
 	struct job_exec *je = sr->je;
-	const char *rel = sr->st->uses.s + 2;
-	char *dir = *rel ? xstrfmt("%s/%s", je->workspace, rel) : xstrdup(je->workspace);
-	size_t dl = strlen(dir);
-	while (dl > 1 && dir[dl - 1] == '/')
-		dir[--dl] = '\0';
+	size_t dl = strlen(src->dir);
+	while (dl > 1 && src->dir[dl - 1] == '/')
+		src->dir[--dl] = '\0';
 	if (sr->fr->depth + 1 > EXEC_MAX_DEPTH) {
-		free(dir);
+		action_source_release(src);
 		ev_unref(with);
 		ev_unref(step_env);
 		step_fail(sr, "composite actions are nested too deeply (more than 10 levels)");
@@ -415,24 +420,28 @@ static void start_composite(struct step_run *sr, struct ev *with, struct ev *ste
 	}
 	struct diags d = DIAGS_INIT;
 	struct composite *a;
-	if (composite_load(dir, &a, &d) < 0) {
+	if (composite_load(src->dir, &a, &d) < 0) {
 		for (size_t i = 0; i < d.nr; i++)
 			exec__annotate(je, LOG_ERROR, sr->name, d.v[i].msg, strlen(d.v[i].msg),
 				       d.v[i].file, d.v[i].line, d.v[i].col, NULL);
 		diags_release(&d);
-		free(dir);
+		action_source_release(src);
 		ev_unref(with);
 		ev_unref(step_env);
-		step_fail(sr, "the composite action could not be loaded");
+		step_fail(sr, "the action could not be loaded");
 		return;
 	}
 	diags_release(&d);
-	free(dir);
+	if (a->node) {
+		exec__start_js(sr, a, src, with, step_env);
+		return;
+	}
 	struct frame *child = frame_new(sr->fr, a->steps, a->nsteps);
 	child->caller = sr;
 	child->action = a;
+	child->src = *src;
 	child->env = step_env;
-	composite_inputs(sr, a, with, child);
+	child->inputs = exec__action_inputs(sr, a, with);
 	ev_unref(with);
 	if (sr->timeout_ms) {
 		child->timer = xmalloc(sizeof(*child->timer));
@@ -449,7 +458,7 @@ static void start_uses(struct step_run *sr, struct ev *step_env)
 	struct job_exec *je = sr->je;
 	const char *uses = sr->st->uses.s;
 	struct buf err = BUF_INIT;
-	struct ev *with = eval_with(sr, &err);
+	struct ev *with = exec__eval_with(sr, &err);
 	if (!with) {
 		ev_unref(step_env);
 		step_fail(sr, err.buf);
@@ -458,11 +467,32 @@ static void start_uses(struct step_run *sr, struct ev *step_env)
 	}
 	buf_release(&err);
 	if (!strncmp(uses, "./", 2) || !strcmp(uses, ".")) {
-		start_composite(sr, with, step_env);
+		const char *rel = uses + 2;
+		struct action_source src = { 0 };
+		src.dir = *rel ? xstrfmt("%s/%s", je->workspace, rel) : xstrdup(je->workspace);
+		start_action(sr, &src, with, step_env);
 		return;
 	}
-	ev_unref(step_env);
 	const struct builtin_action *a = builtin_find(uses);
+	if (!a && je->spec.actions && strncmp(uses, "docker://", 9)) {
+		struct action_source src = { 0 };
+		int r = je->spec.actions->resolve(je->spec.actions, uses, &src, &err);
+		if (r > 0) {
+			buf_release(&err);
+			start_action(sr, &src, with, step_env);
+			return;
+		}
+		action_source_release(&src);
+		if (r < 0) {
+			ev_unref(with);
+			ev_unref(step_env);
+			step_fail(sr, err.buf);
+			buf_release(&err);
+			return;
+		}
+	}
+	buf_release(&err);
+	ev_unref(step_env);
 	if (a) {
 		/* with and env live as long as the call: kept on the step */
 		sr->with = with;
@@ -491,23 +521,12 @@ static void start_uses(struct step_run *sr, struct ev *step_env)
 
 static void start_step(struct job_exec *je, struct frame *fr, const struct wf_step *st)
 {
-	struct step_run *sr = xcalloc(1, sizeof(*sr));
+	struct step_run *sr = exec__step_new(je, fr, st);
 	struct buf err = BUF_INIT;
-	sr->je = je;
-	sr->fr = fr;
-	sr->st = st;
 	sr->id = step_id(fr, st);
-	sr->start_ns = now_ns();
-	sr->outputs = ev_object();
-	struct ev *base = frame_env(je, fr);
+	struct ev *base = exec__frame_env(je, fr);
 
-	if (st->name.s) {
-		sr->name = exec__eval_str(je, fr, base, st->name.s, &err);
-		if (!sr->name)
-			buf_reset(&err);
-	}
-	if (!sr->name)
-		sr->name = default_name(st);
+	sr->name = exec__step_display_name(je, fr, st, base);
 
 	/* if: with the status of this frame (GitHub: implicit success()) */
 	const char *cond = st->if_cond.s ? st->if_cond.s : "success()";
@@ -581,10 +600,32 @@ static struct ev *step_entry(struct step_run *sr, enum result outcome, enum resu
 	return e;
 }
 
+void exec__step_end_event(struct job_exec *je, const char *name, enum result r, uint64_t start_ns)
+{
+	struct buf ms = BUF_INIT;
+	mask_apply(je->mask, name, strlen(name), &ms);
+	struct log_event ev = {
+		.kind = LOG_STEP_END,
+		.job = je->spec.display_name,
+		.step = ms.buf,
+		.text = ms.buf,
+		.len = ms.len,
+		.result = r,
+		.elapsed_ns = now_ns() - start_ns,
+	};
+	if (je->sink.event)
+		je->sink.event(je->sink.arg, &ev);
+	buf_release(&ms);
+}
+
 void exec__step_complete(struct step_run *sr, enum result outcome)
 {
 	struct job_exec *je = sr->je;
 	struct frame *fr = sr->fr;
+	if (sr->stage != STAGE_MAIN) {
+		exec__stage_complete(sr, outcome);
+		return;
+	}
 	if (je->cur == sr)
 		je->cur = NULL;
 	if (sr->cmd) {
@@ -605,23 +646,8 @@ void exec__step_complete(struct step_run *sr, enum result outcome)
 		fr->failed = 1;
 	else if (conclusion == RESULT_CANCELLED)
 		fr->cancelled = 1;
-	{
-		struct buf ms = BUF_INIT;
-		mask_apply(je->mask, sr->name, strlen(sr->name), &ms);
-		struct log_event ev = {
-			.kind = LOG_STEP_END,
-			.job = je->spec.display_name,
-			.step = ms.buf,
-			.text = ms.buf,
-			.len = ms.len,
-			.result = conclusion,
-			.elapsed_ns = now_ns() - sr->start_ns,
-		};
-		if (je->sink.event)
-			je->sink.event(je->sink.arg, &ev);
-		buf_release(&ms);
-	}
-	step_free(sr);
+	exec__step_end_event(je, sr->name, conclusion, sr->start_ns);
+	exec__step_free(sr);
 	fr->next++;
 	exec__kick(je);
 }
@@ -671,8 +697,6 @@ static void job_finish(struct job_exec *je)
 		return;
 	je->finished = 1;
 	uv_timer_stop(&je->job_timer);
-	run_posts(je, !je->cancelled && !je->timed_out && !(je->top && je->top->failed) &&
-			      !je->setup_failed);
 	if (je->spec.job)
 		eval_job_outputs(je);
 	else
@@ -693,12 +717,9 @@ static void job_finish(struct job_exec *je)
 	uv_close((uv_handle_t *)&je->kick, on_timer_closed);
 }
 
+/* a composite's steps are done: its outputs, then its step completes */
 static void frame_done(struct job_exec *je, struct frame *fr)
 {
-	if (!fr->parent) {
-		job_finish(je);
-		return;
-	}
 	struct step_run *caller = fr->caller;
 	const struct ynode *o = fr->action->outputs;
 	for (size_t i = 0; o && o->kind == YNODE_MAP && i < ynode_map_size(o); i++) {
@@ -742,10 +763,22 @@ static void advance(struct job_exec *je)
 			job_finish(je);
 			break;
 		}
-		if (fr->next >= fr->nsteps)
-			frame_done(je, fr);
-		else
+		if (je->phase == PHASE_PRE) {
+			if (!exec__pre_next(je))
+				je->phase = PHASE_MAIN;
+			je->again = 1;
+		} else if (fr->next < fr->nsteps) {
 			start_step(je, fr, &fr->steps[fr->next]);
+		} else if (fr->parent) {
+			frame_done(je, fr);
+		} else {
+			/* the job's steps are done: its post steps, newest first */
+			je->phase = PHASE_POST;
+			if (exec__post_next(je))
+				je->again = 1;
+			else
+				job_finish(je);
+		}
 	} while (je->again);
 	je->advancing = 0;
 }
@@ -948,7 +981,6 @@ int job_exec_start(uv_loop_t *loop, const struct job_spec *spec, const struct lo
 	je->grace_ms = 7500; /* GitHub: SIGINT, then 7.5 s before killing */
 	je->mask = mask_new();
 	je->global_env = ev_object();
-	je->state = ev_object();
 	je->debug = spec->verbose;
 	buf_init(&je->summary, 0);
 	proc_become_subreaper();
@@ -987,6 +1019,8 @@ int job_exec_start(uv_loop_t *loop, const struct job_spec *spec, const struct lo
 	}
 	if (spec->timeout_ms)
 		uv_timer_start(&je->job_timer, on_job_timeout, spec->timeout_ms, 0);
+	if (!je->setup_failed)
+		exec__pre_prepare(je);
 go:
 	buf_release(&err);
 	*out = je;
@@ -1003,15 +1037,13 @@ void job_exec_free(struct job_exec *je)
 		frame_free(je->top);
 		je->top = p;
 	}
-	run_posts(je, 0);
-	free(je->posts);
+	exec__actions_release(je);
 	ev_unref(je->result.outputs);
 	free(je->result.summary);
 	buf_release(&je->summary);
 	mask_free(je->mask);
 	ev_unref(je->runner_ctx);
 	ev_unref(je->global_env);
-	ev_unref(je->state);
 	strvec_clear(&je->base_env);
 	strvec_clear(&je->path_add);
 	free(je->pgids);

@@ -4,9 +4,15 @@
  *
  * A job is a stack of frames: the job's own steps at the bottom, one frame
  * per running composite action above it. Each frame walks its steps in
- * order; a step is a `run:` process, a composite action (a new frame), or a
- * built-in action; when a step completes the frame moves on, when a frame
- * completes its composite step in the parent frame completes.
+ * order; a step is a `run:` process, a composite action (a new frame), a
+ * JavaScript action (a node process) or a built-in action; when a step
+ * completes the frame moves on, when a frame completes its composite step
+ * in the parent frame completes.
+ *
+ * Around the main steps, as on GitHub: the `pre` stages of the job's
+ * remote JavaScript actions run first (PHASE_PRE), and the post steps
+ * registered while the job ran (JavaScript `post`, built-ins' hooks) run
+ * last, newest first (PHASE_POST). See exec_action.c.
  */
 #ifndef KILN_EXEC_H
 #define KILN_EXEC_H
@@ -27,11 +33,31 @@
 struct job_exec;
 struct frame;
 
-/* a built-in action's hook run at the end of the job */
+/* which stage of an action a step runs */
+enum stage { STAGE_MAIN, STAGE_PRE, STAGE_POST };
+
+/* one use of a JavaScript action in the job: what its stages share */
+struct action_run {
+	struct action_source src;  /* dir; repository/ref NULL for a local action (owned) */
+	struct composite *def;     /* its action.yml: def->js has the scripts (owned) */
+	char *step_id;             /* the step's id: GITHUB_ACTION */
+	char *name;                /* the step's display name (set when it runs) */
+	char *group;               /* "Post <job step>" when used inside a composite, or NULL */
+	struct ev *inputs;         /* evaluated inputs (object of strings) */
+	struct ev *env;            /* env: of the step and its composite callers */
+	struct ev *state;          /* $GITHUB_STATE / save-state: STATE_* of later stages */
+	size_t step_index;         /* the job step (pre phase) */
+	int at_start;              /* its pre stage runs at job start (PHASE_PRE) */
+	int post_registered;       /* its post is on the job's post stack */
+};
+
+/* a step run at the end of the job: a JavaScript post or a built-in's hook */
 struct exec_post {
-	builtin_post_fn fn;
+	struct action_run *ar;     /* JavaScript post (borrowed from the job), or NULL */
+	builtin_post_fn fn;        /* a built-in's hook when ar is NULL */
 	void *data;
-	char *name; /* "Post <step name>" (owned) */
+	char *name;                /* "Post <step name>" (owned) */
+	char *group;               /* shown inside this step (composite), or NULL (owned) */
 };
 
 /* one step while it runs */
@@ -54,6 +80,8 @@ struct step_run {
 	struct builtin_call *bcall; /* built-in action, or NULL */
 	struct ev *with;        /* evaluated with: of a built-in action */
 	struct strvec *benv;    /* process env given to a built-in action */
+	struct action_run *ar;  /* JavaScript action (borrowed from the job), or NULL */
+	enum stage stage;       /* STAGE_PRE / STAGE_POST: outside the frames' steps */
 };
 
 /* the steps of the job, or of one composite action */
@@ -66,6 +94,7 @@ struct frame {
 	struct ev *inputs;         /* inputs context (composite), or NULL */
 	struct ev *env;            /* env every step of the frame starts from */
 	struct composite *action;  /* owned definition (composite), or NULL */
+	struct action_source src;  /* where the composite came from (owned; empty for the job) */
 	int failed;                /* a step of this frame concluded failure */
 	int cancelled;             /* a step of this frame was cancelled */
 	int timed_out;             /* the composite step's timeout-minutes expired */
@@ -89,7 +118,6 @@ struct job_exec {
 	struct ev *runner_ctx;
 	struct ev *global_env;     /* workflow + job env + $GITHUB_ENV (strings) */
 	struct strvec path_add;    /* $GITHUB_PATH entries, newest last */
-	struct ev *state;          /* $GITHUB_STATE / save-state */
 	struct buf summary;
 
 	struct frame *top;         /* innermost frame */
@@ -105,8 +133,15 @@ struct job_exec {
 	pid_t *pgids;              /* process groups of the job's steps */
 	size_t npgids, apgids;
 
-	struct exec_post *posts;   /* built-in actions' job-end hooks */
+	enum { PHASE_PRE, PHASE_MAIN, PHASE_POST } phase;
+	struct action_run **actions; /* JavaScript actions used so far (owned) */
+	size_t nactions, aactions;
+	size_t next_pre;           /* PHASE_PRE: next entry of actions to look at */
+	struct exec_post *posts;   /* post steps: a stack, newest last */
 	size_t nposts, aposts;
+	char *post_group;          /* the group the running post step is shown in */
+	uint64_t group_start_ns;
+	enum result group_result;
 
 	/* workflow command state */
 	char *stop_token;          /* commands suspended until ::TOKEN:: */
@@ -117,6 +152,44 @@ struct job_exec {
 /* exec.c */
 void exec__step_complete(struct step_run *sr, enum result outcome);
 void exec__kick(struct job_exec *je);
+/* a step_run for `st` (NULL for a post step) in frame fr */
+struct step_run *exec__step_new(struct job_exec *je, struct frame *fr, const struct wf_step *st);
+void exec__step_free(struct step_run *sr);
+/* LOG_STEP_END for step `name` */
+void exec__step_end_event(struct job_exec *je, const char *name, enum result r, uint64_t start_ns);
+/* the evaluated with: of step sr (object of strings); NULL with err */
+struct ev *exec__eval_with(struct step_run *sr, struct buf *err);
+/* display name of step st: its name: evaluated, or GitHub's "Run ..." */
+char *exec__step_display_name(struct job_exec *je, struct frame *fr, const struct wf_step *st,
+			      const struct ev *env);
+/* the env a step of fr starts from: the job's, then the composite callers' */
+struct ev *exec__frame_env(struct job_exec *je, struct frame *fr);
+/* evaluated inputs of action a for the step's with: (defaults applied,
+ * unexpected inputs warned); consumes nothing */
+struct ev *exec__action_inputs(struct step_run *sr, const struct composite *a,
+			       const struct ev *with);
+/* the env: of the composite steps that called fr, outermost first, with
+ * `step_env` on top: what a post step adds to the job's env */
+struct ev *exec__env_overlay(struct frame *fr, const struct ev *step_env);
+
+/* exec_action.c: JavaScript actions, pre and post stages */
+/* run the JavaScript action a (consumed, as is src) for step sr */
+void exec__start_js(struct step_run *sr, struct composite *a, struct action_source *src,
+		    struct ev *with, struct ev *step_env);
+/* PHASE_PRE at job start: resolve the job's remote actions, find pre stages */
+void exec__pre_prepare(struct job_exec *je);
+/* start the next pre (PHASE_PRE) or post (PHASE_POST) stage: 1 when one
+ * was started or skipped (call again via the trampoline), 0 when none is left */
+int exec__pre_next(struct job_exec *je);
+int exec__post_next(struct job_exec *je);
+/* a pre/post stage step finished */
+void exec__stage_complete(struct step_run *sr, enum result outcome);
+/* register a built-in's hook as a post step of step sr */
+void exec__post_builtin(struct step_run *sr, builtin_post_fn fn, void *data);
+/* ::save-state:: / $GITHUB_STATE of the running step */
+void exec__save_state(struct step_run *sr, const char *name, const char *value, size_t len);
+/* free the job's actions and the post steps that did not run */
+void exec__actions_release(struct job_exec *je);
 
 /* exec_ctx.c: contexts and evaluation */
 struct ev *exec__contexts(struct job_exec *je, struct frame *fr, const struct ev *env);
@@ -146,6 +219,12 @@ void exec__step_line(struct step_run *sr, const char *line, size_t len);
 
 /* exec_run.c: run: steps and file commands */
 int exec__run_step(struct step_run *sr, struct buf *err);
+/* start argv (consumed) as the step's process in cwd with env (consumed);
+ * 0, or -1 with err (nothing started) */
+int exec__spawn(struct step_run *sr, struct strvec *argv, struct strvec *env, const char *cwd,
+		struct buf *err);
+/* `prog` looked up in a PATH value; owned result or NULL */
+char *exec__which(const char *prog, const char *path);
 /* create/truncate the per-step command files */
 int exec__files_reset(struct job_exec *je, struct buf *err);
 /* read the command files after a step; returns -1 when one was invalid */

@@ -45,6 +45,19 @@ static const char *status_name(enum expr_status s)
 	}
 }
 
+/* inside a composite action: github.action_path (and the action's
+ * repository and ref when it was fetched), as GitHub's runner sets them
+ * for the action's steps */
+static void action_github(struct ev *c, const struct action_source *src)
+{
+	const struct ev *g = ev_object_get(c, "github");
+	struct ev *gh = g && ev_kind(g) == EV_OBJECT ? ev_ref((struct ev *)g) : ev_object();
+	gh = exec__obj_with(gh, "action_path", ev_cstr(src->dir ? src->dir : ""));
+	gh = exec__obj_with(gh, "action_repository", ev_cstr(src->repository ? src->repository : ""));
+	gh = exec__obj_with(gh, "action_ref", ev_cstr(src->ref ? src->ref : ""));
+	ev_object_set(c, "github", gh);
+}
+
 struct ev *exec__contexts(struct job_exec *je, struct frame *fr, const struct ev *env)
 {
 	struct ev *c = ev_object();
@@ -66,6 +79,8 @@ struct ev *exec__contexts(struct job_exec *je, struct frame *fr, const struct ev
 		if (fr->inputs)
 			ev_object_set(c, "inputs", ev_ref(fr->inputs));
 	}
+	if (fr && fr->action)
+		action_github(c, &fr->src);
 	return c;
 }
 

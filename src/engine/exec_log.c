@@ -142,7 +142,7 @@ static void deprecated(struct step_run *sr, const struct wfcmd *c, const char *l
 	if (!strcasecmp(c->name, "set-output"))
 		set_output(sr, name, c->data, c->data_len);
 	else
-		sr->je->state = exec__obj_with(sr->je->state, name, ev_string(c->data, c->data_len));
+		exec__save_state(sr, name, c->data, c->data_len);
 }
 
 static void unsecure(struct step_run *sr, const struct wfcmd *c, const char *line, size_t len)

@@ -18,8 +18,7 @@
 /* $GITHUB_STEP_SUMMARY larger than this is refused, as on GitHub */
 #define SUMMARY_MAX (1024u * 1024)
 
-/* look `prog` up in a PATH value; owned result or NULL */
-static char *which(const char *prog, const char *path)
+char *exec__which(const char *prog, const char *path)
 {
 	if (strchr(prog, '/'))
 		return access(prog, X_OK) == 0 ? xstrdup(prog) : NULL;
@@ -82,7 +81,7 @@ static int shell_argv(const char *shell, const char *path, const char *script,
 	if (!shell || !strcmp(shell, "bash") || !strcmp(shell, "sh")) {
 		*ext = ".sh";
 		if (!shell || !strcmp(shell, "bash"))
-			prog = which("bash", path);
+			prog = exec__which("bash", path);
 		if (prog) {
 			strvec_push_nodup(argv, prog);
 			if (shell) { /* explicit `shell: bash` */
@@ -94,7 +93,7 @@ static int shell_argv(const char *shell, const char *path, const char *script,
 				strvec_push(argv, "-e");
 			}
 		} else {
-			prog = which("sh", path);
+			prog = exec__which("sh", path);
 			if (!prog) {
 				buf_addf(err, "cannot find 'sh' in PATH");
 				return -1;
@@ -107,9 +106,9 @@ static int shell_argv(const char *shell, const char *path, const char *script,
 	}
 	if (!strcmp(shell, "python")) {
 		*ext = ".py";
-		prog = which("python", path);
+		prog = exec__which("python", path);
 		if (!prog)
-			prog = which("python3", path);
+			prog = exec__which("python3", path);
 		if (!prog) {
 			buf_addf(err, "cannot find 'python' or 'python3' in PATH for shell: python");
 			return -1;
@@ -120,7 +119,7 @@ static int shell_argv(const char *shell, const char *path, const char *script,
 	}
 	if (!strcmp(shell, "pwsh") || !strcmp(shell, "powershell")) {
 		*ext = ".ps1";
-		prog = which("pwsh", path);
+		prog = exec__which("pwsh", path);
 		if (!prog) {
 			buf_addf(err, "cannot find 'pwsh' in PATH for shell: %s", shell);
 			return -1;
@@ -138,7 +137,7 @@ static int shell_argv(const char *shell, const char *path, const char *script,
 		return -1;
 	}
 	int seen = 0;
-	prog = which(words.v[0], path);
+	prog = exec__which(words.v[0], path);
 	if (!prog) {
 		buf_addf(err, "cannot find '%s' in PATH for shell: %s", words.v[0], shell);
 		strvec_clear(&words);
@@ -207,8 +206,7 @@ static void output_pair(void *arg, const char *name, const char *value, size_t v
 
 static void state_pair(void *arg, const char *name, const char *value, size_t vlen)
 {
-	struct job_exec *je = arg;
-	je->state = exec__obj_with(je->state, name, ev_string(value, vlen));
+	exec__save_state(arg, name, value, vlen);
 }
 
 static void path_line(void *arg, const char *line, size_t len)
@@ -256,7 +254,7 @@ int exec__files_process(struct step_run *sr)
 		r = -1;
 	if (process_kv(sr, je->f_output, "output", output_pair, sr) < 0)
 		r = -1;
-	if (process_kv(sr, je->f_state, "state", state_pair, je) < 0)
+	if (process_kv(sr, je->f_state, "state", state_pair, sr) < 0)
 		r = -1;
 	struct buf text = BUF_INIT;
 	if (buf_read_file(&text, je->f_path) == 0)
@@ -300,9 +298,13 @@ void exec__proc_env(struct step_run *sr, struct strvec *out)
 		strvec_setenv(out, "PATH", p.buf);
 		buf_release(&p);
 	}
-	strvec_setenv(out, "GITHUB_ACTION", sr->id);
-	if (sr->fr->action)
-		strvec_setenv(out, "GITHUB_ACTION_PATH", sr->fr->action->dir);
+	/* the action the step belongs to: its own (JavaScript) or the
+	 * composite running it; GitHub sets the three empty elsewhere */
+	const struct action_source *src = sr->ar ? &sr->ar->src : sr->fr->action ? &sr->fr->src : NULL;
+	strvec_setenv(out, "GITHUB_ACTION", sr->ar ? sr->ar->step_id : sr->id);
+	strvec_setenv(out, "GITHUB_ACTION_PATH", src && src->dir ? src->dir : "");
+	strvec_setenv(out, "GITHUB_ACTION_REPOSITORY", src && src->repository ? src->repository : "");
+	strvec_setenv(out, "GITHUB_ACTION_REF", src && src->ref ? src->ref : "");
 }
 
 static void on_line(struct exec_cmd *cmd, int fd, const char *line, size_t len)
@@ -331,6 +333,47 @@ static void on_done(struct exec_cmd *cmd)
 		outcome = RESULT_FAILURE;
 	}
 	exec__step_complete(sr, outcome);
+}
+
+int exec__spawn(struct step_run *sr, struct strvec *argv, struct strvec *env, const char *cwd,
+		struct buf *err)
+{
+	struct job_exec *je = sr->je;
+	(void)err;
+	struct exec_cmd *cmd = xcalloc(1, sizeof(*cmd));
+	exec_cmd_init(cmd);
+	strvec_clear(&cmd->env);
+	cmd->env = *env;
+	*env = (struct strvec)STRVEC_INIT;
+	strvec_clear(&cmd->args);
+	cmd->args = *argv;
+	*argv = (struct strvec)STRVEC_INIT;
+	if (je->debug) {
+		struct buf shown = BUF_INIT;
+		for (size_t i = 0; i < cmd->args.nr; i++)
+			buf_addf(&shown, "%s%s", i ? " " : "", cmd->args.v[i]);
+		exec__logf(je, LOG_DEBUG, sr->name, "%s: %s", sr->ar ? "node" : "shell", shown.buf);
+		buf_release(&shown);
+	}
+	cmd->timeout_ms = sr->timeout_ms;
+	cmd->grace_ms = je->grace_ms;
+	cmd->on_line = on_line;
+	cmd->on_done = on_done;
+	cmd->data = sr;
+	sr->cmd = cmd;
+	/* cwd must outlive the process start only */
+	cmd->cwd = cwd;
+	int rc = exec_cmd_start(je->loop, cmd);
+	if (rc < 0)
+		exec__logf(je, LOG_ERROR, sr->name,
+			   "An error occurred trying to start process '%s' with working directory '%s'. %s",
+			   cmd->args.v[0], cwd, uv_strerror(rc));
+	else {
+		ALLOC_GROW(je->pgids, je->npgids + 1, je->apgids);
+		je->pgids[je->npgids++] = cmd->pid;
+	}
+	cmd->cwd = NULL;
+	return 0; /* from here on completion comes through on_done */
 }
 
 int exec__run_step(struct step_run *sr, struct buf *err)
@@ -376,61 +419,32 @@ int exec__run_step(struct step_run *sr, struct buf *err)
 			shell = je->spec.wf->defaults.shell.s;
 	}
 
-	struct exec_cmd *cmd = xcalloc(1, sizeof(*cmd));
-	exec_cmd_init(cmd);
-	exec__proc_env(sr, &cmd->env);
+	struct strvec env = STRVEC_INIT, shellv = STRVEC_INIT, argv = STRVEC_INIT;
+	exec__proc_env(sr, &env);
 	char *base = xstrfmt("%s/%s-%zu", je->temp, sr->id, st->index);
-	struct strvec argv = STRVEC_INIT;
-	if (shell_argv(shell, strvec_getenv(&cmd->env, "PATH"), "{script}", &argv, &ext, err) < 0) {
+	if (shell_argv(shell, strvec_getenv(&env, "PATH"), "{script}", &shellv, &ext, err) < 0) {
 		free(base);
-		exec_cmd_release(cmd);
-		free(cmd);
+		strvec_clear(&env);
 		goto out;
 	}
 	sr->script = xstrfmt("%s%s", base, ext);
 	free(base);
 	/* the script path is only known after the extension: substitute */
-	for (size_t i = 0; i < argv.nr; i++) {
-		char *at = strstr(argv.v[i], "{script}");
+	for (size_t i = 0; i < shellv.nr; i++) {
+		char *at = strstr(shellv.v[i], "{script}");
 		if (at)
-			strvec_pushf(&cmd->args, "%.*s%s%s", (int)(at - argv.v[i]), argv.v[i],
+			strvec_pushf(&argv, "%.*s%s%s", (int)(at - shellv.v[i]), shellv.v[i],
 				     sr->script, at + 8);
 		else
-			strvec_push(&cmd->args, argv.v[i]);
+			strvec_push(&argv, shellv.v[i]);
 	}
-	strvec_clear(&argv);
+	strvec_clear(&shellv);
 	if (write_file(sr->script, script, strlen(script), err) < 0) {
-		exec_cmd_release(cmd);
-		free(cmd);
+		strvec_clear(&env);
+		strvec_clear(&argv);
 		goto out;
 	}
-	if (je->debug) {
-		struct buf shown = BUF_INIT;
-		for (size_t i = 0; i < cmd->args.nr; i++)
-			buf_addf(&shown, "%s%s", i ? " " : "", cmd->args.v[i]);
-		exec__logf(je, LOG_DEBUG, sr->name, "shell: %s", shown.buf);
-		buf_release(&shown);
-	}
-	cmd->cwd = NULL;
-	cmd->timeout_ms = sr->timeout_ms;
-	cmd->grace_ms = je->grace_ms;
-	cmd->on_line = on_line;
-	cmd->on_done = on_done;
-	cmd->data = sr;
-	sr->cmd = cmd;
-	/* cwd must outlive the process start only; keep it on the step */
-	cmd->cwd = wd;
-	int sr_ = exec_cmd_start(je->loop, cmd);
-	if (sr_ < 0)
-		exec__logf(je, LOG_ERROR, sr->name,
-			   "An error occurred trying to start process '%s' with working directory '%s'. %s",
-			   cmd->args.v[0], wd, uv_strerror(sr_));
-	else {
-		ALLOC_GROW(je->pgids, je->npgids + 1, je->apgids);
-		je->pgids[je->npgids++] = cmd->pid;
-	}
-	cmd->cwd = NULL;
-	r = 0; /* from here on completion comes through on_done */
+	r = exec__spawn(sr, &argv, &env, wd, err);
 out:
 	free(script);
 	free(wd);

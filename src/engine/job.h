@@ -55,6 +55,33 @@ struct log_sink {
 	void *arg;
 };
 
+/*
+ * Where the files of a `uses:` action are, as an action resolver finds
+ * them (remote actions fetched into a cache, ...). Local `./path` actions
+ * and built-in actions never reach a resolver.
+ */
+struct action_source {
+	char *dir;        /* the action's directory: GITHUB_ACTION_PATH (owned) */
+	char *repository; /* "owner/repo": GITHUB_ACTION_REPOSITORY (owned) */
+	char *ref;        /* the ref as written after '@': GITHUB_ACTION_REF (owned) */
+};
+void action_source_release(struct action_source *s);
+
+struct action_resolver {
+	/*
+	 * Find the action `uses` ("owner/repo[/path]@ref"). Returns 1 with *out
+	 * filled (the executor runs the action.yml in out->dir as it runs a
+	 * local one, and releases *out), 0 when the resolver does not handle
+	 * it (the step fails with kiln's message), or -1 with a message in
+	 * err (the step fails with it). Called on the job's loop, at job start
+	 * for the job's own steps (their `pre` runs then, as on GitHub) and
+	 * again when the step runs: cache what was fetched.
+	 */
+	int (*resolve)(const struct action_resolver *r, const char *uses,
+		       struct action_source *out, struct buf *err);
+	void *data;
+};
+
 /* everything the executor needs to run one (matrix-expanded) job */
 struct job_spec {
 	const struct workflow *wf;
@@ -73,6 +100,7 @@ struct job_spec {
 	const struct strvec *base_env; /* process env + GITHUB_* defaults for the run */
 	uint64_t timeout_ms;       /* 0 = none (timeout-minutes already evaluated) */
 	int verbose;               /* show ::debug:: lines */
+	const struct action_resolver *actions; /* remote actions, or NULL (borrowed) */
 };
 
 struct job_result {

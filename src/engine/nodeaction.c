@@ -1,4 +1,4 @@
-/* nodeaction: JavaScript actions rewritten as composite actions (see .h). */
+/* nodeaction: JavaScript actions' `runs:` and environment (see .h). */
 #include "base/kiln.h"
 #include "engine/nodeaction.h"
 
@@ -13,99 +13,62 @@ int nodeaction_is_node(const char *using)
 	return 0;
 }
 
-static void json_key(struct buf *b, const char *s)
-{
-	buf_add_json_str(b, s, strlen(s));
-	buf_addch(b, ':');
-}
-
-/* ${{ <ctx>['name'] }} with the name as an expression string literal */
-static void index_expr(struct buf *b, const char *ctx, const char *name)
-{
-	struct buf e = BUF_INIT;
-	buf_addf(&e, "${{ %s['", ctx);
-	for (const char *p = name; *p; p++) {
-		if (*p == '\'')
-			buf_addch(&e, '\'');
-		buf_addch(&e, *p);
-	}
-	buf_addstr(&e, "'] }}");
-	buf_add_json_str(b, e.buf, e.len);
-	buf_release(&e);
-}
-
-/* GitHub's runner: INPUT_ + name with spaces as '_', upper-cased */
-static void input_env(struct buf *b, const struct ynode *inputs)
-{
-	buf_addch(b, '{');
-	for (size_t i = 0; inputs && inputs->kind == YNODE_MAP && i < ynode_map_size(inputs); i++) {
-		const struct ynode *k = ynode_map_key(inputs, i);
-		if (k->kind != YNODE_SCALAR)
-			continue;
-		struct buf name = BUF_INIT;
-		buf_addstr(&name, "INPUT_");
-		for (const char *p = k->str; *p; p++)
-			buf_addch(&name, *p == ' ' ? '_' : (char)toupper((unsigned char)*p));
-		json_key(b, name.buf);
-		index_expr(b, "inputs", k->str);
-		buf_addch(b, ',');
-		buf_release(&name);
-	}
-	buf_addstr(b, "\"KILN_NODE_SCRIPT\":");
-}
-
-static void node_step(struct buf *b, const char *id, const char *script, const struct ynode *inputs)
-{
-	buf_addch(b, '{');
-	json_key(b, "id");
-	buf_add_json_str(b, id, strlen(id));
-	buf_addstr(b, ",\"shell\":\"bash --noprofile --norc -e {0}\",\"run\":");
-	/* the path travels in the environment, never through the script text */
-	buf_addstr(b, "\"exec node \\\"$GITHUB_ACTION_PATH/$KILN_NODE_SCRIPT\\\"\",\"env\":");
-	input_env(b, inputs);
-	buf_add_json_str(b, script, strlen(script));
-	buf_addstr(b, "}}");
-}
-
-static const char *script_of(const struct ynode *runs, const char *key)
+/* a scalar string of runs, NULL when absent; -1 when it is not a string */
+static int runs_str(const char *file, const struct ynode *runs, const char *key,
+		    const char **out, struct diags *d)
 {
 	const struct ynode *n = ynode_get(runs, key);
-	return n && n->kind == YNODE_SCALAR && !ynode_is_null(n) ? n->str : NULL;
+	*out = NULL;
+	if (!n || ynode_is_null(n))
+		return 0;
+	if (n->kind != YNODE_SCALAR)
+		return diag_err(d, file, n->line, n->col, "'runs.%s' must be a string", key);
+	if (*n->str)
+		*out = n->str;
+	return 0;
 }
 
-int nodeaction_synth(const char *file, const struct ynode *runs, const struct ynode *inputs,
-		     const struct ynode *outputs, struct ynode **out, struct diags *d)
+int nodeaction_load(const char *file, const struct ynode *runs, struct node_scripts *out,
+		    struct diags *d)
 {
-	const char *main_js = script_of(runs, "main");
-	const char *pre_js = script_of(runs, "pre");
-	*out = NULL;
-	if (!main_js)
+	memset(out, 0, sizeof(*out));
+	if (runs_str(file, runs, "using", &out->using, d) < 0 ||
+	    runs_str(file, runs, "pre", &out->pre, d) < 0 ||
+	    runs_str(file, runs, "main", &out->main, d) < 0 ||
+	    runs_str(file, runs, "post", &out->post, d) < 0 ||
+	    runs_str(file, runs, "pre-if", &out->pre_if, d) < 0 ||
+	    runs_str(file, runs, "post-if", &out->post_if, d) < 0)
+		return -1;
+	if (!out->main)
 		return diag_err(d, file, runs->line, runs->col,
 				"a JavaScript action needs 'runs.main' (the script to run)");
-	struct buf b = BUF_INIT;
-	buf_addstr(&b, "{\"runs\":{\"steps\":[");
-	if (pre_js) {
-		node_step(&b, "kiln-pre", pre_js, inputs);
-		buf_addch(&b, ',');
+	return 0;
+}
+
+void nodeaction_input_name(const char *name, struct buf *out)
+{
+	buf_addstr(out, "INPUT_");
+	for (const char *p = name; *p; p++)
+		buf_addch(out, *p == ' ' ? '_' : (char)toupper((unsigned char)*p));
+}
+
+static void set_all(const struct ev *o, int inputs, struct strvec *env)
+{
+	for (size_t i = 0; o && i < ev_len(o); i++) {
+		struct buf name = BUF_INIT, val = BUF_INIT;
+		if (inputs)
+			nodeaction_input_name(ev_object_key_at(o, i), &name);
+		else
+			buf_addf(&name, "STATE_%s", ev_object_key_at(o, i));
+		ev_to_string(ev_object_val_at(o, i), &val);
+		strvec_setenv(env, name.buf, val.buf);
+		buf_release(&name);
+		buf_release(&val);
 	}
-	node_step(&b, "kiln-main", main_js, inputs);
-	buf_addstr(&b, "]},\"outputs\":{");
-	for (size_t i = 0; outputs && outputs->kind == YNODE_MAP && i < ynode_map_size(outputs); i++) {
-		const struct ynode *k = ynode_map_key(outputs, i);
-		if (k->kind != YNODE_SCALAR)
-			continue;
-		if (i)
-			buf_addch(&b, ',');
-		json_key(&b, k->str);
-		buf_addstr(&b, "{\"value\":");
-		struct buf e = BUF_INIT;
-		buf_addstr(&e, "steps.kiln-main.outputs");
-		index_expr(&b, e.buf, k->str);
-		buf_release(&e);
-		buf_addch(&b, '}');
-	}
-	buf_addstr(&b, "}}");
-	int r = yaml_load(file, b.buf, b.len, out, d);
-	buf_release(&b);
-	return r;
+}
+
+void nodeaction_env(const struct ev *inputs, const struct ev *state, struct strvec *env)
+{
+	set_all(inputs, 1, env);
+	set_all(state, 0, env); /* GitHub: the state is applied last */
 }
