@@ -71,6 +71,34 @@ const char *const db_migrations[] = {
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
 	"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+	/* 6: environments (src/store/envs.c): protection rules, variables,
+	 * sealed secrets, deployments (the DORA record) and their reviews */
+	"CREATE TABLE environments (id INTEGER PRIMARY KEY, repo TEXT NOT NULL, name TEXT NOT NULL,"
+	" wait_timer_ms INTEGER NOT NULL DEFAULT 0, prevent_self_review INTEGER NOT NULL DEFAULT 0,"
+	" approval_timeout_ms INTEGER NOT NULL, custom_branches INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL, UNIQUE (repo, name));"
+	"CREATE TABLE env_reviewers (env_id INTEGER NOT NULL REFERENCES environments(id)"
+	" ON DELETE CASCADE, seq INTEGER NOT NULL, reviewer TEXT NOT NULL, PRIMARY KEY (env_id, seq));"
+	"CREATE TABLE env_patterns (env_id INTEGER NOT NULL REFERENCES environments(id)"
+	" ON DELETE CASCADE, seq INTEGER NOT NULL, pattern TEXT NOT NULL, PRIMARY KEY (env_id, seq));"
+	"CREATE TABLE env_variables (env_id INTEGER NOT NULL REFERENCES environments(id)"
+	" ON DELETE CASCADE, name TEXT NOT NULL, value TEXT NOT NULL, updated_at INTEGER NOT NULL,"
+	" PRIMARY KEY (env_id, name));"
+	"CREATE TABLE env_secrets (env_id INTEGER NOT NULL REFERENCES environments(id)"
+	" ON DELETE CASCADE, name TEXT NOT NULL, box BLOB NOT NULL, updated_at INTEGER NOT NULL,"
+	" PRIMARY KEY (env_id, name));"
+	"CREATE TABLE deployments (id INTEGER PRIMARY KEY, repo TEXT NOT NULL,"
+	" environment TEXT NOT NULL, run_id INTEGER NOT NULL, job_id INTEGER NOT NULL,"
+	" job TEXT NOT NULL DEFAULT '', ref TEXT NOT NULL DEFAULT '', sha TEXT NOT NULL DEFAULT '',"
+	" actor TEXT NOT NULL DEFAULT '', commit_at INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL,"
+	" reason TEXT NOT NULL DEFAULT '', approved_by TEXT NOT NULL DEFAULT '',"
+	" release_app TEXT NOT NULL DEFAULT '', release_id INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL, started_at INTEGER NOT NULL DEFAULT 0,"
+	" finished_at INTEGER NOT NULL DEFAULT 0, UNIQUE (run_id, job_id));"
+	"CREATE INDEX deployments_env ON deployments (repo, environment, state, id);"
+	"CREATE TABLE deployment_reviews (id INTEGER PRIMARY KEY,"
+	" deployment_id INTEGER NOT NULL REFERENCES deployments(id), reviewer TEXT NOT NULL,"
+	" decision TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '', at INTEGER NOT NULL);",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));
