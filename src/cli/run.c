@@ -633,11 +633,19 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	to.action = o->action;
 	to.inputs = &o->inputs;
 	to.run = from;
+	struct ev *payload = NULL;
+	if (o->event_file && runctx_read_event(o->event_file, &payload, &err) < 0) {
+		fprintf(stderr, "%s\n", err.buf);
+		buf_release(&err);
+		return EXIT_USAGE;
+	}
+	to.payload = payload;
 	int r = trigsel_init(&ts, ".", &to, &err);
 	if (r < 0) {
 		fprintf(stderr, "kiln: error: %s\n", err.buf);
 		buf_release(&err);
 		trigsel_release(&ts);
+		ev_unref(payload);
 		return r == KILN_EIO ? EXIT_INTERNAL : EXIT_USAGE;
 	}
 	struct secret_map secrets = SECRET_MAP_INIT, cli = SECRET_MAP_INIT;
@@ -667,7 +675,7 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 		}
 	}
 	struct runctx_opts ro = {
-		.ts = &ts, .event_file = o->event_file, .keep = o->keep,
+		.ts = &ts, .event = payload, .keep = o->keep,
 		.vars = &o->vars, .secrets = &secrets,
 	};
 	/* this run's values override the stored ones */
@@ -676,6 +684,7 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	memset(&rc, 0, sizeof(rc));
 	if (r == 0)
 		r = runctx_init(&rc, &ro, &err);
+	ev_unref(payload);
 	if (r == 0 && !o->list && !o->dry)
 		r = load_env_secrets(ss, &cli, &rc.env_secrets, &err);
 	secret_store_close(ss);

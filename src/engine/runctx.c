@@ -31,40 +31,16 @@ static const char *str_at(const struct ev *o, const char *a, const char *b)
 	return v && ev_kind(v) == EV_STRING ? ev_get_str(v, NULL) : NULL;
 }
 
-/* ref, ref_name, ref_type, head_ref, base_ref: from the repository's
- * event, overridden by what a payload given with -e says */
-static void set_refs(struct runctx *rc, int from_file)
+/* ref, ref_name, ref_type, head_ref, base_ref and sha: from the event
+ * trigsel derived (an -e payload's values are already in it, under the
+ * flags given explicitly) */
+static void set_refs(struct runctx *rc)
 {
 	const struct event_info *ev = &rc->ts->event;
 	rc->ref = xstrdup(ev->ref ? ev->ref : "");
 	rc->head_ref = xstrdup(ev->head_ref ? ev->head_ref : "");
 	rc->base_ref = xstrdup(ev->base_ref ? ev->base_ref : "");
 	memcpy(rc->sha, ev->sha, sizeof(rc->sha));
-	if (from_file) {
-		const char *ev_ref = str_at(rc->event, "ref", NULL);
-		const struct ev *pr = ev_object_get(rc->event, "pull_request");
-		const char *head = pr ? str_at(ev_object_get(pr, "head"), "ref", NULL) : NULL;
-		const char *base = pr ? str_at(ev_object_get(pr, "base"), "ref", NULL) : NULL;
-		const struct ev *num = ev_object_get(rc->event, "number");
-		if (head) {
-			free(rc->head_ref);
-			rc->head_ref = xstrdup(head);
-		}
-		if (base) {
-			free(rc->base_ref);
-			rc->base_ref = xstrdup(base);
-		}
-		if (pr && num && ev_kind(num) == EV_NUMBER) {
-			free(rc->ref);
-			rc->ref = xstrfmt("refs/pull/%.0f/merge", ev_get_number(num));
-		} else if (ev_ref && str_starts_with(ev_ref, "refs/")) {
-			free(rc->ref);
-			rc->ref = xstrdup(ev_ref);
-		}
-		const char *after = str_at(rc->event, "after", NULL);
-		if (after && strlen(after) == 40 && strcmp(after, "0000000000000000000000000000000000000000"))
-			memcpy(rc->sha, after, sizeof(rc->sha));
-	}
 	const char *name = rc->ref;
 	rc->ref_type = "branch";
 	if (str_starts_with(name, "refs/heads/")) {
@@ -78,12 +54,9 @@ static void set_refs(struct runctx *rc, int from_file)
 	rc->ref_name = xstrdup(name);
 }
 
-static int read_event(struct runctx *rc, const char *file, struct buf *err)
+int runctx_read_event(const char *file, struct ev **out, struct buf *err)
 {
-	if (!file) {
-		rc->event = ev_object();
-		return 0;
-	}
+	*out = NULL;
 	struct buf b = BUF_INIT;
 	int r = buf_read_file(&b, file);
 	if (r < 0) {
@@ -92,17 +65,17 @@ static int read_event(struct runctx *rc, const char *file, struct buf *err)
 		return KILN_EINVAL;
 	}
 	struct buf jerr = BUF_INIT;
-	rc->event = ev_from_json(b.buf, b.len, &jerr);
+	struct ev *e = ev_from_json(b.buf, b.len, &jerr);
 	buf_release(&b);
-	if (!rc->event || ev_kind(rc->event) != EV_OBJECT) {
+	if (!e || ev_kind(e) != EV_OBJECT) {
 		buf_addf(err, "%s: error: event payload is not a JSON object%s%s", file,
 			 jerr.len ? ": " : "", jerr.buf);
-		ev_unref(rc->event);
-		rc->event = NULL;
+		ev_unref(e);
 		buf_release(&jerr);
 		return KILN_EINVAL;
 	}
 	buf_release(&jerr);
+	*out = e;
 	return 0;
 }
 
@@ -232,22 +205,21 @@ int runctx_init(struct runctx *rc, const struct runctx_opts *opts, struct buf *e
 	rc->repo_dir = xstrdup(ts->info.workdir);
 	rc->keep = opts->keep;
 	rc->event_name = xstrdup(ts->event.name ? ts->event.name : "push");
-	rc->event_from_file = opts->event_file != NULL;
-	int r = read_event(rc, opts->event_file, err);
-	if (r < 0)
-		return r;
-	if (!opts->event_file) {
+	rc->event_from_file = opts->event != NULL;
+	if (opts->event) {
+		rc->event = ev_ref(opts->event);
+	} else {
 		struct buf jerr = BUF_INIT;
 		const char *p = ts->event.payload;
-		ev_unref(rc->event);
 		rc->event = p ? ev_from_json(p, strlen(p), &jerr) : NULL;
 		if (!rc->event)
 			rc->event = ev_object();
 		buf_release(&jerr);
 	}
+	int r;
 	rc->owner = xstrdup(ts->info.owner ? ts->info.owner : "local");
 	rc->repository = xstrdup(ts->info.repository ? ts->info.repository : "local/repo");
-	set_refs(rc, opts->event_file != NULL);
+	set_refs(rc);
 	rc->actor = actor_name(rc->event);
 	const char *srv = getenv("GITHUB_SERVER_URL");
 	rc->server_url = xstrdup(srv && *srv ? srv : "https://github.com");

@@ -53,20 +53,25 @@ struct runctx {
 /* options of runctx_init */
 struct runctx_opts {
 	const struct trigsel *ts; /* repository and event (trigsel_init), borrowed */
-	const char *event_file;  /* JSON payload for github.event, or NULL */
+	const struct ev *event;  /* -e payload for github.event (runctx_read_event), or NULL */
 	int keep;                /* keep the run directory */
 	const struct strvec *vars;    /* NAME=VALUE */
 	const struct secret_map *secrets; /* -s / --secret-file values */
 };
 
 /*
- * Set up a run for the event `opts->ts` derived: read the payload given
- * with -e (if any), make the run directory (with event.json) and build the
- * run-wide environment.
+ * Set up a run for the event `opts->ts` derived (github.event: the -e
+ * payload if given, else the derived one), make the run directory (with
+ * event.json) and build the run-wide environment.
  * Returns 0, KILN_EINVAL (bad event file: message in err, exit 2) or
  * KILN_EIO (exit 3).
  */
 int runctx_init(struct runctx *rc, const struct runctx_opts *opts, struct buf *err);
+/*
+ * Read an event payload file (-e): 0 and *out (a JSON object, new
+ * reference), or KILN_EINVAL with "FILE: error: ..." in err.
+ */
+int runctx_read_event(const char *file, struct ev **out, struct buf *err);
 /* remove the run directory (unless keep) and free everything */
 void runctx_release(struct runctx *rc);
 /*

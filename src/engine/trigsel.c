@@ -4,6 +4,102 @@
 #include "base/kiln.h"
 #include "engine/trigsel.h"
 
+#include <strings.h>
+
+static const char zero_sha[] = "0000000000000000000000000000000000000000";
+
+/* the string at a path of object keys in v, or NULL */
+static const char *str_path(const struct ev *v, const char *a, const char *b, const char *c)
+{
+	const char *keys[] = { a, b, c };
+	for (size_t i = 0; i < ARRAY_SIZE(keys) && keys[i]; i++) {
+		if (!v || ev_kind(v) != EV_OBJECT)
+			return NULL;
+		v = ev_object_get(v, keys[i]);
+	}
+	return v && ev_kind(v) == EV_STRING && *ev_get_str(v, NULL) ? ev_get_str(v, NULL) : NULL;
+}
+
+/* rev when it names a commit of the repository, else NULL */
+static const char *known(struct repo *r, const char *rev)
+{
+	char hex[REPO_OID_HEX];
+	struct buf e = BUF_INIT;
+	int ok = rev && strcmp(rev, zero_sha) && repo_resolve(r, rev, hex, &e) == 0;
+	buf_release(&e);
+	return ok ? rev : NULL;
+}
+
+/* `after` / head sha named by the payload but absent here: say so */
+static void warn_missing(const char *what, const char *rev)
+{
+	if (rev && strcmp(rev, zero_sha))
+		fprintf(stderr, "kiln: warning: event file: %s '%s' is not a commit of this "
+			"repository; using HEAD\n", what, rev);
+}
+
+/* what the -e payload says, where the flags (already in eo) say nothing */
+static void payload_opts(struct repo *r, const struct ev *p, const char *event,
+			 struct event_opts *eo, struct strvec *inputs)
+{
+	int pr = !strncmp(event, "pull_request", 12);
+	if (!eo->action)
+		eo->action = str_path(p, "action", NULL, NULL);
+	if (pr) {
+		const struct ev *num = ev_object_get(p, "number");
+		if (!num || ev_kind(num) != EV_NUMBER)
+			num = ev_object_get(ev_object_get(p, "pull_request") ?
+					    ev_object_get(p, "pull_request") : p, "number");
+		if (!eo->number && num && ev_kind(num) == EV_NUMBER && ev_get_number(num) >= 1 &&
+		    ev_get_number(num) < 2147483647.0)
+			eo->number = (int)ev_get_number(num);
+		if (!eo->head) {
+			const char *name = str_path(p, "pull_request", "head", "ref");
+			const char *sha = str_path(p, "pull_request", "head", "sha");
+			eo->head = known(r, sha) ? sha : known(r, name);
+			if (!eo->head && name)
+				warn_missing("pull_request.head", sha ? sha : name);
+			eo->head_name = name;
+		}
+		if (!eo->base) {
+			const char *name = str_path(p, "pull_request", "base", "ref");
+			const char *sha = str_path(p, "pull_request", "base", "sha");
+			eo->base = known(r, sha) ? sha : known(r, name);
+			eo->base_name = name;
+		}
+		return;
+	}
+	if (!eo->ref) {
+		if (!strcmp(event, "release") && str_path(p, "release", "tag_name", NULL))
+			eo->ref = str_path(p, "release", "tag_name", NULL);
+		else if (!strcmp(event, "deployment") || !strcmp(event, "deployment_status"))
+			eo->ref = str_path(p, "deployment", "ref", NULL);
+		else
+			eo->ref = str_path(p, "ref", NULL, NULL);
+	}
+	if (!eo->head) {
+		const char *after = str_path(p, "after", NULL, NULL);
+		if (!after && (!strcmp(event, "deployment") || !strcmp(event, "deployment_status")))
+			after = str_path(p, "deployment", "sha", NULL);
+		eo->head = known(r, after);
+		if (!eo->head)
+			warn_missing("after", after);
+	}
+	if (!eo->base && !strcmp(event, "push"))
+		eo->base = known(r, str_path(p, "before", NULL, NULL));
+	const struct ev *in = ev_object_get(p, "inputs");
+	for (size_t i = 0; in && ev_kind(in) == EV_OBJECT && i < ev_len(in); i++) {
+		const struct ev *v = ev_object_val_at(in, i);
+		if (ev_kind(v) == EV_ARRAY || ev_kind(v) == EV_OBJECT)
+			continue;
+		struct buf b = BUF_INIT;
+		if (ev_kind(v) != EV_NULL)
+			ev_to_string(v, &b);
+		strvec_pushf(inputs, "%s=%s", ev_object_key_at(in, i), b.buf);
+		buf_release(&b);
+	}
+}
+
 int trigsel_init(struct trigsel *ts, const char *repo_dir, const struct trigsel_opts *o,
 		 struct buf *err)
 {
@@ -14,6 +110,8 @@ int trigsel_init(struct trigsel *ts, const char *repo_dir, const struct trigsel_
 	ts->event = ze;
 	ts->te = zt;
 	ts->inputs = o->inputs;
+	struct strvec zs = STRVEC_INIT;
+	ts->payload_inputs = zs;
 	ts->run = o->run;
 	struct repo *r = NULL;
 	int rc = repo_open(repo_dir, &r, err);
@@ -27,15 +125,30 @@ int trigsel_init(struct trigsel *ts, const char *repo_dir, const struct trigsel_
 	eo.head = o->head;
 	eo.action = o->action;
 	eo.number = o->number;
+	char *create_ref = NULL;
+	if (rc == 0 && o->payload) {
+		payload_opts(r, o->payload, o->event ? o->event : "push", &eo, &ts->payload_inputs);
+		/* create: `ref` is a short name, `ref_type` says branch or tag */
+		const char *rt = str_path(o->payload, "ref_type", NULL, NULL);
+		const char *cr = str_path(o->payload, "ref", NULL, NULL);
+		if (!o->ref && o->event && !strcmp(o->event, "create") && rt && cr &&
+		    !str_starts_with(cr, "refs/"))
+			eo.ref = create_ref = xstrfmt("refs/%s/%s", !strcmp(rt, "tag") ? "tags" : "heads",
+						      cr);
+		else if (!o->ref && o->event && !strcmp(o->event, "release") && eo.ref &&
+			 !str_starts_with(eo.ref, "refs/"))
+			eo.ref = create_ref = xstrfmt("refs/tags/%s", eo.ref);
+	}
 	if (rc == 0)
 		rc = event_build(r, &ts->info, &eo, &ts->event, err);
+	free(create_ref);
 	repo_close(r);
 	if (rc < 0)
 		return rc == KILN_EIO ? rc : KILN_EINVAL;
 	ts->te.name = ts->event.name;
 	ts->te.ref = ts->event.filter_ref;
 	ts->te.changed = ts->event.changed_known ? &ts->event.changed : NULL;
-	ts->te.action = o->action;
+	ts->te.action = o->action ? o->action : str_path(o->payload, "action", NULL, NULL);
 	ts->te.cron = o->cron;
 	ts->te.workflow = o->workflow;
 	if (o->run) {
@@ -51,6 +164,32 @@ void trigsel_release(struct trigsel *ts)
 {
 	repo_info_release(&ts->info);
 	event_info_release(&ts->event);
+	strvec_clear(&ts->payload_inputs);
+}
+
+/*
+ * workflow_dispatch inputs for wf: the payload's (only names the workflow
+ * declares: a payload may serve several workflows), then --input (the last
+ * one given wins, so the flags win)
+ */
+static void dispatch_kv(const struct trigsel *ts, const struct workflow *wf, struct strvec *kv)
+{
+	const struct wf_trigger *t = wf_find_trigger(wf, "workflow_dispatch");
+	const struct ynode *decl = t && t->config && t->config->kind == YNODE_MAP ?
+		ynode_get(t->config, "inputs") : NULL;
+	for (size_t i = 0; decl && decl->kind == YNODE_MAP && i < ts->payload_inputs.nr; i++) {
+		const char *kvs = ts->payload_inputs.v[i];
+		size_t nl = (size_t)(strchr(kvs, '=') - kvs);
+		for (size_t k = 0; k < ynode_map_size(decl); k++) {
+			const struct ynode *key = ynode_map_key(decl, k);
+			if (key->str && strlen(key->str) == nl && !strncasecmp(key->str, kvs, nl)) {
+				strvec_push(kv, kvs);
+				break;
+			}
+		}
+	}
+	for (size_t i = 0; ts->inputs && i < ts->inputs->nr; i++)
+		strvec_push(kv, ts->inputs->v[i]);
 }
 
 int trigsel_match(struct trigsel *ts, const struct workflow *wf, struct trig_match *m,
@@ -63,9 +202,14 @@ int trigsel_match(struct trigsel *ts, const struct workflow *wf, struct trig_mat
 	if (!m->matched)
 		return 0;
 	struct trig_inputs in = TRIG_INPUTS_INIT;
-	if (!strcmp(ts->te.name, "workflow_dispatch") &&
-	    trig_dispatch_inputs(wf, ts->inputs, &in, d) < 0)
-		return -1;
+	if (!strcmp(ts->te.name, "workflow_dispatch")) {
+		struct strvec kv = STRVEC_INIT;
+		dispatch_kv(ts, wf, &kv);
+		int r = trig_dispatch_inputs(wf, &kv, &in, d);
+		strvec_clear(&kv);
+		if (r < 0)
+			return -1;
+	}
 	if (inputs)
 		*inputs = trig_inputs_context(&in);
 	trig_inputs_release(&in);

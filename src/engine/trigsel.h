@@ -28,20 +28,33 @@ struct trigsel_opts {
 	const struct strvec *inputs;/* --input NAME=VALUE */
 	const struct trig_run *run; /* workflow_run: the run that completed (chaining);
 				       sets workflow, action "completed" and the branch */
+	const struct ev *payload;   /* -e: the event payload (object), or NULL; its
+				       values fill what the flags above leave unset */
 };
 
-#define TRIGSEL_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL }
+#define TRIGSEL_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL }
 
 struct trigsel {
 	struct repo_info info;      /* the repository */
 	struct event_info event;    /* the derived event (payload, refs, changed files) */
 	struct trig_event te;       /* what trig_match sees (points into event) */
 	const struct strvec *inputs;
+	struct strvec payload_inputs; /* NAME=VALUE from the -e payload's `inputs` */
 	const struct trig_run *run; /* workflow_run: the completed run, or NULL */
 };
 
 /*
- * Derive the event for the repository at `repo_dir`. Returns 0, or
+ * Derive the event for the repository at `repo_dir`. A payload given with
+ * -e drives it as act does, each value only where no flag was given:
+ *   push / create / workflow_dispatch / ...: `ref` (a tag ref makes a tag
+ *     push), `after` the commit (when it is in the repository; else a
+ *     warning and HEAD), `before` the commit before (changed files);
+ *   release: refs/tags/<release.tag_name>; deployment: deployment.ref/sha;
+ *   pull_request*: `number`, `action`, pull_request.head/base `ref` (the
+ *     branch names, which need not exist here) and `sha` (used when in the
+ *     repository, else the branch, else HEAD / the default branch);
+ *   workflow_dispatch: `inputs` (under --input, unknown names ignored).
+ * Warnings go to stderr. Returns 0, or
  * KILN_EINVAL (bad revision or ref, message in err: exit 2) / KILN_ENOENT
  * (not a repository) / KILN_EIO.
  */

@@ -1,5 +1,5 @@
 /*
- * workspace: HEAD's tree checked out into a job's directory (see
+ * workspace: the event's commit (github.sha, else HEAD) checked out into a job's directory (see
  * workspace.h) through src/git/checkout.c, which writes the files with
  * libgit2 without touching the repository's own index or work tree.
  */
@@ -22,7 +22,7 @@ void workspace_lib_release(void)
 	git_libgit2_shutdown();
 }
 
-int workspace_create(const char *repo_dir, const char *dest, struct buf *err)
+int workspace_create(const char *repo_dir, const char *rev, const char *dest, struct buf *err)
 {
 	int mr = mkdir_p(dest, 0777);
 	if (mr < 0) {
@@ -41,8 +41,10 @@ int workspace_create(const char *repo_dir, const char *dest, struct buf *err)
 	}
 	char sha[REPO_OID_HEX];
 	int r;
-	if (repo_resolve(repo, "HEAD", sha, NULL) < 0) {
-		buf_addf(err, "repository '%s' has no commit at HEAD", repo_dir);
+	if (!rev || !*rev)
+		rev = "HEAD";
+	if (repo_resolve(repo, rev, sha, NULL) < 0) {
+		buf_addf(err, "repository '%s' has no commit '%s'", repo_dir, rev);
 		r = KILN_EINVAL;
 	} else {
 		/* the one libgit2 checkout (src/git/checkout.c) */

@@ -9,11 +9,12 @@
 #include "base/buf.h"
 
 /*
- * Populate `dest` (created if missing) with the tree of HEAD of the
- * repository at or above `repo_dir`. Returns 0, or a negative KILN_E* code
- * with a message in err ("repository has no commit at HEAD", ...).
+ * Populate `dest` (created if missing) with the tree of commit `rev` (the
+ * run's github.sha: `--head`, an -e payload's `after`; NULL or "" = HEAD)
+ * of the repository at or above `repo_dir`. Returns 0, or a negative
+ * KILN_E* code with a message in err ("repository has no commit ...").
  */
-int workspace_create(const char *repo_dir, const char *dest, struct buf *err);
+int workspace_create(const char *repo_dir, const char *rev, const char *dest, struct buf *err);
 
 /*
  * An extra reference on libgit2's global state (they nest). Since the first

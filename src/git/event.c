@@ -230,8 +230,12 @@ static int build_pull_request(struct repo *r, const struct repo_info *info,
 	if (rc < 0)
 		return rc;
 	int number = o->number > 0 ? o->number : 1;
-	const char *hname = str_starts_with(head, "refs/heads/") ? head + 11 : head;
-	const char *bname = str_starts_with(base, "refs/heads/") ? base + 11 : base;
+	const char *hname = o->head_name ? o->head_name : head;
+	const char *bname = o->base_name ? o->base_name : base;
+	if (str_starts_with(hname, "refs/heads/"))
+		hname += 11;
+	if (str_starts_with(bname, "refs/heads/"))
+		bname += 11;
 	set_ref(out, xstrfmt("refs/pull/%d/merge", number));
 	out->base_ref = xstrdup(bname);
 	out->head_ref = xstrdup(hname);

@@ -27,9 +27,13 @@ struct event_opts {
 	const char *head;   /* the pushed commit / the PR's head branch; NULL = HEAD */
 	const char *action; /* pull_request: NULL = "opened" */
 	int number;         /* pull_request: number, 0 = 1 */
+	/* pull_request: the branch names (head_ref, base_ref, filters) when they
+	 * differ from the revisions above, e.g. an -e payload's branches that
+	 * do not exist here; NULL = the names of head / base */
+	const char *head_name, *base_name;
 };
 
-#define EVENT_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, 0 }
+#define EVENT_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL }
 
 struct event_info {
 	char *name;            /* event name (owned) */
