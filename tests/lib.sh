@@ -32,6 +32,9 @@ export GIT_CONFIG_NOSYSTEM=1 HOME
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/kiln-test.XXXXXX")
 HOME="$TRASH/home"
 mkdir -p "$HOME"
+# remote actions never come from the internet in tests: an empty mirror
+# unless a test serves its own (tests/e2e/lib-remote.sh)
+export KILN_GITHUB_URL="$TRASH/no-github"
 git config --global init.defaultBranch main
 git config --global advice.detachedHead false
 cd "$TRASH" || exit 1

@@ -7,7 +7,6 @@
 #include "base/kiln.h"
 #include "cli/cmds.h"
 #include "cli/opt.h"
-#include "engine/builtin.h"
 #include "workflow/trigger.h"
 #include "workflow/workflow.h"
 
@@ -58,25 +57,6 @@ static void add_path(const char *path, struct strvec *files, struct diags *d)
 		strvec_push(files, path);
 }
 
-/* a warning for each remote action kiln cannot run (neither local, docker,
- * an expression, nor built in): the step would fail at run time */
-static void check_actions(const struct workflow *wf, struct diags *d)
-{
-	for (size_t j = 0; j < wf->njobs; j++) {
-		const struct wf_job *job = &wf->jobs[j];
-		for (size_t i = 0; i < job->nsteps; i++) {
-			const struct wf_str *u = &job->steps[i].uses;
-			if (!u->s || !strncmp(u->s, "./", 2) || !strncmp(u->s, "docker://", 9) ||
-			    strstr(u->s, "${{") || !strchr(u->s, '@') || builtin_find(u->s))
-				continue;
-			diag_add(d, DIAG_WARNING, wf->file, u->line, u->col,
-				 "action '%s' is not built into kiln and cannot be downloaded: vendor it "
-				 "under .github/actions/<name>/ and use 'uses: ./.github/actions/<name>'",
-				 u->s);
-		}
-	}
-}
-
 int cmd_lint(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	(void)ctx;
@@ -105,7 +85,6 @@ int cmd_lint(int argc, char **argv, struct kiln_ctx *ctx)
 		struct workflow *wf;
 		if (wf_load_file(files.v[i], &wf, &d) == 0) {
 			trig_check(wf, &d); /* filter patterns, crons, dispatch inputs */
-			check_actions(wf, &d);
 			wf_free(wf);
 		}
 	}

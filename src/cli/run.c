@@ -7,6 +7,8 @@
 #include "cli/cmds.h"
 #include "cli/ctx.h"
 #include "cli/opt.h"
+#include "engine/actprep.h"
+#include "engine/actref.h"
 #include "engine/output.h"
 #include "engine/plan.h"
 #include "engine/record.h"
@@ -35,6 +37,8 @@ struct run_opts {
 	int list, dry, parallel, json, verbose, keep, no_history;
 	struct strvec vars, secrets, inputs;
 	const char *secret_file;
+	const char *github_instance; /* --github-instance, else $KILN_GITHUB_URL */
+	int offline, pull;
 };
 
 static const char *const run_usage[] = {
@@ -618,6 +622,24 @@ done:
 	return r;
 }
 
+/*
+ * The run's resolver of remote actions: base URL from --github-instance,
+ * else $KILN_GITHUB_URL, else github.com; the token is the GITHUB_TOKEN
+ * secret (-s) or environment variable, which also becomes
+ * secrets.GITHUB_TOKEN (as on GitHub) so that every log masks it.
+ */
+static int open_actions(const struct run_opts *o, struct runctx *rc, struct actref_cache **c,
+			struct buf *err)
+{
+	const char *base = o->github_instance ? o->github_instance : getenv("KILN_GITHUB_URL");
+	const struct ev *t = rc->secrets ? ev_object_get(rc->secrets, "GITHUB_TOKEN") : NULL;
+	const char *token = t && ev_kind(t) == EV_STRING ? ev_get_str(t, NULL) : NULL;
+	if (!token && (token = getenv("GITHUB_TOKEN")) && *token && rc->secrets)
+		ev_object_set(rc->secrets, "GITHUB_TOKEN", ev_cstr(token));
+	struct actref_opts ao = { base, token, NULL, o->offline, o->pull };
+	return actref_cache_new(&ao, c, err) < 0 ? EXIT_INTERNAL : 0;
+}
+
 /* one level of a run: the event `o` describes, or a workflow_run after `from` */
 static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct trig_run *from,
 		     int level)
@@ -702,6 +724,8 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	struct recorder *rec = NULL;
 	struct plan p = PLAN_INIT;
 	struct diags d = DIAGS_INIT;
+	struct actref_cache *cache = NULL;
+	struct action_resolver resolver;
 	int ret = load_workflows(o, &ts, &rc, &w);
 	if (ret)
 		goto out;
@@ -722,12 +746,21 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 			fprintf(stderr, "kiln: warning: run history not recorded: %s\n", rerr.buf);
 		buf_release(&rerr);
 	}
+	ret = open_actions(o, &rc, &cache, &err);
+	if (ret) {
+		fprintf(stderr, "kiln: error: %s\n", err.buf);
+		goto out;
+	}
+	struct actprep_run ar = { cache, rc.repo_dir, rc.repository, rc.sha };
+	actprep_resolver(&ar, &resolver);
+	rc.actions = &resolver;
 	ret = workflow_contexts(&rc, &w, rec);
 	if (ret)
 		goto out;
+	struct reuse_env renv = { rc.repo_dir, cache, !o->list && !o->dry, rc.repository, rc.sha };
 	for (size_t i = 0; i < w.nr; i++) {
 		plan_add_workflow(&p, w.v[i], i, &d);
-		reuse_load(&w.calls, w.v[i], i, rc.repo_dir, &d);
+		reuse_load(&w.calls, w.v[i], i, &renv, &d);
 	}
 	plan_finish(&p, &d);
 	plan_check_support(&p, rc.repo_dir);
@@ -739,6 +772,12 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	}
 	if (o->job && plan_select(&p, o->job, &err) < 0) {
 		fprintf(stderr, "kiln: error: %s\n", err.buf);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (!o->list && !o->dry && actprep_plan(&ar, &p, &w.calls, &d) < 0) {
+		diags_sort(&d);
+		diags_print(&d, stderr);
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -764,6 +803,7 @@ out:
 	plan_release(&p);
 	diags_release(&d);
 	wfset_release(&w);
+	actref_cache_free(cache);
 	runctx_release(&rc);
 	trigsel_release(&ts);
 	buf_release(&err);
@@ -792,6 +832,10 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 		{ OPT_BOOL, 0, "json", &o.json, NULL, "one JSON object per event and line" },
 		{ OPT_BOOL, 0, "keep", &o.keep, NULL, "keep the run directory" },
 		{ OPT_BOOL, 0, "no-history", &o.no_history, NULL, "do not record the run in the store" },
+		{ OPT_STRING, 0, "github-instance", &o.github_instance, "URL",
+		  "where remote actions come from (default $KILN_GITHUB_URL, https://github.com)" },
+		{ OPT_BOOL, 0, "offline", &o.offline, NULL, "remote actions from the cache only" },
+		{ OPT_BOOL, 0, "pull", &o.pull, NULL, "ask the server again for action refs" },
 		{ OPT_COUNT, 'v', "verbose", &o.verbose, NULL, "say why workflows (do not) run; show ::debug::" },
 		OPT_END_MARK,
 	};

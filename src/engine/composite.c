@@ -91,10 +91,13 @@ static int load_runs(struct composite *c, struct diags *d)
 	}
 	if (!using || using->kind != YNODE_SCALAR || strcmp(using->str, "composite")) {
 		const struct ynode *at = using ? using : runs;
+		if (using && using->kind == YNODE_SCALAR && !strcmp(using->str, "docker"))
+			return diag_err(d, c->file, at->line, at->col,
+					"this is a Docker action (runs.using: docker): it needs "
+					"containers, which kiln does not support yet");
 		return diag_err(d, c->file, at->line, at->col,
-				"only composite and JavaScript (node) actions can run locally "
-				"(runs.using is '%s'); Docker actions are not supported",
-				using && using->str ? using->str : "");
+				"kiln runs composite and JavaScript (node12..node24) actions; "
+				"runs.using is '%s'", using && using->str ? using->str : "");
 	}
 	const struct ynode *steps = ynode_get(runs, "steps");
 	if (!steps || steps->kind != YNODE_SEQ)

@@ -453,11 +453,36 @@ static void start_action(struct step_run *sr, struct action_source *src, struct 
 	exec__kick(je);
 }
 
+/*
+ * `$/path` (runner: dollar-self) as the resolver gets it: inside an action
+ * fetched from a repository, that repository at its ref
+ * (`owner/repo/path@ref`); in a remote reusable workflow, its repository;
+ * otherwise it stays `$/path`, the run's repository at github.sha.
+ * Returns uses itself or tmp's text.
+ */
+const char *exec__self_uses(struct job_exec *je, struct frame *fr, const char *uses,
+			    struct buf *tmp)
+{
+	if (uses[0] != '$' || uses[1] != '/')
+		return uses;
+	const struct action_source *src = je->spec.wf_src;
+	for (struct frame *f = fr; f; f = f->parent)
+		if (f->action) { /* the innermost action: its repository, if any */
+			src = f->src.repository && *f->src.repository ? &f->src : NULL;
+			break;
+		}
+	if (!src || !src->repository)
+		return uses;
+	buf_reset(tmp);
+	buf_addf(tmp, "%s/%s@%s", src->repository, uses + 2, src->ref ? src->ref : "");
+	return tmp->buf;
+}
+
 static void start_uses(struct step_run *sr, struct ev *step_env)
 {
 	struct job_exec *je = sr->je;
 	const char *uses = sr->st->uses.s;
-	struct buf err = BUF_INIT;
+	struct buf err = BUF_INIT, self = BUF_INIT;
 	struct ev *with = exec__eval_with(sr, &err);
 	if (!with) {
 		ev_unref(step_env);
@@ -467,16 +492,19 @@ static void start_uses(struct step_run *sr, struct ev *step_env)
 	}
 	buf_release(&err);
 	if (!strncmp(uses, "./", 2) || !strcmp(uses, ".")) {
-		const char *rel = uses + 2;
+		const char *rel = uses + (uses[1] ? 2 : 1);
 		struct action_source src = { 0 };
 		src.dir = *rel ? xstrfmt("%s/%s", je->workspace, rel) : xstrdup(je->workspace);
 		start_action(sr, &src, with, step_env);
 		return;
 	}
+	/* built-in actions keep precedence over fetching the same name */
 	const struct builtin_action *a = builtin_find(uses);
 	if (!a && je->spec.actions && strncmp(uses, "docker://", 9)) {
 		struct action_source src = { 0 };
-		int r = je->spec.actions->resolve(je->spec.actions, uses, &src, &err);
+		const char *ref = exec__self_uses(je, sr->fr, uses, &self);
+		int r = je->spec.actions->resolve(je->spec.actions, ref, &src, &err);
+		buf_release(&self);
 		if (r > 0) {
 			buf_release(&err);
 			start_action(sr, &src, with, step_env);
@@ -504,17 +532,12 @@ static void start_uses(struct step_run *sr, struct ev *step_env)
 	ev_unref(with);
 	struct buf msg = BUF_INIT;
 	if (!strncmp(uses, "docker://", 9))
-		buf_addf(&msg, "can't run '%s': Docker actions are not supported", uses);
+		buf_addf(&msg, "can't run '%s': Docker actions need containers, which kiln does "
+			 "not support yet", uses);
 	else
-		buf_addf(&msg,
-			 "can't run action '%s': kiln runs local actions (uses: ./path) and its "
-			 "built-in actions only; vendor the action into the repository (for example "
-			 "under .github/actions/<name>/ with its action.yml) and use "
-			 "'uses: ./.github/actions/<name>'",
-			 uses);
+		buf_addf(&msg, "can't run action '%s': remote actions need kiln run", uses);
 	step_fail(sr, msg.buf);
 	buf_release(&msg);
-	(void)je;
 }
 
 /* ---- step sequencing ---- */

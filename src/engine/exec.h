@@ -164,6 +164,9 @@ char *exec__step_display_name(struct job_exec *je, struct frame *fr, const struc
 			      const struct ev *env);
 /* the env a step of fr starts from: the job's, then the composite callers' */
 struct ev *exec__frame_env(struct job_exec *je, struct frame *fr);
+/* `$/path` of a step in frame fr as the resolver takes it (see exec.c) */
+const char *exec__self_uses(struct job_exec *je, struct frame *fr, const char *uses,
+			    struct buf *tmp);
 /* evaluated inputs of action a for the step's with: (defaults applied,
  * unexpected inputs warned); consumes nothing */
 struct ev *exec__action_inputs(struct step_run *sr, const struct composite *a,

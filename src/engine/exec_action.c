@@ -248,7 +248,10 @@ void exec__pre_prepare(struct job_exec *je)
 		struct diags d = DIAGS_INIT;
 		struct composite *a = NULL;
 		/* a failure shows when the step runs */
-		if (r->resolve(r, st->uses.s, &src, &err) > 0 &&
+		struct buf self = BUF_INIT;
+		int got = r->resolve(r, exec__self_uses(je, je->top, st->uses.s, &self), &src, &err);
+		buf_release(&self);
+		if (got > 0 &&
 		    composite_load(src.dir, &a, &d) == 0 && a->node && a->js.pre) {
 			struct action_run *ar = action_new(je, a, &src);
 			ar->at_start = 1;

@@ -101,6 +101,9 @@ struct job_spec {
 	uint64_t timeout_ms;       /* 0 = none (timeout-minutes already evaluated) */
 	int verbose;               /* show ::debug:: lines */
 	const struct action_resolver *actions; /* remote actions, or NULL (borrowed) */
+	/* the repository and ref of the workflow when it is a remote or `$/`
+	 * reusable workflow (its `$/`), NULL = the run's repository (borrowed) */
+	const struct action_source *wf_src;
 };
 
 struct job_result {

@@ -6,7 +6,6 @@
 #include "engine/reuse.h"
 
 #include <strings.h>
-#include <unistd.h>
 
 /* the callee's on.workflow_call mapping (NULL when it has no config), or
  * -1 in *has when the callee has no workflow_call trigger */
@@ -121,63 +120,155 @@ static int check_with(const struct reuse_call *c, const struct workflow *wf, str
 	return ret;
 }
 
-static int load_one(struct reuse_set *rs, const struct workflow *wf, const struct wf_job *job,
-		    size_t wf_index, const char *repo_dir, struct diags *d)
+/* one top-level workflow's tree of calls */
+struct tree {
+	struct reuse_set *rs;
+	const struct reuse_env *env;
+	size_t wf_index;
+	struct strvec unique; /* callees seen (GitHub's 50 limit) */
+	struct diags *d;
+};
+
+/*
+ * The callee's text and the name it is shown under, for `./` (the run's
+ * work tree), `$/` (the calling file's repository at its commit) and
+ * owner/repo/path@ref. Returns 1 loaded, 0 left out (not cached while
+ * listing), -1 error in d.
+ */
+static int read_callee(struct tree *t, const struct workflow *wf, const struct wf_job *job,
+		       const struct actref_src *wsrc, struct buf *text, char **label,
+		       const struct actref_src **src)
 {
+	const struct reuse_env *env = t->env;
 	const char *u = job->uses.s;
-	if (strncmp(u, "./", 2) || strchr(u, '@'))
+	struct buf err = BUF_INIT;
+	int r = -1;
+	*src = NULL;
+	*label = NULL;
+	if (!strncmp(u, "./", 2)) {
+		*label = xstrfmt("%s/%s", env->repo_dir, u + 2);
+		if (buf_read_file(text, *label) < 0)
+			buf_addf(&err, "reusable workflow '%s' not found", u);
+		else
+			r = 1;
+	} else if (!env->cache) {
+		buf_addf(&err, "kiln runs reusable workflows of this repository only here, not '%s'", u);
+	} else if (actref_is_self(u, NULL)) {
+		if (!wsrc && actref_self(env->cache, env->repo_dir, env->repository, env->sha, &wsrc,
+					 &err) < 0) {
+			/* err set */
+		} else if (actref_read(env->cache, wsrc, u + 2, text, &err) == 0) {
+			*src = wsrc;
+			*label = wsrc->dir ? xstrfmt("%s/%s@%s", wsrc->repo, u + 2, wsrc->ref)
+					   : xstrdup(u);
+			r = 1;
+		}
+	} else {
+		struct actref ar;
+		if (actref_parse(u, &ar, &err) == 0) {
+			int g = actref_get(env->cache, ar.repo, ar.ref, env->network, src, &err);
+			if (g == KILN_ENOENT && !env->network) {
+				r = 0;
+			} else if (g == 0 && actref_read(env->cache, *src, ar.path, text, &err) == 0) {
+				*label = xstrdup(u);
+				r = 1;
+			}
+			actref_release(&ar);
+		}
+	}
+	if (r < 0)
+		diag_err(t->d, wf->file, job->uses.line, job->uses.col, "job '%s': %s", job->id.s,
+			 err.buf);
+	buf_release(&err);
+	return r;
+}
+
+static int load_calls(struct tree *t, const struct workflow *wf, const struct actref_src *wsrc,
+		      int level);
+
+static int load_one(struct tree *t, const struct workflow *wf, const struct wf_job *job,
+		    const struct actref_src *wsrc, int level)
+{
+	struct diags *d = t->d;
+	const char *u = job->uses.s;
+	if (level >= REUSE_MAX_LEVELS)
 		return diag_err(d, wf->file, job->uses.line, job->uses.col,
-				"job '%s': kiln runs reusable workflows of this repository only "
-				"('./.github/workflows/FILE.yml'), not '%s'", job->id.s, u);
+				"job '%s': reusable workflows are nested too deeply (GitHub allows "
+				"%d levels: the caller and %d called)", job->id.s,
+				REUSE_MAX_LEVELS, REUSE_MAX_LEVELS - 1);
 	if (job->strategy.matrix)
 		return diag_err(d, wf->file, job->strategy.matrix->line, job->strategy.matrix->col,
 				"job '%s': kiln does not run a matrix of reusable workflow calls yet",
 				job->id.s);
-	char *path = xstrfmt("%s/%s", repo_dir, u + 2);
-	if (access(path, R_OK) < 0) {
-		int r = diag_err(d, wf->file, job->uses.line, job->uses.col,
-				 "job '%s': reusable workflow '%s' not found", job->id.s, u);
-		free(path);
+	struct buf text = BUF_INIT;
+	char *label;
+	struct reuse_call c = { .job = job, .plan = PLAN_INIT };
+	int r = read_callee(t, wf, job, wsrc, &text, &label, &c.src);
+	if (r <= 0) {
+		buf_release(&text);
 		return r;
 	}
-	struct reuse_call c = { .job = job, .plan = PLAN_INIT };
-	int r = wf_load_file(path, &c.callee, d);
-	free(path);
-	if (r < 0 || !c.callee)
-		return -1;
+	size_t k;
+	for (k = 0; k < t->unique.nr && strcmp(t->unique.v[k], label); k++)
+		;
+	if (k == t->unique.nr)
+		strvec_push(&t->unique, label);
+	if (t->unique.nr > REUSE_MAX_UNIQUE) {
+		r = diag_err(d, wf->file, job->uses.line, job->uses.col,
+			     "job '%s': more than %d unique reusable workflows are called from "
+			     "one workflow (GitHub's limit)", job->id.s, REUSE_MAX_UNIQUE);
+		goto out;
+	}
+	r = wf_load(label, text.buf, text.len, &c.callee, d);
+	if (r < 0 || !c.callee) {
+		r = -1;
+		goto out;
+	}
 	int has;
 	c.call = call_config(c.callee, &has);
 	if (!has) {
 		wf_free(c.callee);
-		return diag_err(d, wf->file, job->uses.line, job->uses.col,
-				"job '%s': '%s' is not a reusable workflow (no 'on: workflow_call')",
-				job->id.s, u);
+		r = diag_err(d, wf->file, job->uses.line, job->uses.col,
+			     "job '%s': '%s' is not a reusable workflow (no 'on: workflow_call')",
+			     job->id.s, u);
+		goto out;
 	}
-	for (size_t i = 0; i < c.callee->njobs; i++)
-		if (c.callee->jobs[i].uses.s) {
-			const struct wf_job *cj = &c.callee->jobs[i];
-			diag_err(d, c.callee->file, cj->uses.line, cj->uses.col,
-				 "job '%s': kiln does not run nested reusable workflows", cj->id.s);
-			wf_free(c.callee);
-			return -1;
-		}
 	r = check_with(&c, wf, d);
-	plan_add_workflow(&c.plan, c.callee, wf_index, d);
+	plan_add_workflow(&c.plan, c.callee, t->wf_index, d);
 	if (plan_finish(&c.plan, d) < 0)
 		r = -1;
-	ALLOC_GROW(rs->v, rs->nr + 1, rs->alloc);
-	rs->v[rs->nr++] = c;
+	if (c.src) {
+		c.wf_src.repository = xstrdup(c.src->repo);
+		c.wf_src.ref = xstrdup(c.src->ref);
+	}
+	ALLOC_GROW(t->rs->v, t->rs->nr + 1, t->rs->alloc);
+	t->rs->v[t->rs->nr++] = c;
+	/* the callee's own calls: `$/` there means the callee's repository */
+	if (load_calls(t, c.callee, c.src, level + 1) < 0)
+		r = -1;
+out:
+	free(label);
+	buf_release(&text);
 	return r;
 }
 
-int reuse_load(struct reuse_set *rs, const struct workflow *wf, size_t wf_index,
-	       const char *repo_dir, struct diags *d)
+static int load_calls(struct tree *t, const struct workflow *wf, const struct actref_src *wsrc,
+		      int level)
 {
 	int ret = 0;
 	for (size_t i = 0; i < wf->njobs; i++)
-		if (wf->jobs[i].uses.s && load_one(rs, wf, &wf->jobs[i], wf_index, repo_dir, d) < 0)
+		if (wf->jobs[i].uses.s && load_one(t, wf, &wf->jobs[i], wsrc, level) < 0)
 			ret = -1;
 	return ret;
+}
+
+int reuse_load(struct reuse_set *rs, const struct workflow *wf, size_t wf_index,
+	       const struct reuse_env *env, struct diags *d)
+{
+	struct tree t = { rs, env, wf_index, STRVEC_INIT, d };
+	int r = load_calls(&t, wf, NULL, 0);
+	strvec_clear(&t.unique);
+	return r;
 }
 
 const struct reuse_call *reuse_find(const struct reuse_set *rs, const struct wf_job *job)
@@ -193,6 +284,7 @@ void reuse_release(struct reuse_set *rs)
 	for (size_t i = 0; i < rs->nr; i++) {
 		plan_release(&rs->v[i].plan);
 		wf_free(rs->v[i].callee);
+		action_source_release(&rs->v[i].wf_src);
 	}
 	free(rs->v);
 	memset(rs, 0, sizeof(*rs));

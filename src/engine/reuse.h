@@ -11,6 +11,8 @@
 
 #include "base/buf.h"
 #include "base/diag.h"
+#include "engine/actref.h"
+#include "engine/job.h"
 #include "engine/plan.h"
 #include "expr/expr.h"
 #include "workflow/workflow.h"
@@ -20,6 +22,24 @@ struct reuse_call {
 	struct workflow *callee;    /* owned */
 	const struct ynode *call;   /* the callee's on.workflow_call mapping, or NULL */
 	struct plan plan;           /* the callee's jobs */
+	const struct actref_src *src; /* the callee's repository when remote or `$/`
+					 (its `$/`), NULL = the run's work tree */
+	struct action_source wf_src;  /* src's repository and ref for the executor */
+};
+
+/* GitHub: "You can connect a maximum of ten levels of workflows" (the
+ * caller and nine called) and call at most 50 unique reusable workflows
+ * from one workflow file, nested ones included */
+#define REUSE_MAX_LEVELS 10
+#define REUSE_MAX_UNIQUE 50
+
+/* where callees come from */
+struct reuse_env {
+	const char *repo_dir;          /* the run's work tree (`./` callees) */
+	struct actref_cache *cache;    /* remote and `$/` callees; NULL: refused */
+	int network;                   /* may fetch; 0: cache only, uncached calls are
+					  left out (kiln run -l / -n) */
+	const char *repository, *sha;  /* the run's owner/name and commit (`$/`) */
 };
 
 struct reuse_set {
@@ -29,11 +49,12 @@ struct reuse_set {
 
 /*
  * Load and check the callee of every `uses:` job of `wf` (wf_index: its
- * index in the run, given to the callee's plan). Problems go to `d` as
- * file:line:col errors; returns 0 or -1.
+ * index in the run, given to the callee's plan), and the callees of those,
+ * up to GitHub's limits. Problems go to `d` as file:line:col errors;
+ * returns 0 or -1.
  */
 int reuse_load(struct reuse_set *rs, const struct workflow *wf, size_t wf_index,
-	       const char *repo_dir, struct diags *d);
+	       const struct reuse_env *env, struct diags *d);
 /* the call made by job `job`, or NULL */
 const struct reuse_call *reuse_find(const struct reuse_set *rs, const struct wf_job *job);
 void reuse_release(struct reuse_set *rs);

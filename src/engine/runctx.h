@@ -48,6 +48,7 @@ struct runctx {
 	struct ev *inputs;    /* inputs context (workflow_dispatch inputs of the event) */
 	const struct trigsel *ts; /* the repository and the derived event (borrowed) */
 	int event_from_file;      /* github.event came from -e */
+	const struct action_resolver *actions; /* remote actions (cli/run.c owns it), or NULL */
 };
 
 /* options of runctx_init */

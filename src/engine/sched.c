@@ -498,6 +498,8 @@ static void start_inst(struct sched *s, struct snode *n, struct sinst *in)
 	in->spec.base_env = &s->wf_env[n->pj->wf_index];
 	in->spec.timeout_ms = tmo;
 	in->spec.verbose = s->opts.verbose;
+	in->spec.actions = s->rc->actions;
+	in->spec.wf_src = s->opts.wf_src;
 	int r = s->ops.start(s->loop, &in->spec, &s->sink, inst_done, in, &in->je);
 	if (r < 0) {
 		char *msg = xstrfmt("cannot start job: %s", kiln_strerror(r));
@@ -751,6 +753,7 @@ static void start_call(struct sched *s, struct snode *n, struct ev *jctx)
 	so.done_arg = n;
 	so.prefix = n->call_name;
 	so.key_prefix = n->call_key;
+	so.wf_src = c->src ? &c->wf_src : NULL;
 	n->sub = sched_new(s->loop, &c->plan, s->rc, n->sub_ctx, s->out, &so);
 	sched_start(n->sub);
 }

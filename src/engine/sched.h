@@ -51,6 +51,9 @@ struct sched_opts {
 	const struct reuse_set *calls;
 	const char *prefix;
 	const char *key_prefix;
+	/* the repository of the workflow a nested scheduler runs when it is a
+	 * remote or `$/` reusable workflow (job_spec.wf_src), else NULL */
+	const struct action_source *wf_src;
 };
 
 struct sched;

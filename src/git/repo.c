@@ -58,6 +58,20 @@ int repo_open(const char *dir, struct repo **out, struct buf *err)
 	return 0;
 }
 
+int repo_open_bare(const char *gitdir, struct repo **out, struct buf *err)
+{
+	lib_once();
+	git_repository *g = NULL;
+	int rc = git_repository_open_bare(&g, gitdir);
+	if (rc < 0)
+		return git_fail(err, rc == GIT_ENOTFOUND ? KILN_ENOENT : KILN_EIO,
+				"cannot open repository");
+	struct repo *r = xcalloc(1, sizeof(*r));
+	r->g = g;
+	*out = r;
+	return 0;
+}
+
 void repo_close(struct repo *r)
 {
 	if (!r)

@@ -63,6 +63,9 @@ struct repo; /* an opened repository */
  */
 int repo_open(const char *dir, struct repo **out, struct buf *err);
 void repo_close(struct repo *r);
+/* open the git directory `gitdir` itself (a bare repository, no search);
+ * 0, KILN_ENOENT or KILN_EIO with err */
+int repo_open_bare(const char *gitdir, struct repo **out, struct buf *err);
 /* libgit2's repository handle, for the other src/git files */
 struct git_repository *repo_git(struct repo *r);
 

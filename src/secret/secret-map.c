@@ -80,7 +80,9 @@ int secret_check_name(const char *name, struct buf *err)
 			return -1;
 		}
 	}
-	if (n > 255 || !strncasecmp(name, "GITHUB_", 7)) {
+	/* GITHUB_TOKEN is the one GITHUB_ secret: GitHub provides it, and kiln
+	 * uses it for private actions (as act's -s GITHUB_TOKEN) */
+	if (n > 255 || (!strncasecmp(name, "GITHUB_", 7) && strcasecmp(name, "GITHUB_TOKEN"))) {
 		buf_addf(err, "invalid secret name '%s': %s", name,
 			 n > 255 ? "longer than 255 characters" : "names must not start with GITHUB_");
 		return -1;

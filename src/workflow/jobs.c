@@ -118,7 +118,8 @@ static void check_services(struct wf__ld *ld, const struct ynode *s)
 	}
 }
 
-/* `uses:` of a job: ./.github/workflows/x.yml or owner/repo/path@ref */
+/* `uses:` of a job: ./.github/workflows/x.yml, $/.github/workflows/x.yml
+ * or owner/repo/path@ref */
 static void check_workflow_ref(struct wf__ld *ld, const struct ynode *u)
 {
 	if (!u || u->kind != YNODE_SCALAR)
@@ -128,8 +129,11 @@ static void check_workflow_ref(struct wf__ld *ld, const struct ynode *u)
 		wf__err(ld, u, "expressions are not allowed in a job's 'uses'");
 		return;
 	}
-	if (str_starts_with(s, "./")) {
-		if (!str_ends_with(s, ".yml") && !str_ends_with(s, ".yaml"))
+	if (str_starts_with(s, "./") || str_starts_with(s, "$/")) {
+		if (s[0] == '$' && (strstr(s, "/../") || strchr(s, '@')))
+			wf__err(ld, u, "reusable workflow '%s': '$/' is followed by a path inside "
+				       "the repository, without '..' or '@ref'", s);
+		else if (!str_ends_with(s, ".yml") && !str_ends_with(s, ".yaml"))
 			wf__err(ld, u, "reusable workflow '%s' must be a .yml or .yaml file", s);
 		return;
 	}

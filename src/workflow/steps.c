@@ -32,7 +32,8 @@ static void action_id_base(const char *uses, struct buf *out)
 		buf_addstr(out, uses + strlen("docker://"));
 		return;
 	}
-	if (str_starts_with(uses, "./") || str_starts_with(uses, ".\\")) {
+	if (str_starts_with(uses, "./") || str_starts_with(uses, ".\\") ||
+	    str_starts_with(uses, "$/")) {
 		buf_addstr(out, "self");
 		return;
 	}
@@ -125,7 +126,7 @@ static void generate_ids(struct wf_job *job)
 	strvec_clear(&taken);
 }
 
-/* `uses:` of a step: ./path, docker://image, owner/repo[/path]@ref */
+/* `uses:` of a step: ./path, $/path, docker://image, owner/repo[/path]@ref */
 static void check_action_ref(struct wf__ld *ld, const struct ynode *u)
 {
 	if (!u || u->kind != YNODE_SCALAR)
@@ -141,6 +142,13 @@ static void check_action_ref(struct wf__ld *ld, const struct ynode *u)
 	}
 	if (str_starts_with(s, "./") || str_starts_with(s, ".\\"))
 		return;
+	/* `$/path`: this file's repository at its commit (runner: dollar-self) */
+	if (str_starts_with(s, "$/")) {
+		if (!s[2] || strstr(s, "/../") || str_ends_with(s, "/..") || strchr(s, '@'))
+			wf__err(ld, u, "invalid action reference '%s': '$/' is followed by a path "
+				       "inside the repository, without '..' or '@ref'", s);
+		return;
+	}
 	if (str_starts_with(s, "docker://")) {
 		if (!s[strlen("docker://")])
 			wf__err(ld, u, "'uses' names no image after 'docker://'");

@@ -201,14 +201,14 @@ test_expect_success 'bad calls are input errors (exit 2) at file:line:col' '
 	    with:
 	      target: ${{ matrix.t }}
 	EOF
-	test_expect_code 2 env -C repo kiln run >out 2>err &&
+	test_expect_code 2 env -C repo KILN_GITHUB_URL="$TRASH/nowhere" kiln run >out 2>err &&
 	test_grep "ci.yml:4:11: error: job .nofile.: reusable workflow .*nope.yml. not found" err &&
 	test_grep "ci.yml:6:11: error: job .notcall.: .*plain.yml. is not a reusable workflow (no .on: workflow_call.)" err &&
 	test_grep "ci.yml:11:7: error: job .unknown.: .*build.yml. has no input .colour." err &&
 	test_grep "ci.yml:13:11: error: job .missing.: required input .target. of .*build.yml. is not given" err &&
 	test_grep "ci.yml:20:14: error: job .mistyped.: input .debug. must be a boolean" err &&
 	test_grep "ci.yml:21:14: error: job .mistyped.: input .level. must be a number" err &&
-	test_grep "ci.yml:23:11: error: job .remote.: kiln runs reusable workflows of this repository only" err &&
+	test_grep "ci.yml:23:11: error: job .remote.: cannot resolve action .octo/other@v1.: no repository at .$TRASH/nowhere/octo/other." err &&
 	test_grep "ci.yml:27:9: error: job .matrix.: kiln does not run a matrix of reusable workflow calls yet" err &&
 	test_must_be_empty out
 '

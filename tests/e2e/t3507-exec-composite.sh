@@ -270,10 +270,10 @@ test_expect_success 'Docker actions are refused locally' '
 	      - uses: ./act/dock
 	EOF
 	test_expect_code 1 run_job &&
-	test_grep "only composite and JavaScript (node) actions can run locally (runs.using is .docker.)" out
+	test_grep "this is a Docker action (runs.using: docker): it needs containers, which kiln does not support yet" out
 '
 
-test_expect_success 'an unknown remote action fails naming it and how to vendor it' '
+test_expect_success 'a remote action is not fetched by kiln debug job: the step fails naming it' '
 	write_workflow repo ci <<-\EOF &&
 	on: push
 	jobs:
@@ -284,8 +284,7 @@ test_expect_success 'an unknown remote action fails naming it and how to vendor 
 	      - run: echo not-run
 	EOF
 	test_expect_code 1 run_job &&
-	test_grep "^error: can.t run action .someone/some-action@v3.: kiln runs local actions" out &&
-	test_grep "vendor the action into the repository" out &&
+	test_grep "^error: can.t run action .someone/some-action@v3.: remote actions need kiln run" out &&
 	test_grep -v "^| not-run" out
 '
 

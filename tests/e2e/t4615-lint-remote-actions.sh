@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='kiln lint warns about remote actions kiln cannot run, not about built-in ones'
+test_description='kiln lint accepts remote actions (kiln fetches them) and $/ references, checks their shape'
 . "$(dirname "$0")/../lib.sh"
 
 test_expect_success 'setup' '
@@ -13,37 +13,42 @@ test_expect_success 'setup' '
 	      - uses: actions/checkout@v4
 	      - uses: actions/cache@v4
 	        with: { path: x, key: k }
-	      - uses: actions/cache/save@v4
-	        with: { path: x, key: k }
 	      - uses: Actions/Setup-Node@v4
-	      - uses: dorny/paths-filter@v3
-	        with: { filters: "a: a/**" }
 	      - uses: ./.github/actions/local
+	      - uses: $/.github/actions/local
 	      - uses: docker://alpine:3
 	      - uses: codecov/codecov-action@v4
 	      - uses: actions/labeler@v5
+	  call:
+	    uses: $/.github/workflows/reusable.yml
+	  remote:
+	    uses: octo/workflows/.github/workflows/ci.yml@v1
 	EOF
 '
 
-test_expect_success 'one warning per unknown remote action, with its position; exit 0' '
+test_expect_success 'no warning for remote actions or $/ references; exit 0' '
 	(cd repo && kiln lint) >out 2>&1 &&
-	test_grep "^.github/workflows/ci.yml:16:15: warning: action .codecov/codecov-action@v4. is not built into kiln and cannot be downloaded: vendor it under .github/actions/<name>/" out &&
-	test_grep "^.github/workflows/ci.yml:17:15: warning: action .actions/labeler@v5. is not built into kiln" out &&
-	test "$(wc -l <out)" = 2
+	test_must_be_empty out
 '
 
-test_expect_success 'running it fails the step with the same advice' '
-	write_workflow repo remote <<-\EOF &&
+test_expect_success 'bad $/ references are errors with their position' '
+	write_workflow repo bad <<-\EOF &&
 	on: push
 	jobs:
-	  up:
+	  build:
 	    runs-on: ubuntu-latest
 	    steps:
-	      - uses: codecov/codecov-action@v4
+	      - uses: $/
+	      - uses: $/../outside
+	      - uses: $/x@v1
+	  call:
+	    uses: $/.github/workflows/x.txt
 	EOF
-	(cd repo && test_expect_code 1 kiln run -W .github/workflows/remote.yml) >out 2>&1 &&
-	test_grep "can.t run action .codecov/codecov-action@v4.: kiln runs local actions" out &&
-	test_grep "vendor the action into the repository" out
+	(cd repo && test_expect_code 2 kiln lint .github/workflows/bad.yml) >out 2>&1 &&
+	test_grep "bad.yml:6:15: error: invalid action reference .\$/.: .\$/. is followed by a path" out &&
+	test_grep "bad.yml:7:15: error: invalid action reference .\$/../outside." out &&
+	test_grep "bad.yml:8:15: error: invalid action reference .\$/x@v1." out &&
+	test_grep "bad.yml:10:11: error: reusable workflow .\$/.github/workflows/x.txt. must be a .yml or .yaml file" out
 '
 
 test_done

@@ -33,7 +33,7 @@ test_expect_success 'rm removes; removing twice is a usage error' '
 test_expect_success 'bad input is a usage error with a clear message' '
 	test_expect_code 2 kiln secret set 9BAD </dev/null 2>err &&
 	test_grep "invalid secret name" err &&
-	test_expect_code 2 kiln secret set GITHUB_TOKEN </dev/null 2>err &&
+	test_expect_code 2 kiln secret set GITHUB_SHA </dev/null 2>err &&
 	test_grep "must not start with GITHUB_" err &&
 	test_expect_code 2 kiln secret set EMPTY </dev/null 2>err &&
 	test_grep "value is empty" err &&

@@ -1,0 +1,574 @@
+/*
+ * actref: the cache of remote actions and reusable workflows (see
+ * actref.h). Lock-free reads: a ref found in `refs` whose `commits/<sha>`
+ * exists needs nothing else. Anything that writes (fetch, refs update,
+ * extraction) holds `lock` (flock) of that repository's cache directory.
+ */
+#include "base/kiln.h"
+#include "base/fs.h"
+#include "engine/actref.h"
+#include "engine/runctx.h"
+#include "git/fetch.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* refs a cache entry remembers (a cap on what `refs` may grow to) */
+#define REFS_MAX_BYTES (1 << 20)
+
+struct actref_cache {
+	char *base;    /* base URL or path, no trailing '/' */
+	char *token;   /* owned copy, or NULL */
+	char *dir;     /* <data>/actions */
+	char *keydir;  /* <dir>/<base key> */
+	int offline, pull;
+	struct actref_src **memo; /* resolved this run (owned) */
+	char **keys;              /* parallel: "owner/repo@ref" lower-cased repo */
+	size_t nr, alloc;
+};
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* a directory name for the base URL: readable, plus a hash against collisions */
+static char *base_key(const char *base)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	struct buf b = BUF_INIT;
+	for (const char *p = base; *p; p++) {
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		if (b.len < 48)
+			buf_addch(&b, isalnum((unsigned char)*p) || *p == '.' || *p == '-' ? *p : '_');
+	}
+	buf_addf(&b, "-%08x", (unsigned)(h ^ (h >> 32)));
+	return buf_detach(&b, NULL);
+}
+
+int actref_cache_new(const struct actref_opts *o, struct actref_cache **out, struct buf *err)
+{
+	struct actref_cache *c = xcalloc(1, sizeof(*c));
+	const char *base = o->base_url && *o->base_url ? o->base_url : ACTREF_DEFAULT_BASE;
+	size_t n = strlen(base);
+	while (n > 1 && base[n - 1] == '/')
+		n--;
+	c->base = xstrndup(base, n);
+	c->token = o->token && *o->token ? xstrdup(o->token) : NULL;
+	c->offline = o->offline;
+	c->pull = o->pull;
+	if (o->cache_dir) {
+		c->dir = xstrdup(o->cache_dir);
+	} else {
+		struct buf d = BUF_INIT;
+		if (kiln_data_path("actions", &d, err) < 0) {
+			buf_release(&d);
+			actref_cache_free(c);
+			return KILN_EIO;
+		}
+		c->dir = buf_detach(&d, NULL);
+	}
+	char *k = base_key(c->base);
+	c->keydir = xstrfmt("%s/%s", c->dir, k);
+	free(k);
+	*out = c;
+	return 0;
+}
+
+static void src_free(struct actref_src *s)
+{
+	if (!s)
+		return;
+	free(s->repo);
+	free(s->ref);
+	free(s->dir);
+	free(s->repo_dir);
+	free(s);
+}
+
+void actref_cache_free(struct actref_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nr; i++) {
+		src_free(c->memo[i]);
+		free(c->keys[i]);
+	}
+	free(c->memo);
+	free(c->keys);
+	if (c->token) /* do not leave the token in freed memory */
+		memset(c->token, 0, strlen(c->token));
+	free(c->token);
+	free(c->base);
+	free(c->dir);
+	free(c->keydir);
+	free(c);
+}
+
+/* ---- parsing ---- */
+
+/* GitHub: owner [A-Za-z0-9-], repository [A-Za-z0-9._-]; mirrors may use '_' */
+static int name_ok(const char *s, size_t n)
+{
+	if (!n || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return 0;
+	return 1;
+}
+
+int actref_parse(const char *uses, struct actref *out, struct buf *err)
+{
+	memset(out, 0, sizeof(*out));
+	const char *at = strrchr(uses, '@');
+	const char *s1 = strchr(uses, '/');
+	if (!at || !s1 || s1 > at || !at[1]) {
+		buf_addf(err, "'%s' is not an action reference (owner/repo[/path]@ref)", uses);
+		return -1;
+	}
+	const char *s2 = memchr(s1 + 1, '/', (size_t)(at - s1 - 1));
+	const char *rend = s2 ? s2 : at;
+	if (!name_ok(uses, (size_t)(s1 - uses)) || !name_ok(s1 + 1, (size_t)(rend - s1 - 1))) {
+		buf_addf(err, "'%s' is not an action reference: bad owner or repository name", uses);
+		return -1;
+	}
+	const char *path = s2 ? s2 + 1 : at;
+	size_t plen = (size_t)(at - path);
+	/* no way out of the repository's tree */
+	for (const char *p = path; p < at;) {
+		const char *e = memchr(p, '/', (size_t)(at - p));
+		size_t l = e ? (size_t)(e - p) : (size_t)(at - p);
+		if ((l == 2 && p[0] == '.' && p[1] == '.') || (l == 0 && e && e + 1 < at)) {
+			buf_addf(err, "'%s' is not an action reference: bad path", uses);
+			return -1;
+		}
+		p += l + 1;
+	}
+	while (plen && path[plen - 1] == '/')
+		plen--;
+	out->repo = xstrndup(uses, (size_t)(rend - uses));
+	out->path = xstrndup(path, plen);
+	out->ref = xstrdup(at + 1);
+	return 0;
+}
+
+void actref_release(struct actref *r)
+{
+	free(r->repo);
+	free(r->path);
+	free(r->ref);
+	memset(r, 0, sizeof(*r));
+}
+
+int actref_is_self(const char *uses, const char **path)
+{
+	if (uses[0] != '$' || uses[1] != '/')
+		return 0;
+	if (path)
+		*path = uses + 2;
+	return 1;
+}
+
+/* ---- the cache on disk ---- */
+
+static int is_full_sha(const char *s)
+{
+	size_t n = strlen(s);
+	if (n != 40)
+		return 0;
+	for (; *s; s++)
+		if (!isxdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* the commit `ref` maps to in the refs file, into sha; 0 or -1 */
+static int refs_get(const char *file, const char *ref, char sha[REPO_OID_HEX])
+{
+	struct buf b = BUF_INIT;
+	int r = -1;
+	if (buf_read_file(&b, file) < 0)
+		goto out;
+	size_t rl = strlen(ref);
+	for (char *line = b.buf; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		char *tab = strrchr(line, '\t');
+		if (tab && (size_t)(tab - line) == rl && !memcmp(line, ref, rl) &&
+		    is_full_sha(tab + 1)) {
+			memcpy(sha, tab + 1, REPO_OID_HEX);
+			r = 0;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+out:
+	buf_release(&b);
+	return r;
+}
+
+/* set ref -> sha in the refs file (atomic replace; under the lock) */
+static int refs_set(const char *file, const char *ref, const char *sha, struct buf *err)
+{
+	struct buf old = BUF_INIT, nw = BUF_INIT;
+	size_t rl = strlen(ref);
+	buf_read_file(&old, file);
+	for (char *line = old.buf; line && *line;) {
+		char *nl = strchr(line, '\n');
+		size_t l = nl ? (size_t)(nl - line) : strlen(line);
+		if (!(l > rl && line[rl] == '\t' && !memcmp(line, ref, rl)) &&
+		    nw.len + l < REFS_MAX_BYTES) {
+			buf_add(&nw, line, l);
+			buf_addch(&nw, '\n');
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	buf_addf(&nw, "%s\t%s\n", ref, sha);
+	int r = write_file_atomic(file, nw.buf, nw.len, 0644);
+	if (r < 0)
+		buf_addf(err, "cannot write '%s': %s", file, strerror(-r));
+	buf_release(&old);
+	buf_release(&nw);
+	return r < 0 ? KILN_EIO : 0;
+}
+
+static int lock_dir(const char *dir, struct buf *err)
+{
+	char *f = xstrfmt("%s/lock", dir);
+	int fd = open(f, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		buf_addf(err, "cannot lock '%s': %s", f, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	free(f);
+	return fd;
+}
+
+/* write tree `path` of `sha` from r into `dest` unless there: aside, then renamed */
+static int extract(struct repo *r, const char *sha, const char *path, const char *parent,
+		   const char *dest, struct buf *err)
+{
+	if (is_dir(dest))
+		return 0;
+	int mr = mkdir_p(parent, 0755);
+	if (mr < 0) {
+		buf_addf(err, "cannot create '%s': %s", parent, strerror(-mr));
+		return KILN_EIO;
+	}
+	char *tmp = xstrfmt("%s/tmp.XXXXXX", parent);
+	if (!mkdtemp(tmp)) {
+		buf_addf(err, "cannot create a directory in '%s': %s", parent, strerror(errno));
+		free(tmp);
+		return KILN_EIO;
+	}
+	int rc = fetch_write_tree(r, sha, path, tmp, err);
+	if (rc == 0 && rename(tmp, dest) < 0 && !is_dir(dest)) {
+		buf_addf(err, "cannot rename into '%s': %s", dest, strerror(errno));
+		rc = KILN_EIO;
+	}
+	/* lost a race with another process, or failed: ours goes */
+	runctx_rmtree(tmp);
+	free(tmp);
+	return rc;
+}
+
+/* the server URL of owner/repo; a path mirror may keep it as repo.git */
+static char *repo_url(const struct actref_cache *c, const char *repo)
+{
+	char *url = xstrfmt("%s/%s", c->base, repo);
+	if (!strstr(c->base, "://") && !is_dir(url)) {
+		char *git = xstrfmt("%s.git", url);
+		if (is_dir(git)) {
+			free(url);
+			return git;
+		}
+		free(git);
+	}
+	return url;
+}
+
+static struct actref_src *memo_find(struct actref_cache *c, const char *key)
+{
+	for (size_t i = 0; i < c->nr; i++)
+		if (!strcmp(c->keys[i], key))
+			return c->memo[i];
+	return NULL;
+}
+
+static void memo_add(struct actref_cache *c, char *key, struct actref_src *s)
+{
+	if (c->nr == c->alloc) {
+		c->alloc = c->alloc ? 2 * c->alloc : 8;
+		c->memo = xrealloc(c->memo, c->alloc * sizeof(*c->memo));
+		c->keys = xrealloc(c->keys, c->alloc * sizeof(*c->keys));
+	}
+	c->memo[c->nr] = s;
+	c->keys[c->nr++] = key;
+}
+
+static char *lower(const char *s)
+{
+	char *d = xstrdup(s);
+	for (char *p = d; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return d;
+}
+
+/* the network part, under the lock: resolve, fetch, record, extract */
+static int fetch_locked(struct actref_cache *c, const char *rdir, const char *repo,
+			const char *ref, char sha[REPO_OID_HEX], struct buf *err)
+{
+	char *gitdir = xstrfmt("%s/git", rdir), *refs = xstrfmt("%s/refs", rdir);
+	char *cdir = xstrfmt("%s/commits", rdir);
+	struct repo *r = NULL;
+	char *url = NULL, *dest = NULL;
+	int rc = fetch_open_bare(gitdir, &r, err);
+	if (rc < 0)
+		goto out;
+	int full = is_full_sha(ref);
+	if (full && fetch_has_commit(r, sha)) {
+		/* nothing to ask the server */
+	} else {
+		url = repo_url(c, repo);
+		if (!strstr(url, "://") && !is_dir(url)) {
+			buf_addf(err, "no repository at '%s'", url);
+			rc = KILN_ENOENT;
+			goto out;
+		}
+		char got[REPO_OID_HEX];
+		rc = fetch_resolve(r, url, c->token, ref, got, err);
+		if (rc < 0)
+			goto out;
+		if (full && strcmp(got, sha)) {
+			buf_addf(err, "'%s' has no commit '%s'", url, ref);
+			rc = KILN_ENOENT;
+			goto out;
+		}
+		memcpy(sha, got, REPO_OID_HEX);
+		if (!full && (rc = refs_set(refs, ref, sha, err)) < 0)
+			goto out;
+	}
+	dest = xstrfmt("%s/%s", cdir, sha);
+	rc = extract(r, sha, "", cdir, dest, err);
+out:
+	repo_close(r);
+	free(gitdir);
+	free(refs);
+	free(cdir);
+	free(url);
+	free(dest);
+	return rc;
+}
+
+int actref_get(struct actref_cache *c, const char *repo, const char *ref, int network,
+	       const struct actref_src **out, struct buf *err)
+{
+	char *lrepo = lower(repo);
+	char *key = xstrfmt("%s@%s", lrepo, ref);
+	struct actref_src *s = memo_find(c, key);
+	char *rdir = NULL, *dest = NULL, *refs = NULL;
+	int rc = 0, fd = -1;
+	if (s) {
+		*out = s;
+		goto out;
+	}
+	struct buf perr = BUF_INIT;
+	struct actref parsed;
+	char *whole = xstrfmt("%s@%s", repo, ref);
+	rc = actref_parse(whole, &parsed, &perr);
+	free(whole);
+	int badpath = rc == 0 && *parsed.path;
+	actref_release(&parsed);
+	if (rc < 0 || badpath) {
+		buf_addf(err, "%s", perr.len ? perr.buf : "bad repository name");
+		buf_release(&perr);
+		rc = KILN_EINVAL;
+		goto out;
+	}
+	buf_release(&perr);
+	rdir = xstrfmt("%s/%s", c->keydir, lrepo);
+	refs = xstrfmt("%s/refs", rdir);
+	char sha[REPO_OID_HEX] = "";
+	if (is_full_sha(ref)) {
+		char *l = lower(ref);
+		memcpy(sha, l, REPO_OID_HEX);
+		free(l);
+	} else if (!c->pull || !network || c->offline) {
+		refs_get(refs, ref, sha);
+	}
+	if (*sha) {
+		dest = xstrfmt("%s/commits/%s", rdir, sha);
+		if (!is_dir(dest)) {
+			free(dest);
+			dest = NULL;
+		}
+	}
+	if (!dest) {
+		if (!network || c->offline) {
+			buf_addf(err, "action '%s@%s' is not in the cache (%s)", repo, ref,
+				 c->offline ? "--offline" : "not fetched");
+			rc = KILN_ENOENT;
+			goto out;
+		}
+		int mr = mkdir_p(rdir, 0755);
+		if (mr < 0) {
+			buf_addf(err, "cannot create '%s': %s", rdir, strerror(-mr));
+			rc = KILN_EIO;
+			goto out;
+		}
+		fd = lock_dir(rdir, err);
+		if (fd < 0) {
+			rc = KILN_EIO;
+			goto out;
+		}
+		struct buf ferr = BUF_INIT;
+		rc = fetch_locked(c, rdir, repo, ref, sha, &ferr);
+		if (rc < 0) {
+			buf_addf(err, "cannot resolve action '%s@%s': %s", repo, ref, ferr.buf);
+			buf_release(&ferr);
+			goto out;
+		}
+		buf_release(&ferr);
+		dest = xstrfmt("%s/commits/%s", rdir, sha);
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->repo = xstrdup(repo);
+	s->ref = xstrdup(ref);
+	memcpy(s->sha, sha, REPO_OID_HEX);
+	s->dir = dest;
+	dest = NULL;
+	memo_add(c, key, s);
+	key = NULL;
+	*out = s;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(lrepo);
+	free(key);
+	free(rdir);
+	free(dest);
+	free(refs);
+	return rc;
+}
+
+/* a path inside a repository: relative, no '..' segment */
+static int path_ok(const char *p, struct buf *err)
+{
+	const char *s = p;
+	while (*s) {
+		size_t l = strcspn(s, "/");
+		if (l == 2 && s[0] == '.' && s[1] == '.') {
+			buf_addf(err, "path '%s' leaves the repository", p);
+			return 0;
+		}
+		s += l;
+		s += *s == '/';
+	}
+	if (*p == '/') {
+		buf_addf(err, "path '%s' must be relative to the repository", p);
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- $/ : the run's own repository ---- */
+
+int actref_self(struct actref_cache *c, const char *repo_dir, const char *repo,
+		const char *sha, const struct actref_src **out, struct buf *err)
+{
+	char *key = xstrfmt("$/%s@%s", repo_dir, sha);
+	struct actref_src *s = memo_find(c, key);
+	if (s) {
+		free(key);
+		*out = s;
+		return 0;
+	}
+	if (!is_full_sha(sha)) {
+		buf_addf(err, "'$/' needs the run's commit, and the repository has none");
+		free(key);
+		return KILN_ENOENT;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->repo = xstrdup(repo);
+	s->ref = xstrdup(sha);
+	memcpy(s->sha, sha, REPO_OID_HEX);
+	s->repo_dir = xstrdup(repo_dir);
+	memo_add(c, key, s);
+	*out = s;
+	return 0;
+}
+
+int actref_dir(struct actref_cache *c, const struct actref_src *src, const char *path, char **dir,
+	       struct buf *err)
+{
+	size_t pl = strlen(path);
+	while (pl && path[pl - 1] == '/')
+		pl--;
+	*dir = NULL;
+	if (!path_ok(path, err))
+		return KILN_EINVAL;
+	if (src->dir) {
+		*dir = pl ? xstrfmt("%s/%.*s", src->dir, (int)pl, path) : xstrdup(src->dir);
+		if (!is_dir(*dir)) {
+			buf_addf(err, "'%s@%s' has no directory '%.*s'", src->repo, src->ref, (int)pl,
+				 path);
+			free(*dir);
+			*dir = NULL;
+			return KILN_ENOENT;
+		}
+		return 0;
+	}
+	/* the run's own repository: only the sub-tree, once per tree id */
+	struct repo *r = NULL;
+	char tree[REPO_OID_HEX];
+	char *p = xstrndup(path, pl);
+	int rc = repo_open(src->repo_dir, &r, err);
+	if (rc == 0)
+		rc = fetch_tree_id(r, src->sha, p, tree, err);
+	if (rc == 0) {
+		char *parent = xstrfmt("%s/self", c->dir);
+		char *dest = xstrfmt("%s/%s", parent, tree);
+		rc = extract(r, src->sha, p, parent, dest, err);
+		if (rc == 0)
+			*dir = dest;
+		else
+			free(dest);
+		free(parent);
+	}
+	repo_close(r);
+	free(p);
+	return rc;
+}
+
+int actref_read(struct actref_cache *c, const struct actref_src *src, const char *path,
+		struct buf *out, struct buf *err)
+{
+	(void)c;
+	if (!path_ok(path, err))
+		return KILN_EINVAL;
+	if (src->dir) {
+		char *f = xstrfmt("%s/%s", src->dir, path);
+		int r = buf_read_file(out, f);
+		free(f);
+		if (r < 0) {
+			buf_addf(err, "'%s@%s' has no file '%s'", src->repo, src->ref, path);
+			return r == -ENOENT ? KILN_ENOENT : KILN_EIO;
+		}
+		return 0;
+	}
+	struct repo *r = NULL;
+	int rc = repo_open(src->repo_dir, &r, err);
+	if (rc == 0)
+		rc = fetch_read_blob(r, src->sha, path, out, err);
+	repo_close(r);
+	return rc;
+}
