@@ -39,8 +39,10 @@ static void test_names(void **state)
 	assert_int_equal(secret_check_name("A-B", &err), -1);
 	assert_int_equal(secret_check_name("", &err), -1);
 	buf_reset(&err);
-	assert_int_equal(secret_check_name("github_token", &err), -1);
+	assert_int_equal(secret_check_name("github_sha", &err), -1);
 	assert_non_null(strstr(err.buf, "GITHUB_"));
+	/* the one GITHUB_ secret GitHub itself provides */
+	assert_int_equal(secret_check_name("GITHUB_TOKEN", &err), 0);
 	assert_int_equal(secret_check_env("prod-eu.1", &err), 0);
 	assert_int_equal(secret_check_env("a b", &err), -1);
 	buf_release(&err);
