@@ -205,6 +205,7 @@ static int load_one(struct tree *t, const struct workflow *wf, const struct wf_j
 	struct reuse_call c = { .job = job, .plan = PLAN_INIT };
 	int r = read_callee(t, wf, job, wsrc, &text, &label, &c.src);
 	if (r <= 0) {
+		free(label);
 		buf_release(&text);
 		return r;
 	}

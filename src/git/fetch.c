@@ -163,7 +163,13 @@ int fetch_resolve(struct repo *r, const char *url, const char *token, const char
 	px.type = GIT_PROXY_AUTO;
 	int rc = KILN_EIO;
 
-	if (git_remote_create_anonymous(&rem, g, url) < 0) {
+	/* no url.*.insteadOf: kiln's URL is the one used, and libgit2 1.5
+	 * leaks pcre2 match data on every config regex (see repo.c) */
+	git_remote_create_options ro;
+	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	ro.repository = g;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&rem, url, &ro) < 0) {
 		rc = net_fail(err, &cs, url, "bad repository URL");
 		goto out;
 	}
