@@ -20,6 +20,7 @@ int cmd_cache(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_runs(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_logs(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_cron(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_dora(int argc, char **argv, struct kiln_ctx *ctx);
 /* `kiln debug event|changes|paths-filter|trigger` (src/cli/debug_git.c) */
 int debug_git(int argc, char **argv);
 /* `kiln debug mask` (debug-mask.c) */
@@ -35,5 +36,7 @@ int cmd_abort(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_maintenance(int argc, char **argv, struct kiln_ctx *ctx);
 /* `kiln debug record-run` (debug-store.c) */
 int debug_record_run(int argc, char **argv);
+/* `kiln debug record-deploy` (debug-deploy.c) */
+int debug_record_deploy(int argc, char **argv);
 
 #endif

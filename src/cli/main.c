@@ -24,6 +24,7 @@ static const struct cmd cmds[] = {
 	{ "cache", cmd_cache, "list, remove, prune, save and restore cache entries" },
 	{ "runs", cmd_runs, "list recorded workflow runs" },
 	{ "logs", cmd_logs, "print the stored logs of a run or one of its jobs" },
+	{ "dora", cmd_dora, "deployment frequency, lead time, change failure rate, recovery time" },
 	{ "debug", cmd_debug, NULL },
 	{ "deployd", cmd_deployd, "run the deploy controller (HAProxy, instances, rollouts)" },
 	{ "deploy", cmd_deploy, "deploy a release of an app (rolling, blue-green, canary)" },

@@ -619,3 +619,28 @@ json_t *deploy_to_json(const struct deploy_row *d)
 			 "created_at", (json_int_t)d->created_ms, "started_at", (json_int_t)d->started_ms,
 			 "finished_at", (json_int_t)d->finished_ms);
 }
+
+int env_link_release(sqlite3 *db, int64_t deployment_id, const char *app, const char *message,
+		     int *rolled_back, struct buf *reason, struct buf *err)
+{
+	const char *p = message ? strstr(message, "release ") : NULL;
+	char *end;
+	long long id = p ? strtoll(p + 8, &end, 10) : 0;
+	if (!p || end == p + 8 || id <= 0 || strncmp(end, " (", 2)) {
+		buf_addstr(err, "the kiln/deploy message names no release");
+		return KILN_ENOENT;
+	}
+	const char *close = strstr(end, ") ");
+	if (!close)
+		return buf_addstr(err, "the kiln/deploy message names no release"), KILN_ENOENT;
+	const char *outcome = close + 2;
+	if (rolled_back)
+		*rolled_back = str_starts_with(outcome, "rolled-back") ||
+			       str_starts_with(outcome, "failed") || str_starts_with(outcome, "aborted");
+	const char *colon = strstr(outcome, ": ");
+	if (reason && colon)
+		buf_addstr(reason, colon + 2);
+	else if (reason)
+		buf_addstr(reason, outcome);
+	return deploys_set_release(db, deployment_id, app, (int64_t)id, err);
+}

@@ -75,6 +75,19 @@ int env_deployment_finish(sqlite3 *db, int64_t deployment_id, const char *conclu
 			  const char *reason, int64_t now_ms, const struct env_events *ev,
 			  struct buf *err);
 
+/*
+ * Link a deployment to the deploy controller's release from the final
+ * message of its `kiln/deploy` step ("release 12 (v2) rolled-back after
+ * 3.10s: <reason>", src/deploy/rollout.c): records app and release id.
+ * *rolled_back (may be NULL) is set when the release was rolled back,
+ * failed or aborted; `reason` (may be NULL) receives the message after
+ * "after N s: ". The job's deployment then ends as a failure with that
+ * reason (env_deployment_finish). 0, KILN_ENOENT (the message names no
+ * release) or -1.
+ */
+int env_link_release(sqlite3 *db, int64_t deployment_id, const char *app, const char *message,
+		     int *rolled_back, struct buf *reason, struct buf *err);
+
 enum env_review_result {
 	ENV_REVIEW_DONE = 0,     /* at least one deployment approved/rejected */
 	ENV_REVIEW_NOTHING = 1,  /* the run has no deployment waiting for review */
