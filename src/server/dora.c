@@ -82,7 +82,8 @@ void dora_compute(struct deploy_row *v, size_t n, int64_t from, int64_t to, stru
 	r->from_ms = from;
 	r->to_ms = to;
 	r->days = (double)(to - from) / (double)DAY_MS;
-	qsort(v, n, sizeof(*v), cmp_finish);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_finish);
 
 	int64_t *lead = xcalloc(n + 1, sizeof(*lead)), *rec = xcalloc(n + 1, sizeof(*rec));
 	int64_t streak = 0; /* finish time of the first failure of the current streak */
@@ -149,7 +150,8 @@ int dora_query(sqlite3 *db, const char *repo, const char *environment, int days,
 	size_t nv;
 	if (deploys_list(db, &f, &v, &nv, err) < 0)
 		return -1;
-	qsort(v, nv, sizeof(*v), cmp_group);
+	if (nv > 1)
+		qsort(v, nv, sizeof(*v), cmp_group);
 	size_t alloc = 0;
 	for (size_t i = 0; i < nv;) {
 		size_t j = i;
