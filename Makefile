@@ -19,9 +19,10 @@ V ?=
 DEB_PKGS = build-essential pkg-config git clang llvm libclang-rt-14-dev \
 	libyaml-dev libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev \
 	libgit2-dev libarchive-dev libzstd-dev libcurl4-openssl-dev libcmocka-dev \
-	perl python3 rsync zstd ninja-build haproxy wrk hyperfine curl
+	perl python3 rsync zstd ninja-build haproxy wrk hyperfine curl \
+	libh2o-dev libssl-dev prometheus
 
-PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libgit2 libarchive libzstd
+PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libgit2 libarchive libzstd libh2o openssl
 # libcurl is loaded with dlopen by src/deploy/webhook.c (headers only here)
 DL_PKGS = libcurl
 

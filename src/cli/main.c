@@ -25,6 +25,8 @@ static const struct cmd cmds[] = {
 	{ "runs", cmd_runs, "list recorded workflow runs" },
 	{ "logs", cmd_logs, "print the stored logs of a run or one of its jobs" },
 	{ "dora", cmd_dora, "deployment frequency, lead time, change failure rate, recovery time" },
+	{ "serve", cmd_serve, "run the CI server (webhooks, polling, API)" },
+	{ "repo", cmd_repo, "add, list and remove the repositories kiln serve builds" },
 	{ "debug", cmd_debug, NULL },
 	{ "deployd", cmd_deployd, "run the deploy controller (HAProxy, instances, rollouts)" },
 	{ "deploy", cmd_deploy, "deploy a release of an app (rolling, blue-green, canary)" },

@@ -302,3 +302,53 @@ int secret_load(struct secret_store *s, const char *env, struct secret_map *m, s
 	sqlite3_finalize(st);
 	return r;
 }
+
+int secret_seal(struct secret_store *s, const char *context, const char *value, size_t len,
+		struct buf *out, struct buf *err)
+{
+	if (need_key(s, 1, err) < 0)
+		return -1;
+	struct buf pt = BUF_INIT;
+	plaintext(&pt, context, "", value, len);
+	unsigned char nonce[crypto_secretbox_NONCEBYTES];
+	randombytes_buf(nonce, sizeof(nonce));
+	size_t blen = pt.len + crypto_secretbox_MACBYTES;
+	buf_add(out, nonce, sizeof(nonce));
+	buf_grow(out, blen);
+	crypto_secretbox_easy((unsigned char *)out->buf + out->len, (unsigned char *)pt.buf, pt.len,
+			      nonce, s->key);
+	buf_setlen(out, out->len + blen);
+	sodium_memzero(pt.buf, pt.len);
+	buf_release(&pt);
+	return 0;
+}
+
+int secret_unseal(struct secret_store *s, const char *context, const void *blob, size_t len,
+		  struct buf *out, struct buf *err)
+{
+	if (need_key(s, 0, err) < 0)
+		return -1;
+	const unsigned char *b = blob;
+	struct buf want = BUF_INIT;
+	plaintext(&want, context, "", "", 0);
+	if (len < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + want.len) {
+		buf_addf(err, "sealed value for '%s' is corrupt", context);
+		buf_release(&want);
+		return -1;
+	}
+	size_t blen = len - crypto_secretbox_NONCEBYTES, plen = blen - crypto_secretbox_MACBYTES;
+	unsigned char *pt = xmalloc(plen + 1);
+	int r = -1;
+	if (crypto_secretbox_open_easy(pt, b + crypto_secretbox_NONCEBYTES, blen, b, s->key) < 0 ||
+	    memcmp(pt, want.buf, want.len)) {
+		buf_addf(err, "sealed value for '%s' cannot be opened: wrong key file '%s' or corrupt data",
+			 context, s->keypath);
+	} else {
+		buf_add(out, pt + want.len, plen - want.len);
+		r = 0;
+	}
+	sodium_memzero(pt, plen);
+	free(pt);
+	buf_release(&want);
+	return r;
+}

@@ -90,4 +90,16 @@ int secret_list(struct secret_store *s, const char *env, struct secret_info **ou
  */
 int secret_load(struct secret_store *s, const char *env, struct secret_map *m, struct buf *err);
 
+/*
+ * Seal a value kept elsewhere than the secrets table (a repository's
+ * webhook secret) under the same key, bound to `context` (e.g.
+ * "webhook:REPO") so a sealed blob moved to another context does not open.
+ * The blob (nonce + box) is appended to out. 0 or -1 with err.
+ */
+int secret_seal(struct secret_store *s, const char *context, const char *value, size_t len,
+		struct buf *out, struct buf *err);
+/* open a blob of secret_seal into out (appended; wipe it after use); 0 or -1 with err */
+int secret_unseal(struct secret_store *s, const char *context, const void *blob, size_t len,
+		  struct buf *out, struct buf *err);
+
 #endif

@@ -99,6 +99,23 @@ const char *const db_migrations[] = {
 	"CREATE TABLE deployment_reviews (id INTEGER PRIMARY KEY,"
 	" deployment_id INTEGER NOT NULL REFERENCES deployments(id), reviewer TEXT NOT NULL,"
 	" decision TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '', at INTEGER NOT NULL);",
+	/* 7: server (src/store/repos.c): repositories with their sealed webhook
+	 * secret, the refs polling last saw, and accepted events (a delivery id
+	 * is stored once per source) */
+	"CREATE TABLE repos (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, url TEXT NOT NULL,"
+	" mirror TEXT NOT NULL, default_branch TEXT NOT NULL DEFAULT '', secret_box BLOB NOT NULL,"
+	" poll_ms INTEGER NOT NULL DEFAULT 0, polled_at INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE TABLE repo_refs (repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,"
+	" ref TEXT NOT NULL, sha TEXT NOT NULL, PRIMARY KEY (repo_id, ref));"
+	"CREATE TABLE events (id INTEGER PRIMARY KEY,"
+	" repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE, source TEXT NOT NULL,"
+	" delivery TEXT, kind TEXT NOT NULL, action TEXT NOT NULL DEFAULT '',"
+	" ref TEXT NOT NULL DEFAULT '', before_sha TEXT NOT NULL DEFAULT '',"
+	" sha TEXT NOT NULL DEFAULT '', actor TEXT NOT NULL DEFAULT '',"
+	" fork INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0, payload TEXT NOT NULL,"
+	" status TEXT NOT NULL, received_at INTEGER NOT NULL, UNIQUE (source, delivery));"
+	"CREATE INDEX events_queue ON events (status, id);",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

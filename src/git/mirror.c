@@ -1,0 +1,170 @@
+/* mirror: bare mirrors of the server's repositories (see mirror.h). */
+#include "base/kiln.h"
+#include "git/mirror.h"
+
+#include <git2.h>
+#include <pthread.h>
+#include <sys/stat.h>
+
+static void lib_init(void)
+{
+	git_libgit2_init();
+}
+
+static void lib_once(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, lib_init);
+}
+
+static int git_fail(struct buf *err, const char *what, const char *subject)
+{
+	const git_error *e = git_error_last();
+	buf_addf(err, "%s '%s': %s", what, subject, e && e->message ? e->message : "libgit2 error");
+	return -1;
+}
+
+int mirror_url_ok(const char *url, struct buf *err)
+{
+	struct stat st;
+	if (str_starts_with(url, "https://") || str_starts_with(url, "http://") ||
+	    str_starts_with(url, "file://"))
+		return 0;
+	if (url[0] == '/' && !stat(url, &st) && S_ISDIR(st.st_mode))
+		return 0;
+	buf_addf(err, "unsupported repository URL '%s' (expected an absolute path to a git "
+		      "repository, file://, http:// or https://)", url);
+	return -1;
+}
+
+int mirror_create(const char *path, const char *url, struct buf *err)
+{
+	lib_once();
+	git_repository *repo = NULL;
+	git_remote *remote = NULL;
+	int r = -1;
+	if (git_repository_init(&repo, path, 1) < 0) {
+		git_fail(err, "cannot create mirror", path);
+		goto out;
+	}
+	if (git_remote_create_with_fetchspec(&remote, repo, "origin", url, "+refs/heads/*:refs/heads/*") <
+		    0 ||
+	    git_remote_add_fetch(repo, "origin", "+refs/tags/*:refs/tags/*") < 0) {
+		git_fail(err, "cannot set the mirror's remote", url);
+		goto out;
+	}
+	r = 0;
+out:
+	git_remote_free(remote);
+	git_repository_free(repo);
+	return r;
+}
+
+int mirror_fetch(const char *path, struct buf *err)
+{
+	lib_once();
+	git_repository *repo = NULL;
+	git_remote *remote = NULL;
+	int r = -1;
+	if (git_repository_open_bare(&repo, path) < 0) {
+		git_fail(err, "cannot open mirror", path);
+		goto out;
+	}
+	if (git_remote_lookup(&remote, repo, "origin") < 0) {
+		git_fail(err, "mirror has no origin", path);
+		goto out;
+	}
+	git_fetch_options fo;
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	fo.prune = GIT_FETCH_PRUNE;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE; /* the refspec has them */
+	if (git_remote_fetch(remote, NULL, &fo, "kiln serve: fetch") < 0) {
+		git_fail(err, "cannot fetch", git_remote_url(remote));
+		goto out;
+	}
+	r = 0;
+out:
+	git_remote_free(remote);
+	git_repository_free(repo);
+	return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int mirror_refs(const char *path, struct strvec *out, struct buf *err)
+{
+	lib_once();
+	git_repository *repo = NULL;
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	size_t first = out->nr;
+	if (git_repository_open_bare(&repo, path) < 0)
+		return git_fail(err, "cannot open mirror", path);
+	if (git_reference_iterator_glob_new(&it, repo, "refs/*") < 0) {
+		git_repository_free(repo);
+		return git_fail(err, "cannot list refs of", path);
+	}
+	while (!git_reference_next(&ref, it)) {
+		const char *name = git_reference_name(ref);
+		git_object *obj = NULL;
+		if ((str_starts_with(name, "refs/heads/") || str_starts_with(name, "refs/tags/")) &&
+		    !git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT)) {
+			char hex[GIT_OID_HEXSZ + 1];
+			git_oid_tostr(hex, sizeof(hex), git_object_id(obj));
+			strvec_pushf(out, "%s=%s", name, hex);
+		}
+		git_object_free(obj);
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	git_repository_free(repo);
+	if (out->nr > first)
+		qsort(out->v + first, out->nr - first, sizeof(char *), cmp_str);
+	return 0;
+}
+
+int mirror_default_branch(const char *path, struct buf *out, struct buf *err)
+{
+	lib_once();
+	git_repository *repo = NULL;
+	git_remote *remote = NULL;
+	git_buf b = { 0 };
+	int r = -1;
+	if (git_repository_open_bare(&repo, path) < 0)
+		return git_fail(err, "cannot open mirror", path);
+	if (git_remote_lookup(&remote, repo, "origin") < 0) {
+		git_fail(err, "mirror has no origin", path);
+		goto out;
+	}
+	if (!git_remote_connect(remote, GIT_DIRECTION_FETCH, NULL, NULL, NULL) &&
+	    !git_remote_default_branch(&b, remote) && str_starts_with(b.ptr, "refs/heads/")) {
+		buf_addstr(out, b.ptr + strlen("refs/heads/"));
+		r = 0;
+		goto out;
+	}
+	git_error_clear();
+	const char *names[] = { "main", "master" };
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		char ref[64];
+		git_reference *gr = NULL;
+		snprintf(ref, sizeof(ref), "refs/heads/%s", names[i]);
+		if (!git_reference_lookup(&gr, repo, ref)) {
+			git_reference_free(gr);
+			buf_addstr(out, names[i]);
+			r = 0;
+			goto out;
+		}
+	}
+	buf_addstr(out, "main");
+	r = 0;
+out:
+	git_buf_dispose(&b);
+	if (remote)
+		git_remote_disconnect(remote);
+	git_remote_free(remote);
+	git_repository_free(repo);
+	return r;
+}

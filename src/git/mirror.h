@@ -1,0 +1,28 @@
+/*
+ * mirror: the bare mirrors `kiln serve` keeps of its repositories
+ * (libgit2): created once from a URL (a local path, file://, http(s)),
+ * fetched with pruning, listed as refs, and read without a work tree
+ * (files at a commit: the workflows of a pushed commit, as GitHub reads
+ * them). Fetching blocks: the server calls it from the libuv thread pool.
+ */
+#ifndef KILN_MIRROR_H
+#define KILN_MIRROR_H
+
+#include "base/buf.h"
+#include "base/strvec.h"
+
+/* a bare repository at path with remote origin = url fetching every ref;
+ * 0 or -1 with err (path exists, bad URL) */
+int mirror_create(const char *path, const char *url, struct buf *err);
+/* fetch origin (every branch and tag, pruned); 0 or -1 with err */
+int mirror_fetch(const char *path, struct buf *err);
+/* branch and tag refs as "refs/heads/main=SHA" (SHA peeled to the commit),
+ * sorted by name */
+int mirror_refs(const char *path, struct strvec *out, struct buf *err);
+/* the remote's default branch name ("main"), asking the remote; falls back
+ * to main or master when it does not say; 0 or -1 with err */
+int mirror_default_branch(const char *path, struct buf *out, struct buf *err);
+/* is `url` acceptable (local directory, file://, http://, https://)? */
+int mirror_url_ok(const char *url, struct buf *err);
+
+#endif

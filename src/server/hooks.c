@@ -1,0 +1,188 @@
+/*
+ * hooks: the webhook endpoints. A delivery is matched to a repository
+ * (`?repo=NAME`, else the payload's repository name or clone URL), its
+ * signature checked against that repository's secret, and its event
+ * committed to the store before the 2xx answer: an acknowledged delivery
+ * is durable. A delivery id seen before is acknowledged and creates
+ * nothing. Bad or missing signatures are 401 and create nothing.
+ */
+#include "base/kiln.h"
+#include "secret/secret.h"
+#include "server/hook.h"
+#include "server/srv.h"
+#include "store/repos.h"
+
+#include <sodium.h>
+
+const char *hook_result_name(enum hook_result r)
+{
+	static const char *const names[] = { "accepted", "duplicate", "ignored", "unauthorized",
+					     "invalid", "unknown_repo", "error" };
+	return r < HOOK_NRESULTS ? names[r] : "?";
+}
+
+int srv_repo_secret(struct srv *s, const char *repo_name, const struct buf *box, struct buf *out,
+		    struct buf *err)
+{
+	struct buf ctx = BUF_INIT;
+	buf_addf(&ctx, "webhook:%s", repo_name);
+	int r = secret_unseal(s->secrets, ctx.buf, box->buf, box->len, out, err);
+	buf_release(&ctx);
+	return r;
+}
+
+/* "https://host/o/r.git/" and "https://host/o/r" are the same repository */
+static int same_url(const char *a, const char *b)
+{
+	if (!*a || !*b)
+		return 0;
+	size_t na = strlen(a), nb = strlen(b);
+	while (na && a[na - 1] == '/')
+		na--;
+	while (nb && b[nb - 1] == '/')
+		nb--;
+	if (na >= 4 && !memcmp(a + na - 4, ".git", 4))
+		na -= 4;
+	if (nb >= 4 && !memcmp(b + nb - 4, ".git", 4))
+		nb -= 4;
+	return na == nb && !memcmp(a, b, na);
+}
+
+/* the repository a delivery is for: 0, KILN_ENOENT, or -1 with err */
+static int find_repo(struct srv *s, const char *name, const struct hook_event *ev,
+		     struct repo_row *out, struct buf *err)
+{
+	if (name)
+		return store_repo_get(s->db, name, out, err);
+	struct repo_row *rows;
+	size_t n;
+	if (store_repo_list(s->db, &rows, &n, err))
+		return -1;
+	int r = KILN_ENOENT;
+	for (size_t i = 0; i < n && r; i++) {
+		if (!strcmp(rows[i].name, ev->repo_full_name) || same_url(rows[i].url, ev->clone_url) ||
+		    same_url(rows[i].url, ev->html_url)) {
+			*out = rows[i];
+			memset(&rows[i], 0, sizeof(rows[i]));
+			r = 0;
+		}
+	}
+	store_repo_list_free(rows, n);
+	return r;
+}
+
+static void count(struct srv *s, enum forge f, enum hook_result r)
+{
+	s->hooks[f][r]++;
+}
+
+static void handle(struct srv *s, struct http_req *q, enum forge f)
+{
+	const struct buf *body = http_req_body(q);
+	struct hook_in in = { .forge = f, .body = body->buf, .len = body->len };
+	if (f == FORGE_GITHUB) {
+		in.event = http_req_header(q, "x-github-event");
+		in.delivery = http_req_header(q, "x-github-delivery");
+		in.signature = http_req_header(q, "x-hub-signature-256");
+	} else if (f == FORGE_GITEA) {
+		in.event = http_req_header(q, "x-gitea-event");
+		if (!in.event)
+			in.event = http_req_header(q, "x-forgejo-event");
+		in.delivery = http_req_header(q, "x-gitea-delivery");
+		if (!in.delivery)
+			in.delivery = http_req_header(q, "x-forgejo-delivery");
+		in.signature = http_req_header(q, "x-gitea-signature");
+		if (!in.signature)
+			in.signature = http_req_header(q, "x-hub-signature-256");
+	} else {
+		in.event = http_req_header(q, "x-gitlab-event");
+		in.delivery = http_req_header(q, "x-gitlab-event-uuid");
+		if (!in.delivery)
+			in.delivery = http_req_header(q, "idempotency-key");
+		in.signature = http_req_header(q, "x-gitlab-token");
+	}
+
+	struct hook_event ev;
+	struct repo_row repo;
+	struct buf err = BUF_INIT, secret = BUF_INIT;
+	const char *name = http_req_query(q, "repo");
+	int parsed = -1, r;
+	memset(&ev, 0, sizeof(ev));
+	memset(&repo, 0, sizeof(repo));
+	/* with ?repo=NAME the signature is checked before the body is read;
+	 * without, the body must name its repository first */
+	if (!name && (parsed = hook_parse(&in, &ev, &err))) {
+		count(s, f, HOOK_INVALID);
+		http_reply_error(q, 400, "bad_payload", "%s", err.buf);
+		goto out;
+	}
+	r = find_repo(s, name, &ev, &repo, &err);
+	if (r == KILN_ENOENT) {
+		count(s, f, HOOK_UNKNOWN_REPO);
+		http_reply_error(q, 404, "unknown_repository",
+				 "no repository matches this delivery (add it with `kiln repo add`, "
+				 "or pass ?repo=NAME in the webhook URL)");
+		goto out;
+	}
+	if (r < 0 || srv_repo_secret(s, repo.name, &repo.secret_box, &secret, &err)) {
+		count(s, f, HOOK_ERROR);
+		http_reply_error(q, 500, "internal", "%s", err.buf);
+		goto out;
+	}
+	if (!hook_verify(&in, secret.buf, secret.len)) {
+		count(s, f, HOOK_UNAUTHORIZED);
+		http_reply_error(q, 401, in.signature ? "bad_signature" : "missing_signature",
+				 in.signature ? "the signature does not match the repository's secret"
+					      : "the delivery is not signed (set the webhook's secret)");
+		goto out;
+	}
+	if (parsed && (parsed = hook_parse(&in, &ev, &err))) {
+		count(s, f, HOOK_INVALID);
+		http_reply_error(q, 400, "bad_payload", "%s", err.buf);
+		goto out;
+	}
+	if (!ev.kind) {
+		count(s, f, HOOK_IGNORED);
+		http_reply_json(q, 202, json_pack("{s:s,s:s}", "status", "ignored", "event", in.event));
+		goto out;
+	}
+	char *payload = json_dumps(ev.payload, JSON_COMPACT);
+	struct event_row row = {
+		.repo_id = repo.id, .source = forge_name(f), .delivery = in.delivery,
+		.kind = ev.kind, .action = ev.action, .ref = ev.ref, .before = ev.before,
+		.sha = ev.sha, .actor = ev.actor, .fork = ev.fork, .deleted = ev.deleted,
+		.payload = payload,
+	};
+	int dup = 0;
+	int64_t id = 0;
+	r = store_event_add(s->db, &row, &dup, &id, &err);
+	free(payload);
+	if (r) {
+		count(s, f, HOOK_ERROR);
+		http_reply_error(q, 503, "store_unavailable", "the event was not stored: %s", err.buf);
+		goto out;
+	}
+	count(s, f, dup ? HOOK_DUPLICATE : HOOK_ACCEPTED);
+	http_reply_json(q, dup ? 200 : 202,
+			json_pack("{s:s,s:I,s:s,s:b}", "status", dup ? "duplicate" : "accepted", "event",
+				  (json_int_t)id, "kind", ev.kind, "run",
+				  !dup && !ev.deleted && strcmp(ev.kind, "ping")));
+out:
+	hook_event_release(&ev);
+	if (secret.len)
+		sodium_memzero(secret.buf, secret.len);
+	buf_release(&secret);
+	repo_row_release(&repo);
+	buf_release(&err);
+}
+
+static void on_github(struct srv *s, struct http_req *q) { handle(s, q, FORGE_GITHUB); }
+static void on_gitea(struct srv *s, struct http_req *q) { handle(s, q, FORGE_GITEA); }
+static void on_gitlab(struct srv *s, struct http_req *q) { handle(s, q, FORGE_GITLAB); }
+
+void hooks_register(struct srv *s)
+{
+	http_route(s, "POST", "/hooks/github", ROLE_NONE, on_github);
+	http_route(s, "POST", "/hooks/gitea", ROLE_NONE, on_gitea);
+	http_route(s, "POST", "/hooks/gitlab", ROLE_NONE, on_gitlab);
+}

@@ -1,0 +1,138 @@
+/*
+ * serve: `kiln serve`: one process, one libuv loop carrying HTTP (h2o),
+ * webhooks, polling and (later) the queue and the executor. Owns struct
+ * srv: opens the store in the data directory, registers the routes, and
+ * stops gracefully on SIGTERM/SIGINT (no new connections, current requests
+ * answered, then the loop ends).
+ */
+#include "base/kiln.h"
+#include "base/fs.h"
+#include "secret/secret.h"
+#include "server/poll.h"
+#include "server/srv.h"
+#include "store/db.h"
+#include "store/runs.h"
+
+#include <errno.h>
+#include <signal.h>
+
+struct http *srv_http(struct srv *s) { return s->http; }
+
+int srv_authenticate(struct srv *s, const char *authorization, struct principal *out)
+{
+	return auth_bearer(s->db, authorization, out);
+}
+
+void srv_mirror_path(const char *data_dir, const char *name, struct buf *out)
+{
+	buf_addf(out, "%s/mirrors/", data_dir);
+	/* owner/name -> owner%2Fname.git: one directory level per repository */
+	for (const char *p = name; *p; p++) {
+		if (*p == '/')
+			buf_addstr(out, "%2F");
+		else
+			buf_addch(out, *p);
+	}
+	buf_addstr(out, ".git");
+}
+
+static void on_healthz(struct srv *s, struct http_req *q)
+{
+	sqlite3_stmt *st = NULL;
+	int ok = sqlite3_prepare_v2(s->db, "SELECT 1", -1, &st, NULL) == SQLITE_OK &&
+		 sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	json_t *o = json_pack("{s:s,s:s,s:I,s:I}", "status", ok ? "ok" : "degraded", "store",
+			      ok ? "ok" : "unavailable", "uptime_ms",
+			      (json_int_t)(runs_now_ms() - s->started_ms), "connections",
+			      (json_int_t)http_connections(s->http));
+	http_reply_json(q, ok ? 200 : 503, o);
+}
+
+static void stopped(void *arg)
+{
+	struct srv *s = arg;
+	uv_stop(s->loop);
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+	struct srv *s = sig->data;
+	if (s->stopping)
+		return;
+	s->stopping = 1;
+	fprintf(stderr, "kiln serve: %s: stopping (finishing open requests)\n",
+		signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	poller_stop(s->poller);
+	http_shutdown(s->http, s->opts.grace_ms, stopped, s);
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+int serve_main(const struct serve_opts *o, struct buf *err)
+{
+	struct srv s;
+	struct buf path = BUF_INIT;
+	uv_loop_t loop;
+	int ret = EXIT_INTERNAL;
+	memset(&s, 0, sizeof(s));
+	s.opts = *o;
+	s.loop = &loop;
+	s.started_ms = runs_now_ms();
+	s.data_dir = xstrdup(o->data_dir);
+	uv_loop_init(&loop);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (mkdir_p(s.data_dir, 0700) < 0) {
+		buf_addf(err, "cannot create data directory '%s': %s", s.data_dir, strerror(errno));
+		goto out;
+	}
+	buf_addf(&path, "%s/kiln.db", s.data_dir);
+	if (db_open(path.buf, &s.db, err))
+		goto out;
+	if (secret_store_open(&s.secrets, s.db, s.data_dir, err))
+		goto out;
+	if (http_new(&loop, &s, o->listen, &o->limits, &s.http, err)) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	http_route(&s, "GET", "/healthz", ROLE_NONE, on_healthz);
+	hooks_register(&s);
+	if (poller_new(&s, o->poll_tick_ms, &s.poller, err))
+		goto out;
+
+	uv_signal_init(&loop, &s.sigterm);
+	uv_signal_init(&loop, &s.sigint);
+	s.sigterm.data = s.sigint.data = &s;
+	uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&s.sigint, on_signal, SIGINT);
+	uv_unref((uv_handle_t *)&s.sigterm);
+	uv_unref((uv_handle_t *)&s.sigint);
+
+	/* the line tests and scripts wait for */
+	fprintf(stderr, "kiln serve: listening on http://%s (port %d), data in %s\n", o->listen,
+		http_port(s.http), s.data_dir);
+	printf("listening %d\n", http_port(s.http));
+	fflush(stdout);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ret = EXIT_OK;
+out:
+	poller_free(s.poller);
+	if (s.http) {
+		http_free(s.http);
+		uv_run(&loop, UV_RUN_NOWAIT); /* its close callbacks dispose h2o */
+	}
+	/* what is left: connections that outlived the grace period */
+	uv_walk(&loop, close_walk, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	secret_store_close(s.secrets);
+	db_close(s.db);
+	free(s.data_dir);
+	buf_release(&path);
+	return ret;
+}

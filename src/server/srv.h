@@ -1,0 +1,58 @@
+/*
+ * srv: the state of one `kiln serve` process, shared by the server's
+ * modules (serve.c owns it): the loop, the store, the HTTP side, counters
+ * for /metrics. One loop, one thread: nothing here is locked.
+ */
+#ifndef KILN_SRV_H
+#define KILN_SRV_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "server/http.h"
+
+struct secret_store;
+struct poller;
+
+/* what `kiln serve` was asked for (CLI flags over the config file) */
+struct serve_opts {
+	const char *listen;     /* "127.0.0.1:8420" */
+	const char *data_dir;   /* holds kiln.db, secret.key, mirrors/ */
+	unsigned jobs;          /* jobs at once (capacity) */
+	struct http_limits limits;
+	uint64_t poll_tick_ms;  /* how often polling looks for due repositories */
+	uint64_t grace_ms;      /* SIGTERM: time given to connections to finish */
+};
+
+/* webhook outcomes, by label of kiln_webhooks_total */
+enum hook_result { HOOK_ACCEPTED, HOOK_DUPLICATE, HOOK_IGNORED, HOOK_UNAUTHORIZED, HOOK_INVALID,
+		   HOOK_UNKNOWN_REPO, HOOK_ERROR, HOOK_NRESULTS };
+const char *hook_result_name(enum hook_result r);
+
+struct srv {
+	uv_loop_t *loop;
+	sqlite3 *db;
+	struct secret_store *secrets;
+	struct http *http;
+	struct poller *poller;
+	char *data_dir;
+	struct serve_opts opts;
+	uv_signal_t sigterm, sigint;
+	int stopping;
+	int64_t started_ms;
+	uint64_t hooks[3][HOOK_NRESULTS]; /* per forge x result */
+};
+
+/* run the server until SIGTERM/SIGINT; 0 or an EXIT_* code with err */
+int serve_main(const struct serve_opts *o, struct buf *err);
+/* the mirrors directory: <data>/mirrors/<name>.git into out */
+void srv_mirror_path(const char *data_dir, const char *name, struct buf *out);
+
+/* hooks.c: POST /hooks/{github,gitea,gitlab} */
+void hooks_register(struct srv *s);
+/* the repository's webhook secret in clear into out (wipe after use) */
+int srv_repo_secret(struct srv *s, const char *repo_name, const struct buf *box, struct buf *out,
+		    struct buf *err);
+
+#endif

@@ -1,0 +1,344 @@
+/* repos: the server's repositories, their seen refs and events (see repos.h). */
+#include "base/kiln.h"
+#include "store/repos.h"
+#include "store/runs.h"
+
+static int fail(sqlite3 *db, struct buf *err, const char *what)
+{
+	buf_addf(err, "sqlite: %s: %s", what, sqlite3_errmsg(db));
+	return -1;
+}
+
+static char *col_str(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	return xstrdup(s ? (const char *)s : "");
+}
+
+void repo_row_release(struct repo_row *r)
+{
+	free(r->name);
+	free(r->url);
+	free(r->mirror);
+	free(r->default_branch);
+	buf_release(&r->secret_box);
+	memset(r, 0, sizeof(*r));
+}
+
+#define REPO_COLS "id, name, url, mirror, default_branch, secret_box, poll_ms, polled_at, created_at"
+
+static void read_row(sqlite3_stmt *st, struct repo_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	r->name = col_str(st, 1);
+	r->url = col_str(st, 2);
+	r->mirror = col_str(st, 3);
+	r->default_branch = col_str(st, 4);
+	buf_init(&r->secret_box, 0);
+	buf_add(&r->secret_box, sqlite3_column_blob(st, 5), (size_t)sqlite3_column_bytes(st, 5));
+	r->poll_ms = sqlite3_column_int64(st, 6);
+	r->polled_at = sqlite3_column_int64(st, 7);
+	r->created_at = sqlite3_column_int64(st, 8);
+}
+
+int store_repo_add(sqlite3 *db, struct repo_row *r, struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+	r->created_at = runs_now_ms();
+	if (sqlite3_prepare_v2(db, "INSERT INTO repos (name, url, mirror, default_branch, secret_box,"
+				   " poll_ms, polled_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot add repository");
+	sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->mirror, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->default_branch ? r->default_branch : "", -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, r->secret_box.buf, (int)r->secret_box.len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, r->poll_ms);
+	sqlite3_bind_int64(st, 7, r->created_at);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		r->id = sqlite3_last_insert_rowid(db);
+		ret = 0;
+	} else if (rc == SQLITE_CONSTRAINT) {
+		buf_addf(err, "repository '%s' exists already", r->name);
+		ret = KILN_EINVAL;
+	} else {
+		fail(db, err, "cannot add repository");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int get_one(sqlite3 *db, const char *sql, const char *name, int64_t id,
+		   struct repo_row *out, struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot read repository");
+	if (name)
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st), ret;
+	if (rc == SQLITE_ROW) {
+		read_row(st, out);
+		ret = 0;
+	} else if (rc == SQLITE_DONE) {
+		ret = KILN_ENOENT;
+	} else {
+		ret = fail(db, err, "cannot read repository");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int store_repo_get(sqlite3 *db, const char *name, struct repo_row *out, struct buf *err)
+{
+	return get_one(db, "SELECT " REPO_COLS " FROM repos WHERE name = ?1", name, 0, out, err);
+}
+
+int store_repo_get_id(sqlite3 *db, int64_t id, struct repo_row *out, struct buf *err)
+{
+	return get_one(db, "SELECT " REPO_COLS " FROM repos WHERE id = ?1", NULL, id, out, err);
+}
+
+int store_repo_list(sqlite3 *db, struct repo_row **out, size_t *n, struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(db, "SELECT " REPO_COLS " FROM repos ORDER BY name", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return fail(db, err, "cannot list repositories");
+	size_t alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ALLOC_GROW(*out, *n + 1, alloc);
+		read_row(st, &(*out)[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_repo_list_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return fail(db, err, "cannot list repositories");
+	}
+	return 0;
+}
+
+void store_repo_list_free(struct repo_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		repo_row_release(&rows[i]);
+	free(rows);
+}
+
+static int exec1(sqlite3 *db, const char *sql, const char *what, int64_t id, const char *text,
+		 int64_t num, struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, what);
+	sqlite3_bind_int64(st, 1, id);
+	if (text)
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 2, num);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(db, err, what);
+	return sqlite3_changes(db) ? 0 : KILN_ENOENT;
+}
+
+int store_repo_remove(sqlite3 *db, const char *name, struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "DELETE FROM repos WHERE name = ?1", -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot remove repository");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(db, err, "cannot remove repository");
+	return sqlite3_changes(db) ? 0 : KILN_ENOENT;
+}
+
+int store_repo_set_default_branch(sqlite3 *db, int64_t id, const char *branch, struct buf *err)
+{
+	int r = exec1(db, "UPDATE repos SET default_branch = ?2 WHERE id = ?1",
+		      "cannot update repository", id, branch, 0, err);
+	return r == KILN_ENOENT ? 0 : r;
+}
+
+int store_repo_set_polled(sqlite3 *db, int64_t id, int64_t at_ms, struct buf *err)
+{
+	int r = exec1(db, "UPDATE repos SET polled_at = ?2 WHERE id = ?1",
+		      "cannot update repository", id, NULL, at_ms, err);
+	return r == KILN_ENOENT ? 0 : r;
+}
+
+/* insert inside the caller's transaction; 1 = duplicate delivery */
+static int insert_event(sqlite3 *db, const struct event_row *ev, int64_t *id, struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (ev->delivery && *ev->delivery) {
+		if (sqlite3_prepare_v2(db, "SELECT id FROM events WHERE source = ?1 AND delivery = ?2",
+				       -1, &st, NULL) != SQLITE_OK)
+			return fail(db, err, "cannot store event");
+		sqlite3_bind_text(st, 1, ev->source, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, ev->delivery, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*id = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		if (rc == SQLITE_ROW)
+			return 1;
+		if (rc != SQLITE_DONE)
+			return fail(db, err, "cannot store event");
+	}
+	if (sqlite3_prepare_v2(db, "INSERT INTO events (repo_id, source, delivery, kind, action, ref,"
+				   " before_sha, sha, actor, fork, deleted, payload, status, received_at)"
+				   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot store event");
+	sqlite3_bind_int64(st, 1, ev->repo_id);
+	sqlite3_bind_text(st, 2, ev->source, -1, SQLITE_STATIC);
+	if (ev->delivery && *ev->delivery)
+		sqlite3_bind_text(st, 3, ev->delivery, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_text(st, 4, ev->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, ev->action ? ev->action : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, ev->ref ? ev->ref : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, ev->before ? ev->before : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, ev->sha ? ev->sha : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, ev->actor ? ev->actor : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 10, ev->fork);
+	sqlite3_bind_int(st, 11, ev->deleted);
+	sqlite3_bind_text(st, 12, ev->payload ? ev->payload : "{}", -1, SQLITE_STATIC);
+	/* deletions and pings are recorded but start nothing */
+	sqlite3_bind_text(st, 13, ev->deleted || !strcmp(ev->kind, "ping") ? "ignored" : "queued", -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(st, 14, runs_now_ms());
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(db, err, "cannot store event");
+	*id = sqlite3_last_insert_rowid(db);
+	return 0;
+}
+
+static int tx(sqlite3 *db, const char *sql, struct buf *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		buf_addf(err, "sqlite: %s: %s", sql, msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int store_event_add(sqlite3 *db, const struct event_row *ev, int *duplicate, int64_t *id,
+		    struct buf *err)
+{
+	*duplicate = 0;
+	if (tx(db, "BEGIN IMMEDIATE", err))
+		return -1;
+	int r = insert_event(db, ev, id, err);
+	if (r < 0) {
+		tx(db, "ROLLBACK", err);
+		return -1;
+	}
+	*duplicate = r == 1;
+	if (tx(db, "COMMIT", err)) {
+		tx(db, "ROLLBACK", err);
+		return -1;
+	}
+	return 0;
+}
+
+int store_event_count(sqlite3 *db, int64_t repo_id, const char *status, int64_t *n,
+		      struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM events WHERE (?1 = 0 OR repo_id = ?1)"
+				   " AND (?2 = '' OR status = ?2)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot count events");
+	sqlite3_bind_int64(st, 1, repo_id);
+	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : fail(db, err, "cannot count events");
+}
+
+int store_repo_refs(sqlite3 *db, int64_t repo_id, struct strvec *out, struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT ref, sha FROM repo_refs WHERE repo_id = ?1 ORDER BY ref",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot read refs");
+	sqlite3_bind_int64(st, 1, repo_id);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		strvec_pushf(out, "%s=%s", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(db, err, "cannot read refs");
+}
+
+int store_repo_refs_commit(sqlite3 *db, int64_t repo_id, const struct strvec *refs,
+			   const struct event_row *evs, size_t n, struct buf *err)
+{
+	if (tx(db, "BEGIN IMMEDIATE", err))
+		return -1;
+	sqlite3_stmt *st = NULL;
+	int64_t id;
+	for (size_t i = 0; i < n; i++)
+		if (insert_event(db, &evs[i], &id, err) < 0)
+			goto fail;
+	if (sqlite3_prepare_v2(db, "DELETE FROM repo_refs WHERE repo_id = ?1", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		fail(db, err, "cannot store refs");
+		goto fail;
+	}
+	sqlite3_bind_int64(st, 1, repo_id);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		fail(db, err, "cannot store refs");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(db, "INSERT INTO repo_refs (repo_id, ref, sha) VALUES (?1, ?2, ?3)",
+			       -1, &st, NULL) != SQLITE_OK) {
+		fail(db, err, "cannot store refs");
+		goto fail;
+	}
+	for (size_t i = 0; i < refs->nr; i++) {
+		const char *eq = strchr(refs->v[i], '=');
+		if (!eq)
+			continue;
+		sqlite3_bind_int64(st, 1, repo_id);
+		sqlite3_bind_text(st, 2, refs->v[i], (int)(eq - refs->v[i]), SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, eq + 1, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			fail(db, err, "cannot store refs");
+			goto fail;
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	if (tx(db, "COMMIT", err))
+		goto fail_nost;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+fail_nost:
+	tx(db, "ROLLBACK", err);
+	return -1;
+}

@@ -1,0 +1,86 @@
+/*
+ * repos: the server's repositories and the events it accepted for them
+ * (src/server). A repository has a name, the URL it is fetched from, a
+ * bare mirror under the data directory, its webhook secret (sealed by
+ * src/secret, never in clear), an optional polling interval and the refs
+ * last seen (polling diffs against them). Events are durable the moment
+ * store_event_add returns: a webhook is acknowledged only after it.
+ * Every query of these tables lives here (a PostgreSQL back-end implements
+ * the same functions). Times are unix milliseconds.
+ */
+#ifndef KILN_STORE_REPOS_H
+#define KILN_STORE_REPOS_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/strvec.h"
+
+struct repo_row {
+	int64_t id;
+	char *name;          /* owner/name or a plain name: [A-Za-z0-9_.-/] */
+	char *url;           /* where the mirror fetches from */
+	char *mirror;        /* absolute path of the bare mirror */
+	char *default_branch; /* "main"; "" until the first fetch */
+	struct buf secret_box; /* sealed webhook secret (secret_seal "webhook:NAME") */
+	int64_t poll_ms;     /* 0 = no polling */
+	int64_t polled_at;   /* last poll, 0 = never */
+	int64_t created_at;
+};
+void repo_row_release(struct repo_row *r);
+
+/* 0, KILN_EINVAL when the name exists (message in err), -1 with err */
+int store_repo_add(sqlite3 *db, struct repo_row *r, struct buf *err);
+/* by name; 0, KILN_ENOENT, or -1 with err */
+int store_repo_get(sqlite3 *db, const char *name, struct repo_row *out, struct buf *err);
+int store_repo_get_id(sqlite3 *db, int64_t id, struct repo_row *out, struct buf *err);
+/* every repository by name; *out malloc'd array of *n rows */
+int store_repo_list(sqlite3 *db, struct repo_row **out, size_t *n, struct buf *err);
+void store_repo_list_free(struct repo_row *rows, size_t n);
+/* 0, KILN_ENOENT, or -1 */
+int store_repo_remove(sqlite3 *db, const char *name, struct buf *err);
+int store_repo_set_default_branch(sqlite3 *db, int64_t id, const char *branch, struct buf *err);
+int store_repo_set_polled(sqlite3 *db, int64_t id, int64_t at_ms, struct buf *err);
+
+/* an accepted event (push, pull_request, ping, schedule, workflow_dispatch) */
+struct event_row {
+	int64_t id;
+	int64_t repo_id;
+	const char *source;   /* github, gitea, gitlab, poll, schedule, dispatch */
+	const char *delivery; /* the forge's delivery id; NULL = none (never a duplicate) */
+	const char *kind;     /* push, pull_request, ping, schedule, workflow_dispatch */
+	const char *action;   /* pull_request: opened, synchronize, reopened, closed; else "" */
+	const char *ref;      /* refs/heads/main, refs/tags/v1, refs/pull/N/merge */
+	const char *before;   /* push: previous commit ("" for a new ref) */
+	const char *sha;      /* the commit the workflows are read from */
+	const char *actor;
+	int fork;             /* pull request from a fork: no secrets */
+	int deleted;          /* branch/tag deletion: stored, no run */
+	const char *payload;  /* github.event (GitHub-shaped JSON) */
+};
+
+/*
+ * Commit an event (one transaction, durable when this returns 0). A
+ * (source, delivery) seen before is not stored again: *duplicate = 1 and
+ * *id the first one. 0 or -1 with err.
+ */
+int store_event_add(sqlite3 *db, const struct event_row *ev, int *duplicate, int64_t *id,
+		    struct buf *err);
+/* how many events a repository (0 = every one) has in status ("" = any) */
+int store_event_count(sqlite3 *db, int64_t repo_id, const char *status, int64_t *n,
+		      struct buf *err);
+
+/* refs last seen by polling: "refs/heads/main" -> sha, as NAME=SHA strings */
+int store_repo_refs(sqlite3 *db, int64_t repo_id, struct strvec *out, struct buf *err);
+/*
+ * One transaction: the events in evs (n of them) are added and the seen
+ * refs become `refs` (NAME=SHA). Polling calls this after a fetch, so a
+ * crash between fetch and commit loses nothing (the next poll sees the same
+ * difference).
+ */
+int store_repo_refs_commit(sqlite3 *db, int64_t repo_id, const struct strvec *refs,
+			   const struct event_row *evs, size_t n, struct buf *err);
+
+#endif
