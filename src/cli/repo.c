@@ -93,8 +93,8 @@ static int do_add(sqlite3 *db, const char *dir, const char *name, const char *ur
 	}
 	made = 1;
 	fprintf(stderr, "fetching %s ...\n", url);
-	if (mirror_create(mirror.buf, url, err) || mirror_fetch(mirror.buf, err) ||
-	    mirror_refs(mirror.buf, &refs, err) || mirror_default_branch(mirror.buf, &branch, err)) {
+	if (mirror_create(mirror.buf, url, err) || mirror_fetch(mirror.buf, url, err) ||
+	    mirror_refs(mirror.buf, &refs, err) || mirror_default_branch(mirror.buf, url, &branch, err)) {
 		ret = EXIT_USAGE; /* most likely a wrong URL */
 		goto out;
 	}

@@ -37,30 +37,48 @@ int mirror_url_ok(const char *url, struct buf *err)
 	return -1;
 }
 
+/*
+ * The remote is anonymous (URL from the store, refspecs here), never
+ * looked up in the mirror's config: git_remote_lookup in libgit2 1.5 leaks
+ * pcre2 match data on every call (config regex iterators).
+ */
+static const char *const refspecs[] = { "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*" };
+
+/* an in-memory remote for url; url.*.insteadOf is not applied (reading it
+ * is what leaks in libgit2 1.5, and the URL kiln stores is the one meant) */
+static int remote_for(git_remote **out, git_repository *repo, const char *url)
+{
+	git_remote_create_options o;
+	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	o.repository = repo;
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	return git_remote_create_with_opts(out, url, &o);
+}
+
 int mirror_create(const char *path, const char *url, struct buf *err)
 {
 	lib_once();
 	git_repository *repo = NULL;
-	git_remote *remote = NULL;
+	git_config *cfg = NULL;
 	int r = -1;
 	if (git_repository_init(&repo, path, 1) < 0) {
 		git_fail(err, "cannot create mirror", path);
 		goto out;
 	}
-	if (git_remote_create_with_fetchspec(&remote, repo, "origin", url, "+refs/heads/*:refs/heads/*") <
-		    0 ||
-	    git_remote_add_fetch(repo, "origin", "+refs/tags/*:refs/tags/*") < 0) {
-		git_fail(err, "cannot set the mirror's remote", url);
+	/* for people looking at the mirror; kiln passes the URL itself */
+	if (git_repository_config(&cfg, repo) < 0 ||
+	    git_config_set_string(cfg, "kiln.url", url) < 0) {
+		git_fail(err, "cannot configure mirror", path);
 		goto out;
 	}
 	r = 0;
 out:
-	git_remote_free(remote);
+	git_config_free(cfg);
 	git_repository_free(repo);
 	return r;
 }
 
-int mirror_fetch(const char *path, struct buf *err)
+int mirror_fetch(const char *path, const char *url, struct buf *err)
 {
 	lib_once();
 	git_repository *repo = NULL;
@@ -70,16 +88,17 @@ int mirror_fetch(const char *path, struct buf *err)
 		git_fail(err, "cannot open mirror", path);
 		goto out;
 	}
-	if (git_remote_lookup(&remote, repo, "origin") < 0) {
-		git_fail(err, "mirror has no origin", path);
+	if (remote_for(&remote, repo, url) < 0) {
+		git_fail(err, "bad repository URL", url);
 		goto out;
 	}
 	git_fetch_options fo;
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	fo.prune = GIT_FETCH_PRUNE;
-	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE; /* the refspec has them */
-	if (git_remote_fetch(remote, NULL, &fo, "kiln serve: fetch") < 0) {
-		git_fail(err, "cannot fetch", git_remote_url(remote));
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE; /* the refspecs have them */
+	git_strarray specs = { (char **)refspecs, ARRAY_SIZE(refspecs) };
+	if (git_remote_fetch(remote, &specs, &fo, "kiln serve: fetch") < 0) {
+		git_fail(err, "cannot fetch", url);
 		goto out;
 	}
 	r = 0;
@@ -126,7 +145,7 @@ int mirror_refs(const char *path, struct strvec *out, struct buf *err)
 	return 0;
 }
 
-int mirror_default_branch(const char *path, struct buf *out, struct buf *err)
+int mirror_default_branch(const char *path, const char *url, struct buf *out, struct buf *err)
 {
 	lib_once();
 	git_repository *repo = NULL;
@@ -135,8 +154,8 @@ int mirror_default_branch(const char *path, struct buf *out, struct buf *err)
 	int r = -1;
 	if (git_repository_open_bare(&repo, path) < 0)
 		return git_fail(err, "cannot open mirror", path);
-	if (git_remote_lookup(&remote, repo, "origin") < 0) {
-		git_fail(err, "mirror has no origin", path);
+	if (remote_for(&remote, repo, url) < 0) {
+		git_fail(err, "bad repository URL", url);
 		goto out;
 	}
 	if (!git_remote_connect(remote, GIT_DIRECTION_FETCH, NULL, NULL, NULL) &&

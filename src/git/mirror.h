@@ -11,17 +11,18 @@
 #include "base/buf.h"
 #include "base/strvec.h"
 
-/* a bare repository at path with remote origin = url fetching every ref;
- * 0 or -1 with err (path exists, bad URL) */
+/* an empty bare repository at path (url noted in its config as kiln.url);
+ * 0 or -1 with err */
 int mirror_create(const char *path, const char *url, struct buf *err);
-/* fetch origin (every branch and tag, pruned); 0 or -1 with err */
-int mirror_fetch(const char *path, struct buf *err);
+/* fetch every branch and tag of url into the mirror, pruning what the
+ * remote deleted; 0 or -1 with err */
+int mirror_fetch(const char *path, const char *url, struct buf *err);
 /* branch and tag refs as "refs/heads/main=SHA" (SHA peeled to the commit),
  * sorted by name */
 int mirror_refs(const char *path, struct strvec *out, struct buf *err);
 /* the remote's default branch name ("main"), asking the remote; falls back
  * to main or master when it does not say; 0 or -1 with err */
-int mirror_default_branch(const char *path, struct buf *out, struct buf *err);
+int mirror_default_branch(const char *path, const char *url, struct buf *out, struct buf *err);
 /* is `url` acceptable (local directory, file://, http://, https://)? */
 int mirror_url_ok(const char *url, struct buf *err);
 

@@ -92,7 +92,7 @@ static void clear_job(struct poller *p)
 static void fetch_work(uv_work_t *w)
 {
 	struct poller *p = w->data;
-	p->rc = mirror_fetch(p->mirror, &p->err);
+	p->rc = mirror_fetch(p->mirror, p->url, &p->err);
 	if (!p->rc)
 		p->rc = mirror_refs(p->mirror, &p->refs, &p->err);
 }

@@ -1,0 +1,108 @@
+# tests/e2e/lib-serve.sh: helpers for `kiln serve` tests, sourced after
+# lib.sh. The server a test starts is killed at exit, even when it fails.
+#
+#   start_serve [ARGS]        start kiln serve on a free port (data in $DATA), wait for it
+#   stop_serve                SIGTERM, wait for the exit (status in $TRASH/serve.rc)
+#   kill9_serve               kill -9 the server
+#   hook FORGE EVENT BODY [DELIVERY] [SECRET]   POST a signed delivery; prints the
+#                             HTTP status then the body; SECRET "-" sends no signature
+#   sign FORGE SECRET BODY    the signature header value a forge would send
+
+test_have_prereq PYTHON || test_skip_all "python3 is not installed"
+command -v curl >/dev/null || test_skip_all "curl is not installed"
+
+DATA="$TRASH/data"
+export KILN_HOME="$DATA"
+serve_pid() { cat "$TRASH/serve.pid" 2>/dev/null; }
+
+serve_cleanup() {
+	local p
+	p=$(serve_pid)
+	if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+		kill -9 "$p" 2>/dev/null
+	fi
+	_cleanup
+}
+trap serve_cleanup EXIT
+
+start_serve() {
+	: >"$TRASH/serve.out"
+	kiln serve --listen 127.0.0.1:0 --data "$DATA" "$@" >"$TRASH/serve.out" 2>>"$TRASH/serve.log" &
+	echo $! >"$TRASH/serve.pid"
+	local i
+	for i in $(seq 1 100); do
+		PORT=$(sed -n 's/^listening //p' "$TRASH/serve.out")
+		if [ -n "$PORT" ]; then
+			echo "$PORT" >"$TRASH/serve.port"
+			URL="http://127.0.0.1:$PORT"
+			return 0
+		fi
+		kill -0 "$(serve_pid)" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "kiln serve did not start:" >&2
+	cat "$TRASH/serve.log" >&2
+	return 1
+}
+
+# in test bodies (subshells) the port comes from the file
+serve_url() { echo "http://127.0.0.1:$(cat "$TRASH/serve.port")"; }
+
+stop_serve() {
+	local p i
+	p=$(serve_pid)
+	kill -TERM "$p" || return 1
+	for i in $(seq 1 100); do
+		kill -0 "$p" 2>/dev/null || { wait "$p" 2>/dev/null || :; return 0; }
+		sleep 0.05
+	done
+	echo "kiln serve did not stop after SIGTERM" >&2
+	return 1
+}
+
+kill9_serve() {
+	local p
+	p=$(serve_pid)
+	kill -9 "$p" && while kill -0 "$p" 2>/dev/null; do sleep 0.02; done
+}
+
+sign() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import hmac, hashlib, sys
+forge, secret, body = sys.argv[1], sys.argv[2], sys.argv[3]
+if forge == "gitlab":
+    print(secret)
+else:
+    h = hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
+    print(("sha256=" if forge == "github" else "") + h)
+PY
+}
+
+hook() {
+	local forge=$1 event=$2 body=$3 delivery=${4:-} secret=${5:-$SECRET} url
+	url=$(serve_url)
+	local -a h
+	case $forge in
+	github) h=(-H "X-GitHub-Event: $event")
+		[ -n "$delivery" ] && h+=(-H "X-GitHub-Delivery: $delivery")
+		[ "$secret" = - ] || h+=(-H "X-Hub-Signature-256: $(sign github "$secret" "$body")") ;;
+	gitea) h=(-H "X-Gitea-Event: $event")
+		[ -n "$delivery" ] && h+=(-H "X-Gitea-Delivery: $delivery")
+		[ "$secret" = - ] || h+=(-H "X-Gitea-Signature: $(sign gitea "$secret" "$body")") ;;
+	gitlab) h=(-H "X-Gitlab-Event: $event")
+		[ -n "$delivery" ] && h+=(-H "X-Gitlab-Event-UUID: $delivery")
+		[ "$secret" = - ] || h+=(-H "X-Gitlab-Token: $secret") ;;
+	esac
+	curl -sS -o "$TRASH/hook.body" -w '%{http_code}\n' -X POST "$url/hooks/$forge" \
+		-H 'Content-Type: application/json' "${h[@]}" --data-binary "$body" &&
+	cat "$TRASH/hook.body" && echo
+}
+
+# count events in the store: events [WHERE-clause]
+events() {
+	python3 - "$DATA/kiln.db" "${1:-1}" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT count(*) FROM events WHERE " + sys.argv[2]).fetchone()[0])
+PY
+}
