@@ -13,6 +13,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -60,6 +62,14 @@ int actref_cache_new(const struct actref_opts *o, struct actref_cache **out, str
 	while (n > 1 && base[n - 1] == '/')
 		n--;
 	c->base = xstrndup(base, n);
+	if (!strstr(c->base, "://") && c->base[0] != '/') {
+		/* a relative mirror path: one cache key wherever kiln runs */
+		char *abs = realpath(c->base, NULL);
+		if (abs) {
+			free(c->base);
+			c->base = abs;
+		}
+	}
 	c->token = o->token && *o->token ? xstrdup(o->token) : NULL;
 	c->offline = o->offline;
 	c->pull = o->pull;
@@ -73,6 +83,11 @@ int actref_cache_new(const struct actref_opts *o, struct actref_cache **out, str
 			return KILN_EIO;
 		}
 		c->dir = buf_detach(&d, NULL);
+	}
+	char *abs = realpath(c->dir, NULL); /* libgit2 writes trees by absolute path */
+	if (abs) {
+		free(c->dir);
+		c->dir = abs;
 	}
 	char *k = base_key(c->base);
 	c->keydir = xstrfmt("%s/%s", c->dir, k);

@@ -191,15 +191,11 @@ static int load_one(struct tree *t, const struct workflow *wf, const struct wf_j
 {
 	struct diags *d = t->d;
 	const char *u = job->uses.s;
-	if (level >= REUSE_MAX_LEVELS)
+	if (level + 1 >= REUSE_MAX_LEVELS) /* the callee would be one level too deep */
 		return diag_err(d, wf->file, job->uses.line, job->uses.col,
 				"job '%s': reusable workflows are nested too deeply (GitHub allows "
 				"%d levels: the caller and %d called)", job->id.s,
 				REUSE_MAX_LEVELS, REUSE_MAX_LEVELS - 1);
-	if (job->strategy.matrix)
-		return diag_err(d, wf->file, job->strategy.matrix->line, job->strategy.matrix->col,
-				"job '%s': kiln does not run a matrix of reusable workflow calls yet",
-				job->id.s);
 	struct buf text = BUF_INIT;
 	char *label;
 	struct reuse_call c = { .job = job, .plan = PLAN_INIT };

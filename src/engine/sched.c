@@ -28,6 +28,10 @@ struct sinst {
 	uint64_t started;
 	struct job_exec *je;
 	struct sinst *reap_next; /* queued for job_exec_free */
+	/* a reusable workflow call: the callee's jobs on a nested scheduler */
+	struct sched *sub;
+	struct ev **sub_ctx;     /* its starting contexts (per wf_index) */
+	struct ev *sub_base;     /* the callee's workflow contexts */
 };
 
 struct snode {
@@ -50,12 +54,9 @@ struct snode {
 	struct ev *outputs;    /* merged outputs of the instances */
 	struct ev *needs;      /* the needs context, once ready */
 	struct ev *github;     /* github context with job set */
-	struct sched *sub;     /* a reusable workflow call: the callee's jobs */
-	struct ev **sub_ctx;   /* its starting contexts (per wf_index) */
-	struct ev *sub_base;   /* the callee's workflow contexts */
-	const struct reuse_call *call;
+	const struct reuse_call *call; /* a reusable workflow call, or NULL */
 	struct sched *owner;   /* the scheduler of this node (for call_done) */
-	char *call_name, *call_key;
+	struct sinst *calling; /* the call instance running now, or NULL */
 	struct snode *ready_next; /* in the ready list */
 	int in_ready;
 };
@@ -658,33 +659,70 @@ static struct ev *needs_ctx(struct sched *s, const struct snode *n)
 	return o;
 }
 
-/* ---- reusable workflow calls: the callee's plan on a nested scheduler ---- */
+/* ---- reusable workflow calls: the callee's plan on a nested scheduler ----
+ *
+ * Each instance of a call (one per matrix combination) runs the callee's
+ * plan on its own nested scheduler, one instance after the other; the
+ * callee's jobs run in parallel as usual. GitHub: the call's outputs are
+ * those of the last successful instance that sets them.
+ */
 
-static void call_fail(struct sched *s, struct snode *n, const char *what, const char *why)
-{
-	const struct wf_job *job = n->pj->job;
-	char *msg = xstrfmt("%s:%d:%d: job '%s': %s: %s", n->pj->wf->file, job->uses.line,
-			    job->uses.col, job->id.s, what, why);
-	node_end_early(s, n, RESULT_FAILURE, msg);
-	free(msg);
-}
+static void start_call(struct sched *s, struct snode *n);
 
-/* the callee finished: the caller's result and outputs */
-static void call_done(void *arg)
+/* instance `in` of a call ended: next instance, or the node is done */
+static void call_inst_end(struct sched *s, struct snode *n, struct sinst *in, enum result r)
 {
-	struct snode *n = arg;
-	struct sched *s = n->owner, *sub = n->sub;
-	enum result r = sched_result(sub);
+	in->state = INST_DONE;
+	in->result = r;
+	n->finished++;
+	n->calling = NULL;
 	if (r == RESULT_FAILURE) {
 		n->failed = 1;
 		s->failed = 1;
 	} else if (r == RESULT_CANCELLED) {
 		n->cancelled = 1;
 	}
+	if ((r == RESULT_FAILURE && n->fail_fast && n->has_matrix) || s->cancelled)
+		while (n->next < n->ninst) { /* GitHub's fail-fast: the rest never start */
+			struct sinst *q = &n->inst[n->next++];
+			q->state = INST_DONE;
+			q->result = RESULT_CANCELLED;
+			n->cancelled = 1;
+			n->finished++;
+			job_ended(s, n, q->name, RESULT_CANCELLED, 0, "not started");
+		}
+	if (n->next < n->ninst) {
+		start_call(s, n);
+		return;
+	}
+	node_done(s, n);
+	drain(s);
+}
+
+static void call_fail(struct sched *s, struct snode *n, struct sinst *in, const char *what,
+		      const char *why)
+{
+	const struct wf_job *job = n->pj->job;
+	char *msg = xstrfmt("%s:%d:%d: job '%s': %s: %s", n->pj->wf->file, job->uses.line,
+			    job->uses.col, job->id.s, what, why);
+	struct log_event ev = { .kind = LOG_ERROR, .job = in->name, .text = msg, .len = strlen(msg) };
+	sink_event(s, &ev);
+	job_ended(s, n, in->name, RESULT_FAILURE, 0, NULL);
+	free(msg);
+	call_inst_end(s, n, in, RESULT_FAILURE);
+}
+
+/* the callee of the running instance finished: its result and outputs */
+static void call_done(void *arg)
+{
+	struct snode *n = arg;
+	struct sinst *in = n->calling;
+	struct sched *s = n->owner, *sub = in->sub;
+	enum result r = sched_result(sub);
 	struct ev *c = ev_object(), *jobs = ev_object();
-	for (size_t i = 0; i < ev_len(n->sub_base); i++)
-		ev_object_set(c, ev_object_key_at(n->sub_base, i),
-			      ev_ref(ev_object_val_at(n->sub_base, i)));
+	for (size_t i = 0; i < ev_len(in->sub_base); i++)
+		ev_object_set(c, ev_object_key_at(in->sub_base, i),
+			      ev_ref(ev_object_val_at(in->sub_base, i)));
 	for (size_t i = 0; i < sub->plan->nr; i++) {
 		const struct snode *sn = &sub->nodes[i];
 		if (!sn->pj->selected)
@@ -702,26 +740,28 @@ static void call_done(void *arg)
 	if (!outs) {
 		char *msg = xstrfmt("%s: job '%s': outputs of '%s': %s", n->pj->wf->file,
 				    n->pj->job->id.s, n->pj->job->uses.s, err.buf);
-		struct log_event ev = { .kind = LOG_ERROR, .job = n->call_name, .text = msg,
+		struct log_event ev = { .kind = LOG_ERROR, .job = in->name, .text = msg,
 					.len = strlen(msg) };
 		sink_event(s, &ev);
 		free(msg);
-		n->failed = 1;
-		s->failed = 1;
-	} else {
-		ev_unref(n->outputs);
-		n->outputs = outs;
+		r = RESULT_FAILURE;
+	} else if (r == RESULT_SUCCESS || !n->has_matrix) {
+		merge_outputs(n, outs);
 	}
+	ev_unref(outs);
 	buf_release(&err);
-	node_done(s, n);
-	drain(s);
+	call_inst_end(s, n, in, r);
 }
 
-static void start_call(struct sched *s, struct snode *n, struct ev *jctx)
+/* start the next instance of the call node n */
+static void start_call(struct sched *s, struct snode *n)
 {
-	const struct reuse_call *c = reuse_find(s->opts.calls, n->pj->job);
-	struct expr_ctx ctx = { .contexts = jctx, .status = node_status(s, n) };
+	const struct reuse_call *c = n->call;
+	struct sinst *in = &n->inst[n->next++];
+	struct expr_ctx ctx = { .contexts = in->contexts, .status = node_status(s, n) };
 	struct buf err = BUF_INIT;
+	in->state = INST_RUNNING;
+	n->calling = in;
 	struct ev *inputs = reuse_inputs(c, &ctx, &err);
 	struct ev *secrets = inputs ? reuse_secrets(c, &ctx, &err) : NULL;
 	const struct ev *gh = ev_object_get(s->wf_contexts[n->pj->wf_index], "github");
@@ -732,30 +772,24 @@ static void start_call(struct sched *s, struct snode *n, struct ev *jctx)
 	ev_unref(inputs);
 	if (!base) {
 		ev_unref(secrets);
-		call_fail(s, n, "cannot call", err.buf);
+		call_fail(s, n, in, "cannot call", err.buf);
 		buf_release(&err);
 		return;
 	}
 	buf_release(&err);
 	ev_object_set(base, "secrets", secrets);
-	n->call = c;
-	n->owner = s;
-	n->sub_base = base;
-	n->sub_ctx = xcalloc(n->pj->wf_index + 1, sizeof(*n->sub_ctx));
+	in->sub_base = base;
+	in->sub_ctx = xcalloc(n->pj->wf_index + 1, sizeof(*in->sub_ctx));
 	for (size_t i = 0; i <= n->pj->wf_index; i++)
-		n->sub_ctx[i] = base;
-	const char *nm = n->pj->job->name.s;
-	n->call_name = base_name(s, n, nm && !plan_has_expr(nm, strlen(nm)) ? nm
-									: n->pj->job->id.s);
-	n->call_key = make_key(s, n, 0, 1);
+		in->sub_ctx[i] = base;
 	struct sched_opts so = s->opts;
 	so.done = call_done;
 	so.done_arg = n;
-	so.prefix = n->call_name;
-	so.key_prefix = n->call_key;
+	so.prefix = in->name;
+	so.key_prefix = in->key;
 	so.wf_src = c->src ? &c->wf_src : NULL;
-	n->sub = sched_new(s->loop, &c->plan, s->rc, n->sub_ctx, s->out, &so);
-	sched_start(n->sub);
+	in->sub = sched_new(s->loop, &c->plan, s->rc, in->sub_ctx, s->out, &so);
+	sched_start(in->sub);
 }
 
 /* every need has finished: decide, expand and queue */
@@ -803,11 +837,9 @@ static void node_ready(struct sched *s, struct snode *n)
 		free(msg);
 		goto out;
 	}
-	if (job->uses.s && reuse_find(s->opts.calls, job)) {
-		start_call(s, n, jctx);
-		goto out;
-	}
-	if (job->uses.s) {
+
+	n->call = job->uses.s ? reuse_find(s->opts.calls, job) : NULL;
+	if (job->uses.s && !n->call) {
 		/* never pretend: a call that does nothing would look green */
 		char *msg = xstrfmt("%s:%d:%d: job '%s' calls the reusable workflow '%s'; kiln run "
 				    "does not run reusable workflows yet", n->pj->wf->file,
@@ -822,6 +854,11 @@ static void node_ready(struct sched *s, struct snode *n)
 			       : xstrfmt("%s: job '%s': %s", n->pj->wf->file, job->id.s, err.buf);
 		node_end_early(s, n, RESULT_FAILURE, msg);
 		free(msg);
+		goto out;
+	}
+	if (n->call) {
+		n->owner = s;
+		start_call(s, n);
 		goto out;
 	}
 	struct strvec *env = &s->wf_env[n->pj->wf_index];
@@ -955,8 +992,10 @@ void sched_cancel(struct sched *s, int force)
 		struct snode *n = &s->nodes[i];
 		if (n->state != NODE_READY)
 			continue;
-		if (n->sub) {
-			sched_cancel(n->sub, force);
+		if (n->call) {
+			/* the running callee; call_inst_end cancels the rest */
+			if (n->calling && n->calling->sub)
+				sched_cancel(n->calling->sub, force);
 			continue;
 		}
 		cancel_siblings(s, n, force ? 0 : s->opts.grace_ms);
@@ -1007,9 +1046,11 @@ int sched_result_of(const struct sched *s, const char *display_name)
 				return (int)n->inst[k].result;
 		if (n->state == NODE_DONE && !n->ninst && !strcmp(n->pj->job->id.s, display_name))
 			return (int)n->result;
-		int r = n->sub ? sched_result_of(n->sub, display_name) : -1;
-		if (r >= 0)
-			return r;
+		for (size_t k = 0; k < n->ninst; k++) {
+			int r = n->inst[k].sub ? sched_result_of(n->inst[k].sub, display_name) : -1;
+			if (r >= 0)
+				return r;
+		}
 	}
 	return -1;
 }
@@ -1032,13 +1073,11 @@ void sched_free(struct sched *s)
 			free(in->name);
 			free(in->key);
 			ev_unref(in->contexts);
+			sched_free(in->sub);
+			free(in->sub_ctx);
+			ev_unref(in->sub_base);
 		}
 		free(n->inst);
-		sched_free(n->sub);
-		free(n->sub_ctx);
-		ev_unref(n->sub_base);
-		free(n->call_name);
-		free(n->call_key);
 		ev_unref(n->outputs);
 		ev_unref(n->needs);
 		ev_unref(n->github);

@@ -209,7 +209,6 @@ test_expect_success 'bad calls are input errors (exit 2) at file:line:col' '
 	test_grep "ci.yml:20:14: error: job .mistyped.: input .debug. must be a boolean" err &&
 	test_grep "ci.yml:21:14: error: job .mistyped.: input .level. must be a number" err &&
 	test_grep "ci.yml:23:11: error: job .remote.: cannot resolve action .octo/other@v1.: no repository at .$TRASH/nowhere/octo/other." err &&
-	test_grep "ci.yml:27:9: error: job .matrix.: kiln does not run a matrix of reusable workflow calls yet" err &&
 	test_must_be_empty out
 '
 
