@@ -7,6 +7,7 @@
 #include "base/kiln.h"
 #include "base/fs.h"
 #include "engine/exec.h"
+#include "engine/plan.h"
 
 #include <ctype.h>
 #include <signal.h>
@@ -325,25 +326,47 @@ static void start_builtin(struct step_run *sr, const struct builtin_action *a)
 
 /* ---- uses: ---- */
 
+/* with: values are templates (typed, for keys and inserts), converted to strings */
+struct with_walk {
+	struct step_run *sr;
+	struct ev *with;
+};
+
+static struct ev *with_eval(void *arg, const struct ynode *n, struct buf *err)
+{
+	const struct with_walk *ww = arg;
+	if (n->kind != YNODE_SCALAR || ynode_is_null(n))
+		return ev_cstr("");
+	return exec__eval_value(ww->sr->je, ww->sr->fr, ww->sr->env, n->str, err);
+}
+
+static int with_pair(void *arg, const char *key, const struct ynode *vn, const struct ev *value,
+		     struct buf *err)
+{
+	struct with_walk *ww = arg;
+	struct ev *v = vn ? with_eval(arg, vn, err) : ev_ref(value);
+	if (!v)
+		return -1;
+	struct buf b = BUF_INIT;
+	ev_to_string(v, &b);
+	ev_unref(v);
+	ww->with = exec__obj_with(ww->with, key, ev_string(b.buf, b.len));
+	buf_release(&b);
+	return 0;
+}
+
 struct ev *exec__eval_with(struct step_run *sr, struct buf *err)
 {
-	struct ev *with = ev_object();
+	struct with_walk ww = { sr, ev_object() };
 	const struct ynode *w = sr->st->with;
 	if (!w || w->kind != YNODE_MAP)
-		return with;
-	for (size_t i = 0; i < ynode_map_size(w); i++) {
-		const struct ynode *k = ynode_map_key(w, i), *v = ynode_map_val(w, i);
-		char *s = v->kind == YNODE_SCALAR && !ynode_is_null(v)
-				  ? exec__eval_str(sr->je, sr->fr, sr->env, v->str, err)
-				  : xstrdup("");
-		if (!s) {
-			ev_unref(with);
-			return NULL;
-		}
-		with = exec__obj_with(with, k->str, ev_cstr(s));
-		free(s);
+		return ww.with;
+	/* keys may be expressions and `${{ insert }}` (plan_map_walk) */
+	if (plan_map_walk(w, with_eval, with_pair, &ww, err, NULL) < 0) {
+		ev_unref(ww.with);
+		return NULL;
 	}
-	return with;
+	return ww.with;
 }
 
 struct ev *exec__action_inputs(struct step_run *sr, const struct composite *a,
@@ -677,34 +700,64 @@ void exec__step_complete(struct step_run *sr, enum result outcome)
 
 /* ---- the job ---- */
 
+/* job outputs: each value a template; one that fails is a warning, as on GitHub */
+struct out_walk {
+	struct job_exec *je;
+	struct ev *out;
+};
+
+static struct ev *out_eval(void *arg, const struct ynode *n, struct buf *err)
+{
+	struct out_walk *ow = arg;
+	if (n->kind != YNODE_SCALAR)
+		return ev_cstr("");
+	return exec__eval_value(ow->je, ow->je->top, NULL, ynode_is_null(n) ? "" : n->str, err);
+}
+
+static int out_pair(void *arg, const char *key, const struct ynode *v, const struct ev *value,
+		    struct buf *unused)
+{
+	struct out_walk *ow = arg;
+	struct job_exec *je = ow->je;
+	(void)unused;
+	if (v && v->kind != YNODE_SCALAR)
+		return 0;
+	struct buf err = BUF_INIT, str = BUF_INIT;
+	struct ev *ev = v ? out_eval(arg, v, &err) : ev_ref(value);
+	if (!ev) {
+		exec__logf(je, LOG_WARNING, NULL, "%s:%d:%d: job output '%s': %s",
+			   je->spec.wf ? je->spec.wf->file : "", v->line, v->col, key, err.buf);
+		buf_release(&err);
+		return 0;
+	}
+	buf_release(&err);
+	ev_to_string(ev, &str);
+	ev_unref(ev);
+	struct buf masked = BUF_INIT;
+	mask_apply(je->mask, str.buf, str.len, &masked);
+	if (strcmp(masked.buf, str.buf)) /* GitHub: outputs holding secrets are skipped */
+		exec__logf(je, LOG_WARNING, NULL, "Skip output '%s' since it may contain secret.",
+			   key);
+	else
+		ow->out = exec__obj_with(ow->out, key, ev_string(str.buf, str.len));
+	buf_release(&masked);
+	buf_release(&str);
+	return 0;
+}
+
 static void eval_job_outputs(struct job_exec *je)
 {
 	const struct ynode *o = je->spec.job->outputs;
-	struct ev *out = ev_object();
-	for (size_t i = 0; o && o->kind == YNODE_MAP && i < ynode_map_size(o); i++) {
-		const struct ynode *k = ynode_map_key(o, i), *v = ynode_map_val(o, i);
-		if (v->kind != YNODE_SCALAR)
-			continue;
-		struct buf err = BUF_INIT;
-		char *s = exec__eval_str(je, je->top, NULL, ynode_is_null(v) ? "" : v->str, &err);
-		if (!s) {
-			exec__logf(je, LOG_WARNING, NULL, "%s:%d:%d: job output '%s': %s",
-				   je->spec.wf ? je->spec.wf->file : "", v->line, v->col, k->str, err.buf);
-			buf_release(&err);
-			continue;
-		}
-		buf_release(&err);
-		struct buf masked = BUF_INIT;
-		mask_apply(je->mask, s, strlen(s), &masked);
-		if (strcmp(masked.buf, s)) /* GitHub: outputs holding secrets are skipped */
-			exec__logf(je, LOG_WARNING, NULL,
-				   "Skip output '%s' since it may contain secret.", k->str);
-		else
-			out = exec__obj_with(out, k->str, ev_cstr(s));
-		buf_release(&masked);
-		free(s);
-	}
-	je->result.outputs = out;
+	struct out_walk ow = { je, ev_object() };
+	struct buf err = BUF_INIT;
+	const struct ynode *at = NULL;
+	/* keys may be expressions and `${{ insert }}` (plan_map_walk) */
+	if (o && o->kind == YNODE_MAP && plan_map_walk(o, out_eval, out_pair, &ow, &err, &at) < 0)
+		exec__logf(je, LOG_WARNING, NULL, "%s:%d:%d: job outputs: %s",
+			   je->spec.wf ? je->spec.wf->file : "", at ? at->line : 0, at ? at->col : 0,
+			   err.buf);
+	buf_release(&err);
+	je->result.outputs = ow.out;
 }
 
 static void on_timer_closed(uv_handle_t *h)

@@ -5,6 +5,7 @@
  * steps context, the step's env), so no shared value is ever mutated.
  */
 #include "base/kiln.h"
+#include "engine/plan.h"
 #include "engine/exec.h"
 
 struct ev *exec__obj_with(struct ev *o, const char *key, struct ev *v)
@@ -129,6 +130,47 @@ static struct ev *scalar_value(struct job_exec *je, struct frame *fr, const stru
 	return exec__eval_value(je, fr, env, n->str, err);
 }
 
+struct env_walk {
+	struct job_exec *je;
+	struct frame *fr;
+	const struct ev *env;
+	struct ev *obj;
+};
+
+static struct ev *env_eval(void *arg, const struct ynode *n, struct buf *err)
+{
+	const struct env_walk *ew = arg;
+	struct ev *v = scalar_value(ew->je, ew->fr, ew->env, n, err);
+	if (!v && !err->len)
+		buf_addstr(err, "expected a string");
+	return v;
+}
+
+static int env_pair(void *arg, const char *key, const struct ynode *vn, const struct ev *value,
+		    struct buf *err)
+{
+	struct env_walk *ew = arg;
+	if (vn && vn->kind != YNODE_SCALAR) {
+		buf_addf(err, "env: the value of '%s' must be a string", key);
+		return -1;
+	}
+	struct ev *v = vn ? scalar_value(ew->je, ew->fr, ew->env, vn, err) : ev_ref(value);
+	if (!v) {
+		struct buf m = BUF_INIT;
+		buf_addf(&m, "env '%s': %s", key, err->buf);
+		buf_reset(err);
+		buf_add(err, m.buf, m.len);
+		buf_release(&m);
+		return -1;
+	}
+	struct buf s = BUF_INIT;
+	ev_to_string(v, &s);
+	ev_unref(v);
+	ew->obj = exec__obj_with(ew->obj, key, ev_string(s.buf, s.len));
+	buf_release(&s);
+	return 0;
+}
+
 struct ev *exec__eval_env(struct job_exec *je, struct frame *fr, const struct ev *env,
 			  const struct ynode *node, struct ev *obj, struct buf *err)
 {
@@ -157,28 +199,13 @@ struct ev *exec__eval_env(struct job_exec *je, struct frame *fr, const struct ev
 		buf_addf(err, "env: expected a mapping");
 		goto fail;
 	}
-	for (size_t i = 0; i < ynode_map_size(node); i++) {
-		const struct ynode *k = ynode_map_key(node, i), *vn = ynode_map_val(node, i);
-		if (vn->kind != YNODE_SCALAR) {
-			buf_addf(err, "env: the value of '%s' must be a string", k->str);
-			goto fail;
-		}
-		struct ev *v = scalar_value(je, fr, env, vn, err);
-		if (!v) {
-			struct buf m = BUF_INIT;
-			buf_addf(&m, "env '%s': %s", k->str, err->buf);
-			buf_reset(err);
-			buf_add(err, m.buf, m.len);
-			buf_release(&m);
-			goto fail;
-		}
-		struct buf s = BUF_INIT;
-		ev_to_string(v, &s);
-		ev_unref(v);
-		obj = exec__obj_with(obj, k->str, ev_string(s.buf, s.len));
-		buf_release(&s);
+	/* keys may be expressions and `${{ insert }}` (plan_map_walk) */
+	struct env_walk ew = { je, fr, env, obj };
+	if (plan_map_walk(node, env_eval, env_pair, &ew, err, NULL) < 0) {
+		obj = ew.obj;
+		goto fail;
 	}
-	return obj;
+	return ew.obj;
 fail:
 	ev_unref(obj);
 	return NULL;

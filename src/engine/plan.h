@@ -130,6 +130,26 @@ char *plan_display_name(const char *base, const char *suffix);
 struct ev *plan_value(const struct ynode *n, const struct expr_ctx *ctx, struct buf *err,
 		      int *line, int *col);
 
+/*
+ * The pairs of mapping `map` as GitHub's evaluator sees them: a key with
+ * `${{ }}` is evaluated (`eval` on the key node, a scalar) and converted to
+ * a string; `${{ insert }}` merges in its value, a mapping node (walked the
+ * same way) or an expression `eval` turns into an object. `cb` gets each
+ * pair in order: the key and either the value node (evaluate it as usual)
+ * or, for pairs of an inserted object, the value itself. A key that comes
+ * from an expression or an insert and repeats another (ignoring case) is an
+ * error ("'x' is already defined", as GitHub). Returns 0, or -1 with the
+ * message in err and the node it is about in *at (when at is not NULL).
+ * `eval` and `cb` return NULL / -1 with a message in err.
+ */
+typedef struct ev *(*plan_eval_fn)(void *arg, const struct ynode *n, struct buf *err);
+typedef int (*plan_pair_fn)(void *arg, const char *key, const struct ynode *vnode,
+			    const struct ev *value, struct buf *err);
+int plan_map_walk(const struct ynode *map, plan_eval_fn eval, plan_pair_fn cb, void *arg,
+		  struct buf *err, const struct ynode **at);
+/* does the mapping have a key with `${{ }}` (an expression or insert)? */
+int plan_map_has_exprs(const struct ynode *map);
+
 /* does s contain `${{`? */
 int plan_has_expr(const char *s, size_t len);
 

@@ -3,6 +3,7 @@
  * context and the run-wide default environment.
  */
 #include "base/kiln.h"
+#include "engine/plan.h"
 #include "engine/runctx.h"
 
 #include <errno.h>
@@ -386,6 +387,39 @@ static struct ev *github_context(struct runctx *rc, const struct workflow *wf,
 	return g;
 }
 
+/* the workflow's env: values are templates, converted to strings */
+struct env_walk {
+	const struct expr_ctx *ctx;
+	struct ev *env;
+};
+
+static struct ev *env_eval(void *arg, const struct ynode *n, struct buf *err)
+{
+	const struct env_walk *ew = arg;
+	if (n->kind != YNODE_SCALAR || !n->str) {
+		buf_addstr(err, "an env value must be a string");
+		return NULL;
+	}
+	return expr_interpolate(n->str, n->len, ew->ctx, err);
+}
+
+static int env_pair(void *arg, const char *key, const struct ynode *vn, const struct ev *value,
+		    struct buf *err)
+{
+	struct env_walk *ew = arg;
+	struct ev *val = vn ? (vn->kind == YNODE_SCALAR && vn->str ? env_eval(arg, vn, err)
+								    : ev_cstr(""))
+			    : ev_ref(value);
+	if (!val)
+		return -1;
+	struct buf s = BUF_INIT;
+	ev_to_string(val, &s);
+	ev_unref(val);
+	ev_object_set(ew->env, key, ev_string(s.buf, s.len));
+	buf_release(&s);
+	return 0;
+}
+
 struct ev *runctx_workflow_contexts(struct runctx *rc, const struct workflow *wf,
 				    const struct ev *inputs, int run_number, struct buf *err)
 {
@@ -394,32 +428,22 @@ struct ev *runctx_workflow_contexts(struct runctx *rc, const struct workflow *wf
 	ev_object_set(c, "vars", ev_ref(rc->vars));
 	ev_object_set(c, "secrets", ev_ref(rc->secrets));
 	ev_object_set(c, "inputs", ev_ref(inputs ? inputs : rc->inputs));
-	/* workflow env: github, secrets, inputs, vars are available */
-	struct ev *env = ev_object();
-	if (wf->env && wf->env->kind == YNODE_MAP) {
-		struct expr_ctx ctx = { .contexts = c, .status = EXPR_STATUS_SUCCESS };
-		for (size_t i = 0; i < ynode_map_size(wf->env); i++) {
-			const struct ynode *k = ynode_map_key(wf->env, i);
-			const struct ynode *v = ynode_map_val(wf->env, i);
-			struct buf e = BUF_INIT;
-			struct ev *val = v->kind == YNODE_SCALAR && v->str ?
-				expr_interpolate(v->str, v->len, &ctx, &e) : ev_cstr("");
-			if (!val) {
-				buf_addf(err, "%s:%d:%d: error: %s", wf->file, v->line, v->col, e.buf);
-				buf_release(&e);
-				ev_unref(env);
-				ev_unref(c);
-				return NULL;
-			}
-			buf_release(&e);
-			/* env values are strings */
-			struct buf s = BUF_INIT;
-			ev_to_string(val, &s);
-			ev_unref(val);
-			ev_object_set(env, k->str, ev_string(s.buf, s.len));
-			buf_release(&s);
-		}
+	/* workflow env: github, secrets, inputs, vars are available; keys may
+	 * be expressions and `${{ insert }}` (plan_map_walk) */
+	struct expr_ctx ctx = { .contexts = c, .status = EXPR_STATUS_SUCCESS };
+	struct env_walk ew = { &ctx, ev_object() };
+	struct buf e = BUF_INIT;
+	const struct ynode *at = NULL;
+	if (plan_map_walk(wf->env, env_eval, env_pair, &ew, &e, &at) < 0) {
+		buf_addf(err, "%s:%d:%d: error: %s", wf->file, at ? at->line : 0, at ? at->col : 0,
+			 e.buf);
+		buf_release(&e);
+		ev_unref(ew.env);
+		ev_unref(c);
+		return NULL;
 	}
+	buf_release(&e);
+	struct ev *env = ew.env;
 	ev_object_set(c, "env", env);
 	return c;
 }

@@ -73,8 +73,12 @@ static void add_token(struct buf *b, const struct ynode *n, int exprs)
 		for (size_t i = 0; i < ynode_map_size(n); i++) {
 			if (i)
 				buf_addch(b, ',');
+			const struct ynode *k = ynode_map_key(n, i);
 			buf_addstr(b, "{\"Key\":");
-			add_token(b, ynode_map_key(n, i), 0);
+			if (exprs && wf__is_insert(k))
+				buf_addstr(b, "{\"type\":4,\"directive\":\"insert\"}");
+			else
+				add_token(b, k, exprs);
 			buf_addstr(b, ",\"Value\":");
 			add_token(b, ynode_map_val(n, i), exprs);
 			buf_addch(b, '}');

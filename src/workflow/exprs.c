@@ -303,6 +303,17 @@ static int is_directive(const char *s, size_t len)
 	return len == 6 && !memcmp(s, "insert", 6);
 }
 
+int wf__is_insert(const struct ynode *k)
+{
+	if (!k || k->kind != YNODE_SCALAR || !k->str)
+		return 0;
+	const char *t = k->str;
+	size_t tl = k->len;
+	trim(&t, &tl);
+	long end;
+	return expr_find(t, tl, 0, &end) == 0 && end == (long)tl && is_directive(t + 3, tl - 5);
+}
+
 static void scan_scalar(struct wf__ld *ld, const struct ynode *n, const char *path, int allowed)
 {
 	size_t from = 0;
@@ -358,8 +369,13 @@ void wf__scan_exprs(struct wf__ld *ld, const struct ynode *n, const char *path, 
 	case YNODE_MAP:
 		for (size_t i = 0; i < ynode_map_size(n); i++) {
 			const struct ynode *k = ynode_map_key(n, i);
-			if (wf__has_expr(k))
-				err_at(ld, k, 0, "expressions are not allowed in keys (in '%s')", path);
+			/* GitHub's reader: a key may be an expression (or the whole
+			 * `${{ insert }}` directive) in a mapping whose definition has
+			 * contexts, evaluated with the same contexts as its values */
+			if (wf__has_expr(k) && !allowed)
+				; /* wf__check_keys says so where the keys are known */
+			else if (wf__has_expr(k) && !wf__is_insert(k))
+				scan_scalar(ld, k, path, 1);
 			wf__scan_exprs(ld, ynode_map_val(n, i), path, allowed);
 		}
 		return;

@@ -90,7 +90,7 @@ static void check_container(struct wf__ld *ld, const struct ynode *c, const char
 {
 	if (!c || c->kind != YNODE_MAP)
 		return;
-	wf__check_keys(ld, c, container_keys, ARRAY_SIZE(container_keys), what);
+	wf__check_keys_ctx(ld, c, container_keys, ARRAY_SIZE(container_keys), what);
 	const struct ynode *img = wf__get(c, "image");
 	if (!img)
 		wf__err(ld, c, "%s is missing 'image'", what);
@@ -100,7 +100,7 @@ static void check_container(struct wf__ld *ld, const struct ynode *c, const char
 	const struct ynode *cred = wf__get(c, "credentials");
 	if (cred && cred->kind == YNODE_MAP) {
 		static const struct wf__key keys[] = { { "username", K_STR }, { "password", K_STR } };
-		wf__check_keys(ld, cred, keys, ARRAY_SIZE(keys), "credentials");
+		wf__check_keys_ctx(ld, cred, keys, ARRAY_SIZE(keys), "credentials");
 	}
 }
 
@@ -169,7 +169,7 @@ static void parse_strategy(struct wf__ld *ld, struct wf_job *job, const struct y
 		job->matrix_jobs = -1; /* a whole-expression strategy */
 		return;
 	}
-	wf__check_keys(ld, st, strategy_keys, ARRAY_SIZE(strategy_keys), "strategy");
+	wf__check_keys_ctx(ld, st, strategy_keys, ARRAY_SIZE(strategy_keys), "strategy");
 	job->strategy.matrix = wf__get(st, "matrix");
 	job->strategy.fail_fast = wf__get(st, "fail-fast");
 	job->strategy.max_parallel = wf__get(st, "max-parallel");
@@ -193,7 +193,7 @@ static void parse_runner_job(struct wf__ld *ld, struct wf_job *job, const struct
 	if (!job->runs_on) {
 		wf__err(ld, m, "%s is missing 'runs-on'", what);
 	} else if (job->runs_on->kind == YNODE_MAP) {
-		wf__check_keys(ld, job->runs_on, runs_on_keys, ARRAY_SIZE(runs_on_keys), "runs-on");
+		wf__check_keys_ctx(ld, job->runs_on, runs_on_keys, ARRAY_SIZE(runs_on_keys), "runs-on");
 		check_runner_group(ld, wf__get(job->runs_on, "group"));
 	} else if (ynode_is_null(job->runs_on) ||
 		   (job->runs_on->kind == YNODE_SCALAR && !*job->runs_on->str)) {
@@ -203,7 +203,7 @@ static void parse_runner_job(struct wf__ld *ld, struct wf_job *job, const struct
 
 	job->environment = wf__get(m, "environment");
 	if (job->environment && job->environment->kind == YNODE_MAP) {
-		wf__check_keys(ld, job->environment, env_keys, ARRAY_SIZE(env_keys), "environment");
+		wf__check_keys_ctx(ld, job->environment, env_keys, ARRAY_SIZE(env_keys), "environment");
 		if (!wf__get(job->environment, "name"))
 			wf__err(ld, job->environment, "environment is missing 'name'");
 	}

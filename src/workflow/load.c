@@ -142,7 +142,7 @@ void wf__check_concurrency(struct wf__ld *ld, const struct ynode *c)
 	};
 	if (!c || c->kind != YNODE_MAP)
 		return;
-	wf__check_keys(ld, c, keys, ARRAY_SIZE(keys), "concurrency");
+	wf__check_keys_ctx(ld, c, keys, ARRAY_SIZE(keys), "concurrency");
 	if (!wf__get(c, "group"))
 		wf__err(ld, c, "concurrency is missing 'group'");
 }

@@ -144,6 +144,13 @@ void wf__check_matrix(struct wf__ld *ld, struct wf_job *job, const struct ynode 
 		const struct ynode *k = ynode_map_key(m, i), *val = ynode_map_val(m, i);
 		if (k->kind != YNODE_SCALAR)
 			continue;
+		if (wf__is_insert(k)) {
+			/* vectors merged in at run time (a mapping or an expression) */
+			dynamic = 1;
+			continue;
+		}
+		if (wf__has_expr(k))
+			dynamic = 1; /* the vector's name is known at run time */
 		if (!strcmp(k->str, "include")) {
 			inc = check_filter(ld, val, "include", &dynamic);
 			continue;

@@ -293,8 +293,8 @@ static void unknown_key(struct wf__ld *ld, const struct ynode *k, const struct w
 	wf__err(ld, k, "unknown key '%s' in %s", k->str, what);
 }
 
-int wf__check_keys(struct wf__ld *ld, const struct ynode *map, const struct wf__key *keys,
-		   size_t nkeys, const char *what)
+static int check_keys(struct wf__ld *ld, const struct ynode *map, const struct wf__key *keys,
+		      size_t nkeys, const char *what, int key_exprs)
 {
 	size_t before = ld->d->errors;
 	/* known keys seen so far, for duplicates (unknown ones are errors anyway);
@@ -309,6 +309,13 @@ int wf__check_keys(struct wf__ld *ld, const struct ynode *map, const struct wf__
 		}
 		if (!*k->str || wf__scalar_type(k) == WT_NULL) {
 			wf__err(ld, k, "empty key in %s", what);
+			continue;
+		}
+		if (wf__has_expr(k)) {
+			/* GitHub's reader: an expression key (or `${{ insert }}`) only
+			 * in a mapping with contexts; its value is checked at run time */
+			if (!key_exprs)
+				wf__err(ld, k, "expressions are not allowed in keys (in %s)", what);
 			continue;
 		}
 		const struct wf__key *spec = NULL;
@@ -327,6 +334,18 @@ int wf__check_keys(struct wf__ld *ld, const struct ynode *map, const struct wf__
 	}
 	free(seen);
 	return (int)(ld->d->errors - before);
+}
+
+int wf__check_keys(struct wf__ld *ld, const struct ynode *map, const struct wf__key *keys,
+		   size_t nkeys, const char *what)
+{
+	return check_keys(ld, map, keys, nkeys, what, 0);
+}
+
+int wf__check_keys_ctx(struct wf__ld *ld, const struct ynode *map, const struct wf__key *keys,
+		       size_t nkeys, const char *what)
+{
+	return check_keys(ld, map, keys, nkeys, what, 1);
 }
 
 void wf__str_set(struct wf_str *dst, const struct ynode *n)
@@ -365,6 +384,15 @@ void wf__check_string_map(struct wf__ld *ld, const struct ynode *m, const char *
 		const struct ynode *k = ynode_map_key(m, i), *v = ynode_map_val(m, i);
 		if (k->kind != YNODE_SCALAR || !*k->str) {
 			wf__err(ld, k, "a key in '%s' must be a non-empty string", what);
+			continue;
+		}
+		if (wf__is_insert(k)) {
+			/* `${{ insert }}`: a mapping merged in, or an expression giving one */
+			if (v->kind == YNODE_MAP)
+				wf__check_string_map(ld, v, what);
+			else if (v->kind == YNODE_SEQ || !wf__has_expr(v))
+				wf__err(ld, v, "the value of '${{ insert }}' in '%s' must be a mapping "
+					"or an expression giving one, not %s", what, wf__kind_desc(v));
 			continue;
 		}
 		if (v->kind == YNODE_MAP || v->kind == YNODE_SEQ)

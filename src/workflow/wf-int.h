@@ -76,6 +76,8 @@ int wf__scalar_number(const struct ynode *n, double *out);
 int wf__is_whole_expr(const struct ynode *n);
 /* scalar contains `${{` anywhere */
 int wf__has_expr(const struct ynode *n);
+/* is this mapping key exactly `${{ insert }}` (GitHub's directive)? */
+int wf__is_insert(const struct ynode *k);
 /* "a mapping", "a sequence", "a string", "a number", "a boolean", "empty" */
 const char *wf__kind_desc(const struct ynode *n);
 
@@ -87,6 +89,11 @@ const char *wf__kind_desc(const struct ynode *n);
  */
 int wf__check_keys(struct wf__ld *ld, const struct ynode *map, const struct wf__key *keys,
 		   size_t nkeys, const char *what);
+/* the same for a mapping whose definition has contexts (container,
+ * strategy, runs-on, environment, concurrency): expression keys and
+ * `${{ insert }}` are allowed there, as in GitHub's reader */
+int wf__check_keys_ctx(struct wf__ld *ld, const struct ynode *map, const struct wf__key *keys,
+		       size_t nkeys, const char *what);
 /* check one value against accepted kinds; `key` names it in messages */
 int wf__check_kind(struct wf__ld *ld, const struct ynode *v, unsigned kinds, const char *key);
 /* env/with/outputs: a mapping of names to scalar values */
