@@ -70,6 +70,29 @@ fs.appendFileSync(process.env.GITHUB_OUTPUT, `upper=${name.toUpperCase()}\n`);
 EOF
 commit_all acme/js one
 git -C work/acme/js tag v3
+action_repo acme/life
+cat >work/acme/life/action.yml <<-\EOF
+runs:
+  using: node20
+  pre: pre.js
+  main: main.js
+  post: post.js
+EOF
+cat >work/acme/life/pre.js <<-\EOF
+const fs = require('fs');
+console.log(`pre of ${process.env.GITHUB_ACTION_REPOSITORY}@${process.env.GITHUB_ACTION_REF}`);
+fs.appendFileSync(process.env.GITHUB_STATE, 'from_pre=p1\n');
+EOF
+cat >work/acme/life/main.js <<-\EOF
+const fs = require('fs');
+console.log(`main sees state ${process.env.STATE_from_pre}`);
+fs.appendFileSync(process.env.GITHUB_STATE, 'from_main=m2\n');
+EOF
+cat >work/acme/life/post.js <<-\EOF
+console.log(`post sees ${process.env.STATE_from_pre} ${process.env.STATE_from_main}`);
+EOF
+commit_all acme/life one
+git -C work/acme/life tag v1
 action_repo acme/dock
 cat >work/acme/dock/action.yml <<-\EOF
 runs:
@@ -78,7 +101,7 @@ runs:
 EOF
 commit_all acme/dock one
 git -C work/acme/dock tag v1
-for r in acme/hello acme/inner acme/js acme/dock; do publish $r; done
+for r in acme/hello acme/inner acme/js acme/life acme/dock; do publish $r; done
 
 test_create_repo repo
 write_workflow repo ci <<-\EOF
@@ -173,6 +196,24 @@ test_expect_success NODE 'JavaScript action: INPUT_*, outputs, GITHUB_ACTION_REP
 	(cd repo && kiln run -W .github/workflows/js.yml --github-instance "$SRV") >out 2>&1 &&
 	test_grep "js main: kiln acme/js@v3" out &&
 	test_grep "upper=KILN" out
+'
+
+test_expect_success NODE 'JavaScript action with pre, main, post and state between them' '
+	write_workflow repo life <<-\EOF &&
+	on: push
+	jobs:
+	  build:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo first-step
+	      - uses: acme/life@v1
+	      - run: echo last-step
+	EOF
+	(cd repo && kiln run -W .github/workflows/life.yml --github-instance "$SRV") >out 2>&1 &&
+	grep -e "pre of acme/life@v1" -e "] first-step" -e "main sees state p1" -e "] last-step" \
+		-e "post sees p1 m2" out | sed "s/^\[build\] //" >got &&
+	printf "%s\n" "pre of acme/life@v1" first-step "main sees state p1" last-step "post sees p1 m2" >want &&
+	test_cmp want got
 '
 
 test_expect_success NODE 'full and abbreviated commit ids as refs' '

@@ -67,6 +67,26 @@ test_expect_success 'http://: a warm cache makes no request at all' '
 	test "$(wc -l <"$TRASH/http.log")" = "$before"
 '
 
+test_expect_success 'concurrent cold runs share one cache safely, nothing half-written' '
+	use_home race &&
+	for i in 1 2 3 4; do
+		(cd repo && KILN_GITHUB_URL="http://127.0.0.1:$HTTP_PORT" kiln run >../race.$i 2>&1; echo $? >../race.$i.rc) &
+	done &&
+	wait &&
+	for i in 1 2 3 4; do
+		test "$(cat race.$i.rc)" = 0 &&
+		test_grep "hello from acme/hello@v1" race.$i || return 1
+	done &&
+	test "$(ls "$KILN_HOME"/actions/*/acme/hello/commits | wc -l)" = 1 &&
+	test -z "$(find "$KILN_HOME/actions" -name "tmp.*" -o -name "*.tmp.*")"
+'
+
+test_expect_success 'a fetch that fails leaves nothing in the cache' '
+	use_home failed &&
+	(cd repo && test_expect_code 2 kiln run --github-instance "http://127.0.0.1:$HTTP_PORT/missing") >out 2>&1 &&
+	test -z "$(find "$KILN_HOME/actions" -path "*/commits/*" -o -name "tmp.*" -o -path "*/acme/hello/refs")"
+'
+
 kill $HTTP_PID
 wait $HTTP_PID 2>/dev/null
 TOKEN=s3cr3t-t0ken-4-kiln
