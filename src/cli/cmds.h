@@ -40,5 +40,7 @@ int cmd_maintenance(int argc, char **argv, struct kiln_ctx *ctx);
 int debug_record_run(int argc, char **argv);
 /* `kiln debug record-deploy` (debug-deploy.c) */
 int debug_record_deploy(int argc, char **argv);
+/* `kiln debug notify` (debug-notify.c) */
+int debug_notify(int argc, char **argv);
 
 #endif

@@ -148,6 +148,8 @@ int cmd_debug(int argc, char **argv, struct kiln_ctx *ctx)
 		return debug_record_run(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "record-deploy"))
 		return debug_record_deploy(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "notify"))
+		return debug_notify(argc - 1, argv + 1);
 	fprintf(stderr, "usage: kiln debug yaml FILE\n"
 			"   or: kiln debug workflow [--json] [--github-positions] FILE\n"
 			"   or: kiln debug job [<options>] FILE JOB\n");

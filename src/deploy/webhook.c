@@ -14,6 +14,7 @@ struct curl_api {
 	void (*easy_cleanup)(CURL *c);
 	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
 	void (*slist_free_all)(struct curl_slist *l);
+	const char *(*easy_strerror)(CURLcode c);
 };
 
 /* immutable once webhook_init returned: the only global, read-only after */
@@ -42,7 +43,8 @@ int webhook_init(char *err, unsigned long errlen)
 	    sym(h, "curl_easy_getinfo", &api.easy_getinfo) ||
 	    sym(h, "curl_easy_cleanup", &api.easy_cleanup) ||
 	    sym(h, "curl_slist_append", &api.slist_append) ||
-	    sym(h, "curl_slist_free_all", &api.slist_free_all)) {
+	    sym(h, "curl_slist_free_all", &api.slist_free_all) ||
+	    sym(h, "curl_easy_strerror", &api.easy_strerror)) {
 		snprintf(err, errlen, "libcurl lacks a needed function: %s", dlerror());
 		dlclose(h);
 		return -1;
@@ -61,11 +63,21 @@ static size_t sink(char *p, size_t size, size_t n, void *ud)
 
 int webhook_post(const char *url, const char *body)
 {
-	if (!loaded)
+	char err[8];
+	return webhook_post_err(url, body, err, sizeof(err));
+}
+
+int webhook_post_err(const char *url, const char *body, char *err, size_t errlen)
+{
+	if (!loaded) {
+		snprintf(err, errlen, "libcurl is not loaded");
 		return -1;
+	}
 	CURL *c = api.easy_init();
-	if (!c)
+	if (!c) {
+		snprintf(err, errlen, "curl_easy_init failed");
 		return -1;
+	}
 	struct curl_slist *h = api.slist_append(NULL, "Content-Type: application/json");
 	api.easy_setopt(c, CURLOPT_URL, url);
 	api.easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -80,5 +92,166 @@ int webhook_post(const char *url, const char *body)
 	api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	api.slist_free_all(h);
 	api.easy_cleanup(c);
-	return r == CURLE_OK && code >= 200 && code < 300 ? 0 : -1;
+	if (r != CURLE_OK) {
+		snprintf(err, errlen, "%s", api.easy_strerror(r));
+		return -1;
+	}
+	if (code < 200 || code >= 300) {
+		snprintf(err, errlen, "HTTP %ld", code);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the sender ---- */
+
+struct delivery {
+	uv_work_t work;
+	uv_timer_t timer; /* closed before the delivery is freed */
+	struct webhook_sender *s;
+	struct delivery *next, *prev;
+	char *url, *body;
+	int attempts, ok, in_work;
+	char error[256];
+	webhook_done_fn done;
+	void *arg;
+};
+
+struct webhook_sender {
+	uv_loop_t *loop;
+	int max_attempts;
+	uint64_t backoff_ms;
+	struct delivery *head;
+	size_t pending;   /* deliveries not done */
+	size_t live;      /* deliveries not freed (timer handles open) */
+	int closing;
+	void (*closed)(void *arg);
+	void *closed_arg;
+};
+
+struct webhook_sender *webhook_sender_new(uv_loop_t *loop, int max_attempts, uint64_t backoff_ms)
+{
+	struct webhook_sender *s = xcalloc(1, sizeof(*s));
+	s->loop = loop;
+	s->max_attempts = max_attempts > 0 ? max_attempts : 1;
+	s->backoff_ms = backoff_ms;
+	return s;
+}
+
+size_t webhook_sender_pending(const struct webhook_sender *s)
+{
+	return s->pending;
+}
+
+static void maybe_closed(struct webhook_sender *s)
+{
+	if (s->closing && !s->live) {
+		void (*cb)(void *) = s->closed;
+		void *arg = s->closed_arg;
+		free(s);
+		if (cb)
+			cb(arg);
+	}
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	struct delivery *d = h->data;
+	struct webhook_sender *s = d->s;
+	free(d->url);
+	free(d->body);
+	free(d);
+	s->live--;
+	maybe_closed(s);
+}
+
+/* report once and release */
+static void finish(struct delivery *d, int ok, const char *why)
+{
+	struct webhook_sender *s = d->s;
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		s->head = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	s->pending--;
+	if (d->done)
+		d->done(d->arg, ok, d->attempts, why);
+	uv_close((uv_handle_t *)&d->timer, on_timer_closed);
+}
+
+static void post_work(uv_work_t *w)
+{
+	struct delivery *d = w->data;
+	d->ok = !webhook_post_err(d->url, d->body, d->error, sizeof(d->error));
+}
+
+static void retry_cb(uv_timer_t *t);
+static void post_after(uv_work_t *w, int status);
+
+static void start_attempt(struct delivery *d)
+{
+	d->in_work = 1;
+	d->work.data = d;
+	uv_queue_work(d->s->loop, &d->work, post_work, post_after);
+}
+
+static void post_after(uv_work_t *w, int status)
+{
+	struct delivery *d = w->data;
+	d->in_work = 0;
+	d->attempts++;
+	if (status == UV_ECANCELED)
+		snprintf(d->error, sizeof(d->error), "cancelled");
+	if (d->ok) {
+		finish(d, 1, NULL);
+	} else if (d->s->closing) {
+		finish(d, 0, "stopping");
+	} else if (d->attempts >= d->s->max_attempts) {
+		finish(d, 0, d->error);
+	} else {
+		uint64_t wait = d->s->backoff_ms << (d->attempts - 1 < 20 ? d->attempts - 1 : 20);
+		uv_timer_start(&d->timer, retry_cb, wait, 0);
+	}
+}
+
+static void retry_cb(uv_timer_t *t)
+{
+	start_attempt(t->data);
+}
+
+void webhook_sender_post(struct webhook_sender *s, const char *url, const char *body,
+			 webhook_done_fn done, void *arg)
+{
+	struct delivery *d = xcalloc(1, sizeof(*d));
+	d->s = s;
+	d->url = xstrdup(url);
+	d->body = xstrdup(body);
+	d->done = done;
+	d->arg = arg;
+	uv_timer_init(s->loop, &d->timer);
+	d->timer.data = d;
+	d->next = s->head;
+	if (s->head)
+		s->head->prev = d;
+	s->head = d;
+	s->pending++;
+	s->live++;
+	start_attempt(d);
+}
+
+void webhook_sender_close(struct webhook_sender *s, void (*closed)(void *arg), void *arg)
+{
+	s->closing = 1;
+	s->closed = closed;
+	s->closed_arg = arg;
+	for (struct delivery *d = s->head, *next; d; d = next) {
+		next = d->next;
+		if (!d->in_work) {
+			uv_timer_stop(&d->timer);
+			finish(d, 0, "stopping");
+		}
+	}
+	maybe_closed(s);
 }

@@ -116,6 +116,12 @@ const char *const db_migrations[] = {
 	" fork INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0, payload TEXT NOT NULL,"
 	" status TEXT NOT NULL, received_at INTEGER NOT NULL, UNIQUE (source, delivery));"
 	"CREATE INDEX events_queue ON events (status, id);",
+	/* 8: notification webhooks (src/store/hooks.c): per repository or
+	 * environment, the URL sealed (src/secret) with only its host in clear */
+	"CREATE TABLE notify_hooks (id INTEGER PRIMARY KEY, repo TEXT NOT NULL,"
+	" environment TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL, events TEXT NOT NULL DEFAULT '',"
+	" host TEXT NOT NULL, url_box BLOB NOT NULL, created_at INTEGER NOT NULL);"
+	"CREATE INDEX notify_hooks_repo ON notify_hooks (repo, environment);",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));
