@@ -381,7 +381,7 @@ int exec__run_step(struct step_run *sr, struct buf *err)
 	struct job_exec *je = sr->je;
 	struct frame *fr = sr->fr;
 	const struct wf_step *st = sr->st;
-	char *script = NULL, *wd = NULL;
+	char *script = NULL, *wd = NULL, *shell = NULL;
 	const char *ext;
 	int r = -1;
 
@@ -412,11 +412,18 @@ int exec__run_step(struct step_run *sr, struct buf *err)
 		goto out;
 	}
 
-	const char *shell = st->shell.s;
-	if (!shell && !fr->action) {
-		shell = je->spec.job->defaults.shell.s;
-		if (!shell && je->spec.wf)
-			shell = je->spec.wf->defaults.shell.s;
+	/* shell: step > job defaults > workflow defaults; an expression
+	 * (`shell: ${{ env.MY_SHELL }}`) is evaluated as GitHub does */
+	const char *shell_t = st->shell.s;
+	if (!shell_t && !fr->action) {
+		shell_t = je->spec.job->defaults.shell.s;
+		if (!shell_t && je->spec.wf)
+			shell_t = je->spec.wf->defaults.shell.s;
+	}
+	if (shell_t) {
+		shell = exec__eval_str(je, fr, sr->env, shell_t, err);
+		if (!shell)
+			goto out;
 	}
 
 	struct strvec env = STRVEC_INIT, shellv = STRVEC_INIT, argv = STRVEC_INIT;
@@ -448,5 +455,6 @@ int exec__run_step(struct step_run *sr, struct buf *err)
 out:
 	free(script);
 	free(wd);
+	free(shell);
 	return r;
 }

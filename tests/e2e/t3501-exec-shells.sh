@@ -254,4 +254,34 @@ test_expect_success 'step names: name: is evaluated, the default is Run <first l
 	test_grep "^> Run echo first$" out
 '
 
+test_expect_success 'defaults.run.shell may be an expression (env, matrix contexts)' '
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	env:
+	  MY_SHELL: sh
+	jobs:
+	  build:
+	    runs-on: ubuntu-latest
+	    defaults:
+	      run:
+	        shell: ${{ env.MY_SHELL }}
+	    steps:
+	      - run: if [ -z "${BASH+x}" ]; then echo "plain sh"; fi
+	  other:
+	    runs-on: ubuntu-latest
+	    defaults:
+	      run:
+	        shell: ${{ matrix.sh }}
+	    strategy:
+	      matrix:
+	        sh: [bash]
+	    steps:
+	      - run: echo "bash=$BASH_VERSION" | grep -q "bash=[0-9]" && echo "in bash"
+	EOF
+	run_job &&
+	test_grep "^| plain sh$" out &&
+	(cd repo && kiln run -j other --no-history) >out 2>&1 &&
+	test_grep "in bash$" out
+'
+
 test_done
