@@ -4,6 +4,7 @@
 #include <strings.h>
 #include "git/glob.h"
 #include "secret/secret.h"
+#include <sodium.h>
 #include "server/env.h"
 #include "store/audit.h"
 #include "store/users.h"
@@ -643,4 +644,213 @@ int env_link_release(sqlite3 *db, int64_t deployment_id, const char *app, const 
 	else if (reason)
 		buf_addstr(reason, outcome);
 	return deploys_set_release(db, deployment_id, app, (int64_t)id, err);
+}
+
+/* ---- secrets and variables ---- */
+
+#define VAR_MAX_VALUE (48 * 1024) /* GitHub: 48 KB per variable */
+
+/* "" (repository-level) or a valid environment name */
+static int scope_ok(const char *environment, struct buf *err)
+{
+	return !environment || !*environment ? 0 : env_check_name(environment, err);
+}
+
+static void upper(char *dst, const char *src, size_t n)
+{
+	size_t i = 0;
+	for (; src[i] && i + 1 < n; i++)
+		dst[i] = (char)(src[i] >= 'a' && src[i] <= 'z' ? src[i] - 32 : src[i]);
+	dst[i] = '\0';
+}
+
+static char *secret_context(const char *repo, const char *environment, const char *name)
+{
+	return xstrfmt("env-secret:%s/%s/%s", repo, environment ? environment : "", name);
+}
+
+/* audit target: "ENV/NAME", or "NAME" for the repository level */
+static char *scoped(const char *environment, const char *name)
+{
+	return environment && *environment ? xstrfmt("%s/%s", environment, name) : xstrdup(name);
+}
+
+int env_secret_set(sqlite3 *db, struct secret_store *secrets, const char *actor, const char *repo,
+		   const char *environment, const char *name, const char *value, size_t len,
+		   struct buf *err)
+{
+	char uname[256];
+	if (scope_ok(environment, err) || secret_check_name(name, err) < 0)
+		return KILN_EINVAL;
+	if (len > SECRET_MAX_VALUE) {
+		buf_addf(err, "secret '%s' is too large (%zu bytes, the limit is %d)", name, len,
+			 SECRET_MAX_VALUE);
+		return KILN_EINVAL;
+	}
+	upper(uname, name, sizeof(uname));
+	struct buf box = BUF_INIT;
+	char *ctx = secret_context(repo, environment, uname);
+	int r = secret_seal(secrets, ctx, value, len, &box, err);
+	free(ctx);
+	if (!r && !(r = begin(db, err))) {
+		int64_t id;
+		r = envs_ensure(db, repo, environment ? environment : "", &id, err);
+		if (!r)
+			r = envs_secret_put(db, id, uname, box.buf, box.len, err);
+		if (!r) {
+			char *t = scoped(environment, uname);
+			r = audit_append(db, actor, "secret.set", repo, t, NULL, err);
+			free(t);
+		}
+		r = end(db, r, err);
+	}
+	buf_release(&box);
+	return r;
+}
+
+/* the environment's id, KILN_ENOENT when it does not exist */
+static int env_id(sqlite3 *db, const char *repo, const char *environment, int64_t *id,
+		  struct buf *err)
+{
+	struct env_row e = ENV_ROW_INIT;
+	int r = envs_get(db, repo, environment ? environment : "", &e, err);
+	*id = e.id;
+	env_row_release(&e);
+	return r;
+}
+
+int env_secret_remove(sqlite3 *db, const char *actor, const char *repo, const char *environment,
+		      const char *name, struct buf *err)
+{
+	char uname[256];
+	int64_t id;
+	upper(uname, name, sizeof(uname));
+	int r = env_id(db, repo, environment, &id, err);
+	if (!r)
+		r = envs_secret_remove(db, id, uname, err);
+	if (r == KILN_ENOENT) {
+		buf_addf(err, "no secret '%s'%s%s", uname, environment && *environment ? " in " : "",
+			 environment ? environment : "");
+		return r;
+	}
+	if (!r) {
+		char *t = scoped(environment, uname);
+		r = audit_append(db, actor, "secret.remove", repo, t, NULL, err);
+		free(t);
+	}
+	return r;
+}
+
+/* open every secret of one scope into m (later scopes override) */
+static int load_scope(sqlite3 *db, struct secret_store *secrets, const char *repo,
+		      const char *environment, struct secret_map *m, struct buf *err)
+{
+	int64_t id;
+	int r = env_id(db, repo, environment, &id, err);
+	if (r == KILN_ENOENT)
+		return 0;
+	struct strvec names = STRVEC_INIT;
+	if (!r)
+		r = envs_secret_names(db, id, &names, err);
+	for (size_t i = 0; !r && i < names.nr; i++) {
+		char *tab = strchr(names.v[i], '\t');
+		if (tab)
+			*tab = '\0';
+		struct buf box = BUF_INIT, val = BUF_INIT;
+		char *ctx = secret_context(repo, environment, names.v[i]);
+		r = envs_secret_get(db, id, names.v[i], &box, err);
+		if (!r)
+			r = secret_unseal(secrets, ctx, box.buf, box.len, &val, err);
+		if (!r)
+			secret_map_set(m, names.v[i], val.buf, val.len);
+		free(ctx);
+		sodium_memzero(val.buf, val.len);
+		buf_release(&val);
+		buf_release(&box);
+	}
+	strvec_clear(&names);
+	return r;
+}
+
+int env_secrets_load(sqlite3 *db, struct secret_store *secrets, const char *repo,
+		     const char *environment, struct secret_map *m, struct buf *err)
+{
+	int r = load_scope(db, secrets, repo, "", m, err);
+	if (!r && environment && *environment)
+		r = load_scope(db, secrets, repo, environment, m, err);
+	return r;
+}
+
+int env_var_set(sqlite3 *db, const char *actor, const char *repo, const char *environment,
+		const char *name, const char *value, struct buf *err)
+{
+	char uname[256];
+	if (scope_ok(environment, err) || secret_check_name(name, err) < 0)
+		return KILN_EINVAL;
+	if (strlen(value) > VAR_MAX_VALUE) {
+		buf_addf(err, "variable '%s' is too large (the limit is %d bytes)", name, VAR_MAX_VALUE);
+		return KILN_EINVAL;
+	}
+	upper(uname, name, sizeof(uname));
+	if (begin(db, err))
+		return -1;
+	int64_t id;
+	int r = envs_ensure(db, repo, environment ? environment : "", &id, err);
+	if (!r)
+		r = envs_var_set(db, id, uname, value, err);
+	if (!r) {
+		char *t = scoped(environment, uname);
+		r = audit_append(db, actor, "var.set", repo, t, NULL, err);
+		free(t);
+	}
+	return end(db, r, err);
+}
+
+int env_var_remove(sqlite3 *db, const char *actor, const char *repo, const char *environment,
+		   const char *name, struct buf *err)
+{
+	char uname[256];
+	int64_t id;
+	upper(uname, name, sizeof(uname));
+	int r = env_id(db, repo, environment, &id, err);
+	if (!r)
+		r = envs_var_remove(db, id, uname, err);
+	if (r == KILN_ENOENT) {
+		buf_addf(err, "no variable '%s'%s%s", uname, environment && *environment ? " in " : "",
+			 environment ? environment : "");
+		return r;
+	}
+	if (!r) {
+		char *t = scoped(environment, uname);
+		r = audit_append(db, actor, "var.remove", repo, t, NULL, err);
+		free(t);
+	}
+	return r;
+}
+
+static int vars_scope(sqlite3 *db, const char *repo, const char *environment, json_t *o,
+		      struct buf *err)
+{
+	int64_t id;
+	int r = env_id(db, repo, environment, &id, err);
+	if (r == KILN_ENOENT)
+		return 0;
+	struct strvec sv = STRVEC_INIT;
+	if (!r)
+		r = envs_var_list(db, id, &sv, err);
+	for (size_t i = 0; !r && i + 1 < sv.nr; i += 2)
+		json_object_set_new(o, sv.v[i], json_string(sv.v[i + 1]));
+	strvec_clear(&sv);
+	return r;
+}
+
+json_t *env_vars_load(sqlite3 *db, const char *repo, const char *environment, struct buf *err)
+{
+	json_t *o = json_object();
+	if (vars_scope(db, repo, "", o, err) ||
+	    (environment && *environment && vars_scope(db, repo, environment, o, err))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }

@@ -123,6 +123,37 @@ json_t *env_to_json(sqlite3 *db, const struct env_row *e, struct buf *err);
 /* a deployment as JSON */
 json_t *deploy_to_json(const struct deploy_row *d);
 
+/* ---- secrets and variables ----
+ *
+ * Environment "" holds the repository's own secrets and variables (every
+ * job of the repository sees them); a named environment's override them
+ * for the jobs that target it (GitHub's precedence). Names follow GitHub's
+ * rules (secret_check_name: [A-Za-z_][A-Za-z0-9_]*, not GITHUB_*, stored
+ * upper-case). Secret values are sealed with the server's key
+ * (secret_seal, bound to repo/environment/name) and no function here
+ * returns one except env_secrets_load, for the job that runs. Every change
+ * is audited (secret.set, secret.remove, var.set, var.remove) without the
+ * value.
+ */
+struct secret_store;
+struct secret_map;
+int env_secret_set(sqlite3 *db, struct secret_store *secrets, const char *actor, const char *repo,
+		   const char *environment, const char *name, const char *value, size_t len,
+		   struct buf *err);
+/* 0, KILN_ENOENT or -1 */
+int env_secret_remove(sqlite3 *db, const char *actor, const char *repo, const char *environment,
+		      const char *name, struct buf *err);
+/* the secrets a job of repo in `environment` (NULL/"" none) sees, into m */
+int env_secrets_load(sqlite3 *db, struct secret_store *secrets, const char *repo,
+		     const char *environment, struct secret_map *m, struct buf *err);
+int env_var_set(sqlite3 *db, const char *actor, const char *repo, const char *environment,
+		const char *name, const char *value, struct buf *err);
+int env_var_remove(sqlite3 *db, const char *actor, const char *repo, const char *environment,
+		   const char *name, struct buf *err);
+/* the `vars` a job sees: repository-level, then the environment's; as a
+ * JSON object name -> value */
+json_t *env_vars_load(sqlite3 *db, const char *repo, const char *environment, struct buf *err);
+
 /* environment names: 1-255 of [A-Za-z0-9._-] (the secrets rule) */
 int env_check_name(const char *name, struct buf *err);
 

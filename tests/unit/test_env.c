@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include "base/kiln.h"
+#include "secret/secret.h"
 #include "server/auth.h"
 #include "server/env.h"
 #include "store/audit.h"
@@ -345,6 +346,101 @@ static void test_timers(void **state)
 	buf_release(&err);
 }
 
+static void test_secrets_and_vars(void **state)
+{
+	struct fx *f = *state;
+	struct buf err = BUF_INIT;
+	struct secret_store *ss;
+	assert_int_equal(secret_store_open(&ss, f->db, f->dir, &err), 0);
+	const char *repo_tok = "repo-level-token-7f3a9c", *prod_tok = "production-token-41d2e8";
+	assert_int_equal(env_secret_set(f->db, ss, "admin", "shop", "", "token", repo_tok,
+					strlen(repo_tok), &err), 0);
+	assert_int_equal(env_secret_set(f->db, ss, "admin", "shop", "production", "TOKEN", prod_tok,
+					strlen(prod_tok), &err), 0);
+	assert_int_equal(env_secret_set(f->db, ss, "admin", "shop", "production", "DB_PASS",
+					"db-pass-93ab21", 14, &err), 0);
+	assert_int_equal(env_secret_set(f->db, ss, "admin", "other", "production", "TOKEN", "x", 1,
+					&err), 0);
+
+	/* production sees its own TOKEN over the repository's; staging the repository's */
+	struct secret_map m = SECRET_MAP_INIT;
+	assert_int_equal(env_secrets_load(f->db, ss, "shop", "production", &m, &err), 0);
+	assert_int_equal(m.nr, 2);
+	assert_string_equal(secret_map_get(&m, "TOKEN")->value, prod_tok);
+	assert_string_equal(secret_map_get(&m, "db_pass")->value, "db-pass-93ab21");
+	secret_map_release(&m);
+	assert_int_equal(env_secrets_load(f->db, ss, "shop", "staging", &m, &err), 0);
+	assert_int_equal(m.nr, 1);
+	assert_string_equal(secret_map_get(&m, "TOKEN")->value, repo_tok);
+	secret_map_release(&m);
+	assert_int_equal(env_secrets_load(f->db, ss, "shop", NULL, &m, &err), 0);
+	assert_int_equal(m.nr, 1);
+	secret_map_release(&m);
+
+	/* never in clear in the store, nor in the API's JSON, nor in the audit log */
+	char *cmd = xstrfmt("cat %s/kiln.db* | grep -a -c -e %s -e %s -e db-pass-93ab21 >/dev/null", f->dir,
+			    repo_tok, prod_tok);
+	assert_int_not_equal(system(cmd), 0); /* grep finds nothing: exit 1 */
+	free(cmd);
+	struct env_row e = ENV_ROW_INIT;
+	assert_int_equal(envs_get(f->db, "shop", "production", &e, &err), 0);
+	json_t *j = env_to_json(f->db, &e, &err);
+	char *s = json_dumps(j, JSON_COMPACT);
+	assert_null(strstr(s, prod_tok));
+	assert_non_null(strstr(s, "\"secrets\":[{\"name\":\"DB_PASS\""));
+	free(s);
+	json_decref(j);
+
+	/* a sealed value copied under another name does not open */
+	assert_int_equal(sqlite3_exec(f->db, "UPDATE env_secrets SET box = (SELECT box FROM env_secrets"
+				      " WHERE name = 'DB_PASS') WHERE name = 'TOKEN'", NULL, NULL, NULL),
+			 SQLITE_OK);
+	buf_reset(&err);
+	assert_int_equal(env_secrets_load(f->db, ss, "shop", "production", &m, &err), -1);
+	assert_non_null(strstr(err.buf, "cannot be opened"));
+	secret_map_release(&m);
+	env_row_release(&e);
+
+	/* bad names, removal */
+	buf_reset(&err);
+	assert_int_equal(env_secret_set(f->db, ss, "admin", "shop", "production", "GITHUB_SHA", "x", 1,
+					&err), KILN_EINVAL);
+	assert_int_equal(env_secret_set(f->db, ss, "admin", "shop", "pro duction", "X", "x", 1, &err),
+			 KILN_EINVAL);
+	assert_int_equal(env_secret_remove(f->db, "admin", "shop", "production", "db_pass", &err), 0);
+	assert_int_equal(env_secret_remove(f->db, "admin", "shop", "production", "db_pass", &err),
+			 KILN_ENOENT);
+
+	/* variables: the environment's override the repository's */
+	assert_int_equal(env_var_set(f->db, "admin", "shop", "", "region", "eu-west", &err), 0);
+	assert_int_equal(env_var_set(f->db, "admin", "shop", "production", "REGION", "us-east", &err), 0);
+	assert_int_equal(env_var_set(f->db, "admin", "shop", "production", "REPLICAS", "3", &err), 0);
+	j = env_vars_load(f->db, "shop", "production", &err);
+	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(s, "{\"REGION\":\"us-east\",\"REPLICAS\":\"3\"}");
+	free(s);
+	json_decref(j);
+	j = env_vars_load(f->db, "shop", "staging", &err);
+	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(s, "{\"REGION\":\"eu-west\"}");
+	free(s);
+	json_decref(j);
+	assert_int_equal(env_var_remove(f->db, "admin", "shop", "production", "REGION", &err), 0);
+	assert_int_equal(env_var_remove(f->db, "admin", "shop", "production", "REGION", &err), KILN_ENOENT);
+
+	struct audit_row *v;
+	size_t n;
+	struct audit_filter af = { "shop", "secret.", 0, 0 };
+	assert_int_equal(audit_list(f->db, &af, &v, &n, &err), 0);
+	assert_int_equal(n, 4); /* 3 set, 1 remove */
+	assert_string_equal(v[0].action, "secret.remove");
+	assert_string_equal(v[0].target, "production/DB_PASS");
+	assert_string_equal(v[3].target, "TOKEN");
+	free(v);
+	secret_store_close(ss);
+	buf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +448,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_branch_rule_rejects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_approvals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secrets_and_vars, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
