@@ -99,6 +99,7 @@ e2e: all
 
 demo: deps all
 	$(Q)./examples/demo.sh $(abspath $(BUILD))/kiln
+	$(Q)./examples/remote-demo.sh $(abspath $(BUILD))/kiln
 
 # a canary rolled back automatically, then a blue-green that succeeds
 demo-deploy: deps all

@@ -1,0 +1,1 @@
+console.log(`report post: ${process.env.STATE_reported} characters were reported`);
