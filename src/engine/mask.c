@@ -310,6 +310,63 @@ static void base64_form(const char *v, size_t n, size_t k, struct buf *out)
 	free(t);
 }
 
+/*
+ * The value percent-encoded byte by byte (RFC 3986 2.1), every byte outside
+ * `keep` (and outside A-Za-z0-9) as %XX in the given hex case; with
+ * `space_plus`, a space as '+' (application/x-www-form-urlencoded).
+ */
+static void url_form(const char *v, size_t n, const char *keep, const char *hex, int space_plus,
+		     struct buf *out)
+{
+	buf_reset(out);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    (c && strchr(keep, c))) {
+			buf_addch(out, (char)c);
+		} else if (c == ' ' && space_plus) {
+			buf_addch(out, '+');
+		} else {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+			buf_add(out, e, 3);
+		}
+	}
+}
+
+/* the value's bytes as hex digits in the given case */
+static void hex_form(const char *v, size_t n, const char *hex, struct buf *out)
+{
+	buf_reset(out);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		char e[2] = { hex[c >> 4], hex[c & 15] };
+		buf_add(out, e, 2);
+	}
+}
+
+/*
+ * URL-encoded forms: what encodeURIComponent, RFC 3986 (unreserved kept:
+ * Python's quote(safe=""), curl --data-urlencode), encodeURI (reserved
+ * kept) and form encoding (space as '+') make of the value, each with
+ * upper- and lower-case hex digits. Identical forms are registered once.
+ */
+static void add_url_forms(struct masker *m, const char *v, size_t n, struct buf *f)
+{
+	static const char *const keeps[] = {
+		"-._~",                        /* RFC 3986 unreserved */
+		"-._~!'()*",                   /* encodeURIComponent */
+		"-._~!'()*;,/?:@&=+$#",        /* encodeURI */
+	};
+	static const char *const hexes[] = { "0123456789ABCDEF", "0123456789abcdef" };
+	int has_space = memchr(v, ' ', n) != NULL;
+	for (size_t k = 0; k < ARRAY_SIZE(keeps); k++)
+		for (size_t h = 0; h < ARRAY_SIZE(hexes); h++)
+			for (int plus = 0; plus <= (has_space && k < 2); plus++) {
+				url_form(v, n, keeps[k], hexes[h], plus, f);
+				add_derived(m, f);
+			}
+}
+
 void mask_add_literal(struct masker *m, const char *value, size_t len)
 {
 	if (add_pattern(m, value, len))
@@ -348,6 +405,11 @@ void mask_add(struct masker *m, const char *value, size_t len)
 		base64_form(value, len, k, &f);
 		add_derived(m, &f);
 	}
+	add_url_forms(m, value, len, &f);
+	hex_form(value, len, "0123456789abcdef", &f);
+	add_derived(m, &f);
+	hex_form(value, len, "0123456789ABCDEF", &f);
+	add_derived(m, &f);
 	buf_release(&f);
 	rebuild(m);
 }

@@ -1,7 +1,7 @@
 /*
  * mask: replaces secret values with *** in everything kiln prints or
  * stores. A masker holds the set of values (secrets, ::add-mask:: values,
- * and their JSON-escaped / base64 forms); text passes through it on its
+ * and their JSON-escaped / base64 / URL-encoded / hex forms); text passes through it on its
  * way to every sink.
  *
  * Matching is Aho-Corasick over every registered pattern, with a
@@ -36,10 +36,13 @@ void mask_free(struct masker *m);
 /*
  * Register a secret value. Also registers each line of a multi-line value
  * (without a trailing \r), its JSON-escaped forms (as inside a JSON string:
- * plain UTF-8, with "\/" for '/', and \uXXXX for non-ASCII) and its base64
+ * plain UTF-8, with "\/" for '/', and \uXXXX for non-ASCII), its base64
  * forms at the three byte alignments (the characters that depend only on
- * the value), when those are at least 4 bytes long. Empty values are
- * ignored. May be called while streams exist (::add-mask::): it applies to
+ * the value), its URL-encoded forms (encodeURIComponent, RFC 3986
+ * unreserved kept, encodeURI, and '+' for space; %XX in upper and lower
+ * case) and its hex forms (lower and upper case), when those are at least
+ * 4 bytes long. Empty values are ignored. May be called while streams
+ * exist (::add-mask::): it applies to
  * bytes those streams have not released yet and to everything after.
  */
 void mask_add(struct masker *m, const char *value, size_t len);

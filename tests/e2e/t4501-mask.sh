@@ -27,6 +27,22 @@ test_expect_success 'base64 and JSON forms are masked' '
 	test_grep "\\*\\*\\*" out
 '
 
+test_expect_success 'URL-encoded and hex forms are masked at every read size' '
+	v="p@ss w/rd&1!" &&
+	{
+		echo "curl https://h/?t=p%40ss%20w%2Frd%261%21&x=1" &&
+		echo "curl https://h/?t=p%40ss%20w%2frd%261%21&x=1" &&
+		echo "data=p%40ss+w%2Frd%261%21" &&
+		printf "%s" "$v" | od -An -tx1 | tr -d " \n" && echo &&
+		printf "%s" "$v" | od -An -tx1 | tr -d " \n" | tr a-f A-F && echo
+	} >in &&
+	printf "curl https://h/?t=***&x=1\ncurl https://h/?t=***&x=1\ndata=***\n***\n***\n" >want &&
+	for n in 1 2 3 7 64; do
+		kiln debug mask -s "$v" --chunk $n <in >out.$n &&
+		test_cmp want out.$n || return 1
+	done
+'
+
 test_expect_success 'binary input passes through unchanged without secrets' '
 	head -c 100000 /dev/urandom >bin &&
 	kiln debug mask -s not-in-there-xyz --chunk 999 <bin >out &&

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <ctype.h>
 
 #include "base/kiln.h"
 #include "engine/mask.h"
@@ -78,6 +79,20 @@ static const struct mcase corpus[] = {
 	{ "long window", { "0123456789abcdefghijklmnop" }, "__0123456789abcdefghijklmnop__", "__***__" },
 	{ "several lengths", { "wxyz", "0123456789abcdefghij", "mid-len-secret" },
 	  "wxyz 0123456789abcdefghij mid-len-secret", "*** *** ***" },
+	{ "url rfc3986 upper", { "p@ss w/rd&1!" }, "?t=p%40ss%20w%2Frd%261%21&x", "?t=***&x" },
+	{ "url rfc3986 lower", { "p@ss w/rd&1!" }, "?t=p%40ss%20w%2frd%261%21&x", "?t=***&x" },
+	{ "url component", { "p@ss w/rd&1!" }, "?t=p%40ss%20w%2Frd%261!&x", "?t=***&x" },
+	{ "url form plus", { "p@ss w/rd&1!" }, "t=p%40ss+w%2Frd%261%21", "t=***" },
+	{ "url form plus lower", { "p@ss w/rd&1!" }, "t=p%40ss+w%2frd%261%21", "t=***" },
+	{ "url encodeURI", { "p@ss w/rd&1!" }, "/p@ss%20w/rd&1!/", "/***/" },
+	{ "url utf-8", { "p\xc3\xa4ss-word" }, "u=p%C3%A4ss-word u=p%c3%a4ss-word", "u=*** u=***" },
+	{ "url sub-delims", { "a(b)*c'~d" }, "a%28b%29%2Ac%27~d a%28b%29%2ac%27~d a(b)*c'~d", "*** *** ***" },
+	{ "url in userinfo", { "s3c:r3t@x" }, "https://u:s3c%3Ar3t%40x@host/", "https://u:***@host/" },
+	{ "hex lower", { "hunter2-secret" }, "0x68756e746572322d736563726574;", "0x***;" },
+	{ "hex upper", { "hunter2-secret" }, "68756E746572322D736563726574", "***" },
+	{ "hex both", { "hunter2-secret" }, "68756e746572322d736563726574 68756E746572322D736563726574",
+	  "*** ***" },
+	{ "hex utf-8", { "p\xc3\xa4ss-word" }, "[70c3a473732d776f7264]", "[***]" },
 	{ "empty input", { "secret" }, "", "" },
 	{ "no secrets", { NULL }, "plain text", "plain text" },
 };
@@ -163,9 +178,70 @@ static void check_case(const struct mcase *c)
 static void test_corpus(void **state)
 {
 	(void)state;
-	assert_true(ARRAY_SIZE(corpus) >= 50);
+	assert_true(ARRAY_SIZE(corpus) >= 70);
 	for (size_t i = 0; i < ARRAY_SIZE(corpus); i++)
 		check_case(&corpus[i]);
+}
+
+/* an encoder written independently of mask.c: percent-encode every byte
+ * that is not alphanumeric or in `keep`, hex digits from `hex` */
+static void enc_url(const char *v, const char *keep, const char *hex, int plus, struct buf *out)
+{
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if (isalnum(*p) || strchr(keep, *p))
+			buf_addch(out, (char)*p);
+		else if (*p == ' ' && plus)
+			buf_addch(out, '+');
+		else
+			buf_addf(out, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+	}
+}
+
+static void enc_hex(const char *v, const char *hex, struct buf *out)
+{
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		buf_addf(out, "%c%c", hex[*p >> 4], hex[*p & 15]);
+}
+
+/* every URL-encoded and hex form of secrets with reserved, sub-delim,
+ * space, control and UTF-8 bytes, embedded in text, masked whole and cut
+ * at every split position, one byte at a time and in random chunks */
+static void test_encoded_forms(void **state)
+{
+	(void)state;
+	static const char *const secrets[] = {
+		"p@ss w/rd&1!", "tok/en+with=pad==", "a(b)*c'~d", "ghp_AbC123xyz",
+		"s\xc3\xa9\x63r\xc3\xa8t %%42", "line\nbreak#?", "K9:x;y,z$",
+	};
+	static const char *const keeps[] = { "-._~", "-._~!'()*", "-._~!'()*;,/?:@&=+$#" };
+	static const char *const hexes[] = { "0123456789ABCDEF", "0123456789abcdef" };
+	size_t checked = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(secrets); i++) {
+		struct buf forms[16];
+		size_t nf = 0;
+		for (size_t k = 0; k < ARRAY_SIZE(keeps); k++)
+			for (size_t h = 0; h < 2; h++)
+				for (int plus = 0; plus <= (k < 2); plus++) {
+					buf_init(&forms[nf], 0);
+					enc_url(secrets[i], keeps[k], hexes[h], plus, &forms[nf++]);
+				}
+		for (size_t h = 0; h < 2; h++) {
+			buf_init(&forms[nf], 0);
+			enc_hex(secrets[i], hexes[h], &forms[nf++]);
+		}
+		for (size_t f = 0; f < nf; f++) {
+			struct buf in = BUF_INIT, want = BUF_INIT;
+			buf_addf(&in, "GET /x?a=1&token=%s&b=%s HTTP/1.1", forms[f].buf, forms[f].buf);
+			buf_addstr(&want, "GET /x?a=1&token=***&b=*** HTTP/1.1");
+			struct mcase c = { "encoded form", { secrets[i] }, in.buf, want.buf };
+			check_case(&c);
+			checked++;
+			buf_release(&in);
+			buf_release(&want);
+			buf_release(&forms[f]);
+		}
+	}
+	assert_int_equal(checked, ARRAY_SIZE(secrets) * 12);
 }
 
 /* 100 random secrets in 200 KB of text, streamed in odd chunk sizes */
@@ -292,13 +368,13 @@ static void test_count_and_forms(void **state)
 	struct masker *m = mask_new();
 	mask_add(m, "", 0);
 	assert_int_equal(mask_count(m), 0);
-	mask_add(m, "abc", 3); /* raw only: derived forms under 4 bytes are skipped */
-	assert_int_equal(mask_count(m), 2); /* "abc" and base64 "YWJj" */
+	mask_add(m, "abc", 3); /* derived forms under 4 bytes are skipped */
+	assert_int_equal(mask_count(m), 3); /* "abc", base64 "YWJj", hex "616263" */
 	mask_add(m, "abc", 3);
-	assert_int_equal(mask_count(m), 2);
+	assert_int_equal(mask_count(m), 3);
 	struct buf out = BUF_INIT;
-	mask_apply(m, "YWJj abc ab", 11, &out);
-	assert_string_equal(out.buf, "*** *** ab");
+	mask_apply(m, "YWJj abc ab 616263", 18, &out);
+	assert_string_equal(out.buf, "*** *** ab ***");
 	buf_release(&out);
 	mask_free(m);
 }
@@ -307,6 +383,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_encoded_forms),
 		cmocka_unit_test(test_many_secrets),
 		cmocka_unit_test(test_held_bytes),
 		cmocka_unit_test(test_long_overlap_chain),
