@@ -2,6 +2,7 @@
 #include "base/util.h"
 #include "base/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -85,4 +86,48 @@ void now_iso8601(char *out, size_t n)
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* "%.<prec>f" without trailing zeros (and without a trailing '.') */
+static void trimmed(char *out, size_t n, double v, int prec, const char *unit)
+{
+	int l = snprintf(out, n, "%.*f", prec, v);
+	if (prec > 0 && l > 0 && (size_t)l < n) {
+		while (l > 0 && out[l - 1] == '0')
+			l--;
+		if (l > 0 && out[l - 1] == '.')
+			l--;
+		out[l] = '\0';
+	}
+	size_t used = strlen(out);
+	snprintf(out + used, n - used, "%s", unit);
+}
+
+struct duration_str duration_str(double ms)
+{
+	struct duration_str d;
+	if (!(ms >= 0)) {
+		snprintf(d.s, sizeof(d.s), "-");
+		return d;
+	}
+	if (ms < 1)
+		trimmed(d.s, sizeof(d.s), ms < 0.005 && ms > 0 ? 0.01 : ms, 2, "ms");
+	else if (ms < 10)
+		trimmed(d.s, sizeof(d.s), ms, 1, "ms");
+	else if (ms < 999.5)
+		trimmed(d.s, sizeof(d.s), ms, 0, "ms");
+	else if (ms < 59995)
+		trimmed(d.s, sizeof(d.s), ms / 1000, ms < 10000 ? 2 : 1, "s");
+	else {
+		unsigned long long s = (unsigned long long)(ms / 1000 + 0.5);
+		unsigned long long h = s / 3600, m = s / 60 % 60, sec = s % 60;
+		int l = 0;
+		if (h)
+			l = snprintf(d.s, sizeof(d.s), "%lluh", h);
+		if (m || (h && sec))
+			l += snprintf(d.s + l, sizeof(d.s) - (size_t)l, "%llum", m);
+		if (sec)
+			snprintf(d.s + l, sizeof(d.s) - (size_t)l, "%llus", sec);
+	}
+	return d;
 }

@@ -35,4 +35,15 @@ uint64_t now_ns(void);
 /* wall clock ISO-8601 UTC into out (>= 25 bytes) */
 void now_iso8601(char *out, size_t n);
 
+/*
+ * A duration for people, as Go's time.Duration prints it but without zero
+ * units: "0.17ms", "2.5ms", "250ms", "1.5s", "5s", "1m30s", "2m", "1h0m5s".
+ * Returned by value so it can sit in a printf argument list:
+ * printf("took %s", duration_str(ms).s). Negative durations print as "-".
+ */
+struct duration_str {
+	char s[32];
+};
+struct duration_str duration_str(double ms);
+
 #endif

@@ -761,16 +761,17 @@ void app_describe_plan(const struct app *a, const struct strategy_spec *s, const
 	buf_addf(out, "health: %s", probe_kind_name(p->kind));
 	if (p->kind == PROBE_HTTP)
 		buf_addf(out, " GET %s expect %d", p->path ? p->path : "/", p->status ? p->status : 200);
-	buf_addf(out, ", every %dms, timeout %dms, %d success(es) to become ready, %d failure(s) to leave\n",
-		 p->interval_ms, p->timeout_ms, p->success_threshold, p->failure_threshold);
+	buf_addf(out, ", every %s, timeout %s, %d success(es) to become ready, %d failure(s) to leave\n",
+		 duration_str(p->interval_ms).s, duration_str(p->timeout_ms).s, p->success_threshold,
+		 p->failure_threshold);
 	for (size_t i = 0; i < a->pre_hooks.nr; i++)
 		buf_addf(out, "pre hook: %s\n", a->pre_hooks.v[i]);
 	int step = 1;
 	switch (s->kind) {
 	case STRAT_ROLLING:
 		buf_addf(out, "%d. rolling: maxSurge %d, maxUnavailable %d; start new, wait healthy, "
-			      "drain old (timeout %dms), stop old, repeat\n",
-			 step++, s->max_surge, s->max_unavailable, a->drain_timeout_ms);
+			      "drain old (timeout %s), stop old, repeat\n",
+			 step++, s->max_surge, s->max_unavailable, duration_str(a->drain_timeout_ms).s);
 		break;
 	case STRAT_BLUEGREEN:
 		buf_addf(out, "%d. start %d new instance(s) (weight 0, maint) and wait until healthy\n", step++,
@@ -778,7 +779,7 @@ void app_describe_plan(const struct app *a, const struct strategy_spec *s, const
 		if (!s->auto_promote)
 			buf_addf(out, "%d. pause until 'kiln promote %s'\n", step++, a->name);
 		buf_addf(out, "%d. switch: new weight 100 ready, old drain (100%% to %s)\n", step++, version);
-		buf_addf(out, "%d. keep old for %dms, then stop it\n", step++, s->scale_down_delay_ms);
+		buf_addf(out, "%d. keep old for %s, then stop it\n", step++, duration_str(s->scale_down_delay_ms).s);
 		break;
 	case STRAT_CANARY:
 		buf_addf(out, "%d. start %d canary instance(s) and wait until healthy\n", step++, a->instances);
@@ -790,7 +791,7 @@ void app_describe_plan(const struct app *a, const struct strategy_spec *s, const
 			else if (c->kind == STEP_PAUSE && c->duration_ms < 0)
 				buf_addf(out, "%d. pause until 'kiln promote %s'\n", step++, a->name);
 			else if (c->kind == STEP_PAUSE)
-				buf_addf(out, "%d. pause %dms\n", step++, c->duration_ms);
+				buf_addf(out, "%d. pause %s\n", step++, duration_str(c->duration_ms).s);
 			else
 				buf_addf(out, "%d. analysis: wait for %d passing interval(s)\n", step++, c->intervals);
 		}
@@ -801,7 +802,7 @@ void app_describe_plan(const struct app *a, const struct strategy_spec *s, const
 	}
 	if (s->kind == STRAT_CANARY || s->kind == STRAT_BLUEGREEN) {
 		const struct analysis_spec *an = &a->analysis;
-		buf_addf(out, "analysis: every %dms, rollback when error rate > %.1f%%", an->interval_ms,
+		buf_addf(out, "analysis: every %s, rollback when error rate > %.1f%%", duration_str(an->interval_ms).s,
 			 an->max_error_rate * 100);
 		if (an->max_latency_ratio > 0)
 			buf_addf(out, " or latency > %.1fx stable", an->max_latency_ratio);
@@ -812,5 +813,5 @@ void app_describe_plan(const struct app *a, const struct strategy_spec *s, const
 	}
 	for (size_t i = 0; i < a->post_hooks.nr; i++)
 		buf_addf(out, "post hook: %s\n", a->post_hooks.v[i]);
-	buf_addf(out, "progress deadline: %dms\n", a->progress_deadline_ms);
+	buf_addf(out, "progress deadline: %s\n", duration_str(a->progress_deadline_ms).s);
 }

@@ -267,11 +267,8 @@ int dstore_print_releases(sqlite3 *db, const char *app, int json, FILE *out)
 			fprintf(out, "%s}\n", b.buf);
 			buf_release(&b);
 		} else {
-			char d[32] = "-";
-			if (dur >= 0)
-				snprintf(d, sizeof(d), "%.1fs", (double)dur / 1000.0);
 			fprintf(out, "%-4s %-16s %-20s %-10s %-10s %-12s %9s  %s\n", c[0], c[1], c[2],
-				*c[3] ? c[3] : "-", c[4], c[5], d, c[7]);
+				*c[3] ? c[3] : "-", c[4], c[5], duration_str((double)dur).s, c[7]);
 		}
 	}
 	sqlite3_finalize(st);

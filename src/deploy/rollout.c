@@ -95,8 +95,8 @@ static void finish(struct rollout *ro, const char *outcome, int exit_code, const
 	struct dapp *da = ro->da;
 	double secs = (double)(now_ns() - ro->start_ns) / 1e9;
 	dstore_release_finish(da->d->db, ro->id, outcome, reason, (long)(secs * 1000));
-	dstore_audit(da->d->db, da->app->name, ro->id, outcome, "%s in %.2fs: %s", ro->version, secs,
-		     reason ? reason : "");
+	dstore_audit(da->d->db, da->app->name, ro->id, outcome, "%s in %s: %s", ro->version,
+		     duration_str(secs * 1000).s, reason ? reason : "");
 	if (!strcmp(outcome, "succeeded")) {
 		da->stable_id = ro->id;
 		free(da->stable_version);
@@ -104,7 +104,7 @@ static void finish(struct rollout *ro, const char *outcome, int exit_code, const
 		dstore_app_set(da->d->db, da->app->name, da->stable_id, da->stable_version, da->maintenance);
 	}
 	struct buf msg = BUF_INIT;
-	buf_addf(&msg, "release %ld (%s) %s after %.2fs", ro->id, ro->version, outcome, secs);
+	buf_addf(&msg, "release %ld (%s) %s after %s", ro->id, ro->version, outcome, duration_str(secs * 1000).s);
 	if (reason && *reason)
 		buf_addf(&msg, ": %s", reason);
 	deploy__log(da, "%s", msg.buf);
@@ -258,9 +258,9 @@ static void set_canary_weight(struct rollout *ro, int w)
 	ro->weight = w;
 	ro->an_init = 0;
 	ro->an_next = now_ns();
-	dstore_audit(da->d->db, da->app->name, ro->id, "set-weight", "canary %d%%, stable %d%% (%.2fms)", w,
-		     100 - w, ms);
-	progress(ro, "setWeight %d: canary %d%%, stable %d%% (applied in %.2fms)", w, w, 100 - w, ms);
+	dstore_audit(da->d->db, da->app->name, ro->id, "set-weight", "canary %d%%, stable %d%% (%s)", w,
+		     100 - w, duration_str(ms).s);
+	progress(ro, "setWeight %d: canary %d%%, stable %d%% (applied in %s)", w, w, 100 - w, duration_str(ms).s);
 }
 
 /* all traffic to the new release; the stable one drains (and is kept for keep_ms) */
@@ -279,9 +279,9 @@ static void switch_all(struct rollout *ro, uint64_t keep_ms)
 	ro->switch_ms = timed_sync(da);
 	for (int i = 0; i < da->nslots; i++)
 		deploy__slot_persist(&da->slots[i]);
-	dstore_audit(da->d->db, da->app->name, ro->id, "switch", "100%% to %s in %.3fms", ro->version,
-		     ro->switch_ms);
-	progress(ro, "switched 100%% of traffic to %s in %.3fms", ro->version, ro->switch_ms);
+	dstore_audit(da->d->db, da->app->name, ro->id, "switch", "100%% to %s in %s", ro->version,
+		     duration_str(ro->switch_ms).s);
+	progress(ro, "switched 100%% of traffic to %s in %s", ro->version, duration_str(ro->switch_ms).s);
 	ro->phase = PH_POST;
 }
 
@@ -398,7 +398,8 @@ static void analyse(struct rollout *ro, uint64_t now)
 			 an->max_error_rate * 100, d5, dt);
 	else if (mv <= 0 && an->max_latency_ratio > 0 && f.brt >= 0 && f.crt > an->max_latency_ratio * base &&
 		 f.crt - f.brt >= an->min_latency_delta_ms)
-		buf_addf(&why, "latency %.0fms > %.1fx stable's %.0fms", f.crt, an->max_latency_ratio, f.brt);
+		buf_addf(&why, "latency %s > %.1fx stable's %s", duration_str(f.crt).s, an->max_latency_ratio,
+			 duration_str(f.brt).s);
 	if (why.len) {
 		ro->an_fail++;
 		progress(ro, "analysis %d: FAILED: %s", ro->an_round, why.buf);
@@ -413,8 +414,9 @@ static void analyse(struct rollout *ro, uint64_t now)
 			 dt, note.buf);
 	} else {
 		ro->an_pass++;
-		progress(ro, "analysis %d: ok: error rate %.1f%% (%ld/%ld), latency %.0fms vs stable %.0fms%s%s",
-			 ro->an_round, er * 100, d5, dt, f.crt, f.brt, note.len ? ", " : "", note.buf);
+		progress(ro, "analysis %d: ok: error rate %.1f%% (%ld/%ld), latency %s vs stable %s%s%s",
+			 ro->an_round, er * 100, d5, dt, duration_str(f.crt).s, duration_str(f.brt).s,
+			 note.len ? ", " : "", note.buf);
 	}
 	buf_release(&why);
 	buf_release(&note);
@@ -555,7 +557,7 @@ static void steps_tick(struct rollout *ro, uint64_t now)
 			progress(ro, "paused at canary weight %d%%: run 'kiln promote %s' to continue", ro->weight,
 				 ro->da->app->name);
 		else if (!ro->announced)
-			progress(ro, "pause %dms at canary weight %d%%", st->duration_ms, ro->weight);
+			progress(ro, "pause %s at canary weight %d%%", duration_str(st->duration_ms).s, ro->weight);
 		ro->announced = 1;
 		break;
 	case STEP_ANALYSIS:
@@ -656,7 +658,7 @@ void deploy__rollout_tick(struct dapp *da, uint64_t now)
 		else if (r > 0) {
 			char msg[96] = "";
 			if (ro->switch_ms > 0)
-				snprintf(msg, sizeof(msg), "switch took %.3fms", ro->switch_ms);
+				snprintf(msg, sizeof(msg), "switch took %s", duration_str(ro->switch_ms).s);
 			finish(ro, "succeeded", 0, msg);
 		}
 		break;
@@ -813,8 +815,8 @@ int deploy__rollback(struct dapp *da, const char *version, const char *user, str
 	for (int i = 0; i < da->nslots; i++)
 		deploy__slot_persist(&da->slots[i]);
 	char reason[160];
-	snprintf(reason, sizeof(reason), "manual rollback from %s: switched to the retained instances in %.3fms",
-		 da->stable_version ? da->stable_version : "-", ms);
+	snprintf(reason, sizeof(reason), "manual rollback from %s: switched to the retained instances in %s",
+		 da->stable_version ? da->stable_version : "-", duration_str(ms).s);
 	dstore_release_finish(da->d->db, id, "succeeded", reason, (long)(ms + 0.5));
 	dstore_audit(da->d->db, da->app->name, id, "rollback", "%s", reason);
 	da->stable_id = id;

@@ -244,8 +244,8 @@ static void on_instance_exit(void *data, int status)
 		uint64_t backoff = 250ull << (s->restarts < 7 ? s->restarts : 7);
 		s->restarts++;
 		s->restart_ns = now_ns() + backoff * 1000000u;
-		deploy__log(da, "s%d: %s exited unexpectedly (status %d); restart in %llums", s->idx, s->version,
-			    status, (unsigned long long)backoff);
+		deploy__log(da, "s%d: %s exited unexpectedly (status %d); restart in %s", s->idx, s->version,
+			    status, duration_str((double)backoff).s);
 		dstore_audit(da->d->db, da->app->name, s->release_id, "instance-crashed",
 			     "slot s%d version %s pid %d exited with status %d", s->idx, s->version, s->pid, status);
 	}

@@ -75,7 +75,7 @@ test_expect_success 'a never-healthy green: exit 1, 0 requests to it, blue keeps
 	test_expect_code 1 kiln deploy web v4 --wait >out 2>&1 &&
 	load_stop load5 &&
 	cat out load5 &&
-	test_grep "0 of 2 new instance(s) healthy after progressDeadline 3000ms" out &&
+	test_grep "0 of 2 new instance(s) healthy after progressDeadline 3s" out &&
 	assert_no_failures load5 &&
 	test $(count load5 200 v4) = 0 && test $(count load5 200 v1) -gt 0 &&
 	! grep -l "first request served" state/logs/web/*-v4.log &&

@@ -71,6 +71,29 @@ static void test_did_you_mean(void **state)
 	assert_int_equal(str_distance("kitten", "sitting"), 3);
 }
 
+static void test_duration_str(void **state)
+{
+	(void)state;
+	static const struct {
+		double ms;
+		const char *want;
+	} cases[] = {
+		{ 0, "0ms" },	      { 0.001, "0.01ms" },  { 0.17, "0.17ms" },  { 0.5, "0.5ms" },
+		{ 1, "1ms" },	      { 2.5, "2.5ms" },     { 9.96, "10ms" },    { 250, "250ms" },
+		{ 999.4, "999ms" },   { 999.6, "1s" },      { 1000, "1s" },      { 1500, "1.5s" },
+		{ 5000, "5s" },	      { 2345, "2.35s" },    { 12340, "12.3s" },  { 59990, "60s" },
+		{ 60000, "1m" },      { 90000, "1m30s" },   { 120000, "2m" },    { 3600000, "1h" },
+		{ 3605000, "1h0m5s" }, { 3720000, "1h2m" }, { 86400000, "24h" }, { -1, "-" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *got = duration_str(cases[i].ms).s;
+		if (strcmp(got, cases[i].want)) {
+			print_error("duration_str(%g) = '%s', want '%s'\n", cases[i].ms, got, cases[i].want);
+			fail();
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -79,6 +102,7 @@ int main(void)
 		cmocka_unit_test(test_strvec_env),
 		cmocka_unit_test(test_diag_sorted),
 		cmocka_unit_test(test_did_you_mean),
+		cmocka_unit_test(test_duration_str),
 	};
 	return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }
