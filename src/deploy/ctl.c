@@ -288,12 +288,20 @@ static void on_signal(uv_signal_t *s, int sig)
 	d->stopping = 1;
 }
 
-/* stop every instance and haproxy; wait a bounded time for them */
+/*
+ * stop every instance and haproxy; wait a bounded time for them. Every
+ * slot is marked stopping first, so an instance's exit is a stop (not a
+ * crash to restart and audit), and d->stopping keeps deploy__sync from
+ * talking to the HAProxy that is going away with them.
+ */
 static void shutdown_all(struct deployd *d)
 {
 	for (size_t i = 0; i < d->napps; i++)
 		for (int k = 0; k < d->apps[i]->nslots; k++) {
 			struct slot *s = &d->apps[i]->slots[k];
+			s->restart_ns = 0;
+			if (s->role != ROLE_FREE)
+				s->role = ROLE_STOP;
 			if (s->alive && s->pid > 0)
 				kill(-s->pid, SIGTERM);
 		}

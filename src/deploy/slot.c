@@ -329,6 +329,8 @@ static void preview_cmds(struct dapp *da, struct buf *up, struct buf *down)
 int deploy__sync(struct dapp *da)
 {
 	struct deployd *d = da->d;
+	if (d->stopping)
+		return 0; /* HAProxy stops with the controller */
 	struct buf addr = BUF_INIT, up = BUF_INIT, drain = BUF_INIT, down = BUF_INIT;
 	const char *name = da->app->name;
 	for (int i = 0; i < da->nslots; i++) {

@@ -8,6 +8,7 @@
 #   load_start SECONDS OUT            wrk in the background, counting versions
 #   load_wait OUT                     wait for it; asserts nothing itself
 #   load_stop OUT                     stop it now (SIGINT: wrk still reports)
+#   sample_start OUT / sample_stop OUT   sample the instance process count
 
 DEMO_APP="$SRC_ROOT/examples/deploy/app.py"
 COUNT_LUA="$SRC_ROOT/examples/deploy/count.lua"
@@ -143,17 +144,55 @@ wait_for() {
 	return 1
 }
 
-# stop the controller cleanly and check its log: no sanitizer report, no crash
+# stop the controller cleanly and check its log: no sanitizer report, no
+# crash, and the stop itself is quiet: no instance "exited unexpectedly", no
+# failed HAProxy command (it goes away with the controller)
 stop_deployd_clean() {
-	local pid
+	local pid from
 	pid=$(deployd_pid)
+	from=$(($(stat -c %s "$TRASH/deployd.log") + 1))
 	kiln deployd --stop >/dev/null 2>&1 || true
 	wait_pid "$pid" 20 || { echo "deployd did not stop" >&2; return 1; }
 	if grep -E "AddressSanitizer|LeakSanitizer|runtime error:|Segmentation" "$TRASH/deployd.log" >&2; then
 		return 1
 	fi
+	if tail -c +$from "$TRASH/deployd.log" | grep -E "exited unexpectedly|haproxy: |refused" >&2; then
+		echo "the controller's stop logged the above" >&2
+		return 1
+	fi
 	return 0
 }
+
+# sample_procs OUT: every 50ms, the number of live instance processes the
+# controller runs (its app.py children), one line each, until OUT.stop
+# exists; at most 1200 samples (one minute)
+sample_procs() {
+	local pid i=0
+	pid=$(deployd_pid)
+	: >"$1"
+	while [ $i -lt 1200 ] && [ ! -e "$1.stop" ]; do
+		pgrep -c -P "$pid" -f "$DEMO_APP" >>"$1"
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 0
+}
+
+# sample_start OUT / sample_stop OUT: sample_procs in the background
+sample_start() {
+	rm -f "$1.stop"
+	sample_procs "$1" &
+	echo $! >"$1.pid"
+	echo $! >>"$TRASH/load.pids"
+}
+sample_stop() {
+	touch "$1.stop"
+	wait_pid "$(cat "$1.pid")" 10
+}
+
+# max_of FILE / min_of FILE: of a column of numbers
+max_of() { sort -n "$1" | tail -n1; }
+min_of() { sort -n "$1" | head -n1; }
 
 test_path_is_missing() {
 	if [ -e "$1" ]; then echo "unexpected path: $1" >&2; return 1; fi
