@@ -494,13 +494,30 @@ static int new_ready(struct rollout *ro)
 	return n;
 }
 
+/* an old instance on its way out (draining to stop, or stopping): the
+ * rollout waits for its process to exit, bounded by drainTimeout and
+ * stopTimeout, and that wait is progress */
+static int old_leaving(const struct rollout *ro)
+{
+	for (int i = 0; i < ro->da->nslots; i++) {
+		const struct slot *s = &ro->da->slots[i];
+		if (!is_new(ro, s) && s->alive &&
+		    (s->role == ROLE_STOP || (s->role == ROLE_DRAIN && s->stop_after_drain)))
+			return 1;
+	}
+	return 0;
+}
+
 static void roll_tick(struct rollout *ro)
 {
 	struct dapp *da = ro->da;
 	int n = da->app->instances;
-	int new_total = 0, nready = 0, old_active = 0, old_ready = 0;
+	int new_total = 0, nready = 0, old_active = 0, old_ready = 0, procs = 0;
 	for (int i = 0; i < da->nslots; i++) {
 		struct slot *s = &da->slots[i];
+		/* every instance whose process lives or is about to (re)start,
+		 * draining and stopping ones included until they have exited */
+		procs += s->role != ROLE_FREE || s->alive;
 		if (s->role != ROLE_ACTIVE)
 			continue;
 		if (s->release_id == ro->id) {
@@ -511,7 +528,7 @@ static void roll_tick(struct rollout *ro)
 			old_ready += s->alive && s->healthy;
 		}
 	}
-	if (new_total < n && old_active + new_total < n + ro->spec.max_surge) {
+	if (new_total < n && procs < n + ro->spec.max_surge) {
 		if (start_new(ro, ROLE_ACTIVE, 1) == 0)
 			progress(ro, "rolling: started instance %d of %d", new_total + 1, n);
 		return;
@@ -635,9 +652,11 @@ void deploy__rollout_tick(struct dapp *da, uint64_t now)
 		break;
 	case PH_WAIT:
 	case PH_ROLL:
+		if (ro->phase == PH_ROLL && old_leaving(ro))
+			ro->progress_ns = now;
 		if (deadline_passed(ro, now)) {
-			buf_addf(&why, "%d of %d new instance(s) healthy after progressDeadline %dms", new_ready(ro),
-				 da->app->instances, da->app->progress_deadline_ms);
+			buf_addf(&why, "%d of %d new instance(s) healthy after progressDeadline %s", new_ready(ro),
+				 da->app->instances, duration_str(da->app->progress_deadline_ms).s);
 			rollback(ro, "failed", why.buf);
 		} else if (ro->phase == PH_WAIT)
 			wait_tick(ro);
