@@ -139,6 +139,8 @@ int deploy__rollback(struct dapp *da, const char *version, const char *user, str
 void deploy__abort_stale(struct dapp *da);
 /* describe the rollout for status */
 void deploy__rollout_describe(struct dapp *da, struct buf *out);
+/* HAProxy now sends traffic to a server of release_id (deploy__sync) */
+void deploy__rollout_note_ready(struct dapp *da, long release_id);
 /* a waiting client went away */
 void deploy__rollout_drop_waiter(struct dapp *da, struct client *c);
 

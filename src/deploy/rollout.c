@@ -38,6 +38,7 @@ struct rollout {
 	int promote;       /* `kiln promote` received */
 	int announced;     /* the current wait was reported */
 	int last_ready;    /* new instances healthy at the last tick */
+	int served;        /* HAProxy was told to send the new release traffic */
 	/* analysis */
 	uint64_t an_next;
 	int an_init, an_fail, an_pass, an_pass_step, an_round;
@@ -67,6 +68,12 @@ static void progress(struct rollout *ro, const char *fmt, ...)
 	for (size_t i = 0; i < ro->nw; i++)
 		deploy__client_progress(ro->waiters[i], b.buf);
 	buf_release(&b);
+}
+
+void deploy__rollout_note_ready(struct dapp *da, long release_id)
+{
+	if (da->ro && da->ro->id == release_id)
+		da->ro->served = 1;
 }
 
 void deploy__rollout_drop_waiter(struct dapp *da, struct client *c)
@@ -227,9 +234,13 @@ static void rollback(struct rollout *ro, const char *outcome, const char *reason
 	struct buf r = BUF_INIT;
 	if (ro->phase == PH_PRE)
 		buf_addstr(&r, reason); /* nothing started, nothing moved */
+	else if (!ro->served)
+		buf_addf(&r, "%s; no traffic reached %s%s%s%s", reason, ro->version,
+			 ro->prev_version ? " (" : "", ro->prev_version ? ro->prev_version : "",
+			 ro->prev_version ? " kept serving)" : "");
 	else
-		buf_addf(&r, "%s; traffic back on %s in %.2fms", reason,
-			 ro->prev_version ? ro->prev_version : "nothing", ms);
+		buf_addf(&r, "%s; traffic back on %s in %s", reason,
+			 ro->prev_version ? ro->prev_version : "nothing", duration_str(ms).s);
 	dstore_audit(da->d->db, da->app->name, ro->id, "incident", "%s", r.buf);
 	finish(ro, outcome, 1, r.buf);
 	buf_release(&r);

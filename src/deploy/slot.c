@@ -372,8 +372,11 @@ int deploy__sync(struct dapp *da)
 			desired(s, &st, &w);
 			if (s->port && strcmp(st, "maint"))
 				s->hap_port = s->port;
-			if (!strcmp(st, "ready"))
+			if (!strcmp(st, "ready")) {
 				s->hap_weight = w;
+				if (w > 0)
+					deploy__rollout_note_ready(da, s->release_id);
+			}
 			snprintf(s->hap_state, sizeof(s->hap_state), "%s", st);
 			if (da->preview) {
 				int ready = preview_ready(da, s);
