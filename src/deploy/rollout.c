@@ -819,9 +819,30 @@ int deploy__rollback(struct dapp *da, const char *version, const char *user, str
 		buf_release(&target);
 		return EXIT_USAGE;
 	}
-	if (retained(da, target.buf) < da->app->instances) {
+	int kept = retained(da, target.buf);
+	if (kept < da->app->instances) {
+		/* nothing to switch back to at once: a blue-green deploy of the
+		 * target, and until it is healthy traffic stays where it is */
+		struct buf why = BUF_INIT;
+		if (kept)
+			buf_addf(&why, "only %d of %d %s instance(s) retained", kept, da->app->instances, target.buf);
+		else if (da->app->strategy.kind == STRAT_BLUEGREEN)
+			buf_addf(&why, "scale-down delay %s passed, no %s instance retained",
+				 duration_str(da->app->strategy.scale_down_delay_ms).s, target.buf);
+		else
+			buf_addf(&why, "no %s instance retained", target.buf);
 		struct deploy_req rq = { target.buf, STRAT_BLUEGREEN, user, 1 };
+		char *from = xstrdup(da->stable_version ? da->stable_version : "nothing");
 		int r = deploy__rollout_start(da, &rq, waiter, msg);
+		if (!r) {
+			buf_reset(msg);
+			buf_addf(msg, "rolling back %s to %s: redeploying %s as release %ld (%s); traffic stays on %s "
+				 "until %s is healthy, then moves; use --wait to follow it", da->app->name, target.buf,
+				 target.buf, da->ro->id, why.buf, from, target.buf);
+			progress(da->ro, "%s", msg->buf);
+		}
+		free(from);
+		buf_release(&why);
 		buf_release(&target);
 		return r < 0 ? EXIT_INTERNAL : r;
 	}
