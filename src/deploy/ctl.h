@@ -45,6 +45,7 @@ struct slot {
 	int alive, healthy;
 	int succ, fail;          /* consecutive probe results */
 	int probing;
+	char check[64];          /* the last probe's result, "L7OK 200 in 2ms"; "" none yet */
 	unsigned gen;            /* bumped at each (re)start; stale probe results are ignored */
 	int restarts;
 	int stop_after_drain;    /* drain, then stop when sessions reach 0 */

@@ -12,6 +12,7 @@ struct probe {
 	uv_write_t wr;
 	int nopen;
 	int done;
+	int connected;
 	int http;
 	int want_status;
 	char req[512];
@@ -53,22 +54,32 @@ static void fetch_result(struct probe *p, int ok, const char *detail)
 	p->fcb(p->data, code, body, p->resp.len - (size_t)(body - r), NULL);
 }
 
-static void finish(struct probe *p, int ok, const char *detail)
+/*
+ * `code` is HAProxy's check status vocabulary (L4OK, L4CON, L4TOUT, L7OK,
+ * L7STS, L7RSP, L7TOUT, SOCKERR), so a probe reads the same in kiln's log
+ * and status as HAProxy's own checks would; probe_fetch reports only
+ * `detail`.
+ */
+static void finish(struct probe *p, int ok, const char *code, const char *detail)
 {
 	if (p->done)
 		return;
 	p->done = 1;
-	if (p->fcb)
+	if (p->fcb) {
 		fetch_result(p, ok, detail);
-	else
-		p->cb(p->data, ok, detail);
+	} else {
+		char d[96];
+		snprintf(d, sizeof(d), "%s%s%s", code, *detail ? " " : "", detail);
+		p->cb(p->data, ok, d);
+	}
 	uv_close((uv_handle_t *)&p->tcp, probe_closed);
 	uv_close((uv_handle_t *)&p->timer, probe_closed);
 }
 
 static void on_timeout(uv_timer_t *t)
 {
-	finish(t->data, 0, "timed out");
+	struct probe *p = t->data;
+	finish(p, 0, p->connected && p->http ? "L7TOUT" : "L4TOUT", "timed out");
 }
 
 static void check_status(struct probe *p, int eof)
@@ -79,10 +90,11 @@ static void check_status(struct probe *p, int eof)
 	int code = 0;
 	if (str_starts_with(p->resp.buf, "HTTP/1.") && p->resp.len > 12)
 		code = (int)strtol(p->resp.buf + 9, NULL, 10);
-	char detail[64];
-	snprintf(detail, sizeof(detail), code ? "http status %d" : "no http status line", code);
+	char detail[32] = "no http status line";
+	if (code)
+		snprintf(detail, sizeof(detail), "%d", code);
 	int ok = p->want_status ? code == p->want_status : code >= 200 && code < 400;
-	finish(p, ok, detail);
+	finish(p, ok, !code ? "L7RSP" : ok ? "L7OK" : "L7STS", detail);
 }
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
@@ -102,9 +114,9 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		buf_setlen(&p->resp, p->resp.len + (size_t)n);
 	if (p->fcb) {
 		if (n < 0)
-			finish(p, n == UV_EOF, uv_strerror((int)n));
+			finish(p, n == UV_EOF, "", uv_strerror((int)n));
 		else if (p->resp.len > PROBE_FETCH_MAX)
-			finish(p, 0, "answer too large");
+			finish(p, 0, "", "answer too large");
 		return;
 	}
 	if (n > 0)
@@ -117,7 +129,7 @@ static void on_write(uv_write_t *w, int status)
 {
 	struct probe *p = w->data;
 	if (status < 0)
-		finish(p, 0, uv_strerror(status));
+		finish(p, 0, "SOCKERR", uv_strerror(status));
 }
 
 static void on_connect(uv_connect_t *c, int status)
@@ -126,18 +138,19 @@ static void on_connect(uv_connect_t *c, int status)
 	if (p->done)
 		return;
 	if (status < 0) {
-		finish(p, 0, uv_strerror(status));
+		finish(p, 0, "L4CON", uv_strerror(status));
 		return;
 	}
+	p->connected = 1;
 	if (!p->http && !p->fcb) {
-		finish(p, 1, "tcp connect ok");
+		finish(p, 1, "L4OK", "");
 		return;
 	}
 	uv_buf_t b = uv_buf_init(p->req, (unsigned)strlen(p->req));
 	p->wr.data = p;
 	if (uv_write(&p->wr, (uv_stream_t *)&p->tcp, &b, 1, on_write) < 0 ||
 	    uv_read_start((uv_stream_t *)&p->tcp, on_alloc, on_read) < 0)
-		finish(p, 0, "cannot send request");
+		finish(p, 0, "SOCKERR", "cannot send request");
 }
 
 struct exec_probe {
@@ -148,8 +161,9 @@ struct exec_probe {
 static void exec_done(void *data, int status)
 {
 	struct exec_probe *e = data;
-	char detail[48];
-	snprintf(detail, sizeof(detail), "exec exit %d", status);
+	char detail[48] = "PROCOK";
+	if (status)
+		snprintf(detail, sizeof(detail), "PROCERR exit %d", status);
 	e->cb(e->data, status == 0, detail);
 	free(e);
 }
@@ -164,7 +178,9 @@ static void start_exec(uv_loop_t *loop, const struct probe_spec *spec, char **en
 	struct buf err = BUF_INIT;
 	if (!child_start(loop, &o, exec_done, e, &err)) {
 		free(e);
-		cb(data, 0, err.buf);
+		char d[96];
+		snprintf(d, sizeof(d), "PROCERR %s", err.buf);
+		cb(data, 0, d);
 	}
 	buf_release(&err);
 }
@@ -211,5 +227,5 @@ static void connect_start(uv_loop_t *loop, struct probe *p, const char *path, in
 	uv_ip4_addr("127.0.0.1", port, &sa);
 	int r = uv_tcp_connect(&p->conn, &p->tcp, (const struct sockaddr *)&sa, on_connect);
 	if (r < 0)
-		finish(p, 0, uv_strerror(r));
+		finish(p, 0, "L4CON", uv_strerror(r));
 }

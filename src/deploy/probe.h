@@ -10,7 +10,9 @@
 
 #include "deploy/app.h"
 
-/* ok: 1 healthy, 0 not; detail: a short reason for logs */
+/* ok: 1 healthy, 0 not; detail: HAProxy's check status code and a short
+ * reason ("L7OK 200", "L7STS 503", "L4CON connection refused", "L4TOUT
+ * timed out", "L4OK", "PROCOK", "PROCERR exit 1") */
 typedef void (*probe_cb)(void *data, int ok, const char *detail);
 
 /* start a probe; `env` is used by exec probes (PORT and KILN_RELEASE set) */

@@ -102,6 +102,24 @@ void deploy__client_done(struct client *c, int exit_code, const char *msg)
 
 /* ---- requests ---- */
 
+/*
+ * HAProxy's server status: the controller does the health checks (HAProxy
+ * is told ready/drain/maint), so HAProxy reports its servers as "no
+ * check"; say what that means, the state traffic sees
+ */
+static const char *hap_state_name(const struct hap_stat *r)
+{
+	if (!r)
+		return "?";
+	if (!strcmp(r->status, "no check"))
+		return "UP";
+	if (str_starts_with(r->status, "DRAIN"))
+		return "DRAIN";
+	if (str_starts_with(r->status, "MAINT"))
+		return "MAINT";
+	return r->status;
+}
+
 static void status(struct dapp *da, struct buf *out)
 {
 	struct hap_stat *rows = NULL;
@@ -112,8 +130,8 @@ static void status(struct dapp *da, struct buf *out)
 		 da->app->listen_port, da->stable_version ? da->stable_version : "-", da->stable_id,
 		 da->maintenance ? ", MAINTENANCE" : "");
 	deploy__rollout_describe(da, out);
-	buf_addf(out, "%-5s %-16s %-8s %-7s %-6s %-8s %-7s %-6s %-9s %s\n", "SLOT", "VERSION", "ROLE", "PID",
-		 "PORT", "HEALTH", "HAPROXY", "WEIGHT", "SESSIONS", "RESPONSES");
+	buf_addf(out, "%-5s %-16s %-8s %-7s %-6s %-8s %-7s %-6s %-9s %-9s %s\n", "SLOT", "VERSION", "ROLE", "PID",
+		 "PORT", "HEALTH", "HAPROXY", "WEIGHT", "SESSIONS", "RESPONSES", "CHECK");
 	for (int i = 0; i < da->nslots; i++) {
 		struct slot *s = &da->slots[i];
 		if (s->role == ROLE_FREE && !s->alive)
@@ -121,10 +139,11 @@ static void status(struct dapp *da, struct buf *out)
 		char sv[16];
 		snprintf(sv, sizeof(sv), "s%d", s->idx);
 		const struct hap_stat *r = n > 0 ? hap_find(rows, (size_t)n, da->app->name, sv) : NULL;
-		buf_addf(out, "%-5s %-16s %-8s %-7d %-6d %-8s %-7s %-6ld %-9ld %ld\n", sv,
+		buf_addf(out, "%-5s %-16s %-8s %-7d %-6d %-8s %-7s %-6ld %-9ld %-9ld %s\n", sv,
 			 s->version ? s->version : "-", slot_role_name(s->role), s->pid, s->port,
-			 !s->alive ? "dead" : s->healthy ? "healthy" : "unknown", r ? r->status : "?",
-			 r ? r->weight : 0, r ? r->scur : 0, r ? hap_responses(r) : 0);
+			 !s->alive ? "dead" : s->healthy ? "healthy" : "unknown", hap_state_name(r),
+			 r ? r->weight : 0, r ? r->scur : 0, r ? hap_responses(r) : 0,
+			 !s->alive ? "-" : s->check[0] ? s->check : s->child ? "pending" : "adopted, pending");
 	}
 	free(rows);
 }

@@ -173,6 +173,7 @@ static int spawn(struct slot *s, struct buf *err)
 	s->healthy = 0;
 	s->succ = s->fail = 0;
 	s->probing = 0;
+	s->check[0] = '\0';
 	s->gen++;
 	s->next_probe_ns = now_ns() + (uint64_t)s->da->app->health.initial_delay_ms * 1000000u;
 	deploy__log(s->da, "s%d: started %s (pid %d, port %d)", s->idx, s->version, s->pid, s->port);
@@ -398,6 +399,7 @@ int deploy__sync(struct dapp *da)
 struct pctx {
 	struct slot *s;
 	unsigned gen;
+	uint64_t t0;
 	char **env;
 	struct strvec envv;
 };
@@ -413,6 +415,7 @@ static void on_probe(void *data, int ok, const char *detail)
 		free(p);
 		return;
 	}
+	snprintf(s->check, sizeof(s->check), "%s in %s", detail, duration_str((double)(now_ns() - p->t0) / 1e6).s);
 	free(p);
 	s->probing = 0;
 	const struct probe_spec *h = &s->da->app->health;
@@ -422,7 +425,7 @@ static void on_probe(void *data, int ok, const char *detail)
 		if (!s->healthy && s->succ >= h->success_threshold) {
 			s->healthy = 1;
 			s->restarts = 0;
-			deploy__log(s->da, "s%d: %s is healthy (%s)", s->idx, s->version, detail);
+			deploy__log(s->da, "s%d: %s is healthy (%s)", s->idx, s->version, s->check);
 			deploy__sync(s->da);
 		}
 	} else {
@@ -430,7 +433,7 @@ static void on_probe(void *data, int ok, const char *detail)
 		s->succ = 0;
 		if (s->healthy && s->fail >= h->failure_threshold) {
 			s->healthy = 0;
-			deploy__log(s->da, "s%d: %s is unhealthy (%s)", s->idx, s->version, detail);
+			deploy__log(s->da, "s%d: %s is unhealthy (%s)", s->idx, s->version, s->check);
 			deploy__sync(s->da);
 		}
 	}
@@ -442,6 +445,7 @@ static void start_probe(struct slot *s, uint64_t now)
 	struct pctx *p = xcalloc(1, sizeof(*p));
 	p->s = s;
 	p->gen = s->gen;
+	p->t0 = now;
 	s->probing = 1;
 	s->da->probes++;
 	s->next_probe_ns = now + (uint64_t)a->health.interval_ms * 1000000u;
