@@ -764,6 +764,10 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	}
 	plan_finish(&p, &d);
 	plan_check_support(&p, rc.repo_dir);
+	/* the jobs of called workflows too (a remote callee's local actions
+	 * live in its repository: not judged here) */
+	for (size_t i = 0; i < w.calls.nr; i++)
+		plan_check_support(&w.calls.v[i].plan, w.calls.v[i].src ? NULL : rc.repo_dir);
 	if (d.errors) {
 		diags_sort(&d);
 		diags_print(&d, stderr);

@@ -136,6 +136,35 @@ test_expect_success 'runs-on from the matrix: only the instances of another OS c
 	test_grep "m.yml:8:14: job .t. cannot run: runs-on .macos-14. needs a macOS runner" out
 '
 
+test_expect_success 'a called workflow job that cannot run fails when it would start' '
+	test_create_repo crepo &&
+	write_workflow crepo callee <<-\EOF &&
+	on: workflow_call
+	jobs:
+	  inbox:
+	    runs-on: ubuntu-latest
+	    container: alpine:3.19
+	    steps:
+	      - run: echo in callee box
+	EOF
+	write_workflow crepo main <<-\EOF &&
+	on: push
+	jobs:
+	  call:
+	    uses: ./.github/workflows/callee.yml
+	  plain:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo plain ran
+	EOF
+	test_expect_code 1 env -C crepo kiln run --no-history -W .github/workflows/main.yml >out 2>err &&
+	test_grep "callee.yml:5:16: job .inbox. cannot run: job containers (.container:.) are not supported yet" out &&
+	test_grep "^\[plain\] plain ran$" out &&
+	! grep -q "in callee box" out &&
+	(cd crepo && kiln run --no-history -W .github/workflows/main.yml -j plain) >out 2>err &&
+	test_grep "^\[plain\] plain ran$" out
+'
+
 test_expect_success 'self-hosted and Linux labels map to this machine' '
 	write_workflow mrepo m <<-\EOF &&
 	on: push
