@@ -85,6 +85,8 @@ static int check_with(const struct reuse_call *c, const struct workflow *wf, str
 		for (size_t i = 0; i < ynode_map_size(job->with); i++) {
 			const struct ynode *k = ynode_map_key(job->with, i);
 			const struct ynode *v = ynode_map_val(job->with, i);
+			if (k->kind == YNODE_SCALAR && k->str && plan_has_expr(k->str, k->len))
+				continue; /* a key known at run time (reuse_inputs checks it) */
 			const struct ynode *def = defs ? ynode_get(defs, k->str) : NULL;
 			if (!def) {
 				ret = diag_err(d, wf->file, k->line, k->col,
@@ -106,7 +108,8 @@ static int check_with(const struct reuse_call *c, const struct workflow *wf, str
 		const struct ynode *k = ynode_map_key(defs, i), *def = ynode_map_val(defs, i);
 		const struct ynode *req = def->kind == YNODE_MAP ? ynode_get(def, "required") : NULL;
 		int required = req && req->kind == YNODE_SCALAR && !strcmp(req->str, "true");
-		int given = job->with && job->with->kind == YNODE_MAP && ynode_get(job->with, k->str);
+		int given = job->with && job->with->kind == YNODE_MAP &&
+			    (ynode_get(job->with, k->str) || plan_map_has_exprs(job->with));
 		if (required && !given && !(def->kind == YNODE_MAP && ynode_get(def, "default")))
 			ret = diag_err(d, wf->file, job->uses.line, job->uses.col,
 				       "job '%s': required input '%s' of '%s' is not given",
@@ -292,15 +295,41 @@ struct ev *reuse_inputs(const struct reuse_call *c, const struct expr_ctx *ctx, 
 	const struct ynode *defs = call_section(c, "inputs");
 	const struct ynode *with = c->job->with && c->job->with->kind == YNODE_MAP ? c->job->with
 										  : NULL;
+	/* `with:` keys that are expressions or `${{ insert }}`: the whole mapping
+	 * evaluated first, then every key must name an input */
+	struct ev *given = NULL;
+	if (with && plan_map_has_exprs(with)) {
+		given = plan_value(with, ctx, err, NULL, NULL);
+		if (!given)
+			return NULL;
+		for (size_t i = 0; i < ev_len(given); i++)
+			if (!defs || !ynode_get(defs, ev_object_key_at(given, i))) {
+				buf_addf(err, "'%s' has no input '%s'", c->job->uses.s,
+					 ev_object_key_at(given, i));
+				ev_unref(given);
+				return NULL;
+			}
+	}
 	struct ev *out = ev_object();
 	for (size_t i = 0; defs && i < ynode_map_size(defs); i++) {
 		const struct ynode *k = ynode_map_key(defs, i), *def = ynode_map_val(defs, i);
-		const struct ynode *src = with ? ynode_get(with, k->str) : NULL;
-		if (!src && def->kind == YNODE_MAP)
-			src = ynode_get(def, "default");
+		const struct ynode *src = with && !given ? ynode_get(with, k->str) : NULL;
+		const struct ev *gv = given ? ev_object_get(given, k->str) : NULL;
 		const char *type = input_type(def);
-		struct ev *v = src ? plan_value(src, ctx, err, NULL, NULL) : NULL;
+		const struct ynode *req = def->kind == YNODE_MAP ? ynode_get(def, "required") : NULL;
+		if (given && !gv && !ynode_get(def, "default") && req && req->kind == YNODE_SCALAR &&
+		    req->str && !strcmp(req->str, "true")) {
+			buf_addf(err, "required input '%s' of '%s' is not given", k->str,
+				 c->job->uses.s);
+			ev_unref(given);
+			ev_unref(out);
+			return NULL;
+		}
+		if (!src && !gv && def->kind == YNODE_MAP)
+			src = ynode_get(def, "default");
+		struct ev *v = gv ? ev_ref(gv) : src ? plan_value(src, ctx, err, NULL, NULL) : NULL;
 		if (src && !v) {
+			ev_unref(given);
 			ev_unref(out);
 			return NULL;
 		}
@@ -311,11 +340,13 @@ struct ev *reuse_inputs(const struct reuse_call *c, const struct expr_ctx *ctx, 
 		ev_unref(v);
 		if (!t) {
 			buf_addf(err, "input '%s' must be a %s", k->str, type);
+			ev_unref(given);
 			ev_unref(out);
 			return NULL;
 		}
 		ev_object_set(out, k->str, t);
 	}
+	ev_unref(given);
 	return out;
 }
 
@@ -327,19 +358,21 @@ struct ev *reuse_secrets(const struct reuse_call *c, const struct expr_ctx *ctx,
 		return s ? ev_ref((struct ev *)s) : ev_object();
 	}
 	struct ev *out = ev_object();
-	for (size_t i = 0; sec && i < ynode_map_size(sec); i++) {
-		const struct ynode *k = ynode_map_key(sec, i);
-		struct ev *v = plan_value(ynode_map_val(sec, i), ctx, err, NULL, NULL);
-		if (!v) {
-			ev_unref(out);
-			return NULL;
-		}
+	if (!sec || sec->kind != YNODE_MAP)
+		return out;
+	/* the mapping as one value: keys may be expressions or `${{ insert }}` */
+	struct ev *all = plan_value(sec, ctx, err, NULL, NULL);
+	if (!all) {
+		ev_unref(out);
+		return NULL;
+	}
+	for (size_t i = 0; i < ev_len(all); i++) {
 		struct buf b = BUF_INIT;
-		ev_to_string(v, &b);
-		ev_unref(v);
-		ev_object_set(out, k->str, ev_string(b.buf, b.len));
+		ev_to_string(ev_object_val_at(all, i), &b);
+		ev_object_set(out, ev_object_key_at(all, i), ev_string(b.buf, b.len));
 		buf_release(&b);
 	}
+	ev_unref(all);
 	return out;
 }
 

@@ -96,6 +96,43 @@ test_expect_success 'matrix: an expression key from needs, inserted maps, splice
 	test $(grep -c "^m (.*success" out) = 4
 '
 
+test_expect_success 'a reusable workflow call: with and secrets keys from expressions and insert' '
+	write_workflow repo callee <<-\EOF &&
+	on:
+	  workflow_call:
+	    inputs:
+	      first: {type: string, required: true}
+	      second: {type: number}
+	    secrets:
+	      token: {required: false}
+	jobs:
+	  show:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo "first=${{ inputs.first }} second=${{ inputs.second }} token=${{ secrets.token != '\'''\'' }}"
+	EOF
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  call:
+	    uses: ./.github/workflows/callee.yml
+	    with:
+	      ${{ format('\''{0}st'\'', '\''fir'\'') }}: one
+	      ${{ insert }}: ${{ fromJSON('\''{"second":2}'\'') }}
+	    secrets:
+	      ${{ insert }}:
+	        token: shh
+	  bad:
+	    uses: ./.github/workflows/callee.yml
+	    with:
+	      ${{ '\''third'\'' }}: x
+	EOF
+	(cd repo && kiln lint) &&
+	test_expect_code 1 env -C repo kiln run --no-history >out 2>err &&
+	test_grep "^\[call / show\] first=one second=2 token=true$" out &&
+	test_grep "has no input .third." out
+'
+
 test_expect_success 'an insert that is not a mapping, a key defined twice: the job fails with the reason' '
 	write_workflow repo ci <<-\EOF &&
 	on: push
