@@ -36,7 +36,7 @@ const char *result_name(enum result r)
 
 /* ---- frames ---- */
 
-static struct frame *frame_new(struct frame *parent, const struct wf_step *steps, size_t n)
+struct frame *exec__frame_new(struct frame *parent, const struct wf_step *steps, size_t n)
 {
 	struct frame *f = xcalloc(1, sizeof(*f));
 	f->parent = parent;
@@ -52,7 +52,7 @@ static void free_timer(uv_handle_t *h)
 	free(h);
 }
 
-static void frame_free(struct frame *f)
+void exec__frame_free(struct frame *f)
 {
 	if (f->timer) {
 		uv_timer_stop(f->timer);
@@ -140,7 +140,7 @@ static void sanitize_id(const char *uses, struct buf *out)
 		buf_setlen(out, 2), buf_addstr(out, "self");
 }
 
-static char *step_id(struct frame *fr, const struct wf_step *st)
+char *exec__step_id(struct frame *fr, const struct wf_step *st)
 {
 	if (st->id.s || st->auto_id)
 		return xstrdup(wf_step_id(st)); /* the loader names steps as GitHub does */
@@ -459,7 +459,7 @@ static void start_action(struct step_run *sr, struct action_source *src, struct 
 		exec__start_js(sr, a, src, with, step_env);
 		return;
 	}
-	struct frame *child = frame_new(sr->fr, a->steps, a->nsteps);
+	struct frame *child = exec__frame_new(sr->fr, a->steps, a->nsteps);
 	child->caller = sr;
 	child->action = a;
 	child->src = *src;
@@ -569,7 +569,7 @@ static void start_step(struct job_exec *je, struct frame *fr, const struct wf_st
 {
 	struct step_run *sr = exec__step_new(je, fr, st);
 	struct buf err = BUF_INIT;
-	sr->id = step_id(fr, st);
+	sr->id = exec__step_id(fr, st);
 	struct ev *base = exec__frame_env(je, fr);
 
 	sr->name = exec__step_display_name(je, fr, st, base);
@@ -819,7 +819,7 @@ static void frame_done(struct job_exec *je, struct frame *fr)
 	else if (outcome == RESULT_SUCCESS && fr->cancelled)
 		outcome = RESULT_CANCELLED;
 	je->top = fr->parent;
-	frame_free(fr);
+	exec__frame_free(fr);
 	exec__step_complete(caller, outcome);
 }
 
@@ -1082,7 +1082,7 @@ int job_exec_start(uv_loop_t *loop, const struct job_spec *spec, const struct lo
 	je->echo = je->debug; /* the runner echoes commands when step debug is on */
 	make_runner_ctx(je);
 
-	je->top = frame_new(NULL, spec->job->steps, spec->job->nsteps);
+	je->top = exec__frame_new(NULL, spec->job->steps, spec->job->nsteps);
 	/* the job's env, evaluated with the workflow's env as `env` */
 	struct ev *wenv = ev_ref(je->global_env);
 	struct ev *jenv = exec__eval_env(je, je->top, wenv, spec->job->env, ev_ref(je->global_env),
@@ -1114,7 +1114,7 @@ void job_exec_free(struct job_exec *je)
 		return;
 	while (je->top) {
 		struct frame *p = je->top->parent;
-		frame_free(je->top);
+		exec__frame_free(je->top);
 		je->top = p;
 	}
 	exec__actions_release(je);

@@ -46,7 +46,8 @@ struct action_run {
 	struct ev *inputs;         /* evaluated inputs (object of strings) */
 	struct ev *env;            /* env: of the step and its composite callers */
 	struct ev *state;          /* $GITHUB_STATE / save-state: STATE_* of later stages */
-	size_t step_index;         /* the job step (pre phase) */
+	size_t *path, npath;       /* at_start: step indexes from the job's steps down
+				      through fetched composites to the action's step */
 	int at_start;              /* its pre stage runs at job start (PHASE_PRE) */
 	int post_registered;       /* its post is on the job's post stack */
 };
@@ -139,7 +140,7 @@ struct job_exec {
 	size_t next_pre;           /* PHASE_PRE: next entry of actions to look at */
 	struct exec_post *posts;   /* post steps: a stack, newest last */
 	size_t nposts, aposts;
-	char *post_group;          /* the group the running post step is shown in */
+	char *group;               /* the step a running pre/post stage is shown in */
 	uint64_t group_start_ns;
 	enum result group_result;
 
@@ -152,6 +153,11 @@ struct job_exec {
 /* exec.c */
 void exec__step_complete(struct step_run *sr, enum result outcome);
 void exec__kick(struct job_exec *je);
+/* frames outside the trampoline (pre stages of fetched composites) */
+struct frame *exec__frame_new(struct frame *parent, const struct wf_step *steps, size_t n);
+void exec__frame_free(struct frame *f);
+/* the steps.<id> key of st in frame fr: its id, or GitHub's generated one */
+char *exec__step_id(struct frame *fr, const struct wf_step *st);
 /* a step_run for `st` (NULL for a post step) in frame fr */
 struct step_run *exec__step_new(struct job_exec *je, struct frame *fr, const struct wf_step *st);
 void exec__step_free(struct step_run *sr);

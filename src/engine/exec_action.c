@@ -3,11 +3,13 @@
  * in the order GitHub's runner gives them (actions/runner ActionRunner,
  * StepsRunner, ADR 0361 "wrapper action", ADR 1144 "composite actions"):
  *
- * - pre: the `pre` of the job's remote JavaScript actions runs at job
- *   start, in step order, when `pre-if` (default always()) holds. A local
- *   action's `pre` never runs (GitHub warns "`pre` execution is not
- *   supported for local action"), nor does one of an action used inside a
- *   composite action.
+ * - pre: the `pre` of the job's fetched JavaScript actions runs at job
+ *   start, in step order, when `pre-if` (default always()) holds; so does
+ *   the `pre` of those used inside fetched composite actions, shown inside
+ *   one "Pre <composite step>" step. A local action's `pre` never runs
+ *   (GitHub warns "`pre` execution is not supported for local action"),
+ *   nor does one of an action used inside a local composite action: both
+ *   are only known once the job runs.
  * - main: `node <dir>/<main>` with INPUT_<NAME>, STATE_<name> and
  *   GITHUB_ACTION_PATH / _REPOSITORY / _REF.
  * - post: registered when the action's pre or main step starts (so a
@@ -54,6 +56,7 @@ static void action_free(struct action_run *ar)
 	ev_unref(ar->inputs);
 	ev_unref(ar->env);
 	ev_unref(ar->state);
+	free(ar->path);
 	free(ar);
 }
 
@@ -85,7 +88,7 @@ static struct exec_post *post_push(struct step_run *sr, const char *name)
 	struct exec_post *p = &je->posts[je->nposts++];
 	memset(p, 0, sizeof(*p));
 	p->name = xstrfmt("Post %s", name);
-	const char *group = sr->stage == STAGE_MAIN ? job_step_name(sr) : NULL;
+	const char *group = job_step_name(sr);
 	p->group = group ? xstrfmt("Post %s", group) : NULL;
 	return p;
 }
@@ -115,22 +118,22 @@ static void drop_log(const struct builtin_post *p, enum log_kind kind, const cha
 
 static void close_group(struct job_exec *je)
 {
-	if (!je->post_group)
+	if (!je->group)
 		return;
-	exec__step_end_event(je, je->post_group, je->group_result, je->group_start_ns);
-	free(je->post_group);
-	je->post_group = NULL;
+	exec__step_end_event(je, je->group, je->group_result, je->group_start_ns);
+	free(je->group);
+	je->group = NULL;
 }
 
 /* show the post steps of one composite inside one step, as GitHub does */
 static void enter_group(struct job_exec *je, const char *group)
 {
-	if (je->post_group && group && !strcmp(je->post_group, group))
+	if (je->group && group && !strcmp(je->group, group))
 		return;
 	close_group(je);
 	if (!group)
 		return;
-	je->post_group = xstrdup(group);
+	je->group = xstrdup(group);
 	je->group_start_ns = now_ns();
 	je->group_result = RESULT_SUCCESS;
 	exec__log(je, LOG_STEP_START, group, group, strlen(group));
@@ -187,6 +190,21 @@ static int stage_if(struct step_run *sr, const char *cond, const char *key, stru
 	return run;
 }
 
+/* is sr the step ar was prepared for (the same path of step indexes)? */
+static int same_step(const struct action_run *ar, const struct step_run *sr)
+{
+	size_t n = 1, k;
+	const struct frame *f;
+	for (f = sr->fr; f->parent; f = f->parent)
+		n++;
+	if (n != ar->npath || ar->path[n - 1] != sr->st->index)
+		return 0;
+	for (k = n - 1, f = sr->fr; f->parent; f = f->parent)
+		if (ar->path[--k] != f->caller->st->index)
+			return 0;
+	return 1;
+}
+
 void exec__start_js(struct step_run *sr, struct composite *a, struct action_source *src,
 		    struct ev *with, struct ev *step_env)
 {
@@ -194,9 +212,9 @@ void exec__start_js(struct step_run *sr, struct composite *a, struct action_sour
 	struct action_run *ar = NULL;
 	struct buf err = BUF_INIT;
 
-	/* a job step whose pre ran at job start: the same use of the action */
-	for (size_t i = 0; !sr->fr->parent && i < je->nactions && !ar; i++)
-		if (je->actions[i]->at_start && je->actions[i]->step_index == sr->st->index)
+	/* a step whose pre ran at job start: the same use of the action */
+	for (size_t i = 0; i < je->nactions && !ar; i++)
+		if (je->actions[i]->at_start && same_step(je->actions[i], sr))
 			ar = je->actions[i];
 	if (ar) {
 		composite_free(a);
@@ -235,33 +253,126 @@ static int is_remote(const char *uses)
 	       strncmp(uses, "docker://", 9) && !builtin_find(uses);
 }
 
-void exec__pre_prepare(struct job_exec *je)
+/* the action of a fetched `uses:` step of frame fr, loaded; NULL when it
+ * is not one or cannot be had (the step says why when it runs) */
+static struct composite *load_fetched(struct job_exec *je, struct frame *fr,
+				      const struct wf_step *st, struct action_source *src)
 {
 	const struct action_resolver *r = je->spec.actions;
-	const struct wf_job *job = je->spec.job;
-	for (size_t i = 0; r && i < job->nsteps; i++) {
-		const struct wf_step *st = &job->steps[i];
-		if (!is_remote(st->uses.s))
-			continue;
+	struct buf err = BUF_INIT, self = BUF_INIT;
+	struct diags d = DIAGS_INIT;
+	struct composite *a = NULL;
+	if (!r || !is_remote(st->uses.s) ||
+	    r->resolve(r, exec__self_uses(je, fr, st->uses.s, &self), src, &err) <= 0 ||
+	    composite_load(src->dir, &a, &d) < 0) {
+		action_source_release(src);
+		a = NULL;
+	}
+	diags_release(&d);
+	buf_release(&self);
+	buf_release(&err);
+	return a;
+}
+
+/* the frame of fetched composite a (consumed, as is src) run by step st of
+ * fr, with no env: or inputs yet: enough to find the actions inside */
+static struct frame *composite_frame(struct frame *fr, struct composite *a,
+				     struct action_source *src)
+{
+	struct frame *child = exec__frame_new(fr, a->steps, a->nsteps);
+	child->action = a;
+	child->src = *src;
+	memset(src, 0, sizeof(*src));
+	return child;
+}
+
+/* the JavaScript actions with a pre among the steps of fr and of the
+ * fetched composites they use; path[0..depth) leads to fr */
+static void prepare_walk(struct job_exec *je, struct frame *fr, size_t *path, size_t depth)
+{
+	for (size_t i = 0; i < fr->nsteps; i++) {
 		struct action_source src = { 0 };
-		struct buf err = BUF_INIT;
-		struct diags d = DIAGS_INIT;
-		struct composite *a = NULL;
-		/* a failure shows when the step runs */
-		struct buf self = BUF_INIT;
-		int got = r->resolve(r, exec__self_uses(je, je->top, st->uses.s, &self), &src, &err);
-		buf_release(&self);
-		if (got > 0 &&
-		    composite_load(src.dir, &a, &d) == 0 && a->node && a->js.pre) {
+		struct composite *a = load_fetched(je, fr, &fr->steps[i], &src);
+		path[depth] = i;
+		if (!a)
+			continue;
+		if (a->node && a->js.pre) {
 			struct action_run *ar = action_new(je, a, &src);
 			ar->at_start = 1;
-			ar->step_index = i;
-			a = NULL;
+			ar->npath = depth + 1;
+			ar->path = xcalloc(ar->npath, sizeof(*path));
+			memcpy(ar->path, path, ar->npath * sizeof(*path));
+		} else if (!a->node && depth + 1 < EXEC_MAX_DEPTH) {
+			struct frame *child = composite_frame(fr, a, &src);
+			prepare_walk(je, child, path, depth + 1);
+			exec__frame_free(child);
+		} else {
+			composite_free(a);
+			action_source_release(&src);
 		}
-		composite_free(a);
-		diags_release(&d);
-		buf_release(&err);
-		action_source_release(&src);
+	}
+}
+
+void exec__pre_prepare(struct job_exec *je)
+{
+	size_t path[EXEC_MAX_DEPTH + 1];
+	if (je->spec.actions)
+		prepare_walk(je, je->top, path, 0);
+}
+
+/*
+ * Down to the composite that runs step path[npath-1]: a frame per fetched
+ * composite with its caller step, env: and inputs as when it runs (the
+ * job's contexts at this moment). Returns the innermost frame made (fr
+ * itself for a job step); err is set when one could not be made.
+ */
+static struct frame *enter_composites(struct job_exec *je, struct frame *fr,
+				      const struct action_run *ar, struct buf *err)
+{
+	for (size_t k = 0; k + 1 < ar->npath; k++) {
+		const struct wf_step *st = &fr->steps[ar->path[k]];
+		struct action_source src = { 0 };
+		struct composite *a = load_fetched(je, fr, st, &src);
+		if (!a || a->node) {
+			composite_free(a);
+			action_source_release(&src);
+			buf_addf(err, "cannot load the action '%s' again", st->uses.s);
+			return fr;
+		}
+		struct step_run *caller = exec__step_new(je, fr, st);
+		struct ev *base = exec__frame_env(je, fr);
+		caller->id = exec__step_id(fr, st);
+		caller->name = exec__step_display_name(je, fr, st, base);
+		struct ev *step_env = exec__eval_env(je, fr, base, st->env, ev_object(), err);
+		caller->env = ev_ref(base);
+		for (size_t i = 0; step_env && i < ev_len(step_env); i++)
+			caller->env = exec__obj_with(caller->env, ev_object_key_at(step_env, i),
+						     ev_ref(ev_object_val_at(step_env, i)));
+		ev_unref(base);
+		struct ev *with = step_env ? exec__eval_with(caller, err) : NULL;
+		struct frame *child = composite_frame(fr, a, &src);
+		child->caller = caller;
+		child->env = step_env;
+		if (!with) {
+			fr = child;
+			break;
+		}
+		child->inputs = exec__action_inputs(caller, a, with);
+		ev_unref(with);
+		fr = child;
+	}
+	return fr;
+}
+
+/* free the frames enter_composites made, from fr up to (not) stop */
+static void leave_composites(struct frame *fr, struct frame *stop)
+{
+	while (fr && fr != stop) {
+		struct frame *parent = fr->parent;
+		if (fr->caller)
+			exec__step_free(fr->caller);
+		exec__frame_free(fr);
+		fr = parent;
 	}
 }
 
@@ -274,57 +385,58 @@ int exec__pre_next(struct job_exec *je)
 		if (!ar->at_start)
 			ar = NULL;
 	}
-	if (!ar)
+	if (!ar) {
+		close_group(je);
 		return 0;
-	const struct wf_step *st = &je->spec.job->steps[ar->step_index];
-	struct step_run *sr = exec__step_new(je, root, st);
+	}
 	struct buf err = BUF_INIT;
+	struct frame *fr = enter_composites(je, root, ar, &err);
+	if (err.len) {
+		/* what went wrong shows when the step runs */
+		leave_composites(fr, root);
+		buf_release(&err);
+		return 1;
+	}
+	const struct wf_step *st = &fr->steps[ar->path[ar->npath - 1]];
+	struct step_run *sr = exec__step_new(je, fr, st);
 	sr->stage = STAGE_PRE;
 	sr->ar = ar;
-	sr->id = xstrdup(wf_step_id(st));
-	struct ev *base = exec__frame_env(je, root);
-	ar->name = exec__step_display_name(je, root, st, base);
+	sr->id = exec__step_id(fr, st);
+	struct ev *base = exec__frame_env(je, fr);
+	ar->name = exec__step_display_name(je, fr, st, base);
 	sr->name = xstrfmt("Pre %s", ar->name);
 	ar->step_id = xstrdup(sr->id);
-	struct ev *step_env = exec__eval_env(je, root, base, st->env, ev_object(), &err);
+	const char *top = job_step_name(sr);
+	char *group = top ? xstrfmt("Pre %s", top) : NULL;
+	struct ev *step_env = exec__eval_env(je, fr, base, st->env, ev_object(), &err);
 	sr->env = ev_ref(base);
 	ev_unref(base);
-	if (!step_env) {
-		exec__log(je, LOG_STEP_START, sr->name, sr->name, strlen(sr->name));
-		stage_fail(sr, err.buf);
-		buf_release(&err);
-		return 1;
-	}
-	for (size_t i = 0; i < ev_len(step_env); i++)
+	for (size_t i = 0; step_env && i < ev_len(step_env); i++)
 		sr->env = exec__obj_with(sr->env, ev_object_key_at(step_env, i),
 					 ev_ref(ev_object_val_at(step_env, i)));
-	ar->env = exec__env_overlay(root, step_env);
+	ar->env = exec__env_overlay(fr, step_env);
 	ev_unref(step_env);
 
-	int run = stage_if(sr, ar->def->js.pre_if, "pre-if", &err);
+	int run = step_env ? stage_if(sr, ar->def->js.pre_if, "pre-if", &err) : -1;
+	struct ev *with = run > 0 ? exec__eval_with(sr, &err) : NULL;
+	if (with) {
+		ar->inputs = exec__action_inputs(sr, ar->def, with);
+		ev_unref(with);
+		if (ar->def->js.post)
+			register_post(sr, ar);
+	}
+	/* everything is evaluated: the stage runs outside the composites */
+	sr->fr = root;
+	leave_composites(fr, root);
 	if (run == 0) {
 		exec__step_free(sr);
-		buf_release(&err);
-		return 1;
+	} else {
+		enter_group(je, group);
+		exec__log(je, LOG_STEP_START, sr->name, sr->name, strlen(sr->name));
+		if (!with || run_js(sr, ar->def->js.pre, &err) < 0)
+			stage_fail(sr, err.buf);
 	}
-	exec__log(je, LOG_STEP_START, sr->name, sr->name, strlen(sr->name));
-	if (run < 0) {
-		stage_fail(sr, err.buf);
-		buf_release(&err);
-		return 1;
-	}
-	struct ev *with = exec__eval_with(sr, &err);
-	if (!with) {
-		stage_fail(sr, err.buf);
-		buf_release(&err);
-		return 1;
-	}
-	ar->inputs = exec__action_inputs(sr, ar->def, with);
-	ev_unref(with);
-	if (ar->def->js.post)
-		register_post(sr, ar);
-	if (run_js(sr, ar->def->js.pre, &err) < 0)
-		stage_fail(sr, err.buf);
+	free(group);
 	buf_release(&err);
 	return 1;
 }
@@ -396,7 +508,7 @@ void exec__stage_complete(struct step_run *sr, enum result outcome)
 	/* GitHub: a failing pre or post step fails the job */
 	if (outcome == RESULT_FAILURE) {
 		je->top->failed = 1;
-		if (je->post_group)
+		if (je->group)
 			je->group_result = RESULT_FAILURE;
 	} else if (outcome == RESULT_CANCELLED) {
 		je->top->cancelled = 1;
@@ -422,5 +534,5 @@ void exec__actions_release(struct job_exec *je)
 	for (size_t i = 0; i < je->nactions; i++)
 		action_free(je->actions[i]);
 	free(je->actions);
-	free(je->post_group);
+	free(je->group);
 }

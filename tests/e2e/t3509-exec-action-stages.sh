@@ -250,4 +250,73 @@ test_expect_success 'a failing pre step fails the job and skips its steps' '
 	test_grep "< Post Run o/r/sub@v1: skipped" pout
 '
 
+# a fetched composite using a fetched JavaScript action with a pre
+mkdir -p comp2
+cat >comp2/action.yml <<'END'
+inputs:
+  who:
+    default: dflt
+  extra:
+    default: fromdefault
+runs:
+  using: composite
+  steps:
+    - uses: o/r/sub@v1
+      with:
+        tag: ${{ inputs.who }}-${{ inputs.extra }}
+    - run: echo "comp repo=$GITHUB_ACTION_REPOSITORY ref=$GITHUB_ACTION_REF ctx=${{ github.action_repository }}"
+      shell: bash
+END
+cat >repo/nested.yml <<'END'
+on: push
+jobs:
+  n:
+    runs-on: x
+    steps:
+      - run: echo first
+      - uses: o/comp@v2
+        with: { who: job }
+      - uses: o/r/sub@v1
+        with: { tag: top }
+END
+
+test_expect_success 'fetched composite: the pre of its actions runs at job start inside one Pre step, its posts inside one Post step' '
+	(cd repo && kiln debug job nested.yml n --action "o/r/sub@v1=$TRASH/remote" \
+		--action "o/comp@v2=$TRASH/comp2" >../nout 2>&1) &&
+	grep "^[|<>]" nout >actual &&
+	cat >expect <<-\EOF &&
+	> Pre Run o/comp@v2
+	> Pre Run o/r/sub@v1
+	| pre job-fromdefault repo=o/r ref=v1
+	< Pre Run o/r/sub@v1: success
+	< Pre Run o/comp@v2: success
+	> Pre Run o/r/sub@v1
+	| pre top repo=o/r ref=v1
+	< Pre Run o/r/sub@v1: success
+	> Run echo first
+	| first
+	< Run echo first: success
+	> Run o/comp@v2
+	> Run o/r/sub@v1
+	| main job-fromdefault frompre=job-fromdefault
+	< Run o/r/sub@v1: success
+	> Run echo "comp repo=$GITHUB_ACTION_REPOSITORY ref=$GITHUB_ACTION_REF ctx=${{ github.action_repository }}"
+	| comp repo=o/comp ref=v2 ctx=o/comp
+	< Run echo "comp repo=$GITHUB_ACTION_REPOSITORY ref=$GITHUB_ACTION_REF ctx=${{ github.action_repository }}": success
+	< Run o/comp@v2: success
+	> Run o/r/sub@v1
+	| main top frompre=top
+	< Run o/r/sub@v1: success
+	> Post Run o/r/sub@v1
+	| post top frompre=top
+	< Post Run o/r/sub@v1: success
+	> Post Run o/comp@v2
+	> Post Run o/r/sub@v1
+	| post job-fromdefault frompre=job-fromdefault
+	< Post Run o/r/sub@v1: success
+	< Post Run o/comp@v2: success
+	EOF
+	test_cmp expect actual
+'
+
 test_done
