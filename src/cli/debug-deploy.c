@@ -12,7 +12,8 @@
 
 static const char *const usage[] = {
 	"kiln debug record-deploy --repo R --env E --run N --commit MS --end MS "
-	"--result success|failure|cancelled [--reason TEXT] [--release-message MSG]",
+	"[--result success|failure|cancelled] [--reason TEXT] [--release-message MSG]"
+	" [--actor USER] [--ref REF]   (no --result: only ask the gate, print its answer)",
 	NULL,
 };
 
@@ -29,7 +30,8 @@ static int parse_ms(const char *s, int64_t *out)
 int debug_record_deploy(int argc, char **argv)
 {
 	const char *repo = NULL, *env = NULL, *run = NULL, *commit = NULL, *end = NULL;
-	const char *result = NULL, *reason = NULL, *release = NULL;
+	const char *result = NULL, *reason = NULL, *release = NULL, *actor = "kiln";
+	const char *ref = "refs/heads/main";
 	const struct opt opts[] = {
 		{ OPT_STRING, 0, "repo", &repo, "R", "repository" },
 		{ OPT_STRING, 0, "env", &env, "E", "environment" },
@@ -39,11 +41,13 @@ int debug_record_deploy(int argc, char **argv)
 		{ OPT_STRING, 0, "result", &result, "R", "success, failure or cancelled" },
 		{ OPT_STRING, 0, "reason", &reason, "TEXT", "why it failed" },
 		{ OPT_STRING, 0, "release-message", &release, "MSG", "kiln/deploy's final message" },
+		{ OPT_STRING, 0, "actor", &actor, "USER", "who triggered the run (kiln)" },
+		{ OPT_STRING, 0, "ref", &ref, "REF", "the deployed ref (refs/heads/main)" },
 		OPT_END_MARK,
 	};
 	int n = opt_parse(argc, argv, opts, usage);
 	int64_t run_id, commit_ms, end_ms;
-	if (n != 0 || !repo || !env || !result || parse_ms(run, &run_id) || parse_ms(commit, &commit_ms) ||
+	if (n != 0 || !repo || !env || parse_ms(run, &run_id) || parse_ms(commit, &commit_ms) ||
 	    parse_ms(end, &end_ms)) {
 		if (n >= 0)
 			opt_usage(stderr, opts, usage);
@@ -53,10 +57,13 @@ int debug_record_deploy(int argc, char **argv)
 	sqlite3 *db = NULL;
 	int rc = EXIT_OK;
 	struct env_decision d;
-	struct env_job j = { repo, env, run_id, run_id, "deploy", "refs/heads/main", "0000000", "kiln",
-			     commit_ms };
+	struct env_job j = { repo, env, run_id, run_id, "deploy", ref, "0000000", actor, commit_ms };
 	if (store_open_default(&db, NULL, &err) < 0 || env_gate(db, &j, end_ms - 5 * 60000, NULL, &d, &err)) {
 		rc = EXIT_INTERNAL;
+		goto out;
+	}
+	if (!result) {
+		printf("%s %lld %s\n", env_verdict_name(d.verdict), (long long)d.deployment_id, d.reason);
 		goto out;
 	}
 	if (d.verdict != ENV_PROCEED) {

@@ -1,5 +1,6 @@
 /* auth: users, passwords, tokens, roles and login back-off (see auth.h). */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "server/auth.h"
 #include "store/audit.h"
 #include "store/users.h"
@@ -505,4 +506,28 @@ int auth_bootstrap(sqlite3 *db, const char *name, const char *password, struct b
 	sodium_memzero(tok.buf, tok.len);
 	buf_release(&tok);
 	return r ? r : 1;
+}
+
+int auth_first_start(sqlite3 *db, const char *data_dir, FILE *log, struct buf *err)
+{
+	struct buf tok = BUF_INIT;
+	int r = auth_bootstrap(db, "admin", NULL, &tok, err);
+	if (r == 1) {
+		char *path = xstrfmt("%s/initial-admin-token", data_dir);
+		buf_addch(&tok, '\n');
+		int w = write_file_atomic(path, tok.buf, tok.len, 0600);
+		if (w < 0) {
+			buf_addf(err, "cannot write '%s': %s", path, strerror(-w));
+			r = -1;
+		} else if (log) {
+			fprintf(log,
+				"kiln serve: created user 'admin' (role admin); its API token is in %s"
+				" (shown nowhere else: keep it, then delete the file)\n",
+				path);
+		}
+		free(path);
+	}
+	sodium_memzero(tok.buf, tok.len);
+	buf_release(&tok);
+	return r;
 }

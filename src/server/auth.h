@@ -39,6 +39,7 @@
 
 #include <sqlite3.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "base/buf.h"
 
@@ -144,5 +145,13 @@ int auth_login(sqlite3 *db, const char *user, const char *password, const char *
  */
 int auth_bootstrap(sqlite3 *db, const char *name, const char *password, struct buf *token_out,
 		   struct buf *err);
+
+/*
+ * The server's first start in data_dir: auth_bootstrap("admin"); when it
+ * created the admin, its token goes to <data_dir>/initial-admin-token
+ * (mode 0600, never to a log) and one line on `log` says where. Returns 1
+ * created, 0 nothing to do, -1 with err.
+ */
+int auth_first_start(sqlite3 *db, const char *data_dir, FILE *log, struct buf *err);
 
 #endif

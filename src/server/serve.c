@@ -8,6 +8,7 @@
 #include "base/kiln.h"
 #include "base/fs.h"
 #include "secret/secret.h"
+#include "server/api.h"
 #include "server/poll.h"
 #include "server/srv.h"
 #include "store/db.h"
@@ -96,12 +97,16 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 		goto out;
 	if (secret_store_open(&s.secrets, s.db, s.data_dir, err))
 		goto out;
+	/* first start: the admin and its token (server/auth.h) */
+	if (auth_first_start(s.db, s.data_dir, stderr, err) < 0)
+		goto out;
 	if (http_new(&loop, &s, o->listen, &o->limits, &s.http, err)) {
 		ret = EXIT_USAGE;
 		goto out;
 	}
 	http_route(&s, "GET", "/healthz", ROLE_NONE, on_healthz);
 	hooks_register(&s);
+	api_register(&s);
 	if (poller_new(&s, o->poll_tick_ms, &s.poller, err))
 		goto out;
 

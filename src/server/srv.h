@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "server/env.h"
 #include "server/http.h"
 
 struct secret_store;
@@ -42,6 +43,10 @@ struct srv {
 	int stopping;
 	int64_t started_ms;
 	uint64_t hooks[3][HOOK_NRESULTS]; /* per forge x result */
+	/* deployments changed (approved, rejected, finished): the queue sets
+	 * the callback to re-gate its waiting jobs (server/env.h) */
+	struct env_events env_events;
+	struct notifier *notifier; /* server/notify.h; NULL when libcurl is missing */
 };
 
 /* run the server until SIGTERM/SIGINT; 0 or an EXIT_* code with err */
