@@ -31,29 +31,52 @@ static int user_version(sqlite3 *db)
 	return v;
 }
 
+static int too_new(int v, struct buf *err)
+{
+	buf_addf(err, "database schema version %d is newer than this kiln knows (%d)", v, db_nmigrations);
+	return -1;
+}
+
+/*
+ * Bring the schema to db_nmigrations. Any number of kiln processes may
+ * open a fresh store at once: the version read before the lock is only a
+ * fast path; the migrations run under BEGIN IMMEDIATE (the writer lock,
+ * waited for through the busy timeout) after reading user_version again,
+ * so exactly one opener applies each migration and the others see the
+ * result. All pending migrations and the new version commit together.
+ */
 static int migrate(sqlite3 *db, struct buf *err)
 {
 	int v = user_version(db);
 	if (v < 0)
 		return buf_addf(err, "sqlite: cannot read schema version: %s", sqlite3_errmsg(db)), -1;
-	if (v > db_nmigrations) {
-		buf_addf(err, "database schema version %d is newer than this kiln knows (%d)", v,
-			 db_nmigrations);
+	if (v == db_nmigrations)
+		return 0;
+	if (v > db_nmigrations)
+		return too_new(v, err);
+	if (db_exec(db, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
-	}
-	for (; v < db_nmigrations; v++) {
-		struct buf sql = BUF_INIT;
-		buf_addf(&sql, "BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;", db_migrations[v],
-			 v + 1);
-		int r = db_exec(db, sql.buf, err);
-		buf_release(&sql);
-		if (r < 0) {
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	v = user_version(db);
+	int r = 0;
+	if (v < 0) {
+		buf_addf(err, "sqlite: cannot read schema version: %s", sqlite3_errmsg(db));
+		r = -1;
+	} else if (v > db_nmigrations)
+		r = too_new(v, err);
+	for (; !r && v < db_nmigrations; v++)
+		if (db_exec(db, db_migrations[v], err) < 0) {
 			buf_addf(err, " (in migration %d)", v + 1);
-			return -1;
+			r = -1;
 		}
+	if (!r) {
+		struct buf sql = BUF_INIT;
+		buf_addf(&sql, "PRAGMA user_version = %d; COMMIT;", db_nmigrations);
+		r = db_exec(db, sql.buf, err);
+		buf_release(&sql);
 	}
-	return 0;
+	if (r < 0)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
 }
 
 int db_open(const char *path, sqlite3 **out, struct buf *err)
@@ -66,7 +89,8 @@ int db_open(const char *path, sqlite3 **out, struct buf *err)
 		sqlite3_close(db);
 		return -1;
 	}
-	sqlite3_busy_timeout(db, 5000);
+	/* concurrent kiln processes wait for the writer lock, not fail */
+	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
 	if (db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
 		    err) < 0 ||
 	    migrate(db, err) < 0) {

@@ -11,6 +11,9 @@
 
 #include "base/buf.h"
 
+/* how long a connection waits for another writer before SQLITE_BUSY */
+#define DB_BUSY_TIMEOUT_MS 30000
+
 /* open (creating) the database at path with WAL and a busy timeout, then
  * migrate it; returns 0 or -1 with a message in err */
 int db_open(const char *path, sqlite3 **out, struct buf *err);
