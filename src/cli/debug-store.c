@@ -11,7 +11,8 @@
 #include "store/runs.h"
 
 static const char *const usage[] = {
-	"kiln debug record-run --workflow FILE [--name N] [--event E] [--ref R] [--conclusion C] "
+	"kiln debug record-run --workflow FILE [--name N] [--event E] [--ref R] [--repo DIR] "
+	"[--conclusion C] "
 	"[--job NAME:CONCLUSION:LOGFILE]...",
 	NULL,
 };
@@ -49,7 +50,7 @@ static int record_job(sqlite3 *db, int64_t run, const char *spec, struct buf *er
 
 int debug_record_run(int argc, char **argv)
 {
-	struct run_info ri = { NULL, NULL, "push", "refs/heads/main", NULL };
+	struct run_info ri = { NULL, NULL, "push", "refs/heads/main", NULL, NULL };
 	const char *concl = "success";
 	struct strvec jobs = STRVEC_INIT;
 	const struct opt opts[] = {
@@ -57,6 +58,7 @@ int debug_record_run(int argc, char **argv)
 		{ OPT_STRING, 0, "name", &ri.name, "N", "workflow name" },
 		{ OPT_STRING, 0, "event", &ri.event, "E", "event (push)" },
 		{ OPT_STRING, 0, "ref", &ri.ref, "R", "ref (refs/heads/main)" },
+		{ OPT_STRING, 0, "repo", &ri.repo, "DIR", "repository work tree (none)" },
 		{ OPT_STRING, 0, "conclusion", &concl, "C", "run conclusion (success)" },
 		{ OPT_LIST, 0, "job", &jobs, "SPEC", "NAME:CONCLUSION:LOGFILE" },
 		OPT_END_MARK,
@@ -79,7 +81,7 @@ int debug_record_run(int argc, char **argv)
 	for (size_t i = 0; i < jobs.nr && !r; i++)
 		if (record_job(db, run, jobs.v[i], &err) < 0)
 			r = EXIT_USAGE;
-	if (!r && runs_finish(db, run, concl, &err) < 0)
+	if (!r && runs_finish(db, run, concl, NULL, &err) < 0)
 		r = EXIT_INTERNAL;
 	if (!r)
 		printf("%lld %d\n", (long long)run, num);

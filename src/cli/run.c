@@ -454,6 +454,7 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 		.calls = &w->calls,
 	};
 	st.sched = sched_new(&loop, p, rc, w->ctx, st.out, &so);
+	recorder_attach(rec, &loop);
 	uv_signal_init(&loop, &st.sigint);
 	uv_signal_init(&loop, &st.sigterm);
 	st.sigint.data = st.sigterm.data = &st;
@@ -464,6 +465,7 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 	uv_run(&loop, UV_RUN_DEFAULT);
 	enum result r = sched_result(st.sched);
 	recorder_finish(rec);
+	uv_run(&loop, UV_RUN_NOWAIT); /* the recorder's handle closes */
 	output_run_end(st.out, r, now_ns() - t0);
 	for (size_t i = 0; results && i < w->nr; i++)
 		results[i] = sched_workflow_result(st.sched, i);
@@ -556,8 +558,9 @@ static int run(struct run_opts *o, struct kiln_ctx *kctx)
 
 /*
  * Repository-level secrets from the encrypted store (kiln secret set) into
- * m; -s and --secret-file, read after, override them. No store: a warning,
- * the run goes on. A store whose secrets cannot be decrypted (missing or
+ * m; -s and --secret-file, read after, override them. No store (none
+ * could be created): a warning, the run goes on. A store that exists but
+ * cannot be read (damaged) or whose secrets cannot be decrypted (missing or
  * wrong key) is an error: running without them would be silently wrong.
  */
 static int open_secrets(sqlite3 **db, struct secret_store **ss, struct buf *err)
@@ -566,9 +569,13 @@ static int open_secrets(sqlite3 **db, struct secret_store **ss, struct buf *err)
 	int r = 0;
 	*db = NULL;
 	*ss = NULL;
-	if (store_open_default(db, &dir, &serr) < 0)
+	int o = store_open_default(db, &dir, &serr);
+	if (o == KILN_ENOENT) {
 		fprintf(stderr, "kiln: warning: no stored secrets: %s\n", serr.buf);
-	else if (secret_store_open(ss, *db, dir.buf, err) < 0)
+	} else if (o < 0) { /* it may hold secrets this run needs */
+		buf_addf(err, "cannot read the stored secrets: %s", serr.buf);
+		r = KILN_EIO;
+	} else if (secret_store_open(ss, *db, dir.buf, err) < 0)
 		r = KILN_EIO;
 	buf_release(&dir);
 	buf_release(&serr);
@@ -741,7 +748,7 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 			w.nr, w.nr == 1 ? "" : "s");
 	if (!o->list && !o->dry && !o->no_history) {
 		struct buf rerr = BUF_INIT;
-		rec = recorder_open(&rerr);
+		rec = recorder_open(rc.repo_dir, &rerr);
 		if (!rec)
 			fprintf(stderr, "kiln: warning: run history not recorded: %s\n", rerr.buf);
 		buf_release(&rerr);

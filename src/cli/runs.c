@@ -1,10 +1,12 @@
 /*
- * runs: `kiln runs [--workflow W] [-n N] [--json]` lists recorded runs,
+ * runs: `kiln runs [--all] [--workflow W] [-n N] [--json]` lists recorded
+ * runs (of the current repository unless --all, as `gh run list`),
  * `kiln logs RUN [JOB]` prints the stored (masked) logs of a run or a job.
  */
 #include "base/kiln.h"
 #include "cli/cmds.h"
 #include "cli/opt.h"
+#include "git/repo.h"
 #include "store/db.h"
 #include "store/open.h"
 #include "store/runs.h"
@@ -12,7 +14,13 @@
 #include <jansson.h>
 #include <time.h>
 
-static const char *const runs_usage[] = { "kiln runs [--workflow W] [-n N] [--json]", NULL };
+static const char *const runs_usage[] = { "kiln runs [--all] [--workflow W] [-n N] [--json]", NULL };
+
+/* widest a text column gets; longer values end in an ellipsis */
+#define COL_WORKFLOW_MAX 32
+#define COL_REF_MAX 24
+#define COL_EVENT_MAX 19
+#define COL_REPO_MAX 24
 static const char *const logs_usage[] = { "kiln logs RUN [JOB]   (RUN: an id or WORKFLOW#NUMBER)",
 					  NULL };
 
@@ -48,18 +56,104 @@ static const char *short_ref(const char *ref)
 	return *ref ? ref : "-";
 }
 
-static void print_table(const struct run_row *v, size_t n)
+/* code points in s (its width in a terminal, for the common scripts) */
+static size_t text_width(const char *s)
 {
-	printf("%-6s %-20s %-6s %-18s %-20s %-10s %-9s %s\n", "ID", "WORKFLOW", "#", "EVENT", "REF",
-	       "RESULT", "DURATION", "WHEN");
+	size_t w = 0;
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xC0) != 0x80;
+	return w;
+}
+
+/* s in a column of `width` and two spaces: padded, or cut at a character boundary with an
+ * ellipsis when longer (`last`: no padding) */
+static void put_cell(struct buf *out, const char *s, size_t width, int last)
+{
+	size_t w = text_width(s);
+	if (w > width) {
+		size_t keep = width - 1, n = 0;
+		const char *p = s;
+		for (; *p; p++) {
+			if (((unsigned char)*p & 0xC0) != 0x80 && n++ == keep)
+				break;
+		}
+		buf_add(out, s, (size_t)(p - s));
+		buf_addstr(out, "\u2026"); /* … */
+		w = width;
+	} else {
+		buf_addstr(out, s);
+	}
+	if (!last)
+		for (buf_addstr(out, "  "); w < width; w++)
+			buf_addch(out, ' ');
+}
+
+static size_t col_width(size_t cur, const char *s, size_t max)
+{
+	size_t w = text_width(s);
+	if (w > max)
+		w = max;
+	return w > cur ? w : cur;
+}
+
+static const char *repo_short(const char *repo)
+{
+	const char *slash = strrchr(repo, '/');
+	return !*repo ? "-" : slash && slash[1] ? slash + 1 : repo;
+}
+
+static const char *result_of(const struct run_row *r)
+{
+	return *r->conclusion ? r->conclusion : r->status;
+}
+
+static void print_table(const struct run_row *v, size_t n, int show_repo)
+{
+	size_t ww = strlen("WORKFLOW"), we = strlen("EVENT"), wr = strlen("REF"),
+	       wres = strlen("RESULT"), wrepo = strlen("REPO"), notes = 0;
 	for (size_t i = 0; i < n; i++) {
-		char dur[32], when[32];
+		ww = col_width(ww, v[i].name, COL_WORKFLOW_MAX);
+		we = col_width(we, v[i].event, COL_EVENT_MAX);
+		wr = col_width(wr, short_ref(v[i].ref), COL_REF_MAX);
+		wres = col_width(wres, result_of(&v[i]), 16) + (*v[i].reason ? 1 : 0);
+		wrepo = col_width(wrepo, repo_short(v[i].repo), COL_REPO_MAX);
+		notes += *v[i].reason != 0;
+	}
+	struct buf line = BUF_INIT;
+	buf_addf(&line, "%-6s ", "ID");
+	put_cell(&line, "WORKFLOW", ww, 0);
+	buf_addf(&line, "%-6s ", "#");
+	put_cell(&line, "EVENT", we, 0);
+	put_cell(&line, "REF", wr, 0);
+	put_cell(&line, "RESULT", wres, 0);
+	buf_addf(&line, "%-9s %-20s%s", "DURATION", "WHEN", show_repo ? " " : "");
+	if (show_repo)
+		put_cell(&line, "REPO", wrepo, 1);
+	printf("%s\n", line.buf);
+	for (size_t i = 0; i < n; i++) {
+		char dur[32], when[32], res[40];
 		fmt_duration(dur, sizeof(dur), &v[i]);
 		fmt_when(when, sizeof(when), v[i].started_ms);
-		printf("%-6lld %-20s %-6d %-18s %-20s %-10s %-9s %s\n", (long long)v[i].id, v[i].name,
-		       v[i].number, v[i].event, short_ref(v[i].ref),
-		       *v[i].conclusion ? v[i].conclusion : v[i].status, dur, when);
+		/* a run closed abnormally: its reason follows the table */
+		snprintf(res, sizeof(res), "%s%s", result_of(&v[i]), *v[i].reason ? "*" : "");
+		buf_reset(&line);
+		buf_addf(&line, "%-6lld ", (long long)v[i].id);
+		put_cell(&line, v[i].name, ww, 0);
+		buf_addf(&line, "%-6d ", v[i].number);
+		put_cell(&line, v[i].event, we, 0);
+		put_cell(&line, short_ref(v[i].ref), wr, 0);
+		put_cell(&line, res, wres, 0);
+		buf_addf(&line, "%-9s %-20s%s", dur, when, show_repo ? " " : "");
+		if (show_repo)
+			put_cell(&line, repo_short(v[i].repo), wrepo, 1);
+		printf("%s\n", line.buf);
 	}
+	if (notes)
+		printf("\n");
+	for (size_t i = 0; i < n; i++)
+		if (*v[i].reason)
+			printf("* run %lld: %s\n", (long long)v[i].id, v[i].reason);
+	buf_release(&line);
 }
 
 static void print_json(const struct run_row *v, size_t n)
@@ -73,6 +167,8 @@ static void print_json(const struct run_row *v, size_t n)
 				      (json_int_t)v[i].started_ms);
 		json_object_set_new(o, "conclusion",
 				    *v[i].conclusion ? json_string(v[i].conclusion) : json_null());
+		json_object_set_new(o, "repo", *v[i].repo ? json_string(v[i].repo) : json_null());
+		json_object_set_new(o, "reason", *v[i].reason ? json_string(v[i].reason) : json_null());
 		json_object_set_new(o, "duration_ms",
 				    v[i].finished_ms ? json_integer(v[i].finished_ms - v[i].started_ms)
 						     : json_null());
@@ -84,12 +180,27 @@ static void print_json(const struct run_row *v, size_t n)
 	json_decref(a);
 }
 
+/*
+ * The repository `kiln runs` lists by default: the work tree around the
+ * current directory, as `kiln run` records it; NULL outside one.
+ */
+static char *current_repo(void)
+{
+	struct repo_info info = REPO_INFO_INIT;
+	char *dir = NULL;
+	if (repo_info_load(".", &info, NULL) == 0)
+		dir = xstrdup(info.workdir);
+	repo_info_release(&info);
+	return dir;
+}
+
 int cmd_runs(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	(void)ctx;
 	const char *workflow = NULL;
-	int limit = 20, json = 0;
+	int limit = 20, json = 0, all = 0;
 	const struct opt opts[] = {
+		{ OPT_BOOL, 'a', "all", &all, NULL, "runs of every repository (default: this one)" },
 		{ OPT_STRING, 'w', "workflow", &workflow, "W", "only runs of this workflow (file or name)" },
 		{ OPT_INT, 'n', "limit", &limit, "N", "show at most N runs (default 20, 0 for all)" },
 		{ OPT_BOOL, 0, "json", &json, NULL, "print JSON" },
@@ -107,16 +218,21 @@ int cmd_runs(int argc, char **argv, struct kiln_ctx *ctx)
 	struct run_row *v = NULL;
 	size_t nr = 0;
 	int r = EXIT_OK;
-	if (store_open_default(&db, NULL, &err) < 0 || runs_list(db, workflow, limit, &v, &nr, &err) < 0)
+	char *repo = all ? NULL : current_repo();
+	if (store_open_default(&db, NULL, &err) < 0 ||
+	    runs_list(db, workflow, repo, limit, &v, &nr, &err) < 0)
 		r = EXIT_INTERNAL;
 	else if (json)
 		print_json(v, nr);
 	else if (nr)
-		print_table(v, nr);
+		print_table(v, nr, !repo);
+	else if (repo)
+		fprintf(stderr, "no runs recorded yet in %s (--all: every repository)\n", repo);
 	else
 		fprintf(stderr, "no runs recorded yet\n");
 	if (err.len)
 		fprintf(stderr, "kiln: error: %s\n", err.buf);
+	free(repo);
 	free(v);
 	db_close(db);
 	buf_release(&err);
@@ -151,6 +267,9 @@ int cmd_logs(int argc, char **argv, struct kiln_ctx *ctx)
 		r = f == KILN_ENOENT ? EXIT_USAGE : EXIT_INTERNAL;
 	} else {
 		fwrite(out.buf, 1, out.len, stdout);
+		if (*run.reason)
+			printf("kiln: run %lld (%s #%d): %s\n", (long long)run.id, run.name, run.number,
+			       run.reason);
 	}
 	if (err.len)
 		fprintf(stderr, "kiln: error: %s\n", err.buf);

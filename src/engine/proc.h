@@ -3,7 +3,9 @@
  * run-command: fill a `struct exec_cmd` (argv, env, cwd, callbacks), start
  * it, get its stdout and stderr line by line and one callback when it is
  * gone. The child runs in its own session and process group (setsid), with
- * stdin on /dev/null; a timeout or exec_cmd_kill() signals the whole group
+ * stdin on /dev/null and PR_SET_PDEATHSIG = SIGKILL (it dies with kiln,
+ * even when kiln is killed with SIGKILL; not on the libuv fallback for
+ * kernels without pidfd); a timeout or exec_cmd_kill() signals the whole group
  * and escalates to SIGKILL after a grace period.
  *
  * Also the process-tree hygiene the executor needs: kiln as a child
@@ -52,9 +54,9 @@ struct exec_cmd {
 
 	/* private */
 	uv_process_t proc;       /* libuv spawn (fallback without pidfd) */
-	uv_poll_t exitpoll;      /* posix_spawn: readable pidfd = exited */
+	uv_poll_t exitpoll;      /* vfork path: readable pidfd = exited */
 	int pidfd;
-	int fast;                /* spawned with posix_spawn + pidfd */
+	int fast;                /* spawned with vfork + pidfd */
 	uv_pipe_t pipes[2];      /* stdout, stderr */
 	uv_timer_t timer;        /* timeout, then the SIGKILL escalation */
 	struct buf line[2];      /* partial line per stream */
@@ -95,5 +97,16 @@ void proc_become_subreaper(void);
  * groups were killed.
  */
 int proc_sweep(const pid_t *pgids, size_t n, const char *marker);
+
+/*
+ * After a crash of the kiln that ran them: SIGKILL every process whose
+ * environment holds an entry starting with `prefix` (a job marker prefix,
+ * "RUNNER_TRACKING_ID=kiln_PID_") and started at or after `min_start`
+ * (clock ticks since boot: the dead kiln's start, so a reused pid is never
+ * matched), and every process started since then in the process group of
+ * one of those (a step's children that cleared their environment). Not
+ * kiln's own group. Returns how many were killed.
+ */
+int proc_kill_tagged(const char *prefix, int64_t min_start);
 
 #endif

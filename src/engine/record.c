@@ -25,6 +25,10 @@ struct rec_wf {
 
 struct recorder {
 	sqlite3 *db;
+	char *repo;          /* work tree of the recorded runs, may be NULL */
+	uv_check_t turn;     /* stores log lines at the end of each loop turn */
+	int attached;
+	struct buf err_first; /* the first store error (reported again at the end) */
 	int broken;          /* a store error happened: stop recording */
 	struct rec_wf *wfs;
 	size_t nwfs;
@@ -34,7 +38,7 @@ struct recorder {
 	struct buf line;
 };
 
-struct recorder *recorder_open(struct buf *err)
+struct recorder *recorder_open(const char *repo, struct buf *err)
 {
 	sqlite3 *db = NULL;
 	if (store_open_default(&db, NULL, err) < 0) {
@@ -44,15 +48,55 @@ struct recorder *recorder_open(struct buf *err)
 	}
 	struct recorder *r = xcalloc(1, sizeof(*r));
 	r->db = db;
+	r->repo = repo ? xstrdup(repo) : NULL;
 	buf_init(&r->line, 256);
+	buf_init(&r->err_first, 0);
 	return r;
 }
 
 static void broken(struct recorder *r, struct buf *err)
 {
-	if (!r->broken)
+	if (!r->broken) {
 		fprintf(stderr, "kiln: warning: run history not recorded: %s\n", err->buf);
+		buf_addstr(&r->err_first, err->buf);
+	}
 	r->broken = 1;
+}
+
+/* the loop is about to wait: make this turn's log lines durable */
+static void on_turn(uv_check_t *h)
+{
+	struct recorder *r = h->data;
+	size_t dirty = 0;
+	for (size_t i = 0; i < r->njobs; i++)
+		dirty += r->jobs[i].open && runs_log_dirty(&r->jobs[i].log);
+	if (r->broken || !dirty)
+		return;
+	struct buf err = BUF_INIT;
+	int tx = dirty > 1 && db_exec(r->db, "BEGIN IMMEDIATE", &err) == 0;
+	int rc = 0;
+	buf_reset(&err);
+	for (size_t i = 0; i < r->njobs && !rc; i++)
+		if (r->jobs[i].open)
+			rc = runs_log_sync(&r->jobs[i].log, &err);
+	if (tx && (rc < 0 || db_exec(r->db, "COMMIT", &err) < 0)) {
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+		rc = -1;
+	}
+	if (rc < 0)
+		broken(r, &err);
+	buf_release(&err);
+}
+
+void recorder_attach(struct recorder *r, uv_loop_t *loop)
+{
+	if (!r || r->attached)
+		return;
+	uv_check_init(loop, &r->turn);
+	r->turn.data = r;
+	uv_check_start(&r->turn, on_turn);
+	uv_unref((uv_handle_t *)&r->turn); /* never keeps the loop alive */
+	r->attached = 1;
 }
 
 int recorder_workflow(struct recorder *r, size_t wf_index, const char *file, const char *name,
@@ -67,7 +111,8 @@ int recorder_workflow(struct recorder *r, size_t wf_index, const char *file, con
 	}
 	if (r->broken)
 		return 1;
-	struct run_info ri = { file, name, event, ref && *ref ? ref : NULL, sha && *sha ? sha : NULL };
+	struct run_info ri = { file, name, event, ref && *ref ? ref : NULL, sha && *sha ? sha : NULL,
+			       r->repo };
 	struct buf err = BUF_INIT;
 	int number = 1;
 	if (runs_start(r->db, &ri, &r->wfs[wf_index].run_id, &number, &err) < 0) {
@@ -244,18 +289,28 @@ void recorder_finish(struct recorder *r)
 {
 	if (!r)
 		return;
+	if (r->attached) {
+		uv_close((uv_handle_t *)&r->turn, NULL);
+		r->attached = 0;
+	}
 	for (size_t i = 0; i < r->njobs; i++)
 		if (r->jobs[i].open)
 			close_job(r, &r->jobs[i], RESULT_CANCELLED);
 	for (size_t i = 0; i < r->nwfs; i++) {
 		struct rec_wf *w = &r->wfs[i];
-		if (!w->run_id || r->broken)
+		if (!w->run_id)
 			continue;
-		struct buf err = BUF_INIT;
+		struct buf err = BUF_INIT, reason = BUF_INIT;
 		const char *c = w->failed ? "failure" : w->cancelled ? "cancelled" : "success";
-		if (runs_finish(r->db, w->run_id, c, &err) < 0)
+		/* after a store error, still try to close the run (the error
+		 * may have passed) and say that its record is incomplete; when
+		 * this fails too, the next kiln closes it (recover.c) */
+		if (r->broken)
+			buf_addf(&reason, "the history of this run is incomplete: %s", r->err_first.buf);
+		if (runs_finish(r->db, w->run_id, c, reason.buf, &err) < 0 && !r->broken)
 			broken(r, &err);
 		buf_release(&err);
+		buf_release(&reason);
 		w->run_id = 0;
 	}
 }
@@ -271,6 +326,8 @@ void recorder_close(struct recorder *r)
 	free(r->slots);
 	free(r->wfs);
 	buf_release(&r->line);
+	buf_release(&r->err_first);
+	free(r->repo);
 	db_close(r->db);
 	free(r);
 }

@@ -3,19 +3,31 @@
  * runs.h) so `kiln runs` and `kiln logs` can show it: one run per workflow
  * (numbered per workflow, which is github.run_number), its jobs, steps and
  * masked logs. Recording never fails a run: store errors are reported once
- * and recording stops.
+ * and recording stops (the run's row is then closed with the reason, by
+ * this kiln or by the next one: src/store/recover.c).
+ *
+ * Log lines are durable per event-loop turn: once attached to the loop,
+ * the recorder stores what the turn's callbacks wrote (one transaction)
+ * before the loop waits again, so a kiln killed with SIGKILL loses no
+ * line it had received.
  */
 #ifndef KILN_RECORD_H
 #define KILN_RECORD_H
 
 #include <stdio.h>
+#include <uv.h>
 
 #include "engine/job.h"
 
 struct recorder;
 
-/* open the default store; NULL (with a message in err) when it cannot */
-struct recorder *recorder_open(struct buf *err);
+/* open the default store for runs of the repository whose work tree is
+ * repo (may be NULL); NULL (with a message in err) when it cannot */
+struct recorder *recorder_open(const char *repo, struct buf *err);
+/* store buffered log lines at the end of every turn of `loop` (until
+ * recorder_finish, which closes the handle: run the loop once more
+ * before closing it) */
+void recorder_attach(struct recorder *r, uv_loop_t *loop);
 /* close, marking unfinished runs with their conclusion so far */
 void recorder_close(struct recorder *r);
 

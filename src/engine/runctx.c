@@ -5,6 +5,7 @@
 #include "base/kiln.h"
 #include "engine/plan.h"
 #include "engine/runctx.h"
+#include "store/owner.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -100,7 +101,12 @@ static int make_run_dir(struct runctx *rc, struct buf *err)
 	const char *tmp = getenv("TMPDIR");
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
-	char *tmpl = xstrfmt("%s/kiln-run-XXXXXX", tmp);
+	/* named after this process (store/owner.h) so the next kiln removes
+	 * it if this one dies; a kept (--keep) directory is not */
+	char tag[64];
+	owner_tag(tag, sizeof(tag));
+	char *tmpl = rc->keep ? xstrfmt("%s/kiln-run-XXXXXX", tmp)
+			      : xstrfmt("%s/kiln-run-%s-XXXXXX", tmp, tag);
 	if (!mkdtemp(tmpl)) {
 		buf_addf(err, "cannot create run directory '%s': %s", tmpl, strerror(errno));
 		free(tmpl);

@@ -5,6 +5,7 @@
 #include "base/kiln.h"
 #include "base/fs.h"
 #include "secret/secret.h"
+#include "store/db.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -145,7 +146,7 @@ static void upper(char *dst, const char *src, size_t n)
 
 static int sql_err(struct secret_store *s, struct buf *err, const char *what)
 {
-	buf_addf(err, "sqlite: %s: %s", what, sqlite3_errmsg(s->db));
+	db_fail(s->db, err, what);
 	return -1;
 }
 

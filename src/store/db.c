@@ -3,9 +3,18 @@
 #include "store/db.h"
 #include "store/migrations.h"
 
+#include <unistd.h>
+
 int db_schema_version(void)
 {
 	return db_nmigrations;
+}
+
+/* is the last error of `db` one a damaged file gives? */
+static int damaged(sqlite3 *db)
+{
+	int c = sqlite3_errcode(db);
+	return c == SQLITE_CORRUPT || c == SQLITE_NOTADB;
 }
 
 int db_exec(sqlite3 *db, const char *sql, struct buf *err)
@@ -14,6 +23,8 @@ int db_exec(sqlite3 *db, const char *sql, struct buf *err)
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		buf_addf(err, "sqlite: %s", msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
+		if (damaged(db))
+			db_hint_damaged(sqlite3_db_filename(db, "main"), err);
 		return -1;
 	}
 	return 0;
@@ -79,24 +90,62 @@ static int migrate(sqlite3 *db, struct buf *err)
 	return r;
 }
 
+void db_hint_damaged(const char *path, struct buf *err)
+{
+	struct buf dir = BUF_INIT;
+	const char *slash = strrchr(path, '/');
+	if (slash)
+		buf_add(&dir, path, (size_t)(slash - path));
+	else
+		buf_addstr(&dir, ".");
+	buf_addf(err,
+		 "\nhint: the store '%s' is damaged; move it aside and kiln starts a new one:"
+		 "\nhint:   mkdir '%s/damaged' && mv '%s'* '%s/damaged/'"
+		 "\nhint: then copy what can be saved into the new store:"
+		 "\nhint:   sqlite3 '%s/damaged/%s' .recover | sqlite3 '%s'",
+		 path, dir.buf, path, dir.buf, dir.buf, slash ? slash + 1 : path, path);
+	buf_release(&dir);
+}
+
+int db_fail(sqlite3 *db, struct buf *err, const char *what)
+{
+	buf_addf(err, "sqlite: %s: %s", what, sqlite3_errmsg(db));
+	if (damaged(db))
+		db_hint_damaged(sqlite3_db_filename(db, "main"), err);
+	return -1;
+}
+
 int db_open(const char *path, sqlite3 **out, struct buf *err)
 {
 	sqlite3 *db = NULL;
+	struct buf why = BUF_INIT;
 	*out = NULL;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
-		buf_addf(err, "sqlite: cannot open '%s': %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		buf_addf(err, "cannot open the store '%s': %s", path,
+			 db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
-		return -1;
+		return access(path, F_OK) == 0 ? -1 : KILN_ENOENT;
 	}
 	/* concurrent kiln processes wait for the writer lock, not fail */
 	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
 	if (db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-		    err) < 0 ||
-	    migrate(db, err) < 0) {
+		    &why) < 0 ||
+	    migrate(db, &why) < 0) {
+		/* name the file: the message alone ("file is not a database")
+		 * does not say which */
+		buf_addf(err, "cannot open the store '%s': %s", path,
+			 str_starts_with(why.buf, "sqlite: ") ? why.buf + 8 : why.buf);
+		int r = -1;
+		if (damaged(db))
+			db_hint_damaged(path, err);
+		else if (user_version(db) == 0)
+			r = KILN_ENOENT; /* a new store that could not be made */
+		buf_release(&why);
 		sqlite3_close(db);
-		return -1;
+		return r;
 	}
+	buf_release(&why);
 	/*
 	 * Every `kiln run` opens and closes the store: keep the WAL file
 	 * between connections (no new file + directory fsync each time) and

@@ -122,6 +122,21 @@ const char *const db_migrations[] = {
 	" environment TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL, events TEXT NOT NULL DEFAULT '',"
 	" host TEXT NOT NULL, url_box BLOB NOT NULL, created_at INTEGER NOT NULL);"
 	"CREATE INDEX notify_hooks_repo ON notify_hooks (repo, environment);",
+	/* 9: run history survives a crash (src/store/recover.c): the repository
+	 * of a run (absolute work tree), its owning kiln process (owner.h) so
+	 * the next kiln closes the runs of dead processes, the reason such a run
+	 * was closed, and log lines not yet in a compressed chunk (log_tail,
+	 * stored per event-loop turn, folded into `logs` per chunk) */
+	"ALTER TABLE runs ADD COLUMN repo TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE runs ADD COLUMN owner_host TEXT;"
+	"ALTER TABLE runs ADD COLUMN owner_boot TEXT;"
+	"ALTER TABLE runs ADD COLUMN owner_pid INTEGER;"
+	"ALTER TABLE runs ADD COLUMN owner_start INTEGER;"
+	"ALTER TABLE runs ADD COLUMN reason TEXT;"
+	"CREATE INDEX runs_open ON runs (id) WHERE status = 'in_progress';"
+	"CREATE INDEX runs_repo ON runs (repo, id);"
+	"CREATE TABLE log_tail (job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
+	" seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (job_id, seq));",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

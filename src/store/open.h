@@ -9,8 +9,11 @@
 
 #include "base/buf.h"
 
-/* open the default store; datadir (may be NULL) receives the data
- * directory; returns 0 or -1 with a message in err */
+/* open the default store, closing the runs of dead kiln processes
+ * (recover.h); datadir (may be NULL) receives the data directory; returns
+ * 0, KILN_ENOENT when there is no store and none can be made (so it holds
+ * nothing), or -1 for a store that cannot be read; err names the file
+ * (and, for a damaged file, says how to recover) */
 int store_open_default(sqlite3 **db, struct buf *datadir, struct buf *err);
 
 #endif

@@ -1,5 +1,7 @@
 /* runs: recording and reading run history (see runs.h). */
 #include "base/kiln.h"
+#include "store/db.h"
+#include "store/owner.h"
 #include "store/runs.h"
 
 #include <time.h>
@@ -14,8 +16,7 @@ int64_t runs_now_ms(void)
 
 static int fail(sqlite3 *db, struct buf *err, const char *what)
 {
-	buf_addf(err, "sqlite: %s: %s", what, sqlite3_errmsg(db));
-	return -1;
+	return db_fail(db, err, what);
 }
 
 /*
@@ -71,13 +72,17 @@ static int exec_stmt(sqlite3 *db, const char *sql, const char *what, struct buf 
 
 int runs_start(sqlite3 *db, const struct run_info *ri, int64_t *run_id, int *number, struct buf *err)
 {
+	struct owner me;
+	owner_self(&me);
 	/* one INSERT ... SELECT: the writer lock makes the number race-free */
 	if (exec_stmt(db,
-		      "INSERT INTO runs (workflow, name, number, event, ref, sha, status, started_at) "
-		      "SELECT ?1, ?2, COALESCE(MAX(number), 0) + 1, ?3, ?4, ?5, 'in_progress', ?6 "
-		      "FROM runs WHERE workflow = ?1",
-		      "cannot record run", err, "ttttti", ri->workflow, ri->name ? ri->name : ri->workflow,
-		      ri->event, ri->ref, ri->sha, runs_now_ms()) < 0)
+		      "INSERT INTO runs (workflow, name, number, event, ref, sha, status, started_at, repo,"
+		      " owner_host, owner_boot, owner_pid, owner_start) "
+		      "SELECT ?1, ?2, COALESCE(MAX(number), 0) + 1, ?3, ?4, ?5, 'in_progress', ?6, ?7,"
+		      " ?8, ?9, ?10, ?11 FROM runs WHERE workflow = ?1",
+		      "cannot record run", err, "tttttitttii", ri->workflow,
+		      ri->name ? ri->name : ri->workflow, ri->event, ri->ref, ri->sha, runs_now_ms(),
+		      ri->repo, me.host, me.boot, me.pid, me.start) < 0)
 		return -1;
 	*run_id = sqlite3_last_insert_rowid(db);
 	sqlite3_stmt *st;
@@ -89,12 +94,13 @@ int runs_start(sqlite3 *db, const struct run_info *ri, int64_t *run_id, int *num
 	return 0;
 }
 
-int runs_finish(sqlite3 *db, int64_t run_id, const char *conclusion, struct buf *err)
+int runs_finish(sqlite3 *db, int64_t run_id, const char *conclusion, const char *reason,
+		struct buf *err)
 {
 	return exec_stmt(db,
-			 "UPDATE runs SET status = 'completed', conclusion = ?2, finished_at = ?3 "
-			 "WHERE id = ?1",
-			 "cannot record run end", err, "iti", run_id, conclusion, runs_now_ms());
+			 "UPDATE runs SET status = 'completed', conclusion = ?2, finished_at = ?3, "
+			 "reason = NULLIF(?4, '') WHERE id = ?1",
+			 "cannot record run end", err, "itit", run_id, conclusion, runs_now_ms(), reason);
 }
 
 int runs_job_start(sqlite3 *db, int64_t run_id, const char *name, int64_t *job_id, struct buf *err)
@@ -160,6 +166,7 @@ void runs_log_init(struct runs_log *l, sqlite3 *db, int64_t job_id)
 {
 	l->db = db;
 	l->job_id = job_id;
+	l->synced = 0;
 	buf_init(&l->pending, 0);
 }
 
@@ -171,10 +178,42 @@ int runs_log_write(struct runs_log *l, const char *data, size_t len, struct buf 
 	return 0;
 }
 
+int runs_log_dirty(const struct runs_log *l)
+{
+	return l->pending.len > l->synced;
+}
+
+int runs_log_sync(struct runs_log *l, struct buf *err)
+{
+	if (!runs_log_dirty(l))
+		return 0;
+	if (exec_stmt(l->db,
+		      "INSERT INTO log_tail (job_id, seq, data) "
+		      "SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2 FROM log_tail WHERE job_id = ?1",
+		      "cannot store log", err, "ib", l->job_id, (const void *)(l->pending.buf + l->synced),
+		      l->pending.len - l->synced) < 0)
+		return -1;
+	l->synced = l->pending.len;
+	return 0;
+}
+
 int runs_log_flush(struct runs_log *l, struct buf *err)
 {
-	int r = runs_log_append(l->db, l->job_id, l->pending.buf, l->pending.len, err);
+	/* the chunk replaces the job's tail rows atomically (a savepoint
+	 * nests in the caller's transaction, if any) */
+	int r = -1;
+	if (exec_stmt(l->db, "SAVEPOINT runs_log", "cannot store log", err, "") < 0)
+		goto out;
+	if (runs_log_append(l->db, l->job_id, l->pending.buf, l->pending.len, err) < 0 ||
+	    (l->synced && exec_stmt(l->db, "DELETE FROM log_tail WHERE job_id = ?1", "cannot store log",
+				    err, "i", l->job_id) < 0)) {
+		sqlite3_exec(l->db, "ROLLBACK TO runs_log; RELEASE runs_log", NULL, NULL, NULL);
+		goto out;
+	}
+	r = exec_stmt(l->db, "RELEASE runs_log", "cannot store log", err, "");
+out:
 	buf_reset(&l->pending);
+	l->synced = 0;
 	return r;
 }
 
@@ -189,7 +228,9 @@ static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
 	snprintf(dst, n, "%s", s ? (const char *)s : "");
 }
 
-#define RUN_COLS "id, workflow, name, event, ref, sha, status, conclusion, number, started_at, finished_at"
+#define RUN_COLS \
+	"id, workflow, name, event, ref, sha, status, conclusion, number, started_at, finished_at," \
+	" repo, reason"
 
 static void read_row(sqlite3_stmt *st, struct run_row *r)
 {
@@ -204,22 +245,26 @@ static void read_row(sqlite3_stmt *st, struct run_row *r)
 	r->number = sqlite3_column_int(st, 8);
 	r->started_ms = sqlite3_column_int64(st, 9);
 	r->finished_ms = sqlite3_column_int64(st, 10);
+	copy_col(r->repo, sizeof(r->repo), st, 11);
+	copy_col(r->reason, sizeof(r->reason), st, 12);
 }
 
-int runs_list(sqlite3 *db, const char *workflow, int limit, struct run_row **out, size_t *n,
-	      struct buf *err)
+int runs_list(sqlite3 *db, const char *workflow, const char *repo, int limit, struct run_row **out,
+	      size_t *n, struct buf *err)
 {
 	sqlite3_stmt *st;
 	*out = NULL;
 	*n = 0;
 	if (sqlite3_prepare_v2(db,
-			       "SELECT " RUN_COLS " FROM runs WHERE ?1 IS NULL OR workflow = ?1 OR name = ?1 "
-			       "ORDER BY id DESC LIMIT ?2",
+			       "SELECT " RUN_COLS " FROM runs WHERE (?1 IS NULL OR workflow = ?1 OR name = ?1) "
+			       "AND (?3 IS NULL OR repo = ?3) ORDER BY id DESC LIMIT ?2",
 			       -1, &st, NULL) != SQLITE_OK)
 		return fail(db, err, "cannot list runs");
 	if (workflow)
 		sqlite3_bind_text(st, 1, workflow, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
+	if (repo)
+		sqlite3_bind_text(st, 3, repo, -1, SQLITE_STATIC);
 	size_t alloc = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -292,6 +337,18 @@ static int job_log(sqlite3 *db, int64_t job_id, struct buf *out, struct buf *err
 		r = decompress_into(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
 				    (size_t)sqlite3_column_int64(st, 0), out, err);
 	if (!r && rc != SQLITE_DONE)
+		r = fail(db, err, "cannot read logs");
+	sqlite3_finalize(st);
+	if (r)
+		return r;
+	/* then the text not yet in a chunk (runs_log_sync) */
+	if (sqlite3_prepare_v2(db, "SELECT data FROM log_tail WHERE job_id = ?1 ORDER BY seq", -1, &st,
+			       NULL) != SQLITE_OK)
+		return fail(db, err, "cannot read logs");
+	sqlite3_bind_int64(st, 1, job_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		buf_add(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+	if (rc != SQLITE_DONE)
 		r = fail(db, err, "cannot read logs");
 	sqlite3_finalize(st);
 	return r;

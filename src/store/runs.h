@@ -22,15 +22,19 @@ struct run_info {
 	const char *event;    /* push, pull_request, workflow_dispatch, ... */
 	const char *ref;      /* refs/heads/main, may be NULL */
 	const char *sha;      /* commit, may be NULL */
+	const char *repo;     /* absolute work tree of the repository, may be NULL */
 };
 
 /* wall clock, unix milliseconds */
 int64_t runs_now_ms(void);
 
-/* a new run in status in_progress with the next number of its workflow */
+/* a new run in status in_progress with the next number of its workflow,
+ * owned by the calling process (store/owner.h) until it finishes */
 int runs_start(sqlite3 *db, const struct run_info *ri, int64_t *run_id, int *number, struct buf *err);
-/* conclusion: success, failure, cancelled, skipped */
-int runs_finish(sqlite3 *db, int64_t run_id, const char *conclusion, struct buf *err);
+/* conclusion: success, failure, cancelled, skipped; reason (may be NULL):
+ * why the record is not what it should be */
+int runs_finish(sqlite3 *db, int64_t run_id, const char *conclusion, const char *reason,
+		struct buf *err);
 int runs_job_start(sqlite3 *db, int64_t run_id, const char *name, int64_t *job_id, struct buf *err);
 int runs_job_finish(sqlite3 *db, int64_t job_id, const char *conclusion, struct buf *err);
 /* number: 1-based position of the step in its job */
@@ -40,15 +44,26 @@ int runs_step_finish(sqlite3 *db, int64_t step_id, const char *conclusion, struc
 /* store one compressed chunk of a job's log */
 int runs_log_append(sqlite3 *db, int64_t job_id, const char *data, size_t len, struct buf *err);
 
-/* a log sink: buffers a job's output and stores it in RUNS_LOG_CHUNK pieces */
+/*
+ * A log sink: buffers a job's output and stores it in RUNS_LOG_CHUNK
+ * compressed pieces. Until a chunk is full its text can be made durable
+ * uncompressed with runs_log_sync (table log_tail, readers append it after
+ * the chunks); the chunk replaces those rows in one transaction.
+ */
 struct runs_log {
 	sqlite3 *db; /* borrowed */
 	int64_t job_id;
-	struct buf pending;
+	struct buf pending; /* text of the chunk being filled */
+	size_t synced;      /* bytes of pending already in log_tail */
 };
 void runs_log_init(struct runs_log *l, sqlite3 *db, int64_t job_id);
 int runs_log_write(struct runs_log *l, const char *data, size_t len, struct buf *err);
-/* store what is buffered (call at job end); 0 or -1 */
+/* store the unsynced part of pending in log_tail; 0 (also when there is
+ * nothing to store) or -1 */
+int runs_log_sync(struct runs_log *l, struct buf *err);
+/* 1 when runs_log_sync has something to store */
+int runs_log_dirty(const struct runs_log *l);
+/* store what is buffered as a compressed chunk (call at job end); 0 or -1 */
 int runs_log_flush(struct runs_log *l, struct buf *err);
 /* frees the buffer; does not flush */
 void runs_log_release(struct runs_log *l);
@@ -56,12 +71,15 @@ void runs_log_release(struct runs_log *l);
 struct run_row {
 	int64_t id;
 	char workflow[512], name[256], event[64], ref[256], sha[64], status[32], conclusion[32];
+	char repo[1024];   /* absolute work tree, "" when not recorded */
+	char reason[512];  /* why the run ended abnormally, "" otherwise */
 	int number;
 	int64_t started_ms, finished_ms; /* finished 0 while running */
 };
-/* newest first; workflow NULL for all; *out malloc'd */
-int runs_list(sqlite3 *db, const char *workflow, int limit, struct run_row **out, size_t *n,
-	      struct buf *err);
+/* newest first; workflow NULL for all, repo NULL for every repository;
+ * *out malloc'd */
+int runs_list(sqlite3 *db, const char *workflow, const char *repo, int limit, struct run_row **out,
+	      size_t *n, struct buf *err);
 /* "ID", or "WORKFLOW#NUMBER" where WORKFLOW is the file (or its base name
  * without .yml) or the workflow name; 0, KILN_ENOENT, or -1 with err */
 int runs_find(sqlite3 *db, const char *spec, struct run_row *out, struct buf *err);

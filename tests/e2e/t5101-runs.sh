@@ -64,4 +64,51 @@ test_expect_success 'unknown run or job is a usage error' '
 	test_grep "usage: kiln logs" err
 '
 
+test_expect_success 'kiln runs lists the current repository by default, --all every one' '
+	export KILN_HOME="$TRASH/kh-repos" &&
+	test_create_repo one &&
+	test_create_repo two &&
+	for r in one two; do
+		mkdir -p $r/.github/workflows &&
+		printf "name: Build %s\non: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo %s\n" \
+			$r $r >$r/.github/workflows/ci.yml &&
+		git -C $r add . && git -C $r commit -q -m ci &&
+		(cd $r && kiln run >/dev/null) || exit 1
+	done &&
+	(cd one && kiln runs) >out &&
+	test_grep "Build one" out &&
+	test_grep -v "Build two" out &&
+	test_grep -v "REPO" out &&
+	(cd two/.github && kiln runs) >out &&
+	test_grep "Build two" out &&
+	test_grep -v "Build one" out &&
+	(cd one && kiln runs --all) >out &&
+	test_grep "Build one .* one$" out &&
+	test_grep "Build two .* two$" out &&
+	test_grep "^ID .* WHEN  *REPO$" out &&
+	(cd one && kiln runs --json) >out.json &&
+	python3 -c "import json,sys; d=json.load(open(\"out.json\")); assert [r[\"repo\"] for r in d]==[sys.argv[1]], d" "$TRASH/one" &&
+	mkdir -p three && (cd three && git init -q && kiln runs) 2>err &&
+	test_grep "no runs recorded yet in .*three (--all: every repository)" err
+'
+
+test_expect_success 'long workflow names do not break the columns' '
+	export KILN_HOME="$TRASH/kh-long" &&
+	long="A workflow whose name goes on and on far past any sensible column width" &&
+	kiln debug record-run --workflow .github/workflows/a.yml --name "$long" >/dev/null &&
+	kiln debug record-run --workflow .github/workflows/b.yml --name "Short" >/dev/null &&
+	kiln debug record-run --workflow .github/workflows/c.yml --name "Ünïcödé wörkflöw nämé thät is älsö löng" >/dev/null &&
+	kiln runs >out &&
+	cat out &&
+	test_grep "A workflow whose name goes on a…" out &&
+	test_grep "Ünïcödé wörkflöw nämé thät is ä…" out &&
+	# every row has its # column (run number) at the same character offset
+	python3 - out <<-\PY
+	import sys
+	lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+	cols = {l.index(" 1 ") if not l.startswith("ID") else l.index(" # ") for l in lines}
+	assert len(cols) == 1, (cols, lines)
+	PY
+'
+
 test_done

@@ -1,0 +1,180 @@
+/*
+ * recover: close the runs of dead kiln processes (see recover.h). Cheap
+ * when there is nothing to do: one indexed query (runs_open) and one
+ * directory listing of $TMPDIR.
+ */
+#include "base/kiln.h"
+#include "engine/proc.h"
+#include "engine/runctx.h"
+#include "store/db.h"
+#include "store/owner.h"
+#include "store/recover.h"
+#include "store/runs.h"
+
+#include <dirent.h>
+
+struct dead_run {
+	int64_t id;
+	struct owner o;
+	int have_owner;
+};
+
+static void col_text(char *dst, size_t n, sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+	snprintf(dst, n, "%s", s ? (const char *)s : "");
+}
+
+/* the in_progress runs whose owner is gone */
+static int find_dead(sqlite3 *db, struct dead_run **out, size_t *n, struct buf *err)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT id, owner_host, owner_boot, owner_pid, owner_start FROM runs "
+			       "WHERE status = 'in_progress'",
+			       -1, &st, NULL) != SQLITE_OK) {
+		buf_addf(err, "sqlite: cannot list unfinished runs: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct dead_run d;
+		memset(&d, 0, sizeof(d));
+		d.id = sqlite3_column_int64(st, 0);
+		d.have_owner = sqlite3_column_type(st, 3) != SQLITE_NULL;
+		col_text(d.o.host, sizeof(d.o.host), st, 1);
+		col_text(d.o.boot, sizeof(d.o.boot), st, 2);
+		d.o.pid = sqlite3_column_int64(st, 3);
+		d.o.start = sqlite3_column_int64(st, 4);
+		/* a run recorded before owners were (schema 4) cannot be alive
+		 * across the upgrade of its kiln binary: treat it as dead */
+		if (d.have_owner && owner_check(&d.o) != OWNER_DEAD)
+			continue;
+		ALLOC_GROW(*out, *n + 1, alloc);
+		(*out)[(*n)++] = d;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		buf_addf(err, "sqlite: cannot list unfinished runs: %s", sqlite3_errmsg(db));
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 when this run was closed here (0: someone else did it first) */
+static int close_run(sqlite3 *db, const struct dead_run *d, const char *reason, struct buf *err)
+{
+	static const char *const sql[] = {
+		/* its end: the last thing it recorded (not now: kiln may have
+		 * died long ago) */
+		"UPDATE runs SET status = 'completed', conclusion = 'failure', reason = ?2,"
+		" finished_at = MAX(started_at, COALESCE((SELECT MAX(MAX(COALESCE(j.finished_at, 0),"
+		" COALESCE(j.started_at, 0))) FROM jobs j WHERE j.run_id = ?1), 0),"
+		" COALESCE((SELECT MAX(MAX(COALESCE(s.finished_at, 0), COALESCE(s.started_at, 0)))"
+		" FROM steps s JOIN jobs j ON s.job_id = j.id WHERE j.run_id = ?1), 0))"
+		" WHERE id = ?1 AND status = 'in_progress'",
+		/* the reason at the end of each unfinished job's log */
+		"INSERT INTO log_tail (job_id, seq, data) SELECT j.id,"
+		" COALESCE((SELECT MAX(seq) FROM log_tail t WHERE t.job_id = j.id), 0) + 1,"
+		" CAST('kiln: error: ' || ?2 || char(10) AS BLOB) FROM jobs j"
+		" WHERE j.run_id = ?1 AND j.status = 'in_progress'",
+		"UPDATE steps SET status = 'completed', conclusion = 'failure' WHERE status = 'in_progress'"
+		" AND job_id IN (SELECT id FROM jobs WHERE run_id = ?1)",
+		"UPDATE jobs SET status = 'completed', conclusion = 'failure' WHERE run_id = ?1"
+		" AND status = 'in_progress'",
+	};
+	int closed = 0;
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK) {
+			buf_addf(err, "sqlite: cannot close run %lld: %s", (long long)d->id,
+				 sqlite3_errmsg(db));
+			return -1;
+		}
+		sqlite3_bind_int64(st, 1, d->id);
+		if (sqlite3_bind_parameter_count(st) >= 2)
+			sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			buf_addf(err, "sqlite: cannot close run %lld: %s", (long long)d->id,
+				 sqlite3_errmsg(db));
+			return -1;
+		}
+		if (i == 0 && !(closed = sqlite3_changes(db)))
+			return 0;
+	}
+	return closed;
+}
+
+int store_recover(sqlite3 *db, struct buf *err)
+{
+	struct dead_run *v;
+	size_t n;
+	if (find_dead(db, &v, &n, err) < 0)
+		return -1;
+	if (!n)
+		return 0;
+	struct owner me;
+	owner_self(&me);
+	/* first the processes, so nothing writes into a closed run's
+	 * workspace (a previous boot's processes are gone already) */
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].have_owner || strcmp(v[i].o.boot, me.boot))
+			continue;
+		char prefix[64];
+		snprintf(prefix, sizeof(prefix), "RUNNER_TRACKING_ID=kiln_%lld_", (long long)v[i].o.pid);
+		proc_kill_tagged(prefix, v[i].o.start);
+	}
+	int total = 0;
+	if (db_exec(db, "BEGIN IMMEDIATE", err) < 0) {
+		free(v);
+		return -1;
+	}
+	for (size_t i = 0; i < n && total >= 0; i++) {
+		struct buf reason = BUF_INIT;
+		if (v[i].have_owner)
+			buf_addf(&reason,
+				 "kiln (pid %lld) ended without finishing this run: it was killed, crashed, "
+				 "or could not write the run history",
+				 (long long)v[i].o.pid);
+		else
+			buf_addstr(&reason, "the kiln that ran this was stopped before it finished");
+		int c = close_run(db, &v[i], reason.buf, err);
+		buf_release(&reason);
+		total = c < 0 ? -1 : total + c;
+	}
+	if (total < 0 || db_exec(db, "COMMIT", err) < 0) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		total = -1;
+	}
+	free(v);
+	return total;
+}
+
+int store_sweep_run_dirs(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	DIR *d = opendir(tmp);
+	if (!d)
+		return 0;
+	struct strvec dead = STRVEC_INIT;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (str_starts_with(de->d_name, "kiln-run-") && owner_tag_dead(de->d_name + 9))
+			strvec_pushf(&dead, "%s/%s", tmp, de->d_name);
+	closedir(d);
+	for (size_t i = 0; i < dead.nr; i++)
+		runctx_rmtree(dead.v[i]);
+	int n = (int)dead.nr;
+	strvec_clear(&dead);
+	return n;
+}

@@ -1,0 +1,22 @@
+/*
+ * recover: what the next kiln does after a kiln died in the middle of a
+ * run (SIGKILL, crash, power loss, or a history it could not write): runs
+ * still in_progress whose owner process (owner.h) is gone are closed as
+ * failed with the reason, their jobs' leftover processes are killed, and
+ * run directories of dead kiln processes are removed.
+ */
+#ifndef KILN_STORE_RECOVER_H
+#define KILN_STORE_RECOVER_H
+
+#include <sqlite3.h>
+
+#include "base/buf.h"
+
+/* close the runs of dead owners and kill their processes; returns how many
+ * runs were closed, or -1 with a message in err */
+int store_recover(sqlite3 *db, struct buf *err);
+/* remove $TMPDIR/kiln-run-PID.START-* directories whose kiln is gone;
+ * returns how many were removed */
+int store_sweep_run_dirs(void);
+
+#endif
