@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,4 +125,36 @@ out:
 	buf_release(&tmp);
 	buf_release(&dir);
 	return r;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+static int make_writable(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)ftw;
+	if (flag == FTW_D && !(st->st_mode & S_IWUSR))
+		chmod(path, st->st_mode | S_IRWXU);
+	return 0;
+}
+
+void rmtree(const char *path)
+{
+	if (access(path, F_OK) != 0)
+		return;
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	/* a job may have left read-only directories (module caches):
+	 * make them writable and try once more */
+	if (access(path, F_OK) == 0) {
+		nftw(path, make_writable, 16, FTW_PHYS);
+		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
 }

@@ -28,5 +28,8 @@ int mkdir_p(const char *path, mode_t mode);
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* fsync a directory (after a rename into it); returns 0 or -errno */
 int fsync_dir(const char *dir);
+/* remove path and everything under it (not following symlinks), also
+ * read-only directories a job left; best effort, no error */
+void rmtree(const char *path);
 
 #endif

@@ -10,7 +10,6 @@
  */
 #include "base/kiln.h"
 #include "engine/proc.h"
-#include "store/owner.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -284,7 +283,9 @@ struct spawn_args {
 	char *const *argv, *const *envp;
 	int out, err;  /* write ends of the output pipes */
 	pid_t parent;  /* kiln */
-	int err_no;    /* set by the child when it cannot exec */
+	/* set by the child when it cannot exec: volatile, as the compiler
+	 * cannot see that the vfork child writes the parent's memory */
+	volatile int err_no;
 };
 
 static void spawn_child(struct spawn_args *a) __attribute__((noreturn));
@@ -327,7 +328,7 @@ fail:
 }
 
 /* vfork in a frame of its own: nothing of the caller's is live across it */
-static pid_t spawn_vfork(struct spawn_args *a)
+static pid_t __attribute__((noinline)) spawn_vfork(struct spawn_args *a)
 {
 	pid_t pid = vfork();
 	if (pid == 0)
@@ -649,66 +650,4 @@ int proc_sweep(const pid_t *pgids, size_t n, const char *marker)
 	free(killed);
 	free(groups);
 	return total;
-}
-
-/* ---- leftovers of a dead kiln ---- */
-
-static int environ_has_prefix(pid_t pid, const char *prefix)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-	struct buf b = BUF_INIT;
-	int found = 0;
-	if (buf_read_file(&b, path) == 0) {
-		size_t pl = strlen(prefix);
-		for (size_t i = 0; i < b.len && !found;) {
-			const char *e = b.buf + i;
-			size_t l = strnlen(e, b.len - i);
-			found = l >= pl && !memcmp(e, prefix, pl);
-			i += l + 1;
-		}
-	}
-	buf_release(&b);
-	return found;
-}
-
-struct tagged {
-	pid_t pid, pgid;
-	int marked;
-};
-
-int proc_kill_tagged(const char *prefix, int64_t min_start)
-{
-	DIR *d = opendir("/proc");
-	if (!d)
-		return 0;
-	struct tagged *v = NULL;
-	size_t n = 0, alloc = 0;
-	pid_t self = getpid(), own_pgid = getpgrp();
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-		struct pstat st;
-		int64_t start;
-		if (*end || pid <= 1 || pid == self || read_stat((pid_t)pid, &st) < 0 ||
-		    proc_start_time((pid_t)pid, &start) < 0 || start < min_start)
-			continue;
-		ALLOC_GROW(v, n + 1, alloc);
-		v[n].pid = (pid_t)pid;
-		v[n].pgid = st.pgid;
-		v[n].marked = environ_has_prefix((pid_t)pid, prefix);
-		n++;
-	}
-	closedir(d);
-	int killed = 0;
-	for (size_t i = 0; i < n; i++) {
-		int hit = v[i].marked;
-		for (size_t k = 0; !hit && k < n; k++)
-			hit = v[k].marked && v[k].pgid == v[i].pgid && v[i].pgid != own_pgid;
-		if (hit && kill(v[i].pid, SIGKILL) == 0)
-			killed++;
-	}
-	free(v);
-	return killed;
 }

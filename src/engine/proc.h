@@ -98,15 +98,5 @@ void proc_become_subreaper(void);
  */
 int proc_sweep(const pid_t *pgids, size_t n, const char *marker);
 
-/*
- * After a crash of the kiln that ran them: SIGKILL every process whose
- * environment holds an entry starting with `prefix` (a job marker prefix,
- * "RUNNER_TRACKING_ID=kiln_PID_") and started at or after `min_start`
- * (clock ticks since boot: the dead kiln's start, so a reused pid is never
- * matched), and every process started since then in the process group of
- * one of those (a step's children that cleared their environment). Not
- * kiln's own group. Returns how many were killed.
- */
-int proc_kill_tagged(const char *prefix, int64_t min_start);
 
 #endif

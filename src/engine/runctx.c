@@ -3,12 +3,12 @@
  * context and the run-wide default environment.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "engine/plan.h"
 #include "engine/runctx.h"
 #include "store/owner.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -247,36 +247,9 @@ int runctx_init(struct runctx *rc, const struct runctx_opts *opts, struct buf *e
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-static int make_writable(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)ftw;
-	if (flag == FTW_D && !(st->st_mode & S_IWUSR))
-		chmod(path, st->st_mode | S_IRWXU);
-	return 0;
-}
-
 void runctx_rmtree(const char *path)
 {
-	if (access(path, F_OK) != 0)
-		return;
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	/* a job may have left read-only directories (module caches):
-	 * make them writable and try once more */
-	if (access(path, F_OK) == 0) {
-		nftw(path, make_writable, 16, FTW_PHYS);
-		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	}
+	rmtree(path);
 }
 
 void runctx_release(struct runctx *rc)

@@ -115,6 +115,33 @@ int db_fail(sqlite3 *db, struct buf *err, const char *what)
 	return -1;
 }
 
+/*
+ * Put the store in WAL mode. Switching needs an exclusive lock and SQLite
+ * does not wait through the busy handler for it: when kiln processes open
+ * a fresh store at once, retry (bounded by the busy timeout); a store in
+ * WAL mode already needs no lock.
+ */
+static int set_wal(sqlite3 *db, struct buf *err)
+{
+	for (int waited = 0;; waited += 10) {
+		sqlite3_stmt *st;
+		int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_step(st);
+			sqlite3_finalize(st);
+			if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+				return 0;
+		}
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		if (waited >= DB_BUSY_TIMEOUT_MS)
+			break;
+		sqlite3_sleep(10);
+	}
+	buf_addf(err, "sqlite: %s", sqlite3_errmsg(db));
+	return -1;
+}
+
 int db_open(const char *path, sqlite3 **out, struct buf *err)
 {
 	sqlite3 *db = NULL;
@@ -129,8 +156,8 @@ int db_open(const char *path, sqlite3 **out, struct buf *err)
 	}
 	/* concurrent kiln processes wait for the writer lock, not fail */
 	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
-	if (db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-		    &why) < 0 ||
+	if (set_wal(db, &why) < 0 ||
+	    db_exec(db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", &why) < 0 ||
 	    migrate(db, &why) < 0) {
 		/* name the file: the message alone ("file is not a database")
 		 * does not say which */

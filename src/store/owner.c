@@ -3,7 +3,9 @@
 #include "base/fs.h"
 #include "store/owner.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 static void read_boot_id(char *out, size_t n)
@@ -18,7 +20,8 @@ static void read_boot_id(char *out, size_t n)
 	buf_release(&b);
 }
 
-int proc_start_time(pid_t pid, int64_t *start)
+/* process group and start time of a live (not zombie) process */
+static int read_stat(pid_t pid, pid_t *pgid, int64_t *start)
 {
 	char path[64], data[1024];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -31,23 +34,32 @@ int proc_start_time(pid_t pid, int64_t *start)
 		return -1;
 	data[n] = '\0';
 	/* comm (field 2) may hold spaces and parens: fields restart after
-	 * the last ')'; state is field 3, starttime field 22 */
+	 * the last ')'; state is field 3, pgrp 5, starttime 22 */
 	char *p = strrchr(data, ')');
 	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
 		return -1;
 	p += 2;
-	for (int field = 3; field < 22; field++) {
+	long long v = 0;
+	for (int field = 3; field <= 22; field++) {
+		char *end;
+		v = strtoll(p, &end, 10);
+		if (field == 5)
+			*pgid = (pid_t)v;
+		if (field == 22)
+			break;
 		p = strchr(p, ' ');
 		if (!p)
 			return -1;
 		p++;
 	}
-	char *end;
-	long long v = strtoll(p, &end, 10);
-	if (end == p)
-		return -1;
 	*start = v;
 	return 0;
+}
+
+int proc_start_time(pid_t pid, int64_t *start)
+{
+	pid_t pgid;
+	return read_stat(pid, &pgid, start);
 }
 
 void owner_self(struct owner *o)
@@ -95,4 +107,66 @@ int owner_tag_dead(const char *tag)
 		return 0;
 	int64_t now;
 	return proc_start_time((pid_t)pid, &now) < 0 || now != start;
+}
+
+static int environ_has_prefix(pid_t pid, const char *prefix)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	struct buf b = BUF_INIT;
+	int found = 0;
+	if (buf_read_file(&b, path) == 0) {
+		size_t pl = strlen(prefix);
+		for (size_t i = 0; i < b.len && !found;) {
+			const char *e = b.buf + i;
+			size_t l = strnlen(e, b.len - i);
+			found = l >= pl && !memcmp(e, prefix, pl);
+			i += l + 1;
+		}
+	}
+	buf_release(&b);
+	return found;
+}
+
+struct tagged {
+	pid_t pid, pgid;
+	int marked;
+};
+
+int owner_kill_leftovers(const struct owner *o)
+{
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "RUNNER_TRACKING_ID=kiln_%lld_", (long long)o->pid);
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	struct tagged *v = NULL;
+	size_t n = 0, alloc = 0;
+	pid_t self = getpid(), own_pgid = getpgrp();
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		pid_t pgid;
+		int64_t start;
+		if (*end || pid <= 1 || pid == self || read_stat((pid_t)pid, &pgid, &start) < 0 ||
+		    start < o->start)
+			continue;
+		ALLOC_GROW(v, n + 1, alloc);
+		v[n].pid = (pid_t)pid;
+		v[n].pgid = pgid;
+		v[n].marked = environ_has_prefix((pid_t)pid, prefix);
+		n++;
+	}
+	closedir(d);
+	int killed = 0;
+	for (size_t i = 0; i < n; i++) {
+		int hit = v[i].marked;
+		for (size_t k = 0; !hit && k < n; k++)
+			hit = v[k].marked && v[k].pgid == v[i].pgid && v[i].pgid != own_pgid;
+		if (hit && kill(v[i].pid, SIGKILL) == 0)
+			killed++;
+	}
+	free(v);
+	return killed;
 }

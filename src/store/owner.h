@@ -2,7 +2,8 @@
  * owner: which kiln process owns a run, in a form that survives pid reuse
  * and reboots: host name, boot id, pid and the process's start time (clock
  * ticks since boot, /proc/PID/stat field 22). A recorded owner is alive
- * only when all four still match a running (not zombie) process.
+ * only when all four still match a running (not zombie) process. Also what
+ * a dead owner left running.
  */
 #ifndef KILN_STORE_OWNER_H
 #define KILN_STORE_OWNER_H
@@ -33,6 +34,17 @@ void owner_tag(char *out, size_t n);
 /* 1 when the process named by a tag from owner_tag (on this host) is gone;
  * 0 when it lives or the tag is not one */
 int owner_tag_dead(const char *tag);
+
+/*
+ * After the owner died (same boot): SIGKILL the step processes it left,
+ * those whose environment holds its job marker prefix
+ * "RUNNER_TRACKING_ID=kiln_PID_" (src/engine/exec.c) and that started at
+ * or after the owner (so a reused pid is never matched), and every
+ * process started since then in the process group of one of those (a
+ * step's children that cleared their environment); never the caller's
+ * own group. Returns how many were killed.
+ */
+int owner_kill_leftovers(const struct owner *o);
 
 /* start time of `pid` (clock ticks since boot); 0 or -1 when it is gone or
  * a zombie */

@@ -4,8 +4,7 @@
  * directory listing of $TMPDIR.
  */
 #include "base/kiln.h"
-#include "engine/proc.h"
-#include "engine/runctx.h"
+#include "base/fs.h"
 #include "store/db.h"
 #include "store/owner.h"
 #include "store/recover.h"
@@ -128,9 +127,7 @@ int store_recover(sqlite3 *db, struct buf *err)
 	for (size_t i = 0; i < n; i++) {
 		if (!v[i].have_owner || strcmp(v[i].o.boot, me.boot))
 			continue;
-		char prefix[64];
-		snprintf(prefix, sizeof(prefix), "RUNNER_TRACKING_ID=kiln_%lld_", (long long)v[i].o.pid);
-		proc_kill_tagged(prefix, v[i].o.start);
+		owner_kill_leftovers(&v[i].o);
 	}
 	int total = 0;
 	if (db_exec(db, "BEGIN IMMEDIATE", err) < 0) {
@@ -173,7 +170,7 @@ int store_sweep_run_dirs(void)
 			strvec_pushf(&dead, "%s/%s", tmp, de->d_name);
 	closedir(d);
 	for (size_t i = 0; i < dead.nr; i++)
-		runctx_rmtree(dead.v[i]);
+		rmtree(dead.v[i]);
 	int n = (int)dead.nr;
 	strvec_clear(&dead);
 	return n;

@@ -12,6 +12,7 @@ mkdir -p "$TMPDIR" "$PIDDIR"
 # gone PID: no such process, or a zombie (pid 1 here may not reap)
 gone() {
 	local st
+	[ -n "$1" ] || return 0 # killed before it wrote its pid
 	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) || return 0
 	[ -z "$st" ] || [ "$st" = Z ]
 }

@@ -6,6 +6,7 @@
 
 #include "base/kiln.h"
 #include "store/db.h"
+#include "store/recover.h"
 #include "store/runs.h"
 
 #include <unistd.h>
@@ -44,32 +45,41 @@ static void test_numbers_per_workflow(void **state)
 {
 	struct fx *f = *state;
 	struct buf err = BUF_INIT;
-	struct run_info ci = { ".github/workflows/ci.yml", "CI", "push", "refs/heads/main", "abc" };
-	struct run_info rel = { ".github/workflows/release.yml", "Release", "push", "refs/tags/v1", NULL };
+	struct run_info ci = { ".github/workflows/ci.yml", "CI", "push", "refs/heads/main", "abc", "/r/a" };
+	struct run_info rel = { ".github/workflows/release.yml", "Release", "push", "refs/tags/v1", NULL,
+				"/r/b" };
 	int64_t id;
 	int num;
 	assert_int_equal(runs_start(f->db, &ci, &id, &num, &err), 0);
 	assert_int_equal(num, 1);
-	assert_int_equal(runs_finish(f->db, id, "success", &err), 0);
+	assert_int_equal(runs_finish(f->db, id, "success", NULL, &err), 0);
 	assert_int_equal(runs_start(f->db, &ci, &id, &num, &err), 0);
 	assert_int_equal(num, 2);
 	assert_int_equal(runs_start(f->db, &rel, &id, &num, &err), 0);
 	assert_int_equal(num, 1);
-	assert_int_equal(runs_finish(f->db, id, "failure", &err), 0);
+	assert_int_equal(runs_finish(f->db, id, "failure", "why", &err), 0);
 
 	struct run_row *v;
 	size_t n;
-	assert_int_equal(runs_list(f->db, NULL, 0, &v, &n, &err), 0);
+	assert_int_equal(runs_list(f->db, NULL, NULL, 0, &v, &n, &err), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(v[0].name, "Release");
 	assert_string_equal(v[0].conclusion, "failure");
+	assert_string_equal(v[0].reason, "why");
+	assert_string_equal(v[0].repo, "/r/b");
+	assert_string_equal(v[2].reason, "");
 	assert_true(v[0].finished_ms >= v[0].started_ms);
 	assert_string_equal(v[1].status, "in_progress");
 	assert_int_equal(v[1].finished_ms, 0);
 	free(v);
-	assert_int_equal(runs_list(f->db, "CI", 1, &v, &n, &err), 0);
+	assert_int_equal(runs_list(f->db, "CI", NULL, 1, &v, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0].number, 2);
+	free(v);
+	assert_int_equal(runs_list(f->db, NULL, "/r/a", 0, &v, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].name, "CI");
+	assert_string_equal(v[1].name, "CI");
 	free(v);
 
 	struct run_row r;
@@ -90,7 +100,7 @@ static void test_jobs_steps_logs(void **state)
 {
 	struct fx *f = *state;
 	struct buf err = BUF_INIT, out = BUF_INIT, big = BUF_INIT;
-	struct run_info ci = { "ci.yml", NULL, "workflow_dispatch", NULL, NULL };
+	struct run_info ci = { "ci.yml", NULL, "workflow_dispatch", NULL, NULL, NULL };
 	int64_t run, job1, job2, step;
 	int num;
 	assert_int_equal(runs_start(f->db, &ci, &run, &num, &err), 0);
@@ -145,11 +155,99 @@ static void test_jobs_steps_logs(void **state)
 	buf_release(&big);
 }
 
+static int count(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* synced lines are readable before the chunk is stored; the chunk
+ * replaces them */
+static void test_log_tail(void **state)
+{
+	struct fx *f = *state;
+	struct buf err = BUF_INIT, out = BUF_INIT;
+	struct run_info ci = { "ci.yml", NULL, "push", NULL, NULL, NULL };
+	int64_t run, job;
+	int num;
+	assert_int_equal(runs_start(f->db, &ci, &run, &num, &err), 0);
+	assert_int_equal(runs_job_start(f->db, run, "build", &job, &err), 0);
+	struct runs_log l;
+	runs_log_init(&l, f->db, job);
+	assert_false(runs_log_dirty(&l));
+	assert_int_equal(runs_log_write(&l, "one\n", 4, &err), 0);
+	assert_true(runs_log_dirty(&l));
+	assert_int_equal(runs_log_sync(&l, &err), 0);
+	assert_false(runs_log_dirty(&l));
+	assert_int_equal(runs_log_sync(&l, &err), 0); /* nothing new: no row */
+	assert_int_equal(runs_log_write(&l, "two\n", 4, &err), 0);
+	assert_int_equal(runs_log_sync(&l, &err), 0);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM log_tail"), 2);
+	assert_int_equal(runs_read_logs(f->db, run, "build", &out, &err), 0);
+	assert_string_equal(out.buf, "one\ntwo\n");
+	assert_int_equal(runs_log_write(&l, "three\n", 6, &err), 0);
+	assert_int_equal(runs_log_flush(&l, &err), 0);
+	runs_log_release(&l);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM log_tail"), 0);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM logs"), 1);
+	buf_reset(&out);
+	assert_int_equal(runs_read_logs(f->db, run, "build", &out, &err), 0);
+	assert_string_equal(out.buf, "one\ntwo\nthree\n");
+	buf_release(&err);
+	buf_release(&out);
+}
+
+/* a run of a live owner stays open; one of a dead owner (pid reused or
+ * gone) is closed as failed with the reason, its open job too */
+static void test_recover(void **state)
+{
+	struct fx *f = *state;
+	struct buf err = BUF_INIT, out = BUF_INIT;
+	struct run_info ci = { "ci.yml", NULL, "push", NULL, NULL, NULL };
+	int64_t live, dead, reused, job, step;
+	int num;
+	assert_int_equal(runs_start(f->db, &ci, &live, &num, &err), 0);
+	assert_int_equal(runs_start(f->db, &ci, &dead, &num, &err), 0);
+	assert_int_equal(runs_start(f->db, &ci, &reused, &num, &err), 0);
+	assert_int_equal(runs_job_start(f->db, dead, "build", &job, &err), 0);
+	assert_int_equal(runs_step_start(f->db, job, 1, "compile", &step, &err), 0);
+	char *sql = xstrfmt("UPDATE runs SET owner_pid = 999999999 WHERE id = %lld;"
+			    "UPDATE runs SET owner_start = owner_start + 1 WHERE id = %lld",
+			    (long long)dead, (long long)reused);
+	assert_int_equal(db_exec(f->db, sql, &err), 0);
+	free(sql);
+	assert_int_equal(store_recover(f->db, &err), 2);
+	assert_int_equal(store_recover(f->db, &err), 0);
+	struct run_row r;
+	char spec[32];
+	snprintf(spec, sizeof(spec), "%lld", (long long)live);
+	assert_int_equal(runs_find(f->db, spec, &r, &err), 0);
+	assert_string_equal(r.status, "in_progress");
+	snprintf(spec, sizeof(spec), "%lld", (long long)dead);
+	assert_int_equal(runs_find(f->db, spec, &r, &err), 0);
+	assert_string_equal(r.status, "completed");
+	assert_string_equal(r.conclusion, "failure");
+	assert_non_null(strstr(r.reason, "kiln (pid 999999999) ended without finishing this run"));
+	assert_true(r.finished_ms >= r.started_ms);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM jobs WHERE status = 'in_progress'"), 0);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM steps WHERE conclusion = 'failure'"), 1);
+	assert_int_equal(runs_read_logs(f->db, dead, "build", &out, &err), 0);
+	assert_true(str_starts_with(out.buf, "kiln: error: kiln (pid 999999999) ended"));
+	buf_release(&err);
+	buf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_numbers_per_workflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_steps_logs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("runs", tests, NULL, NULL);
 }
