@@ -86,30 +86,70 @@ static void walk_uses(struct walk *w, const char *file, const struct wf_str *u,
 	buf_release(&err);
 }
 
+/* the remote references among steps, to fetch at once */
+struct batch {
+	struct actref *v;
+	size_t nr, alloc;
+};
+
+static void batch_add(struct batch *b, const struct wf_step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *u = steps[i].uses.s;
+		struct buf err = BUF_INIT;
+		struct actref ar;
+		if (u && strncmp(u, "./", 2) && strcmp(u, ".") && !actref_is_self(u, NULL) &&
+		    strncmp(u, "docker://", 9) && !builtin_find(u) && actref_parse(u, &ar, &err) == 0) {
+			ALLOC_GROW(b->v, b->nr + 1, b->alloc);
+			b->v[b->nr++] = ar;
+		}
+		buf_release(&err);
+	}
+}
+
+static void batch_fetch(struct walk *w, struct batch *b)
+{
+	actref_prefetch(w->r->cache, b->v, b->nr);
+	for (size_t i = 0; i < b->nr; i++)
+		actref_release(&b->v[i]);
+	free(b->v);
+	memset(b, 0, sizeof(*b));
+}
+
 static void walk_steps(struct walk *w, const struct wf_step *steps, size_t n, const char *file,
 		       const struct actref_src *src, int depth)
 {
+	struct batch b = { 0 };
+	batch_add(&b, steps, n);
+	batch_fetch(w, &b); /* a composite's own remote actions, all at once */
 	for (size_t i = 0; i < n; i++)
 		if (steps[i].uses.s)
 			walk_uses(w, file, &steps[i].uses, src, depth);
 }
 
-static void walk_plan(struct walk *w, const struct plan *p, const struct actref_src *src)
-{
-	for (size_t i = 0; i < p->nr; i++) {
-		const struct plan_job *pj = &p->jobs[i];
-		if (pj->selected)
-			walk_steps(w, pj->job->steps, pj->job->nsteps, pj->wf->file, src, 0);
-	}
-}
+/* the selected jobs of p; a job kiln cannot run (partial plans) fetches nothing */
+#define EACH_JOB(p, pj) \
+	for (const struct plan_job *pj = (p)->jobs; pj < (p)->jobs + (p)->nr; pj++) \
+		if (pj->selected && !pj->cannot)
 
 int actprep_plan(const struct actprep_run *r, const struct plan *p, const struct reuse_set *calls,
 		 struct diags *d)
 {
 	struct walk w = { r, d, STRVEC_INIT, 0 };
-	walk_plan(&w, p, NULL);
+	struct batch b = { 0 };
+	/* every job's remote actions at once, then each job's walk finds them */
+	EACH_JOB(p, pj)
+		batch_add(&b, pj->job->steps, pj->job->nsteps);
 	for (size_t i = 0; calls && i < calls->nr; i++)
-		walk_plan(&w, &calls->v[i].plan, calls->v[i].src);
+		EACH_JOB(&calls->v[i].plan, pj)
+			batch_add(&b, pj->job->steps, pj->job->nsteps);
+	batch_fetch(&w, &b);
+	EACH_JOB(p, pj)
+		walk_steps(&w, pj->job->steps, pj->job->nsteps, pj->wf->file, NULL, 0);
+	for (size_t i = 0; calls && i < calls->nr; i++)
+		EACH_JOB(&calls->v[i].plan, pj)
+			walk_steps(&w, pj->job->steps, pj->job->nsteps, pj->wf->file,
+				   calls->v[i].src, 0);
 	strvec_clear(&w.seen);
 	return w.failed ? -1 : 0;
 }

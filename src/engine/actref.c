@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <sys/file.h>
@@ -22,6 +23,11 @@
 
 /* refs a cache entry remembers (a cap on what `refs` may grow to) */
 #define REFS_MAX_BYTES (1 << 20)
+
+struct actref_fail {
+	char *key, *msg;
+	int rc;
+};
 
 struct actref_cache {
 	char *base;    /* base URL or path, no trailing '/' */
@@ -32,6 +38,8 @@ struct actref_cache {
 	struct actref_src **memo; /* resolved this run (owned) */
 	char **keys;              /* parallel: "owner/repo@ref" lower-cased repo */
 	size_t nr, alloc;
+	struct actref_fail *fail; /* prefetches that failed: the same error again */
+	size_t nfail, afail;
 };
 
 static int is_dir(const char *p)
@@ -117,6 +125,11 @@ void actref_cache_free(struct actref_cache *c)
 	}
 	free(c->memo);
 	free(c->keys);
+	for (size_t i = 0; i < c->nfail; i++) {
+		free(c->fail[i].key);
+		free(c->fail[i].msg);
+	}
+	free(c->fail);
 	if (c->token) /* do not leave the token in freed memory */
 		memset(c->token, 0, strlen(c->token));
 	free(c->token);
@@ -339,7 +352,7 @@ static char *lower(const char *s)
 }
 
 /* the network part, under the lock: resolve, fetch, record, extract */
-static int fetch_locked(struct actref_cache *c, const char *rdir, const char *repo,
+static int fetch_locked(const struct actref_cache *c, const char *rdir, const char *repo,
 			const char *ref, char sha[REPO_OID_HEX], struct buf *err)
 {
 	char *gitdir = xstrfmt("%s/git", rdir), *refs = xstrfmt("%s/refs", rdir);
@@ -384,18 +397,16 @@ out:
 	return rc;
 }
 
-int actref_get(struct actref_cache *c, const char *repo, const char *ref, int network,
-	       const struct actref_src **out, struct buf *err)
+/*
+ * repo@ref to a commit directory on disk (sha, *dest owned), from the cache
+ * or, with network, from the server. Reads only what never changes in c:
+ * safe on several threads at once (actref_prefetch).
+ */
+static int locate(const struct actref_cache *c, const char *repo, const char *ref, int network,
+		  char sha[REPO_OID_HEX], char **dest, struct buf *err)
 {
-	char *lrepo = lower(repo);
-	char *key = xstrfmt("%s@%s", lrepo, ref);
-	struct actref_src *s = memo_find(c, key);
-	char *rdir = NULL, *dest = NULL, *refs = NULL;
+	char *lrepo = lower(repo), *rdir = NULL, *refs = NULL;
 	int rc = 0, fd = -1;
-	if (s) {
-		*out = s;
-		goto out;
-	}
 	struct buf perr = BUF_INIT;
 	struct actref parsed;
 	char *whole = xstrfmt("%s@%s", repo, ref);
@@ -403,16 +414,15 @@ int actref_get(struct actref_cache *c, const char *repo, const char *ref, int ne
 	free(whole);
 	int badpath = rc == 0 && *parsed.path;
 	actref_release(&parsed);
+	*dest = NULL;
+	*sha = '\0';
 	if (rc < 0 || badpath) {
 		buf_addf(err, "%s", perr.len ? perr.buf : "bad repository name");
-		buf_release(&perr);
 		rc = KILN_EINVAL;
 		goto out;
 	}
-	buf_release(&perr);
 	rdir = xstrfmt("%s/%s", c->keydir, lrepo);
 	refs = xstrfmt("%s/refs", rdir);
-	char sha[REPO_OID_HEX] = "";
 	if (is_full_sha(ref)) {
 		char *l = lower(ref);
 		memcpy(sha, l, REPO_OID_HEX);
@@ -421,58 +431,175 @@ int actref_get(struct actref_cache *c, const char *repo, const char *ref, int ne
 		refs_get(refs, ref, sha);
 	}
 	if (*sha) {
-		dest = xstrfmt("%s/commits/%s", rdir, sha);
-		if (!is_dir(dest)) {
-			free(dest);
-			dest = NULL;
+		*dest = xstrfmt("%s/commits/%s", rdir, sha);
+		if (!is_dir(*dest)) {
+			free(*dest);
+			*dest = NULL;
 		}
 	}
-	if (!dest) {
-		if (!network || c->offline) {
-			buf_addf(err, "action '%s@%s' is not in the cache (%s)", repo, ref,
-				 c->offline ? "--offline" : "not fetched");
-			rc = KILN_ENOENT;
-			goto out;
-		}
-		int mr = mkdir_p(rdir, 0755);
-		if (mr < 0) {
-			buf_addf(err, "cannot create '%s': %s", rdir, strerror(-mr));
-			rc = KILN_EIO;
-			goto out;
-		}
-		fd = lock_dir(rdir, err);
-		if (fd < 0) {
-			rc = KILN_EIO;
-			goto out;
-		}
-		struct buf ferr = BUF_INIT;
-		rc = fetch_locked(c, rdir, repo, ref, sha, &ferr);
-		if (rc < 0) {
-			buf_addf(err, "cannot resolve action '%s@%s': %s", repo, ref, ferr.buf);
-			buf_release(&ferr);
-			goto out;
-		}
-		buf_release(&ferr);
-		dest = xstrfmt("%s/commits/%s", rdir, sha);
+	if (*dest)
+		goto out;
+	if (!network || c->offline) {
+		buf_addf(err, "action '%s@%s' is not in the cache (%s)", repo, ref,
+			 c->offline ? "--offline" : "not fetched");
+		rc = KILN_ENOENT;
+		goto out;
 	}
-	s = xcalloc(1, sizeof(*s));
-	s->repo = xstrdup(repo);
-	s->ref = xstrdup(ref);
-	memcpy(s->sha, sha, REPO_OID_HEX);
-	s->dir = dest;
-	dest = NULL;
-	memo_add(c, key, s);
-	key = NULL;
-	*out = s;
+	int mr = mkdir_p(rdir, 0755);
+	if (mr < 0) {
+		buf_addf(err, "cannot create '%s': %s", rdir, strerror(-mr));
+		rc = KILN_EIO;
+		goto out;
+	}
+	fd = lock_dir(rdir, err);
+	if (fd < 0) {
+		rc = KILN_EIO;
+		goto out;
+	}
+	struct buf ferr = BUF_INIT;
+	rc = fetch_locked(c, rdir, repo, ref, sha, &ferr);
+	if (rc < 0)
+		buf_addf(err, "cannot resolve action '%s@%s': %s", repo, ref, ferr.buf);
+	else
+		*dest = xstrfmt("%s/commits/%s", rdir, sha);
+	buf_release(&ferr);
 out:
 	if (fd >= 0)
 		close(fd);
+	buf_release(&perr);
 	free(lrepo);
-	free(key);
 	free(rdir);
-	free(dest);
 	free(refs);
 	return rc;
+}
+
+static struct actref_src *src_new(const char *repo, const char *ref, const char *sha, char *dir)
+{
+	struct actref_src *s = xcalloc(1, sizeof(*s));
+	s->repo = xstrdup(repo);
+	s->ref = xstrdup(ref);
+	memcpy(s->sha, sha, REPO_OID_HEX);
+	s->dir = dir;
+	return s;
+}
+
+static const struct actref_fail *fail_find(const struct actref_cache *c, const char *key)
+{
+	for (size_t i = 0; i < c->nfail; i++)
+		if (!strcmp(c->fail[i].key, key))
+			return &c->fail[i];
+	return NULL;
+}
+
+int actref_get(struct actref_cache *c, const char *repo, const char *ref, int network,
+	       const struct actref_src **out, struct buf *err)
+{
+	char *lrepo = lower(repo);
+	char *key = xstrfmt("%s@%s", lrepo, ref);
+	free(lrepo);
+	struct actref_src *s = memo_find(c, key);
+	const struct actref_fail *f = s ? NULL : fail_find(c, key);
+	int rc = 0;
+	if (s) {
+		*out = s;
+	} else if (f) { /* a prefetch already failed: same answer, no second try */
+		buf_addstr(err, f->msg);
+		rc = f->rc;
+	} else {
+		char sha[REPO_OID_HEX], *dest;
+		rc = locate(c, repo, ref, network, sha, &dest, err);
+		if (rc == 0) {
+			*out = s = src_new(repo, ref, sha, dest);
+			memo_add(c, key, s);
+			key = NULL;
+		}
+	}
+	free(key);
+	return rc;
+}
+
+/* ---- resolving many references at once ---- */
+
+/* fetching several repositories at once: the round trips overlap */
+#define PREFETCH_THREADS 8
+
+struct pf_item {
+	const char *repo, *ref;
+	char *key;
+	char sha[REPO_OID_HEX];
+	char *dest;
+	int rc;
+	struct buf err;
+};
+
+struct pf_pool {
+	const struct actref_cache *c;
+	struct pf_item *v;
+	size_t n, next;
+	pthread_mutex_t mu;
+};
+
+static void *pf_worker(void *arg)
+{
+	struct pf_pool *p = arg;
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		size_t i = p->next < p->n ? p->next++ : p->n;
+		pthread_mutex_unlock(&p->mu);
+		if (i == p->n)
+			return NULL;
+		struct pf_item *it = &p->v[i];
+		it->rc = locate(p->c, it->repo, it->ref, 1, it->sha, &it->dest, &it->err);
+	}
+}
+
+void actref_prefetch(struct actref_cache *c, const struct actref *refs, size_t n)
+{
+	struct pf_pool p = { .c = c };
+	p.v = xcalloc(n ? n : 1, sizeof(*p.v));
+	for (size_t i = 0; i < n; i++) {
+		char *lrepo = lower(refs[i].repo);
+		char *key = xstrfmt("%s@%s", lrepo, refs[i].ref);
+		free(lrepo);
+		int dup = memo_find(c, key) || fail_find(c, key);
+		for (size_t k = 0; k < p.n && !dup; k++)
+			dup = !strcmp(p.v[k].key, key);
+		if (dup) {
+			free(key);
+			continue;
+		}
+		struct pf_item *it = &p.v[p.n++];
+		it->repo = refs[i].repo;
+		it->ref = refs[i].ref;
+		it->key = key;
+		buf_init(&it->err, 0);
+	}
+	pthread_t th[PREFETCH_THREADS];
+	size_t nth = p.n < PREFETCH_THREADS ? p.n : PREFETCH_THREADS, started = 0;
+	pthread_mutex_init(&p.mu, NULL);
+	/* one item alone needs no thread; a thread that cannot start is done inline */
+	for (size_t i = 0; nth > 1 && i < nth; i++)
+		if (pthread_create(&th[started], NULL, pf_worker, &p) == 0)
+			started++;
+	pf_worker(&p);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&p.mu);
+	for (size_t i = 0; i < p.n; i++) {
+		struct pf_item *it = &p.v[i];
+		if (it->rc == 0) {
+			memo_add(c, it->key, src_new(it->repo, it->ref, it->sha, it->dest));
+		} else {
+			if (c->nfail == c->afail) {
+				c->afail = c->afail ? 2 * c->afail : 4;
+				c->fail = xrealloc(c->fail, c->afail * sizeof(*c->fail));
+			}
+			c->fail[c->nfail++] = (struct actref_fail){ it->key, buf_detach(&it->err, NULL),
+								    it->rc };
+		}
+		buf_release(&it->err);
+	}
+	free(p.v);
 }
 
 /* a path inside a repository: relative, no '..' segment */

@@ -74,6 +74,14 @@ int actref_get(struct actref_cache *c, const char *repo, const char *ref, int ne
 	       const struct actref_src **out, struct buf *err);
 
 /*
+ * Resolve the references `refs` (repo and ref set) like actref_get with
+ * network, several repositories at once on threads; each outcome is kept,
+ * so the actref_get calls that follow answer from memory (a failure with
+ * the same message, without a second try).
+ */
+void actref_prefetch(struct actref_cache *c, const struct actref *refs, size_t n);
+
+/*
  * The run's own repository at commit `sha` as a source for `$/` (files
  * extracted lazily by actref_self_dir); repo is the `owner/name` shown in
  * GITHUB_ACTION_REPOSITORY. *out valid until actref_cache_free.
