@@ -17,6 +17,9 @@
  * Outputs: <filter>, <filter>_count, <filter>_files (list-files), changes.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
+
+#include <errno.h>
 #include "actions/actions.h"
 #include "git/diff.h"
 #include "git/pathsfilter.h"
@@ -129,10 +132,15 @@ static int filters_yaml(struct builtin_call *c, struct buf *out, struct buf *err
 	int r = act_path(c->workspace, act_input(c, "working-directory"), 0, &wd, err);
 	if (!r)
 		r = act_path(wd.buf, f, 0, &p, err);
-	if (!r && buf_read_file(out, p.buf) < 0) {
+	struct buf why = BUF_INIT;
+	if (!r && fs_read_input(p.buf, FS_INPUT_MAX, out, &why) == -ENOENT) {
 		buf_addf(err, "Configuration file '%s' not found", f);
 		r = KILN_ENOENT;
+	} else if (!r && why.len) {
+		buf_addf(err, "cannot read configuration file '%s': %s", f, why.buf);
+		r = KILN_EINVAL;
 	}
+	buf_release(&why);
 	buf_release(&wd);
 	buf_release(&p);
 	return r;

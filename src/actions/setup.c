@@ -12,6 +12,7 @@
  * .python-version, .tool-versions, go.mod (`go 1.21`), .java-version.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "actions/actions.h"
 
 #include <errno.h>
@@ -231,11 +232,16 @@ int act_version_matches(const char *spec, const char *have)
 static int version_from_file(const struct tool *t, const char *path, struct buf *out,
 			     struct buf *err)
 {
-	struct buf text = BUF_INIT;
-	if (buf_read_file(&text, path) < 0) {
+	struct buf text = BUF_INIT, why = BUF_INIT;
+	int r = fs_read_input(path, FS_INPUT_MAX, &text, &why);
+	if (r == -ENOENT)
 		buf_addf(err, "The specified %s file at: %s does not exist", t->file_input, path);
+	else if (r < 0)
+		buf_addf(err, "cannot read %s file '%s': %s", t->file_input, path, why.buf);
+	buf_release(&why);
+	if (r < 0) {
 		buf_release(&text);
-		return KILN_ENOENT;
+		return r == -ENOENT ? KILN_ENOENT : KILN_EINVAL;
 	}
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	const char *key = !strcmp(base, "go.mod") ? "go" :

@@ -158,3 +158,80 @@ void rmtree(const char *path)
 		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	}
 }
+
+/* what a non-regular file is, for the message */
+static const char *file_kind(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a file";
+}
+
+int fs_read_input(const char *path, size_t limit, struct buf *out, struct buf *why)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	int r = 0;
+	if (fd < 0) {
+		r = -errno;
+		buf_addstr(why, strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		buf_addstr(why, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		r = -EISDIR;
+		buf_addstr(why, "is a directory");
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		buf_addf(why, "not a regular file (%s)", file_kind(st.st_mode));
+		goto out;
+	}
+	if ((size_t)st.st_size > limit)
+		goto too_big;
+	/* a regular file: blocking reads again (NFS, FUSE) */
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	size_t start = out->len;
+	for (;;) {
+		buf_grow(out, 8192);
+		size_t room = out->alloc - out->len - 1;
+		size_t left = limit + 1 - (out->len - start);
+		ssize_t n = read(fd, out->buf + out->len, room < left ? room : left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			buf_addstr(why, strerror(errno));
+			buf_setlen(out, start);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+		out->buf[out->len] = '\0';
+		if (out->len - start > limit) {
+			buf_setlen(out, start);
+			goto too_big;
+		}
+	}
+	goto out;
+too_big:
+	r = -EFBIG;
+	buf_addf(why, "file is larger than %zu bytes", limit);
+out:
+	close(fd);
+	return r;
+}

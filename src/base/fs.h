@@ -32,4 +32,20 @@ int fsync_dir(const char *dir);
  * read-only directories a job left; best effort, no error */
 void rmtree(const char *path);
 
+/* the size cap of fs_read_input for files a user hands kiln (YAML_MAX_SIZE) */
+#define FS_INPUT_MAX (4u << 20)
+
+/*
+ * Read a whole file a user handed kiln (a workflow, an event or secrets
+ * file, an app file, action.yml...) into `out`, at most `limit` bytes.
+ * The type is checked before any read: the file is opened with O_NONBLOCK
+ * (a FIFO does not block open) and anything but a regular file (FIFO,
+ * device such as /dev/zero, directory, socket) is refused; the read stops
+ * at limit + 1 bytes, so /proc files or a growing file cannot exhaust
+ * memory either. Returns 0, or -errno (-EISDIR, -EINVAL for another
+ * non-regular file, -EFBIG over the limit, or open/read's) with the
+ * reason, ready to follow "cannot read 'x': ", appended to `why`.
+ */
+int fs_read_input(const char *path, size_t limit, struct buf *out, struct buf *why);
+
 #endif

@@ -4,6 +4,7 @@
  * `kiln debug workflow [--json] [--github-positions] FILE` the loaded model.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "cli/cmds.h"
 #include "cli/opt.h"
 #include "workflow/workflow.h"
@@ -15,10 +16,11 @@ static int debug_yaml(int argc, char **argv)
 		fprintf(stderr, "usage: kiln debug yaml FILE\n");
 		return EXIT_USAGE;
 	}
-	struct buf b = BUF_INIT;
-	int r = buf_read_file(&b, argv[1]);
-	if (r < 0) {
-		fprintf(stderr, "kiln: error: cannot read '%s': %s\n", argv[1], strerror(-r));
+	struct buf b = BUF_INIT, why = BUF_INIT;
+	if (fs_read_input(argv[1], FS_INPUT_MAX, &b, &why) < 0) {
+		fprintf(stderr, "kiln: error: cannot read '%s': %s\n", argv[1], why.buf);
+		buf_release(&why);
+		buf_release(&b);
 		return EXIT_USAGE;
 	}
 	struct diags d = DIAGS_INIT;
@@ -99,10 +101,11 @@ static int debug_workflow(int argc, char **argv)
 			opt_usage(stderr, opts, usage);
 		return EXIT_USAGE;
 	}
-	struct buf b = BUF_INIT;
-	int r = buf_read_file(&b, argv[1]);
-	if (r < 0) {
-		fprintf(stderr, "kiln: error: cannot read '%s': %s\n", argv[1], strerror(-r));
+	struct buf b = BUF_INIT, why = BUF_INIT;
+	if (fs_read_input(argv[1], FS_INPUT_MAX, &b, &why) < 0) {
+		fprintf(stderr, "kiln: error: cannot read '%s': %s\n", argv[1], why.buf);
+		buf_release(&why);
+		buf_release(&b);
 		return EXIT_USAGE;
 	}
 	struct diags d = DIAGS_INIT;

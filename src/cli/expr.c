@@ -9,6 +9,7 @@
  * the oracle) and "number" holds that text.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "cli/cmds.h"
 #include "cli/opt.h"
 #include "expr/expr.h"
@@ -199,8 +200,9 @@ static int run_bench_with_ctx(const char *file, int rounds)
 	struct buf text = BUF_INIT, err = BUF_INIT;
 	struct ev *contexts = NULL;
 	int ret = EXIT_USAGE;
-	if (!file || buf_read_file(&text, file) < 0) {
-		fprintf(stderr, "kiln: error: --bench needs a readable --ctx file\n");
+	if (!file || fs_read_input(file, MAX_LINE, &text, &err) < 0) {
+		fprintf(stderr, "kiln: error: --bench needs a readable --ctx file%s%s\n",
+			err.len ? ": " : "", err.buf);
 		goto out;
 	}
 	contexts = ev_from_json(text.buf, text.len, &err);
@@ -254,9 +256,8 @@ int cmd_expr(int argc, char **argv, struct kiln_ctx *kctx)
 	struct ev *contexts = NULL, *v = NULL;
 	int ret = EXIT_USAGE;
 	if (ctx_file) {
-		int r = buf_read_file(&text, ctx_file);
-		if (r < 0) {
-			fprintf(stderr, "kiln: error: cannot read '%s': %s\n", ctx_file, strerror(-r));
+		if (fs_read_input(ctx_file, MAX_LINE, &text, &err) < 0) {
+			fprintf(stderr, "kiln: error: cannot read '%s': %s\n", ctx_file, err.buf);
 			goto out;
 		}
 		contexts = ev_from_json(text.buf, text.len, &err);

@@ -10,48 +10,27 @@
 #include "workflow/trigger.h"
 #include "workflow/workflow.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <sys/stat.h>
 
 static const char *const lint_usage[] = { "kiln lint [<file|dir>...]", NULL };
 
-static int cmp_str(const void *a, const void *b)
+/* the workflow files of a directory; an error when there is none */
+static void list_dir(const char *dir, struct strvec *out, struct diags *d)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* the workflow files of a directory, sorted; -1 when it cannot be read */
-static int list_dir(const char *dir, struct strvec *out, struct diags *d)
-{
-	DIR *dh = opendir(dir);
-	if (!dh) {
-		diag_err(d, dir, 0, 0, "cannot read directory: %s", strerror(errno));
-		return -1;
-	}
-	struct strvec found = STRVEC_INIT;
-	struct dirent *e;
-	while ((e = readdir(dh)))
-		if (e->d_name[0] != '.' &&
-		    (str_ends_with(e->d_name, ".yml") || str_ends_with(e->d_name, ".yaml")))
-			strvec_pushf(&found, "%s/%s", dir, e->d_name);
-	closedir(dh);
-	if (found.nr)
-		qsort(found.v, found.nr, sizeof(*found.v), cmp_str);
-	for (size_t i = 0; i < found.nr; i++)
-		strvec_push(out, found.v[i]);
-	strvec_clear(&found);
-	return 0;
+	size_t before = out->nr;
+	int r = wf_list_dir(dir, out);
+	if (r < 0)
+		diag_err(d, dir, 0, 0, "cannot read directory: %s", strerror(-r));
+	else if (out->nr == before)
+		diag_err(d, dir, 0, 0, "no .yml or .yaml workflow files");
 }
 
 static void add_path(const char *path, struct strvec *files, struct diags *d)
 {
 	struct stat st;
-	if (stat(path, &st) < 0) {
-		diag_err(d, path, 0, 0, "cannot read: %s", strerror(errno));
-		return;
-	}
-	if (S_ISDIR(st.st_mode))
+	/* anything but a directory: wf_load_file says why it cannot be read */
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		list_dir(path, files, d);
 	else
 		strvec_push(files, path);
@@ -75,8 +54,8 @@ int cmd_lint(int argc, char **argv, struct kiln_ctx *ctx)
 		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 			diag_err(&d, dir, 0, 0, "no workflow directory (run kiln lint in a "
 						"repository, or name the files)");
-		else if (list_dir(dir, &files, &d) == 0 && !files.nr)
-			diag_err(&d, dir, 0, 0, "no .yml or .yaml workflow files");
+		else
+			list_dir(dir, &files, &d);
 	}
 	for (int i = 1; i <= n; i++)
 		add_path(argv[i], &files, &d);

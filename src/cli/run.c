@@ -4,6 +4,7 @@
  * them with -l, or show the plan with -n).
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "cli/cmds.h"
 #include "cli/ctx.h"
 #include "cli/opt.h"
@@ -21,7 +22,7 @@
 #include "store/open.h"
 #include "workflow/trigger.h"
 
-#include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -70,31 +71,17 @@ static void wfset_release(struct wfset *w)
 	free(w->inputs);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* every .yml / .yaml in .github/workflows, sorted */
+/* every workflow file of the repository; an error when there is none */
 static int find_workflows(const char *repo, struct strvec *out, struct buf *err)
 {
 	char *dir = xstrfmt("%s/.github/workflows", repo);
-	DIR *d = opendir(dir);
-	if (!d) {
-		buf_addf(err, "no workflows: cannot open '%s'", dir);
-		free(dir);
-		return -1;
-	}
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' &&
-		    (str_ends_with(de->d_name, ".yml") || str_ends_with(de->d_name, ".yaml")))
-			strvec_pushf(out, "%s/%s", dir, de->d_name);
-	closedir(d);
+	int r = wf_list_dir(dir, out);
+	if (r < 0)
+		buf_addf(err, "no workflows: cannot open '%s': %s", dir, strerror(-r));
+	else if (!out->nr)
+		buf_addf(err, "no workflows: no .yml or .yaml file in '%s'", dir);
 	free(dir);
-	if (out->nr)
-		qsort(out->v, out->nr, sizeof(*out->v), cmp_str);
-	return 0;
+	return r < 0 || !out->nr ? -1 : 0;
 }
 
 /*
@@ -134,6 +121,13 @@ static int load_workflows(const struct run_opts *o, struct trigsel *ts, struct r
 		struct workflow *wf = NULL;
 		if (wf_load_file(files.v[i], &wf, &d) < 0 || !wf) {
 			ret = EXIT_USAGE;
+			continue;
+		}
+		/* what kiln lint reports of the triggers (crons, filters, inputs):
+		 * a broken `on:` is an error, not "no workflow is triggered" */
+		if (trig_check(wf, &d) > 0) {
+			ret = EXIT_USAGE;
+			wf_free(wf);
 			continue;
 		}
 		struct ev *inputs = NULL;
@@ -506,7 +500,8 @@ static int may_follow(const char *repo_dir)
 		found = 1; /* let run_event report it */
 	for (size_t i = 0; !found && i < files.nr; i++) {
 		buf_reset(&text);
-		if (buf_read_file(&text, files.v[i]) < 0 || strstr(text.buf, "workflow_run"))
+		if (fs_read_input(files.v[i], FS_INPUT_MAX, &text, &err) < 0 ||
+		    strstr(text.buf, "workflow_run"))
 			found = 1;
 	}
 	buf_release(&text);
@@ -664,7 +659,8 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	to.run = from;
 	struct ev *payload = NULL;
 	if (o->event_file && runctx_read_event(o->event_file, &payload, &err) < 0) {
-		fprintf(stderr, "%s\n", err.buf);
+		fprintf(stderr, "%s%s\n", strstr(err.buf, ": error: ") ? "" : "kiln: error: ",
+			err.buf);
 		buf_release(&err);
 		return EXIT_USAGE;
 	}
@@ -878,7 +874,8 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 	if (npos == 1)
 		o.event = argv[1];
 	if (o.workflow_file && access(o.workflow_file, R_OK) < 0) {
-		fprintf(stderr, "kiln: error: cannot read workflow '%s'\n", o.workflow_file);
+		fprintf(stderr, "kiln: error: cannot read workflow '%s': %s\n", o.workflow_file,
+			strerror(errno));
 		ret = EXIT_USAGE;
 		goto out;
 	}

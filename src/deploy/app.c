@@ -3,6 +3,7 @@
  * reported with its position; unknown keys get a did-you-mean hint.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "deploy/app.h"
 #include "yaml/ynode.h"
 
@@ -10,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <unistd.h>
 
 struct ld {
 	const char *file;
@@ -628,10 +630,11 @@ struct app *app_load(const char *file, const char *name, const char *root, struc
 		diag_err(d, file, 0, 0, "'%s' is not a valid app name (letters, digits, '.', '_', '-')", name);
 		return NULL;
 	}
-	struct buf b = BUF_INIT;
-	int r = buf_read_file(&b, file);
+	struct buf b = BUF_INIT, why = BUF_INIT;
+	int r = fs_read_input(file, FS_INPUT_MAX, &b, &why);
 	if (r < 0) {
-		diag_err(d, file, 0, 0, "cannot read app definition: %s", strerror(-r));
+		diag_err(d, file, 0, 0, "cannot read app definition: %s", why.buf);
+		buf_release(&why);
 		buf_release(&b);
 		return NULL;
 	}
@@ -660,18 +663,17 @@ struct app *app_load(const char *file, const char *name, const char *root, struc
 struct app *app_load_named(const char *appsdir, const char *name, struct diags *d)
 {
 	char *file = xstrfmt("%s/%s.yml", appsdir, name);
-	FILE *f = fopen(file, "r");
-	if (!f) {
+	/* existence only: app_load checks the type (fopen would wait on a FIFO) */
+	int found = access(file, F_OK) == 0;
+	if (!found) {
 		char *alt = xstrfmt("%s/%s.yaml", appsdir, name);
-		if ((f = fopen(alt, "r"))) {
+		if ((found = access(alt, F_OK) == 0)) {
 			free(file);
 			file = alt;
 		} else
 			free(alt);
 	}
-	if (f)
-		fclose(f);
-	else {
+	if (!found) {
 		diag_err(d, file, 0, 0, "no such app '%s' (no %s)", name, file);
 		free(file);
 		return NULL;

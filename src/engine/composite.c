@@ -6,6 +6,7 @@
  * message saying so.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "engine/composite.h"
 #include "engine/nodeaction.h"
 
@@ -132,9 +133,10 @@ int composite_load(const char *dir, struct composite **out, struct diags *d)
 		diag_err(d, dir, 0, 0, "can't find 'action.yml' or 'action.yaml' under '%s'", dir);
 		goto out;
 	}
-	int rr = buf_read_file(&data, c->file);
-	if (rr < 0) {
-		diag_err(d, c->file, 0, 0, "cannot read: %s", strerror(-rr));
+	struct buf why = BUF_INIT;
+	if (fs_read_input(c->file, FS_INPUT_MAX, &data, &why) < 0) {
+		diag_err(d, c->file, 0, 0, "cannot read action: %s", why.buf);
+		buf_release(&why);
 		goto out;
 	}
 	if (yaml_load(c->file, data.buf, data.len, &c->root, d) < 0)

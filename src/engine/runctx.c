@@ -56,29 +56,51 @@ static void set_refs(struct runctx *rc)
 	rc->ref_name = xstrdup(name);
 }
 
+/* the 1-based line and column (in bytes) of byte offset `off` of s */
+static void line_col(const char *s, size_t off, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (s[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
 int runctx_read_event(const char *file, struct ev **out, struct buf *err)
 {
 	*out = NULL;
-	struct buf b = BUF_INIT;
-	int r = buf_read_file(&b, file);
+	struct buf b = BUF_INIT, why = BUF_INIT;
+	int r = fs_read_input(file, FS_INPUT_MAX, &b, &why);
 	if (r < 0) {
-		buf_addf(err, "cannot read event file '%s': %s", file, strerror(-r));
+		buf_addf(err, "cannot read event file '%s': %s", file, why.buf);
+		buf_release(&why);
 		buf_release(&b);
 		return KILN_EINVAL;
 	}
-	struct buf jerr = BUF_INIT;
-	struct ev *e = ev_from_json(b.buf, b.len, &jerr);
-	buf_release(&b);
-	if (!e || ev_kind(e) != EV_OBJECT) {
-		buf_addf(err, "%s: error: event payload is not a JSON object%s%s", file,
-			 jerr.len ? ": " : "", jerr.buf);
+	size_t pos = 0;
+	struct ev *e = ev_from_json_at(b.buf, b.len, &pos, &why);
+	if (!e) {
+		int line, col;
+		line_col(b.buf, pos, &line, &col);
+		buf_addf(err, "%s:%d:%d: error: event payload is not valid JSON: %s", file, line,
+			 col, why.buf);
+	} else if (ev_kind(e) != EV_OBJECT) {
+		int line, col;
+		line_col(b.buf, strspn(b.buf, " \t\r\n"), &line, &col);
+		buf_addf(err, "%s:%d:%d: error: event payload is not a JSON object", file, line,
+			 col);
 		ev_unref(e);
-		buf_release(&jerr);
-		return KILN_EINVAL;
+		e = NULL;
 	}
-	buf_release(&jerr);
+	buf_release(&b);
+	buf_release(&why);
 	*out = e;
-	return 0;
+	return e ? 0 : KILN_EINVAL;
 }
 
 static char *actor_name(const struct ev *event)

@@ -113,6 +113,13 @@ int trigsel_init(struct trigsel *ts, const char *repo_dir, const struct trigsel_
 	struct strvec zs = STRVEC_INIT;
 	ts->payload_inputs = zs;
 	ts->run = o->run;
+	const char *hint;
+	if (o->event && !wf_event_known(o->event, &hint)) {
+		buf_addf(err, "unknown event '%s'", o->event);
+		if (hint)
+			buf_addf(err, " (did you mean '%s'?)", hint);
+		return KILN_EINVAL;
+	}
 	struct repo *r = NULL;
 	int rc = repo_open(repo_dir, &r, err);
 	if (rc < 0)

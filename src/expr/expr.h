@@ -57,6 +57,9 @@ void ev_to_string(const struct ev *v, struct buf *out);
 void ev_to_json(const struct ev *v, struct buf *out, int flags);
 /* parse JSON text; NULL and a message in err on failure */
 struct ev *ev_from_json(const char *s, size_t len, struct buf *err);
+/* the same, with the byte offset of an error in *errpos instead of in the
+ * message (callers that report file:line:col) */
+struct ev *ev_from_json_at(const char *s, size_t len, size_t *errpos, struct buf *err);
 
 /* status for success() failure() cancelled(), aggregated by the caller: at
  * job level over the job's needs, at step level over the job so far */

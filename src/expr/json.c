@@ -15,11 +15,15 @@ struct jp {
 	size_t len, i;
 	int depth;
 	struct buf *err;
+	size_t *errpos; /* NULL: the offset goes into the message */
 };
 
 static struct ev *jp_fail(struct jp *p, const char *what)
 {
-	if (p->err && !p->err->len) {
+	if (p->errpos && p->err && !p->err->len) {
+		*p->errpos = p->i < p->len ? p->i : p->len;
+		buf_addstr(p->err, what);
+	} else if (p->err && !p->err->len) {
 		if (p->i >= p->len)
 			buf_addf(p->err, "%s at end of input", what);
 		else
@@ -288,7 +292,12 @@ static struct ev *jp_value(struct jp *p)
 
 struct ev *ev_from_json(const char *s, size_t len, struct buf *err)
 {
-	struct jp p = { s, len, 0, 0, err };
+	return ev_from_json_at(s, len, NULL, err);
+}
+
+struct ev *ev_from_json_at(const char *s, size_t len, size_t *errpos, struct buf *err)
+{
+	struct jp p = { s, len, 0, 0, err, errpos };
 	struct ev *v = jp_value(&p);
 	if (!v)
 		return NULL;

@@ -3,6 +3,7 @@
  * `-s NAME=VALUE` / dotenv `--secret-file` parsers.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "secret/secret.h"
 
 #include <ctype.h>
@@ -272,10 +273,12 @@ int secret_parse_dotenv(const char *path, const char *text, size_t len, struct s
 
 int secret_load_dotenv(const char *path, struct secret_map *m, struct buf *err)
 {
-	struct buf b = BUF_INIT;
-	int r = buf_read_file(&b, path);
+	struct buf b = BUF_INIT, why = BUF_INIT;
+	int r = fs_read_input(path, FS_INPUT_MAX, &b, &why);
 	if (r < 0) {
-		buf_addf(err, "cannot read secret file '%s': %s", path, strerror(-r));
+		buf_addf(err, "cannot read secret file '%s': %s", path, why.buf);
+		buf_release(&why);
+		buf_release(&b);
 		return -1;
 	}
 	r = secret_parse_dotenv(path, b.buf, b.len, m, err);

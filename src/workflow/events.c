@@ -148,6 +148,24 @@ static void add_trigger(struct wf__ld *ld, const struct ynode *name, const struc
 	t->config = ynode_is_null(config) ? NULL : config;
 }
 
+/* the known event closest to `name`, or NULL */
+static const char *event_hint(const char *name)
+{
+	const char *names[ARRAY_SIZE(events)];
+	for (size_t i = 0; i < ARRAY_SIZE(events); i++)
+		names[i] = events[i].name;
+	return did_you_mean(name, names, ARRAY_SIZE(events));
+}
+
+int wf_event_known(const char *name, const char **hint)
+{
+	*hint = NULL;
+	if (find_event(name))
+		return 1;
+	*hint = event_hint(name);
+	return 0;
+}
+
 /* check an event name; returns its table entry or NULL (error reported) */
 static const struct event *check_event(struct wf__ld *ld, const struct ynode *n)
 {
@@ -159,10 +177,7 @@ static const struct event *check_event(struct wf__ld *ld, const struct ynode *n)
 	const struct event *e = find_event(n->str);
 	if (e)
 		return e;
-	const char *names[ARRAY_SIZE(events)];
-	for (size_t i = 0; i < ARRAY_SIZE(events); i++)
-		names[i] = events[i].name;
-	const char *hint = did_you_mean(n->str, names, ARRAY_SIZE(events));
+	const char *hint = event_hint(n->str);
 	if (hint)
 		wf__err(ld, n, "unknown event '%s' (did you mean '%s'?)", n->str, hint);
 	else

@@ -173,6 +173,7 @@ static void parse_strategy(struct wf__ld *ld, struct wf_job *job, const struct y
 	job->strategy.matrix = wf__get(st, "matrix");
 	job->strategy.fail_fast = wf__get(st, "fail-fast");
 	job->strategy.max_parallel = wf__get(st, "max-parallel");
+	wf__check_min(ld, job->strategy.max_parallel, "max-parallel", 1, 1);
 	wf__check_matrix(ld, job, st);
 }
 
@@ -215,6 +216,8 @@ static void parse_runner_job(struct wf__ld *ld, struct wf_job *job, const struct
 	wf__check_string_map(ld, job->outputs, "outputs");
 	wf__scan_exprs(ld, job->outputs, "jobs.<job_id>.outputs", 1);
 	job->timeout_minutes = wf__get(m, "timeout-minutes");
+	wf__check_min(ld, job->timeout_minutes, "timeout-minutes", 0, 0);
+	wf__check_min(ld, wf__get(m, "cancel-timeout-minutes"), "cancel-timeout-minutes", 0, 0);
 	wf__scan_exprs(ld, job->timeout_minutes, "jobs.<job_id>.timeout-minutes", 1);
 	wf__scan_exprs(ld, wf__get(m, "cancel-timeout-minutes"),
 		       "jobs.<job_id>.cancel-timeout-minutes", 1);
@@ -312,6 +315,20 @@ static int check_job_id(struct wf__ld *ld, const struct ynode *jobs, size_t i)
 		return wf__err(ld, k, "job '%s' is defined twice (first at line %d; ids ignore case)",
 			       k->str, ld->wf->jobs[first].id.line);
 	return 0;
+}
+
+void wf__check_steps_present(struct wf__ld *ld)
+{
+	for (size_t i = 0; i < ld->wf->njobs; i++) {
+		const struct wf_job *job = &ld->wf->jobs[i];
+		if (job->uses.s || job->nsteps || job->node->kind != YNODE_MAP)
+			continue;
+		const struct ynode *steps = wf__get(job->node, "steps");
+		if (steps && steps->kind != YNODE_SEQ)
+			continue; /* an expression: known at run time */
+		wf__err(ld, steps ? steps : job->node, "job '%s' has no steps: define 'steps', or "
+			"call a reusable workflow with 'uses'", job->id.s);
+	}
 }
 
 void wf__parse_jobs(struct wf__ld *ld, const struct ynode *jobs)

@@ -4,7 +4,11 @@
  * tags), then checks the top-level keys and hands the parts (on, jobs,
  * steps, matrix, needs graph, expressions) to their own files.
  */
+#include "base/fs.h"
 #include "workflow/wf-int.h"
+
+#include <dirent.h>
+#include <errno.h>
 
 static const struct wf__key top_keys[] = {
 	{ "name", K_STR },
@@ -218,6 +222,8 @@ int wf_load_ex(const char *file, const char *data, size_t len, unsigned flags,
 		wf__err(&ld, root, "a workflow must be a mapping, not %s", wf__kind_desc(root));
 	else if (d->errors == ld.errors_before)
 		parse_top(&ld, root);
+	if (wf->jobs && d->errors == ld.errors_before)
+		wf__check_steps_present(&ld);
 	free(ld.lines);
 	if (wf->nexprs > 1)
 		qsort(wf->exprs, wf->nexprs, sizeof(*wf->exprs), cmp_expr);
@@ -239,9 +245,14 @@ int wf_load_file(const char *path, struct workflow **out, struct diags *d)
 {
 	struct buf b = BUF_INIT;
 	*out = NULL;
-	int r = buf_read_file(&b, path);
+	struct buf why = BUF_INIT;
+	int r = fs_read_input(path, YAML_MAX_SIZE, &b, &why);
 	if (r < 0) {
-		diag_err(d, path, 0, 0, "cannot read workflow: %s", strerror(-r));
+		if (r == -EFBIG) /* as yaml_load reports it */
+			diag_err(d, path, 1, 1, "%s", why.buf);
+		else
+			diag_err(d, path, 0, 0, "cannot read workflow: %s", why.buf);
+		buf_release(&why);
 		buf_release(&b);
 		return -1;
 	}
@@ -253,6 +264,27 @@ int wf_load_file(const char *path, struct workflow **out, struct diags *d)
 	r = wf_load(path, b.buf, b.len, out, d);
 	buf_release(&b);
 	return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int wf_list_dir(const char *dir, struct strvec *out)
+{
+	DIR *dh = opendir(dir);
+	if (!dh)
+		return -errno;
+	size_t first = out->nr;
+	struct dirent *e;
+	while ((e = readdir(dh)))
+		if (str_ends_with(e->d_name, ".yml") || str_ends_with(e->d_name, ".yaml"))
+			strvec_pushf(out, "%s/%s", dir, e->d_name);
+	closedir(dh);
+	if (out->nr - first > 1)
+		qsort(out->v + first, out->nr - first, sizeof(*out->v), cmp_str);
+	return 0;
 }
 
 static void str_free(struct wf_str *s)

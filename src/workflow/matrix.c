@@ -102,6 +102,30 @@ static const struct ynode *check_filter(struct wf__ld *ld, const struct ynode *f
 	return *dynamic ? NULL : f;
 }
 
+/*
+ * What GitHub checks when it expands the matrix (and the scheduler at run
+ * time): an exclude entry names only vector keys, no entry is empty.
+ * Reported at the offending key or entry.
+ */
+static void check_filter_keys(struct wf__ld *ld, const struct vec *v, size_t nv,
+			      const struct ynode *inc, const struct ynode *exc)
+{
+	for (size_t i = 0; inc && i < inc->nr; i++)
+		if (!ynode_map_size(inc->items[i]))
+			wf__err(ld, inc->items[i], "matrix include mapping does not contain any values");
+	for (size_t i = 0; exc && i < exc->nr; i++) {
+		const struct ynode *e = exc->items[i];
+		if (!ynode_map_size(e))
+			wf__err(ld, e, "matrix exclude filter must not be empty");
+		for (size_t k = 0; k < ynode_map_size(e); k++) {
+			const struct ynode *key = ynode_map_key(e, k);
+			if (vec_index(v, nv, key->str) < 0)
+				wf__err(ld, key, "matrix exclude key '%s' does not match any key "
+						 "within the matrix", key->str);
+		}
+	}
+}
+
 static long count_jobs(const struct vec *v, size_t nv, size_t product, const struct ynode *inc,
 		       const struct ynode *exc)
 {
@@ -192,6 +216,7 @@ void wf__check_matrix(struct wf__ld *ld, struct wf_job *job, const struct ynode 
 		free(v);
 		return;
 	}
+	check_filter_keys(ld, v, nv, inc, exc);
 	long total = count_jobs(v, nv, (size_t)product, inc, exc);
 	if (total > MATRIX_MAX_JOBS)
 		wf__err(ld, m, "the matrix of job '%s' expands to %ld jobs, more than the %d allowed",

@@ -400,3 +400,14 @@ void wf__check_string_map(struct wf__ld *ld, const struct ynode *m, const char *
 				wf__kind_desc(v));
 	}
 }
+
+void wf__check_min(struct wf__ld *ld, const struct ynode *n, const char *key, double min,
+		   int inclusive)
+{
+	double d;
+	if (!n || wf__has_expr(n) || wf__scalar_number(n, &d) < 0)
+		return; /* absent, an expression, or already reported as not a number */
+	if (inclusive ? !(d >= min) : !(d > min))
+		wf__err(ld, n, "%s must be %s %g, not %s", key,
+			inclusive ? "a number of at least" : "a number greater than", min, n->str);
+}

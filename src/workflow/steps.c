@@ -213,6 +213,7 @@ static void parse_step(struct wf__ld *ld, struct wf_step *st, const struct ynode
 	st->continue_on_error = wf__get(m, "continue-on-error");
 	wf__scan_exprs(ld, st->continue_on_error, "jobs.<job_id>.steps.continue-on-error", 1);
 	st->timeout_minutes = wf__get(m, "timeout-minutes");
+	wf__check_min(ld, st->timeout_minutes, "timeout-minutes", 0, 0);
 	wf__scan_exprs(ld, st->timeout_minutes, "jobs.<job_id>.steps.timeout-minutes", 1);
 }
 

@@ -72,6 +72,13 @@ struct wf__key {
 enum wf__stype wf__scalar_type(const struct ynode *n);
 /* parse a scalar as a number (YAML core schema); 0 on success */
 int wf__scalar_number(const struct ynode *n, double *out);
+/*
+ * A literal number `key` that must be above `min` (at least `min` when
+ * `inclusive`): what the scheduler checks at run time, reported at load
+ * time when no expression is involved, so that kiln lint reports it too.
+ */
+void wf__check_min(struct wf__ld *ld, const struct ynode *n, const char *key, double min,
+		   int inclusive);
 /* scalar is exactly one `${{ ... }}` (surrounding blanks allowed) */
 int wf__is_whole_expr(const struct ynode *n);
 /* scalar contains `${{` anywhere */
@@ -115,6 +122,11 @@ void wf__parse_defaults(struct wf__ld *ld, struct wf_defaults_run *dr, const str
 			const char *path, int exprs);
 void wf__parse_on(struct wf__ld *ld, const struct ynode *on);
 void wf__parse_jobs(struct wf__ld *ld, const struct ynode *jobs);
+/*
+ * GitHub: "No steps defined in `steps` and no workflow called in `uses`",
+ * checked like GitHub once the workflow parsed without other errors.
+ */
+void wf__check_steps_present(struct wf__ld *ld);
 void wf__parse_steps(struct wf__ld *ld, struct wf_job *job, const struct ynode *steps);
 void wf__check_matrix(struct wf__ld *ld, struct wf_job *job, const struct ynode *strategy);
 void wf__check_graph(struct wf__ld *ld, const struct ynode *jobs);

@@ -128,6 +128,12 @@ struct workflow {
 int wf_load(const char *file, const char *data, size_t len, struct workflow **out,
 	    struct diags *d);
 int wf_load_file(const char *path, struct workflow **out, struct diags *d);
+/*
+ * The workflow files of a directory as GitHub finds them in
+ * .github/workflows: every *.yml and *.yaml, dot-named ones included,
+ * sorted, appended to out as "dir/name". Returns 0 or -errno.
+ */
+int wf_list_dir(const char *dir, struct strvec *out);
 void wf_free(struct workflow *wf);
 
 /* loader options for wf_load_ex() */
@@ -148,6 +154,9 @@ void wf_dump_json(const struct workflow *wf, struct buf *out);
 const char *wf_step_id(const struct wf_step *st);
 
 const struct wf_job *wf_find_job(const struct workflow *wf, const char *id);
+/* is `name` an event a workflow can be triggered by? if not, *hint is the
+ * closest known name (or NULL) */
+int wf_event_known(const char *name, const char **hint);
 const struct wf_trigger *wf_find_trigger(const struct workflow *wf, const char *event);
 
 #endif

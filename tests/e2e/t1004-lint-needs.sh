@@ -66,9 +66,11 @@ test_expect_success 'needs ignore case and take the job spelling' '
 	jobs:
 	  Build:
 	    runs-on: x
+	    steps: [run: make]
 	  deploy:
 	    needs: build
 	    runs-on: x
+	    steps: [run: make deploy]
 	EOF
 	kiln lint e.yml >out && test_must_be_empty out &&
 	kiln debug workflow e.yml >out &&
