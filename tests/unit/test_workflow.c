@@ -243,7 +243,8 @@ static void test_matrix_count(void **state)
 		"on: push\njobs:\n  a:\n    runs-on: x\n    strategy:\n      matrix:\n"
 		"        os: [l, m, w]\n        v: [1, 2]\n"
 		"        exclude: [{os: w, v: 1}, {os: m}]\n"
-		"        include: [{os: l, extra: y}, {os: z}, {v: 2, big: true}, {v: 3}]\n",
+		"        include: [{os: l, extra: y}, {os: z}, {v: 2, big: true}, {v: 3}]\n"
+		"    steps: [run: x]\n",
 		&d);
 	assert_non_null(wf);
 	/* 6 - 1 - 2 = 3 combos; {os: z} and {v: 3} add one each */
