@@ -7,10 +7,12 @@
  * only when it would actually start (its `if:` true).
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "engine/plan.h"
 #include "yaml/ynode.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -102,7 +104,10 @@ static int local_docker(const char *repo_dir, const char *uses)
 		struct buf data = BUF_INIT;
 		struct diags d = DIAGS_INIT;
 		struct ynode *root = NULL;
-		int found = buf_read_file(&data, f) == 0;
+		struct buf why = BUF_INIT;
+		/* not a regular file (a FIFO, /dev/zero): the step reports it */
+		int found = fs_read_input(f, FS_INPUT_MAX, &data, &why) != -ENOENT;
+		buf_release(&why);
 		if (found && yaml_load(f, data.buf, data.len, &root, &d) == 0 && root &&
 		    root->kind == YNODE_MAP) {
 			const struct ynode *runs = ynode_get(root, "runs");

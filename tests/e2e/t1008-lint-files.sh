@@ -43,7 +43,7 @@ test_expect_success 'an empty workflow directory is an error' '
 
 test_expect_success 'a missing file among good ones still fails, and the rest is linted' '
 	test_expect_code 2 kiln lint repo/.github/workflows/good.yml missing.yml repo/.github/workflows/a-first.yml >out &&
-	test_grep "^missing.yml: error: cannot read: No such file or directory" out &&
+	test_grep "^missing.yml: error: cannot read workflow: No such file or directory" out &&
 	test_grep "^repo/.github/workflows/a-first.yml:1:5:" out
 '
 
