@@ -42,7 +42,6 @@ struct action_run {
 	struct composite *def;     /* its action.yml: def->js has the scripts (owned) */
 	char *step_id;             /* the step's id: GITHUB_ACTION */
 	char *name;                /* the step's display name (set when it runs) */
-	char *group;               /* "Post <job step>" when used inside a composite, or NULL */
 	struct ev *inputs;         /* evaluated inputs (object of strings) */
 	struct ev *env;            /* env: of the step and its composite callers */
 	struct ev *state;          /* $GITHUB_STATE / save-state: STATE_* of later stages */
@@ -59,6 +58,7 @@ struct exec_post {
 	void *data;
 	char *name;                /* "Post <step name>" (owned) */
 	char *group;               /* shown inside this step (composite), or NULL (owned) */
+	size_t group_step;         /* that job step's index + 1, or 0 */
 };
 
 /* one step while it runs */
@@ -141,6 +141,7 @@ struct job_exec {
 	struct exec_post *posts;   /* post steps: a stack, newest last */
 	size_t nposts, aposts;
 	char *group;               /* the step a running pre/post stage is shown in */
+	size_t group_step;         /* its job step's index + 1 */
 	uint64_t group_start_ns;
 	enum result group_result;
 

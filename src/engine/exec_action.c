@@ -70,7 +70,7 @@ void exec__save_state(struct step_run *sr, const char *name, const char *value, 
 /* ---- post steps ---- */
 
 /* the job step that (through composites) runs sr, or NULL for a job step */
-static const char *job_step_name(const struct step_run *sr)
+static const struct step_run *job_step(const struct step_run *sr)
 {
 	const struct frame *f = sr->fr;
 	const struct step_run *caller = NULL;
@@ -78,7 +78,7 @@ static const char *job_step_name(const struct step_run *sr)
 		caller = f->caller;
 		f = f->parent;
 	}
-	return caller ? caller->name : NULL;
+	return caller;
 }
 
 static struct exec_post *post_push(struct step_run *sr, const char *name)
@@ -88,8 +88,11 @@ static struct exec_post *post_push(struct step_run *sr, const char *name)
 	struct exec_post *p = &je->posts[je->nposts++];
 	memset(p, 0, sizeof(*p));
 	p->name = xstrfmt("Post %s", name);
-	const char *group = job_step_name(sr);
-	p->group = group ? xstrfmt("Post %s", group) : NULL;
+	const struct step_run *top = job_step(sr);
+	if (top) {
+		p->group = xstrfmt("Post %s", top->name);
+		p->group_step = top->st->index + 1;
+	}
 	return p;
 }
 
@@ -123,17 +126,21 @@ static void close_group(struct job_exec *je)
 	exec__step_end_event(je, je->group, je->group_result, je->group_start_ns);
 	free(je->group);
 	je->group = NULL;
+	je->group_step = 0;
 }
 
-/* show the post steps of one composite inside one step, as GitHub does */
-static void enter_group(struct job_exec *je, const char *group)
+/* show the pre or post stages of the actions one composite uses inside
+ * one step named `group`, as GitHub does; `step` is the job step running
+ * the composite + 1, 0 for none */
+static void enter_group(struct job_exec *je, const char *group, size_t step)
 {
-	if (je->group && group && !strcmp(je->group, group))
+	if (je->group && step == je->group_step)
 		return;
 	close_group(je);
-	if (!group)
+	if (!step)
 		return;
 	je->group = xstrdup(group);
+	je->group_step = step;
 	je->group_start_ns = now_ns();
 	je->group_result = RESULT_SUCCESS;
 	exec__log(je, LOG_STEP_START, group, group, strlen(group));
@@ -406,8 +413,9 @@ int exec__pre_next(struct job_exec *je)
 	ar->name = exec__step_display_name(je, fr, st, base);
 	sr->name = xstrfmt("Pre %s", ar->name);
 	ar->step_id = xstrdup(sr->id);
-	const char *top = job_step_name(sr);
-	char *group = top ? xstrfmt("Pre %s", top) : NULL;
+	const struct step_run *top = job_step(sr);
+	char *group = top ? xstrfmt("Pre %s", top->name) : NULL;
+	size_t group_step = top ? top->st->index + 1 : 0;
 	struct ev *step_env = exec__eval_env(je, fr, base, st->env, ev_object(), &err);
 	sr->env = ev_ref(base);
 	ev_unref(base);
@@ -431,7 +439,7 @@ int exec__pre_next(struct job_exec *je)
 	if (run == 0) {
 		exec__step_free(sr);
 	} else {
-		enter_group(je, group);
+		enter_group(je, group, group_step);
 		exec__log(je, LOG_STEP_START, sr->name, sr->name, strlen(sr->name));
 		if (!with || run_js(sr, ar->def->js.pre, &err) < 0)
 			stage_fail(sr, err.buf);
@@ -465,7 +473,7 @@ int exec__post_next(struct job_exec *je)
 	}
 	struct exec_post p = je->posts[--je->nposts];
 	struct frame *root = je->top;
-	enter_group(je, p.group);
+	enter_group(je, p.group, p.group_step);
 	free(p.group);
 	if (!p.ar) {
 		run_builtin_post(je, &p);

@@ -84,6 +84,11 @@ jobs:
       - uses: ./act
         with: { tag: mainfail }
       - run: echo never
+  twocomp:
+    runs-on: x
+    steps:
+      - uses: ./comp
+      - uses: ./comp
 END
 (cd repo && git add -A && git commit -q -m actions) || exit 1
 
@@ -138,6 +143,25 @@ test_expect_success 'a failed main step still gets its post step (post-if: alway
 	test_grep "\[mainfail\] post mainfail state=mainfail-c/mainfail-f" out &&
 	test_grep -v "\[mainfail\] never" out &&
 	test_grep "mainfail  *failure" out
+'
+
+test_expect_success 'two uses of one composite: two Post steps, each with its own posts' '
+	grep "\[twocomp\] [<>] Post" out | sed "s/ in [0-9.]*s//" >actual &&
+	cat >expect <<-\EOF &&
+	[twocomp] > Post Run ./comp
+	[twocomp] > Post Run ./act
+	[twocomp] < Post Run ./act: success
+	[twocomp] > Post Run ./act
+	[twocomp] < Post Run ./act: success
+	[twocomp] < Post Run ./comp: success
+	[twocomp] > Post Run ./comp
+	[twocomp] > Post Run ./act
+	[twocomp] < Post Run ./act: success
+	[twocomp] > Post Run ./act
+	[twocomp] < Post Run ./act: success
+	[twocomp] < Post Run ./comp: success
+	EOF
+	test_cmp expect actual
 '
 
 test_expect_success 'post steps are in the run history' '
