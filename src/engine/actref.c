@@ -34,6 +34,7 @@ struct actref_cache {
 	char *token;   /* owned copy, or NULL */
 	char *dir;     /* <data>/actions */
 	char *keydir;  /* <dir>/<base key> */
+	char *dir_err; /* why there is no dir (no data directory), or NULL */
 	int offline, pull;
 	struct actref_src **memo; /* resolved this run (owned) */
 	char **keys;              /* parallel: "owner/repo@ref" lower-cased repo */
@@ -84,22 +85,24 @@ int actref_cache_new(const struct actref_opts *o, struct actref_cache **out, str
 	if (o->cache_dir) {
 		c->dir = xstrdup(o->cache_dir);
 	} else {
-		struct buf d = BUF_INIT;
-		if (kiln_data_path("actions", &d, err) < 0) {
-			buf_release(&d);
-			actref_cache_free(c);
-			return KILN_EIO;
-		}
-		c->dir = buf_detach(&d, NULL);
+		/* no data directory: an error only for a run that needs the cache */
+		struct buf d = BUF_INIT, derr = BUF_INIT;
+		if (kiln_data_path("actions", &d, &derr) < 0)
+			c->dir_err = buf_detach(&derr, NULL);
+		else
+			c->dir = buf_detach(&d, NULL);
+		buf_release(&d);
+		buf_release(&derr);
 	}
-	char *abs = realpath(c->dir, NULL); /* libgit2 writes trees by absolute path */
+	char *abs = c->dir ? realpath(c->dir, NULL) : NULL; /* libgit2 needs absolute paths */
 	if (abs) {
 		free(c->dir);
 		c->dir = abs;
 	}
 	char *k = base_key(c->base);
-	c->keydir = xstrfmt("%s/%s", c->dir, k);
+	c->keydir = c->dir ? xstrfmt("%s/%s", c->dir, k) : NULL;
 	free(k);
+	(void)err;
 	*out = c;
 	return 0;
 }
@@ -136,6 +139,7 @@ void actref_cache_free(struct actref_cache *c)
 	free(c->base);
 	free(c->dir);
 	free(c->keydir);
+	free(c->dir_err);
 	free(c);
 }
 
@@ -421,6 +425,11 @@ static int locate(const struct actref_cache *c, const char *repo, const char *re
 		rc = KILN_EINVAL;
 		goto out;
 	}
+	if (!c->dir) {
+		buf_addf(err, "no cache for action '%s@%s': %s", repo, ref, c->dir_err);
+		rc = KILN_EIO;
+		goto out;
+	}
 	rdir = xstrfmt("%s/%s", c->keydir, lrepo);
 	refs = xstrfmt("%s/refs", rdir);
 	if (is_full_sha(ref)) {
@@ -670,6 +679,10 @@ int actref_dir(struct actref_cache *c, const struct actref_src *src, const char 
 		return 0;
 	}
 	/* the run's own repository: only the sub-tree, once per tree id */
+	if (!c->dir) {
+		buf_addf(err, "no cache for '$/%s': %s", path, c->dir_err);
+		return KILN_EIO;
+	}
 	struct repo *r = NULL;
 	char tree[REPO_OID_HEX];
 	char *p = xstrndup(path, pl);
