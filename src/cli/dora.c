@@ -6,6 +6,7 @@
 #include "base/kiln.h"
 #include "cli/cmds.h"
 #include "cli/opt.h"
+#include "cli/remote.h"
 #include "server/dora.h"
 #include "store/db.h"
 #include "store/open.h"
@@ -14,7 +15,7 @@
 #include <jansson.h>
 
 static const char *const dora_usage[] = {
-	"kiln dora [--env ENV] [--days N] [--repo REPO] [--json]", NULL
+	"kiln dora [--env ENV] [--days N] [--repo REPO] [--json] [--server URL] [--token T]", NULL
 };
 
 static void line(const char *label, const char *value, enum dora_band band)
@@ -50,8 +51,74 @@ static void print_report(const struct dora_report *r)
 	line("recovery time", v, r->recovery_band);
 }
 
+/* a report from GET /api/v1/dora's JSON */
+static void from_json(const json_t *o, struct dora_report *r)
+{
+	const json_t *df = json_object_get(o, "deployment_frequency"), *lt = json_object_get(o, "lead_time");
+	const json_t *cfr = json_object_get(o, "change_failure_rate"), *rt = json_object_get(o, "recovery_time");
+	enum dora_band *bands[] = { &r->frequency_band, &r->lead_band, &r->failure_band, &r->recovery_band };
+	const json_t *objs[] = { df, lt, cfr, rt };
+	memset(r, 0, sizeof(*r));
+	snprintf(r->repo, sizeof(r->repo), "%s", json_string_value(json_object_get(o, "repo")));
+	snprintf(r->environment, sizeof(r->environment), "%s",
+		 json_string_value(json_object_get(o, "environment")));
+	r->days = json_number_value(json_object_get(o, "days"));
+	r->successes = json_integer_value(json_object_get(df, "deployments"));
+	r->failures = json_integer_value(json_object_get(df, "failed_deployments"));
+	r->per_day = json_number_value(json_object_get(df, "per_day"));
+	r->lead_n = (size_t)json_integer_value(json_object_get(lt, "changes"));
+	r->lead_median_ms = json_integer_value(json_object_get(lt, "median_ms"));
+	r->lead_p90_ms = json_integer_value(json_object_get(lt, "p90_ms"));
+	r->failure_rate = json_number_value(json_object_get(cfr, "rate"));
+	r->recovery_n = (size_t)json_integer_value(json_object_get(rt, "recoveries"));
+	r->unrecovered = (size_t)json_integer_value(json_object_get(rt, "unrecovered"));
+	r->recovery_median_ms = json_integer_value(json_object_get(rt, "median_ms"));
+	for (int i = 0; i < 4; i++) {
+		const char *b = json_string_value(json_object_get(objs[i], "band"));
+		for (int k = DORA_NONE; b && k <= DORA_ELITE; k++)
+			if (!strcmp(b, dora_band_name((enum dora_band)k)))
+				*bands[i] = (enum dora_band)k;
+	}
+}
+
+static int remote_dora(struct remote *rm, const char *repo, const char *env, int days, int json)
+{
+	struct buf p = BUF_INIT;
+	buf_addf(&p, "/api/v1/dora?days=%d", days);
+	if (repo) {
+		buf_addstr(&p, "&repo=");
+		remote_path_add(&p, repo, 0);
+	}
+	if (env) {
+		buf_addstr(&p, "&environment=");
+		remote_path_add(&p, env, 0);
+	}
+	json_t *out = NULL;
+	int rc = remote_call(rm, "dora", "GET", p.buf, NULL, &out);
+	if (!rc && json) {
+		remote_print_json(out);
+	} else if (!rc && !json_array_size(out)) {
+		printf("no deployments in the last %d days\n", days);
+	} else if (!rc) {
+		size_t i;
+		const json_t *o;
+		json_array_foreach(out, i, o)
+		{
+			struct dora_report r;
+			from_json(o, &r);
+			if (i)
+				printf("\n");
+			print_report(&r);
+		}
+	}
+	json_decref(out);
+	buf_release(&p);
+	return rc;
+}
+
 int cmd_dora(int argc, char **argv, struct kiln_ctx *ctx)
 {
+	struct remote rm = { NULL, NULL };
 	const char *env = NULL, *repo = NULL;
 	int days = 30, json = 0;
 	struct opt opts[] = {
@@ -59,6 +126,8 @@ int cmd_dora(int argc, char **argv, struct kiln_ctx *ctx)
 		{ OPT_INT, 0, "days", &days, "N", "the window: the last N days (default 30)" },
 		{ OPT_STRING, 0, "repo", &repo, "REPO", "one repository (default: all)" },
 		{ OPT_BOOL, 0, "json", &json, NULL, "print JSON (as GET /api/v1/dora)" },
+		{ OPT_STRING, 0, "server", &rm.server, "URL", "ask the kiln server (KILN_SERVER)" },
+		{ OPT_STRING, 0, "token", &rm.token, "TOKEN", "API token (KILN_TOKEN)" },
 		OPT_END_MARK,
 	};
 	int n = opt_parse(argc, argv, opts, dora_usage);
@@ -68,6 +137,8 @@ int cmd_dora(int argc, char **argv, struct kiln_ctx *ctx)
 		opt_usage(stderr, opts, dora_usage);
 		return EXIT_USAGE;
 	}
+	if (remote_resolve(&rm))
+		return remote_dora(&rm, repo, env, days, json);
 	struct buf err = BUF_INIT;
 	sqlite3 *db = NULL;
 	int rc = EXIT_OK;

@@ -103,6 +103,69 @@ int webhook_post_err(const char *url, const char *body, char *err, size_t errlen
 	return 0;
 }
 
+struct fetch_sink {
+	const struct webhook_req *r;
+	struct buf *resp;
+};
+
+static size_t fetch_write(char *p, size_t size, size_t n, void *ud)
+{
+	struct fetch_sink *fs = ud;
+	if (fs->r->on_data)
+		return fs->r->on_data(p, size * n, fs->r->arg);
+	if (fs->resp->len + size * n > 64u * 1024 * 1024)
+		return 0; /* over any answer the API gives */
+	buf_add(fs->resp, p, size * n);
+	return size * n;
+}
+
+long webhook_fetch(const struct webhook_req *r, struct buf *resp, char *err, size_t errlen)
+{
+	if (!loaded && webhook_init(err, errlen) < 0)
+		return -1;
+	CURL *c = api.easy_init();
+	if (!c) {
+		snprintf(err, errlen, "curl_easy_init failed");
+		return -1;
+	}
+	struct curl_slist *h = api.slist_append(NULL, "Content-Type: application/json");
+	char *accept = xstrfmt("Accept: %s", r->accept ? r->accept : "application/json");
+	h = api.slist_append(h, accept);
+	char *auth = r->token ? xstrfmt("Authorization: Bearer %s", r->token) : NULL;
+	if (auth)
+		h = api.slist_append(h, auth);
+	struct fetch_sink fs = { r, resp };
+	api.easy_setopt(c, CURLOPT_URL, r->url);
+	api.easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method);
+	api.easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (r->body)
+		api.easy_setopt(c, CURLOPT_POSTFIELDS, r->body);
+	else if (!strcmp(r->method, "GET"))
+		api.easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	if (r->timeout_ms)
+		api.easy_setopt(c, CURLOPT_TIMEOUT_MS, r->timeout_ms);
+	api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	api.easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write);
+	api.easy_setopt(c, CURLOPT_WRITEDATA, &fs);
+	CURLcode rc = api.easy_perform(c);
+	long code = 0;
+	api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	api.slist_free_all(h);
+	api.easy_cleanup(c);
+	if (auth) {
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+	}
+	free(accept);
+	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && r->on_data && code)) {
+		snprintf(err, errlen, "%s", api.easy_strerror(rc));
+		return -1;
+	}
+	return code;
+}
+
 /* ---- the sender ---- */
 
 struct delivery {

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "base/buf.h"
+
 /* load libcurl and initialise it (call once, from the loop thread, before
  * any webhook_post); 0, or -1 with a message in err when unavailable */
 int webhook_init(char *err, unsigned long errlen);
@@ -21,6 +23,24 @@ int webhook_init(char *err, unsigned long errlen);
 int webhook_post(const char *url, const char *body);
 /* the same; on failure err receives why ("HTTP 500", curl's message) */
 int webhook_post_err(const char *url, const char *body, char *err, size_t errlen);
+
+/*
+ * One HTTP request (the CLI's --server client): method, url, an optional
+ * bearer token and JSON body. The answer's body goes to on_data when set
+ * (streamed as it arrives: Server-Sent Events), else into resp. timeout_ms
+ * 0 = none (streams). Returns the HTTP status (> 0), or -1 with err (no
+ * answer: connection refused, time-out, TLS...). Blocking; not on a loop.
+ */
+struct webhook_req {
+	const char *method, *url;
+	const char *token;   /* sent as Authorization: Bearer; may be NULL */
+	const char *body;    /* JSON, may be NULL */
+	const char *accept;  /* Accept header, NULL for application/json */
+	long timeout_ms;
+	size_t (*on_data)(const char *data, size_t len, void *arg); /* return len to go on */
+	void *arg;
+};
+long webhook_fetch(const struct webhook_req *r, struct buf *resp, char *err, size_t errlen);
 
 /*
  * A sender: POSTs on the libuv thread pool (never blocking the loop) and
