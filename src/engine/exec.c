@@ -403,8 +403,11 @@ struct ev *exec__action_inputs(struct step_run *sr, const struct composite *a,
 		int known = 0;
 		for (size_t j = 0; in && j < ynode_map_size(in) && !known; j++)
 			known = !strcasecmp(ynode_map_key(in, j)->str, k);
-		if (!known)
-			buf_addf(&unexpected, "%s'%s'", unexpected.len ? ", " : "", k);
+		if (known)
+			continue;
+		/* GitHub warns, and still passes it (INPUT_<NAME>, inputs.<name>) */
+		buf_addf(&unexpected, "%s'%s'", unexpected.len ? ", " : "", k);
+		inputs = exec__obj_with(inputs, k, ev_ref(ev_object_val_at(with, i)));
 	}
 	if (unexpected.len)
 		exec__logf(je, LOG_WARNING, sr->name, "Unexpected input(s) %s, valid inputs are [%s]",

@@ -29,6 +29,7 @@ cat >repo/act/dist/index.js <<'END'
 const fs = require('fs');
 const who = process.env.INPUT_WHO;
 console.log(`hello ${who} (extra=${process.env.INPUT_EXTRA_FLAG}, ws=${process.env.GITHUB_WORKSPACE !== undefined})`);
+if (process.env.INPUT_SURPRISE) console.log(`surprise=${process.env.INPUT_SURPRISE}`);
 if (who === 'fail') process.exit(4);
 fs.appendFileSync(process.env.GITHUB_OUTPUT, `greeting=hi ${who}\n`);
 END
@@ -62,6 +63,12 @@ jobs:
     runs-on: x
     steps:
       - uses: ./bad
+  undeclared:
+    runs-on: x
+    steps:
+      - uses: ./act
+        with:
+          surprise: boo
 END
 (cd repo && git add -A && git commit -q -m actions) || exit 1
 
@@ -85,6 +92,11 @@ test_expect_success 'a failing script fails its step and the job' '
 test_expect_success 'an action without runs.main is a clear error' '
 	test_grep "runs.main" out &&
 	test_grep "nomain *failure" out
+'
+
+test_expect_success 'an undeclared input is warned about and still passed, as GitHub does' '
+	test_grep "\[undeclared\] warning: Unexpected input(s) .surprise., valid inputs are \[.who., .extra flag.\]" out &&
+	test_grep "\[undeclared\] surprise=boo" out
 '
 
 test_done
