@@ -760,12 +760,20 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	ret = workflow_contexts(&rc, &w, rec);
 	if (ret)
 		goto out;
-	struct reuse_env renv = { rc.repo_dir, cache, !o->list && !o->dry, rc.repository, rc.sha };
-	for (size_t i = 0; i < w.nr; i++) {
+	for (size_t i = 0; i < w.nr; i++)
 		plan_add_workflow(&p, w.v[i], i, &d);
-		reuse_load(&w.calls, w.v[i], i, &renv, &d);
-	}
 	plan_finish(&p, &d);
+	if (!d.errors && o->job && plan_select(&p, o->job, &err) < 0) {
+		fprintf(stderr, "kiln: error: %s\n", err.buf);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	/* called workflows: with -j only those the selected jobs call (a call
+	 * that cannot be fetched does not stop the jobs that do not make it) */
+	struct reuse_env renv = { rc.repo_dir, cache, !o->list && !o->dry, rc.repository, rc.sha,
+				  o->job ? &p : NULL };
+	for (size_t i = 0; i < w.nr; i++)
+		reuse_load(&w.calls, w.v[i], i, &renv, &d);
 	plan_check_support(&p, rc.repo_dir);
 	/* the jobs of called workflows too (a remote callee's local actions
 	 * live in its repository: not judged here) */
@@ -774,11 +782,6 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	if (d.errors) {
 		diags_sort(&d);
 		diags_print(&d, stderr);
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	if (o->job && plan_select(&p, o->job, &err) < 0) {
-		fprintf(stderr, "kiln: error: %s\n", err.buf);
 		ret = EXIT_USAGE;
 		goto out;
 	}

@@ -256,9 +256,16 @@ static int load_calls(struct tree *t, const struct workflow *wf, const struct ac
 		      int level)
 {
 	int ret = 0;
-	for (size_t i = 0; i < wf->njobs; i++)
-		if (wf->jobs[i].uses.s && load_one(t, wf, &wf->jobs[i], wsrc, level) < 0)
+	for (size_t i = 0; i < wf->njobs; i++) {
+		if (!wf->jobs[i].uses.s)
+			continue;
+		/* -j: a call the run does not make is neither fetched nor checked */
+		long pj = !level && t->env->only ? plan_find(t->env->only, wf, wf->jobs[i].id.s) : -1;
+		if (pj >= 0 && !t->env->only->jobs[pj].selected)
+			continue;
+		if (load_one(t, wf, &wf->jobs[i], wsrc, level) < 0)
 			ret = -1;
+	}
 	return ret;
 }
 

@@ -40,6 +40,8 @@ struct reuse_env {
 	int network;                   /* may fetch; 0: cache only, uncached calls are
 					  left out (kiln run -l / -n) */
 	const char *repository, *sha;  /* the run's owner/name and commit (`$/`) */
+	const struct plan *only;       /* when set (-j): the calls of the run's jobs this
+					  plan does not select are left out (not fetched) */
 };
 
 struct reuse_set {

@@ -165,6 +165,25 @@ test_expect_success 'a called workflow job that cannot run fails when it would s
 	test_grep "^\[plain\] plain ran$" out
 '
 
+test_expect_success '-j runs jobs beside a remote call that cannot be fetched (--offline)' '
+	write_workflow crepo main <<-\EOF &&
+	on: push
+	jobs:
+	  call:
+	    uses: octo/missing/.github/workflows/x.yml@v1
+	  plain:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo plain ran
+	EOF
+	(cd crepo && kiln run -l --offline -W .github/workflows/main.yml) >out 2>err &&
+	test_grep "^0  *call " out && test_grep "^0  *plain " out &&
+	(cd crepo && kiln run --no-history --offline -W .github/workflows/main.yml -j plain) >out 2>err &&
+	test_grep "^\[plain\] plain ran$" out &&
+	test_expect_code 2 env -C crepo kiln run --no-history --offline -W .github/workflows/main.yml >out 2>err &&
+	test_grep "main.yml:4:11: error: job .call.: .* is not in the cache (--offline)" err
+'
+
 test_expect_success 'self-hosted and Linux labels map to this machine' '
 	write_workflow mrepo m <<-\EOF &&
 	on: push
