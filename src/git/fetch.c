@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <git2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -53,8 +54,15 @@ static int net_fail(struct buf *err, const struct cred_state *cs, const char *ur
 	return KILN_EIO;
 }
 
+static void lib_init(void)
+{
+	git_libgit2_init(); /* kept for the process, as repo.c does */
+}
+
 int fetch_open_bare(const char *dir, struct repo **out, struct buf *err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, lib_init);
 	if (access(dir, F_OK) == 0)
 		return repo_open_bare(dir, out, err);
 	/* created aside and renamed: a crash never leaves a half-made repository */
