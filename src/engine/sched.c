@@ -32,6 +32,13 @@ struct sinst {
 	struct sched *sub;
 	struct ev **sub_ctx;     /* its starting contexts (per wf_index) */
 	struct ev *sub_base;     /* the callee's workflow contexts */
+	/* a job with `environment:` under a gate (sched_opts.gate) */
+	char *environment;       /* the evaluated name; NULL: not gated */
+	uv_timer_t *gate_timer;  /* asks again while waiting; freed on close */
+	int waiting;             /* the gate said wait */
+	int gate_cancel;         /* cancelled while waiting */
+	char *wait_reason;       /* the last reason shown */
+	uint64_t timeout_ms;     /* evaluated before the gate, used at launch */
 };
 
 struct snode {
@@ -101,6 +108,9 @@ static void drain(struct sched *s);
 static void try_start(struct sched *s);
 static void check_finished(struct sched *s);
 static void reaper_cb(uv_idle_t *h);
+static void gate_timer_cb(uv_timer_t *t);
+static void gate_ask(struct sched *s, struct sinst *in);
+static void launch_inst(struct sched *s, struct sinst *in);
 
 /* executor events: to the output, and to the observer */
 static void sink_event(void *arg, const struct log_event *ev)
@@ -323,8 +333,13 @@ static void cancel_siblings(struct sched *s, struct snode *n, uint64_t grace)
 {
 	for (size_t i = 0; i < n->ninst; i++) {
 		struct sinst *in = &n->inst[i];
-		if (in->state == INST_RUNNING)
+		if (in->state == INST_RUNNING && in->waiting) {
+			/* not started: ends as cancelled on the next loop turn */
+			in->gate_cancel = 1;
+			uv_timer_start(in->gate_timer, gate_timer_cb, 0, 0);
+		} else if (in->state == INST_RUNNING && in->je) {
 			s->ops.cancel(in->je, grace);
+		}
 	}
 	/* queued instances never start */
 	while (n->next < n->ninst) {
@@ -337,6 +352,11 @@ static void cancel_siblings(struct sched *s, struct snode *n, uint64_t grace)
 	}
 }
 
+static void gate_timer_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
 static void inst_done(struct job_exec *je, const struct job_result *res, void *arg)
 {
 	struct sinst *in = arg;
@@ -344,6 +364,13 @@ static void inst_done(struct job_exec *je, const struct job_result *res, void *a
 	struct snode *n = in->node;
 	(void)je;
 	in->state = INST_DONE;
+	in->waiting = 0;
+	if (in->gate_timer) {
+		uv_close((uv_handle_t *)in->gate_timer, gate_timer_closed);
+		in->gate_timer = NULL;
+	}
+	if (in->environment && s->opts.gate && s->opts.gate->end)
+		s->opts.gate->end(s->opts.gate->arg, n->pj->wf_index, in->name, res->result);
 	in->result = res->result;
 	uint64_t el = now_ns() - in->started;
 	merge_outputs(n, res->outputs);
@@ -456,6 +483,97 @@ static int foreign_runner(struct sched *s, struct snode *n, struct sinst *in,
 	return bad;
 }
 
+/* ---- deployment environments (sched_opts.gate) ---- */
+
+static void inst_fail(struct sched *s, struct sinst *in, const char *msg)
+{
+	struct log_event ev = { .kind = LOG_ERROR, .job = in->name, .text = msg, .len = strlen(msg) };
+	sink_event(s, &ev);
+	struct job_result r = { .result = RESULT_FAILURE };
+	inst_done(NULL, &r, in);
+}
+
+/* evaluate `environment:` (a name, or {name, url}); 0 after failing the instance */
+static int gate_environment(struct sched *s, struct snode *n, struct sinst *in,
+			    const struct expr_ctx *ctx)
+{
+	const struct ynode *e = n->pj->job->environment;
+	if (e->kind == YNODE_MAP)
+		e = ynode_get(e, "name");
+	if (!e)
+		return 1; /* {url: ...} only: no environment to gate */
+	struct buf err = BUF_INIT;
+	struct ev *v = plan_value(e, ctx, &err, NULL, NULL);
+	const char *name = v && ev_kind(v) == EV_STRING ? ev_get_str(v, NULL) : NULL;
+	if (name && *name) {
+		in->environment = xstrdup(name);
+	} else if (v) {
+		/* an empty name: GitHub runs the job without an environment */
+	} else {
+		char *msg = xstrfmt("%s:%d:%d: %s", n->pj->wf->file, e->line, e->col, err.buf);
+		ev_unref(v);
+		buf_release(&err);
+		inst_fail(s, in, msg);
+		free(msg);
+		return 0;
+	}
+	ev_unref(v);
+	buf_release(&err);
+	return 1;
+}
+
+static void gate_timer_cb(uv_timer_t *t)
+{
+	struct sinst *in = t->data;
+	if (in->gate_cancel) {
+		struct log_event ev = { .kind = LOG_WARNING, .job = in->name,
+					.text = "cancelled while waiting", .len = 23 };
+		sink_event(in->s, &ev);
+		struct job_result r = { .result = RESULT_CANCELLED };
+		inst_done(NULL, &r, in);
+		return;
+	}
+	gate_ask(in->s, in);
+}
+
+static void gate_ask(struct sched *s, struct sinst *in)
+{
+	struct snode *n = in->node;
+	struct buf reason = BUF_INIT;
+	uint64_t retry = 1000;
+	enum sched_gate_verdict v = s->opts.gate->ask(s->opts.gate->arg, n->pj->wf_index, in->name,
+						      in->environment, &reason, &retry);
+	if (v == SCHED_GATE_WAIT) {
+		if (!in->wait_reason || strcmp(in->wait_reason, reason.buf)) {
+			struct log_event ev = { .kind = LOG_WARNING, .job = in->name, .text = reason.buf,
+						.len = reason.len };
+			sink_event(s, &ev);
+			free(in->wait_reason);
+			in->wait_reason = xstrdup(reason.buf);
+		}
+		if (!in->gate_timer) {
+			in->gate_timer = xmalloc(sizeof(*in->gate_timer));
+			uv_timer_init(s->loop, in->gate_timer);
+			in->gate_timer->data = in;
+		}
+		in->waiting = 1;
+		uv_timer_start(in->gate_timer, gate_timer_cb, retry ? retry : 1, 0);
+	} else if (v == SCHED_GATE_REJECT) {
+		in->waiting = 0;
+		inst_fail(s, in, reason.buf);
+	} else {
+		in->waiting = 0;
+		if (in->wait_reason) {
+			struct log_event ev = { .kind = LOG_OUTPUT, .job = in->name,
+						.text = "deployment approved: starting", .len = 29 };
+			sink_event(s, &ev);
+		}
+		in->started = now_ns(); /* the job's time starts now, not while it waited */
+		launch_inst(s, in);
+	}
+	buf_release(&reason);
+}
+
 static void start_inst(struct sched *s, struct snode *n, struct sinst *in)
 {
 	struct expr_ctx ctx = { .contexts = in->contexts, .status = node_status(s, n) };
@@ -488,6 +606,21 @@ static void start_inst(struct sched *s, struct snode *n, struct sinst *in)
 		return;
 	}
 	in->continue_on_error = coe;
+	in->timeout_ms = tmo;
+	buf_release(&err);
+	if (s->opts.gate && n->pj->job->environment && !gate_environment(s, n, in, &ctx))
+		return; /* failed: bad environment name */
+	if (in->environment)
+		gate_ask(s, in);
+	else
+		launch_inst(s, in);
+}
+
+/* the executor takes the instance */
+static void launch_inst(struct sched *s, struct sinst *in)
+{
+	struct snode *n = in->node;
+	uint64_t tmo = in->timeout_ms;
 	in->spec.wf = n->pj->wf;
 	in->spec.job = n->pj->job;
 	in->spec.job_id = n->pj->job->id.s;
@@ -512,7 +645,6 @@ static void start_inst(struct sched *s, struct snode *n, struct sinst *in)
 		struct job_result res = { .result = RESULT_FAILURE };
 		inst_done(NULL, &res, in);
 	}
-	buf_release(&err);
 }
 
 static void try_start(struct sched *s)
@@ -1072,6 +1204,8 @@ void sched_free(struct sched *s)
 				s->ops.free(in->je);
 			free(in->name);
 			free(in->key);
+			free(in->environment);
+			free(in->wait_reason);
 			ev_unref(in->contexts);
 			sched_free(in->sub);
 			free(in->sub_ctx);

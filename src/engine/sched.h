@@ -37,6 +37,22 @@ struct sched_observer {
 	void *arg;
 };
 
+/*
+ * Deployment environments (kiln serve: src/server/jobgate.c). Asked before
+ * an instance of a job with `environment:` starts, with the evaluated
+ * name: proceed; wait (the instance shows `reason` and is asked again
+ * after *retry_ms; cancelling the run ends it); or reject (it fails with
+ * `reason`). `end` hears how every asked instance ended.
+ */
+enum sched_gate_verdict { SCHED_GATE_PROCEED, SCHED_GATE_WAIT, SCHED_GATE_REJECT };
+struct sched_gate {
+	enum sched_gate_verdict (*ask)(void *arg, size_t wf_index, const char *job,
+				       const char *environment, struct buf *reason,
+				       uint64_t *retry_ms);
+	void (*end)(void *arg, size_t wf_index, const char *job, enum result r);
+	void *arg;
+};
+
 struct sched_opts {
 	unsigned parallel;     /* jobs at once, >= 1 */
 	uint64_t grace_ms;     /* cancel: SIGINT, then SIGKILL after this */
@@ -54,6 +70,8 @@ struct sched_opts {
 	/* the repository of the workflow a nested scheduler runs when it is a
 	 * remote or `$/` reusable workflow (job_spec.wf_src), else NULL */
 	const struct action_source *wf_src;
+	/* deployment environments, or NULL (kiln run: none) */
+	const struct sched_gate *gate;
 };
 
 struct sched;

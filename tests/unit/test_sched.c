@@ -97,8 +97,16 @@ static void on_done(void *arg)
 	*(int *)arg = 1;
 }
 
-/* run the workflow; then call check(s) before the scheduler is freed */
-static void run_yaml(const char *yaml, unsigned parallel, void (*check)(struct sched *s))
+static void cancel_cb(uv_timer_t *t)
+{
+	sched_cancel(t->data, 0);
+	uv_close((uv_handle_t *)t, NULL);
+}
+
+/* run the workflow (with a deployment gate, and cancelled after cancel_ms
+ * when > 0); then call check(s) before the scheduler is freed */
+static void run_yaml_gate(const char *yaml, unsigned parallel, const struct sched_gate *gate,
+			  uint64_t cancel_ms, void (*check)(struct sched *s))
 {
 	struct fake_world w = { STRVEC_INIT };
 	world = &w;
@@ -129,9 +137,15 @@ static void run_yaml(const char *yaml, unsigned parallel, void (*check)(struct s
 	struct output *out = output_new(null, OUTPUT_TEXT, 0, 0);
 	int done = 0;
 	struct sched_opts so = { .parallel = parallel, .grace_ms = 10, .ops = &fake_ops,
-				 .done = on_done, .done_arg = &done };
+				 .done = on_done, .done_arg = &done, .gate = gate };
 	struct sched *s = sched_new(&loop, &p, &rc, &ctx, out, &so);
 	sched_start(s);
+	uv_timer_t canceller;
+	if (cancel_ms) {
+		uv_timer_init(&loop, &canceller);
+		canceller.data = s;
+		uv_timer_start(&canceller, cancel_cb, cancel_ms, 0);
+	}
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_true(done);
 	assert_true(sched_finished(s));
@@ -147,6 +161,11 @@ static void run_yaml(const char *yaml, unsigned parallel, void (*check)(struct s
 	diags_release(&d);
 	strvec_clear(&w.log);
 	world = NULL;
+}
+
+static void run_yaml(const char *yaml, unsigned parallel, void (*check)(struct sched *s))
+{
+	run_yaml_gate(yaml, parallel, NULL, 0, check);
 }
 
 static long log_index(const char *line)
@@ -303,6 +322,97 @@ static void test_outputs_and_dynamic_matrix(void **state)
 		 2, check_outputs);
 }
 
+/* ---- deployment gate ---- */
+
+struct gate_state {
+	int asks;
+	int always_wait;
+};
+
+static enum sched_gate_verdict gate_ask(void *arg, size_t wf, const char *job, const char *env,
+					struct buf *reason, uint64_t *retry)
+{
+	struct gate_state *g = arg;
+	(void)wf;
+	strvec_pushf(&world->log, "ask %s %s", job, env);
+	if (!strcmp(env, "forbidden")) {
+		buf_addstr(reason, "nope");
+		return SCHED_GATE_REJECT;
+	}
+	if (g->always_wait || ++g->asks <= 2) {
+		buf_addf(reason, "waiting for approval to deploy to '%s'", env);
+		*retry = 5;
+		return SCHED_GATE_WAIT;
+	}
+	return SCHED_GATE_PROCEED;
+}
+
+static void gate_end(void *arg, size_t wf, const char *job, enum result r)
+{
+	(void)arg;
+	(void)wf;
+	strvec_pushf(&world->log, "gate-end %s %s", job, result_name(r));
+}
+
+static const char gate_yaml[] =
+	"on: push\n"
+	"jobs:\n"
+	"  build: {runs-on: ubuntu-latest, steps: [{run: x}]}\n"
+	"  deploy:\n"
+	"    needs: build\n"
+	"    environment: ${{ format('{0}uction', 'prod') }}\n"
+	"    runs-on: ubuntu-latest\n"
+	"    steps: [{run: x}]\n"
+	"  sneaky:\n"
+	"    environment: {name: forbidden, url: 'https://x'}\n"
+	"    runs-on: ubuntu-latest\n"
+	"    steps: [{run: x}]\n";
+
+static void check_gate(struct sched *s)
+{
+	long a1 = log_index("ask deploy production");
+	assert_true(a1 > log_index("end build success"));
+	/* asked three times: wait, wait, proceed; started only then */
+	size_t asks = 0;
+	for (size_t i = 0; i < world->log.nr; i++)
+		asks += !strcmp(world->log.v[i], "ask deploy production");
+	assert_int_equal(asks, 3);
+	assert_true(log_index("start deploy") > a1);
+	assert_int_equal(sched_result_of(s, "deploy"), RESULT_SUCCESS);
+	assert_true(log_index("gate-end deploy success") > log_index("end deploy success"));
+	/* rejected: never started, failed, told */
+	assert_true(log_index("ask sneaky forbidden") >= 0);
+	assert_int_equal(log_index("start sneaky"), -1);
+	assert_int_equal(sched_result_of(s, "sneaky"), RESULT_FAILURE);
+	assert_true(log_index("gate-end sneaky failure") >= 0);
+	/* a job without environment is never asked */
+	assert_int_equal(log_index("ask build production"), -1);
+}
+
+static void test_gate(void **state)
+{
+	(void)state;
+	struct gate_state g = { 0, 0 };
+	struct sched_gate gate = { gate_ask, gate_end, &g };
+	run_yaml_gate(gate_yaml, 4, &gate, 0, check_gate);
+}
+
+static void check_gate_cancel(struct sched *s)
+{
+	assert_int_equal(log_index("start deploy"), -1);
+	assert_int_equal(sched_result_of(s, "deploy"), RESULT_CANCELLED);
+	assert_true(log_index("gate-end deploy cancelled") >= 0);
+	assert_int_equal(sched_result(s), RESULT_FAILURE); /* sneaky was rejected */
+}
+
+static void test_gate_cancel_while_waiting(void **state)
+{
+	(void)state;
+	struct gate_state g = { 0, 1 };
+	struct sched_gate gate = { gate_ask, gate_end, &g };
+	run_yaml_gate(gate_yaml, 4, &gate, 60, check_gate_cancel);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +423,8 @@ int main(void)
 		cmocka_unit_test(test_max_parallel),
 		cmocka_unit_test(test_two_thousand_jobs),
 		cmocka_unit_test(test_outputs_and_dynamic_matrix),
+		cmocka_unit_test(test_gate),
+		cmocka_unit_test(test_gate_cancel_while_waiting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
