@@ -128,6 +128,19 @@ static int environ_has_prefix(pid_t pid, const char *prefix)
 	return found;
 }
 
+/* is the working directory of pid inside one of the owner's run
+ * directories (named by owner_tag: kiln-run-PID.START-XXXXXX)? */
+static int cwd_in(pid_t pid, const char *dirtag)
+{
+	char path[64], target[4096];
+	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)pid);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return 0;
+	target[n] = '\0';
+	return strstr(target, dirtag) != NULL;
+}
+
 struct tagged {
 	pid_t pid, pgid;
 	int marked;
@@ -135,8 +148,9 @@ struct tagged {
 
 int owner_kill_leftovers(const struct owner *o)
 {
-	char prefix[64];
+	char prefix[64], dirtag[96];
 	snprintf(prefix, sizeof(prefix), "RUNNER_TRACKING_ID=kiln_%lld_", (long long)o->pid);
+	snprintf(dirtag, sizeof(dirtag), "/kiln-run-%lld.%lld-", (long long)o->pid, (long long)o->start);
 	DIR *d = opendir("/proc");
 	if (!d)
 		return 0;
@@ -155,7 +169,7 @@ int owner_kill_leftovers(const struct owner *o)
 		ALLOC_GROW(v, n + 1, alloc);
 		v[n].pid = (pid_t)pid;
 		v[n].pgid = pgid;
-		v[n].marked = environ_has_prefix((pid_t)pid, prefix);
+		v[n].marked = environ_has_prefix((pid_t)pid, prefix) || cwd_in((pid_t)pid, dirtag);
 		n++;
 	}
 	closedir(d);

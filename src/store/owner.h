@@ -37,9 +37,10 @@ int owner_tag_dead(const char *tag);
 
 /*
  * After the owner died (same boot): SIGKILL the step processes it left,
- * those whose environment holds its job marker prefix
- * "RUNNER_TRACKING_ID=kiln_PID_" (src/engine/exec.c) and that started at
- * or after the owner (so a reused pid is never matched), and every
+ * those that started at or after the owner (so a reused pid is never
+ * matched) and whose environment holds its job marker prefix
+ * "RUNNER_TRACKING_ID=kiln_PID_" (src/engine/exec.c) or whose working
+ * directory is inside one of its run directories (owner_tag), and every
  * process started since then in the process group of one of those (a
  * step's children that cleared their environment); never the caller's
  * own group. Returns how many were killed.

@@ -60,6 +60,8 @@ start_run() {
 
 test_expect_success 'setup' '
 	test_create_repo repo &&
+	# children that keep the job marker, clear their environment, or
+	# also leave the session of the step: all found after kiln died
 	write_workflow repo long <<-\EOF &&
 	name: Long
 	on: push
@@ -70,7 +72,25 @@ test_expect_success 'setup' '
 	      - run: |
 	          sleep 300 &
 	          echo $! >"$PIDDIR/child"
+	          env -i /bin/sh -c "sleep 300" &
+	          echo $! >"$PIDDIR/child-without-env"
+	          (setsid env -i /bin/sh -c "sleep 300" & echo $! >"$PIDDIR/child-own-session")
 	          echo $$ >"$PIDDIR/shell"
+	          echo last-line-before-kill
+	          wait
+	EOF
+	write_workflow repo slow <<-\EOF &&
+	name: Slow
+	on: push
+	jobs:
+	  slow:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: |
+	          sleep 300 &
+	          echo $! >"$PIDDIR/child"
+	          env -i /bin/sh -c "sleep 300" &
+	          echo $! >"$PIDDIR/child-without-env"
 	          echo last-line-before-kill
 	          wait
 	EOF
@@ -137,6 +157,8 @@ test_expect_success 'kill -9 during a step: the step group dies with kiln, the n
 	test_grep "^1  *Long  *1  *push  *main  *failure\*" runs &&
 	test_grep "^\* run 1: kiln (pid $kpid) ended without finishing this run" runs &&
 	wait_gone "$(cat "$PIDDIR/child")" &&
+	wait_gone "$(cat "$PIDDIR/child-without-env")" &&
+	wait_gone "$(cat "$PIDDIR/child-own-session")" &&
 	no_run_dirs &&
 	no_in_progress
 '
@@ -182,7 +204,7 @@ test_expect_success 'kill -9 of a kiln that opens a fresh store, then the store 
 test_expect_success 'SIGINT during a step: cancelled, exit 1, nothing left' '
 	export KILN_HOME="$TRASH/kh" &&
 	rm -f "$PIDDIR"/* &&
-	start_run long &&
+	start_run slow &&
 	wait_grep "last-line-before-kill" out &&
 	kill -INT $kpid &&
 	test_expect_code 1 wait $kpid &&
@@ -191,7 +213,7 @@ test_expect_success 'SIGINT during a step: cancelled, exit 1, nothing left' '
 	no_run_dirs &&
 	no_in_progress &&
 	kiln runs -n 1 --all >runs &&
-	test_grep "Long  *2 .*cancelled" runs
+	test_grep "Slow  *1 .*cancelled" runs
 '
 
 test_expect_success 'a damaged store: every command names the file and says how to recover' '
