@@ -62,8 +62,7 @@ struct snode {
 	struct ev *needs;      /* the needs context, once ready */
 	struct ev *github;     /* github context with job set */
 	const struct reuse_call *call; /* a reusable workflow call, or NULL */
-	struct sched *owner;   /* the scheduler of this node (for call_done) */
-	struct sinst *calling; /* the call instance running now, or NULL */
+	int call_starting, call_again; /* start_calls() re-entered */
 	struct snode *ready_next; /* in the ready list */
 	int in_ready;
 };
@@ -794,27 +793,45 @@ static struct ev *needs_ctx(struct sched *s, const struct snode *n)
 /* ---- reusable workflow calls: the callee's plan on a nested scheduler ----
  *
  * Each instance of a call (one per matrix combination) runs the callee's
- * plan on its own nested scheduler, one instance after the other; the
- * callee's jobs run in parallel as usual. GitHub: the call's outputs are
- * those of the last successful instance that sets them.
+ * plan on its own nested scheduler; instances run at the same time up to
+ * `max-parallel`, as matrix jobs do (they take no slot of the caller's
+ * `-p`: each nested scheduler has its own). GitHub: the call's outputs
+ * are those of the last successful instance that sets them.
  */
 
-static void start_call(struct sched *s, struct snode *n);
+static void start_call(struct sched *s, struct snode *n, struct sinst *in);
 
-/* instance `in` of a call ended: next instance, or the node is done */
+/* start the call's queued instances that max-parallel allows */
+static void start_calls(struct sched *s, struct snode *n)
+{
+	if (n->call_starting) { /* an instance ended inside start_call */
+		n->call_again = 1;
+		return;
+	}
+	n->call_starting = 1;
+	do {
+		n->call_again = 0;
+		while (n->next < n->ninst && !s->cancelled &&
+		       !(n->max_parallel && n->running >= n->max_parallel))
+			start_call(s, n, &n->inst[n->next++]);
+	} while (n->call_again);
+	n->call_starting = 0;
+}
+
+/* instance `in` of a call ended: fail-fast, more instances, or done */
 static void call_inst_end(struct sched *s, struct snode *n, struct sinst *in, enum result r)
 {
 	in->state = INST_DONE;
 	in->result = r;
 	n->finished++;
-	n->calling = NULL;
+	n->running--;
 	if (r == RESULT_FAILURE) {
 		n->failed = 1;
 		s->failed = 1;
 	} else if (r == RESULT_CANCELLED) {
 		n->cancelled = 1;
 	}
-	if ((r == RESULT_FAILURE && n->fail_fast && n->has_matrix) || s->cancelled)
+	if ((r == RESULT_FAILURE && n->fail_fast && n->has_matrix) || s->cancelled) {
 		while (n->next < n->ninst) { /* GitHub's fail-fast: the rest never start */
 			struct sinst *q = &n->inst[n->next++];
 			q->state = INST_DONE;
@@ -823,12 +840,15 @@ static void call_inst_end(struct sched *s, struct snode *n, struct sinst *in, en
 			n->finished++;
 			job_ended(s, n, q->name, RESULT_CANCELLED, 0, "not started");
 		}
-	if (n->next < n->ninst) {
-		start_call(s, n);
-		return;
+		for (size_t i = 0; i < n->ninst && !s->cancelled; i++)
+			if (n->inst[i].state == INST_RUNNING && n->inst[i].sub)
+				sched_cancel(n->inst[i].sub, 0); /* they end through call_done */
 	}
-	node_done(s, n);
-	drain(s);
+	start_calls(s, n);
+	if (n->finished == n->ninst) {
+		node_done(s, n);
+		drain(s);
+	}
 }
 
 static void call_fail(struct sched *s, struct snode *n, struct sinst *in, const char *what,
@@ -844,12 +864,12 @@ static void call_fail(struct sched *s, struct snode *n, struct sinst *in, const 
 	call_inst_end(s, n, in, RESULT_FAILURE);
 }
 
-/* the callee of the running instance finished: its result and outputs */
+/* the callee of instance `arg` finished: its result and outputs */
 static void call_done(void *arg)
 {
-	struct snode *n = arg;
-	struct sinst *in = n->calling;
-	struct sched *s = n->owner, *sub = in->sub;
+	struct sinst *in = arg;
+	struct snode *n = in->node;
+	struct sched *s = in->s, *sub = in->sub;
 	enum result r = sched_result(sub);
 	struct ev *c = ev_object(), *jobs = ev_object();
 	for (size_t i = 0; i < ev_len(in->sub_base); i++)
@@ -885,15 +905,14 @@ static void call_done(void *arg)
 	call_inst_end(s, n, in, r);
 }
 
-/* start the next instance of the call node n */
-static void start_call(struct sched *s, struct snode *n)
+/* start instance `in` of the call node n */
+static void start_call(struct sched *s, struct snode *n, struct sinst *in)
 {
 	const struct reuse_call *c = n->call;
-	struct sinst *in = &n->inst[n->next++];
 	struct expr_ctx ctx = { .contexts = in->contexts, .status = node_status(s, n) };
 	struct buf err = BUF_INIT;
 	in->state = INST_RUNNING;
-	n->calling = in;
+	n->running++;
 	struct ev *inputs = reuse_inputs(c, &ctx, &err);
 	struct ev *secrets = inputs ? reuse_secrets(c, &ctx, &err) : NULL;
 	const struct ev *gh = ev_object_get(s->wf_contexts[n->pj->wf_index], "github");
@@ -916,7 +935,7 @@ static void start_call(struct sched *s, struct snode *n)
 		in->sub_ctx[i] = base;
 	struct sched_opts so = s->opts;
 	so.done = call_done;
-	so.done_arg = n;
+	so.done_arg = in;
 	so.prefix = in->name;
 	so.key_prefix = in->key;
 	so.wf_src = c->src ? &c->wf_src : NULL;
@@ -989,8 +1008,7 @@ static void node_ready(struct sched *s, struct snode *n)
 		goto out;
 	}
 	if (n->call) {
-		n->owner = s;
-		start_call(s, n);
+		start_calls(s, n);
 		goto out;
 	}
 	struct strvec *env = &s->wf_env[n->pj->wf_index];
@@ -1125,9 +1143,10 @@ void sched_cancel(struct sched *s, int force)
 		if (n->state != NODE_READY)
 			continue;
 		if (n->call) {
-			/* the running callee; call_inst_end cancels the rest */
-			if (n->calling && n->calling->sub)
-				sched_cancel(n->calling->sub, force);
+			/* the running callees; call_inst_end marks the rest */
+			for (size_t k = 0; k < n->ninst; k++)
+				if (n->inst[k].state == INST_RUNNING && n->inst[k].sub)
+					sched_cancel(n->inst[k].sub, force);
 			continue;
 		}
 		cancel_siblings(s, n, force ? 0 : s->opts.grace_ms);

@@ -171,10 +171,48 @@ test_expect_success 'a matrix of remote reusable workflow calls: one call per co
 	(cd repo && kiln run -W .github/workflows/matrix.yml --github-instance "$SRV") >out 2>&1 &&
 	test_grep "^\[build (linux, true) / compile\] compile linux debug=true key-len=6" out &&
 	test_grep "^\[build (bsd, true) / compile\] compile bsd debug=true key-len=4" out &&
-	test_grep "after=success artifact=bsd.bin" out &&
+	test_grep "after=success artifact=\(bsd\|linux\).bin" out &&
 	(cd repo && kiln run -l -W .github/workflows/matrix.yml --github-instance "$SRV") >out 2>&1 &&
 	test_grep "build (linux, true)" out &&
 	test_grep "build (bsd, true)" out
+'
+
+test_expect_success 'the instances of a call matrix run at the same time' '
+	use_home a &&
+	mkdir -p meet &&
+	cat >repo/.github/workflows/pair.yml <<-EOF &&
+	on:
+	  workflow_call:
+	    inputs:
+	      me: { type: string }
+	      other: { type: string }
+	jobs:
+	  meet:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: |
+	          touch "$TRASH/meet/\${{ inputs.me }}"
+	          for i in \$(seq 300); do
+	            test -e "$TRASH/meet/\${{ inputs.other }}" && echo "\${{ inputs.me }} met" && exit 0
+	            sleep 0.1
+	          done
+	          echo "\${{ inputs.me }} alone"
+	EOF
+	write_workflow repo pairs <<-\EOF &&
+	on: push
+	jobs:
+	  pair:
+	    strategy:
+	      matrix:
+	        include:
+	          - { me: a, other: b }
+	          - { me: b, other: a }
+	    uses: ./.github/workflows/pair.yml
+	    with: { me: "${{ matrix.me }}", other: "${{ matrix.other }}" }
+	EOF
+	(cd repo && kiln run -W .github/workflows/pairs.yml) >out 2>&1 &&
+	test_grep "a met" out &&
+	test_grep "b met" out
 '
 
 test_expect_success 'a failing instance of a call matrix: fail-fast cancels the rest' '
