@@ -260,6 +260,14 @@ static int build_pull_request(struct repo *r, const struct repo_info *info,
 	json_object_set_new(root, "pull_request", pr);
 	buf_release(&title);
 	repo_commit_release(&hc);
+	if (o->name && !strcmp(o->name, "pull_request_target")) {
+		/* GitHub (and act): the base branch's workflow and last commit run;
+		 * GITHUB_REF is the base branch, GITHUB_SHA its commit */
+		free(out->ref);
+		free(out->ref_name);
+		set_ref(out, xstrfmt("refs/heads/%s", bname));
+		memcpy(out->sha, base_sha, sizeof(base_sha));
+	}
 	return 0;
 }
 

@@ -116,6 +116,26 @@ test_expect_success 'pull_request payload: number, head and base branches (absen
 	test_must_be_empty err
 '
 
+test_expect_success 'pull_request_target: the base branch ref and commit, head and base names from the payload' '
+	write_workflow repo prt <<-EOF &&
+	on: pull_request_target
+	jobs:
+	  show:
+	    runs-on: ubuntu-latest
+	    steps:
+	$show
+	EOF
+	git -C repo branch -f basebr HEAD~3 &&
+	cat >prt.json <<-\EOF &&
+	{"action": "opened", "number": 9, "pull_request": {"head": {"ref": "topic"}, "base": {"ref": "basebr"}}}
+	EOF
+	(cd repo && kiln run pull_request_target --no-history -W .github/workflows/prt.yml -e ../prt.json) >out 2>err &&
+	test_grep "ref=refs/heads/basebr name=basebr type=branch" out &&
+	test_grep "sha=$(git -C repo rev-parse basebr) " out &&
+	test_grep "head=topic base=basebr" out &&
+	git -C repo rm -q .github/workflows/prt.yml && git -C repo commit -q -m "no prt"
+'
+
 test_expect_success 'pull_request branch filters and activity types see the payload' '
 	write_workflow repo types <<-EOF &&
 	on:
