@@ -189,19 +189,44 @@ static const char *wf_path(const struct runctx *rc, const struct workflow *wf)
 /* ---- -l and -n ---- */
 
 /*
- * The instances a job would have, as far as known before the run, and for
- * each why it cannot run ("" when it can): the job's own reason, or a
- * runs-on that names another operating system for that matrix combination.
+ * A reusable-workflow call whose called workflow has a job kiln cannot run
+ * (nested calls included): that job and the plan holding it, else NULL.
  */
-static void static_names(const struct plan_job *pj, const struct ev *wctx, struct strvec *out,
+static const struct plan_job *callee_cannot(const struct reuse_set *calls,
+					     const struct wf_job *job, int depth)
+{
+	const struct reuse_call *c = job->uses.s && depth < 16 ? reuse_find(calls, job) : NULL;
+	for (size_t i = 0; c && i < c->plan.nr; i++) {
+		const struct plan_job *cj = &c->plan.jobs[i];
+		if (cj->cannot)
+			return cj;
+		const struct plan_job *deeper = callee_cannot(calls, cj->job, depth + 1);
+		if (deeper)
+			return deeper;
+	}
+	return NULL;
+}
+
+/*
+ * The instances a job would have, as far as known before the run, and for
+ * each why it cannot run ("" when it can): the job's own reason, a job of
+ * the workflow it calls, or a runs-on that names another operating system
+ * for that matrix combination.
+ */
+static void static_names(const struct plan_job *pj, const struct wfset *w, struct strvec *out,
 			 struct strvec *why)
 {
 	const struct wf_job *job = pj->job;
+	const struct ev *wctx = w->ctx[pj->wf_index];
 	const char *base = job->name.s ? job->name.s : job->id.s;
-	const char *cannot = pj->cannot ? pj->cannot : "";
+	const struct plan_job *cj = pj->cannot ? NULL : callee_cannot(&w->calls, job, 0);
+	char *called = cj ? xstrfmt("called job '%s': %s", cj->job->id.s, cj->cannot)
+			  : NULL;
+	const char *cannot = pj->cannot ? pj->cannot : called ? called : "";
 	if (!job->strategy.matrix) {
 		strvec_push(out, base);
 		strvec_push(why, cannot);
+		free(called);
 		return;
 	}
 	struct ev *c = ev_object();
@@ -215,16 +240,16 @@ static void static_names(const struct plan_job *pj, const struct ev *wctx, struc
 	if (m && matrix_expand(m, &ml, &err) == 0) {
 		for (size_t i = 0; i < ml.nr; i++) {
 			strvec_push_nodup(out, plan_display_name(base, ml.v[i].suffix));
-			struct buf w = BUF_INIT, e = BUF_INIT;
+			struct buf wb = BUF_INIT, e = BUF_INIT;
 			if (!*cannot && job->runs_on) {
 				ev_object_set(c, "matrix", ev_ref(ml.v[i].matrix));
 				struct ev *ro = plan_value(job->runs_on, &ctx, &e, NULL, NULL);
 				if (ro)
-					plan_runs_on_foreign(ro, &w);
+					plan_runs_on_foreign(ro, &wb);
 				ev_unref(ro);
 			}
-			strvec_push(why, w.len ? w.buf : cannot);
-			buf_release(&w);
+			strvec_push(why, wb.len ? wb.buf : cannot);
+			buf_release(&wb);
 			buf_release(&e);
 		}
 	} else {
@@ -235,6 +260,7 @@ static void static_names(const struct plan_job *pj, const struct ev *wctx, struc
 	ev_unref(m);
 	ev_unref(c);
 	buf_release(&err);
+	free(called);
 }
 
 static const char *wf_label(const struct runctx *rc, const struct workflow *wf)
@@ -251,15 +277,22 @@ static const char *wf_label(const struct runctx *rc, const struct workflow *wf)
  * After -l / -n: say on stderr which jobs kiln cannot run, where, and that
  * the others still run (stdout keeps the table / plan only).
  */
-static void cannot_note(const struct plan *p, const struct runctx *rc)
+static void cannot_note(const struct plan *p, const struct runctx *rc, const struct wfset *w)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < p->nr; i++) {
 		const struct plan_job *pj = &p->jobs[i];
-		if (!pj->selected || !pj->cannot)
+		const struct plan_job *cj = pj->cannot ? pj : callee_cannot(&w->calls, pj->job, 0);
+		if (!pj->selected || !cj)
 			continue;
-		fprintf(stderr, "kiln: %s:%d:%d: job '%s' cannot run here: %s\n", wf_path(rc, pj->wf),
-			pj->cannot_line, pj->cannot_col, pj->job->id.s, pj->cannot);
+		if (cj != pj)
+			fprintf(stderr, "kiln: %s:%d:%d: job '%s' (called by '%s') cannot run here: %s\n",
+				wf_path(rc, cj->wf), cj->cannot_line, cj->cannot_col, cj->job->id.s,
+				pj->job->id.s, cj->cannot);
+		else
+			fprintf(stderr, "kiln: %s:%d:%d: job '%s' cannot run here: %s\n",
+				wf_path(rc, pj->wf), pj->cannot_line, pj->cannot_col, pj->job->id.s,
+				pj->cannot);
 		n++;
 	}
 	if (n)
@@ -279,7 +312,7 @@ static void list_jobs(const struct plan *p, const struct runctx *rc, const struc
 	for (size_t i = 0; i < p->nr; i++) {
 		if (!p->jobs[i].selected)
 			continue;
-		static_names(&p->jobs[i], w->ctx[p->jobs[i].wf_index], &names[i], &why[i]);
+		static_names(&p->jobs[i], w, &names[i], &why[i]);
 		for (size_t k = 0; k < names[i].nr; k++)
 			if (strlen(names[i].v[k]) > wname)
 				wname = strlen(names[i].v[k]);
@@ -303,7 +336,7 @@ static void list_jobs(const struct plan *p, const struct runctx *rc, const struc
 		}
 		buf_release(&needs);
 	}
-	cannot_note(p, rc);
+	cannot_note(p, rc, w);
 	for (size_t i = 0; i < p->nr; i++) {
 		strvec_clear(&names[i]);
 		strvec_clear(&why[i]);
@@ -339,7 +372,7 @@ static void dry_run(const struct plan *p, const struct runctx *rc, const struct 
 			printf("stage %d\n", stage);
 		}
 		struct strvec names = STRVEC_INIT, why = STRVEC_INIT;
-		static_names(pj, w->ctx[pj->wf_index], &names, &why);
+		static_names(pj, w, &names, &why);
 		for (size_t k = 0; k < names.nr; k++) {
 			printf("  job %s", names.v[k]);
 			if (pj->nneeds) {
@@ -354,9 +387,15 @@ static void dry_run(const struct plan *p, const struct runctx *rc, const struct 
 			if (pj->cannot)
 				printf("    cannot run: %s (%s:%d:%d)\n", pj->cannot, wf_path(rc, pj->wf),
 				       pj->cannot_line, pj->cannot_col);
-			else if (*why.v[k])
+			else if (*why.v[k] && pj->job->runs_on)
 				printf("    cannot run: %s (%s:%d:%d)\n", why.v[k], wf_path(rc, pj->wf),
 				       pj->job->runs_on->line, pj->job->runs_on->col);
+			else if (*why.v[k]) {
+				const struct plan_job *cj = callee_cannot(&w->calls, pj->job, 0);
+				printf("    cannot run: %s (%s:%d:%d)\n", why.v[k],
+				       cj ? wf_path(rc, cj->wf) : "",
+				       cj ? cj->cannot_line : 0, cj ? cj->cannot_col : 0);
+			}
 			for (size_t s = 0; s < pj->job->nsteps; s++) {
 				struct buf b = BUF_INIT;
 				step_label(&pj->job->steps[s], &b);
@@ -367,7 +406,7 @@ static void dry_run(const struct plan *p, const struct runctx *rc, const struct 
 		strvec_clear(&names);
 		strvec_clear(&why);
 	}
-	cannot_note(p, rc);
+	cannot_note(p, rc, w);
 }
 
 /* ---- running ---- */

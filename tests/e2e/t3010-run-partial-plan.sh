@@ -157,6 +157,11 @@ test_expect_success 'a called workflow job that cannot run fails when it would s
 	    steps:
 	      - run: echo plain ran
 	EOF
+	(cd crepo && kiln run -l -W .github/workflows/main.yml) >out 2>err &&
+	test_grep "^0  *call  *call  *main.yml  *-  (cannot run: called job .inbox.: job containers (.container:.) are not supported yet)$" out &&
+	test_grep "^kiln: .github/workflows/callee.yml:5:16: job .inbox. (called by .call.) cannot run here" err &&
+	(cd crepo && kiln run -n -W .github/workflows/main.yml) >out 2>err &&
+	test_grep "^    cannot run: called job .inbox.: job containers (.container:.) are not supported yet (.github/workflows/callee.yml:5:16)$" out &&
 	test_expect_code 1 env -C crepo kiln run --no-history -W .github/workflows/main.yml >out 2>err &&
 	test_grep "callee.yml:5:16: job .inbox. cannot run: job containers (.container:.) are not supported yet" out &&
 	test_grep "^\[plain\] plain ran$" out &&
