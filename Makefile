@@ -20,9 +20,9 @@ DEB_PKGS = build-essential pkg-config git clang llvm libclang-rt-14-dev \
 	libyaml-dev libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev \
 	libgit2-dev libarchive-dev libzstd-dev libcurl4-openssl-dev libcmocka-dev \
 	perl python3 rsync zstd ninja-build haproxy wrk hyperfine curl \
-	libh2o-dev libssl-dev prometheus
+	libh2o-dev libssl-dev prometheus libcmark-gfm-dev libcmark-gfm-extensions-dev chromium
 
-PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libgit2 libarchive libzstd libh2o openssl
+PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libgit2 libarchive libzstd libh2o openssl libcmark-gfm
 # libcurl is loaded with dlopen by src/deploy/webhook.c (headers only here)
 DL_PKGS = libcurl
 
@@ -57,7 +57,9 @@ endif
 
 LIB_SRC = $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRC = $(wildcard src/cli/*.c)
-LIB_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+LIB_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/ui_assets.o
+# the web UI's files (web/) compiled into the binary by a committed generator
+WEB_FILES = $(sort $(wildcard web/*.css web/*.js web/*.html web/*.svg))
 CLI_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -69,6 +71,14 @@ E2E = $(sort $(wildcard tests/e2e/t[0-9]*.sh))
 all: $(BUILD)/kiln
 
 $(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(call quiet,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/ui_assets.c: src/ui/embed.pl $(WEB_FILES)
+	@mkdir -p $(dir $@)
+	$(call quiet,GEN,$@)perl src/ui/embed.pl $@ $(WEB_FILES)
+
+$(BUILD)/obj/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c
 	@mkdir -p $(dir $@)
 	$(call quiet,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 

@@ -9,7 +9,7 @@
 
 #include "server/http.h"
 
-#define HTTP_MAX_ROUTES 128
+#define HTTP_MAX_ROUTES 256
 #define HTTP_MAX_PARAMS 6
 
 struct route {

@@ -34,6 +34,8 @@ static const char *reason_of(int status)
 	case 201: return "Created";
 	case 202: return "Accepted";
 	case 204: return "No Content";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -166,8 +168,10 @@ static void begin(struct http_req *q, int status, const char *content_type)
 	r->res.reason = reason_of(status);
 	h2o_add_header(&r->pool, &r->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
 		       strlen(content_type));
-	h2o_add_header(&r->pool, &r->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
-		       H2O_STRLIT("no-store"));
+	/* no-store unless the handler chose (static files of the UI) */
+	if (h2o_find_header_by_str(&r->res.headers, H2O_STRLIT("cache-control"), -1) == -1)
+		h2o_add_header(&r->pool, &r->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+			       H2O_STRLIT("no-store"));
 }
 
 void http_reply_raw(struct http_req *q, int status, const char *content_type, const void *data,

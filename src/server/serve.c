@@ -13,6 +13,7 @@
 #include "server/srv.h"
 #include "store/db.h"
 #include "store/runs.h"
+#include "ui/ui.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -107,6 +108,7 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 	http_route(&s, "GET", "/healthz", ROLE_NONE, on_healthz);
 	hooks_register(&s);
 	api_register(&s);
+	ui_register(&s);
 	if (poller_new(&s, o->poll_tick_ms, &s.poller, err))
 		goto out;
 

@@ -1,0 +1,71 @@
+/*
+ * ui: the web UI of `kiln serve` — HTML pages rendered by the server from
+ * the same store functions the JSON API uses, usable without JavaScript
+ * (web/kiln.js only adds live logs and timers). ui.c owns the frame of
+ * every page: the session (session.h), the role check, CSRF on forms,
+ * security headers, the layout, sign-in/out and the embedded static
+ * files; each page family is its own file (ui_*.c) registered by
+ * ui_register.
+ *
+ * UI routes are registered with ROLE_NONE: the router's Bearer check is
+ * for API clients; pages authenticate the session cookie themselves
+ * (ui_open) and send the browser to /login when it has none.
+ */
+#ifndef KILN_UI_UI_H
+#define KILN_UI_UI_H
+
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/strvec.h"
+#include "server/auth.h"
+#include "server/http.h"
+#include "ui/html.h"
+#include "ui/session.h"
+
+struct srv;
+
+/* one page request */
+struct ui {
+	struct srv *s;
+	struct http_req *q;
+	struct principal who;        /* ROLE_NONE when not signed in */
+	char session[AUTH_TOKEN_LEN + 8]; /* the cookie's token, "" when none */
+	char csrf[UI_CSRF_LEN + 1];  /* for this session's forms */
+	struct strvec form;          /* a POST's fields (ui_form) */
+	int secure;                  /* the browser reached us over TLS */
+};
+
+/* register every UI route (serve.c) */
+void ui_register(struct srv *s);
+
+/*
+ * Start a page: authenticate the session cookie. 0 when the caller is
+ * signed in with at least min_role; otherwise the answer is given (303 to
+ * /login, or 403 page) and -1 returned. Always ui_close afterwards.
+ */
+int ui_open(struct srv *s, struct http_req *q, struct ui *u, enum role min_role);
+void ui_close(struct ui *u);
+/* a POST: parse the form and check its CSRF token; 0, or -1 after
+ * answering 400/403 */
+int ui_form(struct ui *u);
+/* a field of the form, NULL when absent */
+const char *ui_field(const struct ui *u, const char *name);
+
+/* answer with the layout around body (markup) */
+void ui_page(struct ui *u, int status, const char *title, const char *section,
+	     const struct buf *body);
+/* answer an error page */
+void ui_error(struct ui *u, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* 303 to a local path */
+void ui_redirect(struct http_req *q, const char *location);
+/* the hidden CSRF input of this session's forms */
+void ui_csrf_input(const struct ui *u, struct buf *out);
+/* the security headers every UI answer carries */
+void ui_security_headers(struct http_req *q);
+
+/* page families */
+void ui_repos_register(struct srv *s);
+void ui_settings_register(struct srv *s);
+
+#endif
