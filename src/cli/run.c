@@ -894,7 +894,8 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 		printf("\nEVENT is the event to simulate (default: push).\n"
 		       "exit status: 0 every job succeeded, 1 a job failed (including a job kiln\n"
 		       "cannot run here, e.g. 'container:', that would start) or the run was\n"
-		       "cancelled, 2 bad input (workflow, flags, event file), 3 internal error\n");
+		       "cancelled, 2 bad input (workflow, flags, event file, an action or reusable\n"
+		       "workflow that cannot be resolved), 3 internal error\n");
 		ret = EXIT_OK;
 		goto out;
 	}
