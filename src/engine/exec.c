@@ -362,7 +362,9 @@ struct ev *exec__eval_with(struct step_run *sr, struct buf *err)
 	if (!w || w->kind != YNODE_MAP)
 		return ww.with;
 	/* keys may be expressions and `${{ insert }}` (plan_map_walk) */
-	if (plan_map_walk(w, with_eval, with_pair, &ww, err, NULL) < 0) {
+	const struct ynode *at = NULL;
+	if (plan_map_walk(w, with_eval, with_pair, &ww, err, &at) < 0) {
+		exec__err_at(sr->je, sr->fr, at, err);
 		ev_unref(ww.with);
 		return NULL;
 	}
@@ -1088,13 +1090,13 @@ int job_exec_start(uv_loop_t *loop, const struct job_spec *spec, const struct lo
 	je->top = exec__frame_new(NULL, spec->job->steps, spec->job->nsteps);
 	/* the job's env, evaluated with the workflow's env as `env` */
 	struct ev *wenv = ev_ref(je->global_env);
-	struct ev *jenv = exec__eval_env(je, je->top, wenv, spec->job->env, ev_ref(je->global_env),
-					 &err);
+	const struct ynode *at = NULL;
+	struct ev *jenv = exec__eval_env_at(je, je->top, wenv, spec->job->env,
+					    ev_ref(je->global_env), &err, &at);
 	ev_unref(wenv);
 	if (!jenv) {
-		const struct ynode *n = spec->job->env;
 		exec__annotate(je, LOG_ERROR, NULL, err.buf, err.len, spec->wf ? spec->wf->file : NULL,
-			       n->line, n->col, NULL);
+			       at ? at->line : 0, at ? at->col : 0, NULL);
 		je->setup_failed = 1;
 	} else {
 		ev_unref(je->global_env);

@@ -211,10 +211,20 @@ char *exec__eval_str(struct job_exec *je, struct frame *fr, const struct ev *env
 struct ev *exec__eval_value(struct job_exec *je, struct frame *fr, const struct ev *env,
 			    const char *tmpl, struct buf *err);
 /* add the entries of an env: mapping (or expression) to obj (copy-on-write:
- * returns the new object, consumes obj) */
+ * returns the new object, consumes obj); keys may be expressions and
+ * `${{ insert }}`; an error's message starts with file:line:col */
 struct ev *exec__eval_env(struct job_exec *je, struct frame *fr, const struct ev *env,
 			  const struct ynode *node, struct ev *obj, struct buf *err);
+/* the same, but an error's message has no position: *where is the node it
+ * is about (a pair's key or value, or the env itself) */
+struct ev *exec__eval_env_at(struct job_exec *je, struct frame *fr, const struct ev *env,
+			     const struct ynode *node, struct ev *obj, struct buf *err,
+			     const struct ynode **where);
 /* a copy of object o with key set to v (consumes o and v) */
+/* prefix err with "file:line:col: " of node `at` (the frame's action file,
+ * else the workflow's); nothing when at is NULL */
+void exec__err_at(const struct job_exec *je, const struct frame *fr, const struct ynode *at,
+		  struct buf *err);
 struct ev *exec__obj_with(struct ev *o, const char *key, struct ev *v);
 
 /* exec_log.c: events to the sink, always masked */

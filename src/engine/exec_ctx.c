@@ -130,6 +130,19 @@ static struct ev *scalar_value(struct job_exec *je, struct frame *fr, const stru
 	return exec__eval_value(je, fr, env, n->str, err);
 }
 
+void exec__err_at(const struct job_exec *je, const struct frame *fr, const struct ynode *at,
+		  struct buf *err)
+{
+	const char *file = fr && fr->action ? fr->action->file : je->spec.wf ? je->spec.wf->file : NULL;
+	if (!at || !file || !at->line)
+		return;
+	struct buf m = BUF_INIT;
+	buf_addf(&m, "%s:%d:%d: %s", file, at->line, at->col, err->buf);
+	buf_reset(err);
+	buf_add(err, m.buf, m.len);
+	buf_release(&m);
+}
+
 struct env_walk {
 	struct job_exec *je;
 	struct frame *fr;
@@ -171,9 +184,11 @@ static int env_pair(void *arg, const char *key, const struct ynode *vn, const st
 	return 0;
 }
 
-struct ev *exec__eval_env(struct job_exec *je, struct frame *fr, const struct ev *env,
-			  const struct ynode *node, struct ev *obj, struct buf *err)
+struct ev *exec__eval_env_at(struct job_exec *je, struct frame *fr, const struct ev *env,
+			     const struct ynode *node, struct ev *obj, struct buf *err,
+			     const struct ynode **where)
 {
+	const struct ynode *at = NULL;
 	if (!node || ynode_is_null(node))
 		return obj;
 	if (node->kind == YNODE_SCALAR) {
@@ -201,12 +216,24 @@ struct ev *exec__eval_env(struct job_exec *je, struct frame *fr, const struct ev
 	}
 	/* keys may be expressions and `${{ insert }}` (plan_map_walk) */
 	struct env_walk ew = { je, fr, env, obj };
-	if (plan_map_walk(node, env_eval, env_pair, &ew, err, NULL) < 0) {
+	if (plan_map_walk(node, env_eval, env_pair, &ew, err, &at) < 0) {
 		obj = ew.obj;
 		goto fail;
 	}
 	return ew.obj;
 fail:
+	/* the pair's node, else the env itself */
+	*where = at ? at : node;
 	ev_unref(obj);
 	return NULL;
+}
+
+struct ev *exec__eval_env(struct job_exec *je, struct frame *fr, const struct ev *env,
+			  const struct ynode *node, struct ev *obj, struct buf *err)
+{
+	const struct ynode *at = NULL;
+	struct ev *r = exec__eval_env_at(je, fr, env, node, obj, err, &at);
+	if (!r)
+		exec__err_at(je, fr, at, err);
+	return r;
 }

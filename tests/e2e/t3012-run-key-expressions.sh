@@ -156,8 +156,9 @@ test_expect_success 'an insert that is not a mapping, a key defined twice: the j
 	      - run: echo fine
 	EOF
 	test_expect_code 1 env -C repo kiln run --no-history >out 2>err &&
-	test_grep "ci.yml:6:7: the value of .\${{ insert }}. must be a mapping, not a string" out &&
-	test_grep "error: .foo. is already defined" out &&
+	test_grep "\[bad\] error: .*ci.yml:6:22: the value of .\${{ insert }}. must be a mapping, not a string" out &&
+	test_grep "error: .*ci.yml:15:11: .foo. is already defined" out &&
+	test_grep "ci.yml:6:22: error: the value of .\${{ insert }}. must be a mapping, not a string \[bad\]" out &&
 	! grep -q "^\[.*\] never" out &&
 	test_grep "^\[ok\] fine$" out
 '

@@ -175,7 +175,7 @@ test_expect_success 'an expression error in env fails the step with the message'
 	          X: ${{ fromJSON('"'"'{not json'"'"') }}
 	EOF
 	test_expect_code 1 run_job &&
-	test_grep "^error: env .X.: " out &&
+	test_grep "^error: .github/workflows/ci.yml:8:14: env .X.: " out &&
 	test_grep -v "^| hi" out
 '
 
