@@ -386,11 +386,13 @@ static int fetch_locked(const struct actref_cache *c, const char *rdir, const ch
 			goto out;
 		}
 		memcpy(sha, got, REPO_OID_HEX);
-		if (!full && (rc = refs_set(refs, ref, sha, err)) < 0)
-			goto out;
 	}
+	/* the files first, then the ref: a crash in between leaves no ref
+	 * pointing at a commit that is not on disk */
 	dest = xstrfmt("%s/%s", cdir, sha);
 	rc = extract(r, sha, "", cdir, dest, err);
+	if (rc == 0 && !full)
+		rc = refs_set(refs, ref, sha, err);
 out:
 	repo_close(r);
 	free(gitdir);
@@ -398,6 +400,31 @@ out:
 	free(cdir);
 	free(url);
 	free(dest);
+	return rc;
+}
+
+/* commit sha's files written again from the cache's objects, no network */
+static int from_objects(const char *rdir, const char *sha, char **dest)
+{
+	char *gitdir = xstrfmt("%s/git", rdir), *cdir = xstrfmt("%s/commits", rdir);
+	char *d = xstrfmt("%s/%s", cdir, sha);
+	struct buf err = BUF_INIT;
+	struct repo *r = NULL;
+	int rc = -1, fd = -1;
+	if (access(gitdir, F_OK) == 0 && (fd = lock_dir(rdir, &err)) >= 0 &&
+	    repo_open_bare(gitdir, &r, &err) == 0 && fetch_has_commit(r, sha) &&
+	    extract(r, sha, "", cdir, d, &err) == 0) {
+		*dest = d;
+		d = NULL;
+		rc = 0;
+	}
+	repo_close(r);
+	if (fd >= 0)
+		close(fd);
+	buf_release(&err);
+	free(gitdir);
+	free(cdir);
+	free(d);
 	return rc;
 }
 
@@ -449,6 +476,9 @@ static int locate(const struct actref_cache *c, const char *repo, const char *re
 	if (*dest)
 		goto out;
 	if (!network || c->offline) {
+		/* the objects may still be there (files removed by hand) */
+		if (*sha && from_objects(rdir, sha, dest) == 0)
+			goto out;
 		buf_addf(err, "action '%s@%s' is not in the cache (%s)", repo, ref,
 			 c->offline ? "--offline" : "not fetched");
 		rc = KILN_ENOENT;

@@ -269,6 +269,16 @@ test_expect_success '--pull picks a moved tag; without it the cached commit stay
 	test_grep "got .v1.1 hello kiln." out
 '
 
+test_expect_success '--offline rebuilds removed commit directories from the cached objects' '
+	use_home f &&
+	rm -rf "$KILN_HOME"/actions/*/acme/hello/commits &&
+	mv srv srv.away &&
+	rc=0 && { (cd repo && kiln run --offline -W .github/workflows/ci.yml --github-instance "$SRV") >out 2>&1 || rc=$?; } &&
+	mv srv.away srv && test $rc = 0 &&
+	test_grep "got .v1.1 hello kiln." out &&
+	ls -d "$KILN_HOME"/actions/*/acme/hello/commits/*
+'
+
 test_expect_success 'kiln run -l and -n list a workflow with remote actions without fetching' '
 	use_home g &&
 	(cd repo && kiln run -l -W .github/workflows/ci.yml --github-instance "$TRASH/nowhere") >out 2>&1 &&
