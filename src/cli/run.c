@@ -36,6 +36,7 @@ struct run_opts {
 	const char *event_file;
 	const char *ref, *base, *head, *action;
 	int list, dry, parallel, json, verbose, keep, no_history;
+	int no_secrets; /* --no-secrets: the server's runs of fork pull requests */
 	struct strvec vars, secrets, inputs;
 	const char *secret_file;
 	const char *github_instance; /* --github-instance, else $KILN_GITHUB_URL */
@@ -716,7 +717,7 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	/* one store connection for both secret loads */
 	sqlite3 *sdb = NULL;
 	struct secret_store *ss = NULL;
-	if (!o->list && !o->dry) {
+	if (!o->list && !o->dry && !o->no_secrets) {
 		r = open_secrets(&sdb, &ss, &err);
 		if (!r)
 			r = load_stored_secrets(ss, &secrets, &err);
@@ -881,6 +882,8 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 		{ OPT_BOOL, 0, "json", &o.json, NULL, "one JSON object per event and line" },
 		{ OPT_BOOL, 0, "keep", &o.keep, NULL, "keep the run directory" },
 		{ OPT_BOOL, 0, "no-history", &o.no_history, NULL, "do not record the run in the store" },
+		{ OPT_BOOL, 0, "no-secrets", &o.no_secrets, NULL,
+		  "no stored secrets (kiln serve: pull requests from forks)" },
 		{ OPT_STRING, 0, "github-instance", &o.github_instance, "URL",
 		  "where remote actions come from (default $KILN_GITHUB_URL, https://github.com)" },
 		{ OPT_BOOL, 0, "offline", &o.offline, NULL, "remote actions from the cache only" },

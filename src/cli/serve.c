@@ -6,6 +6,7 @@
 #include "base/fs.h"
 #include <errno.h>
 #include "cli/cmds.h"
+#include "cli/ctx.h"
 #include "cli/opt.h"
 #include "server/auth.h"
 #include "server/srv.h"
@@ -63,7 +64,7 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 	const struct opt opts[] = {
 		{ OPT_STRING, 'l', "listen", &listen, "HOST:PORT", "address to listen on (127.0.0.1:8420)" },
 		{ OPT_STRING, 'd', "data", &data, "DIR", "data directory (default: kiln's data directory)" },
-		{ OPT_INT, 'j', "jobs", &jobs, "N", "jobs run at once (2)" },
+		{ OPT_INT, 'j', "jobs", &jobs, "N", "runs at once, and jobs at once in each (2)" },
 		{ OPT_INT, 0, "max-body-kb", &max_body_kb, "KB", "largest request body accepted (1024)" },
 		{ OPT_INT, 0, "request-timeout", &timeout_s, "SECONDS",
 		  "time a client has to send a request, and keep-alive idle time (10)" },
@@ -97,7 +98,7 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 		return r;
 	}
 	struct serve_opts o = {
-		.listen = listen, .data_dir = dir.buf, .jobs = (unsigned)jobs,
+		.listen = listen, .data_dir = dir.buf, .exe = ctx->exe, .jobs = (unsigned)jobs,
 		.limits = HTTP_LIMITS_DEFAULT, .poll_tick_ms = 1000, .grace_ms = 5000,
 	};
 	o.limits.max_body = (size_t)max_body_kb * 1024;
@@ -110,6 +111,5 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 		fprintf(stderr, "kiln serve: error: %s\n", err.buf);
 	buf_release(&dir);
 	buf_release(&err);
-	(void)ctx;
 	return r;
 }

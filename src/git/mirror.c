@@ -1,5 +1,6 @@
 /* mirror: bare mirrors of the server's repositories (see mirror.h). */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "git/mirror.h"
 
 #include <git2.h>
@@ -186,4 +187,99 @@ out:
 	git_remote_free(remote);
 	git_repository_free(repo);
 	return r;
+}
+
+int mirror_has_commit(const char *path, const char *sha)
+{
+	lib_once();
+	git_repository *repo = NULL;
+	git_oid oid;
+	git_commit *c = NULL;
+	int ok = strlen(sha) == GIT_OID_HEXSZ && !git_oid_fromstr(&oid, sha) &&
+		 !git_repository_open_bare(&repo, path) && !git_commit_lookup(&c, repo, &oid);
+	git_commit_free(c);
+	git_repository_free(repo);
+	git_error_clear();
+	return ok;
+}
+
+int mirror_worktree(const char *path, const char *sha, const char *ref, const char *origin,
+		    const char *dest, struct buf *err)
+{
+	lib_once();
+	git_repository *repo = NULL;
+	git_commit *commit = NULL;
+	git_reference *r = NULL;
+	git_config *cfg = NULL;
+	git_oid oid;
+	int ret = -1;
+	struct buf alt = BUF_INIT, altpath = BUF_INIT;
+	if (git_oid_fromstr(&oid, sha) < 0) {
+		buf_addf(err, "not a commit id: '%s'", sha);
+		goto out;
+	}
+	if (git_repository_init(&repo, dest, 0) < 0) {
+		git_fail(err, "cannot create work tree", dest);
+		goto out;
+	}
+	/* borrow the mirror's objects; the repository was just created, so
+	 * its object database is re-read after the alternates file exists */
+	buf_addf(&altpath, "%s/.git/objects/info/alternates", dest);
+	buf_addf(&alt, "%s/objects\n", path);
+	if (write_file_atomic(altpath.buf, alt.buf, alt.len, 0644) < 0) {
+		buf_addf(err, "cannot write '%s'", altpath.buf);
+		goto out;
+	}
+	git_repository_free(repo);
+	repo = NULL;
+	if (git_repository_open(&repo, dest) < 0 || git_commit_lookup(&commit, repo, &oid) < 0) {
+		git_fail(err, "commit not in the mirror", sha);
+		goto out;
+	}
+	/* the mirror's branches and tags, as a clone would have them (a pull
+	 * request's base branch, a push's previous commit on other refs) */
+	struct strvec refs = STRVEC_INIT;
+	if (mirror_refs(path, &refs, err)) {
+		strvec_clear(&refs);
+		goto out;
+	}
+	for (size_t i = 0; i < refs.nr; i++) {
+		char *eq = strchr(refs.v[i], '=');
+		git_oid o;
+		*eq = '\0';
+		if (!git_oid_fromstr(&o, eq + 1) &&
+		    git_reference_create(&r, repo, refs.v[i], &o, 1, "kiln serve") == 0) {
+			git_reference_free(r);
+			r = NULL;
+		}
+	}
+	strvec_clear(&refs);
+	git_error_clear();
+	if (ref && *ref && (str_starts_with(ref, "refs/heads/") || str_starts_with(ref, "refs/tags/")) &&
+	    git_reference_create(&r, repo, ref, &oid, 1, "kiln serve") < 0) {
+		git_fail(err, "cannot create ref", ref);
+		goto out;
+	}
+	git_checkout_options co;
+	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+	co.checkout_strategy = GIT_CHECKOUT_FORCE;
+	if (git_checkout_tree(repo, (git_object *)commit, &co) < 0 ||
+	    git_repository_set_head_detached(repo, &oid) < 0) {
+		git_fail(err, "cannot check out", sha);
+		goto out;
+	}
+	if (git_repository_config(&cfg, repo) < 0 ||
+	    git_config_set_string(cfg, "remote.origin.url", origin) < 0) {
+		git_fail(err, "cannot configure work tree", dest);
+		goto out;
+	}
+	ret = 0;
+out:
+	git_config_free(cfg);
+	git_reference_free(r);
+	git_commit_free(commit);
+	git_repository_free(repo);
+	buf_release(&alt);
+	buf_release(&altpath);
+	return ret;
 }

@@ -23,6 +23,18 @@ int mirror_refs(const char *path, struct strvec *out, struct buf *err);
 /* the remote's default branch name ("main"), asking the remote; falls back
  * to main or master when it does not say; 0 or -1 with err */
 int mirror_default_branch(const char *path, const char *url, struct buf *out, struct buf *err);
+/* 1 when the mirror has commit sha (40 hex), else 0 */
+int mirror_has_commit(const char *path, const char *sha);
+/*
+ * A work tree of commit sha at dest (created; must not exist): a non-bare
+ * repository borrowing the mirror's objects (objects/info/alternates, no
+ * copy), the mirror's branches and tags, HEAD detached at sha, the files
+ * checked out, `ref` (a branch or tag, if not NULL or "") pointing at sha
+ * and remote.origin.url = origin.
+ * This is what a run sees as its repository. 0 or -1 with err.
+ */
+int mirror_worktree(const char *path, const char *sha, const char *ref, const char *origin,
+		    const char *dest, struct buf *err);
 /* is `url` acceptable (local directory, file://, http://, https://)? */
 int mirror_url_ok(const char *url, struct buf *err);
 

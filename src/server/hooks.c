@@ -9,6 +9,7 @@
 #include "base/kiln.h"
 #include "secret/secret.h"
 #include "server/hook.h"
+#include "server/queue.h"
 #include "server/srv.h"
 #include "store/repos.h"
 
@@ -163,6 +164,8 @@ static void handle(struct srv *s, struct http_req *q, enum forge f)
 		goto out;
 	}
 	count(s, f, dup ? HOOK_DUPLICATE : HOOK_ACCEPTED);
+	if (!dup)
+		queue_kick(s->queue);
 	http_reply_json(q, dup ? 200 : 202,
 			json_pack("{s:s,s:I,s:s,s:b}", "status", dup ? "duplicate" : "accepted", "event",
 				  (json_int_t)id, "kind", ev.kind, "run",

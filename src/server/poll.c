@@ -2,6 +2,7 @@
 #include "base/kiln.h"
 #include "git/mirror.h"
 #include "server/poll.h"
+#include "server/queue.h"
 #include "server/srv.h"
 #include "store/repos.h"
 #include "store/runs.h"
@@ -125,6 +126,8 @@ static void fetch_done(uv_work_t *w, int status)
 			poll_diff(&old, &p->refs, p->name, p->url, p->repo_id, &evs, &n, &payloads);
 			if (n && store_repo_refs_commit(s->db, p->repo_id, &p->refs, evs, n, &err))
 				fprintf(stderr, "kiln serve: poll '%s': %s\n", p->name, err.buf);
+			else if (n)
+				queue_kick(s->queue);
 		} else {
 			fprintf(stderr, "kiln serve: poll '%s': %s\n", p->name, err.buf);
 		}

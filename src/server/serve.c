@@ -10,6 +10,7 @@
 #include "secret/secret.h"
 #include "server/api.h"
 #include "server/poll.h"
+#include "server/queue.h"
 #include "server/srv.h"
 #include "store/db.h"
 #include "store/runs.h"
@@ -51,10 +52,12 @@ static void on_healthz(struct srv *s, struct http_req *q)
 	http_reply_json(q, ok ? 200 : 503, o);
 }
 
+/* http and the queue have both stopped: end the loop */
 static void stopped(void *arg)
 {
 	struct srv *s = arg;
-	uv_stop(s->loop);
+	if (--s->pending_stops == 0)
+		uv_stop(s->loop);
 }
 
 static void on_signal(uv_signal_t *sig, int signum)
@@ -66,6 +69,8 @@ static void on_signal(uv_signal_t *sig, int signum)
 	fprintf(stderr, "kiln serve: %s: stopping (finishing open requests)\n",
 		signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	poller_stop(s->poller);
+	s->pending_stops = 2;
+	queue_stop(s->queue, stopped, s);
 	http_shutdown(s->http, s->opts.grace_ms, stopped, s);
 }
 
@@ -86,6 +91,7 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 	s.loop = &loop;
 	s.started_ms = runs_now_ms();
 	s.data_dir = xstrdup(o->data_dir);
+	s.exe = o->exe;
 	uv_loop_init(&loop);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -109,7 +115,8 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 	hooks_register(&s);
 	api_register(&s);
 	ui_register(&s);
-	if (poller_new(&s, o->poll_tick_ms, &s.poller, err))
+	if (queue_new(&s, o->jobs, &s.queue, err) ||
+	    poller_new(&s, o->poll_tick_ms, &s.poller, err))
 		goto out;
 
 	uv_signal_init(&loop, &s.sigterm);
@@ -129,6 +136,7 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 	ret = EXIT_OK;
 out:
 	poller_free(s.poller);
+	queue_free(s.queue);
 	if (s.http) {
 		http_free(s.http);
 		uv_run(&loop, UV_RUN_NOWAIT); /* its close callbacks dispose h2o */

@@ -15,11 +15,13 @@
 
 struct secret_store;
 struct poller;
+struct queue;
 
 /* what `kiln serve` was asked for (CLI flags over the config file) */
 struct serve_opts {
 	const char *listen;     /* "127.0.0.1:8420" */
 	const char *data_dir;   /* holds kiln.db, secret.key, mirrors/ */
+	const char *exe;        /* this kiln binary (runs are `kiln run` children) */
 	unsigned jobs;          /* jobs at once (capacity) */
 	struct http_limits limits;
 	uint64_t poll_tick_ms;  /* how often polling looks for due repositories */
@@ -37,7 +39,10 @@ struct srv {
 	struct secret_store *secrets;
 	struct http *http;
 	struct poller *poller;
+	struct queue *queue;
 	char *data_dir;
+	const char *exe;
+	int pending_stops;      /* SIGTERM: http and queue still stopping */
 	struct serve_opts opts;
 	uv_signal_t sigterm, sigint;
 	int stopping;

@@ -137,6 +137,13 @@ const char *const db_migrations[] = {
 	"CREATE INDEX runs_repo ON runs (repo, id);"
 	"CREATE TABLE log_tail (job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
 	" seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (job_id, seq));",
+	/* 10: the server's queue (src/server/queue.c): when an event's run
+	 * started and ended, how (exit status of its `kiln run`), and why it
+	 * ended abnormally ("server restarted", "cancelled") */
+	"ALTER TABLE events ADD COLUMN started_at INTEGER;"
+	"ALTER TABLE events ADD COLUMN finished_at INTEGER;"
+	"ALTER TABLE events ADD COLUMN exit_code INTEGER;"
+	"ALTER TABLE events ADD COLUMN reason TEXT NOT NULL DEFAULT '';",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

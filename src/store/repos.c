@@ -342,3 +342,91 @@ fail_nost:
 	tx(db, "ROLLBACK", err);
 	return -1;
 }
+
+void event_row_release(struct event_row *ev)
+{
+	const char **f[] = { &ev->source, &ev->delivery, &ev->kind, &ev->action, &ev->ref,
+			     &ev->before, &ev->sha, &ev->actor, &ev->payload };
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
+		free((char *)*f[i]);
+	memset(ev, 0, sizeof(*ev));
+}
+
+int store_event_claim(sqlite3 *db, struct event_row *out, struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(db, "UPDATE events SET status = 'running', started_at = ?1"
+				   " WHERE id = (SELECT min(id) FROM events WHERE status = 'queued')"
+				   " RETURNING id, repo_id, source, delivery, kind, action, ref, before_sha,"
+				   " sha, actor, fork, deleted, payload",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot take an event from the queue");
+	sqlite3_bind_int64(st, 1, runs_now_ms());
+	int rc = sqlite3_step(st), ret = 0;
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->repo_id = sqlite3_column_int64(st, 1);
+		const char **f[] = { &out->source, &out->delivery, &out->kind, &out->action,
+				     &out->ref, &out->before, &out->sha, &out->actor };
+		for (int i = 0; i < (int)ARRAY_SIZE(f); i++)
+			*f[i] = col_str(st, 2 + i);
+		out->fork = sqlite3_column_int(st, 10);
+		out->deleted = sqlite3_column_int(st, 11);
+		out->payload = col_str(st, 12);
+		rc = sqlite3_step(st);
+	} else if (rc == SQLITE_DONE) {
+		ret = KILN_ENOENT;
+	}
+	if (rc != SQLITE_DONE)
+		ret = fail(db, err, "cannot take an event from the queue");
+	sqlite3_finalize(st);
+	if (ret == -1)
+		event_row_release(out);
+	return ret;
+}
+
+int store_event_finish(sqlite3 *db, int64_t id, const char *status, int exit_code,
+		       const char *reason, struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "UPDATE events SET status = ?2, exit_code = ?3, reason = ?4,"
+				   " finished_at = ?5 WHERE id = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot record the end of a run");
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	if (exit_code >= 0)
+		sqlite3_bind_int(st, 3, exit_code);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_text(st, 4, reason ? reason : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, runs_now_ms());
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(db, err, "cannot record the end of a run");
+}
+
+int store_event_recover(sqlite3 *db, int64_t *n, struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(db, "UPDATE events SET status = 'failure', reason = 'server restarted',"
+				   " finished_at = ?1 WHERE status = 'running'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot recover the queue");
+	sqlite3_bind_int64(st, 1, runs_now_ms());
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(db, err, "cannot recover the queue");
+	*n = sqlite3_changes(db);
+	return 0;
+}
+
+int store_event_requeue(sqlite3 *db, int64_t id, struct buf *err)
+{
+	int r = exec1(db, "UPDATE events SET status = 'queued', started_at = NULL WHERE id = ?1"
+			  " AND ?2 = ?2", "cannot requeue an event", id, NULL, 0, err);
+	return r == KILN_ENOENT ? 0 : r;
+}

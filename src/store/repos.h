@@ -68,6 +68,23 @@ struct event_row {
  */
 int store_event_add(sqlite3 *db, const struct event_row *ev, int *duplicate, int64_t *id,
 		    struct buf *err);
+/*
+ * The queue. Event statuses: queued -> running -> success | failure |
+ * cancelled (ignored: deletions, pings). store_event_claim moves the oldest
+ * queued event to running and fills *out (strings owned: event_row_release);
+ * 0, KILN_ENOENT (queue empty) or -1 with err.
+ */
+int store_event_claim(sqlite3 *db, struct event_row *out, struct buf *err);
+/* status success/failure/cancelled, the run's exit code (-1 = none), reason */
+int store_event_finish(sqlite3 *db, int64_t id, const char *status, int exit_code,
+		       const char *reason, struct buf *err);
+/* after a crash: running events become failure "server restarted"; *n of them */
+int store_event_recover(sqlite3 *db, int64_t *n, struct buf *err);
+/* put a running event back in the queue (the server stopped before it started) */
+int store_event_requeue(sqlite3 *db, int64_t id, struct buf *err);
+/* free the strings of a row filled by store_event_claim */
+void event_row_release(struct event_row *ev);
+
 /* how many events a repository (0 = every one) has in status ("" = any) */
 int store_event_count(sqlite3 *db, int64_t repo_id, const char *status, int64_t *n,
 		      struct buf *err);

@@ -106,3 +106,30 @@ db = sqlite3.connect(sys.argv[1])
 print(db.execute("SELECT count(*) FROM events WHERE " + sys.argv[2]).fetchone()[0])
 PY
 }
+
+# status of event ID in the store
+event_status() {
+	python3 - "$DATA/kiln.db" "$1" <<'PY'
+import sqlite3, sys
+r = sqlite3.connect(sys.argv[1]).execute("SELECT status, reason FROM events WHERE id = ?", (int(sys.argv[2]),)).fetchone()
+print("%s%s" % (r[0], (" " + r[1]) if r and r[1] else "") if r else "none")
+PY
+}
+
+# wait_status ID STATUS [SECONDS]: until the event has STATUS (a prefix of "status reason")
+wait_status() {
+	local i s
+	for i in $(seq 1 $((${3:-20} * 10))); do
+		s=$(event_status "$1")
+		case "$s" in "$2"*) return 0 ;; esac
+		sleep 0.1
+	done
+	echo "event $1: expected '$2', is '$s'" >&2
+	cat "$DATA/events/$1.log" >&2 2>/dev/null
+	return 1
+}
+
+# push_hook REF BEFORE AFTER DELIVERY: a signed GitHub push for acme/app
+push_hook() {
+	hook github push "{\"ref\":\"$1\",\"before\":\"$2\",\"after\":\"$3\",\"repository\":{\"full_name\":\"acme/app\"},\"sender\":{\"login\":\"alice\"}}" "$4"
+}

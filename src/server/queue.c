@@ -1,0 +1,376 @@
+/* queue: queued events -> `kiln run` children on the server's loop (see queue.h). */
+#include "base/kiln.h"
+#include "base/fs.h"
+#include "engine/runctx.h"
+#include "git/mirror.h"
+#include "server/queue.h"
+#include "server/srv.h"
+#include "store/repos.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+/* one event being run */
+struct qrun {
+	struct queue *q;
+	struct event_row ev;   /* claimed (owned strings) */
+	struct repo_row repo;
+	char *workdir;         /* <data>/work/<event id> (removed at the end) */
+	char *tree;            /* workdir/src: the work tree of the commit */
+	char *logpath;         /* <data>/events/<event id>.log: kiln run's output */
+	uv_work_t work;        /* prepare (fetch, work tree) or clean up */
+	struct buf err;
+	int prep_rc;
+	uv_process_t proc;
+	int spawned, cancelled, stopped;
+	int64_t exit_status;
+	int term_signal;
+	struct qrun *next;
+};
+
+struct queue {
+	struct srv *s;
+	unsigned capacity;
+	unsigned running;      /* qruns alive (preparing, running or cleaning up) */
+	struct qrun *runs;
+	uv_timer_t retry;      /* after a store error, look again later */
+	int stopping;
+	void (*done)(void *arg);
+	void *done_arg;
+};
+
+static void dispatch(struct queue *q);
+
+unsigned queue_running(const struct queue *q) { return q->running; }
+
+static void unlink_run(struct queue *q, struct qrun *r)
+{
+	for (struct qrun **p = &q->runs; *p; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+}
+
+static void qrun_free(struct qrun *r)
+{
+	event_row_release(&r->ev);
+	repo_row_release(&r->repo);
+	free(r->workdir);
+	free(r->tree);
+	free(r->logpath);
+	buf_release(&r->err);
+	free(r);
+}
+
+static void maybe_done(struct queue *q)
+{
+	if (q->stopping && !q->running && q->done) {
+		void (*done)(void *) = q->done;
+		q->done = NULL;
+		done(q->done_arg);
+	}
+}
+
+/* thread pool: remove the work tree */
+static void cleanup_work(uv_work_t *w)
+{
+	struct qrun *r = w->data;
+	runctx_rmtree(r->workdir);
+}
+
+static void cleanup_done(uv_work_t *w, int status)
+{
+	struct qrun *r = w->data;
+	struct queue *q = r->q;
+	unlink_run(q, r);
+	qrun_free(r);
+	q->running--;
+	maybe_done(q);
+	dispatch(q);
+}
+
+static void finish(struct qrun *r, const char *status, int code, const char *reason)
+{
+	struct buf err = BUF_INIT;
+	if (store_event_finish(r->q->s->db, r->ev.id, status, code, reason, &err))
+		fprintf(stderr, "kiln serve: event %lld: %s\n", (long long)r->ev.id, err.buf);
+	else
+		fprintf(stderr, "kiln serve: event %lld (%s %s): %s%s%s\n", (long long)r->ev.id,
+			r->ev.kind, r->ev.ref, status, *reason ? ": " : "", reason);
+	buf_release(&err);
+	r->work.data = r;
+	uv_queue_work(r->q->s->loop, &r->work, cleanup_work, cleanup_done);
+}
+
+static void proc_closed(uv_handle_t *h)
+{
+	struct qrun *r = h->data;
+	char reason[128] = "";
+	const char *status;
+	if (r->cancelled || r->stopped) {
+		status = "cancelled";
+		snprintf(reason, sizeof(reason), "%s", r->stopped ? "server stopped" : "cancelled");
+	} else if (r->term_signal) {
+		status = "failure";
+		snprintf(reason, sizeof(reason), "kiln run killed by signal %d", r->term_signal);
+	} else if (r->exit_status == 0) {
+		status = "success";
+	} else {
+		status = "failure";
+		if (r->exit_status == 2)
+			snprintf(reason, sizeof(reason), "workflow error (see the event's log)");
+		else if (r->exit_status != 1)
+			snprintf(reason, sizeof(reason), "kiln run exited with %lld",
+				 (long long)r->exit_status);
+	}
+	finish(r, status, r->term_signal ? -1 : (int)r->exit_status, reason);
+}
+
+static void on_exit_cb(uv_process_t *p, int64_t exit_status, int term_signal)
+{
+	struct qrun *r = p->data;
+	r->exit_status = exit_status;
+	r->term_signal = term_signal;
+	uv_close((uv_handle_t *)p, proc_closed);
+}
+
+/* thread pool: the commit in the mirror (fetch if missing), a work tree of it */
+static void prepare_work(uv_work_t *w)
+{
+	struct qrun *r = w->data;
+	const char *mirror = r->repo.mirror;
+	r->prep_rc = -1;
+	if (!mirror_has_commit(mirror, r->ev.sha) && mirror_fetch(mirror, r->repo.url, &r->err))
+		return;
+	if (!mirror_has_commit(mirror, r->ev.sha)) {
+		buf_addf(&r->err, "commit %s is not in %s", r->ev.sha, r->repo.url);
+		return;
+	}
+	runctx_rmtree(r->workdir);
+	if (mkdir_p(r->workdir, 0700) < 0) {
+		buf_addf(&r->err, "cannot create '%s'", r->workdir);
+		return;
+	}
+	const char *ref = !strcmp(r->ev.kind, "push") ? r->ev.ref : NULL;
+	if (mirror_worktree(mirror, r->ev.sha, ref, r->repo.url, r->tree, &r->err))
+		return;
+	struct buf path = BUF_INIT;
+	buf_addf(&path, "%s/event.json", r->workdir);
+	if (write_file_atomic(path.buf, r->ev.payload, strlen(r->ev.payload), 0600) < 0)
+		buf_addf(&r->err, "cannot write '%s'", path.buf);
+	else
+		r->prep_rc = 0;
+	buf_release(&path);
+}
+
+static int spawn(struct qrun *r)
+{
+	struct srv *s = r->q->s;
+	struct strvec args = STRVEC_INIT, env = STRVEC_INIT;
+	/* the child dies with the server, even on kill -9 */
+	strvec_push(&args, "setpriv");
+	strvec_push(&args, "--pdeathsig");
+	strvec_push(&args, "KILL");
+	strvec_push(&args, "--");
+	strvec_push(&args, s->exe);
+	strvec_push(&args, "run");
+	strvec_push(&args, r->ev.kind);
+	strvec_pushf(&args, "--event-file=%s/event.json", r->workdir);
+	if (!strcmp(r->ev.kind, "push")) {
+		strvec_pushf(&args, "--ref=%s", r->ev.ref);
+		strvec_pushf(&args, "--head=%s", r->ev.sha);
+		if (*r->ev.before && mirror_has_commit(r->repo.mirror, r->ev.before))
+			strvec_pushf(&args, "--base=%s", r->ev.before);
+	} else if (*r->ev.action) {
+		strvec_pushf(&args, "--action=%s", r->ev.action);
+	}
+	if (r->ev.fork)
+		strvec_push(&args, "--no-secrets");
+	strvec_pushf(&args, "--parallel=%u", r->q->capacity);
+	/* a small, known environment: nothing of the server's own leaks into steps */
+	const char *keep[] = { "PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "ASAN_OPTIONS",
+			       "UBSAN_OPTIONS", "KILN_GITHUB_URL" };
+	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
+		const char *v = getenv(keep[i]);
+		if (v)
+			strvec_pushf(&env, "%s=%s", keep[i], v);
+	}
+	strvec_pushf(&env, "HOME=%s", r->workdir);
+	strvec_pushf(&env, "KILN_HOME=%s", s->data_dir);
+	strvec_pushf(&env, "GITHUB_ACTOR=%s", *r->ev.actor ? r->ev.actor : "kiln");
+	strvec_push(&env, "NO_COLOR=1");
+
+	int fd = open(r->logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		buf_addf(&r->err, "cannot open '%s'", r->logpath);
+		strvec_clear(&args);
+		strvec_clear(&env);
+		return -1;
+	}
+	uv_stdio_container_t stdio[3] = {
+		{ .flags = UV_IGNORE },
+		{ .flags = UV_INHERIT_FD, .data.fd = fd },
+		{ .flags = UV_INHERIT_FD, .data.fd = fd },
+	};
+	uv_process_options_t po = {
+		.exit_cb = on_exit_cb, .file = "setpriv", .args = args.v, .env = env.v,
+		.cwd = r->tree, .stdio_count = 3, .stdio = stdio,
+	};
+	r->proc.data = r;
+	int rc = uv_spawn(s->loop, &r->proc, &po);
+	close(fd);
+	strvec_clear(&args);
+	strvec_clear(&env);
+	if (rc) {
+		buf_addf(&r->err, "cannot start kiln run: %s", uv_strerror(rc));
+		uv_close((uv_handle_t *)&r->proc, NULL);
+		return -1;
+	}
+	r->spawned = 1;
+	return 0;
+}
+
+static void prepare_done(uv_work_t *w, int status)
+{
+	struct qrun *r = w->data;
+	struct queue *q = r->q;
+	if (q->stopping || r->cancelled) {
+		struct buf err = BUF_INIT;
+		/* nothing ran: back to the queue (stopping) or cancelled */
+		if (r->cancelled)
+			store_event_finish(q->s->db, r->ev.id, "cancelled", -1, "cancelled", &err);
+		else
+			store_event_requeue(q->s->db, r->ev.id, &err);
+		buf_release(&err);
+		r->work.data = r;
+		uv_queue_work(q->s->loop, &r->work, cleanup_work, cleanup_done);
+		return;
+	}
+	if (status || r->prep_rc || spawn(r)) {
+		finish(r, "failure", -1, r->err.len ? r->err.buf : "cannot prepare the run");
+		return;
+	}
+}
+
+static void start(struct queue *q, struct event_row *ev)
+{
+	struct srv *s = q->s;
+	struct qrun *r = xcalloc(1, sizeof(*r));
+	struct buf err = BUF_INIT;
+	r->q = q;
+	r->ev = *ev;
+	buf_init(&r->err, 0);
+	r->workdir = xstrfmt("%s/work/%lld", s->data_dir, (long long)ev->id);
+	r->tree = xstrfmt("%s/src", r->workdir);
+	r->logpath = xstrfmt("%s/events/%lld.log", s->data_dir, (long long)ev->id);
+	r->next = q->runs;
+	q->runs = r;
+	q->running++;
+	if (store_repo_get_id(s->db, ev->repo_id, &r->repo, &err)) {
+		finish(r, "failure", -1, "the repository was removed");
+		buf_release(&err);
+		return;
+	}
+	buf_release(&err);
+	r->work.data = r;
+	uv_queue_work(s->loop, &r->work, prepare_work, prepare_done);
+}
+
+static void retry_cb(uv_timer_t *t)
+{
+	dispatch(t->data);
+}
+
+static void dispatch(struct queue *q)
+{
+	while (!q->stopping && q->running < q->capacity) {
+		struct event_row ev;
+		struct buf err = BUF_INIT;
+		int rc = store_event_claim(q->s->db, &ev, &err);
+		if (rc == KILN_ENOENT) {
+			buf_release(&err);
+			return;
+		}
+		if (rc) {
+			fprintf(stderr, "kiln serve: queue: %s (retrying)\n", err.buf);
+			buf_release(&err);
+			uv_timer_start(&q->retry, retry_cb, 1000, 0);
+			return;
+		}
+		buf_release(&err);
+		start(q, &ev);
+	}
+}
+
+void queue_kick(struct queue *q)
+{
+	if (q)
+		dispatch(q);
+}
+
+int queue_new(struct srv *s, unsigned capacity, struct queue **out, struct buf *err)
+{
+	int64_t n = 0;
+	if (store_event_recover(s->db, &n, err))
+		return -1;
+	if (n)
+		fprintf(stderr, "kiln serve: %lld run%s ended as failed: server restarted\n",
+			(long long)n, n == 1 ? "" : "s");
+	struct buf dir = BUF_INIT;
+	buf_addf(&dir, "%s/work", s->data_dir);
+	runctx_rmtree(dir.buf); /* what a crash left */
+	buf_reset(&dir);
+	buf_addf(&dir, "%s/events", s->data_dir);
+	mkdir_p(dir.buf, 0700);
+	buf_release(&dir);
+	struct queue *q = xcalloc(1, sizeof(*q));
+	q->s = s;
+	q->capacity = capacity ? capacity : 1;
+	uv_timer_init(s->loop, &q->retry);
+	q->retry.data = q;
+	*out = q;
+	dispatch(q);
+	return 0;
+}
+
+int queue_cancel(struct queue *q, int64_t event_id)
+{
+	for (struct qrun *r = q->runs; r; r = r->next) {
+		if (r->ev.id != event_id)
+			continue;
+		if (!r->cancelled) {
+			r->cancelled = 1;
+			if (r->spawned && !uv_is_closing((uv_handle_t *)&r->proc))
+				uv_process_kill(&r->proc, SIGTERM);
+		}
+		return 0;
+	}
+	return KILN_ENOENT;
+}
+
+void queue_stop(struct queue *q, void (*done)(void *arg), void *arg)
+{
+	q->stopping = 1;
+	q->done = done;
+	q->done_arg = arg;
+	uv_timer_stop(&q->retry);
+	for (struct qrun *r = q->runs; r; r = r->next) {
+		r->stopped = 1;
+		if (r->spawned && !uv_is_closing((uv_handle_t *)&r->proc))
+			uv_process_kill(&r->proc, SIGTERM);
+	}
+	maybe_done(q);
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void queue_free(struct queue *q)
+{
+	if (q)
+		uv_close((uv_handle_t *)&q->retry, timer_closed);
+}
