@@ -5,6 +5,7 @@
 #include "git/mirror.h"
 #include "server/queue.h"
 #include "server/srv.h"
+#include "store/recover.h"
 #include "store/repos.h"
 
 #include <fcntl.h>
@@ -313,7 +314,9 @@ void queue_kick(struct queue *q)
 int queue_new(struct srv *s, unsigned capacity, struct queue **out, struct buf *err)
 {
 	int64_t n = 0;
-	if (store_event_recover(s->db, &n, err))
+	/* runs whose kiln run died with the previous server: their leftover
+	 * processes killed, their history rows closed with the reason */
+	if (store_recover(s->db, err) < 0 || store_event_recover(s->db, &n, err))
 		return -1;
 	if (n)
 		fprintf(stderr, "kiln serve: %lld run%s ended as failed: server restarted\n",
