@@ -113,6 +113,7 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 	}
 	http_route(&s, "GET", "/healthz", ROLE_NONE, on_healthz);
 	hooks_register(&s);
+	metrics_register(&s);
 	api_register(&s);
 	ui_register(&s);
 	if (queue_new(&s, o->jobs, &s.queue, err) ||

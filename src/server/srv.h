@@ -59,6 +59,8 @@ int serve_main(const struct serve_opts *o, struct buf *err);
 /* the mirrors directory: <data>/mirrors/<name>.git into out */
 void srv_mirror_path(const char *data_dir, const char *name, struct buf *out);
 
+/* metrics.c: GET /metrics (Prometheus text) */
+void metrics_register(struct srv *s);
 /* hooks.c: POST /hooks/{github,gitea,gitlab} */
 void hooks_register(struct srv *s);
 /* the repository's webhook secret in clear into out (wipe after use) */
