@@ -283,3 +283,33 @@ out:
 	buf_release(&altpath);
 	return ret;
 }
+
+int mirror_resolve(const char *path, const char *name, char sha[41], struct buf *ref_out)
+{
+	lib_once();
+	git_repository *repo = NULL;
+	int ret = KILN_ENOENT;
+	if (git_repository_open_bare(&repo, path) < 0)
+		goto out;
+	const char *fmts[] = { "refs/heads/%s", "refs/tags/%s", "%s" };
+	for (size_t i = 0; i < ARRAY_SIZE(fmts) && ret; i++) {
+		char full[512];
+		git_reference *r = NULL;
+		git_object *obj = NULL;
+		snprintf(full, sizeof(full), fmts[i], name);
+		if (!str_starts_with(full, "refs/heads/") && !str_starts_with(full, "refs/tags/"))
+			continue;
+		if (!git_reference_lookup(&r, repo, full) &&
+		    !git_reference_peel(&obj, r, GIT_OBJECT_COMMIT)) {
+			git_oid_tostr(sha, 41, git_object_id(obj));
+			buf_addstr(ref_out, full);
+			ret = 0;
+		}
+		git_object_free(obj);
+		git_reference_free(r);
+	}
+out:
+	git_repository_free(repo);
+	git_error_clear();
+	return ret;
+}

@@ -35,6 +35,9 @@ int mirror_has_commit(const char *path, const char *sha);
  */
 int mirror_worktree(const char *path, const char *sha, const char *ref, const char *origin,
 		    const char *dest, struct buf *err);
+/* the commit a branch, tag or full ref names in the mirror into sha (41
+ * bytes) and its full ref name into ref_out; 0 or KILN_ENOENT */
+int mirror_resolve(const char *path, const char *name, char sha[41], struct buf *ref_out);
 /* is `url` acceptable (local directory, file://, http://, https://)? */
 int mirror_url_ok(const char *url, struct buf *err);
 

@@ -20,6 +20,8 @@ struct srv;
 void api_register(struct srv *s);
 void api_access_register(struct srv *s);
 void api_env_register(struct srv *s);
+/* api_runs.c (the `serve` side): events, their logs, cancel, workflow_dispatch */
+void api_runs_register(struct srv *s);
 
 /* ---- helpers shared by the handler files (api.c) ---- */
 

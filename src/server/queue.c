@@ -154,7 +154,7 @@ static void prepare_work(uv_work_t *w)
 		buf_addf(&r->err, "cannot create '%s'", r->workdir);
 		return;
 	}
-	const char *ref = !strcmp(r->ev.kind, "push") ? r->ev.ref : NULL;
+	const char *ref = !strcmp(r->ev.kind, "pull_request") ? NULL : r->ev.ref;
 	if (mirror_worktree(mirror, r->ev.sha, ref, r->repo.url, r->tree, &r->err))
 		return;
 	struct buf path = BUF_INIT;
@@ -184,6 +184,15 @@ static int spawn(struct qrun *r)
 		strvec_pushf(&args, "--head=%s", r->ev.sha);
 		if (*r->ev.before && mirror_has_commit(r->repo.mirror, r->ev.before))
 			strvec_pushf(&args, "--base=%s", r->ev.before);
+	} else if (!strcmp(r->ev.kind, "workflow_dispatch")) {
+		/* the one workflow dispatched (its path was checked by the API) */
+		json_t *p = json_loads(r->ev.payload, 0, NULL);
+		const char *wf = json_string_value(json_object_get(p, "workflow"));
+		if (wf && str_starts_with(wf, ".github/workflows/") && !strstr(wf, ".."))
+			strvec_pushf(&args, "--workflow=%s", wf);
+		json_decref(p);
+		strvec_pushf(&args, "--ref=%s", r->ev.ref);
+		strvec_pushf(&args, "--head=%s", r->ev.sha);
 	} else if (*r->ev.action) {
 		strvec_pushf(&args, "--action=%s", r->ev.action);
 	}

@@ -430,3 +430,82 @@ int store_event_requeue(sqlite3 *db, int64_t id, struct buf *err)
 			  " AND ?2 = ?2", "cannot requeue an event", id, NULL, 0, err);
 	return r == KILN_ENOENT ? 0 : r;
 }
+
+#define EVENT_INFO_COLS "e.id, r.name, e.source, e.kind, e.action, e.ref, e.sha, e.actor," \
+	" e.status, e.reason, e.received_at, e.started_at, e.finished_at, e.exit_code, e.fork, e.deleted"
+
+static void text_to(char *dst, size_t n, sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+static void read_info(sqlite3_stmt *st, struct event_view *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->id = sqlite3_column_int64(st, 0);
+	text_to(e->repo, sizeof(e->repo), st, 1);
+	text_to(e->source, sizeof(e->source), st, 2);
+	text_to(e->kind, sizeof(e->kind), st, 3);
+	text_to(e->action, sizeof(e->action), st, 4);
+	text_to(e->ref, sizeof(e->ref), st, 5);
+	text_to(e->sha, sizeof(e->sha), st, 6);
+	text_to(e->actor, sizeof(e->actor), st, 7);
+	text_to(e->status, sizeof(e->status), st, 8);
+	text_to(e->reason, sizeof(e->reason), st, 9);
+	e->received_at = sqlite3_column_int64(st, 10);
+	e->started_at = sqlite3_column_int64(st, 11);
+	e->finished_at = sqlite3_column_int64(st, 12);
+	e->exit_code = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 13);
+	e->fork = sqlite3_column_int(st, 14);
+	e->deleted = sqlite3_column_int(st, 15);
+}
+
+int store_event_list(sqlite3 *db, const char *repo, const char *status, int64_t before_id,
+		     int limit, struct event_view **out, size_t *n, struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	size_t alloc = 0;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(db, "SELECT " EVENT_INFO_COLS " FROM events e JOIN repos r ON r.id = e.repo_id"
+				   " WHERE (?1 IS NULL OR r.name = ?1) AND (?2 IS NULL OR e.status = ?2)"
+				   " AND (?3 = 0 OR e.id < ?3) ORDER BY e.id DESC LIMIT ?4",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot list events");
+	if (repo)
+		sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
+	if (status)
+		sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, before_id);
+	sqlite3_bind_int(st, 4, limit);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ALLOC_GROW(*out, *n + 1, alloc);
+		read_info(st, &(*out)[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return fail(db, err, "cannot list events");
+	}
+	return 0;
+}
+
+int store_event_get(sqlite3 *db, int64_t id, struct event_view *out, struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT " EVENT_INFO_COLS " FROM events e JOIN repos r ON r.id = e.repo_id"
+				   " WHERE e.id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot read event");
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st), ret = KILN_ENOENT;
+	if (rc == SQLITE_ROW)
+		read_info(st, out), ret = 0;
+	else if (rc != SQLITE_DONE)
+		ret = fail(db, err, "cannot read event");
+	sqlite3_finalize(st);
+	return ret;
+}

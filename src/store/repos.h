@@ -85,6 +85,22 @@ int store_event_requeue(sqlite3 *db, int64_t id, struct buf *err);
 /* free the strings of a row filled by store_event_claim */
 void event_row_release(struct event_row *ev);
 
+/* an event as the API lists it */
+struct event_view {
+	int64_t id;
+	char repo[128], source[16], kind[32], action[32], ref[256], sha[72], actor[128];
+	char status[16], reason[256];
+	int64_t received_at, started_at, finished_at; /* 0 = not yet */
+	int exit_code;       /* -1 = none */
+	int fork, deleted;
+};
+/* newest first: repository name (NULL = all), status (NULL = any), at most
+ * limit, ids below before_id (0 = from the newest); *out malloc'd */
+int store_event_list(sqlite3 *db, const char *repo, const char *status, int64_t before_id,
+		     int limit, struct event_view **out, size_t *n, struct buf *err);
+/* one event by id: 0, KILN_ENOENT or -1 */
+int store_event_get(sqlite3 *db, int64_t id, struct event_view *out, struct buf *err);
+
 /* how many events a repository (0 = every one) has in status ("" = any) */
 int store_event_count(sqlite3 *db, int64_t repo_id, const char *status, int64_t *n,
 		      struct buf *err);
