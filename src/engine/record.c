@@ -275,6 +275,9 @@ void recorder_log(void *arg, const struct log_event *ev)
 		buf_addf(&r->line, "kiln: %.*s\n", (int)ev->len, ev->text);
 		break;
 	case LOG_ENDGROUP:
+		/* GitHub's raw-log marker: the web UI closes the group here */
+		buf_addstr(&r->line, "##[endgroup]\n");
+		break;
 	case LOG_DEBUG:
 		break;
 	}

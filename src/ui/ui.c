@@ -356,4 +356,5 @@ void ui_register(struct srv *s)
 	http_route(s, "GET", "/static/:name", ROLE_NONE, on_static);
 	ui_repos_register(s);
 	ui_settings_register(s);
+	ui_runs_register(s);
 }

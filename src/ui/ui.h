@@ -64,8 +64,18 @@ void ui_csrf_input(const struct ui *u, struct buf *out);
 /* the security headers every UI answer carries */
 void ui_security_headers(struct http_req *q);
 
+/* fmt.c: a status as a dot and its word (conclusion if set, else status) */
+void ui_status(struct buf *out, const char *status, const char *conclusion);
+/* a UTC time (<time datetime>), "—" for 0 */
+void ui_time(struct buf *out, int64_t ms);
+/* to - from for people; a live counter when to is 0 */
+void ui_duration(struct buf *out, int64_t from_ms, int64_t to_ms);
+/* refs/heads/main -> main (escaped) */
+void ui_short_ref(struct buf *out, const char *ref);
+
 /* page families */
 void ui_repos_register(struct srv *s);
 void ui_settings_register(struct srv *s);
+void ui_runs_register(struct srv *s);
 
 #endif

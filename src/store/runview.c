@@ -1,0 +1,221 @@
+/*
+ * runview: the web UI's read-only queries of the run history (see
+ * runview.h). A run's event id is the number after work_prefix in its
+ * recorded work tree ("<data>/work/12/src" -> 12).
+ */
+#include "base/kiln.h"
+#include "store/runview.h"
+#include "store/sql.h"
+
+#define COLS                                                                              \
+	"r.id, r.number, r.workflow, r.name, r.event, r.ref, r.sha, r.status,"            \
+	" COALESCE(r.conclusion, ''), COALESCE(r.reason, ''), COALESCE(p.name, ''),"       \
+	" COALESCE(e.actor, ''), COALESCE(e.id, 0), r.started_at, COALESCE(r.finished_at, 0)"
+/* ?1 is the work prefix */
+#define FROM                                                                              \
+	" FROM runs r LEFT JOIN events e ON substr(r.repo, 1, length(?1)) = ?1"            \
+	" AND e.id = CAST(substr(r.repo, length(?1) + 1) AS INTEGER)"                      \
+	" LEFT JOIN repos p ON p.id = e.repo_id"
+
+static void read_run(sqlite3_stmt *st, struct runview *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->id = sqlite3_column_int64(st, 0);
+	v->number = sqlite3_column_int(st, 1);
+	sql_col_text(st, 2, v->workflow, sizeof(v->workflow));
+	sql_col_text(st, 3, v->name, sizeof(v->name));
+	sql_col_text(st, 4, v->event, sizeof(v->event));
+	sql_col_text(st, 5, v->ref, sizeof(v->ref));
+	sql_col_text(st, 6, v->sha, sizeof(v->sha));
+	sql_col_text(st, 7, v->status, sizeof(v->status));
+	sql_col_text(st, 8, v->conclusion, sizeof(v->conclusion));
+	sql_col_text(st, 9, v->reason, sizeof(v->reason));
+	sql_col_text(st, 10, v->repo_name, sizeof(v->repo_name));
+	sql_col_text(st, 11, v->actor, sizeof(v->actor));
+	v->event_id = sqlite3_column_int64(st, 12);
+	v->started_ms = sqlite3_column_int64(st, 13);
+	v->finished_ms = sqlite3_column_int64(st, 14);
+}
+
+static const char *opt(const char *s) { return s && *s ? s : NULL; }
+
+/* collect every row of st (finalized here) */
+static int collect(sqlite3 *db, sqlite3_stmt *st, size_t max, struct runview **out, size_t *n,
+		   int *more, struct buf *err)
+{
+	size_t cap = 0;
+	int rc;
+	*out = NULL;
+	*n = 0;
+	if (more)
+		*more = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == max) {
+			if (more)
+				*more = 1;
+			break;
+		}
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		read_run(st, &(*out)[(*n)++]);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sql_fail(db, err, "cannot list runs");
+		sqlite3_finalize(st);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int runview_list(sqlite3 *db, const char *work_prefix, const struct runview_filter *f,
+		 int offset, int limit, struct runview **out, size_t *n, int *more,
+		 struct buf *err)
+{
+	sqlite3_stmt *st = sql_prep(db, err, "cannot list runs",
+		"SELECT " COLS FROM " WHERE (?2 IS NULL OR p.name = ?2)"
+		" AND (?3 IS NULL OR r.workflow = ?3 OR r.name = ?3"
+		"      OR r.workflow LIKE '%/' || ?3 OR r.workflow LIKE '%/' || ?3 || '.yml'"
+		"      OR r.workflow LIKE '%/' || ?3 || '.yaml')"
+		" AND (?4 IS NULL OR r.ref = ?4 OR r.ref = 'refs/heads/' || ?4 OR r.ref = 'refs/tags/' || ?4)"
+		" AND (?5 IS NULL OR r.event = ?5)"
+		" AND (?6 IS NULL OR COALESCE(r.conclusion, r.status) = ?6)"
+		" AND (?7 IS NULL OR e.actor = ?7)"
+		" ORDER BY r.id DESC LIMIT ?8 OFFSET ?9",
+		"tttttttii", work_prefix, opt(f->repo), opt(f->workflow), opt(f->branch),
+		opt(f->event), opt(f->status), opt(f->actor), (int64_t)limit + 1, (int64_t)offset);
+	if (!st)
+		return -1;
+	return collect(db, st, (size_t)limit, out, n, more, err);
+}
+
+int runview_get(sqlite3 *db, const char *work_prefix, int64_t id, struct runview *out,
+		struct buf *err)
+{
+	struct runview *v;
+	size_t n;
+	sqlite3_stmt *st = sql_prep(db, err, "cannot read run",
+				    "SELECT " COLS FROM " WHERE r.id = ?2", "ti", work_prefix, id);
+	if (!st || collect(db, st, 1, &v, &n, NULL, err))
+		return -1;
+	if (!n) {
+		free(v);
+		return KILN_ENOENT;
+	}
+	*out = v[0];
+	free(v);
+	return 0;
+}
+
+int runview_branches(sqlite3 *db, const char *work_prefix, const char *repo, struct runview **out,
+		     size_t *n, struct buf *err)
+{
+	sqlite3_stmt *st = sql_prep(db, err, "cannot list branches",
+		"SELECT " COLS FROM " WHERE p.name = ?2 AND r.ref LIKE 'refs/heads/%' AND r.id IN"
+		" (SELECT MAX(r.id)" FROM " WHERE p.name = ?2 GROUP BY r.ref)"
+		" ORDER BY r.id DESC LIMIT 50", "tt", work_prefix, repo);
+	if (!st)
+		return -1;
+	return collect(db, st, 50, out, n, NULL, err);
+}
+
+static void read_job(sqlite3_stmt *st, struct runview_job *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->id = sqlite3_column_int64(st, 0);
+	sql_col_text(st, 1, j->name, sizeof(j->name));
+	sql_col_text(st, 2, j->status, sizeof(j->status));
+	sql_col_text(st, 3, j->conclusion, sizeof(j->conclusion));
+	j->started_ms = sqlite3_column_int64(st, 4);
+	j->finished_ms = sqlite3_column_int64(st, 5);
+}
+
+int runview_jobs(sqlite3 *db, int64_t run_id, struct runview_job **out, size_t *n,
+		 struct buf *err)
+{
+	size_t cap = 0;
+	int rc;
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st = sql_prep(db, err, "cannot list jobs",
+				    "SELECT id, name, status, COALESCE(conclusion, ''),"
+				    " COALESCE(started_at, 0), COALESCE(finished_at, 0)"
+				    " FROM jobs WHERE run_id = ?1 ORDER BY id", "i", run_id);
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		read_job(st, &(*out)[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return sql_fail(db, err, "cannot list jobs");
+	}
+	return 0;
+}
+
+int runview_job(sqlite3 *db, int64_t run_id, int64_t job_id, struct runview_job *out,
+		struct buf *err)
+{
+	sqlite3_stmt *st = sql_prep(db, err, "cannot read job",
+				    "SELECT id, name, status, COALESCE(conclusion, ''),"
+				    " COALESCE(started_at, 0), COALESCE(finished_at, 0)"
+				    " FROM jobs WHERE run_id = ?1 AND id = ?2", "ii", run_id, job_id);
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_job(st, out);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? KILN_ENOENT : sql_fail(db, err, "cannot read job");
+}
+
+int runview_steps(sqlite3 *db, int64_t job_id, struct runview_step **out, size_t *n,
+		  struct buf *err)
+{
+	size_t cap = 0;
+	int rc;
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st = sql_prep(db, err, "cannot list steps",
+				    "SELECT number, name, status, COALESCE(conclusion, ''),"
+				    " COALESCE(started_at, 0), COALESCE(finished_at, 0)"
+				    " FROM steps WHERE job_id = ?1 ORDER BY number", "i", job_id);
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		struct runview_step *s = &(*out)[(*n)++];
+		memset(s, 0, sizeof(*s));
+		s->number = sqlite3_column_int(st, 0);
+		sql_col_text(st, 1, s->name, sizeof(s->name));
+		sql_col_text(st, 2, s->status, sizeof(s->status));
+		sql_col_text(st, 3, s->conclusion, sizeof(s->conclusion));
+		s->started_ms = sqlite3_column_int64(st, 4);
+		s->finished_ms = sqlite3_column_int64(st, 5);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return sql_fail(db, err, "cannot list steps");
+	}
+	return 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * runview: read-only queries of the run history for the web UI — runs
+ * with their repository, trigger and actor (from the server's events),
+ * filtered and paged; a run's jobs; a job's steps; the last run of each
+ * branch; the latest run of a workflow (badges). Writes stay in runs.c.
+ *
+ * The server runs an event's workflows in <data>/work/<event id>/src (the
+ * queue, server/queue.c), and `kiln run` records that work tree as the
+ * run's `repo`: work_prefix ("<data>/work/") is how a run finds its event,
+ * hence its repository and actor. Runs recorded by a local `kiln run`
+ * have none (repo_name "").
+ */
+#ifndef KILN_STORE_RUNVIEW_H
+#define KILN_STORE_RUNVIEW_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+
+struct runview {
+	int64_t id;
+	int number;
+	char workflow[512], name[256], event[64], ref[256], sha[64];
+	char status[32], conclusion[32]; /* conclusion "" while running */
+	char reason[512];
+	char repo_name[256]; /* "" for a local run */
+	char actor[128];     /* who pushed / dispatched, "" when unknown */
+	int64_t event_id;    /* 0 for a local run */
+	int64_t started_ms, finished_ms; /* finished 0 while running */
+};
+
+/* every field NULL or "" = no filter */
+struct runview_filter {
+	const char *repo;     /* repository name */
+	const char *workflow; /* file (.github/workflows/ci.yml), its base name, or name: */
+	const char *branch;   /* "main" or "refs/heads/main" */
+	const char *event;    /* push, pull_request, ... */
+	const char *status;   /* conclusion, or in_progress */
+	const char *actor;
+};
+
+/* newest first, skipping offset; *more set when another page exists;
+ * *out malloc'd */
+int runview_list(sqlite3 *db, const char *work_prefix, const struct runview_filter *f,
+		 int offset, int limit, struct runview **out, size_t *n, int *more,
+		 struct buf *err);
+/* one run; 0 or KILN_ENOENT */
+int runview_get(sqlite3 *db, const char *work_prefix, int64_t id, struct runview *out,
+		struct buf *err);
+/* the newest run of each branch of a repository, newest first */
+int runview_branches(sqlite3 *db, const char *work_prefix, const char *repo, struct runview **out,
+		     size_t *n, struct buf *err);
+
+struct runview_job {
+	int64_t id;
+	char name[256], status[32], conclusion[32];
+	int64_t started_ms, finished_ms;
+};
+int runview_jobs(sqlite3 *db, int64_t run_id, struct runview_job **out, size_t *n,
+		 struct buf *err);
+/* one job of a run; 0 or KILN_ENOENT */
+int runview_job(sqlite3 *db, int64_t run_id, int64_t job_id, struct runview_job *out,
+		struct buf *err);
+
+struct runview_step {
+	int number;
+	char name[512], status[32], conclusion[32];
+	int64_t started_ms, finished_ms;
+};
+int runview_steps(sqlite3 *db, int64_t job_id, struct runview_step **out, size_t *n,
+		  struct buf *err);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * logview: a job's stored log (store/runs.c's text: "> STEP" and
+ * "< STEP: result" around each step, "== NAME ==" ... "##[endgroup]" for
+ * ::group::, "error: FILE:LINE: msg" annotations) as HTML: one collapsible
+ * block per step, collapsed groups, ANSI SGR colours as classes, numbered
+ * lines with anchors (#L42), annotations marked at their lines. Everything
+ * from the log is escaped. Only a window of lines is rendered, so a
+ * 50,000-line log opens in pages.
+ */
+#ifndef KILN_UI_LOGVIEW_H
+#define KILN_UI_LOGVIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/strvec.h"
+
+struct logview_opts {
+	int64_t from;   /* first line to render, 1-based */
+	int64_t count;  /* lines to render at most */
+	const char *href; /* line links: href + "N#LN" ("?line=" for the job page) */
+};
+
+struct logview_info {
+	int64_t lines;       /* lines in the whole log */
+	int64_t from, to;    /* rendered (to < from: none) */
+	/* every annotation of the log: "LEVEL\tLINE\tTEXT" */
+	struct strvec annotations;
+};
+#define LOGVIEW_INFO_INIT { 0, 0, 0, STRVEC_INIT }
+void logview_info_release(struct logview_info *i);
+
+void logview_render(const char *text, size_t len, const struct logview_opts *o, struct buf *out,
+		    struct logview_info *info);
+/* one line's text with ANSI SGR colours as <span class> (escaped) */
+void logview_ansi(const char *s, size_t n, struct buf *out);
+
+#endif
