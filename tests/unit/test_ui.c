@@ -8,6 +8,7 @@
 #include "base/kiln.h"
 #include "ui/assets.h"
 #include "ui/html.h"
+#include "ui/logview.h"
 #include "ui/session.h"
 
 static void test_escape(void **state)
@@ -106,12 +107,64 @@ static void test_next(void **state)
 	assert_int_equal(ui_next_ok(NULL), 0);
 }
 
+static void test_ansi(void **state)
+{
+	struct buf b = BUF_INIT;
+	const char *s = "\033[1;31mbold red\033[0m <x> \033[2Kplain\033[42mbg";
+	logview_ansi(s, strlen(s), &b);
+	assert_string_equal(b.buf, "<span class=\"a31 a-b\">bold red</span> &lt;x&gt; plain"
+				   "<span class=\"a42\">bg</span>");
+	buf_reset(&b);
+	/* a cut sequence at the end is dropped, not printed */
+	logview_ansi("a\033[3", 5, &b);
+	assert_string_equal(b.buf, "a");
+	buf_release(&b);
+}
+
+static void test_logview(void **state)
+{
+	const char *log = "> Run build\n== Setup ==\nin group\n##[endgroup]\nafter\n"
+			  "error: src/x.c:2: boom <b>\n< Run build: failure\n";
+	struct logview_opts o = { 1, 100, "?line=" };
+	struct logview_info info = LOGVIEW_INFO_INIT;
+	struct buf b = BUF_INIT;
+	logview_render(log, strlen(log), &o, &b, &info);
+	assert_int_equal(info.lines, 6); /* the endgroup marker is not a line */
+	assert_int_equal(info.from, 1);
+	assert_int_equal(info.to, 6);
+	assert_non_null(strstr(b.buf, "<details class=\"step\" open><summary>Run build</summary>"));
+	/* the group closes before "after" */
+	const char *g = strstr(b.buf, "<details class=\"group\"><summary>Setup</summary>");
+	const char *in = strstr(b.buf, "in group"), *after = strstr(b.buf, "after");
+	const char *close = in ? strstr(in, "</details>") : NULL;
+	assert_non_null(g);
+	assert_true(close && after && close < after);
+	assert_non_null(strstr(b.buf, "class=\"l ann ann-error\" id=\"L5\""));
+	assert_non_null(strstr(b.buf, "src/x.c:2: boom &lt;b&gt;"));
+	assert_int_equal(info.annotations.nr, 1);
+	assert_string_equal(info.annotations.v[0], "error\t5\tsrc/x.c:2: boom <b>");
+	logview_info_release(&info);
+	/* a window: lines 3-4 only, annotations still found */
+	struct logview_info w = LOGVIEW_INFO_INIT;
+	struct logview_opts o2 = { 3, 2, "?line=" };
+	buf_reset(&b);
+	logview_render(log, strlen(log), &o2, &b, &w);
+	assert_int_equal(w.from, 3);
+	assert_int_equal(w.to, 4);
+	assert_null(strstr(b.buf, "id=\"L2\""));
+	assert_null(strstr(b.buf, "id=\"L5\""));
+	assert_int_equal(w.annotations.nr, 1);
+	logview_info_release(&w);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape),   cmocka_unit_test(test_template),
 		cmocka_unit_test(test_cookies),  cmocka_unit_test(test_csrf),
 		cmocka_unit_test(test_form),     cmocka_unit_test(test_next),
+		cmocka_unit_test(test_ansi),     cmocka_unit_test(test_logview),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
