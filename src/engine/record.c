@@ -299,10 +299,12 @@ void recorder_finish(struct recorder *r)
 	for (size_t i = 0; i < r->njobs; i++)
 		if (r->jobs[i].open)
 			close_job(r, &r->jobs[i], RESULT_CANCELLED);
+	int recorded = 0;
 	for (size_t i = 0; i < r->nwfs; i++) {
 		struct rec_wf *w = &r->wfs[i];
 		if (!w->run_id)
 			continue;
+		recorded++;
 		struct buf err = BUF_INIT, reason = BUF_INIT;
 		const char *c = w->failed ? "failure" : w->cancelled ? "cancelled" : "success";
 		/* after a store error, still try to close the run (the error
@@ -316,6 +318,11 @@ void recorder_finish(struct recorder *r)
 		buf_release(&reason);
 		w->run_id = 0;
 	}
+	/* the warning may have scrolled away with the run's output: repeat
+	 * it last */
+	if (r->broken && recorded)
+		fprintf(stderr, "kiln: warning: the history of this run is incomplete (see 'kiln runs'): %s\n",
+			r->err_first.buf);
 }
 
 void recorder_close(struct recorder *r)

@@ -327,6 +327,8 @@ test_expect_success TMPFS 'the disk fills during a run: said clearly, and no in_
 	(cd repo && kiln run -W .github/workflows/filler.yml) >o 2>e &&
 	test_grep "output line 50000" o &&
 	test_grep "^kiln: warning: run history not recorded: .*full" e &&
+	tail -n 1 e >last &&
+	test_grep "^kiln: warning: the history of this run is incomplete (see .kiln runs.): .*full" last &&
 	rm "$SMALL/fill" &&
 	(cd repo && kiln runs) >runs &&
 	test_grep "Filler  *1 .*failure\*" runs &&
