@@ -26,6 +26,9 @@ extern char **environ;
 #include <sys/prctl.h>
 #endif
 
+/* how long a sweep waits for what it killed to exit and be reaped */
+#define PROC_SWEEP_MAX_MS 1000
+
 /* bytes drained synchronously per stream after the child exited */
 #define DRAIN_MAX (1u << 20)
 
@@ -605,7 +608,11 @@ int proc_sweep(const pid_t *pgids, size_t n, const char *marker)
 			groups[ngroups++] = pgids[i];
 			total++;
 		}
-	for (int round = 0; round < 50; round++) {
+	/* bounded in time, not in rounds: on a loaded machine a killed
+	 * process may need tens of ms of CPU to exit */
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
 		int busy = 0;
 		for (size_t i = 0; i < ngroups; i++)
 			if (kill(-groups[i], 0) == 0)
@@ -641,7 +648,9 @@ int proc_sweep(const pid_t *pgids, size_t n, const char *marker)
 				busy = 1;
 			}
 		}
-		if (!busy)
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!busy || (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >=
+				     PROC_SWEEP_MAX_MS)
 			break;
 		struct timespec ts = { 0, 1000000 }; /* 1 ms for the kernel to reap */
 		nanosleep(&ts, NULL);

@@ -93,7 +93,8 @@ void proc_become_subreaper(void);
  * `marker` ("NAME=VALUE", e.g. RUNNER_TRACKING_ID=...) found among kiln's
  * children (re-parented orphans, as subreaper); then reap the orphans that
  * became kiln's zombies (never a process libuv or another module waits
- * for). Bounded: at most 50 rounds of 1 ms. Returns how many processes or
+ * for). Bounded: waits at most 1 s (1 ms at a time, returning as soon as
+ * all are gone). Returns how many processes or
  * groups were killed.
  */
 int proc_sweep(const pid_t *pgids, size_t n, const char *marker);
