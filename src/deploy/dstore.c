@@ -239,6 +239,43 @@ int dstore_app_get(sqlite3 *db, const char *app, long *stable_release, struct bu
 	return r;
 }
 
+static void col(sqlite3_stmt *st, int i, char *out, size_t n)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	snprintf(out, n, "%s", t ? t : "");
+}
+
+size_t dstore_releases(sqlite3 *db, const char *app, int limit, struct drelease **out)
+{
+	sqlite3_stmt *st = prep(db, "SELECT id, app, version, strategy, user, started_at, outcome,"
+				    " COALESCE(duration_ms, -1), COALESCE(reason, '') FROM deploy_releases"
+				    " WHERE ?1 IS NULL OR app = ?1 ORDER BY id DESC LIMIT ?2");
+	size_t n = 0, cap = 0;
+	*out = NULL;
+	if (!st)
+		return 0;
+	bind_text(st, 1, app);
+	sqlite3_bind_int(st, 2, limit);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		struct drelease *r = &(*out)[n++];
+		r->id = (long)sqlite3_column_int64(st, 0);
+		col(st, 1, r->app, sizeof(r->app));
+		col(st, 2, r->version, sizeof(r->version));
+		col(st, 3, r->strategy, sizeof(r->strategy));
+		col(st, 4, r->user, sizeof(r->user));
+		col(st, 5, r->started_at, sizeof(r->started_at));
+		col(st, 6, r->outcome, sizeof(r->outcome));
+		r->duration_ms = (long)sqlite3_column_int64(st, 7);
+		col(st, 8, r->reason, sizeof(r->reason));
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
 int dstore_print_releases(sqlite3 *db, const char *app, int json, FILE *out)
 {
 	sqlite3_stmt *st = prep(db, "SELECT id, version, started_at, user, strategy, outcome,"

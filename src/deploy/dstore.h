@@ -45,6 +45,19 @@ int dstore_app_set(sqlite3 *db, const char *app, long stable_release, const char
 int dstore_app_get(sqlite3 *db, const char *app, long *stable_release, struct buf *stable_version,
 		   int *maintenance);
 
+/* one release as the history keeps it (the web UI's timeline) */
+struct drelease {
+	long id;
+	char app[128], version[80], strategy[16], user[128];
+	char started_at[40];  /* as stored: ISO 8601 UTC */
+	char outcome[16];     /* running, succeeded, failed, rolled-back, aborted */
+	long duration_ms;     /* -1 while running */
+	char reason[512];
+};
+/* the newest releases first, of app or of every app (NULL), at most
+ * limit; returns the count (0 on error), *out owned */
+size_t dstore_releases(sqlite3 *db, const char *app, int limit, struct drelease **out);
+
 /* print the release history (or as JSON lines) */
 int dstore_print_releases(sqlite3 *db, const char *app, int json, FILE *out);
 /* print the audit log of app */

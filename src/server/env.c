@@ -127,6 +127,24 @@ static int is_reviewer(sqlite3 *db, const struct env_row *e, const struct princi
 	return 0;
 }
 
+int env_can_review(sqlite3 *db, const struct deploy_row *d, const struct principal *who,
+		   struct buf *err)
+{
+	struct env_row e = ENV_ROW_INIT;
+	int r;
+	if (strcmp(d->state, "waiting") || *d->approved_by || who->role < ROLE_DEPLOYER)
+		return 0;
+	if ((r = envs_get(db, d->repo, d->environment, &e, err)) != 0) {
+		env_row_release(&e);
+		return r == KILN_ENOENT ? 0 : -1;
+	}
+	r = e.reviewers.nr ? is_reviewer(db, &e, who, err) : 0;
+	if (r == 1 && e.prevent_self_review && !strcmp(d->actor, who->name))
+		r = 0;
+	env_row_release(&e);
+	return r;
+}
+
 static void reviewers_text(const struct env_row *e, struct buf *out)
 {
 	for (size_t i = 0; i < e->reviewers.nr; i++) {

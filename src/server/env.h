@@ -105,6 +105,16 @@ int env_review(sqlite3 *db, const struct principal *who, int64_t run_id, const c
 	       int *decided, struct buf *err);
 
 /*
+ * May `who` approve or reject deployment d now (the web UI shows the
+ * buttons only then)? 1 when d is waiting for a review, who has at least
+ * the deployer role, is one of its environment's reviewers and is not
+ * barred by prevent_self_review; 0 when not; -1 on a store error. The
+ * same rules env_review applies.
+ */
+int env_can_review(sqlite3 *db, const struct deploy_row *d, const struct principal *who,
+		   struct buf *err);
+
+/*
  * Create or update an environment's rules from JSON (the API body, `kiln
  * env set`), GitHub's shape:
  *   {"wait_timer": MINUTES (0..43200), "prevent_self_review": BOOL,

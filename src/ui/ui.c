@@ -357,4 +357,7 @@ void ui_register(struct srv *s)
 	ui_repos_register(s);
 	ui_settings_register(s);
 	ui_runs_register(s);
+	ui_approvals_register(s);
+	ui_dora_register(s);
+	ui_deploys_register(s);
 }

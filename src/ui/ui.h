@@ -77,5 +77,8 @@ void ui_short_ref(struct buf *out, const char *ref);
 void ui_repos_register(struct srv *s);
 void ui_settings_register(struct srv *s);
 void ui_runs_register(struct srv *s);
+void ui_approvals_register(struct srv *s);
+void ui_dora_register(struct srv *s);
+void ui_deploys_register(struct srv *s);
 
 #endif
