@@ -187,6 +187,20 @@ test_expect_success "kill -9 after ${delay}s (start, between jobs, during a job)
 "
 done
 
+test_expect_success 'kill -9 with --keep: the kept run directory stays (the run is closed)' '
+	rm -f "$PIDDIR"/*
+	(cd repo && exec kiln run --keep -W .github/workflows/slow.yml >"$TRASH/out" 2>"$TRASH/err") &
+	kpid=$! &&
+	wait_grep "last-line-before-kill" out &&
+	kill -9 $kpid &&
+	test_expect_code 137 wait $kpid &&
+	no_in_progress &&
+	all_gone &&
+	kept=$(ls -d "$TMPDIR"/kiln-run-*) &&
+	test -d "$kept/slow/workspace" &&
+	rm -rf "$kept"
+'
+
 test_expect_success 'kill -9 of a kiln that opens a fresh store, then the store works' '
 	for delay in 0 0.005 0.01 0.03; do
 		export KILN_HOME="$TRASH/kh-fresh-$delay"
@@ -213,7 +227,7 @@ test_expect_success 'SIGINT during a step: cancelled, exit 1, nothing left' '
 	no_run_dirs &&
 	no_in_progress &&
 	kiln runs -n 1 --all >runs &&
-	test_grep "Slow  *1 .*cancelled" runs
+	test_grep "Slow  *2 .*cancelled" runs
 '
 
 test_expect_success 'a damaged store: every command names the file and says how to recover' '
