@@ -728,13 +728,13 @@ static struct ev *strategy_ctx(const struct snode *n, size_t idx, size_t total)
 
 /* expand the node's matrix into instances; -1 with err */
 static int expand_node(struct sched *s, struct snode *n, struct ev *jctx, struct buf *err,
-		       const struct ynode **at)
+		       const struct ynode **at, int *line, int *col)
 {
 	struct expr_ctx ctx = { .contexts = jctx, .status = node_status(s, n) };
 	const struct wf_strategy *st = &n->pj->job->strategy;
 	*at = st->matrix;
-	int line, col;
-	struct ev *m = st->matrix ? plan_value(st->matrix, &ctx, err, &line, &col) : NULL;
+	/* where inside the matrix it failed (a key, an insert), when known */
+	struct ev *m = st->matrix ? plan_value(st->matrix, &ctx, err, line, col) : NULL;
 	if (st->matrix && !m)
 		return -1;
 	struct matrix_list ml = MATRIX_LIST_INIT;
@@ -1000,8 +1000,10 @@ static void node_ready(struct sched *s, struct snode *n)
 		goto out;
 	}
 	const struct ynode *at = NULL;
-	if (expand_node(s, n, jctx, &err, &at) < 0) {
-		char *msg = at ? xstrfmt("%s:%d:%d: %s", n->pj->wf->file, at->line, at->col, err.buf)
+	int eline = 0, ecol = 0;
+	if (expand_node(s, n, jctx, &err, &at, &eline, &ecol) < 0) {
+		char *msg = at && eline ? xstrfmt("%s:%d:%d: %s", n->pj->wf->file, eline, ecol, err.buf)
+			  : at ? xstrfmt("%s:%d:%d: %s", n->pj->wf->file, at->line, at->col, err.buf)
 			       : xstrfmt("%s: job '%s': %s", n->pj->wf->file, job->id.s, err.buf);
 		node_end_early(s, n, RESULT_FAILURE, msg);
 		free(msg);

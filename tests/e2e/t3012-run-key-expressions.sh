@@ -154,13 +154,22 @@ test_expect_success 'an insert that is not a mapping, a key defined twice: the j
 	    runs-on: ubuntu-latest
 	    steps:
 	      - run: echo fine
+	  mat:
+	    runs-on: ubuntu-latest
+	    strategy:
+	      matrix:
+	        os: [a]
+	        ${{ insert }}: ${{ fromJSON('\''[1]'\'') }}
+	    steps:
+	      - run: echo never-mat
 	EOF
 	test_expect_code 1 env -C repo kiln run --no-history >out 2>err &&
 	test_grep "\[bad\] error: .*ci.yml:6:22: the value of .\${{ insert }}. must be a mapping, not a string" out &&
 	test_grep "error: .*ci.yml:15:11: .foo. is already defined" out &&
 	test_grep "ci.yml:6:22: error: the value of .\${{ insert }}. must be a mapping, not a string \[bad\]" out &&
 	! grep -q "^\[.*\] never" out &&
-	test_grep "^\[ok\] fine$" out
+	test_grep "^\[ok\] fine$" out &&
+	test_grep "\[mat\] error: .*ci.yml:25:24: the value of .\${{ insert }}. must be a mapping, not an array" out
 '
 
 test_expect_success 'lint: keys cannot be expressions where GitHub has no contexts (file:line:col)' '
