@@ -7,6 +7,7 @@
 
 #include "base/kiln.h"
 #include "engine/plan.h"
+#include "yaml/ynode.h"
 
 static struct ev *json(const char *s)
 {
@@ -215,6 +216,61 @@ static void test_display_name(void **state)
 	free(n);
 }
 
+/* plan_value of a YAML document over contexts `ctx` (JSON): the value as
+ * compact JSON, or "error L:C: message" */
+static char *yaml_value(const char *yaml, const char *ctxjson)
+{
+	struct ynode *root = NULL;
+	struct diags d = DIAGS_INIT;
+	if (yaml_load("t.yml", yaml, strlen(yaml), &root, &d) < 0 || !root)
+		fail_msg("bad test YAML");
+	struct ev *c = json(ctxjson);
+	struct expr_ctx ctx = { .contexts = c };
+	struct buf err = BUF_INIT, out = BUF_INIT;
+	int line = 0, col = 0;
+	struct ev *v = plan_value(root, &ctx, &err, &line, &col);
+	if (v)
+		ev_to_json(v, &out, 0);
+	else
+		buf_addf(&out, "error %d:%d: %s", line, col, err.buf);
+	ev_unref(v);
+	ev_unref(c);
+	buf_release(&err);
+	ynode_free(root);
+	diags_release(&d);
+	return buf_detach(&out, NULL);
+}
+
+static void check_yaml(const char *yaml, const char *want)
+{
+	char *got = yaml_value(yaml, "{\"needs\": {\"p\": {\"outputs\": {\"k\": \"flavour\", "
+				     "\"m\": \"{\\\"x\\\": 1, \\\"y\\\": \\\"2\\\"}\"}}}}");
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_mapping_keys_and_insert(void **state)
+{
+	(void)state;
+	/* a key expression keeps its place; its value is evaluated as usual */
+	check_yaml("a: 1\n${{ needs.p.outputs.k }}: [1, 2]\nz-${{ 'two' }}: x\n",
+		   "{\"a\":1,\"flavour\":[1,2],\"z-two\":\"x\"}");
+	/* insert: a literal mapping (nested inserts too) and an expression */
+	check_yaml("a: 1\n${{ insert }}:\n  b: 2\n  ${{ insert }}: {c: 3}\nd: 4\n",
+		   "{\"a\":1,\"b\":2,\"c\":3,\"d\":4}");
+	check_yaml("${{ insert }}: ${{ fromJSON(needs.p.outputs.m) }}\nw: 0\n",
+		   "{\"x\":1,\"y\":\"2\",\"w\":0}");
+	/* an item giving an array is spliced into its sequence */
+	check_yaml("- 1\n- ${{ fromJSON('[2, 3]') }}\n- [4]\n", "[1,2,3,[4]]");
+	/* errors: where, and GitHub's words */
+	check_yaml("${{ insert }}: ${{ 'x' }}\n",
+		   "error 1:16: the value of '${{ insert }}' must be a mapping, not a string");
+	check_yaml("A: 1\n${{ 'a' }}: 2\n", "error 2:1: 'a' is already defined");
+	check_yaml("${{ insert }}: {k: 1}\nK: 2\n", "error 1:17: 'k' is already defined");
+	check_yaml("${{ fromJSON('[1]') }}: 2\n",
+		   "error 1:1: a mapping key must be a string, not an array");
+}
+
 static void test_value_equality(void **state)
 {
 	(void)state;
@@ -348,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_no_matrix_is_one_job),
 		cmocka_unit_test(test_display_name),
 		cmocka_unit_test(test_value_equality),
+		cmocka_unit_test(test_mapping_keys_and_insert),
 		cmocka_unit_test(test_dag_stages_and_order),
 		cmocka_unit_test(test_select_and_did_you_mean),
 		cmocka_unit_test(test_cycle_and_unknown_need),
