@@ -23,6 +23,8 @@ static const char *const usage[] = {
 	"kiln repo add NAME URL [--poll SECONDS] [--data DIR]",
 	"kiln repo list [--data DIR]",
 	"kiln repo rm NAME [--data DIR]",
+	"kiln repo status NAME --forge github|gitea|gitlab --api URL [--project PATH] [--data DIR]",
+	"    (the token is read from stdin; --forge off stops reporting)",
 	NULL,
 };
 
@@ -186,13 +188,93 @@ static int do_rm(sqlite3 *db, const char *name, struct buf *err)
 	return EXIT_OK;
 }
 
+/* the token from stdin, one line, at most 4 KB */
+static int read_token(struct buf *t, struct buf *err)
+{
+	if (isatty(0))
+		fprintf(stderr, "API token (end with Ctrl-D): ");
+	if (buf_read_file(t, "/dev/stdin") < 0) {
+		buf_addstr(err, "cannot read the token from stdin");
+		return -1;
+	}
+	buf_rtrim(t);
+	if (!t->len || t->len > 4096 || memchr(t->buf, '\n', t->len)) {
+		buf_addstr(err, "the token must be one non-empty line on stdin");
+		return -1;
+	}
+	return 0;
+}
+
+static int do_status(sqlite3 *db, const char *dir, const char *name, const char *forge,
+		     const char *api, const char *project, struct buf *err)
+{
+	struct repo_row row;
+	struct secret_store *ss = NULL;
+	struct buf token = BUF_INIT, box = BUF_INIT, ctxname = BUF_INIT;
+	int ret = EXIT_USAGE;
+	memset(&row, 0, sizeof(row));
+	int r = store_repo_get(db, name, &row, err);
+	if (r == KILN_ENOENT) {
+		buf_addf(err, "no repository '%s'", name);
+		goto out;
+	}
+	if (r)
+		goto internal;
+	if (!forge) {
+		buf_addstr(err, "--forge github|gitea|gitlab (or off) is required");
+		goto out;
+	}
+	if (!strcmp(forge, "off")) {
+		if (store_repo_set_status(db, name, "", "", "", NULL, err))
+			goto internal;
+		fprintf(stderr, "commit statuses of %s: off\n", name);
+		ret = EXIT_OK;
+		goto out;
+	}
+	if (strcmp(forge, "github") && strcmp(forge, "gitea") && strcmp(forge, "gitlab")) {
+		buf_addf(err, "unknown forge '%s' (github, gitea, gitlab or off)", forge);
+		goto out;
+	}
+	if (!api || (!str_starts_with(api, "https://") && !str_starts_with(api, "http://"))) {
+		buf_addstr(err, "--api URL is required (e.g. https://api.github.com, "
+				"https://gitea.example/api/v1, https://gitlab.example/api/v4)");
+		goto out;
+	}
+	if (!project)
+		project = name;
+	if (read_token(&token, err))
+		goto out;
+	buf_addf(&ctxname, "status:%s", name);
+	if (secret_store_open(&ss, db, dir, err) ||
+	    secret_seal(ss, ctxname.buf, token.buf, token.len, &box, err) ||
+	    store_repo_set_status(db, name, forge, api, project, &box, err))
+		goto internal;
+	fprintf(stderr, "commit statuses of %s: %s at %s, project %s\n", name, forge, api, project);
+	ret = EXIT_OK;
+	goto out;
+internal:
+	ret = EXIT_INTERNAL;
+out:
+	if (token.len)
+		sodium_memzero(token.buf, token.len);
+	buf_release(&token);
+	buf_release(&box);
+	buf_release(&ctxname);
+	secret_store_close(ss);
+	repo_row_release(&row);
+	return ret;
+}
+
 int cmd_repo(int argc, char **argv, struct kiln_ctx *ctx)
 {
-	const char *data = NULL;
+	const char *data = NULL, *forge = NULL, *api = NULL, *project = NULL;
 	int poll_s = 0;
 	const struct opt opts[] = {
 		{ OPT_STRING, 'd', "data", &data, "DIR", "data directory (as kiln serve --data)" },
 		{ OPT_INT, 0, "poll", &poll_s, "SECONDS", "fetch every SECONDS and build what changed" },
+		{ OPT_STRING, 0, "forge", &forge, "KIND", "status: github, gitea, gitlab or off" },
+		{ OPT_STRING, 0, "api", &api, "URL", "status: the forge's API base URL" },
+		{ OPT_STRING, 0, "project", &project, "PATH", "status: owner/name there (default NAME)" },
 		OPT_END_MARK,
 	};
 	int n = opt_parse(argc, argv, opts, usage);
@@ -200,7 +282,7 @@ int cmd_repo(int argc, char **argv, struct kiln_ctx *ctx)
 		return n == -2 ? EXIT_OK : EXIT_USAGE;
 	const char *sub = n >= 1 ? argv[1] : NULL;
 	int want = !sub ? -1 : !strcmp(sub, "add") ? 3 : !strcmp(sub, "list") ? 1
-		 : !strcmp(sub, "rm") ? 2 : -1;
+		 : !strcmp(sub, "rm") || !strcmp(sub, "status") ? 2 : -1;
 	if (want < 0 || n != want) {
 		opt_usage(stderr, opts, usage);
 		return EXIT_USAGE;
@@ -214,6 +296,8 @@ int cmd_repo(int argc, char **argv, struct kiln_ctx *ctx)
 		r = do_add(db, dir.buf, argv[2], argv[3], poll_s, &err);
 	else if (!strcmp(sub, "list"))
 		r = do_list(db, &err);
+	else if (!strcmp(sub, "status"))
+		r = do_status(db, dir.buf, argv[2], forge, api, project, &err);
 	else
 		r = do_rm(db, argv[2], &err);
 out:

@@ -174,6 +174,7 @@ struct delivery {
 	struct webhook_sender *s;
 	struct delivery *next, *prev;
 	char *url, *body;
+	char *token;      /* Authorization: Bearer, or NULL */
 	int attempts, ok, in_work;
 	char error[256];
 	webhook_done_fn done;
@@ -223,6 +224,7 @@ static void on_timer_closed(uv_handle_t *h)
 	struct webhook_sender *s = d->s;
 	free(d->url);
 	free(d->body);
+	free(d->token);
 	free(d);
 	s->live--;
 	maybe_closed(s);
@@ -247,7 +249,18 @@ static void finish(struct delivery *d, int ok, const char *why)
 static void post_work(uv_work_t *w)
 {
 	struct delivery *d = w->data;
-	d->ok = !webhook_post_err(d->url, d->body, d->error, sizeof(d->error));
+	if (!d->token) {
+		d->ok = !webhook_post_err(d->url, d->body, d->error, sizeof(d->error));
+		return;
+	}
+	struct webhook_req r = { .method = "POST", .url = d->url, .token = d->token,
+				 .body = d->body, .timeout_ms = 10000 };
+	struct buf resp = BUF_INIT;
+	long code = webhook_fetch(&r, &resp, d->error, sizeof(d->error));
+	d->ok = code >= 200 && code < 300;
+	if (code > 0 && !d->ok)
+		snprintf(d->error, sizeof(d->error), "HTTP %ld", code);
+	buf_release(&resp);
 }
 
 static void retry_cb(uv_timer_t *t);
@@ -287,8 +300,15 @@ static void retry_cb(uv_timer_t *t)
 void webhook_sender_post(struct webhook_sender *s, const char *url, const char *body,
 			 webhook_done_fn done, void *arg)
 {
+	webhook_sender_post_token(s, url, NULL, body, done, arg);
+}
+
+void webhook_sender_post_token(struct webhook_sender *s, const char *url, const char *token,
+			       const char *body, webhook_done_fn done, void *arg)
+{
 	struct delivery *d = xcalloc(1, sizeof(*d));
 	d->s = s;
+	d->token = token ? xstrdup(token) : NULL;
 	d->url = xstrdup(url);
 	d->body = xstrdup(body);
 	d->done = done;

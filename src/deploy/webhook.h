@@ -58,6 +58,10 @@ struct webhook_sender *webhook_sender_new(uv_loop_t *loop, int max_attempts, uin
 /* copies url and body; not after webhook_sender_close */
 void webhook_sender_post(struct webhook_sender *s, const char *url, const char *body,
 			 webhook_done_fn done, void *arg);
+/* the same with `Authorization: Bearer token` (commit statuses); token NULL
+ * = none. The token is copied and never logged. */
+void webhook_sender_post_token(struct webhook_sender *s, const char *url, const char *token,
+			       const char *body, webhook_done_fn done, void *arg);
 /* deliveries posted and not done yet */
 size_t webhook_sender_pending(const struct webhook_sender *s);
 /* give up pending retries (their done says "stopping"), wait for posts in

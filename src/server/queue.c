@@ -5,6 +5,7 @@
 #include "git/mirror.h"
 #include "server/queue.h"
 #include "server/srv.h"
+#include "server/status.h"
 #include "store/recover.h"
 #include "store/repos.h"
 
@@ -27,6 +28,7 @@ struct qrun {
 	int spawned, cancelled, stopped;
 	int64_t exit_status;
 	int term_signal;
+	struct status_job *status; /* commit status to the forge, or NULL */
 	struct qrun *next;
 };
 
@@ -95,6 +97,9 @@ static void cleanup_done(uv_work_t *w, int status)
 static void finish(struct qrun *r, const char *status, int code, const char *reason)
 {
 	struct buf err = BUF_INIT;
+	status_end(r->status, !strcmp(status, "cancelled") ? "error" : status,
+		   *reason ? reason : !strcmp(status, "success") ? "the run succeeded" : "the run failed");
+	r->status = NULL;
 	if (store_event_finish(r->q->s->db, r->ev.id, status, code, reason, &err))
 		fprintf(stderr, "kiln serve: event %lld: %s\n", (long long)r->ev.id, err.buf);
 	else
@@ -253,6 +258,9 @@ static void prepare_done(uv_work_t *w, int status)
 			store_event_finish(q->s->db, r->ev.id, "cancelled", -1, "cancelled", &err);
 		else
 			store_event_requeue(q->s->db, r->ev.id, &err);
+		status_end(r->status, r->cancelled ? "error" : "pending",
+			   r->cancelled ? "cancelled" : "waiting for the server");
+		r->status = NULL;
 		buf_release(&err);
 		r->work.data = r;
 		uv_queue_work(q->s->loop, &r->work, cleanup_work, cleanup_done);
@@ -284,6 +292,7 @@ static void start(struct queue *q, struct event_row *ev)
 		return;
 	}
 	buf_release(&err);
+	r->status = status_start(s->statuses, &r->repo, &r->ev);
 	r->work.data = r;
 	uv_queue_work(s->loop, &r->work, prepare_work, prepare_done);
 }

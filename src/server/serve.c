@@ -11,6 +11,7 @@
 #include "server/api.h"
 #include "server/poll.h"
 #include "server/queue.h"
+#include "server/status.h"
 #include "server/srv.h"
 #include "store/db.h"
 #include "store/runs.h"
@@ -60,6 +61,15 @@ static void stopped(void *arg)
 		uv_stop(s->loop);
 }
 
+/* runs are over: their last statuses are sent (or given up), then stop */
+static void queue_stopped(void *arg)
+{
+	struct srv *s = arg;
+	struct statuses *st = s->statuses;
+	s->statuses = NULL;
+	statuses_close(st, stopped, s);
+}
+
 static void on_signal(uv_signal_t *sig, int signum)
 {
 	struct srv *s = sig->data;
@@ -70,7 +80,7 @@ static void on_signal(uv_signal_t *sig, int signum)
 		signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	poller_stop(s->poller);
 	s->pending_stops = 2;
-	queue_stop(s->queue, stopped, s);
+	queue_stop(s->queue, queue_stopped, s);
 	http_shutdown(s->http, s->opts.grace_ms, stopped, s);
 }
 
@@ -116,6 +126,7 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 	metrics_register(&s);
 	api_register(&s);
 	ui_register(&s);
+	s.statuses = statuses_new(&s, 5, 1000);
 	if (queue_new(&s, o->jobs, &s.queue, err) ||
 	    poller_new(&s, o->poll_tick_ms, &s.poller, err))
 		goto out;
@@ -138,6 +149,8 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 out:
 	poller_free(s.poller);
 	queue_free(s.queue);
+	if (s.statuses) /* a start-up error: nothing was sent */
+		statuses_close(s.statuses, NULL, NULL);
 	if (s.http) {
 		http_free(s.http);
 		uv_run(&loop, UV_RUN_NOWAIT); /* its close callbacks dispose h2o */

@@ -16,6 +16,7 @@
 struct secret_store;
 struct poller;
 struct queue;
+struct statuses;
 
 /* what `kiln serve` was asked for (CLI flags over the config file) */
 struct serve_opts {
@@ -40,6 +41,7 @@ struct srv {
 	struct http *http;
 	struct poller *poller;
 	struct queue *queue;
+	struct statuses *statuses; /* NULL when libcurl is missing */
 	char *data_dir;
 	const char *exe;
 	int pending_stops;      /* SIGTERM: http and queue still stopping */

@@ -144,6 +144,13 @@ const char *const db_migrations[] = {
 	"ALTER TABLE events ADD COLUMN finished_at INTEGER;"
 	"ALTER TABLE events ADD COLUMN exit_code INTEGER;"
 	"ALTER TABLE events ADD COLUMN reason TEXT NOT NULL DEFAULT '';",
+	/* 11: commit statuses back to the forge (src/server/status.c): which
+	 * forge's API, its base URL, the project path there, the token sealed
+	 * (secret_seal "status:REPO") */
+	"ALTER TABLE repos ADD COLUMN status_forge TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE repos ADD COLUMN status_api TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE repos ADD COLUMN status_project TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE repos ADD COLUMN status_token_box BLOB;",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

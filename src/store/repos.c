@@ -22,10 +22,15 @@ void repo_row_release(struct repo_row *r)
 	free(r->mirror);
 	free(r->default_branch);
 	buf_release(&r->secret_box);
+	free(r->status_forge);
+	free(r->status_api);
+	free(r->status_project);
+	buf_release(&r->status_token_box);
 	memset(r, 0, sizeof(*r));
 }
 
-#define REPO_COLS "id, name, url, mirror, default_branch, secret_box, poll_ms, polled_at, created_at"
+#define REPO_COLS "id, name, url, mirror, default_branch, secret_box, poll_ms, polled_at, created_at," \
+	" status_forge, status_api, status_project, status_token_box"
 
 static void read_row(sqlite3_stmt *st, struct repo_row *r)
 {
@@ -40,6 +45,11 @@ static void read_row(sqlite3_stmt *st, struct repo_row *r)
 	r->poll_ms = sqlite3_column_int64(st, 6);
 	r->polled_at = sqlite3_column_int64(st, 7);
 	r->created_at = sqlite3_column_int64(st, 8);
+	r->status_forge = col_str(st, 9);
+	r->status_api = col_str(st, 10);
+	r->status_project = col_str(st, 11);
+	buf_init(&r->status_token_box, 0);
+	buf_add(&r->status_token_box, sqlite3_column_blob(st, 12), (size_t)sqlite3_column_bytes(st, 12));
 }
 
 int store_repo_add(sqlite3 *db, struct repo_row *r, struct buf *err)
@@ -508,4 +518,27 @@ int store_event_get(sqlite3 *db, int64_t id, struct event_view *out, struct buf 
 		ret = fail(db, err, "cannot read event");
 	sqlite3_finalize(st);
 	return ret;
+}
+
+int store_repo_set_status(sqlite3 *db, const char *name, const char *forge, const char *api,
+			  const char *project, const struct buf *token_box, struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "UPDATE repos SET status_forge = ?2, status_api = ?3,"
+				   " status_project = ?4, status_token_box = ?5 WHERE name = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot set commit statuses");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, forge, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, api, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, project, -1, SQLITE_STATIC);
+	if (token_box && token_box->len)
+		sqlite3_bind_blob(st, 5, token_box->buf, (int)token_box->len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 5);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(db, err, "cannot set commit statuses");
+	return sqlite3_changes(db) ? 0 : KILN_ENOENT;
 }

@@ -28,6 +28,10 @@ struct repo_row {
 	int64_t poll_ms;     /* 0 = no polling */
 	int64_t polled_at;   /* last poll, 0 = never */
 	int64_t created_at;
+	/* commit statuses: forge "" (off), github, gitea or gitlab; the API's
+	 * base URL; the project path there; the sealed token */
+	char *status_forge, *status_api, *status_project;
+	struct buf status_token_box;
 };
 void repo_row_release(struct repo_row *r);
 
@@ -42,6 +46,9 @@ void store_repo_list_free(struct repo_row *rows, size_t n);
 /* 0, KILN_ENOENT, or -1 */
 int store_repo_remove(sqlite3 *db, const char *name, struct buf *err);
 int store_repo_set_default_branch(sqlite3 *db, int64_t id, const char *branch, struct buf *err);
+/* commit status settings (forge "" turns them off); 0, KILN_ENOENT or -1 */
+int store_repo_set_status(sqlite3 *db, const char *name, const char *forge, const char *api,
+			  const char *project, const struct buf *token_box, struct buf *err);
 int store_repo_set_polled(sqlite3 *db, int64_t id, int64_t at_ms, struct buf *err);
 
 /* an accepted event (push, pull_request, ping, schedule, workflow_dispatch) */
