@@ -236,7 +236,9 @@ static void static_names(const struct plan_job *pj, const struct wfset *w, struc
 	ev_object_set(c, "needs", ev_object());
 	struct expr_ctx ctx = { .contexts = c };
 	struct buf err = BUF_INIT;
-	struct ev *m = plan_value(job->strategy.matrix, &ctx, &err, NULL, NULL);
+	/* keys from expressions over needs are not known before the run */
+	int later = job->nneeds && plan_map_has_exprs(job->strategy.matrix);
+	struct ev *m = later ? NULL : plan_value(job->strategy.matrix, &ctx, &err, NULL, NULL);
 	struct matrix_list ml = MATRIX_LIST_INIT;
 	if (m && matrix_expand(m, &ml, &err) == 0) {
 		for (size_t i = 0; i < ml.nr; i++) {

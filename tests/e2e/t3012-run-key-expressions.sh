@@ -90,6 +90,8 @@ test_expect_success 'matrix: an expression key from needs, inserted maps, splice
 	      - run: echo "flavour=${{ matrix.flavour }} size=${{ matrix.size }} cfg=${{ toJSON(matrix.cfg.env) }}" | tr -d "\n "
 	EOF
 	(cd repo && kiln lint) &&
+	(cd repo && kiln run -l) >out 2>err &&
+	test_grep "^1  *m  *m (matrix known when the job starts)  *ci.yml  *prepare$" out &&
 	(cd repo && kiln run --no-history) >out 2>err &&
 	test_grep "^\[m (a, s, v1)\] flavour=asize=scfg={k1:v1}$" out &&
 	test_grep "^\[m (b, s, v2)\] flavour=bsize=scfg={k2:v2}$" out &&
