@@ -21,11 +21,49 @@
 			el.textContent = fmt(now - Number(el.dataset.since));
 		});
 	}
+	// the reader follows the end of the log until they scroll up
+	function atBottom() {
+		return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 48;
+	}
+	function live(log) {
+		var follow = atBottom() || window.scrollY === 0;
+		var status = document.getElementById('live-status');
+		window.addEventListener('scroll', function () { follow = atBottom(); }, { passive: true });
+		// lines after those the page has; on reconnect the browser sends
+		// Last-Event-ID (the last line it got), so none is lost or doubled
+		var es = new EventSource(log.dataset.stream + '?after=' + encodeURIComponent(log.dataset.lines));
+		if (status)
+			status.textContent = 'Live: new lines appear as the job writes them.';
+		es.onmessage = function (e) {
+			var empty = log.querySelector('.empty');
+			if (empty)
+				empty.remove();
+			// the server renders each line (escaped; colours as classes)
+			log.insertAdjacentHTML('beforeend', e.data);
+			log.dataset.lines = e.lastEventId;
+			if (follow)
+				window.scrollTo(0, document.documentElement.scrollHeight);
+		};
+		es.addEventListener('end', function (e) {
+			es.close();
+			if (status) {
+				status.textContent = 'The job finished: ' + e.data + '. ';
+				var a = document.createElement('a');
+				a.href = location.pathname;
+				a.textContent = 'Reload for steps and groups';
+				status.appendChild(a);
+			}
+			document.querySelectorAll('[data-since]').forEach(function (el) {
+				el.removeAttribute('data-since');
+			});
+		});
+	}
 	document.addEventListener('DOMContentLoaded', function () {
 		tick();
 		if (document.querySelector('[data-until],[data-since]'))
 			setInterval(tick, 1000);
-		if (window.kilnLog)
-			window.kilnLog();
+		var log = document.querySelector('#log[data-stream]');
+		if (log && window.EventSource)
+			live(log);
 	});
 })();

@@ -223,6 +223,15 @@ static void one_line(struct render *r, const char *s, size_t n)
 	line_html(r, s, n, level, skip);
 }
 
+void logview_line(const char *s, size_t n, int64_t number, const char *href, struct buf *out)
+{
+	struct logview_opts o = { number, 1, href };
+	struct render r = { &o, out, NULL, 0, 0, number };
+	size_t skip = 0;
+	const char *level = annotation_level(s, n, &skip);
+	line_html(&r, s, n, level, level ? skip : 0);
+}
+
 void logview_render(const char *text, size_t len, const struct logview_opts *o, struct buf *out,
 		    struct logview_info *info)
 {

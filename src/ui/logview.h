@@ -33,6 +33,9 @@ void logview_info_release(struct logview_info *i);
 
 void logview_render(const char *text, size_t len, const struct logview_opts *o, struct buf *out,
 		    struct logview_info *info);
+/* one numbered line on its own (live logs): the same markup as in a
+ * rendered log, annotations marked, without step or group structure */
+void logview_line(const char *s, size_t n, int64_t number, const char *href, struct buf *out);
 /* one line's text with ANSI SGR colours as <span class> (escaped) */
 void logview_ansi(const char *s, size_t n, struct buf *out);
 

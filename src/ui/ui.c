@@ -360,4 +360,5 @@ void ui_register(struct srv *s)
 	ui_approvals_register(s);
 	ui_dora_register(s);
 	ui_deploys_register(s);
+	ui_live_register(s);
 }

@@ -80,5 +80,6 @@ void ui_runs_register(struct srv *s);
 void ui_approvals_register(struct srv *s);
 void ui_dora_register(struct srv *s);
 void ui_deploys_register(struct srv *s);
+void ui_live_register(struct srv *s);
 
 #endif

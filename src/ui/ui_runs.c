@@ -343,13 +343,16 @@ static void on_job(struct srv *s, struct http_req *q)
 				  info.to + 1, r.id, j.id, ((info.lines - 1) / LOG_PAGE) * LOG_PAGE + 1);
 		buf_addstr(&body, "</nav>");
 	}
+	if (live && info.to == info.lines)
+		buf_addstr(&body, "<p id=\"live-status\" role=\"status\">The job is running: "
+			   "reload to see new lines.</p>");
 	html_addf(&body, "<div id=\"log\" class=\"log\" role=\"log\" aria-labelledby=\"log-title\"");
 	if (live && info.to == info.lines)
 		html_addf(&body, " data-stream=\"/runs/%D/jobs/%D/live\" data-lines=\"%D\" "
 			  "data-href=\"%s\" aria-live=\"polite\"", r.id, j.id, info.lines, href.buf);
 	buf_addstr(&body, ">");
 	if (!info.lines)
-		buf_addstr(&body, "<p class=\"l muted\">(no output yet)</p>");
+		buf_addstr(&body, "<p class=\"l empty\">(no output yet)</p>");
 	buf_addstr(&body, html.buf);
 	buf_addstr(&body, "</div>");
 	ui_page(&u, 200, title.buf, "runs", &body);

@@ -54,3 +54,8 @@ ui_browser_prereq() {
 ui_browser() {
 	timeout 300 node "$TEST_ROOT/e2e/browser/$1" "${@:2}"
 }
+# the same checks as ui_browser_prereq, as a status (for one test of a file)
+ui_browser_prereq_ok() {
+	test -x "${CHROMIUM:-/usr/bin/chromium}" && "$TEST_ROOT/e2e/browser/install.sh" &&
+	timeout 60 node "$TEST_ROOT/e2e/browser/probe.mjs" 2>/dev/null
+}
