@@ -224,12 +224,12 @@ static int parse_gitlab(const struct hook_in *in, json_t *root, struct hook_even
 		int created = is_zero_sha(ev->before);
 		if (created)
 			ev->before[0] = '\0';
-		ev->payload = json_pack("{s:s,s:s,s:s,s:b,s:b,s:O,s:{s:s},s:{s:s},s:O}", "ref", ev->ref,
+		json_t *commits = json_is_array(at(root, "commits")) ? json_incref(at(root, "commits"))
+								     : json_array();
+		ev->payload = json_pack("{s:s,s:s,s:s,s:b,s:b,s:O,s:{s:s},s:{s:s},s:o}", "ref", ev->ref,
 					"before", ev->before, "after", ev->sha, "created", created,
 					"deleted", ev->deleted, "repository", repo, "pusher", "name",
-					ev->actor, "sender", "login", ev->actor, "commits",
-					json_is_array(at(root, "commits")) ? at(root, "commits")
-									   : json_array());
+					ev->actor, "sender", "login", ev->actor, "commits", commits);
 		json_decref(repo);
 		return 0;
 	}

@@ -113,6 +113,21 @@ static void test_deletion_and_errors(void **state)
 	buf_release(&err);
 }
 
+/* found by fuzz_webhook: a GitLab push without "commits" leaked the array */
+static void test_gitlab_push_no_commits(void **state)
+{
+	const char *body = "{\"ref\":\"refs/heads/x\",\"before\":\"" ZERO "\",\"after\":\"" SHA "\"}";
+	struct hook_in in = in_of(FORGE_GITLAB, "Push Hook", body);
+	struct hook_event ev;
+	struct buf err = BUF_INIT;
+	assert_int_equal(hook_parse(&in, &ev, &err), 0);
+	assert_true(json_is_array(json_object_get(ev.payload, "commits")));
+	assert_int_equal(ev.payload->refcount, 1);
+	assert_int_equal(json_object_get(ev.payload, "commits")->refcount, 1);
+	hook_event_release(&ev);
+	buf_release(&err);
+}
+
 static void test_pull_requests(void **state)
 {
 	struct hook_event ev;
@@ -190,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_gitlab_token),
 		cmocka_unit_test(test_github_push),
 		cmocka_unit_test(test_deletion_and_errors),
+		cmocka_unit_test(test_gitlab_push_no_commits),
 		cmocka_unit_test(test_pull_requests),
 		cmocka_unit_test(test_poll_diff),
 	};
