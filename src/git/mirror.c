@@ -313,3 +313,43 @@ out:
 	git_error_clear();
 	return ret;
 }
+
+int mirror_workflows(const char *path, const char *sha,
+		     void (*fn)(const char *name, const char *data, size_t len, void *arg),
+		     void *arg)
+{
+	lib_once();
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	git_tree *root = NULL, *dir = NULL;
+	git_tree_entry *e = NULL;
+	git_oid oid;
+	int ret = KILN_ENOENT;
+	if (git_oid_fromstr(&oid, sha) < 0 || git_repository_open_bare(&repo, path) < 0 ||
+	    git_commit_lookup(&c, repo, &oid) < 0 || git_commit_tree(&root, c) < 0 ||
+	    git_tree_entry_bypath(&e, root, ".github/workflows") < 0 ||
+	    git_tree_entry_type(e) != GIT_OBJECT_TREE ||
+	    git_tree_lookup(&dir, repo, git_tree_entry_id(e)) < 0)
+		goto out;
+	/* tree entries are sorted by name already */
+	for (size_t i = 0; i < git_tree_entrycount(dir); i++) {
+		const git_tree_entry *te = git_tree_entry_byindex(dir, i);
+		const char *name = git_tree_entry_name(te);
+		git_blob *b = NULL;
+		if (git_tree_entry_type(te) != GIT_OBJECT_BLOB ||
+		    (!str_ends_with(name, ".yml") && !str_ends_with(name, ".yaml")) ||
+		    git_blob_lookup(&b, repo, git_tree_entry_id(te)) < 0)
+			continue;
+		fn(name, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b), arg);
+		git_blob_free(b);
+	}
+	ret = 0;
+out:
+	git_tree_free(dir);
+	git_tree_entry_free(e);
+	git_tree_free(root);
+	git_commit_free(c);
+	git_repository_free(repo);
+	git_error_clear();
+	return ret;
+}

@@ -38,6 +38,12 @@ int mirror_worktree(const char *path, const char *sha, const char *ref, const ch
 /* the commit a branch, tag or full ref names in the mirror into sha (41
  * bytes) and its full ref name into ref_out; 0 or KILN_ENOENT */
 int mirror_resolve(const char *path, const char *name, char sha[41], struct buf *ref_out);
+/* every .yml/.yaml file directly under .github/workflows at commit sha:
+ * fn(name, data, len, arg) for each (name without the directory), sorted;
+ * 0, KILN_ENOENT (no such commit or directory) */
+int mirror_workflows(const char *path, const char *sha,
+		     void (*fn)(const char *name, const char *data, size_t len, void *arg),
+		     void *arg);
 /* is `url` acceptable (local directory, file://, http://, https://)? */
 int mirror_url_ok(const char *url, struct buf *err);
 

@@ -189,8 +189,9 @@ static int spawn(struct qrun *r)
 		strvec_pushf(&args, "--head=%s", r->ev.sha);
 		if (*r->ev.before && mirror_has_commit(r->repo.mirror, r->ev.before))
 			strvec_pushf(&args, "--base=%s", r->ev.before);
-	} else if (!strcmp(r->ev.kind, "workflow_dispatch")) {
-		/* the one workflow dispatched (its path was checked by the API) */
+	} else if (!strcmp(r->ev.kind, "workflow_dispatch") || !strcmp(r->ev.kind, "schedule")) {
+		/* the one workflow dispatched or scheduled (its path was made by
+		 * the server: .github/workflows/NAME) */
 		json_t *p = json_loads(r->ev.payload, 0, NULL);
 		const char *wf = json_string_value(json_object_get(p, "workflow"));
 		if (wf && str_starts_with(wf, ".github/workflows/") && !strstr(wf, ".."))

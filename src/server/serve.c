@@ -11,6 +11,7 @@
 #include "server/api.h"
 #include "server/poll.h"
 #include "server/queue.h"
+#include "server/schedule.h"
 #include "server/status.h"
 #include "server/srv.h"
 #include "store/db.h"
@@ -79,6 +80,8 @@ static void on_signal(uv_signal_t *sig, int signum)
 	fprintf(stderr, "kiln serve: %s: stopping (finishing open requests)\n",
 		signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	poller_stop(s->poller);
+	scheduler_free(s->scheduler);
+	s->scheduler = NULL;
 	s->pending_stops = 2;
 	queue_stop(s->queue, queue_stopped, s);
 	http_shutdown(s->http, s->opts.grace_ms, stopped, s);
@@ -130,6 +133,7 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 	if (queue_new(&s, o->jobs, &s.queue, err) ||
 	    poller_new(&s, o->poll_tick_ms, &s.poller, err))
 		goto out;
+	s.scheduler = scheduler_new(&s);
 
 	uv_signal_init(&loop, &s.sigterm);
 	uv_signal_init(&loop, &s.sigint);
@@ -148,6 +152,7 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 	ret = EXIT_OK;
 out:
 	poller_free(s.poller);
+	scheduler_free(s.scheduler);
 	queue_free(s.queue);
 	if (s.statuses) /* a start-up error: nothing was sent */
 		statuses_close(s.statuses, NULL, NULL);

@@ -17,6 +17,7 @@ struct secret_store;
 struct poller;
 struct queue;
 struct statuses;
+struct scheduler;
 
 /* what `kiln serve` was asked for (CLI flags over the config file) */
 struct serve_opts {
@@ -42,6 +43,7 @@ struct srv {
 	struct poller *poller;
 	struct queue *queue;
 	struct statuses *statuses; /* NULL when libcurl is missing */
+	struct scheduler *scheduler; /* on: schedule */
 	char *data_dir;
 	const char *exe;
 	int pending_stops;      /* SIGTERM: http and queue still stopping */
