@@ -112,6 +112,46 @@ void buf_addf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * The length of the valid UTF-8 sequence at s (1..4), or 0 when it is not
+ * valid; *skip is then the maximal subpart to replace by one U+FFFD (the
+ * Unicode recommendation, as .NET's and browsers' decoders do).
+ */
+static size_t utf8_valid(const unsigned char *s, size_t len, size_t *skip)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
+	if (c >= 0xC2 && c <= 0xDF) {
+		n = 2;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		if (c == 0xE0)
+			lo = 0xA0; /* no overlong forms */
+		else if (c == 0xED)
+			hi = 0x9F; /* no surrogates */
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F; /* at most U+10FFFF */
+	} else {
+		*skip = 1;
+		return 0;
+	}
+	size_t k = 1;
+	for (; k < n && k < len; k++) {
+		unsigned char b = s[k];
+		if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80)
+			break;
+	}
+	if (k == n)
+		return n;
+	*skip = k;
+	return 0;
+}
+
 void buf_add_json_str(struct buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -120,8 +160,22 @@ void buf_add_json_str(struct buf *b, const char *s, size_t len)
 	size_t run = 0; /* start of the bytes not yet copied */
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
 			continue;
+		if (c >= 0x80) {
+			/* valid UTF-8 is copied; an invalid sequence becomes U+FFFD,
+			 * so every line written is valid JSON text */
+			size_t skip = 0, n = utf8_valid((const unsigned char *)s + i, len - i, &skip);
+			if (n) {
+				i += n - 1;
+				continue;
+			}
+			buf_add(b, s + run, i - run);
+			buf_add(b, "\xEF\xBF\xBD", 3);
+			i += skip - 1;
+			run = i + 1;
+			continue;
+		}
 		buf_add(b, s + run, i - run);
 		run = i + 1;
 		switch (c) {

@@ -32,7 +32,9 @@ void buf_addstr(struct buf *b, const char *s);
 void buf_addch(struct buf *b, int c);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
-/* append s as a JSON string literal, quotes included */
+/* append s as a JSON string literal, quotes included; bytes that are not
+ * valid UTF-8 are written as U+FFFD (one per maximal invalid subpart, as
+ * .NET and browsers decode them), so the output is always valid JSON */
 void buf_add_json_str(struct buf *b, const char *s, size_t len);
 /* remove trailing whitespace */
 void buf_rtrim(struct buf *b);

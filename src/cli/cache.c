@@ -8,6 +8,8 @@
 #include "cli/cmds.h"
 #include "cli/opt.h"
 
+#include <errno.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -145,6 +147,15 @@ int cmd_cache(int argc, char **argv, struct kiln_ctx *ctx)
 	}
 	if (!ok) {
 		opt_usage(stderr, opts, usage);
+		strvec_clear(&rkeys);
+		return EXIT_USAGE;
+	}
+	struct stat st;
+	int e = !dir ? 0 : stat(dir, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+	if (e) {
+		/* not "no files matched": say the directory itself is wrong */
+		fprintf(stderr, "kiln: error: -C '%s': %s\n", dir,
+			e == ENOENT ? "the directory does not exist" : strerror(e));
 		strvec_clear(&rkeys);
 		return EXIT_USAGE;
 	}

@@ -36,6 +36,44 @@ static void add_path(const char *path, struct strvec *files, struct diags *d)
 		strvec_push(files, path);
 }
 
+/* the repository a workflow file belongs to: what precedes .github/workflows/
+ * in its path, else the current directory */
+static char *repo_root_of(const char *file)
+{
+	const char *w = strstr(file, ".github/workflows/");
+	while (w && w != file && w[-1] != '/')
+		w = strstr(w + 1, ".github/workflows/");
+	if (!w || w == file)
+		return xstrdup(".");
+	if (w - file == 1)
+		return xstrdup("/");
+	return xstrndup(file, (size_t)(w - file - 1));
+}
+
+/* `uses: ./path` of a job: the reusable workflow must exist (as kiln run says) */
+static void check_local_calls(const struct workflow *wf, struct diags *d)
+{
+	char *root = NULL;
+	for (size_t j = 0; j < wf->njobs; j++) {
+		const struct wf_str *u = &wf->jobs[j].uses;
+		if (!u->s || strncmp(u->s, "./", 2) || strstr(u->s, "${{"))
+			continue;
+		if (!root)
+			root = repo_root_of(wf->file);
+		char *path = xstrfmt("%s/%s", root, u->s + 2);
+		struct stat st;
+		if (stat(path, &st) < 0)
+			diag_err(d, wf->file, u->line, u->col, "job '%s': reusable workflow '%s' not found",
+				 wf->jobs[j].id.s, u->s);
+		else if (!S_ISREG(st.st_mode))
+			diag_err(d, wf->file, u->line, u->col,
+				 "job '%s': reusable workflow '%s' is not a regular file",
+				 wf->jobs[j].id.s, u->s);
+		free(path);
+	}
+	free(root);
+}
+
 int cmd_lint(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	(void)ctx;
@@ -64,6 +102,7 @@ int cmd_lint(int argc, char **argv, struct kiln_ctx *ctx)
 		struct workflow *wf;
 		if (wf_load_file(files.v[i], &wf, &d) == 0) {
 			trig_check(wf, &d); /* filter patterns, crons, dispatch inputs */
+			check_local_calls(wf, &d);
 			wf_free(wf);
 		}
 	}

@@ -22,6 +22,7 @@
 #include "store/open.h"
 #include "workflow/trigger.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <unistd.h>
@@ -728,10 +729,12 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 		r = KILN_EINVAL;
 	for (size_t i = 0; r == 0 && i < o->secrets.nr; i++) {
 		const char *a = o->secrets.v[i];
-		if (!strchr(a, '=') && secret_check_name(a, &err) == 0) {
+		if (!strchr(a, '=')) {
 			/* -s NAME: the value comes from the environment */
 			const char *v = getenv(a);
-			if (!v) {
+			if (secret_check_name(a, &err) < 0) {
+				r = KILN_EINVAL;
+			} else if (!v) {
 				buf_addf(&err, "secret '%s' is not set in the environment", a);
 				r = KILN_EINVAL;
 			} else {
@@ -862,6 +865,33 @@ out:
 	return ret;
 }
 
+/*
+ * --var and --input: NAME=VALUE with a name (an identifier for --var, as
+ * GitHub's configuration variables); -1 after saying which is wrong.
+ */
+static int check_pairs(const char *flag, const struct strvec *v, int identifier)
+{
+	for (size_t i = 0; i < v->nr; i++) {
+		const char *a = v->v[i], *eq = strchr(a, '=');
+		size_t n = eq ? (size_t)(eq - a) : 0;
+		int ok = n > 0;
+		for (size_t k = 0; ok && identifier && k < n; k++) {
+			unsigned char c = (unsigned char)a[k];
+			ok = c == '_' || (c < 128 && (isalpha(c) || (k && isdigit(c))));
+		}
+		if (!eq || !n) {
+			fprintf(stderr, "kiln: error: %s '%s' is not NAME=VALUE\n", flag, a);
+			return -1;
+		}
+		if (!ok) {
+			fprintf(stderr, "kiln: error: %s '%s': invalid name '%.*s' (letters, digits "
+				"and '_', not starting with a digit)\n", flag, a, (int)n, a);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	struct run_opts o = { .vars = STRVEC_INIT, .secrets = STRVEC_INIT, .inputs = STRVEC_INIT };
@@ -921,6 +951,10 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 	}
 	if (npos == 1)
 		o.event = argv[1];
+	if (check_pairs("--var", &o.vars, 1) < 0 || check_pairs("--input", &o.inputs, 0) < 0) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	if (o.workflow_file && access(o.workflow_file, R_OK) < 0) {
 		fprintf(stderr, "kiln: error: cannot read workflow '%s': %s\n", o.workflow_file,
 			strerror(errno));

@@ -52,6 +52,12 @@ static int read_value(struct buf *v, struct buf *err)
 		buf_addstr(err, "secret value is empty (pipe the value on stdin)");
 		return -1;
 	}
+	/* a step gets secrets in its environment and arguments: C strings */
+	if (memchr(v->buf, '\0', v->len)) {
+		buf_addstr(err, "secret value contains a NUL byte, which no step could receive "
+				"(environment variables and arguments end at NUL)");
+		return -1;
+	}
 	return 0;
 }
 

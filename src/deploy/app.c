@@ -64,6 +64,46 @@ int parse_duration_ms(const char *s)
 	return v > INT_MAX / 2 ? -1 : (int)(v + 0.5);
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+	const struct ynode *x = *(const struct ynode *const *)a;
+	const struct ynode *y = *(const struct ynode *const *)b;
+	int c = strcmp(x->str, y->str);
+	if (c)
+		return c;
+	return x->line != y->line ? (x->line < y->line ? -1 : 1) : (x->col < y->col ? -1 : x->col > y->col);
+}
+
+/* a key given twice in any mapping of the file is an error, as in workflows
+ * (YAML 1.2 says keys are unique; a reader keeping either one would be
+ * silently wrong); sorted, so a mapping of many keys stays O(n log n) */
+static int check_dup_keys(struct ld *l, const struct ynode *n)
+{
+	if (!n)
+		return 0;
+	int bad = 0;
+	if (n->kind == YNODE_SEQ)
+		for (size_t i = 0; i < n->nr; i++)
+			bad |= check_dup_keys(l, n->items[i]);
+	if (n->kind != YNODE_MAP)
+		return bad;
+	size_t m = ynode_map_size(n), nk = 0;
+	const struct ynode **keys = xcalloc(m ? m : 1, sizeof(*keys));
+	for (size_t i = 0; i < m; i++) {
+		const struct ynode *k = ynode_map_key(n, i);
+		if (k->kind == YNODE_SCALAR)
+			keys[nk++] = k;
+		bad |= check_dup_keys(l, ynode_map_val(n, i));
+	}
+	qsort(keys, nk, sizeof(*keys), cmp_key);
+	for (size_t i = 1; i < nk; i++)
+		if (!strcmp(keys[i]->str, keys[i - 1]->str))
+			bad = err_at(l, keys[i], "key '%s' is defined twice (first at line %d)",
+				     keys[i]->str, keys[i - 1]->line);
+	free(keys);
+	return bad;
+}
+
 /* a mapping whose keys must all be in `known` */
 static int check_map(struct ld *l, const struct ynode *n, const char *what, const char *const *known,
 		     size_t nknown)
@@ -649,7 +689,9 @@ struct app *app_load(const char *file, const char *name, const char *root, struc
 	a->file = xstrdup(file);
 	a->root = xstrdup(root);
 	set_defaults(a);
-	r = load_top(&l, yroot, a);
+	r = check_dup_keys(&l, yroot) ? -1 : 0;
+	if (load_top(&l, yroot, a) < 0)
+		r = -1;
 	ynode_free(yroot);
 	if (r < 0) {
 		app_free(a);

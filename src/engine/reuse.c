@@ -3,8 +3,10 @@
  * cross a call (inputs, secrets, outputs).
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "engine/reuse.h"
 
+#include <errno.h>
 #include <strings.h>
 
 /* the callee's on.workflow_call mapping (NULL when it has no config), or
@@ -150,10 +152,15 @@ static int read_callee(struct tree *t, const struct workflow *wf, const struct w
 	*label = NULL;
 	if (!strncmp(u, "./", 2)) {
 		*label = xstrfmt("%s/%s", env->repo_dir, u + 2);
-		if (buf_read_file(text, *label) < 0)
+		struct buf why = BUF_INIT;
+		int rr = fs_read_input(*label, FS_INPUT_MAX, text, &why);
+		if (rr == -ENOENT)
 			buf_addf(&err, "reusable workflow '%s' not found", u);
+		else if (rr < 0)
+			buf_addf(&err, "cannot read reusable workflow '%s': %s", u, why.buf);
 		else
 			r = 1;
+		buf_release(&why);
 	} else if (!env->cache) {
 		buf_addf(&err, "kiln runs reusable workflows of this repository only here, not '%s'", u);
 	} else if (actref_is_self(u, NULL)) {

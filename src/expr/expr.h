@@ -132,6 +132,13 @@ struct expr_parse_opts {
  */
 struct expr *expr_parse_opts(const char *src, size_t len, const struct expr_parse_opts *o,
 			     struct buf *err, size_t *err_off);
+/*
+ * What evaluation would refuse whatever the contexts: a format() whose
+ * constant format string is malformed or names more arguments than given
+ * (for lint). 0, or -1 with the message (worded as at run time) and the
+ * byte offset of the format string.
+ */
+int expr_check_constants(const struct expr *e, struct buf *err, size_t *err_off);
 /* does the expression call success()/failure()/cancelled()/always()? */
 int expr_uses_status(const struct expr *e);
 /* bit mask of EXPR_CTX_* the expression reads (for lint) */

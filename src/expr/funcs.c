@@ -90,21 +90,23 @@ static struct ev *fn_match(struct ev **a, enum match_mode m)
 	return ev_bool(r);
 }
 
-/* format('{0} {{x}}', a): .NET composite format with only indexes */
-static struct ev *fn_format(struct evst *st, struct ev **a, size_t n)
+/*
+ * .NET composite format with only indexes, as format() reads it: appends
+ * the result to `out` when `a` is given (the nargs values after the format
+ * string), only checks the string when `a` is NULL. Returns NULL or why
+ * the string is refused ("is invalid", "references more arguments ...").
+ */
+static const char *format_scan(const char *s, size_t len, struct ev **a, size_t nargs,
+			       struct buf *out)
 {
-	struct buf fs = BUF_INIT, out = BUF_INIT;
-	ev_to_string(a[0], &fs);
-	const char *s = fs.buf;
-	size_t len = fs.len, i = 0;
-	const char *why = NULL;
+	size_t i = 0;
 	while (i < len) {
 		const char *lb = memchr(s + i, '{', len - i);
 		const char *rb = memchr(s + i, '}', len - i);
 		if (lb && (!rb || rb > lb)) {
 			size_t l = (size_t)(lb - s);
 			if (l + 1 < len && s[l + 1] == '{') {
-				buf_add(&out, s + i, l - i + 1);
+				buf_add(out, s + i, l - i + 1);
 				i = l + 2;
 				continue;
 			}
@@ -112,33 +114,39 @@ static struct ev *fn_format(struct evst *st, struct ev **a, size_t n)
 				size_t idx = 0, k = l + 1;
 				for (; k < len && s[k] >= '0' && s[k] <= '9'; k++)
 					idx = idx > 100000 ? idx : idx * 10 + (size_t)(s[k] - '0');
-				if (idx + 1 > n - 1) {
-					why = "references more arguments than were supplied";
-					break;
-				}
-				buf_add(&out, s + i, l - i);
-				ev_to_string(a[idx + 1], &out);
+				if (idx + 1 > nargs)
+					return "references more arguments than were supplied";
+				buf_add(out, s + i, l - i);
+				if (a)
+					ev_to_string(a[idx], out);
 				i = (size_t)(rb - s) + 1;
-				if (out.len > EXPR_MAX_MEMORY)
-					break;
+				if (out->len > EXPR_MAX_MEMORY)
+					return NULL;
 				continue;
 			}
-			why = "is invalid";
-			break;
+			return "is invalid";
 		} else if (rb) {
 			size_t r = (size_t)(rb - s);
 			if (r + 1 < len && s[r + 1] == '}') {
-				buf_add(&out, s + i, r - i + 1);
+				buf_add(out, s + i, r - i + 1);
 				i = r + 2;
 				continue;
 			}
-			why = "is invalid";
-			break;
+			return "is invalid";
 		} else {
-			buf_add(&out, s + i, len - i);
+			buf_add(out, s + i, len - i);
 			break;
 		}
 	}
+	return NULL;
+}
+
+/* format('{0} {{x}}', a) */
+static struct ev *fn_format(struct evst *st, struct ev **a, size_t n)
+{
+	struct buf fs = BUF_INIT, out = BUF_INIT;
+	ev_to_string(a[0], &fs);
+	const char *why = format_scan(fs.buf, fs.len, a + 1, n - 1, &out);
 	struct ev *r = NULL;
 	if (why)
 		buf_addf(st->err, "The following format string %s: %.*s", why, (int)fs.len, fs.buf);
@@ -147,6 +155,39 @@ static struct ev *fn_format(struct evst *st, struct ev **a, size_t n)
 	buf_release(&fs);
 	buf_release(&out);
 	return r;
+}
+
+/* the first format() call with a constant format string it refuses */
+static const struct node *bad_format(const struct node *n, struct buf *err)
+{
+	if (!n)
+		return NULL;
+	if (n->kind == N_CALL && n->op == FN_FORMAT && n->nkids && n->kids[0]->kind == N_LIT &&
+	    ev_kind(n->kids[0]->lit) == EV_STRING) {
+		size_t len;
+		const char *s = ev_get_str(n->kids[0]->lit, &len);
+		struct buf out = BUF_INIT;
+		const char *why = format_scan(s, len, NULL, n->nkids - 1, &out);
+		buf_release(&out);
+		if (why) {
+			buf_addf(err, "The following format string %s: %.*s", why, (int)len, s);
+			return n->kids[0];
+		}
+	}
+	for (size_t i = 0; i < n->nkids; i++) {
+		const struct node *b = bad_format(n->kids[i], err);
+		if (b)
+			return b;
+	}
+	return NULL;
+}
+
+int expr_check_constants(const struct expr *e, struct buf *err, size_t *err_off)
+{
+	const struct node *b = bad_format(e->root, err);
+	if (b && err_off)
+		*err_off = b->pos;
+	return b ? -1 : 0;
 }
 
 static struct ev *fn_join(struct evst *st, struct ev **a, size_t n)

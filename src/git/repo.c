@@ -6,7 +6,10 @@
 #include "git/repo.h"
 
 #include <git2.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 struct repo {
@@ -39,12 +42,55 @@ static void lib_once(void)
 	pthread_once(&once, lib_init);
 }
 
+/*
+ * The work tree above `dir` (itself included) that has a .git but is owned
+ * by another user, or NULL. libgit2 refuses such a repository (git's
+ * safe.directory check, CVE-2022-24765) with GIT_EOWNER, but 1.5 reports
+ * it as "not found", so kiln looks for itself, as git does: the owner of
+ * the directory holding .git. Root-owned ones are accepted, as libgit2 does.
+ */
+static char *foreign_worktree(const char *dir, uid_t *owner)
+{
+	char *p = realpath(dir, NULL);
+	while (p && *p) {
+		char *git = xstrfmt("%s/.git", p);
+		struct stat st;
+		int found = lstat(git, &st) == 0;
+		free(git);
+		if (found) {
+			if (stat(p, &st) == 0 && st.st_uid != geteuid() && st.st_uid != 0) {
+				*owner = st.st_uid;
+				return p;
+			}
+			break;
+		}
+		char *slash = strrchr(p, '/');
+		if (!slash || slash == p)
+			break;
+		*slash = '\0';
+	}
+	free(p);
+	return NULL;
+}
+
 int repo_open(const char *dir, struct repo **out, struct buf *err)
 {
 	lib_once();
 	git_repository *g = NULL;
 	int rc = git_repository_open_ext(&g, dir, 0, NULL);
 	if (rc < 0) {
+		uid_t owner = 0;
+		char *top = rc == GIT_ENOTFOUND || rc == GIT_EOWNER ? foreign_worktree(dir, &owner)
+								     : NULL;
+		if (top) {
+			if (err)
+				buf_addf(err, "repository '%s' is owned by another user (uid %u): git's "
+					 "ownership check (safe.directory) refuses it; if you trust it: "
+					 "git config --global --add safe.directory '%s'",
+					 top, (unsigned)owner, top);
+			free(top);
+			return KILN_EINVAL;
+		}
 		if (rc == GIT_ENOTFOUND) {
 			if (err)
 				buf_addf(err, "not a git repository (or any parent): '%s'", dir);

@@ -259,6 +259,16 @@ int secret_parse_dotenv(const char *path, const char *text, size_t len, struct s
 			struct buf *err)
 {
 	struct dotenv d = { path, text, text + len, 1, text, err };
+	const char *nul = memchr(text, '\0', len);
+	if (nul) {
+		/* a secret must reach steps as a C string (environment, arguments) */
+		for (const char *p = text; p < nul; p++)
+			if (*p == '\n') {
+				d.line++;
+				d.bol = p + 1;
+			}
+		return dotenv_err(&d, nul, "a NUL byte: secrets cannot contain NUL");
+	}
 	while (d.p < d.end) {
 		if (dotenv_line(&d, m) < 0)
 			return -1;

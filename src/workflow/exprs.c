@@ -283,6 +283,10 @@ void wf__check_expr(struct wf__ld *ld, const struct wf_expr *x)
 		int line, col;
 		report_pos(ld, x->node, x->off + (off > x->len ? x->len : off), &line, &col);
 		diag_add(ld->d, DIAG_ERROR, ld->file, line, col, "%s", msg.buf);
+	} else if (expr_check_constants(e, &msg, &off) < 0) {
+		int line, col;
+		report_pos(ld, x->node, x->off + (off > x->len ? x->len : off), &line, &col);
+		diag_add(ld->d, DIAG_ERROR, ld->file, line, col, "%s", msg.buf);
 	}
 	expr_free(e);
 	buf_release(&msg);

@@ -33,6 +33,19 @@ static void test_buf_json(void **state)
 	buf_release(&b);
 }
 
+/* invalid UTF-8 becomes U+FFFD, one per maximal invalid subpart; valid
+ * sequences (2, 3 and 4 bytes) are copied (issue 9: expr --jsonl) */
+static void test_buf_json_utf8(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT;
+	const char in[] = "a\xff\xfe" "b\xe2\x82" "c\xc3\xa9\xf0\x9f\x98\x80\xed\xa0\x80\xc0\xaf\xe2";
+	buf_add_json_str(&b, in, sizeof(in) - 1);
+	assert_string_equal(b.buf, "\"a\xef\xbf\xbd\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xc3\xa9\xf0\x9f\x98\x80"
+				   "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+	buf_release(&b);
+}
+
 static void test_strvec_env(void **state)
 {
 	(void)state;
@@ -99,6 +112,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_grow_and_fmt),
 		cmocka_unit_test(test_buf_json),
+		cmocka_unit_test(test_buf_json_utf8),
 		cmocka_unit_test(test_strvec_env),
 		cmocka_unit_test(test_diag_sorted),
 		cmocka_unit_test(test_did_you_mean),
