@@ -98,6 +98,8 @@ test_have_prereq() {
 	PYTHON) command -v python3 >/dev/null ;;
 	HAPROXY) command -v haproxy >/dev/null ;;
 	NOTSAN) [ "${KILN_SAN:-}" != 1 ] ;;
+	ROOT) [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 ;; # can chown to another user
+	NOTROOT) [ "$(id -u)" != 0 ] ;; # file permissions apply
 	*) command -v "$(echo "$1" | tr 'A-Z' 'a-z')" >/dev/null ;;
 	esac
 }

@@ -248,7 +248,12 @@ int cmd_expr(int argc, char **argv, struct kiln_ctx *kctx)
 	enum expr_status st;
 	if (bench && !npos)
 		return run_bench_with_ctx(ctx_file, bench);
-	if (npos != 1 || parse_status(status, &st) < 0) {
+	if (parse_status(status, &st) < 0) {
+		fprintf(stderr, "kiln: error: --status must be success, failure or cancelled, not '%s'\n",
+			status);
+		return EXIT_USAGE;
+	}
+	if (npos != 1) {
 		opt_usage(stderr, opts, usage);
 		return EXIT_USAGE;
 	}

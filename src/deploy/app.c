@@ -620,7 +620,7 @@ static int load_top(struct ld *l, const struct ynode *root, struct app *a)
 		"strategy", "analysis", "hooks", "notifications", "progressDeadline", "drainTimeout",
 		"stopTimeout" };
 	if (!root)
-		return err_at(l, NULL, "empty app definition");
+		return diag_err(l->d, l->file, 1, 1, "empty app definition");
 	int bad = check_map(l, root, "the app definition", keys, ARRAY_SIZE(keys));
 	if (root->kind != YNODE_MAP)
 		return -1;

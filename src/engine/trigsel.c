@@ -120,6 +120,13 @@ int trigsel_init(struct trigsel *ts, const char *repo_dir, const struct trigsel_
 			buf_addf(err, " (did you mean '%s'?)", hint);
 		return KILN_EINVAL;
 	}
+	if (o->action && !wf_event_type_known(o->event ? o->event : "push", o->action, &hint)) {
+		buf_addf(err, "'%s' is not an activity type of '%s'", o->action,
+			 o->event ? o->event : "push");
+		if (hint)
+			buf_addf(err, " (did you mean '%s'?)", hint);
+		return KILN_EINVAL;
+	}
 	struct repo *r = NULL;
 	int rc = repo_open(repo_dir, &r, err);
 	if (rc < 0)

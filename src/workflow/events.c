@@ -113,6 +113,25 @@ static void check_type(struct wf__ld *ld, const struct activity *a, const struct
 		wf__err(ld, t, "'%s' is not an activity type of '%s'", t->str, a->event);
 }
 
+int wf_event_type_known(const char *event, const char *type, const char **hint)
+{
+	*hint = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(activities); i++) {
+		const struct activity *a = &activities[i];
+		if (strcmp(a->event, event))
+			continue;
+		size_t n = 0;
+		while (n < ARRAY_SIZE(a->types) && a->types[n])
+			n++;
+		for (size_t k = 0; k < n; k++)
+			if (!strcmp(a->types[k], type))
+				return 1;
+		*hint = did_you_mean(type, (const char *const *)a->types, n);
+		return 0;
+	}
+	return 1; /* an event without a list takes any type */
+}
+
 /* `types:` values against the event's activity types */
 static void check_types(struct wf__ld *ld, const char *event, const struct ynode *types)
 {

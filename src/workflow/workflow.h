@@ -157,6 +157,9 @@ const struct wf_job *wf_find_job(const struct workflow *wf, const char *id);
 /* is `name` an event a workflow can be triggered by? if not, *hint is the
  * closest known name (or NULL) */
 int wf_event_known(const char *name, const char **hint);
+/* is `type` an activity type of `event` (any is, for events without a list)?
+ * if not, *hint is the closest one (or NULL) */
+int wf_event_type_known(const char *event, const char *type, const char **hint);
 const struct wf_trigger *wf_find_trigger(const struct workflow *wf, const char *event);
 
 #endif
