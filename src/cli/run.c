@@ -18,6 +18,7 @@
 #include "engine/trigsel.h"
 #include "engine/workspace.h"
 #include "secret/secret.h"
+#include "server/jobgate.h"
 #include "store/db.h"
 #include "store/open.h"
 #include "workflow/trigger.h"
@@ -42,6 +43,7 @@ struct run_opts {
 	const char *secret_file;
 	const char *github_instance; /* --github-instance, else $KILN_GITHUB_URL */
 	int offline, pull;
+	const char *server_repo; /* --server-repo: a run of kiln serve (server/jobgate.h) */
 };
 
 static const char *const run_usage[] = {
@@ -490,6 +492,19 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 		.done_arg = &st,
 		.calls = &w->calls,
 	};
+	struct jobgate *gate = NULL;
+	if (o->server_repo && rec) {
+		struct jobgate_cfg gc = { o->server_repo, rc->actor, rc->ref, rc->sha, rc->repo_dir, rec };
+		struct buf gerr = BUF_INIT;
+		if (jobgate_new(&gc, &gate, &gerr) < 0) {
+			fprintf(stderr, "kiln: error: cannot gate deployments: %s\n", gerr.buf);
+			buf_release(&gerr);
+			output_free(st.out);
+			uv_loop_close(&loop);
+			return EXIT_INTERNAL;
+		}
+		so.gate = jobgate_hook(gate);
+	}
 	st.sched = sched_new(&loop, p, rc, w->ctx, st.out, &so);
 	recorder_attach(rec, &loop);
 	uv_signal_init(&loop, &st.sigint);
@@ -508,6 +523,7 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 		results[i] = sched_workflow_result(st.sched, i);
 	*interrupted = st.signals > 0;
 	sched_free(st.sched);
+	jobgate_free(gate);
 	output_free(st.out);
 	int closed = uv_loop_close(&loop);
 	if (closed != 0) {
@@ -720,7 +736,13 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	/* one store connection for both secret loads */
 	sqlite3 *sdb = NULL;
 	struct secret_store *ss = NULL;
-	if (!o->list && !o->dry && !o->no_secrets) {
+	struct ev *server_env_secrets = NULL;
+	if (!o->list && !o->dry && !o->no_secrets && o->server_repo) {
+		/* kiln serve's run: the repository's and its environments' secrets */
+		r = jobgate_secrets(o->server_repo, &secrets, NULL, &server_env_secrets, &err) < 0
+			    ? KILN_EIO
+			    : 0;
+	} else if (!o->list && !o->dry && !o->no_secrets) {
 		r = open_secrets(&sdb, &ss, &err);
 		if (!r)
 			r = load_stored_secrets(ss, &secrets, &err);
@@ -755,8 +777,18 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	if (r == 0)
 		r = runctx_init(&rc, &ro, &err);
 	ev_unref(payload);
-	if (r == 0 && !o->list && !o->dry)
+	if (r == 0 && !o->list && !o->dry && o->server_repo) {
+		/* this run's -s values over the environments' */
+		for (size_t i = 0; server_env_secrets && i < ev_len(server_env_secrets); i++)
+			for (size_t k = 0; k < cli.nr; k++)
+				ev_object_set((struct ev *)ev_object_val_at(server_env_secrets, i),
+					      cli.v[k].name, ev_string(cli.v[k].value, cli.v[k].len));
+		rc.env_secrets = server_env_secrets;
+		server_env_secrets = NULL;
+	} else if (r == 0 && !o->list && !o->dry) {
 		r = load_env_secrets(ss, &cli, &rc.env_secrets, &err);
+	}
+	ev_unref(server_env_secrets);
 	secret_store_close(ss);
 	db_close(sdb);
 	secret_map_release(&secrets);
@@ -898,6 +930,8 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 	const struct opt opts[] = {
 		{ OPT_STRING, 'W', "workflow", &o.workflow_file, "FILE", "run only this workflow file" },
 		{ OPT_STRING, 'j', "job", &o.job, "JOB", "run this job and the jobs it needs" },
+		{ OPT_STRING, 0, "server-repo", &o.server_repo, "NAME",
+		  "a run of kiln serve for repository NAME: its secrets; its environments gate deploys" },
 		{ OPT_BOOL, 'l', "list", &o.list, NULL, "list the jobs with their stages and needs" },
 		{ OPT_BOOL, 'n', "dry-run", &o.dry, NULL, "show what would run, run nothing" },
 		{ OPT_INT, 'p', "parallel", &o.parallel, "N", "jobs at once (default: number of cores)" },

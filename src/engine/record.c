@@ -232,6 +232,28 @@ void recorder_job_end(void *arg, size_t wf_index, const char *job, enum result r
 		close_job(r, j, res);
 }
 
+int recorder_job_ids(struct recorder *r, size_t wf_index, const char *job, int64_t *run_id,
+		     int64_t *job_id)
+{
+	struct rec_job *j = r ? find(r, job) : NULL;
+	if (!j || wf_index >= r->nwfs || !r->wfs[wf_index].run_id)
+		return -1;
+	*run_id = r->wfs[wf_index].run_id;
+	*job_id = j->id;
+	return 0;
+}
+
+void recorder_job_status(struct recorder *r, const char *job, const char *status)
+{
+	struct rec_job *j = r ? find(r, job) : NULL;
+	if (!j || !j->open || r->broken)
+		return;
+	struct buf err = BUF_INIT;
+	if (runs_job_set_status(r->db, j->id, status, &err) < 0)
+		broken(r, &err);
+	buf_release(&err);
+}
+
 void recorder_log(void *arg, const struct log_event *ev)
 {
 	struct recorder *r = arg;

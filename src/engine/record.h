@@ -37,6 +37,12 @@ int recorder_workflow(struct recorder *r, size_t wf_index, const char *file, con
 /* job instances start and end (a skipped job only ends) */
 void recorder_job_start(void *r, size_t wf_index, const char *job);
 void recorder_job_end(void *r, size_t wf_index, const char *job, enum result res);
+/* the store ids of a recorded job instance (by display name); 0, or -1
+ * when it is not recorded */
+int recorder_job_ids(struct recorder *r, size_t wf_index, const char *job, int64_t *run_id,
+		     int64_t *job_id);
+/* a started job's status in the history: "waiting" or "in_progress" */
+void recorder_job_status(struct recorder *r, const char *job, const char *status);
 /* executor events: steps and log lines (already masked) */
 void recorder_log(void *r, const struct log_event *ev);
 /* every workflow's run ends with its conclusion */

@@ -1,0 +1,192 @@
+/* jobgate: env_gate behind the scheduler's gate hook (see jobgate.h). */
+#include "base/kiln.h"
+#include "engine/record.h"
+#include "expr/expr.h"
+#include "git/repo.h"
+#include "secret/secret.h"
+#include "server/env.h"
+#include "server/jobgate.h"
+#include "store/db.h"
+#include "store/open.h"
+#include "store/runs.h"
+
+#define ASK_MS 1000 /* how often a waiting job asks again */
+
+struct gated {
+	char *job;
+	int64_t deployment_id;
+	int waited;
+};
+
+struct jobgate {
+	sqlite3 *db;
+	char *repo, *actor, *ref, *sha;
+	int64_t commit_ms;
+	struct recorder *rec;
+	struct sched_gate hook;
+	struct gated *v;
+	size_t nr, alloc;
+};
+
+static struct gated *gated(struct jobgate *g, const char *job)
+{
+	for (size_t i = 0; i < g->nr; i++)
+		if (!strcmp(g->v[i].job, job))
+			return &g->v[i];
+	ALLOC_GROW(g->v, g->nr + 1, g->alloc);
+	struct gated *x = &g->v[g->nr++];
+	x->job = xstrdup(job);
+	x->deployment_id = 0;
+	x->waited = 0;
+	return x;
+}
+
+static enum sched_gate_verdict ask(void *arg, size_t wf_index, const char *job, const char *env,
+				   struct buf *reason, uint64_t *retry_ms)
+{
+	struct jobgate *g = arg;
+	int64_t run_id, job_id;
+	if (recorder_job_ids(g->rec, wf_index, job, &run_id, &job_id) < 0) {
+		buf_addf(reason, "cannot deploy to '%s': the run is not in the history", env);
+		return SCHED_GATE_REJECT;
+	}
+	struct env_job ej = { g->repo, env, run_id, job_id, job, g->ref, g->sha, g->actor,
+			      g->commit_ms };
+	struct env_decision d;
+	struct buf err = BUF_INIT;
+	int64_t now = runs_now_ms();
+	if (env_gate(g->db, &ej, now, NULL, &d, &err) < 0) {
+		/* the store is busy or failing: keep waiting, say why */
+		buf_addf(reason, "waiting to deploy to '%s': %s", env, err.buf);
+		buf_release(&err);
+		*retry_ms = 2 * ASK_MS;
+		return SCHED_GATE_WAIT;
+	}
+	buf_release(&err);
+	struct gated *x = gated(g, job);
+	x->deployment_id = d.deployment_id;
+	buf_addstr(reason, d.reason);
+	if (d.verdict == ENV_WAIT) {
+		if (!x->waited)
+			recorder_job_status(g->rec, job, "waiting");
+		x->waited = 1;
+		int64_t left = d.wake_at_ms > now ? d.wake_at_ms - now : ASK_MS;
+		*retry_ms = (uint64_t)(left < ASK_MS ? left : ASK_MS);
+		return SCHED_GATE_WAIT;
+	}
+	if (x->waited)
+		recorder_job_status(g->rec, job, "in_progress");
+	return d.verdict == ENV_PROCEED ? SCHED_GATE_PROCEED : SCHED_GATE_REJECT;
+}
+
+static void end(void *arg, size_t wf_index, const char *job, enum result r)
+{
+	struct jobgate *g = arg;
+	struct gated *x = gated(g, job);
+	(void)wf_index;
+	if (!x->deployment_id)
+		return;
+	const char *c = r == RESULT_SUCCESS ? "success" : r == RESULT_CANCELLED ? "cancelled" : "failure";
+	struct buf err = BUF_INIT;
+	int fr = env_deployment_finish(g->db, x->deployment_id, c, NULL, runs_now_ms(), NULL, &err);
+	/* KILN_ENOENT: already final (rejected, timed out): nothing to record */
+	if (fr < 0 && fr != KILN_ENOENT)
+		fprintf(stderr, "kiln: warning: deployment %lld not recorded: %s\n",
+			(long long)x->deployment_id, err.buf);
+	buf_release(&err);
+}
+
+/* the committer time of sha in repo_dir (0 when unknown) */
+static int64_t commit_time(const char *repo_dir, const char *sha)
+{
+	struct repo *r = NULL;
+	struct repo_commit c;
+	struct buf err = BUF_INIT;
+	int64_t t = 0;
+	memset(&c, 0, sizeof(c));
+	if (repo_dir && sha && *sha && repo_open(repo_dir, &r, &err) == 0 &&
+	    repo_commit_get(r, sha, &c, &err) == 0) {
+		t = c.time * 1000;
+		repo_commit_release(&c);
+	}
+	repo_close(r);
+	buf_release(&err);
+	return t;
+}
+
+int jobgate_new(const struct jobgate_cfg *cfg, struct jobgate **out, struct buf *err)
+{
+	struct jobgate *g = xcalloc(1, sizeof(*g));
+	if (store_open_default(&g->db, NULL, err) < 0) {
+		free(g);
+		return -1;
+	}
+	g->repo = xstrdup(cfg->repo);
+	g->actor = xstrdup(cfg->actor ? cfg->actor : "");
+	g->ref = xstrdup(cfg->ref ? cfg->ref : "");
+	g->sha = xstrdup(cfg->sha ? cfg->sha : "");
+	g->commit_ms = commit_time(cfg->repo_dir, cfg->sha);
+	g->rec = cfg->rec;
+	g->hook = (struct sched_gate){ ask, end, g };
+	*out = g;
+	return 0;
+}
+
+const struct sched_gate *jobgate_hook(struct jobgate *g)
+{
+	return &g->hook;
+}
+
+void jobgate_free(struct jobgate *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->nr; i++)
+		free(g->v[i].job);
+	free(g->v);
+	db_close(g->db);
+	free(g->repo);
+	free(g->actor);
+	free(g->ref);
+	free(g->sha);
+	free(g);
+}
+
+int jobgate_secrets(const char *repo, struct secret_map *repo_level,
+		    const struct secret_map *over, struct ev **env_objects, struct buf *err)
+{
+	sqlite3 *db = NULL;
+	struct secret_store *ss = NULL;
+	struct buf dir = BUF_INIT;
+	struct env_row *v = NULL;
+	size_t n = 0;
+	*env_objects = NULL;
+	int r = store_open_default(&db, &dir, err);
+	if (!r)
+		r = secret_store_open(&ss, db, dir.buf, err);
+	if (!r)
+		r = env_secrets_load(db, ss, repo, "", repo_level, err);
+	if (!r)
+		r = envs_list(db, repo, &v, &n, err);
+	for (size_t i = 0; i < n; i++) {
+		if (!r && *v[i].name) {
+			struct secret_map m = SECRET_MAP_INIT;
+			r = env_secrets_load(db, ss, repo, v[i].name, &m, err);
+			for (size_t k = 0; over && k < over->nr; k++)
+				secret_map_set(&m, over->v[k].name, over->v[k].value, over->v[k].len);
+			struct ev *o = ev_object();
+			for (size_t k = 0; k < m.nr; k++)
+				ev_object_set(o, m.v[k].name, ev_string(m.v[k].value, m.v[k].len));
+			if (!*env_objects)
+				*env_objects = ev_object();
+			ev_object_set(*env_objects, v[i].name, o);
+			secret_map_release(&m);
+		}
+		env_row_release(&v[i]);
+	}
+	free(v);
+	secret_store_close(ss);
+	db_close(db);
+	buf_release(&dir);
+	return r ? -1 : 0;
+}

@@ -1,0 +1,130 @@
+#!/bin/bash
+test_description='kiln run --server-repo: environments gate jobs — staging deploys by itself, production waits for a reviewer, rejection, branch rules, environment secrets, DORA'
+. "$(dirname "$0")/../lib.sh"
+. "$TEST_ROOT/e2e/lib-serve.sh"
+
+# query the store: sql QUERY -> rows as a|b|c
+sql () {
+	python3 -c "import sqlite3,sys; [print(\"|\".join(map(str, r))) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])]" "$DATA/kiln.db" "$1"
+}
+
+wait_for () {
+	local n=$(($1 * 10))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+test_expect_success 'setup: a repository, its environments, secrets, a reviewer, the server' '
+	test_create_repo app &&
+	write_workflow app deploy <<-\EOF &&
+	on: push
+	jobs:
+	  build:
+	    runs-on: ubuntu-latest
+	    steps: [{run: echo building}]
+	  staging:
+	    needs: build
+	    environment: staging
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo "staging with $KEY"
+	        env: {KEY: "${{ secrets.DEPLOY_KEY }}"}
+	  production:
+	    needs: staging
+	    environment: {name: production, url: "https://shop.example"}
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: test "$KEY" = prod-key-123 && echo "production with $KEY"
+	        env: {KEY: "${{ secrets.DEPLOY_KEY }}"}
+	EOF
+	echo bob-password-1 | kiln user add bob --role deployer --password-stdin >/dev/null &&
+	kiln user add carol --role deployer >/dev/null &&
+	kiln env set shop production --reviewer user:bob --branch main >/dev/null &&
+	printf "prod-key-123" | kiln env secret set shop DEPLOY_KEY --env production >/dev/null &&
+	printf "staging-key-456" | kiln env secret set shop DEPLOY_KEY --env staging >/dev/null &&
+	kiln token create --user bob >bob.tok &&
+	kiln token create --user carol >carol.tok &&
+	start_serve
+'
+
+waiting_run () {
+	sql "SELECT run_id FROM deployments WHERE environment = 'production' AND state = 'waiting'" >wrun &&
+	test -s wrun
+}
+
+test_expect_success 'staging deploys by itself, production waits; a reviewer approves; it deploys' '
+	(set +e; cd app && kiln run push --server-repo shop >"$TRASH/run1.out" 2>&1; echo $? >"$TRASH/run1.rc") &
+	wait_for 30 waiting_run &&
+	run=$(cat wrun) &&
+	sql "SELECT state, approved_by FROM deployments WHERE environment = '\''staging'\''" >st &&
+	test "$(cat st)" = "success|" &&
+	sql "SELECT status FROM jobs WHERE run_id = $run AND name = '\''production'\''" >js &&
+	test "$(cat js)" = waiting &&
+	test ! -e run1.rc &&
+	test_expect_code 1 kiln approve "$run" --server "$(serve_url)" --token "$(cat carol.tok)" 2>err &&
+	test_grep "not a required reviewer" err &&
+	kiln approve "$run" --server "$(serve_url)" --token "$(cat bob.tok)" -c "ship it" >out &&
+	test_grep "1 deployment approved" out &&
+	wait_for 30 test -e run1.rc &&
+	cat run1.out &&
+	test "$(cat run1.rc)" = 0 &&
+	test_grep "waiting for approval to deploy to .production. by bob" run1.out &&
+	test_grep "production with \*\*\*" run1.out &&
+	test_grep "staging with \*\*\*" run1.out &&
+	! grep -q "prod-key-123\|staging-key-456" run1.out &&
+	sql "SELECT state, approved_by FROM deployments WHERE run_id = $run AND environment = '\''production'\''" >pd &&
+	test "$(cat pd)" = "success|bob" &&
+	sql "SELECT status, conclusion FROM jobs WHERE run_id = $run AND name = '\''production'\''" >js &&
+	test "$(cat js)" = "completed|success"
+'
+
+test_expect_success 'a rejection fails the production job with the comment' '
+	(set +e; cd app && kiln run push --server-repo shop >"$TRASH/run2.out" 2>&1; echo $? >"$TRASH/run2.rc") &
+	wait_for 30 waiting_run &&
+	kiln reject "$(cat wrun)" --server "$(serve_url)" --token "$(cat bob.tok)" -c "not on a Friday" >out &&
+	wait_for 30 test -e run2.rc &&
+	test "$(cat run2.rc)" = 1 &&
+	test_grep "rejected by bob: not on a Friday" run2.out &&
+	! grep -q "production with" run2.out
+'
+
+test_expect_success 'a branch the rules do not allow is rejected at once' '
+	git -C app checkout -q -b feature &&
+	(cd app && test_expect_code 1 kiln run push --server-repo shop >"$TRASH/run3.out" 2>&1) &&
+	test_grep "refs/heads/feature. is not allowed to deploy to .production." run3.out &&
+	git -C app checkout -q main
+'
+
+test_expect_success 'cancelling a run that waits ends its deployment as cancelled' '
+	(cd app && exec kiln run push --server-repo shop) >run4.out 2>&1 &
+	pid=$! &&
+	wait_for 30 waiting_run &&
+	run=$(cat wrun) &&
+	kill -INT $pid &&
+	{ wait $pid; rc=$?; } &&
+	test $rc != 0 &&
+	cat run4.out &&
+	sql "SELECT state FROM deployments WHERE run_id = $run AND environment = '\''production'\''" >pd &&
+	test "$(cat pd)" = cancelled
+'
+
+test_expect_success 'the deployments feed DORA' '
+	kiln dora --env production --json >dora.json &&
+	python3 -c "
+import json
+[r] = json.load(open(\"dora.json\"))
+assert r[\"deployment_frequency\"][\"deployments\"] == 1, r
+assert r[\"lead_time\"][\"changes\"] == 1, r
+"
+'
+
+test_expect_success 'the server stops cleanly' '
+	stop_serve
+'
+
+test_done
