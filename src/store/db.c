@@ -98,12 +98,21 @@ void db_hint_damaged(const char *path, struct buf *err)
 		buf_add(&dir, path, (size_t)(slash - path));
 	else
 		buf_addstr(&dir, ".");
+	/*
+	 * .dump, not .recover: Debian's sqlite3 (3.40) has no sqlite_dbpage
+	 * and its .recover fails on any file. .dump skips what it cannot
+	 * read, but then ends in ROLLBACK (made a COMMIT here) and it leaves
+	 * out user_version, which tells kiln the schema is there.
+	 */
+	const char *base = slash ? slash + 1 : path;
 	buf_addf(err,
 		 "\nhint: the store '%s' is damaged; move it aside and kiln starts a new one:"
 		 "\nhint:   mkdir '%s/damaged' && mv '%s'* '%s/damaged/'"
-		 "\nhint: then copy what can be saved into the new store:"
-		 "\nhint:   sqlite3 '%s/damaged/%s' .recover | sqlite3 '%s'",
-		 path, dir.buf, path, dir.buf, dir.buf, slash ? slash + 1 : path, path);
+		 "\nhint: then copy what can still be read into the new store:"
+		 "\nhint:   (sqlite3 '%s/damaged/%s' .dump | sed 's/^ROLLBACK; -- due to errors$/COMMIT;/';"
+		 " echo \"PRAGMA user_version = $(sqlite3 '%s/damaged/%s' 'PRAGMA user_version' || echo 0);\")"
+		 " | sqlite3 '%s'",
+		 path, dir.buf, path, dir.buf, dir.buf, base, dir.buf, base, path);
 	buf_release(&dir);
 }
 

@@ -238,7 +238,7 @@ test_expect_success 'a damaged store: every command names the file and says how 
 		(cd repo && test_expect_code 3 kiln $cmd) >o 2>e || exit 1
 		test_grep "^kiln: error: .*the store .$KILN_HOME/kiln.db.: file is not a database" e &&
 		test_grep "^hint: .*mv .$KILN_HOME/kiln.db.\*" e &&
-		test_grep "^hint: .*sqlite3 .$KILN_HOME/damaged/kiln.db. .recover" e &&
+		test_grep "^hint: .*sqlite3 .$KILN_HOME/damaged/kiln.db. .dump" e &&
 		! grep quick-ran o || exit 1
 	done &&
 	printf x | test_expect_code 3 kiln secret set X 2>e &&
@@ -267,11 +267,55 @@ test_expect_success 'a truncated store: the command fails naming the file, a run
 	truncate -s $((size / 3)) "$KILN_HOME/kiln.db" &&
 	(cd repo && test_expect_code 3 kiln run -W .github/workflows/secret.yml) >o 2>e &&
 	test_grep "kiln: error: .*kh-trunc/kiln.db" e &&
-	test_grep "^hint: .*recover" e &&
+	test_grep "^hint: .*\.dump" e &&
 	! grep "token length" o &&
 	test_expect_code 3 kiln logs CI#1 >o 2>e &&
 	test_grep "kh-trunc/kiln.db" e &&
 	no_run_dirs
+'
+
+test_expect_success 'a truncated store: the commands of the hint, run as printed, give a working store' '
+	export KILN_HOME="$TRASH/kh-trunc" &&
+	test_expect_code 3 kiln runs 2>e &&
+	sed -n "s/^hint:   //p" e >recover.sh &&
+	test $(wc -l <recover.sh) = 2 &&
+	bash -e recover.sh &&
+	test -f "$KILN_HOME/damaged/kiln.db" &&
+	kiln runs --all 2>err &&
+	test_grep "no runs recorded yet" err
+'
+
+test_expect_success 'a damaged page of logs: kiln logs says how to recover; the hint saves runs and secrets' '
+	export KILN_HOME="$TRASH/kh-page" &&
+	seq 1 20000 | sed "s/^/log line /" >big.log &&
+	for i in 1 2 3; do
+		kiln debug record-run --workflow .github/workflows/ci.yml --name CI \
+			--job build:success:big.log >/dev/null || exit 1
+	done &&
+	printf secret-value | kiln secret set TOKEN &&
+	python3 - "$KILN_HOME/kiln.db" <<-\PY &&
+	import sqlite3, sys
+	c = sqlite3.connect(sys.argv[1])
+	c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+	root = c.execute("SELECT rootpage FROM sqlite_schema WHERE name = \"logs\"").fetchone()[0]
+	c.close()
+	with open(sys.argv[1], "r+b") as f:
+	    f.seek((root - 1) * 4096)
+	    f.write(b"\xa5" * 4096)
+	PY
+	kiln runs >runs &&
+	test $(grep -c " CI " runs) = 3 &&
+	test_expect_code 3 kiln logs CI#1 2>e &&
+	test_grep "^kiln: error: sqlite: cannot read logs: database disk image is malformed" e &&
+	test_grep "^hint: the store .$KILN_HOME/kiln.db. is damaged" e &&
+	sed -n "s/^hint:   //p" e >recover.sh &&
+	bash -e recover.sh &&
+	kiln runs >runs2 &&
+	test_cmp runs runs2 &&
+	kiln secret list >secrets &&
+	test_grep "TOKEN" secrets &&
+	(cd repo && kiln run -W .github/workflows/secret.yml) >o &&
+	test_grep "token length 12" o
 '
 
 test_expect_success 'a removed key file: a run needing a stored secret fails with the reason' '
