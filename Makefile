@@ -20,7 +20,9 @@ DEB_PKGS = build-essential pkg-config git clang llvm libclang-rt-14-dev \
 	libyaml-dev libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev \
 	libgit2-dev libarchive-dev libzstd-dev libcurl4-openssl-dev libcmocka-dev \
 	perl python3 rsync zstd ninja-build haproxy wrk hyperfine curl \
-	libh2o-dev libssl-dev prometheus libcmark-gfm-dev libcmark-gfm-extensions-dev chromium
+	libh2o-dev libssl-dev prometheus libcmark-gfm-dev libcmark-gfm-extensions-dev chromium \
+	podman runc netavark aardvark-dns slirp4netns containernetworking-plugins catatonit \
+	mmdebstrap docker-registry bubblewrap postgresql-client redis-tools
 
 PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libgit2 libarchive libzstd libh2o openssl libcmark-gfm
 # libcurl is loaded with dlopen by src/deploy/webhook.c (headers only here)

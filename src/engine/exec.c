@@ -8,6 +8,7 @@
 #include "base/fs.h"
 #include "engine/exec.h"
 #include "engine/plan.h"
+#include "engine/services.h"
 
 #include <ctype.h>
 #include <signal.h>
@@ -772,6 +773,12 @@ static void on_timer_closed(uv_handle_t *h)
 		je->done(je, &je->result, je->arg);
 }
 
+static void close_timers(struct job_exec *je)
+{
+	uv_close((uv_handle_t *)&je->job_timer, on_timer_closed);
+	uv_close((uv_handle_t *)&je->kick, on_timer_closed);
+}
+
 static void job_finish(struct job_exec *je)
 {
 	if (je->finished)
@@ -794,8 +801,10 @@ static void job_finish(struct job_exec *je)
 	int n = proc_sweep(je->pgids, je->npgids, je->tracking);
 	if (n > 0 && je->debug)
 		exec__logf(je, LOG_DEBUG, NULL, "terminated %d orphan process(es)", n);
-	uv_close((uv_handle_t *)&je->job_timer, on_timer_closed);
-	uv_close((uv_handle_t *)&je->kick, on_timer_closed);
+	if (je->svc)
+		svc_stop(je->svc, close_timers); /* "Stop containers", then the end */
+	else
+		close_timers(je);
 }
 
 /* a composite's steps are done: its outputs, then its step completes */
@@ -837,7 +846,7 @@ static void advance(struct job_exec *je)
 	je->advancing = 1;
 	do {
 		je->again = 0;
-		if (je->finished || je->cur)
+		if (je->finished || je->cur || je->svc_waiting)
 			break;
 		struct frame *fr = je->top;
 		if (!fr || je->setup_failed) {
@@ -879,6 +888,8 @@ void exec__kick(struct job_exec *je)
 
 static void stop_running(struct job_exec *je, uint64_t grace_ms)
 {
+	if (je->svc_waiting)
+		svc_cancel(je->svc);
 	struct step_run *sr = je->cur;
 	if (!sr)
 		return;
@@ -1051,6 +1062,14 @@ static int setup_dirs(struct job_exec *je, struct buf *err)
 	return r;
 }
 
+static void on_services_ready(struct job_exec *je, int ok)
+{
+	je->svc_waiting = 0;
+	if (!ok)
+		je->setup_failed = 1;
+	exec__kick(je);
+}
+
 int job_exec_start(uv_loop_t *loop, const struct job_spec *spec, const struct log_sink *sink,
 		   job_done_cb done, void *arg, struct job_exec **out)
 {
@@ -1104,6 +1123,10 @@ int job_exec_start(uv_loop_t *loop, const struct job_spec *spec, const struct lo
 	}
 	if (spec->timeout_ms)
 		uv_timer_start(&je->job_timer, on_job_timeout, spec->timeout_ms, 0);
+	if (!je->setup_failed && spec->job->services && !ynode_is_null(spec->job->services)) {
+		je->svc_waiting = 1;
+		je->svc = svc_start(je, on_services_ready);
+	}
 	if (!je->setup_failed)
 		exec__pre_prepare(je);
 go:
@@ -1123,6 +1146,7 @@ void job_exec_free(struct job_exec *je)
 		je->top = p;
 	}
 	exec__actions_release(je);
+	svc_free(je->svc);
 	ev_unref(je->result.outputs);
 	free(je->result.summary);
 	buf_release(&je->summary);

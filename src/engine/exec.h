@@ -148,6 +148,8 @@ struct job_exec {
 	/* workflow command state */
 	char *stop_token;          /* commands suspended until ::TOKEN:: */
 	int echo;                  /* ::echo::on */
+	struct svc_set *svc;       /* services: containers (services.c), or NULL */
+	int svc_waiting;           /* steps wait until the services are ready */
 	struct job_result result;
 };
 
@@ -207,6 +209,10 @@ enum expr_status exec__status(struct job_exec *je, struct frame *fr);
 /* ${{ }} template -> string (owned); NULL with err on an error */
 char *exec__eval_str(struct job_exec *je, struct frame *fr, const struct ev *env,
 		     const char *tmpl, struct buf *err);
+/* a whole YAML node as a value, every `${{ }}` in it evaluated (plan_value);
+ * NULL with err and the position of the failing node */
+struct ev *exec__eval_node(struct job_exec *je, struct frame *fr, const struct ev *env,
+			   const struct ynode *n, struct buf *err, int *line, int *col);
 /* evaluate a scalar node / template keeping its type; NULL on error */
 struct ev *exec__eval_value(struct job_exec *je, struct frame *fr, const struct ev *env,
 			    const char *tmpl, struct buf *err);

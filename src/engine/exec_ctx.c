@@ -7,6 +7,7 @@
 #include "base/kiln.h"
 #include "engine/plan.h"
 #include "engine/exec.h"
+#include "engine/services.h"
 
 struct ev *exec__obj_with(struct ev *o, const char *key, struct ev *v)
 {
@@ -72,6 +73,8 @@ struct ev *exec__contexts(struct job_exec *je, struct frame *fr, const struct ev
 	while (root && root->parent)
 		root = root->parent;
 	ev_object_set(job, "status", ev_cstr(status_name(exec__status(je, root))));
+	if (je->svc)
+		ev_object_set(job, "services", svc_context(je->svc));
 	ev_object_set(c, "job", job);
 	ev_object_set(c, "runner", ev_ref(je->runner_ctx));
 	ev_object_set(c, "env", env ? ev_ref(env) : ev_ref(je->global_env));
@@ -104,6 +107,17 @@ struct ev *exec__eval_value(struct job_exec *je, struct frame *fr, const struct 
 	struct expr_ctx x;
 	fill_ctx(je, fr, &x, c);
 	struct ev *v = expr_interpolate(tmpl, strlen(tmpl), &x, err);
+	ev_unref(c);
+	return v;
+}
+
+struct ev *exec__eval_node(struct job_exec *je, struct frame *fr, const struct ev *env,
+			   const struct ynode *n, struct buf *err, int *line, int *col)
+{
+	struct ev *c = exec__contexts(je, fr, env);
+	struct expr_ctx x;
+	fill_ctx(je, fr, &x, c);
+	struct ev *v = plan_value(n, &x, err, line, col);
 	ev_unref(c);
 	return v;
 }

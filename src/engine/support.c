@@ -1,7 +1,7 @@
 /*
  * support: which jobs of a plan kiln cannot run yet, and why, decided
- * before the run from the workflow alone (job containers, service
- * containers, Docker actions, runs-on labels of another operating system).
+ * before the run from the workflow alone (job containers, Docker actions,
+ * runs-on labels of another operating system, services without podman).
  * Such a job stays in the plan: `kiln run -l` / `-n` show the reason, the
  * other jobs run (`-j`), and the scheduler fails the job with the reason
  * only when it would actually start (its `if:` true).
@@ -9,6 +9,7 @@
 #include "base/kiln.h"
 #include "base/fs.h"
 #include "engine/plan.h"
+#include "engine/podman.h"
 #include "yaml/ynode.h"
 
 #include <ctype.h>
@@ -157,9 +158,10 @@ void plan_check_support(struct plan *p, const char *repo_dir)
 		if (job->container && !ynode_is_null(job->container))
 			set_reason(pj, job->container, 0, 0,
 				   "job containers ('container:') are not supported yet");
-		if (job->services && !ynode_is_null(job->services))
+		if (job->services && !ynode_is_null(job->services) && !podman_installed(NULL))
 			set_reason(pj, job->services, 0, 0,
-				   "service containers ('services:') are not supported yet");
+				   "service containers ('services:') need podman, which is not "
+				   "installed (not found on PATH)");
 		check_runs_on(pj, job->runs_on);
 		check_steps(pj, repo_dir);
 	}

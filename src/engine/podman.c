@@ -1,0 +1,192 @@
+/*
+ * podman: finding the engine, kiln's containers.conf, labels, and the
+ * small parsers for docker-style options. See podman.h.
+ */
+#include "base/kiln.h"
+#include "base/fs.h"
+#include "engine/exec.h"
+#include "engine/podman.h"
+#include "store/owner.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void conf_text(struct buf *b, const char *path)
+{
+	buf_addstr(b, "# written by kiln: podman as kiln runs it (CONTAINERS_CONF)\n"
+		      "[containers]\n"
+		      "# kiln's own limits apply; the system default may not be settable here\n"
+		      "default_ulimits = []\n"
+		      "[engine]\n"
+		      "events_logger = \"file\"\n");
+	char *runc = exec__which("runc", path);
+	if (runc)
+		buf_addf(b, "runtime = \"runc\"\n");
+	free(runc);
+	if (access("/run/systemd/system", F_OK) != 0)
+		buf_addstr(b, "cgroup_manager = \"cgroupfs\"\n");
+}
+
+int podman_init(struct podman *pm, const char *path, struct buf *err)
+{
+	if (!path)
+		path = getenv("PATH");
+	owner_tag(pm->owner, sizeof(pm->owner));
+	pm->prog = exec__which("podman", path);
+	if (!pm->prog) {
+		buf_addstr(err, "podman is not installed (not found on PATH)");
+		return -1;
+	}
+	struct buf f = BUF_INIT, want = BUF_INIT, have = BUF_INIT, why = BUF_INIT;
+	int r = -1;
+	if (kiln_data_path("podman", &f, err) < 0)
+		goto out;
+	int m = mkdir_p(f.buf, 0700);
+	if (m < 0) {
+		buf_addf(err, "cannot create '%s': %s", f.buf, strerror(-m));
+		goto out;
+	}
+	buf_addstr(&f, "/containers.conf");
+	conf_text(&want, path);
+	if (fs_read_input(f.buf, FS_INPUT_MAX, &have, &why) < 0 || have.len != want.len ||
+	    memcmp(have.buf, want.buf, want.len)) {
+		m = write_file_atomic(f.buf, want.buf, want.len, 0600);
+		if (m < 0) {
+			buf_addf(err, "cannot write '%s': %s", f.buf, strerror(-m));
+			goto out;
+		}
+	}
+	pm->conf = buf_detach(&f, NULL);
+	r = 0;
+out:
+	buf_release(&f);
+	buf_release(&want);
+	buf_release(&have);
+	buf_release(&why);
+	return r;
+}
+
+int podman_installed(const char *path)
+{
+	char *p = exec__which("podman", path ? path : getenv("PATH"));
+	free(p);
+	return p != NULL;
+}
+
+void podman_release(struct podman *pm)
+{
+	free(pm->prog);
+	free(pm->conf);
+	pm->prog = pm->conf = NULL;
+}
+
+void podman_cmd(const struct podman *pm, struct exec_cmd *cmd)
+{
+	strvec_push(&cmd->args, pm->prog);
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "CONTAINERS_CONF=", 16))
+			strvec_push(&cmd->env, *e);
+	strvec_pushf(&cmd->env, "CONTAINERS_CONF=%s", pm->conf);
+}
+
+void podman_labels(const struct podman *pm, struct strvec *args, const char *run,
+		   const char *job)
+{
+	strvec_push(args, "--label");
+	strvec_pushf(args, "%s=%s", PODMAN_LABEL_OWNER, pm->owner);
+	strvec_push(args, "--label");
+	strvec_pushf(args, "%s=%s", PODMAN_LABEL_RUN, run);
+	strvec_push(args, "--label");
+	strvec_pushf(args, "%s=%s", PODMAN_LABEL_JOB, job);
+}
+
+int podman_split_words(const char *s, struct strvec *out, struct buf *err)
+{
+	struct buf w = BUF_INIT;
+	int have = 0;
+	char q = 0;
+	for (; *s; s++) {
+		if (q == '\'') {
+			if (*s == '\'')
+				q = 0;
+			else
+				buf_addch(&w, *s);
+		} else if (*s == '\\' && s[1] && (!q || s[1] == '"' || s[1] == '\\')) {
+			buf_addch(&w, *++s);
+			have = 1;
+		} else if (q == '"') {
+			if (*s == '"')
+				q = 0;
+			else
+				buf_addch(&w, *s);
+		} else if (*s == '"' || *s == '\'') {
+			q = *s;
+			have = 1;
+		} else if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
+			if (have)
+				strvec_push(out, w.buf);
+			buf_reset(&w);
+			have = 0;
+		} else {
+			buf_addch(&w, *s);
+			have = 1;
+		}
+	}
+	if (q) {
+		buf_addf(err, "unterminated %s quote in options", q == '"' ? "double" : "single");
+		buf_release(&w);
+		return -1;
+	}
+	if (have)
+		strvec_push(out, w.buf);
+	buf_release(&w);
+	return 0;
+}
+
+int podman_duration_ms(const char *s, uint64_t *ms)
+{
+	double total = 0;
+	if (!*s)
+		return -1;
+	if (!strcmp(s, "0")) {
+		*ms = 0;
+		return 0;
+	}
+	while (*s) {
+		char *end;
+		errno = 0;
+		double v = strtod(s, &end);
+		if (end == s || errno || v < 0)
+			return -1;
+		s = end;
+		double unit;
+		if (!strncmp(s, "ms", 2)) {
+			unit = 1;
+			s += 2;
+		} else if (*s == 's') {
+			unit = 1000;
+			s++;
+		} else if (*s == 'm') {
+			unit = 60000;
+			s++;
+		} else if (*s == 'h') {
+			unit = 3600000;
+			s++;
+		} else if (!strncmp(s, "us", 2) || !strncmp(s, "\xc2\xb5s", 3)) {
+			unit = 0.001;
+			s += *s == 'u' ? 2 : 3;
+		} else if (!strncmp(s, "ns", 2)) {
+			unit = 0.000001;
+			s += 2;
+		} else {
+			return -1;
+		}
+		total += v * unit;
+	}
+	if (total > 1e15)
+		return -1;
+	*ms = (uint64_t)total;
+	return 0;
+}

@@ -1,0 +1,60 @@
+/*
+ * podman: the container engine kiln drives for `services:` (and, later,
+ * job containers and Docker actions): podman found on PATH, configured
+ * only through kiln's own containers.conf (CONTAINERS_CONF in the data
+ * directory, never the system's files), the labels on everything kiln
+ * creates, and the words of a workflow's `options:` string.
+ */
+#ifndef KILN_PODMAN_H
+#define KILN_PODMAN_H
+
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/strvec.h"
+#include "engine/proc.h"
+
+/* labels on every container, network and volume kiln creates */
+#define PODMAN_LABEL_OWNER "io.kiln.owner" /* owner_tag of the kiln process: PID.START */
+#define PODMAN_LABEL_RUN "io.kiln.run"     /* the run directory's name */
+#define PODMAN_LABEL_JOB "io.kiln.job"     /* the job key */
+
+struct podman {
+	char *prog;     /* podman's path (owned) */
+	char *conf;     /* kiln's containers.conf (owned) */
+	char owner[64]; /* this process's owner tag, the io.kiln.owner label */
+};
+
+#define PODMAN_INIT { 0 }
+
+/*
+ * Find podman in `path` (a PATH value; NULL = kiln's) and write kiln's
+ * containers.conf (runc as the runtime when installed, no default ulimits,
+ * events to a file, cgroupfs without systemd) under the data directory
+ * when its content changed. 0, or -1 with a message in err (podman
+ * missing: "podman is not installed (not found on PATH)").
+ */
+int podman_init(struct podman *pm, const char *path, struct buf *err);
+void podman_release(struct podman *pm);
+/* 1 when podman is found in `path` (NULL = kiln's PATH) */
+int podman_installed(const char *path);
+
+/* make cmd run podman with kiln's configuration: args = [podman], env =
+ * kiln's environment with CONTAINERS_CONF (the caller pushes the rest) */
+void podman_cmd(const struct podman *pm, struct exec_cmd *cmd);
+/* push `--label` arguments for the owner, run and job */
+void podman_labels(const struct podman *pm, struct strvec *args, const char *run,
+		   const char *job);
+
+/*
+ * Split a docker-style `options:` string into words as a shell would
+ * without expanding anything (whitespace separates, '…' and "…" group,
+ * backslash escapes outside single quotes). 0, or -1 with err for an
+ * unterminated quote.
+ */
+int podman_split_words(const char *s, struct strvec *out, struct buf *err);
+/* a Go duration ("10s", "1m30s", "500ms", "2h", "1.5s") in milliseconds;
+ * 0 or -1 when malformed */
+int podman_duration_ms(const char *s, uint64_t *ms);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * services: a job's `services:` as GitHub runs them, on podman: one
+ * network per job, each service a container on it (reachable by its id as
+ * host name) with its env, ports published on the host, volumes, options
+ * and credentials; the job's steps start only when every service with a
+ * health check is healthy. Before creating anything, what dead kiln
+ * processes left (found by the io.kiln.owner label) is removed. At the end
+ * of the job every container and the network are removed.
+ */
+#ifndef KILN_SERVICES_H
+#define KILN_SERVICES_H
+
+struct job_exec;
+struct svc_set;
+
+/* called once: ok = 1 when every service runs (and is healthy) */
+typedef void (*svc_ready_cb)(struct job_exec *je, int ok);
+/* called once when the teardown is over */
+typedef void (*svc_stopped_cb)(struct job_exec *je);
+
+/*
+ * Start the job's services (je->spec.job->services, not empty). Shown as
+ * the step "Initialize containers"; errors (podman missing, a bad
+ * definition, a pull or start failure, a service never healthy with its
+ * logs) are logged there and give ok = 0. Returns the set (owned by the
+ * caller: svc_stop, then svc_free after stopped).
+ */
+struct svc_set *svc_start(struct job_exec *je, svc_ready_cb ready);
+/* stop starting (cancel, timeout): ready(0) follows */
+void svc_cancel(struct svc_set *ss);
+/* remove what was created ("Stop containers"); stopped is called once,
+ * possibly from inside this call */
+void svc_stop(struct svc_set *ss, svc_stopped_cb stopped);
+void svc_free(struct svc_set *ss);
+/* the job.services context: { <id>: { id, network, ports: { "5432": "49153" } } } (new ref) */
+struct ev *svc_context(const struct svc_set *ss);
+
+#endif
