@@ -95,8 +95,13 @@ int plan_runs_on_foreign(const struct ev *v, struct buf *why)
 	return 0;
 }
 
-/* `uses: ./path` naming a Docker action (runs.using: docker) */
-static int local_docker(const char *repo_dir, const char *uses)
+/*
+ * `uses: ./path` naming a Docker action (runs.using: docker), or a local
+ * composite action with such a step (`docker://`, or a local Docker action,
+ * nested up to 8 deep): 1, with the inner reference in `inner` when it is
+ * not `uses` itself.
+ */
+static int local_docker(const char *repo_dir, const char *uses, int depth, struct buf *inner)
 {
 	static const char *const names[] = { "action.yml", "action.yaml" };
 	int docker = 0;
@@ -114,8 +119,27 @@ static int local_docker(const char *repo_dir, const char *uses)
 			const struct ynode *runs = ynode_get(root, "runs");
 			const struct ynode *u = runs && runs->kind == YNODE_MAP
 							? ynode_get(runs, "using") : NULL;
-			docker = u && u->kind == YNODE_SCALAR && u->str &&
-				 !strcasecmp(u->str, "docker");
+			const char *using = u && u->kind == YNODE_SCALAR && u->str ? u->str : "";
+			docker = !strcasecmp(using, "docker");
+			const struct ynode *steps = !strcasecmp(using, "composite") && depth < 8
+							    ? ynode_get(runs, "steps") : NULL;
+			for (size_t k = 0; !docker && steps && steps->kind == YNODE_SEQ &&
+					   k < steps->nr; k++) {
+				const struct ynode *st = steps->items[k];
+				const struct ynode *su = st->kind == YNODE_MAP ? ynode_get(st, "uses")
+									      : NULL;
+				const char *ref = su && su->kind == YNODE_SCALAR && su->str ? su->str : "";
+				if (!strncmp(ref, "docker://", 9)) {
+					docker = 1;
+					buf_reset(inner);
+					buf_addstr(inner, ref);
+				} else if (!strncmp(ref, "./", 2) && !strstr(ref, "${{") &&
+					   local_docker(repo_dir, ref, depth + 1, inner)) {
+					docker = 1;
+					if (!inner->len)
+						buf_addstr(inner, ref);
+				}
+			}
 		}
 		ynode_free(root);
 		diags_release(&d);
@@ -129,6 +153,7 @@ static int local_docker(const char *repo_dir, const char *uses)
 
 static void check_steps(struct plan_job *pj, const char *repo_dir)
 {
+	struct buf inner = BUF_INIT;
 	const struct wf_job *job = pj->job;
 	for (size_t i = 0; i < job->nsteps && !pj->cannot; i++) {
 		const struct wf_str *u = &job->steps[i].uses;
@@ -140,12 +165,20 @@ static void check_steps(struct plan_job *pj, const char *repo_dir)
 				   "supported yet",
 				   i + 1, u->s + 9);
 		else if (repo_dir && !strncmp(u->s, "./", 2) && !strstr(u->s, "${{") &&
-			 local_docker(repo_dir, u->s))
-			set_reason(pj, NULL, u->line, u->col,
-				   "step %zu uses '%s', a Docker action; Docker actions are not "
-				   "supported yet",
-				   i + 1, u->s);
+			 local_docker(repo_dir, u->s, 0, &inner)) {
+			if (inner.len)
+				set_reason(pj, NULL, u->line, u->col,
+					   "step %zu uses '%s', whose steps use the Docker action "
+					   "'%s'; Docker actions are not supported yet",
+					   i + 1, u->s, inner.buf);
+			else
+				set_reason(pj, NULL, u->line, u->col,
+					   "step %zu uses '%s', a Docker action; Docker actions are "
+					   "not supported yet",
+					   i + 1, u->s);
+		}
 	}
+	buf_release(&inner);
 }
 
 void plan_check_support(struct plan *p, const char *repo_dir)

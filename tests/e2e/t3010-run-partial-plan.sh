@@ -199,6 +199,24 @@ test_expect_success '-j runs jobs beside a remote call that cannot be fetched (-
 	test_grep "main.yml:4:11: error: job .call.: .* is not in the cache (--offline)" err
 '
 
+test_expect_success 'a local composite action with a Docker step cannot run either' '
+	test_create_repo drepo &&
+	mkdir -p drepo/comp drepo/inner &&
+	printf "runs:\n  using: composite\n  steps:\n    - run: echo outer\n      shell: bash\n    - uses: ./inner\n" >drepo/comp/action.yml &&
+	printf "runs:\n  using: composite\n  steps:\n    - uses: docker://alpine:3.19\n" >drepo/inner/action.yml &&
+	git -C drepo add comp inner && git -C drepo commit -q -m actions &&
+	write_workflow drepo ci <<-\EOF &&
+	on: push
+	jobs:
+	  c:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - uses: ./comp
+	EOF
+	(cd drepo && kiln run -l) >out 2>err &&
+	test_grep "(cannot run: step 1 uses ..\/comp., whose steps use the Docker action .docker://alpine:3.19.; Docker actions are not supported yet)$" out
+'
+
 test_expect_success 'self-hosted and Linux labels map to this machine' '
 	write_workflow mrepo m <<-\EOF &&
 	on: push
