@@ -361,4 +361,5 @@ void ui_register(struct srv *s)
 	ui_dora_register(s);
 	ui_deploys_register(s);
 	ui_live_register(s);
+	ui_badge_register(s);
 }

@@ -81,5 +81,6 @@ void ui_approvals_register(struct srv *s);
 void ui_dora_register(struct srv *s);
 void ui_deploys_register(struct srv *s);
 void ui_live_register(struct srv *s);
+void ui_badge_register(struct srv *s);
 
 #endif

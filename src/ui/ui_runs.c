@@ -6,7 +6,10 @@
 #include "base/kiln.h"
 #include "git/fetch.h"
 #include "git/repo.h"
+#include "server/queue.h"
 #include "server/srv.h"
+#include "store/audit.h"
+#include "store/repos.h"
 #include "store/repos.h"
 #include "store/runs.h"
 #include "store/runview.h"
@@ -52,6 +55,32 @@ static void run_title(struct buf *out, const struct runview *r)
 	html_addf(out, "%s #%d", r->name, r->number);
 }
 
+/* events accepted but not yet running (their runs do not exist yet) */
+static void queued_events(struct srv *s, struct http_req *q, struct buf *body, int64_t page)
+{
+	struct event_view *v = NULL;
+	size_t n = 0;
+	struct buf err = BUF_INIT;
+	const char *repo = http_req_query(q, "repo");
+	if (page > 1 || store_event_list(s->db, repo && *repo ? repo : NULL, "queued", 0, 20, &v, &n,
+					 &err) || !n)
+		goto out;
+	buf_addstr(body, "<h2>Queued</h2><ul class=\"queued\">");
+	for (size_t i = 0; i < n; i++) {
+		buf_addstr(body, "<li>");
+		ui_status(body, "queued", NULL);
+		html_addf(body, " %s %s <code>", v[i].repo, v[i].kind);
+		ui_short_ref(body, v[i].ref);
+		html_addf(body, "</code> by %s, received ", v[i].actor);
+		ui_time(body, v[i].received_at);
+		buf_addstr(body, "</li>");
+	}
+	buf_addstr(body, "</ul>");
+out:
+	free(v);
+	buf_release(&err);
+}
+
 /* GET /runs */
 static void on_runs(struct srv *s, struct http_req *q)
 {
@@ -86,6 +115,7 @@ static void on_runs(struct srv *s, struct http_req *q)
 	}
 	buf_addstr(&body, "<div><button type=\"submit\" class=\"secondary\">Filter</button></div>"
 		   "</form>");
+	queued_events(s, q, &body, page);
 	if (!n) {
 		buf_addstr(&body, "<p class=\"muted\">No run matches.</p>");
 	} else {
@@ -215,6 +245,13 @@ static void on_run(struct srv *s, struct http_req *q)
 	html_addf(&body, "<p><a href=\"/runs\">Runs</a> / %s</p><h1>%s</h1>",
 		  *r.repo_name ? r.repo_name : "local", title.buf);
 	run_facts(&body, &r);
+	/* actions by role: a viewer sees none (re-runs: not in the server yet) */
+	if (u.who.role >= ROLE_DEVELOPER && !*r.conclusion && r.event_id) {
+		html_addf(&body, "<form method=\"post\" action=\"/runs/%D/cancel\" class=\"actions\">",
+			  r.id);
+		ui_csrf_input(&u, &body);
+		buf_addstr(&body, "<button type=\"submit\" class=\"danger\">Cancel run</button></form>");
+	}
 	wf = run_workflow(s, &r);
 	buf_addstr(&body, "<h2>Jobs</h2><div class=\"graph\">");
 	graph_svg(wf, &r, jobs, nj, &body);
@@ -389,8 +426,46 @@ out:
 	buf_release(&err);
 }
 
+/* POST /runs/:id/cancel (developer): the run's event, as the API's
+ * POST /api/v1/events/ID/cancel does, audited */
+static void on_cancel(struct srv *s, struct http_req *q)
+{
+	struct ui u;
+	struct runview r;
+	struct event_view e;
+	struct buf err = BUF_INIT, loc = BUF_INIT;
+	if (ui_open(s, q, &u, ROLE_DEVELOPER) || ui_form(&u) || load_run(&u, &r))
+		goto out;
+	if (!r.event_id || store_event_get(s->db, r.event_id, &e, &err)) {
+		ui_error(&u, 409, "run %lld was not started by the server: it cannot be cancelled here",
+			 (long long)r.id);
+		goto out;
+	}
+	if (!strcmp(e.status, "running")) {
+		queue_cancel(s->queue, e.id);
+	} else if (!strcmp(e.status, "queued")) {
+		if (store_event_finish(s->db, e.id, "cancelled", -1, "cancelled", &err)) {
+			ui_error(&u, 503, "the store is unavailable: %s", err.buf);
+			goto out;
+		}
+	} else {
+		ui_error(&u, 409, "run %lld is %s: nothing to cancel", (long long)r.id, e.status);
+		goto out;
+	}
+	char target[32];
+	snprintf(target, sizeof(target), "event %lld", (long long)e.id);
+	audit_append(s->db, u.who.name, "run.cancel", e.repo, target, NULL, &err);
+	buf_addf(&loc, "/runs/%lld", (long long)r.id);
+	ui_redirect(q, loc.buf);
+out:
+	ui_close(&u);
+	buf_release(&err);
+	buf_release(&loc);
+}
+
 void ui_runs_register(struct srv *s)
 {
+	http_route(s, "POST", "/runs/:id/cancel", ROLE_NONE, on_cancel);
 	http_route(s, "GET", "/runs", ROLE_NONE, on_runs);
 	http_route(s, "GET", "/runs/:id", ROLE_NONE, on_run);
 	http_route(s, "GET", "/runs/:id/jobs/:job", ROLE_NONE, on_job);
