@@ -12,6 +12,8 @@
 #include "server/srv.h"
 #include "store/audit.h"
 #include "store/repos.h"
+#include "store/runs.h"
+#include "store/runview.h"
 
 #include <ctype.h>
 
@@ -229,8 +231,181 @@ out:
 	buf_release(&full);
 }
 
+/* ---- runs of the history (store/runview) ---- */
+
+static json_t *ms_or_null(int64_t ms)
+{
+	return ms ? json_integer(ms) : json_null();
+}
+
+static json_t *run_json(const struct runview *r)
+{
+	json_t *o = json_pack("{s:I,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)r->id,
+			      "number", r->number, "workflow", r->workflow, "name", r->name, "event",
+			      r->event, "ref", r->ref, "sha", r->sha, "status", r->status, "repo",
+			      r->repo_name, "actor", r->actor);
+	json_object_set_new(o, "conclusion", *r->conclusion ? json_string(r->conclusion) : json_null());
+	json_object_set_new(o, "reason", *r->reason ? json_string(r->reason) : json_null());
+	json_object_set_new(o, "event_id", r->event_id ? json_integer(r->event_id) : json_null());
+	json_object_set_new(o, "started_at", ms_or_null(r->started_ms));
+	json_object_set_new(o, "finished_at", ms_or_null(r->finished_ms));
+	return o;
+}
+
+static char *work_prefix(struct srv *s)
+{
+	return xstrfmt("%s/work/", s->data_dir);
+}
+
+static void on_runs(struct srv *s, struct http_req *q)
+{
+	struct runview_filter f = {
+		http_req_query(q, "repo"), http_req_query(q, "workflow"), http_req_query(q, "branch"),
+		http_req_query(q, "event"), http_req_query(q, "status"), http_req_query(q, "actor"),
+	};
+	const char *pp = http_req_query(q, "per_page"), *pg = http_req_query(q, "page");
+	int64_t per = pp ? api__int(pp) : 30, page = pg ? api__int(pg) : 1;
+	if (per <= 0 || per > 100 || page <= 0 || page > 100000) {
+		http_reply_error(q, 400, "invalid", "per_page must be 1 to 100, page a positive number");
+		return;
+	}
+	struct runview *v;
+	size_t n;
+	int more = 0;
+	struct buf err = BUF_INIT;
+	char *prefix = work_prefix(s);
+	if (runview_list(s->db, prefix, &f, (int)((page - 1) * per), (int)per, &v, &n, &more, &err)) {
+		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+	} else {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(arr, run_json(&v[i]));
+		free(v);
+		http_reply_json(q, 200, json_pack("{s:o,s:b}", "runs", arr, "more", more));
+	}
+	free(prefix);
+	buf_release(&err);
+}
+
+/* the run named by :id, or answer 404/503 */
+static int get_run(struct srv *s, struct http_req *q, struct runview *r)
+{
+	int64_t id = api__int(http_req_param(q, "id"));
+	struct buf err = BUF_INIT;
+	char *prefix = work_prefix(s);
+	int rc = id ? runview_get(s->db, prefix, id, r, &err) : KILN_ENOENT;
+	if (rc == KILN_ENOENT)
+		http_reply_error(q, 404, "not_found", "no run %s", http_req_param(q, "id"));
+	else if (rc)
+		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+	free(prefix);
+	buf_release(&err);
+	return rc ? -1 : 0;
+}
+
+static void on_run(struct srv *s, struct http_req *q)
+{
+	struct runview r;
+	if (!get_run(s, q, &r))
+		http_reply_json(q, 200, run_json(&r));
+}
+
+static void on_run_jobs(struct srv *s, struct http_req *q)
+{
+	struct runview r;
+	struct runview_job *jobs = NULL;
+	size_t n = 0;
+	struct buf err = BUF_INIT;
+	if (get_run(s, q, &r))
+		return;
+	if (runview_jobs(s->db, r.id, &jobs, &n, &err)) {
+		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+		buf_release(&err);
+		return;
+	}
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)jobs[i].id, "name",
+				      jobs[i].name, "status", jobs[i].status);
+		json_object_set_new(j, "conclusion",
+				    *jobs[i].conclusion ? json_string(jobs[i].conclusion) : json_null());
+		json_object_set_new(j, "started_at", ms_or_null(jobs[i].started_ms));
+		json_object_set_new(j, "finished_at", ms_or_null(jobs[i].finished_ms));
+		struct runview_step *steps = NULL;
+		size_t ns = 0;
+		json_t *sa = json_array();
+		if (!runview_steps(s->db, jobs[i].id, &steps, &ns, &err)) {
+			for (size_t k = 0; k < ns; k++) {
+				json_t *st = json_pack("{s:i,s:s,s:s}", "number", steps[k].number, "name",
+						       steps[k].name, "status", steps[k].status);
+				json_object_set_new(st, "conclusion", *steps[k].conclusion
+					? json_string(steps[k].conclusion) : json_null());
+				json_array_append_new(sa, st);
+			}
+			free(steps);
+		}
+		json_object_set_new(j, "steps", sa);
+		json_object_set_new(j, "logs_url", json_sprintf("/api/v1/runs/%lld/logs?job=%s",
+					(long long)r.id, jobs[i].name));
+		json_object_set_new(j, "stream_url", json_sprintf("/api/v1/jobs/%lld/logs/stream",
+					(long long)jobs[i].id));
+		json_array_append_new(arr, j);
+	}
+	free(jobs);
+	buf_release(&err);
+	http_reply_json(q, 200, json_pack("{s:o}", "jobs", arr));
+}
+
+/* GET /api/v1/runs/:id/logs[?job=NAME]: the stored (masked) logs as text */
+static void on_run_logs(struct srv *s, struct http_req *q)
+{
+	struct runview r;
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	if (get_run(s, q, &r))
+		return;
+	int rc = runs_read_logs(s->db, r.id, http_req_query(q, "job"), &out, &err);
+	if (rc == KILN_ENOENT)
+		http_reply_error(q, 404, "not_found", "run %lld has no job '%s'", (long long)r.id,
+				 http_req_query(q, "job"));
+	else if (rc)
+		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+	else
+		http_reply_raw(q, 200, "text/plain; charset=utf-8", out.buf, out.len);
+	buf_release(&out);
+	buf_release(&err);
+}
+
+/* POST /api/v1/runs/:id/cancel: a server run is cancelled through its event */
+static void on_run_cancel(struct srv *s, struct http_req *q)
+{
+	struct runview r;
+	struct buf err = BUF_INIT;
+	if (get_run(s, q, &r))
+		return;
+	if (!r.event_id) {
+		http_reply_error(q, 409, "not_cancellable", "run %lld was not started by this server",
+				 (long long)r.id);
+		return;
+	}
+	if (strcmp(r.status, "in_progress") || queue_cancel(s->queue, r.event_id)) {
+		http_reply_error(q, 409, "not_cancellable", "run %lld is %s", (long long)r.id,
+				 *r.conclusion ? r.conclusion : r.status);
+		return;
+	}
+	char target[48];
+	snprintf(target, sizeof(target), "run %lld", (long long)r.id);
+	audit_append(s->db, api__actor(q), "run.cancel", r.repo_name, target, NULL, &err);
+	buf_release(&err);
+	http_reply_json(q, 202, json_pack("{s:I,s:s}", "id", (json_int_t)r.id, "status", "cancelling"));
+}
+
 void api_runs_register(struct srv *s)
 {
+	http_route(s, "GET", "/api/v1/runs", ROLE_VIEWER, on_runs);
+	http_route(s, "GET", "/api/v1/runs/:id", ROLE_VIEWER, on_run);
+	http_route(s, "GET", "/api/v1/runs/:id/jobs", ROLE_VIEWER, on_run_jobs);
+	http_route(s, "GET", "/api/v1/runs/:id/logs", ROLE_VIEWER, on_run_logs);
+	http_route(s, "POST", "/api/v1/runs/:id/cancel", ROLE_DEVELOPER, on_run_cancel);
 	http_route(s, "GET", "/api/v1/events", ROLE_VIEWER, on_list);
 	http_route(s, "GET", "/api/v1/events/:id", ROLE_VIEWER, on_get);
 	http_route(s, "GET", "/api/v1/events/:id/log", ROLE_VIEWER, on_log);

@@ -15,6 +15,8 @@ api () {
 }
 jq_ () { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 tok () { cat "$TRASH/tok.$1"; }
+SQ="'"
+
 
 test_expect_success 'setup: a repository with a dispatchable and a slow workflow' '
 	test_create_repo src &&
@@ -73,6 +75,30 @@ test_expect_success 'workflow_dispatch with typed inputs runs that workflow at t
 	! grep -q "sleep 30" out
 '
 
+test_expect_success 'runs API: the dispatched run, its jobs and steps, its logs' '
+	api GET "/api/v1/runs?repo=acme/app&event=workflow_dispatch" "$(tok viewer)" >out &&
+	test "$(head -1 out)" = 200 &&
+	tail -n +2 out >runs.json &&
+	run=$(jq_ "d[\"runs\"][0][\"id\"]" <runs.json) &&
+	test "$(jq_ "d[\"runs\"][0][\"conclusion\"], d[\"runs\"][0][\"actor\"], d[\"runs\"][0][\"repo\"]" <runs.json)" = "($SQ""success$SQ, ${SQ}developer-u$SQ, ${SQ}acme/app$SQ)" &&
+	api GET /api/v1/runs/$run "$(tok viewer)" >out &&
+	test "$(head -1 out)" = 200 &&
+	api GET /api/v1/runs/$run/jobs "$(tok viewer)" >out &&
+	tail -n +2 out | jq_ "d[\"jobs\"][0][\"name\"], d[\"jobs\"][0][\"conclusion\"], len(d[\"jobs\"][0][\"steps\"]) >= 1" >j &&
+	test "$(cat j)" = "(${SQ}go$SQ, ${SQ}success$SQ, True)" &&
+	api GET "/api/v1/runs/$run/logs?job=go" "$(tok viewer)" >out &&
+	test "$(head -1 out)" = 200 &&
+	test_grep "deploy to staging dry=true" out &&
+	api GET "/api/v1/runs/$run/logs?job=nope" "$(tok viewer)" >out &&
+	test "$(head -1 out)" = 404 &&
+	api GET /api/v1/runs/99999 "$(tok viewer)" >out &&
+	test "$(head -1 out)" = 404 &&
+	api GET "/api/v1/runs?per_page=0" "$(tok viewer)" >out &&
+	test "$(head -1 out)" = 400 &&
+	api GET /api/v1/runs - >out &&
+	test "$(head -1 out)" = 401
+'
+
 test_expect_success 'bad dispatches: unknown ref, bad file name, wrong input, malformed JSON' '
 	api POST /api/v1/repos/acme/app/workflows/deploy.yml/dispatches "$(tok developer)" "{\"ref\":\"nope\"}" >out &&
 	test "$(head -1 out)" = 422 &&
@@ -125,6 +151,19 @@ test_expect_success 'cancel a running run and a queued one; a finished one is 40
 	test "$(head -1 out)" = 409 &&
 	api GET "/api/v1/audit?repo=acme/app" "$(tok admin)" >out &&
 	test_grep "run.cancel" out && test_grep "workflow.dispatch" out
+'
+
+test_expect_success 'cancel through the runs API' '
+	push_hook refs/heads/main $ZERO $(git -C src rev-parse HEAD) c3 >out &&
+	ev=$(python3 -c "import json; print(json.load(open(\"$TRASH/hook.body\"))[\"event\"])") &&
+	for i in $(seq 1 100); do grep -q started "$DATA/events/$ev.log" 2>/dev/null && break; sleep 0.1; done &&
+	api GET "/api/v1/runs?status=in_progress" "$(tok viewer)" >out &&
+	run=$(tail -n +2 out | jq_ "[r[\"id\"] for r in d[\"runs\"] if r[\"event_id\"] == $ev][0]") &&
+	api POST /api/v1/runs/$run/cancel "$(tok viewer)" >out &&
+	test "$(head -1 out)" = 403 &&
+	api POST /api/v1/runs/$run/cancel "$(tok developer)" >out &&
+	test "$(head -1 out)" = 202 &&
+	wait_status $ev "cancelled cancelled"
 '
 
 test_expect_success 'stop' '
