@@ -523,8 +523,16 @@ void http_shutdown(struct http *h, uint64_t grace_ms, void (*done)(void *arg), v
 	h->deadline_ns = now_ns() + grace_ms * 1000000ull;
 	if (!h->failed)
 		uv_close((uv_handle_t *)&h->listener, NULL);
-	while (h->streams)
-		http_stream_end(h->streams);
+	/* end every stream; its owner hears of it through `closed` (after
+	 * which it must not touch the stream) */
+	for (struct http_stream *st = h->streams, *next; st; st = next) {
+		next = st->next;
+		void (*closed)(void *) = st->closed;
+		void *owner = st->arg;
+		http_stream_end(st);
+		if (closed)
+			closed(owner);
+	}
 	h2o_context_request_shutdown(&h->ctx);
 	uv_timer_init(h->loop, &h->grace);
 	h->grace.data = h;

@@ -66,8 +66,9 @@ int http_route(struct srv *, const char *method, const char *pattern, enum role 
 /* streamed answers (SSE): start with a status and content type; then
  * write chunks (buffered while the client is slow, up to max_buffered bytes
  * after which the client is dropped: `closed` is called); end finishes it.
- * `closed(arg)` is called once when the client goes away or the stream
- * is ended, and never after http_stream_end returns. */
+ * `closed(arg)` is called once when the client goes away, the stream is
+ * dropped (too slow) or the server shuts down — never for a stream the
+ * owner ended with http_stream_end. */
 struct http_stream;
 struct http_stream *http_stream_start(struct http_req *, int status, const char *content_type,
 				      size_t max_buffered, void (*closed)(void *arg), void *arg);

@@ -10,6 +10,7 @@
 #include "secret/secret.h"
 #include "server/api.h"
 #include "server/poll.h"
+#include "server/logstream.h"
 #include "server/queue.h"
 #include "server/schedule.h"
 #include "server/status.h"
@@ -127,6 +128,8 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 	http_route(&s, "GET", "/healthz", ROLE_NONE, on_healthz);
 	hooks_register(&s);
 	metrics_register(&s);
+	s.logstreams = logstreams_new(&s);
+	logstreams_register(&s);
 	api_register(&s);
 	ui_register(&s);
 	s.statuses = statuses_new(&s, 5, 1000);
@@ -153,6 +156,7 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 out:
 	poller_free(s.poller);
 	scheduler_free(s.scheduler);
+	logstreams_free(s.logstreams);
 	queue_free(s.queue);
 	if (s.statuses) /* a start-up error: nothing was sent */
 		statuses_close(s.statuses, NULL, NULL);

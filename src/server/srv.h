@@ -18,6 +18,7 @@ struct poller;
 struct queue;
 struct statuses;
 struct scheduler;
+struct logstreams;
 
 /* what `kiln serve` was asked for (CLI flags over the config file) */
 struct serve_opts {
@@ -44,6 +45,7 @@ struct srv {
 	struct queue *queue;
 	struct statuses *statuses; /* NULL when libcurl is missing */
 	struct scheduler *scheduler; /* on: schedule */
+	struct logstreams *logstreams; /* live logs (SSE) */
 	char *data_dir;
 	const char *exe;
 	int pending_stops;      /* SIGTERM: http and queue still stopping */
