@@ -28,6 +28,8 @@ static const struct cmd cmds[] = {
 	{ "env", cmd_env, "a repository's environments: rules, secrets, variables (server)" },
 	{ "approve", cmd_approve, "approve a run's deployments waiting for review (server)" },
 	{ "reject", cmd_reject, "reject a run's deployments waiting for review (server)" },
+	{ "cancel", cmd_cancel, "cancel a run of the server" },
+	{ "dispatch", cmd_dispatch, "start a workflow_dispatch run on the server" },
 	{ "user", cmd_user, "the server's users (list, add, set, groups)" },
 	{ "token", cmd_token, "API tokens (create, list, revoke)" },
 	{ "serve", cmd_serve, "run the CI server (webhooks, polling, API)" },

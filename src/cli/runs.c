@@ -6,6 +6,7 @@
 #include "base/kiln.h"
 #include "cli/cmds.h"
 #include "cli/opt.h"
+#include "cli/runs-remote.h"
 #include "git/repo.h"
 #include "store/db.h"
 #include "store/open.h"
@@ -14,7 +15,11 @@
 #include <jansson.h>
 #include <time.h>
 
-static const char *const runs_usage[] = { "kiln runs [--all] [--workflow W] [-n N] [--json]", NULL };
+static const char *const runs_usage[] = {
+	"kiln runs [--all] [--workflow W] [-n N] [--json]",
+	"kiln runs --server URL [--repo R] [--workflow W] [--branch B] [--status S] [-n N] [--json]",
+	NULL,
+};
 
 /* widest a text column gets; longer values end in an ellipsis */
 #define COL_WORKFLOW_MAX 32
@@ -22,6 +27,7 @@ static const char *const runs_usage[] = { "kiln runs [--all] [--workflow W] [-n 
 #define COL_EVENT_MAX 19
 #define COL_REPO_MAX 24
 static const char *const logs_usage[] = { "kiln logs RUN [JOB]   (RUN: an id or WORKFLOW#NUMBER)",
+					  "kiln logs RUN [JOB] --server URL [-f]   (RUN: the run's id)",
 					  NULL };
 
 static void fmt_duration(char *out, size_t n, const struct run_row *r)
@@ -197,10 +203,16 @@ static char *current_repo(void)
 int cmd_runs(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	(void)ctx;
-	const char *workflow = NULL;
+	const char *workflow = NULL, *srepo = NULL, *branch = NULL, *status = NULL;
 	int limit = 20, json = 0, all = 0;
+	struct remote rm = { NULL, NULL };
 	const struct opt opts[] = {
 		{ OPT_BOOL, 'a', "all", &all, NULL, "runs of every repository (default: this one)" },
+		{ OPT_STRING, 0, "server", &rm.server, "URL", "the runs of a kiln server (KILN_SERVER)" },
+		{ OPT_STRING, 0, "token", &rm.token, "TOKEN", "API token (KILN_TOKEN)" },
+		{ OPT_STRING, 0, "repo", &srepo, "REPO", "with --server: one repository's runs" },
+		{ OPT_STRING, 'b', "branch", &branch, "B", "with --server: runs of this branch" },
+		{ OPT_STRING, 's', "status", &status, "S", "with --server: a conclusion or in_progress" },
 		{ OPT_STRING, 'w', "workflow", &workflow, "W", "only runs of this workflow (file or name)" },
 		{ OPT_INT, 'n', "limit", &limit, "N", "show at most N runs (default 20, 0 for all)" },
 		{ OPT_BOOL, 0, "json", &json, NULL, "print JSON" },
@@ -212,6 +224,10 @@ int cmd_runs(int argc, char **argv, struct kiln_ctx *ctx)
 	if (n) {
 		opt_usage(stderr, opts, runs_usage);
 		return EXIT_USAGE;
+	}
+	if (remote_resolve(&rm)) {
+		struct runs_remote_opts ro = { srepo, workflow, branch, status, limit, json };
+		return runs_remote(&rm, &ro);
 	}
 	struct buf err = BUF_INIT;
 	sqlite3 *db = NULL;
@@ -242,12 +258,25 @@ int cmd_runs(int argc, char **argv, struct kiln_ctx *ctx)
 int cmd_logs(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	(void)ctx;
-	const struct opt opts[] = { OPT_END_MARK };
+	struct remote rm = { NULL, NULL };
+	int follow = 0;
+	const struct opt opts[] = {
+		{ OPT_STRING, 0, "server", &rm.server, "URL", "a run of a kiln server (KILN_SERVER)" },
+		{ OPT_STRING, 0, "token", &rm.token, "TOKEN", "API token (KILN_TOKEN)" },
+		{ OPT_BOOL, 'f', "follow", &follow, NULL, "with --server: follow the run until it ends" },
+		OPT_END_MARK,
+	};
 	int n = opt_parse(argc, argv, opts, logs_usage);
 	if (n < 0)
 		return n == -2 ? EXIT_OK : EXIT_USAGE;
 	if (n < 1 || n > 2) {
 		opt_usage(stderr, opts, logs_usage);
+		return EXIT_USAGE;
+	}
+	if (remote_resolve(&rm))
+		return logs_remote(&rm, argv[1], n == 2 ? argv[2] : NULL, follow);
+	if (follow) {
+		fprintf(stderr, "kiln logs: error: -f follows a run of a server (--server URL)\n");
 		return EXIT_USAGE;
 	}
 	struct buf err = BUF_INIT, out = BUF_INIT;
