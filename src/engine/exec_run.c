@@ -6,6 +6,7 @@
  * $GITHUB_PATH, $GITHUB_STEP_SUMMARY, $GITHUB_STATE) read after the step.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "engine/envfile.h"
 #include "engine/exec.h"
 
@@ -227,14 +228,16 @@ static int process_kv(struct step_run *sr, const char *file, const char *what,
 		      envfile_pair_cb cb, void *arg)
 {
 	struct buf text = BUF_INIT, err = BUF_INIT;
-	int r = 0;
-	if (buf_read_file(&text, file) == 0 && text.len) {
-		if (text.len > ENVFILE_MAX) {
-			buf_addf(&err, "the file is larger than %u bytes", ENVFILE_MAX);
-			r = -1;
-		} else {
+	/* the step may have replaced the file by a FIFO or a link to
+	 * /dev/zero: refused, never waited on, never read past the cap */
+	int r = fs_read_input(file, ENVFILE_MAX, &text, &err);
+	if (r == -ENOENT) {
+		r = 0; /* removed by the step: nothing to process */
+	} else if (r < 0 || text.len) {
+		if (r == 0)
 			r = envfile_parse(text.buf, text.len, cb, arg, &err);
-		}
+		else
+			r = -1;
 		if (r < 0) {
 			exec__logf(sr->je, LOG_ERROR, sr->name,
 				   "Unable to process file command '%s' successfully.", what);
@@ -256,23 +259,22 @@ int exec__files_process(struct step_run *sr)
 		r = -1;
 	if (process_kv(sr, je->f_state, "state", state_pair, sr) < 0)
 		r = -1;
-	struct buf text = BUF_INIT;
-	if (buf_read_file(&text, je->f_path) == 0)
+	struct buf text = BUF_INIT, why = BUF_INIT;
+	if (fs_read_input(je->f_path, ENVFILE_MAX, &text, &why) == 0)
 		envfile_parse_path(text.buf, text.len, path_line, je);
 	buf_reset(&text);
-	if (buf_read_file(&text, je->f_summary) == 0 && text.len) {
-		if (text.len > SUMMARY_MAX) {
-			exec__logf(je, LOG_ERROR, sr->name,
-				   "$GITHUB_STEP_SUMMARY supports content up a size of %uk got %zuk",
-				   SUMMARY_MAX / 1024, text.len / 1024);
-		} else {
-			/* masked like every other output */
-			mask_apply(je->mask, text.buf, text.len, &je->summary);
-			if (je->summary.len && je->summary.buf[je->summary.len - 1] != '\n')
-				buf_addch(&je->summary, '\n');
-		}
+	int rs = fs_read_input(je->f_summary, SUMMARY_MAX, &text, &why);
+	if (rs == -EFBIG) {
+		exec__logf(je, LOG_ERROR, sr->name,
+			   "$GITHUB_STEP_SUMMARY supports content up a size of %uk", SUMMARY_MAX / 1024);
+	} else if (rs == 0 && text.len) {
+		/* masked like every other output */
+		mask_apply(je->mask, text.buf, text.len, &je->summary);
+		if (je->summary.len && je->summary.buf[je->summary.len - 1] != '\n')
+			buf_addch(&je->summary, '\n');
 	}
 	buf_release(&text);
+	buf_release(&why);
 	return r;
 }
 
