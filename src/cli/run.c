@@ -935,7 +935,7 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 		{ OPT_BOOL, 'l', "list", &o.list, NULL, "list the jobs with their stages and needs" },
 		{ OPT_BOOL, 'n', "dry-run", &o.dry, NULL, "show what would run, run nothing" },
 		{ OPT_INT, 'p', "parallel", &o.parallel, "N", "jobs at once (default: number of cores)" },
-		{ OPT_STRING, 'e', "event-file", &o.event_file, "FILE", "JSON payload for github.event" },
+		{ OPT_STRING, 'e', "event-file", &o.event_file, "FILE", "event payload: github.event; its ref, shas, branches, inputs drive the event" },
 		{ OPT_STRING, 0, "ref", &o.ref, "REF", "push: the ref pushed (default: HEAD's branch)" },
 		{ OPT_STRING, 0, "base", &o.base, "REV", "push: the commit before; pull_request: the base branch" },
 		{ OPT_STRING, 0, "head", &o.head, "REV", "the pushed commit / the pull request's head branch" },
