@@ -44,6 +44,9 @@ struct run_opts {
 	const char *github_instance; /* --github-instance, else $KILN_GITHUB_URL */
 	int offline, pull;
 	const char *server_repo; /* --server-repo: a run of kiln serve (server/jobgate.h) */
+	/* the run's files (workspace_snapshot), taken by the first level and
+	 * shared by the workflow_run levels after it; run() frees it */
+	char *snapshot;
 };
 
 static const char *const run_usage[] = {
@@ -75,15 +78,21 @@ static void wfset_release(struct wfset *w)
 	free(w->inputs);
 }
 
-/* every workflow file of the repository; an error when there is none */
-static int find_workflows(const char *repo, struct strvec *out, struct buf *err)
+/*
+ * every workflow file under `root` (the repository's files); an error
+ * naming the directory under `label` (the user's repository) when there
+ * is none
+ */
+static int find_workflows(const char *root, const char *label, struct strvec *out,
+			  struct buf *err)
 {
-	char *dir = xstrfmt("%s/.github/workflows", repo);
+	char *dir = xstrfmt("%s/.github/workflows", root);
 	int r = wf_list_dir(dir, out);
 	if (r < 0)
-		buf_addf(err, "no workflows: cannot open '%s': %s", dir, strerror(-r));
+		buf_addf(err, "no workflows: cannot open '%s/.github/workflows': %s", label,
+			 strerror(-r));
 	else if (!out->nr)
-		buf_addf(err, "no workflows: no .yml or .yaml file in '%s'", dir);
+		buf_addf(err, "no workflows: no .yml or .yaml file in '%s/.github/workflows'", label);
 	free(dir);
 	return r < 0 || !out->nr ? -1 : 0;
 }
@@ -106,24 +115,58 @@ static int triggered(struct trigsel *ts, const struct workflow *wf, int verbose,
 	return r;
 }
 
-/* load the workflows the event triggers; 0, or an exit code */
+/*
+ * Where the workflow file `file` (-W, as the user names it) is read: its
+ * copy in the run's snapshot when it lies in the repository and the
+ * snapshot has it (allocated), else NULL (read it as named: a file the
+ * commit does not have, or one outside the repository).
+ */
+static char *snapshot_path(const struct runctx *rc, const char *file)
+{
+	if (!rc->snapshot_dir)
+		return NULL;
+	char *real = realpath(file, NULL);
+	size_t l = strlen(rc->repo_dir);
+	char *p = NULL;
+	if (real && !strncmp(real, rc->repo_dir, l) && real[l] == '/')
+		p = xstrfmt("%s/%s", rc->snapshot_dir, real + l + 1);
+	free(real);
+	if (p && access(p, F_OK) < 0) {
+		free(p);
+		p = NULL;
+	}
+	return p;
+}
+
+/* load the workflows the event triggers (from the run's snapshot, named as
+ * the user's files); 0, or an exit code */
 static int load_workflows(const struct run_opts *o, struct trigsel *ts, struct runctx *rc,
 			  struct wfset *w)
 {
 	struct strvec files = STRVEC_INIT;
 	struct buf err = BUF_INIT;
 	struct diags d = DIAGS_INIT;
+	const char *snap = rc->snapshot_dir;
 	int ret = 0;
 	if (o->workflow_file) {
 		strvec_push(&files, o->workflow_file);
-	} else if (find_workflows(rc->repo_dir, &files, &err) < 0) {
+	} else if (find_workflows(snap ? snap : rc->repo_dir, rc->repo_dir, &files, &err) < 0) {
 		fprintf(stderr, "kiln: error: %s\n", err.buf);
 		ret = EXIT_USAGE;
 		goto out;
 	}
 	for (size_t i = 0; i < files.nr; i++) {
 		struct workflow *wf = NULL;
-		if (wf_load_file(files.v[i], &wf, &d) < 0 || !wf) {
+		char *label = NULL, *path = NULL;
+		if (o->workflow_file)
+			path = snapshot_path(rc, files.v[i]);
+		else if (snap)
+			label = xstrfmt("%s%s", rc->repo_dir, files.v[i] + strlen(snap));
+		int lr = wf_load_file_as(path ? path : files.v[i], label ? label : files.v[i], &wf,
+					 &d);
+		free(label);
+		free(path);
+		if (lr < 0 || !wf) {
 			ret = EXIT_USAGE;
 			continue;
 		}
@@ -545,19 +588,21 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
  * completed workflow). Returns the worst exit code of the followers.
  */
 /*
- * Whether any workflow file of the repository can be triggered by
- * workflow_run at all (its text names the event). When none can, chain()
- * has nothing to start and skips a whole second run set-up per workflow
- * (run directory, event.json, the store, every workflow file parsed).
+ * Whether any workflow file of the run's files (`root`) can be triggered
+ * by workflow_run at all (its text names the event): 1, 0 when none can,
+ * -1 when there is no workflow file at all (a -W file the commit does not
+ * have). When none can, chain() has nothing to start and skips a whole
+ * second run set-up per workflow (run directory, event.json, the store,
+ * every workflow file parsed).
  */
-static int may_follow(const char *repo_dir)
+static int may_follow(const char *root)
 {
 	struct strvec files = STRVEC_INIT;
 	struct buf err = BUF_INIT, text = BUF_INIT;
 	int found = 0;
-	if (find_workflows(repo_dir, &files, &err) < 0)
-		found = 1; /* let run_event report it */
-	for (size_t i = 0; !found && i < files.nr; i++) {
+	if (find_workflows(root, root, &files, &err) < 0)
+		found = -1;
+	for (size_t i = 0; found == 0 && i < files.nr; i++) {
 		buf_reset(&text);
 		if (fs_read_input(files.v[i], FS_INPUT_MAX, &text, &err) < 0 ||
 		    strstr(text.buf, "workflow_run"))
@@ -574,7 +619,9 @@ static int chain(const struct run_opts *o, struct kiln_ctx *kctx, const struct r
 {
 	int ret = EXIT_OK;
 	/* -v explains why each workflow was not started: keep the full path */
-	if (!o->verbose && level < RUN_CHAIN_LEVELS && !may_follow(rc->repo_dir))
+	int f = level < RUN_CHAIN_LEVELS ?
+		may_follow(rc->snapshot_dir ? rc->snapshot_dir : rc->repo_dir) : 0;
+	if (f < 0 || (!o->verbose && f == 0))
 		return ret;
 	for (size_t i = 0; i < w->nr && level < RUN_CHAIN_LEVELS; i++) {
 		struct trig_run run = {
@@ -607,7 +654,32 @@ static int run(struct run_opts *o, struct kiln_ctx *kctx)
 	workspace_lib_hold();
 	int r = run_event(o, kctx, NULL, 1);
 	workspace_lib_release();
+	free(o->snapshot);
+	o->snapshot = NULL;
 	return r;
+}
+
+/*
+ * The run's files, taken once per `kiln run` (the workflow_run levels
+ * after the first reuse them): the work tree as the user has it, or the
+ * tree of the commit they named (--head, --ref, -e). -l and -n on the work
+ * tree read it in place (no job runs, nothing can change under one).
+ */
+static int take_snapshot(struct run_opts *o, const struct trigsel *ts, struct runctx *rc,
+			 struct buf *err)
+{
+	if (!o->snapshot && !(ts->worktree && (o->list || o->dry))) {
+		char *dir = xstrfmt("%s/.snapshot", rc->run_dir); /* job keys have no '.' */
+		int r = workspace_snapshot(rc->repo_dir, ts->worktree ? NULL : ts->event.sha, dir,
+					   err);
+		if (r < 0) {
+			free(dir);
+			return r;
+		}
+		o->snapshot = dir;
+	}
+	rc->snapshot_dir = o->snapshot;
+	return 0;
 }
 
 /*
@@ -776,6 +848,8 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	memset(&rc, 0, sizeof(rc));
 	if (r == 0)
 		r = runctx_init(&rc, &ro, &err);
+	if (r == 0)
+		r = take_snapshot(o, &ts, &rc, &err);
 	ev_unref(payload);
 	if (r == 0 && !o->list && !o->dry && o->server_repo) {
 		/* this run's -s values over the environments' */
@@ -831,7 +905,7 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 		fprintf(stderr, "kiln: error: %s\n", err.buf);
 		goto out;
 	}
-	struct actprep_run ar = { cache, rc.repo_dir, rc.repository, rc.sha };
+	struct actprep_run ar = { cache, rc.repo_dir, rc.repository, rc.sha, rc.snapshot_dir };
 	actprep_resolver(&ar, &resolver);
 	rc.actions = &resolver;
 	ret = workflow_contexts(&rc, &w, rec);
@@ -848,14 +922,15 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	/* called workflows: with -j only those the selected jobs call (a call
 	 * that cannot be fetched does not stop the jobs that do not make it) */
 	struct reuse_env renv = { rc.repo_dir, cache, !o->list && !o->dry, rc.repository, rc.sha,
-				  o->job ? &p : NULL };
+				  o->job ? &p : NULL, rc.snapshot_dir };
 	for (size_t i = 0; i < w.nr; i++)
 		reuse_load(&w.calls, w.v[i], i, &renv, &d);
-	plan_check_support(&p, rc.repo_dir);
+	const char *files = rc.snapshot_dir ? rc.snapshot_dir : rc.repo_dir;
+	plan_check_support(&p, files);
 	/* the jobs of called workflows too (a remote callee's local actions
 	 * live in its repository: not judged here) */
 	for (size_t i = 0; i < w.calls.nr; i++)
-		plan_check_support(&w.calls.v[i].plan, w.calls.v[i].src ? NULL : rc.repo_dir);
+		plan_check_support(&w.calls.v[i].plan, w.calls.v[i].src ? NULL : files);
 	if (d.errors) {
 		diags_sort(&d);
 		diags_print(&d, stderr);
@@ -938,7 +1013,7 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 		{ OPT_STRING, 'e', "event-file", &o.event_file, "FILE", "event payload: github.event; its ref, shas, branches, inputs drive the event" },
 		{ OPT_STRING, 0, "ref", &o.ref, "REF", "push: the ref pushed (default: HEAD's branch)" },
 		{ OPT_STRING, 0, "base", &o.base, "REV", "push: the commit before; pull_request: the base branch" },
-		{ OPT_STRING, 0, "head", &o.head, "REV", "the pushed commit / the pull request's head branch" },
+		{ OPT_STRING, 0, "head", &o.head, "REV", "the pushed commit / the PR's head (runs its tree, not the work tree)" },
 		{ OPT_STRING, 0, "action", &o.action, "TYPE", "the event's activity type (opened, ...)" },
 		{ OPT_LIST, 0, "input", &o.inputs, "NAME=VALUE", "workflow_dispatch input" },
 		{ OPT_LIST, 0, "var", &o.vars, "NAME=VALUE", "a `vars` context value" },
@@ -961,6 +1036,9 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 	int ret;
 	if (npos == -2) {
 		printf("\nEVENT is the event to simulate (default: push).\n"
+		       "Jobs see the work tree as it is when the run starts (uncommitted and\n"
+		       "untracked files, not ignored ones); --head REV (e.g. HEAD), --ref or an\n"
+		       "-e payload naming a commit run that commit's tree instead.\n"
 		       "exit status: 0 every job succeeded, 1 a job failed (including a job kiln\n"
 		       "cannot run here, e.g. 'container:', that would start) or the run was\n"
 		       "cancelled, 2 bad input (workflow, flags, event file, an action or reusable\n"

@@ -53,8 +53,10 @@ static void walk_uses(struct walk *w, const char *file, const struct wf_str *u,
 	struct buf err = BUF_INIT;
 	char *dir = NULL;
 	if (!strncmp(uses, "./", 2) || !strcmp(uses, ".")) {
-		/* a local action may use remote ones: it is read from the work tree */
-		dir = xstrfmt("%s/%s", w->r->repo_dir, uses + (uses[1] ? 2 : 1));
+		/* a local action may use remote ones: it is read from the run's
+		 * files (the snapshot every job's workspace is a copy of) */
+		dir = xstrfmt("%s/%s", w->r->files ? w->r->files : w->r->repo_dir,
+			      uses + (uses[1] ? 2 : 1));
 		walk_action(w, dir, src, depth + 1);
 	} else if (actref_is_self(uses, &path)) {
 		if (!src && actref_self(w->r->cache, w->r->repo_dir, w->r->repository, w->r->sha,

@@ -19,6 +19,8 @@ struct actprep_run {
 	const char *repo_dir;   /* the run's repository (work tree) */
 	const char *repository; /* owner/name, for `$/` of the workflows */
 	const char *sha;        /* the run's commit (github.sha) */
+	const char *files;      /* where `./` actions are read: the run's snapshot
+				   (workspace.h), NULL = repo_dir */
 };
 
 /*

@@ -1052,12 +1052,13 @@ static int setup_dirs(struct job_exec *je, struct buf *err)
 		buf_addf(err, "cannot create '%s': %s", je->temp, strerror(-m));
 		r = -1;
 	}
-	/* the event's commit, as GitHub's checkout of github.sha */
+	/* the run's snapshot (the work tree, or github.sha's tree); without
+	 * one the event's commit, as GitHub's checkout of github.sha */
 	const struct ev *gh = je->spec.contexts ? ev_object_get(je->spec.contexts, "github") : NULL;
 	const struct ev *sha = gh ? ev_object_get(gh, "sha") : NULL;
 	if (!r && workspace_create(je->spec.repo_dir ? je->spec.repo_dir : ".",
 				   sha && ev_kind(sha) == EV_STRING ? ev_get_str(sha, NULL) : NULL,
-				   je->workspace, err) < 0)
+				   je->spec.snapshot_dir, je->workspace, err) < 0)
 		r = -1;
 	return r;
 }

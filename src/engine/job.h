@@ -94,6 +94,8 @@ struct job_spec {
 	 * the job's own env. Borrowed for the job's lifetime. */
 	const struct ev *contexts;
 	const char *repo_dir;      /* the repository the run is for */
+	const char *snapshot_dir;  /* the run's files, copied into each job's workspace;
+				      NULL = check out github.sha from repo_dir */
 	const char *run_dir;       /* per-run scratch dir (the executor makes
 				      <run_dir>/<job-key>/ for workspace, temp, files) */
 	const char *job_key;       /* unique, filename-safe key of this job instance */

@@ -153,7 +153,9 @@ static int read_callee(struct tree *t, const struct workflow *wf, const struct w
 	if (!strncmp(u, "./", 2)) {
 		*label = xstrfmt("%s/%s", env->repo_dir, u + 2);
 		struct buf why = BUF_INIT;
-		int rr = fs_read_input(*label, FS_INPUT_MAX, text, &why);
+		char *path = env->files ? xstrfmt("%s/%s", env->files, u + 2) : NULL;
+		int rr = fs_read_input(path ? path : *label, FS_INPUT_MAX, text, &why);
+		free(path);
 		if (rr == -ENOENT)
 			buf_addf(&err, "reusable workflow '%s' not found", u);
 		else if (rr < 0)

@@ -42,6 +42,9 @@ struct reuse_env {
 	const char *repository, *sha;  /* the run's owner/name and commit (`$/`) */
 	const struct plan *only;       /* when set (-j): the calls of the run's jobs this
 					  plan does not select are left out (not fetched) */
+	const char *files;             /* where `./` callees are read: the run's snapshot
+					  (workspace.h), NULL = repo_dir; messages
+					  still name the file under repo_dir */
 };
 
 struct reuse_set {

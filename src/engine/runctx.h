@@ -23,6 +23,8 @@
 struct runctx {
 	char *repo_dir;       /* absolute working tree of the repository */
 	char *run_dir;        /* per-run scratch directory (owned, removed unless keep) */
+	const char *snapshot_dir; /* the run's files, once per `kiln run` (cli/run.c owns
+				     it; workspace.h), or NULL */
 	int keep;             /* keep run_dir at the end */
 	char *event_name;     /* push, pull_request, workflow_dispatch, ... */
 	char *event_path;     /* <run_dir>/event.json */

@@ -626,6 +626,7 @@ static void launch_inst(struct sched *s, struct sinst *in)
 	in->spec.display_name = in->name;
 	in->spec.contexts = in->contexts;
 	in->spec.repo_dir = s->rc->repo_dir;
+	in->spec.snapshot_dir = s->rc->snapshot_dir;
 	in->spec.run_dir = s->rc->run_dir;
 	in->spec.job_key = in->key;
 	in->spec.base_env = &s->wf_env[n->pj->wf_index];

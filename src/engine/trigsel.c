@@ -4,6 +4,8 @@
 #include "base/kiln.h"
 #include "engine/trigsel.h"
 
+#include <git2.h>
+
 #include <strings.h>
 
 static const char zero_sha[] = "0000000000000000000000000000000000000000";
@@ -155,6 +157,9 @@ int trigsel_init(struct trigsel *ts, const char *repo_dir, const struct trigsel_
 	}
 	if (rc == 0)
 		rc = event_build(r, &ts->info, &eo, &ts->event, err);
+	/* a commit the user named is what runs; else what they are editing */
+	ts->worktree = rc == 0 && !eo.head && !eo.ref && ts->info.has_commit &&
+		       !strcmp(ts->event.sha, ts->info.sha) && !git_repository_is_bare(repo_git(r));
 	free(create_ref);
 	repo_close(r);
 	if (rc < 0)

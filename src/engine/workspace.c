@@ -1,12 +1,14 @@
 /*
- * workspace: the event's commit (github.sha, else HEAD) checked out into a job's directory (see
- * workspace.h) through src/git/checkout.c, which writes the files with
- * libgit2 without touching the repository's own index or work tree.
+ * workspace: the run's snapshot (git/snapshot.c for the work tree,
+ * git/checkout.c for a commit) and the per-job copy (base/copytree.c; see
+ * workspace.h).
  */
 #include "base/kiln.h"
+#include "base/copytree.h"
 #include "base/fs.h"
 #include "engine/workspace.h"
 #include "git/checkout.h"
+#include "git/snapshot.h"
 
 #include <errno.h>
 #include <git2.h>
@@ -22,8 +24,39 @@ void workspace_lib_release(void)
 	git_libgit2_shutdown();
 }
 
-int workspace_create(const char *repo_dir, const char *rev, const char *dest, struct buf *err)
+/* the tree of `rev` (NULL: HEAD) checked out into dest */
+static int checkout_rev(struct repo *repo, const char *repo_dir, const char *rev, const char *dest,
+			struct buf *err)
 {
+	char sha[REPO_OID_HEX];
+	if (!rev || !*rev)
+		rev = "HEAD";
+	if (repo_resolve(repo, rev, sha, NULL) < 0) {
+		buf_addf(err, "repository '%s' has no commit '%s'", repo_dir, rev);
+		return KILN_EINVAL;
+	}
+	/* the one libgit2 checkout (src/git/checkout.c) */
+	return repo_checkout(repo, sha, dest, 0, err);
+}
+
+int workspace_snapshot(const char *repo_dir, const char *rev, const char *dir, struct buf *err)
+{
+	struct repo *repo;
+	if (repo_open(repo_dir, &repo, NULL) < 0) {
+		buf_addf(err, "'%s' is not a git repository", repo_dir);
+		return KILN_EINVAL;
+	}
+	int r = rev ? checkout_rev(repo, repo_dir, rev, dir, err)
+		    : repo_snapshot_worktree(repo, dir, NULL, err);
+	repo_close(repo);
+	return r;
+}
+
+int workspace_create(const char *repo_dir, const char *rev, const char *snapshot,
+		     const char *dest, struct buf *err)
+{
+	if (snapshot)
+		return copy_tree(snapshot, dest, err);
 	int mr = mkdir_p(dest, 0777);
 	if (mr < 0) {
 		buf_addf(err, "cannot create workspace '%s': %s", dest, strerror(-mr));
@@ -39,17 +72,7 @@ int workspace_create(const char *repo_dir, const char *rev, const char *dest, st
 		buf_addf(err, "'%s' is not a git repository", repo_dir);
 		return KILN_EINVAL;
 	}
-	char sha[REPO_OID_HEX];
-	int r;
-	if (!rev || !*rev)
-		rev = "HEAD";
-	if (repo_resolve(repo, rev, sha, NULL) < 0) {
-		buf_addf(err, "repository '%s' has no commit '%s'", repo_dir, rev);
-		r = KILN_EINVAL;
-	} else {
-		/* the one libgit2 checkout (src/git/checkout.c) */
-		r = repo_checkout(repo, sha, dest, 0, err);
-	}
+	int r = checkout_rev(repo, repo_dir, rev, dest, err);
 	repo_close(repo);
 	return r;
 }

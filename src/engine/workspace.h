@@ -1,7 +1,11 @@
 /*
- * workspace: the directory a job runs in (GITHUB_WORKSPACE): the files of
- * the repository's HEAD commit, checked out with libgit2 straight into the
- * directory (no subprocess, the repository's index untouched).
+ * workspace: the directory a job runs in (GITHUB_WORKSPACE). A run takes
+ * one snapshot of the repository's files (workspace_snapshot: the work
+ * tree as the user has it, or a commit's tree) and every job gets its own
+ * copy of it (workspace_create), so all jobs see the same files even when
+ * the user keeps editing, and a job writing a file changes no other job's
+ * view. Without a snapshot (kiln debug job, a server without a work tree)
+ * the commit is checked out with libgit2 straight into the job's directory.
  */
 #ifndef KILN_WORKSPACE_H
 #define KILN_WORKSPACE_H
@@ -9,12 +13,24 @@
 #include "base/buf.h"
 
 /*
- * Populate `dest` (created if missing) with the tree of commit `rev` (the
- * run's github.sha: `--head`, an -e payload's `after`; NULL or "" = HEAD)
- * of the repository at or above `repo_dir`. Returns 0, or a negative
- * KILN_E* code with a message in err ("repository has no commit ...").
+ * Materialize the run's files into `dir` (created): the tree of commit
+ * `rev` of the repository at or above `repo_dir`, or, when `rev` is NULL,
+ * its work tree as `git stash create -u` would capture it (tracked files
+ * with their uncommitted changes, untracked files not ignored, deleted
+ * files absent; git/snapshot.h). Returns 0, or a negative KILN_E* code
+ * with a message in err.
  */
-int workspace_create(const char *repo_dir, const char *rev, const char *dest, struct buf *err);
+int workspace_snapshot(const char *repo_dir, const char *rev, const char *dir, struct buf *err);
+
+/*
+ * Populate `dest` (created if missing) for one job: a copy of the run's
+ * `snapshot` directory when not NULL, else the tree of commit `rev` (the
+ * run's github.sha; NULL or "" = HEAD) of the repository at or above
+ * `repo_dir`. Returns 0, or a negative KILN_E* code with a message in err
+ * ("repository has no commit ...").
+ */
+int workspace_create(const char *repo_dir, const char *rev, const char *snapshot,
+		     const char *dest, struct buf *err);
 
 /*
  * An extra reference on libgit2's global state (they nest). Since the first

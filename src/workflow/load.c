@@ -241,7 +241,8 @@ int wf_load(const char *file, const char *data, size_t len, struct workflow **ou
 	return wf_load_ex(file, data, len, 0, out, d);
 }
 
-int wf_load_file(const char *path, struct workflow **out, struct diags *d)
+int wf_load_file_as(const char *path, const char *label, struct workflow **out,
+		    struct diags *d)
 {
 	struct buf b = BUF_INIT;
 	*out = NULL;
@@ -249,21 +250,26 @@ int wf_load_file(const char *path, struct workflow **out, struct diags *d)
 	int r = fs_read_input(path, YAML_MAX_SIZE, &b, &why);
 	if (r < 0) {
 		if (r == -EFBIG) /* as yaml_load reports it */
-			diag_err(d, path, 1, 1, "%s", why.buf);
+			diag_err(d, label, 1, 1, "%s", why.buf);
 		else
-			diag_err(d, path, 0, 0, "cannot read workflow: %s", why.buf);
+			diag_err(d, label, 0, 0, "cannot read workflow: %s", why.buf);
 		buf_release(&why);
 		buf_release(&b);
 		return -1;
 	}
 	if (memchr(b.buf, '\0', b.len)) {
-		diag_err(d, path, 1, 1, "not a text file (contains NUL bytes)");
+		diag_err(d, label, 1, 1, "not a text file (contains NUL bytes)");
 		buf_release(&b);
 		return -1;
 	}
-	r = wf_load(path, b.buf, b.len, out, d);
+	r = wf_load(label, b.buf, b.len, out, d);
 	buf_release(&b);
 	return r;
+}
+
+int wf_load_file(const char *path, struct workflow **out, struct diags *d)
+{
+	return wf_load_file_as(path, path, out, d);
 }
 
 static int cmp_str(const void *a, const void *b)

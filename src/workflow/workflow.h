@@ -128,6 +128,10 @@ struct workflow {
 int wf_load(const char *file, const char *data, size_t len, struct workflow **out,
 	    struct diags *d);
 int wf_load_file(const char *path, struct workflow **out, struct diags *d);
+/* wf_load_file reading `path` but naming the workflow `label` (its file and
+ * every message: a run's snapshot copy shown as the user's file) */
+int wf_load_file_as(const char *path, const char *label, struct workflow **out,
+		    struct diags *d);
 /*
  * The workflow files of a directory as GitHub finds them in
  * .github/workflows: every *.yml and *.yaml, dot-named ones included,

@@ -14,16 +14,9 @@ show='      - run: |
           echo "head=${{ github.head_ref }} base=${{ github.base_ref }} hd=$GITHUB_HEAD_REF bs=$GITHUB_BASE_REF"
           echo "files=$(ls | tr "\n" " ")"'
 
-test_expect_success 'setup: a repository with three commits' '
+test_expect_success 'setup: a repository with three commits (the workflow in each: a run reads it from the commit it runs)' '
 	test_create_repo repo &&
-	echo one >repo/a.txt && git -C repo add a.txt && git -C repo commit -q -m one &&
-	c1=$(git -C repo rev-parse HEAD) &&
-	mkdir repo/docs && echo two >repo/docs/b.md && git -C repo add docs && git -C repo commit -q -m two &&
-	c2=$(git -C repo rev-parse HEAD) &&
-	echo three >repo/c.txt && git -C repo add c.txt && git -C repo commit -q -m three &&
-	echo "$c1" >c1 && echo "$c2" >c2 &&
-	git -C repo rev-parse HEAD >c3 &&
-	write_workflow repo show <<-EOF
+	write_workflow repo show <<-EOF &&
 	on:
 	  push:
 	    branches: [main, "release/**"]
@@ -37,6 +30,13 @@ test_expect_success 'setup: a repository with three commits' '
 	    steps:
 	$show
 	EOF
+	echo one >repo/a.txt && git -C repo add a.txt && git -C repo commit -q -m one &&
+	c1=$(git -C repo rev-parse HEAD) &&
+	mkdir repo/docs && echo two >repo/docs/b.md && git -C repo add docs && git -C repo commit -q -m two &&
+	c2=$(git -C repo rev-parse HEAD) &&
+	echo three >repo/c.txt && git -C repo add c.txt && git -C repo commit -q -m three &&
+	echo "$c1" >c1 && echo "$c2" >c2 &&
+	git -C repo rev-parse HEAD >c3
 '
 
 test_expect_success 'push payload: ref, after (github.sha and the checkout) and before' '
