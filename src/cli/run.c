@@ -26,6 +26,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* how long cancelled steps get before SIGKILL */
@@ -138,6 +139,24 @@ static char *snapshot_path(const struct runctx *rc, const char *file)
 	return p;
 }
 
+/* the copy of the work tree's `file` in the run's snapshot (allocated), or
+ * NULL when the snapshot does not have it */
+static char *in_snapshot(const struct runctx *rc, const char *file)
+{
+	struct stat st;
+	char *p = xstrfmt("%s%s", rc->snapshot_dir, file + strlen(rc->repo_dir));
+	if (lstat(p, &st) == 0)
+		return p;
+	free(p);
+	return NULL;
+}
+
+static int is_regular(const char *file)
+{
+	struct stat st;
+	return stat(file, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* load the workflows the event triggers (from the run's snapshot, named as
  * the user's files); 0, or an exit code */
 static int load_workflows(const struct run_opts *o, struct trigsel *ts, struct runctx *rc,
@@ -147,10 +166,13 @@ static int load_workflows(const struct run_opts *o, struct trigsel *ts, struct r
 	struct buf err = BUF_INIT;
 	struct diags d = DIAGS_INIT;
 	const char *snap = rc->snapshot_dir;
+	/* the work tree's listing names the user's files and what is wrong
+	 * with them (a FIFO, an empty directory); a commit's is the snapshot */
+	const char *root = snap && !ts->worktree ? snap : rc->repo_dir;
 	int ret = 0;
 	if (o->workflow_file) {
 		strvec_push(&files, o->workflow_file);
-	} else if (find_workflows(snap ? snap : rc->repo_dir, rc->repo_dir, &files, &err) < 0) {
+	} else if (find_workflows(root, rc->repo_dir, &files, &err) < 0) {
 		fprintf(stderr, "kiln: error: %s\n", err.buf);
 		ret = EXIT_USAGE;
 		goto out;
@@ -160,8 +182,10 @@ static int load_workflows(const struct run_opts *o, struct trigsel *ts, struct r
 		char *label = NULL, *path = NULL;
 		if (o->workflow_file)
 			path = snapshot_path(rc, files.v[i]);
-		else if (snap)
+		else if (root == snap)
 			label = xstrfmt("%s%s", rc->repo_dir, files.v[i] + strlen(snap));
+		else if (snap && !(path = in_snapshot(rc, files.v[i])) && is_regular(files.v[i]))
+			continue; /* ignored (.gitignore): not one of the run's files */
 		int lr = wf_load_file_as(path ? path : files.v[i], label ? label : files.v[i], &wf,
 					 &d);
 		free(label);

@@ -81,6 +81,16 @@ test_expect_success 'an uncommitted workflow runs; --head runs the committed one
 	git -C repo checkout -q .github/workflows/ci.yml
 '
 
+test_expect_success 'a workflow file .gitignore excludes is not one of the run'"'"'s' '
+	echo ".github/workflows/mine.yml" >repo/.git/info/exclude &&
+	printf "on: push\njobs:\n  mine:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo mine ran\n" \
+		>repo/.github/workflows/mine.yml &&
+	(cd repo && kiln run) >out 2>err &&
+	test_grep -v "mine ran" out &&
+	test_grep "^\[show\] file=edited$" out &&
+	rm repo/.github/workflows/mine.yml && : >repo/.git/info/exclude
+'
+
 test_expect_success 'an uncommitted broken workflow: the message names the user'"'"'s file' '
 	printf "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps: 3\n" \
 		>repo/.github/workflows/bad.yml &&
