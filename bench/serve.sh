@@ -11,7 +11,11 @@
 #      workflow wants, so each run is a short `kiln run`);
 #   3. RSS of the idle server, and after the load.
 #
-# Live-log followers (SSE) are not measured: the endpoint is not built yet.
+#   4. live logs: SERVE_BENCH_FOLLOWERS (default "1000 10000") concurrent SSE
+#      followers of one running job's log (200 lines over ~4 s): the time
+#      until every follower has the end event, whether each got every line
+#      once, and the server's RSS meanwhile.
+#
 # No peer is run side by side (buildbot master + worker is not set up here).
 # Prints numbers; never fails on a target. Bounded: each phase has a limit.
 set -u
@@ -32,6 +36,10 @@ git init -q "$src" && mkdir -p "$src/.github/workflows" || exit 3
 printf '%s\n' 'on:' '  push:' '    branches: [main]' 'jobs:' '  first:' \
 	'    runs-on: ubuntu-latest' '    steps:' "      - run: date +%s%N >$MARKS/\$GITHUB_SHA" \
 	>"$src/.github/workflows/ci.yml"
+printf '%s\n' 'on:' '  push:' '    branches: [sse]' 'jobs:' '  talk:' \
+	'    runs-on: ubuntu-latest' '    steps:' \
+	'      - run: sleep 3; for i in $(seq 1 200); do echo "line-$i"; sleep 0.02; done' \
+	>"$src/.github/workflows/sse.yml"
 git -C "$src" add . && git -C "$src" commit -q -m wf || exit 3
 for i in $(seq 1 "$PUSHES"); do git -C "$src" commit -q --allow-empty -m "c$i" || exit 3; done
 git -C "$src" rev-list --reverse HEAD~"$PUSHES"..HEAD >"$BENCH_TMP/shas" || exit 3
@@ -142,4 +150,82 @@ print("serve: queue drained %d runs in %.1f s after the load (%s)" % (
     len(stored), time.time() - t0, "done" if q == 0 else "%d left" % q))
 PY
 echo "serve: RSS after the load $(rss)"
-echo "serve: concurrent SSE followers: not measured (live logs are not built yet)"
+
+TOKEN=$(cat "$DATA/initial-admin-token")
+for N in ${SERVE_BENCH_FOLLOWERS:-1000 10000}; do
+	python3 - "$PORT" "$SECRET" "$TOKEN" "$N" "$DATA/kiln.db" "$SERVE" "$(git -C "$src" rev-parse HEAD)" <<'PY'
+import hashlib, hmac, http.client, json, os, selectors, socket, sqlite3, sys, time
+port, secret, token, n, dbpath, pid, sha = sys.argv[1:8]
+port, n = int(port), int(n)
+db = sqlite3.connect(dbpath)
+last_job = db.execute("SELECT coalesce(max(id), 0) FROM jobs").fetchone()[0]
+body = json.dumps({"ref": "refs/heads/sse", "before": "0" * 40, "after": sha,
+                   "repository": {"full_name": "bench/app"}}).encode()
+sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+c.request("POST", "/hooks/github?repo=bench/app", body, {"X-GitHub-Event": "push",
+          "X-GitHub-Delivery": "sse-%d-%f" % (n, time.time()), "X-Hub-Signature-256": sig})
+c.getresponse().read()
+job, t0 = None, time.time()
+while not job and time.time() - t0 < 60:
+    job = db.execute("SELECT max(id) FROM jobs WHERE id > ? AND name = 'talk'", (last_job,)).fetchone()[0]
+    time.sleep(0.05)
+if not job:
+    print("serve: SSE %d followers: the job did not start" % n); sys.exit(0)
+req = ("GET /api/v1/jobs/%d/logs/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"
+       % (job, token)).encode()
+sel = selectors.DefaultSelector()
+state = {}
+t_conn = time.time()
+failed = 0
+for i in range(n):
+    s = socket.socket()
+    s.setblocking(False)
+    try:
+        s.connect_ex(("127.0.0.1", port))
+    except OSError:
+        failed += 1; continue
+    sel.register(s, selectors.EVENT_WRITE, i)
+    state[s] = bytearray()
+    if i % 500 == 499:   # let the accept queue drain
+        for key, ev in sel.select(timeout=0.05):
+            if ev & selectors.EVENT_WRITE:
+                key.fileobj.send(req); sel.modify(key.fileobj, selectors.EVENT_READ, key.data)
+connected = time.time() - t_conn
+done, peak = set(), 0
+deadline = time.time() + 120
+while len(done) + failed < n and time.time() < deadline:
+    for key, ev in sel.select(timeout=0.5):
+        s = key.fileobj
+        if ev & selectors.EVENT_WRITE:
+            try:
+                s.send(req)
+            except OSError:
+                failed += 1; sel.unregister(s); continue
+            sel.modify(s, selectors.EVENT_READ, key.data); continue
+        try:
+            d = s.recv(65536)
+        except OSError:
+            d = b""
+        if d:
+            state[s] += d
+        if not d or b"event: end" in state[s][-200:]:
+            done.add(s); sel.unregister(s)
+    try:
+        rss = int([l for l in open("/proc/%s/status" % pid) if l.startswith("VmRSS")][0].split()[1])
+        peak = max(peak, rss)
+    except Exception:
+        pass
+took = time.time() - t_conn
+complete = 0
+for s, b in state.items():
+    text = b.decode(errors="replace")
+    lines = [l[6:] for l in text.split("\n") if l.startswith("data: line-")]
+    if lines == ["line-%d" % i for i in range(1, 201)] and "event: end" in text:
+        complete += 1
+    s.close()
+print("serve: SSE %d followers of one live log: connected in %.1f s, %d got every line once "
+      "in order and the end, %d failed to connect, all done %.1f s after the first connect; "
+      "server RSS peak %.1f MB" % (n, connected, complete, failed, took, peak / 1024.0))
+PY
+done
