@@ -905,6 +905,13 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	struct actref_cache *cache = NULL;
 	struct action_resolver resolver;
 	int ret = load_workflows(o, &ts, &rc, &w);
+	/* -l / -n: a workflow file with errors (reported above) does not hide
+	 * the others, which are listed; the exit status still says 2 */
+	int bad_files = ret == EXIT_USAGE && (o->list || o->dry) && w.nr;
+	if (bad_files) {
+		fprintf(stderr, "kiln: the other workflows are listed\n");
+		ret = 0;
+	}
 	if (ret)
 		goto out;
 	if (!w.nr) {
@@ -967,11 +974,14 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (o->list)
-		list_jobs(&p, &rc, &w);
-	else if (o->dry)
-		dry_run(&p, &rc, &w);
-	else {
+	if (o->list || o->dry) {
+		if (o->list)
+			list_jobs(&p, &rc, &w);
+		else
+			dry_run(&p, &rc, &w);
+		if (bad_files)
+			ret = EXIT_USAGE;
+	} else {
 		enum result *results = xcalloc(w.nr, sizeof(*results));
 		int interrupted = 0;
 		ret = execute(o, &p, &rc, &w, rec, kctx->color, results, &interrupted);

@@ -217,6 +217,33 @@ test_expect_success 'a local composite action with a Docker step cannot run eith
 	test_grep "(cannot run: step 1 uses ..\/comp., whose steps use the Docker action .docker://alpine:3.19.; Docker actions are not supported yet)$" out
 '
 
+test_expect_success 'a workflow file with errors does not hide the others from -l / -n (exit 2)' '
+	test_create_repo brepo &&
+	write_workflow brepo good <<-\EOF &&
+	on: push
+	jobs:
+	  fine:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo fine
+	EOF
+	write_workflow brepo broken <<-\EOF &&
+	on: push
+	jobs:
+	  x:
+	    runs-on: ubuntu-latest
+	    stepz: []
+	EOF
+	test_expect_code 2 env -C brepo kiln run -l >out 2>err &&
+	test_grep "broken.yml:5:5: error: unknown key .stepz." err &&
+	test_grep "^0  *fine  *fine  *good.yml  *-$" out &&
+	test_expect_code 2 env -C brepo kiln run -n >out 2>err &&
+	test_grep "^  job fine$" out &&
+	test_expect_code 2 env -C brepo kiln run --no-history >out 2>err &&
+	test_grep "broken.yml:5:5: error" err &&
+	! grep -q "fine" out
+'
+
 test_expect_success 'self-hosted and Linux labels map to this machine' '
 	write_workflow mrepo m <<-\EOF &&
 	on: push
