@@ -548,7 +548,7 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 	output_run_start(st.out, names.buf, rc->event_name, njobs);
 	buf_release(&names);
 	struct sched_observer obs = {
-		recorder_job_start, recorder_job_end, recorder_log, rec,
+		recorder_job_start, recorder_job_end, recorder_log, rec, recorder_job_summary,
 	};
 	struct sched_opts so = {
 		.observer = rec ? &obs : NULL,

@@ -232,6 +232,16 @@ void recorder_job_end(void *arg, size_t wf_index, const char *job, enum result r
 		close_job(r, j, res);
 }
 
+void recorder_job_summary(void *arg, const char *job, const char *markdown)
+{
+	struct recorder *r = arg;
+	struct rec_job *j = r ? find(r, job) : NULL;
+	struct buf err = BUF_INIT;
+	if (j && j->open && !r->broken && runs_job_summary(r->db, j->id, markdown, &err) < 0)
+		broken(r, &err);
+	buf_release(&err);
+}
+
 int recorder_job_ids(struct recorder *r, size_t wf_index, const char *job, int64_t *run_id,
 		     int64_t *job_id)
 {

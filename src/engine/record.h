@@ -37,6 +37,8 @@ int recorder_workflow(struct recorder *r, size_t wf_index, const char *file, con
 /* job instances start and end (a skipped job only ends) */
 void recorder_job_start(void *r, size_t wf_index, const char *job);
 void recorder_job_end(void *r, size_t wf_index, const char *job, enum result res);
+/* a job's step summaries (before it ends) */
+void recorder_job_summary(void *r, const char *job, const char *markdown);
 /* the store ids of a recorded job instance (by display name); 0, or -1
  * when it is not recorded */
 int recorder_job_ids(struct recorder *r, size_t wf_index, const char *job, int64_t *run_id,

@@ -382,6 +382,8 @@ static void inst_done(struct job_exec *je, const struct job_result *res, void *a
 	} else if (res->result == RESULT_CANCELLED) {
 		n->cancelled = 1;
 	}
+	if (res->summary && s->opts.observer && s->opts.observer->job_summary)
+		s->opts.observer->job_summary(s->opts.observer->arg, in->name, res->summary);
 	job_ended(s, n, in->name, res->result, el, note);
 	s->running--;
 	n->running--;

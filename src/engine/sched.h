@@ -35,6 +35,8 @@ struct sched_observer {
 	void (*job_end)(void *arg, size_t wf_index, const char *name, enum result r);
 	void (*log)(void *arg, const struct log_event *ev); /* executor events */
 	void *arg;
+	/* a job ended with step summaries ($GITHUB_STEP_SUMMARY Markdown) */
+	void (*job_summary)(void *arg, const char *name, const char *markdown);
 };
 
 /*

@@ -151,6 +151,9 @@ const char *const db_migrations[] = {
 	"ALTER TABLE repos ADD COLUMN status_api TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE repos ADD COLUMN status_project TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE repos ADD COLUMN status_token_box BLOB;",
+	/* 12: a job's step summaries ($GITHUB_STEP_SUMMARY, masked Markdown;
+	 * the web UI renders them) */
+	"ALTER TABLE jobs ADD COLUMN summary TEXT;",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

@@ -121,6 +121,12 @@ int runs_job_finish(sqlite3 *db, int64_t job_id, const char *conclusion, struct 
 			 "cannot record job end", err, "iti", job_id, conclusion, runs_now_ms());
 }
 
+int runs_job_summary(sqlite3 *db, int64_t job_id, const char *markdown, struct buf *err)
+{
+	return exec_stmt(db, "UPDATE jobs SET summary = ?2 WHERE id = ?1", "cannot record job summary",
+			 err, "it", job_id, markdown);
+}
+
 int runs_job_set_status(sqlite3 *db, int64_t job_id, const char *status, struct buf *err)
 {
 	return exec_stmt(db, "UPDATE jobs SET status = ?2 WHERE id = ?1 AND conclusion IS NULL",

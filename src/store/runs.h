@@ -40,6 +40,8 @@ int runs_job_finish(sqlite3 *db, int64_t job_id, const char *conclusion, struct 
 /* a running job's status: in_progress, or waiting (for a deployment
  * environment's protection rules, src/server/jobgate.c) */
 int runs_job_set_status(sqlite3 *db, int64_t job_id, const char *status, struct buf *err);
+/* the job's step summaries (Markdown, already masked) */
+int runs_job_summary(sqlite3 *db, int64_t job_id, const char *markdown, struct buf *err);
 /* number: 1-based position of the step in its job */
 int runs_step_start(sqlite3 *db, int64_t job_id, int number, const char *name, int64_t *step_id,
 		    struct buf *err);

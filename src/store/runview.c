@@ -183,6 +183,19 @@ int runview_job(sqlite3 *db, int64_t run_id, int64_t job_id, struct runview_job 
 	return rc == SQLITE_DONE ? KILN_ENOENT : sql_fail(db, err, "cannot read job");
 }
 
+int runview_job_summary(sqlite3 *db, int64_t job_id, struct buf *out, struct buf *err)
+{
+	sqlite3_stmt *st = sql_prep(db, err, "cannot read job summary",
+				    "SELECT summary FROM jobs WHERE id = ?1", "i", job_id);
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+		buf_addstr(out, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_fail(db, err, "cannot read job summary");
+}
+
 int runview_steps(sqlite3 *db, int64_t job_id, struct runview_step **out, size_t *n,
 		  struct buf *err)
 {

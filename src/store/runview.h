@@ -64,6 +64,9 @@ int runview_jobs(sqlite3 *db, int64_t run_id, struct runview_job **out, size_t *
 int runview_job(sqlite3 *db, int64_t run_id, int64_t job_id, struct runview_job *out,
 		struct buf *err);
 
+/* a job's step summaries (Markdown) into out; 0 (nothing when none) or -1 */
+int runview_job_summary(sqlite3 *db, int64_t job_id, struct buf *out, struct buf *err);
+
 struct runview_step {
 	int number;
 	char name[512], status[32], conclusion[32];

@@ -15,6 +15,7 @@
 #include "store/runview.h"
 #include "ui/graph.h"
 #include "ui/logview.h"
+#include "ui/markdown.h"
 #include "ui/ui.h"
 #include "workflow/workflow.h"
 
@@ -338,7 +339,7 @@ static void on_job(struct srv *s, struct http_req *q)
 	struct runview_step *steps = NULL;
 	size_t ns = 0;
 	struct buf body = BUF_INIT, err = BUF_INIT, log = BUF_INIT, html = BUF_INIT, href = BUF_INIT;
-	struct buf title = BUF_INIT;
+	struct buf title = BUF_INIT, summary = BUF_INIT;
 	struct logview_info info = LOGVIEW_INFO_INIT;
 	if (ui_open(s, q, &u, ROLE_VIEWER) || load_run(&u, &r) || load_job(&u, &r, &j))
 		goto out;
@@ -366,6 +367,11 @@ static void on_job(struct srv *s, struct http_req *q)
 	html_addf(&body, " · <a href=\"/runs/%D/jobs/%D/raw\">Raw log</a></p>", r.id, j.id);
 	steps_list(&body, steps, ns);
 	annotations_list(&body, &info, href.buf);
+	if (runview_job_summary(s->db, j.id, &summary, &err) == 0 && summary.len) {
+		buf_addstr(&body, "<h2>Summary</h2><div class=\"summary-md\">");
+		markdown_html(summary.buf, summary.len, &body);
+		buf_addstr(&body, "</div>");
+	}
 	html_addf(&body, "<h2 id=\"log-title\">Log</h2>");
 	int live = !*j.conclusion && strcmp(j.status, "completed");
 	if (info.lines > LOG_PAGE) {
@@ -403,6 +409,7 @@ out:
 	buf_release(&html);
 	buf_release(&href);
 	buf_release(&title);
+	buf_release(&summary);
 }
 
 /* GET /runs/:id/jobs/:job/raw: the stored (masked) log as text */

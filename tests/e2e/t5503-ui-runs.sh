@@ -26,6 +26,11 @@ test_expect_success 'a repository whose workflow has a matrix, needs, groups, co
 	          printf "\033[31mred\033[0m and \033[1;32mbold green\033[0m\n"
 	          echo "<script>alert(1)</script>"
 	          echo "::warning file=src/a.c,line=3::careful here"
+	      - name: Summary
+	        run: |
+	          echo "### Results ~~old~~" >>$GITHUB_STEP_SUMMARY
+	          printf "| suite | passed |\n|---|---|\n| unit | 42 |\n" >>$GITHUB_STEP_SUMMARY
+	          echo "<script>alert(2)</script> <img src=x onerror=alert(3)> [x](javascript:alert(4))" >>$GITHUB_STEP_SUMMARY
 	  test:
 	    needs: build
 	    runs-on: ubuntu-latest
@@ -114,6 +119,17 @@ test_expect_success 'a job page: steps, the group collapsed, ANSI colours, escap
 	! grep -q "<script>alert" out &&
 	test_grep "id=\"L1\"><a class=\"n\" href=\"/runs/1/jobs/$id?line=1#L1\">1</a>" out &&
 	test_grep "class=\"l ann ann-warning\" id=\"L[0-9]*\"" out
+'
+
+test_expect_success 'the step summary: Markdown rendered (GFM table), raw HTML and script links dropped' '
+	id=$(job_id "build (linux)") && test -n "$id" &&
+	ui_get "/runs/1/jobs/$id" a >out &&
+	test_grep "<h2>Summary</h2><div class=\"summary-md\">" out &&
+	test_grep "<h3>Results <del>old</del></h3>" out &&
+	test_grep "<td>unit</td>" out &&
+	! grep -q "<script>alert" out &&
+	! grep -q "onerror" out &&
+	! grep -q "javascript:" out
 '
 
 test_expect_success 'a failed job: its annotation is listed and marked at its line' '

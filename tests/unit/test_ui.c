@@ -9,6 +9,7 @@
 #include "ui/assets.h"
 #include "ui/html.h"
 #include "ui/logview.h"
+#include "ui/markdown.h"
 #include "ui/session.h"
 
 static void test_escape(void **state)
@@ -158,6 +159,20 @@ static void test_logview(void **state)
 	buf_release(&b);
 }
 
+static void test_markdown(void **state)
+{
+	struct buf b = BUF_INIT;
+	const char *md = "# T\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>x()</script>\n\n"
+			 "[l](javascript:alert(1)) <b onclick=y()>b</b> ~~s~~\n";
+	markdown_html(md, strlen(md), &b);
+	assert_non_null(strstr(b.buf, "<table>"));
+	assert_non_null(strstr(b.buf, "<del>s</del>"));
+	assert_null(strstr(b.buf, "<script"));
+	assert_null(strstr(b.buf, "onclick"));
+	assert_null(strstr(b.buf, "javascript:"));
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_cookies),  cmocka_unit_test(test_csrf),
 		cmocka_unit_test(test_form),     cmocka_unit_test(test_next),
 		cmocka_unit_test(test_ansi),     cmocka_unit_test(test_logview),
+		cmocka_unit_test(test_markdown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
