@@ -561,7 +561,8 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 	};
 	struct jobgate *gate = NULL;
 	if (o->server_repo && rec) {
-		struct jobgate_cfg gc = { o->server_repo, rc->actor, rc->ref, rc->sha, rc->repo_dir, rec };
+		struct jobgate_cfg gc = { o->server_repo, rc->actor, rc->ref, rc->sha, rc->repo_dir, rec,
+					  &loop, rc->secrets, rc->env_secrets };
 		struct buf gerr = BUF_INIT;
 		if (jobgate_new(&gc, &gate, &gerr) < 0) {
 			fprintf(stderr, "kiln: error: cannot gate deployments: %s\n", gerr.buf);
@@ -588,6 +589,9 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 	output_run_end(st.out, r, now_ns() - t0);
 	for (size_t i = 0; results && i < w->nr; i++)
 		results[i] = sched_workflow_result(st.sched, i);
+	for (size_t i = 0; gate && i < w->nr; i++)
+		jobgate_run_end(gate, i, wf_label(rc, w->v[i]), sched_workflow_result(st.sched, i));
+	jobgate_flush(gate, &loop);
 	*interrupted = st.signals > 0;
 	sched_free(st.sched);
 	jobgate_free(gate);

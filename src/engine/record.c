@@ -253,6 +253,11 @@ int recorder_job_ids(struct recorder *r, size_t wf_index, const char *job, int64
 	return 0;
 }
 
+int64_t recorder_run_id(struct recorder *r, size_t wf_index)
+{
+	return r && wf_index < r->nwfs ? r->wfs[wf_index].run_id : 0;
+}
+
 void recorder_job_status(struct recorder *r, const char *job, const char *status)
 {
 	struct rec_job *j = r ? find(r, job) : NULL;

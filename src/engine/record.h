@@ -43,6 +43,8 @@ void recorder_job_summary(void *r, const char *job, const char *markdown);
  * when it is not recorded */
 int recorder_job_ids(struct recorder *r, size_t wf_index, const char *job, int64_t *run_id,
 		     int64_t *job_id);
+/* the run id of workflow wf_index (0 when not recorded) */
+int64_t recorder_run_id(struct recorder *r, size_t wf_index);
 /* a started job's status in the history: "waiting" or "in_progress" */
 void recorder_job_status(struct recorder *r, const char *job, const char *status);
 /* executor events: steps and log lines (already masked) */

@@ -1,11 +1,15 @@
 /* jobgate: env_gate behind the scheduler's gate hook (see jobgate.h). */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "engine/record.h"
 #include "expr/expr.h"
 #include "git/repo.h"
 #include "secret/secret.h"
 #include "server/env.h"
+#include "engine/mask.h"
 #include "server/jobgate.h"
+#include "server/notify.h"
+#include "store/hooks.h"
 #include "store/db.h"
 #include "store/open.h"
 #include "store/runs.h"
@@ -26,7 +30,38 @@ struct jobgate {
 	struct sched_gate hook;
 	struct gated *v;
 	size_t nr, alloc;
+	struct secret_store *secrets; /* opens the webhooks' sealed URLs */
+	struct notifier *notifier;    /* NULL: no libcurl, or no loop */
+	struct masker *mask;
 };
+
+/* one notification; failures only warn (a run never fails for them) */
+static void notify(struct jobgate *g, enum notify_event e, const char *env, int64_t run_id,
+		   const char *workflow, const char *reason)
+{
+	if (!g->notifier)
+		return;
+	struct notify_msg m = { e, g->repo, env, workflow, run_id, g->ref, g->sha, g->actor, reason,
+				NULL, runs_now_ms() };
+	struct buf err = BUF_INIT;
+	if (notify_emit(g->notifier, &m, g->mask, &err) < 0)
+		fprintf(stderr, "kiln: warning: notifications not sent: %s\n", err.buf);
+	buf_release(&err);
+}
+
+static void mask_object(struct masker *m, const struct ev *o)
+{
+	for (size_t i = 0; o && ev_kind(o) == EV_OBJECT && i < ev_len(o); i++) {
+		const struct ev *v = ev_object_val_at(o, i);
+		if (ev_kind(v) == EV_OBJECT) {
+			mask_object(m, v);
+		} else if (ev_kind(v) == EV_STRING) {
+			size_t len;
+			const char *s = ev_get_str(v, &len);
+			mask_add(m, s, len);
+		}
+	}
+}
 
 static struct gated *gated(struct jobgate *g, const char *job)
 {
@@ -69,6 +104,8 @@ static enum sched_gate_verdict ask(void *arg, size_t wf_index, const char *job, 
 	if (d.verdict == ENV_WAIT) {
 		if (!x->waited)
 			recorder_job_status(g->rec, job, "waiting");
+		if (!x->waited && str_starts_with(d.reason, "waiting for approval"))
+			notify(g, NOTIFY_APPROVAL, env, run_id, NULL, d.reason);
 		x->waited = 1;
 		int64_t left = d.wake_at_ms > now ? d.wake_at_ms - now : ASK_MS;
 		*retry_ms = (uint64_t)(left < ASK_MS ? left : ASK_MS);
@@ -93,6 +130,10 @@ static void end(void *arg, size_t wf_index, const char *job, enum result r)
 	if (fr < 0 && fr != KILN_ENOENT)
 		fprintf(stderr, "kiln: warning: deployment %lld not recorded: %s\n",
 			(long long)x->deployment_id, err.buf);
+	struct deploy_row d;
+	if (!fr && r != RESULT_CANCELLED && !deploys_get(g->db, x->deployment_id, &d, &err))
+		notify(g, r == RESULT_SUCCESS ? NOTIFY_DEPLOY_SUCCESS : NOTIFY_DEPLOY_FAILURE,
+		       d.environment, d.run_id, NULL, r == RESULT_SUCCESS ? NULL : "the job failed");
 	buf_release(&err);
 }
 
@@ -128,8 +169,47 @@ int jobgate_new(const struct jobgate_cfg *cfg, struct jobgate **out, struct buf 
 	g->commit_ms = commit_time(cfg->repo_dir, cfg->sha);
 	g->rec = cfg->rec;
 	g->hook = (struct sched_gate){ ask, end, g };
+	struct hook_row *hooks = NULL;
+	size_t nhooks = 0;
+	struct buf herr = BUF_INIT;
+	if (cfg->loop && hooks_list(g->db, g->repo, &hooks, &nhooks, &herr) < 0)
+		nhooks = 0;
+	for (size_t i = 0; i < nhooks; i++)
+		hook_row_release(&hooks[i]);
+	free(hooks);
+	buf_release(&herr);
+	/* libcurl is loaded only for a repository that has webhooks */
+	if (cfg->loop && nhooks) {
+		struct buf dir = BUF_INIT, nerr = BUF_INIT;
+		g->mask = mask_new();
+		mask_object(g->mask, cfg->secrets);
+		mask_object(g->mask, cfg->env_secrets);
+		/* without libcurl the run goes on, unannounced */
+		if (kiln_data_dir(&dir, &nerr) < 0 || secret_store_open(&g->secrets, g->db, dir.buf, &nerr) < 0 ||
+		    notifier_new(cfg->loop, g->db, g->secrets, 3, 500, &g->notifier, &nerr) < 0)
+			fprintf(stderr, "kiln: warning: no notifications: %s\n", nerr.buf);
+		buf_release(&dir);
+		buf_release(&nerr);
+	}
 	*out = g;
 	return 0;
+}
+
+void jobgate_run_end(struct jobgate *g, size_t wf_index, const char *name, enum result r)
+{
+	if (g && r != RESULT_CANCELLED)
+		notify(g, r == RESULT_SUCCESS ? NOTIFY_RUN_SUCCESS : NOTIFY_RUN_FAILURE, NULL,
+		       recorder_run_id(g->rec, wf_index), name, NULL);
+}
+
+void jobgate_flush(struct jobgate *g, uv_loop_t *loop)
+{
+	if (!g || !g->notifier)
+		return;
+	uv_run(loop, UV_RUN_DEFAULT); /* the sender's posts and retries */
+	notifier_close(g->notifier, NULL, NULL);
+	g->notifier = NULL;
+	uv_run(loop, UV_RUN_DEFAULT);
 }
 
 const struct sched_gate *jobgate_hook(struct jobgate *g)
@@ -144,6 +224,10 @@ void jobgate_free(struct jobgate *g)
 	for (size_t i = 0; i < g->nr; i++)
 		free(g->v[i].job);
 	free(g->v);
+	if (g->notifier) /* not flushed: pending retries are dropped */
+		notifier_close(g->notifier, NULL, NULL);
+	secret_store_close(g->secrets);
+	mask_free(g->mask);
 	db_close(g->db);
 	free(g->repo);
 	free(g->actor);

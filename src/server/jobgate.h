@@ -16,6 +16,8 @@
 #include "base/buf.h"
 #include "engine/sched.h"
 
+#include <uv.h>
+
 struct recorder;
 struct secret_map;
 struct ev;
@@ -26,12 +28,23 @@ struct jobgate_cfg {
 	const char *ref, *sha;
 	const char *repo_dir; /* the work tree (the commit's time for lead time) */
 	struct recorder *rec; /* the run history: run and job ids, "waiting" */
+	/* notifications (server/notify.h): sent on this loop, masked with
+	 * the run's secrets (may be NULL: none) */
+	uv_loop_t *loop;
+	const struct ev *secrets;     /* the run's secrets object */
+	const struct ev *env_secrets; /* environment -> secrets object */
 };
 
 struct jobgate;
 /* 0 or -1 with err (store) */
 int jobgate_new(const struct jobgate_cfg *cfg, struct jobgate **out, struct buf *err);
 const struct sched_gate *jobgate_hook(struct jobgate *g);
+/* workflow `name` (run wf_index) ended: run.success / run.failure
+ * notifications (a cancelled run sends none) */
+void jobgate_run_end(struct jobgate *g, size_t wf_index, const char *name, enum result r);
+/* run the loop until every notification is delivered or given up, then
+ * close the sender (bounded by the sender's attempts and back-off) */
+void jobgate_flush(struct jobgate *g, uv_loop_t *loop);
 void jobgate_free(struct jobgate *g);
 
 /*

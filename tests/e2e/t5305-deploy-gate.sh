@@ -49,7 +49,28 @@ test_expect_success 'setup: a repository, its environments, secrets, a reviewer,
 	printf "staging-key-456" | kiln env secret set shop DEPLOY_KEY --env staging >/dev/null &&
 	kiln token create --user bob >bob.tok &&
 	kiln token create --user carol >carol.tok &&
-	start_serve
+	kiln user add ops --role admin >/dev/null &&
+	kiln token create --user ops >ops.tok &&
+	start_serve &&
+	cat >recv.py <<-\PY &&
+	import http.server, sys
+	class H(http.server.BaseHTTPRequestHandler):
+	    def do_POST(self):
+	        body = self.rfile.read(int(self.headers["Content-Length"]))
+	        with open("hooks.jsonl", "ab") as f:
+	            f.write(body + b"\n")
+	        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+	    def log_message(self, *a): pass
+	http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+	PY
+	hport=$(python3 -c "import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])") &&
+	{ timeout 300 python3 recv.py $hport & echo $! >recv.pid; } &&
+	wait_for 50 curl -s -o /dev/null -X POST -d "{}" "http://127.0.0.1:$hport/probe" &&
+	rm -f hooks.jsonl &&
+	kiln repo add shop "$TRASH/app" >/dev/null 2>&1 &&
+	curl -sf -X POST -H "Authorization: Bearer $(cat ops.tok)" \
+		-d "{\"kind\":\"json\",\"url\":\"http://127.0.0.1:$hport/hook\"}" \
+		"$(serve_url)/api/v1/repos/shop/notifications" >/dev/null
 '
 
 waiting_run () {
@@ -81,6 +102,23 @@ test_expect_success 'staging deploys by itself, production waits; a reviewer app
 	test "$(cat pd)" = "success|bob" &&
 	sql "SELECT status, conclusion FROM jobs WHERE run_id = $run AND name = '\''production'\''" >js &&
 	test "$(cat js)" = "completed|success"
+'
+
+test_expect_success 'notifications: approval waiting, deploys, the run, masked' '
+	wait_for 20 sh -c "grep -q run.success hooks.jsonl" &&
+	python3 - <<-\PY
+	import json
+	ev = [json.loads(l) for l in open("hooks.jsonl")]
+	kinds = [(e["event"], e["environment"]) for e in ev]
+	for want in [("approval.waiting", "production"), ("deploy.success", "staging"),
+	             ("deploy.success", "production"), ("run.success", None)]:
+	    assert want in kinds, (want, kinds)
+	assert all(e["repo"] == "shop" for e in ev)
+	w = [e for e in ev if e["event"] == "approval.waiting"][0]
+	assert "by bob" in w["reason"], w
+	text = open("hooks.jsonl").read()
+	assert "prod-key-123" not in text and "staging-key-456" not in text
+	PY
 '
 
 test_expect_success 'a rejection fails the production job with the comment' '
@@ -124,7 +162,8 @@ assert r[\"lead_time\"][\"changes\"] == 1, r
 '
 
 test_expect_success 'the server stops cleanly' '
-	stop_serve
+	stop_serve &&
+	kill $(cat recv.pid)
 '
 
 test_done
