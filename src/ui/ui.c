@@ -362,4 +362,5 @@ void ui_register(struct srv *s)
 	ui_deploys_register(s);
 	ui_live_register(s);
 	ui_badge_register(s);
+	ui_envs_register(s);
 }

@@ -82,5 +82,8 @@ void ui_dora_register(struct srv *s);
 void ui_deploys_register(struct srv *s);
 void ui_live_register(struct srv *s);
 void ui_badge_register(struct srv *s);
+void ui_envs_register(struct srv *s);
+/* ui_envs.c: the repositories and environments part of /settings */
+void ui_settings_envs(struct ui *u, struct buf *body);
 
 #endif

@@ -141,6 +141,7 @@ static void settings_page(struct ui *u, const char *message, const char *new_tok
 		html_addf(&body, "<p class=\"notice\" role=\"status\">%s</p>", message);
 	users_section(u, &body);
 	tokens_section(u, &body, new_token);
+	ui_settings_envs(u, &body);
 	ui_page(u, 200, "Settings", "settings", &body);
 	buf_release(&body);
 }

@@ -135,4 +135,37 @@ test_expect_success 'DORA: the page shows the API figures for 7, 30 and 90 days'
 	done
 '
 
+test_expect_success 'settings: an environment, its rules, a write-only secret, a variable' '
+	ui_login alice alice-pass-1 ad &&
+	ui_get /settings ad >out &&
+	test_grep "/hooks/github?repo=acme/app" out &&
+	csrf=$(ui_csrf ad /settings) &&
+	curl -s -o /dev/null -w "%{http_code}\n" -b ad "$(serve_url)/settings/environments" \
+		--data "csrf=$csrf&repo=acme/app&name=qa" >code &&
+	test "$(cat code)" = 303 &&
+	ui_get /settings ad >out &&
+	curl -s -o /dev/null -w "%{http_code}\n" -b ad "$(serve_url)/settings/environment" \
+		--data "csrf=$csrf&repo=acme%2Fapp&env=qa&do=rules&reviewers=user%3Abob&wait_timer=5&patterns=branch%3Amain&prevent_self_review=1" >code &&
+	test "$(cat code)" = 303 &&
+	curl -s -o /dev/null -w "%{http_code}\n" -b ad "$(serve_url)/settings/environment" \
+		--data "csrf=$csrf&repo=acme%2Fapp&env=qa&do=secret&name=QA_TOKEN&value=sup3r-s3cret-value" >code &&
+	test "$(cat code)" = 303 &&
+	curl -s -o /dev/null -w "%{http_code}\n" -b ad "$(serve_url)/settings/environment" \
+		--data "csrf=$csrf&repo=acme%2Fapp&env=qa&do=variable&name=REGION&value=eu-west-1" >code &&
+	test "$(cat code)" = 303 &&
+	ui_get /settings ad >out &&
+	test_grep "value=\"user:bob\"" out &&
+	test_grep "<code class=\"secret-name\">QA_TOKEN</code>" out &&
+	test_grep "<code>REGION=eu-west-1</code>" out &&
+	! grep -q sup3r-s3cret-value out &&
+	curl -s -H "Authorization: Bearer $(ui_admin_token)" "$(serve_url)/api/v1/repos/acme/app/environments/qa" >api &&
+	test_grep "\"wait_timer\":5" api &&
+	! grep -q sup3r-s3cret-value api &&
+	cat "$DATA"/kiln.db* >all.db && ! grep -aq sup3r-s3cret-value all.db &&
+	! grep -q sup3r-s3cret-value serve.log &&
+	curl -s -o /dev/null -w "%{http_code}\n" -b b "$(serve_url)/settings/environment" \
+		--data "csrf=$(ui_csrf b /approvals)&repo=acme%2Fapp&env=qa&do=secret&name=X&value=y" >code &&
+	test "$(cat code)" = 403
+'
+
 test_done
