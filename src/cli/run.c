@@ -157,6 +157,22 @@ static int is_regular(const char *file)
 	return stat(file, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/*
+ * The name messages give the workflow file `file` of the repository:
+ * relative when kiln runs from the repository's top, as kiln lint names it
+ * (.github/workflows/ci.yml:3:13: error: ...), else the path as is.
+ */
+static char *display_name(const struct runctx *rc, const char *file)
+{
+	size_t l = strlen(rc->repo_dir);
+	char *here = realpath(".", NULL);
+	int top = here && !strcmp(here, rc->repo_dir);
+	free(here);
+	if (top && !strncmp(file, rc->repo_dir, l) && file[l] == '/')
+		return xstrdup(file + l + 1);
+	return xstrdup(file);
+}
+
 /* load the workflows the event triggers (from the run's snapshot, named as
  * the user's files); 0, or an exit code */
 static int load_workflows(const struct run_opts *o, struct trigsel *ts, struct runctx *rc,
@@ -186,6 +202,11 @@ static int load_workflows(const struct run_opts *o, struct trigsel *ts, struct r
 			label = xstrfmt("%s%s", rc->repo_dir, files.v[i] + strlen(snap));
 		else if (snap && !(path = in_snapshot(rc, files.v[i])) && is_regular(files.v[i]))
 			continue; /* ignored (.gitignore): not one of the run's files */
+		if (!o->workflow_file) {
+			char *shown = display_name(rc, label ? label : files.v[i]);
+			free(label);
+			label = shown;
+		}
 		int lr = wf_load_file_as(path ? path : files.v[i], label ? label : files.v[i], &wf,
 					 &d);
 		free(label);
