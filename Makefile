@@ -67,7 +67,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 E2E = $(sort $(wildcard tests/e2e/t[0-9]*.sh))
 
-.PHONY: all test unit e2e demo demo-deploy bench fuzz deps clean help check-deps
+.PHONY: all test unit e2e demo demo-ui demo-deploy bench fuzz deps clean help check-deps
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/kiln
@@ -112,6 +112,11 @@ e2e: all
 demo: deps all
 	$(Q)./examples/demo.sh $(abspath $(BUILD))/kiln
 	$(Q)./examples/remote-demo.sh $(abspath $(BUILD))/kiln
+	$(Q)./examples/ui-demo.sh $(abspath $(BUILD))/kiln
+
+# a running kiln serve whose web UI pages are filled (prints the URL)
+demo-ui: deps all
+	$(Q)./examples/ui-demo.sh $(abspath $(BUILD))/kiln
 
 # a canary rolled back automatically, then a blue-green that succeeds
 demo-deploy: deps all

@@ -23,11 +23,15 @@ static size_t base_len(const char *name)
 	return p && n && name[n - 1] == ')' ? (size_t)(p - name) : n;
 }
 
-/* the workflow job a recorded job name belongs to, or -1 */
-static long wf_index(const struct workflow *wf, const char *name)
+/* the workflow job a recorded job name belongs to, or -1; a run of
+ * several workflows names its jobs "WORKFLOW / JOB" */
+static long wf_index(const struct workflow *wf, const char *run_name, const char *name)
 {
 	if (!wf)
 		return -1;
+	size_t rl = strlen(run_name);
+	if (rl && !strncmp(name, run_name, rl) && !strncmp(name + rl, " / ", 3))
+		name += rl + 3;
 	size_t bl = base_len(name);
 	for (size_t i = 0; i < wf->njobs; i++) {
 		const struct wf_job *j = &wf->jobs[i];
@@ -103,7 +107,7 @@ void graph_svg(const struct workflow *wf, const struct runview *run,
 	size_t ng = 0;
 	int rows[MAX_STAGES] = { 0 }, heights[MAX_STAGES] = { 0 }, nstages = 1;
 	for (size_t i = 0; i < njobs; i++) {
-		long wfi = wf_index(wf, jobs[i].name);
+		long wfi = wf_index(wf, run->name, jobs[i].name);
 		size_t bl = base_len(jobs[i].name);
 		size_t k;
 		for (k = 0; k < ng; k++) {
