@@ -1124,7 +1124,9 @@ int job_exec_start(uv_loop_t *loop, const struct job_spec *spec, const struct lo
 	}
 	if (spec->timeout_ms)
 		uv_timer_start(&je->job_timer, on_job_timeout, spec->timeout_ms, 0);
-	if (!je->setup_failed && spec->job->services && !ynode_is_null(spec->job->services)) {
+	if (!je->setup_failed &&
+	    ((spec->job->services && !ynode_is_null(spec->job->services)) ||
+	     (spec->job->container && !ynode_is_null(spec->job->container)))) {
 		je->svc_waiting = 1;
 		je->svc = svc_start(je, on_services_ready);
 	}

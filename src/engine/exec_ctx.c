@@ -73,8 +73,12 @@ struct ev *exec__contexts(struct job_exec *je, struct frame *fr, const struct ev
 	while (root && root->parent)
 		root = root->parent;
 	ev_object_set(job, "status", ev_cstr(status_name(exec__status(je, root))));
-	if (je->svc)
+	if (je->svc) {
 		ev_object_set(job, "services", svc_context(je->svc));
+		struct ev *ctr = svc_container_context(je->svc);
+		if (ctr)
+			ev_object_set(job, "container", ctr);
+	}
 	ev_object_set(c, "job", job);
 	ev_object_set(c, "runner", ev_ref(je->runner_ctx));
 	ev_object_set(c, "env", env ? ev_ref(env) : ev_ref(je->global_env));

@@ -9,6 +9,7 @@
 #include "base/fs.h"
 #include "engine/envfile.h"
 #include "engine/exec.h"
+#include "engine/services.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -74,7 +75,20 @@ static void split_words(const char *s, struct strvec *out)
  * argv for a shell keyword or custom template; {0} is the script. Returns
  * the script file extension through *ext.
  */
-static int shell_argv(const char *shell, const char *path, const char *script,
+/* a program of a shell: looked up in path on the host; in a job container
+ * (ctr >= 0: whether it has bash) by name, bash only when it has it */
+static char *which(const char *prog, const char *path, int ctr)
+{
+	if (ctr < 0)
+		return exec__which(prog, path);
+	if (!strcmp(prog, "bash") && !ctr)
+		return NULL;
+	if (!strcmp(prog, "python"))
+		return NULL; /* python3 is what a Debian-based image has */
+	return xstrdup(prog);
+}
+
+static int shell_argv(const char *shell, const char *path, int ctr, const char *script,
 		      struct strvec *argv, const char **ext, struct buf *err)
 {
 	char *prog = NULL;
@@ -82,7 +96,7 @@ static int shell_argv(const char *shell, const char *path, const char *script,
 	if (!shell || !strcmp(shell, "bash") || !strcmp(shell, "sh")) {
 		*ext = ".sh";
 		if (!shell || !strcmp(shell, "bash"))
-			prog = exec__which("bash", path);
+			prog = which("bash", path, ctr);
 		if (prog) {
 			strvec_push_nodup(argv, prog);
 			if (shell) { /* explicit `shell: bash` */
@@ -94,7 +108,7 @@ static int shell_argv(const char *shell, const char *path, const char *script,
 				strvec_push(argv, "-e");
 			}
 		} else {
-			prog = exec__which("sh", path);
+			prog = which("sh", path, ctr);
 			if (!prog) {
 				buf_addf(err, "cannot find 'sh' in PATH");
 				return -1;
@@ -107,9 +121,9 @@ static int shell_argv(const char *shell, const char *path, const char *script,
 	}
 	if (!strcmp(shell, "python")) {
 		*ext = ".py";
-		prog = exec__which("python", path);
+		prog = which("python", path, ctr);
 		if (!prog)
-			prog = exec__which("python3", path);
+			prog = which("python3", path, ctr);
 		if (!prog) {
 			buf_addf(err, "cannot find 'python' or 'python3' in PATH for shell: python");
 			return -1;
@@ -120,7 +134,7 @@ static int shell_argv(const char *shell, const char *path, const char *script,
 	}
 	if (!strcmp(shell, "pwsh") || !strcmp(shell, "powershell")) {
 		*ext = ".ps1";
-		prog = exec__which("pwsh", path);
+		prog = which("pwsh", path, ctr);
 		if (!prog) {
 			buf_addf(err, "cannot find 'pwsh' in PATH for shell: %s", shell);
 			return -1;
@@ -138,7 +152,7 @@ static int shell_argv(const char *shell, const char *path, const char *script,
 		return -1;
 	}
 	int seen = 0;
-	prog = exec__which(words.v[0], path);
+	prog = which(words.v[0], path, ctr);
 	if (!prog) {
 		buf_addf(err, "cannot find '%s' in PATH for shell: %s", words.v[0], shell);
 		strvec_clear(&words);
@@ -431,7 +445,9 @@ int exec__run_step(struct step_run *sr, struct buf *err)
 	struct strvec env = STRVEC_INIT, shellv = STRVEC_INIT, argv = STRVEC_INIT;
 	exec__proc_env(sr, &env);
 	char *base = xstrfmt("%s/%s-%zu", je->temp, sr->id, st->index);
-	if (shell_argv(shell, strvec_getenv(&env, "PATH"), "{script}", &shellv, &ext, err) < 0) {
+	int has_bash = 0, ctr = svc_in_container(je->svc, &has_bash) ? has_bash : -1;
+	if (shell_argv(shell, strvec_getenv(&env, "PATH"), ctr, "{script}", &shellv, &ext,
+		       err) < 0) {
 		free(base);
 		strvec_clear(&env);
 		goto out;
@@ -452,6 +468,10 @@ int exec__run_step(struct step_run *sr, struct buf *err)
 		strvec_clear(&env);
 		strvec_clear(&argv);
 		goto out;
+	}
+	if (ctr >= 0) {
+		const struct ev *jenv = sr->env ? sr->env : je->global_env;
+		svc_exec_wrap(je->svc, wd, jenv, &je->path_add, &argv, &env);
 	}
 	r = exec__spawn(sr, &argv, &env, wd, err);
 out:

@@ -43,7 +43,7 @@ struct svc {
 
 enum state {
 	S_REAP_PS, S_REAP_RM, S_REAP_NETLS, S_REAP_NETRM, S_REAP_VOLLS, S_REAP_VOLRM,
-	S_NET, S_RUN, S_PORT, S_HEALTH, S_LOGS, S_READY,
+	S_NET, S_RUN, S_PORT, S_HEALTH, S_LOGS, S_CTR, S_CTR_BASH, S_READY,
 	S_RM, S_NETRM, S_STOPPED,
 };
 
@@ -54,6 +54,8 @@ struct svc_set {
 	int net_made;
 	struct svc *s;
 	size_t n, i;             /* services; the one being worked on */
+	struct svc *ctr;         /* the job container (`container:`), or NULL */
+	int has_bash;            /* bash is in the job container's PATH */
 	enum state state;
 	struct exec_cmd *cmd;    /* running podman command, or NULL */
 	struct buf out, err;     /* its stdout and stderr */
@@ -282,7 +284,7 @@ static int str_list(const struct ev *o, const char *key, const char *flag, struc
 
 /* one service's definition -> sv; 0, 1 when it is skipped (empty image), -1 */
 static int define(struct svc_set *ss, struct svc *sv, const char *id, const struct ev *d,
-		  struct buf *err)
+		  int is_ctr, struct buf *err)
 {
 	struct job_exec *je = ss->je;
 	sv->id = xstrdup(id);
@@ -305,8 +307,17 @@ static int define(struct svc_set *ss, struct svc *sv, const char *id, const stru
 	sv->name = buf_detach(&nm, NULL);
 
 	struct strvec *a = &sv->args;
-	pushl(a, "run", "-d", "--name", sv->name, "--network", ss->net, "--network-alias",
-		     id, NULL);
+	pushl(a, "run", "-d", "--name", sv->name, "--network", ss->net, NULL);
+	if (is_ctr) {
+		/* the job's directory (workspace, RUNNER_TEMP, the file-command
+		 * files) at the same path inside: every path kiln hands a step
+		 * holds in both worlds; the container idles until steps exec */
+		pushl(a, "-v", NULL);
+		strvec_pushf(a, "%s:%s", je->dir, je->dir);
+		pushl(a, "--workdir", je->workspace, "--entrypoint", "tail", NULL);
+	} else {
+		pushl(a, "--network-alias", id, NULL);
+	}
 	podman_labels(&ss->pm, a, ss->net, je->spec.job_key ? je->spec.job_key : "job");
 	const struct ev *env = ev_kind(d) == EV_OBJECT ? ev_object_get(d, "env") : NULL;
 	if (env && ev_kind(env) == EV_OBJECT) {
@@ -333,7 +344,7 @@ static int define(struct svc_set *ss, struct svc *sv, const char *id, const stru
 			strvec_push(a, "--creds");
 			strvec_pushf(a, "%s:%s", user, pass ? pass : "");
 		}
-		const char *ep = str_at(d, "entrypoint");
+		const char *ep = is_ctr ? NULL : str_at(d, "entrypoint");
 		if (ep && *ep)
 			pushl(a, "--entrypoint", ep, NULL);
 		const char *opts = str_at(d, "options");
@@ -353,6 +364,10 @@ static int define(struct svc_set *ss, struct svc *sv, const char *id, const stru
 		strvec_clear(&w);
 	}
 	strvec_push(a, sv->image);
+	if (is_ctr) {
+		pushl(a, "-f", "/dev/null", NULL);
+		return 0;
+	}
 	if (ev_kind(d) == EV_OBJECT) {
 		const char *cmd = str_at(d, "command");
 		struct strvec w = STRVEC_INIT;
@@ -370,10 +385,32 @@ static int define(struct svc_set *ss, struct svc *sv, const char *id, const stru
 static int define_all(struct svc_set *ss, struct buf *err)
 {
 	struct job_exec *je = ss->je;
-	const struct ynode *node = je->spec.job->services;
+	const struct ynode *cnode = je->spec.job->container;
 	int line = 0, col = 0;
+	if (cnode && !ynode_is_null(cnode)) {
+		struct ev *c = exec__eval_node(je, je->top, NULL, cnode, err, &line, &col);
+		if (!c)
+			goto at;
+		ss->ctr = xcalloc(1, sizeof(*ss->ctr));
+		ss->ctr->args = (struct strvec)STRVEC_INIT;
+		int d = define(ss, ss->ctr, "job", c, 1, err);
+		ev_unref(c);
+		if (d < 0)
+			return -1;
+		if (d == 1) { /* an empty image: the job runs on the host (GitHub) */
+			ev_unref(ss->ctr->ports);
+			free(ss->ctr->id);
+			strvec_clear(&ss->ctr->args);
+			free(ss->ctr);
+			ss->ctr = NULL;
+		}
+	}
+	const struct ynode *node = je->spec.job->services;
+	if (!node || ynode_is_null(node))
+		return 0;
 	struct ev *v = exec__eval_node(je, je->top, NULL, node, err, &line, &col);
 	if (!v) {
+	at:
 		if (line)
 		{
 			struct buf at = BUF_INIT;
@@ -394,7 +431,7 @@ static int define_all(struct svc_set *ss, struct buf *err)
 	for (size_t i = 0; i < ev_len(v) && !r; i++) {
 		struct svc *sv = &ss->s[ss->n];
 		sv->args = (struct strvec)STRVEC_INIT;
-		int d = define(ss, sv, ev_object_key_at(v, i), ev_object_val_at(v, i), err);
+		int d = define(ss, sv, ev_object_key_at(v, i), ev_object_val_at(v, i), 0, err);
 		if (d < 0)
 			r = -1;
 		ss->n++;
@@ -658,9 +695,19 @@ static void next(struct svc_set *ss)
 		if (ss->n) {
 			logf_(ss, LOG_INFO, STEP_INIT, "Waiting for all services to be ready");
 			health_cmd(ss);
-		} else {
-			become_ready(ss);
+			return;
 		}
+	job_container:
+		if (!ss->ctr) {
+			become_ready(ss);
+			return;
+		}
+		logf_(ss, LOG_INFO, STEP_INIT, "Starting job container (%s)", ss->ctr->image);
+		ss->state = S_CTR;
+		struct strvec ra = STRVEC_INIT;
+		for (size_t i = 0; i < ss->ctr->args.nr; i++)
+			strvec_push(&ra, ss->ctr->args.v[i]);
+		run(ss, &ra);
 		return;
 	case S_HEALTH: {
 		int done = 0;
@@ -696,9 +743,26 @@ static void next(struct svc_set *ss)
 			health_cmd(ss);
 			return;
 		}
+		goto job_container;
+	}
+	case S_CTR:
+		if (st != 0) {
+			show_err(ss, STEP_INIT);
+			fail(ss, "cannot start the job container from image '%s'", ss->ctr->image);
+			become_ready(ss);
+			return;
+		}
+		buf_rtrim(&ss->out);
+		ss->ctr->cid = xstrdup(ss->out.buf);
+		ss->state = S_CTR_BASH;
+		struct strvec ca = STRVEC_INIT;
+		pushl(&ca, "exec", ss->ctr->name, "sh", "-c", "command -v bash", NULL);
+		run(ss, &ca);
+		return;
+	case S_CTR_BASH:
+		ss->has_bash = st == 0;
 		become_ready(ss);
 		return;
-	}
 	case S_LOGS: {
 		/* the service's own output, both streams */
 		buf_rtrim(&ss->out);
@@ -751,6 +815,10 @@ static void teardown(struct svc_set *ss)
 			strvec_push(&a, ss->s[i].name);
 			k++;
 		}
+	if (ss->ctr && ss->ctr->cid) {
+		strvec_push(&a, ss->ctr->name);
+		k++;
+	}
 	if (!k) {
 		strvec_clear(&a);
 		teardown(ss);
@@ -852,6 +920,15 @@ void svc_free(struct svc_set *ss)
 		strvec_clear(&sv->args);
 		ev_unref(sv->ports);
 	}
+	if (ss->ctr) {
+		free(ss->ctr->id);
+		free(ss->ctr->name);
+		free(ss->ctr->cid);
+		free(ss->ctr->image);
+		strvec_clear(&ss->ctr->args);
+		ev_unref(ss->ctr->ports);
+		free(ss->ctr);
+	}
 	free(ss->s);
 	free(ss->net);
 	buf_release(&ss->out);
@@ -873,4 +950,91 @@ struct ev *svc_context(const struct svc_set *ss)
 		ev_object_set(o, sv->id, e);
 	}
 	return o;
+}
+
+struct ev *svc_container_context(const struct svc_set *ss)
+{
+	if (!ss || !ss->ctr)
+		return NULL;
+	struct ev *e = ev_object();
+	ev_object_set(e, "id", ev_cstr(ss->ctr->cid ? ss->ctr->cid : ""));
+	ev_object_set(e, "network", ev_cstr(ss->net ? ss->net : ""));
+	return e;
+}
+
+int svc_in_container(const struct svc_set *ss, int *has_bash)
+{
+	if (!ss || !ss->ctr || !ss->ctr->cid)
+		return 0;
+	if (has_bash)
+		*has_bash = ss->has_bash;
+	return 1;
+}
+
+/* variables of the host that are not the job's: they stay outside */
+static int host_only(const char *name, size_t n)
+{
+	static const char *const names[] = { "PATH", "HOME", "HOSTNAME", "USER", "LOGNAME",
+					     "SHELL", "PWD", "OLDPWD", "TMPDIR", "TERM",
+					     "CONTAINERS_CONF" };
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strlen(names[i]) == n && !memcmp(names[i], name, n))
+			return 1;
+	return 0;
+}
+
+static int job_var(const char *name, size_t n, const struct ev *job_env)
+{
+	static const char *const prefixes[] = { "GITHUB_", "RUNNER_", "INPUT_", "STATE_",
+						"ACTIONS_" };
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (n >= strlen(prefixes[i]) && !strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return 1;
+	if (n == 2 && !strncmp(name, "CI", 2))
+		return 1;
+	for (size_t i = 0; job_env && i < ev_len(job_env); i++) {
+		const char *k = ev_object_key_at(job_env, i);
+		if (strlen(k) == n && !strncmp(k, name, n))
+			return 1;
+	}
+	return 0;
+}
+
+void svc_exec_wrap(const struct svc_set *ss, const char *wd, const struct ev *job_env,
+		   const struct strvec *path_add, struct strvec *argv, struct strvec *env)
+{
+	struct strvec a = STRVEC_INIT, e = STRVEC_INIT;
+	strvec_push(&a, ss->pm.prog);
+	pushl(&a, "exec", "--workdir", wd, NULL);
+	/* values reach podman through its environment (`-e NAME`), never
+	 * its command line, where any local user could read a secret */
+	for (size_t i = 0; i < env->nr; i++) {
+		const char *eq = strchr(env->v[i], '=');
+		size_t n = eq ? (size_t)(eq - env->v[i]) : strlen(env->v[i]);
+		if (!eq || host_only(env->v[i], n) || !job_var(env->v[i], n, job_env))
+			continue;
+		strvec_push(&a, "-e");
+		strvec_pushf(&a, "%.*s", (int)n, env->v[i]);
+	}
+	if (path_add && path_add->nr) {
+		/* $GITHUB_PATH entries before the image's usual PATH */
+		struct buf p = BUF_INIT;
+		for (size_t i = path_add->nr; i-- > 0;)
+			buf_addf(&p, "%s:", path_add->v[i]);
+		buf_addstr(&p, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+		strvec_push(&a, "-e");
+		strvec_pushf(&a, "PATH=%s", p.buf);
+		buf_release(&p);
+	}
+	strvec_push(&a, ss->ctr->name);
+	for (size_t i = 0; i < argv->nr; i++)
+		strvec_push(&a, argv->v[i]);
+	for (size_t i = 0; i < env->nr; i++)
+		if (strncmp(env->v[i], "CONTAINERS_CONF=", 16))
+			strvec_push(&e, env->v[i]);
+	strvec_pushf(&e, "CONTAINERS_CONF=%s", ss->pm.conf);
+	strvec_clear(argv);
+	strvec_clear(env);
+	*argv = a;
+	*env = e;
 }

@@ -35,4 +35,20 @@ void svc_free(struct svc_set *ss);
 /* the job.services context: { <id>: { id, network, ports: { "5432": "49153" } } } (new ref) */
 struct ev *svc_context(const struct svc_set *ss);
 
+/* the job.container context { id, network }, or NULL without one (new ref) */
+struct ev *svc_container_context(const struct svc_set *ss);
+/* 1 when the job's steps run in its job container (running); *has_bash
+ * tells whether bash is in its PATH (else `sh` is the default shell) */
+int svc_in_container(const struct svc_set *ss, int *has_bash);
+/*
+ * Turn a step's argv and process env into `podman exec` in the job
+ * container, in directory wd: the job's variables (GITHUB_*, RUNNER_*,
+ * INPUT_*, STATE_*, CI and the names in job_env) go in by name, their
+ * values through podman's own environment; the host's PATH, HOME... stay
+ * out; $GITHUB_PATH entries (path_add, newest last) go before the usual
+ * PATH. Replaces argv and env.
+ */
+void svc_exec_wrap(const struct svc_set *ss, const char *wd, const struct ev *job_env,
+		   const struct strvec *path_add, struct strvec *argv, struct strvec *env);
+
 #endif

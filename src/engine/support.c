@@ -188,9 +188,10 @@ void plan_check_support(struct plan *p, const char *repo_dir)
 		const struct wf_job *job = pj->job;
 		if (job->uses.s)
 			continue; /* reusable workflow calls: src/engine/reuse.c */
-		if (job->container && !ynode_is_null(job->container))
+		if (job->container && !ynode_is_null(job->container) && !podman_installed(NULL))
 			set_reason(pj, job->container, 0, 0,
-				   "job containers ('container:') are not supported yet");
+				   "job containers ('container:') need podman, which is not "
+				   "installed (not found on PATH)");
 		if (job->services && !ynode_is_null(job->services) && !podman_installed(NULL))
 			set_reason(pj, job->services, 0, 0,
 				   "service containers ('services:') need podman, which is not "
