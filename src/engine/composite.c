@@ -92,10 +92,10 @@ static int load_runs(struct composite *c, struct diags *d)
 	}
 	if (!using || using->kind != YNODE_SCALAR || strcmp(using->str, "composite")) {
 		const struct ynode *at = using ? using : runs;
-		if (using && using->kind == YNODE_SCALAR && !strcmp(using->str, "docker"))
-			return diag_err(d, c->file, at->line, at->col,
-					"this is a Docker action (runs.using: docker): it needs "
-					"containers, which kiln does not support yet");
+		if (using && using->kind == YNODE_SCALAR && !strcmp(using->str, "docker")) {
+			c->docker = 1; /* run by engine/exec_docker.c */
+			return 0;
+		}
 		return diag_err(d, c->file, at->line, at->col,
 				"kiln runs composite and JavaScript (node12..node24) actions; "
 				"runs.using is '%s'", using && using->str ? using->str : "");

@@ -19,6 +19,7 @@ struct composite {
 	struct ynode *root;          /* owned YAML tree */
 	int node;                    /* runs.using is node12/16/20/24 (run with host node) */
 	struct node_scripts js;      /* node: its scripts (borrowed from root) */
+	int docker;                  /* runs.using is docker (runs: read from root) */
 	const struct ynode *inputs;  /* mapping id -> {description, required, default}, or NULL */
 	const struct ynode *outputs; /* mapping id -> {description, value}, or NULL */
 	struct wf_step *steps;       /* owned; none for a node action */

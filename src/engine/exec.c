@@ -8,6 +8,7 @@
 #include "base/fs.h"
 #include "engine/exec.h"
 #include "engine/plan.h"
+#include "engine/podman.h"
 #include "engine/services.h"
 
 #include <ctype.h>
@@ -465,6 +466,11 @@ static void start_action(struct step_run *sr, struct action_source *src, struct 
 		exec__start_js(sr, a, src, with, step_env);
 		return;
 	}
+	if (a->docker) {
+		action_source_release(src);
+		exec__start_docker(sr, NULL, a, with, step_env);
+		return;
+	}
 	struct frame *child = exec__frame_new(sr->fr, a->steps, a->nsteps);
 	child->caller = sr;
 	child->action = a;
@@ -520,6 +526,10 @@ static void start_uses(struct step_run *sr, struct ev *step_env)
 		return;
 	}
 	buf_release(&err);
+	if (!strncmp(uses, "docker://", 9)) {
+		exec__start_docker(sr, uses + 9, NULL, with, step_env);
+		return;
+	}
 	if (!strncmp(uses, "./", 2) || !strcmp(uses, ".")) {
 		const char *rel = uses + (uses[1] ? 2 : 1);
 		struct action_source src = { 0 };
@@ -560,11 +570,7 @@ static void start_uses(struct step_run *sr, struct ev *step_env)
 	}
 	ev_unref(with);
 	struct buf msg = BUF_INIT;
-	if (!strncmp(uses, "docker://", 9))
-		buf_addf(&msg, "can't run '%s': Docker actions need containers, which kiln does "
-			 "not support yet", uses);
-	else
-		buf_addf(&msg, "can't run action '%s': remote actions need kiln run", uses);
+	buf_addf(&msg, "can't run action '%s': remote actions need kiln run", uses);
 	step_fail(sr, msg.buf);
 	buf_release(&msg);
 }
@@ -1150,6 +1156,9 @@ void job_exec_free(struct job_exec *je)
 	}
 	exec__actions_release(je);
 	svc_free(je->svc);
+	if (je->pm)
+		podman_release(je->pm);
+	free(je->pm);
 	ev_unref(je->result.outputs);
 	free(je->result.summary);
 	buf_release(&je->summary);

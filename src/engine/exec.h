@@ -32,6 +32,7 @@
 
 struct job_exec;
 struct frame;
+struct podman;
 
 /* which stage of an action a step runs */
 enum stage { STAGE_MAIN, STAGE_PRE, STAGE_POST };
@@ -149,6 +150,7 @@ struct job_exec {
 	char *stop_token;          /* commands suspended until ::TOKEN:: */
 	int echo;                  /* ::echo::on */
 	struct svc_set *svc;       /* services: containers (services.c), or NULL */
+	struct podman *pm;         /* podman for Docker steps (exec_docker.c), or NULL */
 	int svc_waiting;           /* steps wait until the services are ready */
 	struct job_result result;
 };
@@ -202,6 +204,12 @@ void exec__post_builtin(struct step_run *sr, builtin_post_fn fn, void *data);
 void exec__save_state(struct step_run *sr, const char *name, const char *value, size_t len);
 /* free the job's actions and the post steps that did not run */
 void exec__actions_release(struct job_exec *je);
+
+/* exec_docker.c: `uses: docker://IMAGE` (image, a NULL) or a Docker
+ * action a (consumed); with and step_env consumed; the step completes
+ * through exec__step_complete */
+void exec__start_docker(struct step_run *sr, const char *image, struct composite *a,
+			struct ev *with, struct ev *step_env);
 
 /* exec_ctx.c: contexts and evaluation */
 struct ev *exec__contexts(struct job_exec *je, struct frame *fr, const struct ev *env);

@@ -8,6 +8,7 @@
 #include "engine/podman.h"
 #include "store/owner.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <unistd.h>
 
@@ -189,4 +190,57 @@ int podman_duration_ms(const char *s, uint64_t *ms)
 		return -1;
 	*ms = (uint64_t)total;
 	return 0;
+}
+
+/* variables of the host that are not the job's: they stay outside */
+static int host_only(const char *name, size_t n)
+{
+	static const char *const names[] = { "PATH", "HOME", "HOSTNAME", "USER", "LOGNAME",
+					     "SHELL", "PWD", "OLDPWD", "TMPDIR", "TERM",
+					     "CONTAINERS_CONF" };
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strlen(names[i]) == n && !memcmp(names[i], name, n))
+			return 1;
+	return 0;
+}
+
+static int job_var(const char *name, size_t n, const struct ev *job_env)
+{
+	static const char *const prefixes[] = { "GITHUB_", "RUNNER_", "INPUT_", "STATE_",
+						"ACTIONS_" };
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (n >= strlen(prefixes[i]) && !strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return 1;
+	if (n == 2 && !strncmp(name, "CI", 2))
+		return 1;
+	for (size_t i = 0; job_env && i < ev_len(job_env); i++) {
+		const char *k = ev_object_key_at(job_env, i);
+		if (strlen(k) == n && !strncmp(k, name, n))
+			return 1;
+	}
+	return 0;
+}
+
+void podman_pass_env(struct strvec *args, const struct strvec *env, const struct ev *job_env)
+{
+	for (size_t i = 0; i < env->nr; i++) {
+		const char *eq = strchr(env->v[i], '=');
+		size_t n = eq ? (size_t)(eq - env->v[i]) : strlen(env->v[i]);
+		if (!eq || host_only(env->v[i], n) || !job_var(env->v[i], n, job_env))
+			continue;
+		strvec_push(args, "-e");
+		strvec_pushf(args, "%.*s", (int)n, env->v[i]);
+	}
+}
+
+void podman_name(const struct podman *pm, const char *job, const char *what, struct buf *out)
+{
+	const char *parts[] = { pm->owner, job, what };
+	buf_addstr(out, "kiln");
+	for (size_t k = 0; k < ARRAY_SIZE(parts); k++) {
+		buf_addch(out, '-');
+		for (const char *s = parts[k]; *s && out->len < 200; s++)
+			buf_addch(out, isalnum((unsigned char)*s) || *s == '-' || *s == '.' ? *s
+											  : '_');
+	}
 }

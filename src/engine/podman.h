@@ -46,6 +46,18 @@ void podman_cmd(const struct podman *pm, struct exec_cmd *cmd);
 void podman_labels(const struct podman *pm, struct strvec *args, const char *run,
 		   const char *job);
 
+struct ev;
+/*
+ * Push `-e NAME` for each variable of env (NAME=VALUE) that belongs to the
+ * job: GITHUB_*, RUNNER_*, INPUT_*, STATE_*, ACTIONS_*, CI and the names
+ * in job_env (an object); never the host's PATH, HOME, USER... The values
+ * reach podman through its own environment (env), not its command line,
+ * where any local user could read a secret.
+ */
+void podman_pass_env(struct strvec *args, const struct strvec *env, const struct ev *job_env);
+/* "kiln-<owner>-<job>-<what>" with characters podman refuses as '_' */
+void podman_name(const struct podman *pm, const char *job, const char *what, struct buf *out);
+
 /*
  * Split a docker-style `options:` string into words as a shell would
  * without expanding anything (whitespace separates, '…' and "…" group,

@@ -952,6 +952,11 @@ struct ev *svc_context(const struct svc_set *ss)
 	return o;
 }
 
+const char *svc_network(const struct svc_set *ss)
+{
+	return ss && ss->net_made ? ss->net : NULL;
+}
+
 struct ev *svc_container_context(const struct svc_set *ss)
 {
 	if (!ss || !ss->ctr)
@@ -971,35 +976,6 @@ int svc_in_container(const struct svc_set *ss, int *has_bash)
 	return 1;
 }
 
-/* variables of the host that are not the job's: they stay outside */
-static int host_only(const char *name, size_t n)
-{
-	static const char *const names[] = { "PATH", "HOME", "HOSTNAME", "USER", "LOGNAME",
-					     "SHELL", "PWD", "OLDPWD", "TMPDIR", "TERM",
-					     "CONTAINERS_CONF" };
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (strlen(names[i]) == n && !memcmp(names[i], name, n))
-			return 1;
-	return 0;
-}
-
-static int job_var(const char *name, size_t n, const struct ev *job_env)
-{
-	static const char *const prefixes[] = { "GITHUB_", "RUNNER_", "INPUT_", "STATE_",
-						"ACTIONS_" };
-	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
-		if (n >= strlen(prefixes[i]) && !strncmp(name, prefixes[i], strlen(prefixes[i])))
-			return 1;
-	if (n == 2 && !strncmp(name, "CI", 2))
-		return 1;
-	for (size_t i = 0; job_env && i < ev_len(job_env); i++) {
-		const char *k = ev_object_key_at(job_env, i);
-		if (strlen(k) == n && !strncmp(k, name, n))
-			return 1;
-	}
-	return 0;
-}
-
 void svc_exec_wrap(const struct svc_set *ss, const char *wd, const struct ev *job_env,
 		   const struct strvec *path_add, struct strvec *argv, struct strvec *env)
 {
@@ -1008,14 +984,7 @@ void svc_exec_wrap(const struct svc_set *ss, const char *wd, const struct ev *jo
 	pushl(&a, "exec", "--workdir", wd, NULL);
 	/* values reach podman through its environment (`-e NAME`), never
 	 * its command line, where any local user could read a secret */
-	for (size_t i = 0; i < env->nr; i++) {
-		const char *eq = strchr(env->v[i], '=');
-		size_t n = eq ? (size_t)(eq - env->v[i]) : strlen(env->v[i]);
-		if (!eq || host_only(env->v[i], n) || !job_var(env->v[i], n, job_env))
-			continue;
-		strvec_push(&a, "-e");
-		strvec_pushf(&a, "%.*s", (int)n, env->v[i]);
-	}
+	podman_pass_env(&a, env, job_env);
 	if (path_add && path_add->nr) {
 		/* $GITHUB_PATH entries before the image's usual PATH */
 		struct buf p = BUF_INIT;

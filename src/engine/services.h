@@ -35,6 +35,8 @@ void svc_free(struct svc_set *ss);
 /* the job.services context: { <id>: { id, network, ports: { "5432": "49153" } } } (new ref) */
 struct ev *svc_context(const struct svc_set *ss);
 
+/* the job's network once created, else NULL */
+const char *svc_network(const struct svc_set *ss);
 /* the job.container context { id, network }, or NULL without one (new ref) */
 struct ev *svc_container_context(const struct svc_set *ss);
 /* 1 when the job's steps run in its job container (running); *has_bash

@@ -155,26 +155,28 @@ static void check_steps(struct plan_job *pj, const char *repo_dir)
 {
 	struct buf inner = BUF_INIT;
 	const struct wf_job *job = pj->job;
+	int podman = podman_installed(NULL);
 	for (size_t i = 0; i < job->nsteps && !pj->cannot; i++) {
 		const struct wf_str *u = &job->steps[i].uses;
 		if (!u->s)
 			continue;
-		if (!strncmp(u->s, "docker://", 9))
+		if (!strncmp(u->s, "docker://", 9) && !podman)
 			set_reason(pj, NULL, u->line, u->col,
-				   "step %zu uses the Docker image '%s'; Docker actions are not "
-				   "supported yet",
+				   "step %zu uses the Docker image '%s'; Docker actions need "
+				   "podman, which is not installed (not found on PATH)",
 				   i + 1, u->s + 9);
-		else if (repo_dir && !strncmp(u->s, "./", 2) && !strstr(u->s, "${{") &&
+		else if (!podman && repo_dir && !strncmp(u->s, "./", 2) && !strstr(u->s, "${{") &&
 			 local_docker(repo_dir, u->s, 0, &inner)) {
 			if (inner.len)
 				set_reason(pj, NULL, u->line, u->col,
 					   "step %zu uses '%s', whose steps use the Docker action "
-					   "'%s'; Docker actions are not supported yet",
+					   "'%s'; Docker actions need podman, which is not installed "
+					   "(not found on PATH)",
 					   i + 1, u->s, inner.buf);
 			else
 				set_reason(pj, NULL, u->line, u->col,
-					   "step %zu uses '%s', a Docker action; Docker actions are "
-					   "not supported yet",
+					   "step %zu uses '%s', a Docker action; Docker actions need "
+					   "podman, which is not installed (not found on PATH)",
 					   i + 1, u->s);
 		}
 	}

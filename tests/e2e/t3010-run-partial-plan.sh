@@ -71,9 +71,9 @@ test_expect_success '-l lists every job, with the reason beside those kiln canno
 	test_grep "^0  *build  *build  *ci.yml  *-$" out &&
 	test_grep "^0  *box .*(cannot run: job containers (.container:.) need podman, which is not installed (not found on PATH))$" out &&
 	test_grep "^0  *db .*(cannot run: service containers (.services:.) need podman, which is not installed (not found on PATH))$" out &&
-	test_grep "^0  *img .*(cannot run: step 1 uses the Docker image .alpine:3.19.; Docker actions are not supported yet)$" out &&
+	test_grep "^0  *img .*(cannot run: step 1 uses the Docker image .alpine:3.19.; Docker actions need podman, which is not installed (not found on PATH))$" out &&
 	test_grep "^0  *win .*(cannot run: runs-on .windows-latest. needs a Windows runner; kiln runs jobs on this Linux machine)$" out &&
-	test_grep "^0  *release .*(cannot run: step 1 uses ..\/.github\/actions\/dock., a Docker action; Docker actions are not supported yet)$" out &&
+	test_grep "^0  *release .*(cannot run: step 1 uses ..\/.github\/actions\/dock., a Docker action; Docker actions need podman, which is not installed (not found on PATH))$" out &&
 	test_grep "^1  *test  *test  *ci.yml  *build$" out &&
 	test_grep "^2  *ship  *ship  *ci.yml  *test,box$" out &&
 	test $(wc -l <out) = 9 &&

@@ -255,7 +255,7 @@ test_expect_success 'a composite run step without shell is an error with its pos
 	test_grep "^error: .*act/noshell/action.yml:4:7: required property is missing: shell" out
 '
 
-test_expect_success 'Docker actions are refused locally' '
+test_expect_success 'a Docker action without its Dockerfile fails its step, naming it' '
 	add_action act/dock <<-\EOF &&
 	runs:
 	  using: docker
@@ -270,7 +270,7 @@ test_expect_success 'Docker actions are refused locally' '
 	      - uses: ./act/dock
 	EOF
 	test_expect_code 1 run_job &&
-	test_grep "this is a Docker action (runs.using: docker): it needs containers, which kiln does not support yet" out
+	test_grep "act/dock/action.yml: runs.image .Dockerfile.: no such Dockerfile\|needs podman for step" out
 '
 
 test_expect_success 'a remote action is not fetched by kiln debug job: the step fails naming it' '

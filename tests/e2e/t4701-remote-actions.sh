@@ -231,7 +231,7 @@ test_expect_success NODE 'full and abbreviated commit ids as refs' '
 	git -C repo commit -q -m rm
 '
 
-test_expect_success 'a Docker action fails its step: containers are not supported yet' '
+test_expect_success 'a Docker action without its Dockerfile fails its step' '
 	write_workflow repo dock <<-\EOF &&
 	on: push
 	jobs:
@@ -242,7 +242,7 @@ test_expect_success 'a Docker action fails its step: containers are not supporte
 	        uses: acme/dock@v1
 	EOF
 	(cd repo && test_expect_code 1 kiln run -W .github/workflows/dock.yml --github-instance "$SRV") >out 2>&1 &&
-	test_grep "Docker action (runs.using: docker): it needs containers, which kiln does not support yet" out &&
+	test_grep "runs.image .Dockerfile.: no such Dockerfile\|needs podman for step" out &&
 	test_grep "containerized" out &&
 	git -C repo rm -q .github/workflows/dock.yml && git -C repo commit -q -m rm
 '

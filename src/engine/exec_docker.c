@@ -1,0 +1,315 @@
+/*
+ * exec_docker: `uses: docker://IMAGE` steps and Docker container actions
+ * (action.yml `runs.using: docker`) on podman. The step is one
+ * `podman run --rm` whose output is the step's output: the job's directory
+ * mounted at the same path (so GITHUB_WORKSPACE, GITHUB_OUTPUT, GITHUB_ENV
+ * ... are valid inside), the workspace as working directory, the job's
+ * network when it has services, the job's variables and INPUT_* by name.
+ * An action whose `runs.image` is a Dockerfile is built first with
+ * `podman build` (podman's layer cache makes a rebuild cheap).
+ */
+#include "base/kiln.h"
+#include "engine/exec.h"
+#include "engine/nodeaction.h"
+#include "engine/podman.h"
+#include "engine/services.h"
+
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* what a docker step needs between its build and its run */
+struct docker_step {
+	struct step_run *sr;
+	struct strvec argv, env;  /* the podman run */
+};
+
+static void docker_step_free(struct docker_step *ds)
+{
+	strvec_clear(&ds->argv);
+	strvec_clear(&ds->env);
+	free(ds);
+}
+
+static void start_run(struct docker_step *ds)
+{
+	struct step_run *sr = ds->sr;
+	struct buf err = BUF_INIT;
+	struct job_exec *je = sr->je;
+	if (exec__files_reset(je, &err) < 0) {
+		exec__log(je, LOG_ERROR, sr->name, err.buf, err.len);
+		buf_release(&err);
+		docker_step_free(ds);
+		exec__step_complete(sr, RESULT_FAILURE);
+		return;
+	}
+	je->cur = sr;
+	exec__spawn(sr, &ds->argv, &ds->env, je->workspace, &err);
+	buf_release(&err);
+	docker_step_free(ds);
+}
+
+static void build_line(struct exec_cmd *cmd, int fd, const char *line, size_t len)
+{
+	struct docker_step *ds = cmd->data;
+	(void)fd;
+	/* the build's output is shown: it is what tells why a build failed */
+	exec__log(ds->sr->je, LOG_OUTPUT, ds->sr->name, line, len);
+}
+
+static void build_done(struct exec_cmd *cmd)
+{
+	struct docker_step *ds = cmd->data;
+	struct step_run *sr = ds->sr;
+	int ok = !cmd->exit_status && !cmd->term_signal && !sr->cancelled;
+	exec_cmd_release(cmd);
+	free(cmd);
+	sr->cmd = NULL;
+	sr->je->cur = NULL;
+	if (!ok) {
+		if (!sr->cancelled)
+			exec__logf(sr->je, LOG_ERROR, sr->name, "Docker build failed");
+		docker_step_free(ds);
+		exec__step_complete(sr, sr->cancelled ? RESULT_CANCELLED : RESULT_FAILURE);
+		return;
+	}
+	start_run(ds);
+}
+
+/* `podman build -t TAG DIR` as the step's current process, then the run */
+static int start_build(struct docker_step *ds, const struct podman *pm, const char *tag,
+		       const char *dockerfile, const char *dir, struct buf *err)
+{
+	struct step_run *sr = ds->sr;
+	struct exec_cmd *cmd = xcalloc(1, sizeof(*cmd));
+	exec_cmd_init(cmd);
+	podman_cmd(pm, cmd);
+	strvec_push(&cmd->args, "build");
+	strvec_push(&cmd->args, "-q");
+	strvec_push(&cmd->args, "-t");
+	strvec_push(&cmd->args, tag);
+	strvec_push(&cmd->args, "-f");
+	strvec_push(&cmd->args, dockerfile);
+	strvec_push(&cmd->args, dir);
+	cmd->on_line = build_line;
+	cmd->on_done = build_done;
+	cmd->data = ds;
+	cmd->grace_ms = sr->je->grace_ms;
+	exec__logf(sr->je, LOG_INFO, sr->name, "Building the action's image from %s", dockerfile);
+	int r = exec_cmd_start(sr->je->loop, cmd);
+	if (r < 0) {
+		buf_addf(err, "cannot run podman build: %s", uv_strerror(r));
+		exec_cmd_release(cmd);
+		free(cmd);
+		return -1;
+	}
+	sr->cmd = cmd;
+	sr->je->cur = sr;
+	return 0;
+}
+
+/* a docker action's runs.args / runs.env / runs.entrypoint, evaluated
+ * with its inputs as the `inputs` context */
+static int action_runs(struct step_run *sr, const struct composite *a, const struct ev *inputs,
+		       struct strvec *args, struct strvec *env, char **entrypoint,
+		       struct buf *err)
+{
+	struct job_exec *je = sr->je;
+	const struct ynode *runs = ynode_get(a->root, "runs");
+	struct frame *fr = exec__frame_new(sr->fr, NULL, 0);
+	fr->inputs = ev_ref((struct ev *)inputs);
+	int r = 0;
+	const struct ynode *ar = ynode_get(runs, "args");
+	for (size_t i = 0; ar && ar->kind == YNODE_SEQ && i < ar->nr && !r; i++) {
+		const struct ynode *n = ar->items[i];
+		char *s = n->kind == YNODE_SCALAR
+				  ? exec__eval_str(je, fr, sr->env, ynode_is_null(n) ? "" : n->str, err)
+				  : NULL;
+		if (!s) {
+			if (!err->len)
+				buf_addstr(err, "runs.args entries must be strings");
+			exec__err_at(je, fr, n, err);
+			r = -1;
+			break;
+		}
+		strvec_push_nodup(args, s);
+	}
+	const struct ynode *en = ynode_get(runs, "env");
+	if (!r && en && en->kind == YNODE_MAP) {
+		struct ev *o = exec__eval_env(je, fr, sr->env, en, ev_object(), err);
+		if (!o)
+			r = -1;
+		for (size_t i = 0; o && i < ev_len(o); i++) {
+			struct buf v = BUF_INIT;
+			ev_to_string(ev_object_val_at(o, i), &v);
+			strvec_setenv(env, ev_object_key_at(o, i), v.buf);
+			buf_release(&v);
+		}
+		ev_unref(o);
+	}
+	const struct ynode *ep = ynode_get(runs, "entrypoint");
+	if (!r && ep && ep->kind == YNODE_SCALAR && !ynode_is_null(ep)) {
+		*entrypoint = exec__eval_str(je, fr, sr->env, ep->str, err);
+		if (!*entrypoint)
+			r = -1;
+	}
+	exec__frame_free(fr);
+	return r;
+}
+
+void exec__start_docker(struct step_run *sr, const char *image, struct composite *a,
+			struct ev *with, struct ev *step_env)
+{
+	struct job_exec *je = sr->je;
+	struct buf err = BUF_INIT, name = BUF_INIT, tag = BUF_INIT;
+	struct docker_step *ds = xcalloc(1, sizeof(*ds));
+	struct strvec args = STRVEC_INIT;
+	struct ev *inputs = NULL;
+	char *entrypoint = NULL, *dockerfile = NULL;
+	ds->sr = sr;
+	ds->argv = (struct strvec)STRVEC_INIT;
+	ds->env = (struct strvec)STRVEC_INIT;
+	ev_unref(step_env);
+
+	if (!je->pm) {
+		je->pm = xcalloc(1, sizeof(*je->pm));
+		if (podman_init(je->pm, strvec_getenv(&je->base_env, "PATH"), &err) < 0) {
+			podman_release(je->pm);
+			free(je->pm);
+			je->pm = NULL;
+			buf_addf(&name, "job '%s' needs podman for step '%s': %s",
+				 je->spec.job_key ? je->spec.job_key : "job", sr->name, err.buf);
+			buf_reset(&err);
+			buf_add(&err, name.buf, name.len);
+			goto fail;
+		}
+	}
+	exec__proc_env(sr, &ds->env);
+	if (a) {
+		inputs = exec__action_inputs(sr, a, with);
+		if (action_runs(sr, a, inputs, &args, &ds->env, &entrypoint, &err) < 0)
+			goto fail;
+		const struct ynode *runs = ynode_get(a->root, "runs");
+		const struct ynode *im = ynode_get(runs, "image");
+		const char *img = im && im->kind == YNODE_SCALAR ? im->str : NULL;
+		if (!img || !*img) {
+			buf_addf(&err, "%s: a Docker action needs 'runs.image'", a->file);
+			goto fail;
+		}
+		if (!strncmp(img, "docker://", 9)) {
+			buf_addstr(&tag, img + 9);
+		} else {
+			/* a Dockerfile (or a directory holding one) of the action */
+			dockerfile = xstrfmt("%s/%s", a->dir, img);
+			struct stat st;
+			if (stat(dockerfile, &st) == 0 && S_ISDIR(st.st_mode)) {
+				char *f = xstrfmt("%s/Dockerfile", dockerfile);
+				free(dockerfile);
+				dockerfile = f;
+			}
+			if (access(dockerfile, R_OK) != 0) {
+				buf_addf(&err, "%s: runs.image '%s': no such Dockerfile", a->file, img);
+				goto fail;
+			}
+			/* named after where the action lives: the same local action
+			 * (its path in the workspace) or fetched one (the cache
+			 * directory) keeps one tag from run to run */
+			const char *key = a->dir;
+			size_t wl = strlen(je->workspace);
+			if (!strncmp(key, je->workspace, wl) && key[wl] == '/')
+				key += wl + 1;
+			uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+			for (const char *p = key; *p; p++)
+				h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+			buf_addf(&tag, "localhost/kiln-action:%016llx", (unsigned long long)h);
+		}
+	} else {
+		/* docker://IMAGE: `args` and `entrypoint` are the container's,
+		 * other inputs are INPUT_* (GitHub) */
+		buf_addstr(&tag, image);
+		inputs = ev_object();
+		for (size_t i = 0; with && i < ev_len(with); i++) {
+			const char *k = ev_object_key_at(with, i);
+			struct buf v = BUF_INIT;
+			ev_to_string(ev_object_val_at(with, i), &v);
+			if (!strcasecmp(k, "args")) {
+				if (podman_split_words(v.buf, &args, &err) < 0) {
+					buf_release(&v);
+					goto fail;
+				}
+			} else if (!strcasecmp(k, "entrypoint")) {
+				entrypoint = xstrdup(v.buf);
+			} else {
+				ev_object_set(inputs, k, ev_cstr(v.buf));
+			}
+			buf_release(&v);
+		}
+	}
+	nodeaction_env(inputs, NULL, &ds->env);
+
+	struct strvec *av = &ds->argv;
+	strvec_push(av, je->pm->prog);
+	strvec_push(av, "run");
+	strvec_push(av, "--rm");
+	strvec_push(av, "--name");
+	char what[64];
+	snprintf(what, sizeof(what), "step%zu-%llx", sr->st->index,
+		 (unsigned long long)(now_ns() & 0xffffff));
+	podman_name(je->pm, je->spec.job_key ? je->spec.job_key : "job", what, &name);
+	strvec_push(av, name.buf);
+	podman_labels(je->pm, av, "step", je->spec.job_key ? je->spec.job_key : "job");
+	const char *net = svc_network(je->svc);
+	if (net) {
+		strvec_push(av, "--network");
+		strvec_push(av, net);
+	}
+	strvec_push(av, "-v");
+	strvec_pushf(av, "%s:%s", je->dir, je->dir);
+	strvec_push(av, "--workdir");
+	strvec_push(av, je->workspace);
+	/* the job's variables, the action's env: and its INPUT_* */
+	struct ev *names = ev_ref(sr->env ? sr->env : je->global_env);
+	const struct ynode *renv = a ? ynode_get(ynode_get(a->root, "runs"), "env") : NULL;
+	for (size_t i = 0; renv && renv->kind == YNODE_MAP && i < ynode_map_size(renv); i++) {
+		const struct ynode *k = ynode_map_key(renv, i);
+		if (k->kind == YNODE_SCALAR && k->str)
+			names = exec__obj_with(names, k->str, ev_cstr(""));
+	}
+	podman_pass_env(av, &ds->env, names);
+	ev_unref(names);
+	if (entrypoint && *entrypoint) {
+		strvec_push(av, "--entrypoint");
+		strvec_push(av, entrypoint);
+	}
+	strvec_push(av, tag.buf);
+	for (size_t i = 0; i < args.nr; i++)
+		strvec_push(av, args.v[i]);
+	strvec_setenv(&ds->env, "CONTAINERS_CONF", je->pm->conf);
+
+	if (dockerfile) {
+		char *dir = xstrdup(a->dir);
+		int r = start_build(ds, je->pm, tag.buf, dockerfile, dir, &err);
+		free(dir);
+		if (r < 0)
+			goto fail;
+	} else {
+		start_run(ds);
+	}
+	ds = NULL;
+fail:
+	if (ds) {
+		docker_step_free(ds);
+		exec__log(je, LOG_ERROR, sr->name, err.buf, err.len);
+		exec__step_complete(sr, RESULT_FAILURE);
+	}
+	ev_unref(inputs);
+	ev_unref(with);
+	if (a)
+		composite_free(a);
+	strvec_clear(&args);
+	free(entrypoint);
+	free(dockerfile);
+	buf_release(&err);
+	buf_release(&name);
+	buf_release(&tag);
+}
