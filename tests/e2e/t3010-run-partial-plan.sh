@@ -215,7 +215,7 @@ test_expect_success 'a local composite action with a Docker step cannot run eith
 	      - uses: ./comp
 	EOF
 	(cd drepo && kiln run -l) >out 2>err &&
-	test_grep "(cannot run: step 1 uses ..\/comp., whose steps use the Docker action .docker://alpine:3.19.; Docker actions are not supported yet)$" out
+	test_grep "(cannot run: step 1 uses ..\/comp., whose steps use the Docker action .docker://alpine:3.19.; Docker actions need podman, which is not installed (not found on PATH))$" out
 '
 
 test_expect_success 'a workflow file with errors does not hide the others from -l / -n (exit 2)' '
