@@ -138,6 +138,16 @@ static int copy_dir(int sfd, int dfd, struct buf *path, struct buf *err)
 	return r;
 }
 
+int copy_entry_at(int src_dir_fd, int dst_dir_fd, const char *name)
+{
+	struct buf path = BUF_INIT, err = BUF_INIT;
+	buf_addstr(&path, ".");
+	int r = copy_entry(src_dir_fd, dst_dir_fd, name, &path, &err);
+	buf_release(&path);
+	buf_release(&err);
+	return r == KILN_EIO ? -EIO : r;
+}
+
 int copy_tree(const char *src, const char *dst, struct buf *err)
 {
 	int m = mkdir_p(dst, 0777);

@@ -20,6 +20,13 @@
 int copy_file_at(int src_fd, off_t size, int dir_fd, const char *name, mode_t mode);
 
 /*
+ * Copy the entry `name` of directory `src_dir_fd` (a file, a symlink or a
+ * whole directory) into directory `dst_dir_fd` under the same name (it must
+ * not exist there). Returns 0 or -errno.
+ */
+int copy_entry_at(int src_dir_fd, int dst_dir_fd, const char *name);
+
+/*
  * Copy the tree at `src` into `dst` (created when missing; existing files
  * are an error). Other file types (FIFOs, sockets, devices) are skipped.
  * Returns 0, or KILN_EIO with "cannot copy 'path': reason" in err.

@@ -10,6 +10,7 @@
 #include "cli/opt.h"
 #include "engine/actprep.h"
 #include "engine/actref.h"
+#include "engine/jobdir.h"
 #include "engine/output.h"
 #include "engine/plan.h"
 #include "engine/record.h"
@@ -728,6 +729,10 @@ static int take_snapshot(struct run_opts *o, const struct trigsel *ts, struct ru
 		o->snapshot = dir;
 	}
 	rc->snapshot_dir = o->snapshot;
+	/* the run's finished job directories are reused, not removed (--keep
+	 * keeps each job's) */
+	if (o->snapshot && !rc->keep && !o->list && !o->dry)
+		rc->jobdirs = jobdir_pool_new(rc->run_dir, o->snapshot);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "base/kiln.h"
 #include "base/fs.h"
 #include "engine/exec.h"
+#include "engine/jobdir.h"
 #include "engine/plan.h"
 #include "engine/podman.h"
 #include "engine/services.h"
@@ -1053,6 +1054,14 @@ static int setup_dirs(struct job_exec *je, struct buf *err)
 		tc = strvec_getenv(je->spec.base_env, "RUNNER_TOOL_CACHE");
 	je->tool_cache = tc ? xstrdup(tc) : xstrfmt("%s/_tool", run_dir);
 
+	/* a finished job's directory, reset (jobdir.h), else a new one */
+	int got = jobdir_get(je->spec.jobdirs, key, err);
+	if (got == 1)
+		return 0;
+	if (got < 0) {
+		exec__log(je, LOG_WARNING, NULL, err->buf, err->len);
+		buf_reset(err);
+	}
 	int r = 0, m = mkdir_p(je->temp, 0777);
 	if (m < 0) {
 		buf_addf(err, "cannot create '%s': %s", je->temp, strerror(-m));

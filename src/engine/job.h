@@ -82,6 +82,8 @@ struct action_resolver {
 	void *data;
 };
 
+struct jobdir_pool;
+
 /* everything the executor needs to run one (matrix-expanded) job */
 struct job_spec {
 	const struct workflow *wf;
@@ -96,6 +98,8 @@ struct job_spec {
 	const char *repo_dir;      /* the repository the run is for */
 	const char *snapshot_dir;  /* the run's files, copied into each job's workspace;
 				      NULL = check out github.sha from repo_dir */
+	struct jobdir_pool *jobdirs; /* finished jobs' directories to reuse (jobdir.h),
+					or NULL (borrowed) */
 	const char *run_dir;       /* per-run scratch dir (the executor makes
 				      <run_dir>/<job-key>/ for workspace, temp, files) */
 	const char *job_key;       /* unique, filename-safe key of this job instance */

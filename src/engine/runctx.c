@@ -4,6 +4,7 @@
  */
 #include "base/kiln.h"
 #include "base/fs.h"
+#include "engine/jobdir.h"
 #include "engine/plan.h"
 #include "engine/runctx.h"
 #include "store/owner.h"
@@ -276,6 +277,7 @@ void runctx_rmtree(const char *path)
 
 void runctx_release(struct runctx *rc)
 {
+	jobdir_pool_free(rc->jobdirs);
 	if (rc->run_dir && !rc->keep)
 		runctx_rmtree(rc->run_dir);
 	free(rc->repo_dir);

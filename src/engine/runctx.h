@@ -25,6 +25,8 @@ struct runctx {
 	char *run_dir;        /* per-run scratch directory (owned, removed unless keep) */
 	const char *snapshot_dir; /* the run's files, once per `kiln run` (cli/run.c owns
 				     it; workspace.h), or NULL */
+	struct jobdir_pool *jobdirs; /* finished job directories to reuse (jobdir.h;
+					freed by runctx_release), or NULL */
 	int keep;             /* keep run_dir at the end */
 	char *event_name;     /* push, pull_request, workflow_dispatch, ... */
 	char *event_path;     /* <run_dir>/event.json */

@@ -5,6 +5,7 @@
  * dependents, a ready list holds nodes with instances left to start.
  */
 #include "base/kiln.h"
+#include "engine/jobdir.h"
 #include "engine/sched.h"
 
 #include <ctype.h>
@@ -22,6 +23,7 @@ struct sinst {
 	struct job_spec spec;
 	char *name;          /* display name */
 	char *key;           /* filename-safe key */
+	int dir_kept;        /* its directory went to the run's pool (jobdir.h) */
 	struct ev *contexts; /* owned */
 	int continue_on_error;
 	enum result result;
@@ -361,7 +363,6 @@ static void inst_done(struct job_exec *je, const struct job_result *res, void *a
 	struct sinst *in = arg;
 	struct sched *s = in->s;
 	struct snode *n = in->node;
-	(void)je;
 	in->state = INST_DONE;
 	in->waiting = 0;
 	if (in->gate_timer) {
@@ -390,6 +391,11 @@ static void inst_done(struct job_exec *je, const struct job_result *res, void *a
 	n->finished++;
 	if (res->result == RESULT_FAILURE && !in->continue_on_error && n->fail_fast && n->has_matrix)
 		cancel_siblings(s, n, s->opts.grace_ms);
+	/* every process of the job has exited: the jobs started below may
+	 * reuse its directory (the executor only frees memory from now on) */
+	if (je && s->ops.free == job_exec_free && s->rc && s->rc->jobdirs && !s->rc->keep &&
+	    in->key && jobdir_put(s->rc->jobdirs, in->key) == 0)
+		in->dir_kept = 1;
 	/* free the executor outside its own callback */
 	in->reap_next = s->reap;
 	s->reap = in;
@@ -629,6 +635,7 @@ static void launch_inst(struct sched *s, struct sinst *in)
 	in->spec.contexts = in->contexts;
 	in->spec.repo_dir = s->rc->repo_dir;
 	in->spec.snapshot_dir = s->rc->snapshot_dir;
+	in->spec.jobdirs = s->rc->jobdirs;
 	in->spec.run_dir = s->rc->run_dir;
 	in->spec.job_key = in->key;
 	in->spec.base_env = &s->wf_env[n->pj->wf_index];
@@ -1082,6 +1089,8 @@ static void remove_job_dir(struct sched *s, const struct sinst *in)
 {
 	if (s->ops.free != job_exec_free || !s->rc || !s->rc->run_dir || s->rc->keep || !in->key)
 		return;
+	if (in->dir_kept)
+		return; /* the pool has it */
 	struct rmjob *j = xcalloc(1, sizeof(*j));
 	j->s = s;
 	j->path = xstrfmt("%s/%s", s->rc->run_dir, in->key);

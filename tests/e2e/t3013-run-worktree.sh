@@ -129,6 +129,49 @@ test_expect_success 'edits made during the run are not seen by a later job' '
 	test -f repo/late.txt
 '
 
+test_expect_success 'a job reusing a finished job'"'"'s directory sees the snapshot, not its writes' '
+	cat >repo/.github/workflows/reuse.yml <<-\EOF &&
+	on: push
+	jobs:
+	  dirty:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: |
+	          echo "changed by the usEr" >src/file.txt
+	          rm new.txt && mkdir new.txt && echo x >new.txt/inner
+	          rm -r src/sub && echo flat >src/sub
+	          chmod -x bin/tool && chmod 0555 bin
+	          ln -sf /etc/passwd link
+	          mkdir -p extra/deep && echo y >extra/deep/z
+	          echo t >"$RUNNER_TEMP/leftover"
+	          echo o >"$RUNNER_TEMP/../stray"
+	  clean:
+	    needs: dirty
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: |
+	          echo "file=$(cat src/file.txt)"
+	          echo "new=$(cat new.txt)"
+	          echo "sub=$(cat src/sub/s.txt)"
+	          test -x bin/tool && echo "tool executable"
+	          echo "link=$(readlink link)"
+	          test -e extra || echo "extra absent"
+	          test -e "$RUNNER_TEMP/leftover" || echo "leftover absent"
+	          test -e "$RUNNER_TEMP/../stray" || echo "stray absent"
+	EOF
+	mkdir -p repo/src/sub && echo s >repo/src/sub/s.txt &&
+	(cd repo && kiln run -p 1 -W .github/workflows/reuse.yml) >out 2>err &&
+	test_grep "^\[clean\] file=changed by the user$" out &&
+	test_grep "^\[clean\] new=untracked$" out &&
+	test_grep "^\[clean\] sub=s$" out &&
+	test_grep "^\[clean\] tool executable$" out &&
+	test_grep "^\[clean\] link=src/file.txt$" out &&
+	test_grep "^\[clean\] extra absent$" out &&
+	test_grep "^\[clean\] leftover absent$" out &&
+	test_grep "^\[clean\] stray absent$" out &&
+	rm -r repo/src/sub
+'
+
 test_expect_success 'parallel jobs do not see each other'"'"'s writes' '
 	cat >repo/.github/workflows/par.yml <<-\EOF &&
 	on: push

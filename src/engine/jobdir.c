@@ -1,0 +1,303 @@
+/*
+ * jobdir: the pool (see jobdir.h) and the reset of a kept directory — a
+ * walk of the workspace beside the snapshot with *at() calls that removes
+ * what the snapshot lacks, copies what the workspace lacks and rewrites
+ * what differs (type, mode, size, bytes, link target).
+ */
+#include "base/kiln.h"
+#include "base/copytree.h"
+#include "base/fs.h"
+#include "engine/jobdir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct jobdir_pool {
+	char *run_dir;
+	char *snapshot;
+	unsigned *free;     /* numbers of the kept directories <run_dir>/.free-N */
+	size_t nfree, alloc;
+	unsigned next;      /* the next N */
+};
+
+
+struct jobdir_pool *jobdir_pool_new(const char *run_dir, const char *snapshot)
+{
+	struct jobdir_pool *p = xcalloc(1, sizeof(*p));
+	p->run_dir = xstrdup(run_dir);
+	p->snapshot = xstrdup(snapshot);
+	return p;
+}
+
+void jobdir_pool_free(struct jobdir_pool *p)
+{
+	if (!p)
+		return;
+	free(p->run_dir);
+	free(p->snapshot);
+	free(p->free);
+	free(p);
+}
+
+int jobdir_put(struct jobdir_pool *p, const char *key)
+{
+	char *from = xstrfmt("%s/%s", p->run_dir, key);
+	char *to = xstrfmt("%s/.free-%u", p->run_dir, p->next);
+	int r = rename(from, to);
+	free(from);
+	free(to);
+	if (r < 0)
+		return -1;
+	ALLOC_GROW(p->free, p->nfree + 1, p->alloc);
+	p->free[p->nfree++] = p->next++;
+	return 0;
+}
+
+/* remove the entry `name` of directory wfd (whose path is `dir`) */
+static int remove_at(int wfd, const char *dir, const char *name, const struct stat *st)
+{
+	if (!S_ISDIR(st->st_mode))
+		return unlinkat(wfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	char *path = xstrfmt("%s/%s", dir, name);
+	rmtree(path);
+	free(path);
+	return faccessat(wfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ? -ENOTEMPTY : 0;
+}
+
+/* are the regular files a and b (same size) byte for byte equal? */
+static int same_bytes(int sfd, int wfd, const char *name, off_t size)
+{
+	if (size == 0)
+		return 1;
+	int a = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int b = a < 0 ? -1 : openat(wfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int same = a >= 0 && b >= 0;
+	static const size_t chunk = 65536;
+	char *x = same ? xmalloc(2 * chunk) : NULL, *y = x ? x + chunk : NULL;
+	while (same) {
+		ssize_t n = read(a, x, chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			same = n == 0 && read(b, y, 1) == 0;
+			break;
+		}
+		for (ssize_t got = 0; same && got < n;) {
+			ssize_t k = read(b, y + got, (size_t)(n - got));
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				same = 0;
+			else
+				got += k;
+		}
+		if (same && memcmp(x, y, (size_t)n))
+			same = 0;
+	}
+	free(x);
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	return same;
+}
+
+static int same_link(int sfd, int wfd, const char *name)
+{
+	char a[4096], b[4096];
+	ssize_t na = readlinkat(sfd, name, a, sizeof(a));
+	ssize_t nb = readlinkat(wfd, name, b, sizeof(b));
+	return na >= 0 && na == nb && !memcmp(a, b, (size_t)na);
+}
+
+static int sync_dir(int sfd, int wfd, struct buf *wpath);
+
+/* the snapshot's entry `name` (st) into the workspace directory wfd */
+static int sync_entry(int sfd, int wfd, const char *name, const struct stat *st,
+		      struct buf *wpath)
+{
+	struct stat ws;
+	if (fstatat(wfd, name, &ws, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? copy_entry_at(sfd, wfd, name) : -errno;
+	int r = 0;
+	if ((ws.st_mode & S_IFMT) != (st->st_mode & S_IFMT)) {
+		r = remove_at(wfd, wpath->buf, name, &ws);
+	} else if (S_ISDIR(st->st_mode)) {
+		if ((ws.st_mode & 07777) != (st->st_mode & 07777) &&
+		    fchmodat(wfd, name, st->st_mode & 07777, 0) < 0)
+			return -errno;
+		int s2 = openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int w2 = s2 < 0 ? -1 : openat(wfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					      O_CLOEXEC);
+		if (s2 < 0 || w2 < 0) {
+			r = -errno;
+		} else {
+			size_t l = wpath->len;
+			buf_addf(wpath, "/%s", name);
+			r = sync_dir(s2, w2, wpath);
+			buf_setlen(wpath, l);
+		}
+		if (s2 >= 0)
+			close(s2);
+		if (w2 >= 0)
+			close(w2);
+		return r;
+	} else if (S_ISREG(st->st_mode)) {
+		if (ws.st_size == st->st_size && (ws.st_mode & 07777) == (st->st_mode & 07777) &&
+		    same_bytes(sfd, wfd, name, st->st_size))
+			return 0;
+		r = unlinkat(wfd, name, 0) < 0 ? -errno : 0;
+	} else if (S_ISLNK(st->st_mode)) {
+		if (same_link(sfd, wfd, name))
+			return 0;
+		r = unlinkat(wfd, name, 0) < 0 ? -errno : 0;
+	} else {
+		return 0;
+	}
+	return r < 0 ? r : copy_entry_at(sfd, wfd, name);
+}
+
+/* make the workspace directory wfd (path wpath) equal to the snapshot's sfd */
+static int sync_dir(int sfd, int wfd, struct buf *wpath)
+{
+	int r = 0;
+	int fd = dup(wfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	struct dirent *de;
+	struct stat ws, ss;
+	/* what the job added: gone */
+	while (!r && (de = readdir(d))) {
+		const char *n = de->d_name;
+		if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])))
+			continue;
+		if (fstatat(sfd, n, &ss, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		if (errno != ENOENT)
+			r = -errno;
+		else if (fstatat(wfd, n, &ws, AT_SYMLINK_NOFOLLOW) == 0)
+			r = remove_at(wfd, wpath->buf, n, &ws);
+	}
+	closedir(d);
+	if (r)
+		return r;
+	fd = dup(sfd);
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	/* what the snapshot has: kept when equal, else written again */
+	while (!r && (de = readdir(d))) {
+		const char *n = de->d_name;
+		if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])))
+			continue;
+		if (fstatat(sfd, n, &ss, AT_SYMLINK_NOFOLLOW) < 0)
+			r = -errno;
+		else
+			r = sync_entry(sfd, wfd, n, &ss, wpath);
+	}
+	closedir(d);
+	return r;
+}
+
+/* empty `dir` (its fd dfd) except the names in keep[] */
+static int empty_dir(int dfd, const char *dir, const char *const *keep, size_t nkeep)
+{
+	int fd = dup(dfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	int r = 0;
+	struct dirent *de;
+	struct stat st;
+	while (!r && (de = readdir(d))) {
+		const char *n = de->d_name;
+		int keepit = n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2]));
+		for (size_t i = 0; !keepit && i < nkeep; i++)
+			keepit = !strcmp(n, keep[i]);
+		if (!keepit && fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			r = remove_at(dfd, dir, n, &st);
+	}
+	closedir(d);
+	return r;
+}
+
+/* reset the job directory `dir`: see jobdir.h */
+static int reset(const struct jobdir_pool *p, const char *dir)
+{
+	static const char *const keep[] = {
+		"workspace", "temp", "github_output", "github_env", "github_path",
+		"github_step_summary", "github_state",
+	};
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	struct buf path = BUF_INIT;
+	int r = empty_dir(dfd, dir, keep, ARRAY_SIZE(keep));
+	if (!r) {
+		buf_addf(&path, "%s/temp", dir);
+		int tfd = open(path.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (tfd < 0) {
+			r = -errno;
+		} else {
+			r = empty_dir(tfd, path.buf, NULL, 0);
+			close(tfd);
+		}
+	}
+	if (!r) {
+		buf_reset(&path);
+		buf_addf(&path, "%s/workspace", dir);
+		int sfd = open(p->snapshot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int wfd = sfd < 0 ? -1 : open(path.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					      O_CLOEXEC);
+		if (sfd < 0 || wfd < 0) {
+			r = -errno;
+		} else {
+			struct stat ss;
+			if (fstat(sfd, &ss) == 0)
+				fchmod(wfd, ss.st_mode & 07777);
+			r = sync_dir(sfd, wfd, &path);
+		}
+		if (sfd >= 0)
+			close(sfd);
+		if (wfd >= 0)
+			close(wfd);
+	}
+	buf_release(&path);
+	close(dfd);
+	return r;
+}
+
+int jobdir_get(struct jobdir_pool *p, const char *key, struct buf *err)
+{
+	if (!p || !p->nfree)
+		return 0;
+	unsigned n = p->free[--p->nfree];
+	char *from = xstrfmt("%s/.free-%u", p->run_dir, n);
+	char *to = xstrfmt("%s/%s", p->run_dir, key);
+	int r = 0;
+	if (rename(from, to) < 0) {
+		rmtree(from);
+	} else if ((r = reset(p, to)) < 0) {
+		buf_addf(err, "cannot reuse a job directory for '%s': %s", to, strerror(-r));
+		rmtree(to);
+		r = KILN_EIO;
+	} else {
+		r = 1;
+	}
+	free(from);
+	free(to);
+	return r;
+}
