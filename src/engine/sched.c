@@ -369,8 +369,6 @@ static void inst_done(struct job_exec *je, const struct job_result *res, void *a
 		uv_close((uv_handle_t *)in->gate_timer, gate_timer_closed);
 		in->gate_timer = NULL;
 	}
-	if (in->environment && s->opts.gate && s->opts.gate->end)
-		s->opts.gate->end(s->opts.gate->arg, n->pj->wf_index, in->name, res->result);
 	in->result = res->result;
 	uint64_t el = now_ns() - in->started;
 	merge_outputs(n, res->outputs);
@@ -386,6 +384,9 @@ static void inst_done(struct job_exec *je, const struct job_result *res, void *a
 	if (res->summary && s->opts.observer && s->opts.observer->job_summary)
 		s->opts.observer->job_summary(s->opts.observer->arg, in->name, res->summary);
 	job_ended(s, n, in->name, res->result, el, note);
+	/* after job_ended: the job's log is in the history when the gate hears */
+	if (in->environment && s->opts.gate && s->opts.gate->end)
+		s->opts.gate->end(s->opts.gate->arg, n->pj->wf_index, in->name, res->result);
 	s->running--;
 	n->running--;
 	n->finished++;

@@ -209,3 +209,87 @@ void dora_fmt_duration(int64_t ms, char *out, size_t n)
 		snprintf(out, n, "%lldd %02lldh", (long long)(ms / DAY_MS),
 			 (long long)(ms % DAY_MS / HOUR_MS));
 }
+
+/* a Prometheus label value: \\, " and newline escaped */
+static void label(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			buf_addch(b, '\\');
+		if (*s == '\n')
+			buf_addstr(b, "\\n");
+		else
+			buf_addch(b, *s);
+	}
+}
+
+static void series(struct buf *b, const char *name, const struct dora_report *r)
+{
+	buf_addf(b, "%s{repo=\"", name);
+	label(b, r->repo);
+	buf_addstr(b, "\",environment=\"");
+	label(b, r->environment);
+	buf_addstr(b, "\"}");
+}
+
+int dora_metrics(sqlite3 *db, int64_t now, struct buf *b, struct buf *err)
+{
+	struct strvec rows = STRVEC_INIT;
+	if (deploys_counts(db, &rows, err) < 0)
+		return -1;
+	buf_addstr(b, "# HELP kiln_deployments_total deployments to environments in the history, by state\n"
+		      "# TYPE kiln_deployments_total counter\n");
+	for (size_t i = 0; i < rows.nr; i++) {
+		char *f[4] = { rows.v[i], NULL, NULL, NULL };
+		for (int k = 1; k < 4 && f[k - 1]; k++) {
+			char *t = strchr(f[k - 1], '\t');
+			if (t)
+				*t++ = '\0';
+			f[k] = t;
+		}
+		if (!f[3])
+			continue;
+		buf_addstr(b, "kiln_deployments_total{repo=\"");
+		label(b, f[0]);
+		buf_addstr(b, "\",environment=\"");
+		label(b, f[1]);
+		buf_addf(b, "\",state=\"%s\"} %s\n", f[2], f[3]);
+	}
+	strvec_clear(&rows);
+	struct dora_report *v;
+	size_t n;
+	if (dora_query(db, NULL, NULL, 30, now, &v, &n, err) < 0)
+		return -1;
+	static const struct {
+		const char *name, *help;
+	} m[] = {
+		{ "kiln_dora_deployment_frequency_per_day", "successful deployments per day, last 30 days" },
+		{ "kiln_dora_lead_time_median_seconds", "median commit-to-deploy time, last 30 days" },
+		{ "kiln_dora_lead_time_p90_seconds", "90th percentile commit-to-deploy time, last 30 days" },
+		{ "kiln_dora_change_failure_rate", "failed / finished deployments, last 30 days" },
+		{ "kiln_dora_recovery_time_median_seconds", "median failed-deployment recovery time, last 30 days" },
+	};
+	for (size_t k = 0; k < ARRAY_SIZE(m); k++) {
+		buf_addf(b, "# HELP %s %s\n# TYPE %s gauge\n", m[k].name, m[k].help, m[k].name);
+		for (size_t i = 0; i < n; i++) {
+			const struct dora_report *r = &v[i];
+			if ((k == 1 || k == 2) && !r->lead_n)
+				continue;
+			if (k == 4 && !r->recovery_n)
+				continue;
+			series(b, m[k].name, r);
+			if (k == 0)
+				buf_addf(b, " %.6g\n", r->per_day);
+			else if (k == 1)
+				buf_addf(b, " %.3f\n", r->lead_median_ms / 1000.0);
+			else if (k == 2)
+				buf_addf(b, " %.3f\n", r->lead_p90_ms / 1000.0);
+			else if (k == 3)
+				buf_addf(b, " %.6g\n", r->failure_rate);
+			else
+				buf_addf(b, " %.3f\n", r->recovery_median_ms / 1000.0);
+		}
+	}
+	free(v);
+	return 0;
+}

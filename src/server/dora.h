@@ -60,6 +60,13 @@ int dora_query(sqlite3 *db, const char *repo, const char *environment, int days,
 	       struct dora_report **out, size_t *n, struct buf *err);
 
 json_t *dora_to_json(const struct dora_report *r);
+/*
+ * Prometheus text for GET /metrics: kiln_deployments_total{repo,
+ * environment,state} over the whole history, and the four keys of the last
+ * 30 days per repository and environment as gauges (kiln_dora_*; a figure
+ * without data is left out). 0 or -1 with err.
+ */
+int dora_metrics(sqlite3 *db, int64_t now_ms, struct buf *out, struct buf *err);
 /* "2.5/day", "3/week", "1d 2h", "45m", ... for the CLI */
 void dora_fmt_duration(int64_t ms, char *out, size_t n);
 

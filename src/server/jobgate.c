@@ -19,6 +19,7 @@
 struct gated {
 	char *job;
 	int64_t deployment_id;
+	int64_t run_id;
 	int waited;
 };
 
@@ -72,6 +73,7 @@ static struct gated *gated(struct jobgate *g, const char *job)
 	struct gated *x = &g->v[g->nr++];
 	x->job = xstrdup(job);
 	x->deployment_id = 0;
+	x->run_id = 0;
 	x->waited = 0;
 	return x;
 }
@@ -100,6 +102,7 @@ static enum sched_gate_verdict ask(void *arg, size_t wf_index, const char *job, 
 	buf_release(&err);
 	struct gated *x = gated(g, job);
 	x->deployment_id = d.deployment_id;
+	x->run_id = run_id;
 	buf_addstr(reason, d.reason);
 	if (d.verdict == ENV_WAIT) {
 		if (!x->waited)
@@ -116,6 +119,40 @@ static enum sched_gate_verdict ask(void *arg, size_t wf_index, const char *job, 
 	return d.verdict == ENV_PROCEED ? SCHED_GATE_PROCEED : SCHED_GATE_REJECT;
 }
 
+/*
+ * The job's kiln/deploy outcome from its stored log: the last "release N
+ * (VERSION) OUTCOME after ..." line (src/deploy/rollout.c) links the
+ * deployment to the release. 1 when that release was rolled back (its
+ * reason in why), 0 otherwise.
+ */
+static int release_link(struct jobgate *g, struct gated *x, const char *job, struct buf *why)
+{
+	struct buf log = BUF_INIT, err = BUF_INIT;
+	int rolled = 0;
+	if (x->run_id && runs_read_logs(g->db, x->run_id, job, &log, &err) == 0) {
+		const char *last = NULL;
+		for (const char *p = log.buf; (p = strstr(p, "release ")); p += 8) {
+			const char *q = p + 8;
+			while (*q >= '0' && *q <= '9')
+				q++;
+			if (q > p + 8 && !strncmp(q, " (", 2) && strstr(q, ") ") &&
+			    strstr(q, " after "))
+				last = p;
+		}
+		if (last) {
+			char *line = xstrndup(last, strcspn(last, "\n"));
+			if (env_link_release(g->db, x->deployment_id, "", line, &rolled, why, &err))
+				rolled = 0;
+			free(line);
+		}
+	}
+	if (!rolled)
+		buf_reset(why);
+	buf_release(&log);
+	buf_release(&err);
+	return rolled;
+}
+
 static void end(void *arg, size_t wf_index, const char *job, enum result r)
 {
 	struct jobgate *g = arg;
@@ -124,16 +161,24 @@ static void end(void *arg, size_t wf_index, const char *job, enum result r)
 	if (!x->deployment_id)
 		return;
 	const char *c = r == RESULT_SUCCESS ? "success" : r == RESULT_CANCELLED ? "cancelled" : "failure";
-	struct buf err = BUF_INIT;
-	int fr = env_deployment_finish(g->db, x->deployment_id, c, NULL, runs_now_ms(), NULL, &err);
+	struct buf err = BUF_INIT, why = BUF_INIT;
+	/* a kiln/deploy step's release: linked; rolled back = a failed deployment */
+	int rolled = release_link(g, x, job, &why);
+	if (rolled && r != RESULT_CANCELLED)
+		c = "failure";
+	int fr = env_deployment_finish(g->db, x->deployment_id, c, why.len ? why.buf : NULL,
+				       runs_now_ms(), NULL, &err);
 	/* KILN_ENOENT: already final (rejected, timed out): nothing to record */
 	if (fr < 0 && fr != KILN_ENOENT)
 		fprintf(stderr, "kiln: warning: deployment %lld not recorded: %s\n",
 			(long long)x->deployment_id, err.buf);
 	struct deploy_row d;
 	if (!fr && r != RESULT_CANCELLED && !deploys_get(g->db, x->deployment_id, &d, &err))
-		notify(g, r == RESULT_SUCCESS ? NOTIFY_DEPLOY_SUCCESS : NOTIFY_DEPLOY_FAILURE,
-		       d.environment, d.run_id, NULL, r == RESULT_SUCCESS ? NULL : "the job failed");
+		notify(g, rolled ? NOTIFY_ROLLBACK : !strcmp(c, "success") ? NOTIFY_DEPLOY_SUCCESS
+									 : NOTIFY_DEPLOY_FAILURE,
+		       d.environment, d.run_id, NULL,
+		       why.len ? why.buf : !strcmp(c, "success") ? NULL : "the job failed");
+	buf_release(&why);
 	buf_release(&err);
 }
 

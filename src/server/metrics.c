@@ -7,6 +7,7 @@
  * Viewer role: the figures name no secret but are not public.
  */
 #include "base/kiln.h"
+#include "server/dora.h"
 #include "server/hook.h"
 #include "server/queue.h"
 #include "server/srv.h"
@@ -82,6 +83,10 @@ static int render(struct srv *s, struct buf *b, struct buf *err)
 	buf_addf(b, "kiln_job_duration_seconds_bucket{le=\"+Inf\"} %lld\n", (long long)count);
 	buf_addf(b, "kiln_job_duration_seconds_sum %.3f\n", sum / 1000.0);
 	buf_addf(b, "kiln_job_duration_seconds_count %lld\n", (long long)count);
+
+	/* deployments and the four keys (server/dora.c) */
+	if (dora_metrics(s->db, runs_now_ms(), b, err) < 0)
+		return -1;
 
 	head(b, "kiln_http_connections", "gauge", "open HTTP connections");
 	buf_addf(b, "kiln_http_connections %zu\n", http_connections(s->http));

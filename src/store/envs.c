@@ -400,3 +400,14 @@ int deploys_add_review(sqlite3 *db, int64_t deployment_id, const char *user, con
 		       ? -1
 		       : 0;
 }
+
+int deploys_counts(sqlite3 *db, struct strvec *out, struct buf *err)
+{
+	return texts(db,
+		     sql_prep(db, err, "cannot count deployments",
+			      "SELECT repo || char(9) || environment || char(9) || state || char(9) ||"
+			      " COUNT(*) FROM deployments GROUP BY repo, environment, state"
+			      " ORDER BY repo, environment, state",
+			      ""),
+		     1, out, "cannot count deployments", err);
+}

@@ -120,6 +120,10 @@ struct deploy_filter {
 int deploys_list(sqlite3 *db, const struct deploy_filter *f, struct deploy_row **out, size_t *n,
 		 struct buf *err);
 
+/* deployments counted by repository, environment and state: rows of
+ * "REPO\tENV\tSTATE\tCOUNT" into out, ordered */
+int deploys_counts(sqlite3 *db, struct strvec *out, struct buf *err);
+
 /* reviews of deployments (approve/reject with a comment) */
 int deploys_add_review(sqlite3 *db, int64_t deployment_id, const char *user, const char *decision,
 		       const char *comment, int64_t now_ms, struct buf *err);

@@ -151,6 +151,26 @@ test_expect_success 'cancelling a run that waits ends its deployment as cancelle
 	test "$(cat pd)" = cancelled
 '
 
+test_expect_success 'a kiln/deploy release rolled back fails the deployment with its reason' '
+	test_create_repo canary &&
+	echo "release 7 (v3) rolled-back after 2.10s: error rate 12% > 5%" >canary/result.txt &&
+	git -C canary add result.txt &&
+	write_workflow canary canary <<-\EOF &&
+	on: push
+	jobs:
+	  canary:
+	    environment: canary
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: cat result.txt
+	EOF
+	(cd canary && kiln run push --server-repo shop >"$TRASH/run5.out" 2>&1) &&
+	sql "SELECT state, release_id, reason FROM deployments WHERE environment = '\''canary'\''" >cd &&
+	test "$(cat cd)" = "failure|7|error rate 12% > 5%" &&
+	wait_for 20 sh -c "grep -q deploy.rollback hooks.jsonl" &&
+	grep deploy.rollback hooks.jsonl | grep -q "error rate 12% > 5%"
+'
+
 test_expect_success 'the deployments feed DORA' '
 	kiln dora --env production --json >dora.json &&
 	python3 -c "
@@ -159,6 +179,16 @@ import json
 assert r[\"deployment_frequency\"][\"deployments\"] == 1, r
 assert r[\"lead_time\"][\"changes\"] == 1, r
 "
+'
+
+test_expect_success PROMTOOL 'deployments and the four keys in /metrics (promtool)' '
+	curl -sfS -H "Authorization: Bearer $(cat ops.tok)" "$(serve_url)/metrics" >metrics &&
+	promtool check metrics <metrics &&
+	test_grep "^kiln_deployments_total{repo=\"shop\",environment=\"production\",state=\"success\"} 1$" metrics &&
+	test_grep "^kiln_deployments_total{repo=\"shop\",environment=\"production\",state=\"rejected\"} 2$" metrics &&
+	test_grep "^kiln_deployments_total{repo=\"shop\",environment=\"canary\",state=\"failure\"} 1$" metrics &&
+	test_grep "^kiln_dora_change_failure_rate{repo=\"shop\",environment=\"canary\"} 1$" metrics &&
+	test_grep "^kiln_dora_deployment_frequency_per_day{repo=\"shop\",environment=\"production\"} 0.0333333$" metrics
 '
 
 test_expect_success 'the server stops cleanly' '
