@@ -202,6 +202,9 @@ static int spawn(struct qrun *r)
 	} else if (*r->ev.action) {
 		strvec_pushf(&args, "--action=%s", r->ev.action);
 	}
+	/* the repository's environments: their secrets and protection rules
+	 * (server/jobgate.h); a fork's run still passes the gates, secretless */
+	strvec_pushf(&args, "--server-repo=%s", r->repo.name);
 	if (r->ev.fork)
 		strvec_push(&args, "--no-secrets");
 	strvec_pushf(&args, "--parallel=%u", r->q->capacity);

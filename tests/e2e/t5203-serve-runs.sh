@@ -31,7 +31,7 @@ test_expect_success 'setup: a repository with a push and a pull_request workflow
 	          TOKEN: ${{ secrets.DEPLOY_TOKEN }}
 	EOF
 	kiln repo add acme/app "$TRASH/src" >secret &&
-	echo hunter2-secret | kiln secret set DEPLOY_TOKEN
+	echo hunter2-secret | kiln env secret set acme/app DEPLOY_TOKEN
 '
 
 start_serve --jobs 1
