@@ -9,13 +9,14 @@
 #include "cli/ctx.h"
 #include "cli/opt.h"
 #include "server/auth.h"
+#include "server/config.h"
 #include "server/srv.h"
 #include "store/db.h"
 
 #include <sodium.h>
 
 static const char *const usage[] = {
-	"kiln serve [--listen HOST:PORT] [--data DIR] [--jobs N]",
+	"kiln serve [--listen HOST:PORT] [--data DIR] [--jobs N] [--config FILE]",
 	"kiln serve --init [--data DIR] [--admin NAME]",
 	NULL,
 };
@@ -58,12 +59,14 @@ out:
 
 int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 {
-	const char *listen = "127.0.0.1:8420", *data = NULL;
+	const char *listen = NULL, *data = NULL, *config = NULL;
 	const char *admin = "admin";
-	int jobs = 2, max_body_kb = 1024, timeout_s = 10, do_init = 0;
+	/* -1: not given (the configuration file, then the default) */
+	int jobs = -1, max_body_kb = -1, timeout_s = -1, do_init = 0;
 	const struct opt opts[] = {
 		{ OPT_STRING, 'l', "listen", &listen, "HOST:PORT", "address to listen on (127.0.0.1:8420)" },
 		{ OPT_STRING, 'd', "data", &data, "DIR", "data directory (default: kiln's data directory)" },
+		{ OPT_STRING, 'c', "config", &config, "FILE", "settings (YAML); flags win over it" },
 		{ OPT_INT, 'j', "jobs", &jobs, "N", "runs at once, and jobs at once in each (2)" },
 		{ OPT_INT, 0, "max-body-kb", &max_body_kb, "KB", "largest request body accepted (1024)" },
 		{ OPT_INT, 0, "request-timeout", &timeout_s, "SECONDS",
@@ -79,7 +82,26 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 		fprintf(stderr, "kiln serve: error: unexpected argument '%s'\n", argv[1]);
 		return EXIT_USAGE;
 	}
+	struct serve_config cfg = SERVE_CONFIG_INIT;
+	if (config) {
+		struct diags d = DIAGS_INIT;
+		int cr = serve_config_load(config, &cfg, &d);
+		diags_print(&d, stderr);
+		diags_release(&d);
+		if (cr) {
+			serve_config_release(&cfg);
+			return EXIT_USAGE;
+		}
+	}
+	if (!listen)
+		listen = cfg.listen ? cfg.listen : "127.0.0.1:8420";
+	if (!data)
+		data = cfg.data;
+	jobs = jobs >= 0 ? jobs : cfg.jobs > 0 ? cfg.jobs : 2;
+	max_body_kb = max_body_kb >= 0 ? max_body_kb : cfg.max_body_kb > 0 ? cfg.max_body_kb : 1024;
+	timeout_s = timeout_s >= 0 ? timeout_s : cfg.request_timeout > 0 ? cfg.request_timeout : 10;
 	if (jobs < 1 || max_body_kb < 1 || timeout_s < 1) {
+		serve_config_release(&cfg);
 		fprintf(stderr, "kiln serve: error: --jobs, --max-body-kb and --request-timeout must be "
 				"at least 1\n");
 		return EXIT_USAGE;
@@ -90,11 +112,13 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 	else if (kiln_data_dir(&dir, &err)) {
 		fprintf(stderr, "kiln serve: error: %s\n", err.buf);
 		buf_release(&err);
+		serve_config_release(&cfg);
 		return EXIT_INTERNAL;
 	}
 	if (do_init) {
 		int r = init(dir.buf, admin);
 		buf_release(&dir);
+		serve_config_release(&cfg);
 		return r;
 	}
 	struct serve_opts o = {
@@ -111,5 +135,6 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 		fprintf(stderr, "kiln serve: error: %s\n", err.buf);
 	buf_release(&dir);
 	buf_release(&err);
+	serve_config_release(&cfg);
 	return r;
 }
