@@ -58,7 +58,21 @@
 			});
 		});
 	}
+	// the deploy controller's live status, every second
+	function rollout(pre) {
+		function poll() {
+			fetch(pre.dataset.status, { credentials: 'same-origin' })
+				.then(function (r) { return r.text(); })
+				.then(function (t) { pre.textContent = t; })
+				.catch(function () {})
+				.then(function () { setTimeout(poll, 1000); });
+		}
+		poll();
+	}
 	document.addEventListener('DOMContentLoaded', function () {
+		var pre = document.querySelector('#rollout[data-status]');
+		if (pre && window.fetch)
+			rollout(pre);
 		tick();
 		if (document.querySelector('[data-until],[data-since]'))
 			setInterval(tick, 1000);

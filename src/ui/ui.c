@@ -363,4 +363,5 @@ void ui_register(struct srv *s)
 	ui_live_register(s);
 	ui_badge_register(s);
 	ui_envs_register(s);
+	ui_rollout_register(s);
 }

@@ -83,6 +83,9 @@ void ui_deploys_register(struct srv *s);
 void ui_live_register(struct srv *s);
 void ui_badge_register(struct srv *s);
 void ui_envs_register(struct srv *s);
+void ui_rollout_register(struct srv *s);
+/* the deploy controller's state directory (ui_rollout.c) */
+const char *ui_deploy_state(struct srv *s);
 /* ui_envs.c: the repositories and environments part of /settings */
 void ui_settings_envs(struct ui *u, struct buf *body);
 

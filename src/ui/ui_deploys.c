@@ -90,7 +90,18 @@ static const char *outcome_status(const char *o)
 static void app_releases(struct srv *s, struct buf *body)
 {
 	struct drelease *r = NULL;
-	size_t n = dstore_releases(s->db, NULL, 200, &r);
+	/* the controller's store: the server's own when they share a
+	 * directory, else its kiln.db opened read-only */
+	sqlite3 *db = s->db, *own = NULL;
+	if (strcmp(ui_deploy_state(s), s->data_dir)) {
+		char *path = xstrfmt("%s/kiln.db", ui_deploy_state(s));
+		if (sqlite3_open_v2(path, &own, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+			sqlite3_busy_timeout(own, 2000);
+			db = own;
+		}
+		free(path);
+	}
+	size_t n = dstore_releases(db, NULL, 200, &r);
 	buf_addstr(body, "<h2>Releases by app</h2>");
 	if (!n)
 		buf_addstr(body, "<p class=\"muted\">The deploy controller has recorded no release "
@@ -102,13 +113,14 @@ static void app_releases(struct srv *s, struct buf *body)
 		struct buf stable = BUF_INIT;
 		long stable_id = 0;
 		int maint = 0;
-		html_addf(body, "<h3>%s</h3>", r[i].app);
-		if (dstore_app_get(s->db, r[i].app, &stable_id, &stable, &maint) == 0)
+		html_addf(body, "<h3>%s</h3><p><a href=\"/deployments/app/%U\">Live rollout of %s</a></p>",
+			  r[i].app, r[i].app, r[i].app);
+		if (dstore_app_get(db, r[i].app, &stable_id, &stable, &maint) == 0)
 			html_addf(body, "<p>Stable: <strong>%s</strong>%S</p>", stable.buf,
 				  maint ? " (maintenance mode)" : "");
 		buf_release(&stable);
 		struct dslot *slots = NULL;
-		size_t ns = dstore_slots_load(s->db, r[i].app, &slots);
+		size_t ns = dstore_slots_load(db, r[i].app, &slots);
 		if (ns) {
 			buf_addstr(body, "<p>Instances: ");
 			for (size_t k = 0; k < ns; k++)
@@ -140,6 +152,8 @@ static void app_releases(struct srv *s, struct buf *body)
 	}
 	free(done);
 	free(r);
+	if (own)
+		sqlite3_close(own);
 }
 
 /* GET /deployments */
