@@ -8,6 +8,7 @@
 #include "cli/cmds.h"
 #include "cli/ctx.h"
 #include "cli/opt.h"
+#include "engine/isolate.h"
 #include "engine/actprep.h"
 #include "engine/actref.h"
 #include "engine/jobdir.h"
@@ -41,6 +42,7 @@ struct run_opts {
 	const char *ref, *base, *head, *action;
 	int list, dry, parallel, json, verbose, keep, no_history;
 	int no_secrets; /* --no-secrets: the server's runs of fork pull requests */
+	int isolate, isolate_no_net; /* --isolate, --isolate-no-network */
 	struct strvec vars, secrets, inputs;
 	const char *secret_file;
 	const char *github_instance; /* --github-instance, else $KILN_GITHUB_URL */
@@ -577,6 +579,7 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 		.parallel = o->parallel > 0 ? (unsigned)o->parallel : default_parallel(),
 		.grace_ms = RUN_GRACE_MS,
 		.verbose = o->verbose,
+		.isolate = o->isolate_no_net ? 2 : o->isolate,
 		.done = on_done,
 		.done_arg = &st,
 		.calls = &w->calls,
@@ -1092,6 +1095,11 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 		{ OPT_STRING, 0, "github-instance", &o.github_instance, "URL",
 		  "where remote actions come from (default $KILN_GITHUB_URL, https://github.com)" },
 		{ OPT_BOOL, 0, "offline", &o.offline, NULL, "remote actions from the cache only" },
+		{ OPT_BOOL, 0, "isolate", &o.isolate, NULL,
+		  "host steps in a bubblewrap sandbox: own /tmp, the job's directory writable, "
+		  "the rest read-only" },
+		{ OPT_BOOL, 0, "isolate-no-network", &o.isolate_no_net, NULL,
+		  "--isolate, and the steps have no network" },
 		{ OPT_BOOL, 0, "pull", &o.pull, NULL, "ask the server again for action refs" },
 		{ OPT_COUNT, 'v', "verbose", &o.verbose, NULL, "say why workflows (do not) run; show ::debug::" },
 		OPT_END_MARK,
@@ -1117,6 +1125,12 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 	if (npos > 1) {
 		fprintf(stderr, "kiln: error: too many arguments: '%s'\n", argv[2]);
 		opt_usage(stderr, opts, run_usage);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if ((o.isolate || o.isolate_no_net) && !isolate_available()) {
+		fprintf(stderr, "kiln: error: --isolate needs bubblewrap ('bwrap'), which is not "
+				"installed (not found on PATH)\n");
 		ret = EXIT_USAGE;
 		goto out;
 	}

@@ -84,6 +84,7 @@ struct step_run {
 	struct strvec *benv;    /* process env given to a built-in action */
 	struct action_run *ar;  /* JavaScript action (borrowed from the job), or NULL */
 	enum stage stage;       /* STAGE_PRE / STAGE_POST: outside the frames' steps */
+	int no_isolate;         /* a podman client: never in the --isolate sandbox */
 };
 
 /* the steps of the job, or of one composite action */

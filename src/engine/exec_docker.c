@@ -44,6 +44,7 @@ static void start_run(struct docker_step *ds)
 		return;
 	}
 	je->cur = sr;
+	sr->no_isolate = 1; /* the container is the isolation */
 	exec__spawn(sr, &ds->argv, &ds->env, je->workspace, &err);
 	buf_release(&err);
 	docker_step_free(ds);

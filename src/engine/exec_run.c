@@ -9,6 +9,7 @@
 #include "base/fs.h"
 #include "engine/envfile.h"
 #include "engine/exec.h"
+#include "engine/isolate.h"
 #include "engine/services.h"
 
 #include <ctype.h>
@@ -364,6 +365,11 @@ int exec__spawn(struct step_run *sr, struct strvec *argv, struct strvec *env, co
 	strvec_clear(&cmd->args);
 	cmd->args = *argv;
 	*argv = (struct strvec)STRVEC_INIT;
+	if (je->spec.isolate && !sr->no_isolate) {
+		struct isolate_cfg ic = { je->dir, je->spec.run_dir, je->tool_cache,
+					  je->spec.isolate == 2 };
+		isolate_wrap(&ic, &cmd->args);
+	}
 	if (je->debug) {
 		struct buf shown = BUF_INIT;
 		for (size_t i = 0; i < cmd->args.nr; i++)
@@ -470,6 +476,7 @@ int exec__run_step(struct step_run *sr, struct buf *err)
 		goto out;
 	}
 	if (ctr >= 0) {
+		sr->no_isolate = 1; /* the container is the isolation */
 		const struct ev *jenv = sr->env ? sr->env : je->global_env;
 		svc_exec_wrap(je->svc, wd, jenv, &je->path_add, &argv, &env);
 	}

@@ -106,6 +106,9 @@ struct job_spec {
 	const struct strvec *base_env; /* process env + GITHUB_* defaults for the run */
 	uint64_t timeout_ms;       /* 0 = none (timeout-minutes already evaluated) */
 	int verbose;               /* show ::debug:: lines */
+	/* 1: host steps run in a bubblewrap sandbox (engine/isolate.c), 2: and
+	 * without network */
+	int isolate;
 	const struct action_resolver *actions; /* remote actions, or NULL (borrowed) */
 	/* the repository and ref of the workflow when it is a remote or `$/`
 	 * reusable workflow (its `$/`), NULL = the run's repository (borrowed) */

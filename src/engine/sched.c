@@ -642,6 +642,7 @@ static void launch_inst(struct sched *s, struct sinst *in)
 	in->spec.base_env = &s->wf_env[n->pj->wf_index];
 	in->spec.timeout_ms = tmo;
 	in->spec.verbose = s->opts.verbose;
+	in->spec.isolate = s->opts.isolate;
 	in->spec.actions = s->rc->actions;
 	in->spec.wf_src = s->opts.wf_src;
 	int r = s->ops.start(s->loop, &in->spec, &s->sink, inst_done, in, &in->je);

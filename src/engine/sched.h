@@ -59,6 +59,7 @@ struct sched_opts {
 	unsigned parallel;     /* jobs at once, >= 1 */
 	uint64_t grace_ms;     /* cancel: SIGINT, then SIGKILL after this */
 	int verbose;           /* pass ::debug:: lines */
+	int isolate;           /* host steps in a bubblewrap sandbox: job_spec.isolate */
 	const struct sched_exec_ops *ops; /* NULL = job_exec_start & co */
 	const struct sched_observer *observer; /* or NULL */
 	void (*done)(void *arg);          /* called once when every job has finished */
