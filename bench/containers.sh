@@ -9,7 +9,7 @@
 #    passes, then `podman rm -f`.
 # 2. job container step: a job of N `run: true` steps in a `container:`
 #    (each a `podman exec`) against the same job on the host, per step.
-# 3. bubblewrap step vs host step: not measured — --isolate is not built.
+# 3. bubblewrap step: the same host job with `kiln run --isolate`, per step.
 # Best of RUNS, printed with the ratio.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -78,7 +78,7 @@ YML
 service postgres kiln-test/postgres pg_isready "POSTGRES_PASSWORD: pw"
 service redis kiln-test/redis "redis-cli ping" ""
 
-steps() { # container line or empty -> ms for the job's steps
+steps() { # container line or empty, kiln run flags -> ms for the job's steps
 	{
 		printf 'on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n'
 		[ -n "$1" ] && printf '    container: %s\n' "$1"
@@ -86,7 +86,7 @@ steps() { # container line or empty -> ms for the job's steps
 		for _ in $(seq 1 "$N"); do printf '      - run: "true"\n'; done
 	} | commit
 	for _ in $(seq 1 "$RUNS"); do
-		(cd "$repo" && "$KILN" run --json --no-history 2>/dev/null) |
+		(cd "$repo" && "$KILN" run --json --no-history ${2:-} 2>/dev/null) |
 			grep '"step_end"' | grep -v 'containers"' |
 			sed -n 's/.*"duration_ms":\([0-9.]*\).*/\1/p' |
 			awk '{s += $1} END {printf "%d\n", s}'
@@ -96,4 +96,6 @@ h=$(steps "")
 c=$(steps kiln-test/debian)
 printf '%-28s kiln %6.1f ms   host step    %6.1f ms   ratio %.1f\n' "job container step (exec)" \
 	"$(echo "$c / $N" | bc -l)" "$(echo "$h / $N" | bc -l)" "$(echo "$c / ($h + 0.001)" | bc -l)"
-echo "bubblewrap step vs host step: not measured (--isolate is not implemented yet)"
+b=$(steps "" --isolate)
+printf '%-28s kiln %6.1f ms   host step    %6.1f ms   ratio %.1f\n' "bubblewrap step (--isolate)" \
+	"$(echo "$b / $N" | bc -l)" "$(echo "$h / $N" | bc -l)" "$(echo "$b / ($h + 0.001)" | bc -l)"
