@@ -916,6 +916,15 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 					      cli.v[k].name, ev_string(cli.v[k].value, cli.v[k].len));
 		rc.env_secrets = server_env_secrets;
 		server_env_secrets = NULL;
+		/* and its variables: the repository's, each environment's over them */
+		struct ev *rv = NULL, *envv = NULL;
+		if (jobgate_vars(o->server_repo, rc.vars, &rv, &envv, &err) < 0) {
+			r = KILN_EIO;
+		} else {
+			ev_unref(rc.vars);
+			rc.vars = rv;
+			rc.env_vars = envv;
+		}
 	} else if (r == 0 && !o->list && !o->dry) {
 		r = load_env_secrets(ss, &cli, &rc.env_secrets, &err);
 	}

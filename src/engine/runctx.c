@@ -298,6 +298,7 @@ void runctx_release(struct runctx *rc)
 	ev_unref(rc->vars);
 	ev_unref(rc->secrets);
 	ev_unref(rc->env_secrets);
+	ev_unref(rc->env_vars);
 	ev_unref(rc->inputs);
 	memset(rc, 0, sizeof(*rc));
 }

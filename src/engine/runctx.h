@@ -49,6 +49,8 @@ struct runctx {
 	struct ev *secrets;   /* secrets context, object */
 	struct ev *env_secrets; /* environment name -> secrets object for jobs with
 				   that `environment:` (stored), or NULL */
+	struct ev *env_vars;    /* environment name -> vars object for jobs with that
+				   `environment:` (kiln serve's runs), or NULL */
 	struct ev *inputs;    /* inputs context (workflow_dispatch inputs of the event) */
 	const struct trigsel *ts; /* the repository and the derived event (borrowed) */
 	int event_from_file;      /* github.event came from -e */

@@ -215,6 +215,11 @@ static struct ev *node_contexts(struct sched *s, struct snode *n, const struct e
 				      ev_object_get(s->rc->env_secrets, env->str) : NULL;
 	if (es)
 		ev_object_set(c, "secrets", ev_ref(es));
+	/* and its variables (kiln serve: the repository's with the environment's over them) */
+	const struct ev *ev = env && env->str && s->rc->env_vars ?
+				      ev_object_get(s->rc->env_vars, env->str) : NULL;
+	if (ev)
+		ev_object_set(c, "vars", ev_ref(ev));
 	ev_object_set(c, "matrix", matrix ? ev_ref(matrix) : ev_object());
 	ev_object_set(c, "strategy", strategy ? ev_ref(strategy) : ev_object());
 	return c;

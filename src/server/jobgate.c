@@ -319,3 +319,67 @@ int jobgate_secrets(const char *repo, struct secret_map *repo_level,
 	buf_release(&dir);
 	return r ? -1 : 0;
 }
+
+/* a JSON object of strings (env_vars_load) into an expression object */
+static void add_json_vars(struct ev *o, const json_t *j)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)j, k, v)
+	ev_object_set(o, k, ev_cstr(json_string_value(v)));
+}
+
+static void add_ev_vars(struct ev *o, const struct ev *from)
+{
+	for (size_t i = 0; from && ev_kind(from) == EV_OBJECT && i < ev_len(from); i++)
+		ev_object_set(o, ev_object_key_at(from, i), ev_ref(ev_object_val_at(from, i)));
+}
+
+int jobgate_vars(const char *repo, const struct ev *over, struct ev **repo_vars,
+		 struct ev **env_vars, struct buf *err)
+{
+	sqlite3 *db = NULL;
+	struct env_row *v = NULL;
+	size_t n = 0;
+	*repo_vars = NULL;
+	*env_vars = NULL;
+	if (store_open_default(&db, NULL, err) < 0)
+		return -1;
+	int r = 0;
+	json_t *base = env_vars_load(db, repo, "", err);
+	if (!base || envs_list(db, repo, &v, &n, err) < 0) {
+		r = -1;
+		goto out;
+	}
+	*repo_vars = ev_object();
+	add_json_vars(*repo_vars, base);
+	add_ev_vars(*repo_vars, over);
+	for (size_t i = 0; i < n && !r; i++) {
+		if (!*v[i].name)
+			continue;
+		json_t *j = env_vars_load(db, repo, v[i].name, err);
+		if (!j) {
+			r = -1;
+			break;
+		}
+		struct ev *o = ev_object();
+		add_json_vars(o, j);
+		add_ev_vars(o, over);
+		json_decref(j);
+		if (!*env_vars)
+			*env_vars = ev_object();
+		ev_object_set(*env_vars, v[i].name, o);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		env_row_release(&v[i]);
+	free(v);
+	json_decref(base);
+	db_close(db);
+	if (r) {
+		ev_unref(*repo_vars);
+		ev_unref(*env_vars);
+		*repo_vars = *env_vars = NULL;
+	}
+	return r;
+}

@@ -56,4 +56,13 @@ void jobgate_free(struct jobgate *g);
 int jobgate_secrets(const char *repo, struct secret_map *repo_level,
 		    const struct secret_map *over, struct ev **env_objects, struct buf *err);
 
+/*
+ * The `vars` of a run of repository `repo`: *repo_vars gets the
+ * repository's variables with `over` (the run's own, --var) on top, and
+ * *env_vars an object environment name -> that plus the environment's
+ * variables (NULL when none). 0 or -1 with err.
+ */
+int jobgate_vars(const char *repo, const struct ev *over, struct ev **repo_vars,
+		 struct ev **env_vars, struct buf *err);
+
 #endif

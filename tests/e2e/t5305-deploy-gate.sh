@@ -32,14 +32,14 @@ test_expect_success 'setup: a repository, its environments, secrets, a reviewer,
 	    environment: staging
 	    runs-on: ubuntu-latest
 	    steps:
-	      - run: echo "staging with $KEY"
+	      - run: echo "staging with $KEY in ${{ vars.REGION }}"
 	        env: {KEY: "${{ secrets.DEPLOY_KEY }}"}
 	  production:
 	    needs: staging
 	    environment: {name: production, url: "https://shop.example"}
 	    runs-on: ubuntu-latest
 	    steps:
-	      - run: test "$KEY" = prod-key-123 && echo "production with $KEY"
+	      - run: test "$KEY" = prod-key-123 && echo "production with $KEY in ${{ vars.REGION }}"
 	        env: {KEY: "${{ secrets.DEPLOY_KEY }}"}
 	EOF
 	echo bob-password-1 | kiln user add bob --role deployer --password-stdin >/dev/null &&
@@ -47,6 +47,8 @@ test_expect_success 'setup: a repository, its environments, secrets, a reviewer,
 	kiln env set shop production --reviewer user:bob --branch main >/dev/null &&
 	printf "prod-key-123" | kiln env secret set shop DEPLOY_KEY --env production >/dev/null &&
 	printf "staging-key-456" | kiln env secret set shop DEPLOY_KEY --env staging >/dev/null &&
+	kiln env var set shop REGION eu-west-1 >/dev/null &&
+	kiln env var set shop REGION us-east-1 --env production >/dev/null &&
 	kiln token create --user bob >bob.tok &&
 	kiln token create --user carol >carol.tok &&
 	kiln user add ops --role admin >/dev/null &&
@@ -95,8 +97,8 @@ test_expect_success 'staging deploys by itself, production waits; a reviewer app
 	cat run1.out &&
 	test "$(cat run1.rc)" = 0 &&
 	test_grep "waiting for approval to deploy to .production. by bob" run1.out &&
-	test_grep "production with \*\*\*" run1.out &&
-	test_grep "staging with \*\*\*" run1.out &&
+	test_grep "production with \*\*\* in us-east-1" run1.out &&
+	test_grep "staging with \*\*\* in eu-west-1" run1.out &&
 	! grep -q "prod-key-123\|staging-key-456" run1.out &&
 	sql "SELECT state, approved_by FROM deployments WHERE run_id = $run AND environment = '\''production'\''" >pd &&
 	test "$(cat pd)" = "success|bob" &&
