@@ -24,9 +24,10 @@ DEB_PKGS = build-essential pkg-config git clang llvm libclang-rt-14-dev \
 	podman runc netavark aardvark-dns slirp4netns containernetworking-plugins catatonit \
 	mmdebstrap docker-registry bubblewrap postgresql-client redis-tools
 
-PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libgit2 libarchive libzstd libh2o openssl libcmark-gfm
-# libcurl is loaded with dlopen by src/deploy/webhook.c (headers only here)
-DL_PKGS = libcurl
+PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libgit2 libzstd libh2o openssl libcmark-gfm
+# loaded with dlopen where they are used (headers only here): libcurl by
+# src/deploy/webhook.c, libarchive by src/cas/libarchive.c
+DL_PKGS = libcurl libarchive
 
 ifeq ($(SAN),1)
 BUILD = build/san
