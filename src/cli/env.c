@@ -13,6 +13,9 @@
  *   kiln env secret rm REPO NAME [--env ENV]
  *   kiln env var set REPO NAME VALUE [--env ENV]
  *   kiln env var rm REPO NAME [--env ENV]
+ *   kiln env notify add REPO --kind slack|json --url URL [--env ENV] [--events E,E]
+ *   kiln env notify list REPO [--json]
+ *   kiln env notify rm REPO ID
  *
  * Without --env, secrets and variables are the repository's own (every job).
  */
@@ -22,6 +25,7 @@
 #include "cli/remote.h"
 #include "secret/secret.h"
 #include "server/env.h"
+#include "server/notify.h"
 #include "store/audit.h"
 #include "store/db.h"
 #include "store/open.h"
@@ -38,6 +42,9 @@ static const char *const usage[] = {
 	"kiln env secret set|rm REPO NAME [--env ENV]   (set reads the value from stdin)",
 	"kiln env var set REPO NAME VALUE [--env ENV]",
 	"kiln env var rm REPO NAME [--env ENV]",
+	"kiln env notify add REPO --kind slack|json --url URL [--env ENV] [--events E,E...]",
+	"kiln env notify list REPO [--json]",
+	"kiln env notify rm REPO ID",
 	"   (local store, or --server URL / KILN_SERVER with --token / KILN_TOKEN)",
 	NULL,
 };
@@ -46,7 +53,43 @@ struct env_args {
 	int wait, approval, prevent, allow, no_reviewers, any_ref, json;
 	struct strvec reviewers, branches, tags;
 	const char *env;
+	const char *kind, *url, *events; /* notify add */
 };
+
+static void print_hooks(const json_t *a)
+{
+	printf("%-5s %-6s %-28s %-14s %s\n", "ID", "KIND", "HOST", "ENVIRONMENT", "EVENTS");
+	size_t i, k;
+	const json_t *h, *e;
+	json_array_foreach(a, i, h)
+	{
+		struct buf ev = BUF_INIT;
+		json_array_foreach(json_object_get(h, "events"), k, e)
+		buf_addf(&ev, "%s%s", k ? "," : "", json_string_value(e));
+		const char *env = json_string_value(json_object_get(h, "environment"));
+		printf("%-5lld %-6s %-28s %-14s %s\n", (long long)json_integer_value(json_object_get(h, "id")),
+		       json_string_value(json_object_get(h, "kind")),
+		       json_string_value(json_object_get(h, "host")), env ? env : "(all)",
+		       ev.len ? ev.buf : "(all)");
+		buf_release(&ev);
+	}
+}
+
+/* "a,b" -> ["a","b"] */
+static json_t *events_json(const char *events)
+{
+	json_t *a = json_array();
+	char *copy = xstrdup(events ? events : "");
+	for (char *s = copy, *c; s && *s; s = c ? c + 1 : NULL) {
+		c = strchr(s, ',');
+		if (c)
+			*c = '\0';
+		if (*s)
+			json_array_append_new(a, json_string(s));
+	}
+	free(copy);
+	return a;
+}
 
 /* the PUT body from the flags */
 static json_t *rules_json(const struct env_args *a)
@@ -182,6 +225,32 @@ static int run_remote(struct remote *rm, char **argv, struct env_args *a)
 			print_env(out);
 		else if (!rc)
 			printf("environment '%s' removed\n", argv[3]);
+	} else if (!strcmp(sub, "notify")) {
+		buf_reset(&p);
+		repo_path(&p, argv[3]);
+		buf_addstr(&p, "/notifications");
+		if (!strcmp(argv[2], "list")) {
+			rc = remote_call(rm, "env", "GET", p.buf, NULL, &out);
+			if (!rc && a->json)
+				remote_print_json(out);
+			else if (!rc)
+				print_hooks(out);
+		} else if (!strcmp(argv[2], "add")) {
+			json_t *b = json_pack("{s:s,s:s,s:o}", "kind", a->kind, "url", a->url, "events",
+					      events_json(a->events));
+			if (a->env)
+				json_object_set_new(b, "environment", json_string(a->env));
+			rc = remote_call(rm, "env", "POST", p.buf, b, &out);
+			if (!rc)
+				printf("webhook %lld added\n",
+				       (long long)json_integer_value(json_object_get(out, "id")));
+		} else {
+			buf_addch(&p, '/');
+			remote_path_add(&p, argv[4], 0);
+			rc = remote_call(rm, "env", "DELETE", p.buf, NULL, &out);
+			if (!rc)
+				printf("webhook %s removed\n", argv[4]);
+		}
 	} else {
 		/* secret|var set|rm REPO NAME [VALUE] */
 		int secret = !strcmp(sub, "secret"), set = !strcmp(argv[2], "set");
@@ -276,6 +345,29 @@ static int run_local(char **argv, struct env_args *a)
 			buf_addf(&err, "repository '%s' has no environment '%s'", argv[2], argv[3]);
 		if (!x)
 			x = audit_append(db, who, "env.delete", argv[2], argv[3], NULL, &err);
+	} else if (!strcmp(sub, "notify")) {
+		if (!strcmp(argv[2], "list")) {
+			json_t *h = notify_hooks_json(db, argv[3], &err);
+			x = h ? 0 : -1;
+			if (h && a->json)
+				remote_print_json(h);
+			else if (h)
+				print_hooks(h);
+			json_decref(h);
+		} else if (!strcmp(argv[2], "add")) {
+			int64_t id;
+			x = notify_hook_add(db, ss, who, argv[3], a->env, a->kind, a->events, a->url, &id,
+					    &err);
+			if (!x)
+				printf("webhook %lld added\n", (long long)id);
+		} else {
+			char *end;
+			long long id = strtoll(argv[4], &end, 10);
+			x = *end || id <= 0 ? (buf_addf(&err, "bad webhook id '%s'", argv[4]), KILN_EINVAL)
+					    : notify_hook_remove(db, who, argv[3], id, &err);
+			if (!x)
+				printf("webhook %lld removed\n", id);
+		}
 	} else {
 		int secret = !strcmp(sub, "secret"), set = !strcmp(argv[2], "set");
 		const char *repo = argv[3], *name = argv[4], *env = a->env ? a->env : "";
@@ -309,7 +401,8 @@ out:
 int cmd_env(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	struct remote rm = { NULL, NULL };
-	struct env_args a = { -1, -1, 0, 0, 0, 0, 0, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, NULL };
+	struct env_args a = { -1, -1, 0, 0, 0, 0, 0, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, NULL,
+			      NULL, NULL, NULL };
 	const struct opt opts[] = {
 		{ OPT_STRING, 0, "server", &rm.server, "URL", "the kiln server (KILN_SERVER)" },
 		{ OPT_STRING, 0, "token", &rm.token, "TOKEN", "API token (KILN_TOKEN)" },
@@ -323,6 +416,9 @@ int cmd_env(int argc, char **argv, struct kiln_ctx *ctx)
 		{ OPT_LIST, 0, "branch", &a.branches, "PATTERN", "branches that may deploy (repeat)" },
 		{ OPT_LIST, 0, "tag", &a.tags, "PATTERN", "tags that may deploy (repeat)" },
 		{ OPT_BOOL, 0, "any-ref", &a.any_ref, NULL, "every ref may deploy" },
+		{ OPT_STRING, 0, "kind", &a.kind, "KIND", "notify add: slack or json" },
+		{ OPT_STRING, 0, "url", &a.url, "URL", "notify add: where to POST (kept sealed)" },
+		{ OPT_STRING, 0, "events", &a.events, "E,E", "notify add: only these events (all)" },
 		{ OPT_BOOL, 0, "json", &a.json, NULL, "print JSON" },
 		OPT_END_MARK,
 	};
@@ -337,7 +433,10 @@ int cmd_env(int argc, char **argv, struct kiln_ctx *ctx)
 		 ((!strcmp(sub, "show") || !strcmp(sub, "set") || !strcmp(sub, "rm")) && n == 3) ||
 		 (!strcmp(sub, "secret") && n == 4 && (!strcmp(argv[2], "set") || !strcmp(argv[2], "rm"))) ||
 		 (!strcmp(sub, "var") && ((n == 5 && !strcmp(argv[2], "set")) ||
-					  (n == 4 && !strcmp(argv[2], "rm"))));
+					  (n == 4 && !strcmp(argv[2], "rm")))) ||
+		 (!strcmp(sub, "notify") && ((n == 3 && !strcmp(argv[2], "list")) ||
+					     (n == 3 && !strcmp(argv[2], "add") && a.kind && a.url) ||
+					     (n == 4 && !strcmp(argv[2], "rm"))));
 	if (!ok || (a.prevent && a.allow) || (a.any_ref && (a.branches.nr || a.tags.nr))) {
 		opt_usage(stderr, opts, usage);
 		goto out;

@@ -64,6 +64,24 @@ test_expect_success 'kiln env set / show / secret / var through the server' '
 	test_grep "this needs the admin role (you are viewer)" err
 '
 
+test_expect_success 'kiln env notify add / list / rm (the URL never shown)' '
+	as admin env notify add acme/app --kind slack --url "http://127.0.0.1:1/services/T0/B0/sekrit" \
+		--env production --events deploy.success,deploy.rollback >out &&
+	test_grep "^webhook [0-9]* added" out &&
+	id=$(sed -n "s/^webhook \([0-9]*\) added/\1/p" out) &&
+	as admin env notify list acme/app >out &&
+	test_grep "^$id  *slack  *127.0.0.1:1  *production  *deploy.success,deploy.rollback" out &&
+	kiln env notify list acme/app >local.out &&
+	test_cmp out local.out &&
+	! grep -q sekrit out &&
+	test_expect_code 2 as admin env notify add acme/app --kind teams --url http://x/ 2>err &&
+	test_grep "unknown webhook kind" err &&
+	as admin env notify rm acme/app "$id" >out &&
+	test_grep "webhook $id removed" out &&
+	as admin env notify list acme/app >out &&
+	test "$(wc -l <out)" = 1
+'
+
 test_expect_success 'kiln approve and kiln reject: reviewers, self-review, non-reviewers' '
 	kiln debug record-deploy --repo acme/app --env production --run 41 --commit $NOW --end $NOW \
 		--actor carol >gate &&
