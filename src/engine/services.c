@@ -35,6 +35,7 @@ struct svc {
 	char *cid;             /* container id, once created */
 	char *image;
 	struct strvec args;    /* `podman run -d` arguments before the image */
+	struct strvec env;     /* NAME=VALUE of its env: (passed as `-e NAME`) */
 	struct ev *ports;      /* container port -> host port (strings) */
 	int nports;            /* ports: entries given */
 	uint64_t interval_ms, retries, start_ms;
@@ -60,6 +61,7 @@ struct svc_set {
 	struct exec_cmd *cmd;    /* running podman command, or NULL */
 	struct buf out, err;     /* its stdout and stderr */
 	struct strvec reap;      /* names of dead runs' objects to remove */
+	const struct strvec *run_env; /* added to the next command's environment */
 	uv_timer_t timer;        /* health check polling */
 	int timer_open;
 	uint64_t start_ns;       /* of the "Initialize containers" step */
@@ -146,6 +148,13 @@ static void run(struct svc_set *ss, struct strvec *args)
 	for (size_t i = 0; i < args->nr; i++)
 		strvec_push(&cmd->args, args->v[i]);
 	strvec_clear(args);
+	for (size_t i = 0; ss->run_env && i < ss->run_env->nr; i++) {
+		const char *e = ss->run_env->v[i], *eq = strchr(e, '=');
+		char *k = xstrndup(e, (size_t)(eq - e));
+		strvec_setenv(&cmd->env, k, eq + 1);
+		free(k);
+	}
+	ss->run_env = NULL;
 	cmd->on_line = on_line;
 	cmd->on_done = on_done;
 	cmd->data = ss;
@@ -322,10 +331,21 @@ static int define(struct svc_set *ss, struct svc *sv, const char *id, const stru
 	const struct ev *env = ev_kind(d) == EV_OBJECT ? ev_object_get(d, "env") : NULL;
 	if (env && ev_kind(env) == EV_OBJECT) {
 		for (size_t i = 0; i < ev_len(env); i++) {
+			const char *k = ev_object_key_at(env, i);
 			struct buf v = BUF_INIT;
 			ev_to_string(ev_object_val_at(env, i), &v);
 			strvec_push(a, "-e");
-			strvec_pushf(a, "%s=%s", ev_object_key_at(env, i), v.buf);
+			/* the value in podman's environment, not on its command
+			 * line where `ps` shows it (a secret often); podman's own
+			 * variables stay literal */
+			if (!*k || strchr(k, '=') || !strcmp(k, "PATH") || !strcmp(k, "HOME") ||
+			    !strcmp(k, "TMPDIR") || !strncmp(k, "CONTAINERS_", 11) ||
+			    !strncmp(k, "XDG_", 4)) {
+				strvec_pushf(a, "%s=%s", k, v.buf);
+			} else {
+				strvec_push(a, k);
+				strvec_pushf(&sv->env, "%s=%s", k, v.buf);
+			}
 			buf_release(&v);
 		}
 	} else if (env && ev_kind(env) != EV_NULL) {
@@ -393,6 +413,7 @@ static int define_all(struct svc_set *ss, struct buf *err)
 			goto at;
 		ss->ctr = xcalloc(1, sizeof(*ss->ctr));
 		ss->ctr->args = (struct strvec)STRVEC_INIT;
+		ss->ctr->env = (struct strvec)STRVEC_INIT;
 		int d = define(ss, ss->ctr, "job", c, 1, err);
 		ev_unref(c);
 		if (d < 0)
@@ -401,6 +422,7 @@ static int define_all(struct svc_set *ss, struct buf *err)
 			ev_unref(ss->ctr->ports);
 			free(ss->ctr->id);
 			strvec_clear(&ss->ctr->args);
+			strvec_clear(&ss->ctr->env);
 			free(ss->ctr);
 			ss->ctr = NULL;
 		}
@@ -431,6 +453,7 @@ static int define_all(struct svc_set *ss, struct buf *err)
 	for (size_t i = 0; i < ev_len(v) && !r; i++) {
 		struct svc *sv = &ss->s[ss->n];
 		sv->args = (struct strvec)STRVEC_INIT;
+		sv->env = (struct strvec)STRVEC_INIT;
 		int d = define(ss, sv, ev_object_key_at(v, i), ev_object_val_at(v, i), 0, err);
 		if (d < 0)
 			r = -1;
@@ -439,6 +462,7 @@ static int define_all(struct svc_set *ss, struct buf *err)
 			ev_unref(sv->ports);
 			free(sv->id);
 			strvec_clear(&sv->args);
+			strvec_clear(&sv->env);
 			memset(sv, 0, sizeof(*sv));
 			ss->n--;
 		}
@@ -666,6 +690,7 @@ static void next(struct svc_set *ss)
 			struct strvec a = STRVEC_INIT;
 			for (size_t i = 0; i < sv->args.nr; i++)
 				strvec_push(&a, sv->args.v[i]);
+			ss->run_env = &sv->env;
 			run(ss, &a);
 			return;
 		}
@@ -707,6 +732,7 @@ static void next(struct svc_set *ss)
 		struct strvec ra = STRVEC_INIT;
 		for (size_t i = 0; i < ss->ctr->args.nr; i++)
 			strvec_push(&ra, ss->ctr->args.v[i]);
+		ss->run_env = &ss->ctr->env;
 		run(ss, &ra);
 		return;
 	case S_HEALTH: {
@@ -918,6 +944,7 @@ void svc_free(struct svc_set *ss)
 		free(sv->cid);
 		free(sv->image);
 		strvec_clear(&sv->args);
+		strvec_clear(&sv->env);
 		ev_unref(sv->ports);
 	}
 	if (ss->ctr) {
@@ -926,6 +953,7 @@ void svc_free(struct svc_set *ss)
 		free(ss->ctr->cid);
 		free(ss->ctr->image);
 		strvec_clear(&ss->ctr->args);
+		strvec_clear(&ss->ctr->env);
 		ev_unref(ss->ctr->ports);
 		free(ss->ctr);
 	}

@@ -55,8 +55,11 @@ test_expect_success 'PostgreSQL (health-cmd pg_isready) and Redis services, used
 	          redis-cli -p ${{ job.services.redis.ports['"'"'6379'"'"'] }} get greeting
 	      - run: echo "network ${{ job.services.redis.network }} id ${{ job.services.redis.id }}"
 	EOF
-	env -C repo kiln run --json >out.json 2>err &&
+	env -C repo kiln run -v --json >out.json 2>err &&
 	grep -q "\"42\"" out.json &&
+	# env values reach podman through its environment, not its command line
+	grep -q -- "-e POSTGRES_PASSWORD -e POSTGRES_DB" out.json &&
+	! grep -q "POSTGRES_PASSWORD=s3cret" out.json &&
 	grep -q "\"hello\"" out.json &&
 	grep -q "network kiln-" out.json &&
 	grep -q "Stop containers" out.json
