@@ -53,7 +53,7 @@ push() {
 	local ref=$1 sha body sig
 	sha=$(git -C "$dir/shop" rev-parse HEAD)
 	body="{\"ref\":\"$ref\",\"before\":\"0000000000000000000000000000000000000000\",\"after\":\"$sha\",\"repository\":{\"full_name\":\"acme/shop\"},\"sender\":{\"login\":\"dana\"},\"head_commit\":{\"id\":\"$sha\",\"message\":\"demo\"}}"
-	sig=sha256=$(printf %s "$body" | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1)
+	sig=sha256=$(python3 -c 'import hmac, hashlib, sys; print(hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha256).hexdigest())' "$secret" "$body")
 	curl -sf -o /dev/null -X POST "$url/hooks/github?repo=acme/shop" -H 'X-GitHub-Event: push' \
 		-H "X-GitHub-Delivery: demo-$RANDOM$RANDOM" -H "X-Hub-Signature-256: $sig" \
 		-H 'Content-Type: application/json' --data-binary "$body"
