@@ -60,6 +60,20 @@ static int stage_of(const struct workflow *wf, size_t i, int depth)
 	return st < MAX_STAGES ? st : MAX_STAGES - 1;
 }
 
+/* name cut to fit a node (at a UTF-8 character boundary), with "…" */
+static void label(struct buf *out, const char *name, size_t max)
+{
+	size_t n = strlen(name);
+	if (n <= max) {
+		buf_addstr(out, name);
+		return;
+	}
+	while (max && ((unsigned char)name[max] & 0xC0) == 0x80)
+		max--;
+	buf_add(out, name, max);
+	buf_addstr(out, "\u2026");
+}
+
 /* a group: the recorded jobs of one workflow job (matrix) */
 struct group {
 	size_t base;       /* index into jobs of the first member */
@@ -161,13 +175,13 @@ void graph_svg(const struct workflow *wf, const struct runview *run,
 	for (size_t k = 0; k < ng; k++) {
 		int x = PAD + g[k].stage * COL_W, y = g[k].y;
 		if (g[k].members > 1) {
-			struct buf label = BUF_INIT;
-			buf_add(&label, jobs[g[k].base].name, base_len(jobs[g[k].base].name));
+			struct buf glabel = BUF_INIT;
+			buf_add(&glabel, jobs[g[k].base].name, base_len(jobs[g[k].base].name));
 			html_addf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"8\" "
 				  "fill=\"#eaeef2\" stroke=\"#d1d9e0\"/><text x=\"%d\" y=\"%d\" "
 				  "font-weight=\"600\">%s (matrix: %d)</text>", x - 6, y, NODE_W + 12,
-				  g[k].h, x + 4, y + 16, label.buf, (int)g[k].members);
-			buf_release(&label);
+				  g[k].h, x + 4, y + 16, glabel.buf, (int)g[k].members);
+			buf_release(&glabel);
 			y += 24;
 		}
 		size_t seen = 0;
@@ -178,15 +192,18 @@ void graph_svg(const struct workflow *wf, const struct runview *run,
 				continue;
 			const char *st = status_of(&jobs[i]);
 			const char *word = !strcmp(st, "in_progress") ? "running" : st;
+			struct buf short_name = BUF_INIT;
+			label(&short_name, jobs[i].name, 26);
 			html_addf(out, "<a href=\"/runs/%D/jobs/%D\" aria-label=\"%s: %s\">"
 				  "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"6\" "
 				  "fill=\"#ffffff\" stroke=\"%S\" stroke-width=\"2\"/>"
 				  "<text x=\"%d\" y=\"%d\" fill=\"%S\" font-weight=\"700\">%S</text>"
 				  "<text x=\"%d\" y=\"%d\">%s</text>"
-				  "<text x=\"%d\" y=\"%d\" fill=\"%S\">%s</text></a>",
+				  "<text x=\"%d\" y=\"%d\" fill=\"%S\">%s</text><title>%s</title></a>",
 				  run->id, jobs[i].id, jobs[i].name, word, x, y, NODE_W, NODE_H,
 				  colour(st), x + 10, y + 25, colour(st), glyph(st), x + 28, y + 17,
-				  jobs[i].name, x + 28, y + 33, colour(st), word);
+				  short_name.buf, x + 28, y + 33, colour(st), word, jobs[i].name);
+			buf_release(&short_name);
 			y += NODE_H + 4;
 			seen++;
 		}
