@@ -43,6 +43,7 @@ struct run_opts {
 	int list, dry, parallel, json, verbose, keep, no_history;
 	int no_secrets; /* --no-secrets: the server's runs of fork pull requests */
 	int isolate, isolate_no_net; /* --isolate, --isolate-no-network */
+	int attempt;    /* --run-attempt: github.run_attempt of a re-run */
 	struct strvec vars, secrets, inputs;
 	const char *secret_file;
 	const char *github_instance; /* --github-instance, else $KILN_GITHUB_URL */
@@ -897,7 +898,7 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	}
 	struct runctx_opts ro = {
 		.ts = &ts, .event = payload, .keep = o->keep,
-		.vars = &o->vars, .secrets = &secrets,
+		.vars = &o->vars, .secrets = &secrets, .attempt = o->attempt,
 	};
 	/* this run's values override the stored ones */
 	for (size_t i = 0; i < cli.nr; i++)
@@ -1099,6 +1100,8 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 		{ OPT_BOOL, 0, "json", &o.json, NULL, "one JSON object per event and line" },
 		{ OPT_BOOL, 0, "keep", &o.keep, NULL, "keep the run directory" },
 		{ OPT_BOOL, 0, "no-history", &o.no_history, NULL, "do not record the run in the store" },
+		{ OPT_INT, 0, "run-attempt", &o.attempt, "N",
+		  "github.run_attempt (kiln serve: a re-run's attempt)" },
 		{ OPT_BOOL, 0, "no-secrets", &o.no_secrets, NULL,
 		  "no stored secrets (kiln serve: pull requests from forks)" },
 		{ OPT_STRING, 0, "github-instance", &o.github_instance, "URL",

@@ -184,7 +184,8 @@ static void build_env(struct runctx *rc)
 	strvec_setenv(env, "GITHUB_RUN_ID", num);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)rc->run_number);
 	strvec_setenv(env, "GITHUB_RUN_NUMBER", num);
-	strvec_setenv(env, "GITHUB_RUN_ATTEMPT", "1");
+	snprintf(num, sizeof(num), "%d", rc->run_attempt);
+	strvec_setenv(env, "GITHUB_RUN_ATTEMPT", num);
 	strvec_setenv(env, "GITHUB_ACTOR", rc->actor);
 	strvec_setenv(env, "GITHUB_TRIGGERING_ACTOR", rc->actor);
 	strvec_setenv(env, "GITHUB_SERVER_URL", rc->server_url);
@@ -259,6 +260,7 @@ int runctx_init(struct runctx *rc, const struct runctx_opts *opts, struct buf *e
 	clock_gettime(CLOCK_REALTIME, &ts_now);
 	rc->run_id = (uint64_t)ts_now.tv_sec * 1000 + (uint64_t)(ts_now.tv_nsec / 1000000);
 	rc->run_number = 1;
+	rc->run_attempt = opts->attempt > 0 ? opts->attempt : 1;
 	rc->vars = pairs_object(opts->vars);
 	rc->secrets = secrets_object(opts->secrets);
 	const struct ev *in = ev_object_get(rc->event, "inputs");
@@ -373,7 +375,8 @@ static struct ev *github_context(struct runctx *rc, const struct workflow *wf,
 	ev_object_set(g, "run_id", ev_cstr(num));
 	snprintf(num, sizeof(num), "%d", run_number > 0 ? run_number : 1);
 	ev_object_set(g, "run_number", ev_cstr(num));
-	ev_object_set(g, "run_attempt", ev_cstr("1"));
+	snprintf(num, sizeof(num), "%d", rc->run_attempt);
+	ev_object_set(g, "run_attempt", ev_cstr(num));
 	ev_object_set(g, "retention_days", ev_cstr("90"));
 	ev_object_set(g, "server_url", ev_cstr(rc->server_url));
 	ev_object_set(g, "api_url", ev_cstr(rc->api_url));

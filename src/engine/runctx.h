@@ -44,6 +44,7 @@ struct runctx {
 	char *api_url;
 	uint64_t run_id;
 	uint64_t run_number;
+	int run_attempt;      /* github.run_attempt: 1, more for a re-run */
 	struct strvec env;    /* process env + run-wide defaults (the base for steps) */
 	struct ev *vars;      /* vars context (from KILN_VAR_* / --var), object */
 	struct ev *secrets;   /* secrets context, object */
@@ -64,6 +65,7 @@ struct runctx_opts {
 	int keep;                /* keep the run directory */
 	const struct strvec *vars;    /* NAME=VALUE */
 	const struct secret_map *secrets; /* -s / --secret-file values */
+	int attempt;             /* github.run_attempt (a re-run's); 0 = 1 */
 };
 
 /*

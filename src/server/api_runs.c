@@ -29,6 +29,8 @@ static json_t *event_json(const struct event_view *e)
 	json_object_set_new(o, "finished_at",
 			    e->finished_at ? json_integer(e->finished_at) : json_null());
 	json_object_set_new(o, "exit_code", e->exit_code >= 0 ? json_integer(e->exit_code) : json_null());
+	json_object_set_new(o, "attempt", json_integer(e->attempt));
+	json_object_set_new(o, "rerun_of", e->rerun_of ? json_integer(e->rerun_of) : json_null());
 	return o;
 }
 
@@ -129,6 +131,39 @@ static void on_cancel(struct srv *s, struct http_req *q)
 					  !strcmp(e.status, "queued") ? "cancelled" : "cancelling"));
 out:
 	buf_release(&err);
+}
+
+/* re-run a finished event (all its workflows and jobs) as the next attempt */
+static void rerun(struct srv *s, struct http_req *q, const struct event_view *e)
+{
+	struct buf err = BUF_INIT;
+	if (!strcmp(e->status, "queued") || !strcmp(e->status, "running") ||
+	    !strcmp(e->status, "ignored")) {
+		http_reply_error(q, 409, "not_rerunnable", "event %lld is %s", (long long)e->id,
+				 e->status);
+		return;
+	}
+	int64_t id = 0;
+	int attempt = 0;
+	if (store_event_rerun(s->db, e->id, api__actor(q), &id, &attempt, &err)) {
+		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+		buf_release(&err);
+		return;
+	}
+	char target[32], detail[32];
+	snprintf(target, sizeof(target), "event %lld", (long long)e->id);
+	snprintf(detail, sizeof(detail), "attempt %d", attempt);
+	audit_append(s->db, api__actor(q), "run.rerun", e->repo, target, detail, &err);
+	buf_release(&err);
+	queue_kick(s->queue);
+	http_reply_json(q, 201, json_pack("{s:I,s:i}", "event", (json_int_t)id, "attempt", attempt));
+}
+
+static void on_rerun(struct srv *s, struct http_req *q)
+{
+	struct event_view e;
+	if (!get_event(s, q, &e))
+		rerun(s, q, &e);
 }
 
 /* a workflow file name: letters, digits, '.', '_', '-', ending in .yml/.yaml */
@@ -375,6 +410,24 @@ static void on_run_logs(struct srv *s, struct http_req *q)
 	buf_release(&err);
 }
 
+/* POST /api/v1/runs/:id/rerun: re-runs the event that started the run */
+static void on_run_rerun(struct srv *s, struct http_req *q)
+{
+	struct runview r;
+	struct event_view e;
+	struct buf err = BUF_INIT;
+	if (get_run(s, q, &r))
+		return;
+	if (!r.event_id || store_event_get(s->db, r.event_id, &e, &err)) {
+		http_reply_error(q, 409, "not_rerunnable", "run %lld was not started by this server",
+				 (long long)r.id);
+		buf_release(&err);
+		return;
+	}
+	buf_release(&err);
+	rerun(s, q, &e);
+}
+
 /* POST /api/v1/runs/:id/cancel: a server run is cancelled through its event */
 static void on_run_cancel(struct srv *s, struct http_req *q)
 {
@@ -406,6 +459,8 @@ void api_runs_register(struct srv *s)
 	http_route(s, "GET", "/api/v1/runs/:id/jobs", ROLE_VIEWER, on_run_jobs);
 	http_route(s, "GET", "/api/v1/runs/:id/logs", ROLE_VIEWER, on_run_logs);
 	http_route(s, "POST", "/api/v1/runs/:id/cancel", ROLE_DEVELOPER, on_run_cancel);
+	http_route(s, "POST", "/api/v1/runs/:id/rerun", ROLE_DEVELOPER, on_run_rerun);
+	http_route(s, "POST", "/api/v1/events/:id/rerun", ROLE_DEVELOPER, on_rerun);
 	http_route(s, "GET", "/api/v1/events", ROLE_VIEWER, on_list);
 	http_route(s, "GET", "/api/v1/events/:id", ROLE_VIEWER, on_get);
 	http_route(s, "GET", "/api/v1/events/:id/log", ROLE_VIEWER, on_log);

@@ -208,6 +208,8 @@ static int spawn(struct qrun *r)
 	if (r->ev.fork)
 		strvec_push(&args, "--no-secrets");
 	strvec_pushf(&args, "--parallel=%u", r->q->capacity);
+	if (r->ev.attempt > 1)
+		strvec_pushf(&args, "--run-attempt=%d", r->ev.attempt);
 	/* a small, known environment: nothing of the server's own leaks into steps */
 	const char *keep[] = { "PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "ASAN_OPTIONS",
 			       "UBSAN_OPTIONS", "KILN_GITHUB_URL" };

@@ -154,6 +154,10 @@ const char *const db_migrations[] = {
 	/* 12: a job's step summaries ($GITHUB_STEP_SUMMARY, masked Markdown;
 	 * the web UI renders them) */
 	"ALTER TABLE jobs ADD COLUMN summary TEXT;",
+	/* 13: re-runs (src/server/api_runs.c): an event re-run is a new event
+	 * with the next attempt, pointing at the event it repeats */
+	"ALTER TABLE events ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE events ADD COLUMN rerun_of INTEGER;",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

@@ -369,7 +369,7 @@ int store_event_claim(sqlite3 *db, struct event_row *out, struct buf *err)
 	if (sqlite3_prepare_v2(db, "UPDATE events SET status = 'running', started_at = ?1"
 				   " WHERE id = (SELECT min(id) FROM events WHERE status = 'queued')"
 				   " RETURNING id, repo_id, source, delivery, kind, action, ref, before_sha,"
-				   " sha, actor, fork, deleted, payload",
+				   " sha, actor, fork, deleted, payload, attempt",
 			       -1, &st, NULL) != SQLITE_OK)
 		return fail(db, err, "cannot take an event from the queue");
 	sqlite3_bind_int64(st, 1, runs_now_ms());
@@ -384,6 +384,7 @@ int store_event_claim(sqlite3 *db, struct event_row *out, struct buf *err)
 		out->fork = sqlite3_column_int(st, 10);
 		out->deleted = sqlite3_column_int(st, 11);
 		out->payload = col_str(st, 12);
+		out->attempt = sqlite3_column_int(st, 13);
 		rc = sqlite3_step(st);
 	} else if (rc == SQLITE_DONE) {
 		ret = KILN_ENOENT;
@@ -442,7 +443,8 @@ int store_event_requeue(sqlite3 *db, int64_t id, struct buf *err)
 }
 
 #define EVENT_INFO_COLS "e.id, r.name, e.source, e.kind, e.action, e.ref, e.sha, e.actor," \
-	" e.status, e.reason, e.received_at, e.started_at, e.finished_at, e.exit_code, e.fork, e.deleted"
+	" e.status, e.reason, e.received_at, e.started_at, e.finished_at, e.exit_code, e.fork, e.deleted," \
+	" e.attempt, coalesce(e.rerun_of, 0)"
 
 static void text_to(char *dst, size_t n, sqlite3_stmt *st, int i)
 {
@@ -469,6 +471,8 @@ static void read_info(sqlite3_stmt *st, struct event_view *e)
 	e->exit_code = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 13);
 	e->fork = sqlite3_column_int(st, 14);
 	e->deleted = sqlite3_column_int(st, 15);
+	e->attempt = sqlite3_column_int(st, 16);
+	e->rerun_of = sqlite3_column_int64(st, 17);
 }
 
 int store_event_list(sqlite3 *db, const char *repo, const char *status, int64_t before_id,
@@ -541,4 +545,36 @@ int store_repo_set_status(sqlite3 *db, const char *name, const char *forge, cons
 	if (rc != SQLITE_DONE)
 		return fail(db, err, "cannot set commit statuses");
 	return sqlite3_changes(db) ? 0 : KILN_ENOENT;
+}
+
+int store_event_rerun(sqlite3 *db, int64_t id, const char *actor, int64_t *new_id, int *attempt,
+		      struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	/* the next attempt counts every re-run of the same original event */
+	if (sqlite3_prepare_v2(db, "INSERT INTO events (repo_id, source, delivery, kind, action, ref,"
+				   " before_sha, sha, actor, fork, deleted, payload, status, received_at,"
+				   " attempt, rerun_of)"
+				   " SELECT repo_id, 'rerun', NULL, kind, action, ref, before_sha, sha, ?2,"
+				   " fork, deleted, payload, 'queued', ?3,"
+				   " (SELECT max(attempt) FROM events o WHERE o.id = coalesce(e.rerun_of, e.id)"
+				   "  OR o.rerun_of = coalesce(e.rerun_of, e.id)) + 1,"
+				   " coalesce(rerun_of, id) FROM events e WHERE id = ?1"
+				   " RETURNING id, attempt",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot queue a re-run");
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, actor ? actor : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, runs_now_ms());
+	int rc = sqlite3_step(st), ret = KILN_ENOENT;
+	if (rc == SQLITE_ROW) {
+		*new_id = sqlite3_column_int64(st, 0);
+		*attempt = sqlite3_column_int(st, 1);
+		rc = sqlite3_step(st);
+		ret = 0;
+	}
+	if (rc != SQLITE_DONE)
+		ret = fail(db, err, "cannot queue a re-run");
+	sqlite3_finalize(st);
+	return ret;
 }

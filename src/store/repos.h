@@ -66,6 +66,7 @@ struct event_row {
 	int fork;             /* pull request from a fork: no secrets */
 	int deleted;          /* branch/tag deletion: stored, no run */
 	const char *payload;  /* github.event (GitHub-shaped JSON) */
+	int attempt;          /* github.run_attempt: 1, more for re-runs (claim fills it) */
 };
 
 /*
@@ -100,11 +101,18 @@ struct event_view {
 	int64_t received_at, started_at, finished_at; /* 0 = not yet */
 	int exit_code;       /* -1 = none */
 	int fork, deleted;
+	int attempt;         /* 1, more for a re-run */
+	int64_t rerun_of;    /* the event re-run, 0 = none */
 };
 /* newest first: repository name (NULL = all), status (NULL = any), at most
  * limit, ids below before_id (0 = from the newest); *out malloc'd */
 int store_event_list(sqlite3 *db, const char *repo, const char *status, int64_t before_id,
 		     int limit, struct event_view **out, size_t *n, struct buf *err);
+/* queue a re-run of a finished event: a new event with the same commit,
+ * ref and payload, actor the one asking, the next attempt; 0 and *new_id,
+ * *attempt, or KILN_ENOENT, or -1 with err */
+int store_event_rerun(sqlite3 *db, int64_t id, const char *actor, int64_t *new_id, int *attempt,
+		      struct buf *err);
 /* one event by id: 0, KILN_ENOENT or -1 */
 int store_event_get(sqlite3 *db, int64_t id, struct event_view *out, struct buf *err);
 

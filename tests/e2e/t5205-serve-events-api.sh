@@ -35,7 +35,7 @@ test_expect_success 'setup: a repository with a dispatchable and a slow workflow
 	  go:
 	    runs-on: ubuntu-latest
 	    steps:
-	      - run: echo "deploy to ${{ inputs.target }} dry=${{ inputs.dry }} by $GITHUB_ACTOR ref=$GITHUB_REF"
+	      - run: echo "deploy to ${{ inputs.target }} dry=${{ inputs.dry }} by $GITHUB_ACTOR ref=$GITHUB_REF attempt=$GITHUB_RUN_ATTEMPT/${{ github.run_attempt }}"
 	EOF
 	write_workflow src slow <<-\EOF &&
 	on: push
@@ -71,7 +71,8 @@ test_expect_success 'workflow_dispatch with typed inputs runs that workflow at t
 	wait_status $id success &&
 	api GET /api/v1/events/$id/log "$(tok viewer)" >out &&
 	test "$(head -1 out)" = 200 &&
-	test_grep "deploy to staging dry=true by developer-u ref=refs/heads/main" out &&
+	test_grep "deploy to staging dry=true by developer-u ref=refs/heads/main attempt=1/1" out &&
+	echo $id >dispatched &&
 	! grep -q "sleep 30" out
 '
 
@@ -97,6 +98,32 @@ test_expect_success 'runs API: the dispatched run, its jobs and steps, its logs'
 	test "$(head -1 out)" = 400 &&
 	api GET /api/v1/runs - >out &&
 	test "$(head -1 out)" = 401
+'
+
+test_expect_success 're-run an event, then its run: attempts 2 and 3, same inputs; an ignored event is 409' '
+	id=$(cat dispatched) &&
+	api POST /api/v1/events/$id/rerun "$(tok viewer)" >out &&
+	test "$(head -1 out)" = 403 &&
+	api POST /api/v1/events/$id/rerun "$(tok developer)" >out &&
+	test "$(head -1 out)" = 201 &&
+	test "$(tail -n +2 out | jq_ "d[\"attempt\"]")" = 2 &&
+	re=$(tail -n +2 out | jq_ "d[\"event\"]") &&
+	wait_status $re success &&
+	test_grep "deploy to staging dry=true by developer-u ref=refs/heads/main attempt=2/2" "$DATA/events/$re.log" &&
+	api GET /api/v1/events/$re "$(tok viewer)" >out &&
+	test "$(tail -n +2 out | jq_ "d[\"rerun_of\"], d[\"attempt\"]")" = "($id, 2)" &&
+	api GET "/api/v1/runs?event=workflow_dispatch&per_page=1" "$(tok viewer)" >out &&
+	run=$(tail -n +2 out | jq_ "d[\"runs\"][0][\"id\"]") &&
+	api POST /api/v1/runs/$run/rerun "$(tok developer)" >out &&
+	test "$(head -1 out)" = 201 &&
+	test "$(tail -n +2 out | jq_ "d[\"attempt\"]")" = 3 &&
+	re3=$(tail -n +2 out | jq_ "d[\"event\"]") &&
+	wait_status $re3 success &&
+	push_hook refs/heads/gone $(git -C src rev-parse HEAD) $ZERO del1 >out &&
+	del=$(python3 -c "import json; print(json.load(open(\"$TRASH/hook.body\"))[\"event\"])") &&
+	api POST /api/v1/events/$del/rerun "$(tok developer)" >out &&
+	test "$(head -1 out)" = 409 &&
+	test_grep "attempt=3/3" "$DATA/events/$re3.log"
 '
 
 test_expect_success 'bad dispatches: unknown ref, bad file name, wrong input, malformed JSON' '
