@@ -21,7 +21,7 @@ test_expect_success 'PostgreSQL (health-cmd pg_isready) and Redis services, used
 	write_workflow repo ci <<-\EOF &&
 	on: push
 	jobs:
-	  api:
+	  seed001:
 	    runs-on: ubuntu-latest
 	    services:
 	      postgres:
@@ -67,10 +67,10 @@ test_expect_success 'PostgreSQL (health-cmd pg_isready) and Redis services, used
 
 test_expect_success 'a run leaves no container, network or volume behind' '
 	env -C repo kiln run >out 2>err &&
-	test_grep "^api  *success" out &&
+	test_grep "^seed001  *success" out &&
 	podman ps -a --format "{{.Names}}" >names &&
-	! grep -q "kiln-.*-api-postgres" names &&
-	! grep -q "kiln-.*-api-redis" names
+	! grep -q "kiln-.*-seed001-postgres" names &&
+	! grep -q "kiln-.*-seed001-redis" names
 '
 
 test_expect_success 'a service that never becomes healthy fails the job with its logs' '
