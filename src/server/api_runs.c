@@ -13,6 +13,7 @@
 #include "store/audit.h"
 #include "store/repos.h"
 #include "store/runs.h"
+#include "store/jobref.h"
 #include "store/runview.h"
 
 #include <ctype.h>
@@ -410,6 +411,24 @@ static void on_run_logs(struct srv *s, struct http_req *q)
 	buf_release(&err);
 }
 
+/* GET /api/v1/jobs/:id/summary: the job's step summaries (Markdown, masked) */
+static void on_job_summary(struct srv *s, struct http_req *q)
+{
+	int64_t job = api__int(http_req_param(q, "id")), run = 0;
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	int rc = job ? jobref_run(s->db, job, &run, &err) : KILN_ENOENT;
+	if (!rc && runview_job_summary(s->db, job, &out, &err))
+		rc = -1;
+	if (rc == KILN_ENOENT)
+		http_reply_error(q, 404, "not_found", "no job %s", http_req_param(q, "id"));
+	else if (rc)
+		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+	else
+		http_reply_raw(q, 200, "text/markdown; charset=utf-8", out.buf, out.len);
+	buf_release(&out);
+	buf_release(&err);
+}
+
 /* POST /api/v1/runs/:id/rerun: re-runs the event that started the run */
 static void on_run_rerun(struct srv *s, struct http_req *q)
 {
@@ -460,6 +479,7 @@ void api_runs_register(struct srv *s)
 	http_route(s, "GET", "/api/v1/runs/:id/logs", ROLE_VIEWER, on_run_logs);
 	http_route(s, "POST", "/api/v1/runs/:id/cancel", ROLE_DEVELOPER, on_run_cancel);
 	http_route(s, "POST", "/api/v1/runs/:id/rerun", ROLE_DEVELOPER, on_run_rerun);
+	http_route(s, "GET", "/api/v1/jobs/:id/summary", ROLE_VIEWER, on_job_summary);
 	http_route(s, "POST", "/api/v1/events/:id/rerun", ROLE_DEVELOPER, on_rerun);
 	http_route(s, "GET", "/api/v1/events", ROLE_VIEWER, on_list);
 	http_route(s, "GET", "/api/v1/events/:id", ROLE_VIEWER, on_get);

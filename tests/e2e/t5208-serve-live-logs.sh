@@ -15,6 +15,7 @@ test_expect_success 'setup: a job that prints 40 lines over 4 seconds' '
 	    runs-on: ubuntu-latest
 	    steps:
 	      - run: for i in $(seq 1 40); do echo "line-$i"; sleep 0.1; done
+	      - run: printf "## Report\n\n40 lines, **all good**\n" >>"$GITHUB_STEP_SUMMARY"
 	EOF
 	kiln repo add acme/app "$TRASH/src" >secret
 '
@@ -78,6 +79,17 @@ test_expect_success 'Last-Event-ID resumes after that line: no gap, no duplicate
 a = open(\"all\").read().split(\"\n\n\"); r = open(\"resumed\").read().split(\"\n\n\")
 assert a[1 + $n:] == r[1:], (a[1 + $n:], r[1:])
 "
+'
+
+test_expect_success 'the job step summary (Markdown)' '
+	curl -sS -D h -o summary -H "Authorization: Bearer $TOKEN" \
+		"$(serve_url)/api/v1/jobs/$(cat job)/summary" &&
+	test_grep "^## Report" summary &&
+	test_grep "40 lines, \*\*all good\*\*" summary &&
+	grep -qi "content-type: text/markdown" h &&
+	curl -s -o out -w "%{http_code}" -H "Authorization: Bearer $TOKEN" \
+		"$(serve_url)/api/v1/jobs/99999/summary" >code &&
+	test "$(cat code)" = 404
 '
 
 test_expect_success 'no token 401, unknown job 404' '
