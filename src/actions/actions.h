@@ -22,6 +22,9 @@ int act_setup_node_start(struct builtin_call *c, struct buf *err);
 int act_setup_python_start(struct builtin_call *c, struct buf *err);
 int act_setup_go_start(struct builtin_call *c, struct buf *err);
 int act_setup_java_start(struct builtin_call *c, struct buf *err);
+int act_setup_buildx_start(struct builtin_call *c, struct buf *err);
+int act_setup_qemu_start(struct builtin_call *c, struct buf *err);
+int act_docker_login_start(struct builtin_call *c, struct buf *err);
 
 /* does toolchain version `have` ("20.11.1") satisfy a setup-* version
  * spec ("20", "20.x", ">=18 <21", "^3.10 || 3.9", "latest")? (setup.c) */

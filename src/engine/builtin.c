@@ -23,6 +23,9 @@ static const struct builtin_action builtins[] = {
 	{ "actions/setup-python", act_setup_python_start, NULL },
 	{ "actions/setup-go", act_setup_go_start, NULL },
 	{ "actions/setup-java", act_setup_java_start, NULL },
+	{ "docker/setup-buildx-action", act_setup_buildx_start, NULL },
+	{ "docker/setup-qemu-action", act_setup_qemu_start, NULL },
+	{ "docker/login-action", act_docker_login_start, NULL },
 	{ "kiln/deploy", kiln_deploy_start, kiln_deploy_cancel },
 };
 
