@@ -154,6 +154,7 @@ test_expect_success 'SIGTERM cancels a running run and stops' '
 	wait_status $id running &&
 	for i in $(seq 1 100); do grep -q started- "$DATA/events/$id.log" && break; sleep 0.1; done &&
 	stop_serve &&
+	rm -f /tmp/kiln-t5203-$(git -C src rev-parse slow) &&
 	test "$(event_status $id)" = "cancelled server stopped"
 '
 
