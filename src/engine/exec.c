@@ -13,6 +13,7 @@
 #include "engine/services.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <signal.h>
 #include <strings.h>
 #include <sys/utsname.h>
@@ -114,7 +115,10 @@ void exec__step_free(struct step_run *sr)
 		free(sr->cmd);
 	}
 	if (sr->script) {
-		unlink(sr->script);
+		/* emptied, not removed: the next step writes the same file
+		 * (its text may hold secrets: nothing is left in it) */
+		if (truncate(sr->script, 0) < 0 && errno != ENOENT)
+			unlink(sr->script);
 		free(sr->script);
 	}
 	free(sr->bcall);

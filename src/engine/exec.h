@@ -29,6 +29,8 @@
 
 /* composite actions nested deeper than this fail (GitHub's limit is 10) */
 #define EXEC_MAX_DEPTH 10
+/* a `run:` step's script: <temp>/.kiln-step<ext>, emptied after the step */
+#define EXEC_SCRIPT_BASE ".kiln-step"
 
 struct job_exec;
 struct frame;

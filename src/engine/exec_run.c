@@ -450,7 +450,10 @@ int exec__run_step(struct step_run *sr, struct buf *err)
 
 	struct strvec env = STRVEC_INIT, shellv = STRVEC_INIT, argv = STRVEC_INIT;
 	exec__proc_env(sr, &env);
-	char *base = xstrfmt("%s/%s-%zu", je->temp, sr->id, st->index);
+	/* one script file per job directory, emptied after each step: no new
+	 * inode per step (their allocation and freeing cost more than the
+	 * step on ext4, see jobdir.h); steps of a job never run at once */
+	char *base = xstrfmt("%s/" EXEC_SCRIPT_BASE, je->temp);
 	int has_bash = 0, ctr = svc_in_container(je->svc, &has_bash) ? has_bash : -1;
 	if (shell_argv(shell, strvec_getenv(&env, "PATH"), ctr, "{script}", &shellv, &ext,
 		       err) < 0) {

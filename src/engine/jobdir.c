@@ -252,7 +252,24 @@ static int reset(const struct jobdir_pool *p, const char *dir)
 		if (tfd < 0) {
 			r = -errno;
 		} else {
-			r = empty_dir(tfd, path.buf, NULL, 0);
+			/* the step scripts stay (emptied): no new inode per job */
+			static const char *const scripts[] = {
+				".kiln-step.sh", ".kiln-step.py", ".kiln-step.ps1", ".kiln-step",
+			};
+			r = empty_dir(tfd, path.buf, scripts, ARRAY_SIZE(scripts));
+			for (size_t i = 0; !r && i < ARRAY_SIZE(scripts); i++) {
+				struct stat st;
+				if (fstatat(tfd, scripts[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+					continue;
+				if (!S_ISREG(st.st_mode)) { /* a job made it something else */
+					r = remove_at(tfd, path.buf, scripts[i], &st);
+					continue;
+				}
+				int fd = openat(tfd, scripts[i], O_WRONLY | O_TRUNC | O_NOFOLLOW |
+						O_CLOEXEC);
+				if (fd >= 0)
+					close(fd);
+			}
 			close(tfd);
 		}
 	}
