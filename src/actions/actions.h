@@ -25,6 +25,8 @@ int act_setup_java_start(struct builtin_call *c, struct buf *err);
 int act_setup_buildx_start(struct builtin_call *c, struct buf *err);
 int act_setup_qemu_start(struct builtin_call *c, struct buf *err);
 int act_docker_login_start(struct builtin_call *c, struct buf *err);
+int act_build_push_start(struct builtin_call *c, struct buf *err);
+void act_build_push_cancel(struct builtin_call *c);
 
 /* does toolchain version `have` ("20.11.1") satisfy a setup-* version
  * spec ("20", "20.x", ">=18 <21", "^3.10 || 3.9", "latest")? (setup.c) */
