@@ -80,18 +80,41 @@ int fsync_dir(const char *dir)
 	return r;
 }
 
-static int write_all_fd(int fd, const char *p, size_t n)
+int fs_write_all(int fd, const void *data, size_t n)
 {
+	const char *p = data;
 	while (n) {
 		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0)
+		if (w == 0)
+			errno = EIO; /* no progress: do not spin */
+		if (w <= 0)
 			return -errno;
 		p += w;
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+const char *fs_proc_stat(pid_t pid, char *data, size_t size)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	ssize_t n = read(fd, data, size - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	data[n] = '\0';
+	/* comm (field 2) may hold spaces and parens: fields restart after
+	 * the last ')' */
+	char *p = strrchr(data, ')');
+	if (!p || p[1] != ' ')
+		return NULL;
+	return p + 2;
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
@@ -104,7 +127,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		r = -errno;
 		goto out;
 	}
-	if (fchmod(fd, mode) < 0 || (r = write_all_fd(fd, data, len)) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || (r = fs_write_all(fd, data, len)) < 0 || fsync(fd) < 0) {
 		r = r ? r : -errno;
 		close(fd);
 		unlink(tmp.buf);

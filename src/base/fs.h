@@ -26,6 +26,18 @@ int mkdir_p(const char *path, mode_t mode);
  * the new content, never a part. Returns 0 or -errno.
  */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/*
+ * Write all n bytes to fd, retrying on EINTR and after short writes (pipes,
+ * sockets). Returns 0, or -errno (errno is left set, -EIO when write makes
+ * no progress).
+ */
+int fs_write_all(int fd, const void *data, size_t n);
+/*
+ * Read /proc/PID/stat into data (size bytes, 1024 is plenty) and return
+ * where its third field (the state letter) starts, after the command name
+ * that may hold spaces and parens; NULL when the process is gone.
+ */
+const char *fs_proc_stat(pid_t pid, char *data, size_t size);
 /* fsync a directory (after a rename into it); returns 0 or -errno */
 int fsync_dir(const char *dir);
 /* remove path and everything under it (not following symlinks), also

@@ -5,6 +5,7 @@
  * the input into N-byte writes to exercise read boundaries.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "cli/cmds.h"
 #include "cli/opt.h"
 #include "engine/mask.h"
@@ -51,20 +52,6 @@ static int load_secrets_file(struct masker *m, const char *path, int literal)
 		p += l + 1;
 	}
 	buf_release(&b);
-	return 0;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
 	return 0;
 }
 
@@ -115,7 +102,7 @@ int debug_mask(int argc, char **argv)
 			mask_stream_flush(s, &o);
 		else
 			mask_stream_write(s, in, (size_t)r, &o);
-		if (write_all(1, o.buf, o.len) < 0) {
+		if (fs_write_all(1, o.buf, o.len) < 0) {
 			ret = EXIT_INTERNAL;
 			break;
 		}

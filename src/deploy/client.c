@@ -3,6 +3,7 @@
  * stream progress lines, return the final exit code.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "deploy/deployd.h"
 
 #include <errno.h>
@@ -59,17 +60,8 @@ int deployd_request(const char *state_dir, const char *json, FILE *progress, str
 		return EXIT_INTERNAL;
 	struct buf req = BUF_INIT, in = BUF_INIT;
 	buf_addf(&req, "%s\n", json);
-	const char *p = req.buf;
-	size_t n = req.len;
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		p += w;
-		n -= (size_t)w;
-	}
+	/* a failed write shows as the controller's missing answer below */
+	(void)fs_write_all(fd, req.buf, req.len);
 	int code = EXIT_INTERNAL, done = 0;
 	while (!done) {
 		buf_grow(&in, 4096);

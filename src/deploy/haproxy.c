@@ -3,6 +3,7 @@
  * and the `show stat` CSV parser.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "deploy/haproxy.h"
 
 #include <errno.h>
@@ -98,20 +99,6 @@ static int connect_sock(const char *path, struct buf *err)
 	return fd;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int hap_cmd(const char *sock, const char *cmd, struct buf *out, struct buf *err)
 {
 	int fd = connect_sock(sock, err);
@@ -119,7 +106,7 @@ int hap_cmd(const char *sock, const char *cmd, struct buf *out, struct buf *err)
 		return -1;
 	struct buf line = BUF_INIT;
 	buf_addf(&line, "%s\n", cmd);
-	int r = write_all(fd, line.buf, line.len);
+	int r = fs_write_all(fd, line.buf, line.len);
 	buf_release(&line);
 	if (r < 0) {
 		buf_addf(err, "haproxy: write: %s", strerror(errno));

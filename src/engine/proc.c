@@ -9,6 +9,7 @@
  * as GitHub's runner does with its orphan-process cleanup).
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "engine/proc.h"
 
 #include <dirent.h>
@@ -252,14 +253,8 @@ void exec_cmd_kill(struct exec_cmd *cmd, int sig, uint64_t grace_ms)
 	schedule_kill(cmd, grace_ms);
 }
 
-/* program path: as given when it holds a '/', else looked up in the
- * PATH of the child's environment (execvp would use kiln's) */
-static char *resolve(const struct exec_cmd *cmd)
+char *proc_path_search(const char *prog, const char *path)
 {
-	const char *prog = cmd->args.v[0];
-	if (strchr(prog, '/'))
-		return xstrdup(prog);
-	const char *path = cmd->env.nr ? strvec_getenv(&cmd->env, "PATH") : getenv("PATH");
 	if (!path)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	for (const char *p = path; *p;) {
@@ -274,6 +269,16 @@ static char *resolve(const struct exec_cmd *cmd)
 		p = colon + 1;
 	}
 	return NULL;
+}
+
+/* program path: as given when it holds a '/', else looked up in the
+ * PATH of the child's environment (execvp would use kiln's) */
+static char *resolve(const struct exec_cmd *cmd)
+{
+	const char *prog = cmd->args.v[0];
+	if (strchr(prog, '/'))
+		return xstrdup(prog);
+	return proc_path_search(prog, cmd->env.nr ? strvec_getenv(&cmd->env, "PATH") : getenv("PATH"));
 }
 
 /*
@@ -494,21 +499,10 @@ struct pstat {
 
 static int read_stat(pid_t pid, struct pstat *st)
 {
-	char path[64], data[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, data, sizeof(data) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	data[n] = '\0';
-	char *p = strrchr(data, ')'); /* comm may hold spaces and parens */
-	if (!p)
-		return -1;
+	char data[1024];
+	const char *p = fs_proc_stat(pid, data, sizeof(data));
 	int ppid, pgid, sid;
-	if (sscanf(p + 1, " %c %d %d %d", &st->state, &ppid, &pgid, &sid) != 4)
+	if (!p || sscanf(p, "%c %d %d %d", &st->state, &ppid, &pgid, &sid) != 4)
 		return -1;
 	st->ppid = ppid;
 	st->pgid = pgid;

@@ -4,7 +4,6 @@
 #include "store/owner.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -23,36 +22,20 @@ static void read_boot_id(char *out, size_t n)
 /* process group and start time of a live (not zombie) process */
 static int read_stat(pid_t pid, pid_t *pgid, int64_t *start)
 {
-	char path[64], data[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char data[1024];
+	const char *p = fs_proc_stat(pid, data, sizeof(data));
+	if (!p || *p == 'Z' || *p == 'X')
 		return -1;
-	ssize_t n = read(fd, data, sizeof(data) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	data[n] = '\0';
-	/* comm (field 2) may hold spaces and parens: fields restart after
-	 * the last ')'; state is field 3, pgrp 5, starttime 22 */
-	char *p = strrchr(data, ')');
-	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
-		return -1;
-	p += 2;
-	long long v = 0;
-	for (int field = 3; field <= 22; field++) {
-		char *end;
-		v = strtoll(p, &end, 10);
+	/* state is field 3, pgrp 5, starttime 22 */
+	for (int field = 3; field < 22; field++) {
 		if (field == 5)
-			*pgid = (pid_t)v;
-		if (field == 22)
-			break;
+			*pgid = (pid_t)strtol(p, NULL, 10);
 		p = strchr(p, ' ');
 		if (!p)
 			return -1;
 		p++;
 	}
-	*start = v;
+	*start = strtoll(p, NULL, 10);
 	return 0;
 }
 
