@@ -25,21 +25,7 @@ char *exec__which(const char *prog, const char *path)
 {
 	if (strchr(prog, '/'))
 		return access(prog, X_OK) == 0 ? xstrdup(prog) : NULL;
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	const char *p = path;
-	while (*p) {
-		const char *colon = strchr(p, ':');
-		size_t n = colon ? (size_t)(colon - p) : strlen(p);
-		char *cand = n ? xstrfmt("%.*s/%s", (int)n, p, prog) : xstrfmt("./%s", prog);
-		if (access(cand, X_OK) == 0)
-			return cand;
-		free(cand);
-		if (!colon)
-			break;
-		p = colon + 1;
-	}
-	return NULL;
+	return proc_path_search(prog, path);
 }
 
 /* split a custom shell string into words (quotes group words) */

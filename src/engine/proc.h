@@ -83,6 +83,13 @@ void exec_cmd_kill(struct exec_cmd *cmd, int sig, uint64_t grace_ms);
 /* free the argv/env lists and line buffers (after on_done) */
 void exec_cmd_release(struct exec_cmd *cmd);
 
+/*
+ * Look prog (a bare name, no '/') up in path, a PATH value (NULL: the
+ * default /usr/local/bin:/usr/bin:/bin; an empty entry is the current
+ * directory). Returns the first executable candidate (caller frees) or NULL.
+ */
+char *proc_path_search(const char *prog, const char *path);
+
 /* make kiln a child subreaper (Linux; no-op elsewhere); idempotent */
 void proc_become_subreaper(void);
 
