@@ -10,19 +10,28 @@
 #include "workflow/workflow.h"
 #include "yaml/ynode.h"
 
+/* a file the user names, into b; prints why and releases b on failure */
+static int read_input(const char *path, struct buf *b)
+{
+	struct buf why = BUF_INIT;
+	int r = fs_read_input(path, FS_INPUT_MAX, b, &why);
+	if (r < 0) {
+		fprintf(stderr, "kiln: error: cannot read '%s': %s\n", path, why.buf);
+		buf_release(b);
+	}
+	buf_release(&why);
+	return r;
+}
+
 static int debug_yaml(int argc, char **argv)
 {
 	if (argc != 2) {
 		fprintf(stderr, "usage: kiln debug yaml FILE\n");
 		return EXIT_USAGE;
 	}
-	struct buf b = BUF_INIT, why = BUF_INIT;
-	if (fs_read_input(argv[1], FS_INPUT_MAX, &b, &why) < 0) {
-		fprintf(stderr, "kiln: error: cannot read '%s': %s\n", argv[1], why.buf);
-		buf_release(&why);
-		buf_release(&b);
+	struct buf b = BUF_INIT;
+	if (read_input(argv[1], &b) < 0)
 		return EXIT_USAGE;
-	}
 	struct diags d = DIAGS_INIT;
 	struct ynode *root;
 	int ret = EXIT_OK;
@@ -101,13 +110,9 @@ static int debug_workflow(int argc, char **argv)
 			opt_usage(stderr, opts, usage);
 		return EXIT_USAGE;
 	}
-	struct buf b = BUF_INIT, why = BUF_INIT;
-	if (fs_read_input(argv[1], FS_INPUT_MAX, &b, &why) < 0) {
-		fprintf(stderr, "kiln: error: cannot read '%s': %s\n", argv[1], why.buf);
-		buf_release(&why);
-		buf_release(&b);
+	struct buf b = BUF_INIT;
+	if (read_input(argv[1], &b) < 0)
 		return EXIT_USAGE;
-	}
 	struct diags d = DIAGS_INIT;
 	struct workflow *wf;
 	int ret = EXIT_OK;
