@@ -831,6 +831,85 @@ static int open_actions(const struct run_opts *o, struct runctx *rc, struct actr
 	return actref_cache_new(&ao, c, err) < 0 ? EXIT_INTERNAL : 0;
 }
 
+/* --secret-file and -s NAME[=VALUE] into cli; 0 or KILN_EINVAL with why */
+static int cli_secrets(const struct run_opts *o, struct secret_map *cli, struct buf *err)
+{
+	if (o->secret_file && secret_load_dotenv(o->secret_file, cli, err) < 0)
+		return KILN_EINVAL;
+	for (size_t i = 0; i < o->secrets.nr; i++) {
+		const char *a = o->secrets.v[i];
+		if (!strchr(a, '=')) {
+			/* -s NAME: the value comes from the environment */
+			const char *v = getenv(a);
+			if (secret_check_name(a, err) < 0)
+				return KILN_EINVAL;
+			if (!v) {
+				buf_addf(err, "secret '%s' is not set in the environment", a);
+				return KILN_EINVAL;
+			}
+			secret_map_set(cli, a, v, strlen(v));
+		} else if (secret_parse_assign(a, cli, err) < 0) {
+			return KILN_EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The plan of the triggered workflows and of the workflows they call, with
+ * the -j selection, support checks and (for a real run) actions prepared.
+ * Returns 0 or EXIT_USAGE with the errors printed.
+ */
+static int build_plan(const struct run_opts *o, struct runctx *rc, struct wfset *w,
+		      struct actref_cache *cache, struct actprep_run *ar, struct plan *p,
+		      struct diags *d)
+{
+	struct buf err = BUF_INIT;
+	for (size_t i = 0; i < w->nr; i++)
+		plan_add_workflow(p, w->v[i], i, d);
+	plan_finish(p, d);
+	if (!d->errors && o->job && plan_select(p, o->job, &err) < 0) {
+		fprintf(stderr, "kiln: error: %s\n", err.buf);
+		buf_release(&err);
+		return EXIT_USAGE;
+	}
+	/* called workflows: with -j only those the selected jobs call (a call
+	 * that cannot be fetched does not stop the jobs that do not make it) */
+	struct reuse_env renv = { rc->repo_dir, cache, !o->list && !o->dry, rc->repository, rc->sha,
+				  o->job ? p : NULL, rc->snapshot_dir };
+	for (size_t i = 0; i < w->nr; i++)
+		reuse_load(&w->calls, w->v[i], i, &renv, d);
+	const char *files = rc->snapshot_dir ? rc->snapshot_dir : rc->repo_dir;
+	plan_check_support(p, files);
+	/* the jobs of called workflows too (a remote callee's local actions
+	 * live in its repository: not judged here) */
+	for (size_t i = 0; i < w->calls.nr; i++)
+		plan_check_support(&w->calls.v[i].plan, w->calls.v[i].src ? NULL : files);
+	if (d->errors || (!o->list && !o->dry && actprep_plan(ar, p, &w->calls, d) < 0)) {
+		diags_sort(d);
+		diags_print(d, stderr);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* run the plan (closing rec), then the workflow_run workflows it triggers */
+static int execute_and_chain(const struct run_opts *o, struct kiln_ctx *kctx, const struct plan *p,
+			     struct runctx *rc, const struct wfset *w, struct recorder *rec, int level)
+{
+	enum result *results = xcalloc(w->nr, sizeof(*results));
+	int interrupted = 0;
+	int ret = execute(o, p, rc, w, rec, kctx->color, results, &interrupted);
+	recorder_close(rec);
+	if (ret != EXIT_INTERNAL && !interrupted && !o->job) {
+		int c = chain(o, kctx, rc, w, results, level);
+		if (c > ret)
+			ret = c;
+	}
+	free(results);
+	return ret;
+}
+
 /* one level of a run: the event `o` describes, or a workflow_run after `from` */
 static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct trig_run *from,
 		     int level)
@@ -877,25 +956,8 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 		if (!r)
 			r = load_stored_secrets(ss, &secrets, &err);
 	}
-	if (!r && o->secret_file && secret_load_dotenv(o->secret_file, &cli, &err) < 0)
-		r = KILN_EINVAL;
-	for (size_t i = 0; r == 0 && i < o->secrets.nr; i++) {
-		const char *a = o->secrets.v[i];
-		if (!strchr(a, '=')) {
-			/* -s NAME: the value comes from the environment */
-			const char *v = getenv(a);
-			if (secret_check_name(a, &err) < 0) {
-				r = KILN_EINVAL;
-			} else if (!v) {
-				buf_addf(&err, "secret '%s' is not set in the environment", a);
-				r = KILN_EINVAL;
-			} else {
-				secret_map_set(&cli, a, v, strlen(v));
-			}
-		} else if (secret_parse_assign(a, &cli, &err) < 0) {
-			r = KILN_EINVAL;
-		}
-	}
+	if (!r)
+		r = cli_secrets(o, &cli, &err);
 	struct runctx_opts ro = {
 		.ts = &ts, .event = payload, .keep = o->keep,
 		.vars = &o->vars, .secrets = &secrets, .attempt = o->attempt,
@@ -985,38 +1047,9 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	ret = workflow_contexts(&rc, &w, rec);
 	if (ret)
 		goto out;
-	for (size_t i = 0; i < w.nr; i++)
-		plan_add_workflow(&p, w.v[i], i, &d);
-	plan_finish(&p, &d);
-	if (!d.errors && o->job && plan_select(&p, o->job, &err) < 0) {
-		fprintf(stderr, "kiln: error: %s\n", err.buf);
-		ret = EXIT_USAGE;
+	ret = build_plan(o, &rc, &w, cache, &ar, &p, &d);
+	if (ret)
 		goto out;
-	}
-	/* called workflows: with -j only those the selected jobs call (a call
-	 * that cannot be fetched does not stop the jobs that do not make it) */
-	struct reuse_env renv = { rc.repo_dir, cache, !o->list && !o->dry, rc.repository, rc.sha,
-				  o->job ? &p : NULL, rc.snapshot_dir };
-	for (size_t i = 0; i < w.nr; i++)
-		reuse_load(&w.calls, w.v[i], i, &renv, &d);
-	const char *files = rc.snapshot_dir ? rc.snapshot_dir : rc.repo_dir;
-	plan_check_support(&p, files);
-	/* the jobs of called workflows too (a remote callee's local actions
-	 * live in its repository: not judged here) */
-	for (size_t i = 0; i < w.calls.nr; i++)
-		plan_check_support(&w.calls.v[i].plan, w.calls.v[i].src ? NULL : files);
-	if (d.errors) {
-		diags_sort(&d);
-		diags_print(&d, stderr);
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	if (!o->list && !o->dry && actprep_plan(&ar, &p, &w.calls, &d) < 0) {
-		diags_sort(&d);
-		diags_print(&d, stderr);
-		ret = EXIT_USAGE;
-		goto out;
-	}
 	if (o->list || o->dry) {
 		if (o->list)
 			list_jobs(&p, &rc, &w);
@@ -1025,17 +1058,8 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 		if (bad_files)
 			ret = EXIT_USAGE;
 	} else {
-		enum result *results = xcalloc(w.nr, sizeof(*results));
-		int interrupted = 0;
-		ret = execute(o, &p, &rc, &w, rec, kctx->color, results, &interrupted);
-		recorder_close(rec);
+		ret = execute_and_chain(o, kctx, &p, &rc, &w, rec, level);
 		rec = NULL;
-		if (ret != EXIT_INTERNAL && !interrupted && !o->job) {
-			int c = chain(o, kctx, &rc, &w, results, level);
-			if (c > ret)
-				ret = c;
-		}
-		free(results);
 	}
 out:
 	recorder_close(rec);
