@@ -163,6 +163,20 @@ static char *dup_opt(const yaml_char_t *s)
 	return s ? xstrdup((const char *)s) : NULL;
 }
 
+/* a sequence or mapping opens: a node on the stack (tag NULL when implicit) */
+static int start_collection(struct builder *b, enum ynode_kind kind, const yaml_mark_t *m, int flow,
+			    const yaml_char_t *tag, const yaml_char_t *anchor)
+{
+	struct ynode *n = node_new(kind, m);
+	n->style = flow ? YSTYLE_FLOW : YSTYLE_ANY;
+	n->tag = dup_opt(tag);
+	n->anchor = dup_opt(anchor);
+	if (push(b, n, m) < 0)
+		return -1;
+	remember_anchor(b, n);
+	return 0;
+}
+
 static int handle(struct builder *b, yaml_event_t *ev)
 {
 	struct ynode *n;
@@ -191,23 +205,15 @@ static int handle(struct builder *b, yaml_event_t *ev)
 	case YAML_ALIAS_EVENT:
 		return alias(b, ev);
 	case YAML_SEQUENCE_START_EVENT:
-		n = node_new(YNODE_SEQ, &ev->start_mark);
-		n->style = ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE ? YSTYLE_FLOW : YSTYLE_ANY;
-		n->tag = ev->data.sequence_start.implicit ? NULL : dup_opt(ev->data.sequence_start.tag);
-		n->anchor = dup_opt(ev->data.sequence_start.anchor);
-		if (push(b, n, &ev->start_mark) < 0)
-			return -1;
-		remember_anchor(b, n);
-		return 0;
+		return start_collection(b, YNODE_SEQ, &ev->start_mark,
+					ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE,
+					ev->data.sequence_start.implicit ? NULL : ev->data.sequence_start.tag,
+					ev->data.sequence_start.anchor);
 	case YAML_MAPPING_START_EVENT:
-		n = node_new(YNODE_MAP, &ev->start_mark);
-		n->style = ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE ? YSTYLE_FLOW : YSTYLE_ANY;
-		n->tag = ev->data.mapping_start.implicit ? NULL : dup_opt(ev->data.mapping_start.tag);
-		n->anchor = dup_opt(ev->data.mapping_start.anchor);
-		if (push(b, n, &ev->start_mark) < 0)
-			return -1;
-		remember_anchor(b, n);
-		return 0;
+		return start_collection(b, YNODE_MAP, &ev->start_mark,
+					ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE,
+					ev->data.mapping_start.implicit ? NULL : ev->data.mapping_start.tag,
+					ev->data.mapping_start.anchor);
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
 		if (b->depth > 0)
