@@ -90,29 +90,54 @@ static int migrate(sqlite3 *db, struct buf *err)
 	return r;
 }
 
+/* s as one shell word in single quotes (a ' inside becomes '\'') */
+static void add_sq(struct buf *out, const char *s, const char *suffix)
+{
+	buf_addch(out, '\'');
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'')
+			buf_addstr(out, "'\\''");
+		else
+			buf_addch(out, *p);
+	}
+	buf_addstr(out, suffix);
+	buf_addch(out, '\'');
+}
+
 void db_hint_damaged(const char *path, struct buf *err)
 {
-	struct buf dir = BUF_INIT;
+	struct buf dir = BUF_INIT, q_aside = BUF_INIT, q_path = BUF_INIT, q_copy = BUF_INIT;
 	const char *slash = strrchr(path, '/');
 	if (slash)
 		buf_add(&dir, path, (size_t)(slash - path));
 	else
 		buf_addstr(&dir, ".");
+	const char *base = slash ? slash + 1 : path;
+	/* the commands are pasted into a shell: every path one quoted word */
+	add_sq(&q_aside, dir.buf, "/damaged");
+	add_sq(&q_path, path, "");
+	struct buf copy = BUF_INIT;
+	buf_addf(&copy, "%s/damaged/%s", dir.buf, base);
+	add_sq(&q_copy, copy.buf, "");
+	buf_release(&copy);
 	/*
 	 * .dump, not .recover: Debian's sqlite3 (3.40) has no sqlite_dbpage
 	 * and its .recover fails on any file. .dump skips what it cannot
 	 * read, but then ends in ROLLBACK (made a COMMIT here) and it leaves
 	 * out user_version, which tells kiln the schema is there.
 	 */
-	const char *base = slash ? slash + 1 : path;
 	buf_addf(err,
 		 "\nhint: the store '%s' is damaged; move it aside and kiln starts a new one:"
-		 "\nhint:   mkdir '%s/damaged' && mv '%s'* '%s/damaged/'"
+		 "\nhint:   mkdir %s && mv %s* %.*s/'"
 		 "\nhint: then copy what can still be read into the new store:"
-		 "\nhint:   (sqlite3 '%s/damaged/%s' .dump | sed 's/^ROLLBACK; -- due to errors$/COMMIT;/';"
-		 " echo \"PRAGMA user_version = $(sqlite3 '%s/damaged/%s' 'PRAGMA user_version' || echo 0);\")"
-		 " | sqlite3 '%s'",
-		 path, dir.buf, path, dir.buf, dir.buf, base, dir.buf, base, path);
+		 "\nhint:   (sqlite3 %s .dump | sed 's/^ROLLBACK; -- due to errors$/COMMIT;/';"
+		 " echo \"PRAGMA user_version = $(sqlite3 %s 'PRAGMA user_version' || echo 0);\")"
+		 " | sqlite3 %s",
+		 path, q_aside.buf, q_path.buf, (int)q_aside.len - 1, q_aside.buf, q_copy.buf,
+		 q_copy.buf, q_path.buf);
+	buf_release(&q_copy);
+	buf_release(&q_path);
+	buf_release(&q_aside);
 	buf_release(&dir);
 }
 

@@ -9,6 +9,7 @@
 #include "store/recover.h"
 #include "store/runs.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct fx {
@@ -241,6 +242,48 @@ static void test_recover(void **state)
 	buf_release(&out);
 }
 
+/* the recovery hint's commands are pasted into a shell: a store path with
+ * quotes or $(...) must stay one word, never run what it holds */
+static void test_hint_quotes_path(void **state)
+{
+	struct fx *f = *state;
+	char *sub = xstrfmt("%s/it's $(touch PWNED)", f->dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	char *path = xstrfmt("%s/kiln.db", sub);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	struct buf err = BUF_INIT, script = BUF_INIT;
+	db_hint_damaged(path, &err);
+	/* the first command: move the store aside */
+	const char *l = strstr(err.buf, "\nhint:   mkdir ");
+	assert_non_null(l);
+	l += strlen("\nhint:   ");
+	const char *nl = strchr(l, '\n');
+	assert_non_null(nl);
+	buf_add(&script, l, (size_t)(nl - l));
+	buf_addch(&script, '\n');
+	char *sh = xstrfmt("%s/hint.sh", f->dir);
+	fp = fopen(sh, "w");
+	assert_non_null(fp);
+	fwrite(script.buf, 1, script.len, fp);
+	fclose(fp);
+	char *cmd = xstrfmt("cd '%s' && sh ./hint.sh 2>/dev/null", f->dir);
+	assert_int_equal(system(cmd), 0);
+	char *moved = xstrfmt("%s/damaged/kiln.db", sub);
+	char *pwned = xstrfmt("%s/PWNED", f->dir);
+	assert_int_equal(access(moved, F_OK), 0);
+	assert_int_not_equal(access(pwned, F_OK), 0);
+	free(pwned);
+	free(moved);
+	free(cmd);
+	free(sh);
+	buf_release(&script);
+	buf_release(&err);
+	free(path);
+	free(sub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +291,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_jobs_steps_logs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hint_quotes_path, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("runs", tests, NULL, NULL);
 }
