@@ -224,7 +224,11 @@ static void on_timer_closed(uv_handle_t *h)
 	struct webhook_sender *s = d->s;
 	free(d->url);
 	free(d->body);
-	free(d->token);
+	if (d->token) {
+		/* as webhook_fetch does with its header: no token left in freed memory */
+		explicit_bzero(d->token, strlen(d->token));
+		free(d->token);
+	}
 	free(d);
 	s->live--;
 	maybe_closed(s);
