@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 int mkdir_p(const char *path, mode_t mode)
@@ -115,6 +117,25 @@ const char *fs_proc_stat(pid_t pid, char *data, size_t size)
 	if (!p || p[1] != ' ')
 		return NULL;
 	return p + 2;
+}
+
+int fs_connect_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n = strlen(path);
+	if (n >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, n + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -e;
+	}
+	return fd;
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)

@@ -38,6 +38,11 @@ int fs_write_all(int fd, const void *data, size_t n);
  * that may hold spaces and parens; NULL when the process is gone.
  */
 const char *fs_proc_stat(pid_t pid, char *data, size_t size);
+/*
+ * Connect a stream socket to the unix socket at path (close-on-exec).
+ * Returns the fd, or -errno (-ENAMETOOLONG when path does not fit).
+ */
+int fs_connect_unix(const char *path);
 /* fsync a directory (after a rename into it); returns 0 or -errno */
 int fsync_dir(const char *dir);
 /* remove path and everything under it (not following symlinks), also

@@ -8,26 +8,16 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 static int connect_to(const char *path, struct buf *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	int fd = fs_connect_unix(path);
+	if (fd == -ENAMETOOLONG)
 		buf_addf(err, "socket path too long: %s", path);
-		return -1;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		buf_addf(err, "cannot reach kiln deployd at %s: %s (is it running?)", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
+	else if (fd < 0)
+		buf_addf(err, "cannot reach kiln deployd at %s: %s (is it running?)", path, strerror(-fd));
+	return fd < 0 ? -1 : fd;
 }
 
 /* one answer line; returns 1 when it was the final one */

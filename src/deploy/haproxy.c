@@ -8,8 +8,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 void hap_config_global(struct buf *cfg, const char *sock)
@@ -80,23 +78,12 @@ void hap_config_app(struct buf *cfg, const struct app *a)
 
 static int connect_sock(const char *path, struct buf *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	int fd = fs_connect_unix(path);
+	if (fd == -ENAMETOOLONG)
 		buf_addf(err, "socket path too long: %s", path);
-		return -1;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		buf_addf(err, "socket: %s", strerror(errno));
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		buf_addf(err, "cannot connect to haproxy at %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
+	else if (fd < 0)
+		buf_addf(err, "cannot connect to haproxy at %s: %s", path, strerror(-fd));
+	return fd < 0 ? -1 : fd;
 }
 
 int hap_cmd(const char *sock, const char *cmd, struct buf *out, struct buf *err)
