@@ -26,6 +26,7 @@ int act_setup_buildx_start(struct builtin_call *c, struct buf *err);
 int act_setup_qemu_start(struct builtin_call *c, struct buf *err);
 int act_docker_login_start(struct builtin_call *c, struct buf *err);
 int act_build_push_start(struct builtin_call *c, struct buf *err);
+int act_docker_meta_start(struct builtin_call *c, struct buf *err);
 void act_build_push_cancel(struct builtin_call *c);
 
 /* does toolchain version `have` ("20.11.1") satisfy a setup-* version

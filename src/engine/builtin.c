@@ -26,6 +26,7 @@ static const struct builtin_action builtins[] = {
 	{ "docker/setup-buildx-action", act_setup_buildx_start, NULL },
 	{ "docker/setup-qemu-action", act_setup_qemu_start, NULL },
 	{ "docker/login-action", act_docker_login_start, NULL },
+	{ "docker/metadata-action", act_docker_meta_start, NULL },
 	{ "docker/build-push-action", act_build_push_start, act_build_push_cancel },
 	{ "kiln/deploy", kiln_deploy_start, kiln_deploy_cancel },
 };
