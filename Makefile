@@ -113,6 +113,7 @@ e2e: all
 demo: deps all
 	$(Q)./examples/demo.sh $(abspath $(BUILD))/kiln
 	$(Q)./examples/remote-demo.sh $(abspath $(BUILD))/kiln
+	$(Q)./examples/containers-demo.sh $(abspath $(BUILD))/kiln
 	$(Q)./examples/ui-demo.sh $(abspath $(BUILD))/kiln
 
 # a running kiln serve whose web UI pages are filled (prints the URL)
