@@ -119,6 +119,25 @@ const char *fs_proc_stat(pid_t pid, char *data, size_t size)
 	return p + 2;
 }
 
+int fs_proc_environ_has(pid_t pid, const char *entry, int prefix)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	struct buf b = BUF_INIT;
+	int found = 0;
+	if (buf_read_file(&b, path) == 0) {
+		size_t n = strlen(entry);
+		for (size_t i = 0; i < b.len && !found;) {
+			const char *e = b.buf + i;
+			size_t l = strnlen(e, b.len - i);
+			found = (prefix ? l >= n : l == n) && !memcmp(e, entry, n);
+			i += l + 1;
+		}
+	}
+	buf_release(&b);
+	return found;
+}
+
 int fs_connect_unix(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };

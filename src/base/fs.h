@@ -39,6 +39,12 @@ int fs_write_all(int fd, const void *data, size_t n);
  */
 const char *fs_proc_stat(pid_t pid, char *data, size_t size);
 /*
+ * Does the environment of pid hold `entry` ("NAME=VALUE") exactly, or with
+ * `prefix` an entry starting with it? 0 when it cannot be read (gone, or
+ * another user's process).
+ */
+int fs_proc_environ_has(pid_t pid, const char *entry, int prefix);
+/*
  * Connect a stream socket to the unix socket at path (close-on-exec).
  * Returns the fd, or -errno (-ENAMETOOLONG when path does not fit).
  */

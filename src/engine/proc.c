@@ -510,28 +510,6 @@ static int read_stat(pid_t pid, struct pstat *st)
 	return 0;
 }
 
-static int environ_has(pid_t pid, const char *marker)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-	struct buf b = BUF_INIT;
-	int found = 0;
-	if (buf_read_file(&b, path) == 0) {
-		size_t ml = strlen(marker);
-		for (size_t i = 0; i < b.len;) {
-			const char *e = b.buf + i;
-			size_t l = strnlen(e, b.len - i);
-			if (l == ml && !memcmp(e, marker, ml)) {
-				found = 1;
-				break;
-			}
-			i += l + 1;
-		}
-	}
-	buf_release(&b);
-	return found;
-}
-
 /* pids of kiln's children, from /proc/self/task/<tid>/children */
 static void list_children(pid_t **out, size_t *nr, size_t *alloc)
 {
@@ -584,7 +562,7 @@ static int group_is_ours(pid_t pg, const char *marker)
 	struct pstat st;
 	if (read_stat(pg, &st) < 0)
 		return 1;
-	return st.state != 'Z' && marker && environ_has(pg, marker);
+	return st.state != 'Z' && marker && fs_proc_environ_has(pg, marker, 0);
 }
 
 int proc_sweep(const pid_t *pgids, size_t n, const char *marker)
@@ -632,7 +610,7 @@ int proc_sweep(const pid_t *pgids, size_t n, const char *marker)
 				}
 				continue;
 			}
-			if (marker && environ_has(pid, marker)) {
+			if (marker && fs_proc_environ_has(pid, marker, 0)) {
 				if (!in_list(killed, nkilled, pid)) {
 					ALLOC_GROW(killed, nkilled + 1, akilled);
 					killed[nkilled++] = pid;

@@ -92,25 +92,6 @@ int owner_tag_dead(const char *tag)
 	return proc_start_time((pid_t)pid, &now) < 0 || now != start;
 }
 
-static int environ_has_prefix(pid_t pid, const char *prefix)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-	struct buf b = BUF_INIT;
-	int found = 0;
-	if (buf_read_file(&b, path) == 0) {
-		size_t pl = strlen(prefix);
-		for (size_t i = 0; i < b.len && !found;) {
-			const char *e = b.buf + i;
-			size_t l = strnlen(e, b.len - i);
-			found = l >= pl && !memcmp(e, prefix, pl);
-			i += l + 1;
-		}
-	}
-	buf_release(&b);
-	return found;
-}
-
 /* is the working directory of pid inside one of the owner's run
  * directories (named by owner_tag: kiln-run-PID.START-XXXXXX)? */
 static int cwd_in(pid_t pid, const char *dirtag)
@@ -152,7 +133,7 @@ int owner_kill_leftovers(const struct owner *o)
 		ALLOC_GROW(v, n + 1, alloc);
 		v[n].pid = (pid_t)pid;
 		v[n].pgid = pgid;
-		v[n].marked = environ_has_prefix((pid_t)pid, prefix) || cwd_in((pid_t)pid, dirtag);
+		v[n].marked = fs_proc_environ_has((pid_t)pid, prefix, 1) || cwd_in((pid_t)pid, dirtag);
 		n++;
 	}
 	closedir(d);
