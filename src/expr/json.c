@@ -348,38 +348,31 @@ static void to_json(const struct ev *v, struct buf *out, int flags, int level)
 		buf_add_json_str(out, v->u.str.s, v->u.str.len);
 		break;
 	case EV_ARRAY:
-		if (!v->u.arr.nr) {
-			buf_addstr(out, "[]");
+	case EV_OBJECT: {
+		int arr = v->kind == EV_ARRAY;
+		size_t nr = arr ? v->u.arr.nr : v->u.obj.nr;
+		if (!nr) {
+			buf_addstr(out, arr ? "[]" : "{}");
 			break;
 		}
-		buf_addch(out, '[');
-		for (size_t i = 0; i < v->u.arr.nr; i++) {
+		buf_addch(out, arr ? '[' : '{');
+		for (size_t i = 0; i < nr; i++) {
 			if (i)
 				buf_addch(out, ',');
 			indent(out, pretty, level + 1);
-			to_json(v->u.arr.v[i], out, flags, level + 1);
-		}
-		indent(out, pretty, level);
-		buf_addch(out, ']');
-		break;
-	case EV_OBJECT:
-		if (!v->u.obj.nr) {
-			buf_addstr(out, "{}");
-			break;
-		}
-		buf_addch(out, '{');
-		for (size_t i = 0; i < v->u.obj.nr; i++) {
+			if (arr) {
+				to_json(v->u.arr.v[i], out, flags, level + 1);
+				continue;
+			}
 			const struct ev *k = v->u.obj.kv[i].key;
-			if (i)
-				buf_addch(out, ',');
-			indent(out, pretty, level + 1);
 			buf_add_json_str(out, k->u.str.s, k->u.str.len);
 			buf_add(out, ": ", pretty ? 2 : 1);
 			to_json(v->u.obj.kv[i].val, out, flags, level + 1);
 		}
 		indent(out, pretty, level);
-		buf_addch(out, '}');
+		buf_addch(out, arr ? ']' : '}');
 		break;
+	}
 	}
 }
 
