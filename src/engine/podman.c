@@ -9,6 +9,7 @@
 #include "store/owner.h"
 
 #include <ctype.h>
+#include <sodium.h>
 #include <errno.h>
 #include <unistd.h>
 
@@ -243,4 +244,37 @@ void podman_name(const struct podman *pm, const char *job, const char *what, str
 			buf_addch(out, isalnum((unsigned char)*s) || *s == '-' || *s == '.' ? *s
 											  : '_');
 	}
+}
+
+int podman_write_authfile(const char *path, const char *image, const char *user,
+			  const char *password, struct buf *err)
+{
+	size_t n = strcspn(image, "/");
+	struct buf reg = BUF_INIT, up = BUF_INIT, json = BUF_INIT;
+	if (image[n] == '/' && (memchr(image, '.', n) || memchr(image, ':', n) ||
+				(n == 9 && !strncmp(image, "localhost", 9))))
+		buf_add(&reg, image, n);
+	else
+		buf_addstr(&reg, "docker.io");
+	buf_addf(&up, "%s:%s", user, password);
+	size_t blen = sodium_base64_ENCODED_LEN(up.len, sodium_base64_VARIANT_ORIGINAL);
+	char *b64 = xmalloc(blen);
+	sodium_bin2base64(b64, blen, (const unsigned char *)up.buf, up.len,
+			  sodium_base64_VARIANT_ORIGINAL);
+	buf_addstr(&json, "{\"auths\":{");
+	buf_add_json_str(&json, reg.buf, reg.len);
+	buf_addstr(&json, ":{\"auth\":");
+	buf_add_json_str(&json, b64, strlen(b64));
+	buf_addstr(&json, "}}}\n");
+	int r = write_file_atomic(path, json.buf, json.len, 0600);
+	if (r < 0)
+		buf_addf(err, "cannot write '%s': %s", path, strerror(-r));
+	sodium_memzero(up.buf, up.len);
+	sodium_memzero(json.buf, json.len);
+	sodium_memzero(b64, blen);
+	free(b64);
+	buf_release(&reg);
+	buf_release(&up);
+	buf_release(&json);
+	return r < 0 ? -1 : 0;
 }

@@ -55,6 +55,13 @@ struct ev;
  * where any local user could read a secret.
  */
 void podman_pass_env(struct strvec *args, const struct strvec *env, const struct ev *job_env);
+/*
+ * Write a containers-auth.json for the registry of `image` (its first
+ * component when it has a '.' or ':' or is localhost, else docker.io)
+ * with user:password, mode 0600. 0, or -1 with err.
+ */
+int podman_write_authfile(const char *path, const char *image, const char *user,
+			  const char *password, struct buf *err);
 /* "kiln-<owner>-<job>-<what>" with characters podman refuses as '_' */
 void podman_name(const struct podman *pm, const char *job, const char *what, struct buf *out);
 

@@ -358,11 +358,21 @@ static int define(struct svc_set *ss, struct svc *sv, const char *id, const stru
 			prefix(err, "service '%s': ", id);
 			return -1;
 		}
+		/* a registry on loopback is a local one, served over plain HTTP */
+		if (!strncmp(sv->image, "localhost:", 10) || !strncmp(sv->image, "127.0.0.1:", 10))
+			strvec_push(a, "--tls-verify=false");
 		const struct ev *cr = ev_object_get(d, "credentials");
 		const char *user = str_at(cr, "username"), *pass = str_at(cr, "password");
 		if (user && *user) {
-			strvec_push(a, "--creds");
-			strvec_pushf(a, "%s:%s", user, pass ? pass : "");
+			/* an auth file in the job's temp directory (0600), never
+			 * `--creds user:password` on a command line */
+			char *f = xstrfmt("%s/auth-%s.json", je->temp, sv->name);
+			if (podman_write_authfile(f, sv->image, user, pass ? pass : "", err) < 0) {
+				free(f);
+				return -1;
+			}
+			strvec_push(a, "--authfile");
+			strvec_push_nodup(a, f);
 		}
 		const char *ep = is_ctr ? NULL : str_at(d, "entrypoint");
 		if (ep && *ep)
