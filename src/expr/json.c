@@ -160,29 +160,33 @@ static struct ev *jp_number(struct jp *p)
 	return ev_number(d);
 }
 
+/* skip c when it comes next */
+static int jp_eat(struct jp *p, char c)
+{
+	if (p->i < p->len && p->s[p->i] == c) {
+		p->i++;
+		return 1;
+	}
+	return 0;
+}
+
 static struct ev *jp_array(struct jp *p)
 {
 	struct ev *a = ev_array();
 	p->i++;
 	jp_ws(p);
-	if (p->i < p->len && p->s[p->i] == ']') {
-		p->i++;
+	if (jp_eat(p, ']'))
 		return a;
-	}
 	for (;;) {
 		struct ev *v = jp_value(p);
 		if (!v)
 			goto fail;
 		ev_array_push(a, v);
 		jp_ws(p);
-		if (p->i < p->len && p->s[p->i] == ',') {
-			p->i++;
+		if (jp_eat(p, ','))
 			continue;
-		}
-		if (p->i < p->len && p->s[p->i] == ']') {
-			p->i++;
+		if (jp_eat(p, ']'))
 			return a;
-		}
 		jp_fail(p, "expected ',' or ']'");
 		goto fail;
 	}
@@ -197,10 +201,8 @@ static struct ev *jp_object(struct jp *p)
 	struct buf key = BUF_INIT;
 	p->i++;
 	jp_ws(p);
-	if (p->i < p->len && p->s[p->i] == '}') {
-		p->i++;
+	if (jp_eat(p, '}'))
 		return o;
-	}
 	for (;;) {
 		jp_ws(p);
 		if (p->i >= p->len || p->s[p->i] != '"') {
@@ -222,12 +224,9 @@ static struct ev *jp_object(struct jp *p)
 		/* JSON.parse: an exact repeat replaces the value in place */
 		ev__object_json_put(o, ev_string(key.buf, key.len), v);
 		jp_ws(p);
-		if (p->i < p->len && p->s[p->i] == ',') {
-			p->i++;
+		if (jp_eat(p, ','))
 			continue;
-		}
-		if (p->i < p->len && p->s[p->i] == '}') {
-			p->i++;
+		if (jp_eat(p, '}')) {
 			buf_release(&key);
 			return o;
 		}
