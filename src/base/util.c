@@ -131,3 +131,19 @@ struct duration_str duration_str(double ms)
 	}
 	return d;
 }
+
+char *url_redact(const char *url)
+{
+	const char *auth = strstr(url, "://");
+	if (!auth)
+		return xstrdup(url);
+	auth += 3;
+	size_t alen = strcspn(auth, "/?#");
+	const char *at = NULL;
+	for (const char *p = auth; p < auth + alen; p++)
+		if (*p == '@')
+			at = p; /* the last '@': a password may hold one */
+	if (!at)
+		return xstrdup(url);
+	return xstrfmt("%.*s***%s", (int)(auth - url), url, at);
+}

@@ -29,6 +29,8 @@ const char *did_you_mean(const char *word, const char *const *cands, size_t n);
 
 int str_starts_with(const char *s, const char *prefix);
 int str_ends_with(const char *s, const char *suffix);
+/* a copy of url fit for messages: a user:password@ part (a token) becomes ***@ */
+char *url_redact(const char *url);
 
 /* monotonic clock in nanoseconds */
 uint64_t now_ns(void);

@@ -381,7 +381,9 @@ static int fetch_locked(const struct actref_cache *c, const char *rdir, const ch
 		if (rc < 0)
 			goto out;
 		if (full && strcmp(got, sha)) {
-			buf_addf(err, "'%s' has no commit '%s'", url, ref);
+			char *shown = url_redact(url);
+			buf_addf(err, "'%s' has no commit '%s'", shown, ref);
+			free(shown);
 			rc = KILN_ENOENT;
 			goto out;
 		}

@@ -159,6 +159,8 @@ static int do_fetch(git_remote *rem, char **specs, size_t n, const git_remote_ca
 int fetch_resolve(struct repo *r, const char *url, const char *token, const char *ref,
 		  char sha[REPO_OID_HEX], struct buf *err)
 {
+	/* messages name the URL without credentials a mirror URL may carry */
+	char *shown = url_redact(url);
 	git_repository *g = repo_git(r);
 	git_remote *rem = NULL;
 	struct cred_state cs = { token, 0, 0 };
@@ -178,17 +180,17 @@ int fetch_resolve(struct repo *r, const char *url, const char *token, const char
 	ro.repository = g;
 	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
 	if (git_remote_create_with_opts(&rem, url, &ro) < 0) {
-		rc = net_fail(err, &cs, url, "bad repository URL");
+		rc = net_fail(err, &cs, shown, "bad repository URL");
 		goto out;
 	}
 	if (git_remote_connect(rem, GIT_DIRECTION_FETCH, &cb, &px, NULL) < 0) {
-		rc = net_fail(err, &cs, url, "cannot reach");
+		rc = net_fail(err, &cs, shown, "cannot reach");
 		goto out;
 	}
 	const git_remote_head **heads;
 	size_t n;
 	if (git_remote_ls(&heads, &n, rem) < 0) {
-		rc = net_fail(err, &cs, url, "cannot list the refs of");
+		rc = net_fail(err, &cs, shown, "cannot list the refs of");
 		goto out;
 	}
 	const git_remote_head *h = find_head(heads, n, ref);
@@ -208,11 +210,11 @@ int fetch_resolve(struct repo *r, const char *url, const char *token, const char
 		int fr = do_fetch(rem, &spec, 1, &cb, &px);
 		free(spec);
 		if (fr < 0) {
-			rc = net_fail(err, &cs, url, "cannot fetch from");
+			rc = net_fail(err, &cs, shown, "cannot fetch from");
 			goto out;
 		}
 		if (peel_commit(g, &h->oid, sha) < 0) {
-			buf_addf(err, "'%s' of '%s' is not a commit", ref, url);
+			buf_addf(err, "'%s' of '%s' is not a commit", ref, shown);
 			rc = KILN_ENOENT;
 			goto out;
 		}
@@ -220,21 +222,21 @@ int fetch_resolve(struct repo *r, const char *url, const char *token, const char
 		goto out;
 	}
 	if (!is_hex(ref, 7, 40)) {
-		buf_addf(err, "'%s' has no tag or branch '%s'", url, ref);
+		buf_addf(err, "'%s' has no tag or branch '%s'", shown, ref);
 		rc = KILN_ENOENT;
 		goto out;
 	}
 	/* a commit id: every branch and tag, as a clone would */
 	char *all[] = { "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*" };
 	if (do_fetch(rem, all, 2, &cb, &px) < 0) {
-		rc = net_fail(err, &cs, url, "cannot fetch from");
+		rc = net_fail(err, &cs, shown, "cannot fetch from");
 		goto out;
 	}
 	git_oid prefix;
 	git_object *o = NULL;
 	if (git_oid_fromstrn(&prefix, ref, strlen(ref)) < 0 ||
 	    git_object_lookup_prefix(&o, g, &prefix, strlen(ref), GIT_OBJECT_COMMIT) < 0) {
-		buf_addf(err, "'%s' has no tag, branch or commit '%s'", url, ref);
+		buf_addf(err, "'%s' has no tag, branch or commit '%s'", shown, ref);
 		rc = KILN_ENOENT;
 		goto out;
 	}
@@ -243,6 +245,7 @@ int fetch_resolve(struct repo *r, const char *url, const char *token, const char
 	rc = 0;
 out:
 	git_remote_free(rem);
+	free(shown);
 	return rc;
 }
 

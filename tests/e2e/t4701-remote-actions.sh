@@ -288,4 +288,13 @@ test_expect_success 'kiln run -l and -n list a workflow with remote actions with
 	test -z "$(find "$KILN_HOME" -path "*/acme*")"
 '
 
+test_expect_success 'credentials in the instance URL never reach an error message' '
+	use_home h &&
+	port=$(_free_port) &&
+	(cd repo && test_expect_code 2 kiln run -W .github/workflows/ci.yml \
+		--github-instance "http://x-access-token:tok3n-in-url@127.0.0.1:$port") >out 2>&1 &&
+	test_grep "http://\*\*\*@127.0.0.1:$port" out &&
+	! grep -q "tok3n-in-url" out
+'
+
 test_done

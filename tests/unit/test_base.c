@@ -107,6 +107,24 @@ static void test_duration_str(void **state)
 	}
 }
 
+static void test_url_redact(void **state)
+{
+	(void)state;
+	const char *cases[][2] = {
+		{ "https://x-access-token:s3cr3t@example.com/o/r", "https://***@example.com/o/r" },
+		{ "https://u:p@ss@host/a@b", "https://***@host/a@b" },
+		{ "https://host/o/r", "https://host/o/r" },
+		{ "git://127.0.0.1:9418/o", "git://127.0.0.1:9418/o" },
+		{ "/srv/mirror/o/r", "/srv/mirror/o/r" },
+		{ "http://tok@h", "http://***@h" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = url_redact(cases[i][0]);
+		assert_string_equal(got, cases[i][1]);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +135,7 @@ int main(void)
 		cmocka_unit_test(test_diag_sorted),
 		cmocka_unit_test(test_did_you_mean),
 		cmocka_unit_test(test_duration_str),
+		cmocka_unit_test(test_url_redact),
 	};
 	return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }
