@@ -141,7 +141,6 @@ service_job() {
 test_expect_success 'kill -9 in the middle of a service job: the next run removes what it left' '
 	export PROBE="$TRASH/k9" && mkdir k9 &&
 	service_job &&
-	vols_before=$(podman volume ls -q | wc -l) &&
 	(env -C repo kiln run >k9/out 2>&1 &) &&
 	wait_for k9/started &&
 	pid=$(cat k9/kilnpid) &&
@@ -150,8 +149,8 @@ test_expect_success 'kill -9 in the middle of a service job: the next run remove
 	test $(wc -l <left) -ge 2 &&
 	kill -9 $pid &&
 	while kill -0 $pid 2>/dev/null; do sleep 0.1; done &&
-	kiln_objects $tag >still &&
-	test_cmp left still &&
+	# (no check that they are all still there: a container job of a test
+	# running in parallel may already have removed them, as it should)
 	write_workflow repo ci <<-\EOF &&
 	on: push
 	jobs:
@@ -166,14 +165,13 @@ test_expect_success 'kill -9 in the middle of a service job: the next run remove
 	env -C repo kiln run >out 2>err &&
 	test_grep "next run" out &&
 	kiln_objects $tag >after &&
-	test_must_be_empty after &&
-	test $(podman volume ls -q | wc -l) -le $vols_before
+	test_must_be_empty after
 '
 
 test_expect_success 'SIGINT in the middle of a service job removes its containers at once' '
 	export PROBE="$TRASH/ci" && mkdir ci &&
 	service_job &&
-	env -C repo kiln run >ci/out 2>&1 &
+	{ env -C repo kiln run >ci/out 2>&1 & } &&
 	job=$! &&
 	wait_for ci/started &&
 	pid=$(cat ci/kilnpid) &&
