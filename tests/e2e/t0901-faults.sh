@@ -206,7 +206,7 @@ test_expect_success 'kill -9 of a kiln that opens a fresh store, then the store 
 		export KILN_HOME="$TRASH/kh-fresh-$delay"
 		start_run quick
 		sleep $delay
-		kill -9 $kpid
+		kill -9 $kpid 2>/dev/null || : # on a quiet machine the run may be done already
 		wait $kpid || :
 		(cd repo && kiln run -W .github/workflows/quick.yml) >q 2>err &&
 		test_grep quick-ran q &&
