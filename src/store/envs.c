@@ -258,8 +258,9 @@ int envs_secret_get(sqlite3 *db, int64_t env_id, const char *name, struct buf *b
 	"id, repo, environment, run_id, job_id, job, ref, sha, actor, commit_at, state, reason," \
 	" approved_by, release_app, release_id, created_at, started_at, finished_at"
 
-static void read_deploy(sqlite3_stmt *st, struct deploy_row *d)
+static void read_deploy(sqlite3_stmt *st, void *p)
 {
+	struct deploy_row *d = p;
 	memset(d, 0, sizeof(*d));
 	d->id = sqlite3_column_int64(st, 0);
 	sql_col_text(st, 1, d->repo, sizeof(d->repo));
@@ -362,8 +363,6 @@ int deploys_blocking(sqlite3 *db, const char *repo, const char *environment, int
 int deploys_list(sqlite3 *db, const struct deploy_filter *f, struct deploy_row **out, size_t *n,
 		 struct buf *err)
 {
-	*out = NULL;
-	*n = 0;
 	sqlite3_stmt *st = sql_prep(
 		db, err, "cannot list deployments",
 		"SELECT " DEPLOY_COLS " FROM deployments WHERE (?1 IS NULL OR repo = ?1)"
@@ -372,22 +371,8 @@ int deploys_list(sqlite3 *db, const struct deploy_filter *f, struct deploy_row *
 		" ORDER BY id DESC LIMIT ?6",
 		"tttiii", f->repo, f->environment, f->state, f->run_id, f->since_ms,
 		(int64_t)(f->limit > 0 ? f->limit : -1));
-	if (!st)
-		return -1;
-	size_t alloc = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ALLOC_GROW(*out, *n + 1, alloc);
-		read_deploy(st, &(*out)[(*n)++]);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		free(*out);
-		*out = NULL;
-		*n = 0;
-		return sql_fail(db, err, "cannot list deployments");
-	}
-	return 0;
+	return sql_rows(db, st, err, "cannot list deployments", sizeof(**out), read_deploy,
+			(void **)out, n);
 }
 
 int deploys_add_review(sqlite3 *db, int64_t deployment_id, const char *user, const char *decision,

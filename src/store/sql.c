@@ -10,6 +10,30 @@ int sql_fail(sqlite3 *db, struct buf *err, const char *what)
 	return -1;
 }
 
+int sql_rows(sqlite3 *db, sqlite3_stmt *st, struct buf *err, const char *what, size_t size,
+	     void (*read)(sqlite3_stmt *st, void *element), void **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	char *rows = NULL;
+	size_t alloc = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ALLOC_GROW(rows, (*n + 1) * size, alloc); /* in bytes: rows is a char * */
+		read(st, rows + (*n)++ * size);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(rows);
+		*n = 0;
+		return sql_fail(db, err, what);
+	}
+	*out = rows;
+	return 0;
+}
+
 static void bind_all(sqlite3_stmt *st, const char *types, va_list ap)
 {
 	for (int i = 0; types[i]; i++) {

@@ -26,6 +26,14 @@ sqlite3_stmt *sql_prep(sqlite3 *db, struct buf *err, const char *what, const cha
  * or -1 with err */
 int sql_run(sqlite3 *db, struct buf *err, const char *what, const char *sql, const char *types,
 	    ...);
+/*
+ * Step st (consumed: finalized here) and collect its rows into a malloc'd
+ * array of n elements of `size` bytes, each filled by read(st, element).
+ * 0, or -1 with "sqlite: WHAT: msg" in err and *out NULL, *n 0. A NULL st
+ * (sql_prep failed, err already set) returns -1.
+ */
+int sql_rows(sqlite3 *db, sqlite3_stmt *st, struct buf *err, const char *what, size_t size,
+	     void (*read)(sqlite3_stmt *st, void *element), void **out, size_t *n);
 /* "sqlite: WHAT: <sqlite's message>" into err; returns -1 */
 int sql_fail(sqlite3 *db, struct buf *err, const char *what);
 /* column i as text, "" when NULL, copied into out (size n, truncated) */

@@ -100,26 +100,9 @@ int users_get_id(sqlite3 *db, int64_t id, struct user_row *out, struct buf *err)
 
 int users_list(sqlite3 *db, struct user_row **out, size_t *n, struct buf *err)
 {
-	*out = NULL;
-	*n = 0;
-	sqlite3_stmt *st = sql_prep(db, err, "cannot list users",
-				    "SELECT " USER_COLS " FROM users ORDER BY name", "");
-	if (!st)
-		return -1;
-	size_t alloc = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ALLOC_GROW(*out, *n + 1, alloc);
-		read_user(st, &(*out)[(*n)++]);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		free(*out);
-		*out = NULL;
-		*n = 0;
-		return sql_fail(db, err, "cannot list users");
-	}
-	return 0;
+	const char *what = "cannot list users";
+	return sql_rows(db, sql_prep(db, err, what, "SELECT " USER_COLS " FROM users ORDER BY name", ""),
+			err, what, sizeof(**out), read_user, (void **)out, n);
 }
 
 static void read_count(sqlite3_stmt *st, void *p)
@@ -278,29 +261,16 @@ int tokens_revoke_user(sqlite3 *db, int64_t user_id, int64_t now, struct buf *er
 
 int tokens_list(sqlite3 *db, int64_t user_id, struct token_row **out, size_t *n, struct buf *err)
 {
-	*out = NULL;
-	*n = 0;
-	sqlite3_stmt *st = sql_prep(db, err, "cannot list tokens",
-				    "SELECT " TOKEN_COLS " FROM api_tokens t JOIN users u ON u.id = t.user_id"
-				    " WHERE ?1 <= 0 OR t.user_id = ?1 ORDER BY t.id DESC",
-				    "i", user_id);
-	if (!st)
-		return -1;
-	size_t alloc = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ALLOC_GROW(*out, *n + 1, alloc);
-		read_token(st, &(*out)[*n]);
-		(*out)[(*n)++].hash[0] = '\0';
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		free(*out);
-		*out = NULL;
-		*n = 0;
-		return sql_fail(db, err, "cannot list tokens");
-	}
-	return 0;
+	const char *what = "cannot list tokens";
+	int r = sql_rows(db,
+			 sql_prep(db, err, what,
+				  "SELECT " TOKEN_COLS " FROM api_tokens t JOIN users u ON u.id = t.user_id"
+				  " WHERE ?1 <= 0 OR t.user_id = ?1 ORDER BY t.id DESC",
+				  "i", user_id),
+			 err, what, sizeof(**out), read_token, (void **)out, n);
+	for (size_t i = 0; i < *n; i++)
+		(*out)[i].hash[0] = '\0'; /* a list never hands out hashes */
+	return r;
 }
 
 /* ---- failed logins ---- */
