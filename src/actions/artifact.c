@@ -8,9 +8,16 @@
  * Upload inputs: name (default "artifact"), path (lines, globs,
  * !exclusions), if-no-files-found (warn|error|ignore), overwrite;
  * include-hidden-files (default false: files and directories whose name
- * starts with '.' are left out, as upload-artifact 4.4); retention-days and
- * compression-level are accepted and ignored. Files are stored relative to the search paths' least common
- * ancestor, as the original. Outputs: artifact-id, artifact-url,
+ * starts with '.' are left out, as upload-artifact 4.4); retention-days
+ * (1-90, default 90: how long the run history keeps it, below);
+ * compression-level is accepted and ignored. Files are stored relative to
+ * the search paths' least common ancestor, as the original.
+ *
+ * The run history keeps each upload: the blob is hard-linked as
+ * <data>/artifacts/<digest>.tzst (the cache's pruning cannot take it) and
+ * a LOG_ARTIFACT event tells the recorder (engine/record.c) its name,
+ * size, file count, digest and retention; `kiln serve` lists and serves
+ * it (GET /api/v1/runs/ID/artifacts) until it expires. Outputs: artifact-id, artifact-url,
  * artifact-digest (the blob's BLAKE2b-256, not GitHub's SHA-256 of a zip).
  * Download inputs: name, pattern, path, merge-multiple; github-token,
  * repository and run-id (other runs) are not supported. Output:
@@ -152,6 +159,54 @@ static int record_path(struct builtin_call *c, const char *name, struct buf *out
 	return 0;
 }
 
+/* keep the blob for the run history: <data>/artifacts/<blob>.tzst, a hard
+ * link (no copy; the cache may prune its own name); 0 or -1 with err */
+static int keep_blob(const struct cas *cas, const char *blob, struct buf *err)
+{
+	struct buf dir = BUF_INIT, from = BUF_INIT, to = BUF_INIT;
+	int r = 0;
+	if (kiln_data_dir(&dir, err) < 0) {
+		r = -1;
+		goto out;
+	}
+	buf_addstr(&dir, "/artifacts");
+	int m = mkdir_p(dir.buf, 0700);
+	if (m < 0) {
+		buf_addf(err, "cannot create '%s': %s", dir.buf, strerror(-m));
+		r = -1;
+		goto out;
+	}
+	buf_addf(&from, "%s/blobs/%s.tzst", cas->dir, blob);
+	buf_addf(&to, "%s/%s.tzst", dir.buf, blob);
+	if (link(from.buf, to.buf) < 0 && errno != EEXIST) {
+		buf_addf(err, "cannot keep artifact blob '%s': %s", to.buf, strerror(errno));
+		r = -1;
+	}
+out:
+	buf_release(&dir);
+	buf_release(&from);
+	buf_release(&to);
+	return r;
+}
+
+/* retention-days: 1 to 90, default 90 (GitHub's default and maximum) */
+static int retention_days(struct builtin_call *c, int *days, struct buf *err)
+{
+	const char *s = act_input(c, "retention-days");
+	*days = 90;
+	if (!*s)
+		return 0;
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*end || v < 0 || v > 90) {
+		buf_addf(err, "retention-days must be a number from 1 to 90, got '%s'", s);
+		return KILN_EINVAL;
+	}
+	if (v > 0) /* 0: the repository's default */
+		*days = (int)v;
+	return 0;
+}
+
 /* count records (the next artifact id) */
 static unsigned count_records(const char *dir)
 {
@@ -214,6 +269,9 @@ int act_upload_artifact_start(struct builtin_call *c, struct buf *err)
 	}
 	if (act_input_bool(c, "overwrite", 0, &overwrite, err) < 0)
 		return KILN_EINVAL;
+	int days;
+	if ((r = retention_days(c, &days, err)) < 0)
+		return r;
 	act_input_lines(c, "path", &paths);
 	if (!paths.nr) {
 		buf_addstr(err, "Input required and not supplied: path");
@@ -267,6 +325,17 @@ int act_upload_artifact_start(struct builtin_call *c, struct buf *err)
 		 (unsigned long long)size, id);
 	if ((r = publish(rec.buf, text.buf, overwrite, name, err)) < 0)
 		goto out;
+	struct buf kerr = BUF_INIT;
+	if (keep_blob(&cas, blob, &kerr) < 0) {
+		/* the jobs of this run still get it; only the history will not */
+		c->log(c, LOG_WARNING, kerr.buf);
+	} else {
+		buf_reset(&kerr);
+		buf_addf(&kerr, "%s\t%llu\t%zu\t%s\t%d", name, (unsigned long long)size, nfiles, blob,
+			 days);
+		c->log(c, LOG_ARTIFACT, kerr.buf);
+	}
+	buf_release(&kerr);
 	act_logf(c, LOG_INFO, "Artifact %s has been successfully uploaded! Final size is %llu "
 			      "bytes (%zu files, root %s)", name, (unsigned long long)size, nfiles,
 		 root.buf);

@@ -70,6 +70,7 @@ static const char *kind_prefix(enum log_kind k)
 	case LOG_NOTICE: return "notice: ";
 	case LOG_DEBUG: return "debug: ";
 	case LOG_INFO: return "info: ";
+	case LOG_ARTIFACT: return "artifact: ";
 	}
 	return "? ";
 }

@@ -35,6 +35,8 @@ enum log_kind {
 	LOG_NOTICE,
 	LOG_DEBUG,       /* ::debug:: (shown only when asked) */
 	LOG_INFO,        /* kiln's own messages about the job */
+	LOG_ARTIFACT,    /* an artifact was uploaded: text is "NAME\tSIZE\tFILES\tDIGEST\tDAYS"
+			  * (actions/upload-artifact; the run history records it) */
 };
 
 struct log_event {

@@ -283,6 +283,7 @@ static const char *kind_json(enum log_kind k)
 	case LOG_NOTICE: return "annotation";
 	case LOG_DEBUG: return "debug";
 	case LOG_INFO: return "info";
+	case LOG_ARTIFACT: return "artifact";
 	}
 	return "log";
 }
@@ -333,8 +334,8 @@ static void add_annotation_pos(struct output *o, const char *file, int line, int
 void output_log(void *arg, const struct log_event *ev)
 {
 	struct output *o = arg;
-	if (ev->kind == LOG_DEBUG && !o->verbose)
-		return;
+	if ((ev->kind == LOG_DEBUG && !o->verbose) || ev->kind == LOG_ARTIFACT)
+		return; /* the action said so in words already */
 	if (ev->kind == LOG_ERROR || ev->kind == LOG_WARNING || ev->kind == LOG_NOTICE)
 		keep_note(o, ev);
 	if (o->mode == OUTPUT_JSON) {
@@ -387,6 +388,8 @@ void output_log(void *arg, const struct log_event *ev)
 	case LOG_INFO:
 		buf_addstr(&o->line, "kiln: ");
 		buf_add(&o->line, text, ev->len);
+		break;
+	case LOG_ARTIFACT:
 		break;
 	}
 	flush_line(o);

@@ -6,6 +6,8 @@
 #include "base/kiln.h"
 #include "engine/record.h"
 #include "store/db.h"
+#include "store/annotations.h"
+#include "store/artifacts.h"
 #include "store/open.h"
 #include "store/runs.h"
 
@@ -269,6 +271,28 @@ void recorder_job_status(struct recorder *r, const char *job, const char *status
 	buf_release(&err);
 }
 
+/* LOG_ARTIFACT's "NAME\tSIZE\tFILES\tDIGEST\tDAYS" (the name may hold a
+ * tab: the fields are taken from the right) */
+static int record_artifact(struct recorder *r, int64_t job_id, const char *text, struct buf *err)
+{
+	char *s = xstrdup(text), *f[4];
+	int rc;
+	for (int i = 3; i >= 0; i--) {
+		char *tab = strrchr(s, '\t');
+		if (!tab) {
+			free(s);
+			return 0; /* not ours to fail a run over */
+		}
+		*tab = '\0';
+		f[i] = tab + 1;
+	}
+	long long days = strtoll(f[3], NULL, 10);
+	rc = artifacts_record(r->db, job_id, s, strtoll(f[0], NULL, 10), strtoll(f[1], NULL, 10), f[2],
+			      runs_now_ms() + days * 86400000LL, err);
+	free(s);
+	return rc;
+}
+
 void recorder_log(void *arg, const struct log_event *ev)
 {
 	struct recorder *r = arg;
@@ -300,13 +324,20 @@ void recorder_log(void *arg, const struct log_event *ev)
 		break;
 	case LOG_ERROR:
 	case LOG_WARNING:
-	case LOG_NOTICE:
-		buf_addstr(&r->line, ev->kind == LOG_ERROR ? "error: " :
-				     ev->kind == LOG_WARNING ? "warning: " : "notice: ");
+	case LOG_NOTICE: {
+		const char *level = ev->kind == LOG_ERROR ? "error" :
+				    ev->kind == LOG_WARNING ? "warning" : "notice";
+		buf_addf(&r->line, "%s: ", level);
 		if (ev->file)
 			buf_addf(&r->line, "%s:%d: ", ev->file, ev->line);
 		buf_add(&r->line, ev->text, ev->len);
 		buf_addch(&r->line, '\n');
+		rc = annotations_add(r->db, j->id, level, ev->step, ev->file, ev->line, ev->col,
+				     ev->title, ev->text, &err);
+		break;
+	}
+	case LOG_ARTIFACT:
+		rc = record_artifact(r, j->id, ev->text, &err);
 		break;
 	case LOG_INFO:
 		buf_addf(&r->line, "kiln: %.*s\n", (int)ev->len, ev->text);

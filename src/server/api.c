@@ -9,6 +9,7 @@ void api_register(struct srv *s)
 	api_access_register(s);
 	api_env_register(s);
 	api_runs_register(s);
+	api_artifacts_register(s);
 }
 
 json_t *api__body(struct http_req *q)

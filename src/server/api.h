@@ -22,6 +22,8 @@ void api_access_register(struct srv *s);
 void api_env_register(struct srv *s);
 /* api_runs.c (the `serve` side): events, their logs, cancel, workflow_dispatch */
 void api_runs_register(struct srv *s);
+/* api_artifacts.c: a run's artifacts and annotations; artifact retention */
+void api_artifacts_register(struct srv *s);
 
 /* ---- helpers shared by the handler files (api.c) ---- */
 

@@ -58,6 +58,7 @@ struct srv {
 	 * the callback to re-gate its waiting jobs (server/env.h) */
 	struct env_events env_events;
 	struct notifier *notifier; /* server/notify.h; NULL when libcurl is missing */
+	uv_timer_t retention;      /* artifacts' retention sweep (api_artifacts.c) */
 };
 
 /* run the server until SIGTERM/SIGINT; 0 or an EXIT_* code with err */

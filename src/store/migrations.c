@@ -158,6 +158,23 @@ const char *const db_migrations[] = {
 	 * with the next attempt, pointing at the event it repeats */
 	"ALTER TABLE events ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;"
 	"ALTER TABLE events ADD COLUMN rerun_of INTEGER;",
+	/* 14: what a run leaves besides logs (src/store/artifacts.c,
+	 * annotations.c): artifacts uploaded by actions/upload-artifact (the
+	 * blob kept under <data>/artifacts/<digest>.tzst until expires_at) and
+	 * the ::error/::warning/::notice annotations of its jobs */
+	"CREATE TABLE artifacts (id INTEGER PRIMARY KEY,"
+	" run_id BIGINT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, job_id BIGINT,"
+	" name TEXT NOT NULL, size BIGINT NOT NULL, files BIGINT NOT NULL, digest TEXT NOT NULL,"
+	" created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,"
+	" expired INTEGER NOT NULL DEFAULT 0, UNIQUE (run_id, name));"
+	"CREATE INDEX artifacts_expiry ON artifacts (expired, expires_at);"
+	"CREATE TABLE annotations (id INTEGER PRIMARY KEY,"
+	" run_id BIGINT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	" job_id BIGINT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE, level TEXT NOT NULL,"
+	" step TEXT NOT NULL DEFAULT '', file TEXT NOT NULL DEFAULT '', line INTEGER NOT NULL DEFAULT 0,"
+	" col INTEGER NOT NULL DEFAULT 0, title TEXT NOT NULL DEFAULT '', message TEXT NOT NULL,"
+	" created_at BIGINT NOT NULL);"
+	"CREATE INDEX annotations_run ON annotations (run_id, id);",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));
