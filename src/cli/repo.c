@@ -1,6 +1,7 @@
 /*
- * repo: `kiln repo add NAME URL [--poll SECONDS]`, `kiln repo list`,
- * `kiln repo rm NAME`: the repositories `kiln serve` builds. Adding one
+ * repo: `kiln repo add NAME URL [--poll SECONDS] [--isolate]`, `kiln repo
+ * list`, `kiln repo rm NAME`, `kiln repo set NAME --isolate...`: the
+ * repositories `kiln serve` builds. Adding one
  * makes its bare mirror (fetched now), records its refs as seen (polling
  * reports changes from here on) and prints its webhook secret once.
  */
@@ -20,9 +21,13 @@
 #include <sys/stat.h>
 
 static const char *const usage[] = {
-	"kiln repo add NAME URL [--poll SECONDS] [--data DIR]",
+	"kiln repo add NAME URL [--poll SECONDS] [ISOLATE] [--data DIR]",
 	"kiln repo list [--data DIR]",
 	"kiln repo rm NAME [--data DIR]",
+	"kiln repo set NAME ISOLATE [--data DIR]",
+	"    ISOLATE: --isolate | --isolate-no-network | --no-isolate | --isolate-default",
+	"    (runs in the bubblewrap sandbox as `kiln run --isolate`; default: the server's",
+	"    `isolate:` setting)",
 	"kiln repo status NAME --forge github|gitea|gitlab --api URL [--project PATH] [--data DIR]",
 	"    (the token is read from stdin; --forge off stops reporting)",
 	NULL,
@@ -64,7 +69,7 @@ static int open_store(const char *data, struct buf *dir, sqlite3 **db, struct bu
 }
 
 static int do_add(sqlite3 *db, const char *dir, const char *name, const char *url, int poll_s,
-		  struct buf *err)
+		  const char *isolate, struct buf *err)
 {
 	struct repo_row row, existing;
 	struct secret_store *ss = NULL;
@@ -119,6 +124,7 @@ static int do_add(sqlite3 *db, const char *dir, const char *name, const char *ur
 	row.mirror = xstrdup(mirror.buf);
 	row.default_branch = xstrdup(branch.buf);
 	row.poll_ms = (int64_t)poll_s * 1000;
+	row.isolate = xstrdup(isolate);
 	r = store_repo_add(db, &row, err);
 	if (r) {
 		ret = r == KILN_EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
@@ -162,7 +168,8 @@ static int do_list(sqlite3 *db, struct buf *err)
 		char poll[32] = "-";
 		if (rows[i].poll_ms)
 			snprintf(poll, sizeof(poll), "%llds", (long long)(rows[i].poll_ms / 1000));
-		printf("%-30s %-8s %-12s %s\n", rows[i].name, poll, rows[i].default_branch, rows[i].url);
+		printf("%-30s %-8s %-12s %s%s%s\n", rows[i].name, poll, rows[i].default_branch,
+		       rows[i].url, *rows[i].isolate ? " isolate=" : "", rows[i].isolate);
 	}
 	store_repo_list_free(rows, n);
 	return EXIT_OK;
@@ -265,16 +272,45 @@ out:
 	return ret;
 }
 
+static int do_set(sqlite3 *db, const char *name, const char *isolate, struct buf *err)
+{
+	int r = store_repo_set_isolate(db, name, isolate, err);
+	if (r == KILN_ENOENT) {
+		buf_addf(err, "no repository '%s'", name);
+		return EXIT_USAGE;
+	}
+	if (r)
+		return EXIT_INTERNAL;
+	fprintf(stderr, "repository %s: isolate %s\n", name,
+		*isolate ? isolate : "as the server's default");
+	return EXIT_OK;
+}
+
+/* the isolate mode the flags ask for: "" (default), off, on, no-network;
+ * NULL when more than one is given */
+static const char *isolate_mode(int on, int no_net, int off, int dflt)
+{
+	if (on + no_net + off + dflt > 1)
+		return NULL;
+	return on ? "on" : no_net ? "no-network" : off ? "off" : "";
+}
+
 int cmd_repo(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	const char *data = NULL, *forge = NULL, *api = NULL, *project = NULL;
-	int poll_s = 0;
+	int poll_s = 0, iso_on = 0, iso_no_net = 0, iso_off = 0, iso_default = 0;
 	const struct opt opts[] = {
 		{ OPT_STRING, 'd', "data", &data, "DIR", "data directory (as kiln serve --data)" },
 		{ OPT_INT, 0, "poll", &poll_s, "SECONDS", "fetch every SECONDS and build what changed" },
 		{ OPT_STRING, 0, "forge", &forge, "KIND", "status: github, gitea, gitlab or off" },
 		{ OPT_STRING, 0, "api", &api, "URL", "status: the forge's API base URL" },
 		{ OPT_STRING, 0, "project", &project, "PATH", "status: owner/name there (default NAME)" },
+		{ OPT_BOOL, 0, "isolate", &iso_on, NULL, "run its jobs in the bubblewrap sandbox" },
+		{ OPT_BOOL, 0, "isolate-no-network", &iso_no_net, NULL,
+		  "--isolate, and the steps have no network" },
+		{ OPT_BOOL, 0, "no-isolate", &iso_off, NULL, "never isolate its jobs" },
+		{ OPT_BOOL, 0, "isolate-default", &iso_default, NULL,
+		  "follow the server's `isolate:` setting" },
 		OPT_END_MARK,
 	};
 	int n = opt_parse(argc, argv, opts, usage);
@@ -282,8 +318,10 @@ int cmd_repo(int argc, char **argv, struct kiln_ctx *ctx)
 		return n == -2 ? EXIT_OK : EXIT_USAGE;
 	const char *sub = n >= 1 ? argv[1] : NULL;
 	int want = !sub ? -1 : !strcmp(sub, "add") ? 3 : !strcmp(sub, "list") ? 1
-		 : !strcmp(sub, "rm") || !strcmp(sub, "status") ? 2 : -1;
-	if (want < 0 || n != want) {
+		 : !strcmp(sub, "rm") || !strcmp(sub, "status") || !strcmp(sub, "set") ? 2 : -1;
+	const char *isolate = isolate_mode(iso_on, iso_no_net, iso_off, iso_default);
+	if (want < 0 || n != want || !isolate ||
+	    (!strcmp(sub, "set") && iso_on + iso_no_net + iso_off + iso_default == 0)) {
 		opt_usage(stderr, opts, usage);
 		return EXIT_USAGE;
 	}
@@ -293,7 +331,9 @@ int cmd_repo(int argc, char **argv, struct kiln_ctx *ctx)
 	if (open_store(data, &dir, &db, &err))
 		goto out;
 	if (!strcmp(sub, "add"))
-		r = do_add(db, dir.buf, argv[2], argv[3], poll_s, &err);
+		r = do_add(db, dir.buf, argv[2], argv[3], poll_s, isolate, &err);
+	else if (!strcmp(sub, "set"))
+		r = do_set(db, argv[2], isolate, &err);
 	else if (!strcmp(sub, "list"))
 		r = do_list(db, &err);
 	else if (!strcmp(sub, "status"))

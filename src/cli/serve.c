@@ -124,6 +124,7 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 	struct serve_opts o = {
 		.listen = listen, .data_dir = dir.buf, .exe = ctx->exe, .jobs = (unsigned)jobs,
 		.limits = HTTP_LIMITS_DEFAULT, .poll_tick_ms = 1000, .grace_ms = 5000,
+		.isolate = cfg.isolate ? cfg.isolate : "off",
 	};
 	o.limits.max_body = (size_t)max_body_kb * 1024;
 	o.limits.request_timeout_ms = (uint64_t)timeout_s * 1000;

@@ -33,6 +33,23 @@ static int get_str(const char *file, const struct ynode *v, const char *key, cha
 	return 0;
 }
 
+/* isolate: true/on, false/off, no-network */
+static int get_isolate(const char *file, const struct ynode *v, const char **out,
+		       struct diags *d)
+{
+	const char *s = v->kind == YNODE_SCALAR ? v->str : "";
+	if (!strcmp(s, "true") || !strcmp(s, "on"))
+		*out = "on";
+	else if (!strcmp(s, "false") || !strcmp(s, "off"))
+		*out = "off";
+	else if (!strcmp(s, "no-network"))
+		*out = "no-network";
+	else
+		return diag_err(d, file, v->line, v->col,
+				"'isolate' must be on, off or no-network");
+	return 0;
+}
+
 static int unknown(const char *file, const struct ynode *k, const char *const *keys, size_t n,
 		   struct diags *d)
 {
@@ -64,7 +81,7 @@ static int load_limits(const char *file, const struct ynode *m, struct serve_con
 
 int serve_config_load(const char *path, struct serve_config *c, struct diags *d)
 {
-	static const char *const keys[] = { "listen", "data", "jobs", "limits" };
+	static const char *const keys[] = { "listen", "data", "jobs", "limits", "isolate" };
 	struct buf text = BUF_INIT;
 	struct ynode *root = NULL;
 	int r = -1;
@@ -93,6 +110,8 @@ int serve_config_load(const char *path, struct serve_config *c, struct diags *d)
 			r |= get_int(path, v, k->str, 1024, &c->jobs, d);
 		else if (!strcmp(k->str, "limits"))
 			r |= load_limits(path, v, c, d);
+		else if (!strcmp(k->str, "isolate"))
+			r |= get_isolate(path, v, &c->isolate, d);
 		else
 			r |= unknown(path, k, keys, ARRAY_SIZE(keys), d);
 	}

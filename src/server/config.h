@@ -8,6 +8,9 @@
  *   limits:
  *     max_body_kb: 1024
  *     request_timeout: 10    # seconds
+ *   isolate: off             # on | no-network: repositories' runs in the
+ *                            # bubblewrap sandbox unless their own setting
+ *                            # (kiln repo set NAME --no-isolate) says otherwise
  *
  * Unknown keys and wrong types are errors at file:line:col.
  */
@@ -19,8 +22,9 @@
 struct serve_config {
 	char *listen, *data; /* NULL when not set */
 	int jobs, max_body_kb, request_timeout; /* -1 when not set */
+	const char *isolate; /* "off", "on", "no-network" (static); NULL when not set */
 };
-#define SERVE_CONFIG_INIT { NULL, NULL, -1, -1, -1 }
+#define SERVE_CONFIG_INIT { NULL, NULL, -1, -1, -1, NULL }
 
 /* 0, or -1 with diagnostics in d (the file cannot be read, bad YAML, keys) */
 int serve_config_load(const char *path, struct serve_config *c, struct diags *d);

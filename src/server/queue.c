@@ -208,6 +208,12 @@ static int spawn(struct qrun *r)
 	if (r->ev.fork)
 		strvec_push(&args, "--no-secrets");
 	strvec_pushf(&args, "--parallel=%u", r->q->capacity);
+	/* the sandbox: the repository's own setting, else the server's */
+	const char *iso = r->repo.isolate && *r->repo.isolate ? r->repo.isolate : s->opts.isolate;
+	if (iso && !strcmp(iso, "on"))
+		strvec_push(&args, "--isolate");
+	else if (iso && !strcmp(iso, "no-network"))
+		strvec_push(&args, "--isolate-no-network");
 	if (r->ev.attempt > 1)
 		strvec_pushf(&args, "--run-attempt=%d", r->ev.attempt);
 	/* a small, known environment: nothing of the server's own leaks into steps */

@@ -29,6 +29,8 @@ struct serve_opts {
 	struct http_limits limits;
 	uint64_t poll_tick_ms;  /* how often polling looks for due repositories */
 	uint64_t grace_ms;      /* SIGTERM: time given to connections to finish */
+	const char *isolate;    /* repositories without their own setting: "off", "on",
+				 * "no-network" (kiln run --isolate[-no-network]) */
 };
 
 /* webhook outcomes, by label of kiln_webhooks_total */

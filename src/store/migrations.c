@@ -175,6 +175,9 @@ const char *const db_migrations[] = {
 	" col INTEGER NOT NULL DEFAULT 0, title TEXT NOT NULL DEFAULT '', message TEXT NOT NULL,"
 	" created_at BIGINT NOT NULL);"
 	"CREATE INDEX annotations_run ON annotations (run_id, id);",
+	/* 15: a repository's runs in the bubblewrap sandbox (kiln run
+	 * --isolate): '' the server's default, 'off', 'on', 'no-network' */
+	"ALTER TABLE repos ADD COLUMN isolate TEXT NOT NULL DEFAULT '';",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

@@ -26,11 +26,12 @@ void repo_row_release(struct repo_row *r)
 	free(r->status_api);
 	free(r->status_project);
 	buf_release(&r->status_token_box);
+	free(r->isolate);
 	memset(r, 0, sizeof(*r));
 }
 
 #define REPO_COLS "id, name, url, mirror, default_branch, secret_box, poll_ms, polled_at, created_at," \
-	" status_forge, status_api, status_project, status_token_box"
+	" status_forge, status_api, status_project, status_token_box, isolate"
 
 static void read_row(sqlite3_stmt *st, struct repo_row *r)
 {
@@ -50,6 +51,7 @@ static void read_row(sqlite3_stmt *st, struct repo_row *r)
 	r->status_project = col_str(st, 11);
 	buf_init(&r->status_token_box, 0);
 	buf_add(&r->status_token_box, sqlite3_column_blob(st, 12), (size_t)sqlite3_column_bytes(st, 12));
+	r->isolate = col_str(st, 13);
 }
 
 int store_repo_add(sqlite3 *db, struct repo_row *r, struct buf *err)
@@ -58,7 +60,7 @@ int store_repo_add(sqlite3 *db, struct repo_row *r, struct buf *err)
 	int ret = -1;
 	r->created_at = runs_now_ms();
 	if (sqlite3_prepare_v2(db, "INSERT INTO repos (name, url, mirror, default_branch, secret_box,"
-				   " poll_ms, polled_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+				   " poll_ms, polled_at, created_at, isolate) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)",
 			       -1, &st, NULL) != SQLITE_OK)
 		return fail(db, err, "cannot add repository");
 	sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
@@ -68,6 +70,7 @@ int store_repo_add(sqlite3 *db, struct repo_row *r, struct buf *err)
 	sqlite3_bind_blob(st, 5, r->secret_box.buf, (int)r->secret_box.len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, r->poll_ms);
 	sqlite3_bind_int64(st, 7, r->created_at);
+	sqlite3_bind_text(st, 8, r->isolate ? r->isolate : "", -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		r->id = sqlite3_last_insert_rowid(db);
@@ -577,4 +580,19 @@ int store_event_rerun(sqlite3 *db, int64_t id, const char *actor, int64_t *new_i
 		ret = fail(db, err, "cannot queue a re-run");
 	sqlite3_finalize(st);
 	return ret;
+}
+
+int store_repo_set_isolate(sqlite3 *db, const char *name, const char *mode, struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "UPDATE repos SET isolate = ?2 WHERE name = ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return fail(db, err, "cannot update repository");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, mode, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(db, err, "cannot update repository");
+	return sqlite3_changes(db) ? 0 : KILN_ENOENT;
 }

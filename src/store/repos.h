@@ -32,6 +32,9 @@ struct repo_row {
 	 * base URL; the project path there; the sealed token */
 	char *status_forge, *status_api, *status_project;
 	struct buf status_token_box;
+	/* run its jobs in the bubblewrap sandbox (`kiln run --isolate`):
+	 * "" the server's default, "off", "on" or "no-network" */
+	char *isolate;
 };
 void repo_row_release(struct repo_row *r);
 
@@ -49,6 +52,8 @@ int store_repo_set_default_branch(sqlite3 *db, int64_t id, const char *branch, s
 /* commit status settings (forge "" turns them off); 0, KILN_ENOENT or -1 */
 int store_repo_set_status(sqlite3 *db, const char *name, const char *forge, const char *api,
 			  const char *project, const struct buf *token_box, struct buf *err);
+/* the isolate setting ("", off, on, no-network); 0, KILN_ENOENT or -1 */
+int store_repo_set_isolate(sqlite3 *db, const char *name, const char *mode, struct buf *err);
 int store_repo_set_polled(sqlite3 *db, int64_t id, int64_t at_ms, struct buf *err);
 
 /* an accepted event (push, pull_request, ping, schedule, workflow_dispatch) */
