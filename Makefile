@@ -17,14 +17,14 @@ V ?=
 
 # Debian packages the build, the tests, the demo and the benches need.
 DEB_PKGS = build-essential pkg-config git clang llvm libclang-rt-14-dev \
-	libyaml-dev libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev \
+	libyaml-dev libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev libpcre2-dev \
 	libgit2-dev libarchive-dev libzstd-dev libcurl4-openssl-dev libcmocka-dev \
 	perl python3 rsync zstd ninja-build haproxy wrk hyperfine curl \
 	libh2o-dev libssl-dev prometheus libcmark-gfm-dev libcmark-gfm-extensions-dev chromium \
 	podman runc netavark aardvark-dns slirp4netns containernetworking-plugins catatonit \
 	mmdebstrap docker-registry bubblewrap postgresql-client redis-tools
 
-PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libgit2 libzstd libh2o openssl libcmark-gfm
+PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libgit2 libzstd libh2o openssl libcmark-gfm libpcre2-8
 # loaded with dlopen where they are used (headers only here): libcurl by
 # src/deploy/webhook.c, libarchive by src/cas/libarchive.c
 DL_PKGS = libcurl libarchive

@@ -54,6 +54,11 @@ int act_path(const char *base, const char *rel, int confine, struct buf *out, st
 /* log a formatted line */
 void act_logf(struct builtin_call *c, enum log_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* docker/metadata-action's {{date 'FORMAT' tz='Zone'}}: unix time ms in
+ * moment.js format tokens (NULL: moment's default ISO format) in zone tz
+ * (NULL or "UTC", else a tzdata name); 0, or -1 with err
+ * (docker_meta_date.c) */
+int act_meta_date(int64_t ms, const char *fmt, const char *tz, struct buf *out, struct buf *err);
 /* an outputs object from NAME=VALUE strings */
 struct ev *act_outputs_from(const struct strvec *kv);
 

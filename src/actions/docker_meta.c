@@ -4,27 +4,37 @@
  *
  * - `tags`: one rule a line, `type=...,attr=value,...`; by default
  *   schedule, ref/branch, ref/tag, ref/pr. Rules are sorted by priority
- *   (schedule 1000, semver 900, edge 700, ref 600, raw 200, sha 100); the
- *   first value is the version, the others its partial tags; `enable=`
- *   (`true`, `false`, `{{is_default_branch}}`), `prefix=`, `suffix=`,
- *   `priority=`. semver: `pattern=` with {{version}} {{major}} {{minor}}
- *   {{patch}} {{raw}} on a tag (or `value=`); a prerelease gives
- *   {{version}} only and no `latest`. ref: event=branch|tag|pr (pr-N).
- *   sha: `sha-` + 7 characters (format=long: 40). raw: `value=`. edge:
- *   `edge` on the default branch (or `branch=`).
- * - `flavor`: latest=auto|true|false (auto: only a semver or ref/tag
- *   rule that came first gives `latest`), prefix=, suffix=.
+ *   (schedule 1000, semver and pep440 900, match 800, edge 700, ref 600,
+ *   raw 200, sha 100); the first value is the version, the others its
+ *   partial tags; `enable=` (`true`, `false`, `{{is_default_branch}}`),
+ *   `prefix=`, `suffix=`, `priority=`. semver: `pattern=` with {{version}}
+ *   {{major}} {{minor}} {{patch}} {{raw}} on a tag (or `value=`); a
+ *   prerelease gives {{version}} only and no `latest`. pep440: the same
+ *   with PEP 440 versions (normalised: v1.0beta2 -> 1.0b2); pre, post and
+ *   dev releases give the normalised version only. match: `pattern=` (a
+ *   JavaScript-style regular expression, `/re/flags` too, run with PCRE2)
+ *   and `group=` on the tag (or `value=`). ref: event=branch|tag|pr
+ *   (pr-N). sha: `sha-` + 7 characters (format=long: 40). raw: `value=`.
+ *   edge: `edge` on the default branch (or `branch=`). schedule:
+ *   `pattern=` (nightly) on schedule events.
+ * - `{{date 'FORMAT' tz='Zone'}}` (moment.js formats, docker_meta_date.c)
+ *   in schedule patterns and every attribute's templates, one instant for
+ *   the whole step.
+ * - `flavor`: latest=auto|true|false (auto: only a semver, pep440, match
+ *   or ref/tag rule that came first gives `latest`), prefix=, suffix=.
  * - `labels`: the eight org.opencontainers.image.* labels, then the
  *   input's, sorted by key.
  * Outputs: version, tags, labels (`sep-tags`/`sep-labels`, default a
- * newline), json ({tags, labels, annotations}). pep440, match and the
- * {{date}} templates are not supported (the step fails saying so).
+ * newline), json ({tags, labels, annotations}).
  */
 #include "base/kiln.h"
 #include "actions/actions.h"
 
 #include <ctype.h>
 #include <time.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 struct rule {
 	char type[16];
@@ -48,6 +58,7 @@ struct meta {
 	struct strvec partial;
 	int latest;            /* -1 undecided */
 	const char *flv_latest, *flv_prefix, *flv_suffix;
+	int64_t now_ms;        /* {{date}}: one instant for the whole step */
 };
 
 static int starts(const char *s, const char *p)
@@ -55,7 +66,56 @@ static int starts(const char *s, const char *p)
 	return !strncmp(s, p, strlen(p));
 }
 
-/* {{branch}} {{tag}} {{sha}} {{base_ref}} {{is_default_branch}} */
+/* a handlebars string literal ('…' or "…") at *s; NULL when none */
+static char *literal(const char **s)
+{
+	char q = **s;
+	if (q != '\'' && q != '"')
+		return NULL;
+	const char *e = strchr(*s + 1, q);
+	if (!e)
+		return NULL;
+	char *v = xstrndup(*s + 1, (size_t)(e - *s - 1));
+	*s = e + 1;
+	return v;
+}
+
+/* the arguments of {{date 'FORMAT' tz='Zone'}} after "date" */
+static int date_helper(const struct meta *m, const char *a, struct buf *out, struct buf *err)
+{
+	char *fmt = NULL, *tz = NULL;
+	int r = -1;
+	for (;;) {
+		while (*a == ' ')
+			a++;
+		if (!*a)
+			break;
+		if (*a == '\'' || *a == '"') {
+			free(fmt);
+			if (!(fmt = literal(&a)))
+				goto bad;
+		} else if (!strncmp(a, "tz=", 3)) {
+			a += 3;
+			free(tz);
+			if (!(tz = literal(&a)))
+				goto bad;
+		} else {
+			size_t n = strcspn(a, "= ");
+			buf_addf(err, "Unknown %.*s attribute", (int)n, a);
+			goto out;
+		}
+	}
+	r = act_meta_date(m->now_ms, fmt, tz, out, err);
+	goto out;
+bad:
+	buf_addstr(err, "invalid {{date}} template: quote the format and tz='Zone'");
+out:
+	free(fmt);
+	free(tz);
+	return r;
+}
+
+/* {{branch}} {{tag}} {{sha}} {{base_ref}} {{is_default_branch}} {{date …}} */
 static int global_exp(const struct meta *m, const char *in, struct buf *out, struct buf *err)
 {
 	while (*in) {
@@ -78,7 +138,12 @@ static int global_exp(const struct meta *m, const char *in, struct buf *out, str
 		while (tl && t[tl - 1] == ' ')
 			t[--tl] = 0;
 		const char *ref = m->ref;
-		if (!strcmp(t, "branch")) {
+		if (!strncmp(t, "date", 4) && (!t[4] || t[4] == ' ')) {
+			if (date_helper(m, t + 4, out, err) < 0) {
+				free(name);
+				return -1;
+			}
+		} else if (!strcmp(t, "branch")) {
 			if (starts(ref, "refs/heads/"))
 				buf_addstr(out, ref + 11);
 		} else if (!strcmp(t, "tag")) {
@@ -236,6 +301,201 @@ static void pattern(const char *pat, const struct sver *sv, struct buf *out)
 	}
 }
 
+/* PEP 440 (packaging's VERSION_PATTERN): the parts of a version */
+struct pep440 {
+	char norm[120];     /* pep440.clean(): 1!1.2.3rc1.post2.dev3+local */
+	char major[24], minor[24], patch[24];
+	int pre, post, dev; /* is_prerelease covers pre and dev */
+};
+
+static const char pep440_re[] =
+	"^\\s*v?(?:(?:(?<epoch>[0-9]+)!)?(?<release>[0-9]+(?:\\.[0-9]+)*)"
+	"(?<pre>[-_\\.]?(?<pre_l>alpha|beta|preview|pre|a|b|c|rc)[-_\\.]?(?<pre_n>[0-9]+)?)?"
+	"(?<post>(?:-(?<post_n1>[0-9]+))|(?:[-_\\.]?(?<post_l>post|rev|r)[-_\\.]?(?<post_n2>[0-9]+)?))?"
+	"(?<dev>[-_\\.]?(?<dev_l>dev)[-_\\.]?(?<dev_n>[0-9]+)?)?)"
+	"(?:\\+(?<local>[a-z0-9]+(?:[-_\\.][a-z0-9]+)*))?\\s*$";
+
+/* named group of a match into out ("" when unset) */
+static void group_by_name(pcre2_match_data *md, pcre2_code *re, const char *name, char *out,
+			  size_t n)
+{
+	PCRE2_SIZE len = n;
+	out[0] = 0;
+	if (pcre2_substring_copy_byname(md, (PCRE2_SPTR)name, (PCRE2_UCHAR *)out, &len) < 0)
+		out[0] = 0;
+	(void)re;
+}
+
+/* a number without leading zeros ("007" -> "7") */
+static void trim_num(char *s)
+{
+	size_t z = strspn(s, "0");
+	if (z && !s[z])
+		z--;
+	memmove(s, s + z, strlen(s + z) + 1);
+}
+
+static int pep440_parse(const char *v, struct pep440 *pv)
+{
+	int ec;
+	PCRE2_SIZE eo;
+	memset(pv, 0, sizeof(*pv));
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pep440_re, PCRE2_ZERO_TERMINATED,
+				       PCRE2_CASELESS, &ec, &eo, NULL);
+	if (!re) /* a constant pattern: cannot happen */
+		return -1;
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	int ok = strlen(v) < 120 &&
+		 pcre2_match(re, (PCRE2_SPTR)v, strlen(v), 0, 0, md, NULL) > 0;
+	if (ok) {
+		char epoch[24], rel[128], pre_l[16], pre_n[24], post[40], post_n1[24], post_n2[24],
+			dev[40], dev_n[24], local[64];
+		group_by_name(md, re, "epoch", epoch, sizeof(epoch));
+		group_by_name(md, re, "release", rel, sizeof(rel));
+		group_by_name(md, re, "pre_l", pre_l, sizeof(pre_l));
+		group_by_name(md, re, "pre_n", pre_n, sizeof(pre_n));
+		group_by_name(md, re, "post", post, sizeof(post));
+		group_by_name(md, re, "post_n1", post_n1, sizeof(post_n1));
+		group_by_name(md, re, "post_n2", post_n2, sizeof(post_n2));
+		group_by_name(md, re, "dev", dev, sizeof(dev));
+		group_by_name(md, re, "dev_n", dev_n, sizeof(dev_n));
+		group_by_name(md, re, "local", local, sizeof(local));
+		struct buf n = BUF_INIT;
+		trim_num(epoch);
+		if (*epoch && strcmp(epoch, "0"))
+			buf_addf(&n, "%s!", epoch);
+		/* release: each part without leading zeros */
+		size_t k = 0;
+		for (char *p = rel; *p; k++) {
+			size_t l = strcspn(p, ".");
+			char part[24];
+			snprintf(part, sizeof(part), "%.*s", (int)(l < 23 ? l : 23), p);
+			trim_num(part);
+			buf_addf(&n, "%s%s", k ? "." : "", part);
+			snprintf(k == 0 ? pv->major : k == 1 ? pv->minor : k == 2 ? pv->patch : part,
+				 24, "%s", part);
+			p += l + (p[l] == '.');
+		}
+		if (!*pv->minor)
+			snprintf(pv->minor, sizeof(pv->minor), "0");
+		if (!*pv->patch)
+			snprintf(pv->patch, sizeof(pv->patch), "0");
+		if (*pre_l) {
+			for (char *c = pre_l; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			const char *l = !strcmp(pre_l, "alpha") ? "a" : !strcmp(pre_l, "beta") ? "b"
+				      : !strcmp(pre_l, "c") || !strcmp(pre_l, "pre") ||
+						!strcmp(pre_l, "preview") ? "rc" : pre_l;
+			trim_num(pre_n);
+			buf_addf(&n, "%s%s", l, *pre_n ? pre_n : "0");
+			pv->pre = 1;
+		}
+		if (*post) {
+			char *pn = *post_n1 ? post_n1 : post_n2;
+			trim_num(pn);
+			buf_addf(&n, ".post%s", *pn ? pn : "0");
+			pv->post = 1;
+		}
+		if (*dev) {
+			trim_num(dev_n);
+			buf_addf(&n, ".dev%s", *dev_n ? dev_n : "0");
+			pv->dev = 1;
+		}
+		if (*local) {
+			buf_addch(&n, '+');
+			for (char *c = local; *c; c++)
+				buf_addch(&n, *c == '-' || *c == '_' ? '.'
+								   : (char)tolower((unsigned char)*c));
+		}
+		snprintf(pv->norm, sizeof(pv->norm), "%s", n.buf);
+		buf_release(&n);
+	}
+	pcre2_match_data_free(md);
+	pcre2_code_free(re);
+	return ok ? 0 : -1;
+}
+
+/* {{raw}} {{version}} {{major}} {{minor}} {{patch}} of a PEP 440 version */
+static void pep440_pattern(const char *pat, const char *raw, const struct pep440 *pv,
+			   struct buf *out)
+{
+	struct sver sv;
+	memset(&sv, 0, sizeof(sv));
+	snprintf(sv.raw, sizeof(sv.raw), "%s", raw);
+	snprintf(sv.version, sizeof(sv.version), "%s", pv->norm);
+	snprintf(sv.major, sizeof(sv.major), "%s", pv->major);
+	snprintf(sv.minor, sizeof(sv.minor), "%s", pv->minor);
+	snprintf(sv.patch, sizeof(sv.patch), "%s", pv->patch);
+	pattern(pat, &sv, out);
+}
+
+/*
+ * type=match: group `group` of the JavaScript-style regular expression
+ * `pat` ("/re/flags" or a bare pattern, as String.match takes it) in s.
+ * 1 and out, 0 no match (a warning said why), -1 error.
+ */
+static int match_group(struct meta *m, const char *pat, const char *group, const char *s,
+		       struct buf *out, struct buf *err)
+{
+	uint32_t opts = PCRE2_ALT_BSUX | PCRE2_MATCH_UNSET_BACKREF;
+	struct buf re = BUF_INIT;
+	size_t pl = strlen(pat);
+	const char *last = pl > 2 && pat[0] == '/' ? strrchr(pat, '/') : NULL;
+	if (last && last > pat + 1) {
+		buf_add(&re, pat + 1, (size_t)(last - pat - 1));
+		for (const char *f = last + 1; *f; f++)
+			opts |= *f == 'i' ? PCRE2_CASELESS : *f == 'm' ? PCRE2_MULTILINE
+				: *f == 's' ? PCRE2_DOTALL : *f == 'u' ? PCRE2_UTF : 0;
+	} else {
+		buf_addstr(&re, pat);
+	}
+	char *end;
+	long g = strtol(group, &end, 10);
+	if (!*group || *end || g < 0)
+		g = 0;
+	int ec, r = 0;
+	PCRE2_SIZE eo;
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)re.buf, re.len, opts, &ec, &eo, NULL);
+	if (!code) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(ec, msg, sizeof(msg));
+		buf_addf(err, "Invalid regular expression: /%s/: %s", re.buf, (char *)msg);
+		buf_release(&re);
+		return -1;
+	}
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
+	int n = pcre2_match(code, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+	if (n <= 0) {
+		act_logf(m->c, LOG_WARNING, "%s does not match %s.", pat, s);
+	} else if (g >= (long)pcre2_get_ovector_count(md) || ov[2 * g] == PCRE2_UNSET) {
+		act_logf(m->c, LOG_WARNING, "Group %s does not exist for %s pattern.", group, pat);
+	} else {
+		buf_add(out, s + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+		r = 1;
+	}
+	pcre2_match_data_free(md);
+	pcre2_code_free(code);
+	buf_release(&re);
+	return r;
+}
+
+/* the value a semver/pep440/match rule reads: value= or the tag; 0 none */
+static int tag_value(struct meta *m, const struct rule *r, int dashes, struct buf *raw,
+		     struct buf *err)
+{
+	const char *value = attr(r, "value");
+	if (value && *value)
+		return global_exp(m, value, raw, err) < 0 ? -1 : 1;
+	if (!starts(m->ref, "refs/tags/"))
+		return 0;
+	buf_addstr(raw, m->ref + 10);
+	for (size_t i = 0; dashes && i < raw->len; i++)
+		if (raw->buf[i] == '/')
+			raw->buf[i] = '-';
+	return 1;
+}
+
 static int proc_rule(struct meta *m, const struct rule *r, struct buf *err)
 {
 	struct buf en = BUF_INIT, v = BUF_INIT;
@@ -285,6 +545,36 @@ static int proc_rule(struct meta *m, const struct rule *r, struct buf *err)
 		buf_release(&pv);
 		if (!rc)
 			set_version(m, &v, flavor_latest(m, !sv.pre));
+	} else if (!strcmp(t, "pep440") || !strcmp(t, "match")) {
+		struct buf raw = BUF_INIT, pv = BUF_INIT;
+		int have = tag_value(m, r, !strcmp(t, "pep440"), &raw, err);
+		if (have < 0)
+			rc = -1;
+		if (have > 0 && !strcmp(t, "pep440")) {
+			struct pep440 p;
+			if (pep440_parse(raw.buf, &p) < 0) {
+				act_logf(m->c, LOG_WARNING, "%s does not conform to PEP 440. More info: "
+					 "https://www.python.org/dev/peps/pep-0440", raw.buf);
+			} else {
+				int pre = p.pre || p.post || p.dev;
+				const char *pat = attr(r, "pattern");
+				if (pre)
+					buf_addstr(&pv, strcmp(pat, "{{raw}}") ? p.norm : raw.buf);
+				else
+					pep440_pattern(pat, raw.buf, &p, &pv);
+				rc = set_value(m, r, pv.buf, &v, err);
+				if (!rc)
+					set_version(m, &v, flavor_latest(m, !pre));
+			}
+		} else if (have > 0) {
+			int g = match_group(m, attr(r, "pattern"), attr(r, "group"), raw.buf, &pv, err);
+			if (g < 0)
+				rc = -1;
+			else if (g > 0 && !(rc = set_value(m, r, pv.buf, &v, err)))
+				set_version(m, &v, flavor_latest(m, 1));
+		}
+		buf_release(&raw);
+		buf_release(&pv);
 	} else if (!strcmp(t, "ref")) {
 		const char *ev = attr(r, "event");
 		const char *val = NULL;
@@ -334,16 +624,13 @@ static int proc_rule(struct meta *m, const struct rule *r, struct buf *err)
 		}
 	} else if (!strcmp(t, "schedule")) {
 		if (strstr(m->event, "schedule")) {
-			const char *pat = attr(r, "pattern");
-			if (strstr(pat, "{{")) {
-				buf_addf(err, "type=schedule patterns with templates are not "
-					      "supported by kiln's metadata-action");
-				rc = -1;
-			} else {
-				rc = set_value(m, r, pat, &v, err);
-				if (!rc)
-					set_version(m, &v, flavor_latest(m, 0));
-			}
+			struct buf pat = BUF_INIT;
+			rc = global_exp(m, attr(r, "pattern"), &pat, err);
+			if (!rc)
+				rc = set_value(m, r, pat.buf, &v, err);
+			if (!rc)
+				set_version(m, &v, flavor_latest(m, 0));
+			buf_release(&pat);
 		}
 	}
 out:
@@ -401,22 +688,21 @@ static int parse_rule(const char *s, struct rule *r, struct buf *err)
 		free(k);
 	}
 	strvec_clear(&f);
-	static const char *const types[] = { "schedule", "semver", "edge", "ref", "raw", "sha" };
-	static const int prios[] = { 1000, 900, 700, 600, 200, 100 };
+	static const char *const types[] = { "schedule", "semver", "pep440", "match",
+					     "edge",     "ref",    "raw",    "sha" };
+	static const int prios[] = { 1000, 900, 900, 800, 700, 600, 200, 100 };
 	int known = -1;
 	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
 		if (!strcmp(r->type, types[i]))
 			known = (int)i;
 	if (known < 0) {
-		buf_addf(err, !strcmp(r->type, "pep440") || !strcmp(r->type, "match")
-				      ? "tag type '%s' is not supported by kiln's metadata-action"
-				      : "Unknown tag type attribute: %s",
-			 r->type);
+		buf_addf(err, "Unknown tag type attribute: %s", r->type);
 		return -1;
 	}
 	if (!strcmp(r->type, "schedule") && !attr(r, "pattern"))
 		strvec_push(&r->attrs, "pattern=nightly");
-	if (!strcmp(r->type, "semver") && !attr(r, "pattern")) {
+	if ((!strcmp(r->type, "semver") || !strcmp(r->type, "pep440") ||
+	     !strcmp(r->type, "match")) && !attr(r, "pattern")) {
 		buf_addf(err, "Missing pattern attribute for %s", s);
 		return -1;
 	}
@@ -432,6 +718,12 @@ static int parse_rule(const char *s, struct rule *r, struct buf *err)
 		}
 		if (!strcmp(ev, "pr") && !attr(r, "prefix"))
 			strvec_push(&r->attrs, "prefix=pr-");
+	}
+	if (!strcmp(r->type, "match")) {
+		const char *g = attr(r, "group");
+		char *end = NULL;
+		if (!g || !*g || (strtol(g, &end, 10), *end))
+			strvec_push(&r->attrs, "group=0");
 	}
 	if (!strcmp(r->type, "raw") && !attr(r, "value")) {
 		buf_addf(err, "Missing value attribute for %s", s);
@@ -533,6 +825,9 @@ int act_docker_meta_start(struct builtin_call *c, struct buf *err)
 	m.default_branch = act_event_str(c, "repository.default_branch");
 	m.flv_latest = "auto";
 	m.flv_prefix = m.flv_suffix = "";
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	m.now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 	struct strvec images = STRVEC_INIT, lines = STRVEC_INIT, flavor = STRVEC_INIT,
 		      labels = STRVEC_INIT, tags = STRVEC_INIT, extra = STRVEC_INIT;
 	struct rule *rules = NULL;

@@ -5,6 +5,26 @@ test_description='docker/metadata-action, built in: tags and labels as the actio
 # tags OUT: the space-separated tags a step printed as "A=..." / "B=..."
 tags() { sed -n "s/^\\[meta\\] $1=//p" out | tr , " "; }
 
+# rule_wf RULE: a workflow with one metadata-action step whose tags are RULE
+# (printed as T=, one line)
+rule_wf() {
+	cat >repo/.github/workflows/ci.yml <<-EOF &&
+	on: push
+	jobs:
+	  meta:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - id: a
+	        uses: docker/metadata-action@v5
+	        with:
+	          images: app
+	          tags: "$1"
+	          sep-tags: ","
+	      - run: echo "T=\${{ steps.a.outputs.tags }}"
+	EOF
+	git -C repo commit -q -am "rule $1"
+}
+
 test_expect_success 'setup: the README workflow (default tags, and the semver example)' '
 	test_create_repo repo &&
 	git -C repo branch -m master &&
@@ -121,6 +141,137 @@ test_expect_success 'a bad rule fails the step with the action'"'"'s message' '
 	EOF
 	test_expect_code 1 env -C repo kiln run >out 2>err &&
 	test_grep "Missing pattern attribute for type=semver" out
+'
+
+test_expect_success 'type=pep440: the README table (normalised versions, latest only for final releases)' '
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  meta:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - id: raw
+	        uses: docker/metadata-action@v5
+	        with: { images: app, tags: "type=pep440,pattern={{raw}}" }
+	      - id: version
+	        uses: docker/metadata-action@v5
+	        with: { images: app, tags: "type=pep440,pattern={{version}}" }
+	      - id: mm
+	        uses: docker/metadata-action@v5
+	        with: { images: app, tags: "type=pep440,pattern={{major}}.{{minor}}" }
+	      - id: v
+	        uses: docker/metadata-action@v5
+	        with: { images: app, tags: "type=pep440,pattern=v{{major}}" }
+	      - run: |
+	          echo "R=${{ steps.raw.outputs.version }}"
+	          echo "V=${{ steps.version.outputs.version }}"
+	          echo "M=${{ steps.mm.outputs.version }}"
+	          echo "J=${{ steps.v.outputs.version }}"
+	          echo "L=${{ contains(steps.mm.outputs.tags, '"'"'app:latest'"'"') }}"
+	EOF
+	while read -r tag raw version mm v latest; do
+		env -C repo kiln run --ref refs/tags/$tag >out 2>err &&
+		echo "$tag: $(tags R) $(tags V) $(tags M) $(tags J) $(tags L)" >actual &&
+		echo "$tag: $raw $version $mm $v $latest" >expect &&
+		test_cmp expect actual || return 1
+	done <<-\EOF
+	1.2.3 1.2.3 1.2.3 1.2 v1 true
+	v1.2.3 v1.2.3 1.2.3 1.2 v1 true
+	1.2.3rc2 1.2.3rc2 1.2.3rc2 1.2.3rc2 1.2.3rc2 false
+	1.2.3post1 1.2.3post1 1.2.3.post1 1.2.3.post1 1.2.3.post1 false
+	1.2.3beta2 1.2.3beta2 1.2.3b2 1.2.3b2 1.2.3b2 false
+	1.0dev4 1.0dev4 1.0.dev4 1.0.dev4 1.0.dev4 false
+	EOF
+'
+
+test_expect_success 'type=pep440: a tag that is not PEP 440 gives no tag and a warning' '
+	env -C repo kiln run --ref refs/tags/release-x >out 2>err &&
+	test_grep "release-x does not conform to PEP 440" out &&
+	test -z "$(tags V)"
+'
+
+test_expect_success 'type=match: the README table (pattern, group) and latest' '
+	while read -r tag rule want; do
+		rule_wf "$rule" &&
+		env -C repo kiln run --ref refs/tags/$tag >out 2>err &&
+		echo "$tag $rule: $(tags T)" >actual &&
+		echo "$tag $rule: $want" >expect &&
+		test_cmp expect actual || return 1
+	done <<-\EOF
+	v1.2.3 type=match,pattern=\\d.\\d.\\d,group=0 app:1.2.3 app:latest
+	v2.0.8-beta.67 type=match,pattern=v(.*),group=1 app:2.0.8-beta.67 app:latest
+	v2.0.8-beta.67 type=match,pattern=v(\\d.\\d),group=1 app:2.0 app:latest
+	20200110-RC2 type=match,pattern=\\d+ app:20200110 app:latest
+	V3.1 type=match,pattern=/v(\\d)/i,group=1 app:3 app:latest
+	EOF
+'
+
+test_expect_success 'type=match: no match or a missing group warns; a bad expression fails' '
+	rule_wf "type=match,pattern=^x(\\\\d)" &&
+	env -C repo kiln run --ref refs/tags/v1 >out 2>err &&
+	test_grep "\\^x(\\\\d) does not match v1" out &&
+	test -z "$(tags T)" &&
+	rule_wf "type=match,pattern=v(\\\\d)?x?,group=1" &&
+	env -C repo kiln run --ref refs/tags/vx >out 2>err &&
+	test_grep "Group 1 does not exist" out &&
+	rule_wf "type=match,pattern=v(" &&
+	test_expect_code 1 env -C repo kiln run --ref refs/tags/v1 >out 2>err &&
+	test_grep "Invalid regular expression: /v(/" out
+'
+
+test_expect_success 'type=schedule with {{date}} formats and tz (README), {{date}} in other rules' '
+	write_workflow repo ci <<-\EOF &&
+	on:
+	  push:
+	  schedule:
+	    - cron: "0 0 * * *"
+	jobs:
+	  meta:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - id: n
+	        uses: docker/metadata-action@v5
+	        with: { images: app, tags: "type=schedule" }
+	      - id: d
+	        uses: docker/metadata-action@v5
+	        with:
+	          images: app
+	          tags: type=schedule,pattern={{date '"'"'YYYYMMDD'"'"'}}
+	      - id: tz
+	        uses: docker/metadata-action@v5
+	        with:
+	          images: app
+	          tags: type=schedule,pattern={{date '"'"'YYYYMMDD-hh'"'"' tz='"'"'Asia/Tokyo'"'"'}}
+	      - id: raw
+	        uses: docker/metadata-action@v5
+	        with:
+	          images: app
+	          tags: type=raw,value=build-{{date '"'"'YYYY.MM'"'"'}}
+	      - run: |
+	          echo "N=${{ steps.n.outputs.version }}"
+	          echo "D=${{ steps.d.outputs.version }}"
+	          echo "Z=${{ steps.tz.outputs.version }}"
+	          echo "R=${{ steps.raw.outputs.version }}"
+	EOF
+	d1=$(date -u +%Y%m%d) z1=$(TZ=Asia/Tokyo date +%Y%m%d-%I) r1=$(date -u +build-%Y.%m) &&
+	env -C repo kiln run schedule >out 2>err &&
+	d2=$(date -u +%Y%m%d) z2=$(TZ=Asia/Tokyo date +%Y%m%d-%I) r2=$(date -u +build-%Y.%m) &&
+	test "$(tags N)" = nightly &&
+	{ test "$(tags D)" = "$d1" || test "$(tags D)" = "$d2"; } &&
+	{ test "$(tags Z)" = "$z1" || test "$(tags Z)" = "$z2"; } &&
+	{ test "$(tags R)" = "$r1" || test "$(tags R)" = "$r2"; } &&
+	env -C repo kiln run >out 2>err &&
+	test -z "$(tags D)" &&
+	{ test "$(tags R)" = "$r1" || test "$(tags R)" = "$r2"; }
+'
+
+test_expect_success 'a {{date}} with an unknown time zone or attribute fails the step' '
+	rule_wf "type=raw,value={{date '"'"'YYYY'"'"' tz='"'"'Mars/Olympus'"'"'}}" &&
+	test_expect_code 1 env -C repo kiln run >out 2>err &&
+	test_grep "unknown time zone .Mars/Olympus." out &&
+	rule_wf "type=raw,value={{date '"'"'YYYY'"'"' zone='"'"'UTC'"'"'}}" &&
+	test_expect_code 1 env -C repo kiln run >out 2>err &&
+	test_grep "Unknown zone attribute" out
 '
 
 test_done
