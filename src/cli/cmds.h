@@ -20,6 +20,7 @@ int cmd_cache(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_runs(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_logs(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_agent(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_repo(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_cron(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_dora(int argc, char **argv, struct kiln_ctx *ctx);

@@ -33,6 +33,7 @@ static const struct cmd cmds[] = {
 	{ "user", cmd_user, "the server's users (list, add, set, groups)" },
 	{ "token", cmd_token, "API tokens (create, list, revoke)" },
 	{ "serve", cmd_serve, "run the CI server (webhooks, polling, API)" },
+	{ "agent", cmd_agent, "run jobs leased from a kiln server; register, list, revoke agents" },
 	{ "repo", cmd_repo, "add, list and remove the repositories kiln serve builds" },
 	{ "debug", cmd_debug, NULL },
 	{ "deployd", cmd_deployd, "run the deploy controller (HAProxy, instances, rollouts)" },

@@ -21,6 +21,7 @@
 #include "engine/workspace.h"
 #include "secret/secret.h"
 #include "server/jobgate.h"
+#include "server/agentexec.h"
 #include "store/db.h"
 #include "store/open.h"
 #include "workflow/trigger.h"
@@ -49,6 +50,7 @@ struct run_opts {
 	const char *github_instance; /* --github-instance, else $KILN_GITHUB_URL */
 	int offline, pull;
 	const char *server_repo; /* --server-repo: a run of kiln serve (server/jobgate.h) */
+	const char *agents;      /* --agents MODE: jobs handed to kiln agent (server/agentexec.h) */
 	/* the run's files (workspace_snapshot), taken by the first level and
 	 * shared by the workflow_run levels after it; run() frees it */
 	char *snapshot;
@@ -599,6 +601,22 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 		}
 		so.gate = jobgate_hook(gate);
 	}
+	struct agentexec *remote = NULL;
+	enum agents_mode mode = AGENTS_OFF;
+	if (o->server_repo && o->agents && agents_mode_parse(o->agents, &mode) == 0 &&
+	    mode != AGENTS_OFF) {
+		struct agentexec_cfg rcf = { o->server_repo, mode, rc->repo_dir, rc->snapshot_dir };
+		struct buf rerr = BUF_INIT;
+		if (agentexec_new(&rcf, &remote, &rerr) < 0) {
+			fprintf(stderr, "kiln: error: cannot hand jobs to agents: %s\n", rerr.buf);
+			buf_release(&rerr);
+			jobgate_free(gate);
+			output_free(st.out);
+			uv_loop_close(&loop);
+			return EXIT_INTERNAL;
+		}
+		so.ops = agentexec_ops(remote);
+	}
 	st.sched = sched_new(&loop, p, rc, w->ctx, st.out, &so);
 	recorder_attach(rec, &loop);
 	uv_signal_init(&loop, &st.sigint);
@@ -620,6 +638,8 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 	jobgate_flush(gate, &loop);
 	*interrupted = st.signals > 0;
 	sched_free(st.sched);
+	uv_run(&loop, UV_RUN_NOWAIT); /* the remote executor's timers close */
+	agentexec_free(remote);
 	jobgate_free(gate);
 	output_free(st.out);
 	int closed = uv_loop_close(&loop);
@@ -1108,6 +1128,8 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 		{ OPT_STRING, 'j', "job", &o.job, "JOB", "run this job and the jobs it needs" },
 		{ OPT_STRING, 0, "server-repo", &o.server_repo, "NAME",
 		  "a run of kiln serve for repository NAME: its secrets; its environments gate deploys" },
+		{ OPT_STRING, 0, "agents", &o.agents, "MODE",
+		  "with --server-repo: off, self-hosted or all jobs go to kiln agent workers" },
 		{ OPT_BOOL, 'l', "list", &o.list, NULL, "list the jobs with their stages and needs" },
 		{ OPT_BOOL, 'n', "dry-run", &o.dry, NULL, "show what would run, run nothing" },
 		{ OPT_INT, 'p', "parallel", &o.parallel, "N", "jobs at once (default: number of cores)" },
@@ -1155,6 +1177,13 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 		goto out;
 	}
 	if (npos < 0) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	enum agents_mode agents_mode;
+	if (o.agents && agents_mode_parse(o.agents, &agents_mode) < 0) {
+		fprintf(stderr, "kiln: error: --agents: '%s' is not off, self-hosted or all\n",
+			o.agents);
 		ret = EXIT_USAGE;
 		goto out;
 	}

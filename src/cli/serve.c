@@ -8,6 +8,7 @@
 #include "cli/cmds.h"
 #include "cli/ctx.h"
 #include "cli/opt.h"
+#include "server/agentexec.h"
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/srv.h"
@@ -63,6 +64,8 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 	const char *admin = "admin";
 	/* -1: not given (the configuration file, then the default) */
 	int jobs = -1, max_body_kb = -1, timeout_s = -1, do_init = 0;
+	const char *agents = "off";
+	int agent_lease_s = 30, agent_retry = 1;
 	const struct opt opts[] = {
 		{ OPT_STRING, 'l', "listen", &listen, "HOST:PORT", "address to listen on (127.0.0.1:8420)" },
 		{ OPT_STRING, 'd', "data", &data, "DIR", "data directory (default: kiln's data directory)" },
@@ -71,6 +74,12 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 		{ OPT_INT, 0, "max-body-kb", &max_body_kb, "KB", "largest request body accepted (1024)" },
 		{ OPT_INT, 0, "request-timeout", &timeout_s, "SECONDS",
 		  "time a client has to send a request, and keep-alive idle time (10)" },
+		{ OPT_STRING, 0, "agents", &agents, "MODE",
+		  "jobs for kiln agent workers: off, self-hosted (runs-on has it) or all (off)" },
+		{ OPT_INT, 0, "agent-lease", &agent_lease_s, "SECONDS",
+		  "an agent's lease on a job; heartbeats renew it (30)" },
+		{ OPT_INT, 0, "agent-retry", &agent_retry, "N",
+		  "times a job whose agent was lost is queued again, then failed (1)" },
 		{ OPT_BOOL, 0, "init", &do_init, NULL, "create the first admin, print its token, exit" },
 		{ OPT_STRING, 0, "admin", &admin, "NAME", "the first admin's name with --init (admin)" },
 		OPT_END_MARK,
@@ -106,6 +115,13 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 				"at least 1\n");
 		return EXIT_USAGE;
 	}
+	enum agents_mode agents_mode;
+	if (agents_mode_parse(agents, &agents_mode) < 0 || agent_lease_s < 1 || agent_retry < 0) {
+		serve_config_release(&cfg);
+		fprintf(stderr, "kiln serve: error: --agents is off, self-hosted or all; "
+				"--agent-lease at least 1, --agent-retry at least 0\n");
+		return EXIT_USAGE;
+	}
 	struct buf dir = BUF_INIT, err = BUF_INIT;
 	if (data)
 		buf_addstr(&dir, data);
@@ -125,6 +141,8 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 		.listen = listen, .data_dir = dir.buf, .exe = ctx->exe, .jobs = (unsigned)jobs,
 		.limits = HTTP_LIMITS_DEFAULT, .poll_tick_ms = 1000, .grace_ms = 5000,
 		.isolate = cfg.isolate ? cfg.isolate : "off",
+		.agents = agents_mode, .agent_lease_ms = (uint64_t)agent_lease_s * 1000,
+		.agent_retry = agent_retry,
 	};
 	o.limits.max_body = (size_t)max_body_kb * 1024;
 	o.limits.request_timeout_ms = (uint64_t)timeout_s * 1000;

@@ -103,7 +103,7 @@ static int real_start(uv_loop_t *loop, const struct job_spec *spec, const struct
 	return job_exec_start(loop, spec, sink, done, arg, out);
 }
 
-static const struct sched_exec_ops real_ops = { real_start, job_exec_cancel, job_exec_free };
+static const struct sched_exec_ops real_ops = { real_start, job_exec_cancel, job_exec_free, NULL, NULL };
 
 static void drain(struct sched *s);
 static void try_start(struct sched *s);
@@ -650,7 +650,9 @@ static void launch_inst(struct sched *s, struct sinst *in)
 	in->spec.isolate = s->opts.isolate;
 	in->spec.actions = s->rc->actions;
 	in->spec.wf_src = s->opts.wf_src;
-	int r = s->ops.start(s->loop, &in->spec, &s->sink, inst_done, in, &in->je);
+	int r = s->ops.start_with ? s->ops.start_with(s->ops.data, s->loop, &in->spec, &s->sink,
+						      inst_done, in, &in->je)
+				  : s->ops.start(s->loop, &in->spec, &s->sink, inst_done, in, &in->je);
 	if (r < 0) {
 		char *msg = xstrfmt("cannot start job: %s", kiln_strerror(r));
 		struct log_event ev = { .kind = LOG_ERROR, .job = in->name, .text = msg,

@@ -27,6 +27,12 @@ struct sched_exec_ops {
 		     job_done_cb done, void *arg, struct job_exec **out);
 	void (*cancel)(struct job_exec *je, uint64_t grace_ms);
 	void (*free)(struct job_exec *je);
+	/* an executor with state (server/remote.c: jobs leased to agents):
+	 * when set, called instead of start with `data` */
+	int (*start_with)(void *data, uv_loop_t *loop, const struct job_spec *spec,
+			  const struct log_sink *sink, job_done_cb done, void *arg,
+			  struct job_exec **out);
+	void *data;
 };
 
 /* who else hears about jobs (the run history); every callback optional */

@@ -208,15 +208,22 @@ out:
 	return r;
 }
 
-static void random_token(char out[AUTH_TOKEN_LEN + 1])
+void auth_random_token(const char *prefix, struct buf *out)
 {
 	static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-	size_t pl = strlen(AUTH_TOKEN_PREFIX);
-	memcpy(out, AUTH_TOKEN_PREFIX, pl);
+	buf_addstr(out, prefix);
 	/* uniform base62 digits: 43 * log2(62) = 256.03 bits */
 	for (size_t i = 0; i < AUTH_TOKEN_CHARS; i++)
-		out[pl + i] = b62[randombytes_uniform(62)];
-	out[AUTH_TOKEN_LEN] = '\0';
+		buf_addch(out, b62[randombytes_uniform(62)]);
+}
+
+static void random_token(char out[AUTH_TOKEN_LEN + 1])
+{
+	struct buf b = BUF_INIT;
+	auth_random_token(AUTH_TOKEN_PREFIX, &b);
+	memcpy(out, b.buf, AUTH_TOKEN_LEN + 1);
+	sodium_memzero(b.buf, b.len);
+	buf_release(&b);
 }
 
 int auth_token_create(sqlite3 *db, const char *actor, int64_t user_id, const char *name,

@@ -118,6 +118,9 @@ int auth_token_create(sqlite3 *db, const char *actor, int64_t user_id, const cha
 		      int64_t ttl_ms, struct buf *token_out, int64_t *token_id, struct buf *err);
 /* 0, KILN_ENOENT (no such live token) or -1 */
 int auth_token_revoke(sqlite3 *db, const char *actor, int64_t token_id, struct buf *err);
+/* prefix + AUTH_TOKEN_CHARS random base62 characters (256 bits), appended
+ * to out (agent tokens use it too: server/agentd.h) */
+void auth_random_token(const char *prefix, struct buf *out);
 /* the hex SHA-256 the store keeps for a token (65 bytes with NUL) */
 void auth_token_hash(const char *token, char out[65]);
 

@@ -4,6 +4,7 @@
 #include "engine/runctx.h"
 #include "git/mirror.h"
 #include "server/queue.h"
+#include "server/agentexec.h"
 #include "server/srv.h"
 #include "server/status.h"
 #include "store/recover.h"
@@ -12,6 +13,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
+
+/* jobs of one run at once when every job goes to an agent */
+#define QUEUE_AGENT_PARALLEL 256
 
 /* one event being run */
 struct qrun {
@@ -207,7 +211,12 @@ static int spawn(struct qrun *r)
 	strvec_pushf(&args, "--server-repo=%s", r->repo.name);
 	if (r->ev.fork)
 		strvec_push(&args, "--no-secrets");
-	strvec_pushf(&args, "--parallel=%u", r->q->capacity);
+	/* jobs handed to agents wait in the store, not here: with every job
+	 * on agents, the agents (not --jobs) bound how many run at once */
+	strvec_pushf(&args, "--parallel=%u",
+		     s->opts.agents == AGENTS_ALL ? QUEUE_AGENT_PARALLEL : r->q->capacity);
+	if (s->opts.agents != AGENTS_OFF)
+		strvec_pushf(&args, "--agents=%s", agents_mode_name((enum agents_mode)s->opts.agents));
 	/* the sandbox: the repository's own setting, else the server's */
 	const char *iso = r->repo.isolate && *r->repo.isolate ? r->repo.isolate : s->opts.isolate;
 	if (iso && !strcmp(iso, "on"))

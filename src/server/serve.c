@@ -8,6 +8,7 @@
 #include "base/kiln.h"
 #include "base/fs.h"
 #include "secret/secret.h"
+#include "server/agentd.h"
 #include "server/api.h"
 #include "server/poll.h"
 #include "server/logstream.h"
@@ -84,6 +85,7 @@ static void on_signal(uv_signal_t *sig, int signum)
 	scheduler_free(s->scheduler);
 	s->scheduler = NULL;
 	s->pending_stops = 2;
+	agentd_stop(s->agentd);
 	queue_stop(s->queue, queue_stopped, s);
 	http_shutdown(s->http, s->opts.grace_ms, stopped, s);
 }
@@ -132,6 +134,8 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 	logstreams_register(&s);
 	api_register(&s);
 	ui_register(&s);
+	if (agentd_new(&s, &s.agentd, err))
+		goto out;
 	s.statuses = statuses_new(&s, 5, 1000);
 	if (queue_new(&s, o->jobs, &s.queue, err) ||
 	    poller_new(&s, o->poll_tick_ms, &s.poller, err))
@@ -158,6 +162,7 @@ out:
 	scheduler_free(s.scheduler);
 	logstreams_free(s.logstreams);
 	queue_free(s.queue);
+	agentd_free(s.agentd);
 	if (s.statuses) /* a start-up error: nothing was sent */
 		statuses_close(s.statuses, NULL, NULL);
 	if (s.http) {

@@ -19,6 +19,7 @@ struct queue;
 struct statuses;
 struct scheduler;
 struct logstreams;
+struct agentd;
 
 /* what `kiln serve` was asked for (CLI flags over the config file) */
 struct serve_opts {
@@ -31,6 +32,9 @@ struct serve_opts {
 	uint64_t grace_ms;      /* SIGTERM: time given to connections to finish */
 	const char *isolate;    /* repositories without their own setting: "off", "on",
 				 * "no-network" (kiln run --isolate[-no-network]) */
+	int agents;             /* enum agents_mode: jobs for kiln agent (server/agentexec.h) */
+	uint64_t agent_lease_ms; /* an agent's lease, renewed by heartbeats */
+	int agent_retry;        /* re-queues of a job whose agent was lost */
 };
 
 /* webhook outcomes, by label of kiln_webhooks_total */
@@ -61,6 +65,7 @@ struct srv {
 	struct env_events env_events;
 	struct notifier *notifier; /* server/notify.h; NULL when libcurl is missing */
 	uv_timer_t retention;      /* artifacts' retention sweep (api_artifacts.c) */
+	struct agentd *agentd;  /* the agent API, leases (server/agentd.h) */
 };
 
 /* run the server until SIGTERM/SIGINT; 0 or an EXIT_* code with err */

@@ -178,6 +178,26 @@ const char *const db_migrations[] = {
 	/* 15: a repository's runs in the bubblewrap sandbox (kiln run
 	 * --isolate): '' the server's default, 'off', 'on', 'no-network' */
 	"ALTER TABLE repos ADD COLUMN isolate TEXT NOT NULL DEFAULT '';",
+	/* 16: `kiln agent` workers (src/store/agents.c, docs/internals/agents.md):
+	 * registration tokens and agents (token hashes, labels), jobs handed to
+	 * agents as leasable rows, and the log events agents uploaded for them */
+	"CREATE TABLE agent_reg_tokens (id INTEGER PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE,"
+	" created_by TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT,"
+	" revoked_at BIGINT);"
+	"CREATE TABLE agents (id INTEGER PRIMARY KEY, name TEXT NOT NULL, labels TEXT NOT NULL,"
+	" token_hash TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL, seen_at BIGINT,"
+	" revoked_at BIGINT);"
+	"CREATE TABLE agent_jobs (id INTEGER PRIMARY KEY, run_id BIGINT NOT NULL,"
+	" job_id BIGINT NOT NULL, repo TEXT NOT NULL, name TEXT NOT NULL, labels TEXT NOT NULL,"
+	" spec TEXT NOT NULL, secrets_box TEXT, source TEXT NOT NULL,"
+	" status TEXT NOT NULL DEFAULT 'queued', reason TEXT NOT NULL DEFAULT '',"
+	" attempt INTEGER NOT NULL DEFAULT 1, lease_owner BIGINT, lease_expires_at BIGINT,"
+	" cancel INTEGER NOT NULL DEFAULT 0, log_seq BIGINT NOT NULL DEFAULT 0, result TEXT,"
+	" outputs TEXT, summary TEXT, created_at BIGINT NOT NULL, leased_at BIGINT,"
+	" finished_at BIGINT);"
+	"CREATE INDEX agent_jobs_open ON agent_jobs (status, id);"
+	"CREATE TABLE agent_logs (ajob_id BIGINT NOT NULL, seq BIGINT NOT NULL,"
+	" event TEXT NOT NULL, PRIMARY KEY (ajob_id, seq));",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

@@ -88,7 +88,7 @@ static void fake_free(struct job_exec *je)
 	uv_close((uv_handle_t *)&fe->timer, fake_closed);
 }
 
-static const struct sched_exec_ops fake_ops = { fake_start, fake_cancel, fake_free };
+static const struct sched_exec_ops fake_ops = { fake_start, fake_cancel, fake_free, NULL, NULL };
 
 /* ---- running a workflow text through plan + sched ---- */
 

@@ -1,0 +1,414 @@
+/* agentexec: jobs of a server run handed to agents (see agentexec.h). */
+#include "base/kiln.h"
+#include "cas/cas.h"
+#include "engine/jobwire.h"
+#include "engine/plan.h"
+#include "secret/secret.h"
+#include "server/agentexec.h"
+#include "store/agents.h"
+#include "store/db.h"
+#include "store/open.h"
+
+#include <sodium.h>
+
+/* how often a job's row and uploaded log events are looked at */
+#define POLL_MS 200
+/* log events replayed per look */
+#define POLL_BATCH 1000
+
+struct agentexec {
+	sqlite3 *db;
+	struct secret_store *ss;
+	struct cas cas;
+	char *repo, *repo_dir, *snapshot_dir;
+	enum agents_mode mode;
+	char source[65];   /* the run's source blob, packed on first use */
+	int packed;
+	struct sched_exec_ops ops;
+};
+
+/* one job: run here (local) or by an agent (id) */
+struct rjob {
+	struct agentexec *r;
+	struct job_exec *local;
+	job_done_cb done;
+	void *arg;
+	const struct log_sink *sink;
+	char *name;
+	int64_t id, seq;
+	int attempt;
+	int status;        /* last status seen, -1 before */
+	char *reason;      /* last reason shown */
+	uv_timer_t timer;
+	int timer_on, ended;
+};
+
+int agents_mode_parse(const char *s, enum agents_mode *out)
+{
+	if (!strcmp(s, "off"))
+		*out = AGENTS_OFF;
+	else if (!strcmp(s, "self-hosted"))
+		*out = AGENTS_SELF_HOSTED;
+	else if (!strcmp(s, "all"))
+		*out = AGENTS_ALL;
+	else
+		return KILN_EINVAL;
+	return 0;
+}
+
+const char *agents_mode_name(enum agents_mode m)
+{
+	return m == AGENTS_ALL ? "all" : m == AGENTS_SELF_HOSTED ? "self-hosted" : "off";
+}
+
+static void info(struct rjob *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void info(struct rjob *j, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	struct log_event ev = { .kind = LOG_INFO, .job = j->name, .text = b.buf, .len = b.len };
+	j->sink->event(j->sink->arg, &ev);
+	buf_release(&b);
+}
+
+/* the job's runs-on labels (normalized) into out; 1 when it has the label
+ * self-hosted, 0 when not, -1 when runs-on cannot be evaluated */
+static int job_labels(const struct job_spec *spec, struct buf *out)
+{
+	const struct ynode *ro = spec->job->runs_on;
+	if (!ro)
+		return 0;
+	struct expr_ctx ctx = { .contexts = spec->contexts };
+	struct buf err = BUF_INIT;
+	struct ev *v = plan_value(ro, &ctx, &err, NULL, NULL);
+	buf_release(&err);
+	if (!v)
+		return -1;
+	const struct ev *l = ev_kind(v) == EV_OBJECT ? ev_object_get(v, "labels") : v;
+	struct strvec in = STRVEC_INIT;
+	size_t n = l && ev_kind(l) == EV_ARRAY ? ev_len(l) : l ? 1 : 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ev *x = ev_kind(l) == EV_ARRAY ? ev_array_at(l, i) : l;
+		if (ev_kind(x) == EV_STRING)
+			strvec_push(&in, ev_get_str(x, NULL));
+	}
+	ev_unref(v);
+	struct buf why = BUF_INIT;
+	int r = agents_labels_normalize(&in, out, &why) < 0 ? -1 : 0;
+	buf_release(&why);
+	strvec_clear(&in);
+	if (r < 0)
+		return -1;
+	char *list = xstrfmt(",%s,", out->buf ? out->buf : "");
+	int sh = strstr(list, ",self-hosted,") != NULL;
+	free(list);
+	return sh;
+}
+
+/* the workflow file relative to the run's files, or NULL (not remotable) */
+static const char *relative_workflow(const struct agentexec *r, const char *file)
+{
+	size_t l = strlen(r->repo_dir);
+	if (!strncmp(file, r->repo_dir, l) && file[l] == '/')
+		file += l + 1;
+	while (!strncmp(file, "./", 2))
+		file += 2;
+	return *file == '/' || strstr(file, "..") ? NULL : file;
+}
+
+static int pack_source(struct agentexec *r, struct buf *err)
+{
+	if (r->packed)
+		return 0;
+	struct strvec paths = STRVEC_INIT;
+	strvec_push(&paths, ".");
+	uint64_t size;
+	size_t nfiles;
+	int rc = cas_pack(&r->cas, &paths, r->snapshot_dir, r->source, &size, &nfiles, err);
+	strvec_clear(&paths);
+	if (rc == KILN_ENOENT) {
+		buf_addstr(err, "the run has no files to send");
+		return -1;
+	}
+	if (rc < 0)
+		return -1;
+	r->packed = 1;
+	return 0;
+}
+
+/* seal the job's secrets context into its row (nothing when it has none) */
+static int seal_secrets(struct agentexec *r, int64_t id, const struct ev *contexts, struct buf *err)
+{
+	const struct ev *sec = contexts ? ev_object_get(contexts, "secrets") : NULL;
+	if (!sec || ev_kind(sec) != EV_OBJECT || !ev_len(sec))
+		return 0;
+	struct buf js = BUF_INIT, box = BUF_INIT;
+	ev_to_json(sec, &js, 0);
+	char *ctx = xstrfmt("agent-job:%lld", (long long)id);
+	int rc = secret_seal(r->ss, ctx, js.buf, js.len, &box, err);
+	sodium_memzero(js.buf, js.len);
+	buf_release(&js);
+	free(ctx);
+	if (rc == 0) {
+		size_t n = sodium_base64_encoded_len(box.len, sodium_base64_VARIANT_ORIGINAL);
+		char *b64 = xmalloc(n);
+		sodium_bin2base64(b64, n, (unsigned char *)box.buf, box.len,
+				  sodium_base64_VARIANT_ORIGINAL);
+		rc = ajobs_set_secrets(r->db, id, b64, err);
+		free(b64);
+	}
+	buf_release(&box);
+	return rc;
+}
+
+static void finish(struct rjob *j, const struct ajob_row *row)
+{
+	struct job_result res = { .result = RESULT_FAILURE };
+	int rr = jobwire_result_parse(row->result);
+	if (rr >= 0)
+		res.result = (enum result)rr;
+	struct buf err = BUF_INIT;
+	if (row->outputs && *row->outputs)
+		res.outputs = ev_from_json(row->outputs, strlen(row->outputs), &err);
+	if (!res.outputs || ev_kind(res.outputs) != EV_OBJECT) {
+		ev_unref(res.outputs);
+		res.outputs = ev_object();
+	}
+	res.summary = row->summary;
+	if (*row->reason && strcmp(row->reason, j->reason ? j->reason : ""))
+		info(j, "%s", row->reason);
+	ajobs_logs_drop(j->r->db, j->id, &err);
+	buf_release(&err);
+	j->ended = 1;
+	uv_timer_stop(&j->timer);
+	j->done((struct job_exec *)j, &res, j->arg);
+	ev_unref(res.outputs);
+}
+
+/* replay uploaded log events; 0, or -1 on a store error */
+static int replay(struct rjob *j, struct buf *err)
+{
+	struct strvec ev = STRVEC_INIT;
+	int64_t *seqs = NULL;
+	size_t n = 0;
+	if (ajobs_logs_read(j->r->db, j->id, j->seq, POLL_BATCH, &ev, &seqs, &n, err)) {
+		strvec_clear(&ev);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct log_event le;
+		void *hold;
+		if (jobwire_log_decode(ev.v[i], j->name, &le, &hold) == 0)
+			j->sink->event(j->sink->arg, &le);
+		jobwire_log_free(hold);
+		j->seq = seqs[i];
+	}
+	free(seqs);
+	strvec_clear(&ev);
+	return 0;
+}
+
+static void poll_cb(uv_timer_t *t)
+{
+	struct rjob *j = t->data;
+	struct buf err = BUF_INIT;
+	struct ajob_row row;
+	if (replay(j, &err) || ajobs_get(j->r->db, j->id, &row, &err)) {
+		/* busy or failing store: look again at the next tick */
+		buf_release(&err);
+		return;
+	}
+	if (row.attempt != j->attempt) {
+		j->attempt = row.attempt;
+		if (*row.reason)
+			info(j, "%s", row.reason);
+		free(j->reason);
+		j->reason = xstrdup(row.reason);
+	} else if (row.status == AJOB_QUEUED && strcmp(row.reason, j->reason ? j->reason : "")) {
+		if (*row.reason)
+			info(j, "waiting: %s", row.reason);
+		free(j->reason);
+		j->reason = xstrdup(row.reason);
+	}
+	if (row.status == AJOB_LEASED && j->status != AJOB_LEASED)
+		info(j, "leased by agent %lld (attempt %d)", (long long)row.lease_owner, row.attempt);
+	j->status = (int)row.status;
+	/* the end once every log event before it was replayed */
+	if (row.status == AJOB_DONE && j->seq >= row.log_seq && replay(j, &err) == 0)
+		finish(j, &row);
+	ajob_row_release(&row);
+	buf_release(&err);
+}
+
+static void local_done(struct job_exec *je, const struct job_result *res, void *arg)
+{
+	struct rjob *j = arg;
+	(void)je;
+	j->ended = 1;
+	j->done((struct job_exec *)j, res, j->arg);
+}
+
+static int start_remote(struct rjob *j, const struct job_spec *spec, const char *labels,
+			uv_loop_t *loop, struct buf *err)
+{
+	struct agentexec *r = j->r;
+	const char *wf = relative_workflow(r, spec->wf->file);
+	if (!wf) {
+		buf_addf(err, "workflow '%s' is not one of the run's files", spec->wf->file);
+		return -1;
+	}
+	if (pack_source(r, err))
+		return -1;
+	struct buf js = BUF_INIT;
+	jobwire_encode(spec, wf, &js);
+	struct ajob_new n = { 0, 0, r->repo, spec->display_name, labels, js.buf, r->source };
+	int rc = ajobs_insert(r->db, &n, &j->id, err);
+	buf_release(&js);
+	if (rc == 0 && seal_secrets(r, j->id, spec->contexts, err)) {
+		struct buf e2 = BUF_INIT;
+		ajobs_cancel(r->db, j->id, &e2);
+		buf_release(&e2);
+		rc = -1;
+	}
+	if (rc)
+		return -1;
+	j->attempt = 1;
+	info(j, "queued for an agent with labels [%s] (agent job %lld)", *labels ? labels : "",
+	     (long long)j->id);
+	uv_timer_init(loop, &j->timer);
+	j->timer.data = j;
+	j->timer_on = 1;
+	uv_timer_start(&j->timer, poll_cb, POLL_MS, POLL_MS);
+	return 0;
+}
+
+static int agentexec_start(void *data, uv_loop_t *loop, const struct job_spec *spec,
+			const struct log_sink *sink, job_done_cb done, void *arg,
+			struct job_exec **out)
+{
+	struct agentexec *r = data;
+	struct rjob *j = xcalloc(1, sizeof(*j));
+	j->r = r;
+	j->done = done;
+	j->arg = arg;
+	j->sink = sink;
+	j->name = xstrdup(spec->display_name);
+	j->status = -1;
+	struct buf labels = BUF_INIT, err = BUF_INIT;
+	int sh = job_labels(spec, &labels);
+	/* reusable workflows of another repository run here */
+	int away = !spec->wf_src && (r->mode == AGENTS_ALL || sh == 1);
+	*out = (struct job_exec *)j;
+	if (away && start_remote(j, spec, labels.buf ? labels.buf : "", loop, &err) == 0) {
+		buf_release(&labels);
+		return 0;
+	}
+	buf_release(&labels);
+	if (away) {
+		/* the job cannot be handed over: it fails, saying why */
+		info(j, "cannot hand the job to an agent: %s", err.buf);
+		buf_release(&err);
+		free(j->name);
+		free(j);
+		*out = NULL;
+		return KILN_EIO;
+	}
+	buf_release(&err);
+	int rc = job_exec_start(loop, spec, sink, local_done, j, &j->local);
+	if (rc < 0) {
+		free(j->name);
+		free(j);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static void agentexec_cancel(struct job_exec *je, uint64_t grace_ms)
+{
+	struct rjob *j = (struct rjob *)je;
+	if (j->local) {
+		job_exec_cancel(j->local, grace_ms);
+		return;
+	}
+	if (j->ended)
+		return;
+	struct buf err = BUF_INIT;
+	if (ajobs_cancel(j->r->db, j->id, &err))
+		fprintf(stderr, "kiln: warning: cannot cancel agent job %lld: %s\n",
+			(long long)j->id, err.buf);
+	buf_release(&err);
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+	struct rjob *j = h->data;
+	free(j->name);
+	free(j->reason);
+	free(j);
+}
+
+static void agentexec_job_free(struct job_exec *je)
+{
+	struct rjob *j = (struct rjob *)je;
+	if (j->local)
+		job_exec_free(j->local);
+	if (j->timer_on) {
+		uv_close((uv_handle_t *)&j->timer, timer_closed);
+		return;
+	}
+	free(j->name);
+	free(j->reason);
+	free(j);
+}
+
+static int unused_start(uv_loop_t *loop, const struct job_spec *spec, const struct log_sink *sink,
+			job_done_cb done, void *arg, struct job_exec **out)
+{
+	(void)loop, (void)spec, (void)sink, (void)done, (void)arg, (void)out;
+	return KILN_EIO; /* start_with is always set */
+}
+
+int agentexec_new(const struct agentexec_cfg *cfg, struct agentexec **out, struct buf *err)
+{
+	struct agentexec *r = xcalloc(1, sizeof(*r));
+	struct buf dir = BUF_INIT;
+	if (store_open_default(&r->db, &dir, err) ||
+	    secret_store_open(&r->ss, r->db, dir.buf, err) || cas_open(&r->cas, dir.buf, err)) {
+		buf_release(&dir);
+		agentexec_free(r);
+		return -1;
+	}
+	buf_release(&dir);
+	r->repo = xstrdup(cfg->repo);
+	r->repo_dir = xstrdup(cfg->repo_dir);
+	r->snapshot_dir = xstrdup(cfg->snapshot_dir ? cfg->snapshot_dir : cfg->repo_dir);
+	r->mode = cfg->mode;
+	r->ops.start = unused_start;
+	r->ops.cancel = agentexec_cancel;
+	r->ops.free = agentexec_job_free;
+	r->ops.start_with = agentexec_start;
+	r->ops.data = r;
+	*out = r;
+	return 0;
+}
+
+const struct sched_exec_ops *agentexec_ops(struct agentexec *r)
+{
+	return &r->ops;
+}
+
+void agentexec_free(struct agentexec *r)
+{
+	if (!r)
+		return;
+	secret_store_close(r->ss);
+	db_close(r->db);
+	cas_close(&r->cas);
+	free(r->repo);
+	free(r->repo_dir);
+	free(r->snapshot_dir);
+	free(r);
+}
