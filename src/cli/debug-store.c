@@ -50,7 +50,7 @@ static int record_job(sqlite3 *db, int64_t run, const char *spec, struct buf *er
 
 int debug_record_run(int argc, char **argv)
 {
-	struct run_info ri = { NULL, NULL, "push", "refs/heads/main", NULL, NULL };
+	struct run_info ri = { NULL, NULL, "push", "refs/heads/main", NULL, NULL, NULL, 0, 0 };
 	const char *concl = "success";
 	struct strvec jobs = STRVEC_INIT;
 	const struct opt opts[] = {

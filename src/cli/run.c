@@ -51,6 +51,7 @@ struct run_opts {
 	int offline, pull;
 	const char *server_repo; /* --server-repo: a run of kiln serve (server/jobgate.h) */
 	const char *agents;      /* --agents MODE: jobs handed to kiln agent (server/agentexec.h) */
+	int server_event;        /* --server-event: the server's event it runs for */
 	/* the run's files (workspace_snapshot), taken by the first level and
 	 * shared by the workflow_run levels after it; run() frees it */
 	char *snapshot;
@@ -1052,6 +1053,7 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	if (!o->list && !o->dry && !o->no_history) {
 		struct buf rerr = BUF_INIT;
 		rec = recorder_open(rc.repo_dir, &rerr);
+		recorder_origin(rec, o->server_repo, o->server_event, o->attempt);
 		if (!rec)
 			fprintf(stderr, "kiln: warning: run history not recorded: %s\n", rerr.buf);
 		buf_release(&rerr);
@@ -1130,6 +1132,8 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 		  "a run of kiln serve for repository NAME: its secrets; its environments gate deploys" },
 		{ OPT_STRING, 0, "agents", &o.agents, "MODE",
 		  "with --server-repo: off, self-hosted or all jobs go to kiln agent workers" },
+		{ OPT_INT, 0, "server-event", &o.server_event, "ID",
+		  "a run of kiln serve: the event it runs for (recorded with the run)" },
 		{ OPT_BOOL, 'l', "list", &o.list, NULL, "list the jobs with their stages and needs" },
 		{ OPT_BOOL, 'n', "dry-run", &o.dry, NULL, "show what would run, run nothing" },
 		{ OPT_INT, 'p', "parallel", &o.parallel, "N", "jobs at once (default: number of cores)" },

@@ -102,10 +102,13 @@ static size_t col_width(size_t cur, const char *s, size_t max)
 	return w > cur ? w : cur;
 }
 
-static const char *repo_short(const char *repo)
+/* a server run: its repository's name; a local run: its work tree's */
+static const char *repo_short(const struct run_row *r)
 {
-	const char *slash = strrchr(repo, '/');
-	return !*repo ? "-" : slash && slash[1] ? slash + 1 : repo;
+	if (*r->repo_name)
+		return r->repo_name;
+	const char *slash = strrchr(r->repo, '/');
+	return !*r->repo ? "-" : slash && slash[1] ? slash + 1 : r->repo;
 }
 
 static const char *result_of(const struct run_row *r)
@@ -122,7 +125,7 @@ static void print_table(const struct run_row *v, size_t n, int show_repo)
 		we = col_width(we, v[i].event, COL_EVENT_MAX);
 		wr = col_width(wr, short_ref(v[i].ref), COL_REF_MAX);
 		wres = col_width(wres, result_of(&v[i]), 16) + (*v[i].reason ? 1 : 0);
-		wrepo = col_width(wrepo, repo_short(v[i].repo), COL_REPO_MAX);
+		wrepo = col_width(wrepo, repo_short(&v[i]), COL_REPO_MAX);
 		notes += *v[i].reason != 0;
 	}
 	struct buf line = BUF_INIT;
@@ -151,7 +154,7 @@ static void print_table(const struct run_row *v, size_t n, int show_repo)
 		put_cell(&line, res, wres, 0);
 		buf_addf(&line, "%-9s %-20s%s", dur, when, show_repo ? " " : "");
 		if (show_repo)
-			put_cell(&line, repo_short(v[i].repo), wrepo, 1);
+			put_cell(&line, repo_short(&v[i]), wrepo, 1);
 		printf("%s\n", line.buf);
 	}
 	if (notes)
@@ -174,6 +177,11 @@ static void print_json(const struct run_row *v, size_t n)
 		json_object_set_new(o, "conclusion",
 				    *v[i].conclusion ? json_string(v[i].conclusion) : json_null());
 		json_object_set_new(o, "repo", *v[i].repo ? json_string(v[i].repo) : json_null());
+		json_object_set_new(o, "repo_name",
+				    *v[i].repo_name ? json_string(v[i].repo_name) : json_null());
+		json_object_set_new(o, "event_id",
+				    v[i].event_id ? json_integer(v[i].event_id) : json_null());
+		json_object_set_new(o, "attempt", json_integer(v[i].attempt));
 		json_object_set_new(o, "reason", *v[i].reason ? json_string(v[i].reason) : json_null());
 		json_object_set_new(o, "duration_ms",
 				    v[i].finished_ms ? json_integer(v[i].finished_ms - v[i].started_ms)

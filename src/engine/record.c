@@ -28,6 +28,9 @@ struct rec_wf {
 struct recorder {
 	sqlite3 *db;
 	char *repo;          /* work tree of the recorded runs, may be NULL */
+	char *repo_name;     /* kiln serve's repository, or NULL */
+	int64_t event_id;    /* kiln serve's event, or 0 */
+	int attempt;         /* github.run_attempt */
 	uv_check_t turn;     /* stores log lines at the end of each loop turn */
 	int attached;
 	struct buf err_first; /* the first store error (reported again at the end) */
@@ -54,6 +57,16 @@ struct recorder *recorder_open(const char *repo, struct buf *err)
 	buf_init(&r->line, 256);
 	buf_init(&r->err_first, 0);
 	return r;
+}
+
+void recorder_origin(struct recorder *r, const char *repo_name, int64_t event_id, int attempt)
+{
+	if (!r)
+		return;
+	free(r->repo_name);
+	r->repo_name = repo_name ? xstrdup(repo_name) : NULL;
+	r->event_id = event_id;
+	r->attempt = attempt;
 }
 
 static void broken(struct recorder *r, struct buf *err)
@@ -114,7 +127,7 @@ int recorder_workflow(struct recorder *r, size_t wf_index, const char *file, con
 	if (r->broken)
 		return 1;
 	struct run_info ri = { file, name, event, ref && *ref ? ref : NULL, sha && *sha ? sha : NULL,
-			       r->repo };
+			       r->repo, r->repo_name, r->event_id, r->attempt };
 	struct buf err = BUF_INIT;
 	int number = 1;
 	if (runs_start(r->db, &ri, &r->wfs[wf_index].run_id, &number, &err) < 0) {
@@ -406,6 +419,7 @@ void recorder_close(struct recorder *r)
 	buf_release(&r->line);
 	buf_release(&r->err_first);
 	free(r->repo);
+	free(r->repo_name);
 	db_close(r->db);
 	free(r);
 }

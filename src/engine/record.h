@@ -24,6 +24,9 @@ struct recorder;
 /* open the default store for runs of the repository whose work tree is
  * repo (may be NULL); NULL (with a message in err) when it cannot */
 struct recorder *recorder_open(const char *repo, struct buf *err);
+/* what the runs it records are: kiln serve's repository name and event
+ * (NULL, 0 for a local run) and github.run_attempt (1 unless re-run) */
+void recorder_origin(struct recorder *r, const char *repo_name, int64_t event_id, int attempt);
 /* store buffered log lines at the end of every turn of `loop` (until
  * recorder_finish, which closes the handle: run the loop once more
  * before closing it) */

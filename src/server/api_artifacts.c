@@ -26,13 +26,11 @@ static int run_id(struct srv *s, struct http_req *q, int64_t *id)
 	struct runview r;
 	struct buf err = BUF_INIT;
 	*id = api__int(http_req_param(q, "id"));
-	char *prefix = xstrfmt("%s/work/", s->data_dir);
-	int rc = *id ? runview_get(s->db, prefix, *id, &r, &err) : KILN_ENOENT;
+	int rc = *id ? runview_get(s->db, *id, &r, &err) : KILN_ENOENT;
 	if (rc == KILN_ENOENT)
 		http_reply_error(q, 404, "not_found", "no run %s", http_req_param(q, "id"));
 	else if (rc)
 		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
-	free(prefix);
 	buf_release(&err);
 	return rc ? -1 : 0;
 }

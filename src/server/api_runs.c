@@ -283,14 +283,10 @@ static json_t *run_json(const struct runview *r)
 	json_object_set_new(o, "conclusion", *r->conclusion ? json_string(r->conclusion) : json_null());
 	json_object_set_new(o, "reason", *r->reason ? json_string(r->reason) : json_null());
 	json_object_set_new(o, "event_id", r->event_id ? json_integer(r->event_id) : json_null());
+	json_object_set_new(o, "attempt", json_integer(r->attempt));
 	json_object_set_new(o, "started_at", ms_or_null(r->started_ms));
 	json_object_set_new(o, "finished_at", ms_or_null(r->finished_ms));
 	return o;
-}
-
-static char *work_prefix(struct srv *s)
-{
-	return xstrfmt("%s/work/", s->data_dir);
 }
 
 static void on_runs(struct srv *s, struct http_req *q)
@@ -309,8 +305,7 @@ static void on_runs(struct srv *s, struct http_req *q)
 	size_t n;
 	int more = 0;
 	struct buf err = BUF_INIT;
-	char *prefix = work_prefix(s);
-	if (runview_list(s->db, prefix, &f, (int)((page - 1) * per), (int)per, &v, &n, &more, &err)) {
+	if (runview_list(s->db, &f, (int)((page - 1) * per), (int)per, &v, &n, &more, &err)) {
 		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
 	} else {
 		json_t *arr = json_array();
@@ -319,7 +314,6 @@ static void on_runs(struct srv *s, struct http_req *q)
 		free(v);
 		http_reply_json(q, 200, json_pack("{s:o,s:b}", "runs", arr, "more", more));
 	}
-	free(prefix);
 	buf_release(&err);
 }
 
@@ -328,13 +322,11 @@ static int get_run(struct srv *s, struct http_req *q, struct runview *r)
 {
 	int64_t id = api__int(http_req_param(q, "id"));
 	struct buf err = BUF_INIT;
-	char *prefix = work_prefix(s);
-	int rc = id ? runview_get(s->db, prefix, id, r, &err) : KILN_ENOENT;
+	int rc = id ? runview_get(s->db, id, r, &err) : KILN_ENOENT;
 	if (rc == KILN_ENOENT)
 		http_reply_error(q, 404, "not_found", "no run %s", http_req_param(q, "id"));
 	else if (rc)
 		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
-	free(prefix);
 	buf_release(&err);
 	return rc ? -1 : 0;
 }

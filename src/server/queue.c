@@ -209,6 +209,7 @@ static int spawn(struct qrun *r)
 	/* the repository's environments: their secrets and protection rules
 	 * (server/jobgate.h); a fork's run still passes the gates, secretless */
 	strvec_pushf(&args, "--server-repo=%s", r->repo.name);
+	strvec_pushf(&args, "--server-event=%lld", (long long)r->ev.id);
 	if (r->ev.fork)
 		strvec_push(&args, "--no-secrets");
 	/* jobs handed to agents wait in the store, not here: with every job

@@ -124,14 +124,16 @@ void db_hint_damaged(const char *path, struct buf *err)
 	 * .dump, not .recover: Debian's sqlite3 (3.40) has no sqlite_dbpage
 	 * and its .recover fails on any file. .dump skips what it cannot
 	 * read, but then ends in ROLLBACK (made a COMMIT here) and it leaves
-	 * out user_version, which tells kiln the schema is there.
+	 * out user_version, which tells kiln the schema is there. user_version
+	 * is read from the header bytes (offset 60, big-endian): sqlite3
+	 * refuses every statement on a truncated file, PRAGMA too.
 	 */
 	buf_addf(err,
 		 "\nhint: the store '%s' is damaged; move it aside and kiln starts a new one:"
 		 "\nhint:   mkdir %s && mv %s* %.*s/'"
 		 "\nhint: then copy what can still be read into the new store:"
 		 "\nhint:   (sqlite3 %s .dump | sed 's/^ROLLBACK; -- due to errors$/COMMIT;/';"
-		 " echo \"PRAGMA user_version = $(sqlite3 %s 'PRAGMA user_version' || echo 0);\")"
+		 " echo \"PRAGMA user_version = $(od -An -tu4 --endian=big -j60 -N4 %s | tr -d ' ');\")"
 		 " | sqlite3 %s",
 		 path, q_aside.buf, q_path.buf, (int)q_aside.len - 1, q_aside.buf, q_copy.buf,
 		 q_copy.buf, q_path.buf);

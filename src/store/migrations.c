@@ -198,6 +198,24 @@ const char *const db_migrations[] = {
 	"CREATE INDEX agent_jobs_open ON agent_jobs (status, id);"
 	"CREATE TABLE agent_logs (ajob_id BIGINT NOT NULL, seq BIGINT NOT NULL,"
 	" event TEXT NOT NULL, PRIMARY KEY (ajob_id, seq));",
+	/* 17: a server run names its event and repository (set by `kiln run
+	 * --server-repo --server-event`, src/server/queue.c) and its attempt
+	 * (github.run_attempt); runs recorded before are linked by their work
+	 * tree <data>/work/<event>/src once, here */
+	"ALTER TABLE runs ADD COLUMN event_id BIGINT;"
+	"ALTER TABLE runs ADD COLUMN repo_name TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;"
+	"UPDATE runs SET event_id = CAST(replace(substr(repo, 1, length(repo) - 4),"
+	" rtrim(substr(repo, 1, length(repo) - 4), replace(substr(repo, 1, length(repo) - 4), '/', '')),"
+	" '') AS INTEGER) WHERE repo LIKE '%/work/%/src';"
+	"UPDATE runs SET event_id = NULL WHERE event_id IS NOT NULL AND (event_id <= 0 OR NOT EXISTS"
+	" (SELECT 1 FROM events e WHERE e.id = runs.event_id) OR substr(repo, 1,"
+	" length(repo) - length(CAST(event_id AS TEXT)) - 4) NOT LIKE '%/work/');"
+	"UPDATE runs SET repo_name = (SELECT p.name FROM events e JOIN repos p ON p.id = e.repo_id"
+	" WHERE e.id = runs.event_id), attempt = (SELECT e.attempt FROM events e"
+	" WHERE e.id = runs.event_id) WHERE event_id IS NOT NULL;"
+	"CREATE INDEX runs_event ON runs (event_id);"
+	"CREATE INDEX runs_repo_name ON runs (repo_name, id);",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

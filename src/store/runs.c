@@ -36,7 +36,8 @@ static sqlite3_stmt *cached_stmt(sqlite3 *db, const char *sql)
 	return st;
 }
 
-/* run one statement; binds: 'i' int64, 't' text, 'b' blob (ptr, len) */
+/* run one statement; binds: 'i' int64, 'I' int64 (NULL when <= 0), 't'
+ * text, 'b' blob (ptr, len) */
 static int exec_stmt(sqlite3 *db, const char *sql, const char *what, struct buf *err,
 		     const char *types, ...)
 {
@@ -48,6 +49,12 @@ static int exec_stmt(sqlite3 *db, const char *sql, const char *what, struct buf 
 	for (int i = 0; types[i]; i++) {
 		if (types[i] == 'i') {
 			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+		} else if (types[i] == 'I') {
+			int64_t v = va_arg(ap, int64_t);
+			if (v > 0)
+				sqlite3_bind_int64(st, i + 1, v);
+			else
+				sqlite3_bind_null(st, i + 1);
 		} else if (types[i] == 't') {
 			const char *s = va_arg(ap, const char *);
 			sqlite3_bind_text(st, i + 1, s ? s : "", -1, SQLITE_TRANSIENT);
@@ -77,12 +84,13 @@ int runs_start(sqlite3 *db, const struct run_info *ri, int64_t *run_id, int *num
 	/* one INSERT ... SELECT: the writer lock makes the number race-free */
 	if (exec_stmt(db,
 		      "INSERT INTO runs (workflow, name, number, event, ref, sha, status, started_at, repo,"
-		      " owner_host, owner_boot, owner_pid, owner_start) "
+		      " owner_host, owner_boot, owner_pid, owner_start, repo_name, event_id, attempt) "
 		      "SELECT ?1, ?2, COALESCE(MAX(number), 0) + 1, ?3, ?4, ?5, 'in_progress', ?6, ?7,"
-		      " ?8, ?9, ?10, ?11 FROM runs WHERE workflow = ?1",
-		      "cannot record run", err, "tttttitttii", ri->workflow,
+		      " ?8, ?9, ?10, ?11, ?12, ?13, ?14 FROM runs WHERE workflow = ?1",
+		      "cannot record run", err, "tttttitttiitIi", ri->workflow,
 		      ri->name ? ri->name : ri->workflow, ri->event, ri->ref, ri->sha, runs_now_ms(),
-		      ri->repo, me.host, me.boot, me.pid, me.start) < 0)
+		      ri->repo, me.host, me.boot, me.pid, me.start, ri->repo_name ? ri->repo_name : "",
+		      ri->event_id, (int64_t)(ri->attempt > 0 ? ri->attempt : 1)) < 0)
 		return -1;
 	*run_id = sqlite3_last_insert_rowid(db);
 	sqlite3_stmt *st;
@@ -242,7 +250,7 @@ static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
 
 #define RUN_COLS \
 	"id, workflow, name, event, ref, sha, status, conclusion, number, started_at, finished_at," \
-	" repo, reason"
+	" repo, reason, repo_name, COALESCE(event_id, 0), attempt"
 
 static void read_row(sqlite3_stmt *st, struct run_row *r)
 {
@@ -259,6 +267,9 @@ static void read_row(sqlite3_stmt *st, struct run_row *r)
 	r->finished_ms = sqlite3_column_int64(st, 10);
 	copy_col(r->repo, sizeof(r->repo), st, 11);
 	copy_col(r->reason, sizeof(r->reason), st, 12);
+	copy_col(r->repo_name, sizeof(r->repo_name), st, 13);
+	r->event_id = sqlite3_column_int64(st, 14);
+	r->attempt = sqlite3_column_int(st, 15);
 }
 
 int runs_list(sqlite3 *db, const char *workflow, const char *repo, int limit, struct run_row **out,

@@ -23,6 +23,10 @@ struct run_info {
 	const char *ref;      /* refs/heads/main, may be NULL */
 	const char *sha;      /* commit, may be NULL */
 	const char *repo;     /* absolute work tree of the repository, may be NULL */
+	/* a run of kiln serve (else NULL / 0 / 0) */
+	const char *repo_name; /* the server's repository, e.g. acme/app */
+	int64_t event_id;      /* the event the server ran it for */
+	int attempt;           /* github.run_attempt; 0 means 1 */
 };
 
 /* wall clock, unix milliseconds */
@@ -77,6 +81,9 @@ struct run_row {
 	int64_t id;
 	char workflow[512], name[256], event[64], ref[256], sha[64], status[32], conclusion[32];
 	char repo[1024];   /* absolute work tree, "" when not recorded */
+	char repo_name[256]; /* kiln serve's repository name, "" for a local run */
+	int64_t event_id;  /* kiln serve's event, 0 for a local run */
+	int attempt;       /* github.run_attempt */
 	char reason[512];  /* why the run ended abnormally, "" otherwise */
 	int number;
 	int64_t started_ms, finished_ms; /* finished 0 while running */

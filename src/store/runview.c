@@ -1,7 +1,7 @@
 /*
  * runview: the web UI's read-only queries of the run history (see
- * runview.h). A run's event id is the number after work_prefix in its
- * recorded work tree ("<data>/work/12/src" -> 12).
+ * runview.h). A server run names its event and repository (runs.event_id,
+ * runs.repo_name: migration 17); the actor is its event's.
  */
 #include "base/kiln.h"
 #include "store/runview.h"
@@ -9,13 +9,10 @@
 
 #define COLS                                                                              \
 	"r.id, r.number, r.workflow, r.name, r.event, r.ref, r.sha, r.status,"            \
-	" COALESCE(r.conclusion, ''), COALESCE(r.reason, ''), COALESCE(p.name, ''),"       \
-	" COALESCE(e.actor, ''), COALESCE(e.id, 0), r.started_at, COALESCE(r.finished_at, 0)"
-/* ?1 is the work prefix */
-#define FROM                                                                              \
-	" FROM runs r LEFT JOIN events e ON substr(r.repo, 1, length(?1)) = ?1"            \
-	" AND e.id = CAST(substr(r.repo, length(?1) + 1) AS INTEGER)"                      \
-	" LEFT JOIN repos p ON p.id = e.repo_id"
+	" COALESCE(r.conclusion, ''), COALESCE(r.reason, ''), r.repo_name,"                 \
+	" COALESCE(e.actor, ''), COALESCE(r.event_id, 0), r.started_at,"                    \
+	" COALESCE(r.finished_at, 0), r.attempt"
+#define FROM " FROM runs r LEFT JOIN events e ON e.id = r.event_id"
 
 static void read_run(sqlite3_stmt *st, struct runview *v)
 {
@@ -35,6 +32,7 @@ static void read_run(sqlite3_stmt *st, struct runview *v)
 	v->event_id = sqlite3_column_int64(st, 12);
 	v->started_ms = sqlite3_column_int64(st, 13);
 	v->finished_ms = sqlite3_column_int64(st, 14);
+	v->attempt = sqlite3_column_int(st, 15);
 }
 
 static const char *opt(const char *s) { return s && *s ? s : NULL; }
@@ -73,34 +71,34 @@ static int collect(sqlite3 *db, sqlite3_stmt *st, size_t max, struct runview **o
 	return 0;
 }
 
-int runview_list(sqlite3 *db, const char *work_prefix, const struct runview_filter *f,
+int runview_list(sqlite3 *db, const struct runview_filter *f,
 		 int offset, int limit, struct runview **out, size_t *n, int *more,
 		 struct buf *err)
 {
 	sqlite3_stmt *st = sql_prep(db, err, "cannot list runs",
-		"SELECT " COLS FROM " WHERE (?2 IS NULL OR p.name = ?2)"
-		" AND (?3 IS NULL OR r.workflow = ?3 OR r.name = ?3"
-		"      OR r.workflow LIKE '%/' || ?3 OR r.workflow LIKE '%/' || ?3 || '.yml'"
-		"      OR r.workflow LIKE '%/' || ?3 || '.yaml')"
-		" AND (?4 IS NULL OR r.ref = ?4 OR r.ref = 'refs/heads/' || ?4 OR r.ref = 'refs/tags/' || ?4)"
-		" AND (?5 IS NULL OR r.event = ?5)"
-		" AND (?6 IS NULL OR COALESCE(r.conclusion, r.status) = ?6)"
-		" AND (?7 IS NULL OR e.actor = ?7)"
-		" ORDER BY r.id DESC LIMIT ?8 OFFSET ?9",
-		"tttttttii", work_prefix, opt(f->repo), opt(f->workflow), opt(f->branch),
+		"SELECT " COLS FROM " WHERE (?1 IS NULL OR r.repo_name = ?1)"
+		" AND (?2 IS NULL OR r.workflow = ?2 OR r.name = ?2"
+		"      OR r.workflow LIKE '%/' || ?2 OR r.workflow LIKE '%/' || ?2 || '.yml'"
+		"      OR r.workflow LIKE '%/' || ?2 || '.yaml')"
+		" AND (?3 IS NULL OR r.ref = ?3 OR r.ref = 'refs/heads/' || ?3 OR r.ref = 'refs/tags/' || ?3)"
+		" AND (?4 IS NULL OR r.event = ?4)"
+		" AND (?5 IS NULL OR COALESCE(r.conclusion, r.status) = ?5)"
+		" AND (?6 IS NULL OR e.actor = ?6)"
+		" ORDER BY r.id DESC LIMIT ?7 OFFSET ?8",
+		"ttttttii", opt(f->repo), opt(f->workflow), opt(f->branch),
 		opt(f->event), opt(f->status), opt(f->actor), (int64_t)limit + 1, (int64_t)offset);
 	if (!st)
 		return -1;
 	return collect(db, st, (size_t)limit, out, n, more, err);
 }
 
-int runview_get(sqlite3 *db, const char *work_prefix, int64_t id, struct runview *out,
+int runview_get(sqlite3 *db, int64_t id, struct runview *out,
 		struct buf *err)
 {
 	struct runview *v;
 	size_t n;
 	sqlite3_stmt *st = sql_prep(db, err, "cannot read run",
-				    "SELECT " COLS FROM " WHERE r.id = ?2", "ti", work_prefix, id);
+				    "SELECT " COLS FROM " WHERE r.id = ?1", "i", id);
 	if (!st || collect(db, st, 1, &v, &n, NULL, err))
 		return -1;
 	if (!n) {
@@ -112,13 +110,13 @@ int runview_get(sqlite3 *db, const char *work_prefix, int64_t id, struct runview
 	return 0;
 }
 
-int runview_branches(sqlite3 *db, const char *work_prefix, const char *repo, struct runview **out,
+int runview_branches(sqlite3 *db, const char *repo, struct runview **out,
 		     size_t *n, struct buf *err)
 {
 	sqlite3_stmt *st = sql_prep(db, err, "cannot list branches",
-		"SELECT " COLS FROM " WHERE p.name = ?2 AND r.ref LIKE 'refs/heads/%' AND r.id IN"
-		" (SELECT MAX(r.id)" FROM " WHERE p.name = ?2 GROUP BY r.ref)"
-		" ORDER BY r.id DESC LIMIT 50", "tt", work_prefix, repo);
+		"SELECT " COLS FROM " WHERE r.repo_name = ?1 AND r.ref LIKE 'refs/heads/%' AND r.id IN"
+		" (SELECT MAX(id) FROM runs WHERE repo_name = ?1 GROUP BY ref)"
+		" ORDER BY r.id DESC LIMIT 50", "t", repo);
 	if (!st)
 		return -1;
 	return collect(db, st, 50, out, n, NULL, err);

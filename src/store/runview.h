@@ -4,11 +4,9 @@
  * filtered and paged; a run's jobs; a job's steps; the last run of each
  * branch; the latest run of a workflow (badges). Writes stay in runs.c.
  *
- * The server runs an event's workflows in <data>/work/<event id>/src (the
- * queue, server/queue.c), and `kiln run` records that work tree as the
- * run's `repo`: work_prefix ("<data>/work/") is how a run finds its event,
- * hence its repository and actor. Runs recorded by a local `kiln run`
- * have none (repo_name "").
+ * A server run records its repository and event (`kiln run --server-repo
+ * --server-event`, server/queue.c); the actor is the event's. Runs
+ * recorded by a local `kiln run` have none (repo_name "", event_id 0).
  */
 #ifndef KILN_STORE_RUNVIEW_H
 #define KILN_STORE_RUNVIEW_H
@@ -28,6 +26,7 @@ struct runview {
 	char repo_name[256]; /* "" for a local run */
 	char actor[128];     /* who pushed / dispatched, "" when unknown */
 	int64_t event_id;    /* 0 for a local run */
+	int attempt;         /* github.run_attempt */
 	int64_t started_ms, finished_ms; /* finished 0 while running */
 };
 
@@ -43,14 +42,14 @@ struct runview_filter {
 
 /* newest first, skipping offset; *more set when another page exists;
  * *out malloc'd */
-int runview_list(sqlite3 *db, const char *work_prefix, const struct runview_filter *f,
+int runview_list(sqlite3 *db, const struct runview_filter *f,
 		 int offset, int limit, struct runview **out, size_t *n, int *more,
 		 struct buf *err);
 /* one run; 0 or KILN_ENOENT */
-int runview_get(sqlite3 *db, const char *work_prefix, int64_t id, struct runview *out,
+int runview_get(sqlite3 *db, int64_t id, struct runview *out,
 		struct buf *err);
 /* the newest run of each branch of a repository, newest first */
-int runview_branches(sqlite3 *db, const char *work_prefix, const char *repo, struct runview **out,
+int runview_branches(sqlite3 *db, const char *repo, struct runview **out,
 		     size_t *n, struct buf *err);
 
 struct runview_job {

@@ -21,7 +21,7 @@ static int text_w(const char *s)
 
 static void badge(struct srv *s, struct http_req *q, const char *repo, const char *file)
 {
-	struct buf wp = BUF_INIT, err = BUF_INIT, svg = BUF_INIT, wf = BUF_INIT;
+	struct buf err = BUF_INIT, svg = BUF_INIT, wf = BUF_INIT;
 	struct runview *v = NULL;
 	size_t n = 0;
 	int more = 0;
@@ -30,10 +30,9 @@ static void badge(struct srv *s, struct http_req *q, const char *repo, const cha
 	buf_addstr(&wf, file);
 	if (str_ends_with(wf.buf, ".svg"))
 		buf_setlen(&wf, wf.len - 4);
-	buf_addf(&wp, "%s/work/", s->data_dir);
 	struct runview_filter f = { repo, wf.buf, http_req_query(q, "branch"), NULL, NULL, NULL };
 	const char *label = wf.buf;
-	if (runview_list(s->db, wp.buf, &f, 0, 20, &v, &n, &more, &err) == 0) {
+	if (runview_list(s->db, &f, 0, 20, &v, &n, &more, &err) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			if (!*v[i].conclusion)
 				continue; /* running: the last finished one counts */
@@ -62,7 +61,6 @@ static void badge(struct srv *s, struct http_req *q, const char *repo, const cha
 	http_reply_header(q, "X-Content-Type-Options", "nosniff");
 	http_reply_raw(q, 200, "image/svg+xml", svg.buf, svg.len);
 	free(v);
-	buf_release(&wp);
 	buf_release(&err);
 	buf_release(&svg);
 	buf_release(&wf);

@@ -21,7 +21,7 @@ static void workflow_base(struct buf *out, const char *wf)
 
 static void repo_section(struct ui *u, struct buf *body, const struct repo_row *r)
 {
-	struct buf wp = BUF_INIT, err = BUF_INIT, base = BUF_INIT;
+	struct buf err = BUF_INIT, base = BUF_INIT;
 	struct runview *v = NULL;
 	size_t n = 0;
 	const char *host = http_req_header(u->q, "host");
@@ -30,8 +30,7 @@ static void repo_section(struct ui *u, struct buf *body, const struct repo_row *
 		  "<code>%s</code> · webhook <code>%s://%s/hooks/github?repo=%s</code></p>",
 		  r->id, r->id, r->name, r->name, r->url, r->default_branch, u->secure ? "https" : "http",
 		  host ? host : "HOST", r->name);
-	buf_addf(&wp, "%s/work/", u->s->data_dir);
-	if (runview_branches(u->s->db, wp.buf, r->name, &v, &n, &err)) {
+	if (runview_branches(u->s->db, r->name, &v, &n, &err)) {
 		html_addf(body, "<p class=\"error\">%s</p></section>", err.buf);
 		goto out;
 	}
@@ -63,7 +62,6 @@ static void repo_section(struct ui *u, struct buf *body, const struct repo_row *
 	buf_addstr(body, "</tbody></table></section>");
 out:
 	free(v);
-	buf_release(&wp);
 	buf_release(&err);
 	buf_release(&base);
 }

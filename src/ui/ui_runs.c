@@ -22,11 +22,6 @@
 #define RUNS_PAGE 25
 #define LOG_PAGE 2000
 
-static void work_prefix(struct srv *s, struct buf *out)
-{
-	buf_addf(out, "%s/work/", s->data_dir);
-}
-
 static int64_t num(const char *s)
 {
 	char *end;
@@ -86,7 +81,7 @@ out:
 static void on_runs(struct srv *s, struct http_req *q)
 {
 	struct ui u;
-	struct buf body = BUF_INIT, err = BUF_INIT, wp = BUF_INIT, qs = BUF_INIT;
+	struct buf body = BUF_INIT, err = BUF_INIT, qs = BUF_INIT;
 	struct runview *rows = NULL;
 	size_t n = 0;
 	int more = 0;
@@ -100,8 +95,7 @@ static void on_runs(struct srv *s, struct http_req *q)
 		page = 1;
 	if (page > 100000)
 		page = 100000;
-	work_prefix(s, &wp);
-	if (runview_list(s->db, wp.buf, &f, (int)((page - 1) * RUNS_PAGE), RUNS_PAGE, &rows, &n,
+	if (runview_list(s->db, &f, (int)((page - 1) * RUNS_PAGE), RUNS_PAGE, &rows, &n,
 			 &more, &err)) {
 		ui_error(&u, 503, "the store is unavailable: %s", err.buf);
 		goto out;
@@ -160,7 +154,6 @@ out:
 	free(rows);
 	buf_release(&body);
 	buf_release(&err);
-	buf_release(&wp);
 	buf_release(&qs);
 }
 
@@ -193,16 +186,14 @@ out:
 
 static int load_run(struct ui *u, struct runview *r)
 {
-	struct buf err = BUF_INIT, wp = BUF_INIT;
-	work_prefix(u->s, &wp);
+	struct buf err = BUF_INIT;
 	int64_t id = num(http_req_param(u->q, "id"));
-	int rc = id ? runview_get(u->s->db, wp.buf, id, r, &err) : KILN_ENOENT;
+	int rc = id ? runview_get(u->s->db, id, r, &err) : KILN_ENOENT;
 	if (rc == KILN_ENOENT)
 		ui_error(u, 404, "no run %s", http_req_param(u->q, "id"));
 	else if (rc)
 		ui_error(u, 503, "the store is unavailable: %s", err.buf);
 	buf_release(&err);
-	buf_release(&wp);
 	return rc ? -1 : 0;
 }
 

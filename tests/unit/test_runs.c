@@ -46,9 +46,10 @@ static void test_numbers_per_workflow(void **state)
 {
 	struct fx *f = *state;
 	struct buf err = BUF_INIT;
-	struct run_info ci = { ".github/workflows/ci.yml", "CI", "push", "refs/heads/main", "abc", "/r/a" };
+	struct run_info ci = { ".github/workflows/ci.yml", "CI", "push", "refs/heads/main", "abc", "/r/a",
+			       NULL, 0, 0 };
 	struct run_info rel = { ".github/workflows/release.yml", "Release", "push", "refs/tags/v1", NULL,
-				"/r/b" };
+				"/r/b", NULL, 0, 0 };
 	int64_t id;
 	int num;
 	assert_int_equal(runs_start(f->db, &ci, &id, &num, &err), 0);
@@ -101,7 +102,7 @@ static void test_jobs_steps_logs(void **state)
 {
 	struct fx *f = *state;
 	struct buf err = BUF_INIT, out = BUF_INIT, big = BUF_INIT;
-	struct run_info ci = { "ci.yml", NULL, "workflow_dispatch", NULL, NULL, NULL };
+	struct run_info ci = { "ci.yml", NULL, "workflow_dispatch", NULL, NULL, NULL, NULL, 0, 0 };
 	int64_t run, job1, job2, step;
 	int num;
 	assert_int_equal(runs_start(f->db, &ci, &run, &num, &err), 0);
@@ -172,7 +173,7 @@ static void test_log_tail(void **state)
 {
 	struct fx *f = *state;
 	struct buf err = BUF_INIT, out = BUF_INIT;
-	struct run_info ci = { "ci.yml", NULL, "push", NULL, NULL, NULL };
+	struct run_info ci = { "ci.yml", NULL, "push", NULL, NULL, NULL, NULL, 0, 0 };
 	int64_t run, job;
 	int num;
 	assert_int_equal(runs_start(f->db, &ci, &run, &num, &err), 0);
@@ -208,7 +209,7 @@ static void test_recover(void **state)
 {
 	struct fx *f = *state;
 	struct buf err = BUF_INIT, out = BUF_INIT;
-	struct run_info ci = { "ci.yml", NULL, "push", NULL, NULL, NULL };
+	struct run_info ci = { "ci.yml", NULL, "push", NULL, NULL, NULL, NULL, 0, 0 };
 	int64_t live, dead, reused, job, step;
 	int num;
 	assert_int_equal(runs_start(f->db, &ci, &live, &num, &err), 0);
