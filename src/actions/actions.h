@@ -28,6 +28,7 @@ int act_docker_login_start(struct builtin_call *c, struct buf *err);
 int act_build_push_start(struct builtin_call *c, struct buf *err);
 int act_docker_meta_start(struct builtin_call *c, struct buf *err);
 void act_build_push_cancel(struct builtin_call *c);
+void act_docker_login_cancel(struct builtin_call *c);
 
 /* does toolchain version `have` ("20.11.1") satisfy a setup-* version
  * spec ("20", "20.x", ">=18 <21", "^3.10 || 3.9", "latest")? (setup.c) */

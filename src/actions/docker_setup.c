@@ -1,8 +1,8 @@
 /*
- * docker/setup-buildx-action, docker/setup-qemu-action and
- * docker/login-action: kiln builds and runs images with podman, which
- * needs no builder instance, so these succeed at once and say what they
- * did not do (a note), with the outputs later steps read.
+ * docker/setup-buildx-action and docker/setup-qemu-action: kiln builds
+ * and runs images with podman, which needs no builder instance, so these
+ * succeed at once and say what they did not do (a note), with the outputs
+ * later steps read. (docker/login-action: docker_login.c.)
  */
 #include "base/kiln.h"
 #include "actions/actions.h"
@@ -52,20 +52,5 @@ int act_setup_qemu_start(struct builtin_call *c, struct buf *err)
 	struct ev *o = ev_object();
 	ev_object_set(o, "platforms", ev_cstr(platform));
 	c->complete(c, RESULT_SUCCESS, o);
-	return 0;
-}
-
-int act_docker_login_start(struct builtin_call *c, struct buf *err)
-{
-	(void)err;
-	const char *registry = act_input(c, "registry");
-	struct buf b = BUF_INIT;
-	/* never the username or password: they are usually secrets */
-	buf_addf(&b, "kiln does not log in to '%s': podman reads its own credentials "
-		     "(podman login); registries on loopback need none",
-		 *registry ? registry : "docker.io");
-	note(c, b.buf);
-	buf_release(&b);
-	c->complete(c, RESULT_SUCCESS, NULL);
 	return 0;
 }

@@ -25,7 +25,7 @@ static const struct builtin_action builtins[] = {
 	{ "actions/setup-java", act_setup_java_start, NULL },
 	{ "docker/setup-buildx-action", act_setup_buildx_start, NULL },
 	{ "docker/setup-qemu-action", act_setup_qemu_start, NULL },
-	{ "docker/login-action", act_docker_login_start, NULL },
+	{ "docker/login-action", act_docker_login_start, act_docker_login_cancel },
 	{ "docker/metadata-action", act_docker_meta_start, NULL },
 	{ "docker/build-push-action", act_build_push_start, act_build_push_cancel },
 	{ "kiln/deploy", kiln_deploy_start, kiln_deploy_cancel },

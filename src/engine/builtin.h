@@ -66,6 +66,8 @@ struct builtin_call {
 	void (*add_path)(struct builtin_call *c, const char *dir);
 	/* set an environment variable for the following steps ($GITHUB_ENV) */
 	void (*set_env)(struct builtin_call *c, const char *name, const char *value);
+	/* mask `value` in every later output of the job (::add-mask::) */
+	void (*add_mask)(struct builtin_call *c, const char *value);
 	/* run fn(data) at the end of the job (see builtin_post_fn) */
 	void (*at_job_end)(struct builtin_call *c, builtin_post_fn fn, void *data);
 	/* report a line (masked by the executor) */

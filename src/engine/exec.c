@@ -295,6 +295,13 @@ static void builtin_set_env(struct builtin_call *c, const char *name, const char
 	sr->je->global_env = exec__obj_with(sr->je->global_env, name, ev_cstr(value));
 }
 
+static void builtin_add_mask(struct builtin_call *c, const char *value)
+{
+	struct step_run *sr = c->exec_data;
+	if (*value)
+		mask_add(sr->je->mask, value, strlen(value));
+}
+
 static void builtin_at_job_end(struct builtin_call *c, builtin_post_fn fn, void *data)
 {
 	exec__post_builtin(c->exec_data, fn, data);
@@ -320,6 +327,7 @@ static void start_builtin(struct step_run *sr, const struct builtin_action *a)
 	c->add_path = builtin_add_path;
 	c->set_env = builtin_set_env;
 	c->at_job_end = builtin_at_job_end;
+	c->add_mask = builtin_add_mask;
 	c->log = builtin_log;
 	c->complete = builtin_complete;
 	c->exec_data = sr;

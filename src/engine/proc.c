@@ -290,6 +290,7 @@ struct spawn_args {
 	const char *prog, *cwd;
 	char *const *argv, *const *envp;
 	int out, err;  /* write ends of the output pipes */
+	int in;        /* stdin (exec_cmd.in_fd), 0 = /dev/null */
 	pid_t parent;  /* kiln */
 	/* set by the child when it cannot exec: volatile, as the compiler
 	 * cannot see that the vfork child writes the parent's memory */
@@ -320,8 +321,8 @@ static void spawn_child(struct spawn_args *a)
 	if (getppid() != a->parent)
 		_exit(127);
 #endif
-	fd = open("/dev/null", O_RDONLY);
-	if (fd < 0 || (fd != 0 && (dup2(fd, 0) < 0 || close(fd) < 0)))
+	fd = a->in > 0 ? a->in : open("/dev/null", O_RDONLY);
+	if (fd < 0 || (fd != 0 && (dup2(fd, 0) < 0 || (fd != a->in && close(fd) < 0))))
 		goto fail;
 	if (dup2(a->out, 1) < 0 || dup2(a->err, 2) < 0)
 		goto fail;
@@ -369,7 +370,7 @@ static int spawn_fast(uv_loop_t *loop, struct exec_cmd *cmd, int pidfd_ok)
 		return e;
 	}
 	struct spawn_args a = {
-		.prog = prog, .cwd = cmd->cwd, .argv = cmd->args.v,
+		.prog = prog, .cwd = cmd->cwd, .argv = cmd->args.v, .in = cmd->in_fd,
 		.envp = cmd->env.nr ? cmd->env.v : environ,
 		.out = out[1], .err = err[1], .parent = getpid(),
 	};
@@ -427,6 +428,10 @@ static int spawn_libuv(uv_loop_t *loop, struct exec_cmd *cmd)
 	memset(&o, 0, sizeof(o));
 	cmd->proc.data = cmd;
 	stdio[0].flags = UV_IGNORE; /* libuv opens /dev/null for it */
+	if (cmd->in_fd > 0) {
+		stdio[0].flags = UV_INHERIT_FD;
+		stdio[0].data.fd = cmd->in_fd;
+	}
 	for (int i = 0; i < 2; i++) {
 		stdio[i + 1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 		stdio[i + 1].data.stream = (uv_stream_t *)&cmd->pipes[i];

@@ -3,7 +3,7 @@
  * run-command: fill a `struct exec_cmd` (argv, env, cwd, callbacks), start
  * it, get its stdout and stderr line by line and one callback when it is
  * gone. The child runs in its own session and process group (setsid), with
- * stdin on /dev/null and PR_SET_PDEATHSIG = SIGKILL (it dies with kiln,
+ * stdin on /dev/null (or the caller's in_fd) and PR_SET_PDEATHSIG = SIGKILL (it dies with kiln,
  * even when kiln is killed with SIGKILL; not on the libuv fallback for
  * kernels without pidfd); a timeout or exec_cmd_kill() signals the whole group
  * and escalates to SIGKILL after a grace period.
@@ -39,6 +39,9 @@ struct exec_cmd {
 	struct strvec args;      /* argv; args.v[0] is looked up in PATH of `env` */
 	struct strvec env;       /* complete environment; empty = inherit kiln's */
 	const char *cwd;         /* NULL = kiln's */
+	int in_fd;               /* stdin: a descriptor the child reads (0 = /dev/null;
+				  * a secret goes through a memfd, never argv); the
+				  * caller closes it after exec_cmd_start */
 	uint64_t timeout_ms;     /* 0 = none; on expiry: SIGINT to the group, then SIGKILL */
 	uint64_t grace_ms;       /* delay before SIGKILL after a timeout or a kill */
 	exec_line_cb on_line;    /* may be NULL */

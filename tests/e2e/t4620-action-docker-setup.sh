@@ -1,8 +1,8 @@
 #!/bin/bash
-test_description='docker/setup-buildx-action, setup-qemu-action, login-action: built in, no-ops with a note (podman needs no builder)'
+test_description='docker/setup-buildx-action, setup-qemu-action: built in, no-ops with a note (podman needs no builder; login-action: t4623)'
 . "$(dirname "$0")/../lib.sh"
 
-test_expect_success 'the three actions succeed offline with a note and their outputs' '
+test_expect_success 'the two actions succeed offline with a note and their outputs' '
 	test_create_repo repo &&
 	write_workflow repo ci <<-\EOF &&
 	on: push
@@ -14,19 +14,12 @@ test_expect_success 'the three actions succeed offline with a note and their out
 	        id: qemu
 	      - uses: docker/setup-buildx-action@v3
 	        id: buildx
-	      - uses: docker/login-action@v3
-	        with:
-	          registry: localhost:5000
-	          username: ci
-	          password: ${{ secrets.REG_PASSWORD }}
 	      - run: echo "builder ${{ steps.buildx.outputs.name }} driver ${{ steps.buildx.outputs.driver }} platforms ${{ steps.qemu.outputs.platforms }}"
 	EOF
-	env -C repo kiln run -s REG_PASSWORD=hunter2-secret >out 2>err &&
+	env -C repo kiln run >out 2>err &&
 	test_grep "no buildx builder is needed" out &&
 	test_grep "does not set up QEMU emulation" out &&
-	test_grep "does not log in to .localhost:5000." out &&
 	test_grep "builder kiln-podman driver podman platforms linux/" out &&
-	! grep -q "hunter2-secret" out err &&
 	test_grep "^img  *success" out
 '
 

@@ -86,6 +86,129 @@ test_expect_success 'a Dockerfile that fails to build fails the step' '
 	test_grep "podman build failed" out
 '
 
+test_expect_success 'load: true: a later step'"'"'s podman runs the image; platforms: this machine'"'"'s builds' '
+	tag=localhost/kiln-test-load:$$ &&
+	host=linux/$(uname -m | sed "s/x86_64/amd64/;s/aarch64/arm64/") &&
+	write_workflow repo ci <<-EOF &&
+	on: push
+	jobs:
+	  image:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - uses: docker/build-push-action@v6
+	        with:
+	          file: Containerfile
+	          target: base
+	          build-args: GREETING=loaded
+	          platforms: $host
+	          tags: $tag
+	          load: true
+	      - run: podman run --rm $tag cat /greeting
+	EOF
+	env -C repo kiln run >out 2>err &&
+	test_grep "^\[image\] loaded$" out &&
+	test_grep "load: the image is in podman.s local storage" out &&
+	podman rmi -f $tag >/dev/null
+'
+
+test_expect_success 'platforms: another platform without QEMU emulation fails naming what is missing' '
+	test -e /proc/sys/fs/binfmt_misc/qemu-s390x || {
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  image:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - uses: docker/build-push-action@v6
+	        with:
+	          file: Containerfile
+	          platforms: linux/s390x
+	EOF
+	test_expect_code 1 env -C repo kiln run >out 2>err &&
+	test_grep "linux/s390x. is not this machine.s platform (linux/.*) and needs QEMU emulation, which is not set up: install qemu-user-static (binfmt_misc has no /proc/sys/fs/binfmt_misc/qemu-s390x)" out
+	}
+'
+
+test_expect_success 'cache-to / cache-from type=local: a later build with the image gone uses the cache' '
+	cat >repo/Cachefile <<-EOF &&
+	FROM kiln-test/debian
+	RUN echo "cached layer $$ $(date +%s%N)" >/layer && sleep 1
+	RUN echo second >/second
+	EOF
+	git -C repo add Cachefile && git -C repo commit -q -m cachefile &&
+	tag=localhost/kiln-test-cache:$$ &&
+	write_workflow repo ci <<-EOF &&
+	on: push
+	jobs:
+	  image:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - uses: docker/build-push-action@v6
+	        with:
+	          file: Cachefile
+	          tags: $tag
+	          cache-from: type=local,src=$TRASH/buildcache
+	          cache-to: type=local,dest=$TRASH/buildcache
+	EOF
+	env -C repo kiln run >out 2>err &&
+	test_grep "cache-from: no cache in .*buildcache yet" out &&
+	test -s buildcache/kiln-podman-cache.tar &&
+	! test_grep "Using cache" out &&
+	ids=$(podman history -q --no-trunc $tag | grep -v missing) &&
+	podman rmi -f $ids >/dev/null 2>&1;
+	! podman image exists $tag &&
+	env -C repo kiln run >out 2>err &&
+	test_grep "Using cache" out &&
+	podman run --rm $tag cat /second >second && echo second >expect && test_cmp expect second &&
+	podman rmi -f $(podman history -q --no-trunc $tag | grep -v missing) >/dev/null 2>&1;
+	true
+'
+
+test_expect_success 'cache type=gha and unknown outputs fail with a message naming them' '
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  image:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - uses: docker/build-push-action@v6
+	        with:
+	          cache-from: type=gha
+	EOF
+	test_expect_code 1 env -C repo kiln run >out 2>err &&
+	test_grep "cache-from: type=gha (GitHub.s cache service) is not supported by kiln" out &&
+	sed -i "s/cache-from: type=gha/outputs: type=cacheonly/" repo/.github/workflows/ci.yml &&
+	git -C repo commit -q -am outputs &&
+	test_expect_code 1 env -C repo kiln run >out 2>err &&
+	test_grep "outputs: .type=cacheonly. is not supported" out
+'
+
+test_expect_success 'outputs: type=local (the files), type=oci (an OCI archive), metadata output' '
+	write_workflow repo ci <<-EOF &&
+	on: push
+	jobs:
+	  image:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - id: b
+	        uses: docker/build-push-action@v6
+	        with:
+	          file: Containerfile
+	          target: base
+	          build-args: GREETING=exported
+	          tags: localhost/kiln-test-out:$$
+	          outputs: |
+	            type=local,dest=$TRASH/rootfs
+	            type=oci,dest=$TRASH/image.tar
+	      - run: echo "meta \${{ fromJSON(steps.b.outputs.metadata)['"'"'image.name'"'"'] }}"
+	EOF
+	env -C repo kiln run >out 2>err &&
+	echo exported >expect && test_cmp expect rootfs/greeting &&
+	tar -tf image.tar >list && test_grep "^index.json$" list &&
+	test_grep "meta localhost/kiln-test-out:$$" out &&
+	podman rmi -f localhost/kiln-test-out:$$ >/dev/null 2>&1; true
+'
+
 test_expect_success 'stop the registry' '
 	kill "$(cat reg/pid)"
 '
