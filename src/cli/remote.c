@@ -88,7 +88,8 @@ int remote_call(const struct remote *r, const char *cmd, const char *method, con
 			msg ? msg : "unexpected answer", status, code ? " " : "", code ? code : "");
 		if (status == 401 && !r->token)
 			fprintf(stderr, "hint: pass --token or set KILN_TOKEN\n");
-		rc = status == 400 ? EXIT_USAGE : status >= 500 ? EXIT_INTERNAL : EXIT_FAILED;
+		rc = status == 400 || status == 422 ? EXIT_USAGE
+		     : status >= 500 ? EXIT_INTERNAL : EXIT_FAILED;
 	}
 	json_decref(j);
 	buf_release(&url);

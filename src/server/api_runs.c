@@ -8,6 +8,7 @@
 #include "base/kiln.h"
 #include "git/mirror.h"
 #include "server/api.h"
+#include "server/dispatch.h"
 #include "server/queue.h"
 #include "server/srv.h"
 #include "store/audit.h"
@@ -221,19 +222,27 @@ static void on_dispatch(struct srv *s, struct http_req *q)
 				 json_string_value(ref), name);
 		goto out;
 	}
+	/* the workflow at that commit, its trigger and typed inputs: a bad
+	 * dispatch is refused now, naming the input, not run and failed */
+	const char *code = "invalid_inputs";
+	int crc = dispatch_check(repo.mirror, sha, file, inputs, &code, &err);
+	if (crc == KILN_ENOENT) {
+		http_reply_error(q, 404, "unknown_workflow", "no workflow '.github/workflows/%s' at %s "
+				 "(%s)", file, full.buf, sha);
+		goto out;
+	}
+	if (crc) {
+		http_reply_error(q, 422, code, "%s", err.buf);
+		goto out;
+	}
 	/* github.event of a workflow_dispatch: inputs are strings there */
 	json_t *in = json_object();
+	struct buf text_v = BUF_INIT;
 	json_object_foreach(inputs, k, v) {
-		if (json_is_string(v))
-			json_object_set(in, k, v);
-		else if (json_is_boolean(v))
-			json_object_set_new(in, k, json_string(json_is_true(v) ? "true" : "false"));
-		else {
-			char num[64];
-			snprintf(num, sizeof(num), "%g", json_number_value(v));
-			json_object_set_new(in, k, json_string(num));
-		}
+		dispatch_input_text(v, &text_v);
+		json_object_set_new(in, k, json_string(text_v.buf));
 	}
+	buf_release(&text_v);
 	const char *actor = api__actor(q) ? api__actor(q) : "";
 	json_t *payload = json_pack("{s:o,s:s,s:{s:s,s:s},s:{s:s}}", "inputs", in, "ref", full.buf,
 				    "repository", "full_name", name, "clone_url", repo.url, "sender",

@@ -209,6 +209,9 @@ GET /api/v1/runs viewer
 GET /api/v1/runs/999 viewer
 GET /api/v1/runs/999/jobs viewer
 GET /api/v1/runs/999/logs viewer
+GET /api/v1/runs/999/artifacts viewer
+GET /api/v1/runs/999/artifacts/x viewer
+GET /api/v1/runs/999/annotations viewer
 POST /api/v1/runs/999/cancel developer
 GET /api/v1/events viewer
 GET /api/v1/events/999 viewer
