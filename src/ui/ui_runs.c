@@ -197,8 +197,10 @@ static int load_run(struct ui *u, struct runview *r)
 	return rc ? -1 : 0;
 }
 
-static void run_facts(struct buf *body, const struct runview *r)
+static void run_facts(struct srv *s, struct buf *body, const struct runview *r)
 {
+	struct event_view e;
+	struct buf err = BUF_INIT;
 	buf_addstr(body, "<table class=\"facts\"><tbody><tr><th scope=\"row\">Status</th><td>");
 	ui_status(body, r->status, r->conclusion);
 	if (*r->reason)
@@ -215,7 +217,38 @@ static void run_facts(struct buf *body, const struct runview *r)
 	ui_time(body, r->started_ms);
 	buf_addstr(body, "</td></tr><tr><th scope=\"row\">Duration</th><td>");
 	ui_duration(body, r->started_ms, r->finished_ms);
-	buf_addstr(body, "</td></tr></tbody></table>");
+	buf_addstr(body, "</td></tr>");
+	/* a re-run: which attempt, started by whom */
+	if (r->event_id && store_event_get(s->db, r->event_id, &e, &err) == 0 && e.attempt > 1)
+		html_addf(body, "<tr><th scope=\"row\">Attempt</th><td>%d (re-run by %s)</td></tr>",
+			  e.attempt, e.actor);
+	buf_addstr(body, "</tbody></table>");
+	buf_release(&err);
+}
+
+/* one POST button of the run page */
+static void action_form(const struct ui *u, const struct runview *r, const char *path,
+			const char *fields, const char *cls, const char *label, struct buf *body)
+{
+	html_addf(body, "<form method=\"post\" action=\"/runs/%D/%s\">", r->id, path);
+	ui_csrf_input(u, body);
+	html_addf(body, "%S<button type=\"submit\" class=\"%s\">%s</button></form>", fields, cls,
+		  label);
+}
+
+/* the run's buttons by role: a viewer sees none (the POSTs check the
+ * role again); only a run the server started (an event) can be acted on */
+static void run_actions(const struct ui *u, const struct runview *r, struct buf *body)
+{
+	if (u->who.role < ROLE_DEVELOPER || !r->event_id)
+		return;
+	buf_addstr(body, "<div class=\"actions\" role=\"group\" aria-label=\"Run actions\">");
+	if (!*r->conclusion) {
+		action_form(u, r, "cancel", "", "danger", "Cancel run", body);
+	} else {
+		action_form(u, r, "rerun", "", "secondary", "Re-run all jobs", body);
+	}
+	buf_addstr(body, "</div>");
 }
 
 /* GET /runs/:id */
@@ -236,14 +269,8 @@ static void on_run(struct srv *s, struct http_req *q)
 	buf_addf(&title, "%s #%d", r.name, r.number); /* plain: ui_page escapes it */
 	html_addf(&body, "<p><a href=\"/runs\">Runs</a> / %s</p><h1>%s</h1>",
 		  *r.repo_name ? r.repo_name : "local", title.buf);
-	run_facts(&body, &r);
-	/* actions by role: a viewer sees none (re-runs: not in the server yet) */
-	if (u.who.role >= ROLE_DEVELOPER && !*r.conclusion && r.event_id) {
-		html_addf(&body, "<form method=\"post\" action=\"/runs/%D/cancel\" class=\"actions\">",
-			  r.id);
-		ui_csrf_input(&u, &body);
-		buf_addstr(&body, "<button type=\"submit\" class=\"danger\">Cancel run</button></form>");
-	}
+	run_facts(s, &body, &r);
+	run_actions(&u, &r, &body);
 	wf = run_workflow(s, &r);
 	buf_addstr(&body, "<h2>Jobs</h2><div class=\"graph\">");
 	graph_svg(wf, &r, jobs, nj, &body);
@@ -461,8 +488,49 @@ out:
 	buf_release(&loc);
 }
 
+/* POST /runs/:id/rerun (developer): the next attempt of the run's event,
+ * as POST /api/v1/runs/ID/rerun does, audited; the new attempt waits in
+ * the queue, so the browser goes to the repository's runs */
+static void on_rerun(struct srv *s, struct http_req *q)
+{
+	struct ui u;
+	struct runview r;
+	struct event_view e;
+	struct buf err = BUF_INIT, loc = BUF_INIT;
+	if (ui_open(s, q, &u, ROLE_DEVELOPER) || ui_form(&u) || load_run(&u, &r))
+		goto out;
+	if (!r.event_id || store_event_get(s->db, r.event_id, &e, &err)) {
+		ui_error(&u, 409, "run %lld was not started by the server: it cannot be re-run here",
+			 (long long)r.id);
+		goto out;
+	}
+	if (!*r.conclusion || !strcmp(e.status, "queued") || !strcmp(e.status, "running")) {
+		ui_error(&u, 409, "run %lld has not finished: nothing to re-run yet", (long long)r.id);
+		goto out;
+	}
+	int64_t id = 0;
+	int attempt = 0;
+	if (store_event_rerun(s->db, e.id, u.who.name, &id, &attempt, &err)) {
+		ui_error(&u, 503, "the store is unavailable: %s", err.buf);
+		goto out;
+	}
+	char target[32], detail[32];
+	snprintf(target, sizeof(target), "event %lld", (long long)e.id);
+	snprintf(detail, sizeof(detail), "attempt %d", attempt);
+	audit_append(s->db, u.who.name, "run.rerun", e.repo, target, detail, &err);
+	queue_kick(s->queue);
+	buf_addstr(&loc, "/runs?repo=");
+	html_url(&loc, e.repo);
+	ui_redirect(q, loc.buf);
+out:
+	ui_close(&u);
+	buf_release(&err);
+	buf_release(&loc);
+}
+
 void ui_runs_register(struct srv *s)
 {
+	http_route(s, "POST", "/runs/:id/rerun", ROLE_NONE, on_rerun);
 	http_route(s, "POST", "/runs/:id/cancel", ROLE_NONE, on_cancel);
 	http_route(s, "GET", "/runs", ROLE_NONE, on_runs);
 	http_route(s, "GET", "/runs/:id", ROLE_NONE, on_run);

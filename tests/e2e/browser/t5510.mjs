@@ -1,0 +1,46 @@
+// t5510.mjs URL OUTDIR: the run page's Re-run buttons — absent for a
+// viewer; a developer clicks "Re-run all jobs" (the form carries its CSRF
+// token), lands on the repository's runs, and the new attempt runs.
+import { launch, newPage, login, shot, axe, check, noProblems } from './lib.mjs';
+
+const [base, out] = process.argv.slice(2);
+const browser = await launch();
+try {
+	const viewer = await newPage(browser);
+	await login(viewer, base, 'vic', 'vic-pass-123');
+	await viewer.goto(base + '/runs/1', { waitUntil: 'load' });
+	check(!(await viewer.$('form[action$="/rerun"]')), 'a viewer sees a re-run button');
+	noProblems(viewer, 'viewer run page');
+	await viewer.close();
+
+	const ctx = await browser.createBrowserContext();
+	const page = await newPage(ctx);
+	await login(page, base, 'dev', 'dev-pass-123');
+	await page.goto(base + '/runs/1', { waitUntil: 'load' });
+	const buttons = await page.$$eval('.actions button', b => b.map(x => x.textContent));
+	check(buttons.includes('Re-run all jobs'), 'buttons: ' + JSON.stringify(buttons));
+	await shot(page, out, 'run-rerun-buttons');
+	await axe(page, 'run page with re-run buttons');
+	// keyboard: the button is reachable and submits with Enter
+	await page.focus('form[action$="/rerun"] button');
+	await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.keyboard.press('Enter')]);
+	check(page.url().includes('/runs?repo=acme%2Fapp'), 'after re-run at ' + page.url());
+	let found = false;
+	for (let i = 0; i < 150 && !found; i++) {
+		found = !!(await page.$('a[href="/runs/3"]'));
+		if (!found) {
+			await new Promise(r => setTimeout(r, 200));
+			await page.reload({ waitUntil: 'load' });
+		}
+	}
+	check(found, 'the re-run never appeared as run 3');
+	await page.goto(base + '/runs/3', { waitUntil: 'load' });
+	const facts = await page.$eval('.facts', f => f.textContent);
+	check(/Attempt3 \(re-run by dev\)/.test(facts.replace(/\s+/g, '')) || /Attempt\s*3/.test(facts),
+	      'the re-run page facts: ' + facts);
+	await shot(page, out, 'run-attempt-3');
+	noProblems(page, 'rerun');
+} finally {
+	await browser.close();
+}
+console.log('ok');

@@ -1,0 +1,101 @@
+#!/bin/bash
+test_description='web UI: Re-run buttons on a finished run of the server — a developer re-runs (POST with CSRF, audited, the next attempt queued and run), a viewer sees no button and is refused; in Chromium by clicking'
+. "$(dirname "$0")/../lib.sh"
+. "$TEST_ROOT/e2e/lib-serve.sh"
+. "$TEST_ROOT/e2e/lib-ui.sh"
+
+ZERO=0000000000000000000000000000000000000000
+
+test_expect_success 'a repository whose test job fails after build; a server and its users' '
+	test_create_repo src &&
+	git -C src branch -M main &&
+	write_workflow src ci <<-\EOF &&
+	name: CI
+	on: push
+	jobs:
+	  build:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo built
+	  test:
+	    needs: build
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo "::error file=t.c,line=1::broken"; exit 1
+	EOF
+	kiln repo add acme/app "$TRASH/src" >secret &&
+	start_serve &&
+	ui_user dev developer dev-pass-123 &&
+	ui_user vic viewer vic-pass-123 &&
+	ui_login dev dev-pass-123 d &&
+	ui_login vic vic-pass-123 v
+'
+
+push() {
+	local sha
+	sha=$(git -C "$TRASH/src" rev-parse HEAD)
+	SECRET=$(cat "$TRASH/secret") hook github push "{\"ref\":\"refs/heads/main\",\"before\":\"$ZERO\",\"after\":\"$sha\",\"repository\":{\"full_name\":\"acme/app\"},\"sender\":{\"login\":\"alice\"}}" "$1" >"$TRASH/hook.out" &&
+	head -1 "$TRASH/hook.out" | grep -qx 202
+}
+
+wait_page() {
+	local i
+	for i in $(seq 1 $((${4:-30} * 5))); do
+		ui_get "$1" "$2" >"$TRASH/wait.page" 2>/dev/null && grep -q -- "$3" "$TRASH/wait.page" && return 0
+		sleep 0.2
+	done
+	echo "page $1 never matched $3:"; cat "$TRASH/wait.page"
+	return 1
+}
+
+api() { curl -s -H "Authorization: Bearer $(ui_admin_token)" "$(serve_url)$1"; }
+
+test_expect_success 'a push runs and fails' '
+	push d1 &&
+	wait_page /runs/1 d "<th scope=\"row\">Status</th><td><span class=\"st st-failure\"" 60
+'
+
+test_expect_success 'a developer sees Re-run all jobs; a viewer sees no action' '
+	ui_get /runs/1 d >out &&
+	test_grep "<form method=\"post\" action=\"/runs/1/rerun\"><input type=\"hidden\" name=\"csrf\"" out &&
+	test_grep ">Re-run all jobs</button>" out &&
+	! grep -q "Cancel run" out &&
+	ui_get /runs/1 v >out &&
+	! grep -q "Re-run" out &&
+	! grep -q "action=\"/runs/1/rerun\"" out
+'
+
+test_expect_success 'refused: a viewer (403), a POST without CSRF (403), an unknown run (404); nothing queued' '
+	csrf=$(ui_csrf v /runs/1) && test -n "$csrf" &&
+	curl -s -o /dev/null -w "%{http_code}\n" -b v "$(serve_url)/runs/1/rerun" --data "csrf=$csrf" >code &&
+	test "$(cat code)" = 403 &&
+	curl -s -o /dev/null -w "%{http_code}\n" -b d "$(serve_url)/runs/1/rerun" --data "" >code &&
+	test "$(cat code)" = 403 &&
+	csrf=$(ui_csrf d /runs/1) &&
+	curl -s -o /dev/null -w "%{http_code}\n" -b d "$(serve_url)/runs/99/rerun" --data "csrf=$csrf" >code &&
+	test "$(cat code)" = 404 &&
+	api /api/v1/events >ev &&
+	test "$(grep -o "\"id\":" ev | wc -l)" = 1
+'
+
+test_expect_success 'the developer re-runs: 303 to the repository runs, the next attempt is queued, audited, and runs' '
+	csrf=$(ui_csrf d /runs/1) &&
+	curl -s -D h -o /dev/null -b d "$(serve_url)/runs/1/rerun" --data "csrf=$csrf" &&
+	hdr h "^HTTP/1.1 303" &&
+	hdr h "^location: /runs?repo=acme%2Fapp" &&
+	api "/api/v1/events/2" >ev &&
+	test_grep "\"attempt\": *2" ev &&
+	test_grep "\"rerun_of\": *1" ev &&
+	test_grep "\"actor\": *\"dev\"" ev &&
+	api "/api/v1/audit?action=run.rerun" >audit &&
+	test_grep "\"actor\": *\"dev\"" audit &&
+	wait_page /runs/2 d "<th scope=\"row\">Status</th><td><span class=\"st st-failure\"" 60 &&
+	test_grep "<th scope=\"row\">Attempt</th><td>2 (re-run by dev)</td>" wait.page
+'
+
+test_expect_success 'in Chromium: the developer clicks Re-run all jobs, the new attempt appears' '
+	ui_browser_prereq_ok || { echo "# chromium unusable: skipped"; exit 0; }
+	ui_browser t5510.mjs "$(serve_url)" "$UI_SHOTS/t5510"
+'
+
+test_done
