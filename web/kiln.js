@@ -3,6 +3,7 @@
 // - [data-since]: an elapsed-time counter (running jobs)
 // - #log[data-stream]: follows a job's log over Server-Sent Events,
 //   auto-scrolling until the reader scrolls up
+// - #ts-toggle: shows or hides the log's per-line timestamps
 'use strict';
 (function () {
 	function fmt(ms) {
@@ -58,6 +59,30 @@
 			});
 		});
 	}
+	// "Show timestamps": the link reloads with ?timestamps=1 without
+	// JavaScript; here it toggles the times in place (every line has its
+	// <time>, hidden by CSS) and remembers the choice
+	function timestamps(a, log) {
+		function set(on) {
+			log.classList.toggle('show-ts', on);
+			a.setAttribute('aria-pressed', on ? 'true' : 'false');
+			try { localStorage.setItem('kiln.timestamps', on ? '1' : '0'); } catch (e) {}
+		}
+		a.addEventListener('click', function (e) {
+			e.preventDefault();
+			set(!log.classList.contains('show-ts'));
+		});
+		a.addEventListener('keydown', function (e) {
+			if (e.key === ' ') {
+				e.preventDefault();
+				set(!log.classList.contains('show-ts'));
+			}
+		});
+		var saved = null;
+		try { saved = localStorage.getItem('kiln.timestamps'); } catch (e) {}
+		if (saved === '1' && !log.classList.contains('show-ts'))
+			set(true);
+	}
 	// the deploy controller's live status, every second
 	function rollout(pre) {
 		function poll() {
@@ -76,6 +101,9 @@
 		tick();
 		if (document.querySelector('[data-until],[data-since]'))
 			setInterval(tick, 1000);
+		var ts = document.getElementById('ts-toggle'), all = document.getElementById('log');
+		if (ts && all)
+			timestamps(ts, all);
 		var log = document.querySelector('#log[data-stream]');
 		if (log && window.EventSource)
 			live(log);

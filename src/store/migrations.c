@@ -216,6 +216,12 @@ const char *const db_migrations[] = {
 	" WHERE e.id = runs.event_id) WHERE event_id IS NOT NULL;"
 	"CREATE INDEX runs_event ON runs (event_id);"
 	"CREATE INDEX runs_repo_name ON runs (repo_name, id);",
+	/* 18: per-line log times (src/store/runs.c): when each line of a
+	 * chunk (logs) or of a synced piece (log_tail) was written, unix ms as
+	 * varints (the first absolute, then deltas); zstd-compressed in logs.
+	 * NULL for logs recorded before */
+	"ALTER TABLE logs ADD COLUMN times BLOB;"
+	"ALTER TABLE log_tail ADD COLUMN times BLOB;",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

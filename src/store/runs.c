@@ -161,37 +161,126 @@ int runs_step_finish(sqlite3 *db, int64_t step_id, const char *conclusion, struc
 			 "cannot record step end", err, "iti", step_id, conclusion, runs_now_ms());
 }
 
-int runs_log_append(sqlite3 *db, int64_t job_id, const char *data, size_t len, struct buf *err)
+/* ---- line times: varints, the first absolute, then deltas ---- */
+
+static void varint_add(struct buf *out, uint64_t v)
 {
-	if (!len)
-		return 0;
+	while (v >= 0x80) {
+		buf_addch(out, (char)(0x80 | (v & 0x7f)));
+		v >>= 7;
+	}
+	buf_addch(out, (char)v);
+}
+
+static void times_encode(const int64_t *t, size_t n, struct buf *out)
+{
+	int64_t prev = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* a clock stepping back reads as "the same time" */
+		int64_t v = i && t[i] < prev ? prev : t[i];
+		varint_add(out, (uint64_t)(i ? v - prev : v));
+		prev = v;
+	}
+}
+
+static void times_push(struct runs_times *t, int64_t v)
+{
+	ALLOC_GROW(t->at, t->nr + 1, t->alloc);
+	t->at[t->nr++] = v;
+}
+
+/* append the times of one encoded piece; -1 when it is corrupt */
+static int times_decode(const unsigned char *p, size_t n, struct runs_times *t)
+{
+	int64_t prev = 0;
+	size_t i = 0;
+	for (int first = 1; i < n; first = 0) {
+		uint64_t v = 0;
+		int shift = 0;
+		do {
+			if (i >= n || shift > 63)
+				return -1;
+			v |= (uint64_t)(p[i] & 0x7f) << shift;
+			shift += 7;
+		} while (p[i++] & 0x80);
+		prev = first ? (int64_t)v : prev + (int64_t)v;
+		times_push(t, prev);
+	}
+	return 0;
+}
+
+void runs_times_release(struct runs_times *t)
+{
+	free(t->at);
+	t->at = NULL;
+	t->nr = t->alloc = 0;
+}
+
+static int compress_into(const void *data, size_t len, struct buf *out, struct buf *err)
+{
 	size_t cap = ZSTD_compressBound(len);
-	char *z = xmalloc(cap);
-	size_t zn = ZSTD_compress(z, cap, data, len, 3);
-	int r;
+	buf_grow(out, cap);
+	size_t zn = ZSTD_compress(out->buf + out->len, cap, data, len, 3);
 	if (ZSTD_isError(zn)) {
 		buf_addf(err, "cannot compress log: %s", ZSTD_getErrorName(zn));
-		r = -1;
-	} else {
-		r = exec_stmt(db,
-			      "INSERT INTO logs (job_id, seq, raw_len, data) "
-			      "SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3 FROM logs WHERE job_id = ?1",
-			      "cannot store log", err, "iib", job_id, (int64_t)len, (const void *)z, zn);
+		return -1;
 	}
-	free(z);
+	buf_setlen(out, out->len + zn);
+	return 0;
+}
+
+/* one compressed chunk, with the times of the lines that start in it
+ * (times NULL: unknown, stored as NULL) */
+static int store_chunk(sqlite3 *db, int64_t job_id, const char *data, size_t len,
+		       const int64_t *times, size_t ntimes, struct buf *err)
+{
+	struct buf z = BUF_INIT, tv = BUF_INIT, tz = BUF_INIT;
+	int r = -1;
+	times_encode(times, ntimes, &tv);
+	if (compress_into(data, len, &z, err) < 0 || (times && compress_into(tv.buf, tv.len, &tz, err) < 0))
+		goto out;
+	r = exec_stmt(db,
+		      "INSERT INTO logs (job_id, seq, raw_len, data, times) "
+		      "SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4 FROM logs WHERE job_id = ?1",
+		      "cannot store log", err, "iibb", job_id, (int64_t)len, (const void *)z.buf, z.len,
+		      (const void *)(times ? tz.buf : NULL), tz.len);
+out:
+	buf_release(&z);
+	buf_release(&tv);
+	buf_release(&tz);
 	return r;
+}
+
+int runs_log_append(sqlite3 *db, int64_t job_id, const char *data, size_t len, struct buf *err)
+{
+	return len ? store_chunk(db, job_id, data, len, NULL, 0, err) : 0;
 }
 
 void runs_log_init(struct runs_log *l, sqlite3 *db, int64_t job_id)
 {
+	memset(l, 0, sizeof(*l));
 	l->db = db;
 	l->job_id = job_id;
-	l->synced = 0;
+	l->line_start = 1;
 	buf_init(&l->pending, 0);
 }
 
 int runs_log_write(struct runs_log *l, const char *data, size_t len, struct buf *err)
 {
+	/* every line that starts in data was written now */
+	int64_t now = runs_now_ms();
+	for (const char *p = data, *end = data + len; p < end;) {
+		if (l->line_start) {
+			ALLOC_GROW(l->times, l->ntimes + 1, l->atimes);
+			l->times[l->ntimes++] = now;
+			l->line_start = 0;
+		}
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;
+		l->line_start = 1;
+		p = nl + 1;
+	}
 	buf_add(&l->pending, data, len);
 	if (l->pending.len >= RUNS_LOG_CHUNK)
 		return runs_log_flush(l, err);
@@ -207,13 +296,19 @@ int runs_log_sync(struct runs_log *l, struct buf *err)
 {
 	if (!runs_log_dirty(l))
 		return 0;
-	if (exec_stmt(l->db,
-		      "INSERT INTO log_tail (job_id, seq, data) "
-		      "SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2 FROM log_tail WHERE job_id = ?1",
-		      "cannot store log", err, "ib", l->job_id, (const void *)(l->pending.buf + l->synced),
-		      l->pending.len - l->synced) < 0)
+	struct buf tv = BUF_INIT;
+	times_encode(l->times + l->times_synced, l->ntimes - l->times_synced, &tv);
+	int r = exec_stmt(l->db,
+			  "INSERT INTO log_tail (job_id, seq, data, times) "
+			  "SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3 FROM log_tail WHERE job_id = ?1",
+			  "cannot store log", err, "ibb", l->job_id,
+			  (const void *)(l->pending.buf + l->synced), l->pending.len - l->synced,
+			  (const void *)tv.buf, tv.len);
+	buf_release(&tv);
+	if (r < 0)
 		return -1;
 	l->synced = l->pending.len;
+	l->times_synced = l->ntimes;
 	return 0;
 }
 
@@ -224,7 +319,9 @@ int runs_log_flush(struct runs_log *l, struct buf *err)
 	int r = -1;
 	if (exec_stmt(l->db, "SAVEPOINT runs_log", "cannot store log", err, "") < 0)
 		goto out;
-	if (runs_log_append(l->db, l->job_id, l->pending.buf, l->pending.len, err) < 0 ||
+	static const int64_t none[1];
+	if ((l->pending.len && store_chunk(l->db, l->job_id, l->pending.buf, l->pending.len,
+					   l->ntimes ? l->times : none, l->ntimes, err) < 0) ||
 	    (l->synced && exec_stmt(l->db, "DELETE FROM log_tail WHERE job_id = ?1", "cannot store log",
 				    err, "i", l->job_id) < 0)) {
 		sqlite3_exec(l->db, "ROLLBACK TO runs_log; RELEASE runs_log", NULL, NULL, NULL);
@@ -234,12 +331,16 @@ int runs_log_flush(struct runs_log *l, struct buf *err)
 out:
 	buf_reset(&l->pending);
 	l->synced = 0;
+	l->ntimes = l->times_synced = 0;
 	return r;
 }
 
 void runs_log_release(struct runs_log *l)
 {
 	buf_release(&l->pending);
+	free(l->times);
+	l->times = NULL;
+	l->ntimes = l->atimes = l->times_synced = 0;
 }
 
 static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
@@ -347,33 +448,85 @@ static int decompress_into(const void *z, size_t zn, size_t raw, struct buf *out
 	return 0;
 }
 
-/* append one job's log */
-static int job_log(sqlite3 *db, int64_t job_id, struct buf *out, struct buf *err)
+/*
+ * The times of one row (column col of st; compressed in a chunk) appended
+ * to t; a row without times (recorded before they were kept) or a corrupt
+ * one makes the whole log's times unknown (*known = 0).
+ */
+static void row_times(sqlite3_stmt *st, int col, int compressed, struct runs_times *t, int *known)
+{
+	const void *p = sqlite3_column_blob(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	if (!t || !*known)
+		return;
+	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+		*known = 0;
+		return;
+	}
+	if (!compressed) {
+		*known = times_decode(p, n, t) == 0;
+		return;
+	}
+	unsigned long long raw = n ? ZSTD_getFrameContentSize(p, n) : 0;
+	if (!n || raw == ZSTD_CONTENTSIZE_ERROR || raw == ZSTD_CONTENTSIZE_UNKNOWN || raw > (1u << 26)) {
+		*known = 0;
+		return;
+	}
+	unsigned char *v = xmalloc(raw ? (size_t)raw : 1);
+	size_t got = ZSTD_decompress(v, (size_t)raw, p, n);
+	*known = !ZSTD_isError(got) && got == raw && times_decode(v, got, t) == 0;
+	free(v);
+}
+
+/* append one job's log, and its line times when t is not NULL */
+static int job_log(sqlite3 *db, int64_t job_id, struct buf *out, struct runs_times *t,
+		   struct buf *err)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT raw_len, data FROM logs WHERE job_id = ?1 ORDER BY seq", -1,
-			       &st, NULL) != SQLITE_OK)
+	int known = 1;
+	if (sqlite3_prepare_v2(db, "SELECT raw_len, data, times FROM logs WHERE job_id = ?1 ORDER BY seq",
+			       -1, &st, NULL) != SQLITE_OK)
 		return fail(db, err, "cannot read logs");
 	sqlite3_bind_int64(st, 1, job_id);
 	int rc, r = 0;
-	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW)
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r = decompress_into(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
 				    (size_t)sqlite3_column_int64(st, 0), out, err);
+		row_times(st, 2, 1, t, &known);
+	}
 	if (!r && rc != SQLITE_DONE)
 		r = fail(db, err, "cannot read logs");
 	sqlite3_finalize(st);
 	if (r)
 		return r;
 	/* then the text not yet in a chunk (runs_log_sync) */
-	if (sqlite3_prepare_v2(db, "SELECT data FROM log_tail WHERE job_id = ?1 ORDER BY seq", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT data, times FROM log_tail WHERE job_id = ?1 ORDER BY seq", -1,
+			       &st, NULL) != SQLITE_OK)
 		return fail(db, err, "cannot read logs");
 	sqlite3_bind_int64(st, 1, job_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		buf_add(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+		row_times(st, 1, 0, t, &known);
+	}
 	if (rc != SQLITE_DONE)
 		r = fail(db, err, "cannot read logs");
 	sqlite3_finalize(st);
+	if (t && !known)
+		t->nr = 0;
+	return r;
+}
+
+int runs_read_job_log(sqlite3 *db, int64_t job_id, struct buf *out, struct runs_times *times,
+		      struct buf *err)
+{
+	/* one read transaction: a chunk replacing the tail rows between the
+	 * two statements would otherwise be missed */
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(db, err, "cannot read logs");
+	if (times)
+		times->nr = 0;
+	int r = job_log(db, job_id, out, times, err);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	return r;
 }
 
@@ -394,7 +547,7 @@ int runs_read_logs(sqlite3 *db, int64_t run_id, const char *job, struct buf *out
 		if (!job)
 			buf_addf(out, "== job %s (%s)\n", (const char *)sqlite3_column_text(st, 1),
 				 (const char *)sqlite3_column_text(st, 2));
-		r = job_log(db, sqlite3_column_int64(st, 0), out, err);
+		r = job_log(db, sqlite3_column_int64(st, 0), out, NULL, err);
 		if (!job && out->len && out->buf[out->len - 1] != '\n')
 			buf_addch(out, '\n');
 	}

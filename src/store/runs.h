@@ -64,6 +64,11 @@ struct runs_log {
 	int64_t job_id;
 	struct buf pending; /* text of the chunk being filled */
 	size_t synced;      /* bytes of pending already in log_tail */
+	/* when each line that starts in pending was written (unix ms) */
+	int64_t *times;
+	size_t ntimes, atimes;
+	size_t times_synced; /* entries of times already in log_tail */
+	int line_start;      /* the next byte written starts a line */
 };
 void runs_log_init(struct runs_log *l, sqlite3 *db, int64_t job_id);
 int runs_log_write(struct runs_log *l, const char *data, size_t len, struct buf *err);
@@ -98,5 +103,19 @@ int runs_find(sqlite3 *db, const char *spec, struct run_row *out, struct buf *er
 /* decompressed logs of one job (by name) or of every job with a header
  * line per job (job NULL); 0, KILN_ENOENT (no such job), or -1 */
 int runs_read_logs(sqlite3 *db, int64_t run_id, const char *job, struct buf *out, struct buf *err);
+
+/* when each line of a log was written: at[i] is line i+1's time (unix
+ * ms), every line counted (the ##[endgroup] markers too); nr is 0 for a
+ * log recorded before times were kept */
+struct runs_times {
+	int64_t *at;
+	size_t nr, alloc;
+};
+#define RUNS_TIMES_INIT { NULL, 0, 0 }
+void runs_times_release(struct runs_times *t);
+/* one job's log by job id into out, and its line times into times (may
+ * be NULL), read together so they agree; 0 or -1 */
+int runs_read_job_log(sqlite3 *db, int64_t job_id, struct buf *out, struct runs_times *times,
+		      struct buf *err);
 
 #endif

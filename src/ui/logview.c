@@ -7,6 +7,8 @@
 #include "ui/html.h"
 #include "ui/logview.h"
 
+#include <time.h>
+
 void logview_info_release(struct logview_info *i)
 {
 	strvec_clear(&i->annotations);
@@ -139,7 +141,30 @@ struct render {
 	struct logview_info *info;
 	int in_step, in_group; /* open elements in the output */
 	int64_t line;          /* number of the current line */
+	int64_t at;            /* when it was written, 0 unknown */
 };
+
+void logview_iso(int64_t at, char out[32])
+{
+	time_t t = (time_t)(at / 1000);
+	struct tm tm;
+	char s[24];
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%s.%03dZ", s, (int)(at % 1000));
+}
+
+void logview_time(int64_t at, struct buf *out)
+{
+	char iso[32];
+	if (at <= 0)
+		return;
+	logview_iso(at, iso);
+	/* the visible part: the time of day, to the millisecond */
+	html_addf(out, "<time class=\"t\" datetime=\"%s\">", iso);
+	html_esc_n(out, iso + 11, 12);
+	buf_addstr(out, "</time>");
+}
 
 static int visible(const struct render *r)
 {
@@ -168,6 +193,7 @@ static void line_html(struct render *r, const char *s, size_t n, const char *lev
 	html_addf(r->out, "<div class=\"l%S%S\" id=\"L%D\"><a class=\"n\" href=\"%s%D#L%D\">%D</a>",
 		  level ? " ann ann-" : "", level ? level : "", r->line, r->o->href, r->line,
 		  r->line, r->line);
+	logview_time(r->at, r->out);
 	if (level)
 		html_addf(r->out, "<strong>%s:</strong> ", level);
 	buf_addstr(r->out, "<span>");
@@ -223,10 +249,11 @@ static void one_line(struct render *r, const char *s, size_t n)
 	line_html(r, s, n, level, skip);
 }
 
-void logview_line(const char *s, size_t n, int64_t number, const char *href, struct buf *out)
+void logview_line(const char *s, size_t n, int64_t number, int64_t at, const char *href,
+		  struct buf *out)
 {
-	struct logview_opts o = { number, 1, href };
-	struct render r = { &o, out, NULL, 0, 0, number };
+	struct logview_opts o = { number, 1, href, NULL, 0 };
+	struct render r = { &o, out, NULL, 0, 0, number, at };
 	size_t skip = 0;
 	const char *level = annotation_level(s, n, &skip);
 	line_html(&r, s, n, level, level ? skip : 0);
@@ -235,12 +262,14 @@ void logview_line(const char *s, size_t n, int64_t number, const char *href, str
 void logview_render(const char *text, size_t len, const struct logview_opts *o, struct buf *out,
 		    struct logview_info *info)
 {
-	struct render r = { o, out, info, 0, 0, 0 };
+	struct render r = { o, out, info, 0, 0, 0, 0 };
+	size_t raw = 0; /* lines of the text, markers too: the index of times */
 	info->from = info->to = 0;
-	for (size_t i = 0; i < len;) {
+	for (size_t i = 0; i < len; raw++) {
 		const char *nl = memchr(text + i, '\n', len - i);
 		size_t n = nl ? (size_t)(nl - (text + i)) : len - i;
 		r.line++;
+		r.at = raw < o->ntimes ? o->times[raw] : 0;
 		/* "##[endgroup]" is a marker, not a line of its own */
 		if (n == 12 && !strncmp(text + i, "##[endgroup]", 12)) {
 			r.line--;

@@ -20,6 +20,10 @@ struct logview_opts {
 	int64_t from;   /* first line to render, 1-based */
 	int64_t count;  /* lines to render at most */
 	const char *href; /* line links: href + "N#LN" ("?line=" for the job page) */
+	/* when each line of the text was written (store/runs.h: every line
+	 * of the text, markers too), ntimes 0 when unknown */
+	const int64_t *times;
+	size_t ntimes;
 };
 
 struct logview_info {
@@ -34,8 +38,16 @@ void logview_info_release(struct logview_info *i);
 void logview_render(const char *text, size_t len, const struct logview_opts *o, struct buf *out,
 		    struct logview_info *info);
 /* one numbered line on its own (live logs): the same markup as in a
- * rendered log, annotations marked, without step or group structure */
-void logview_line(const char *s, size_t n, int64_t number, const char *href, struct buf *out);
+ * rendered log, annotations marked, without step or group structure;
+ * at: when it was written (unix ms, 0 unknown) */
+void logview_line(const char *s, size_t n, int64_t number, int64_t at, const char *href,
+		  struct buf *out);
+/* a line's time as the log view shows it: <time class="t"> (hidden
+ * unless the log has class show-ts) */
+void logview_time(int64_t at, struct buf *out);
+/* a unix ms time as ISO 8601 UTC with milliseconds (the raw log's
+ * timestamps, GitHub's format to the millisecond) */
+void logview_iso(int64_t at, char out[32]);
 /* one line's text with ANSI SGR colours as <span class> (escaped) */
 void logview_ansi(const char *s, size_t n, struct buf *out);
 

@@ -23,9 +23,9 @@ struct live {
 	struct srv *s;
 	struct http_stream *st; /* NULL once the stream is over */
 	int64_t run_id, job_id;
-	char job[256];
 	size_t offset;          /* bytes of the log already sent (or skipped) */
 	int64_t line;           /* number of the last line sent */
+	size_t raw;             /* lines of the text consumed, markers too */
 	struct buf href;        /* line links */
 };
 
@@ -57,11 +57,11 @@ static int is_marker(const char *s, size_t n)
 	return n == 12 && !strncmp(s, "##[endgroup]", 12);
 }
 
-/* one line as an SSE event: "id: N\ndata: <div ...>\n\n" */
-static void event(struct live *l, const char *s, size_t n, struct buf *out)
+/* one line as an SSE event: "id: N\ndata: <div ...>\n\n"; at: its time */
+static void event(struct live *l, const char *s, size_t n, int64_t at, struct buf *out)
 {
 	struct buf html = BUF_INIT;
-	logview_line(s, n, ++l->line, l->href.buf, &html);
+	logview_line(s, n, ++l->line, at, l->href.buf, &html);
 	/* an SSE data line ends at CR or LF: none may be inside */
 	for (size_t i = 0; i < html.len; i++)
 		if (html.buf[i] == '\r' || html.buf[i] == '\n')
@@ -74,6 +74,7 @@ static void tick(uv_timer_t *t)
 {
 	struct live *l = t->data;
 	struct buf log = BUF_INIT, err = BUF_INIT, out = BUF_INIT;
+	struct runs_times times = RUNS_TIMES_INIT;
 	struct runview_job j;
 	if (!l->st)
 		goto done;
@@ -81,18 +82,20 @@ static void tick(uv_timer_t *t)
 	 * the log read after */
 	int jr = runview_job(l->s->db, l->run_id, l->job_id, &j, &err);
 	int ended = jr == 0 && (*j.conclusion || !strcmp(j.status, "completed"));
-	if (jr < 0 || runs_read_logs(l->s->db, l->run_id, l->job, &log, &err) < 0)
+	if (jr < 0 || runs_read_job_log(l->s->db, l->job_id, &log, &times, &err) < 0)
 		goto done; /* a busy store: try at the next tick */
 	size_t end = l->offset;
 	for (size_t i = l->offset; i < log.len; i++) {
 		if (log.buf[i] != '\n')
 			continue;
 		if (!is_marker(log.buf + end, i - end))
-			event(l, log.buf + end, i - end, &out);
+			event(l, log.buf + end, i - end, l->raw < times.nr ? times.at[l->raw] : 0, &out);
+		l->raw++;
 		end = i + 1;
 	}
 	if (ended && end < log.len) {
-		event(l, log.buf + end, log.len - end, &out);
+		event(l, log.buf + end, log.len - end, l->raw < times.nr ? times.at[l->raw] : 0, &out);
+		l->raw++;
 		end = log.len;
 	}
 	l->offset = end;
@@ -107,6 +110,7 @@ static void tick(uv_timer_t *t)
 		live_stop(l);
 	}
 done:
+	runs_times_release(&times);
 	buf_release(&log);
 	buf_release(&err);
 	buf_release(&out);
@@ -130,7 +134,7 @@ static void on_live(struct srv *s, struct http_req *q)
 	if (!resume)
 		resume = http_req_query(q, "after");
 	long long after = resume ? strtoll(resume, NULL, 10) : 0;
-	if (runs_read_logs(s->db, run, j.name, &log, &err) < 0) {
+	if (runs_read_job_log(s->db, job, &log, NULL, &err) < 0) {
 		ui_error(&u, 503, "the store is unavailable: %s", err.buf);
 		goto out;
 	}
@@ -138,7 +142,6 @@ static void on_live(struct srv *s, struct http_req *q)
 	l->s = s;
 	l->run_id = run;
 	l->job_id = job;
-	snprintf(l->job, sizeof(l->job), "%s", j.name);
 	buf_init(&l->href, 0);
 	buf_addf(&l->href, "/runs/%lld/jobs/%lld?line=", (long long)run, (long long)job);
 	/* skip the lines the page already has (markers are not lines) */
@@ -147,6 +150,7 @@ static void on_live(struct srv *s, struct http_req *q)
 		if (log.buf[i] == '\n') {
 			if (!is_marker(log.buf + start, i - start))
 				l->line++;
+			l->raw++;
 			start = i + 1;
 		}
 	l->offset = start;

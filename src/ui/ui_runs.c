@@ -348,7 +348,26 @@ static void annotations_list(struct buf *body, const struct logview_info *info,
 	buf_addstr(body, "</ul>");
 }
 
-/* GET /runs/:id/jobs/:job[?line=N|?from=N] */
+/*
+ * "Show timestamps" (GitHub's log setting): a link to the same log page
+ * with ?timestamps=1 (or without), so it works without JavaScript;
+ * web/kiln.js turns it into a toggle that keeps the reader's place
+ */
+static void ts_toggle(struct buf *body, const struct runview *r, const struct runview_job *j,
+		      int64_t from, int show)
+{
+	struct buf href = BUF_INIT;
+	buf_addf(&href, "/runs/%lld/jobs/%lld", (long long)r->id, (long long)j->id);
+	if (from > 1)
+		buf_addf(&href, "?from=%lld%s", (long long)from, show ? "" : "&timestamps=1");
+	else if (!show)
+		buf_addstr(&href, "?timestamps=1");
+	html_addf(body, "<a id=\"ts-toggle\" href=\"%s\" role=\"button\" aria-pressed=\"%S\" "
+		  "aria-controls=\"log\">Show timestamps</a>", href.buf, show ? "true" : "false");
+	buf_release(&href);
+}
+
+/* GET /runs/:id/jobs/:job[?line=N|?from=N][&timestamps=1] */
 static void on_job(struct srv *s, struct http_req *q)
 {
 	struct ui u;
@@ -359,10 +378,11 @@ static void on_job(struct srv *s, struct http_req *q)
 	struct buf body = BUF_INIT, err = BUF_INIT, log = BUF_INIT, html = BUF_INIT, href = BUF_INIT;
 	struct buf title = BUF_INIT, summary = BUF_INIT;
 	struct logview_info info = LOGVIEW_INFO_INIT;
+	struct runs_times times = RUNS_TIMES_INIT;
 	if (ui_open(s, q, &u, ROLE_VIEWER) || load_run(&u, &r) || load_job(&u, &r, &j))
 		goto out;
 	if (runview_steps(s->db, j.id, &steps, &ns, &err) ||
-	    runs_read_logs(s->db, r.id, j.name, &log, &err) < 0) {
+	    runs_read_job_log(s->db, j.id, &log, &times, &err) < 0) {
 		ui_error(&u, 503, "the store is unavailable: %s", err.buf);
 		goto out;
 	}
@@ -373,7 +393,8 @@ static void on_job(struct srv *s, struct http_req *q)
 	if (from < 1)
 		from = 1;
 	buf_addf(&href, "/runs/%lld/jobs/%lld?line=", (long long)r.id, (long long)j.id);
-	struct logview_opts lo = { from, LOG_PAGE, href.buf };
+	struct logview_opts lo = { from, LOG_PAGE, href.buf, times.at, times.nr };
+	int show_ts = num(http_req_query(q, "timestamps")) == 1;
 	logview_render(log.buf, log.len, &lo, &html, &info);
 	buf_addf(&title, "%s", j.name);
 	html_addf(&body, "<p><a href=\"/runs\">Runs</a> / <a href=\"/runs/%D\">", r.id);
@@ -382,7 +403,11 @@ static void on_job(struct srv *s, struct http_req *q)
 	ui_status(&body, j.status, j.conclusion);
 	buf_addstr(&body, "</h1><p>");
 	ui_duration(&body, j.started_ms, j.finished_ms);
-	html_addf(&body, " · <a href=\"/runs/%D/jobs/%D/raw\">Raw log</a></p>", r.id, j.id);
+	html_addf(&body, " · <a href=\"/runs/%D/jobs/%D/raw\">Raw log</a>", r.id, j.id);
+	if (times.nr)
+		html_addf(&body, " · <a href=\"/runs/%D/jobs/%D/raw?timestamps=1\">Raw log with "
+			  "timestamps</a>", r.id, j.id);
+	buf_addstr(&body, "</p>");
 	steps_list(&body, steps, ns);
 	annotations_list(&body, &info, href.buf);
 	if (runview_job_summary(s->db, j.id, &summary, &err) == 0 && summary.len) {
@@ -390,24 +415,30 @@ static void on_job(struct srv *s, struct http_req *q)
 		markdown_html(summary.buf, summary.len, &body);
 		buf_addstr(&body, "</div>");
 	}
-	html_addf(&body, "<h2 id=\"log-title\">Log</h2>");
+	buf_addstr(&body, "<div class=\"log-head\"><h2 id=\"log-title\">Log</h2>");
+	if (times.nr)
+		ts_toggle(&body, &r, &j, from, show_ts);
+	buf_addstr(&body, "</div>");
 	int live = !*j.conclusion && strcmp(j.status, "completed");
 	if (info.lines > LOG_PAGE) {
 		html_addf(&body, "<nav class=\"pager\" aria-label=\"Log pages\"><span>Lines %D–%D of %D"
 			  "</span>", info.from, info.to, info.lines);
+		const char *ts = show_ts ? "&timestamps=1" : "";
 		if (from > 1)
-			html_addf(&body, "<a href=\"/runs/%D/jobs/%D?from=%D\" rel=\"prev\">Previous</a>",
-				  r.id, j.id, from > LOG_PAGE ? from - LOG_PAGE : 1);
+			html_addf(&body, "<a href=\"/runs/%D/jobs/%D?from=%D%S\" rel=\"prev\">Previous</a>",
+				  r.id, j.id, from > LOG_PAGE ? from - LOG_PAGE : 1, ts);
 		if (info.to < info.lines)
-			html_addf(&body, "<a href=\"/runs/%D/jobs/%D?from=%D\" rel=\"next\">Next</a>"
-				  "<a href=\"/runs/%D/jobs/%D?from=%D\">Last</a>", r.id, j.id,
-				  info.to + 1, r.id, j.id, ((info.lines - 1) / LOG_PAGE) * LOG_PAGE + 1);
+			html_addf(&body, "<a href=\"/runs/%D/jobs/%D?from=%D%S\" rel=\"next\">Next</a>"
+				  "<a href=\"/runs/%D/jobs/%D?from=%D%S\">Last</a>", r.id, j.id,
+				  info.to + 1, ts, r.id, j.id, ((info.lines - 1) / LOG_PAGE) * LOG_PAGE + 1,
+				  ts);
 		buf_addstr(&body, "</nav>");
 	}
 	if (live && info.to == info.lines)
 		buf_addstr(&body, "<p id=\"live-status\" role=\"status\">The job is running: "
 			   "reload to see new lines.</p>");
-	html_addf(&body, "<div id=\"log\" class=\"log\" role=\"log\" aria-labelledby=\"log-title\"");
+	html_addf(&body, "<div id=\"log\" class=\"log%S\" role=\"log\" aria-labelledby=\"log-title\"",
+		  show_ts ? " show-ts" : "");
 	if (live && info.to == info.lines)
 		html_addf(&body, " data-stream=\"/runs/%D/jobs/%D/live\" data-lines=\"%D\" "
 			  "data-href=\"%s\" aria-live=\"polite\"", r.id, j.id, info.lines, href.buf);
@@ -420,6 +451,7 @@ static void on_job(struct srv *s, struct http_req *q)
 out:
 	ui_close(&u);
 	free(steps);
+	runs_times_release(&times);
 	logview_info_release(&info);
 	buf_release(&body);
 	buf_release(&err);
@@ -430,25 +462,54 @@ out:
 	buf_release(&summary);
 }
 
-/* GET /runs/:id/jobs/:job/raw: the stored (masked) log as text */
+/* the log with each line's time first, as GitHub's raw logs have it
+ * ("2026-01-02T03:04:05.678Z line"); a line without a known time keeps
+ * the width blank so columns stay aligned */
+static void raw_stamped(const struct buf *log, const struct runs_times *t, struct buf *out)
+{
+	size_t line = 0;
+	for (size_t i = 0; i < log->len; line++) {
+		const char *nl = memchr(log->buf + i, '\n', log->len - i);
+		size_t n = nl ? (size_t)(nl - (log->buf + i)) + 1 : log->len - i;
+		char iso[32];
+		if (line < t->nr)
+			logview_iso(t->at[line], iso);
+		else
+			snprintf(iso, sizeof(iso), "%24s", "");
+		buf_addf(out, "%s ", iso);
+		buf_add(out, log->buf + i, n);
+		i += n;
+	}
+}
+
+/* GET /runs/:id/jobs/:job/raw[?timestamps=1]: the stored (masked) log as
+ * text, each line after its time when asked */
 static void on_raw(struct srv *s, struct http_req *q)
 {
 	struct ui u;
 	struct runview r;
 	struct runview_job j;
-	struct buf log = BUF_INIT, err = BUF_INIT;
+	struct buf log = BUF_INIT, err = BUF_INIT, stamped = BUF_INIT;
+	struct runs_times times = RUNS_TIMES_INIT;
 	if (ui_open(s, q, &u, ROLE_VIEWER) || load_run(&u, &r) || load_job(&u, &r, &j))
 		goto out;
-	if (runs_read_logs(s->db, r.id, j.name, &log, &err) < 0) {
+	if (runs_read_job_log(s->db, j.id, &log, &times, &err) < 0) {
 		ui_error(&u, 503, "the store is unavailable: %s", err.buf);
 		goto out;
 	}
 	ui_security_headers(q);
-	http_reply_raw(q, 200, "text/plain; charset=utf-8", log.buf, log.len);
+	if (num(http_req_query(q, "timestamps")) == 1) {
+		raw_stamped(&log, &times, &stamped);
+		http_reply_raw(q, 200, "text/plain; charset=utf-8", stamped.buf, stamped.len);
+	} else {
+		http_reply_raw(q, 200, "text/plain; charset=utf-8", log.buf, log.len);
+	}
 out:
 	ui_close(&u);
+	runs_times_release(&times);
 	buf_release(&log);
 	buf_release(&err);
+	buf_release(&stamped);
 }
 
 /* POST /runs/:id/cancel (developer): the run's event, as the API's

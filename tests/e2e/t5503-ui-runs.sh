@@ -154,6 +154,24 @@ test_expect_success 'a 50,000-line log opens in pages of 2,000 lines; ?line=N op
 	test "$(grep -c "^[0-9]*$" raw)" -ge 50000
 '
 
+test_expect_success 'per-line timestamps: a <time> per line (hidden until asked), ?timestamps=1 shows them, the raw log with them' '
+	id=$(job_id big) && test -n "$id" &&
+	ui_get "/runs/1/jobs/$id" a >out &&
+	test "$(grep -o "<time class=\"t\" datetime=\"20[0-9-]*T[0-9:]*\.[0-9]*Z\">" out | wc -l)" = 2000 &&
+	test_grep "<div id=\"log\" class=\"log\" role=\"log\"" out &&
+	test_grep "id=\"ts-toggle\" href=\"/runs/1/jobs/$id?timestamps=1\" role=\"button\" aria-pressed=\"false\"" out &&
+	ui_get "/runs/1/jobs/$id?from=2001&timestamps=1" a >out &&
+	test_grep "<div id=\"log\" class=\"log show-ts\" role=\"log\"" out &&
+	test_grep "id=\"ts-toggle\" href=\"/runs/1/jobs/$id?from=2001\" role=\"button\" aria-pressed=\"true\"" out &&
+	test_grep "?from=4001&timestamps=1\" rel=\"next\"" out &&
+	ui_get "/runs/1/jobs/$id/raw?timestamps=1" a | sed 1d >raw &&
+	ui_get "/runs/1/jobs/$id/raw" a | sed 1d >plain &&
+	test "$(wc -l <raw)" = "$(wc -l <plain)" &&
+	test "$(grep -c "^20[0-9-]*T[0-9:]*\.[0-9]\{3\}Z " raw)" = "$(wc -l <raw)" &&
+	sed "s/^[^ ]* //" raw >stripped && test_cmp plain stripped &&
+	grep -q "Z 50000$" raw
+'
+
 test_expect_success 'unknown run or job: 404 pages' '
 	ui_get /runs/999 a >out &&
 	test "$(head -1 out)" = 404 &&

@@ -61,6 +61,29 @@ test_expect_success 'SSE: every line once, in order, numbered; then the end with
 	! grep -q "<b>" sse
 '
 
+test_expect_success 'per-line times: each live line has its <time>; stored when written, not when read' '
+	JOB=$(cat job.1) &&
+	test "$(grep "^data: <div" sse | grep -c "<time class=\"t\" datetime=\"20[0-9-]*T[0-9:]*\.[0-9]\{3\}Z\">[0-9:]*\.[0-9]\{3\}</time>")" = "$(grep -c "^data: <div" sse)" &&
+	ui_get "/runs/1/jobs/$JOB" a >page &&
+	test_grep "id=\"ts-toggle\" href=\"/runs/1/jobs/$JOB?timestamps=1\" role=\"button\" aria-pressed=\"false\"" page &&
+	ui_get "/runs/1/jobs/$JOB/raw?timestamps=1" a | sed 1d >raw &&
+	sed -n "1p" raw | grep -q "^20[0-9-]*T[0-9:]*\.[0-9]\{3\}Z > " &&
+	test "$(grep -c "^20[0-9-]*T[0-9:.]*Z " raw)" = "$(wc -l <raw)" &&
+	python3 - raw <<-\PY
+	import sys, datetime
+	t = {}
+	for l in open(sys.argv[1]):
+	    ts, text = l.split(" ", 1)
+	    if text.startswith("tick "):
+	        t[int(text.split()[1])] = datetime.datetime.fromisoformat(ts.replace("Z", "+00:00"))
+	assert len(t) == 60, t
+	# the job slept 0.1 s between ticks: the stored times say so
+	span = (t[60] - t[1]).total_seconds()
+	assert span >= 5, span
+	assert all(t[i] <= t[i + 1] for i in range(1, 60))
+	PY
+'
+
 test_expect_success 'Last-Event-ID: a reconnecting client gets the lines after it, no duplicate' '
 	JOB=$(cat job.1) &&
 	curl -s -N --max-time 10 -b a -H "Last-Event-ID: 30" "$(serve_url)/runs/1/jobs/$JOB/live" >sse2 &&

@@ -203,6 +203,65 @@ static void test_log_tail(void **state)
 	buf_release(&out);
 }
 
+/* every line gets the time it was written: lines split over writes
+ * count once, synced pieces and chunks (also a line longer than a chunk)
+ * keep them, the text and its times are read together */
+static void test_log_times(void **state)
+{
+	struct fx *f = *state;
+	struct buf err = BUF_INIT, out = BUF_INIT, big = BUF_INIT;
+	struct runs_times t = RUNS_TIMES_INIT;
+	struct run_info ci = { "ci.yml", NULL, "push", NULL, NULL, NULL };
+	int64_t run, job, old;
+	int num;
+	assert_int_equal(runs_start(f->db, &ci, &run, &num, &err), 0);
+	assert_int_equal(runs_job_start(f->db, run, "build", &job, &err), 0);
+	int64_t t0 = runs_now_ms();
+	struct runs_log l;
+	runs_log_init(&l, f->db, job);
+	assert_int_equal(runs_log_write(&l, "one\ntw", 6, &err), 0);
+	assert_int_equal(runs_log_sync(&l, &err), 0);
+	usleep(30000);
+	assert_int_equal(runs_log_write(&l, "o\n", 2, &err), 0); /* ends line 2 */
+	assert_int_equal(runs_log_sync(&l, &err), 0);
+	usleep(30000);
+	int64_t t1 = runs_now_ms();
+	assert_int_equal(runs_log_write(&l, "three\n", 6, &err), 0);
+	assert_int_equal(runs_log_sync(&l, &err), 0);
+	/* the tail: text and times */
+	assert_int_equal(runs_read_job_log(f->db, job, &out, &t, &err), 0);
+	assert_string_equal(out.buf, "one\ntwo\nthree\n");
+	assert_int_equal(t.nr, 3);
+	assert_true(t.at[0] >= t0 && t.at[1] == t.at[0] && t.at[2] >= t1);
+	/* a line longer than a chunk, then two short ones: flushed chunks */
+	for (int i = 0; i < RUNS_LOG_CHUNK + 10; i++)
+		buf_addch(&big, 'x');
+	assert_int_equal(runs_log_write(&l, big.buf, big.len, &err), 0);
+	assert_int_equal(runs_log_write(&l, big.buf, 100, &err), 0); /* same line */
+	assert_int_equal(runs_log_write(&l, "\nfive\nsix", 9, &err), 0);
+	assert_int_equal(runs_log_flush(&l, &err), 0);
+	runs_log_release(&l);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM log_tail"), 0);
+	buf_reset(&out);
+	assert_int_equal(runs_read_job_log(f->db, job, &out, &t, &err), 0);
+	assert_int_equal(out.len, 14 + RUNS_LOG_CHUNK + 110 + 9);
+	assert_int_equal(t.nr, 6);
+	for (size_t i = 1; i < t.nr; i++)
+		assert_true(t.at[i] >= t.at[i - 1]);
+	assert_true(t.at[5] <= runs_now_ms());
+	/* a log recorded without times (runs_log_append) has none */
+	assert_int_equal(runs_job_start(f->db, run, "old", &old, &err), 0);
+	assert_int_equal(runs_log_append(f->db, old, "a\nb\n", 4, &err), 0);
+	buf_reset(&out);
+	assert_int_equal(runs_read_job_log(f->db, old, &out, &t, &err), 0);
+	assert_string_equal(out.buf, "a\nb\n");
+	assert_int_equal(t.nr, 0);
+	runs_times_release(&t);
+	buf_release(&err);
+	buf_release(&out);
+	buf_release(&big);
+}
+
 /* a run of a live owner stays open; one of a dead owner (pid reused or
  * gone) is closed as failed with the reason, its open job too */
 static void test_recover(void **state)
@@ -291,6 +350,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_numbers_per_workflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_steps_logs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_times, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hint_quotes_path, setup, teardown),
 	};
