@@ -58,7 +58,10 @@ test_expect_success 'migration 17 links the server runs recorded before it (by w
 	# back to schema 14: the run of event 1 as an older kiln recorded it
 	db.executescript("DROP INDEX runs_event; DROP INDEX runs_repo_name;"
 	                 "ALTER TABLE runs DROP COLUMN event_id; ALTER TABLE runs DROP COLUMN repo_name;"
-	                 "ALTER TABLE runs DROP COLUMN attempt; PRAGMA user_version = 16;")
+	                 "ALTER TABLE runs DROP COLUMN attempt;"
+	                 # and before 18 (per-line log times)
+	                 "ALTER TABLE logs DROP COLUMN times; ALTER TABLE log_tail DROP COLUMN times;"
+	                 "PRAGMA user_version = 16;")
 	db.commit()
 	PY
 	kiln runs --all --json >runs.json &&
