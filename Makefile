@@ -18,7 +18,7 @@ V ?=
 # Debian packages the build, the tests, the demo and the benches need.
 DEB_PKGS = build-essential pkg-config git clang llvm libclang-rt-14-dev \
 	libyaml-dev libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev libpcre2-dev \
-	libgit2-dev libarchive-dev libzstd-dev libcurl4-openssl-dev libcmocka-dev \
+	libgit2-dev libmbedtls-dev libarchive-dev libzstd-dev libcurl4-openssl-dev libcmocka-dev \
 	perl python3 rsync zstd ninja-build haproxy wrk hyperfine curl \
 	libh2o-dev libssl-dev prometheus libcmark-gfm-dev libcmark-gfm-extensions-dev chromium \
 	podman runc netavark aardvark-dns slirp4netns containernetworking-plugins catatonit \

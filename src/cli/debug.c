@@ -144,7 +144,8 @@ int cmd_debug(int argc, char **argv, struct kiln_ctx *ctx)
 	if (argc >= 2 && !strcmp(argv[1], "yaml"))
 		return debug_yaml(argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "event") || !strcmp(argv[1], "changes") ||
-			  !strcmp(argv[1], "paths-filter") || !strcmp(argv[1], "trigger")))
+			  !strcmp(argv[1], "paths-filter") || !strcmp(argv[1], "trigger") ||
+			  !strcmp(argv[1], "git-tls")))
 		return debug_git(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "workflow"))
 		return debug_workflow(argc - 1, argv + 1);

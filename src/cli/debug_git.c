@@ -2,13 +2,15 @@
  * debug_git: hidden `kiln debug event|changes|paths-filter` commands that
  * expose src/git to the shell tests: the event kiln derives from the
  * repository, the changed files between two commits, and the outputs
- * dorny/paths-filter would give.
+ * dorny/paths-filter would give; `kiln debug git-tls` libgit2's lazily
+ * loaded trust store.
  */
 #include "base/kiln.h"
 #include "cli/cmds.h"
 #include "cli/opt.h"
 #include "git/diff.h"
 #include "git/event.h"
+#include "git/gitlib.h"
 #include "git/pathsfilter.h"
 #include "engine/trigsel.h"
 #include "workflow/workflow.h"
@@ -262,8 +264,25 @@ out:
 	return ret;
 }
 
+/*
+ * `kiln debug git-tls [--connect]`: libgit2's trust store after init (the
+ * parse deferred) and, with --connect, after what a fetch does first.
+ */
+static int debug_git_tls(int argc, char **argv)
+{
+	int connect = argc > 1 && !strcmp(argv[1], "--connect");
+	gitlib_init();
+	if (connect)
+		gitlib_tls_ready();
+	const char *p = gitlib_tls_deferred();
+	printf("deferred: %s\nloaded: %zu\n", p ? p : "-", gitlib_tls_loaded());
+	return 0;
+}
+
 int debug_git(int argc, char **argv)
 {
+	if (!strcmp(argv[0], "git-tls"))
+		return debug_git_tls(argc, argv);
 	if (!strcmp(argv[0], "trigger"))
 		return debug_trigger(argc, argv);
 	if (!strcmp(argv[0], "event"))

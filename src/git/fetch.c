@@ -7,10 +7,10 @@
 #include "base/kiln.h"
 #include "base/fs.h"
 #include "git/fetch.h"
+#include "git/gitlib.h"
 
 #include <errno.h>
 #include <git2.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -54,15 +54,9 @@ static int net_fail(struct buf *err, const struct cred_state *cs, const char *ur
 	return KILN_EIO;
 }
 
-static void lib_init(void)
-{
-	git_libgit2_init(); /* kept for the process, as repo.c does */
-}
-
 int fetch_open_bare(const char *dir, struct repo **out, struct buf *err)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, lib_init);
+	gitlib_init(); /* kept for the process, as repo.c does */
 	if (access(dir, F_OK) == 0)
 		return repo_open_bare(dir, out, err);
 	/* created aside and renamed: a crash never leaves a half-made repository */
@@ -179,6 +173,7 @@ int fetch_resolve(struct repo *r, const char *url, const char *token, const char
 	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
 	ro.repository = g;
 	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	gitlib_tls_ready(); /* the CA bundle, parsed only by runs that connect */
 	if (git_remote_create_with_opts(&rem, url, &ro) < 0) {
 		rc = net_fail(err, &cs, shown, "bad repository URL");
 		goto out;

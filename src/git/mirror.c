@@ -1,21 +1,15 @@
 /* mirror: bare mirrors of the server's repositories (see mirror.h). */
 #include "base/kiln.h"
 #include "base/fs.h"
+#include "git/gitlib.h"
 #include "git/mirror.h"
 
 #include <git2.h>
-#include <pthread.h>
 #include <sys/stat.h>
-
-static void lib_init(void)
-{
-	git_libgit2_init();
-}
 
 static void lib_once(void)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, lib_init);
+	gitlib_init();
 }
 
 static int git_fail(struct buf *err, const char *what, const char *subject)
@@ -53,6 +47,7 @@ static int remote_for(git_remote **out, git_repository *repo, const char *url)
 	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
 	o.repository = repo;
 	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	gitlib_tls_ready(); /* the CA bundle, parsed only when connecting */
 	return git_remote_create_with_opts(out, url, &o);
 }
 

@@ -3,11 +3,11 @@
  * metadata through libgit2 (no `git` processes).
  */
 #include "base/kiln.h"
+#include "git/gitlib.h"
 #include "git/repo.h"
 
 #include <git2.h>
 #include <limits.h>
-#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <time.h>
@@ -25,21 +25,14 @@ static int git_fail(struct buf *err, int code, const char *what)
 	return code;
 }
 
-static void lib_init(void)
-{
-	git_libgit2_init();
-}
-
 /*
  * libgit2's global state is initialised once and kept for the life of the
- * process: git_libgit2_init costs ~10 ms (TLS and settings setup), far more
- * than opening a repository, so an init/shutdown pair per open would
- * dominate `kiln run`'s start-up.
+ * process (git/gitlib.c): an init/shutdown pair per open would dominate
+ * `kiln run`'s start-up.
  */
 static void lib_once(void)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, lib_init);
+	gitlib_init();
 }
 
 /*
