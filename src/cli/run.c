@@ -1014,11 +1014,11 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	}
 	ev_unref(server_env_secrets);
 	secret_store_close(ss);
-	db_close(sdb);
 	secret_map_release(&secrets);
 	secret_map_release(&cli);
 	if (r < 0) {
 		fprintf(stderr, "%s%s\n", strstr(err.buf, ": error: ") ? "" : "kiln: error: ", err.buf);
+		db_close(sdb);
 		buf_release(&err);
 		runctx_release(&rc);
 		trigsel_release(&ts);
@@ -1052,7 +1052,7 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 			w.nr, w.nr == 1 ? "" : "s");
 	if (!o->list && !o->dry && !o->no_history) {
 		struct buf rerr = BUF_INIT;
-		rec = recorder_open(rc.repo_dir, &rerr);
+		rec = recorder_open(&sdb, rc.repo_dir, &rerr); /* the secrets' connection */
 		recorder_origin(rec, o->server_repo, o->server_event, o->attempt);
 		if (!rec)
 			fprintf(stderr, "kiln: warning: run history not recorded: %s\n", rerr.buf);
@@ -1085,6 +1085,7 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	}
 out:
 	recorder_close(rec);
+	db_close(sdb);
 	plan_release(&p);
 	diags_release(&d);
 	wfset_release(&w);

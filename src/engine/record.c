@@ -43,10 +43,11 @@ struct recorder {
 	struct buf line;
 };
 
-struct recorder *recorder_open(const char *repo, struct buf *err)
+struct recorder *recorder_open(sqlite3 **given, const char *repo, struct buf *err)
 {
-	sqlite3 *db = NULL;
-	if (store_open_default(&db, NULL, err) < 0) {
+	sqlite3 *db = *given;
+	*given = NULL;
+	if (!db && store_open_default(&db, NULL, err) < 0) {
 		if (db)
 			sqlite3_close(db);
 		return NULL;

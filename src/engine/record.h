@@ -14,6 +14,7 @@
 #ifndef KILN_RECORD_H
 #define KILN_RECORD_H
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <uv.h>
 
@@ -21,9 +22,14 @@
 
 struct recorder;
 
-/* open the default store for runs of the repository whose work tree is
- * repo (may be NULL); NULL (with a message in err) when it cannot */
-struct recorder *recorder_open(const char *repo, struct buf *err);
+/*
+ * A recorder for runs of the repository whose work tree is repo (may be
+ * NULL) on *db, a store connection it takes over (*db is set to NULL;
+ * one connection per `kiln run`: each open reads the schema and the WAL),
+ * or, when *db is NULL, on the default store opened here. NULL (with a
+ * message in err) when it cannot.
+ */
+struct recorder *recorder_open(sqlite3 **db, const char *repo, struct buf *err);
 /* what the runs it records are: kiln serve's repository name and event
  * (NULL, 0 for a local run) and github.run_attempt (1 unless re-run) */
 void recorder_origin(struct recorder *r, const char *repo_name, int64_t event_id, int attempt);
