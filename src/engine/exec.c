@@ -14,6 +14,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <strings.h>
 #include <sys/utsname.h>
@@ -116,8 +117,14 @@ void exec__step_free(struct step_run *sr)
 	}
 	if (sr->script) {
 		/* emptied, not removed: the next step writes the same file
-		 * (its text may hold secrets: nothing is left in it) */
-		if (truncate(sr->script, 0) < 0 && errno != ENOENT)
+		 * (its text may hold secrets: nothing is left in it). Opened
+		 * and closed, not truncate(2)'d by name: ext4 marks a file
+		 * truncated to zero for a flush at its next close, which
+		 * would then be the next step's write (see write_file) */
+		int fd = open(sr->script, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		else if (errno != ENOENT)
 			unlink(sr->script);
 		free(sr->script);
 	}

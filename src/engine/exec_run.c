@@ -162,13 +162,22 @@ static int shell_argv(const char *shell, const char *path, int ctr, const char *
 	return 0;
 }
 
+/*
+ * path's content becomes data. Written over the old bytes (a step script,
+ * a command file: emptied after each step) and cut to len, never opened
+ * with O_TRUNC: on ext4, a file truncated to zero and then written is
+ * flushed to the disk when closed (auto_da_alloc), one synchronous write
+ * and, once freed, a discard per step; written in place the bytes stay in
+ * the page cache until the step empties the file again.
+ */
 static int write_file(const char *path, const char *data, size_t len, struct buf *err)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		buf_addf(err, "cannot write '%s': %s", path, strerror(errno));
 		return -1;
 	}
+	size_t total = len;
 	while (len) {
 		ssize_t n = write(fd, data, len);
 		if (n < 0 && errno == EINTR)
@@ -180,6 +189,12 @@ static int write_file(const char *path, const char *data, size_t len, struct buf
 		}
 		data += n;
 		len -= (size_t)n;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (st.st_size > (off_t)total && ftruncate(fd, (off_t)total) < 0)) {
+		buf_addf(err, "cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+		return -1;
 	}
 	close(fd);
 	return 0;

@@ -265,6 +265,8 @@ static int reset(const struct jobdir_pool *p, const char *dir)
 					r = remove_at(tfd, path.buf, scripts[i], &st);
 					continue;
 				}
+				if (st.st_size == 0) /* emptied by its step's end, as usual */
+					continue;
 				int fd = openat(tfd, scripts[i], O_WRONLY | O_TRUNC | O_NOFOLLOW |
 						O_CLOEXEC);
 				if (fd >= 0)

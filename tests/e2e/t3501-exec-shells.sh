@@ -284,4 +284,30 @@ test_expect_success 'defaults.run.shell may be an expression (env, matrix contex
 	test_grep "in bash$" out
 '
 
+test_expect_success PYTHON 'a step script is emptied when its step ends and rewritten whole by the next' '
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  build:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: |
+	          # a long first script with secret-looking text: sEcReT-42
+	          # padding padding padding padding padding padding padding padding padding
+	          echo "first ran"
+	      - shell: python
+	        run: |
+	          import os
+	          p = os.path.join(os.environ["RUNNER_TEMP"], ".kiln-step.sh")
+	          print("bash script bytes after its step:", os.path.getsize(p))
+	      - run: echo "short"; grep -c "sEc[R]eT" "$0" || echo "no leftover"
+	EOF
+	run_job &&
+	test_grep "first ran" out &&
+	test_grep "bash script bytes after its step: 0$" out &&
+	test_grep "| short$" out &&
+	test_grep "^| 0$" out &&
+	test_grep "^| no leftover$" out
+'
+
 test_done
