@@ -1094,6 +1094,8 @@ static int setup_dirs(struct job_exec *je, struct buf *err)
 				   sha && ev_kind(sha) == EV_STRING ? ev_get_str(sha, NULL) : NULL,
 				   je->spec.snapshot_dir, je->workspace, err) < 0)
 		r = -1;
+	if (!r)
+		jobdir_stamp(je->spec.jobdirs, key);
 	return r;
 }
 

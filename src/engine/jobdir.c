@@ -2,7 +2,9 @@
  * jobdir: the pool (see jobdir.h) and the reset of a kept directory — a
  * walk of the workspace beside the snapshot with *at() calls that removes
  * what the snapshot lacks, copies what the workspace lacks and rewrites
- * what differs (type, mode, size, bytes, link target).
+ * what differs (type, mode, size, bytes, link target). A file whose ctime
+ * is older than the directory's last reset is not read (see
+ * unchanged_since).
  */
 #include "base/kiln.h"
 #include "base/copytree.h"
@@ -13,13 +15,24 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+/* when a directory's workspace was last made equal to the snapshot */
+struct stamp {
+	char *key;           /* the job using it (live), NULL once kept */
+	unsigned n;          /* its number N while kept as <run_dir>/.free-N */
+	struct timespec t;   /* CLOCK_REALTIME_COARSE after the copy or reset;
+			      * {0, 0}: unknown (every file is compared) */
+};
 
 struct jobdir_pool {
 	char *run_dir;
 	char *snapshot;
-	unsigned *free;     /* numbers of the kept directories <run_dir>/.free-N */
+	struct stamp *free; /* the kept directories */
 	size_t nfree, alloc;
+	struct stamp *live; /* the directories of running jobs */
+	size_t nlive, live_alloc;
 	unsigned next;      /* the next N */
 };
 
@@ -39,11 +52,42 @@ void jobdir_pool_free(struct jobdir_pool *p)
 	free(p->run_dir);
 	free(p->snapshot);
 	free(p->free);
+	for (size_t i = 0; i < p->nlive; i++)
+		free(p->live[i].key);
+	free(p->live);
 	free(p);
+}
+
+/* the stamp of the running job `key` taken out of p->live ({0} if none) */
+static struct timespec take_live(struct jobdir_pool *p, const char *key)
+{
+	struct timespec t = { 0, 0 };
+	for (size_t i = 0; i < p->nlive; i++) {
+		if (strcmp(p->live[i].key, key))
+			continue;
+		t = p->live[i].t;
+		free(p->live[i].key);
+		p->live[i] = p->live[--p->nlive];
+		break;
+	}
+	return t;
+}
+
+void jobdir_stamp(struct jobdir_pool *p, const char *key)
+{
+	if (!p)
+		return;
+	take_live(p, key);
+	ALLOC_GROW(p->live, p->nlive + 1, p->live_alloc);
+	struct stamp *s = &p->live[p->nlive++];
+	s->key = xstrdup(key);
+	s->n = 0;
+	clock_gettime(CLOCK_REALTIME_COARSE, &s->t);
 }
 
 int jobdir_put(struct jobdir_pool *p, const char *key)
 {
+	struct timespec t = take_live(p, key);
 	char *from = xstrfmt("%s/%s", p->run_dir, key);
 	char *to = xstrfmt("%s/.free-%u", p->run_dir, p->next);
 	int r = rename(from, to);
@@ -52,8 +96,24 @@ int jobdir_put(struct jobdir_pool *p, const char *key)
 	if (r < 0)
 		return -1;
 	ALLOC_GROW(p->free, p->nfree + 1, p->alloc);
-	p->free[p->nfree++] = p->next++;
+	p->free[p->nfree++] = (struct stamp){ NULL, p->next++, t };
 	return 0;
+}
+
+/*
+ * May the workspace file (its stat ws) be taken as unchanged since the
+ * last reset or copy at `clean`? Its ctime is older than that moment: every
+ * write, truncate, chmod or rename of the file since then would have moved
+ * its ctime to at least `clean` (the kernel stamps ctime from the same
+ * coarse clock, or a finer one that is never behind it). A ctime in the
+ * same tick as `clean` is "racy" (git's word) and compared byte for byte.
+ */
+static int unchanged_since(const struct stat *ws, const struct timespec *clean)
+{
+	if (!clean->tv_sec && !clean->tv_nsec)
+		return 0;
+	return ws->st_ctim.tv_sec < clean->tv_sec ||
+	       (ws->st_ctim.tv_sec == clean->tv_sec && ws->st_ctim.tv_nsec < clean->tv_nsec);
 }
 
 /* remove the entry `name` of directory wfd (whose path is `dir`) */
@@ -113,11 +173,12 @@ static int same_link(int sfd, int wfd, const char *name)
 	return na >= 0 && na == nb && !memcmp(a, b, (size_t)na);
 }
 
-static int sync_dir(int sfd, int wfd, struct buf *wpath);
+static int sync_dir(int sfd, int wfd, struct buf *wpath, const struct timespec *clean);
 
-/* the snapshot's entry `name` (st) into the workspace directory wfd */
+/* the snapshot's entry `name` (st) into the workspace directory wfd, whose
+ * files were last made equal to the snapshot's at `clean` */
 static int sync_entry(int sfd, int wfd, const char *name, const struct stat *st,
-		      struct buf *wpath)
+		      struct buf *wpath, const struct timespec *clean)
 {
 	struct stat ws;
 	if (fstatat(wfd, name, &ws, AT_SYMLINK_NOFOLLOW) < 0)
@@ -137,7 +198,7 @@ static int sync_entry(int sfd, int wfd, const char *name, const struct stat *st,
 		} else {
 			size_t l = wpath->len;
 			buf_addf(wpath, "/%s", name);
-			r = sync_dir(s2, w2, wpath);
+			r = sync_dir(s2, w2, wpath, clean);
 			buf_setlen(wpath, l);
 		}
 		if (s2 >= 0)
@@ -147,7 +208,7 @@ static int sync_entry(int sfd, int wfd, const char *name, const struct stat *st,
 		return r;
 	} else if (S_ISREG(st->st_mode)) {
 		if (ws.st_size == st->st_size && (ws.st_mode & 07777) == (st->st_mode & 07777) &&
-		    same_bytes(sfd, wfd, name, st->st_size))
+		    (unchanged_since(&ws, clean) || same_bytes(sfd, wfd, name, st->st_size)))
 			return 0;
 		r = unlinkat(wfd, name, 0) < 0 ? -errno : 0;
 	} else if (S_ISLNK(st->st_mode)) {
@@ -161,7 +222,7 @@ static int sync_entry(int sfd, int wfd, const char *name, const struct stat *st,
 }
 
 /* make the workspace directory wfd (path wpath) equal to the snapshot's sfd */
-static int sync_dir(int sfd, int wfd, struct buf *wpath)
+static int sync_dir(int sfd, int wfd, struct buf *wpath, const struct timespec *clean)
 {
 	int r = 0;
 	int fd = dup(wfd);
@@ -203,7 +264,7 @@ static int sync_dir(int sfd, int wfd, struct buf *wpath)
 		if (fstatat(sfd, n, &ss, AT_SYMLINK_NOFOLLOW) < 0)
 			r = -errno;
 		else
-			r = sync_entry(sfd, wfd, n, &ss, wpath);
+			r = sync_entry(sfd, wfd, n, &ss, wpath, clean);
 	}
 	closedir(d);
 	return r;
@@ -234,8 +295,9 @@ static int empty_dir(int dfd, const char *dir, const char *const *keep, size_t n
 	return r;
 }
 
-/* reset the job directory `dir`: see jobdir.h */
-static int reset(const struct jobdir_pool *p, const char *dir)
+/* reset the job directory `dir`, last made equal to the snapshot at
+ * `clean`: see jobdir.h */
+static int reset(const struct jobdir_pool *p, const char *dir, const struct timespec *clean)
 {
 	static const char *const keep[] = {
 		"workspace", "temp", "github_output", "github_env", "github_path",
@@ -287,7 +349,7 @@ static int reset(const struct jobdir_pool *p, const char *dir)
 			struct stat ss;
 			if (fstat(sfd, &ss) == 0)
 				fchmod(wfd, ss.st_mode & 07777);
-			r = sync_dir(sfd, wfd, &path);
+			r = sync_dir(sfd, wfd, &path, clean);
 		}
 		if (sfd >= 0)
 			close(sfd);
@@ -303,17 +365,18 @@ int jobdir_get(struct jobdir_pool *p, const char *key, struct buf *err)
 {
 	if (!p || !p->nfree)
 		return 0;
-	unsigned n = p->free[--p->nfree];
-	char *from = xstrfmt("%s/.free-%u", p->run_dir, n);
+	struct stamp kept = p->free[--p->nfree];
+	char *from = xstrfmt("%s/.free-%u", p->run_dir, kept.n);
 	char *to = xstrfmt("%s/%s", p->run_dir, key);
 	int r = 0;
 	if (rename(from, to) < 0) {
 		rmtree(from);
-	} else if ((r = reset(p, to)) < 0) {
+	} else if ((r = reset(p, to, &kept.t)) < 0) {
 		buf_addf(err, "cannot reuse a job directory for '%s': %s", to, strerror(-r));
 		rmtree(to);
 		r = KILN_EIO;
 	} else {
+		jobdir_stamp(p, key); /* after the reset: equal to the snapshot now */
 		r = 1;
 	}
 	free(from);

@@ -25,6 +25,14 @@ struct jobdir_pool *jobdir_pool_new(const char *run_dir, const char *snapshot);
 void jobdir_pool_free(struct jobdir_pool *p);
 
 /*
+ * The workspace of job `key`'s new directory was just copied from the
+ * snapshot: remember when, so that its reset after the job compares only
+ * files changed since (their ctime). jobdir_get stamps the directories it
+ * resets itself.
+ */
+void jobdir_stamp(struct jobdir_pool *p, const char *key);
+
+/*
  * The job `key` finished and nothing reads its directory any more: keep it
  * for reuse. Returns 0, or -1 when it is not kept (the caller removes it).
  */

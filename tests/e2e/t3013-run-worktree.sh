@@ -138,6 +138,7 @@ test_expect_success 'a job reusing a finished job'"'"'s directory sees the snaps
 	    steps:
 	      - run: |
 	          echo "changed by the usEr" >src/file.txt
+	          touch -r bin/tool src/file.txt # an old mtime: only its ctime says it changed
 	          rm new.txt && mkdir new.txt && echo x >new.txt/inner
 	          rm -r src/sub && echo flat >src/sub
 	          chmod -x bin/tool && chmod 0555 bin
