@@ -94,7 +94,7 @@ static int load_runs(struct composite *c, struct diags *d)
 		const struct ynode *at = using ? using : runs;
 		if (using && using->kind == YNODE_SCALAR && !strcmp(using->str, "docker")) {
 			c->docker = 1; /* run by engine/exec_docker.c */
-			return 0;
+			return nodeaction_load_docker(c->file, runs, &c->js, d);
 		}
 		return diag_err(d, c->file, at->line, at->col,
 				"kiln runs composite and JavaScript (node12..node24) actions; "

@@ -482,13 +482,8 @@ static void start_action(struct step_run *sr, struct action_source *src, struct 
 		return;
 	}
 	diags_release(&d);
-	if (a->node) {
+	if (a->node || a->docker) { /* stages: pre, main, post (exec_action.c) */
 		exec__start_js(sr, a, src, with, step_env);
-		return;
-	}
-	if (a->docker) {
-		action_source_release(src);
-		exec__start_docker(sr, NULL, a, with, step_env);
 		return;
 	}
 	struct frame *child = exec__frame_new(sr->fr, a->steps, a->nsteps);
@@ -547,7 +542,7 @@ static void start_uses(struct step_run *sr, struct ev *step_env)
 	}
 	buf_release(&err);
 	if (!strncmp(uses, "docker://", 9)) {
-		exec__start_docker(sr, uses + 9, NULL, with, step_env);
+		exec__start_docker(sr, uses + 9, with, step_env);
 		return;
 	}
 	if (!strncmp(uses, "./", 2) || !strcmp(uses, ".")) {

@@ -52,6 +52,7 @@ struct action_run {
 				      through fetched composites to the action's step */
 	int at_start;              /* its pre stage runs at job start (PHASE_PRE) */
 	int post_registered;       /* its post is on the job's post stack */
+	int image_built;           /* Docker action: its Dockerfile was built by this job */
 };
 
 /* a step run at the end of the job: a JavaScript post or a built-in's hook */
@@ -208,11 +209,14 @@ void exec__save_state(struct step_run *sr, const char *name, const char *value, 
 /* free the job's actions and the post steps that did not run */
 void exec__actions_release(struct job_exec *je);
 
-/* exec_docker.c: `uses: docker://IMAGE` (image, a NULL) or a Docker
- * action a (consumed); with and step_env consumed; the step completes
- * through exec__step_complete */
-void exec__start_docker(struct step_run *sr, const char *image, struct composite *a,
-			struct ev *with, struct ev *step_env);
+/* exec_docker.c: `uses: docker://IMAGE`; with and step_env consumed;
+ * the step completes through exec__step_complete */
+void exec__start_docker(struct step_run *sr, const char *image, struct ev *with,
+			struct ev *step_env);
+/* a stage of the Docker action sr->ar: its image and runs.args, with
+ * `entry` as the entrypoint (pre-/post-entrypoint; NULL: runs.entrypoint),
+ * INPUT_* and STATE_*; completes the step */
+void exec__docker_stage(struct step_run *sr, const char *entry);
 
 /* exec_ctx.c: contexts and evaluation */
 struct ev *exec__contexts(struct job_exec *je, struct frame *fr, const struct ev *env);

@@ -155,11 +155,17 @@ static int stage_fail(struct step_run *sr, const char *msg)
 	return 0;
 }
 
-/* node <dir>/<script> as step sr, in the workspace */
+/* node <dir>/<script> as step sr, in the workspace; a Docker action's
+ * stage: its image with `script` as the entrypoint (the main stage: its
+ * runs.entrypoint), which completes the step itself */
 static int run_js(struct step_run *sr, const char *script, struct buf *err)
 {
 	struct job_exec *je = sr->je;
 	struct action_run *ar = sr->ar;
+	if (ar->def->docker) {
+		exec__docker_stage(sr, sr->stage == STAGE_MAIN ? NULL : script);
+		return 0;
+	}
 	if (exec__files_reset(je, err) < 0)
 		return -1;
 	struct strvec env = STRVEC_INIT, argv = STRVEC_INIT;
@@ -303,13 +309,13 @@ static void prepare_walk(struct job_exec *je, struct frame *fr, size_t *path, si
 		path[depth] = i;
 		if (!a)
 			continue;
-		if (a->node && a->js.pre) {
+		if ((a->node || a->docker) && a->js.pre) {
 			struct action_run *ar = action_new(je, a, &src);
 			ar->at_start = 1;
 			ar->npath = depth + 1;
 			ar->path = xcalloc(ar->npath, sizeof(*path));
 			memcpy(ar->path, path, ar->npath * sizeof(*path));
-		} else if (!a->node && depth + 1 < EXEC_MAX_DEPTH) {
+		} else if (!a->node && !a->docker && depth + 1 < EXEC_MAX_DEPTH) {
 			struct frame *child = composite_frame(fr, a, &src);
 			prepare_walk(je, child, path, depth + 1);
 			exec__frame_free(child);
@@ -340,7 +346,7 @@ static struct frame *enter_composites(struct job_exec *je, struct frame *fr,
 		const struct wf_step *st = &fr->steps[ar->path[k]];
 		struct action_source src = { 0 };
 		struct composite *a = load_fetched(je, fr, st, &src);
-		if (!a || a->node) {
+		if (!a || a->node || a->docker) {
 			composite_free(a);
 			action_source_release(&src);
 			buf_addf(err, "cannot load the action '%s' again", st->uses.s);

@@ -1,6 +1,8 @@
 /*
- * exec_docker: `uses: docker://IMAGE` steps and Docker container actions
- * (action.yml `runs.using: docker`) on podman. The step is one
+ * exec_docker: `uses: docker://IMAGE` steps and the stages of Docker
+ * container actions (action.yml `runs.using: docker`: pre-entrypoint,
+ * entrypoint, post-entrypoint, sequenced by exec_action.c as for
+ * JavaScript actions) on podman. Each is one
  * `podman run --rm` whose output is the step's output: the job's directory
  * mounted at the same path (so GITHUB_WORKSPACE, GITHUB_OUTPUT, GITHUB_ENV
  * ... are valid inside), the workspace as working directory, the job's
@@ -74,6 +76,8 @@ static void build_done(struct exec_cmd *cmd)
 		exec__step_complete(sr, sr->cancelled ? RESULT_CANCELLED : RESULT_FAILURE);
 		return;
 	}
+	if (sr->ar) /* its later stages run the image built now */
+		sr->ar->image_built = 1;
 	start_run(ds);
 }
 
@@ -158,103 +162,91 @@ static int action_runs(struct step_run *sr, const struct composite *a, const str
 	return r;
 }
 
-void exec__start_docker(struct step_run *sr, const char *image, struct composite *a,
-			struct ev *with, struct ev *step_env)
+/* podman for the job, started once; -1 with the message in err */
+static int job_podman(struct step_run *sr, struct buf *err)
 {
 	struct job_exec *je = sr->je;
-	struct buf err = BUF_INIT, name = BUF_INIT, tag = BUF_INIT;
-	struct docker_step *ds = xcalloc(1, sizeof(*ds));
-	struct strvec args = STRVEC_INIT;
-	struct ev *inputs = NULL;
-	char *entrypoint = NULL, *dockerfile = NULL;
-	ds->sr = sr;
-	ds->argv = (struct strvec)STRVEC_INIT;
-	ds->env = (struct strvec)STRVEC_INIT;
-	ev_unref(step_env);
-
-	if (!je->pm) {
-		je->pm = xcalloc(1, sizeof(*je->pm));
-		if (podman_init(je->pm, strvec_getenv(&je->base_env, "PATH"), &err) < 0) {
-			podman_release(je->pm);
-			free(je->pm);
-			je->pm = NULL;
-			buf_addf(&name, "job '%s' needs podman for step '%s': %s",
-				 je->spec.job_key ? je->spec.job_key : "job", sr->name, err.buf);
-			buf_reset(&err);
-			buf_add(&err, name.buf, name.len);
-			goto fail;
-		}
+	if (je->pm)
+		return 0;
+	struct buf why = BUF_INIT;
+	je->pm = xcalloc(1, sizeof(*je->pm));
+	if (podman_init(je->pm, strvec_getenv(&je->base_env, "PATH"), &why) < 0) {
+		podman_release(je->pm);
+		free(je->pm);
+		je->pm = NULL;
+		buf_addf(err, "job '%s' needs podman for step '%s': %s",
+			 je->spec.job_key ? je->spec.job_key : "job", sr->name, why.buf);
+		buf_release(&why);
+		return -1;
 	}
-	exec__proc_env(sr, &ds->env);
-	if (a) {
-		inputs = exec__action_inputs(sr, a, with);
-		if (action_runs(sr, a, inputs, &args, &ds->env, &entrypoint, &err) < 0)
-			goto fail;
-		const struct ynode *runs = ynode_get(a->root, "runs");
-		const struct ynode *im = ynode_get(runs, "image");
-		const char *img = im && im->kind == YNODE_SCALAR ? im->str : NULL;
-		if (!img || !*img) {
-			buf_addf(&err, "%s: a Docker action needs 'runs.image'", a->file);
-			goto fail;
-		}
-		if (!strncmp(img, "docker://", 9)) {
-			buf_addstr(&tag, img + 9);
-		} else {
-			/* a Dockerfile (or a directory holding one) of the action */
-			dockerfile = xstrfmt("%s/%s", a->dir, img);
-			struct stat st;
-			if (stat(dockerfile, &st) == 0 && S_ISDIR(st.st_mode)) {
-				char *f = xstrfmt("%s/Dockerfile", dockerfile);
-				free(dockerfile);
-				dockerfile = f;
-			}
-			if (access(dockerfile, R_OK) != 0) {
-				buf_addf(&err, "%s: runs.image '%s': no such Dockerfile", a->file, img);
-				goto fail;
-			}
-			/* named after where the action lives: the same local action
-			 * (its path in the workspace) or fetched one (the cache
-			 * directory) keeps one tag from run to run */
-			const char *key = a->dir;
-			size_t wl = strlen(je->workspace);
-			if (!strncmp(key, je->workspace, wl) && key[wl] == '/')
-				key += wl + 1;
-			uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-			for (const char *p = key; *p; p++)
-				h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-			buf_addf(&tag, "localhost/kiln-action:%016llx", (unsigned long long)h);
-		}
-	} else {
-		/* docker://IMAGE: `args` and `entrypoint` are the container's,
-		 * other inputs are INPUT_* (GitHub) */
-		buf_addstr(&tag, image);
-		inputs = ev_object();
-		for (size_t i = 0; with && i < ev_len(with); i++) {
-			const char *k = ev_object_key_at(with, i);
-			struct buf v = BUF_INIT;
-			ev_to_string(ev_object_val_at(with, i), &v);
-			if (!strcasecmp(k, "args")) {
-				if (podman_split_words(v.buf, &args, &err) < 0) {
-					buf_release(&v);
-					goto fail;
-				}
-			} else if (!strcasecmp(k, "entrypoint")) {
-				entrypoint = xstrdup(v.buf);
-			} else {
-				ev_object_set(inputs, k, ev_cstr(v.buf));
-			}
-			buf_release(&v);
-		}
-	}
-	nodeaction_env(inputs, NULL, &ds->env);
+	buf_release(&why);
+	return 0;
+}
 
+/* the image of Docker action a into tag; *dockerfile set (owned) when it
+ * is built from one. -1 with err */
+static int action_image(struct job_exec *je, const struct composite *a, struct buf *tag,
+			char **dockerfile, struct buf *err)
+{
+	const struct ynode *runs = ynode_get(a->root, "runs");
+	const struct ynode *im = ynode_get(runs, "image");
+	const char *img = im && im->kind == YNODE_SCALAR ? im->str : NULL;
+	if (!img || !*img) {
+		buf_addf(err, "%s: a Docker action needs 'runs.image'", a->file);
+		return -1;
+	}
+	if (!strncmp(img, "docker://", 9)) {
+		buf_addstr(tag, img + 9);
+		return 0;
+	}
+	/* a Dockerfile (or a directory holding one) of the action */
+	char *df = xstrfmt("%s/%s", a->dir, img);
+	struct stat st;
+	if (stat(df, &st) == 0 && S_ISDIR(st.st_mode)) {
+		char *f = xstrfmt("%s/Dockerfile", df);
+		free(df);
+		df = f;
+	}
+	if (access(df, R_OK) != 0) {
+		buf_addf(err, "%s: runs.image '%s': no such Dockerfile", a->file, img);
+		free(df);
+		return -1;
+	}
+	/* named after where the action lives: the same local action (its
+	 * path in the workspace) or fetched one (the cache directory) keeps
+	 * one tag from run to run */
+	const char *key = a->dir;
+	size_t wl = strlen(je->workspace);
+	if (!strncmp(key, je->workspace, wl) && key[wl] == '/')
+		key += wl + 1;
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (const char *p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	buf_addf(tag, "localhost/kiln-action:%016llx", (unsigned long long)h);
+	*dockerfile = df;
+	return 0;
+}
+
+/*
+ * The podman run of a docker step into ds->argv (ds->env holds the
+ * process environment already): image `tag`, container arguments args,
+ * `entrypoint` (NULL: the image's), the action a's runs.env names (a may
+ * be NULL), then build first from dockerfile when given. Completes the
+ * step on failure.
+ */
+static void launch(struct docker_step *ds, const struct composite *a, const char *tag,
+		   const struct strvec *args, const char *entrypoint, const char *dockerfile)
+{
+	struct step_run *sr = ds->sr;
+	struct job_exec *je = sr->je;
+	struct buf name = BUF_INIT, err = BUF_INIT;
 	struct strvec *av = &ds->argv;
 	strvec_push(av, je->pm->prog);
 	strvec_push(av, "run");
 	strvec_push(av, "--rm");
 	strvec_push(av, "--name");
 	char what[64];
-	snprintf(what, sizeof(what), "step%zu-%llx", sr->st->index,
+	snprintf(what, sizeof(what), "step%zu-%llx", sr->st ? sr->st->index : 0,
 		 (unsigned long long)(now_ns() & 0xffffff));
 	podman_name(je->pm, je->spec.job_key ? je->spec.job_key : "job", what, &name);
 	strvec_push(av, name.buf);
@@ -268,7 +260,7 @@ void exec__start_docker(struct step_run *sr, const char *image, struct composite
 	strvec_pushf(av, "%s:%s", je->dir, je->dir);
 	strvec_push(av, "--workdir");
 	strvec_push(av, je->workspace);
-	/* the job's variables, the action's env: and its INPUT_* */
+	/* the job's variables, the action's env: and its INPUT_* / STATE_* */
 	struct ev *names = ev_ref(sr->env ? sr->env : je->global_env);
 	const struct ynode *renv = a ? ynode_get(ynode_get(a->root, "runs"), "env") : NULL;
 	for (size_t i = 0; renv && renv->kind == YNODE_MAP && i < ynode_map_size(renv); i++) {
@@ -282,20 +274,103 @@ void exec__start_docker(struct step_run *sr, const char *image, struct composite
 		strvec_push(av, "--entrypoint");
 		strvec_push(av, entrypoint);
 	}
-	strvec_push(av, tag.buf);
-	for (size_t i = 0; i < args.nr; i++)
-		strvec_push(av, args.v[i]);
+	strvec_push(av, tag);
+	for (size_t i = 0; i < args->nr; i++)
+		strvec_push(av, args->v[i]);
 	strvec_setenv(&ds->env, "CONTAINERS_CONF", je->pm->conf);
-
-	if (dockerfile) {
-		char *dir = xstrdup(a->dir);
-		int r = start_build(ds, je->pm, tag.buf, dockerfile, dir, &err);
-		free(dir);
-		if (r < 0)
-			goto fail;
-	} else {
+	buf_release(&name);
+	if (!dockerfile) {
 		start_run(ds);
+		return;
 	}
+	char *dir = xstrdup(a->dir);
+	int r = start_build(ds, je->pm, tag, dockerfile, dir, &err);
+	free(dir);
+	if (r < 0) {
+		docker_step_free(ds);
+		exec__log(je, LOG_ERROR, sr->name, err.buf, err.len);
+		exec__step_complete(sr, RESULT_FAILURE);
+	}
+	buf_release(&err);
+}
+
+static struct docker_step *docker_step_new(struct step_run *sr)
+{
+	struct docker_step *ds = xcalloc(1, sizeof(*ds));
+	ds->sr = sr;
+	ds->argv = (struct strvec)STRVEC_INIT;
+	ds->env = (struct strvec)STRVEC_INIT;
+	return ds;
+}
+
+void exec__docker_stage(struct step_run *sr, const char *entry)
+{
+	struct job_exec *je = sr->je;
+	struct action_run *ar = sr->ar;
+	struct buf err = BUF_INIT, tag = BUF_INIT;
+	struct strvec args = STRVEC_INIT;
+	char *entrypoint = NULL, *dockerfile = NULL;
+	struct docker_step *ds = docker_step_new(sr);
+	if (job_podman(sr, &err) < 0)
+		goto fail;
+	exec__proc_env(sr, &ds->env);
+	if (action_runs(sr, ar->def, ar->inputs, &args, &ds->env, &entrypoint, &err) < 0 ||
+	    action_image(je, ar->def, &tag, &dockerfile, &err) < 0)
+		goto fail;
+	if (entry) { /* pre-entrypoint / post-entrypoint: the same image and args */
+		free(entrypoint);
+		entrypoint = xstrdup(entry);
+	}
+	nodeaction_env(ar->inputs, ar->state, &ds->env);
+	launch(ds, ar->def, tag.buf, &args, entrypoint, ar->image_built ? NULL : dockerfile);
+	ds = NULL;
+fail:
+	if (ds) {
+		docker_step_free(ds);
+		exec__log(je, LOG_ERROR, sr->name, err.buf, err.len);
+		exec__step_complete(sr, RESULT_FAILURE);
+	}
+	strvec_clear(&args);
+	free(entrypoint);
+	free(dockerfile);
+	buf_release(&err);
+	buf_release(&tag);
+}
+
+void exec__start_docker(struct step_run *sr, const char *image, struct ev *with,
+			struct ev *step_env)
+{
+	struct job_exec *je = sr->je;
+	struct buf err = BUF_INIT;
+	struct docker_step *ds = docker_step_new(sr);
+	struct strvec args = STRVEC_INIT;
+	struct ev *inputs = ev_object();
+	char *entrypoint = NULL;
+	ev_unref(step_env);
+	if (job_podman(sr, &err) < 0)
+		goto fail;
+	exec__proc_env(sr, &ds->env);
+	/* `args` and `entrypoint` are the container's, other inputs are
+	 * INPUT_* (GitHub) */
+	for (size_t i = 0; with && i < ev_len(with); i++) {
+		const char *k = ev_object_key_at(with, i);
+		struct buf v = BUF_INIT;
+		ev_to_string(ev_object_val_at(with, i), &v);
+		if (!strcasecmp(k, "args")) {
+			if (podman_split_words(v.buf, &args, &err) < 0) {
+				buf_release(&v);
+				goto fail;
+			}
+		} else if (!strcasecmp(k, "entrypoint")) {
+			free(entrypoint);
+			entrypoint = xstrdup(v.buf);
+		} else {
+			ev_object_set(inputs, k, ev_cstr(v.buf));
+		}
+		buf_release(&v);
+	}
+	nodeaction_env(inputs, NULL, &ds->env);
+	launch(ds, NULL, image, &args, entrypoint, NULL);
 	ds = NULL;
 fail:
 	if (ds) {
@@ -305,12 +380,7 @@ fail:
 	}
 	ev_unref(inputs);
 	ev_unref(with);
-	if (a)
-		composite_free(a);
 	strvec_clear(&args);
 	free(entrypoint);
-	free(dockerfile);
 	buf_release(&err);
-	buf_release(&name);
-	buf_release(&tag);
 }

@@ -45,6 +45,20 @@ int nodeaction_load(const char *file, const struct ynode *runs, struct node_scri
 	return 0;
 }
 
+int nodeaction_load_docker(const char *file, const struct ynode *runs, struct node_scripts *out,
+			   struct diags *d)
+{
+	memset(out, 0, sizeof(*out));
+	if (runs_str(file, runs, "using", &out->using, d) < 0 ||
+	    runs_str(file, runs, "pre-entrypoint", &out->pre, d) < 0 ||
+	    runs_str(file, runs, "entrypoint", &out->main, d) < 0 ||
+	    runs_str(file, runs, "post-entrypoint", &out->post, d) < 0 ||
+	    runs_str(file, runs, "pre-if", &out->pre_if, d) < 0 ||
+	    runs_str(file, runs, "post-if", &out->post_if, d) < 0)
+		return -1;
+	return 0;
+}
+
 void nodeaction_input_name(const char *name, struct buf *out)
 {
 	buf_addstr(out, "INPUT_");

@@ -13,12 +13,13 @@
 #include "expr/expr.h"
 #include "yaml/ynode.h"
 
-/* the scripts of a JavaScript action; strings borrowed from its YAML tree */
+/* the scripts of a JavaScript action, or the entrypoints of a Docker
+ * action's stages; strings borrowed from its YAML tree */
 struct node_scripts {
-	const char *using;   /* node12 ... node24 */
-	const char *pre;     /* runs.pre, or NULL */
-	const char *main;    /* runs.main */
-	const char *post;    /* runs.post, or NULL */
+	const char *using;   /* node12 ... node24, or docker */
+	const char *pre;     /* runs.pre (docker: runs.pre-entrypoint), or NULL */
+	const char *main;    /* runs.main (docker: runs.entrypoint, or NULL) */
+	const char *post;    /* runs.post (docker: runs.post-entrypoint), or NULL */
 	const char *pre_if;  /* runs.pre-if, or NULL (always()) */
 	const char *post_if; /* runs.post-if, or NULL (always()) */
 };
@@ -32,6 +33,11 @@ int nodeaction_is_node(const char *using);
  */
 int nodeaction_load(const char *file, const struct ynode *runs, struct node_scripts *out,
 		    struct diags *d);
+
+/* a Docker action's stages (runs.pre-entrypoint, entrypoint,
+ * post-entrypoint, pre-if, post-if) into *out; 0 or -1 with d */
+int nodeaction_load_docker(const char *file, const struct ynode *runs, struct node_scripts *out,
+			   struct diags *d);
 
 /* GitHub's runner: INPUT_ + the name with spaces as '_', upper-cased */
 void nodeaction_input_name(const char *name, struct buf *out);

@@ -139,4 +139,118 @@ test_expect_success 'a Dockerfile that does not build fails the step with the bu
 	test_grep "Docker build failed" out
 '
 
+# a Docker action with pre-entrypoint and post-entrypoint (files written
+# outside test bodies: they need single quotes)
+mkdir -p stages
+cat >stages/action.yml <<'END'
+inputs:
+  tag:
+    default: x
+runs:
+  using: docker
+  image: Dockerfile
+  pre-entrypoint: /pre.sh
+  pre-if: env.NOPRE != 'yes'
+  entrypoint: /main.sh
+  post-entrypoint: /post.sh
+  post-if: always() && env.NOPOST != 'yes'
+  args:
+    - ${{ inputs.tag }}
+END
+cat >stages/Dockerfile <<'END'
+FROM kiln-test/debian
+COPY pre.sh main.sh post.sh /
+END
+cat >stages/pre.sh <<'END'
+#!/bin/sh
+echo "pre $1 input=$INPUT_TAG container=$(test -f /run/.containerenv && echo yes)"
+echo "frompre=$1-pre" >>"$GITHUB_STATE"
+test "$1" != prefail
+END
+cat >stages/main.sh <<'END'
+#!/bin/sh
+echo "main $1 frompre=$STATE_frompre"
+echo "frommain=$1-main" >>"$GITHUB_STATE"
+test "$1" != mainfail
+END
+cat >stages/post.sh <<'END'
+#!/bin/sh
+echo "post $1 frompre=$STATE_frompre frommain=$STATE_frommain"
+END
+chmod +x stages/*.sh
+cat >stages.yml <<'END'
+on: push
+jobs:
+  r:
+    runs-on: x
+    steps:
+      - run: echo first main step
+      - uses: o/stages@v1
+        with: { tag: a }
+      - uses: o/stages@v1
+        env: { NOPRE: "yes" }
+        with: { tag: b }
+      - uses: o/stages@v1
+        env: { NOPOST: "yes" }
+        with: { tag: nopost }
+      - run: echo last main step
+  prefail:
+    runs-on: x
+    steps:
+      - uses: o/stages@v1
+        with: { tag: prefail }
+      - run: echo never
+  mainfail:
+    runs-on: x
+    steps:
+      - uses: o/stages@v1
+        with: { tag: mainfail }
+END
+
+test_expect_success 'a fetched Docker action: pre-entrypoint at job start (pre-if), main, post-entrypoint at job end in reverse order (post-if), state across stages' '
+	(cd repo && kiln debug job ../stages.yml r --action "o/stages@v1=$TRASH/stages" >../sout 2>&1) &&
+	grep "^| \(pre\|main\|post\|first\|last\) " sout >actual &&
+	cat >expect <<-\EOF &&
+	| pre a input=a container=yes
+	| pre nopost input=nopost container=yes
+	| first main step
+	| main a frompre=a-pre
+	| main b frompre=
+	| main nopost frompre=nopost-pre
+	| last main step
+	| post b frompre= frommain=b-main
+	| post a frompre=a-pre frommain=a-main
+	EOF
+	test_cmp expect actual &&
+	test_grep "> Pre Run o/stages@v1" sout &&
+	test_grep "Post Run o/stages@v1: skipped" sout
+'
+
+test_expect_success 'a failing pre-entrypoint fails the job before its steps; a failed main still gets its post' '
+	(cd repo && test_expect_code 1 kiln debug job ../stages.yml prefail --action "o/stages@v1=$TRASH/stages" >../pout 2>&1) &&
+	test_grep "pre prefail" pout &&
+	! grep -q "^| never" pout &&
+	(cd repo && test_expect_code 1 kiln debug job ../stages.yml mainfail --action "o/stages@v1=$TRASH/stages" >../mout 2>&1) &&
+	test_grep "main mainfail" mout &&
+	test_grep "post mainfail frompre=mainfail-pre frommain=mainfail-main" mout
+'
+
+test_expect_success 'a local Docker action: pre-entrypoint not run (GitHub'"'"'s warning), post-entrypoint runs' '
+	cp -r stages repo/act/stages &&
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  dock:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - uses: ./act/stages
+	        with: { tag: local }
+	EOF
+	env -C repo kiln run >out 2>err &&
+	test_grep "warning: .pre. execution is not supported for local action from .\./act/stages." out &&
+	! grep -q "^\[dock\] pre local" out &&
+	test_grep "^\[dock\] main local frompre=$" out &&
+	test_grep "^\[dock\] post local frompre= frommain=local-main" out
+'
+
 test_done
