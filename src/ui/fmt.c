@@ -60,3 +60,19 @@ void ui_short_ref(struct buf *out, const char *ref)
 		r += 10;
 	html_addf(out, "%s", r);
 }
+
+void ui_bytes(struct buf *out, int64_t n)
+{
+	static const char *const unit[] = { "KB", "MB", "GB", "TB" };
+	if (n < 1024) {
+		buf_addf(out, "%lld B", (long long)(n < 0 ? 0 : n));
+		return;
+	}
+	double v = (double)n / 1024;
+	size_t u = 0;
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	buf_addf(out, "%.1f %s", v, unit[u]);
+}

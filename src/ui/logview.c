@@ -283,3 +283,24 @@ void logview_render(const char *text, size_t len, const struct logview_opts *o, 
 	close_step(&r);
 	info->lines = r.line;
 }
+
+int64_t logview_find_annotation(const struct logview_info *info, size_t *cursor,
+				const char *level, const char *file, int line, const char *message)
+{
+	struct buf want = BUF_INIT;
+	int64_t found = 0;
+	if (file && *file)
+		buf_addf(&want, "%s:%d: ", file, line);
+	buf_add(&want, message, strcspn(message, "\n"));
+	for (size_t i = *cursor; i < info->annotations.nr && !found; i++) {
+		const char *a = info->annotations.v[i];
+		const char *t1 = strchr(a, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		if (!t2 || (size_t)(t1 - a) != strlen(level) || strncmp(a, level, (size_t)(t1 - a)) ||
+		    strncmp(t2 + 1, want.buf, want.len))
+			continue;
+		found = strtoll(t1 + 1, NULL, 10);
+		*cursor = i + 1;
+	}
+	buf_release(&want);
+	return found;
+}

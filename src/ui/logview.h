@@ -37,6 +37,16 @@ void logview_info_release(struct logview_info *i);
 
 void logview_render(const char *text, size_t len, const struct logview_opts *o, struct buf *out,
 		    struct logview_info *info);
+/*
+ * The log line of a stored annotation (store/annotations.h): the line the
+ * recorder wrote for it ("LEVEL: [FILE:LINE: ]MESSAGE"), searched among
+ * info's annotations from *cursor on (advanced past a match, so a run's
+ * annotations, in order, find their own lines even when texts repeat);
+ * 0 when none matches
+ */
+int64_t logview_find_annotation(const struct logview_info *info, size_t *cursor,
+				const char *level, const char *file, int line, const char *message);
+
 /* one numbered line on its own (live logs): the same markup as in a
  * rendered log, annotations marked, without step or group structure;
  * at: when it was written (unix ms, 0 unknown) */

@@ -364,4 +364,5 @@ void ui_register(struct srv *s)
 	ui_badge_register(s);
 	ui_envs_register(s);
 	ui_rollout_register(s);
+	ui_artifacts_register(s);
 }

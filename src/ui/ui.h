@@ -72,6 +72,8 @@ void ui_time(struct buf *out, int64_t ms);
 void ui_duration(struct buf *out, int64_t from_ms, int64_t to_ms);
 /* refs/heads/main -> main (escaped) */
 void ui_short_ref(struct buf *out, const char *ref);
+/* a size for people: 512 B, 1.5 KB, 12.3 MB (powers of 1024, as GitHub) */
+void ui_bytes(struct buf *out, int64_t n);
 
 /* page families */
 void ui_repos_register(struct srv *s);
@@ -84,6 +86,19 @@ void ui_live_register(struct srv *s);
 void ui_badge_register(struct srv *s);
 void ui_envs_register(struct srv *s);
 void ui_rollout_register(struct srv *s);
+void ui_artifacts_register(struct srv *s);
+struct logview_info;
+/* ui_artifacts.c: a run's artifacts (job_id 0: every job's) as a table with
+ * download links; nothing when there are none */
+void ui_artifacts_section(struct ui *u, int64_t run_id, int64_t job_id, struct buf *body);
+/* a run's annotations from the store (job_id 0: every job's), each linked
+ * to its log line: found in info (the job page's rendered log, line links
+ * line_href + "N#LN"), else through /runs/R/jobs/J/annotations/ID; nothing
+ * when there are none */
+void ui_annotations_section(struct ui *u, int64_t run_id, int64_t job_id,
+			    const struct logview_info *info, const char *line_href, struct buf *body);
+/* how many annotations the store has (job_id 0: the whole run) */
+int ui_annotations_count(struct ui *u, int64_t run_id, int64_t job_id);
 /* the deploy controller's state directory (ui_rollout.c) */
 const char *ui_deploy_state(struct srv *s);
 /* ui_envs.c: the repositories and environments part of /settings */

@@ -288,6 +288,8 @@ static void on_run(struct srv *s, struct http_req *q)
 		buf_addstr(&body, "</td></tr>");
 	}
 	buf_addstr(&body, "</tbody></table>");
+	ui_annotations_section(&u, r.id, 0, NULL, NULL, &body);
+	ui_artifacts_section(&u, r.id, 0, &body);
 	ui_page(&u, 200, title.buf, "runs", &body);
 out:
 	if (wf)
@@ -409,12 +411,18 @@ static void on_job(struct srv *s, struct http_req *q)
 			  "timestamps</a>", r.id, j.id);
 	buf_addstr(&body, "</p>");
 	steps_list(&body, steps, ns);
-	annotations_list(&body, &info, href.buf);
+	/* the store's annotations; a run recorded before they were kept:
+	 * the annotation lines of its log */
+	if (ui_annotations_count(&u, r.id, j.id))
+		ui_annotations_section(&u, r.id, j.id, &info, href.buf, &body);
+	else
+		annotations_list(&body, &info, href.buf);
 	if (runview_job_summary(s->db, j.id, &summary, &err) == 0 && summary.len) {
 		buf_addstr(&body, "<h2>Summary</h2><div class=\"summary-md\">");
 		markdown_html(summary.buf, summary.len, &body);
 		buf_addstr(&body, "</div>");
 	}
+	ui_artifacts_section(&u, r.id, j.id, &body);
 	buf_addstr(&body, "<div class=\"log-head\"><h2 id=\"log-title\">Log</h2>");
 	if (times.nr)
 		ts_toggle(&body, &r, &j, from, show_ts);

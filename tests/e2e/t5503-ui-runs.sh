@@ -137,7 +137,7 @@ test_expect_success 'a failed job: its annotation is listed and marked at its li
 	ui_get "/runs/1/jobs/$id" a >out &&
 	line=$(sed -n "s/.*class=\"l ann ann-error\" id=\"L\([0-9]*\)\".*src\/x.c:2: boom.*/\1/p" out | head -1) &&
 	test -n "$line" &&
-	test_grep "href=\"/runs/1/jobs/$id?line=$line#L$line\">line $line</a>: src/x.c:2: boom" out
+	test_grep "<a href=\"/runs/1/jobs/$id?line=$line#L$line\">test: src/x.c:2</a> .*<div class=\"ann-msg\">boom</div>" out
 '
 
 test_expect_success 'a 50,000-line log opens in pages of 2,000 lines; ?line=N opens its page' '
