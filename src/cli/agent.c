@@ -39,9 +39,9 @@ static const char *const agent_usage[] = {
 	NULL,
 };
 
-static sqlite3 *local_db(void)
+static struct db *local_db(void)
 {
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	struct buf err = BUF_INIT;
 	if (store_open_default(&db, NULL, &err) < 0)
 		fprintf(stderr, "kiln agent: error: %s\n", err.buf);
@@ -168,7 +168,7 @@ static int token_create(struct remote *rm, int hours)
 		json_decref(out);
 		return rc;
 	}
-	sqlite3 *db = local_db();
+	struct db *db = local_db();
 	if (!db)
 		return EXIT_INTERNAL;
 	struct buf tok = BUF_INIT, err = BUF_INIT;
@@ -219,7 +219,7 @@ static int list_agents(struct remote *rm, int json)
 		json_decref(out);
 		return rc;
 	}
-	sqlite3 *db = local_db();
+	struct db *db = local_db();
 	if (!db)
 		return EXIT_INTERNAL;
 	struct agent_row *v;
@@ -261,7 +261,7 @@ static int revoke_agent(struct remote *rm, const char *arg)
 			printf("agent %lld revoked\n", id);
 		return rc;
 	}
-	sqlite3 *db = local_db();
+	struct db *db = local_db();
 	if (!db)
 		return EXIT_INTERNAL;
 	struct buf err = BUF_INIT;

@@ -54,7 +54,7 @@ int debug_record_deploy(int argc, char **argv)
 		return n == -2 ? EXIT_OK : EXIT_USAGE;
 	}
 	struct buf err = BUF_INIT, why = BUF_INIT;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	int rc = EXIT_OK;
 	struct env_decision d;
 	struct env_job j = { repo, env, run_id, run_id, "deploy", ref, "0000000", actor, commit_ms };

@@ -23,7 +23,7 @@ static const char *const usage[] = {
 };
 
 /* KIND,URL[,ENV[,EVENTS...]] (EVENTS may hold commas: the rest of the spec) */
-static int add_hook(sqlite3 *db, struct secret_store *ss, const char *repo, const char *spec,
+static int add_hook(struct db *db, struct secret_store *ss, const char *repo, const char *spec,
 		    struct buf *err)
 {
 	char *copy = xstrdup(spec);
@@ -81,7 +81,7 @@ int debug_notify(int argc, char **argv)
 	m.run_id = run ? strtoll(run, NULL, 10) : 0;
 	m.at_ms = 1;
 	struct buf err = BUF_INIT, dir = BUF_INIT;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	struct secret_store *ss = NULL;
 	struct notifier *no = NULL;
 	struct masker *mk = mask_new();

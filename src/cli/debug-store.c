@@ -17,7 +17,7 @@ static const char *const usage[] = {
 	NULL,
 };
 
-static int record_job(sqlite3 *db, int64_t run, const char *spec, struct buf *err)
+static int record_job(struct db *db, int64_t run, const char *spec, struct buf *err)
 {
 	const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 	if (!c1 || !c2) {
@@ -71,7 +71,7 @@ int debug_record_run(int argc, char **argv)
 		return n == -2 ? EXIT_OK : EXIT_USAGE;
 	}
 	struct buf err = BUF_INIT;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	int64_t run;
 	int num, r = EXIT_OK;
 	if (store_open_default(&db, NULL, &err) < 0 || runs_start(db, &ri, &run, &num, &err) < 0) {

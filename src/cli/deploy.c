@@ -300,7 +300,7 @@ int cmd_releases(int argc, char **argv, struct kiln_ctx *ctx)
 		free(path);
 		return EXIT_USAGE;
 	}
-	sqlite3 *db;
+	struct db *db;
 	struct buf err = BUF_INIT;
 	int r = EXIT_INTERNAL;
 	if (db_open(path, &db, &err) < 0)

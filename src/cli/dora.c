@@ -140,7 +140,7 @@ int cmd_dora(int argc, char **argv, struct kiln_ctx *ctx)
 	if (remote_resolve(&rm))
 		return remote_dora(&rm, repo, env, days, json);
 	struct buf err = BUF_INIT;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	int rc = EXIT_OK;
 	struct dora_report *v = NULL;
 	size_t nv = 0;

@@ -287,7 +287,7 @@ static int run_local(char **argv, struct env_args *a)
 {
 	const char *sub = argv[1];
 	struct buf err = BUF_INIT, dir = BUF_INIT;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	struct secret_store *ss = NULL;
 	char who[160];
 	const char *u = getenv("USER");

@@ -51,7 +51,7 @@ static int check_name(const char *name, struct buf *err)
 	return ok ? 0 : -1;
 }
 
-static int open_store(const char *data, struct buf *dir, sqlite3 **db, struct buf *err)
+static int open_store(const char *data, struct buf *dir, struct db **db, struct buf *err)
 {
 	if (data)
 		buf_addstr(dir, data);
@@ -68,7 +68,7 @@ static int open_store(const char *data, struct buf *dir, sqlite3 **db, struct bu
 	return r;
 }
 
-static int do_add(sqlite3 *db, const char *dir, const char *name, const char *url, int poll_s,
+static int do_add(struct db *db, const char *dir, const char *name, const char *url, int poll_s,
 		  const char *isolate, struct buf *err)
 {
 	struct repo_row row, existing;
@@ -156,7 +156,7 @@ out:
 	return ret;
 }
 
-static int do_list(sqlite3 *db, struct buf *err)
+static int do_list(struct db *db, struct buf *err)
 {
 	struct repo_row *rows;
 	size_t n;
@@ -175,7 +175,7 @@ static int do_list(sqlite3 *db, struct buf *err)
 	return EXIT_OK;
 }
 
-static int do_rm(sqlite3 *db, const char *name, struct buf *err)
+static int do_rm(struct db *db, const char *name, struct buf *err)
 {
 	struct repo_row row;
 	int r = store_repo_get(db, name, &row, err);
@@ -212,7 +212,7 @@ static int read_token(struct buf *t, struct buf *err)
 	return 0;
 }
 
-static int do_status(sqlite3 *db, const char *dir, const char *name, const char *forge,
+static int do_status(struct db *db, const char *dir, const char *name, const char *forge,
 		     const char *api, const char *project, struct buf *err)
 {
 	struct repo_row row;
@@ -272,7 +272,7 @@ out:
 	return ret;
 }
 
-static int do_set(sqlite3 *db, const char *name, const char *isolate, struct buf *err)
+static int do_set(struct db *db, const char *name, const char *isolate, struct buf *err)
 {
 	int r = store_repo_set_isolate(db, name, isolate, err);
 	if (r == KILN_ENOENT) {
@@ -326,7 +326,7 @@ int cmd_repo(int argc, char **argv, struct kiln_ctx *ctx)
 		return EXIT_USAGE;
 	}
 	struct buf dir = BUF_INIT, err = BUF_INIT;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	int r = EXIT_INTERNAL;
 	if (open_store(data, &dir, &db, &err))
 		goto out;

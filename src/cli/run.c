@@ -768,7 +768,7 @@ static int take_snapshot(struct run_opts *o, const struct trigsel *ts, struct ru
  * cannot be read (damaged) or whose secrets cannot be decrypted (missing or
  * wrong key) is an error: running without them would be silently wrong.
  */
-static int open_secrets(sqlite3 **db, struct secret_store **ss, struct buf *err)
+static int open_secrets(struct db **db, struct secret_store **ss, struct buf *err)
 {
 	struct buf dir = BUF_INIT, serr = BUF_INIT;
 	int r = 0;
@@ -964,7 +964,7 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 	}
 	struct secret_map secrets = SECRET_MAP_INIT, cli = SECRET_MAP_INIT;
 	/* one store connection for both secret loads */
-	sqlite3 *sdb = NULL;
+	struct db *sdb = NULL;
 	struct secret_store *ss = NULL;
 	struct ev *server_env_secrets = NULL;
 	if (!o->list && !o->dry && !o->no_secrets && o->server_repo) {

@@ -238,7 +238,7 @@ int cmd_runs(int argc, char **argv, struct kiln_ctx *ctx)
 		return runs_remote(&rm, &ro);
 	}
 	struct buf err = BUF_INIT;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	struct run_row *v = NULL;
 	size_t nr = 0;
 	int r = EXIT_OK;
@@ -288,7 +288,7 @@ int cmd_logs(int argc, char **argv, struct kiln_ctx *ctx)
 		return EXIT_USAGE;
 	}
 	struct buf err = BUF_INIT, out = BUF_INIT;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	struct run_row run;
 	int r = EXIT_OK, f;
 	if (store_open_default(&db, NULL, &err) < 0) {

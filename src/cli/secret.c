@@ -122,7 +122,7 @@ int cmd_secret(int argc, char **argv, struct kiln_ctx *ctx)
 		return EXIT_USAGE;
 	}
 	struct buf err = BUF_INIT, dir = BUF_INIT;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	struct secret_store *s = NULL;
 	int r;
 	if (env && secret_check_env(env, &err) < 0) {

@@ -27,7 +27,7 @@ static const char *const usage[] = {
 static int init(const char *dir, const char *admin)
 {
 	struct buf path = BUF_INIT, err = BUF_INIT, tok = BUF_INIT;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	int rc = EXIT_INTERNAL;
 	if (mkdir_p(dir, 0700) < 0) {
 		buf_addf(&err, "cannot create data directory '%s': %s", dir, strerror(errno));

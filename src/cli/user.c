@@ -76,9 +76,9 @@ static void wipe_free(char *s)
 }
 
 /* open the local store; prints the error */
-static sqlite3 *local_db(const char *cmd)
+static struct db *local_db(const char *cmd)
 {
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	struct buf err = BUF_INIT;
 	if (store_open_default(&db, NULL, &err) < 0)
 		fprintf(stderr, "kiln %s: error: %s\n", cmd, err.buf);
@@ -107,7 +107,7 @@ static void print_users_json_rows(const json_t *a)
 	       json_is_true(json_object_get(u, "disabled")) ? "disabled" : "active");
 }
 
-static json_t *users_json_local(sqlite3 *db, struct buf *err)
+static json_t *users_json_local(struct db *db, struct buf *err)
 {
 	struct user_row *v;
 	size_t n;
@@ -202,7 +202,7 @@ int cmd_user(int argc, char **argv, struct kiln_ctx *ctx)
 		return rc;
 	}
 	/* local */
-	sqlite3 *db = local_db("user");
+	struct db *db = local_db("user");
 	if (!db) {
 		wipe_free(pw);
 		return EXIT_INTERNAL;
@@ -276,7 +276,7 @@ static void print_tokens(const json_t *a)
 	}
 }
 
-static json_t *tokens_json_local(sqlite3 *db, int64_t uid, struct buf *err)
+static json_t *tokens_json_local(struct db *db, int64_t uid, struct buf *err)
 {
 	struct token_row *v;
 	size_t n;
@@ -354,7 +354,7 @@ int cmd_token(int argc, char **argv, struct kiln_ctx *ctx)
 		buf_release(&path);
 		return rc;
 	}
-	sqlite3 *db = local_db("token");
+	struct db *db = local_db("token");
 	if (!db)
 		return EXIT_INTERNAL;
 	char who[160];

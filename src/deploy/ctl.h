@@ -13,7 +13,7 @@
 #ifndef KILN_DEPLOY_CTL_H
 #define KILN_DEPLOY_CTL_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <uv.h>
 
 #include "base/kiln.h"
@@ -80,7 +80,7 @@ struct deployd {
 	char *state_dir, *apps_dir;
 	char *hap_sock;          /* HAProxy admin socket */
 	char *ctl_sock;          /* where the CLI connects */
-	sqlite3 *db;
+	struct db *db;
 	struct dapp **apps;
 	size_t napps, aapps;
 	int hap_pid;

@@ -7,42 +7,42 @@
 
 #include <stdarg.h>
 
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
+static struct dbstmt *prep(struct db *db, const char *sql)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "kiln: error: sqlite: %s\n", sqlite3_errmsg(db));
+	struct dbstmt *st = NULL;
+	if (db_prepare(db, sql, &st) != DB_OK) {
+		fprintf(stderr, "kiln: error: sqlite: %s\n", db_errmsg(db));
 		return NULL;
 	}
 	return st;
 }
 
-static int step_done(sqlite3 *db, sqlite3_stmt *st)
+static int step_done(struct db *db, struct dbstmt *st)
 {
-	int r = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE && r != SQLITE_ROW) {
-		fprintf(stderr, "kiln: error: sqlite: %s\n", sqlite3_errmsg(db));
+	int r = dbs_step(st);
+	dbs_finalize(st);
+	if (r != DB_DONE && r != DB_ROW) {
+		fprintf(stderr, "kiln: error: sqlite: %s\n", db_errmsg(db));
 		return -1;
 	}
 	return 0;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
+static void bind_text(struct dbstmt *st, int i, const char *s)
 {
 	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+		dbs_bind_text(st, i, s);
 	else
-		sqlite3_bind_null(st, i);
+		dbs_bind_null(st, i);
 }
 
-long dstore_release_begin(sqlite3 *db, const char *app, const char *version, const char *strategy,
+long dstore_release_begin(struct db *db, const char *app, const char *version, const char *strategy,
 			  const char *user)
 {
 	char now[32];
 	now_iso8601(now, sizeof(now));
-	sqlite3_stmt *st = prep(db, "INSERT INTO deploy_releases (app, version, strategy, user, started_at)"
-				    " VALUES (?, ?, ?, ?, ?)");
+	struct dbstmt *st = prep(db, "INSERT INTO deploy_releases (app, version, strategy, user, started_at)"
+				    " VALUES (?, ?, ?, ?, ?) RETURNING id");
 	if (!st)
 		return -1;
 	bind_text(st, 1, app);
@@ -50,16 +50,22 @@ long dstore_release_begin(sqlite3 *db, const char *app, const char *version, con
 	bind_text(st, 3, strategy);
 	bind_text(st, 4, user ? user : "");
 	bind_text(st, 5, now);
-	if (step_done(db, st) < 0)
+	int64_t id;
+	int rc = dbs_step_id(st, &id);
+	if (rc != DB_DONE) {
+		fprintf(stderr, "kiln: sqlite: %s\n", db_errmsg(db));
+		dbs_finalize(st);
 		return -1;
-	return (long)sqlite3_last_insert_rowid(db);
+	}
+	dbs_finalize(st);
+	return (long)id;
 }
 
-int dstore_release_finish(sqlite3 *db, long id, const char *outcome, const char *reason, long duration_ms)
+int dstore_release_finish(struct db *db, long id, const char *outcome, const char *reason, long duration_ms)
 {
 	char now[32];
 	now_iso8601(now, sizeof(now));
-	sqlite3_stmt *st = prep(db, "UPDATE deploy_releases SET outcome = ?, reason = ?, finished_at = ?,"
+	struct dbstmt *st = prep(db, "UPDATE deploy_releases SET outcome = ?, reason = ?, finished_at = ?,"
 				    " duration_ms = ?"
 				    " WHERE id = ? AND outcome = 'running'");
 	if (!st)
@@ -68,63 +74,63 @@ int dstore_release_finish(sqlite3 *db, long id, const char *outcome, const char 
 	bind_text(st, 2, reason);
 	bind_text(st, 3, now);
 	if (duration_ms >= 0)
-		sqlite3_bind_int64(st, 4, duration_ms);
+		dbs_bind_i64(st, 4, duration_ms);
 	else
-		sqlite3_bind_null(st, 4);
-	sqlite3_bind_int64(st, 5, id);
+		dbs_bind_null(st, 4);
+	dbs_bind_i64(st, 5, id);
 	return step_done(db, st);
 }
 
-size_t dstore_running_releases(sqlite3 *db, const char *app, long **ids)
+size_t dstore_running_releases(struct db *db, const char *app, long **ids)
 {
 	size_t n = 0, alloc = 0;
 	*ids = NULL;
-	sqlite3_stmt *st = prep(db, "SELECT id FROM deploy_releases WHERE app = ? AND outcome = 'running'");
+	struct dbstmt *st = prep(db, "SELECT id FROM deploy_releases WHERE app = ? AND outcome = 'running'");
 	if (!st)
 		return 0;
 	bind_text(st, 1, app);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (dbs_step(st) == DB_ROW) {
 		ALLOC_GROW(*ids, n + 1, alloc);
-		(*ids)[n++] = (long)sqlite3_column_int64(st, 0);
+		(*ids)[n++] = (long)dbs_col_i64(st, 0);
 	}
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	return n;
 }
 
-int dstore_release_version(sqlite3 *db, long id, struct buf *out)
+int dstore_release_version(struct db *db, long id, struct buf *out)
 {
-	sqlite3_stmt *st = prep(db, "SELECT version FROM deploy_releases WHERE id = ?");
+	struct dbstmt *st = prep(db, "SELECT version FROM deploy_releases WHERE id = ?");
 	int r = -1;
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		buf_addstr(out, (const char *)sqlite3_column_text(st, 0));
+	dbs_bind_i64(st, 1, id);
+	if (dbs_step(st) == DB_ROW) {
+		buf_addstr(out, dbs_col_text(st, 0));
 		r = 0;
 	}
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	return r;
 }
 
-int dstore_previous_good(sqlite3 *db, const char *app, const char *not, struct buf *version, long *id)
+int dstore_previous_good(struct db *db, const char *app, const char *not, struct buf *version, long *id)
 {
-	sqlite3_stmt *st = prep(db, "SELECT version, id FROM deploy_releases WHERE app = ? AND"
+	struct dbstmt *st = prep(db, "SELECT version, id FROM deploy_releases WHERE app = ? AND"
 				    " outcome = 'succeeded' AND version != ? ORDER BY id DESC LIMIT 1");
 	int r = -1;
 	if (!st)
 		return -1;
 	bind_text(st, 1, app);
 	bind_text(st, 2, not ? not : "");
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		buf_addstr(version, (const char *)sqlite3_column_text(st, 0));
-		*id = (long)sqlite3_column_int64(st, 1);
+	if (dbs_step(st) == DB_ROW) {
+		buf_addstr(version, dbs_col_text(st, 0));
+		*id = (long)dbs_col_i64(st, 1);
 		r = 0;
 	}
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	return r;
 }
 
-void dstore_audit(sqlite3 *db, const char *app, long release_id, const char *event, const char *fmt, ...)
+void dstore_audit(struct db *db, const char *app, long release_id, const char *event, const char *fmt, ...)
 {
 	char now[32];
 	struct buf detail = BUF_INIT;
@@ -133,15 +139,15 @@ void dstore_audit(sqlite3 *db, const char *app, long release_id, const char *eve
 	buf_vaddf(&detail, fmt, ap);
 	va_end(ap);
 	now_iso8601(now, sizeof(now));
-	sqlite3_stmt *st = prep(db, "INSERT INTO deploy_audit (at, app, release_id, event, detail)"
+	struct dbstmt *st = prep(db, "INSERT INTO deploy_audit (at, app, release_id, event, detail)"
 				    " VALUES (?, ?, ?, ?, ?)");
 	if (st) {
 		bind_text(st, 1, now);
 		bind_text(st, 2, app);
 		if (release_id > 0)
-			sqlite3_bind_int64(st, 3, release_id);
+			dbs_bind_i64(st, 3, release_id);
 		else
-			sqlite3_bind_null(st, 3);
+			dbs_bind_null(st, 3);
 		bind_text(st, 4, event);
 		bind_text(st, 5, detail.buf);
 		step_done(db, st);
@@ -149,105 +155,105 @@ void dstore_audit(sqlite3 *db, const char *app, long release_id, const char *eve
 	buf_release(&detail);
 }
 
-int dstore_slot_save(sqlite3 *db, const char *app, const struct dslot *s)
+int dstore_slot_save(struct db *db, const char *app, const struct dslot *s)
 {
-	sqlite3_stmt *st = prep(db, "INSERT OR REPLACE INTO deploy_instances (app, slot, release_id, version,"
+	struct dbstmt *st = prep(db, "INSERT OR REPLACE INTO deploy_instances (app, slot, release_id, version,"
 				    " port, pid, role) VALUES (?, ?, ?, ?, ?, ?, ?)");
 	if (!st)
 		return -1;
 	bind_text(st, 1, app);
-	sqlite3_bind_int(st, 2, s->slot);
-	sqlite3_bind_int64(st, 3, s->release_id);
+	dbs_bind_i64(st, 2, s->slot);
+	dbs_bind_i64(st, 3, s->release_id);
 	bind_text(st, 4, s->version);
-	sqlite3_bind_int(st, 5, s->port);
-	sqlite3_bind_int(st, 6, s->pid);
+	dbs_bind_i64(st, 5, s->port);
+	dbs_bind_i64(st, 6, s->pid);
 	bind_text(st, 7, s->role);
 	return step_done(db, st);
 }
 
-int dstore_slot_clear(sqlite3 *db, const char *app, int slot)
+int dstore_slot_clear(struct db *db, const char *app, int slot)
 {
-	sqlite3_stmt *st = prep(db, "DELETE FROM deploy_instances WHERE app = ? AND slot = ?");
+	struct dbstmt *st = prep(db, "DELETE FROM deploy_instances WHERE app = ? AND slot = ?");
 	if (!st)
 		return -1;
 	bind_text(st, 1, app);
-	sqlite3_bind_int(st, 2, slot);
+	dbs_bind_i64(st, 2, slot);
 	return step_done(db, st);
 }
 
-static void col_copy(char *dst, size_t cap, sqlite3_stmt *st, int i)
+static void col_copy(char *dst, size_t cap, struct dbstmt *st, int i)
 {
-	const char *s = (const char *)sqlite3_column_text(st, i);
+	const char *s = dbs_col_text(st, i);
 	snprintf(dst, cap, "%s", s ? s : "");
 }
 
-size_t dstore_slots_load(sqlite3 *db, const char *app, struct dslot **out)
+size_t dstore_slots_load(struct db *db, const char *app, struct dslot **out)
 {
 	size_t n = 0, alloc = 0;
 	*out = NULL;
-	sqlite3_stmt *st = prep(db, "SELECT slot, release_id, version, port, pid, role FROM deploy_instances"
+	struct dbstmt *st = prep(db, "SELECT slot, release_id, version, port, pid, role FROM deploy_instances"
 				    " WHERE app = ? ORDER BY slot");
 	if (!st)
 		return 0;
 	bind_text(st, 1, app);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (dbs_step(st) == DB_ROW) {
 		ALLOC_GROW(*out, n + 1, alloc);
 		struct dslot *s = &(*out)[n++];
 		memset(s, 0, sizeof(*s));
-		s->slot = sqlite3_column_int(st, 0);
-		s->release_id = (long)sqlite3_column_int64(st, 1);
+		s->slot = dbs_col_int(st, 0);
+		s->release_id = (long)dbs_col_i64(st, 1);
 		col_copy(s->version, sizeof(s->version), st, 2);
-		s->port = sqlite3_column_int(st, 3);
-		s->pid = sqlite3_column_int(st, 4);
+		s->port = dbs_col_int(st, 3);
+		s->pid = dbs_col_int(st, 4);
 		col_copy(s->role, sizeof(s->role), st, 5);
 	}
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	return n;
 }
 
-int dstore_app_set(sqlite3 *db, const char *app, long stable_release, const char *stable_version,
+int dstore_app_set(struct db *db, const char *app, long stable_release, const char *stable_version,
 		   int maintenance)
 {
-	sqlite3_stmt *st = prep(db, "INSERT OR REPLACE INTO deploy_apps (app, stable_release, stable_version,"
+	struct dbstmt *st = prep(db, "INSERT OR REPLACE INTO deploy_apps (app, stable_release, stable_version,"
 				    " maintenance) VALUES (?, ?, ?, ?)");
 	if (!st)
 		return -1;
 	bind_text(st, 1, app);
-	sqlite3_bind_int64(st, 2, stable_release);
+	dbs_bind_i64(st, 2, stable_release);
 	bind_text(st, 3, stable_version);
-	sqlite3_bind_int(st, 4, maintenance);
+	dbs_bind_i64(st, 4, maintenance);
 	return step_done(db, st);
 }
 
-int dstore_app_get(sqlite3 *db, const char *app, long *stable_release, struct buf *stable_version,
+int dstore_app_get(struct db *db, const char *app, long *stable_release, struct buf *stable_version,
 		   int *maintenance)
 {
-	sqlite3_stmt *st = prep(db, "SELECT stable_release, stable_version, maintenance FROM deploy_apps"
+	struct dbstmt *st = prep(db, "SELECT stable_release, stable_version, maintenance FROM deploy_apps"
 				    " WHERE app = ?");
 	int r = -1;
 	if (!st)
 		return -1;
 	bind_text(st, 1, app);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*stable_release = (long)sqlite3_column_int64(st, 0);
-		const char *v = (const char *)sqlite3_column_text(st, 1);
+	if (dbs_step(st) == DB_ROW) {
+		*stable_release = (long)dbs_col_i64(st, 0);
+		const char *v = dbs_col_text(st, 1);
 		buf_addstr(stable_version, v ? v : "");
-		*maintenance = sqlite3_column_int(st, 2);
+		*maintenance = dbs_col_int(st, 2);
 		r = 0;
 	}
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	return r;
 }
 
-static void col(sqlite3_stmt *st, int i, char *out, size_t n)
+static void col(struct dbstmt *st, int i, char *out, size_t n)
 {
-	const char *t = (const char *)sqlite3_column_text(st, i);
+	const char *t = dbs_col_text(st, i);
 	snprintf(out, n, "%s", t ? t : "");
 }
 
-size_t dstore_releases(sqlite3 *db, const char *app, int limit, struct drelease **out)
+size_t dstore_releases(struct db *db, const char *app, int limit, struct drelease **out)
 {
-	sqlite3_stmt *st = prep(db, "SELECT id, app, version, strategy, user, started_at, outcome,"
+	struct dbstmt *st = prep(db, "SELECT id, app, version, strategy, user, started_at, outcome,"
 				    " COALESCE(duration_ms, -1), COALESCE(reason, '') FROM deploy_releases"
 				    " WHERE ?1 IS NULL OR app = ?1 ORDER BY id DESC LIMIT ?2");
 	size_t n = 0, cap = 0;
@@ -255,30 +261,30 @@ size_t dstore_releases(sqlite3 *db, const char *app, int limit, struct drelease 
 	if (!st)
 		return 0;
 	bind_text(st, 1, app);
-	sqlite3_bind_int(st, 2, limit);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	dbs_bind_i64(st, 2, limit);
+	while (dbs_step(st) == DB_ROW) {
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
 			*out = xrealloc(*out, cap * sizeof(**out));
 		}
 		struct drelease *r = &(*out)[n++];
-		r->id = (long)sqlite3_column_int64(st, 0);
+		r->id = (long)dbs_col_i64(st, 0);
 		col(st, 1, r->app, sizeof(r->app));
 		col(st, 2, r->version, sizeof(r->version));
 		col(st, 3, r->strategy, sizeof(r->strategy));
 		col(st, 4, r->user, sizeof(r->user));
 		col(st, 5, r->started_at, sizeof(r->started_at));
 		col(st, 6, r->outcome, sizeof(r->outcome));
-		r->duration_ms = (long)sqlite3_column_int64(st, 7);
+		r->duration_ms = (long)dbs_col_i64(st, 7);
 		col(st, 8, r->reason, sizeof(r->reason));
 	}
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	return n;
 }
 
-int dstore_print_releases(sqlite3 *db, const char *app, int json, FILE *out)
+int dstore_print_releases(struct db *db, const char *app, int json, FILE *out)
 {
-	sqlite3_stmt *st = prep(db, "SELECT id, version, started_at, user, strategy, outcome,"
+	struct dbstmt *st = prep(db, "SELECT id, version, started_at, user, strategy, outcome,"
 				    " COALESCE(duration_ms, -1), COALESCE(reason, '') FROM deploy_releases"
 				    " WHERE app = ? ORDER BY id DESC");
 	if (!st)
@@ -287,11 +293,11 @@ int dstore_print_releases(sqlite3 *db, const char *app, int json, FILE *out)
 	if (!json)
 		fprintf(out, "%-4s %-16s %-20s %-10s %-10s %-12s %9s  %s\n", "ID", "VERSION", "WHEN", "WHO",
 			"STRATEGY", "OUTCOME", "DURATION", "REASON");
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (dbs_step(st) == DB_ROW) {
 		const char *c[8];
 		for (int i = 0; i < 8; i++)
-			c[i] = (const char *)sqlite3_column_text(st, i);
-		long dur = (long)sqlite3_column_int64(st, 6);
+			c[i] = dbs_col_text(st, i);
+		long dur = (long)dbs_col_i64(st, 6);
 		if (json) {
 			struct buf b = BUF_INIT;
 			buf_addf(&b, "{\"id\":%s,\"version\":", c[0]);
@@ -308,21 +314,21 @@ int dstore_print_releases(sqlite3 *db, const char *app, int json, FILE *out)
 				*c[3] ? c[3] : "-", c[4], c[5], duration_str((double)dur).s, c[7]);
 		}
 	}
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	return 0;
 }
 
-int dstore_print_audit(sqlite3 *db, const char *app, FILE *out)
+int dstore_print_audit(struct db *db, const char *app, FILE *out)
 {
-	sqlite3_stmt *st = prep(db, "SELECT at, COALESCE(release_id, 0), event, detail FROM deploy_audit"
+	struct dbstmt *st = prep(db, "SELECT at, COALESCE(release_id, 0), event, detail FROM deploy_audit"
 				    " WHERE app = ? ORDER BY id");
 	if (!st)
 		return -1;
 	bind_text(st, 1, app);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		fprintf(out, "%s release=%lld %s %s\n", sqlite3_column_text(st, 0),
-			(long long)sqlite3_column_int64(st, 1), sqlite3_column_text(st, 2),
-			sqlite3_column_text(st, 3));
-	sqlite3_finalize(st);
+	while (dbs_step(st) == DB_ROW)
+		fprintf(out, "%s release=%lld %s %s\n", dbs_col_text(st, 0),
+			(long long)dbs_col_i64(st, 1), dbs_col_text(st, 2),
+			dbs_col_text(st, 3));
+	dbs_finalize(st);
 	return 0;
 }

@@ -6,24 +6,24 @@
 #ifndef KILN_DEPLOY_DSTORE_H
 #define KILN_DEPLOY_DSTORE_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 
 #include "base/kiln.h"
 
 /* a new release row in state 'running'; returns its id or -1 */
-long dstore_release_begin(sqlite3 *db, const char *app, const char *version, const char *strategy,
+long dstore_release_begin(struct db *db, const char *app, const char *version, const char *strategy,
 			  const char *user);
 /* set outcome (succeeded|failed|rolled-back|aborted), reason, finish time */
-int dstore_release_finish(sqlite3 *db, long id, const char *outcome, const char *reason, long duration_ms);
+int dstore_release_finish(struct db *db, long id, const char *outcome, const char *reason, long duration_ms);
 /* releases still 'running' for app (ids into *ids, owned); returns count */
-size_t dstore_running_releases(sqlite3 *db, const char *app, long **ids);
+size_t dstore_running_releases(struct db *db, const char *app, long **ids);
 /* version of release id into out; 0 or -1 */
-int dstore_release_version(sqlite3 *db, long id, struct buf *out);
+int dstore_release_version(struct db *db, long id, struct buf *out);
 /* the newest succeeded release of app whose version differs from `not` */
-int dstore_previous_good(sqlite3 *db, const char *app, const char *not, struct buf *version, long *id);
+int dstore_previous_good(struct db *db, const char *app, const char *not, struct buf *version, long *id);
 
 /* append to the audit log */
-void dstore_audit(sqlite3 *db, const char *app, long release_id, const char *event, const char *fmt, ...)
+void dstore_audit(struct db *db, const char *app, long release_id, const char *event, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
 /* one instance slot as persisted */
@@ -34,15 +34,15 @@ struct dslot {
 	int port, pid;
 	char role[16];
 };
-int dstore_slot_save(sqlite3 *db, const char *app, const struct dslot *s);
-int dstore_slot_clear(sqlite3 *db, const char *app, int slot);
+int dstore_slot_save(struct db *db, const char *app, const struct dslot *s);
+int dstore_slot_clear(struct db *db, const char *app, int slot);
 /* every persisted slot of app; returns count, *out owned */
-size_t dstore_slots_load(sqlite3 *db, const char *app, struct dslot **out);
+size_t dstore_slots_load(struct db *db, const char *app, struct dslot **out);
 
-int dstore_app_set(sqlite3 *db, const char *app, long stable_release, const char *stable_version,
+int dstore_app_set(struct db *db, const char *app, long stable_release, const char *stable_version,
 		   int maintenance);
 /* 0 when found, -1 when the app has no row yet */
-int dstore_app_get(sqlite3 *db, const char *app, long *stable_release, struct buf *stable_version,
+int dstore_app_get(struct db *db, const char *app, long *stable_release, struct buf *stable_version,
 		   int *maintenance);
 
 /* one release as the history keeps it (the web UI's timeline) */
@@ -56,11 +56,11 @@ struct drelease {
 };
 /* the newest releases first, of app or of every app (NULL), at most
  * limit; returns the count (0 on error), *out owned */
-size_t dstore_releases(sqlite3 *db, const char *app, int limit, struct drelease **out);
+size_t dstore_releases(struct db *db, const char *app, int limit, struct drelease **out);
 
 /* print the release history (or as JSON lines) */
-int dstore_print_releases(sqlite3 *db, const char *app, int json, FILE *out);
+int dstore_print_releases(struct db *db, const char *app, int json, FILE *out);
 /* print the audit log of app */
-int dstore_print_audit(sqlite3 *db, const char *app, FILE *out);
+int dstore_print_audit(struct db *db, const char *app, FILE *out);
 
 #endif

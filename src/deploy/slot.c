@@ -182,7 +182,7 @@ static int spawn(struct slot *s, struct buf *err)
 
 void deploy__slot_persist(struct slot *s)
 {
-	sqlite3 *db = s->da->d->db;
+	struct db *db = s->da->d->db;
 	if (s->role == ROLE_FREE) {
 		dstore_slot_clear(db, s->da->app->name, s->idx);
 		return;

@@ -26,7 +26,7 @@ struct rec_wf {
 };
 
 struct recorder {
-	sqlite3 *db;
+	struct db *db;
 	char *repo;          /* work tree of the recorded runs, may be NULL */
 	char *repo_name;     /* kiln serve's repository, or NULL */
 	int64_t event_id;    /* kiln serve's event, or 0 */
@@ -43,13 +43,12 @@ struct recorder {
 	struct buf line;
 };
 
-struct recorder *recorder_open(sqlite3 **given, const char *repo, struct buf *err)
+struct recorder *recorder_open(struct db **given, const char *repo, struct buf *err)
 {
-	sqlite3 *db = *given;
+	struct db *db = *given;
 	*given = NULL;
 	if (!db && store_open_default(&db, NULL, err) < 0) {
-		if (db)
-			sqlite3_close(db);
+		db_close(db);
 		return NULL;
 	}
 	struct recorder *r = xcalloc(1, sizeof(*r));
@@ -89,14 +88,14 @@ static void on_turn(uv_check_t *h)
 	if (r->broken || !dirty)
 		return;
 	struct buf err = BUF_INIT;
-	int tx = dirty > 1 && db_exec(r->db, "BEGIN IMMEDIATE", &err) == 0;
+	int tx = dirty > 1 && sql_begin(r->db, &err) == 0;
 	int rc = 0;
 	buf_reset(&err);
 	for (size_t i = 0; i < r->njobs && !rc; i++)
 		if (r->jobs[i].open)
 			rc = runs_log_sync(&r->jobs[i].log, &err);
-	if (tx && (rc < 0 || db_exec(r->db, "COMMIT", &err) < 0)) {
-		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	if (tx && (rc < 0 || sql_commit(r->db, &err) < 0)) {
+		sql_rollback(r->db);
 		rc = -1;
 	}
 	if (rc < 0)
@@ -217,13 +216,13 @@ static void close_job(struct recorder *r, struct rec_job *j, enum result res)
 	struct buf err = BUF_INIT;
 	/* the last log chunk and the job's end: one transaction, one commit */
 	if (!r->broken) {
-		int tx = db_exec(r->db, "BEGIN IMMEDIATE", &err) == 0;
+		int tx = sql_begin(r->db, &err) == 0;
 		buf_reset(&err);
 		if (runs_log_flush(&j->log, &err) < 0 ||
 		    runs_job_finish(r->db, j->id, result_name(res), &err) < 0 ||
-		    (tx && db_exec(r->db, "COMMIT", &err) < 0)) {
+		    (tx && sql_commit(r->db, &err) < 0)) {
 			if (tx)
-				sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+				sql_rollback(r->db);
 			broken(r, &err);
 		}
 	}

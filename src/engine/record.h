@@ -14,7 +14,7 @@
 #ifndef KILN_RECORD_H
 #define KILN_RECORD_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stdio.h>
 #include <uv.h>
 
@@ -29,7 +29,7 @@ struct recorder;
  * or, when *db is NULL, on the default store opened here. NULL (with a
  * message in err) when it cannot.
  */
-struct recorder *recorder_open(sqlite3 **db, const char *repo, struct buf *err);
+struct recorder *recorder_open(struct db **db, const char *repo, struct buf *err);
 /* what the runs it records are: kiln serve's repository name and event
  * (NULL, 0 for a local run) and github.run_attempt (1 unless re-run) */
 void recorder_origin(struct recorder *r, const char *repo_name, int64_t event_id, int attempt);

@@ -16,13 +16,13 @@
 #define MAGIC "kiln-secret-v1"
 
 struct secret_store {
-	sqlite3 *db;   /* borrowed */
+	struct db *db;   /* borrowed */
 	char *keypath; /* owned */
 	unsigned char key[crypto_secretbox_KEYBYTES];
 	int have_key;
 };
 
-int secret_store_open(struct secret_store **out, sqlite3 *db, const char *datadir, struct buf *err)
+int secret_store_open(struct secret_store **out, struct db *db, const char *datadir, struct buf *err)
 {
 	if (sodium_init() < 0) {
 		buf_addstr(err, "libsodium failed to initialise");
@@ -175,26 +175,25 @@ int secret_set(struct secret_store *s, const char *env, const char *name, const 
 	buf_release(&pt);
 	char now[32];
 	now_iso8601(now, sizeof(now));
-	sqlite3_stmt *st = NULL;
+	struct dbstmt *st = NULL;
 	int r = -1;
-	if (sqlite3_prepare_v2(s->db,
+	if (db_prepare(s->db,
 			       "INSERT OR REPLACE INTO secrets (env, name, nonce, box, updated_at) "
-			       "VALUES (?1, ?2, ?3, ?4, ?5)",
-			       -1, &st, NULL) != SQLITE_OK) {
+			       "VALUES (?1, ?2, ?3, ?4, ?5)", &st) != DB_OK) {
 		sql_err(s, err, "cannot store secret");
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, uname, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, nonce, sizeof(nonce), SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, box, (int)blen, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	dbs_bind_text(st, 1, env);
+	dbs_bind_text(st, 2, uname);
+	dbs_bind_blob(st, 3, nonce, sizeof(nonce));
+	dbs_bind_blob(st, 4, box, blen);
+	dbs_bind_text(st, 5, now);
+	if (dbs_step(st) != DB_DONE)
 		sql_err(s, err, "cannot store secret");
 	else
 		r = 0;
 out:
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	free(box);
 	return r;
 }
@@ -203,43 +202,41 @@ int secret_remove(struct secret_store *s, const char *env, const char *name, str
 {
 	char uname[256];
 	upper(uname, name, sizeof(uname));
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "DELETE FROM secrets WHERE env = ?1 AND name = ?2", -1, &st,
-			       NULL) != SQLITE_OK)
+	struct dbstmt *st;
+	if (db_prepare(s->db, "DELETE FROM secrets WHERE env = ?1 AND name = ?2", &st) != DB_OK)
 		return sql_err(s, err, "cannot remove secret");
-	sqlite3_bind_text(st, 1, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, uname, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	dbs_bind_text(st, 1, env);
+	dbs_bind_text(st, 2, uname);
+	int rc = dbs_step(st);
+	dbs_finalize(st);
+	if (rc != DB_DONE)
 		return sql_err(s, err, "cannot remove secret");
-	return sqlite3_changes(s->db) ? 0 : KILN_ENOENT;
+	return db_changes(s->db) ? 0 : KILN_ENOENT;
 }
 
 int secret_list(struct secret_store *s, const char *env, struct secret_info **out, size_t *n,
 		struct buf *err)
 {
-	sqlite3_stmt *st;
+	struct dbstmt *st;
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(s->db,
+	if (db_prepare(s->db,
 			       "SELECT env, name, updated_at FROM secrets WHERE ?1 IS NULL OR env = ?1 "
-			       "ORDER BY env, name",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "ORDER BY env, name", &st) != DB_OK)
 		return sql_err(s, err, "cannot list secrets");
 	if (env)
-		sqlite3_bind_text(st, 1, env, -1, SQLITE_STATIC);
+		dbs_bind_text(st, 1, env);
 	size_t alloc = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dbs_step(st)) == DB_ROW) {
 		ALLOC_GROW(*out, *n + 1, alloc);
 		struct secret_info *i = &(*out)[(*n)++];
-		snprintf(i->env, sizeof(i->env), "%s", (const char *)sqlite3_column_text(st, 0));
-		snprintf(i->name, sizeof(i->name), "%s", (const char *)sqlite3_column_text(st, 1));
-		snprintf(i->updated, sizeof(i->updated), "%s", (const char *)sqlite3_column_text(st, 2));
+		snprintf(i->env, sizeof(i->env), "%s", dbs_col_text(st, 0));
+		snprintf(i->name, sizeof(i->name), "%s", dbs_col_text(st, 1));
+		snprintf(i->updated, sizeof(i->updated), "%s", dbs_col_text(st, 2));
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	dbs_finalize(st);
+	if (rc != DB_DONE) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -249,14 +246,14 @@ int secret_list(struct secret_store *s, const char *env, struct secret_info **ou
 }
 
 /* open one row into m; -1 with err when it does not authenticate */
-static int open_row(struct secret_store *s, sqlite3_stmt *st, struct secret_map *m, struct buf *err)
+static int open_row(struct secret_store *s, struct dbstmt *st, struct secret_map *m, struct buf *err)
 {
-	const char *env = (const char *)sqlite3_column_text(st, 0);
-	const char *name = (const char *)sqlite3_column_text(st, 1);
-	const void *nonce = sqlite3_column_blob(st, 2);
-	int nlen = sqlite3_column_bytes(st, 2);
-	const unsigned char *box = sqlite3_column_blob(st, 3);
-	int blen = sqlite3_column_bytes(st, 3);
+	const char *env = dbs_col_text(st, 0);
+	const char *name = dbs_col_text(st, 1);
+	const void *nonce = dbs_col_blob(st, 2);
+	int nlen = dbs_col_bytes(st, 2);
+	const unsigned char *box = dbs_col_blob(st, 3);
+	int blen = dbs_col_bytes(st, 3);
 	if (nlen != crypto_secretbox_NONCEBYTES || blen < (int)crypto_secretbox_MACBYTES) {
 		buf_addf(err, "secret '%s' (environment '%s') is corrupt in the store", name, env);
 		return -1;
@@ -283,24 +280,23 @@ static int open_row(struct secret_store *s, sqlite3_stmt *st, struct secret_map 
 
 int secret_load(struct secret_store *s, const char *env, struct secret_map *m, struct buf *err)
 {
-	sqlite3_stmt *st;
+	struct dbstmt *st;
 	if (!env)
 		env = "";
 	/* repository-level first so the environment's values override them */
-	if (sqlite3_prepare_v2(s->db,
+	if (db_prepare(s->db,
 			       "SELECT env, name, nonce, box FROM secrets WHERE env = '' OR env = ?1 "
-			       "ORDER BY env <> '', name",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "ORDER BY env <> '', name", &st) != DB_OK)
 		return sql_err(s, err, "cannot read secrets");
-	sqlite3_bind_text(st, 1, env, -1, SQLITE_STATIC);
+	dbs_bind_text(st, 1, env);
 	int rc, r = 0;
-	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!r && (rc = dbs_step(st)) == DB_ROW) {
 		if (need_key(s, 0, err) < 0 || open_row(s, st, m, err) < 0)
 			r = -1;
 	}
-	if (!r && rc != SQLITE_DONE)
+	if (!r && rc != DB_DONE)
 		r = sql_err(s, err, "cannot read secrets");
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	return r;
 }
 

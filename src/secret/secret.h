@@ -15,7 +15,7 @@
 #ifndef KILN_SECRET_H
 #define KILN_SECRET_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stddef.h>
 
 #include "base/buf.h"
@@ -66,7 +66,7 @@ struct secret_store;
 
 /* secrets in db, key file in datadir; returns 0 or -1 with err. The key is
  * created on the first secret_set, only read otherwise. */
-int secret_store_open(struct secret_store **out, sqlite3 *db, const char *datadir, struct buf *err);
+int secret_store_open(struct secret_store **out, struct db *db, const char *datadir, struct buf *err);
 void secret_store_close(struct secret_store *s);
 /* store (replace) a value; 0 or -1 with err */
 int secret_set(struct secret_store *s, const char *env, const char *name, const char *value,

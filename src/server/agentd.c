@@ -48,7 +48,7 @@ static struct agentd *agentd_of(struct srv *s)
 
 /* ---- tokens ---- */
 
-int agentd_regtoken_create(sqlite3 *db, const char *actor, int64_t ttl_ms, struct buf *token_out,
+int agentd_regtoken_create(struct db *db, const char *actor, int64_t ttl_ms, struct buf *token_out,
 			   int64_t *id, struct buf *err)
 {
 	struct buf tok = BUF_INIT;

@@ -13,7 +13,7 @@
 #ifndef KILN_SERVER_AGENTD_H
 #define KILN_SERVER_AGENTD_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stdint.h>
 
 #include "base/buf.h"
@@ -33,7 +33,7 @@ void agentd_free(struct agentd *a);
 
 /* a new registration token (clear, appended to token_out) for actor,
  * valid ttl_ms (0: no expiry); audited. 0 or -1 with err */
-int agentd_regtoken_create(sqlite3 *db, const char *actor, int64_t ttl_ms, struct buf *token_out,
+int agentd_regtoken_create(struct db *db, const char *actor, int64_t ttl_ms, struct buf *token_out,
 			   int64_t *id, struct buf *err);
 
 #endif

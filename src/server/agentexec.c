@@ -17,7 +17,7 @@
 #define POLL_BATCH 1000
 
 struct agentexec {
-	sqlite3 *db;
+	struct db *db;
 	struct secret_store *ss;
 	struct cas cas;
 	char *repo, *repo_dir, *snapshot_dir;

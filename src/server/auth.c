@@ -115,26 +115,18 @@ void auth_token_hash(const char *token, char out[65])
 
 /* ---- savepoints: nest inside a caller's transaction ---- */
 
-static int sp_begin(sqlite3 *db, struct buf *err)
+static int sp_begin(struct db *db, struct buf *err)
 {
-	if (sqlite3_exec(db, "SAVEPOINT auth", NULL, NULL, NULL) != SQLITE_OK) {
-		buf_addf(err, "sqlite: cannot begin: %s", sqlite3_errmsg(db));
-		return -1;
-	}
-	return 0;
+	return sql_savepoint(db, "auth", err);
 }
 
 /* commit when r == 0, roll back otherwise; returns r (or -1 if commit fails) */
-static int sp_end(sqlite3 *db, int r, struct buf *err)
+static int sp_end(struct db *db, int r, struct buf *err)
 {
-	if (r == 0) {
-		if (sqlite3_exec(db, "RELEASE auth", NULL, NULL, NULL) == SQLITE_OK)
-			return 0;
-		buf_addf(err, "sqlite: cannot commit: %s", sqlite3_errmsg(db));
-		r = -1;
-	}
-	sqlite3_exec(db, "ROLLBACK TO auth", NULL, NULL, NULL);
-	sqlite3_exec(db, "RELEASE auth", NULL, NULL, NULL);
+	if (r == 0)
+		return sql_release(db, "auth", err);
+	sql_rollback_to(db, "auth");
+	sql_release(db, "auth", NULL);
 	return r;
 }
 
@@ -151,7 +143,7 @@ static int token_well_formed(const char *t)
 	return 1;
 }
 
-int auth_bearer(sqlite3 *db, const char *header, struct principal *out)
+int auth_bearer(struct db *db, const char *header, struct principal *out)
 {
 	*out = (struct principal)PRINCIPAL_INIT;
 	if (!header)
@@ -226,7 +218,7 @@ static void random_token(char out[AUTH_TOKEN_LEN + 1])
 	buf_release(&b);
 }
 
-int auth_token_create(sqlite3 *db, const char *actor, int64_t user_id, const char *name,
+int auth_token_create(struct db *db, const char *actor, int64_t user_id, const char *name,
 		      int64_t ttl_ms, struct buf *token_out, int64_t *token_id, struct buf *err)
 {
 	if (sodium_ready(err) < 0)
@@ -271,7 +263,7 @@ wipe:
 	return r;
 }
 
-int auth_token_revoke(sqlite3 *db, const char *actor, int64_t token_id, struct buf *err)
+int auth_token_revoke(struct db *db, const char *actor, int64_t token_id, struct buf *err)
 {
 	if (sp_begin(db, err) < 0)
 		return -1;
@@ -288,7 +280,7 @@ int auth_token_revoke(sqlite3 *db, const char *actor, int64_t token_id, struct b
 
 /* ---- users ---- */
 
-int auth_user_add(sqlite3 *db, const char *actor, const char *name, const char *password,
+int auth_user_add(struct db *db, const char *actor, const char *name, const char *password,
 		  enum role role, int64_t *id, struct buf *err)
 {
 	struct buf h = BUF_INIT;
@@ -318,7 +310,7 @@ out:
 }
 
 /* look a user up by name with a clear "no user" message */
-static int find_user(sqlite3 *db, const char *name, struct user_row *u, struct buf *err)
+static int find_user(struct db *db, const char *name, struct user_row *u, struct buf *err)
 {
 	int r = users_get(db, name, u, NULL, err);
 	if (r == KILN_ENOENT)
@@ -326,7 +318,7 @@ static int find_user(sqlite3 *db, const char *name, struct user_row *u, struct b
 	return r;
 }
 
-int auth_user_passwd(sqlite3 *db, const char *actor, const char *name, const char *password,
+int auth_user_passwd(struct db *db, const char *actor, const char *name, const char *password,
 		     struct buf *err)
 {
 	struct user_row u;
@@ -351,7 +343,7 @@ int auth_user_passwd(sqlite3 *db, const char *actor, const char *name, const cha
 	return r;
 }
 
-int auth_user_set_role(sqlite3 *db, const char *actor, const char *name, enum role role,
+int auth_user_set_role(struct db *db, const char *actor, const char *name, enum role role,
 		       struct buf *err)
 {
 	struct user_row u;
@@ -373,7 +365,7 @@ int auth_user_set_role(sqlite3 *db, const char *actor, const char *name, enum ro
 	return sp_end(db, r, err);
 }
 
-int auth_user_disable(sqlite3 *db, const char *actor, const char *name, int disabled,
+int auth_user_disable(struct db *db, const char *actor, const char *name, int disabled,
 		      struct buf *err)
 {
 	struct user_row u;
@@ -405,7 +397,7 @@ static int64_t lock_ms(int64_t failures)
 	return ms < AUTH_MAX_LOCK_MS ? ms : AUTH_MAX_LOCK_MS;
 }
 
-int auth_login(sqlite3 *db, const char *user, const char *password, const char *address,
+int auth_login(struct db *db, const char *user, const char *password, const char *address,
 	       int64_t now, struct principal *out, struct buf *token_out, int64_t *retry_after_ms,
 	       struct buf *err)
 {
@@ -477,7 +469,7 @@ out:
 	return r;
 }
 
-int auth_bootstrap(sqlite3 *db, const char *name, const char *password, struct buf *token_out,
+int auth_bootstrap(struct db *db, const char *name, const char *password, struct buf *token_out,
 		   struct buf *err)
 {
 	int64_t n, id;
@@ -486,14 +478,12 @@ int auth_bootstrap(sqlite3 *db, const char *name, const char *password, struct b
 	if (n > 0)
 		return 0;
 	/* one transaction: a crash leaves either nothing or the admin with its token */
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		buf_addf(err, "sqlite: cannot begin: %s", sqlite3_errmsg(db));
+	if (sql_begin(db, err) < 0)
 		return -1;
-	}
 	/* another process may have won the race between the count and the lock */
 	int r = users_count(db, &n, err);
 	if (!r && n > 0) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		sql_rollback(db);
 		return 0;
 	}
 	struct buf tok = BUF_INIT;
@@ -501,12 +491,10 @@ int auth_bootstrap(sqlite3 *db, const char *name, const char *password, struct b
 		r = auth_user_add(db, NULL, name, password, ROLE_ADMIN, &id, err);
 	if (!r)
 		r = auth_token_create(db, NULL, id, "bootstrap", 0, &tok, NULL, err);
-	if (!r && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		buf_addf(err, "sqlite: cannot commit: %s", sqlite3_errmsg(db));
+	if (!r && sql_commit(db, err) < 0)
 		r = -1;
-	}
 	if (r) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		sql_rollback(db);
 	} else {
 		buf_add(token_out, tok.buf, tok.len);
 	}
@@ -515,7 +503,7 @@ int auth_bootstrap(sqlite3 *db, const char *name, const char *password, struct b
 	return r ? r : 1;
 }
 
-int auth_first_start(sqlite3 *db, const char *data_dir, FILE *log, struct buf *err)
+int auth_first_start(struct db *db, const char *data_dir, FILE *log, struct buf *err)
 {
 	struct buf tok = BUF_INIT;
 	int r = auth_bootstrap(db, "admin", NULL, &tok, err);

@@ -5,7 +5,7 @@
  * router (http.h) calls auth_bearer() for every route whose role is above
  * ROLE_NONE and answers 401/403 itself.
  *
- * The store handle is the SQLite connection (sqlite3 *) every src/store
+ * The store handle is the SQLite connection (struct db *) every src/store
  * module takes; a PostgreSQL back-end (issue 16) implements store/users.h.
  *
  * Tokens: "kiln_" + 43 base62 characters (256 random bits from
@@ -37,7 +37,7 @@
 #ifndef KILN_SERVER_AUTH_H
 #define KILN_SERVER_AUTH_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stdint.h>
 #include <stdio.h>
 
@@ -72,7 +72,7 @@ struct principal {
  * revoked or expired token, or a disabled user), KILN_EIO (store error:
  * answer 503). Records the token's last use.
  */
-int auth_bearer(sqlite3 *db, const char *authorization_header, struct principal *out);
+int auth_bearer(struct db *db, const char *authorization_header, struct principal *out);
 void principal_release(struct principal *p);
 
 /* "viewer", ...; "none" for ROLE_NONE */
@@ -99,25 +99,25 @@ int auth_password_verify(const char *stored, const char *password);
  * Passwords must be 8 to 1024 bytes. 0, KILN_EINVAL (bad name, weak
  * password, name taken) or -1, with err.
  */
-int auth_user_add(sqlite3 *db, const char *actor, const char *name, const char *password,
+int auth_user_add(struct db *db, const char *actor, const char *name, const char *password,
 		  enum role role, int64_t *id, struct buf *err);
 /* 0, KILN_ENOENT, KILN_EINVAL or -1 */
-int auth_user_passwd(sqlite3 *db, const char *actor, const char *name, const char *password,
+int auth_user_passwd(struct db *db, const char *actor, const char *name, const char *password,
 		     struct buf *err);
-int auth_user_set_role(sqlite3 *db, const char *actor, const char *name, enum role role,
+int auth_user_set_role(struct db *db, const char *actor, const char *name, enum role role,
 		       struct buf *err);
 /* disable (1: and revoke every token) or enable (0) a user */
-int auth_user_disable(sqlite3 *db, const char *actor, const char *name, int disabled,
+int auth_user_disable(struct db *db, const char *actor, const char *name, int disabled,
 		      struct buf *err);
 
 /*
  * A new API token for user_id: the clear token (shown once, never stored)
  * is appended to token_out; ttl_ms 0 = no expiry. 0 or -1 with err.
  */
-int auth_token_create(sqlite3 *db, const char *actor, int64_t user_id, const char *name,
+int auth_token_create(struct db *db, const char *actor, int64_t user_id, const char *name,
 		      int64_t ttl_ms, struct buf *token_out, int64_t *token_id, struct buf *err);
 /* 0, KILN_ENOENT (no such live token) or -1 */
-int auth_token_revoke(sqlite3 *db, const char *actor, int64_t token_id, struct buf *err);
+int auth_token_revoke(struct db *db, const char *actor, int64_t token_id, struct buf *err);
 /* prefix + AUTH_TOKEN_CHARS random base62 characters (256 bits), appended
  * to out (agent tokens use it too: server/agentd.h) */
 void auth_random_token(const char *prefix, struct buf *out);
@@ -136,7 +136,7 @@ enum auth_login_result {
  * (release it). Returns an auth_login_result, or -1 with err on a store
  * error. Blocking (one Argon2id hash).
  */
-int auth_login(sqlite3 *db, const char *user, const char *password, const char *address,
+int auth_login(struct db *db, const char *user, const char *password, const char *address,
 	       int64_t now_ms, struct principal *out, struct buf *token_out,
 	       int64_t *retry_after_ms, struct buf *err);
 
@@ -146,7 +146,7 @@ int auth_login(sqlite3 *db, const char *user, const char *password, const char *
  * to be printed once). Returns 1 when created, 0 when users already exist
  * (nothing done), -1 with err. Audited.
  */
-int auth_bootstrap(sqlite3 *db, const char *name, const char *password, struct buf *token_out,
+int auth_bootstrap(struct db *db, const char *name, const char *password, struct buf *token_out,
 		   struct buf *err);
 
 /*
@@ -155,6 +155,6 @@ int auth_bootstrap(sqlite3 *db, const char *name, const char *password, struct b
  * (mode 0600, never to a log) and one line on `log` says where. Returns 1
  * created, 0 nothing to do, -1 with err.
  */
-int auth_first_start(sqlite3 *db, const char *data_dir, FILE *log, struct buf *err);
+int auth_first_start(struct db *db, const char *data_dir, FILE *log, struct buf *err);
 
 #endif

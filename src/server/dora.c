@@ -133,7 +133,7 @@ static int cmp_group(const void *a, const void *b)
 	return c ? c : strcmp(x->environment, y->environment);
 }
 
-int dora_query(sqlite3 *db, const char *repo, const char *environment, int days, int64_t now,
+int dora_query(struct db *db, const char *repo, const char *environment, int days, int64_t now,
 	       struct dora_report **out, size_t *n, struct buf *err)
 {
 	*out = NULL;
@@ -232,7 +232,7 @@ static void series(struct buf *b, const char *name, const struct dora_report *r)
 	buf_addstr(b, "\"}");
 }
 
-int dora_metrics(sqlite3 *db, int64_t now, struct buf *b, struct buf *err)
+int dora_metrics(struct db *db, int64_t now, struct buf *b, struct buf *err)
 {
 	struct strvec rows = STRVEC_INIT;
 	if (deploys_counts(db, &rows, err) < 0)

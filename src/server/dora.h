@@ -11,7 +11,7 @@
 #define KILN_SERVER_DORA_H
 
 #include <jansson.h>
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,7 +56,7 @@ void dora_compute(struct deploy_row *v, size_t n, int64_t from_ms, int64_t to_ms
  * last `days` days before now_ms (repo / environment NULL: all), sorted by
  * repository then environment. *out malloc'd; 0 or -1 with err.
  */
-int dora_query(sqlite3 *db, const char *repo, const char *environment, int days, int64_t now_ms,
+int dora_query(struct db *db, const char *repo, const char *environment, int days, int64_t now_ms,
 	       struct dora_report **out, size_t *n, struct buf *err);
 
 json_t *dora_to_json(const struct dora_report *r);
@@ -66,7 +66,7 @@ json_t *dora_to_json(const struct dora_report *r);
  * 30 days per repository and environment as gauges (kiln_dora_*; a figure
  * without data is left out). 0 or -1 with err.
  */
-int dora_metrics(sqlite3 *db, int64_t now_ms, struct buf *out, struct buf *err);
+int dora_metrics(struct db *db, int64_t now_ms, struct buf *out, struct buf *err);
 /* "2.5/day", "3/week", "1d 2h", "45m", ... for the CLI */
 void dora_fmt_duration(int64_t ms, char *out, size_t n);
 

@@ -44,7 +44,7 @@ static void note(struct changes *c, int64_t id)
 }
 
 /* report (when committed) and free */
-static void emit(struct changes *c, int committed, const struct env_events *ev, sqlite3 *db)
+static void emit(struct changes *c, int committed, const struct env_events *ev, struct db *db)
 {
 	for (size_t i = 0; committed && ev && ev->changed && i < c->nr; i++) {
 		struct deploy_row d;
@@ -59,25 +59,17 @@ static void emit(struct changes *c, int committed, const struct env_events *ev, 
 
 /* BEGIN IMMEDIATE: one writer decides (two schedulers never both start a
  * deployment of one environment) */
-static int begin(sqlite3 *db, struct buf *err)
+static int begin(struct db *db, struct buf *err)
 {
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		buf_addf(err, "sqlite: cannot begin: %s", sqlite3_errmsg(db));
-		return -1;
-	}
-	return 0;
+	return sql_begin(db, err);
 }
 
 /* commit when r >= 0 (returning r), else roll back (returning r) */
-static int end(sqlite3 *db, int r, struct buf *err)
+static int end(struct db *db, int r, struct buf *err)
 {
-	if (r >= 0) {
-		if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
-			return r;
-		buf_addf(err, "sqlite: cannot commit: %s", sqlite3_errmsg(db));
-		r = -1;
-	}
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (r >= 0)
+		return sql_commit(db, err) < 0 ? -1 : r;
+	sql_rollback(db);
 	return r;
 }
 
@@ -111,7 +103,7 @@ int env_ref_allowed(const struct env_row *e, const char *ref)
 /* ---- reviewers ---- */
 
 /* 1 when who is one of e's reviewers, 0 when not, -1 on error */
-static int is_reviewer(sqlite3 *db, const struct env_row *e, const struct principal *who,
+static int is_reviewer(struct db *db, const struct env_row *e, const struct principal *who,
 		       struct buf *err)
 {
 	for (size_t i = 0; i < e->reviewers.nr; i++) {
@@ -127,7 +119,7 @@ static int is_reviewer(sqlite3 *db, const struct env_row *e, const struct princi
 	return 0;
 }
 
-int env_can_review(sqlite3 *db, const struct deploy_row *d, const struct principal *who,
+int env_can_review(struct db *db, const struct deploy_row *d, const struct principal *who,
 		   struct buf *err)
 {
 	struct env_row e = ENV_ROW_INIT;
@@ -155,7 +147,7 @@ static void reviewers_text(const struct env_row *e, struct buf *out)
 
 /* ---- the gate ---- */
 
-static int audit_deploy(sqlite3 *db, const char *actor, const char *action,
+static int audit_deploy(struct db *db, const char *actor, const char *action,
 			const struct deploy_row *d, const char *detail, struct buf *err)
 {
 	char *target = xstrfmt("run %lld %s/%s", (long long)d->run_id, d->environment, d->job);
@@ -165,7 +157,7 @@ static int audit_deploy(sqlite3 *db, const char *actor, const char *action,
 }
 
 /* move d to state (from the listed states), audit, report */
-static int transition(sqlite3 *db, struct deploy_row *d, const char *from, const char *state,
+static int transition(struct db *db, struct deploy_row *d, const char *from, const char *state,
 		      const char *reason, const char *actor, const char *action, int64_t now,
 		      struct changes *ch, struct buf *err)
 {
@@ -191,7 +183,7 @@ static void decide(struct env_decision *out, enum env_verdict v, int64_t wake, c
 	va_end(ap);
 }
 
-static int gate(sqlite3 *db, const struct env_job *job, int64_t now, struct changes *ev,
+static int gate(struct db *db, const struct env_job *job, int64_t now, struct changes *ev,
 		struct env_decision *out, struct buf *err)
 {
 	int64_t env_id;
@@ -269,7 +261,7 @@ out:
 	return r;
 }
 
-int env_gate(sqlite3 *db, const struct env_job *job, int64_t now, const struct env_events *ev,
+int env_gate(struct db *db, const struct env_job *job, int64_t now, const struct env_events *ev,
 	     struct env_decision *out, struct buf *err)
 {
 	memset(out, 0, sizeof(*out));
@@ -288,7 +280,7 @@ int env_gate(sqlite3 *db, const struct env_job *job, int64_t now, const struct e
 	return r ? -1 : 0;
 }
 
-int env_deployment_finish(sqlite3 *db, int64_t id, const char *conclusion, const char *reason,
+int env_deployment_finish(struct db *db, int64_t id, const char *conclusion, const char *reason,
 			  int64_t now, const struct env_events *ev, struct buf *err)
 {
 	if (strcmp(conclusion, "success") && strcmp(conclusion, "failure") &&
@@ -320,7 +312,7 @@ int env_deployment_finish(sqlite3 *db, int64_t id, const char *conclusion, const
 
 /* ---- reviews ---- */
 
-static int review(sqlite3 *db, const struct principal *who, int64_t run_id, const char *environment,
+static int review(struct db *db, const struct principal *who, int64_t run_id, const char *environment,
 		  int approve, const char *comment, int64_t now, struct changes *ch, int *decided,
 		  struct buf *err)
 {
@@ -391,7 +383,7 @@ static int review(sqlite3 *db, const struct principal *who, int64_t run_id, cons
 	return r;
 }
 
-int env_review(sqlite3 *db, const struct principal *who, int64_t run_id, const char *environment,
+int env_review(struct db *db, const struct principal *who, int64_t run_id, const char *environment,
 	       int approve, const char *comment, int64_t now, const struct env_events *ev,
 	       int *decided, struct buf *err)
 {
@@ -436,7 +428,7 @@ static int minutes(const json_t *v, const char *key, int64_t max, int64_t *out, 
 	return 0;
 }
 
-static int parse_reviewers(sqlite3 *db, const json_t *a, struct strvec *out, struct buf *err)
+static int parse_reviewers(struct db *db, const json_t *a, struct strvec *out, struct buf *err)
 {
 	if (!json_is_array(a))
 		return bad(err, "'reviewers' must be an array of {\"type\", \"name\"}");
@@ -509,7 +501,7 @@ static int parse_policy(const json_t *p, struct env_row *e, struct buf *err)
 	return 0;
 }
 
-static int put_json(sqlite3 *db, const char *actor, const char *repo, const char *name,
+static int put_json(struct db *db, const char *actor, const char *repo, const char *name,
 		    const json_t *body, struct buf *err)
 {
 	struct env_row e = ENV_ROW_INIT;
@@ -552,7 +544,7 @@ out:
 	return r;
 }
 
-int env_put_json(sqlite3 *db, const char *actor, const char *repo, const char *name,
+int env_put_json(struct db *db, const char *actor, const char *repo, const char *name,
 		 const json_t *body, struct buf *err)
 {
 	if (env_check_name(name, err))
@@ -581,7 +573,7 @@ int env_put_json(sqlite3 *db, const char *actor, const char *repo, const char *n
 
 /* ---- JSON out ---- */
 
-json_t *env_to_json(sqlite3 *db, const struct env_row *e, struct buf *err)
+json_t *env_to_json(struct db *db, const struct env_row *e, struct buf *err)
 {
 	json_t *rev = json_array(), *pat = json_array(), *vars = json_object(),
 	       *secrets = json_array();
@@ -639,7 +631,7 @@ json_t *deploy_to_json(const struct deploy_row *d)
 			 "finished_at", (json_int_t)d->finished_ms);
 }
 
-int env_link_release(sqlite3 *db, int64_t deployment_id, const char *app, const char *message,
+int env_link_release(struct db *db, int64_t deployment_id, const char *app, const char *message,
 		     int *rolled_back, struct buf *reason, struct buf *err)
 {
 	const char *p = message ? strstr(message, "release ") : NULL;
@@ -693,7 +685,7 @@ static char *scoped(const char *environment, const char *name)
 	return environment && *environment ? xstrfmt("%s/%s", environment, name) : xstrdup(name);
 }
 
-int env_secret_set(sqlite3 *db, struct secret_store *secrets, const char *actor, const char *repo,
+int env_secret_set(struct db *db, struct secret_store *secrets, const char *actor, const char *repo,
 		   const char *environment, const char *name, const char *value, size_t len,
 		   struct buf *err)
 {
@@ -727,7 +719,7 @@ int env_secret_set(sqlite3 *db, struct secret_store *secrets, const char *actor,
 }
 
 /* the environment's id, KILN_ENOENT when it does not exist */
-static int env_id(sqlite3 *db, const char *repo, const char *environment, int64_t *id,
+static int env_id(struct db *db, const char *repo, const char *environment, int64_t *id,
 		  struct buf *err)
 {
 	struct env_row e = ENV_ROW_INIT;
@@ -737,7 +729,7 @@ static int env_id(sqlite3 *db, const char *repo, const char *environment, int64_
 	return r;
 }
 
-int env_secret_remove(sqlite3 *db, const char *actor, const char *repo, const char *environment,
+int env_secret_remove(struct db *db, const char *actor, const char *repo, const char *environment,
 		      const char *name, struct buf *err)
 {
 	char uname[256];
@@ -760,7 +752,7 @@ int env_secret_remove(sqlite3 *db, const char *actor, const char *repo, const ch
 }
 
 /* open every secret of one scope into m (later scopes override) */
-static int load_scope(sqlite3 *db, struct secret_store *secrets, const char *repo,
+static int load_scope(struct db *db, struct secret_store *secrets, const char *repo,
 		      const char *environment, struct secret_map *m, struct buf *err)
 {
 	int64_t id;
@@ -790,7 +782,7 @@ static int load_scope(sqlite3 *db, struct secret_store *secrets, const char *rep
 	return r;
 }
 
-int env_secrets_load(sqlite3 *db, struct secret_store *secrets, const char *repo,
+int env_secrets_load(struct db *db, struct secret_store *secrets, const char *repo,
 		     const char *environment, struct secret_map *m, struct buf *err)
 {
 	int r = load_scope(db, secrets, repo, "", m, err);
@@ -799,7 +791,7 @@ int env_secrets_load(sqlite3 *db, struct secret_store *secrets, const char *repo
 	return r;
 }
 
-int env_var_set(sqlite3 *db, const char *actor, const char *repo, const char *environment,
+int env_var_set(struct db *db, const char *actor, const char *repo, const char *environment,
 		const char *name, const char *value, struct buf *err)
 {
 	char uname[256];
@@ -824,7 +816,7 @@ int env_var_set(sqlite3 *db, const char *actor, const char *repo, const char *en
 	return end(db, r, err);
 }
 
-int env_var_remove(sqlite3 *db, const char *actor, const char *repo, const char *environment,
+int env_var_remove(struct db *db, const char *actor, const char *repo, const char *environment,
 		   const char *name, struct buf *err)
 {
 	char uname[256];
@@ -846,7 +838,7 @@ int env_var_remove(sqlite3 *db, const char *actor, const char *repo, const char 
 	return r;
 }
 
-static int vars_scope(sqlite3 *db, const char *repo, const char *environment, json_t *o,
+static int vars_scope(struct db *db, const char *repo, const char *environment, json_t *o,
 		      struct buf *err)
 {
 	int64_t id;
@@ -862,7 +854,7 @@ static int vars_scope(sqlite3 *db, const char *repo, const char *environment, js
 	return r;
 }
 
-json_t *env_vars_load(sqlite3 *db, const char *repo, const char *environment, struct buf *err)
+json_t *env_vars_load(struct db *db, const char *repo, const char *environment, struct buf *err)
 {
 	json_t *o = json_object();
 	if (vars_scope(db, repo, "", o, err) ||

@@ -29,7 +29,7 @@
 #define KILN_SERVER_ENV_H
 
 #include <jansson.h>
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stdint.h>
 
 #include "base/buf.h"
@@ -66,12 +66,12 @@ struct env_decision {
 };
 
 /* 0 and *out, or -1 with err (store error: keep the job queued, retry) */
-int env_gate(sqlite3 *db, const struct env_job *job, int64_t now_ms, const struct env_events *ev,
+int env_gate(struct db *db, const struct env_job *job, int64_t now_ms, const struct env_events *ev,
 	     struct env_decision *out, struct buf *err);
 
 /* the job of a deployment ended: conclusion success, failure or cancelled;
  * reason may be NULL. 0, KILN_ENOENT (not in progress) or -1 */
-int env_deployment_finish(sqlite3 *db, int64_t deployment_id, const char *conclusion,
+int env_deployment_finish(struct db *db, int64_t deployment_id, const char *conclusion,
 			  const char *reason, int64_t now_ms, const struct env_events *ev,
 			  struct buf *err);
 
@@ -85,7 +85,7 @@ int env_deployment_finish(sqlite3 *db, int64_t deployment_id, const char *conclu
  * reason (env_deployment_finish). 0, KILN_ENOENT (the message names no
  * release) or -1.
  */
-int env_link_release(sqlite3 *db, int64_t deployment_id, const char *app, const char *message,
+int env_link_release(struct db *db, int64_t deployment_id, const char *app, const char *message,
 		     int *rolled_back, struct buf *reason, struct buf *err);
 
 enum env_review_result {
@@ -100,7 +100,7 @@ enum env_review_result {
  * env_review_result (the message in err for FORBIDDEN and NOTHING) or -1.
  * *decided (may be NULL) receives how many deployments were decided.
  */
-int env_review(sqlite3 *db, const struct principal *who, int64_t run_id, const char *environment,
+int env_review(struct db *db, const struct principal *who, int64_t run_id, const char *environment,
 	       int approve, const char *comment, int64_t now_ms, const struct env_events *ev,
 	       int *decided, struct buf *err);
 
@@ -111,7 +111,7 @@ int env_review(sqlite3 *db, const struct principal *who, int64_t run_id, const c
  * barred by prevent_self_review; 0 when not; -1 on a store error. The
  * same rules env_review applies.
  */
-int env_can_review(sqlite3 *db, const struct deploy_row *d, const struct principal *who,
+int env_can_review(struct db *db, const struct deploy_row *d, const struct principal *who,
 		   struct buf *err);
 
 /*
@@ -126,10 +126,10 @@ int env_can_review(sqlite3 *db, const struct deploy_row *d, const struct princip
  * GitHub filter patterns (src/git/glob.h). Audited as env.update.
  * 0, KILN_EINVAL (message in err) or -1.
  */
-int env_put_json(sqlite3 *db, const char *actor, const char *repo, const char *name,
+int env_put_json(struct db *db, const char *actor, const char *repo, const char *name,
 		 const json_t *body, struct buf *err);
 /* the environment as JSON (rules, variables, secret names: never values) */
-json_t *env_to_json(sqlite3 *db, const struct env_row *e, struct buf *err);
+json_t *env_to_json(struct db *db, const struct env_row *e, struct buf *err);
 /* a deployment as JSON */
 json_t *deploy_to_json(const struct deploy_row *d);
 
@@ -147,22 +147,22 @@ json_t *deploy_to_json(const struct deploy_row *d);
  */
 struct secret_store;
 struct secret_map;
-int env_secret_set(sqlite3 *db, struct secret_store *secrets, const char *actor, const char *repo,
+int env_secret_set(struct db *db, struct secret_store *secrets, const char *actor, const char *repo,
 		   const char *environment, const char *name, const char *value, size_t len,
 		   struct buf *err);
 /* 0, KILN_ENOENT or -1 */
-int env_secret_remove(sqlite3 *db, const char *actor, const char *repo, const char *environment,
+int env_secret_remove(struct db *db, const char *actor, const char *repo, const char *environment,
 		      const char *name, struct buf *err);
 /* the secrets a job of repo in `environment` (NULL/"" none) sees, into m */
-int env_secrets_load(sqlite3 *db, struct secret_store *secrets, const char *repo,
+int env_secrets_load(struct db *db, struct secret_store *secrets, const char *repo,
 		     const char *environment, struct secret_map *m, struct buf *err);
-int env_var_set(sqlite3 *db, const char *actor, const char *repo, const char *environment,
+int env_var_set(struct db *db, const char *actor, const char *repo, const char *environment,
 		const char *name, const char *value, struct buf *err);
-int env_var_remove(sqlite3 *db, const char *actor, const char *repo, const char *environment,
+int env_var_remove(struct db *db, const char *actor, const char *repo, const char *environment,
 		   const char *name, struct buf *err);
 /* the `vars` a job sees: repository-level, then the environment's; as a
  * JSON object name -> value */
-json_t *env_vars_load(sqlite3 *db, const char *repo, const char *environment, struct buf *err);
+json_t *env_vars_load(struct db *db, const char *repo, const char *environment, struct buf *err);
 
 /* environment names: 1-255 of [A-Za-z0-9._-] (the secrets rule) */
 int env_check_name(const char *name, struct buf *err);

@@ -24,7 +24,7 @@ struct gated {
 };
 
 struct jobgate {
-	sqlite3 *db;
+	struct db *db;
 	char *repo, *actor, *ref, *sha;
 	int64_t commit_ms;
 	struct recorder *rec;
@@ -284,7 +284,7 @@ void jobgate_free(struct jobgate *g)
 int jobgate_secrets(const char *repo, struct secret_map *repo_level,
 		    const struct secret_map *over, struct ev **env_objects, struct buf *err)
 {
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	struct secret_store *ss = NULL;
 	struct buf dir = BUF_INIT;
 	struct env_row *v = NULL;
@@ -338,7 +338,7 @@ static void add_ev_vars(struct ev *o, const struct ev *from)
 int jobgate_vars(const char *repo, const struct ev *over, struct ev **repo_vars,
 		 struct ev **env_vars, struct buf *err)
 {
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	struct env_row *v = NULL;
 	size_t n = 0;
 	*repo_vars = NULL;

@@ -236,7 +236,7 @@ static int check_events(const char *events, struct buf *err)
 	return r;
 }
 
-int notify_hook_add(sqlite3 *db, struct secret_store *secrets, const char *actor, const char *repo,
+int notify_hook_add(struct db *db, struct secret_store *secrets, const char *actor, const char *repo,
 		    const char *environment, const char *kind, const char *events, const char *url,
 		    int64_t *id, struct buf *err)
 {
@@ -257,8 +257,8 @@ int notify_hook_add(sqlite3 *db, struct secret_store *secrets, const char *actor
 	char *ctx = seal_context(repo);
 	r = secret_seal(secrets, ctx, url, strlen(url), &h.box, err);
 	free(ctx);
-	if (!r && sqlite3_exec(db, "SAVEPOINT hook", NULL, NULL, NULL) != SQLITE_OK)
-		r = -1, buf_addf(err, "sqlite: %s", sqlite3_errmsg(db));
+	if (!r && sql_savepoint(db, "hook", err) < 0)
+		r = -1;
 	if (!r) {
 		int64_t nid = 0;
 		r = hooks_insert(db, &h, &nid, err);
@@ -273,15 +273,18 @@ int notify_hook_add(sqlite3 *db, struct secret_store *secrets, const char *actor
 		}
 		if (id)
 			*id = nid;
-		sqlite3_exec(db, r ? "ROLLBACK TO hook" : "RELEASE hook", NULL, NULL, NULL);
-		if (r)
-			sqlite3_exec(db, "RELEASE hook", NULL, NULL, NULL);
+		if (r) {
+			sql_rollback_to(db, "hook");
+			sql_release(db, "hook", NULL);
+		} else {
+			r = sql_release(db, "hook", err);
+		}
 	}
 	hook_row_release(&h);
 	return r;
 }
 
-int notify_hook_remove(sqlite3 *db, const char *actor, const char *repo, int64_t id,
+int notify_hook_remove(struct db *db, const char *actor, const char *repo, int64_t id,
 		       struct buf *err)
 {
 	int r = hooks_delete(db, repo, id, err);
@@ -295,7 +298,7 @@ int notify_hook_remove(sqlite3 *db, const char *actor, const char *repo, int64_t
 	return r;
 }
 
-json_t *notify_hooks_json(sqlite3 *db, const char *repo, struct buf *err)
+json_t *notify_hooks_json(struct db *db, const char *repo, struct buf *err)
 {
 	struct hook_row *v;
 	size_t n;
@@ -329,7 +332,7 @@ json_t *notify_hooks_json(sqlite3 *db, const char *repo, struct buf *err)
 /* ---- sending ---- */
 
 struct notifier {
-	sqlite3 *db;                   /* borrowed */
+	struct db *db;                   /* borrowed */
 	struct secret_store *secrets;  /* borrowed */
 	struct webhook_sender *sender;
 	uint64_t delivered, failed;
@@ -343,7 +346,7 @@ struct sent {
 	char host[256];
 };
 
-int notifier_new(uv_loop_t *loop, sqlite3 *db, struct secret_store *secrets, int max_attempts,
+int notifier_new(uv_loop_t *loop, struct db *db, struct secret_store *secrets, int max_attempts,
 		 uint64_t backoff_ms, struct notifier **out, struct buf *err)
 {
 	char e[256];

@@ -11,7 +11,7 @@
 #define KILN_SERVER_NOTIFY_H
 
 #include <jansson.h>
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stdint.h>
 #include <uv.h>
 
@@ -59,20 +59,20 @@ char *notify_body(enum notify_kind kind, const struct notify_msg *msg, const str
  * "slack" or "json", events comma-separated names ("" or NULL: all), url
  * http(s). The URL is sealed; audited (host only). 0, KILN_EINVAL or -1.
  */
-int notify_hook_add(sqlite3 *db, struct secret_store *secrets, const char *actor, const char *repo,
+int notify_hook_add(struct db *db, struct secret_store *secrets, const char *actor, const char *repo,
 		    const char *environment, const char *kind, const char *events, const char *url,
 		    int64_t *id, struct buf *err);
 /* 0, KILN_ENOENT or -1; audited */
-int notify_hook_remove(sqlite3 *db, const char *actor, const char *repo, int64_t id,
+int notify_hook_remove(struct db *db, const char *actor, const char *repo, int64_t id,
 		       struct buf *err);
 /* repo's webhooks as a JSON array (never the URL, only its host) */
-json_t *notify_hooks_json(sqlite3 *db, const char *repo, struct buf *err);
+json_t *notify_hooks_json(struct db *db, const char *repo, struct buf *err);
 
 /* ---- sending ---- */
 
 struct notifier;
 /* loads libcurl (webhook_init); 0 or -1 with err */
-int notifier_new(uv_loop_t *loop, sqlite3 *db, struct secret_store *secrets, int max_attempts,
+int notifier_new(uv_loop_t *loop, struct db *db, struct secret_store *secrets, int max_attempts,
 		 uint64_t backoff_ms, struct notifier **out, struct buf *err);
 /*
  * Send msg to every webhook of msg->repo that wants it (the repository's,

@@ -45,10 +45,10 @@ void srv_mirror_path(const char *data_dir, const char *name, struct buf *out)
 
 static void on_healthz(struct srv *s, struct http_req *q)
 {
-	sqlite3_stmt *st = NULL;
-	int ok = sqlite3_prepare_v2(s->db, "SELECT 1", -1, &st, NULL) == SQLITE_OK &&
-		 sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	struct dbstmt *st = NULL;
+	int ok = db_prepare(s->db, "SELECT 1", &st) == DB_OK &&
+		 dbs_step(st) == DB_ROW;
+	dbs_finalize(st);
 	json_t *o = json_pack("{s:s,s:s,s:I,s:I}", "status", ok ? "ok" : "degraded", "store",
 			      ok ? "ok" : "unavailable", "uptime_ms",
 			      (json_int_t)(runs_now_ms() - s->started_ms), "connections",

@@ -6,7 +6,7 @@
 #ifndef KILN_SRV_H
 #define KILN_SRV_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stdint.h>
 #include <uv.h>
 
@@ -44,7 +44,7 @@ const char *hook_result_name(enum hook_result r);
 
 struct srv {
 	uv_loop_t *loop;
-	sqlite3 *db;
+	struct db *db;
 	struct secret_store *secrets;
 	struct http *http;
 	struct poller *poller;

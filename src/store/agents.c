@@ -7,46 +7,46 @@
 #include <ctype.h>
 
 /* 0 when st produced a row (read by fn), KILN_ENOENT when none, -1 on error */
-static int one_row(sqlite3 *db, sqlite3_stmt *st, struct buf *err, const char *what,
-		   void (*fn)(sqlite3_stmt *, void *), void *out)
+static int one_row(struct db *db, struct dbstmt *st, struct buf *err, const char *what,
+		   void (*fn)(struct dbstmt *, void *), void *out)
 {
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st), r = 0;
-	if (rc == SQLITE_ROW)
+	int rc = dbs_step(st), r = 0;
+	if (rc == DB_ROW)
 		fn(st, out);
-	else if (rc == SQLITE_DONE)
+	else if (rc == DB_DONE)
 		r = KILN_ENOENT;
 	else
 		r = sql_fail(db, err, what);
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	return r;
 }
 
 /* ---- registration tokens ---- */
 
-int agents_regtoken_insert(sqlite3 *db, const char *hash_hex, const char *created_by,
+int agents_regtoken_insert(struct db *db, const char *hash_hex, const char *created_by,
 			   int64_t expires_ms, int64_t *id, struct buf *err)
 {
-	sqlite3_stmt *st = sql_prep(db, err, "cannot add a registration token",
+	struct dbstmt *st = sql_prep(db, err, "cannot add a registration token",
 				    "INSERT INTO agent_reg_tokens (token_hash, created_by, created_at,"
 				    " expires_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
 				    "ttiI", hash_hex, created_by, runs_now_ms(), expires_ms);
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : sql_fail(db, err, "cannot add a registration token");
+	int rc = dbs_step(st);
+	if (rc == DB_ROW)
+		*id = dbs_col_i64(st, 0);
+	dbs_finalize(st);
+	return rc == DB_ROW ? 0 : sql_fail(db, err, "cannot add a registration token");
 }
 
-static void read_id(sqlite3_stmt *st, void *p)
+static void read_id(struct dbstmt *st, void *p)
 {
-	*(int64_t *)p = sqlite3_column_int64(st, 0);
+	*(int64_t *)p = dbs_col_i64(st, 0);
 }
 
-int agents_regtoken_check(sqlite3 *db, const char *hash_hex, int64_t now_ms, struct buf *err)
+int agents_regtoken_check(struct db *db, const char *hash_hex, int64_t now_ms, struct buf *err)
 {
 	int64_t id;
 	return one_row(db,
@@ -57,7 +57,7 @@ int agents_regtoken_check(sqlite3 *db, const char *hash_hex, int64_t now_ms, str
 		       err, "cannot read registration tokens", read_id, &id);
 }
 
-int agents_regtoken_revoke(sqlite3 *db, int64_t id, struct buf *err)
+int agents_regtoken_revoke(struct db *db, int64_t id, struct buf *err)
 {
 	int n = sql_run(db, err, "cannot revoke a registration token",
 			"UPDATE agent_reg_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS"
@@ -70,36 +70,36 @@ int agents_regtoken_revoke(sqlite3 *db, int64_t id, struct buf *err)
 
 #define AGENT_COLS "id, name, labels, created_at, seen_at, revoked_at"
 
-static void read_agent(sqlite3_stmt *st, void *p)
+static void read_agent(struct dbstmt *st, void *p)
 {
 	struct agent_row *a = p;
 	memset(a, 0, sizeof(*a));
-	a->id = sqlite3_column_int64(st, 0);
+	a->id = dbs_col_i64(st, 0);
 	sql_col_text(st, 1, a->name, sizeof(a->name));
 	sql_col_text(st, 2, a->labels, sizeof(a->labels));
-	a->created_ms = sqlite3_column_int64(st, 3);
-	a->seen_ms = sqlite3_column_int64(st, 4);
-	a->revoked_ms = sqlite3_column_int64(st, 5);
+	a->created_ms = dbs_col_i64(st, 3);
+	a->seen_ms = dbs_col_i64(st, 4);
+	a->revoked_ms = dbs_col_i64(st, 5);
 }
 
-int agents_insert(sqlite3 *db, const char *name, const char *labels, const char *hash_hex,
+int agents_insert(struct db *db, const char *name, const char *labels, const char *hash_hex,
 		  int64_t *id, struct buf *err)
 {
 	int64_t now = runs_now_ms();
-	sqlite3_stmt *st = sql_prep(db, err, "cannot add an agent",
+	struct dbstmt *st = sql_prep(db, err, "cannot add an agent",
 				    "INSERT INTO agents (name, labels, token_hash, created_at, seen_at)"
 				    " VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id",
 				    "ttti", name, labels, hash_hex, now);
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : sql_fail(db, err, "cannot add an agent");
+	int rc = dbs_step(st);
+	if (rc == DB_ROW)
+		*id = dbs_col_i64(st, 0);
+	dbs_finalize(st);
+	return rc == DB_ROW ? 0 : sql_fail(db, err, "cannot add an agent");
 }
 
-int agents_by_token(sqlite3 *db, const char *hash_hex, struct agent_row *out, struct buf *err)
+int agents_by_token(struct db *db, const char *hash_hex, struct agent_row *out, struct buf *err)
 {
 	return one_row(db,
 		       sql_prep(db, err, "cannot read agents",
@@ -109,7 +109,7 @@ int agents_by_token(sqlite3 *db, const char *hash_hex, struct agent_row *out, st
 		       err, "cannot read agents", read_agent, out);
 }
 
-int agents_touch(sqlite3 *db, int64_t id, int64_t now_ms, struct buf *err)
+int agents_touch(struct db *db, int64_t id, int64_t now_ms, struct buf *err)
 {
 	return sql_run(db, err, "cannot update an agent",
 		       "UPDATE agents SET seen_at = ?2 WHERE id = ?1 AND (seen_at IS NULL OR"
@@ -117,7 +117,7 @@ int agents_touch(sqlite3 *db, int64_t id, int64_t now_ms, struct buf *err)
 		       "iii", id, now_ms, now_ms - 1000) < 0 ? -1 : 0;
 }
 
-int agents_revoke(sqlite3 *db, int64_t id, int64_t now_ms, struct buf *err)
+int agents_revoke(struct db *db, int64_t id, int64_t now_ms, struct buf *err)
 {
 	int n = sql_run(db, err, "cannot revoke an agent",
 			"UPDATE agents SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
@@ -125,24 +125,24 @@ int agents_revoke(sqlite3 *db, int64_t id, int64_t now_ms, struct buf *err)
 	return n < 0 ? -1 : n ? 0 : KILN_ENOENT;
 }
 
-int agents_list(sqlite3 *db, struct agent_row **out, size_t *n, struct buf *err)
+int agents_list(struct db *db, struct agent_row **out, size_t *n, struct buf *err)
 {
-	sqlite3_stmt *st = sql_prep(db, err, "cannot list agents",
+	struct dbstmt *st = sql_prep(db, err, "cannot list agents",
 				    "SELECT " AGENT_COLS " FROM agents ORDER BY id DESC", "");
 	return sql_rows(db, st, err, "cannot list agents", sizeof(**out), read_agent,
 			(void **)out, n);
 }
 
-static void read_labels(sqlite3_stmt *st, void *p)
+static void read_labels(struct dbstmt *st, void *p)
 {
 	*(char **)p = sql_col_strdup(st, 0);
 }
 
-int agents_live_labels(sqlite3 *db, int64_t since_ms, struct strvec *out, struct buf *err)
+int agents_live_labels(struct db *db, int64_t since_ms, struct strvec *out, struct buf *err)
 {
 	char **v = NULL;
 	size_t n = 0;
-	sqlite3_stmt *st = sql_prep(db, err, "cannot read agents",
+	struct dbstmt *st = sql_prep(db, err, "cannot read agents",
 				    "SELECT DISTINCT labels FROM agents WHERE revoked_at IS NULL AND"
 				    " seen_at >= ?1",
 				    "i", since_ms);
@@ -249,20 +249,20 @@ static const char *const status_names[] = { "queued", "leased", "done" };
 	" attempt, lease_owner, lease_expires_at, cancel, log_seq, result, outputs, summary,"   \
 	" created_at, leased_at, finished_at"
 
-static void read_ajob(sqlite3_stmt *st, void *p)
+static void read_ajob(struct dbstmt *st, void *p)
 {
 	struct ajob_row *j = p;
 	memset(j, 0, sizeof(*j));
-	j->id = sqlite3_column_int64(st, 0);
-	j->run_id = sqlite3_column_int64(st, 1);
-	j->job_id = sqlite3_column_int64(st, 2);
+	j->id = dbs_col_i64(st, 0);
+	j->run_id = dbs_col_i64(st, 1);
+	j->job_id = dbs_col_i64(st, 2);
 	sql_col_text(st, 3, j->repo, sizeof(j->repo));
 	j->name = sql_col_strdup(st, 4);
 	j->labels = sql_col_strdup(st, 5);
 	j->spec = sql_col_strdup(st, 6);
 	j->secrets_box = sql_col_strdup(st, 7);
 	j->source = sql_col_strdup(st, 8);
-	const char *s = (const char *)sqlite3_column_text(st, 9);
+	const char *s = dbs_col_text(st, 9);
 	j->status = AJOB_QUEUED;
 	for (size_t i = 0; s && i < ARRAY_SIZE(status_names); i++)
 		if (!strcmp(s, status_names[i]))
@@ -270,17 +270,17 @@ static void read_ajob(sqlite3_stmt *st, void *p)
 	j->reason = sql_col_strdup(st, 10);
 	if (!j->reason)
 		j->reason = xstrdup("");
-	j->attempt = sqlite3_column_int(st, 11);
-	j->lease_owner = sqlite3_column_int64(st, 12);
-	j->lease_expires_ms = sqlite3_column_int64(st, 13);
-	j->cancel = sqlite3_column_int(st, 14);
-	j->log_seq = sqlite3_column_int64(st, 15);
+	j->attempt = dbs_col_int(st, 11);
+	j->lease_owner = dbs_col_i64(st, 12);
+	j->lease_expires_ms = dbs_col_i64(st, 13);
+	j->cancel = dbs_col_int(st, 14);
+	j->log_seq = dbs_col_i64(st, 15);
 	sql_col_text(st, 16, j->result, sizeof(j->result));
 	j->outputs = sql_col_strdup(st, 17);
 	j->summary = sql_col_strdup(st, 18);
-	j->created_ms = sqlite3_column_int64(st, 19);
-	j->leased_ms = sqlite3_column_int64(st, 20);
-	j->finished_ms = sqlite3_column_int64(st, 21);
+	j->created_ms = dbs_col_i64(st, 19);
+	j->leased_ms = dbs_col_i64(st, 20);
+	j->finished_ms = dbs_col_i64(st, 21);
 }
 
 void ajob_row_release(struct ajob_row *r)
@@ -296,9 +296,9 @@ void ajob_row_release(struct ajob_row *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int ajobs_insert(sqlite3 *db, const struct ajob_new *j, int64_t *id, struct buf *err)
+int ajobs_insert(struct db *db, const struct ajob_new *j, int64_t *id, struct buf *err)
 {
-	sqlite3_stmt *st = sql_prep(db, err, "cannot queue an agent job",
+	struct dbstmt *st = sql_prep(db, err, "cannot queue an agent job",
 				    "INSERT INTO agent_jobs (run_id, job_id, repo, name, labels, spec,"
 				    " source, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 				    " RETURNING id",
@@ -306,21 +306,21 @@ int ajobs_insert(sqlite3 *db, const struct ajob_new *j, int64_t *id, struct buf 
 				    j->labels, j->spec, j->source, runs_now_ms());
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : sql_fail(db, err, "cannot queue an agent job");
+	int rc = dbs_step(st);
+	if (rc == DB_ROW)
+		*id = dbs_col_i64(st, 0);
+	dbs_finalize(st);
+	return rc == DB_ROW ? 0 : sql_fail(db, err, "cannot queue an agent job");
 }
 
-int ajobs_set_secrets(sqlite3 *db, int64_t id, const char *box_b64, struct buf *err)
+int ajobs_set_secrets(struct db *db, int64_t id, const char *box_b64, struct buf *err)
 {
 	return sql_run(db, err, "cannot store an agent job's secrets",
 		       "UPDATE agent_jobs SET secrets_box = ?2 WHERE id = ?1", "it", id,
 		       box_b64) < 0 ? -1 : 0;
 }
 
-int ajobs_get(sqlite3 *db, int64_t id, struct ajob_row *out, struct buf *err)
+int ajobs_get(struct db *db, int64_t id, struct ajob_row *out, struct buf *err)
 {
 	return one_row(db,
 		       sql_prep(db, err, "cannot read agent jobs",
@@ -333,17 +333,17 @@ struct cand {
 	char *labels;
 };
 
-static void read_cand(sqlite3_stmt *st, void *p)
+static void read_cand(struct dbstmt *st, void *p)
 {
 	struct cand *c = p;
-	c->id = sqlite3_column_int64(st, 0);
+	c->id = dbs_col_i64(st, 0);
 	c->labels = sql_col_strdup(st, 1);
 }
 
 /* candidates scanned per lease: the oldest queued jobs */
 #define LEASE_SCAN 64
 
-int ajobs_lease(sqlite3 *db, int64_t agent_id, const char *agent_labels, int64_t now_ms,
+int ajobs_lease(struct db *db, int64_t agent_id, const char *agent_labels, int64_t now_ms,
 		int64_t lease_ms, struct ajob_row *out, struct buf *err)
 {
 	if (sql_begin(db, err))
@@ -352,7 +352,7 @@ int ajobs_lease(sqlite3 *db, int64_t agent_id, const char *agent_labels, int64_t
 	 * BEGIN IMMEDIATE already excludes every other writer */
 	struct cand *c = NULL;
 	size_t n = 0;
-	sqlite3_stmt *st = sql_prep(db, err, "cannot lease a job",
+	struct dbstmt *st = sql_prep(db, err, "cannot lease a job",
 				    "SELECT id, labels FROM agent_jobs WHERE status = 'queued'"
 				    " AND cancel = 0 ORDER BY id LIMIT ?1",
 				    "i", (int64_t)LEASE_SCAN);
@@ -385,7 +385,7 @@ int ajobs_lease(sqlite3 *db, int64_t agent_id, const char *agent_labels, int64_t
 	return r == 1 ? 0 : KILN_ENOENT;
 }
 
-int ajobs_heartbeat(sqlite3 *db, int64_t id, int64_t agent_id, int attempt, int64_t now_ms,
+int ajobs_heartbeat(struct db *db, int64_t id, int64_t agent_id, int attempt, int64_t now_ms,
 		    int64_t lease_ms, int *cancel, struct buf *err)
 {
 	int r = sql_run(db, err, "cannot renew a lease",
@@ -403,7 +403,7 @@ int ajobs_heartbeat(sqlite3 *db, int64_t id, int64_t agent_id, int attempt, int6
 }
 
 /* inside a transaction: the stored log_seq of a lease held by agent */
-static int held_seq(sqlite3 *db, int64_t id, int64_t agent_id, int attempt, int64_t *seq,
+static int held_seq(struct db *db, int64_t id, int64_t agent_id, int attempt, int64_t *seq,
 		    struct buf *err)
 {
 	return one_row(db,
@@ -414,7 +414,7 @@ static int held_seq(sqlite3 *db, int64_t id, int64_t agent_id, int attempt, int6
 		       err, "cannot read agent jobs", read_id, seq);
 }
 
-int ajobs_logs_append(sqlite3 *db, int64_t id, int64_t agent_id, int attempt,
+int ajobs_logs_append(struct db *db, int64_t id, int64_t agent_id, int attempt,
 		      const struct ajob_log *v, size_t n, int64_t now_ms, int64_t lease_ms,
 		      int64_t *last, struct buf *err)
 {
@@ -455,7 +455,7 @@ int ajobs_logs_append(sqlite3 *db, int64_t id, int64_t agent_id, int attempt,
 	return 0;
 }
 
-int ajobs_complete(sqlite3 *db, int64_t id, int64_t agent_id, int attempt, int64_t last_seq,
+int ajobs_complete(struct db *db, int64_t id, int64_t agent_id, int attempt, int64_t last_seq,
 		   const char *result, const char *outputs, const char *summary, int64_t now_ms,
 		   int64_t *stored, struct buf *err)
 {
@@ -476,7 +476,7 @@ int ajobs_complete(sqlite3 *db, int64_t id, int64_t agent_id, int attempt, int64
 	return sql_commit(db, err);
 }
 
-int ajobs_expire(sqlite3 *db, int64_t now_ms, int retries, int *requeued, int *failed,
+int ajobs_expire(struct db *db, int64_t now_ms, int retries, int *requeued, int *failed,
 		 struct buf *err)
 {
 	*requeued = *failed = 0;
@@ -506,7 +506,7 @@ int ajobs_expire(sqlite3 *db, int64_t now_ms, int retries, int *requeued, int *f
 	return 0;
 }
 
-int ajobs_cancel(sqlite3 *db, int64_t id, struct buf *err)
+int ajobs_cancel(struct db *db, int64_t id, struct buf *err)
 {
 	if (sql_run(db, err, "cannot cancel an agent job",
 		    "UPDATE agent_jobs SET cancel = 1, status = CASE WHEN status = 'queued' THEN"
@@ -518,7 +518,7 @@ int ajobs_cancel(sqlite3 *db, int64_t id, struct buf *err)
 	return 0;
 }
 
-int ajobs_close_all(sqlite3 *db, const char *reason, int64_t now_ms, int64_t *n,
+int ajobs_close_all(struct db *db, const char *reason, int64_t now_ms, int64_t *n,
 		    struct buf *err)
 {
 	int r = sql_run(db, err, "cannot close agent jobs",
@@ -531,9 +531,9 @@ int ajobs_close_all(sqlite3 *db, const char *reason, int64_t now_ms, int64_t *n,
 	return 0;
 }
 
-int ajobs_list_open(sqlite3 *db, size_t max, struct ajob_row **out, size_t *n, struct buf *err)
+int ajobs_list_open(struct db *db, size_t max, struct ajob_row **out, size_t *n, struct buf *err)
 {
-	sqlite3_stmt *st = sql_prep(db, err, "cannot list agent jobs",
+	struct dbstmt *st = sql_prep(db, err, "cannot list agent jobs",
 				    "SELECT " AJOB_COLS " FROM agent_jobs WHERE status <> 'done'"
 				    " ORDER BY id LIMIT ?1",
 				    "i", (int64_t)max);
@@ -541,7 +541,7 @@ int ajobs_list_open(sqlite3 *db, size_t max, struct ajob_row **out, size_t *n, s
 			(void **)out, n);
 }
 
-int ajobs_set_reason(sqlite3 *db, int64_t id, const char *reason, struct buf *err)
+int ajobs_set_reason(struct db *db, int64_t id, const char *reason, struct buf *err)
 {
 	return sql_run(db, err, "cannot update an agent job",
 		       "UPDATE agent_jobs SET reason = ?2 WHERE id = ?1 AND status = 'queued'", "it",
@@ -553,21 +553,21 @@ struct logrow {
 	char *event;
 };
 
-static void read_log(sqlite3_stmt *st, void *p)
+static void read_log(struct dbstmt *st, void *p)
 {
 	struct logrow *l = p;
-	l->seq = sqlite3_column_int64(st, 0);
+	l->seq = dbs_col_i64(st, 0);
 	l->event = sql_col_strdup(st, 1);
 }
 
-int ajobs_logs_read(sqlite3 *db, int64_t id, int64_t after, size_t max, struct strvec *out,
+int ajobs_logs_read(struct db *db, int64_t id, int64_t after, size_t max, struct strvec *out,
 		    int64_t **seqs, size_t *n, struct buf *err)
 {
 	struct logrow *v = NULL;
 	size_t nr = 0;
 	*seqs = NULL;
 	*n = 0;
-	sqlite3_stmt *st = sql_prep(db, err, "cannot read log events",
+	struct dbstmt *st = sql_prep(db, err, "cannot read log events",
 				    "SELECT seq, event FROM agent_logs WHERE ajob_id = ?1 AND seq > ?2"
 				    " ORDER BY seq LIMIT ?3",
 				    "iii", id, after, (int64_t)max);
@@ -584,7 +584,7 @@ int ajobs_logs_read(sqlite3 *db, int64_t id, int64_t after, size_t max, struct s
 	return 0;
 }
 
-int ajobs_logs_drop(sqlite3 *db, int64_t id, struct buf *err)
+int ajobs_logs_drop(struct db *db, int64_t id, struct buf *err)
 {
 	return sql_run(db, err, "cannot drop log events", "DELETE FROM agent_logs WHERE ajob_id = ?1",
 		       "i", id) < 0 ? -1 : 0;

@@ -12,7 +12,7 @@
 #ifndef KILN_STORE_AGENTS_H
 #define KILN_STORE_AGENTS_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stdint.h>
 
 #include "base/buf.h"
@@ -20,13 +20,13 @@
 
 /* ---- registration tokens and agents ---- */
 
-int agents_regtoken_insert(sqlite3 *db, const char *hash_hex, const char *created_by,
+int agents_regtoken_insert(struct db *db, const char *hash_hex, const char *created_by,
 			   int64_t expires_ms, int64_t *id, struct buf *err);
 /* 0 when hash_hex is a live registration token at now_ms, KILN_ENOENT
  * when not (unknown, revoked, expired), -1 */
-int agents_regtoken_check(sqlite3 *db, const char *hash_hex, int64_t now_ms, struct buf *err);
+int agents_regtoken_check(struct db *db, const char *hash_hex, int64_t now_ms, struct buf *err);
 /* 0, KILN_ENOENT (no such live token) or -1 */
-int agents_regtoken_revoke(sqlite3 *db, int64_t id, struct buf *err);
+int agents_regtoken_revoke(struct db *db, int64_t id, struct buf *err);
 
 struct agent_row {
 	int64_t id;
@@ -35,16 +35,16 @@ struct agent_row {
 	int64_t created_ms, seen_ms, revoked_ms;
 };
 
-int agents_insert(sqlite3 *db, const char *name, const char *labels, const char *hash_hex,
+int agents_insert(struct db *db, const char *name, const char *labels, const char *hash_hex,
 		  int64_t *id, struct buf *err);
 /* the live (not revoked) agent of a token hash: 0, KILN_ENOENT, -1 */
-int agents_by_token(sqlite3 *db, const char *hash_hex, struct agent_row *out, struct buf *err);
+int agents_by_token(struct db *db, const char *hash_hex, struct agent_row *out, struct buf *err);
 /* seen now (at most once a second is written) */
-int agents_touch(sqlite3 *db, int64_t id, int64_t now_ms, struct buf *err);
+int agents_touch(struct db *db, int64_t id, int64_t now_ms, struct buf *err);
 /* 0, KILN_ENOENT (no such live agent) or -1 */
-int agents_revoke(sqlite3 *db, int64_t id, int64_t now_ms, struct buf *err);
+int agents_revoke(struct db *db, int64_t id, int64_t now_ms, struct buf *err);
 /* every agent, newest first; *out malloc'd */
-int agents_list(sqlite3 *db, struct agent_row **out, size_t *n, struct buf *err);
+int agents_list(struct db *db, struct agent_row **out, size_t *n, struct buf *err);
 
 /* ---- labels ---- */
 
@@ -66,9 +66,9 @@ struct ajob_new {
 	const char *spec;         /* JSON, no secrets */
 	const char *source;       /* the source blob's hash (src/cas) */
 };
-int ajobs_insert(sqlite3 *db, const struct ajob_new *j, int64_t *id, struct buf *err);
+int ajobs_insert(struct db *db, const struct ajob_new *j, int64_t *id, struct buf *err);
 /* the sealed secrets of job id (base64 text) */
-int ajobs_set_secrets(sqlite3 *db, int64_t id, const char *box_b64, struct buf *err);
+int ajobs_set_secrets(struct db *db, int64_t id, const char *box_b64, struct buf *err);
 
 struct ajob_row {
 	int64_t id, run_id, job_id;
@@ -85,20 +85,20 @@ struct ajob_row {
 	int64_t created_ms, leased_ms, finished_ms;
 };
 void ajob_row_release(struct ajob_row *r);
-int ajobs_get(sqlite3 *db, int64_t id, struct ajob_row *out, struct buf *err);
+int ajobs_get(struct db *db, int64_t id, struct ajob_row *out, struct buf *err);
 
 /*
  * Lease the oldest queued job the agent's labels satisfy, for lease_ms:
  * 0 with *out (status leased, attempt as leased), KILN_ENOENT when none,
  * -1. One transaction (see agents.md for the PostgreSQL shape).
  */
-int ajobs_lease(sqlite3 *db, int64_t agent_id, const char *agent_labels, int64_t now_ms,
+int ajobs_lease(struct db *db, int64_t agent_id, const char *agent_labels, int64_t now_ms,
 		int64_t lease_ms, struct ajob_row *out, struct buf *err);
 
 /* the lease of (id, attempt) held by agent: 0, KILN_ENOENT (lost) */
 #define AJOB_CONFLICT 1 /* ajobs_logs_append / ajobs_complete: seq gap */
 /* renew; *cancel set when the job should stop. 0, KILN_ENOENT (lease lost), -1 */
-int ajobs_heartbeat(sqlite3 *db, int64_t id, int64_t agent_id, int attempt, int64_t now_ms,
+int ajobs_heartbeat(struct db *db, int64_t id, int64_t agent_id, int attempt, int64_t now_ms,
 		    int64_t lease_ms, int *cancel, struct buf *err);
 
 struct ajob_log {
@@ -112,12 +112,12 @@ struct ajob_log {
  * log_seq: resend from *last + 1), KILN_ENOENT (lease lost) or -1. Renews
  * the lease.
  */
-int ajobs_logs_append(sqlite3 *db, int64_t id, int64_t agent_id, int attempt,
+int ajobs_logs_append(struct db *db, int64_t id, int64_t agent_id, int attempt,
 		      const struct ajob_log *v, size_t n, int64_t now_ms, int64_t lease_ms,
 		      int64_t *last, struct buf *err);
 /* the job ended on the agent after log event last_seq: 0, AJOB_CONFLICT
  * (*stored = log_seq: logs missing), KILN_ENOENT (lease lost), -1 */
-int ajobs_complete(sqlite3 *db, int64_t id, int64_t agent_id, int attempt, int64_t last_seq,
+int ajobs_complete(struct db *db, int64_t id, int64_t agent_id, int attempt, int64_t last_seq,
 		   const char *result, const char *outputs, const char *summary, int64_t now_ms,
 		   int64_t *stored, struct buf *err);
 
@@ -126,27 +126,27 @@ int ajobs_complete(sqlite3 *db, int64_t id, int64_t agent_id, int attempt, int64
  * re-queued, attempt N") while attempt <= retries, else done as failure
  * "agent lost". Counts into *requeued and *failed.
  */
-int ajobs_expire(sqlite3 *db, int64_t now_ms, int retries, int *requeued, int *failed,
+int ajobs_expire(struct db *db, int64_t now_ms, int retries, int *requeued, int *failed,
 		 struct buf *err);
 /* ask job id to stop: a queued one is done (cancelled) at once, a leased
  * one sees cancel in its next heartbeat. 0 or -1 */
-int ajobs_cancel(sqlite3 *db, int64_t id, struct buf *err);
+int ajobs_cancel(struct db *db, int64_t id, struct buf *err);
 /* every job not done ends cancelled with reason (server start) */
-int ajobs_close_all(sqlite3 *db, const char *reason, int64_t now_ms, int64_t *n,
+int ajobs_close_all(struct db *db, const char *reason, int64_t now_ms, int64_t *n,
 		    struct buf *err);
 /* queued jobs (oldest first, at most max) and all jobs not done; *out
  * malloc'd, release each row */
-int ajobs_list_open(sqlite3 *db, size_t max, struct ajob_row **out, size_t *n, struct buf *err);
+int ajobs_list_open(struct db *db, size_t max, struct ajob_row **out, size_t *n, struct buf *err);
 /* the reason shown while queued ("" to clear) */
-int ajobs_set_reason(sqlite3 *db, int64_t id, const char *reason, struct buf *err);
+int ajobs_set_reason(struct db *db, int64_t id, const char *reason, struct buf *err);
 /* the labels of agents seen since since_ms (normalized), into out */
-int agents_live_labels(sqlite3 *db, int64_t since_ms, struct strvec *out, struct buf *err);
+int agents_live_labels(struct db *db, int64_t since_ms, struct strvec *out, struct buf *err);
 
 /* log events of job id after seq after, in order, at most max, appended to
  * out (their JSON) with their seqs in seqs (malloc'd, *n entries) */
-int ajobs_logs_read(sqlite3 *db, int64_t id, int64_t after, size_t max, struct strvec *out,
+int ajobs_logs_read(struct db *db, int64_t id, int64_t after, size_t max, struct strvec *out,
 		    int64_t **seqs, size_t *n, struct buf *err);
 /* forget a finished job's uploaded log events (the run history has them) */
-int ajobs_logs_drop(sqlite3 *db, int64_t id, struct buf *err);
+int ajobs_logs_drop(struct db *db, int64_t id, struct buf *err);
 
 #endif

@@ -4,7 +4,7 @@
 #include "store/runs.h"
 #include "store/sql.h"
 
-int annotations_add(sqlite3 *db, int64_t job_id, const char *level, const char *step,
+int annotations_add(struct db *db, int64_t job_id, const char *level, const char *step,
 		    const char *file, int line, int col, const char *title, const char *message,
 		    struct buf *err)
 {
@@ -19,26 +19,26 @@ int annotations_add(sqlite3 *db, int64_t job_id, const char *level, const char *
 	return n < 0 ? -1 : 0;
 }
 
-static void read_row(sqlite3_stmt *st, void *el)
+static void read_row(struct dbstmt *st, void *el)
 {
 	struct annotation_row *a = el;
-	a->id = sqlite3_column_int64(st, 0);
-	a->job_id = sqlite3_column_int64(st, 1);
+	a->id = dbs_col_i64(st, 0);
+	a->job_id = dbs_col_i64(st, 1);
 	sql_col_text(st, 2, a->job, sizeof(a->job));
 	sql_col_text(st, 3, a->level, sizeof(a->level));
 	sql_col_text(st, 4, a->step, sizeof(a->step));
 	sql_col_text(st, 5, a->file, sizeof(a->file));
-	a->line = sqlite3_column_int(st, 6);
-	a->col = sqlite3_column_int(st, 7);
+	a->line = dbs_col_int(st, 6);
+	a->col = dbs_col_int(st, 7);
 	sql_col_text(st, 8, a->title, sizeof(a->title));
 	sql_col_text(st, 9, a->message, sizeof(a->message));
-	a->created_ms = sqlite3_column_int64(st, 10);
+	a->created_ms = dbs_col_i64(st, 10);
 }
 
-int annotations_list(sqlite3 *db, int64_t run_id, int64_t job_id, struct annotation_row **out,
+int annotations_list(struct db *db, int64_t run_id, int64_t job_id, struct annotation_row **out,
 		     size_t *n, struct buf *err)
 {
-	sqlite3_stmt *st = sql_prep(db, err, "cannot list annotations",
+	struct dbstmt *st = sql_prep(db, err, "cannot list annotations",
 				    "SELECT a.id, a.job_id, j.name, a.level, a.step, a.file, a.line, a.col,"
 				    " a.title, a.message, a.created_at FROM annotations a"
 				    " JOIN jobs j ON j.id = a.job_id WHERE a.run_id = ?1"

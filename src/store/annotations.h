@@ -7,7 +7,7 @@
 #ifndef KILN_STORE_ANNOTATIONS_H
 #define KILN_STORE_ANNOTATIONS_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,11 +28,11 @@ struct annotation_row {
 };
 
 /* add one to job job_id (masked text); nothing past the cap; 0 or -1 */
-int annotations_add(sqlite3 *db, int64_t job_id, const char *level, const char *step,
+int annotations_add(struct db *db, int64_t job_id, const char *level, const char *step,
 		    const char *file, int line, int col, const char *title, const char *message,
 		    struct buf *err);
 /* a run's annotations in order; job_id 0 for every job; *out malloc'd */
-int annotations_list(sqlite3 *db, int64_t run_id, int64_t job_id, struct annotation_row **out,
+int annotations_list(struct db *db, int64_t run_id, int64_t job_id, struct annotation_row **out,
 		     size_t *n, struct buf *err);
 
 #endif

@@ -8,7 +8,7 @@
 #ifndef KILN_STORE_ARTIFACTS_H
 #define KILN_STORE_ARTIFACTS_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,17 +28,17 @@ struct artifact_row {
 
 /* record an upload of job job_id (its run's artifact `name` is replaced:
  * overwrite); 0 or -1 with err */
-int artifacts_record(sqlite3 *db, int64_t job_id, const char *name, int64_t size, int64_t files,
+int artifacts_record(struct db *db, int64_t job_id, const char *name, int64_t size, int64_t files,
 		     const char *digest, int64_t expires_ms, struct buf *err);
 /* a run's artifacts by name; *out malloc'd */
-int artifacts_list(sqlite3 *db, int64_t run_id, struct artifact_row **out, size_t *n,
+int artifacts_list(struct db *db, int64_t run_id, struct artifact_row **out, size_t *n,
 		   struct buf *err);
 /* one; 0, KILN_ENOENT or -1 */
-int artifacts_get(sqlite3 *db, int64_t run_id, const char *name, struct artifact_row *out,
+int artifacts_get(struct db *db, int64_t run_id, const char *name, struct artifact_row *out,
 		  struct buf *err);
 /* flag every artifact past its expiry (now_ms); the digests no unexpired
  * artifact uses any more are pushed to gone (their blobs may be removed);
  * 0 or -1 */
-int artifacts_expire(sqlite3 *db, int64_t now_ms, struct strvec *gone, struct buf *err);
+int artifacts_expire(struct db *db, int64_t now_ms, struct strvec *gone, struct buf *err);
 
 #endif

@@ -5,7 +5,7 @@
 
 #include <time.h>
 
-int audit_append(sqlite3 *db, const char *actor, const char *action, const char *repo,
+int audit_append(struct db *db, const char *actor, const char *action, const char *repo,
 		 const char *target, const char *detail, struct buf *err)
 {
 	struct timespec ts;
@@ -20,7 +20,7 @@ int audit_append(sqlite3 *db, const char *actor, const char *action, const char 
 		       : 0;
 }
 
-int audit_list(sqlite3 *db, const struct audit_filter *f, struct audit_row **out, size_t *n,
+int audit_list(struct db *db, const struct audit_filter *f, struct audit_row **out, size_t *n,
 	       struct buf *err)
 {
 	*out = NULL;
@@ -29,7 +29,7 @@ int audit_list(sqlite3 *db, const struct audit_filter *f, struct audit_row **out
 	/* "run." selects a family of actions; anything else is exact */
 	if (f->action && str_ends_with(f->action, "."))
 		prefix = xstrfmt("%s%%", f->action);
-	sqlite3_stmt *st = sql_prep(
+	struct dbstmt *st = sql_prep(
 		db, err, "cannot read the audit log",
 		"SELECT id, at, actor, action, repo, target, detail FROM audit_log"
 		" WHERE (?1 IS NULL OR repo = ?1) AND (?2 IS NULL OR action = ?2)"
@@ -42,19 +42,19 @@ int audit_list(sqlite3 *db, const struct audit_filter *f, struct audit_row **out
 		return -1;
 	size_t alloc = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dbs_step(st)) == DB_ROW) {
 		ALLOC_GROW(*out, *n + 1, alloc);
 		struct audit_row *a = &(*out)[(*n)++];
-		a->id = sqlite3_column_int64(st, 0);
-		a->at_ms = sqlite3_column_int64(st, 1);
+		a->id = dbs_col_i64(st, 0);
+		a->at_ms = dbs_col_i64(st, 1);
 		sql_col_text(st, 2, a->actor, sizeof(a->actor));
 		sql_col_text(st, 3, a->action, sizeof(a->action));
 		sql_col_text(st, 4, a->repo, sizeof(a->repo));
 		sql_col_text(st, 5, a->target, sizeof(a->target));
 		sql_col_text(st, 6, a->detail, sizeof(a->detail));
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	dbs_finalize(st);
+	if (rc != DB_DONE) {
 		free(*out);
 		*out = NULL;
 		*n = 0;

@@ -8,7 +8,7 @@
 #ifndef KILN_STORE_AUDIT_H
 #define KILN_STORE_AUDIT_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,7 +25,7 @@ struct audit_row {
 };
 
 /* append one entry at the current time; 0 or -1 with err */
-int audit_append(sqlite3 *db, const char *actor, const char *action, const char *repo,
+int audit_append(struct db *db, const char *actor, const char *action, const char *repo,
 		 const char *target, const char *detail, struct buf *err);
 
 struct audit_filter {
@@ -35,7 +35,7 @@ struct audit_filter {
 	int limit;          /* <= 0: 100 */
 };
 /* newest first; *out malloc'd; 0 or -1 */
-int audit_list(sqlite3 *db, const struct audit_filter *f, struct audit_row **out, size_t *n,
+int audit_list(struct db *db, const struct audit_filter *f, struct audit_row **out, size_t *n,
 	       struct buf *err);
 
 #endif

@@ -1,7 +1,9 @@
-/* db: SQLite connection setup and migrations under PRAGMA user_version. */
+/* db: opening the store (SQLite file or PostgreSQL URL) and migrating it. */
 #include "base/kiln.h"
+#include "base/util.h"
 #include "store/db.h"
 #include "store/migrations.h"
+#include "store/sqlimpl.h"
 
 #include <unistd.h>
 
@@ -10,35 +12,35 @@ int db_schema_version(void)
 	return db_nmigrations;
 }
 
-/* is the last error of `db` one a damaged file gives? */
-static int damaged(sqlite3 *db)
+int db_is_url(const char *where)
 {
-	int c = sqlite3_errcode(db);
-	return c == SQLITE_CORRUPT || c == SQLITE_NOTADB;
+	return str_starts_with(where, "postgres://") || str_starts_with(where, "postgresql://");
 }
 
-int db_exec(sqlite3 *db, const char *sql, struct buf *err)
+int db_exec(struct db *db, const char *sql, struct buf *err)
 {
-	char *msg = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		buf_addf(err, "sqlite: %s", msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
-		if (damaged(db))
-			db_hint_damaged(sqlite3_db_filename(db, "main"), err);
-		return -1;
+	if (db->ops->exec(db, sql) == DB_OK)
+		return 0;
+	if (err) {
+		buf_addf(err, "%s: %s", db->ops->name, db_errmsg(db));
+		if (db->ops->damaged(db))
+			db_hint_damaged(db->ops->where(db), err);
 	}
-	return 0;
+	return -1;
 }
 
-static int user_version(sqlite3 *db)
+int db_store_version(struct db *db)
 {
-	sqlite3_stmt *st;
+	int t = db->ops->has_table(db, "schema_version");
+	if (t <= 0)
+		return t < 0 ? -1 : db->ops->legacy_version(db);
+	struct dbstmt *st;
 	int v = -1;
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "SELECT MAX(version) FROM schema_version", &st) != DB_OK)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	if (dbs_step(st) == DB_ROW)
+		v = dbs_col_int(st, 0);
+	dbs_finalize(st);
 	return v;
 }
 
@@ -48,45 +50,68 @@ static int too_new(int v, struct buf *err)
 	return -1;
 }
 
-/*
- * Bring the schema to db_nmigrations. Any number of kiln processes may
- * open a fresh store at once: the version read before the lock is only a
- * fast path; the migrations run under BEGIN IMMEDIATE (the writer lock,
- * waited for through the busy timeout) after reading user_version again,
- * so exactly one opener applies each migration and the others see the
- * result. All pending migrations and the new version commit together.
- */
-static int migrate(sqlite3 *db, struct buf *err)
+static int cannot_read_version(struct db *db, struct buf *err)
 {
-	int v = user_version(db);
+	buf_addf(err, "%s: cannot read schema version: %s", db->ops->name, db_errmsg(db));
+	return -1;
+}
+
+/* the version, in schema_version and (SQLite) user_version */
+static int write_version(struct db *db, struct buf *err)
+{
+	struct buf sql = BUF_INIT;
+	buf_addf(&sql,
+		 "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);"
+		 " DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (%d);",
+		 db_nmigrations);
+	int r = db_exec(db, sql.buf, err);
+	buf_release(&sql);
+	if (!r && db->ops->set_legacy_version(db, db_nmigrations) != DB_OK)
+		r = db_fail(db, err, "cannot record schema version");
+	return r;
+}
+
+/*
+ * Bring the schema to db_nmigrations. Any number of kiln processes (and
+ * server replicas) may open a fresh store at once: the version read before
+ * the lock is only a fast path; the migrations run under the writer lock
+ * (sql_begin) after reading the version again, so exactly one opener
+ * applies each migration and the others see the result. All pending
+ * migrations and the new version commit together. A SQLite store from
+ * before the schema_version table (version in PRAGMA user_version) takes
+ * the locked path once to get the table.
+ */
+static int migrate(struct db *db, struct buf *err)
+{
+	int v = db_store_version(db);
 	if (v < 0)
-		return buf_addf(err, "sqlite: cannot read schema version: %s", sqlite3_errmsg(db)), -1;
-	if (v == db_nmigrations)
-		return 0;
+		return cannot_read_version(db, err);
 	if (v > db_nmigrations)
 		return too_new(v, err);
-	if (db_exec(db, "BEGIN IMMEDIATE", err) < 0)
+	if (v == db_nmigrations && db->ops->has_table(db, "schema_version") == 1)
+		return 0;
+	if (sql_begin(db, err) < 0)
 		return -1;
-	v = user_version(db);
+	v = db_store_version(db);
 	int r = 0;
-	if (v < 0) {
-		buf_addf(err, "sqlite: cannot read schema version: %s", sqlite3_errmsg(db));
-		r = -1;
-	} else if (v > db_nmigrations)
+	if (v < 0)
+		r = cannot_read_version(db, err);
+	else if (v > db_nmigrations)
 		r = too_new(v, err);
-	for (; !r && v < db_nmigrations; v++)
-		if (db_exec(db, db_migrations[v], err) < 0) {
+	for (; !r && v < db_nmigrations; v++) {
+		char *sql = db->ops->migration(db, v);
+		if (db_exec(db, sql, err) < 0) {
 			buf_addf(err, " (in migration %d)", v + 1);
 			r = -1;
 		}
-	if (!r) {
-		struct buf sql = BUF_INIT;
-		buf_addf(&sql, "PRAGMA user_version = %d; COMMIT;", db_nmigrations);
-		r = db_exec(db, sql.buf, err);
-		buf_release(&sql);
+		free(sql);
 	}
+	if (!r)
+		r = write_version(db, err);
+	if (!r)
+		r = db_exec(db, "COMMIT", err);
 	if (r < 0)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		sql_rollback(db);
 	return r;
 }
 
@@ -143,92 +168,55 @@ void db_hint_damaged(const char *path, struct buf *err)
 	buf_release(&dir);
 }
 
-int db_fail(sqlite3 *db, struct buf *err, const char *what)
+int db_fail(struct db *db, struct buf *err, const char *what)
 {
-	buf_addf(err, "sqlite: %s: %s", what, sqlite3_errmsg(db));
-	if (damaged(db))
-		db_hint_damaged(sqlite3_db_filename(db, "main"), err);
+	sql_fail(db, err, what);
+	if (db->ops->damaged(db))
+		db_hint_damaged(db->ops->where(db), err);
 	return -1;
 }
 
-/*
- * Put the store in WAL mode. Switching needs an exclusive lock and SQLite
- * does not wait through the busy handler for it: when kiln processes open
- * a fresh store at once, retry (bounded by the busy timeout); a store in
- * WAL mode already needs no lock.
- */
-static int set_wal(sqlite3 *db, struct buf *err)
+static int open_backend(const char *where, struct db **out, struct buf *err)
 {
-	for (int waited = 0;; waited += 10) {
-		sqlite3_stmt *st;
-		int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-		if (rc == SQLITE_OK) {
-			rc = sqlite3_step(st);
-			sqlite3_finalize(st);
-			if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-				return 0;
-		}
-		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
-			break;
-		if (waited >= DB_BUSY_TIMEOUT_MS)
-			break;
-		sqlite3_sleep(10);
-	}
-	buf_addf(err, "sqlite: %s", sqlite3_errmsg(db));
-	return -1;
+	if (db_is_url(where))
+		return db_pg_open(where, out, err);
+	return db_sqlite_open(where, out, err);
 }
 
-int db_open(const char *path, sqlite3 **out, struct buf *err)
+int db_open(const char *where, struct db **out, struct buf *err)
 {
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	struct buf why = BUF_INIT;
 	*out = NULL;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
-		buf_addf(err, "cannot open the store '%s': %s", path,
-			 db ? sqlite3_errmsg(db) : "out of memory");
-		sqlite3_close(db);
-		return access(path, F_OK) == 0 ? -1 : KILN_ENOENT;
-	}
-	/* concurrent kiln processes wait for the writer lock, not fail */
-	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
-	if (set_wal(db, &why) < 0 ||
-	    db_exec(db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", &why) < 0 ||
-	    migrate(db, &why) < 0) {
-		/* name the file: the message alone ("file is not a database")
+	int url = db_is_url(where);
+	char *shown = url ? url_redact(where) : xstrdup(where);
+	int r = open_backend(where, &db, &why);
+	if (!r)
+		r = migrate(db, &why);
+	if (r < 0) {
+		/* name the store: the message alone ("file is not a database")
 		 * does not say which */
-		buf_addf(err, "cannot open the store '%s': %s", path,
-			 str_starts_with(why.buf, "sqlite: ") ? why.buf + 8 : why.buf);
-		int r = -1;
-		if (damaged(db))
-			db_hint_damaged(path, err);
-		else if (user_version(db) == 0)
+		const char *msg = why.buf;
+		if (str_starts_with(msg, "sqlite: "))
+			msg += 8;
+		buf_addf(err, "cannot open the store '%s': %s", shown, msg);
+		if (!db)
+			r = !url && access(where, F_OK) != 0 ? KILN_ENOENT : -1;
+		else if (db->ops->damaged(db))
+			db_hint_damaged(where, err);
+		else if (db_store_version(db) == 0)
 			r = KILN_ENOENT; /* a new store that could not be made */
-		buf_release(&why);
-		sqlite3_close(db);
-		return r;
+		db_close(db);
+		db = NULL;
 	}
 	buf_release(&why);
-	/*
-	 * Every `kiln run` opens and closes the store: keep the WAL file
-	 * between connections (no new file + directory fsync each time) and
-	 * leave checkpoints to SQLite's autocheckpoint instead of one (with
-	 * its fsyncs) on every close. Committed data is in the WAL either way.
-	 */
-	int persist = 1;
-	sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
-	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+	free(shown);
 	*out = db;
-	return 0;
+	return r;
 }
 
-void db_close(sqlite3 *db)
+void db_close(struct db *db)
 {
-	if (!db)
-		return;
-	/* statements kept prepared on the connection (src/store/runs.c) */
-	sqlite3_stmt *st;
-	while ((st = sqlite3_next_stmt(db, NULL)))
-		sqlite3_finalize(st);
-	sqlite3_close(db);
+	if (db)
+		db->ops->close(db);
 }

@@ -24,38 +24,38 @@ void env_row_release(struct env_row *e)
 }
 
 /* every text column of a query into out, one per row */
-static int texts(sqlite3 *db, sqlite3_stmt *st, int ncols, struct strvec *out, const char *what,
+static int texts(struct db *db, struct dbstmt *st, int ncols, struct strvec *out, const char *what,
 		 struct buf *err)
 {
 	if (!st)
 		return -1;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = dbs_step(st)) == DB_ROW)
 		for (int i = 0; i < ncols; i++) {
-			const unsigned char *s = sqlite3_column_text(st, i);
+			const char *s = dbs_col_text(st, i);
 			strvec_push(out, s ? (const char *)s : "");
 		}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_fail(db, err, what);
+	dbs_finalize(st);
+	return rc == DB_DONE ? 0 : sql_fail(db, err, what);
 }
 
 #define ENV_COLS                                                                               \
 	"id, repo, name, wait_timer_ms, prevent_self_review, approval_timeout_ms, custom_branches," \
 	" created_at"
 
-static void read_env(sqlite3_stmt *st, struct env_row *e)
+static void read_env(struct dbstmt *st, struct env_row *e)
 {
-	e->id = sqlite3_column_int64(st, 0);
+	e->id = dbs_col_i64(st, 0);
 	sql_col_text(st, 1, e->repo, sizeof(e->repo));
 	sql_col_text(st, 2, e->name, sizeof(e->name));
-	e->wait_timer_ms = sqlite3_column_int64(st, 3);
-	e->prevent_self_review = sqlite3_column_int(st, 4);
-	e->approval_timeout_ms = sqlite3_column_int64(st, 5);
-	e->custom_branches = sqlite3_column_int(st, 6);
-	e->created_ms = sqlite3_column_int64(st, 7);
+	e->wait_timer_ms = dbs_col_i64(st, 3);
+	e->prevent_self_review = dbs_col_int(st, 4);
+	e->approval_timeout_ms = dbs_col_i64(st, 5);
+	e->custom_branches = dbs_col_int(st, 6);
+	e->created_ms = dbs_col_i64(st, 7);
 }
 
-static int read_rules(sqlite3 *db, struct env_row *e, struct buf *err)
+static int read_rules(struct db *db, struct env_row *e, struct buf *err)
 {
 	strvec_clear(&e->reviewers);
 	strvec_clear(&e->patterns);
@@ -71,44 +71,44 @@ static int read_rules(sqlite3 *db, struct env_row *e, struct buf *err)
 	return 0;
 }
 
-int envs_ensure(sqlite3 *db, const char *repo, const char *name, int64_t *id, struct buf *err)
+int envs_ensure(struct db *db, const char *repo, const char *name, int64_t *id, struct buf *err)
 {
 	if (sql_run(db, err, "cannot create environment",
 		    "INSERT INTO environments (repo, name, approval_timeout_ms, created_at)"
 		    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (repo, name) DO NOTHING",
 		    "ttii", repo, name, ENV_APPROVAL_TIMEOUT_MS, now_ms()) < 0)
 		return -1;
-	sqlite3_stmt *st = sql_prep(db, err, "cannot read environment",
+	struct dbstmt *st = sql_prep(db, err, "cannot read environment",
 				    "SELECT id FROM environments WHERE repo = ?1 AND name = ?2", "tt", repo,
 				    name);
 	if (!st)
 		return -1;
-	int r = sqlite3_step(st) == SQLITE_ROW ? 0 : sql_fail(db, err, "cannot read environment");
+	int r = dbs_step(st) == DB_ROW ? 0 : sql_fail(db, err, "cannot read environment");
 	if (!r)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+		*id = dbs_col_i64(st, 0);
+	dbs_finalize(st);
 	return r;
 }
 
-int envs_get(sqlite3 *db, const char *repo, const char *name, struct env_row *out, struct buf *err)
+int envs_get(struct db *db, const char *repo, const char *name, struct env_row *out, struct buf *err)
 {
-	sqlite3_stmt *st = sql_prep(db, err, "cannot read environment",
+	struct dbstmt *st = sql_prep(db, err, "cannot read environment",
 				    "SELECT " ENV_COLS " FROM environments WHERE repo = ?1 AND name = ?2",
 				    "tt", repo, name);
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	int rc = dbs_step(st);
+	if (rc == DB_ROW)
 		read_env(st, out);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
+	dbs_finalize(st);
+	if (rc == DB_DONE)
 		return KILN_ENOENT;
-	if (rc != SQLITE_ROW)
+	if (rc != DB_ROW)
 		return sql_fail(db, err, "cannot read environment");
 	return read_rules(db, out, err);
 }
 
-int envs_put_rules(sqlite3 *db, const struct env_row *e, struct buf *err)
+int envs_put_rules(struct db *db, const struct env_row *e, struct buf *err)
 {
 	int r = sql_run(db, err, "cannot update environment",
 			"UPDATE environments SET wait_timer_ms = ?2, prevent_self_review = ?3,"
@@ -135,11 +135,11 @@ int envs_put_rules(sqlite3 *db, const struct env_row *e, struct buf *err)
 	return 0;
 }
 
-int envs_list(sqlite3 *db, const char *repo, struct env_row **out, size_t *n, struct buf *err)
+int envs_list(struct db *db, const char *repo, struct env_row **out, size_t *n, struct buf *err)
 {
 	*out = NULL;
 	*n = 0;
-	sqlite3_stmt *st = sql_prep(db, err, "cannot list environments",
+	struct dbstmt *st = sql_prep(db, err, "cannot list environments",
 				    "SELECT " ENV_COLS " FROM environments WHERE ?1 IS NULL OR repo = ?1"
 				    " ORDER BY repo, name",
 				    "t", repo);
@@ -147,14 +147,14 @@ int envs_list(sqlite3 *db, const char *repo, struct env_row **out, size_t *n, st
 		return -1;
 	size_t alloc = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dbs_step(st)) == DB_ROW) {
 		ALLOC_GROW(*out, *n + 1, alloc);
 		struct env_row *e = &(*out)[(*n)++];
 		*e = (struct env_row)ENV_ROW_INIT;
 		read_env(st, e);
 	}
-	sqlite3_finalize(st);
-	int r = rc == SQLITE_DONE ? 0 : sql_fail(db, err, "cannot list environments");
+	dbs_finalize(st);
+	int r = rc == DB_DONE ? 0 : sql_fail(db, err, "cannot list environments");
 	for (size_t i = 0; !r && i < *n; i++)
 		r = read_rules(db, &(*out)[i], err);
 	if (r) {
@@ -167,7 +167,7 @@ int envs_list(sqlite3 *db, const char *repo, struct env_row **out, size_t *n, st
 	return r;
 }
 
-int envs_delete(sqlite3 *db, const char *repo, const char *name, struct buf *err)
+int envs_delete(struct db *db, const char *repo, const char *name, struct buf *err)
 {
 	return changed_one(sql_run(db, err, "cannot delete environment",
 				   "DELETE FROM environments WHERE repo = ?1 AND name = ?2", "tt", repo,
@@ -176,7 +176,7 @@ int envs_delete(sqlite3 *db, const char *repo, const char *name, struct buf *err
 
 /* ---- variables and secrets ---- */
 
-int envs_var_set(sqlite3 *db, int64_t env_id, const char *name, const char *value, struct buf *err)
+int envs_var_set(struct db *db, int64_t env_id, const char *name, const char *value, struct buf *err)
 {
 	return sql_run(db, err, "cannot set variable",
 		       "INSERT INTO env_variables (env_id, name, value, updated_at) VALUES (?1, ?2, ?3, ?4)"
@@ -187,14 +187,14 @@ int envs_var_set(sqlite3 *db, int64_t env_id, const char *name, const char *valu
 		       : 0;
 }
 
-int envs_var_remove(sqlite3 *db, int64_t env_id, const char *name, struct buf *err)
+int envs_var_remove(struct db *db, int64_t env_id, const char *name, struct buf *err)
 {
 	return changed_one(sql_run(db, err, "cannot remove variable",
 				   "DELETE FROM env_variables WHERE env_id = ?1 AND name = ?2", "it",
 				   env_id, name));
 }
 
-int envs_var_list(sqlite3 *db, int64_t env_id, struct strvec *out, struct buf *err)
+int envs_var_list(struct db *db, int64_t env_id, struct strvec *out, struct buf *err)
 {
 	return texts(db,
 		     sql_prep(db, err, "cannot list variables",
@@ -203,30 +203,30 @@ int envs_var_list(sqlite3 *db, int64_t env_id, struct strvec *out, struct buf *e
 		     2, out, "cannot list variables", err);
 }
 
-int envs_secret_put(sqlite3 *db, int64_t env_id, const char *name, const void *box, size_t len,
+int envs_secret_put(struct db *db, int64_t env_id, const char *name, const void *box, size_t len,
 		    struct buf *err)
 {
-	sqlite3_stmt *st = sql_prep(db, err, "cannot store secret",
+	struct dbstmt *st = sql_prep(db, err, "cannot store secret",
 				    "INSERT INTO env_secrets (env_id, name, box, updated_at)"
 				    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (env_id, name) DO UPDATE SET"
 				    " box = excluded.box, updated_at = excluded.updated_at",
 				    "itti", env_id, name, NULL, now_ms());
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 3, box, (int)len, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_fail(db, err, "cannot store secret");
+	dbs_bind_blob(st, 3, box, len);
+	int rc = dbs_step(st);
+	dbs_finalize(st);
+	return rc == DB_DONE ? 0 : sql_fail(db, err, "cannot store secret");
 }
 
-int envs_secret_remove(sqlite3 *db, int64_t env_id, const char *name, struct buf *err)
+int envs_secret_remove(struct db *db, int64_t env_id, const char *name, struct buf *err)
 {
 	return changed_one(sql_run(db, err, "cannot remove secret",
 				   "DELETE FROM env_secrets WHERE env_id = ?1 AND name = ?2", "it", env_id,
 				   name));
 }
 
-int envs_secret_names(sqlite3 *db, int64_t env_id, struct strvec *out, struct buf *err)
+int envs_secret_names(struct db *db, int64_t env_id, struct strvec *out, struct buf *err)
 {
 	return texts(db,
 		     sql_prep(db, err, "cannot list secrets",
@@ -236,19 +236,19 @@ int envs_secret_names(sqlite3 *db, int64_t env_id, struct strvec *out, struct bu
 		     1, out, "cannot list secrets", err);
 }
 
-int envs_secret_get(sqlite3 *db, int64_t env_id, const char *name, struct buf *box, struct buf *err)
+int envs_secret_get(struct db *db, int64_t env_id, const char *name, struct buf *box, struct buf *err)
 {
-	sqlite3_stmt *st = sql_prep(db, err, "cannot read secret",
+	struct dbstmt *st = sql_prep(db, err, "cannot read secret",
 				    "SELECT box FROM env_secrets WHERE env_id = ?1 AND name = ?2", "it",
 				    env_id, name);
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st), r = 0;
-	if (rc == SQLITE_ROW)
-		buf_add(box, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+	int rc = dbs_step(st), r = 0;
+	if (rc == DB_ROW)
+		buf_add(box, dbs_col_blob(st, 0), (size_t)dbs_col_bytes(st, 0));
 	else
-		r = rc == SQLITE_DONE ? KILN_ENOENT : sql_fail(db, err, "cannot read secret");
-	sqlite3_finalize(st);
+		r = rc == DB_DONE ? KILN_ENOENT : sql_fail(db, err, "cannot read secret");
+	dbs_finalize(st);
 	return r;
 }
 
@@ -258,44 +258,44 @@ int envs_secret_get(sqlite3 *db, int64_t env_id, const char *name, struct buf *b
 	"id, repo, environment, run_id, job_id, job, ref, sha, actor, commit_at, state, reason," \
 	" approved_by, release_app, release_id, created_at, started_at, finished_at"
 
-static void read_deploy(sqlite3_stmt *st, void *p)
+static void read_deploy(struct dbstmt *st, void *p)
 {
 	struct deploy_row *d = p;
 	memset(d, 0, sizeof(*d));
-	d->id = sqlite3_column_int64(st, 0);
+	d->id = dbs_col_i64(st, 0);
 	sql_col_text(st, 1, d->repo, sizeof(d->repo));
 	sql_col_text(st, 2, d->environment, sizeof(d->environment));
-	d->run_id = sqlite3_column_int64(st, 3);
-	d->job_id = sqlite3_column_int64(st, 4);
+	d->run_id = dbs_col_i64(st, 3);
+	d->job_id = dbs_col_i64(st, 4);
 	sql_col_text(st, 5, d->job, sizeof(d->job));
 	sql_col_text(st, 6, d->ref, sizeof(d->ref));
 	sql_col_text(st, 7, d->sha, sizeof(d->sha));
 	sql_col_text(st, 8, d->actor, sizeof(d->actor));
-	d->commit_ms = sqlite3_column_int64(st, 9);
+	d->commit_ms = dbs_col_i64(st, 9);
 	sql_col_text(st, 10, d->state, sizeof(d->state));
 	sql_col_text(st, 11, d->reason, sizeof(d->reason));
 	sql_col_text(st, 12, d->approved_by, sizeof(d->approved_by));
 	sql_col_text(st, 13, d->release_app, sizeof(d->release_app));
-	d->release_id = sqlite3_column_int64(st, 14);
-	d->created_ms = sqlite3_column_int64(st, 15);
-	d->started_ms = sqlite3_column_int64(st, 16);
-	d->finished_ms = sqlite3_column_int64(st, 17);
+	d->release_id = dbs_col_i64(st, 14);
+	d->created_ms = dbs_col_i64(st, 15);
+	d->started_ms = dbs_col_i64(st, 16);
+	d->finished_ms = dbs_col_i64(st, 17);
 }
 
-static int one_deploy(sqlite3 *db, sqlite3_stmt *st, struct deploy_row *out, struct buf *err)
+static int one_deploy(struct db *db, struct dbstmt *st, struct deploy_row *out, struct buf *err)
 {
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st), r = 0;
-	if (rc == SQLITE_ROW)
+	int rc = dbs_step(st), r = 0;
+	if (rc == DB_ROW)
 		read_deploy(st, out);
 	else
-		r = rc == SQLITE_DONE ? KILN_ENOENT : sql_fail(db, err, "cannot read deployment");
-	sqlite3_finalize(st);
+		r = rc == DB_DONE ? KILN_ENOENT : sql_fail(db, err, "cannot read deployment");
+	dbs_finalize(st);
 	return r;
 }
 
-int deploys_ensure(sqlite3 *db, const struct deploy_new *d, int64_t now, struct deploy_row *out,
+int deploys_ensure(struct db *db, const struct deploy_new *d, int64_t now, struct deploy_row *out,
 		   int *created, struct buf *err)
 {
 	int c = sql_run(db, err, "cannot record deployment",
@@ -315,7 +315,7 @@ int deploys_ensure(sqlite3 *db, const struct deploy_new *d, int64_t now, struct 
 			  out, err);
 }
 
-int deploys_get(sqlite3 *db, int64_t id, struct deploy_row *out, struct buf *err)
+int deploys_get(struct db *db, int64_t id, struct deploy_row *out, struct buf *err)
 {
 	return one_deploy(db,
 			  sql_prep(db, err, "cannot read deployment",
@@ -323,7 +323,7 @@ int deploys_get(sqlite3 *db, int64_t id, struct deploy_row *out, struct buf *err
 			  out, err);
 }
 
-int deploys_set_state(sqlite3 *db, int64_t id, const char *from, const char *state,
+int deploys_set_state(struct db *db, int64_t id, const char *from, const char *state,
 		      const char *reason, const char *approved_by, int64_t now, struct buf *err)
 {
 	/* `from` is matched as a comma-separated list: ",waiting,queued," */
@@ -340,7 +340,7 @@ int deploys_set_state(sqlite3 *db, int64_t id, const char *from, const char *sta
 	return changed_one(c);
 }
 
-int deploys_set_release(sqlite3 *db, int64_t id, const char *app, int64_t release_id,
+int deploys_set_release(struct db *db, int64_t id, const char *app, int64_t release_id,
 			struct buf *err)
 {
 	return changed_one(sql_run(db, err, "cannot link deployment to release",
@@ -348,7 +348,7 @@ int deploys_set_release(sqlite3 *db, int64_t id, const char *app, int64_t releas
 				   "iti", id, app, release_id));
 }
 
-int deploys_blocking(sqlite3 *db, const char *repo, const char *environment, int64_t except,
+int deploys_blocking(struct db *db, const char *repo, const char *environment, int64_t except,
 		     struct deploy_row *out, struct buf *err)
 {
 	return one_deploy(db,
@@ -360,10 +360,10 @@ int deploys_blocking(sqlite3 *db, const char *repo, const char *environment, int
 			  out, err);
 }
 
-int deploys_list(sqlite3 *db, const struct deploy_filter *f, struct deploy_row **out, size_t *n,
+int deploys_list(struct db *db, const struct deploy_filter *f, struct deploy_row **out, size_t *n,
 		 struct buf *err)
 {
-	sqlite3_stmt *st = sql_prep(
+	struct dbstmt *st = sql_prep(
 		db, err, "cannot list deployments",
 		"SELECT " DEPLOY_COLS " FROM deployments WHERE (?1 IS NULL OR repo = ?1)"
 		" AND (?2 IS NULL OR environment = ?2) AND (?3 IS NULL OR state = ?3)"
@@ -375,7 +375,7 @@ int deploys_list(sqlite3 *db, const struct deploy_filter *f, struct deploy_row *
 			(void **)out, n);
 }
 
-int deploys_add_review(sqlite3 *db, int64_t deployment_id, const char *user, const char *decision,
+int deploys_add_review(struct db *db, int64_t deployment_id, const char *user, const char *decision,
 		       const char *comment, int64_t now, struct buf *err)
 {
 	return sql_run(db, err, "cannot record review",
@@ -386,7 +386,7 @@ int deploys_add_review(sqlite3 *db, int64_t deployment_id, const char *user, con
 		       : 0;
 }
 
-int deploys_counts(sqlite3 *db, struct strvec *out, struct buf *err)
+int deploys_counts(struct db *db, struct strvec *out, struct buf *err)
 {
 	return texts(db,
 		     sql_prep(db, err, "cannot count deployments",

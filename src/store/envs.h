@@ -9,7 +9,7 @@
 #ifndef KILN_STORE_ENVS_H
 #define KILN_STORE_ENVS_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,32 +35,32 @@ struct env_row {
 void env_row_release(struct env_row *e);
 
 /* create the environment with no rules when missing; *id its id */
-int envs_ensure(sqlite3 *db, const char *repo, const char *name, int64_t *id, struct buf *err);
+int envs_ensure(struct db *db, const char *repo, const char *name, int64_t *id, struct buf *err);
 /* with reviewers and patterns; 0 or KILN_ENOENT */
-int envs_get(sqlite3 *db, const char *repo, const char *name, struct env_row *out, struct buf *err);
+int envs_get(struct db *db, const char *repo, const char *name, struct env_row *out, struct buf *err);
 /* replace every rule of an existing environment (by e->id) with e's */
-int envs_put_rules(sqlite3 *db, const struct env_row *e, struct buf *err);
+int envs_put_rules(struct db *db, const struct env_row *e, struct buf *err);
 /* the environments of repo (repo NULL: all), rules included; release each */
-int envs_list(sqlite3 *db, const char *repo, struct env_row **out, size_t *n, struct buf *err);
+int envs_list(struct db *db, const char *repo, struct env_row **out, size_t *n, struct buf *err);
 /* delete with its variables and secrets; 0 or KILN_ENOENT */
-int envs_delete(sqlite3 *db, const char *repo, const char *name, struct buf *err);
+int envs_delete(struct db *db, const char *repo, const char *name, struct buf *err);
 
 /* variables (clear text, returned by the API) */
-int envs_var_set(sqlite3 *db, int64_t env_id, const char *name, const char *value, struct buf *err);
+int envs_var_set(struct db *db, int64_t env_id, const char *name, const char *value, struct buf *err);
 /* 0 or KILN_ENOENT */
-int envs_var_remove(sqlite3 *db, int64_t env_id, const char *name, struct buf *err);
+int envs_var_remove(struct db *db, int64_t env_id, const char *name, struct buf *err);
 /* names and values, alternating (name, value, name, value...), by name */
-int envs_var_list(sqlite3 *db, int64_t env_id, struct strvec *out, struct buf *err);
+int envs_var_list(struct db *db, int64_t env_id, struct strvec *out, struct buf *err);
 
 /* secrets: the sealed blob only (src/server/env.c seals and opens it) */
-int envs_secret_put(sqlite3 *db, int64_t env_id, const char *name, const void *box, size_t len,
+int envs_secret_put(struct db *db, int64_t env_id, const char *name, const void *box, size_t len,
 		    struct buf *err);
 /* 0 or KILN_ENOENT */
-int envs_secret_remove(sqlite3 *db, int64_t env_id, const char *name, struct buf *err);
+int envs_secret_remove(struct db *db, int64_t env_id, const char *name, struct buf *err);
 /* names with their update times ("NAME\tMS"), by name: never values */
-int envs_secret_names(sqlite3 *db, int64_t env_id, struct strvec *out, struct buf *err);
+int envs_secret_names(struct db *db, int64_t env_id, struct strvec *out, struct buf *err);
 /* the sealed blob of one secret into box (appended); 0 or KILN_ENOENT */
-int envs_secret_get(sqlite3 *db, int64_t env_id, const char *name, struct buf *box, struct buf *err);
+int envs_secret_get(struct db *db, int64_t env_id, const char *name, struct buf *box, struct buf *err);
 
 /* ---- deployments ---- */
 
@@ -94,19 +94,19 @@ struct deploy_new {
 };
 /* the deployment of (run_id, job_id), created in state waiting when new;
  * *created says which */
-int deploys_ensure(sqlite3 *db, const struct deploy_new *d, int64_t now_ms, struct deploy_row *out,
+int deploys_ensure(struct db *db, const struct deploy_new *d, int64_t now_ms, struct deploy_row *out,
 		   int *created, struct buf *err);
-int deploys_get(sqlite3 *db, int64_t id, struct deploy_row *out, struct buf *err);
+int deploys_get(struct db *db, int64_t id, struct deploy_row *out, struct buf *err);
 /* set state (and reason, approved_by when not NULL); started_at is set on
  * in_progress, finished_at on a final state. KILN_ENOENT when the row is
  * not in one of the states listed in `from` (comma-separated) */
-int deploys_set_state(sqlite3 *db, int64_t id, const char *from, const char *state,
+int deploys_set_state(struct db *db, int64_t id, const char *from, const char *state,
 		      const char *reason, const char *approved_by, int64_t now_ms, struct buf *err);
-int deploys_set_release(sqlite3 *db, int64_t id, const char *app, int64_t release_id,
+int deploys_set_release(struct db *db, int64_t id, const char *app, int64_t release_id,
 			struct buf *err);
 /* the oldest deployment of repo/environment, other than `except`, that is
  * in_progress, or queued and older than except; 0 or KILN_ENOENT */
-int deploys_blocking(sqlite3 *db, const char *repo, const char *environment, int64_t except,
+int deploys_blocking(struct db *db, const char *repo, const char *environment, int64_t except,
 		     struct deploy_row *out, struct buf *err);
 
 struct deploy_filter {
@@ -117,15 +117,15 @@ struct deploy_filter {
 	int limit;                      /* <= 0: no limit */
 };
 /* newest first; *out malloc'd */
-int deploys_list(sqlite3 *db, const struct deploy_filter *f, struct deploy_row **out, size_t *n,
+int deploys_list(struct db *db, const struct deploy_filter *f, struct deploy_row **out, size_t *n,
 		 struct buf *err);
 
 /* deployments counted by repository, environment and state: rows of
  * "REPO\tENV\tSTATE\tCOUNT" into out, ordered */
-int deploys_counts(sqlite3 *db, struct strvec *out, struct buf *err);
+int deploys_counts(struct db *db, struct strvec *out, struct buf *err);
 
 /* reviews of deployments (approve/reject with a comment) */
-int deploys_add_review(sqlite3 *db, int64_t deployment_id, const char *user, const char *decision,
+int deploys_add_review(struct db *db, int64_t deployment_id, const char *user, const char *decision,
 		       const char *comment, int64_t now_ms, struct buf *err);
 
 #endif

@@ -7,7 +7,7 @@
 #ifndef KILN_STORE_HOOKS_H
 #define KILN_STORE_HOOKS_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,14 +27,14 @@ struct hook_row {
 #define HOOK_ROW_INIT { 0, "", "", "", "", "", BUF_INIT, 0 }
 void hook_row_release(struct hook_row *h);
 
-int hooks_insert(sqlite3 *db, const struct hook_row *h, int64_t *id, struct buf *err);
+int hooks_insert(struct db *db, const struct hook_row *h, int64_t *id, struct buf *err);
 /* 0 or KILN_ENOENT */
-int hooks_delete(sqlite3 *db, const char *repo, int64_t id, struct buf *err);
+int hooks_delete(struct db *db, const char *repo, int64_t id, struct buf *err);
 /* repo's hooks (repo NULL: all) without the sealed URL; release each */
-int hooks_list(sqlite3 *db, const char *repo, struct hook_row **out, size_t *n, struct buf *err);
+int hooks_list(struct db *db, const char *repo, struct hook_row **out, size_t *n, struct buf *err);
 /* the hooks that want (repo, environment) with their sealed URLs: those of
  * the repository for every environment plus those of `environment` */
-int hooks_for(sqlite3 *db, const char *repo, const char *environment, struct hook_row **out,
+int hooks_for(struct db *db, const char *repo, const char *environment, struct hook_row **out,
 	      size_t *n, struct buf *err);
 
 #endif

@@ -3,12 +3,12 @@
 #ifndef KILN_STORE_JOBREF_H
 #define KILN_STORE_JOBREF_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stdint.h>
 
 #include "base/buf.h"
 
 /* 0 and *run_id, KILN_ENOENT, or -1 with err */
-int jobref_run(sqlite3 *db, int64_t job_id, int64_t *run_id, struct buf *err);
+int jobref_run(struct db *db, int64_t job_id, int64_t *run_id, struct buf *err);
 
 #endif

@@ -5,7 +5,7 @@
 #include "store/open.h"
 #include "store/recover.h"
 
-int store_open_default(sqlite3 **db, struct buf *datadir, struct buf *err)
+int store_open_default(struct db **db, struct buf *datadir, struct buf *err)
 {
 	struct buf dir = BUF_INIT, path = BUF_INIT, rerr = BUF_INIT;
 	int r = kiln_data_dir(&dir, err) < 0 ? KILN_ENOENT : 0;

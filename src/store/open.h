@@ -5,7 +5,7 @@
 #ifndef KILN_STORE_OPEN_H
 #define KILN_STORE_OPEN_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 
 #include "base/buf.h"
 
@@ -14,6 +14,6 @@
  * 0, KILN_ENOENT when there is no store and none can be made (so it holds
  * nothing), or -1 for a store that cannot be read; err names the file
  * (and, for a damaged file, says how to recover) */
-int store_open_default(sqlite3 **db, struct buf *datadir, struct buf *err);
+int store_open_default(struct db **db, struct buf *datadir, struct buf *err);
 
 #endif

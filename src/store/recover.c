@@ -18,36 +18,35 @@ struct dead_run {
 	int have_owner;
 };
 
-static void col_text(char *dst, size_t n, sqlite3_stmt *st, int col)
+static void col_text(char *dst, size_t n, struct dbstmt *st, int col)
 {
-	const unsigned char *s = sqlite3_column_text(st, col);
+	const char *s = dbs_col_text(st, col);
 	snprintf(dst, n, "%s", s ? (const char *)s : "");
 }
 
 /* the in_progress runs whose owner is gone */
-static int find_dead(sqlite3 *db, struct dead_run **out, size_t *n, struct buf *err)
+static int find_dead(struct db *db, struct dead_run **out, size_t *n, struct buf *err)
 {
-	sqlite3_stmt *st;
+	struct dbstmt *st;
 	size_t alloc = 0;
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(db,
+	if (db_prepare(db,
 			       "SELECT id, owner_host, owner_boot, owner_pid, owner_start FROM runs "
-			       "WHERE status = 'in_progress'",
-			       -1, &st, NULL) != SQLITE_OK) {
-		buf_addf(err, "sqlite: cannot list unfinished runs: %s", sqlite3_errmsg(db));
+			       "WHERE status = 'in_progress'", &st) != DB_OK) {
+		buf_addf(err, "sqlite: cannot list unfinished runs: %s", db_errmsg(db));
 		return -1;
 	}
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dbs_step(st)) == DB_ROW) {
 		struct dead_run d;
 		memset(&d, 0, sizeof(d));
-		d.id = sqlite3_column_int64(st, 0);
-		d.have_owner = sqlite3_column_type(st, 3) != SQLITE_NULL;
+		d.id = dbs_col_i64(st, 0);
+		d.have_owner = !dbs_col_null(st, 3);
 		col_text(d.o.host, sizeof(d.o.host), st, 1);
 		col_text(d.o.boot, sizeof(d.o.boot), st, 2);
-		d.o.pid = sqlite3_column_int64(st, 3);
-		d.o.start = sqlite3_column_int64(st, 4);
+		d.o.pid = dbs_col_i64(st, 3);
+		d.o.start = dbs_col_i64(st, 4);
 		/* a run recorded before owners were (schema 4) cannot be alive
 		 * across the upgrade of its kiln binary: treat it as dead */
 		if (d.have_owner && owner_check(&d.o) != OWNER_DEAD)
@@ -55,9 +54,9 @@ static int find_dead(sqlite3 *db, struct dead_run **out, size_t *n, struct buf *
 		ALLOC_GROW(*out, *n + 1, alloc);
 		(*out)[(*n)++] = d;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		buf_addf(err, "sqlite: cannot list unfinished runs: %s", sqlite3_errmsg(db));
+	dbs_finalize(st);
+	if (rc != DB_DONE) {
+		buf_addf(err, "sqlite: cannot list unfinished runs: %s", db_errmsg(db));
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -67,7 +66,7 @@ static int find_dead(sqlite3 *db, struct dead_run **out, size_t *n, struct buf *
 }
 
 /* 1 when this run was closed here (0: someone else did it first) */
-static int close_run(sqlite3 *db, const struct dead_run *d, const char *reason, struct buf *err)
+static int close_run(struct db *db, const struct dead_run *d, const char *reason, struct buf *err)
 {
 	static const char *const sql[] = {
 		/* its end: the last thing it recorded (not now: kiln may have
@@ -90,29 +89,29 @@ static int close_run(sqlite3 *db, const struct dead_run *d, const char *reason, 
 	};
 	int closed = 0;
 	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
-		sqlite3_stmt *st;
-		if (sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK) {
+		struct dbstmt *st;
+		if (db_prepare(db, sql[i], &st) != DB_OK) {
 			buf_addf(err, "sqlite: cannot close run %lld: %s", (long long)d->id,
-				 sqlite3_errmsg(db));
+				 db_errmsg(db));
 			return -1;
 		}
-		sqlite3_bind_int64(st, 1, d->id);
-		if (sqlite3_bind_parameter_count(st) >= 2)
-			sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
-		int rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE) {
+		dbs_bind_i64(st, 1, d->id);
+		if (dbs_param_count(st) >= 2)
+			dbs_bind_text(st, 2, reason);
+		int rc = dbs_step(st);
+		dbs_finalize(st);
+		if (rc != DB_DONE) {
 			buf_addf(err, "sqlite: cannot close run %lld: %s", (long long)d->id,
-				 sqlite3_errmsg(db));
+				 db_errmsg(db));
 			return -1;
 		}
-		if (i == 0 && !(closed = sqlite3_changes(db)))
+		if (i == 0 && !(closed = db_changes(db)))
 			return 0;
 	}
 	return closed;
 }
 
-int store_recover(sqlite3 *db, struct buf *err)
+int store_recover(struct db *db, struct buf *err)
 {
 	struct dead_run *v;
 	size_t n;
@@ -130,7 +129,7 @@ int store_recover(sqlite3 *db, struct buf *err)
 		owner_kill_leftovers(&v[i].o);
 	}
 	int total = 0;
-	if (db_exec(db, "BEGIN IMMEDIATE", err) < 0) {
+	if (sql_begin(db, err) < 0) {
 		free(v);
 		return -1;
 	}
@@ -147,8 +146,8 @@ int store_recover(sqlite3 *db, struct buf *err)
 		buf_release(&reason);
 		total = c < 0 ? -1 : total + c;
 	}
-	if (total < 0 || db_exec(db, "COMMIT", err) < 0) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (total < 0 || sql_commit(db, err) < 0) {
+		sql_rollback(db);
 		total = -1;
 	}
 	free(v);

@@ -8,13 +8,13 @@
 #ifndef KILN_STORE_RECOVER_H
 #define KILN_STORE_RECOVER_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 
 #include "base/buf.h"
 
 /* close the runs of dead owners and kill their processes; returns how many
  * runs were closed, or -1 with a message in err */
-int store_recover(sqlite3 *db, struct buf *err);
+int store_recover(struct db *db, struct buf *err);
 /* remove $TMPDIR/kiln-run-PID.START-* directories whose kiln is gone;
  * returns how many were removed */
 int store_sweep_run_dirs(void);

@@ -3,15 +3,15 @@
 #include "store/repos.h"
 #include "store/runs.h"
 
-static int fail(sqlite3 *db, struct buf *err, const char *what)
+static int fail(struct db *db, struct buf *err, const char *what)
 {
-	buf_addf(err, "sqlite: %s: %s", what, sqlite3_errmsg(db));
+	buf_addf(err, "sqlite: %s: %s", what, db_errmsg(db));
 	return -1;
 }
 
-static char *col_str(sqlite3_stmt *st, int i)
+static char *col_str(struct dbstmt *st, int i)
 {
-	const unsigned char *s = sqlite3_column_text(st, i);
+	const char *s = dbs_col_text(st, i);
 	return xstrdup(s ? (const char *)s : "");
 }
 
@@ -33,107 +33,106 @@ void repo_row_release(struct repo_row *r)
 #define REPO_COLS "id, name, url, mirror, default_branch, secret_box, poll_ms, polled_at, created_at," \
 	" status_forge, status_api, status_project, status_token_box, isolate"
 
-static void read_row(sqlite3_stmt *st, struct repo_row *r)
+static void read_row(struct dbstmt *st, struct repo_row *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(st, 0);
+	r->id = dbs_col_i64(st, 0);
 	r->name = col_str(st, 1);
 	r->url = col_str(st, 2);
 	r->mirror = col_str(st, 3);
 	r->default_branch = col_str(st, 4);
 	buf_init(&r->secret_box, 0);
-	buf_add(&r->secret_box, sqlite3_column_blob(st, 5), (size_t)sqlite3_column_bytes(st, 5));
-	r->poll_ms = sqlite3_column_int64(st, 6);
-	r->polled_at = sqlite3_column_int64(st, 7);
-	r->created_at = sqlite3_column_int64(st, 8);
+	buf_add(&r->secret_box, dbs_col_blob(st, 5), (size_t)dbs_col_bytes(st, 5));
+	r->poll_ms = dbs_col_i64(st, 6);
+	r->polled_at = dbs_col_i64(st, 7);
+	r->created_at = dbs_col_i64(st, 8);
 	r->status_forge = col_str(st, 9);
 	r->status_api = col_str(st, 10);
 	r->status_project = col_str(st, 11);
 	buf_init(&r->status_token_box, 0);
-	buf_add(&r->status_token_box, sqlite3_column_blob(st, 12), (size_t)sqlite3_column_bytes(st, 12));
+	buf_add(&r->status_token_box, dbs_col_blob(st, 12), (size_t)dbs_col_bytes(st, 12));
 	r->isolate = col_str(st, 13);
 }
 
-int store_repo_add(sqlite3 *db, struct repo_row *r, struct buf *err)
+int store_repo_add(struct db *db, struct repo_row *r, struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbstmt *st = NULL;
 	int ret = -1;
 	r->created_at = runs_now_ms();
-	if (sqlite3_prepare_v2(db, "INSERT INTO repos (name, url, mirror, default_branch, secret_box,"
-				   " poll_ms, polled_at, created_at, isolate) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "INSERT INTO repos (name, url, mirror, default_branch, secret_box,"
+				   " poll_ms, polled_at, created_at, isolate) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)"
+				   " RETURNING id", &st) != DB_OK)
 		return fail(db, err, "cannot add repository");
-	sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, r->url, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, r->mirror, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, r->default_branch ? r->default_branch : "", -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 5, r->secret_box.buf, (int)r->secret_box.len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, r->poll_ms);
-	sqlite3_bind_int64(st, 7, r->created_at);
-	sqlite3_bind_text(st, 8, r->isolate ? r->isolate : "", -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		r->id = sqlite3_last_insert_rowid(db);
+	dbs_bind_text(st, 1, r->name);
+	dbs_bind_text(st, 2, r->url);
+	dbs_bind_text(st, 3, r->mirror);
+	dbs_bind_text(st, 4, r->default_branch ? r->default_branch : "");
+	dbs_bind_blob(st, 5, r->secret_box.buf, r->secret_box.len);
+	dbs_bind_i64(st, 6, r->poll_ms);
+	dbs_bind_i64(st, 7, r->created_at);
+	dbs_bind_text(st, 8, r->isolate ? r->isolate : "");
+	int rc = dbs_step_id(st, &r->id);
+	if (rc == DB_DONE) {
 		ret = 0;
-	} else if (rc == SQLITE_CONSTRAINT) {
+	} else if (rc == DB_CONSTRAINT) {
 		buf_addf(err, "repository '%s' exists already", r->name);
 		ret = KILN_EINVAL;
 	} else {
 		fail(db, err, "cannot add repository");
 	}
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	return ret;
 }
 
-static int get_one(sqlite3 *db, const char *sql, const char *name, int64_t id,
+static int get_one(struct db *db, const char *sql, const char *name, int64_t id,
 		   struct repo_row *out, struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	struct dbstmt *st = NULL;
+	if (db_prepare(db, sql, &st) != DB_OK)
 		return fail(db, err, "cannot read repository");
 	if (name)
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		dbs_bind_text(st, 1, name);
 	else
-		sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st), ret;
-	if (rc == SQLITE_ROW) {
+		dbs_bind_i64(st, 1, id);
+	int rc = dbs_step(st), ret;
+	if (rc == DB_ROW) {
 		read_row(st, out);
 		ret = 0;
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == DB_DONE) {
 		ret = KILN_ENOENT;
 	} else {
 		ret = fail(db, err, "cannot read repository");
 	}
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	return ret;
 }
 
-int store_repo_get(sqlite3 *db, const char *name, struct repo_row *out, struct buf *err)
+int store_repo_get(struct db *db, const char *name, struct repo_row *out, struct buf *err)
 {
 	return get_one(db, "SELECT " REPO_COLS " FROM repos WHERE name = ?1", name, 0, out, err);
 }
 
-int store_repo_get_id(sqlite3 *db, int64_t id, struct repo_row *out, struct buf *err)
+int store_repo_get_id(struct db *db, int64_t id, struct repo_row *out, struct buf *err)
 {
 	return get_one(db, "SELECT " REPO_COLS " FROM repos WHERE id = ?1", NULL, id, out, err);
 }
 
-int store_repo_list(sqlite3 *db, struct repo_row **out, size_t *n, struct buf *err)
+int store_repo_list(struct db *db, struct repo_row **out, size_t *n, struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbstmt *st = NULL;
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(db, "SELECT " REPO_COLS " FROM repos ORDER BY name", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (db_prepare(db, "SELECT " REPO_COLS " FROM repos ORDER BY name", &st) !=
+	    DB_OK)
 		return fail(db, err, "cannot list repositories");
 	size_t alloc = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dbs_step(st)) == DB_ROW) {
 		ALLOC_GROW(*out, *n + 1, alloc);
 		read_row(st, &(*out)[(*n)++]);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	dbs_finalize(st);
+	if (rc != DB_DONE) {
 		store_repo_list_free(*out, *n);
 		*out = NULL;
 		*n = 0;
@@ -149,45 +148,45 @@ void store_repo_list_free(struct repo_row *rows, size_t n)
 	free(rows);
 }
 
-static int exec1(sqlite3 *db, const char *sql, const char *what, int64_t id, const char *text,
+static int exec1(struct db *db, const char *sql, const char *what, int64_t id, const char *text,
 		 int64_t num, struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	struct dbstmt *st = NULL;
+	if (db_prepare(db, sql, &st) != DB_OK)
 		return fail(db, err, what);
-	sqlite3_bind_int64(st, 1, id);
+	dbs_bind_i64(st, 1, id);
 	if (text)
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+		dbs_bind_text(st, 2, text);
 	else
-		sqlite3_bind_int64(st, 2, num);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+		dbs_bind_i64(st, 2, num);
+	int rc = dbs_step(st);
+	dbs_finalize(st);
+	if (rc != DB_DONE)
 		return fail(db, err, what);
-	return sqlite3_changes(db) ? 0 : KILN_ENOENT;
+	return db_changes(db) ? 0 : KILN_ENOENT;
 }
 
-int store_repo_remove(sqlite3 *db, const char *name, struct buf *err)
+int store_repo_remove(struct db *db, const char *name, struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "DELETE FROM repos WHERE name = ?1", -1, &st, NULL) != SQLITE_OK)
+	struct dbstmt *st = NULL;
+	if (db_prepare(db, "DELETE FROM repos WHERE name = ?1", &st) != DB_OK)
 		return fail(db, err, "cannot remove repository");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	dbs_bind_text(st, 1, name);
+	int rc = dbs_step(st);
+	dbs_finalize(st);
+	if (rc != DB_DONE)
 		return fail(db, err, "cannot remove repository");
-	return sqlite3_changes(db) ? 0 : KILN_ENOENT;
+	return db_changes(db) ? 0 : KILN_ENOENT;
 }
 
-int store_repo_set_default_branch(sqlite3 *db, int64_t id, const char *branch, struct buf *err)
+int store_repo_set_default_branch(struct db *db, int64_t id, const char *branch, struct buf *err)
 {
 	int r = exec1(db, "UPDATE repos SET default_branch = ?2 WHERE id = ?1",
 		      "cannot update repository", id, branch, 0, err);
 	return r == KILN_ENOENT ? 0 : r;
 }
 
-int store_repo_set_polled(sqlite3 *db, int64_t id, int64_t at_ms, struct buf *err)
+int store_repo_set_polled(struct db *db, int64_t id, int64_t at_ms, struct buf *err)
 {
 	int r = exec1(db, "UPDATE repos SET polled_at = ?2 WHERE id = ?1",
 		      "cannot update repository", id, NULL, at_ms, err);
@@ -195,140 +194,121 @@ int store_repo_set_polled(sqlite3 *db, int64_t id, int64_t at_ms, struct buf *er
 }
 
 /* insert inside the caller's transaction; 1 = duplicate delivery */
-static int insert_event(sqlite3 *db, const struct event_row *ev, int64_t *id, struct buf *err)
+static int insert_event(struct db *db, const struct event_row *ev, int64_t *id, struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbstmt *st = NULL;
 	if (ev->delivery && *ev->delivery) {
-		if (sqlite3_prepare_v2(db, "SELECT id FROM events WHERE source = ?1 AND delivery = ?2",
-				       -1, &st, NULL) != SQLITE_OK)
+		if (db_prepare(db, "SELECT id FROM events WHERE source = ?1 AND delivery = ?2", &st) != DB_OK)
 			return fail(db, err, "cannot store event");
-		sqlite3_bind_text(st, 1, ev->source, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, ev->delivery, -1, SQLITE_STATIC);
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			*id = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-		if (rc == SQLITE_ROW)
+		dbs_bind_text(st, 1, ev->source);
+		dbs_bind_text(st, 2, ev->delivery);
+		int rc = dbs_step(st);
+		if (rc == DB_ROW)
+			*id = dbs_col_i64(st, 0);
+		dbs_finalize(st);
+		if (rc == DB_ROW)
 			return 1;
-		if (rc != SQLITE_DONE)
+		if (rc != DB_DONE)
 			return fail(db, err, "cannot store event");
 	}
-	if (sqlite3_prepare_v2(db, "INSERT INTO events (repo_id, source, delivery, kind, action, ref,"
+	if (db_prepare(db, "INSERT INTO events (repo_id, source, delivery, kind, action, ref,"
 				   " before_sha, sha, actor, fork, deleted, payload, status, received_at)"
-				   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-			       -1, &st, NULL) != SQLITE_OK)
+				   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+				   " RETURNING id", &st) != DB_OK)
 		return fail(db, err, "cannot store event");
-	sqlite3_bind_int64(st, 1, ev->repo_id);
-	sqlite3_bind_text(st, 2, ev->source, -1, SQLITE_STATIC);
+	dbs_bind_i64(st, 1, ev->repo_id);
+	dbs_bind_text(st, 2, ev->source);
 	if (ev->delivery && *ev->delivery)
-		sqlite3_bind_text(st, 3, ev->delivery, -1, SQLITE_STATIC);
+		dbs_bind_text(st, 3, ev->delivery);
 	else
-		sqlite3_bind_null(st, 3);
-	sqlite3_bind_text(st, 4, ev->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, ev->action ? ev->action : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, ev->ref ? ev->ref : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, ev->before ? ev->before : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, ev->sha ? ev->sha : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, ev->actor ? ev->actor : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 10, ev->fork);
-	sqlite3_bind_int(st, 11, ev->deleted);
-	sqlite3_bind_text(st, 12, ev->payload ? ev->payload : "{}", -1, SQLITE_STATIC);
+		dbs_bind_null(st, 3);
+	dbs_bind_text(st, 4, ev->kind);
+	dbs_bind_text(st, 5, ev->action ? ev->action : "");
+	dbs_bind_text(st, 6, ev->ref ? ev->ref : "");
+	dbs_bind_text(st, 7, ev->before ? ev->before : "");
+	dbs_bind_text(st, 8, ev->sha ? ev->sha : "");
+	dbs_bind_text(st, 9, ev->actor ? ev->actor : "");
+	dbs_bind_i64(st, 10, ev->fork);
+	dbs_bind_i64(st, 11, ev->deleted);
+	dbs_bind_text(st, 12, ev->payload ? ev->payload : "{}");
 	/* deletions and pings are recorded but start nothing */
-	sqlite3_bind_text(st, 13, ev->deleted || !strcmp(ev->kind, "ping") ? "ignored" : "queued", -1,
-			  SQLITE_STATIC);
-	sqlite3_bind_int64(st, 14, runs_now_ms());
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	dbs_bind_text(st, 13, ev->deleted || !strcmp(ev->kind, "ping") ? "ignored" : "queued");
+	dbs_bind_i64(st, 14, runs_now_ms());
+	int rc = dbs_step_id(st, id);
+	dbs_finalize(st);
+	if (rc != DB_DONE)
 		return fail(db, err, "cannot store event");
-	*id = sqlite3_last_insert_rowid(db);
 	return 0;
 }
 
-static int tx(sqlite3 *db, const char *sql, struct buf *err)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		buf_addf(err, "sqlite: %s: %s", sql, msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
-int store_event_add(sqlite3 *db, const struct event_row *ev, int *duplicate, int64_t *id,
+int store_event_add(struct db *db, const struct event_row *ev, int *duplicate, int64_t *id,
 		    struct buf *err)
 {
 	*duplicate = 0;
-	if (tx(db, "BEGIN IMMEDIATE", err))
+	if (sql_begin(db, err) < 0)
 		return -1;
 	int r = insert_event(db, ev, id, err);
 	if (r < 0) {
-		tx(db, "ROLLBACK", err);
+		sql_rollback(db);
 		return -1;
 	}
 	*duplicate = r == 1;
-	if (tx(db, "COMMIT", err)) {
-		tx(db, "ROLLBACK", err);
+	if (sql_commit(db, err) < 0)
 		return -1;
-	}
 	return 0;
 }
 
-int store_event_count(sqlite3 *db, int64_t repo_id, const char *status, int64_t *n,
+int store_event_count(struct db *db, int64_t repo_id, const char *status, int64_t *n,
 		      struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM events WHERE (?1 = 0 OR repo_id = ?1)"
-				   " AND (?2 = '' OR status = ?2)",
-			       -1, &st, NULL) != SQLITE_OK)
+	struct dbstmt *st = NULL;
+	if (db_prepare(db, "SELECT count(*) FROM events WHERE (?1 = 0 OR repo_id = ?1)"
+				   " AND (?2 = '' OR status = ?2)", &st) != DB_OK)
 		return fail(db, err, "cannot count events");
-	sqlite3_bind_int64(st, 1, repo_id);
-	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : fail(db, err, "cannot count events");
+	dbs_bind_i64(st, 1, repo_id);
+	dbs_bind_text(st, 2, status);
+	int rc = dbs_step(st);
+	*n = rc == DB_ROW ? dbs_col_i64(st, 0) : 0;
+	dbs_finalize(st);
+	return rc == DB_ROW ? 0 : fail(db, err, "cannot count events");
 }
 
-int store_repo_refs(sqlite3 *db, int64_t repo_id, struct strvec *out, struct buf *err)
+int store_repo_refs(struct db *db, int64_t repo_id, struct strvec *out, struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT ref, sha FROM repo_refs WHERE repo_id = ?1 ORDER BY ref",
-			       -1, &st, NULL) != SQLITE_OK)
+	struct dbstmt *st = NULL;
+	if (db_prepare(db, "SELECT ref, sha FROM repo_refs WHERE repo_id = ?1 ORDER BY ref", &st) != DB_OK)
 		return fail(db, err, "cannot read refs");
-	sqlite3_bind_int64(st, 1, repo_id);
+	dbs_bind_i64(st, 1, repo_id);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		strvec_pushf(out, "%s=%s", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : fail(db, err, "cannot read refs");
+	while ((rc = dbs_step(st)) == DB_ROW)
+		strvec_pushf(out, "%s=%s", dbs_col_text(st, 0), dbs_col_text(st, 1));
+	dbs_finalize(st);
+	return rc == DB_DONE ? 0 : fail(db, err, "cannot read refs");
 }
 
-int store_repo_refs_commit(sqlite3 *db, int64_t repo_id, const struct strvec *refs,
+int store_repo_refs_commit(struct db *db, int64_t repo_id, const struct strvec *refs,
 			   const struct event_row *evs, size_t n, struct buf *err)
 {
-	if (tx(db, "BEGIN IMMEDIATE", err))
+	if (sql_begin(db, err) < 0)
 		return -1;
-	sqlite3_stmt *st = NULL;
+	struct dbstmt *st = NULL;
 	int64_t id;
 	for (size_t i = 0; i < n; i++)
 		if (insert_event(db, &evs[i], &id, err) < 0)
 			goto fail;
-	if (sqlite3_prepare_v2(db, "DELETE FROM repo_refs WHERE repo_id = ?1", -1, &st, NULL) !=
-	    SQLITE_OK) {
+	if (db_prepare(db, "DELETE FROM repo_refs WHERE repo_id = ?1", &st) !=
+	    DB_OK) {
 		fail(db, err, "cannot store refs");
 		goto fail;
 	}
-	sqlite3_bind_int64(st, 1, repo_id);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	dbs_bind_i64(st, 1, repo_id);
+	if (dbs_step(st) != DB_DONE) {
 		fail(db, err, "cannot store refs");
 		goto fail;
 	}
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(db, "INSERT INTO repo_refs (repo_id, ref, sha) VALUES (?1, ?2, ?3)",
-			       -1, &st, NULL) != SQLITE_OK) {
+	if (db_prepare(db, "INSERT INTO repo_refs (repo_id, ref, sha) VALUES (?1, ?2, ?3)", &st) != DB_OK) {
 		fail(db, err, "cannot store refs");
 		goto fail;
 	}
@@ -336,23 +316,20 @@ int store_repo_refs_commit(sqlite3 *db, int64_t repo_id, const struct strvec *re
 		const char *eq = strchr(refs->v[i], '=');
 		if (!eq)
 			continue;
-		sqlite3_bind_int64(st, 1, repo_id);
-		sqlite3_bind_text(st, 2, refs->v[i], (int)(eq - refs->v[i]), SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, eq + 1, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
+		dbs_bind_i64(st, 1, repo_id);
+		dbs_bind_textn(st, 2, refs->v[i], (size_t)(eq - refs->v[i]));
+		dbs_bind_text(st, 3, eq + 1);
+		if (dbs_step(st) != DB_DONE) {
 			fail(db, err, "cannot store refs");
 			goto fail;
 		}
-		sqlite3_reset(st);
+		dbs_reset(st);
 	}
-	sqlite3_finalize(st);
-	if (tx(db, "COMMIT", err))
-		goto fail_nost;
-	return 0;
+	dbs_finalize(st);
+	return sql_commit(db, err);
 fail:
-	sqlite3_finalize(st);
-fail_nost:
-	tx(db, "ROLLBACK", err);
+	dbs_finalize(st);
+	sql_rollback(db);
 	return -1;
 }
 
@@ -365,80 +342,77 @@ void event_row_release(struct event_row *ev)
 	memset(ev, 0, sizeof(*ev));
 }
 
-int store_event_claim(sqlite3 *db, struct event_row *out, struct buf *err)
+int store_event_claim(struct db *db, struct event_row *out, struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbstmt *st = NULL;
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(db, "UPDATE events SET status = 'running', started_at = ?1"
+	if (db_prepare(db, "UPDATE events SET status = 'running', started_at = ?1"
 				   " WHERE id = (SELECT min(id) FROM events WHERE status = 'queued')"
 				   " RETURNING id, repo_id, source, delivery, kind, action, ref, before_sha,"
-				   " sha, actor, fork, deleted, payload, attempt",
-			       -1, &st, NULL) != SQLITE_OK)
+				   " sha, actor, fork, deleted, payload, attempt", &st) != DB_OK)
 		return fail(db, err, "cannot take an event from the queue");
-	sqlite3_bind_int64(st, 1, runs_now_ms());
-	int rc = sqlite3_step(st), ret = 0;
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(st, 0);
-		out->repo_id = sqlite3_column_int64(st, 1);
+	dbs_bind_i64(st, 1, runs_now_ms());
+	int rc = dbs_step(st), ret = 0;
+	if (rc == DB_ROW) {
+		out->id = dbs_col_i64(st, 0);
+		out->repo_id = dbs_col_i64(st, 1);
 		const char **f[] = { &out->source, &out->delivery, &out->kind, &out->action,
 				     &out->ref, &out->before, &out->sha, &out->actor };
 		for (int i = 0; i < (int)ARRAY_SIZE(f); i++)
 			*f[i] = col_str(st, 2 + i);
-		out->fork = sqlite3_column_int(st, 10);
-		out->deleted = sqlite3_column_int(st, 11);
+		out->fork = dbs_col_int(st, 10);
+		out->deleted = dbs_col_int(st, 11);
 		out->payload = col_str(st, 12);
-		out->attempt = sqlite3_column_int(st, 13);
-		rc = sqlite3_step(st);
-	} else if (rc == SQLITE_DONE) {
+		out->attempt = dbs_col_int(st, 13);
+		rc = dbs_step(st);
+	} else if (rc == DB_DONE) {
 		ret = KILN_ENOENT;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		ret = fail(db, err, "cannot take an event from the queue");
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	if (ret == -1)
 		event_row_release(out);
 	return ret;
 }
 
-int store_event_finish(sqlite3 *db, int64_t id, const char *status, int exit_code,
+int store_event_finish(struct db *db, int64_t id, const char *status, int exit_code,
 		       const char *reason, struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "UPDATE events SET status = ?2, exit_code = ?3, reason = ?4,"
-				   " finished_at = ?5 WHERE id = ?1",
-			       -1, &st, NULL) != SQLITE_OK)
+	struct dbstmt *st = NULL;
+	if (db_prepare(db, "UPDATE events SET status = ?2, exit_code = ?3, reason = ?4,"
+				   " finished_at = ?5 WHERE id = ?1", &st) != DB_OK)
 		return fail(db, err, "cannot record the end of a run");
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	dbs_bind_i64(st, 1, id);
+	dbs_bind_text(st, 2, status);
 	if (exit_code >= 0)
-		sqlite3_bind_int(st, 3, exit_code);
+		dbs_bind_i64(st, 3, exit_code);
 	else
-		sqlite3_bind_null(st, 3);
-	sqlite3_bind_text(st, 4, reason ? reason : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, runs_now_ms());
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : fail(db, err, "cannot record the end of a run");
+		dbs_bind_null(st, 3);
+	dbs_bind_text(st, 4, reason ? reason : "");
+	dbs_bind_i64(st, 5, runs_now_ms());
+	int rc = dbs_step(st);
+	dbs_finalize(st);
+	return rc == DB_DONE ? 0 : fail(db, err, "cannot record the end of a run");
 }
 
-int store_event_recover(sqlite3 *db, int64_t *n, struct buf *err)
+int store_event_recover(struct db *db, int64_t *n, struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbstmt *st = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(db, "UPDATE events SET status = 'failure', reason = 'server restarted',"
-				   " finished_at = ?1 WHERE status = 'running'",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "UPDATE events SET status = 'failure', reason = 'server restarted',"
+				   " finished_at = ?1 WHERE status = 'running'", &st) != DB_OK)
 		return fail(db, err, "cannot recover the queue");
-	sqlite3_bind_int64(st, 1, runs_now_ms());
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	dbs_bind_i64(st, 1, runs_now_ms());
+	int rc = dbs_step(st);
+	dbs_finalize(st);
+	if (rc != DB_DONE)
 		return fail(db, err, "cannot recover the queue");
-	*n = sqlite3_changes(db);
+	*n = db_changes(db);
 	return 0;
 }
 
-int store_event_requeue(sqlite3 *db, int64_t id, struct buf *err)
+int store_event_requeue(struct db *db, int64_t id, struct buf *err)
 {
 	int r = exec1(db, "UPDATE events SET status = 'queued', started_at = NULL WHERE id = ?1"
 			  " AND ?2 = ?2", "cannot requeue an event", id, NULL, 0, err);
@@ -449,16 +423,16 @@ int store_event_requeue(sqlite3 *db, int64_t id, struct buf *err)
 	" e.status, e.reason, e.received_at, e.started_at, e.finished_at, e.exit_code, e.fork, e.deleted," \
 	" e.attempt, coalesce(e.rerun_of, 0)"
 
-static void text_to(char *dst, size_t n, sqlite3_stmt *st, int i)
+static void text_to(char *dst, size_t n, struct dbstmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
+	const char *t = dbs_col_text(st, i);
 	snprintf(dst, n, "%s", t ? (const char *)t : "");
 }
 
-static void read_info(sqlite3_stmt *st, struct event_view *e)
+static void read_info(struct dbstmt *st, struct event_view *e)
 {
 	memset(e, 0, sizeof(*e));
-	e->id = sqlite3_column_int64(st, 0);
+	e->id = dbs_col_i64(st, 0);
 	text_to(e->repo, sizeof(e->repo), st, 1);
 	text_to(e->source, sizeof(e->source), st, 2);
 	text_to(e->kind, sizeof(e->kind), st, 3);
@@ -468,41 +442,40 @@ static void read_info(sqlite3_stmt *st, struct event_view *e)
 	text_to(e->actor, sizeof(e->actor), st, 7);
 	text_to(e->status, sizeof(e->status), st, 8);
 	text_to(e->reason, sizeof(e->reason), st, 9);
-	e->received_at = sqlite3_column_int64(st, 10);
-	e->started_at = sqlite3_column_int64(st, 11);
-	e->finished_at = sqlite3_column_int64(st, 12);
-	e->exit_code = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 13);
-	e->fork = sqlite3_column_int(st, 14);
-	e->deleted = sqlite3_column_int(st, 15);
-	e->attempt = sqlite3_column_int(st, 16);
-	e->rerun_of = sqlite3_column_int64(st, 17);
+	e->received_at = dbs_col_i64(st, 10);
+	e->started_at = dbs_col_i64(st, 11);
+	e->finished_at = dbs_col_i64(st, 12);
+	e->exit_code = dbs_col_null(st, 13) ? -1 : dbs_col_int(st, 13);
+	e->fork = dbs_col_int(st, 14);
+	e->deleted = dbs_col_int(st, 15);
+	e->attempt = dbs_col_int(st, 16);
+	e->rerun_of = dbs_col_i64(st, 17);
 }
 
-int store_event_list(sqlite3 *db, const char *repo, const char *status, int64_t before_id,
+int store_event_list(struct db *db, const char *repo, const char *status, int64_t before_id,
 		     int limit, struct event_view **out, size_t *n, struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbstmt *st = NULL;
 	size_t alloc = 0;
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(db, "SELECT " EVENT_INFO_COLS " FROM events e JOIN repos r ON r.id = e.repo_id"
+	if (db_prepare(db, "SELECT " EVENT_INFO_COLS " FROM events e JOIN repos r ON r.id = e.repo_id"
 				   " WHERE (?1 IS NULL OR r.name = ?1) AND (?2 IS NULL OR e.status = ?2)"
-				   " AND (?3 = 0 OR e.id < ?3) ORDER BY e.id DESC LIMIT ?4",
-			       -1, &st, NULL) != SQLITE_OK)
+				   " AND (?3 = 0 OR e.id < ?3) ORDER BY e.id DESC LIMIT ?4", &st) != DB_OK)
 		return fail(db, err, "cannot list events");
 	if (repo)
-		sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
+		dbs_bind_text(st, 1, repo);
 	if (status)
-		sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, before_id);
-	sqlite3_bind_int(st, 4, limit);
+		dbs_bind_text(st, 2, status);
+	dbs_bind_i64(st, 3, before_id);
+	dbs_bind_i64(st, 4, limit);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dbs_step(st)) == DB_ROW) {
 		ALLOC_GROW(*out, *n + 1, alloc);
 		read_info(st, &(*out)[(*n)++]);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	dbs_finalize(st);
+	if (rc != DB_DONE) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -511,51 +484,50 @@ int store_event_list(sqlite3 *db, const char *repo, const char *status, int64_t 
 	return 0;
 }
 
-int store_event_get(sqlite3 *db, int64_t id, struct event_view *out, struct buf *err)
+int store_event_get(struct db *db, int64_t id, struct event_view *out, struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT " EVENT_INFO_COLS " FROM events e JOIN repos r ON r.id = e.repo_id"
-				   " WHERE e.id = ?1", -1, &st, NULL) != SQLITE_OK)
+	struct dbstmt *st = NULL;
+	if (db_prepare(db, "SELECT " EVENT_INFO_COLS " FROM events e JOIN repos r ON r.id = e.repo_id"
+				   " WHERE e.id = ?1", &st) != DB_OK)
 		return fail(db, err, "cannot read event");
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st), ret = KILN_ENOENT;
-	if (rc == SQLITE_ROW)
+	dbs_bind_i64(st, 1, id);
+	int rc = dbs_step(st), ret = KILN_ENOENT;
+	if (rc == DB_ROW)
 		read_info(st, out), ret = 0;
-	else if (rc != SQLITE_DONE)
+	else if (rc != DB_DONE)
 		ret = fail(db, err, "cannot read event");
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	return ret;
 }
 
-int store_repo_set_status(sqlite3 *db, const char *name, const char *forge, const char *api,
+int store_repo_set_status(struct db *db, const char *name, const char *forge, const char *api,
 			  const char *project, const struct buf *token_box, struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "UPDATE repos SET status_forge = ?2, status_api = ?3,"
-				   " status_project = ?4, status_token_box = ?5 WHERE name = ?1",
-			       -1, &st, NULL) != SQLITE_OK)
+	struct dbstmt *st = NULL;
+	if (db_prepare(db, "UPDATE repos SET status_forge = ?2, status_api = ?3,"
+				   " status_project = ?4, status_token_box = ?5 WHERE name = ?1", &st) != DB_OK)
 		return fail(db, err, "cannot set commit statuses");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, forge, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, api, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, project, -1, SQLITE_STATIC);
+	dbs_bind_text(st, 1, name);
+	dbs_bind_text(st, 2, forge);
+	dbs_bind_text(st, 3, api);
+	dbs_bind_text(st, 4, project);
 	if (token_box && token_box->len)
-		sqlite3_bind_blob(st, 5, token_box->buf, (int)token_box->len, SQLITE_STATIC);
+		dbs_bind_blob(st, 5, token_box->buf, token_box->len);
 	else
-		sqlite3_bind_null(st, 5);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+		dbs_bind_null(st, 5);
+	int rc = dbs_step(st);
+	dbs_finalize(st);
+	if (rc != DB_DONE)
 		return fail(db, err, "cannot set commit statuses");
-	return sqlite3_changes(db) ? 0 : KILN_ENOENT;
+	return db_changes(db) ? 0 : KILN_ENOENT;
 }
 
-int store_event_rerun(sqlite3 *db, int64_t id, const char *actor, int64_t *new_id, int *attempt,
+int store_event_rerun(struct db *db, int64_t id, const char *actor, int64_t *new_id, int *attempt,
 		      struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbstmt *st = NULL;
 	/* the next attempt counts every re-run of the same original event */
-	if (sqlite3_prepare_v2(db, "INSERT INTO events (repo_id, source, delivery, kind, action, ref,"
+	if (db_prepare(db, "INSERT INTO events (repo_id, source, delivery, kind, action, ref,"
 				   " before_sha, sha, actor, fork, deleted, payload, status, received_at,"
 				   " attempt, rerun_of)"
 				   " SELECT repo_id, 'rerun', NULL, kind, action, ref, before_sha, sha, ?2,"
@@ -563,36 +535,35 @@ int store_event_rerun(sqlite3 *db, int64_t id, const char *actor, int64_t *new_i
 				   " (SELECT max(attempt) FROM events o WHERE o.id = coalesce(e.rerun_of, e.id)"
 				   "  OR o.rerun_of = coalesce(e.rerun_of, e.id)) + 1,"
 				   " coalesce(rerun_of, id) FROM events e WHERE id = ?1"
-				   " RETURNING id, attempt",
-			       -1, &st, NULL) != SQLITE_OK)
+				   " RETURNING id, attempt", &st) != DB_OK)
 		return fail(db, err, "cannot queue a re-run");
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, actor ? actor : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, runs_now_ms());
-	int rc = sqlite3_step(st), ret = KILN_ENOENT;
-	if (rc == SQLITE_ROW) {
-		*new_id = sqlite3_column_int64(st, 0);
-		*attempt = sqlite3_column_int(st, 1);
-		rc = sqlite3_step(st);
+	dbs_bind_i64(st, 1, id);
+	dbs_bind_text(st, 2, actor ? actor : "");
+	dbs_bind_i64(st, 3, runs_now_ms());
+	int rc = dbs_step(st), ret = KILN_ENOENT;
+	if (rc == DB_ROW) {
+		*new_id = dbs_col_i64(st, 0);
+		*attempt = dbs_col_int(st, 1);
+		rc = dbs_step(st);
 		ret = 0;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		ret = fail(db, err, "cannot queue a re-run");
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	return ret;
 }
 
-int store_repo_set_isolate(sqlite3 *db, const char *name, const char *mode, struct buf *err)
+int store_repo_set_isolate(struct db *db, const char *name, const char *mode, struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "UPDATE repos SET isolate = ?2 WHERE name = ?1", -1, &st, NULL) !=
-	    SQLITE_OK)
+	struct dbstmt *st = NULL;
+	if (db_prepare(db, "UPDATE repos SET isolate = ?2 WHERE name = ?1", &st) !=
+	    DB_OK)
 		return fail(db, err, "cannot update repository");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, mode, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	dbs_bind_text(st, 1, name);
+	dbs_bind_text(st, 2, mode);
+	int rc = dbs_step(st);
+	dbs_finalize(st);
+	if (rc != DB_DONE)
 		return fail(db, err, "cannot update repository");
-	return sqlite3_changes(db) ? 0 : KILN_ENOENT;
+	return db_changes(db) ? 0 : KILN_ENOENT;
 }

@@ -11,7 +11,7 @@
 #ifndef KILN_STORE_REPOS_H
 #define KILN_STORE_REPOS_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,22 +39,22 @@ struct repo_row {
 void repo_row_release(struct repo_row *r);
 
 /* 0, KILN_EINVAL when the name exists (message in err), -1 with err */
-int store_repo_add(sqlite3 *db, struct repo_row *r, struct buf *err);
+int store_repo_add(struct db *db, struct repo_row *r, struct buf *err);
 /* by name; 0, KILN_ENOENT, or -1 with err */
-int store_repo_get(sqlite3 *db, const char *name, struct repo_row *out, struct buf *err);
-int store_repo_get_id(sqlite3 *db, int64_t id, struct repo_row *out, struct buf *err);
+int store_repo_get(struct db *db, const char *name, struct repo_row *out, struct buf *err);
+int store_repo_get_id(struct db *db, int64_t id, struct repo_row *out, struct buf *err);
 /* every repository by name; *out malloc'd array of *n rows */
-int store_repo_list(sqlite3 *db, struct repo_row **out, size_t *n, struct buf *err);
+int store_repo_list(struct db *db, struct repo_row **out, size_t *n, struct buf *err);
 void store_repo_list_free(struct repo_row *rows, size_t n);
 /* 0, KILN_ENOENT, or -1 */
-int store_repo_remove(sqlite3 *db, const char *name, struct buf *err);
-int store_repo_set_default_branch(sqlite3 *db, int64_t id, const char *branch, struct buf *err);
+int store_repo_remove(struct db *db, const char *name, struct buf *err);
+int store_repo_set_default_branch(struct db *db, int64_t id, const char *branch, struct buf *err);
 /* commit status settings (forge "" turns them off); 0, KILN_ENOENT or -1 */
-int store_repo_set_status(sqlite3 *db, const char *name, const char *forge, const char *api,
+int store_repo_set_status(struct db *db, const char *name, const char *forge, const char *api,
 			  const char *project, const struct buf *token_box, struct buf *err);
 /* the isolate setting ("", off, on, no-network); 0, KILN_ENOENT or -1 */
-int store_repo_set_isolate(sqlite3 *db, const char *name, const char *mode, struct buf *err);
-int store_repo_set_polled(sqlite3 *db, int64_t id, int64_t at_ms, struct buf *err);
+int store_repo_set_isolate(struct db *db, const char *name, const char *mode, struct buf *err);
+int store_repo_set_polled(struct db *db, int64_t id, int64_t at_ms, struct buf *err);
 
 /* an accepted event (push, pull_request, ping, schedule, workflow_dispatch) */
 struct event_row {
@@ -79,7 +79,7 @@ struct event_row {
  * (source, delivery) seen before is not stored again: *duplicate = 1 and
  * *id the first one. 0 or -1 with err.
  */
-int store_event_add(sqlite3 *db, const struct event_row *ev, int *duplicate, int64_t *id,
+int store_event_add(struct db *db, const struct event_row *ev, int *duplicate, int64_t *id,
 		    struct buf *err);
 /*
  * The queue. Event statuses: queued -> running -> success | failure |
@@ -87,14 +87,14 @@ int store_event_add(sqlite3 *db, const struct event_row *ev, int *duplicate, int
  * queued event to running and fills *out (strings owned: event_row_release);
  * 0, KILN_ENOENT (queue empty) or -1 with err.
  */
-int store_event_claim(sqlite3 *db, struct event_row *out, struct buf *err);
+int store_event_claim(struct db *db, struct event_row *out, struct buf *err);
 /* status success/failure/cancelled, the run's exit code (-1 = none), reason */
-int store_event_finish(sqlite3 *db, int64_t id, const char *status, int exit_code,
+int store_event_finish(struct db *db, int64_t id, const char *status, int exit_code,
 		       const char *reason, struct buf *err);
 /* after a crash: running events become failure "server restarted"; *n of them */
-int store_event_recover(sqlite3 *db, int64_t *n, struct buf *err);
+int store_event_recover(struct db *db, int64_t *n, struct buf *err);
 /* put a running event back in the queue (the server stopped before it started) */
-int store_event_requeue(sqlite3 *db, int64_t id, struct buf *err);
+int store_event_requeue(struct db *db, int64_t id, struct buf *err);
 /* free the strings of a row filled by store_event_claim */
 void event_row_release(struct event_row *ev);
 
@@ -111,29 +111,29 @@ struct event_view {
 };
 /* newest first: repository name (NULL = all), status (NULL = any), at most
  * limit, ids below before_id (0 = from the newest); *out malloc'd */
-int store_event_list(sqlite3 *db, const char *repo, const char *status, int64_t before_id,
+int store_event_list(struct db *db, const char *repo, const char *status, int64_t before_id,
 		     int limit, struct event_view **out, size_t *n, struct buf *err);
 /* queue a re-run of a finished event: a new event with the same commit,
  * ref and payload, actor the one asking, the next attempt; 0 and *new_id,
  * *attempt, or KILN_ENOENT, or -1 with err */
-int store_event_rerun(sqlite3 *db, int64_t id, const char *actor, int64_t *new_id, int *attempt,
+int store_event_rerun(struct db *db, int64_t id, const char *actor, int64_t *new_id, int *attempt,
 		      struct buf *err);
 /* one event by id: 0, KILN_ENOENT or -1 */
-int store_event_get(sqlite3 *db, int64_t id, struct event_view *out, struct buf *err);
+int store_event_get(struct db *db, int64_t id, struct event_view *out, struct buf *err);
 
 /* how many events a repository (0 = every one) has in status ("" = any) */
-int store_event_count(sqlite3 *db, int64_t repo_id, const char *status, int64_t *n,
+int store_event_count(struct db *db, int64_t repo_id, const char *status, int64_t *n,
 		      struct buf *err);
 
 /* refs last seen by polling: "refs/heads/main" -> sha, as NAME=SHA strings */
-int store_repo_refs(sqlite3 *db, int64_t repo_id, struct strvec *out, struct buf *err);
+int store_repo_refs(struct db *db, int64_t repo_id, struct strvec *out, struct buf *err);
 /*
  * One transaction: the events in evs (n of them) are added and the seen
  * refs become `refs` (NAME=SHA). Polling calls this after a fetch, so a
  * crash between fetch and commit loses nothing (the next poll sees the same
  * difference).
  */
-int store_repo_refs_commit(sqlite3 *db, int64_t repo_id, const struct strvec *refs,
+int store_repo_refs_commit(struct db *db, int64_t repo_id, const struct strvec *refs,
 			   const struct event_row *evs, size_t n, struct buf *err);
 
 #endif

@@ -14,95 +14,107 @@ int64_t runs_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int fail(sqlite3 *db, struct buf *err, const char *what)
+static int fail(struct db *db, struct buf *err, const char *what)
 {
 	return db_fail(db, err, what);
 }
 
 /*
- * The connection's idle prepared statement for `sql`, prepared once and
- * kept (SQLITE_PREPARE_PERSISTENT) on the connection itself: the
- * recorder runs the same few statements for every job and step, and
- * preparing them anew was most of its cost. db_close finalizes them.
+ * Run one statement kept prepared on the connection (db_prepare_cached):
+ * the recorder runs the same few statements for every job and step, and
+ * preparing them anew was most of its cost. Binds: 'i' int64, 'I' int64
+ * (NULL when <= 0), 't' text, 'b' blob (ptr, len). With nret > 0, the
+ * first row's first nret columns (an INSERT's RETURNING) go to ret.
  */
-static sqlite3_stmt *cached_stmt(sqlite3 *db, const char *sql)
+static int run_cached(struct db *db, const char *sql, const char *what, struct buf *err,
+		      int64_t *ret, int nret, const char *types, va_list ap)
 {
-	for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st))
-		if (!sqlite3_stmt_busy(st) && !strcmp(sqlite3_sql(st), sql))
-			return st;
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
-		return NULL;
-	return st;
-}
-
-/* run one statement; binds: 'i' int64, 'I' int64 (NULL when <= 0), 't'
- * text, 'b' blob (ptr, len) */
-static int exec_stmt(sqlite3 *db, const char *sql, const char *what, struct buf *err,
-		     const char *types, ...)
-{
-	sqlite3_stmt *st = cached_stmt(db, sql);
-	if (!st)
+	struct dbstmt *st;
+	if (db_prepare_cached(db, sql, &st) != DB_OK)
 		return fail(db, err, what);
-	va_list ap;
-	va_start(ap, types);
 	for (int i = 0; types[i]; i++) {
 		if (types[i] == 'i') {
-			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+			dbs_bind_i64(st, i + 1, va_arg(ap, int64_t));
 		} else if (types[i] == 'I') {
 			int64_t v = va_arg(ap, int64_t);
 			if (v > 0)
-				sqlite3_bind_int64(st, i + 1, v);
+				dbs_bind_i64(st, i + 1, v);
 			else
-				sqlite3_bind_null(st, i + 1);
+				dbs_bind_null(st, i + 1);
 		} else if (types[i] == 't') {
 			const char *s = va_arg(ap, const char *);
-			sqlite3_bind_text(st, i + 1, s ? s : "", -1, SQLITE_TRANSIENT);
+			dbs_bind_text(st, i + 1, s ? s : "");
 		} else {
 			const void *p = va_arg(ap, const void *);
 			size_t n = va_arg(ap, size_t);
-			sqlite3_bind_blob(st, i + 1, p, (int)n, SQLITE_TRANSIENT);
+			dbs_bind_blob(st, i + 1, p, n);
 		}
 	}
-	va_end(ap);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		fail(db, err, what);
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
+	int rc = dbs_step(st);
+	if (rc == DB_ROW)
+		for (int i = 0; i < nret; i++)
+			ret[i] = dbs_col_i64(st, i);
+	while (rc == DB_ROW)
+		rc = dbs_step(st);
+	if (rc != DB_DONE || (nret && !ret[0])) {
+		if (rc == DB_DONE)
+			buf_addf(err, "%s: no row returned", what);
+		else
+			fail(db, err, what);
+		dbs_reset(st);
 		return -1;
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	dbs_reset(st);
 	return 0;
 }
 
-int runs_start(sqlite3 *db, const struct run_info *ri, int64_t *run_id, int *number, struct buf *err)
+static int exec_stmt(struct db *db, const char *sql, const char *what, struct buf *err,
+		     const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	int r = run_cached(db, sql, what, err, NULL, 0, types, ap);
+	va_end(ap);
+	return r;
+}
+
+/* a statement with RETURNING: its first row's first nret columns into ret */
+static int returning_stmt(struct db *db, const char *sql, const char *what, struct buf *err,
+			  int64_t *ret, int nret, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	for (int i = 0; i < nret; i++)
+		ret[i] = 0;
+	int r = run_cached(db, sql, what, err, ret, nret, types, ap);
+	va_end(ap);
+	return r;
+}
+
+int runs_start(struct db *db, const struct run_info *ri, int64_t *run_id, int *number, struct buf *err)
 {
 	struct owner me;
 	owner_self(&me);
 	/* one INSERT ... SELECT: the writer lock makes the number race-free */
-	if (exec_stmt(db,
-		      "INSERT INTO runs (workflow, name, number, event, ref, sha, status, started_at, repo,"
-		      " owner_host, owner_boot, owner_pid, owner_start, repo_name, event_id, attempt) "
-		      "SELECT ?1, ?2, COALESCE(MAX(number), 0) + 1, ?3, ?4, ?5, 'in_progress', ?6, ?7,"
-		      " ?8, ?9, ?10, ?11, ?12, ?13, ?14 FROM runs WHERE workflow = ?1",
-		      "cannot record run", err, "tttttitttiitIi", ri->workflow,
-		      ri->name ? ri->name : ri->workflow, ri->event, ri->ref, ri->sha, runs_now_ms(),
-		      ri->repo, me.host, me.boot, me.pid, me.start, ri->repo_name ? ri->repo_name : "",
-		      ri->event_id, (int64_t)(ri->attempt > 0 ? ri->attempt : 1)) < 0)
+	int64_t ret[2];
+	if (returning_stmt(db,
+			   "INSERT INTO runs (workflow, name, number, event, ref, sha, status, started_at,"
+			   " repo, owner_host, owner_boot, owner_pid, owner_start, repo_name, event_id,"
+			   " attempt) "
+			   "SELECT ?1, ?2, COALESCE(MAX(number), 0) + 1, ?3, ?4, ?5, 'in_progress', ?6, ?7,"
+			   " ?8, ?9, ?10, ?11, ?12, ?13, ?14 FROM runs WHERE workflow = ?1"
+			   " RETURNING id, number",
+			   "cannot record run", err, ret, 2, "tttttitttiitIi", ri->workflow,
+			   ri->name ? ri->name : ri->workflow, ri->event, ri->ref, ri->sha, runs_now_ms(),
+			   ri->repo, me.host, me.boot, me.pid, me.start, ri->repo_name ? ri->repo_name : "",
+			   ri->event_id, (int64_t)(ri->attempt > 0 ? ri->attempt : 1)) < 0)
 		return -1;
-	*run_id = sqlite3_last_insert_rowid(db);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT number FROM runs WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
-		return fail(db, err, "cannot read run number");
-	sqlite3_bind_int64(st, 1, *run_id);
-	*number = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_finalize(st);
+	*run_id = ret[0];
+	*number = (int)ret[1];
 	return 0;
 }
 
-int runs_finish(sqlite3 *db, int64_t run_id, const char *conclusion, const char *reason,
+int runs_finish(struct db *db, int64_t run_id, const char *conclusion, const char *reason,
 		struct buf *err)
 {
 	return exec_stmt(db,
@@ -111,17 +123,15 @@ int runs_finish(sqlite3 *db, int64_t run_id, const char *conclusion, const char 
 			 "cannot record run end", err, "itit", run_id, conclusion, runs_now_ms(), reason);
 }
 
-int runs_job_start(sqlite3 *db, int64_t run_id, const char *name, int64_t *job_id, struct buf *err)
+int runs_job_start(struct db *db, int64_t run_id, const char *name, int64_t *job_id, struct buf *err)
 {
-	if (exec_stmt(db,
-		      "INSERT INTO jobs (run_id, name, status, started_at) VALUES (?1, ?2, 'in_progress', ?3)",
-		      "cannot record job", err, "iti", run_id, name, runs_now_ms()) < 0)
-		return -1;
-	*job_id = sqlite3_last_insert_rowid(db);
-	return 0;
+	return returning_stmt(db,
+			      "INSERT INTO jobs (run_id, name, status, started_at)"
+			      " VALUES (?1, ?2, 'in_progress', ?3) RETURNING id",
+			      "cannot record job", err, job_id, 1, "iti", run_id, name, runs_now_ms());
 }
 
-int runs_job_finish(sqlite3 *db, int64_t job_id, const char *conclusion, struct buf *err)
+int runs_job_finish(struct db *db, int64_t job_id, const char *conclusion, struct buf *err)
 {
 	return exec_stmt(db,
 			 "UPDATE jobs SET status = 'completed', conclusion = ?2, finished_at = ?3 "
@@ -129,31 +139,29 @@ int runs_job_finish(sqlite3 *db, int64_t job_id, const char *conclusion, struct 
 			 "cannot record job end", err, "iti", job_id, conclusion, runs_now_ms());
 }
 
-int runs_job_summary(sqlite3 *db, int64_t job_id, const char *markdown, struct buf *err)
+int runs_job_summary(struct db *db, int64_t job_id, const char *markdown, struct buf *err)
 {
 	return exec_stmt(db, "UPDATE jobs SET summary = ?2 WHERE id = ?1", "cannot record job summary",
 			 err, "it", job_id, markdown);
 }
 
-int runs_job_set_status(sqlite3 *db, int64_t job_id, const char *status, struct buf *err)
+int runs_job_set_status(struct db *db, int64_t job_id, const char *status, struct buf *err)
 {
 	return exec_stmt(db, "UPDATE jobs SET status = ?2 WHERE id = ?1 AND conclusion IS NULL",
 			 "cannot record job status", err, "it", job_id, status);
 }
 
-int runs_step_start(sqlite3 *db, int64_t job_id, int number, const char *name, int64_t *step_id,
+int runs_step_start(struct db *db, int64_t job_id, int number, const char *name, int64_t *step_id,
 		    struct buf *err)
 {
-	if (exec_stmt(db,
-		      "INSERT INTO steps (job_id, number, name, status, started_at) "
-		      "VALUES (?1, ?2, ?3, 'in_progress', ?4)",
-		      "cannot record step", err, "iiti", job_id, (int64_t)number, name, runs_now_ms()) < 0)
-		return -1;
-	*step_id = sqlite3_last_insert_rowid(db);
-	return 0;
+	return returning_stmt(db,
+			      "INSERT INTO steps (job_id, number, name, status, started_at) "
+			      "VALUES (?1, ?2, ?3, 'in_progress', ?4) RETURNING id",
+			      "cannot record step", err, step_id, 1, "iiti", job_id, (int64_t)number, name,
+			      runs_now_ms());
 }
 
-int runs_step_finish(sqlite3 *db, int64_t step_id, const char *conclusion, struct buf *err)
+int runs_step_finish(struct db *db, int64_t step_id, const char *conclusion, struct buf *err)
 {
 	return exec_stmt(db,
 			 "UPDATE steps SET status = 'completed', conclusion = ?2, finished_at = ?3 "
@@ -231,7 +239,7 @@ static int compress_into(const void *data, size_t len, struct buf *out, struct b
 
 /* one compressed chunk, with the times of the lines that start in it
  * (times NULL: unknown, stored as NULL) */
-static int store_chunk(sqlite3 *db, int64_t job_id, const char *data, size_t len,
+static int store_chunk(struct db *db, int64_t job_id, const char *data, size_t len,
 		       const int64_t *times, size_t ntimes, struct buf *err)
 {
 	struct buf z = BUF_INIT, tv = BUF_INIT, tz = BUF_INIT;
@@ -251,12 +259,12 @@ out:
 	return r;
 }
 
-int runs_log_append(sqlite3 *db, int64_t job_id, const char *data, size_t len, struct buf *err)
+int runs_log_append(struct db *db, int64_t job_id, const char *data, size_t len, struct buf *err)
 {
 	return len ? store_chunk(db, job_id, data, len, NULL, 0, err) : 0;
 }
 
-void runs_log_init(struct runs_log *l, sqlite3 *db, int64_t job_id)
+void runs_log_init(struct runs_log *l, struct db *db, int64_t job_id)
 {
 	memset(l, 0, sizeof(*l));
 	l->db = db;
@@ -317,17 +325,18 @@ int runs_log_flush(struct runs_log *l, struct buf *err)
 	/* the chunk replaces the job's tail rows atomically (a savepoint
 	 * nests in the caller's transaction, if any) */
 	int r = -1;
-	if (exec_stmt(l->db, "SAVEPOINT runs_log", "cannot store log", err, "") < 0)
+	if (sql_savepoint(l->db, "runs_log", err) < 0)
 		goto out;
 	static const int64_t none[1];
 	if ((l->pending.len && store_chunk(l->db, l->job_id, l->pending.buf, l->pending.len,
 					   l->ntimes ? l->times : none, l->ntimes, err) < 0) ||
 	    (l->synced && exec_stmt(l->db, "DELETE FROM log_tail WHERE job_id = ?1", "cannot store log",
 				    err, "i", l->job_id) < 0)) {
-		sqlite3_exec(l->db, "ROLLBACK TO runs_log; RELEASE runs_log", NULL, NULL, NULL);
+		sql_rollback_to(l->db, "runs_log");
+		sql_release(l->db, "runs_log", NULL);
 		goto out;
 	}
-	r = exec_stmt(l->db, "RELEASE runs_log", "cannot store log", err, "");
+	r = sql_release(l->db, "runs_log", err);
 out:
 	buf_reset(&l->pending);
 	l->synced = 0;
@@ -343,9 +352,9 @@ void runs_log_release(struct runs_log *l)
 	l->ntimes = l->atimes = l->times_synced = 0;
 }
 
-static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
+static void copy_col(char *dst, size_t n, struct dbstmt *st, int col)
 {
-	const unsigned char *s = sqlite3_column_text(st, col);
+	const char *s = dbs_col_text(st, col);
 	snprintf(dst, n, "%s", s ? (const char *)s : "");
 }
 
@@ -353,9 +362,9 @@ static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
 	"id, workflow, name, event, ref, sha, status, conclusion, number, started_at, finished_at," \
 	" repo, reason, repo_name, COALESCE(event_id, 0), attempt"
 
-static void read_row(sqlite3_stmt *st, struct run_row *r)
+static void read_row(struct dbstmt *st, struct run_row *r)
 {
-	r->id = sqlite3_column_int64(st, 0);
+	r->id = dbs_col_i64(st, 0);
 	copy_col(r->workflow, sizeof(r->workflow), st, 1);
 	copy_col(r->name, sizeof(r->name), st, 2);
 	copy_col(r->event, sizeof(r->event), st, 3);
@@ -363,40 +372,39 @@ static void read_row(sqlite3_stmt *st, struct run_row *r)
 	copy_col(r->sha, sizeof(r->sha), st, 5);
 	copy_col(r->status, sizeof(r->status), st, 6);
 	copy_col(r->conclusion, sizeof(r->conclusion), st, 7);
-	r->number = sqlite3_column_int(st, 8);
-	r->started_ms = sqlite3_column_int64(st, 9);
-	r->finished_ms = sqlite3_column_int64(st, 10);
+	r->number = dbs_col_int(st, 8);
+	r->started_ms = dbs_col_i64(st, 9);
+	r->finished_ms = dbs_col_i64(st, 10);
 	copy_col(r->repo, sizeof(r->repo), st, 11);
 	copy_col(r->reason, sizeof(r->reason), st, 12);
 	copy_col(r->repo_name, sizeof(r->repo_name), st, 13);
-	r->event_id = sqlite3_column_int64(st, 14);
-	r->attempt = sqlite3_column_int(st, 15);
+	r->event_id = dbs_col_i64(st, 14);
+	r->attempt = dbs_col_int(st, 15);
 }
 
-int runs_list(sqlite3 *db, const char *workflow, const char *repo, int limit, struct run_row **out,
+int runs_list(struct db *db, const char *workflow, const char *repo, int limit, struct run_row **out,
 	      size_t *n, struct buf *err)
 {
-	sqlite3_stmt *st;
+	struct dbstmt *st;
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(db,
+	if (db_prepare(db,
 			       "SELECT " RUN_COLS " FROM runs WHERE (?1 IS NULL OR workflow = ?1 OR name = ?1) "
-			       "AND (?3 IS NULL OR repo = ?3) ORDER BY id DESC LIMIT ?2",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "AND (?3 IS NULL OR repo = ?3) ORDER BY id DESC LIMIT ?2", &st) != DB_OK)
 		return fail(db, err, "cannot list runs");
 	if (workflow)
-		sqlite3_bind_text(st, 1, workflow, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
+		dbs_bind_text(st, 1, workflow);
+	dbs_bind_i64(st, 2, limit > 0 ? limit : -1);
 	if (repo)
-		sqlite3_bind_text(st, 3, repo, -1, SQLITE_STATIC);
+		dbs_bind_text(st, 3, repo);
 	size_t alloc = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dbs_step(st)) == DB_ROW) {
 		ALLOC_GROW(*out, *n + 1, alloc);
 		read_row(st, &(*out)[(*n)++]);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	dbs_finalize(st);
+	if (rc != DB_DONE) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -405,9 +413,9 @@ int runs_list(sqlite3 *db, const char *workflow, const char *repo, int limit, st
 	return 0;
 }
 
-int runs_find(sqlite3 *db, const char *spec, struct run_row *out, struct buf *err)
+int runs_find(struct db *db, const char *spec, struct run_row *out, struct buf *err)
 {
-	sqlite3_stmt *st;
+	struct dbstmt *st;
 	const char *hash = strrchr(spec, '#');
 	char *end;
 	long long num = strtoll(hash ? hash + 1 : spec, &end, 10);
@@ -420,18 +428,18 @@ int runs_find(sqlite3 *db, const char *spec, struct run_row *out, struct buf *er
 				 "OR workflow LIKE '%/' || ?2 || '.yaml' OR workflow LIKE '%/' || ?2) "
 				 "ORDER BY id DESC LIMIT 1"
 			       : "SELECT " RUN_COLS " FROM runs WHERE id = ?1";
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, sql, &st) != DB_OK)
 		return fail(db, err, "cannot find run");
-	sqlite3_bind_int64(st, 1, num);
+	dbs_bind_i64(st, 1, num);
 	if (hash)
-		sqlite3_bind_text(st, 2, spec, (int)(hash - spec), SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+		dbs_bind_textn(st, 2, spec, (size_t)(hash - spec));
+	int rc = dbs_step(st);
+	if (rc == DB_ROW)
 		read_row(st, out);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
+	dbs_finalize(st);
+	if (rc == DB_ROW)
 		return 0;
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		return KILN_ENOENT;
 	return fail(db, err, "cannot find run");
 }
@@ -453,13 +461,13 @@ static int decompress_into(const void *z, size_t zn, size_t raw, struct buf *out
  * to t; a row without times (recorded before they were kept) or a corrupt
  * one makes the whole log's times unknown (*known = 0).
  */
-static void row_times(sqlite3_stmt *st, int col, int compressed, struct runs_times *t, int *known)
+static void row_times(struct dbstmt *st, int col, int compressed, struct runs_times *t, int *known)
 {
-	const void *p = sqlite3_column_blob(st, col);
-	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	const void *p = dbs_col_blob(st, col);
+	size_t n = (size_t)dbs_col_bytes(st, col);
 	if (!t || !*known)
 		return;
-	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+	if (dbs_col_null(st, col)) {
 		*known = 0;
 		return;
 	}
@@ -479,81 +487,78 @@ static void row_times(sqlite3_stmt *st, int col, int compressed, struct runs_tim
 }
 
 /* append one job's log, and its line times when t is not NULL */
-static int job_log(sqlite3 *db, int64_t job_id, struct buf *out, struct runs_times *t,
+static int job_log(struct db *db, int64_t job_id, struct buf *out, struct runs_times *t,
 		   struct buf *err)
 {
-	sqlite3_stmt *st;
+	struct dbstmt *st;
 	int known = 1;
-	if (sqlite3_prepare_v2(db, "SELECT raw_len, data, times FROM logs WHERE job_id = ?1 ORDER BY seq",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "SELECT raw_len, data, times FROM logs WHERE job_id = ?1 ORDER BY seq", &st) != DB_OK)
 		return fail(db, err, "cannot read logs");
-	sqlite3_bind_int64(st, 1, job_id);
+	dbs_bind_i64(st, 1, job_id);
 	int rc, r = 0;
-	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = decompress_into(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
-				    (size_t)sqlite3_column_int64(st, 0), out, err);
+	while (!r && (rc = dbs_step(st)) == DB_ROW) {
+		r = decompress_into(dbs_col_blob(st, 1), (size_t)dbs_col_bytes(st, 1),
+				    (size_t)dbs_col_i64(st, 0), out, err);
 		row_times(st, 2, 1, t, &known);
 	}
-	if (!r && rc != SQLITE_DONE)
+	if (!r && rc != DB_DONE)
 		r = fail(db, err, "cannot read logs");
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	if (r)
 		return r;
 	/* then the text not yet in a chunk (runs_log_sync) */
-	if (sqlite3_prepare_v2(db, "SELECT data, times FROM log_tail WHERE job_id = ?1 ORDER BY seq", -1,
-			       &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "SELECT data, times FROM log_tail WHERE job_id = ?1 ORDER BY seq", &st) != DB_OK)
 		return fail(db, err, "cannot read logs");
-	sqlite3_bind_int64(st, 1, job_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		buf_add(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+	dbs_bind_i64(st, 1, job_id);
+	while ((rc = dbs_step(st)) == DB_ROW) {
+		buf_add(out, dbs_col_blob(st, 0), (size_t)dbs_col_bytes(st, 0));
 		row_times(st, 1, 0, t, &known);
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		r = fail(db, err, "cannot read logs");
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	if (t && !known)
 		t->nr = 0;
 	return r;
 }
 
-int runs_read_job_log(sqlite3 *db, int64_t job_id, struct buf *out, struct runs_times *times,
+int runs_read_job_log(struct db *db, int64_t job_id, struct buf *out, struct runs_times *times,
 		      struct buf *err)
 {
 	/* one read transaction: a chunk replacing the tail rows between the
 	 * two statements would otherwise be missed */
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	if (db_exec(db, "BEGIN", NULL) < 0)
 		return fail(db, err, "cannot read logs");
 	if (times)
 		times->nr = 0;
 	int r = job_log(db, job_id, out, times, err);
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	db_exec(db, "COMMIT", NULL);
 	return r;
 }
 
-int runs_read_logs(sqlite3 *db, int64_t run_id, const char *job, struct buf *out, struct buf *err)
+int runs_read_logs(struct db *db, int64_t run_id, const char *job, struct buf *out, struct buf *err)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
+	struct dbstmt *st;
+	if (db_prepare(db,
 			       "SELECT id, name, COALESCE(conclusion, status) FROM jobs WHERE run_id = ?1 "
-			       "AND (?2 IS NULL OR name = ?2) ORDER BY id",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "AND (?2 IS NULL OR name = ?2) ORDER BY id", &st) != DB_OK)
 		return fail(db, err, "cannot read jobs");
-	sqlite3_bind_int64(st, 1, run_id);
+	dbs_bind_i64(st, 1, run_id);
 	if (job)
-		sqlite3_bind_text(st, 2, job, -1, SQLITE_STATIC);
+		dbs_bind_text(st, 2, job);
 	int rc, r = 0, found = 0;
-	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!r && (rc = dbs_step(st)) == DB_ROW) {
 		found++;
 		if (!job)
-			buf_addf(out, "== job %s (%s)\n", (const char *)sqlite3_column_text(st, 1),
-				 (const char *)sqlite3_column_text(st, 2));
-		r = job_log(db, sqlite3_column_int64(st, 0), out, NULL, err);
+			buf_addf(out, "== job %s (%s)\n", dbs_col_text(st, 1),
+				 dbs_col_text(st, 2));
+		r = job_log(db, dbs_col_i64(st, 0), out, NULL, err);
 		if (!job && out->len && out->buf[out->len - 1] != '\n')
 			buf_addch(out, '\n');
 	}
-	if (!r && rc != SQLITE_DONE)
+	if (!r && rc != DB_DONE)
 		r = fail(db, err, "cannot read jobs");
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	if (!r && job && !found)
 		return KILN_ENOENT;
 	return r;

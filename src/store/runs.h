@@ -8,7 +8,7 @@
 #ifndef KILN_RUNS_H
 #define KILN_RUNS_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,24 +34,24 @@ int64_t runs_now_ms(void);
 
 /* a new run in status in_progress with the next number of its workflow,
  * owned by the calling process (store/owner.h) until it finishes */
-int runs_start(sqlite3 *db, const struct run_info *ri, int64_t *run_id, int *number, struct buf *err);
+int runs_start(struct db *db, const struct run_info *ri, int64_t *run_id, int *number, struct buf *err);
 /* conclusion: success, failure, cancelled, skipped; reason (may be NULL):
  * why the record is not what it should be */
-int runs_finish(sqlite3 *db, int64_t run_id, const char *conclusion, const char *reason,
+int runs_finish(struct db *db, int64_t run_id, const char *conclusion, const char *reason,
 		struct buf *err);
-int runs_job_start(sqlite3 *db, int64_t run_id, const char *name, int64_t *job_id, struct buf *err);
-int runs_job_finish(sqlite3 *db, int64_t job_id, const char *conclusion, struct buf *err);
+int runs_job_start(struct db *db, int64_t run_id, const char *name, int64_t *job_id, struct buf *err);
+int runs_job_finish(struct db *db, int64_t job_id, const char *conclusion, struct buf *err);
 /* a running job's status: in_progress, or waiting (for a deployment
  * environment's protection rules, src/server/jobgate.c) */
-int runs_job_set_status(sqlite3 *db, int64_t job_id, const char *status, struct buf *err);
+int runs_job_set_status(struct db *db, int64_t job_id, const char *status, struct buf *err);
 /* the job's step summaries (Markdown, already masked) */
-int runs_job_summary(sqlite3 *db, int64_t job_id, const char *markdown, struct buf *err);
+int runs_job_summary(struct db *db, int64_t job_id, const char *markdown, struct buf *err);
 /* number: 1-based position of the step in its job */
-int runs_step_start(sqlite3 *db, int64_t job_id, int number, const char *name, int64_t *step_id,
+int runs_step_start(struct db *db, int64_t job_id, int number, const char *name, int64_t *step_id,
 		    struct buf *err);
-int runs_step_finish(sqlite3 *db, int64_t step_id, const char *conclusion, struct buf *err);
+int runs_step_finish(struct db *db, int64_t step_id, const char *conclusion, struct buf *err);
 /* store one compressed chunk of a job's log */
-int runs_log_append(sqlite3 *db, int64_t job_id, const char *data, size_t len, struct buf *err);
+int runs_log_append(struct db *db, int64_t job_id, const char *data, size_t len, struct buf *err);
 
 /*
  * A log sink: buffers a job's output and stores it in RUNS_LOG_CHUNK
@@ -60,7 +60,7 @@ int runs_log_append(sqlite3 *db, int64_t job_id, const char *data, size_t len, s
  * the chunks); the chunk replaces those rows in one transaction.
  */
 struct runs_log {
-	sqlite3 *db; /* borrowed */
+	struct db *db; /* borrowed */
 	int64_t job_id;
 	struct buf pending; /* text of the chunk being filled */
 	size_t synced;      /* bytes of pending already in log_tail */
@@ -70,7 +70,7 @@ struct runs_log {
 	size_t times_synced; /* entries of times already in log_tail */
 	int line_start;      /* the next byte written starts a line */
 };
-void runs_log_init(struct runs_log *l, sqlite3 *db, int64_t job_id);
+void runs_log_init(struct runs_log *l, struct db *db, int64_t job_id);
 int runs_log_write(struct runs_log *l, const char *data, size_t len, struct buf *err);
 /* store the unsynced part of pending in log_tail; 0 (also when there is
  * nothing to store) or -1 */
@@ -95,14 +95,14 @@ struct run_row {
 };
 /* newest first; workflow NULL for all, repo NULL for every repository;
  * *out malloc'd */
-int runs_list(sqlite3 *db, const char *workflow, const char *repo, int limit, struct run_row **out,
+int runs_list(struct db *db, const char *workflow, const char *repo, int limit, struct run_row **out,
 	      size_t *n, struct buf *err);
 /* "ID", or "WORKFLOW#NUMBER" where WORKFLOW is the file (or its base name
  * without .yml) or the workflow name; 0, KILN_ENOENT, or -1 with err */
-int runs_find(sqlite3 *db, const char *spec, struct run_row *out, struct buf *err);
+int runs_find(struct db *db, const char *spec, struct run_row *out, struct buf *err);
 /* decompressed logs of one job (by name) or of every job with a header
  * line per job (job NULL); 0, KILN_ENOENT (no such job), or -1 */
-int runs_read_logs(sqlite3 *db, int64_t run_id, const char *job, struct buf *out, struct buf *err);
+int runs_read_logs(struct db *db, int64_t run_id, const char *job, struct buf *out, struct buf *err);
 
 /* when each line of a log was written: at[i] is line i+1's time (unix
  * ms), every line counted (the ##[endgroup] markers too); nr is 0 for a
@@ -115,7 +115,7 @@ struct runs_times {
 void runs_times_release(struct runs_times *t);
 /* one job's log by job id into out, and its line times into times (may
  * be NULL), read together so they agree; 0 or -1 */
-int runs_read_job_log(sqlite3 *db, int64_t job_id, struct buf *out, struct runs_times *times,
+int runs_read_job_log(struct db *db, int64_t job_id, struct buf *out, struct runs_times *times,
 		      struct buf *err);
 
 #endif

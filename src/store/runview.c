@@ -14,11 +14,11 @@
 	" COALESCE(r.finished_at, 0), r.attempt"
 #define FROM " FROM runs r LEFT JOIN events e ON e.id = r.event_id"
 
-static void read_run(sqlite3_stmt *st, struct runview *v)
+static void read_run(struct dbstmt *st, struct runview *v)
 {
 	memset(v, 0, sizeof(*v));
-	v->id = sqlite3_column_int64(st, 0);
-	v->number = sqlite3_column_int(st, 1);
+	v->id = dbs_col_i64(st, 0);
+	v->number = dbs_col_int(st, 1);
 	sql_col_text(st, 2, v->workflow, sizeof(v->workflow));
 	sql_col_text(st, 3, v->name, sizeof(v->name));
 	sql_col_text(st, 4, v->event, sizeof(v->event));
@@ -29,16 +29,16 @@ static void read_run(sqlite3_stmt *st, struct runview *v)
 	sql_col_text(st, 9, v->reason, sizeof(v->reason));
 	sql_col_text(st, 10, v->repo_name, sizeof(v->repo_name));
 	sql_col_text(st, 11, v->actor, sizeof(v->actor));
-	v->event_id = sqlite3_column_int64(st, 12);
-	v->started_ms = sqlite3_column_int64(st, 13);
-	v->finished_ms = sqlite3_column_int64(st, 14);
-	v->attempt = sqlite3_column_int(st, 15);
+	v->event_id = dbs_col_i64(st, 12);
+	v->started_ms = dbs_col_i64(st, 13);
+	v->finished_ms = dbs_col_i64(st, 14);
+	v->attempt = dbs_col_int(st, 15);
 }
 
 static const char *opt(const char *s) { return s && *s ? s : NULL; }
 
 /* collect every row of st (finalized here) */
-static int collect(sqlite3 *db, sqlite3_stmt *st, size_t max, struct runview **out, size_t *n,
+static int collect(struct db *db, struct dbstmt *st, size_t max, struct runview **out, size_t *n,
 		   int *more, struct buf *err)
 {
 	size_t cap = 0;
@@ -47,7 +47,7 @@ static int collect(sqlite3 *db, sqlite3_stmt *st, size_t max, struct runview **o
 	*n = 0;
 	if (more)
 		*more = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dbs_step(st)) == DB_ROW) {
 		if (*n == max) {
 			if (more)
 				*more = 1;
@@ -59,23 +59,23 @@ static int collect(sqlite3 *db, sqlite3_stmt *st, size_t max, struct runview **o
 		}
 		read_run(st, &(*out)[(*n)++]);
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if (rc != DB_ROW && rc != DB_DONE) {
 		sql_fail(db, err, "cannot list runs");
-		sqlite3_finalize(st);
+		dbs_finalize(st);
 		free(*out);
 		*out = NULL;
 		*n = 0;
 		return -1;
 	}
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	return 0;
 }
 
-int runview_list(sqlite3 *db, const struct runview_filter *f,
+int runview_list(struct db *db, const struct runview_filter *f,
 		 int offset, int limit, struct runview **out, size_t *n, int *more,
 		 struct buf *err)
 {
-	sqlite3_stmt *st = sql_prep(db, err, "cannot list runs",
+	struct dbstmt *st = sql_prep(db, err, "cannot list runs",
 		"SELECT " COLS FROM " WHERE (?1 IS NULL OR r.repo_name = ?1)"
 		" AND (?2 IS NULL OR r.workflow = ?2 OR r.name = ?2"
 		"      OR r.workflow LIKE '%/' || ?2 OR r.workflow LIKE '%/' || ?2 || '.yml'"
@@ -92,12 +92,12 @@ int runview_list(sqlite3 *db, const struct runview_filter *f,
 	return collect(db, st, (size_t)limit, out, n, more, err);
 }
 
-int runview_get(sqlite3 *db, int64_t id, struct runview *out,
+int runview_get(struct db *db, int64_t id, struct runview *out,
 		struct buf *err)
 {
 	struct runview *v;
 	size_t n;
-	sqlite3_stmt *st = sql_prep(db, err, "cannot read run",
+	struct dbstmt *st = sql_prep(db, err, "cannot read run",
 				    "SELECT " COLS FROM " WHERE r.id = ?1", "i", id);
 	if (!st || collect(db, st, 1, &v, &n, NULL, err))
 		return -1;
@@ -110,10 +110,10 @@ int runview_get(sqlite3 *db, int64_t id, struct runview *out,
 	return 0;
 }
 
-int runview_branches(sqlite3 *db, const char *repo, struct runview **out,
+int runview_branches(struct db *db, const char *repo, struct runview **out,
 		     size_t *n, struct buf *err)
 {
-	sqlite3_stmt *st = sql_prep(db, err, "cannot list branches",
+	struct dbstmt *st = sql_prep(db, err, "cannot list branches",
 		"SELECT " COLS FROM " WHERE r.repo_name = ?1 AND r.ref LIKE 'refs/heads/%' AND r.id IN"
 		" (SELECT MAX(id) FROM runs WHERE repo_name = ?1 GROUP BY ref)"
 		" ORDER BY r.id DESC LIMIT 50", "t", repo);
@@ -122,39 +122,39 @@ int runview_branches(sqlite3 *db, const char *repo, struct runview **out,
 	return collect(db, st, 50, out, n, NULL, err);
 }
 
-static void read_job(sqlite3_stmt *st, struct runview_job *j)
+static void read_job(struct dbstmt *st, struct runview_job *j)
 {
 	memset(j, 0, sizeof(*j));
-	j->id = sqlite3_column_int64(st, 0);
+	j->id = dbs_col_i64(st, 0);
 	sql_col_text(st, 1, j->name, sizeof(j->name));
 	sql_col_text(st, 2, j->status, sizeof(j->status));
 	sql_col_text(st, 3, j->conclusion, sizeof(j->conclusion));
-	j->started_ms = sqlite3_column_int64(st, 4);
-	j->finished_ms = sqlite3_column_int64(st, 5);
+	j->started_ms = dbs_col_i64(st, 4);
+	j->finished_ms = dbs_col_i64(st, 5);
 }
 
-int runview_jobs(sqlite3 *db, int64_t run_id, struct runview_job **out, size_t *n,
+int runview_jobs(struct db *db, int64_t run_id, struct runview_job **out, size_t *n,
 		 struct buf *err)
 {
 	size_t cap = 0;
 	int rc;
 	*out = NULL;
 	*n = 0;
-	sqlite3_stmt *st = sql_prep(db, err, "cannot list jobs",
+	struct dbstmt *st = sql_prep(db, err, "cannot list jobs",
 				    "SELECT id, name, status, COALESCE(conclusion, ''),"
 				    " COALESCE(started_at, 0), COALESCE(finished_at, 0)"
 				    " FROM jobs WHERE run_id = ?1 ORDER BY id", "i", run_id);
 	if (!st)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dbs_step(st)) == DB_ROW) {
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
 			*out = xrealloc(*out, cap * sizeof(**out));
 		}
 		read_job(st, &(*out)[(*n)++]);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	dbs_finalize(st);
+	if (rc != DB_DONE) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -163,66 +163,66 @@ int runview_jobs(sqlite3 *db, int64_t run_id, struct runview_job **out, size_t *
 	return 0;
 }
 
-int runview_job(sqlite3 *db, int64_t run_id, int64_t job_id, struct runview_job *out,
+int runview_job(struct db *db, int64_t run_id, int64_t job_id, struct runview_job *out,
 		struct buf *err)
 {
-	sqlite3_stmt *st = sql_prep(db, err, "cannot read job",
+	struct dbstmt *st = sql_prep(db, err, "cannot read job",
 				    "SELECT id, name, status, COALESCE(conclusion, ''),"
 				    " COALESCE(started_at, 0), COALESCE(finished_at, 0)"
 				    " FROM jobs WHERE run_id = ?1 AND id = ?2", "ii", run_id, job_id);
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	int rc = dbs_step(st);
+	if (rc == DB_ROW)
 		read_job(st, out);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
+	dbs_finalize(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? KILN_ENOENT : sql_fail(db, err, "cannot read job");
+	return rc == DB_DONE ? KILN_ENOENT : sql_fail(db, err, "cannot read job");
 }
 
-int runview_job_summary(sqlite3 *db, int64_t job_id, struct buf *out, struct buf *err)
+int runview_job_summary(struct db *db, int64_t job_id, struct buf *out, struct buf *err)
 {
-	sqlite3_stmt *st = sql_prep(db, err, "cannot read job summary",
+	struct dbstmt *st = sql_prep(db, err, "cannot read job summary",
 				    "SELECT summary FROM jobs WHERE id = ?1", "i", job_id);
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
-		buf_addstr(out, (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_fail(db, err, "cannot read job summary");
+	int rc = dbs_step(st);
+	if (rc == DB_ROW && dbs_col_text(st, 0))
+		buf_addstr(out, dbs_col_text(st, 0));
+	dbs_finalize(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : sql_fail(db, err, "cannot read job summary");
 }
 
-int runview_steps(sqlite3 *db, int64_t job_id, struct runview_step **out, size_t *n,
+int runview_steps(struct db *db, int64_t job_id, struct runview_step **out, size_t *n,
 		  struct buf *err)
 {
 	size_t cap = 0;
 	int rc;
 	*out = NULL;
 	*n = 0;
-	sqlite3_stmt *st = sql_prep(db, err, "cannot list steps",
+	struct dbstmt *st = sql_prep(db, err, "cannot list steps",
 				    "SELECT number, name, status, COALESCE(conclusion, ''),"
 				    " COALESCE(started_at, 0), COALESCE(finished_at, 0)"
 				    " FROM steps WHERE job_id = ?1 ORDER BY number", "i", job_id);
 	if (!st)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dbs_step(st)) == DB_ROW) {
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
 			*out = xrealloc(*out, cap * sizeof(**out));
 		}
 		struct runview_step *s = &(*out)[(*n)++];
 		memset(s, 0, sizeof(*s));
-		s->number = sqlite3_column_int(st, 0);
+		s->number = dbs_col_int(st, 0);
 		sql_col_text(st, 1, s->name, sizeof(s->name));
 		sql_col_text(st, 2, s->status, sizeof(s->status));
 		sql_col_text(st, 3, s->conclusion, sizeof(s->conclusion));
-		s->started_ms = sqlite3_column_int64(st, 4);
-		s->finished_ms = sqlite3_column_int64(st, 5);
+		s->started_ms = dbs_col_i64(st, 4);
+		s->finished_ms = dbs_col_i64(st, 5);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	dbs_finalize(st);
+	if (rc != DB_DONE) {
 		free(*out);
 		*out = NULL;
 		*n = 0;

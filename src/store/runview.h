@@ -11,7 +11,7 @@
 #ifndef KILN_STORE_RUNVIEW_H
 #define KILN_STORE_RUNVIEW_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,14 +42,14 @@ struct runview_filter {
 
 /* newest first, skipping offset; *more set when another page exists;
  * *out malloc'd */
-int runview_list(sqlite3 *db, const struct runview_filter *f,
+int runview_list(struct db *db, const struct runview_filter *f,
 		 int offset, int limit, struct runview **out, size_t *n, int *more,
 		 struct buf *err);
 /* one run; 0 or KILN_ENOENT */
-int runview_get(sqlite3 *db, int64_t id, struct runview *out,
+int runview_get(struct db *db, int64_t id, struct runview *out,
 		struct buf *err);
 /* the newest run of each branch of a repository, newest first */
-int runview_branches(sqlite3 *db, const char *repo, struct runview **out,
+int runview_branches(struct db *db, const char *repo, struct runview **out,
 		     size_t *n, struct buf *err);
 
 struct runview_job {
@@ -57,21 +57,21 @@ struct runview_job {
 	char name[256], status[32], conclusion[32];
 	int64_t started_ms, finished_ms;
 };
-int runview_jobs(sqlite3 *db, int64_t run_id, struct runview_job **out, size_t *n,
+int runview_jobs(struct db *db, int64_t run_id, struct runview_job **out, size_t *n,
 		 struct buf *err);
 /* one job of a run; 0 or KILN_ENOENT */
-int runview_job(sqlite3 *db, int64_t run_id, int64_t job_id, struct runview_job *out,
+int runview_job(struct db *db, int64_t run_id, int64_t job_id, struct runview_job *out,
 		struct buf *err);
 
 /* a job's step summaries (Markdown) into out; 0 (nothing when none) or -1 */
-int runview_job_summary(sqlite3 *db, int64_t job_id, struct buf *out, struct buf *err);
+int runview_job_summary(struct db *db, int64_t job_id, struct buf *out, struct buf *err);
 
 struct runview_step {
 	int number;
 	char name[512], status[32], conclusion[32];
 	int64_t started_ms, finished_ms;
 };
-int runview_steps(sqlite3 *db, int64_t job_id, struct runview_step **out, size_t *n,
+int runview_steps(struct db *db, int64_t job_id, struct runview_step **out, size_t *n,
 		  struct buf *err);
 
 #endif

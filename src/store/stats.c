@@ -2,30 +2,30 @@
 #include "base/kiln.h"
 #include "store/stats.h"
 
-static int fail(sqlite3 *db, struct buf *err, const char *what)
+static int fail(struct db *db, struct buf *err, const char *what)
 {
-	buf_addf(err, "sqlite: %s: %s", what, sqlite3_errmsg(db));
+	buf_addf(err, "sqlite: %s: %s", what, db_errmsg(db));
 	return -1;
 }
 
-static int counts(sqlite3 *db, const char *sql, struct stat_count **out, size_t *n,
+static int counts(struct db *db, const char *sql, struct stat_count **out, size_t *n,
 		  struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbstmt *st = NULL;
 	size_t alloc = 0;
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, sql, &st) != DB_OK)
 		return fail(db, err, "cannot count");
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = dbs_step(st)) == DB_ROW) {
 		ALLOC_GROW(*out, *n + 1, alloc);
-		const unsigned char *l = sqlite3_column_text(st, 0);
+		const char *l = dbs_col_text(st, 0);
 		snprintf((*out)[*n].label, sizeof((*out)[*n].label), "%s", l ? (const char *)l : "");
-		(*out)[(*n)++].n = sqlite3_column_int64(st, 1);
+		(*out)[(*n)++].n = dbs_col_i64(st, 1);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	dbs_finalize(st);
+	if (rc != DB_DONE) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -34,13 +34,13 @@ static int counts(sqlite3 *db, const char *sql, struct stat_count **out, size_t 
 	return 0;
 }
 
-int stats_events_by_status(sqlite3 *db, struct stat_count **out, size_t *n, struct buf *err)
+int stats_events_by_status(struct db *db, struct stat_count **out, size_t *n, struct buf *err)
 {
 	return counts(db, "SELECT status, count(*) FROM events GROUP BY status ORDER BY status", out,
 		      n, err);
 }
 
-int stats_by_conclusion(sqlite3 *db, const char *what, struct stat_count **out, size_t *n,
+int stats_by_conclusion(struct db *db, const char *what, struct stat_count **out, size_t *n,
 			struct buf *err)
 {
 	if (!strcmp(what, "runs"))
@@ -50,19 +50,18 @@ int stats_by_conclusion(sqlite3 *db, const char *what, struct stat_count **out, 
 			  " GROUP BY conclusion ORDER BY conclusion", out, n, err);
 }
 
-int stats_job_durations(sqlite3 *db, const int64_t *bounds_ms, size_t nb, int64_t *counts_out,
+int stats_job_durations(struct db *db, const int64_t *bounds_ms, size_t nb, int64_t *counts_out,
 			int64_t *count, int64_t *sum_ms, struct buf *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbstmt *st = NULL;
 	memset(counts_out, 0, nb * sizeof(*counts_out));
 	*count = *sum_ms = 0;
-	if (sqlite3_prepare_v2(db, "SELECT finished_at - started_at FROM jobs WHERE"
-				   " finished_at IS NOT NULL AND started_at IS NOT NULL", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (db_prepare(db, "SELECT finished_at - started_at FROM jobs WHERE"
+				   " finished_at IS NOT NULL AND started_at IS NOT NULL", &st) != DB_OK)
 		return fail(db, err, "cannot read job durations");
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t d = sqlite3_column_int64(st, 0);
+	while ((rc = dbs_step(st)) == DB_ROW) {
+		int64_t d = dbs_col_i64(st, 0);
 		if (d < 0)
 			d = 0;
 		for (size_t i = 0; i < nb; i++)
@@ -71,6 +70,6 @@ int stats_job_durations(sqlite3 *db, const int64_t *bounds_ms, size_t nb, int64_
 		(*count)++;
 		*sum_ms += d;
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : fail(db, err, "cannot read job durations");
+	dbs_finalize(st);
+	return rc == DB_DONE ? 0 : fail(db, err, "cannot read job durations");
 }

@@ -6,7 +6,7 @@
 #ifndef KILN_STORE_STATS_H
 #define KILN_STORE_STATS_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,15 +20,15 @@ struct stat_count {
 
 /* events by status; runs (what = "runs") or jobs ("jobs") by conclusion
  * (finished ones) — *out malloc'd, *n entries; 0 or -1 with err */
-int stats_events_by_status(sqlite3 *db, struct stat_count **out, size_t *n, struct buf *err);
-int stats_by_conclusion(sqlite3 *db, const char *what, struct stat_count **out, size_t *n,
+int stats_events_by_status(struct db *db, struct stat_count **out, size_t *n, struct buf *err);
+int stats_by_conclusion(struct db *db, const char *what, struct stat_count **out, size_t *n,
 			struct buf *err);
 /*
  * Finished jobs' durations: counts[i] = jobs that took at most bounds_ms[i]
  * (cumulative, as Prometheus buckets), *count all of them, *sum_ms their
  * total. 0 or -1 with err.
  */
-int stats_job_durations(sqlite3 *db, const int64_t *bounds_ms, size_t nb, int64_t *counts,
+int stats_job_durations(struct db *db, const int64_t *bounds_ms, size_t nb, int64_t *counts,
 			int64_t *count, int64_t *sum_ms, struct buf *err);
 
 #endif

@@ -13,19 +13,19 @@ static int64_t now_ms(void)
 }
 
 /* 0 when st produced a row (read by fn), KILN_ENOENT when none, -1 on error */
-static int one_row(sqlite3 *db, sqlite3_stmt *st, struct buf *err, const char *what,
-		   void (*fn)(sqlite3_stmt *, void *), void *out)
+static int one_row(struct db *db, struct dbstmt *st, struct buf *err, const char *what,
+		   void (*fn)(struct dbstmt *, void *), void *out)
 {
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st), r = 0;
-	if (rc == SQLITE_ROW)
+	int rc = dbs_step(st), r = 0;
+	if (rc == DB_ROW)
 		fn(st, out);
-	else if (rc == SQLITE_DONE)
+	else if (rc == DB_DONE)
 		r = KILN_ENOENT;
 	else
 		r = sql_fail(db, err, what);
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	return r;
 }
 
@@ -33,36 +33,38 @@ static int one_row(sqlite3 *db, sqlite3_stmt *st, struct buf *err, const char *w
 
 #define USER_COLS "id, name, role, disabled, pwhash IS NOT NULL, created_at"
 
-static void read_user(sqlite3_stmt *st, void *p)
+static void read_user(struct dbstmt *st, void *p)
 {
 	struct user_row *u = p;
 	memset(u, 0, sizeof(*u));
-	u->id = sqlite3_column_int64(st, 0);
+	u->id = dbs_col_i64(st, 0);
 	sql_col_text(st, 1, u->name, sizeof(u->name));
 	sql_col_text(st, 2, u->role, sizeof(u->role));
-	u->disabled = sqlite3_column_int(st, 3);
-	u->has_password = sqlite3_column_int(st, 4);
-	u->created_ms = sqlite3_column_int64(st, 5);
+	u->disabled = dbs_col_int(st, 3);
+	u->has_password = dbs_col_int(st, 4);
+	u->created_ms = dbs_col_i64(st, 5);
 }
 
-int users_insert(sqlite3 *db, const char *name, const char *pwhash, const char *role,
+int users_insert(struct db *db, const char *name, const char *pwhash, const char *role,
 		 int64_t *id, struct buf *err)
 {
-	sqlite3_stmt *st = sql_prep(db, err, "cannot add user",
-				    "INSERT INTO users (name, pwhash, role, created_at) VALUES (?1, ?2, ?3, ?4)",
+	struct dbstmt *st = sql_prep(db, err, "cannot add user",
+				    "INSERT INTO users (name, pwhash, role, created_at) VALUES (?1, ?2, ?3, ?4)"
+				    " RETURNING id",
 				    "ttti", name, pwhash, role, now_ms());
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_CONSTRAINT) {
+	int64_t newid;
+	int rc = dbs_step_id(st, &newid);
+	dbs_finalize(st);
+	if (rc == DB_CONSTRAINT) {
 		buf_addf(err, "user '%s' already exists", name);
 		return KILN_EINVAL;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return sql_fail(db, err, "cannot add user");
 	if (id)
-		*id = sqlite3_last_insert_rowid(db);
+		*id = newid;
 	return 0;
 }
 
@@ -71,7 +73,7 @@ struct user_pw {
 	char **pwhash;
 };
 
-static void read_user_pw(sqlite3_stmt *st, void *p)
+static void read_user_pw(struct dbstmt *st, void *p)
 {
 	struct user_pw *up = p;
 	read_user(st, up->u);
@@ -79,7 +81,7 @@ static void read_user_pw(sqlite3_stmt *st, void *p)
 		*up->pwhash = sql_col_strdup(st, 6);
 }
 
-int users_get(sqlite3 *db, const char *name, struct user_row *out, char **pwhash, struct buf *err)
+int users_get(struct db *db, const char *name, struct user_row *out, char **pwhash, struct buf *err)
 {
 	struct user_pw up = { out, pwhash };
 	if (pwhash)
@@ -90,7 +92,7 @@ int users_get(sqlite3 *db, const char *name, struct user_row *out, char **pwhash
 		       err, "cannot read user", read_user_pw, &up);
 }
 
-int users_get_id(sqlite3 *db, int64_t id, struct user_row *out, struct buf *err)
+int users_get_id(struct db *db, int64_t id, struct user_row *out, struct buf *err)
 {
 	return one_row(db,
 		       sql_prep(db, err, "cannot read user",
@@ -98,19 +100,19 @@ int users_get_id(sqlite3 *db, int64_t id, struct user_row *out, struct buf *err)
 		       err, "cannot read user", read_user, out);
 }
 
-int users_list(sqlite3 *db, struct user_row **out, size_t *n, struct buf *err)
+int users_list(struct db *db, struct user_row **out, size_t *n, struct buf *err)
 {
 	const char *what = "cannot list users";
 	return sql_rows(db, sql_prep(db, err, what, "SELECT " USER_COLS " FROM users ORDER BY name", ""),
 			err, what, sizeof(**out), read_user, (void **)out, n);
 }
 
-static void read_count(sqlite3_stmt *st, void *p)
+static void read_count(struct dbstmt *st, void *p)
 {
-	*(int64_t *)p = sqlite3_column_int64(st, 0);
+	*(int64_t *)p = dbs_col_i64(st, 0);
 }
 
-int users_count(sqlite3 *db, int64_t *n, struct buf *err)
+int users_count(struct db *db, int64_t *n, struct buf *err)
 {
 	*n = 0;
 	int r = one_row(db, sql_prep(db, err, "cannot count users", "SELECT COUNT(*) FROM users", ""),
@@ -124,19 +126,19 @@ static int update_one(int changed)
 	return changed < 0 ? -1 : changed == 0 ? KILN_ENOENT : 0;
 }
 
-int users_set_password(sqlite3 *db, int64_t id, const char *pwhash, struct buf *err)
+int users_set_password(struct db *db, int64_t id, const char *pwhash, struct buf *err)
 {
 	return update_one(sql_run(db, err, "cannot set password",
 				  "UPDATE users SET pwhash = ?2 WHERE id = ?1", "it", id, pwhash));
 }
 
-int users_set_role(sqlite3 *db, int64_t id, const char *role, struct buf *err)
+int users_set_role(struct db *db, int64_t id, const char *role, struct buf *err)
 {
 	return update_one(sql_run(db, err, "cannot set role", "UPDATE users SET role = ?2 WHERE id = ?1",
 				  "it", id, role));
 }
 
-int users_set_disabled(sqlite3 *db, int64_t id, int disabled, struct buf *err)
+int users_set_disabled(struct db *db, int64_t id, int disabled, struct buf *err)
 {
 	return update_one(sql_run(db, err, "cannot disable user",
 				  "UPDATE users SET disabled = ?2 WHERE id = ?1", "ii", id,
@@ -145,7 +147,7 @@ int users_set_disabled(sqlite3 *db, int64_t id, int disabled, struct buf *err)
 
 /* ---- groups ---- */
 
-int groups_add_member(sqlite3 *db, const char *group, int64_t user_id, struct buf *err)
+int groups_add_member(struct db *db, const char *group, int64_t user_id, struct buf *err)
 {
 	if (sql_run(db, err, "cannot add group",
 		    "INSERT INTO user_groups (name, created_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
@@ -158,14 +160,14 @@ int groups_add_member(sqlite3 *db, const char *group, int64_t user_id, struct bu
 	return 0;
 }
 
-int groups_remove_member(sqlite3 *db, const char *group, int64_t user_id, struct buf *err)
+int groups_remove_member(struct db *db, const char *group, int64_t user_id, struct buf *err)
 {
 	return update_one(sql_run(db, err, "cannot remove group member",
 				  "DELETE FROM user_group_members WHERE group_name = ?1 AND user_id = ?2",
 				  "ti", group, user_id));
 }
 
-int groups_is_member(sqlite3 *db, const char *group, int64_t user_id, struct buf *err)
+int groups_is_member(struct db *db, const char *group, int64_t user_id, struct buf *err)
 {
 	int64_t n = 0;
 	int r = one_row(db,
@@ -182,38 +184,44 @@ int groups_is_member(sqlite3 *db, const char *group, int64_t user_id, struct buf
 	"t.id, t.user_id, u.name, u.role, u.disabled, t.name, t.prefix, t.hash, t.created_at,"  \
 	" COALESCE(t.expires_at, 0), COALESCE(t.last_used_at, 0), COALESCE(t.revoked_at, 0)"
 
-static void read_token(sqlite3_stmt *st, void *p)
+static void read_token(struct dbstmt *st, void *p)
 {
 	struct token_row *t = p;
 	memset(t, 0, sizeof(*t));
-	t->id = sqlite3_column_int64(st, 0);
-	t->user_id = sqlite3_column_int64(st, 1);
+	t->id = dbs_col_i64(st, 0);
+	t->user_id = dbs_col_i64(st, 1);
 	sql_col_text(st, 2, t->user, sizeof(t->user));
 	sql_col_text(st, 3, t->user_role, sizeof(t->user_role));
-	t->user_disabled = sqlite3_column_int(st, 4);
+	t->user_disabled = dbs_col_int(st, 4);
 	sql_col_text(st, 5, t->name, sizeof(t->name));
 	sql_col_text(st, 6, t->prefix, sizeof(t->prefix));
 	sql_col_text(st, 7, t->hash, sizeof(t->hash));
-	t->created_ms = sqlite3_column_int64(st, 8);
-	t->expires_ms = sqlite3_column_int64(st, 9);
-	t->last_used_ms = sqlite3_column_int64(st, 10);
-	t->revoked_ms = sqlite3_column_int64(st, 11);
+	t->created_ms = dbs_col_i64(st, 8);
+	t->expires_ms = dbs_col_i64(st, 9);
+	t->last_used_ms = dbs_col_i64(st, 10);
+	t->revoked_ms = dbs_col_i64(st, 11);
 }
 
-int tokens_insert(sqlite3 *db, int64_t user_id, const char *name, const char *hash_hex,
+int tokens_insert(struct db *db, int64_t user_id, const char *name, const char *hash_hex,
 		  const char *prefix, int64_t expires_ms, int64_t *id, struct buf *err)
 {
-	if (sql_run(db, err, "cannot store token",
-		    "INSERT INTO api_tokens (user_id, name, hash, prefix, created_at, expires_at)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-		    "ittti" "I", user_id, name, hash_hex, prefix, now_ms(), expires_ms) < 0)
+	struct dbstmt *st = sql_prep(db, err, "cannot store token",
+				     "INSERT INTO api_tokens (user_id, name, hash, prefix, created_at,"
+				     " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+				     "ittti" "I", user_id, name, hash_hex, prefix, now_ms(), expires_ms);
+	if (!st)
 		return -1;
+	int64_t newid;
+	int rc = dbs_step_id(st, &newid);
+	dbs_finalize(st);
+	if (rc != DB_DONE)
+		return sql_fail(db, err, "cannot store token");
 	if (id)
-		*id = sqlite3_last_insert_rowid(db);
+		*id = newid;
 	return 0;
 }
 
-int tokens_get_by_hash(sqlite3 *db, const char *hash_hex, struct token_row *out, struct buf *err)
+int tokens_get_by_hash(struct db *db, const char *hash_hex, struct token_row *out, struct buf *err)
 {
 	return one_row(db,
 		       sql_prep(db, err, "cannot read token",
@@ -223,7 +231,7 @@ int tokens_get_by_hash(sqlite3 *db, const char *hash_hex, struct token_row *out,
 		       err, "cannot read token", read_token, out);
 }
 
-int tokens_get(sqlite3 *db, int64_t id, struct token_row *out, struct buf *err)
+int tokens_get(struct db *db, int64_t id, struct token_row *out, struct buf *err)
 {
 	return one_row(db,
 		       sql_prep(db, err, "cannot read token",
@@ -233,7 +241,7 @@ int tokens_get(sqlite3 *db, int64_t id, struct token_row *out, struct buf *err)
 		       err, "cannot read token", read_token, out);
 }
 
-int tokens_touch(sqlite3 *db, int64_t id, int64_t now, int64_t min_gap_ms, struct buf *err)
+int tokens_touch(struct db *db, int64_t id, int64_t now, int64_t min_gap_ms, struct buf *err)
 {
 	return sql_run(db, err, "cannot record token use",
 		       "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1"
@@ -243,14 +251,14 @@ int tokens_touch(sqlite3 *db, int64_t id, int64_t now, int64_t min_gap_ms, struc
 		       : 0;
 }
 
-int tokens_revoke(sqlite3 *db, int64_t id, int64_t now, struct buf *err)
+int tokens_revoke(struct db *db, int64_t id, int64_t now, struct buf *err)
 {
 	return update_one(sql_run(db, err, "cannot revoke token",
 				  "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
 				  "ii", id, now));
 }
 
-int tokens_revoke_user(sqlite3 *db, int64_t user_id, int64_t now, struct buf *err)
+int tokens_revoke_user(struct db *db, int64_t user_id, int64_t now, struct buf *err)
 {
 	return sql_run(db, err, "cannot revoke tokens",
 		       "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
@@ -259,7 +267,7 @@ int tokens_revoke_user(sqlite3 *db, int64_t user_id, int64_t now, struct buf *er
 		       : 0;
 }
 
-int tokens_list(sqlite3 *db, int64_t user_id, struct token_row **out, size_t *n, struct buf *err)
+int tokens_list(struct db *db, int64_t user_id, struct token_row **out, size_t *n, struct buf *err)
 {
 	const char *what = "cannot list tokens";
 	int r = sql_rows(db,
@@ -275,15 +283,15 @@ int tokens_list(sqlite3 *db, int64_t user_id, struct token_row **out, size_t *n,
 
 /* ---- failed logins ---- */
 
-static void read_failure(sqlite3_stmt *st, void *p)
+static void read_failure(struct dbstmt *st, void *p)
 {
 	struct login_failure *f = p;
-	f->failures = sqlite3_column_int64(st, 0);
-	f->last_ms = sqlite3_column_int64(st, 1);
-	f->locked_until_ms = sqlite3_column_int64(st, 2);
+	f->failures = dbs_col_i64(st, 0);
+	f->last_ms = dbs_col_i64(st, 1);
+	f->locked_until_ms = dbs_col_i64(st, 2);
 }
 
-int login_failures_get(sqlite3 *db, const char *key, struct login_failure *out, struct buf *err)
+int login_failures_get(struct db *db, const char *key, struct login_failure *out, struct buf *err)
 {
 	memset(out, 0, sizeof(*out));
 	int r = one_row(db,
@@ -294,7 +302,7 @@ int login_failures_get(sqlite3 *db, const char *key, struct login_failure *out, 
 	return r == KILN_ENOENT ? 0 : r;
 }
 
-int login_failures_put(sqlite3 *db, const char *key, const struct login_failure *f,
+int login_failures_put(struct db *db, const char *key, const struct login_failure *f,
 		       struct buf *err)
 {
 	return sql_run(db, err, "cannot record login failure",
@@ -307,7 +315,7 @@ int login_failures_put(sqlite3 *db, const char *key, const struct login_failure 
 		       : 0;
 }
 
-int login_failures_clear(sqlite3 *db, const char *key, struct buf *err)
+int login_failures_clear(struct db *db, const char *key, struct buf *err)
 {
 	return sql_run(db, err, "cannot clear login failures",
 		       "DELETE FROM login_failures WHERE key = ?1", "t", key) < 0
@@ -315,7 +323,7 @@ int login_failures_clear(sqlite3 *db, const char *key, struct buf *err)
 		       : 0;
 }
 
-int login_failures_clear_prefix(sqlite3 *db, const char *prefix, struct buf *err)
+int login_failures_clear_prefix(struct db *db, const char *prefix, struct buf *err)
 {
 	return sql_run(db, err, "cannot clear login failures",
 		       "DELETE FROM login_failures WHERE substr(key, 1, length(?1)) = ?1", "t",

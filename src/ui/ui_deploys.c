@@ -9,6 +9,7 @@
 #include "base/kiln.h"
 #include "deploy/dstore.h"
 #include "server/srv.h"
+#include "store/db.h"
 #include "store/envs.h"
 #include "ui/ui.h"
 
@@ -92,13 +93,11 @@ static void app_releases(struct srv *s, struct buf *body)
 	struct drelease *r = NULL;
 	/* the controller's store: the server's own when they share a
 	 * directory, else its kiln.db opened read-only */
-	sqlite3 *db = s->db, *own = NULL;
+	struct db *db = s->db, *own = NULL;
 	if (strcmp(ui_deploy_state(s), s->data_dir)) {
 		char *path = xstrfmt("%s/kiln.db", ui_deploy_state(s));
-		if (sqlite3_open_v2(path, &own, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-			sqlite3_busy_timeout(own, 2000);
+		if (db_open_readonly(path, &own) == 0)
 			db = own;
-		}
 		free(path);
 	}
 	size_t n = dstore_releases(db, NULL, 200, &r);
@@ -152,8 +151,7 @@ static void app_releases(struct srv *s, struct buf *body)
 	}
 	free(done);
 	free(r);
-	if (own)
-		sqlite3_close(own);
+	db_close(own);
 }
 
 /* GET /deployments */

@@ -14,7 +14,7 @@
 
 struct fx {
 	char dir[64];
-	sqlite3 *db;
+	struct db *db;
 };
 
 static int setup(void **state)
@@ -43,12 +43,12 @@ static int teardown(void **state)
 }
 
 /* count rows of a query with one int column */
-static int64_t scalar(sqlite3 *db, const char *sql)
+static int64_t scalar(struct db *db, const char *sql)
 {
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_finalize(st);
+	struct dbstmt *st;
+	assert_int_equal(db_prepare(db, sql, &st), DB_OK);
+	int64_t v = dbs_step(st) == DB_ROW ? dbs_col_i64(st, 0) : -1;
+	dbs_finalize(st);
 	return v;
 }
 
@@ -352,12 +352,10 @@ static void test_bootstrap_and_audit(void **state)
 	assert_int_equal(audit_list(f->db, &af, &v, &n, &err), 0);
 	assert_int_equal(n, 1);
 	free(v);
-	char *msg = NULL;
-	assert_int_not_equal(sqlite3_exec(f->db, "UPDATE audit_log SET actor = 'x'", NULL, NULL, &msg),
-			     SQLITE_OK);
-	assert_non_null(strstr(msg, "append-only"));
-	sqlite3_free(msg);
-	assert_int_not_equal(sqlite3_exec(f->db, "DELETE FROM audit_log", NULL, NULL, NULL), SQLITE_OK);
+	buf_reset(&err);
+	assert_int_equal(db_exec(f->db, "UPDATE audit_log SET actor = 'x'", &err), -1);
+	assert_non_null(strstr(err.buf, "append-only"));
+	assert_int_equal(db_exec(f->db, "DELETE FROM audit_log", NULL), -1);
 	assert_int_equal(scalar(f->db, "SELECT COUNT(*) FROM audit_log"), 2);
 	buf_release(&hdr);
 	buf_release(&tok);

@@ -23,7 +23,7 @@
 
 struct fx {
 	char dir[64];
-	sqlite3 *db;
+	struct db *db;
 	int64_t run;
 };
 

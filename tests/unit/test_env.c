@@ -16,7 +16,7 @@
 
 struct fx {
 	char dir[64];
-	sqlite3 *db;
+	struct db *db;
 	int changed; /* events received */
 	int64_t last_changed;
 };
@@ -392,9 +392,9 @@ static void test_secrets_and_vars(void **state)
 	json_decref(j);
 
 	/* a sealed value copied under another name does not open */
-	assert_int_equal(sqlite3_exec(f->db, "UPDATE env_secrets SET box = (SELECT box FROM env_secrets"
-				      " WHERE name = 'DB_PASS') WHERE name = 'TOKEN'", NULL, NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(db_exec(f->db, "UPDATE env_secrets SET box = (SELECT box FROM env_secrets"
+				 " WHERE name = 'DB_PASS') WHERE name = 'TOKEN'", NULL),
+			 0);
 	buf_reset(&err);
 	assert_int_equal(env_secrets_load(f->db, ss, "shop", "production", &m, &err), -1);
 	assert_non_null(strstr(err.buf, "cannot be opened"));

@@ -14,7 +14,7 @@
 
 struct fx {
 	char dir[64];
-	sqlite3 *db;
+	struct db *db;
 };
 
 static int setup(void **state)
@@ -126,14 +126,14 @@ static void test_jobs_steps_logs(void **state)
 	assert_int_equal(runs_job_finish(f->db, job2, "failure", &err), 0);
 
 	/* several chunks, compressed, restored in order */
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT COUNT(*), SUM(length(data)), SUM(raw_len) "
-						   "FROM logs WHERE job_id = ?1", -1, &st, NULL), SQLITE_OK);
-	sqlite3_bind_int64(st, 1, job1);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_true(sqlite3_column_int(st, 0) > 1);
-	assert_true(sqlite3_column_int64(st, 1) * 4 < sqlite3_column_int64(st, 2));
-	sqlite3_finalize(st);
+	struct dbstmt *st;
+	assert_int_equal(db_prepare(f->db, "SELECT COUNT(*), SUM(length(data)), SUM(raw_len) "
+						   "FROM logs WHERE job_id = ?1", &st), DB_OK);
+	dbs_bind_i64(st, 1, job1);
+	assert_int_equal(dbs_step(st), DB_ROW);
+	assert_true(dbs_col_int(st, 0) > 1);
+	assert_true(dbs_col_i64(st, 1) * 4 < dbs_col_i64(st, 2));
+	dbs_finalize(st);
 
 	assert_int_equal(runs_read_logs(f->db, run, "build", &out, &err), 0);
 	assert_int_equal(out.len, big.len);
@@ -157,13 +157,13 @@ static void test_jobs_steps_logs(void **state)
 	buf_release(&big);
 }
 
-static int count(sqlite3 *db, const char *sql)
+static int count(struct db *db, const char *sql)
 {
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	struct dbstmt *st;
+	assert_int_equal(db_prepare(db, sql, &st), DB_OK);
+	assert_int_equal(dbs_step(st), DB_ROW);
+	int n = dbs_col_int(st, 0);
+	dbs_finalize(st);
 	return n;
 }
 

@@ -120,7 +120,7 @@ static void test_dotenv_errors(void **state)
 
 struct fx {
 	char dir[64];
-	sqlite3 *db;
+	struct db *db;
 };
 
 static int setup(void **state)
