@@ -151,13 +151,20 @@ void db_hint_damaged(const char *path, struct buf *err)
 	 * read, but then ends in ROLLBACK (made a COMMIT here) and it leaves
 	 * out user_version, which tells kiln the schema is there. user_version
 	 * is read from the header bytes (offset 60, big-endian): sqlite3
-	 * refuses every statement on a truncated file, PRAGMA too.
+	 * refuses every statement on a truncated file, PRAGMA too. The
+	 * schema_version table is left out of the copy (it may survive where
+	 * the tables it vouches for did not): the next open migrates forward
+	 * from user_version, which kiln keeps in step with it. The indexes
+	 * and triggers of tables the dump lost (a truncated file) are left
+	 * out too: they would fail the copy of everything else.
 	 */
 	buf_addf(err,
 		 "\nhint: the store '%s' is damaged; move it aside and kiln starts a new one:"
 		 "\nhint:   mkdir %s && mv %s* %.*s/'"
 		 "\nhint: then copy what can still be read into the new store:"
-		 "\nhint:   (sqlite3 %s .dump | sed 's/^ROLLBACK; -- due to errors$/COMMIT;/';"
+		 "\nhint:   (sqlite3 %s .dump | sed -e '/schema_version/d' -e 's/^ROLLBACK; -- due to errors$/COMMIT;/'"
+		 " | awk '/^CREATE TABLE /{t[$3==\"IF\"?$6:$3]=1} /^CREATE (INDEX|TRIGGER) / &&"
+		 " match($0,/ ON [a-z_]+/) && !(substr($0,RSTART+4,RLENGTH-4) in t){next} 1';"
 		 " echo \"PRAGMA user_version = $(od -An -tu4 --endian=big -j60 -N4 %s | tr -d ' ');\")"
 		 " | sqlite3 %s",
 		 path, q_aside.buf, q_path.buf, (int)q_aside.len - 1, q_aside.buf, q_copy.buf,
