@@ -211,7 +211,7 @@ static void test_log_times(void **state)
 	struct fx *f = *state;
 	struct buf err = BUF_INIT, out = BUF_INIT, big = BUF_INIT;
 	struct runs_times t = RUNS_TIMES_INIT;
-	struct run_info ci = { "ci.yml", NULL, "push", NULL, NULL, NULL };
+	struct run_info ci = { .workflow = "ci.yml", .event = "push" };
 	int64_t run, job, old;
 	int num;
 	assert_int_equal(runs_start(f->db, &ci, &run, &num, &err), 0);

@@ -126,7 +126,7 @@ static void test_logview(void **state)
 {
 	const char *log = "> Run build\n== Setup ==\nin group\n##[endgroup]\nafter\n"
 			  "error: src/x.c:2: boom <b>\n< Run build: failure\n";
-	struct logview_opts o = { 1, 100, "?line=" };
+	struct logview_opts o = { .from = 1, .count = 100, .href = "?line=" };
 	struct logview_info info = LOGVIEW_INFO_INIT;
 	struct buf b = BUF_INIT;
 	logview_render(log, strlen(log), &o, &b, &info);
@@ -147,7 +147,7 @@ static void test_logview(void **state)
 	logview_info_release(&info);
 	/* a window: lines 3-4 only, annotations still found */
 	struct logview_info w = LOGVIEW_INFO_INIT;
-	struct logview_opts o2 = { 3, 2, "?line=" };
+	struct logview_opts o2 = { .from = 3, .count = 2, .href = "?line=" };
 	buf_reset(&b);
 	logview_render(log, strlen(log), &o2, &b, &w);
 	assert_int_equal(w.from, 3);
