@@ -20,6 +20,7 @@
 #include "engine/trigsel.h"
 #include "engine/workspace.h"
 #include "secret/secret.h"
+#include "engine/concurrency.h"
 #include "server/jobgate.h"
 #include "server/agentexec.h"
 #include "store/db.h"
@@ -556,6 +557,14 @@ static unsigned default_parallel(void)
  * Run the plan. results[i] (when not NULL) receives workflow i's
  * conclusion; *interrupted is set when the user cancelled (Ctrl-C).
  */
+static int plan_has_concurrency(const struct plan *p)
+{
+	for (size_t i = 0; i < p->nr; i++)
+		if (p->jobs[i].selected && (p->jobs[i].wf->concurrency || p->jobs[i].job->concurrency))
+			return 1;
+	return 0;
+}
+
 static int execute(const struct run_opts *o, const struct plan *p, struct runctx *rc,
 		   const struct wfset *w, struct recorder *rec, int color, enum result *results,
 		   int *interrupted)
@@ -618,7 +627,19 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 		}
 		so.ops = agentexec_ops(remote);
 	}
+	/* concurrency groups: the server's repository, or this work tree (a
+	 * store connection only for runs that have groups) */
+	struct conc_hook *conc = NULL;
+	if (rec && plan_has_concurrency(p)) {
+		struct buf cerr = BUF_INIT;
+		conc = conc_hook_new(&loop, rec, o->server_repo ? o->server_repo : rc->repo_dir, &cerr);
+		if (!conc)
+			fprintf(stderr, "kiln: warning: concurrency groups not enforced: %s\n", cerr.buf);
+		buf_release(&cerr);
+		so.conc = conc_hook_sched(conc);
+	}
 	st.sched = sched_new(&loop, p, rc, w->ctx, st.out, &so);
+	conc_hook_attach(conc, st.sched);
 	recorder_attach(rec, &loop);
 	uv_signal_init(&loop, &st.sigint);
 	uv_signal_init(&loop, &st.sigterm);
@@ -629,6 +650,7 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 	sched_start(st.sched);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	enum result r = sched_result(st.sched);
+	conc_hook_free(conc); /* the loop runs below: its timer closes */
 	recorder_finish(rec);
 	uv_run(&loop, UV_RUN_NOWAIT); /* the recorder's handle closes */
 	output_run_end(st.out, r, now_ns() - t0);

@@ -22,6 +22,7 @@ struct rec_job {
 
 struct rec_wf {
 	int64_t run_id;   /* 0 when not recorded */
+	char *reason;     /* recorder_workflow_reason, or NULL */
 	int failed, cancelled;
 };
 
@@ -273,6 +274,14 @@ int64_t recorder_run_id(struct recorder *r, size_t wf_index)
 	return r && wf_index < r->nwfs ? r->wfs[wf_index].run_id : 0;
 }
 
+void recorder_workflow_reason(struct recorder *r, size_t wf_index, const char *reason)
+{
+	if (!r || wf_index >= r->nwfs)
+		return;
+	free(r->wfs[wf_index].reason);
+	r->wfs[wf_index].reason = xstrdup(reason);
+}
+
 void recorder_job_status(struct recorder *r, const char *job, const char *status)
 {
 	struct rec_job *j = r ? find(r, job) : NULL;
@@ -391,8 +400,11 @@ void recorder_finish(struct recorder *r)
 		/* after a store error, still try to close the run (the error
 		 * may have passed) and say that its record is incomplete; when
 		 * this fails too, the next kiln closes it (recover.c) */
+		if (w->reason)
+			buf_addstr(&reason, w->reason);
 		if (r->broken)
-			buf_addf(&reason, "the history of this run is incomplete: %s", r->err_first.buf);
+			buf_addf(&reason, "%sthe history of this run is incomplete: %s",
+				 reason.len ? "; " : "", r->err_first.buf);
 		if (runs_finish(r->db, w->run_id, c, reason.buf, &err) < 0 && !r->broken)
 			broken(r, &err);
 		buf_release(&err);
@@ -413,6 +425,8 @@ void recorder_close(struct recorder *r)
 	recorder_finish(r);
 	for (size_t i = 0; i < r->njobs; i++)
 		free(r->jobs[i].name);
+	for (size_t i = 0; i < r->nwfs; i++)
+		free(r->wfs[i].reason);
 	free(r->jobs);
 	free(r->slots);
 	free(r->wfs);

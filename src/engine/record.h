@@ -54,6 +54,9 @@ int recorder_job_ids(struct recorder *r, size_t wf_index, const char *job, int64
 		     int64_t *job_id);
 /* the run id of workflow wf_index (0 when not recorded) */
 int64_t recorder_run_id(struct recorder *r, size_t wf_index);
+/* why workflow wf_index's run ends as it does (e.g. cancelled by its
+ * concurrency group): kept as the run's reason */
+void recorder_workflow_reason(struct recorder *r, size_t wf_index, const char *reason);
 /* a started job's status in the history: "waiting" or "in_progress" */
 void recorder_job_status(struct recorder *r, const char *job, const char *status);
 /* executor events: steps and log lines (already masked) */

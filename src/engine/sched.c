@@ -40,6 +40,9 @@ struct sinst {
 	int waiting;             /* the gate said wait */
 	int gate_cancel;         /* cancelled while waiting */
 	char *wait_reason;       /* the last reason shown */
+	int phase;               /* what the timer asks: PHASE_CONC or PHASE_ENV */
+	int conc_asked;          /* the concurrency hook was asked (it hears the end) */
+	struct sched_conc_group conc_wf, conc_job; /* evaluated groups (owned) */
 	uint64_t timeout_ms;     /* evaluated before the gate, used at launch */
 };
 
@@ -111,7 +114,11 @@ static void check_finished(struct sched *s);
 static void reaper_cb(uv_idle_t *h);
 static void gate_timer_cb(uv_timer_t *t);
 static void gate_ask(struct sched *s, struct sinst *in);
+static void conc_ask(struct sched *s, struct sinst *in);
+
+enum { PHASE_CONC = 1, PHASE_ENV };
 static void launch_inst(struct sched *s, struct sinst *in);
+static void after_conc(struct sched *s, struct sinst *in);
 
 /* executor events: to the output, and to the observer */
 static void sink_event(void *arg, const struct log_event *ev)
@@ -392,6 +399,8 @@ static void inst_done(struct job_exec *je, const struct job_result *res, void *a
 	/* after job_ended: the job's log is in the history when the gate hears */
 	if (in->environment && s->opts.gate && s->opts.gate->end)
 		s->opts.gate->end(s->opts.gate->arg, n->pj->wf_index, in->name, res->result);
+	if (in->conc_asked && s->opts.conc->end)
+		s->opts.conc->end(s->opts.conc->arg, n->pj->wf_index, in->name);
 	s->running--;
 	n->running--;
 	n->finished++;
@@ -546,7 +555,29 @@ static void gate_timer_cb(uv_timer_t *t)
 		inst_done(NULL, &r, in);
 		return;
 	}
-	gate_ask(in->s, in);
+	if (in->phase == PHASE_CONC)
+		conc_ask(in->s, in);
+	else
+		gate_ask(in->s, in);
+}
+
+/* wait on the instance's timer: show reason once, ask again after retry */
+static void inst_wait(struct sched *s, struct sinst *in, const struct buf *reason, uint64_t retry)
+{
+	if (!in->wait_reason || strcmp(in->wait_reason, reason->buf)) {
+		struct log_event ev = { .kind = LOG_WARNING, .job = in->name, .text = reason->buf,
+					.len = reason->len };
+		sink_event(s, &ev);
+		free(in->wait_reason);
+		in->wait_reason = xstrdup(reason->buf);
+	}
+	if (!in->gate_timer) {
+		in->gate_timer = xmalloc(sizeof(*in->gate_timer));
+		uv_timer_init(s->loop, in->gate_timer);
+		in->gate_timer->data = in;
+	}
+	in->waiting = 1;
+	uv_timer_start(in->gate_timer, gate_timer_cb, retry ? retry : 1, 0);
 }
 
 static void gate_ask(struct sched *s, struct sinst *in)
@@ -557,21 +588,8 @@ static void gate_ask(struct sched *s, struct sinst *in)
 	enum sched_gate_verdict v = s->opts.gate->ask(s->opts.gate->arg, n->pj->wf_index, in->name,
 						      in->environment, &reason, &retry);
 	if (v == SCHED_GATE_WAIT) {
-		if (!in->wait_reason || strcmp(in->wait_reason, reason.buf)) {
-			struct log_event ev = { .kind = LOG_WARNING, .job = in->name, .text = reason.buf,
-						.len = reason.len };
-			sink_event(s, &ev);
-			free(in->wait_reason);
-			in->wait_reason = xstrdup(reason.buf);
-		}
-		if (!in->gate_timer) {
-			in->gate_timer = xmalloc(sizeof(*in->gate_timer));
-			uv_timer_init(s->loop, in->gate_timer);
-			in->gate_timer->data = in;
-		}
-		in->waiting = 1;
-		uv_timer_start(in->gate_timer, gate_timer_cb, retry ? retry : 1, 0);
-	} else if (v == SCHED_GATE_REJECT) {
+		inst_wait(s, in, &reason, retry);
+	} else if (v == SCHED_GATE_REJECT || v == SCHED_GATE_CANCEL) {
 		in->waiting = 0;
 		inst_fail(s, in, reason.buf);
 	} else {
@@ -585,6 +603,118 @@ static void gate_ask(struct sched *s, struct sinst *in)
 		launch_inst(s, in);
 	}
 	buf_release(&reason);
+}
+
+/* ---- concurrency groups (sched_opts.conc) ---- */
+
+/* one `concurrency:` (a group string, or {group, cancel-in-progress}) */
+static int conc_value(const struct ynode *c, const struct expr_ctx *ctx,
+		      struct sched_conc_group *out, struct buf *err, const struct ynode **at)
+{
+	const struct ynode *g = c->kind == YNODE_MAP ? ynode_get(c, "group") : c;
+	*at = g ? g : c;
+	if (!g)
+		return 0;
+	struct ev *v = plan_value(g, ctx, err, NULL, NULL);
+	if (!v)
+		return -1;
+	struct buf text = BUF_INIT;
+	ev_to_string(v, &text);
+	ev_unref(v);
+	if (!text.len) {
+		buf_release(&text);
+		return 0; /* an empty group: no group (GitHub's runner does the same) */
+	}
+	out->group = buf_detach(&text, NULL);
+	if (c->kind == YNODE_MAP) {
+		const struct ynode *cip = ynode_get(c, "cancel-in-progress");
+		*at = cip ? cip : *at;
+		int f = eval_flag(cip, ctx, 0, err);
+		if (f < 0)
+			return -1;
+		out->cancel_in_progress = f;
+	}
+	return 0;
+}
+
+/* evaluate the workflow's and the job's groups; -1 after failing the instance */
+static int conc_eval(struct sched *s, struct snode *n, struct sinst *in, const struct expr_ctx *ctx)
+{
+	struct buf err = BUF_INIT;
+	const struct ynode *at = NULL;
+	int rc = 0;
+	if (n->pj->wf->concurrency) {
+		struct expr_ctx wctx = { .contexts = s->wf_contexts[n->pj->wf_index],
+					 .status = ctx->status };
+		rc = conc_value(n->pj->wf->concurrency, &wctx, &in->conc_wf, &err, &at);
+	}
+	if (!rc && n->pj->job->concurrency)
+		rc = conc_value(n->pj->job->concurrency, ctx, &in->conc_job, &err, &at);
+	if (rc) {
+		char *msg = xstrfmt("%s:%d:%d: %s", n->pj->wf->file, at->line, at->col, err.buf);
+		inst_fail(s, in, msg);
+		free(msg);
+	}
+	buf_release(&err);
+	return rc;
+}
+
+static void conc_ask(struct sched *s, struct sinst *in)
+{
+	struct snode *n = in->node;
+	struct buf reason = BUF_INIT;
+	uint64_t retry = 500;
+	in->conc_asked = 1;
+	enum sched_gate_verdict v = s->opts.conc->ask(s->opts.conc->arg, n->pj->wf_index, in->name,
+						      in->conc_wf.group ? &in->conc_wf : NULL,
+						      in->conc_job.group ? &in->conc_job : NULL,
+						      &reason, &retry);
+	if (v == SCHED_GATE_WAIT) {
+		inst_wait(s, in, &reason, retry);
+	} else if (v == SCHED_GATE_CANCEL || v == SCHED_GATE_REJECT) {
+		in->waiting = 0;
+		struct log_event ev = { .kind = LOG_ERROR, .job = in->name, .text = reason.buf,
+					.len = reason.len };
+		sink_event(s, &ev);
+		struct job_result r = { .result = v == SCHED_GATE_CANCEL ? RESULT_CANCELLED
+									  : RESULT_FAILURE };
+		inst_done(NULL, &r, in);
+	} else {
+		in->waiting = 0;
+		if (in->wait_reason) {
+			struct log_event ev = { .kind = LOG_OUTPUT, .job = in->name,
+						.text = "concurrency group free: starting", .len = 32 };
+			sink_event(s, &ev);
+		}
+		in->started = now_ns(); /* the job's time starts now, not while it waited */
+		after_conc(s, in);
+	}
+	buf_release(&reason);
+}
+
+void sched_cancel_jobs(struct sched *s, size_t wf_index, const char *job, const char *reason)
+{
+	for (size_t i = 0; i < s->plan->nr; i++) {
+		struct snode *n = &s->nodes[i];
+		if (n->pj->wf_index != wf_index)
+			continue;
+		for (size_t k = 0; k < n->ninst; k++) {
+			struct sinst *in = &n->inst[k];
+			if (in->state != INST_RUNNING || (job && strcmp(job, in->name)))
+				continue;
+			struct log_event ev = { .kind = LOG_ERROR, .job = in->name, .text = reason,
+						.len = strlen(reason) };
+			sink_event(s, &ev);
+			if (in->sub) {
+				sched_cancel(in->sub, 0);
+			} else if (in->waiting && in->gate_timer) {
+				in->gate_cancel = 1;
+				uv_timer_start(in->gate_timer, gate_timer_cb, 0, 0);
+			} else if (in->je) {
+				s->ops.cancel(in->je, s->opts.grace_ms);
+			}
+		}
+	}
 }
 
 static void start_inst(struct sched *s, struct snode *n, struct sinst *in)
@@ -621,12 +751,31 @@ static void start_inst(struct sched *s, struct snode *n, struct sinst *in)
 	in->continue_on_error = coe;
 	in->timeout_ms = tmo;
 	buf_release(&err);
+	if (s->opts.conc && (n->pj->wf->concurrency || n->pj->job->concurrency)) {
+		if (conc_eval(s, n, in, &ctx))
+			return; /* failed: a bad group expression */
+		in->phase = PHASE_CONC;
+		conc_ask(s, in);
+		return;
+	}
+	after_conc(s, in);
+}
+
+/* past the concurrency groups: the deployment gate, then the executor */
+static void after_conc(struct sched *s, struct sinst *in)
+{
+	struct snode *n = in->node;
+	struct expr_ctx ctx = { .contexts = in->contexts, .status = node_status(s, n) };
 	if (s->opts.gate && n->pj->job->environment && !gate_environment(s, n, in, &ctx))
 		return; /* failed: bad environment name */
-	if (in->environment)
+	free(in->wait_reason);
+	in->wait_reason = NULL;
+	if (in->environment) {
+		in->phase = PHASE_ENV;
 		gate_ask(s, in);
-	else
+	} else {
 		launch_inst(s, in);
+	}
 }
 
 /* the executor takes the instance */
@@ -1193,6 +1342,10 @@ enum result sched_result(const struct sched *s)
 		return RESULT_FAILURE;
 	if (s->cancelled)
 		return RESULT_CANCELLED;
+	/* a workflow cancelled on its own (its concurrency group) */
+	for (size_t i = 0; i < s->nwf; i++)
+		if (sched_workflow_result(s, i) == RESULT_CANCELLED)
+			return RESULT_CANCELLED;
 	return RESULT_SUCCESS;
 }
 
@@ -1248,6 +1401,8 @@ void sched_free(struct sched *s)
 			free(in->key);
 			free(in->environment);
 			free(in->wait_reason);
+			free((char *)in->conc_wf.group);
+			free((char *)in->conc_job.group);
 			ev_unref(in->contexts);
 			sched_free(in->sub);
 			free(in->sub_ctx);

@@ -52,12 +52,36 @@ struct sched_observer {
  * after *retry_ms; cancelling the run ends it); or reject (it fails with
  * `reason`). `end` hears how every asked instance ended.
  */
-enum sched_gate_verdict { SCHED_GATE_PROCEED, SCHED_GATE_WAIT, SCHED_GATE_REJECT };
+enum sched_gate_verdict { SCHED_GATE_PROCEED, SCHED_GATE_WAIT, SCHED_GATE_REJECT,
+			  SCHED_GATE_CANCEL /* concurrency: ends cancelled */ };
 struct sched_gate {
 	enum sched_gate_verdict (*ask)(void *arg, size_t wf_index, const char *job,
 				       const char *environment, struct buf *reason,
 				       uint64_t *retry_ms);
 	void (*end)(void *arg, size_t wf_index, const char *job, enum result r);
+	void *arg;
+};
+
+/*
+ * `concurrency:` groups (engine/concurrency.c). Asked before an instance
+ * starts (before the deployment gate) when its workflow or its job has
+ * `concurrency:`, with the evaluated groups (NULL when that level has
+ * none): proceed; wait (the instance shows `reason`, asked again after
+ * *retry_ms); or cancel (it ends cancelled, `reason` logged). `end` hears
+ * that an asked instance ended. The workflow-level group is evaluated
+ * with github, inputs and vars; the job's with its full contexts (needs,
+ * strategy, matrix), as GitHub does.
+ */
+struct sched_conc_group {
+	const char *group;
+	int cancel_in_progress;
+};
+struct sched_conc {
+	enum sched_gate_verdict (*ask)(void *arg, size_t wf_index, const char *job,
+				       const struct sched_conc_group *wf,
+				       const struct sched_conc_group *job_group, struct buf *reason,
+				       uint64_t *retry_ms);
+	void (*end)(void *arg, size_t wf_index, const char *job);
 	void *arg;
 };
 
@@ -81,6 +105,8 @@ struct sched_opts {
 	const struct action_source *wf_src;
 	/* deployment environments, or NULL (kiln run: none) */
 	const struct sched_gate *gate;
+	/* concurrency groups, or NULL (none: `concurrency:` is ignored) */
+	const struct sched_conc *conc;
 };
 
 struct sched;
@@ -98,9 +124,15 @@ void sched_start(struct sched *s);
 /* cancel the run (Ctrl-C): force = 0 lets jobs finish their cancelled()/
  * always() steps (SIGKILL after the grace period), force = 1 kills now */
 void sched_cancel(struct sched *s, int force);
+/* cancel the started instances of workflow wf_index — every one, or the
+ * one named `job` — logging `reason` as their error (concurrency's
+ * cancel-in-progress); the instances that start later are the hook's to
+ * cancel */
+void sched_cancel_jobs(struct sched *s, size_t wf_index, const char *job, const char *reason);
 /* 1 when every job has finished */
 int sched_finished(const struct sched *s);
-/* the run's result: failure if any job failed, cancelled if cancelled */
+/* the run's result: failure if any job failed, cancelled if the run or
+ * one of its workflows was cancelled */
 enum result sched_result(const struct sched *s);
 /* conclusion of workflow `wf_index` of the plan (GitHub's workflow run
  * conclusion): failure when a job of it failed, cancelled when one was

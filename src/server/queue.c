@@ -9,6 +9,7 @@
 #include "server/status.h"
 #include "store/recover.h"
 #include "store/repos.h"
+#include "store/runs.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -114,10 +115,22 @@ static void finish(struct qrun *r, const char *status, int code, const char *rea
 	uv_queue_work(r->q->s->loop, &r->work, cleanup_work, cleanup_done);
 }
 
+/* did every run of the event end cancelled (not failed)? its reason into reason */
+static int event_cancelled(struct qrun *r, char *reason, size_t n)
+{
+	struct buf why = BUF_INIT, err = BUF_INIT;
+	int c = runs_event_cancelled(r->q->s->db, r->ev.id, &why, &err);
+	if (c > 0)
+		snprintf(reason, n, "%s", why.len ? why.buf : "cancelled");
+	buf_release(&why);
+	buf_release(&err);
+	return c > 0;
+}
+
 static void proc_closed(uv_handle_t *h)
 {
 	struct qrun *r = h->data;
-	char reason[128] = "";
+	char reason[512] = "";
 	const char *status;
 	if (r->cancelled || r->stopped) {
 		status = "cancelled";
@@ -127,6 +140,8 @@ static void proc_closed(uv_handle_t *h)
 		snprintf(reason, sizeof(reason), "kiln run killed by signal %d", r->term_signal);
 	} else if (r->exit_status == 0) {
 		status = "success";
+	} else if (r->exit_status == 1 && event_cancelled(r, reason, sizeof(reason))) {
+		status = "cancelled"; /* its runs were (their concurrency groups) */
 	} else {
 		status = "failure";
 		if (r->exit_status == 2)

@@ -222,6 +222,13 @@ const char *const db_migrations[] = {
 	 * NULL for logs recorded before */
 	"ALTER TABLE logs ADD COLUMN times BLOB;"
 	"ALTER TABLE log_tail ADD COLUMN times BLOB;",
+	/* 19: `concurrency:` groups shared by every kiln process of a store
+	 * (src/store/concurrency.c): one row per workflow run or job instance
+	 * that asked for a group */
+	"CREATE TABLE concurrency (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, grp TEXT NOT NULL,"
+	" run_id BIGINT NOT NULL, job TEXT NOT NULL DEFAULT '', state TEXT NOT NULL,"
+	" reason TEXT NOT NULL DEFAULT '', created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
+	"CREATE INDEX concurrency_group ON concurrency (scope, grp, state);",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

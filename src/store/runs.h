@@ -82,6 +82,11 @@ int runs_log_flush(struct runs_log *l, struct buf *err);
 /* frees the buffer; does not flush */
 void runs_log_release(struct runs_log *l);
 
+/* 1 when every run recorded for kiln serve's event `event_id` (at least
+ * one) concluded cancelled, with the first run's reason in reason; 0 when
+ * not; -1 with err */
+int runs_event_cancelled(sqlite3 *db, int64_t event_id, struct buf *reason, struct buf *err);
+
 struct run_row {
 	int64_t id;
 	char workflow[512], name[256], event[64], ref[256], sha[64], status[32], conclusion[32];
