@@ -1,6 +1,6 @@
 /*
  * concurrency: GitHub Actions' `concurrency:` groups in the store (table
- * concurrency, migration 18), so runs of separate kiln processes — every
+ * concurrency, migration 19), so runs of separate kiln processes — every
  * run of `kiln serve`, and local runs of one work tree — share them. A
  * group is (scope, name): the scope is the server's repository name, or
  * the work tree of a local run. Each holder is a row: a workflow run
