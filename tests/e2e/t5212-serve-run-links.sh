@@ -61,6 +61,8 @@ test_expect_success 'migration 17 links the server runs recorded before it (by w
 	                 "ALTER TABLE runs DROP COLUMN attempt;"
 	                 # and before 18 (per-line log times)
 	                 "ALTER TABLE logs DROP COLUMN times; ALTER TABLE log_tail DROP COLUMN times;"
+	                 # and before 19 (concurrency groups)
+	                 "DROP TABLE concurrency;"
 	                 # an older kiln kept the version in user_version alone
 	                 "DROP TABLE schema_version; PRAGMA user_version = 16;")
 	db.commit()
