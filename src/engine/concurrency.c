@@ -20,7 +20,7 @@ struct slot {
 };
 
 struct conc_hook {
-	sqlite3 *db;
+	struct db *db;
 	char *scope;
 	struct recorder *rec;
 	struct sched *sched;
@@ -199,7 +199,7 @@ static void end(void *arg, size_t wf_index, const char *job)
 struct conc_hook *conc_hook_new(uv_loop_t *loop, struct recorder *rec, const char *scope,
 				struct buf *err)
 {
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	if (store_open_default(&db, NULL, err) < 0) {
 		if (db)
 			db_close(db);

@@ -21,7 +21,7 @@ static enum conc_state parse(const char *s)
 
 /* promote row id when no other row holds its group (the workflow-level
  * row of the same run does not count for that run's jobs) */
-static int promote(sqlite3 *db, int64_t id, struct buf *err)
+static int promote(struct db *db, int64_t id, struct buf *err)
 {
 	return sql_run(db, err, "cannot take concurrency group",
 		       "UPDATE concurrency SET state = 'running', updated_at = ?2 WHERE id = ?1"
@@ -31,28 +31,28 @@ static int promote(sqlite3 *db, int64_t id, struct buf *err)
 		       " AND" HOLDS("c") ")", "ii", id, runs_now_ms()) < 0 ? -1 : 0;
 }
 
-static int read_state(sqlite3 *db, int64_t id, enum conc_state *state, struct buf *reason,
+static int read_state(struct db *db, int64_t id, enum conc_state *state, struct buf *reason,
 		      struct buf *err)
 {
-	sqlite3_stmt *st = sql_prep(db, err, "cannot read concurrency group",
+	struct dbstmt *st = sql_prep(db, err, "cannot read concurrency group",
 				    "SELECT state, reason FROM concurrency WHERE id = ?1", "i", id);
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*state = parse((const char *)sqlite3_column_text(st, 0));
+	int rc = dbs_step(st);
+	if (rc == DB_ROW) {
+		*state = parse(dbs_col_text(st, 0));
 		if (reason) {
 			buf_reset(reason);
-			buf_addstr(reason, (const char *)sqlite3_column_text(st, 1));
+			buf_addstr(reason, dbs_col_text(st, 1));
 		}
 	} else {
 		*state = CONC_DONE;
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_fail(db, err, "cannot read concurrency group");
+	dbs_finalize(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : sql_fail(db, err, "cannot read concurrency group");
 }
 
-int conc_enter(sqlite3 *db, const char *scope, const char *grp, int64_t run_id, const char *job,
+int conc_enter(struct db *db, const char *scope, const char *grp, int64_t run_id, const char *job,
 	       int cancel_in_progress, int64_t *id, enum conc_state *state, struct buf *err)
 {
 	int64_t now = runs_now_ms();
@@ -61,16 +61,14 @@ int conc_enter(sqlite3 *db, const char *scope, const char *grp, int64_t run_id, 
 		free(why);
 		return -1;
 	}
-	sqlite3_stmt *st = sql_prep(db, err, "cannot enter concurrency group",
+	struct dbstmt *st = sql_prep(db, err, "cannot enter concurrency group",
 				    "INSERT INTO concurrency (scope, grp, run_id, job, state, created_at,"
 				    " updated_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5) RETURNING id",
 				    "ttiti", scope, grp, run_id, job, now);
-	int rc = st && sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
-	if (st && !rc)
-		*id = sqlite3_column_int64(st, 0);
-	else if (st)
+	int rc = st && dbs_step_id(st, id) == DB_DONE && *id ? 0 : -1;
+	if (st && rc)
 		sql_fail(db, err, "cannot enter concurrency group");
-	sqlite3_finalize(st);
+	dbs_finalize(st);
 	/* at most one pending per group: the older one is replaced */
 	if (!rc && sql_run(db, err, "cannot enter concurrency group",
 			   "UPDATE concurrency SET state = 'cancelled', reason = ?4, updated_at = ?5"
@@ -96,7 +94,7 @@ int conc_enter(sqlite3 *db, const char *scope, const char *grp, int64_t run_id, 
 	return rc;
 }
 
-int conc_poll(sqlite3 *db, int64_t id, enum conc_state *state, struct buf *reason,
+int conc_poll(struct db *db, int64_t id, enum conc_state *state, struct buf *reason,
 	      struct buf *err)
 {
 	if (read_state(db, id, state, reason, err))
@@ -112,7 +110,7 @@ int conc_poll(sqlite3 *db, int64_t id, enum conc_state *state, struct buf *reaso
 	return 0;
 }
 
-int conc_leave(sqlite3 *db, int64_t id, struct buf *err)
+int conc_leave(struct db *db, int64_t id, struct buf *err)
 {
 	return sql_run(db, err, "cannot leave concurrency group",
 		       "UPDATE concurrency SET state = 'done', updated_at = ?2 WHERE id = ?1"

@@ -21,7 +21,7 @@
 #ifndef KILN_STORE_CONCURRENCY_H
 #define KILN_STORE_CONCURRENCY_H
 
-#include <sqlite3.h>
+#include "store/sql.h"
 #include <stdint.h>
 
 #include "base/buf.h"
@@ -35,13 +35,13 @@ enum conc_state { CONC_PENDING, CONC_RUNNING, CONC_CANCEL, CONC_CANCELLED, CONC_
  * are asked to cancel, and the row is promoted to running when nothing
  * holds the group. *id and *state set. 0 or -1 with err.
  */
-int conc_enter(sqlite3 *db, const char *scope, const char *grp, int64_t run_id, const char *job,
+int conc_enter(struct db *db, const char *scope, const char *grp, int64_t run_id, const char *job,
 	       int cancel_in_progress, int64_t *id, enum conc_state *state, struct buf *err);
 /* the row's state now (a pending row is promoted when the group is free);
  * the reason of a cancel/cancelled row into reason. 0 or -1 */
-int conc_poll(sqlite3 *db, int64_t id, enum conc_state *state, struct buf *reason,
+int conc_poll(struct db *db, int64_t id, enum conc_state *state, struct buf *reason,
 	      struct buf *err);
 /* release (done); 0 or -1 */
-int conc_leave(sqlite3 *db, int64_t id, struct buf *err);
+int conc_leave(struct db *db, int64_t id, struct buf *err);
 
 #endif

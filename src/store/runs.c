@@ -565,21 +565,21 @@ int runs_read_logs(struct db *db, int64_t run_id, const char *job, struct buf *o
 	return r;
 }
 
-int runs_event_cancelled(sqlite3 *db, int64_t event_id, struct buf *reason, struct buf *err)
+int runs_event_cancelled(struct db *db, int64_t event_id, struct buf *reason, struct buf *err)
 {
-	sqlite3_stmt *st = sql_prep(db, err, "cannot read the event's runs",
-				    "SELECT COUNT(*), SUM(CASE WHEN conclusion = 'cancelled' THEN 1 ELSE 0 END),"
+	struct dbstmt *st = sql_prep(db, err, "cannot read the event's runs",
+				    "SELECT COUNT(*), CAST(SUM(CASE WHEN conclusion = 'cancelled' THEN 1 ELSE 0 END) AS BIGINT),"
 				    " MIN(CASE WHEN reason <> '' THEN reason END) FROM runs WHERE event_id = ?1",
 				    "i", event_id);
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st), r = 0;
-	if (rc == SQLITE_ROW) {
-		int64_t n = sqlite3_column_int64(st, 0), c = sqlite3_column_int64(st, 1);
+	int rc = dbs_step(st), r = 0;
+	if (rc == DB_ROW) {
+		int64_t n = dbs_col_i64(st, 0), c = dbs_col_i64(st, 1);
 		r = n > 0 && n == c;
-		if (r && sqlite3_column_text(st, 2))
-			buf_addstr(reason, (const char *)sqlite3_column_text(st, 2));
+		if (r && dbs_col_text(st, 2))
+			buf_addstr(reason, dbs_col_text(st, 2));
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? r : sql_fail(db, err, "cannot read the event's runs");
+	dbs_finalize(st);
+	return rc == DB_ROW ? r : sql_fail(db, err, "cannot read the event's runs");
 }

@@ -85,7 +85,7 @@ void runs_log_release(struct runs_log *l);
 /* 1 when every run recorded for kiln serve's event `event_id` (at least
  * one) concluded cancelled, with the first run's reason in reason; 0 when
  * not; -1 with err */
-int runs_event_cancelled(sqlite3 *db, int64_t event_id, struct buf *reason, struct buf *err);
+int runs_event_cancelled(struct db *db, int64_t event_id, struct buf *reason, struct buf *err);
 
 struct run_row {
 	int64_t id;
