@@ -18,6 +18,7 @@ struct rec_job {
 	int nsteps;
 	struct runs_log log;
 	int open;
+	size_t live_at;  /* its place in recorder.live while open */
 };
 
 struct rec_wf {
@@ -41,6 +42,8 @@ struct recorder {
 	struct rec_job *jobs;
 	size_t njobs, jobs_alloc;
 	size_t *slots, nslots;
+	size_t *live, nlive, live_alloc; /* indexes of the open jobs (on_turn
+					  * looks at these, not at every job) */
 	struct buf line;
 };
 
@@ -84,17 +87,16 @@ static void on_turn(uv_check_t *h)
 {
 	struct recorder *r = h->data;
 	size_t dirty = 0;
-	for (size_t i = 0; i < r->njobs; i++)
-		dirty += r->jobs[i].open && runs_log_dirty(&r->jobs[i].log);
+	for (size_t i = 0; i < r->nlive; i++)
+		dirty += runs_log_dirty(&r->jobs[r->live[i]].log);
 	if (r->broken || !dirty)
 		return;
 	struct buf err = BUF_INIT;
 	int tx = dirty > 1 && sql_begin(r->db, &err) == 0;
 	int rc = 0;
 	buf_reset(&err);
-	for (size_t i = 0; i < r->njobs && !rc; i++)
-		if (r->jobs[i].open)
-			rc = runs_log_sync(&r->jobs[i].log, &err);
+	for (size_t i = 0; i < r->nlive && !rc; i++)
+		rc = runs_log_sync(&r->jobs[r->live[i]].log, &err);
 	if (tx && (rc < 0 || sql_commit(r->db, &err) < 0)) {
 		sql_rollback(r->db);
 		rc = -1;
@@ -193,6 +195,9 @@ static struct rec_job *add(struct recorder *r, size_t wf_index, const char *name
 	j->name = xstrdup(name);
 	j->id = id;
 	j->open = 1;
+	ALLOC_GROW(r->live, r->nlive + 1, r->live_alloc);
+	j->live_at = r->nlive;
+	r->live[r->nlive++] = r->njobs - 1;
 	runs_log_init(&j->log, r->db, id);
 	if (r->njobs * 2 > r->nslots)
 		rehash(r);
@@ -230,6 +235,9 @@ static void close_job(struct recorder *r, struct rec_job *j, enum result res)
 	buf_release(&err);
 	runs_log_release(&j->log);
 	j->open = 0;
+	size_t last = r->live[--r->nlive];
+	r->live[j->live_at] = last;
+	r->jobs[last].live_at = j->live_at;
 }
 
 void recorder_job_end(void *arg, size_t wf_index, const char *job, enum result res)
@@ -429,6 +437,7 @@ void recorder_close(struct recorder *r)
 		free(r->wfs[i].reason);
 	free(r->jobs);
 	free(r->slots);
+	free(r->live);
 	free(r->wfs);
 	buf_release(&r->line);
 	buf_release(&r->err_first);
