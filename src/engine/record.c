@@ -11,6 +11,8 @@
 #include "store/open.h"
 #include "store/runs.h"
 
+#include <zstd.h>
+
 struct rec_job {
 	char *name;
 	int64_t id;
@@ -45,6 +47,7 @@ struct recorder {
 	size_t *live, nlive, live_alloc; /* indexes of the open jobs (on_turn
 					  * looks at these, not at every job) */
 	struct buf line;
+	ZSTD_CCtx *zc;       /* compresses every job's log */
 };
 
 struct recorder *recorder_open(struct db **given, const char *repo, struct buf *err)
@@ -199,6 +202,9 @@ static struct rec_job *add(struct recorder *r, size_t wf_index, const char *name
 	j->live_at = r->nlive;
 	r->live[r->nlive++] = r->njobs - 1;
 	runs_log_init(&j->log, r->db, id);
+	if (!r->zc)
+		r->zc = ZSTD_createCCtx(); /* NULL (no memory): one per chunk */
+	runs_log_set_zctx(&j->log, r->zc);
 	if (r->njobs * 2 > r->nslots)
 		rehash(r);
 	else {
@@ -438,6 +444,7 @@ void recorder_close(struct recorder *r)
 	free(r->jobs);
 	free(r->slots);
 	free(r->live);
+	ZSTD_freeCCtx(r->zc);
 	free(r->wfs);
 	buf_release(&r->line);
 	buf_release(&r->err_first);

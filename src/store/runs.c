@@ -225,11 +225,13 @@ void runs_times_release(struct runs_times *t)
 	t->nr = t->alloc = 0;
 }
 
-static int compress_into(const void *data, size_t len, struct buf *out, struct buf *err)
+static int compress_into(ZSTD_CCtx *zc, const void *data, size_t len, struct buf *out,
+			 struct buf *err)
 {
 	size_t cap = ZSTD_compressBound(len);
 	buf_grow(out, cap);
-	size_t zn = ZSTD_compress(out->buf + out->len, cap, data, len, 3);
+	size_t zn = zc ? ZSTD_compressCCtx(zc, out->buf + out->len, cap, data, len, 3)
+		       : ZSTD_compress(out->buf + out->len, cap, data, len, 3);
 	if (ZSTD_isError(zn)) {
 		buf_addf(err, "cannot compress log: %s", ZSTD_getErrorName(zn));
 		return -1;
@@ -240,13 +242,14 @@ static int compress_into(const void *data, size_t len, struct buf *out, struct b
 
 /* one compressed chunk, with the times of the lines that start in it
  * (times NULL: unknown, stored as NULL) */
-static int store_chunk(struct db *db, int64_t job_id, const char *data, size_t len,
+static int store_chunk(struct db *db, ZSTD_CCtx *zc, int64_t job_id, const char *data, size_t len,
 		       const int64_t *times, size_t ntimes, struct buf *err)
 {
 	struct buf z = BUF_INIT, tv = BUF_INIT, tz = BUF_INIT;
 	int r = -1;
 	times_encode(times, ntimes, &tv);
-	if (compress_into(data, len, &z, err) < 0 || (times && compress_into(tv.buf, tv.len, &tz, err) < 0))
+	if (compress_into(zc, data, len, &z, err) < 0 ||
+	    (times && compress_into(zc, tv.buf, tv.len, &tz, err) < 0))
 		goto out;
 	r = exec_stmt(db,
 		      "INSERT INTO logs (job_id, seq, raw_len, data, times) "
@@ -262,7 +265,7 @@ out:
 
 int runs_log_append(struct db *db, int64_t job_id, const char *data, size_t len, struct buf *err)
 {
-	return len ? store_chunk(db, job_id, data, len, NULL, 0, err) : 0;
+	return len ? store_chunk(db, NULL, job_id, data, len, NULL, 0, err) : 0;
 }
 
 void runs_log_init(struct runs_log *l, struct db *db, int64_t job_id)
@@ -272,6 +275,11 @@ void runs_log_init(struct runs_log *l, struct db *db, int64_t job_id)
 	l->job_id = job_id;
 	l->line_start = 1;
 	buf_init(&l->pending, 0);
+}
+
+void runs_log_set_zctx(struct runs_log *l, ZSTD_CCtx *zc)
+{
+	l->zc = zc;
 }
 
 int runs_log_write(struct runs_log *l, const char *data, size_t len, struct buf *err)
@@ -329,7 +337,7 @@ int runs_log_flush(struct runs_log *l, struct buf *err)
 	if (sql_savepoint(l->db, "runs_log", err) < 0)
 		goto out;
 	static const int64_t none[1];
-	if ((l->pending.len && store_chunk(l->db, l->job_id, l->pending.buf, l->pending.len,
+	if ((l->pending.len && store_chunk(l->db, l->zc, l->job_id, l->pending.buf, l->pending.len,
 					   l->ntimes ? l->times : none, l->ntimes, err) < 0) ||
 	    (l->synced && exec_stmt(l->db, "DELETE FROM log_tail WHERE job_id = ?1", "cannot store log",
 				    err, "i", l->job_id) < 0)) {
