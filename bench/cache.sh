@@ -2,7 +2,8 @@
 # bench/cache.sh: `kiln cache save` / `restore` of a generated tree (default
 # 300 MB in 20k files, mixed text and binary) against `tar | zstd -T0` and
 # `zstd -d | tar -x` on the same tree, plus a restore onto the unchanged tree.
-# Prints times side by side and ratios (peer time / kiln time: >1 is faster).
+# Prints times side by side and ratios (peer time / kiln time: >1 is faster),
+# medians of CACHE_BENCH_REPS (3) interleaved rounds.
 # All data lives in a temp dir removed at exit.
 set -eu
 KILN=${KILN:-$(cd "$(dirname "$0")/.." && pwd)/build/kiln}
@@ -43,20 +44,36 @@ t() { # "wall cpu" seconds of "$@" (cpu: user + sys of the process tree)
 	awk '{printf "%.3f %.3f\n", $1, $2 + $3}' "$dir/time"
 }
 sync
-read -r peer_save peer_save_cpu < <(t sh -c "tar -cf - -C '$dir/src' tree | zstd -q -T0 -o '$dir/peer.tzst'")
-read -r kiln_save kiln_save_cpu < <(t "$KILN" cache save bench-key tree -C "$dir/src")
-mkdir -p "$dir/peer-out" "$dir/kiln-out"
-read -r peer_restore peer_restore_cpu < <(t sh -c "zstd -q -d -c '$dir/peer.tzst' | tar -xf - -C '$dir/peer-out'")
-read -r kiln_restore kiln_restore_cpu < <(t "$KILN" cache restore bench-key tree -C "$dir/kiln-out")
-read -r kiln_again kiln_again_cpu < <(t "$KILN" cache restore bench-key tree -C "$dir/kiln-out")
+# REPS interleaved rounds (peer save, kiln save, peer restore, kiln
+# restore), medians: one round moves by +-40% on a shared machine
+REPS=${CACHE_BENCH_REPS:-3}
+med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+ps=() pc=() ks=() kc=() pr=() prc=() kr=() krc=()
+for i in $(seq "$REPS"); do
+	rm -rf "$dir/peer-out" "$dir/kiln-out" "$dir/peer.tzst"
+	mkdir -p "$dir/peer-out" "$dir/kiln-out"
+	read -r a b < <(t sh -c "tar -cf - -C '$dir/src' tree | zstd -q -T0 -o '$dir/peer.tzst'")
+	ps+=("$a") pc+=("$b")
+	read -r a b < <(t "$KILN" cache save "bench-key-$i" tree -C "$dir/src")
+	ks+=("$a") kc+=("$b")
+	read -r a b < <(t sh -c "zstd -q -d -c '$dir/peer.tzst' | tar -xf - -C '$dir/peer-out'")
+	pr+=("$a") prc+=("$b")
+	read -r a b < <(t "$KILN" cache restore "bench-key-$i" tree -C "$dir/kiln-out")
+	kr+=("$a") krc+=("$b")
+done
+peer_save=$(med "${ps[@]}") peer_save_cpu=$(med "${pc[@]}")
+kiln_save=$(med "${ks[@]}") kiln_save_cpu=$(med "${kc[@]}")
+peer_restore=$(med "${pr[@]}") peer_restore_cpu=$(med "${prc[@]}")
+kiln_restore=$(med "${kr[@]}") kiln_restore_cpu=$(med "${krc[@]}")
+read -r kiln_again kiln_again_cpu < <(t "$KILN" cache restore "bench-key-$REPS" tree -C "$dir/kiln-out")
 diff -r "$dir/src/tree" "$dir/kiln-out/tree" >/dev/null || { echo "restored tree differs"; exit 1; }
 peer_size=$(stat -c %s "$dir/peer.tzst")
-kiln_size=$(du -cb "$KILN_HOME"/cache/blobs/*.tzst | tail -1 | cut -f1)
+kiln_size=$(du -cb "$KILN_HOME"/cache/blobs/*.tzst | tail -1 | cut -f1) # one blob: the same tree saved REPS times
 
-awk -v b="$bytes" -v n="$nfiles" -v ps="$peer_save" -v ks="$kiln_save" -v pr="$peer_restore" \
+awk -v reps="$REPS" -v b="$bytes" -v n="$nfiles" -v ps="$peer_save" -v ks="$kiln_save" -v pr="$peer_restore" \
     -v kr="$kiln_restore" -v ka="$kiln_again" -v pz="$peer_size" -v kz="$kiln_size" \
     -v psc="$peer_save_cpu" -v ksc="$kiln_save_cpu" -v prc="$peer_restore_cpu" -v krc="$kiln_restore_cpu" 'BEGIN {
-	printf "cache: %d MB in %d files\n", b / 1e6, n
+	printf "cache: %d MB in %d files, medians of %d interleaved rounds\n", b / 1e6, n, reps
 	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.2fx\n", "kiln cache save", ks, "tar | zstd -T0", ps, ps / ks
 	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.2fx\n", "kiln cache restore (empty dir)", kr, "zstd -d | tar -x", pr, pr / kr
 	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.1fx\n", "kiln cache restore (unchanged)", ka, "zstd -d | tar -x", pr, pr / ka
