@@ -53,6 +53,7 @@ struct action_run {
 	int at_start;              /* its pre stage runs at job start (PHASE_PRE) */
 	int post_registered;       /* its post is on the job's post stack */
 	int image_built;           /* Docker action: its Dockerfile was built by this job */
+	char *ctr_dir;             /* its copy in the job directory for the job container */
 };
 
 /* a step run at the end of the job: a JavaScript post or a built-in's hook */

@@ -23,8 +23,13 @@
  * what its pre or main saves reaches its later stages as STATE_<name>.
  */
 #include "base/kiln.h"
+#include "base/copytree.h"
+#include "base/fs.h"
 #include "engine/exec.h"
 #include "engine/nodeaction.h"
+#include "engine/services.h"
+
+#include <sys/stat.h>
 
 void action_source_release(struct action_source *s)
 {
@@ -57,6 +62,7 @@ static void action_free(struct action_run *ar)
 	ev_unref(ar->env);
 	ev_unref(ar->state);
 	free(ar->path);
+	free(ar->ctr_dir);
 	free(ar);
 }
 
@@ -155,6 +161,67 @@ static int stage_fail(struct step_run *sr, const char *msg)
 	return 0;
 }
 
+/* the action's directory as the job container sees it: the job directory
+ * is mounted at its own path, so an action outside it (fetched into the
+ * cache) is copied to <job>/_actions/<n> once; NULL with err */
+static const char *ctr_action_dir(struct job_exec *je, struct action_run *ar, struct buf *err)
+{
+	size_t dl = strlen(je->dir);
+	if (!strncmp(ar->src.dir, je->dir, dl) && ar->src.dir[dl] == '/')
+		return ar->src.dir;
+	if (ar->ctr_dir)
+		return ar->ctr_dir;
+	size_t n = 0;
+	while (n < je->nactions && je->actions[n] != ar)
+		n++;
+	char *dst = xstrfmt("%s/_actions/%zu", je->dir, n);
+	char *parent = xstrfmt("%s/_actions", je->dir);
+	int m = mkdir_p(parent, 0755);
+	free(parent);
+	if (m < 0 || copy_tree(ar->src.dir, dst, err) < 0) {
+		if (!err->len)
+			buf_addf(err, "cannot create '%s': %s", dst, strerror(-m));
+		free(dst);
+		return NULL;
+	}
+	ar->ctr_dir = dst;
+	return dst;
+}
+
+/* node <script> of a JavaScript action in the job container: the host's
+ * node mounted there (services.c, nodemount.c), run by `podman exec` as
+ * `run:` steps are */
+static int run_js_in_ctr(struct step_run *sr, const char *script, struct strvec *env,
+			 struct buf *err)
+{
+	struct job_exec *je = sr->je;
+	struct action_run *ar = sr->ar;
+	const char *why;
+	const struct strvec *node = svc_node_argv(je->svc, &why);
+	struct strvec argv = STRVEC_INIT;
+	if (!node) {
+		buf_addf(err, "cannot run the JavaScript action in '%s' in the job container: %s",
+			 ar->src.dir, why);
+		strvec_clear(env);
+		return -1;
+	}
+	const char *dir = ctr_action_dir(je, ar, err);
+	if (!dir) {
+		strvec_clear(env);
+		return -1;
+	}
+	for (size_t i = 0; i < node->nr; i++)
+		strvec_push(&argv, node->v[i]);
+	strvec_pushf(&argv, "%s/%s", dir, script);
+	strvec_setenv(env, "GITHUB_ACTION_PATH", dir);
+	sr->no_isolate = 1; /* the container is the isolation */
+	svc_exec_wrap(je->svc, je->workspace, sr->env ? sr->env : je->global_env, &je->path_add,
+		      &argv, env);
+	je->cur = sr;
+	int r = exec__spawn(sr, &argv, env, je->workspace, err);
+	return r;
+}
+
 /* node <dir>/<script> as step sr, in the workspace; a Docker action's
  * stage: its image with `script` as the entrypoint (the main stage: its
  * runs.entrypoint), which completes the step itself */
@@ -171,6 +238,8 @@ static int run_js(struct step_run *sr, const char *script, struct buf *err)
 	struct strvec env = STRVEC_INIT, argv = STRVEC_INIT;
 	exec__proc_env(sr, &env);
 	nodeaction_env(ar->inputs, ar->state, &env);
+	if (svc_in_container(je->svc, NULL))
+		return run_js_in_ctr(sr, script, &env, err);
 	char *node = exec__which("node", strvec_getenv(&env, "PATH"));
 	if (!node) {
 		buf_addf(err, "cannot find 'node' in PATH to run the JavaScript action in '%s' "

@@ -15,6 +15,7 @@
  */
 #include "base/kiln.h"
 #include "engine/exec.h"
+#include "engine/nodemount.h"
 #include "engine/podman.h"
 #include "engine/services.h"
 #include "store/owner.h"
@@ -57,6 +58,8 @@ struct svc_set {
 	size_t n, i;             /* services; the one being worked on */
 	struct svc *ctr;         /* the job container (`container:`), or NULL */
 	int has_bash;            /* bash is in the job container's PATH */
+	struct nodemount node;   /* the host's node mounted in the job container */
+	char *node_err;          /* why it is not (NULL when it is) */
 	enum state state;
 	struct exec_cmd *cmd;    /* running podman command, or NULL */
 	struct buf out, err;     /* its stdout and stderr */
@@ -324,6 +327,19 @@ static int define(struct svc_set *ss, struct svc *sv, const char *id, const stru
 		pushl(a, "-v", NULL);
 		strvec_pushf(a, "%s:%s", je->dir, je->dir);
 		pushl(a, "--workdir", je->workspace, "--entrypoint", "tail", NULL);
+		/* JavaScript actions run inside with the host's node, mounted
+		 * at /__e/node20 as GitHub mounts its own */
+		struct buf why = BUF_INIT;
+		int nr = nodemount_plan(strvec_getenv(&je->base_env, "PATH"), &ss->node, &why);
+		if (nr == 1)
+			ss->node_err = xstrdup("node is not installed on the host (not found on "
+					       "PATH), so it cannot be mounted into the job container");
+		else if (nr < 0)
+			ss->node_err = xstrfmt("the host's node cannot be mounted into the job "
+					       "container: %s", why.buf);
+		buf_release(&why);
+		for (size_t i = 0; i < ss->node.volumes.nr; i++)
+			pushl(a, "-v", ss->node.volumes.v[i], NULL);
 	} else {
 		pushl(a, "--network-alias", id, NULL);
 	}
@@ -871,6 +887,7 @@ struct svc_set *svc_start(struct job_exec *je, svc_ready_cb ready)
 	buf_init(&ss->out, 0);
 	buf_init(&ss->err, 0);
 	ss->reap = (struct strvec)STRVEC_INIT;
+	ss->node = (struct nodemount)NODEMOUNT_INIT;
 	uv_timer_init(je->loop, &ss->timer);
 	ss->timer.data = ss;
 	ss->timer_open = 1;
@@ -972,8 +989,16 @@ void svc_free(struct svc_set *ss)
 	buf_release(&ss->out);
 	buf_release(&ss->err);
 	strvec_clear(&ss->reap);
+	nodemount_release(&ss->node);
+	free(ss->node_err);
 	podman_release(&ss->pm);
 	free(ss);
+}
+
+const struct strvec *svc_node_argv(const struct svc_set *ss, const char **why)
+{
+	*why = ss->node_err ? ss->node_err : "node is not mounted into the job container";
+	return ss->node.argv.nr ? &ss->node.argv : NULL;
 }
 
 struct ev *svc_context(const struct svc_set *ss)

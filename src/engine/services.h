@@ -42,6 +42,10 @@ struct ev *svc_container_context(const struct svc_set *ss);
 /* 1 when the job's steps run in its job container (running); *has_bash
  * tells whether bash is in its PATH (else `sh` is the default shell) */
 int svc_in_container(const struct svc_set *ss, int *has_bash);
+/* how to run the host's node inside the job container (mounted at
+ * /__e/node20, see nodemount.h), or NULL with *why */
+struct strvec;
+const struct strvec *svc_node_argv(const struct svc_set *ss, const char **why);
 /*
  * Turn a step's argv and process env into `podman exec` in the job
  * container, in directory wd: the job's variables (GITHUB_*, RUNNER_*,
