@@ -515,6 +515,7 @@ static void dry_run(const struct plan *p, const struct runctx *rc, const struct 
 
 struct run_state {
 	uv_signal_t sigint, sigterm;
+	uv_signal_t sigurg; /* kiln serve: a deployment was approved/rejected/ended: ask again */
 	struct sched *sched;
 	struct output *out;
 	int signals;
@@ -526,6 +527,17 @@ static void close_signals(struct run_state *st)
 		uv_close((uv_handle_t *)&st->sigint, NULL);
 	if (!uv_is_closing((uv_handle_t *)&st->sigterm))
 		uv_close((uv_handle_t *)&st->sigterm, NULL);
+	if (!uv_is_closing((uv_handle_t *)&st->sigurg))
+		uv_close((uv_handle_t *)&st->sigurg, NULL);
+}
+
+/* SIGURG (ignored by default, so a kiln not listening yet is unharmed):
+ * kiln serve's wake-up for jobs waiting at a gate */
+static void on_wake(uv_signal_t *h, int signum)
+{
+	struct run_state *st = h->data;
+	(void)signum;
+	sched_wake(st->sched);
 }
 
 static void on_done(void *arg)
@@ -643,9 +655,12 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 	recorder_attach(rec, &loop);
 	uv_signal_init(&loop, &st.sigint);
 	uv_signal_init(&loop, &st.sigterm);
-	st.sigint.data = st.sigterm.data = &st;
+	uv_signal_init(&loop, &st.sigurg);
+	st.sigint.data = st.sigterm.data = st.sigurg.data = &st;
 	uv_signal_start(&st.sigint, on_signal, SIGINT);
 	uv_signal_start(&st.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&st.sigurg, on_wake, SIGURG);
+	uv_unref((uv_handle_t *)&st.sigurg);
 	uint64_t t0 = now_ns();
 	sched_start(st.sched);
 	uv_run(&loop, UV_RUN_DEFAULT);

@@ -397,8 +397,10 @@ static void inst_done(struct job_exec *je, const struct job_result *res, void *a
 		s->opts.observer->job_summary(s->opts.observer->arg, in->name, res->summary);
 	job_ended(s, n, in->name, res->result, el, note);
 	/* after job_ended: the job's log is in the history when the gate hears */
-	if (in->environment && s->opts.gate && s->opts.gate->end)
+	if (in->environment && s->opts.gate && s->opts.gate->end) {
 		s->opts.gate->end(s->opts.gate->arg, n->pj->wf_index, in->name, res->result);
+		sched_wake(s); /* its environment may be free for a waiting job */
+	}
 	if (in->conc_asked && s->opts.conc->end)
 		s->opts.conc->end(s->opts.conc->arg, n->pj->wf_index, in->name);
 	s->running--;
@@ -690,6 +692,22 @@ static void conc_ask(struct sched *s, struct sinst *in)
 		after_conc(s, in);
 	}
 	buf_release(&reason);
+}
+
+void sched_wake(struct sched *s)
+{
+	for (size_t i = 0; s && i < s->plan->nr; i++) {
+		struct snode *n = &s->nodes[i];
+		for (size_t k = 0; k < n->ninst; k++) {
+			struct sinst *in = &n->inst[k];
+			if (in->state != INST_RUNNING)
+				continue;
+			if (in->sub)
+				sched_wake(in->sub);
+			else if (in->waiting && in->gate_timer)
+				uv_timer_start(in->gate_timer, gate_timer_cb, 0, 0);
+		}
+	}
 }
 
 void sched_cancel_jobs(struct sched *s, size_t wf_index, const char *job, const char *reason)

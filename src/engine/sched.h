@@ -129,6 +129,9 @@ void sched_cancel(struct sched *s, int force);
  * cancel-in-progress); the instances that start later are the hook's to
  * cancel */
 void sched_cancel_jobs(struct sched *s, size_t wf_index, const char *job, const char *reason);
+/* ask every instance waiting at a gate (deployment or concurrency) again
+ * now (kiln serve: a review or a deployment's end) */
+void sched_wake(struct sched *s);
 /* 1 when every job has finished */
 int sched_finished(const struct sched *s);
 /* the run's result: failure if any job failed, cancelled if the run or

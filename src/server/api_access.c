@@ -7,6 +7,7 @@
 #include "server/auth.h"
 #include "server/srv.h"
 #include "store/audit.h"
+#include "store/db.h"
 #include "store/runs.h"
 #include "store/users.h"
 
@@ -33,8 +34,74 @@ static json_t *token_json(const struct token_row *t)
 	return o;
 }
 
-/* POST /api/v1/login {"user", "password"} (no token). One Argon2id check
- * (about 0.1 s) runs on the loop: the router has no asynchronous replies. */
+/* a login on the thread pool: one Argon2id check (~0.1 s of CPU) must
+ * not stop the loop; it has its own store connection */
+struct login {
+	uv_work_t work;
+	struct http_later *later;
+	char *where, *user, *pw, *peer; /* copies (pw wiped) */
+	int r;
+	struct principal p;
+	struct buf tok, err;
+	int64_t retry;
+};
+
+static void login_work(uv_work_t *w)
+{
+	struct login *l = w->data;
+	struct db *db = NULL;
+	l->r = -1;
+	if (db_open(l->where, &db, &l->err) == 0)
+		l->r = auth_login(db, l->user, l->pw, l->peer, runs_now_ms(), &l->p, &l->tok,
+				  &l->retry, &l->err);
+	db_close(db);
+}
+
+static void login_reply(struct http_req *q, int r, const struct principal *p,
+			const struct buf *tok, int64_t retry, const struct buf *err)
+{
+	if (r == AUTH_LOGIN_OK) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:I}", "token", tok->buf, "user", p->name, "role",
+				      role_name(p->role), "expires_at",
+				      (json_int_t)(runs_now_ms() + AUTH_LOGIN_TOKEN_TTL_MS));
+		http_reply_json(q, 200, o);
+	} else if (r == AUTH_LOGIN_THROTTLED) {
+		char secs[32];
+		snprintf(secs, sizeof(secs), "%lld", (long long)((retry + 999) / 1000));
+		http_reply_header(q, "Retry-After", secs);
+		http_reply_error(q, 429, "too_many_attempts",
+				 "too many failed logins; try again in %s s", secs);
+	} else if (r == AUTH_LOGIN_DENIED) {
+		http_reply_error(q, 401, "invalid_credentials", "wrong user name or password");
+	} else {
+		http_reply_error(q, 503, "store_unavailable", "%s", err->buf);
+	}
+}
+
+static void login_done(uv_work_t *w, int status)
+{
+	struct login *l = w->data;
+	struct http_req *q = http_later_req(l->later);
+	if (q && status)
+		http_reply_error(q, 503, "unavailable", "the login was not checked");
+	else if (q)
+		login_reply(q, l->r, &l->p, &l->tok, l->retry, &l->err);
+	http_later_release(l->later);
+	if (l->r == AUTH_LOGIN_OK)
+		principal_release(&l->p);
+	sodium_memzero(l->pw, strlen(l->pw));
+	sodium_memzero(l->tok.buf, l->tok.len);
+	buf_release(&l->tok);
+	buf_release(&l->err);
+	free(l->where);
+	free(l->user);
+	free(l->pw);
+	free(l->peer);
+	free(l);
+}
+
+/* POST /api/v1/login {"user", "password"} (no token), answered once the
+ * Argon2id check ran on the thread pool (http_defer) */
 static void on_login(struct srv *s, struct http_req *q)
 {
 	json_t *b = api__body(q);
@@ -47,31 +114,18 @@ static void on_login(struct srv *s, struct http_req *q)
 		json_decref(b);
 		return;
 	}
-	struct principal p;
-	struct buf tok = BUF_INIT, err = BUF_INIT;
-	int64_t retry = 0;
-	int r = auth_login(s->db, user, pw, http_req_peer(q), runs_now_ms(), &p, &tok, &retry, &err);
-	if (r == AUTH_LOGIN_OK) {
-		json_t *o = json_pack("{s:s,s:s,s:s,s:I}", "token", tok.buf, "user", p.name, "role",
-				      role_name(p.role), "expires_at",
-				      (json_int_t)(runs_now_ms() + AUTH_LOGIN_TOKEN_TTL_MS));
-		http_reply_json(q, 200, o);
-		principal_release(&p);
-	} else if (r == AUTH_LOGIN_THROTTLED) {
-		char secs[32];
-		snprintf(secs, sizeof(secs), "%lld", (long long)((retry + 999) / 1000));
-		http_reply_header(q, "Retry-After", secs);
-		http_reply_error(q, 429, "too_many_attempts",
-				 "too many failed logins; try again in %s s", secs);
-	} else if (r == AUTH_LOGIN_DENIED) {
-		http_reply_error(q, 401, "invalid_credentials", "wrong user name or password");
-	} else {
-		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
-	}
-	sodium_memzero(tok.buf, tok.len);
-	buf_release(&tok);
-	buf_release(&err);
-	json_decref(b);
+	struct login *l = xcalloc(1, sizeof(*l));
+	l->where = xstrdup(s->db_where);
+	l->user = xstrdup(user);
+	l->pw = xstrdup(pw);
+	l->peer = xstrdup(http_req_peer(q) ? http_req_peer(q) : "");
+	l->p = (struct principal)PRINCIPAL_INIT;
+	buf_init(&l->tok, 0);
+	buf_init(&l->err, 0);
+	l->work.data = l;
+	l->later = http_defer(q);
+	json_decref(b); /* the password's copy in the body is h2o's to free */
+	uv_queue_work(s->loop, &l->work, login_work, login_done);
 }
 
 /* GET /api/v1/user: who am I */

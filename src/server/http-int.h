@@ -31,6 +31,7 @@ struct http_req {
 	int who_set;
 	int replied;
 	int status;
+	struct http_later *later; /* http_defer: the answer comes later */
 };
 
 struct http_stream;

@@ -380,9 +380,55 @@ static int on_req(h2o_handler_t *self, h2o_req_t *r)
 		q->body.buf = copy;
 	}
 	http__dispatch(h, q);
-	if (!q->replied)
+	if (!q->replied && !q->later)
 		HTTP_BUG("http: %s %s got no reply", q->method, q->path);
 	return 0;
+}
+
+/* --- deferred answers ------------------------------------------------- */
+
+struct http_later {
+	struct http_req *q; /* NULL once h2o disposed the request */
+	int released;       /* the owner is done with it */
+};
+
+/* h2o disposes the request (answered, or the client went away) */
+static void later_disposed(void *p)
+{
+	struct http_later *l = *(struct http_later **)p;
+	l->q = NULL;
+	if (l->released)
+		free(l);
+}
+
+struct http_later *http_defer(struct http_req *q)
+{
+	if (q->replied || q->later)
+		HTTP_BUG("http: %s %s deferred after a reply", q->method, q->path);
+	struct http_later *l = xcalloc(1, sizeof(*l));
+	l->q = q;
+	/* linked to the request's pool: later_disposed runs when h2o clears it */
+	struct http_later **ref = h2o_mem_alloc_shared(&q->r->pool, sizeof(*ref), later_disposed);
+	*ref = l;
+	q->later = l;
+	return l;
+}
+
+struct http_req *http_later_req(struct http_later *l)
+{
+	return l->q && !l->q->replied ? l->q : NULL;
+}
+
+void http_later_release(struct http_later *l)
+{
+	if (l->released)
+		HTTP_BUG("http: deferred answer released twice");
+	if (l->q && !l->q->replied)
+		HTTP_BUG("http: %s %s: deferred answer released without a reply", l->q->method,
+			 l->q->path);
+	l->released = 1;
+	if (!l->q)
+		free(l);
 }
 
 /* --- connections ------------------------------------------------------ */

@@ -8,7 +8,8 @@
  *
  * Replies: a handler answers exactly once, before it returns, with one of
  * the http_reply_* functions (webhooks commit to SQLite first, then reply:
- * an acknowledged event is durable). Long-lived answers (Server-Sent
+ * an acknowledged event is durable) — or defers its answer (http_defer)
+ * for work done off the loop (an Argon2id hash) and answers it later. Long-lived answers (Server-Sent
  * Events, downloads) use http_stream_*: the handler starts the stream and
  * keeps the handle; the stream outlives the handler until it is ended or
  * the client goes away (the `closed` callback, after which the handle is
@@ -53,6 +54,19 @@ void http_reply_error(struct http_req *, int status, const char *code, const cha
 void http_reply_raw(struct http_req *, int status, const char *content_type, const void *, size_t);
 /* add a response header before replying (copied) */
 void http_reply_header(struct http_req *, const char *name, const char *value);
+
+/*
+ * Deferred answers. A handler calls http_defer(q) and returns without a
+ * reply; q (and its body, params and headers) stays valid until the
+ * client goes away. Later, on the loop: http_later_req(l) is the request
+ * to answer with one http_reply_* call, or NULL when the client is gone
+ * (nothing to answer); then http_later_release(l), exactly once. Copy what
+ * a thread-pool job needs from q before queuing it.
+ */
+struct http_later;
+struct http_later *http_defer(struct http_req *q);
+struct http_req *http_later_req(struct http_later *l);
+void http_later_release(struct http_later *l);
 
 typedef void (*http_handler_fn)(struct srv *, struct http_req *);
 

@@ -14,7 +14,18 @@
 #include "store/open.h"
 #include "store/runs.h"
 
-#define ASK_MS 1000 /* how often a waiting job asks again */
+/* a waiting job is asked again when kiln serve wakes it (SIGURG: a review,
+ * a deployment's end) or at its wait timer; this slow poll is the safety
+ * net (KILN_GATE_POLL_MS in tests) */
+#define ASK_MS 10000
+#define BUSY_MS 2000 /* the store was busy: ask again after this */
+
+static int64_t ask_ms(void)
+{
+	const char *s = getenv("KILN_GATE_POLL_MS");
+	long long v = s ? strtoll(s, NULL, 10) : 0;
+	return v > 0 ? (int64_t)v : ASK_MS;
+}
 
 struct gated {
 	char *job;
@@ -96,7 +107,7 @@ static enum sched_gate_verdict ask(void *arg, size_t wf_index, const char *job, 
 		/* the store is busy or failing: keep waiting, say why */
 		buf_addf(reason, "waiting to deploy to '%s': %s", env, err.buf);
 		buf_release(&err);
-		*retry_ms = 2 * ASK_MS;
+		*retry_ms = BUSY_MS;
 		return SCHED_GATE_WAIT;
 	}
 	buf_release(&err);
@@ -110,8 +121,8 @@ static enum sched_gate_verdict ask(void *arg, size_t wf_index, const char *job, 
 		if (!x->waited && str_starts_with(d.reason, "waiting for approval"))
 			notify(g, NOTIFY_APPROVAL, env, run_id, NULL, d.reason);
 		x->waited = 1;
-		int64_t left = d.wake_at_ms > now ? d.wake_at_ms - now : ASK_MS;
-		*retry_ms = (uint64_t)(left < ASK_MS ? left : ASK_MS);
+		int64_t poll = ask_ms(), left = d.wake_at_ms > now ? d.wake_at_ms - now : poll;
+		*retry_ms = (uint64_t)(left < poll ? left : poll);
 		return SCHED_GATE_WAIT;
 	}
 	if (x->waited)

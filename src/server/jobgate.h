@@ -2,9 +2,10 @@
  * jobgate: the deployment gate of a run that `kiln serve` started (`kiln
  * run --server-repo NAME`): the scheduler's sched_gate hook (engine/sched.h)
  * answered by env_gate (server/env.h) on the run's own store connection.
- * A waiting job shows "waiting" in the run history and asks again every
- * second (an approval made through the server's API is seen at the next
- * ask) or at its wait timer; its end finishes the deployment (DORA's
+ * A waiting job shows "waiting" in the run history and asks again when
+ * kiln serve wakes its run (SIGURG on a review or a deployment's end,
+ * sched_wake), at its wait timer, or every 10 s as a safety net; its end
+ * finishes the deployment (DORA's
  * record). Also loads the repository's and environments' secrets for the
  * run.
  */

@@ -153,9 +153,27 @@ static void proc_closed(uv_handle_t *h)
 	finish(r, status, r->term_signal ? -1 : (int)r->exit_status, reason);
 }
 
+/* the running `kiln run`s of repository `repo` (but `except`) ask their
+ * waiting jobs again: SIGURG (ignored by a kiln not listening yet) */
+static void wake_repo(struct queue *q, const char *repo, const struct qrun *except)
+{
+	for (struct qrun *r = q->runs; r; r = r->next)
+		if (r != except && r->spawned && !uv_is_closing((uv_handle_t *)&r->proc) &&
+		    r->repo.name && !strcmp(r->repo.name, repo))
+			uv_process_kill(&r->proc, SIGURG);
+}
+
+/* a deployment was approved, rejected or ended (server/env.h) */
+static void on_deploy_changed(void *arg, const struct deploy_row *d)
+{
+	wake_repo(arg, d->repo, NULL);
+}
+
 static void on_exit_cb(uv_process_t *p, int64_t exit_status, int term_signal)
 {
 	struct qrun *r = p->data;
+	/* its environments and concurrency groups are free for the others */
+	wake_repo(r->q, r->repo.name, r);
 	r->exit_status = exit_status;
 	r->term_signal = term_signal;
 	uv_close((uv_handle_t *)p, proc_closed);
@@ -243,7 +261,7 @@ static int spawn(struct qrun *r)
 		strvec_pushf(&args, "--run-attempt=%d", r->ev.attempt);
 	/* a small, known environment: nothing of the server's own leaks into steps */
 	const char *keep[] = { "PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "ASAN_OPTIONS",
-			       "UBSAN_OPTIONS", "KILN_GITHUB_URL" };
+			       "UBSAN_OPTIONS", "KILN_GITHUB_URL", "KILN_GATE_POLL_MS" };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
 		const char *v = getenv(keep[i]);
 		if (v)
@@ -388,6 +406,8 @@ int queue_new(struct srv *s, unsigned capacity, struct queue **out, struct buf *
 	q->capacity = capacity ? capacity : 1;
 	uv_timer_init(s->loop, &q->retry);
 	q->retry.data = q;
+	s->env_events.changed = on_deploy_changed;
+	s->env_events.arg = q;
 	*out = q;
 	dispatch(q);
 	return 0;
@@ -429,6 +449,8 @@ static void timer_closed(uv_handle_t *h)
 
 void queue_free(struct queue *q)
 {
+	if (q && q->s->env_events.arg == q)
+		q->s->env_events = (struct env_events){ NULL, NULL };
 	if (q)
 		uv_close((uv_handle_t *)&q->retry, timer_closed);
 }

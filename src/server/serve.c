@@ -116,6 +116,7 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 		goto out;
 	}
 	buf_addf(&path, "%s/kiln.db", s.data_dir);
+	s.db_where = xstrdup(path.buf);
 	if (db_open(path.buf, &s.db, err))
 		goto out;
 	if (secret_store_open(&s.secrets, s.db, s.data_dir, err))
@@ -176,6 +177,7 @@ out:
 	secret_store_close(s.secrets);
 	db_close(s.db);
 	free(s.data_dir);
+	free(s.db_where);
 	buf_release(&path);
 	return ret;
 }

@@ -53,6 +53,7 @@ struct srv {
 	struct scheduler *scheduler; /* on: schedule */
 	struct logstreams *logstreams; /* live logs (SSE) */
 	char *data_dir;
+	char *db_where;         /* what db_open opened (thread-pool jobs open their own) */
 	const char *exe;
 	int pending_stops;      /* SIGTERM: http and queue still stopping */
 	struct serve_opts opts;
