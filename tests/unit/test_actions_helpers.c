@@ -130,6 +130,44 @@ static void test_input_lines(void **state)
 	ev_unref(with);
 }
 
+static void date_is(int64_t ms, const char *fmt, const char *tz, const char *want)
+{
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	assert_int_equal(act_meta_date(ms, fmt, tz, &out, &err), 0);
+	assert_string_equal(out.buf, want);
+	buf_release(&out);
+	buf_release(&err);
+}
+
+/* docker/metadata-action's {{date}}: moment.js formats, tzdata zones */
+static void test_meta_date(void **state)
+{
+	(void)state;
+	const int64_t t = 1578616200123LL; /* 2020-01-10T00:30:00.123Z, a Friday */
+	/* the action's README: schedule patterns */
+	date_is(t, "YYYYMMDD", NULL, "20200110");
+	date_is(t, "YYYYMMDD-hhmmss", "Asia/Tokyo", "20200110-093000");
+	date_is(t, "YYYY-MM-DD HH:mm:ss.SSS", "UTC", "2020-01-10 00:30:00.123");
+	date_is(t, "dddd Do MMMM YY, h A [week] Q", NULL, "Friday 10th January 20, 12 AM week 1");
+	date_is(t, "ddd D MMM DDDD", NULL, "Fri 10 Jan 010");
+	date_is(t, NULL, NULL, "2020-01-10T00:30:00Z");
+	date_is(t, "X x", NULL, "1578616200 1578616200123");
+	/* daylight saving time from the zone's transitions */
+	const int64_t summer = 1625140800000LL; /* 2021-07-01T12:00:00Z */
+	date_is(summer, "HH:mm Z", "Europe/Paris", "14:00 +02:00");
+	date_is(t, "HH:mm ZZ", "Europe/Paris", "01:30 +0100");
+	date_is(t, "YYYY-MM-DD HH:mm", "America/New_York", "2020-01-09 19:30");
+
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	assert_int_equal(act_meta_date(t, "YYYY", "Mars/Olympus", &out, &err), -1);
+	assert_non_null(strstr(err.buf, "unknown time zone 'Mars/Olympus'"));
+	buf_reset(&err);
+	assert_int_equal(act_meta_date(t, "YYYY", "../../etc/passwd", &out, &err), -1);
+	assert_non_null(strstr(err.buf, "unknown time zone"));
+	buf_release(&out);
+	buf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +175,7 @@ int main(void)
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_registry),
 		cmocka_unit_test(test_input_lines),
+		cmocka_unit_test(test_meta_date),
 	};
 	return cmocka_run_group_tests_name("actions", tests, NULL, NULL);
 }

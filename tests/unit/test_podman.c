@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include "base/kiln.h"
+#include "engine/nodemount.h"
 #include "engine/podman.h"
 
 static void words(const char *s, const char *joined)
@@ -67,12 +68,47 @@ static void test_durations(void **state)
 	assert_int_equal(podman_duration_ms("s", &ms), -1);
 }
 
+/* the host's node as job container mounts: the binary, and for a
+ * dynamic one its interpreter and libc under /__e/node20/lib */
+static void test_nodemount(void **state)
+{
+	(void)state;
+	struct nodemount nm = NODEMOUNT_INIT;
+	struct buf err = BUF_INIT;
+	assert_int_equal(nodemount_plan("/nonexistent", &nm, &err), 1);
+	assert_int_equal(nm.volumes.nr, 0);
+	int r = nodemount_plan(getenv("PATH"), &nm, &err);
+	if (r == 1) {
+		skip();
+		return;
+	}
+	assert_int_equal(r, 0);
+	assert_string_equal(nm.argv.v[nm.argv.nr - 1], "/__e/node20/bin/node");
+	int bin = 0, libc = 0;
+	for (size_t i = 0; i < nm.volumes.nr; i++) {
+		const char *v = nm.volumes.v[i];
+		assert_non_null(strstr(v, ":/__e/node20/"));
+		assert_string_equal(v + strlen(v) - 3, ":ro");
+		bin |= strstr(v, ":/__e/node20/bin/node:ro") != NULL;
+		libc |= strstr(v, ":/__e/node20/lib/libc.so.6:ro") != NULL;
+	}
+	assert_true(bin);
+	if (nm.argv.nr > 1) { /* dynamic: interpreter --library-path dir node */
+		assert_int_equal(nm.argv.nr, 4);
+		assert_string_equal(nm.argv.v[1], "--library-path");
+		assert_true(libc);
+	}
+	nodemount_release(&nm);
+	buf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_words),
 		cmocka_unit_test(test_split_words_unterminated),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_nodemount),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

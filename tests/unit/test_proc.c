@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,6 +117,23 @@ static void test_env_cwd_and_stdin(void **state)
 	assert_int_equal(r.cmd.exit_status, 0);
 	/* cat got /dev/null, not the test's stdin */
 	assert_string_equal(r.out.buf, "1:bar baz\n1:/tmp\n1:end\n");
+	teardown(&r);
+}
+
+static void test_stdin_from_in_fd(void **state)
+{
+	(void)state;
+	struct run r;
+	/* a secret handed through a memfd: stdin, never argv */
+	int fd = memfd_create("test", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "s3cret\nsecond\n", 14), 14);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	setup(&r, "cat; echo end");
+	r.cmd.in_fd = fd;
+	assert_int_equal(run_loop(&r), 0);
+	close(fd);
+	assert_string_equal(r.out.buf, "1:s3cret\n1:second\n1:end\n");
 	teardown(&r);
 }
 
@@ -257,6 +275,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lines_and_exit_code),
 		cmocka_unit_test(test_env_cwd_and_stdin),
+		cmocka_unit_test(test_stdin_from_in_fd),
 		cmocka_unit_test(test_long_line_is_split),
 		cmocka_unit_test(test_missing_program),
 		cmocka_unit_test(test_timeout_kills_the_group),
