@@ -686,8 +686,9 @@ static struct ajob *job_new(struct agent *ag, json_t *o)
 	uv_timer_init(ag->loop, &j->hb_timer);
 	uv_timer_init(ag->loop, &j->retry);
 	j->hb_timer.data = j->retry.data = j;
+	/* the first heartbeat at once: it confirms the lease reached us */
 	uint64_t every = (uint64_t)j->lease_ms / 4;
-	uv_timer_start(&j->hb_timer, hb_cb, every, every);
+	uv_timer_start(&j->hb_timer, hb_cb, 0, every);
 	return j;
 }
 
@@ -821,6 +822,14 @@ int agent_main(const struct agent_opts *o, struct buf *err)
 		buf_add(err, ag.ferr.buf, ag.ferr.len);
 	buf_release(&ag.ferr);
 	cas_close(&ag.cas);
+	if (ag.lease.busy) {
+		/* libuv joins its pool's threads at exit: do not wait for the
+		 * long-poll (up to LEASE_WAIT_MS) to come back */
+		if (ret)
+			fprintf(stderr, "kiln agent: error: %s\n", err->buf);
+		fflush(NULL);
+		_exit(ret);
+	}
 	return ret;
 }
 

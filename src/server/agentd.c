@@ -589,7 +589,8 @@ static void on_source(struct srv *s, struct http_req *q)
 		buf_release(&err);
 		return;
 	}
-	if (j.status != AJOB_LEASED || j.lease_owner != ag.id || j.attempt != attempt) {
+	if (j.status != AJOB_LEASED || j.lease_owner != ag.id || j.attempt != attempt ||
+	    ajobs_ack(s->db, id, ag.id, (int)attempt, &err)) {
 		lease_lost(q, id);
 	} else {
 		struct buf path = BUF_INIT, data = BUF_INIT;
@@ -645,8 +646,8 @@ static void sweep_cb(uv_timer_t *t)
 	struct agentd *a = t->data;
 	struct buf err = BUF_INIT;
 	int requeued = 0, failed = 0;
-	if (ajobs_expire(a->s->db, runs_now_ms(), a->s->opts.agent_retry, &requeued, &failed,
-			 &err))
+	if (ajobs_expire(a->s->db, runs_now_ms(), (int64_t)a->s->opts.agent_lease_ms / 2,
+			 a->s->opts.agent_retry, &requeued, &failed, &err))
 		fprintf(stderr, "kiln serve: agents: %s\n", err.buf);
 	else if (requeued || failed)
 		fprintf(stderr, "kiln serve: agents: %d lease%s expired: %d re-queued, %d failed "

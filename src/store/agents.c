@@ -373,7 +373,8 @@ int ajobs_lease(struct db *db, int64_t agent_id, const char *agent_labels, int64
 	}
 	int r = sql_run(db, err, "cannot lease a job",
 			"UPDATE agent_jobs SET status = 'leased', lease_owner = ?2,"
-			" lease_expires_at = ?3, leased_at = ?4, reason = '' WHERE id = ?1 AND"
+			" lease_expires_at = ?3, leased_at = ?4, reason = '', lease_acked = 0"
+			" WHERE id = ?1 AND"
 			" status = 'queued'",
 			"iiii", id, agent_id, now_ms + lease_ms, now_ms);
 	if (r < 0 || (r == 1 && ajobs_get(db, id, out, err)) || sql_commit(db, err)) {
@@ -389,8 +390,8 @@ int ajobs_heartbeat(struct db *db, int64_t id, int64_t agent_id, int attempt, in
 		    int64_t lease_ms, int *cancel, struct buf *err)
 {
 	int r = sql_run(db, err, "cannot renew a lease",
-			"UPDATE agent_jobs SET lease_expires_at = ?4 WHERE id = ?1 AND"
-			" lease_owner = ?2 AND attempt = ?3 AND status = 'leased'",
+			"UPDATE agent_jobs SET lease_expires_at = ?4, lease_acked = 1 WHERE id = ?1"
+			" AND lease_owner = ?2 AND attempt = ?3 AND status = 'leased'",
 			"iiii", id, agent_id, (int64_t)attempt, now_ms + lease_ms);
 	if (r <= 0)
 		return r < 0 ? -1 : KILN_ENOENT;
@@ -441,8 +442,8 @@ int ajobs_logs_append(struct db *db, int64_t id, int64_t agent_id, int attempt,
 			seq = v[i].seq;
 	}
 	if (r == 0 && sql_run(db, err, "cannot store log events",
-			      "UPDATE agent_jobs SET log_seq = ?2, lease_expires_at = ?3 WHERE"
-			      " id = ?1",
+			      "UPDATE agent_jobs SET log_seq = ?2, lease_expires_at = ?3,"
+			      " lease_acked = 1 WHERE id = ?1",
 			      "iii", id, seq, now_ms + lease_ms) < 0)
 		r = -1;
 	if (r != 0) {
@@ -476,13 +477,20 @@ int ajobs_complete(struct db *db, int64_t id, int64_t agent_id, int attempt, int
 	return sql_commit(db, err);
 }
 
-int ajobs_expire(struct db *db, int64_t now_ms, int retries, int *requeued, int *failed,
-		 struct buf *err)
+int ajobs_expire(struct db *db, int64_t now_ms, int64_t ack_ms, int retries, int *requeued,
+		 int *failed, struct buf *err)
 {
 	*requeued = *failed = 0;
 	if (sql_begin(db, err))
 		return -1;
-	int a = sql_run(db, err, "cannot expire leases",
+	/* the lease answer never reached its agent (it went away while its
+	 * long-poll was open): the job is offered again, same attempt */
+	int u = sql_run(db, err, "cannot expire leases",
+			"UPDATE agent_jobs SET status = 'queued', lease_owner = NULL,"
+			" lease_expires_at = NULL WHERE status = 'leased' AND lease_acked = 0"
+			" AND leased_at < ?1 AND cancel = 0",
+			"i", now_ms - ack_ms);
+	int a = u < 0 ? -1 : sql_run(db, err, "cannot expire leases",
 			"UPDATE agent_jobs SET status = 'queued', attempt = attempt + 1,"
 			" lease_owner = NULL, lease_expires_at = NULL,"
 			" reason = 'agent lost: re-queued, attempt ' || (attempt + 1)"
@@ -504,6 +512,15 @@ int ajobs_expire(struct db *db, int64_t now_ms, int retries, int *requeued, int 
 	*requeued = a;
 	*failed = b;
 	return 0;
+}
+
+int ajobs_ack(struct db *db, int64_t id, int64_t agent_id, int attempt, struct buf *err)
+{
+	int r = sql_run(db, err, "cannot confirm a lease",
+			"UPDATE agent_jobs SET lease_acked = 1 WHERE id = ?1 AND lease_owner = ?2"
+			" AND attempt = ?3 AND status = 'leased'",
+			"iii", id, agent_id, (int64_t)attempt);
+	return r < 0 ? -1 : r ? 0 : KILN_ENOENT;
 }
 
 int ajobs_cancel(struct db *db, int64_t id, struct buf *err)

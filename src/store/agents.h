@@ -122,12 +122,16 @@ int ajobs_complete(struct db *db, int64_t id, int64_t agent_id, int attempt, int
 		   int64_t *stored, struct buf *err);
 
 /*
- * Leases past their expiry: re-queued (attempt + 1, reason "agent lost:
- * re-queued, attempt N") while attempt <= retries, else done as failure
- * "agent lost". Counts into *requeued and *failed.
+ * Leases the agent never confirmed (no heartbeat, log or source download)
+ * within ack_ms: offered again, same attempt. Leases past their expiry:
+ * re-queued (attempt + 1, reason "agent lost: re-queued, attempt N")
+ * while attempt <= retries, else done as failure "agent lost". Counts into
+ * *requeued and *failed.
  */
-int ajobs_expire(struct db *db, int64_t now_ms, int retries, int *requeued, int *failed,
-		 struct buf *err);
+int ajobs_expire(struct db *db, int64_t now_ms, int64_t ack_ms, int retries, int *requeued,
+		 int *failed, struct buf *err);
+/* the agent holding (id, attempt) confirmed its lease; 0, KILN_ENOENT, -1 */
+int ajobs_ack(struct db *db, int64_t id, int64_t agent_id, int attempt, struct buf *err);
 /* ask job id to stop: a queued one is done (cancelled) at once, a leased
  * one sees cancel in its next heartbeat. 0 or -1 */
 int ajobs_cancel(struct db *db, int64_t id, struct buf *err);

@@ -180,7 +180,8 @@ const char *const db_migrations[] = {
 	"ALTER TABLE repos ADD COLUMN isolate TEXT NOT NULL DEFAULT '';",
 	/* 16: `kiln agent` workers (src/store/agents.c, docs/internals/agents.md):
 	 * registration tokens and agents (token hashes, labels), jobs handed to
-	 * agents as leasable rows, and the log events agents uploaded for them */
+	 * agents as leasable rows (lease_acked: the agent confirmed the lease
+	 * answer reached it), and the log events agents uploaded for them */
 	"CREATE TABLE agent_reg_tokens (id INTEGER PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE,"
 	" created_by TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT,"
 	" revoked_at BIGINT);"
@@ -194,7 +195,7 @@ const char *const db_migrations[] = {
 	" attempt INTEGER NOT NULL DEFAULT 1, lease_owner BIGINT, lease_expires_at BIGINT,"
 	" cancel INTEGER NOT NULL DEFAULT 0, log_seq BIGINT NOT NULL DEFAULT 0, result TEXT,"
 	" outputs TEXT, summary TEXT, created_at BIGINT NOT NULL, leased_at BIGINT,"
-	" finished_at BIGINT);"
+	" finished_at BIGINT, lease_acked INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX agent_jobs_open ON agent_jobs (status, id);"
 	"CREATE TABLE agent_logs (ajob_id BIGINT NOT NULL, seq BIGINT NOT NULL,"
 	" event TEXT NOT NULL, PRIMARY KEY (ajob_id, seq));",
