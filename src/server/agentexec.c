@@ -36,6 +36,7 @@ struct rjob {
 	const struct log_sink *sink;
 	char *name;
 	int64_t id, seq;
+	int64_t owner;     /* the agent holding the lease last seen */
 	int attempt;
 	int status;        /* last status seen, -1 before */
 	char *reason;      /* last reason shown */
@@ -222,9 +223,9 @@ static void poll_cb(uv_timer_t *t)
 		return;
 	}
 	if (row.attempt != j->attempt) {
+		info(j, "agent lost (agent %lld stopped renewing its lease): re-queued, attempt %d",
+		     (long long)j->owner, row.attempt);
 		j->attempt = row.attempt;
-		if (*row.reason)
-			info(j, "%s", row.reason);
 		free(j->reason);
 		j->reason = xstrdup(row.reason);
 	} else if (row.status == AJOB_QUEUED && strcmp(row.reason, j->reason ? j->reason : "")) {
@@ -233,8 +234,10 @@ static void poll_cb(uv_timer_t *t)
 		free(j->reason);
 		j->reason = xstrdup(row.reason);
 	}
-	if (row.status == AJOB_LEASED && j->status != AJOB_LEASED)
+	if (row.status == AJOB_LEASED && row.lease_owner != j->owner) {
 		info(j, "leased by agent %lld (attempt %d)", (long long)row.lease_owner, row.attempt);
+		j->owner = row.lease_owner;
+	}
 	j->status = (int)row.status;
 	/* the end once every log event before it was replayed */
 	if (row.status == AJOB_DONE && j->seq >= row.log_seq && replay(j, &err) == 0)

@@ -1,0 +1,100 @@
+#!/bin/bash
+test_description='kiln agent: an agent killed mid-job (re-queued as attempt 2, or failed "agent lost" with --agent-retry 0); an agent back after its lease was taken is told to stop'
+. "$(dirname "$0")/../lib.sh"
+. "$TEST_ROOT/e2e/lib-serve.sh"
+. "$TEST_ROOT/e2e/lib-agent.sh"
+
+ZERO=0000000000000000000000000000000000000000
+
+test_expect_success 'setup: a slow job that ticks into a file named after its agent' '
+	test_create_repo src &&
+	mkdir -p src/.github/workflows &&
+	cat >src/.github/workflows/slow.yml <<-EOF &&
+	name: Slow
+	on: push
+	jobs:
+	  slow:
+	    runs-on: self-hosted
+	    steps:
+	      - run: |
+	          for i in \$(seq 1 40); do echo tick >>"$TRASH/ticks-\$RUNNER_NAME"; echo "tick \$i"; sleep 0.25; done
+	          echo "\$RUNNER_NAME" >>"$TRASH/done"
+	EOF
+	git -C src add . && git -C src commit -q -m slow &&
+	kiln repo add acme/app "$TRASH/src" >secret
+'
+
+start_serve --jobs 1 --agents all --agent-lease 2 --agent-retry 1
+SECRET=$(cat secret)
+REGTOKEN=$(regtoken)
+
+# push_round N: a new commit pushed as delivery rN
+push_round() {
+	echo "$1" >src/ROUND && git -C src add ROUND && git -C src commit -q -m "round $1" &&
+	push_hook refs/heads/main $ZERO "$(git -C src rev-parse HEAD)" "r$1" >out &&
+	head -n1 out | grep -qx 202
+}
+
+wait_file() {
+	local i
+	for i in $(seq 1 200); do test -s "$1" && return 0; sleep 0.05; done
+	echo "no $1" >&2
+	return 1
+}
+
+# the agent and every process under it ("the machine died")
+kill9_tree() {
+	local p=$1 kids k
+	kill -STOP "$p" 2>/dev/null
+	kids=$(ps -o pid= --ppid "$p")
+	for k in $kids; do kill9_tree "$k"; done
+	kill -9 "$p" 2>/dev/null
+}
+
+test_expect_success 'an agent killed mid-job: the lease expires, attempt 2 runs on another agent' '
+	start_agent a --jobs 1 &&
+	push_round 1 &&
+	wait_file ticks-a &&
+	kill9_tree "$(agent_pid a)" &&
+	start_agent b --jobs 1 &&
+	wait_status 1 success 60 &&
+	test "$(cat done)" = b &&
+	test "$(sql "SELECT attempt || \" \" || result FROM agent_jobs WHERE id = 1")" = "2 success" &&
+	kiln logs "Slow#1" >log && test_grep "tick 40" log &&
+	test_grep "agent lost (agent 1 stopped renewing its lease): re-queued, attempt 2" log &&
+	test_grep "leased by agent 2 (attempt 2)" log &&
+	stop_agent b
+'
+
+test_expect_success 'an agent back after its lease was taken is told to stop the job' '
+	rm -f done ticks-* &&
+	start_agent c --jobs 1 &&
+	push_round 2 &&
+	wait_file ticks-c &&
+	kill -STOP "$(agent_pid c)" &&
+	start_agent d --jobs 1 &&
+	wait_file ticks-d &&
+	kill -CONT "$(agent_pid c)" &&
+	for i in $(seq 1 100); do grep -q "lease was lost: stopping it" agent-c.log && break; sleep 0.05; done &&
+	test_grep "lease was lost: stopping it" agent-c.log &&
+	sleep 1 && n1=$(wc -l <ticks-c) && sleep 1.5 && n2=$(wc -l <ticks-c) &&
+	test "$n1" = "$n2" && test "$n2" -lt 40 &&
+	wait_status 2 success 60 &&
+	test "$(cat done)" = d &&
+	stop_agent c && stop_agent d
+'
+
+test_expect_success 'with --agent-retry 0 a lost agent fails the job: "agent lost"' '
+	stop_serve && start_serve --jobs 1 --agents all --agent-lease 2 --agent-retry 0 &&
+	rm -f done ticks-* &&
+	start_agent e --jobs 1 &&
+	push_round 3 &&
+	wait_file ticks-e &&
+	kill9_tree "$(agent_pid e)" &&
+	wait_status 3 failure 60 &&
+	kiln logs "Slow#3" >log && test_grep "kiln: agent lost" log &&
+	test "$(sql "SELECT attempt || \" \" || result || \" \" || reason FROM agent_jobs WHERE id = 3")" = "1 failure agent lost" &&
+	test ! -e done
+'
+
+test_done
