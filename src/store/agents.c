@@ -202,7 +202,8 @@ int agents_labels_normalize(const struct strvec *in, struct buf *out, struct buf
 		}
 	}
 	if (!r) {
-		qsort(all.v, all.nr, sizeof(*all.v), cmp_str);
+		if (all.nr)
+			qsort(all.v, all.nr, sizeof(*all.v), cmp_str);
 		for (size_t i = 0; i < all.nr; i++)
 			if (!i || strcmp(all.v[i], all.v[i - 1]))
 				buf_addf(out, "%s%s", out->len ? "," : "", all.v[i]);
