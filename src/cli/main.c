@@ -6,7 +6,11 @@
 #include "cli/cmds.h"
 #include "cli/ctx.h"
 
+#include <signal.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 struct cmd {
 	const char *name;
@@ -57,8 +61,31 @@ static void usage(FILE *out)
 		     "3 internal or environment error\n");
 }
 
+/*
+ * KILN_DIE_WITH=PID (set by kiln serve for its `kiln run` children): die
+ * with process PID, even when it is killed by SIGKILL. The kernel signals
+ * us when the parent's thread that forked us ends; if the parent died
+ * before the prctl, getppid() no longer names it. The variable is not
+ * passed on to steps.
+ */
+static void die_with_parent(void)
+{
+	const char *v = getenv("KILN_DIE_WITH");
+	if (!v)
+		return;
+	long pid = strtol(v, NULL, 10);
+	unsetenv("KILN_DIE_WITH");
+#ifdef __linux__
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != (pid_t)pid)
+		_exit(EXIT_INTERNAL);
+#else
+	(void)pid;
+#endif
+}
+
 int main(int argc, char **argv)
 {
+	die_with_parent();
 	static char exe[4096];
 	struct kiln_ctx ctx = { .argv0 = argv[0], .exe = argv[0] };
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);

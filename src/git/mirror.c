@@ -5,7 +5,10 @@
 #include "git/mirror.h"
 
 #include <git2.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void lib_once(void)
 {
@@ -198,84 +201,136 @@ int mirror_has_commit(const char *path, const char *sha)
 	return ok;
 }
 
+/* a file of a throwaway work tree: no fsync (a crash removes the tree) */
+static int put_file(const char *dir, const char *name, const char *data, size_t len)
+{
+	struct buf path = BUF_INIT;
+	buf_addf(&path, "%s/%s", dir, name);
+	int fd = open(path.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int r = fd < 0 ? -1 : fs_write_all(fd, data, len) < 0 ? -1 : 0;
+	if (fd >= 0 && close(fd) < 0)
+		r = -1;
+	buf_release(&path);
+	return r;
+}
+
+/* `url = "..."` in git config syntax; -1 for a control character */
+static int config_quote(struct buf *out, const char *v)
+{
+	buf_addch(out, '"');
+	for (; *v; v++) {
+		if ((unsigned char)*v < 0x20 || *v == 0x7f)
+			return -1;
+		if (*v == '"' || *v == '\\')
+			buf_addch(out, '\\');
+		buf_addch(out, *v);
+	}
+	buf_addch(out, '"');
+	return 0;
+}
+
+/*
+ * The .git of a work tree, written directly: what git_repository_init plus
+ * a loose ref and a reflog per branch and tag would make, in six small
+ * files (a fresh work tree per run is on the webhook -> first step path).
+ */
+static int worktree_gitdir(const char *gitdir, const char *mirror, const char *sha, const char *ref,
+			   const char *origin, struct buf *err)
+{
+	static const char *const dirs[] = { "objects/info", "objects/pack", "refs/heads", "refs/tags" };
+	struct buf b = BUF_INIT, path = BUF_INIT;
+	struct strvec refs = STRVEC_INIT;
+	int ret = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", gitdir, dirs[i]);
+		if (mkdir_p(path.buf, 0755) < 0) {
+			buf_addf(err, "cannot create '%s'", path.buf);
+			goto out;
+		}
+	}
+	buf_addf(&b, "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n"
+		     "\tlogallrefupdates = true\n[remote \"origin\"]\n\turl = ");
+	if (config_quote(&b, origin)) {
+		buf_addf(err, "repository URL with a control character: '%s'", origin);
+		goto out;
+	}
+	buf_addch(&b, '\n');
+	if (put_file(gitdir, "config", b.buf, b.len))
+		goto io;
+	buf_reset(&b);
+	buf_addf(&b, "%s\n", sha);
+	if (put_file(gitdir, "HEAD", b.buf, b.len))
+		goto io;
+	buf_reset(&b);
+	buf_addf(&b, "%s/objects\n", mirror);
+	if (put_file(gitdir, "objects/info/alternates", b.buf, b.len))
+		goto io;
+	/* the mirror's branches and tags, as a clone would have them (a pull
+	 * request's base branch, a push's previous commit on other refs), with
+	 * `ref` at sha; packed-refs without the "sorted" trait: readers sort */
+	if (mirror_refs(mirror, &refs, err))
+		goto out;
+	buf_reset(&b);
+	int have_ref = !ref || !*ref ||
+		       !(str_starts_with(ref, "refs/heads/") || str_starts_with(ref, "refs/tags/"));
+	for (size_t i = 0; i < refs.nr; i++) {
+		char *eq = strchr(refs.v[i], '=');
+		*eq = '\0';
+		if (!have_ref && !strcmp(refs.v[i], ref)) {
+			buf_addf(&b, "%s %s\n", sha, ref);
+			have_ref = 1;
+		} else {
+			buf_addf(&b, "%s %s\n", eq + 1, refs.v[i]);
+		}
+	}
+	if (!have_ref)
+		buf_addf(&b, "%s %s\n", sha, ref);
+	if (b.len && put_file(gitdir, "packed-refs", b.buf, b.len))
+		goto io;
+	ret = 0;
+	goto out;
+io:
+	buf_addf(err, "cannot write the work tree's repository '%s': %s", gitdir, strerror(errno));
+out:
+	strvec_clear(&refs);
+	buf_release(&b);
+	buf_release(&path);
+	return ret;
+}
+
 int mirror_worktree(const char *path, const char *sha, const char *ref, const char *origin,
 		    const char *dest, struct buf *err)
 {
 	lib_once();
 	git_repository *repo = NULL;
 	git_commit *commit = NULL;
-	git_reference *r = NULL;
-	git_config *cfg = NULL;
 	git_oid oid;
 	int ret = -1;
-	struct buf alt = BUF_INIT, altpath = BUF_INIT;
-	if (git_oid_fromstr(&oid, sha) < 0) {
+	struct buf gitdir = BUF_INIT;
+	if (git_oid_fromstr(&oid, sha) < 0 || strlen(sha) != GIT_OID_HEXSZ) {
 		buf_addf(err, "not a commit id: '%s'", sha);
 		goto out;
 	}
-	if (git_repository_init(&repo, dest, 0) < 0) {
-		git_fail(err, "cannot create work tree", dest);
+	buf_addf(&gitdir, "%s/.git", dest);
+	if (worktree_gitdir(gitdir.buf, path, sha, ref, origin, err))
 		goto out;
-	}
-	/* borrow the mirror's objects; the repository was just created, so
-	 * its object database is re-read after the alternates file exists */
-	buf_addf(&altpath, "%s/.git/objects/info/alternates", dest);
-	buf_addf(&alt, "%s/objects\n", path);
-	if (write_file_atomic(altpath.buf, alt.buf, alt.len, 0644) < 0) {
-		buf_addf(err, "cannot write '%s'", altpath.buf);
-		goto out;
-	}
-	git_repository_free(repo);
-	repo = NULL;
 	if (git_repository_open(&repo, dest) < 0 || git_commit_lookup(&commit, repo, &oid) < 0) {
 		git_fail(err, "commit not in the mirror", sha);
 		goto out;
 	}
-	/* the mirror's branches and tags, as a clone would have them (a pull
-	 * request's base branch, a push's previous commit on other refs) */
-	struct strvec refs = STRVEC_INIT;
-	if (mirror_refs(path, &refs, err)) {
-		strvec_clear(&refs);
-		goto out;
-	}
-	for (size_t i = 0; i < refs.nr; i++) {
-		char *eq = strchr(refs.v[i], '=');
-		git_oid o;
-		*eq = '\0';
-		if (!git_oid_fromstr(&o, eq + 1) &&
-		    git_reference_create(&r, repo, refs.v[i], &o, 1, "kiln serve") == 0) {
-			git_reference_free(r);
-			r = NULL;
-		}
-	}
-	strvec_clear(&refs);
-	git_error_clear();
-	if (ref && *ref && (str_starts_with(ref, "refs/heads/") || str_starts_with(ref, "refs/tags/")) &&
-	    git_reference_create(&r, repo, ref, &oid, 1, "kiln serve") < 0) {
-		git_fail(err, "cannot create ref", ref);
-		goto out;
-	}
 	git_checkout_options co;
 	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
-	co.checkout_strategy = GIT_CHECKOUT_FORCE;
-	if (git_checkout_tree(repo, (git_object *)commit, &co) < 0 ||
-	    git_repository_set_head_detached(repo, &oid) < 0) {
+	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_RECREATE_MISSING;
+	if (git_checkout_tree(repo, (git_object *)commit, &co) < 0) {
 		git_fail(err, "cannot check out", sha);
-		goto out;
-	}
-	if (git_repository_config(&cfg, repo) < 0 ||
-	    git_config_set_string(cfg, "remote.origin.url", origin) < 0) {
-		git_fail(err, "cannot configure work tree", dest);
 		goto out;
 	}
 	ret = 0;
 out:
-	git_config_free(cfg);
-	git_reference_free(r);
 	git_commit_free(commit);
 	git_repository_free(repo);
-	buf_release(&alt);
-	buf_release(&altpath);
+	buf_release(&gitdir);
 	return ret;
 }
 

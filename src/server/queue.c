@@ -179,17 +179,29 @@ static void on_exit_cb(uv_process_t *p, int64_t exit_status, int term_signal)
 	uv_close((uv_handle_t *)p, proc_closed);
 }
 
+/* event.json of a run: no fsync, the work dir does not survive a crash */
+static int put_file(const char *path, const char *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int r = fd < 0 || fs_write_all(fd, data, len) < 0 ? -1 : 0;
+	if (fd >= 0 && close(fd) < 0)
+		r = -1;
+	return r;
+}
+
 /* thread pool: the commit in the mirror (fetch if missing), a work tree of it */
 static void prepare_work(uv_work_t *w)
 {
 	struct qrun *r = w->data;
 	const char *mirror = r->repo.mirror;
 	r->prep_rc = -1;
-	if (!mirror_has_commit(mirror, r->ev.sha) && mirror_fetch(mirror, r->repo.url, &r->err))
-		return;
 	if (!mirror_has_commit(mirror, r->ev.sha)) {
-		buf_addf(&r->err, "commit %s is not in %s", r->ev.sha, r->repo.url);
-		return;
+		if (mirror_fetch(mirror, r->repo.url, &r->err))
+			return;
+		if (!mirror_has_commit(mirror, r->ev.sha)) {
+			buf_addf(&r->err, "commit %s is not in %s", r->ev.sha, r->repo.url);
+			return;
+		}
 	}
 	runctx_rmtree(r->workdir);
 	if (mkdir_p(r->workdir, 0700) < 0) {
@@ -201,7 +213,7 @@ static void prepare_work(uv_work_t *w)
 		return;
 	struct buf path = BUF_INIT;
 	buf_addf(&path, "%s/event.json", r->workdir);
-	if (write_file_atomic(path.buf, r->ev.payload, strlen(r->ev.payload), 0600) < 0)
+	if (put_file(path.buf, r->ev.payload, strlen(r->ev.payload)) < 0)
 		buf_addf(&r->err, "cannot write '%s'", path.buf);
 	else
 		r->prep_rc = 0;
@@ -212,11 +224,6 @@ static int spawn(struct qrun *r)
 {
 	struct srv *s = r->q->s;
 	struct strvec args = STRVEC_INIT, env = STRVEC_INIT;
-	/* the child dies with the server, even on kill -9 */
-	strvec_push(&args, "setpriv");
-	strvec_push(&args, "--pdeathsig");
-	strvec_push(&args, "KILL");
-	strvec_push(&args, "--");
 	strvec_push(&args, s->exe);
 	strvec_push(&args, "run");
 	strvec_push(&args, r->ev.kind);
@@ -271,6 +278,8 @@ static int spawn(struct qrun *r)
 	strvec_pushf(&env, "KILN_HOME=%s", s->data_dir);
 	strvec_pushf(&env, "GITHUB_ACTOR=%s", *r->ev.actor ? r->ev.actor : "kiln");
 	strvec_push(&env, "NO_COLOR=1");
+	/* the child dies with the server, even on kill -9 (cli/main.c) */
+	strvec_pushf(&env, "KILN_DIE_WITH=%ld", (long)getpid());
 
 	int fd = open(r->logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -285,7 +294,7 @@ static int spawn(struct qrun *r)
 		{ .flags = UV_INHERIT_FD, .data.fd = fd },
 	};
 	uv_process_options_t po = {
-		.exit_cb = on_exit_cb, .file = "setpriv", .args = args.v, .env = env.v,
+		.exit_cb = on_exit_cb, .file = s->exe, .args = args.v, .env = env.v,
 		.cwd = r->tree, .stdio_count = 3, .stdio = stdio,
 	};
 	r->proc.data = r;

@@ -148,6 +148,37 @@ test_expect_success 'kill -9 during a burst of webhooks: every acknowledged deli
 	test "$(events "delivery LIKE '\''b%'\''")" = 40
 '
 
+test_expect_success 'actions/checkout in a server run: the commit, its branch, the branches and tags of the repository' '
+	git -C src checkout -q main && git -C src tag v0.1 main &&
+	git -C src checkout -q -b wt &&
+	write_workflow src wt <<-\EOF &&
+	on:
+	  push:
+	    branches: [wt]
+	jobs:
+	  look:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - uses: actions/checkout@v4
+	      - run: |
+	          echo "head=$(git rev-parse HEAD) branch=$(git symbolic-ref --short HEAD)"
+	          echo "main=$(git rev-parse origin/main) tag=$(git rev-parse v0.1^{commit})"
+	          echo "origin=$(git remote get-url origin) dirty=$(git status --porcelain | wc -l)"
+	          echo "version=$(cat VERSION)"
+	EOF
+	echo 3.0 >src/VERSION && git -C src add -A && git -C src commit -q -m wt &&
+	sha=$(git -C src rev-parse HEAD) &&
+	push_hook refs/heads/wt $ZERO $sha w1 >out && head -n1 out | grep -qx 202 &&
+	id=$(python3 -c "import json; print(json.load(open(\"$TRASH/hook.body\"))[\"event\"])") &&
+	wait_status $id success &&
+	log="$DATA/events/$id.log" &&
+	test_grep "head=$sha branch=wt" "$log" &&
+	test_grep "main=$(git -C src rev-parse main) tag=$(git -C src rev-parse main)" "$log" &&
+	test_grep "dirty=0" "$log" &&
+	test_grep "version=3.0" "$log" &&
+	! test -e "$DATA/work/$id"
+'
+
 test_expect_success 'SIGTERM cancels a running run and stops' '
 	push_hook refs/heads/slow $ZERO $(git -C src rev-parse slow) s2 >out &&
 	id=$(python3 -c "import json; print(json.load(open(\"$TRASH/hook.body\"))[\"event\"])") &&
