@@ -5,8 +5,8 @@
  * `kiln run` child process supervised on the server's loop, which records
  * the run, its jobs, steps and masked logs in the same store (one history:
  * `kiln runs --all`, `kiln logs`). Pull requests from forks run with
- * --no-secrets. The child dies with the server (PR_SET_PDEATHSIG through
- * setpriv); at the next start, events that were running end as failure
+ * --no-secrets. The child dies with the server (KILN_DIE_WITH: its main()
+ * sets PR_SET_PDEATHSIG); at the next start, events that were running end as failure
  * "server restarted" and queued ones continue.
  */
 #ifndef KILN_QUEUE_H
