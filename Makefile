@@ -22,7 +22,8 @@ DEB_PKGS = build-essential pkg-config git clang llvm libclang-rt-14-dev \
 	perl python3 rsync zstd ninja-build haproxy wrk hyperfine curl \
 	libh2o-dev libssl-dev prometheus libcmark-gfm-dev libcmark-gfm-extensions-dev chromium \
 	podman runc netavark aardvark-dns slirp4netns containernetworking-plugins catatonit \
-	mmdebstrap docker-registry bubblewrap postgresql-client redis-tools
+	mmdebstrap docker-registry bubblewrap postgresql-client redis-tools \
+	buildbot buildbot-worker
 
 PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libgit2 libzstd libh2o openssl libcmark-gfm libpcre2-8
 # loaded with dlopen where they are used (headers only here): libcurl by
