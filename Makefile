@@ -3,7 +3,9 @@
 #   make            build build/kiln
 #   make test       run every test through prove (unit + e2e)
 #   make test SAN=1 the same under ASan+UBSan (build/san/)
-#   make demo       run the example pipeline in examples/
+#   make demo       run the examples/ demos: kiln run's pipeline, remote actions,
+#                   containers, the server (webhook -> CI -> staging -> approval
+#                   -> production -> DORA), then leave the web UI demo running
 #   make bench      run the benchmarks in bench/
 #   make fuzz       build and run the libFuzzer targets (clang)
 #   make deps       install every Debian package the build and tests need
@@ -115,6 +117,7 @@ demo: deps all
 	$(Q)./examples/demo.sh $(abspath $(BUILD))/kiln
 	$(Q)./examples/remote-demo.sh $(abspath $(BUILD))/kiln
 	$(Q)./examples/containers-demo.sh $(abspath $(BUILD))/kiln
+	$(Q)./examples/serve-demo.sh $(abspath $(BUILD))/kiln
 	$(Q)./examples/ui-demo.sh $(abspath $(BUILD))/kiln
 
 # a running kiln serve whose web UI pages are filled (prints the URL)

@@ -64,11 +64,14 @@ echo broken >"$dir/shop/VERSION"
 git -C "$dir/shop" add VERSION
 git -C "$dir/shop" -c user.name=Dana -c user.email=dana@example.com commit -q -m "checkout: wip"
 push refs/heads/feature/checkout
-sleep 3
-# production asks its gate (the queue does not gate environments yet):
-# it waits for rui
-"$KILN" debug record-deploy --repo acme/shop --env production --run 1 --commit "$now" \
-	--end $((now + 5 * 60000)) --actor dana >/dev/null
+# the push to main runs deploy.yml: staging deploys, then its production
+# job waits at the environment's gate (the queue's runs are gated) for rui
+for _ in $(seq 1 100); do
+	curl -sf -H "Authorization: Bearer $tok" \
+		"$url/api/v1/deployments?repo=acme/shop&environment=production&state=waiting" |
+		grep -q '"run_id"' && break
+	sleep 0.2
+done
 
 cat <<MSG
 
