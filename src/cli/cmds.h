@@ -30,6 +30,7 @@ int cmd_env(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_approve(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_reject(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_cancel(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_rerun(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_dispatch(int argc, char **argv, struct kiln_ctx *ctx);
 /* `kiln debug event|changes|paths-filter|trigger` (src/cli/debug_git.c) */
 int debug_git(int argc, char **argv);

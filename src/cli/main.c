@@ -33,6 +33,7 @@ static const struct cmd cmds[] = {
 	{ "approve", cmd_approve, "approve a run's deployments waiting for review (server)" },
 	{ "reject", cmd_reject, "reject a run's deployments waiting for review (server)" },
 	{ "cancel", cmd_cancel, "cancel a run of the server" },
+	{ "rerun", cmd_rerun, "re-run a run of the server, or only its failed jobs" },
 	{ "dispatch", cmd_dispatch, "start a workflow_dispatch run on the server" },
 	{ "user", cmd_user, "the server's users (list, add, set, groups)" },
 	{ "token", cmd_token, "API tokens (create, list, revoke)" },

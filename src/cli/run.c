@@ -25,6 +25,7 @@
 #include "server/agentexec.h"
 #include "store/db.h"
 #include "store/open.h"
+#include "store/runs.h"
 #include "workflow/trigger.h"
 
 #include <ctype.h>
@@ -53,6 +54,8 @@ struct run_opts {
 	const char *server_repo; /* --server-repo: a run of kiln serve (server/jobgate.h) */
 	const char *agents;      /* --agents MODE: jobs handed to kiln agent (server/agentexec.h) */
 	int server_event;        /* --server-event: the server's event it runs for */
+	int reuse_run;           /* --reuse-run: re-run only the failed jobs of that run */
+	char *reuse_file;        /* its workflow (owned) */
 	/* the run's files (workspace_snapshot), taken by the first level and
 	 * shared by the workflow_run levels after it; run() frees it */
 	char *snapshot;
@@ -598,6 +601,7 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 	buf_release(&names);
 	struct sched_observer obs = {
 		recorder_job_start, recorder_job_end, recorder_log, rec, recorder_job_summary,
+		recorder_job_outputs,
 	};
 	struct sched_opts so = {
 		.observer = rec ? &obs : NULL,
@@ -608,6 +612,7 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 		.done = on_done,
 		.done_arg = &st,
 		.calls = &w->calls,
+		.reuse = recorder_reuse(rec),
 	};
 	struct jobgate *gate = NULL;
 	if (o->server_repo && rec) {
@@ -749,6 +754,7 @@ static int chain(const struct run_opts *o, struct kiln_ctx *kctx, const struct r
 		struct run_opts next = *o;
 		next.event = "workflow_run";
 		next.workflow_file = NULL;
+		next.reuse_run = 0; /* the workflows it triggers run whole */
 		next.job = NULL;
 		next.event_file = NULL;
 		next.ref = next.base = next.head = next.action = NULL;
@@ -1094,6 +1100,11 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 		if (!rec)
 			fprintf(stderr, "kiln: warning: run history not recorded: %s\n", rerr.buf);
 		buf_release(&rerr);
+		if (o->reuse_run && recorder_prior(rec, o->reuse_run, &err) < 0) {
+			fprintf(stderr, "kiln: error: --reuse-run %d: %s\n", o->reuse_run, err.buf);
+			ret = EXIT_INTERNAL;
+			goto out;
+		}
 	}
 	ret = open_actions(o, &rc, &cache, &err);
 	if (ret) {
@@ -1160,6 +1171,28 @@ static int check_pairs(const char *flag, const struct strvec *v, int identifier)
 	return 0;
 }
 
+/* --reuse-run RUN: the run's workflow file (kept for the process) */
+static int reuse_workflow(struct run_opts *o)
+{
+	struct db *db = NULL;
+	struct buf err = BUF_INIT;
+	struct run_row row;
+	char spec[32];
+	snprintf(spec, sizeof(spec), "%d", o->reuse_run);
+	int r = store_open_default(&db, NULL, &err);
+	if (!r)
+		r = runs_find(db, spec, &row, &err);
+	if (r == KILN_ENOENT)
+		buf_addf(&err, "no run %d", o->reuse_run);
+	if (r)
+		fprintf(stderr, "kiln: error: --reuse-run: %s\n", err.buf);
+	else
+		o->workflow_file = o->reuse_file = xstrdup(row.workflow);
+	db_close(db);
+	buf_release(&err);
+	return r ? -1 : 0;
+}
+
 int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	struct run_opts o = { .vars = STRVEC_INIT, .secrets = STRVEC_INIT, .inputs = STRVEC_INIT };
@@ -1170,6 +1203,9 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 		  "a run of kiln serve for repository NAME: its secrets; its environments gate deploys" },
 		{ OPT_STRING, 0, "agents", &o.agents, "MODE",
 		  "with --server-repo: off, self-hosted or all jobs go to kiln agent workers" },
+		{ OPT_INT, 0, "reuse-run", &o.reuse_run, "RUN",
+		  "re-run only the jobs of run RUN that did not succeed (and their dependents); "
+		  "its workflow unless -W" },
 		{ OPT_INT, 0, "server-event", &o.server_event, "ID",
 		  "a run of kiln serve: the event it runs for (recorded with the run)" },
 		{ OPT_BOOL, 'l', "list", &o.list, NULL, "list the jobs with their stages and needs" },
@@ -1252,6 +1288,10 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	if (o.reuse_run && !o.workflow_file && reuse_workflow(&o) < 0) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	if (o.workflow_file && access(o.workflow_file, R_OK) < 0) {
 		fprintf(stderr, "kiln: error: cannot read workflow '%s': %s\n", o.workflow_file,
 			strerror(errno));
@@ -1263,5 +1303,6 @@ out:
 	strvec_clear(&o.vars);
 	strvec_clear(&o.secrets);
 	strvec_clear(&o.inputs);
+	free(o.reuse_file);
 	return ret;
 }

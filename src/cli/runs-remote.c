@@ -198,6 +198,51 @@ int cmd_cancel(int argc, char **argv, struct kiln_ctx *ctx)
 	return rc;
 }
 
+/* kiln rerun RUN [--failed]: gh run rerun [--failed] */
+int cmd_rerun(int argc, char **argv, struct kiln_ctx *ctx)
+{
+	static const char *const usage[] = { "kiln rerun RUN [--failed] --server URL [--token T]",
+					     NULL };
+	struct remote rm = { NULL, NULL };
+	int failed = 0;
+	const struct opt opts[] = {
+		{ OPT_BOOL, 0, "failed", &failed, NULL,
+		  "only the jobs that failed or were cancelled (and their dependents); the "
+		  "successful ones and their outputs are reused" },
+		{ OPT_STRING, 0, "server", &rm.server, "URL", "the kiln server (KILN_SERVER)" },
+		{ OPT_STRING, 0, "token", &rm.token, "TOKEN", "API token (KILN_TOKEN)" },
+		OPT_END_MARK,
+	};
+	int n = opt_parse(argc, argv, opts, usage);
+	if (n < 0)
+		return n == -2 ? EXIT_OK : EXIT_USAGE;
+	char *end = NULL;
+	long long id = n == 1 ? strtoll(argv[1], &end, 10) : 0;
+	if (n != 1 || *end || id <= 0) {
+		opt_usage(stderr, opts, usage);
+		return EXIT_USAGE;
+	}
+	if (!remote_resolve(&rm)) {
+		fprintf(stderr, "kiln rerun: error: a run of the server: pass --server URL (or set "
+				"KILN_SERVER); locally: kiln run --reuse-run RUN\n");
+		return EXIT_USAGE;
+	}
+	struct buf p = BUF_INIT;
+	buf_addf(&p, "/api/v1/runs/%lld/rerun", id);
+	json_t *out = NULL;
+	int rc = remote_call(&rm, "rerun", "POST", p.buf, json_pack("{s:b}", "failed_only", failed),
+			     &out);
+	if (!rc)
+		printf("run %lld: attempt %lld queued as event %lld%s\n", id,
+		       (long long)json_integer_value(json_object_get(out, "attempt")),
+		       (long long)json_integer_value(json_object_get(out, "event")),
+		       failed ? " (failed jobs only)" : "");
+	json_decref(out);
+	buf_release(&p);
+	(void)ctx;
+	return rc;
+}
+
 int cmd_dispatch(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	static const char *const usage[] = {

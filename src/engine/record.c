@@ -5,6 +5,7 @@
  */
 #include "base/kiln.h"
 #include "engine/record.h"
+#include "expr/expr.h"
 #include "store/db.h"
 #include "store/annotations.h"
 #include "store/artifacts.h"
@@ -48,6 +49,9 @@ struct recorder {
 					  * looks at these, not at every job) */
 	struct buf line;
 	ZSTD_CCtx *zc;       /* compresses every job's log */
+	struct runs_prior_job *prior; /* recorder_prior: the earlier attempt's jobs */
+	size_t nprior;
+	struct sched_reuse reuse;
 };
 
 struct recorder *recorder_open(struct db **given, const char *repo, struct buf *err)
@@ -262,6 +266,59 @@ void recorder_job_end(void *arg, size_t wf_index, const char *job, enum result r
 		close_job(r, j, res);
 }
 
+void recorder_job_outputs(void *arg, const char *job, const struct ev *outputs)
+{
+	struct recorder *r = arg;
+	struct rec_job *j = r ? find(r, job) : NULL;
+	struct buf err = BUF_INIT, json = BUF_INIT;
+	if (j && j->open && !r->broken) {
+		ev_to_json(outputs, &json, 0);
+		if (runs_job_outputs(r->db, j->id, json.buf, &err) < 0)
+			broken(r, &err);
+	}
+	buf_release(&json);
+	buf_release(&err);
+}
+
+static int prior_find(void *arg, const char *job, enum result *res, struct ev **outputs)
+{
+	struct recorder *r = arg;
+	for (size_t i = 0; i < r->nprior; i++) {
+		const struct runs_prior_job *p = &r->prior[i];
+		if (strcmp(p->name, job))
+			continue;
+		if (!strcmp(p->conclusion, "success"))
+			*res = RESULT_SUCCESS;
+		else if (!strcmp(p->conclusion, "skipped"))
+			*res = RESULT_SKIPPED;
+		else
+			return 0; /* failed, cancelled: it runs again */
+		struct buf err = BUF_INIT;
+		*outputs = p->outputs ? ev_from_json(p->outputs, strlen(p->outputs), &err) : NULL;
+		buf_release(&err);
+		return 1;
+	}
+	return 0; /* it did not run then */
+}
+
+int recorder_prior(struct recorder *r, int64_t run_id, struct buf *err)
+{
+	if (!r) {
+		buf_addstr(err, "the run history is not recorded");
+		return -1;
+	}
+	if (runs_prior_jobs(r->db, run_id, &r->prior, &r->nprior, err) < 0)
+		return -1;
+	r->reuse.find = prior_find;
+	r->reuse.arg = r;
+	return 0;
+}
+
+const struct sched_reuse *recorder_reuse(struct recorder *r)
+{
+	return r && r->reuse.find ? &r->reuse : NULL;
+}
+
 void recorder_job_summary(void *arg, const char *job, const char *markdown)
 {
 	struct recorder *r = arg;
@@ -450,6 +507,7 @@ void recorder_close(struct recorder *r)
 	buf_release(&r->err_first);
 	free(r->repo);
 	free(r->repo_name);
+	runs_prior_jobs_free(r->prior, r->nprior);
 	db_close(r->db);
 	free(r);
 }

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "engine/job.h"
+#include "engine/sched.h"
 
 struct recorder;
 
@@ -46,6 +47,16 @@ int recorder_workflow(struct recorder *r, size_t wf_index, const char *file, con
 /* job instances start and end (a skipped job only ends) */
 void recorder_job_start(void *r, size_t wf_index, const char *job);
 void recorder_job_end(void *r, size_t wf_index, const char *job, enum result res);
+/* a job instance's outputs (before it ends), kept for a later attempt */
+void recorder_job_outputs(void *r, const char *job, const struct ev *outputs);
+/*
+ * Re-running the failed jobs: load the jobs of the earlier attempt's run
+ * run_id; recorder_reuse is then the scheduler's hook that reuses the
+ * instances that succeeded or were skipped there (sched_opts.reuse).
+ * 0 or -1 with err (no such run).
+ */
+int recorder_prior(struct recorder *r, int64_t run_id, struct buf *err);
+const struct sched_reuse *recorder_reuse(struct recorder *r);
 /* a job's step summaries (before it ends) */
 void recorder_job_summary(void *r, const char *job, const char *markdown);
 /* the store ids of a recorded job instance (by display name); 0, or -1

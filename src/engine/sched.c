@@ -59,6 +59,7 @@ struct snode {
 	int fail_fast;
 	int has_matrix;
 	int failed;            /* an instance failed (not continue-on-error) */
+	int ran;               /* ran (or ended) in this attempt, not reused */
 	int cancelled;         /* an instance was cancelled */
 	int anc_failed;        /* this job or an ancestor failed */
 	int anc_bad;           /* this job or an ancestor did not succeed */
@@ -308,6 +309,7 @@ static void node_done(struct sched *s, struct snode *n)
 /* a job that ends without running: skipped, cancelled, or an error */
 static void node_end_early(struct sched *s, struct snode *n, enum result r, const char *why)
 {
+	n->ran = 1; /* its result is this attempt's: its dependents run again */
 	const char *nm = n->pj->job->name.s;
 	const char *name = nm && !plan_has_expr(nm, strlen(nm)) ? nm : n->pj->job->id.s;
 	char *dn = base_name(s, n, name);
@@ -395,6 +397,9 @@ static void inst_done(struct job_exec *je, const struct job_result *res, void *a
 	}
 	if (res->summary && s->opts.observer && s->opts.observer->job_summary)
 		s->opts.observer->job_summary(s->opts.observer->arg, in->name, res->summary);
+	if (res->outputs && ev_len(res->outputs) && s->opts.observer &&
+	    s->opts.observer->job_outputs)
+		s->opts.observer->job_outputs(s->opts.observer->arg, in->name, res->outputs);
 	job_ended(s, n, in->name, res->result, el, note);
 	/* after job_ended: the job's log is in the history when the gate hears */
 	if (in->environment && s->opts.gate && s->opts.gate->end) {
@@ -735,6 +740,34 @@ void sched_cancel_jobs(struct sched *s, size_t wf_index, const char *job, const 
 	}
 }
 
+/* a job this one needs ran in this attempt (then it runs again too) */
+static int needs_ran(const struct sched *s, const struct snode *n)
+{
+	for (size_t i = 0; i < n->pj->nneeds; i++)
+		if (s->nodes[n->pj->needs[i]].ran)
+			return 1;
+	return 0;
+}
+
+/* re-running the failed jobs: the instance's earlier success is its result */
+static int reuse_inst(struct sched *s, struct snode *n, struct sinst *in)
+{
+	enum result r;
+	struct ev *outs = NULL;
+	if (!s->opts.reuse || needs_ran(s, n) ||
+	    !s->opts.reuse->find(s->opts.reuse->arg, in->name, &r, &outs))
+		return 0;
+	job_started(s, n, in->name);
+	char *msg = xstrfmt("%s in the previous attempt: not run again", result_name(r));
+	struct log_event ev = { .kind = LOG_INFO, .job = in->name, .text = msg, .len = strlen(msg) };
+	sink_event(s, &ev);
+	free(msg);
+	struct job_result res = { .result = r, .outputs = outs };
+	inst_done(NULL, &res, in);
+	ev_unref(outs);
+	return 1;
+}
+
 static void start_inst(struct sched *s, struct snode *n, struct sinst *in)
 {
 	struct expr_ctx ctx = { .contexts = in->contexts, .status = node_status(s, n) };
@@ -745,6 +778,9 @@ static void start_inst(struct sched *s, struct snode *n, struct sinst *in)
 	n->running++;
 	if (s->running > s->peak)
 		s->peak = s->running;
+	if (reuse_inst(s, n, in))
+		return;
+	n->ran = 1;
 	uint64_t tmo = eval_timeout(s, n, &ctx, &err);
 	int coe = err.len ? 0 : eval_flag(n->pj->job->continue_on_error, &ctx, 0, &err);
 	job_started(s, n, in->name);
@@ -1094,6 +1130,7 @@ static void call_done(void *arg)
 /* start instance `in` of the call node n */
 static void start_call(struct sched *s, struct snode *n, struct sinst *in)
 {
+	n->ran = 1; /* reusable workflow calls always run again */
 	const struct reuse_call *c = n->call;
 	struct expr_ctx ctx = { .contexts = in->contexts, .status = node_status(s, n) };
 	struct buf err = BUF_INIT;

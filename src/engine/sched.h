@@ -43,6 +43,21 @@ struct sched_observer {
 	void *arg;
 	/* a job ended with step summaries ($GITHUB_STEP_SUMMARY Markdown) */
 	void (*job_summary)(void *arg, const char *name, const char *markdown);
+	/* a job instance ended with outputs (an object; before job_end) */
+	void (*job_outputs)(void *arg, const char *name, const struct ev *outputs);
+};
+
+/*
+ * Re-running the failed jobs of an earlier attempt (kiln serve's
+ * `rerun --failed`): before an instance starts, when none of the jobs it
+ * needs ran in this attempt, `find` is asked whether the earlier attempt's
+ * instance of the same display name succeeded (or was skipped); then it
+ * is not run again: it ends with that result and those outputs (*outputs
+ * a new reference or NULL). Returns 1 to reuse, 0 to run.
+ */
+struct sched_reuse {
+	int (*find)(void *arg, const char *job, enum result *res, struct ev **outputs);
+	void *arg;
 };
 
 /*
@@ -107,6 +122,8 @@ struct sched_opts {
 	const struct sched_gate *gate;
 	/* concurrency groups, or NULL (none: `concurrency:` is ignored) */
 	const struct sched_conc *conc;
+	/* the earlier attempt's successful jobs, or NULL (every job runs) */
+	const struct sched_reuse *reuse;
 };
 
 struct sched;

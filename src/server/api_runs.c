@@ -33,6 +33,7 @@ static json_t *event_json(const struct event_view *e)
 	json_object_set_new(o, "exit_code", e->exit_code >= 0 ? json_integer(e->exit_code) : json_null());
 	json_object_set_new(o, "attempt", json_integer(e->attempt));
 	json_object_set_new(o, "rerun_of", e->rerun_of ? json_integer(e->rerun_of) : json_null());
+	json_object_set_new(o, "reuse_run", e->reuse_run ? json_integer(e->reuse_run) : json_null());
 	return o;
 }
 
@@ -135,8 +136,9 @@ out:
 	buf_release(&err);
 }
 
-/* re-run a finished event (all its workflows and jobs) as the next attempt */
-static void rerun(struct srv *s, struct http_req *q, const struct event_view *e)
+/* re-run a finished event as the next attempt: all its workflows and
+ * jobs, or (reuse_run) that run's workflow with its failed jobs only */
+static void rerun(struct srv *s, struct http_req *q, const struct event_view *e, int64_t reuse_run)
 {
 	struct buf err = BUF_INIT;
 	if (!strcmp(e->status, "queued") || !strcmp(e->status, "running") ||
@@ -147,25 +149,26 @@ static void rerun(struct srv *s, struct http_req *q, const struct event_view *e)
 	}
 	int64_t id = 0;
 	int attempt = 0;
-	if (store_event_rerun(s->db, e->id, api__actor(q), &id, &attempt, &err)) {
+	if (store_event_rerun_failed(s->db, e->id, reuse_run, api__actor(q), &id, &attempt, &err)) {
 		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
 		buf_release(&err);
 		return;
 	}
 	char target[32], detail[32];
 	snprintf(target, sizeof(target), "event %lld", (long long)e->id);
-	snprintf(detail, sizeof(detail), "attempt %d", attempt);
+	snprintf(detail, sizeof(detail), "attempt %d%s", attempt, reuse_run ? ", failed jobs" : "");
 	audit_append(s->db, api__actor(q), "run.rerun", e->repo, target, detail, &err);
 	buf_release(&err);
 	queue_kick(s->queue);
-	http_reply_json(q, 201, json_pack("{s:I,s:i}", "event", (json_int_t)id, "attempt", attempt));
+	http_reply_json(q, 201, json_pack("{s:I,s:i,s:b}", "event", (json_int_t)id, "attempt", attempt,
+					  "failed_only", reuse_run > 0));
 }
 
 static void on_rerun(struct srv *s, struct http_req *q)
 {
 	struct event_view e;
 	if (!get_event(s, q, &e))
-		rerun(s, q, &e);
+		rerun(s, q, &e, 0);
 }
 
 /* a workflow file name: letters, digits, '.', '_', '-', ending in .yml/.yaml */
@@ -430,14 +433,35 @@ static void on_job_summary(struct srv *s, struct http_req *q)
 	buf_release(&err);
 }
 
-/* POST /api/v1/runs/:id/rerun: re-runs the event that started the run */
+/* POST /api/v1/runs/:id/rerun [{"failed_only": true}]: re-runs the event
+ * that started the run, or only the run's jobs that did not succeed */
 static void on_run_rerun(struct srv *s, struct http_req *q)
 {
 	struct runview r;
 	struct event_view e;
 	struct buf err = BUF_INIT;
+	int failed_only = 0;
+	if (http_req_body(q)->len) {
+		json_t *b = api__body(q);
+		if (!b)
+			return;
+		json_t *f = json_object_get(b, "failed_only");
+		if (f && !json_is_boolean(f)) {
+			json_decref(b);
+			http_reply_error(q, 400, "invalid", "failed_only must be true or false");
+			return;
+		}
+		failed_only = json_is_true(f);
+		json_decref(b);
+	}
 	if (get_run(s, q, &r))
 		return;
+	if (failed_only && (strcmp(r.status, "completed") ||
+			    (strcmp(r.conclusion, "failure") && strcmp(r.conclusion, "cancelled")))) {
+		http_reply_error(q, 409, "not_rerunnable", "run %lld %s: no failed jobs to re-run",
+				 (long long)r.id, *r.conclusion ? r.conclusion : "is still running");
+		return;
+	}
 	if (!r.event_id || store_event_get(s->db, r.event_id, &e, &err)) {
 		http_reply_error(q, 409, "not_rerunnable", "run %lld was not started by this server",
 				 (long long)r.id);
@@ -445,7 +469,7 @@ static void on_run_rerun(struct srv *s, struct http_req *q)
 		return;
 	}
 	buf_release(&err);
-	rerun(s, q, &e);
+	rerun(s, q, &e, failed_only ? r.id : 0);
 }
 
 /* POST /api/v1/runs/:id/cancel: a server run is cancelled through its event */

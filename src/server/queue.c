@@ -266,6 +266,8 @@ static int spawn(struct qrun *r)
 		strvec_push(&args, "--isolate-no-network");
 	if (r->ev.attempt > 1)
 		strvec_pushf(&args, "--run-attempt=%d", r->ev.attempt);
+	if (r->ev.reuse_run > 0) /* re-run the failed jobs: that run's workflow */
+		strvec_pushf(&args, "--reuse-run=%lld", (long long)r->ev.reuse_run);
 	/* a small, known environment: nothing of the server's own leaks into steps */
 	const char *keep[] = { "PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "ASAN_OPTIONS",
 			       "UBSAN_OPTIONS", "KILN_GITHUB_URL", "KILN_GATE_POLL_MS" };

@@ -230,6 +230,11 @@ const char *const db_migrations[] = {
 	" run_id BIGINT NOT NULL, job TEXT NOT NULL DEFAULT '', state TEXT NOT NULL,"
 	" reason TEXT NOT NULL DEFAULT '', created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
 	"CREATE INDEX concurrency_group ON concurrency (scope, grp, state);",
+	/* 20: re-running only the failed jobs (src/server/api_runs.c): the run
+	 * whose successful jobs an event's run reuses, and each job's outputs
+	 * (JSON object) so a later attempt can hand them to its needs */
+	"ALTER TABLE events ADD COLUMN reuse_run BIGINT;"
+	"ALTER TABLE jobs ADD COLUMN outputs TEXT;",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

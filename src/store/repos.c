@@ -349,7 +349,8 @@ int store_event_claim(struct db *db, struct event_row *out, struct buf *err)
 	if (db_prepare(db, "UPDATE events SET status = 'running', started_at = ?1"
 				   " WHERE id = (SELECT min(id) FROM events WHERE status = 'queued')"
 				   " RETURNING id, repo_id, source, delivery, kind, action, ref, before_sha,"
-				   " sha, actor, fork, deleted, payload, attempt", &st) != DB_OK)
+				   " sha, actor, fork, deleted, payload, attempt, coalesce(reuse_run, 0)",
+		       &st) != DB_OK)
 		return fail(db, err, "cannot take an event from the queue");
 	dbs_bind_i64(st, 1, runs_now_ms());
 	int rc = dbs_step(st), ret = 0;
@@ -364,6 +365,7 @@ int store_event_claim(struct db *db, struct event_row *out, struct buf *err)
 		out->deleted = dbs_col_int(st, 11);
 		out->payload = col_str(st, 12);
 		out->attempt = dbs_col_int(st, 13);
+		out->reuse_run = dbs_col_i64(st, 14);
 		rc = dbs_step(st);
 	} else if (rc == DB_DONE) {
 		ret = KILN_ENOENT;
@@ -421,7 +423,7 @@ int store_event_requeue(struct db *db, int64_t id, struct buf *err)
 
 #define EVENT_INFO_COLS "e.id, r.name, e.source, e.kind, e.action, e.ref, e.sha, e.actor," \
 	" e.status, e.reason, e.received_at, e.started_at, e.finished_at, e.exit_code, e.fork, e.deleted," \
-	" e.attempt, coalesce(e.rerun_of, 0)"
+	" e.attempt, coalesce(e.rerun_of, 0), coalesce(e.reuse_run, 0)"
 
 static void text_to(char *dst, size_t n, struct dbstmt *st, int i)
 {
@@ -450,6 +452,7 @@ static void read_info(struct dbstmt *st, struct event_view *e)
 	e->deleted = dbs_col_int(st, 15);
 	e->attempt = dbs_col_int(st, 16);
 	e->rerun_of = dbs_col_i64(st, 17);
+	e->reuse_run = dbs_col_i64(st, 18);
 }
 
 int store_event_list(struct db *db, const char *repo, const char *status, int64_t before_id,
@@ -525,21 +528,31 @@ int store_repo_set_status(struct db *db, const char *name, const char *forge, co
 int store_event_rerun(struct db *db, int64_t id, const char *actor, int64_t *new_id, int *attempt,
 		      struct buf *err)
 {
+	return store_event_rerun_failed(db, id, 0, actor, new_id, attempt, err);
+}
+
+int store_event_rerun_failed(struct db *db, int64_t id, int64_t reuse_run, const char *actor,
+			     int64_t *new_id, int *attempt, struct buf *err)
+{
 	struct dbstmt *st = NULL;
 	/* the next attempt counts every re-run of the same original event */
 	if (db_prepare(db, "INSERT INTO events (repo_id, source, delivery, kind, action, ref,"
 				   " before_sha, sha, actor, fork, deleted, payload, status, received_at,"
-				   " attempt, rerun_of)"
+				   " attempt, rerun_of, reuse_run)"
 				   " SELECT repo_id, 'rerun', NULL, kind, action, ref, before_sha, sha, ?2,"
 				   " fork, deleted, payload, 'queued', ?3,"
 				   " (SELECT max(attempt) FROM events o WHERE o.id = coalesce(e.rerun_of, e.id)"
 				   "  OR o.rerun_of = coalesce(e.rerun_of, e.id)) + 1,"
-				   " coalesce(rerun_of, id) FROM events e WHERE id = ?1"
+				   " coalesce(rerun_of, id), ?4 FROM events e WHERE id = ?1"
 				   " RETURNING id, attempt", &st) != DB_OK)
 		return fail(db, err, "cannot queue a re-run");
 	dbs_bind_i64(st, 1, id);
 	dbs_bind_text(st, 2, actor ? actor : "");
 	dbs_bind_i64(st, 3, runs_now_ms());
+	if (reuse_run > 0)
+		dbs_bind_i64(st, 4, reuse_run);
+	else
+		dbs_bind_null(st, 4);
 	int rc = dbs_step(st), ret = KILN_ENOENT;
 	if (rc == DB_ROW) {
 		*new_id = dbs_col_i64(st, 0);

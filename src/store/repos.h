@@ -72,6 +72,8 @@ struct event_row {
 	int deleted;          /* branch/tag deletion: stored, no run */
 	const char *payload;  /* github.event (GitHub-shaped JSON) */
 	int attempt;          /* github.run_attempt: 1, more for re-runs (claim fills it) */
+	int64_t reuse_run;    /* re-run of the failed jobs: the run whose successes are
+				 reused (claim fills it), 0 = every job runs */
 };
 
 /*
@@ -108,6 +110,7 @@ struct event_view {
 	int fork, deleted;
 	int attempt;         /* 1, more for a re-run */
 	int64_t rerun_of;    /* the event re-run, 0 = none */
+	int64_t reuse_run;   /* failed jobs only: the run whose successful jobs are reused */
 };
 /* newest first: repository name (NULL = all), status (NULL = any), at most
  * limit, ids below before_id (0 = from the newest); *out malloc'd */
@@ -118,6 +121,10 @@ int store_event_list(struct db *db, const char *repo, const char *status, int64_
  * *attempt, or KILN_ENOENT, or -1 with err */
 int store_event_rerun(struct db *db, int64_t id, const char *actor, int64_t *new_id, int *attempt,
 		      struct buf *err);
+/* the same, re-running only the failed jobs of run reuse_run (one of the
+ * event's runs): its successful jobs are reused */
+int store_event_rerun_failed(struct db *db, int64_t id, int64_t reuse_run, const char *actor,
+			     int64_t *new_id, int *attempt, struct buf *err);
 /* one event by id: 0, KILN_ENOENT or -1 */
 int store_event_get(struct db *db, int64_t id, struct event_view *out, struct buf *err);
 

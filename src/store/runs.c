@@ -591,3 +591,39 @@ int runs_event_cancelled(struct db *db, int64_t event_id, struct buf *reason, st
 	dbs_finalize(st);
 	return rc == DB_ROW ? r : sql_fail(db, err, "cannot read the event's runs");
 }
+
+int runs_job_outputs(struct db *db, int64_t job_id, const char *json, struct buf *err)
+{
+	return sql_run(db, err, "cannot record job outputs",
+		       "UPDATE jobs SET outputs = ?2 WHERE id = ?1", "it", job_id, json) < 0 ? -1 : 0;
+}
+
+static void read_prior(struct dbstmt *st, void *el)
+{
+	struct runs_prior_job *j = el;
+	j->name = sql_col_strdup(st, 0);
+	j->conclusion = xstrdup(dbs_col_text(st, 1) ? dbs_col_text(st, 1) : "");
+	j->outputs = sql_col_strdup(st, 2);
+	if (!j->name)
+		j->name = xstrdup("");
+}
+
+int runs_prior_jobs(struct db *db, int64_t run_id, struct runs_prior_job **out, size_t *n,
+		    struct buf *err)
+{
+	struct dbstmt *st = sql_prep(db, err, "cannot read the run's jobs",
+				     "SELECT name, conclusion, outputs FROM jobs WHERE run_id = ?1"
+				     " ORDER BY id", "i", run_id);
+	return sql_rows(db, st, err, "cannot read the run's jobs", sizeof(**out), read_prior,
+			(void **)out, n);
+}
+
+void runs_prior_jobs_free(struct runs_prior_job *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].conclusion);
+		free(v[i].outputs);
+	}
+	free(v);
+}

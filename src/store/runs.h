@@ -87,6 +87,21 @@ int runs_log_flush(struct runs_log *l, struct buf *err);
 /* frees the buffer; does not flush */
 void runs_log_release(struct runs_log *l);
 
+/* a job's outputs (a JSON object; outputs that may hold a secret were
+ * dropped by the executor) */
+int runs_job_outputs(struct db *db, int64_t job_id, const char *json, struct buf *err);
+
+/* a recorded job of an earlier attempt (re-running the failed jobs) */
+struct runs_prior_job {
+	char *name;       /* display name */
+	char *conclusion; /* success, failure, cancelled, skipped, or "" */
+	char *outputs;    /* JSON object, or NULL */
+};
+/* the jobs of run_id in order; *out malloc'd (runs_prior_jobs_free) */
+int runs_prior_jobs(struct db *db, int64_t run_id, struct runs_prior_job **out, size_t *n,
+		    struct buf *err);
+void runs_prior_jobs_free(struct runs_prior_job *v, size_t n);
+
 /* 1 when every run recorded for kiln serve's event `event_id` (at least
  * one) concluded cancelled, with the first run's reason in reason; 0 when
  * not; -1 with err */

@@ -213,6 +213,8 @@ GET /api/v1/runs/999/artifacts viewer
 GET /api/v1/runs/999/artifacts/x viewer
 GET /api/v1/runs/999/annotations viewer
 POST /api/v1/runs/999/cancel developer
+POST /api/v1/runs/999/rerun developer
+POST /api/v1/events/999/rerun developer
 GET /api/v1/events viewer
 GET /api/v1/events/999 viewer
 GET /api/v1/events/999/log viewer
