@@ -63,6 +63,8 @@ test_expect_success 'migration 17 links the server runs recorded before it (by w
 	                 "ALTER TABLE logs DROP COLUMN times; ALTER TABLE log_tail DROP COLUMN times;"
 	                 # and before 19 (concurrency groups)
 	                 "DROP TABLE concurrency;"
+	                 # and before 20 (re-running the failed jobs)
+	                 "ALTER TABLE events DROP COLUMN reuse_run; ALTER TABLE jobs DROP COLUMN outputs;"
 	                 # an older kiln kept the version in user_version alone
 	                 "DROP TABLE schema_version; PRAGMA user_version = 16;")
 	db.commit()
