@@ -4,6 +4,7 @@
 // - #log[data-stream]: follows a job's log over Server-Sent Events,
 //   auto-scrolling until the reader scrolls up
 // - #ts-toggle: shows or hides the log's per-line timestamps
+// - #rollout-graph[data-graph]: a rollout's graph, refreshed every second
 'use strict';
 (function () {
 	function fmt(ms) {
@@ -83,6 +84,32 @@
 		if (saved === '1' && !log.classList.contains('show-ts'))
 			set(true);
 	}
+	// a rollout's graph, refreshed every second while it can change: the
+	// latest release (a new one may start) or a pinned one still running
+	function rolloutGraph(sec) {
+		function running() {
+			var g = sec.querySelector('.rg');
+			return g && g.dataset.state === 'running';
+		}
+		function poll() {
+			if (sec.dataset.pinned && !running())
+				return;
+			fetch(sec.dataset.graph, { credentials: 'same-origin' })
+				.then(function (r) { return r.ok ? r.text() : null; })
+				.then(function (t) {
+					if (t === null)
+						return;
+					// keep the events list open if the reader opened it
+					var d = sec.querySelector('details.rg-events'), open = d && d.open;
+					sec.innerHTML = t; // rendered (and escaped) by the server
+					if (open)
+						sec.querySelector('details.rg-events').open = true;
+				})
+				.catch(function () {})
+				.then(function () { setTimeout(poll, 1000); });
+		}
+		setTimeout(poll, 1000);
+	}
 	// the deploy controller's live status, every second
 	function rollout(pre) {
 		function poll() {
@@ -98,6 +125,9 @@
 		var pre = document.querySelector('#rollout[data-status]');
 		if (pre && window.fetch)
 			rollout(pre);
+		var rg = document.querySelector('#rollout-graph[data-graph]');
+		if (rg && window.fetch)
+			rolloutGraph(rg);
 		tick();
 		if (document.querySelector('[data-until],[data-since]'))
 			setInterval(tick, 1000);

@@ -5,6 +5,8 @@
 #include "base/kiln.h"
 #include "deploy/dstore.h"
 
+#include <time.h>
+
 #include <stdarg.h>
 
 static struct dbstmt *prep(struct db *db, const char *sql)
@@ -138,7 +140,14 @@ void dstore_audit(struct db *db, const char *app, long release_id, const char *e
 	va_start(ap, fmt);
 	buf_vaddf(&detail, fmt, ap);
 	va_end(ap);
-	now_iso8601(now, sizeof(now));
+	/* to the millisecond: the web UI draws a rollout's steps over time */
+	struct timespec ts;
+	struct tm tm;
+	char sec[24];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(now, sizeof(now), "%s.%03dZ", sec, (int)(ts.tv_nsec / 1000000));
 	struct dbstmt *st = prep(db, "INSERT INTO deploy_audit (at, app, release_id, event, detail)"
 				    " VALUES (?, ?, ?, ?, ?)");
 	if (st) {
@@ -331,4 +340,25 @@ int dstore_print_audit(struct db *db, const char *app, FILE *out)
 			dbs_col_text(st, 3));
 	dbs_finalize(st);
 	return 0;
+}
+
+size_t dstore_audit_list(struct db *db, const char *app, long release_id, struct daudit **out)
+{
+	size_t n = 0, alloc = 0;
+	*out = NULL;
+	struct dbstmt *st = prep(db, "SELECT at, event, detail FROM deploy_audit WHERE app = ?1"
+				     " AND release_id = ?2 ORDER BY id LIMIT 5000");
+	if (!st)
+		return 0;
+	bind_text(st, 1, app);
+	dbs_bind_i64(st, 2, release_id);
+	while (dbs_step(st) == DB_ROW) {
+		ALLOC_GROW(*out, n + 1, alloc);
+		struct daudit *a = &(*out)[n++];
+		col_copy(a->at, sizeof(a->at), st, 0);
+		col_copy(a->event, sizeof(a->event), st, 1);
+		col_copy(a->detail, sizeof(a->detail), st, 2);
+	}
+	dbs_finalize(st);
+	return n;
 }

@@ -58,6 +58,17 @@ struct drelease {
  * limit; returns the count (0 on error), *out owned */
 size_t dstore_releases(struct db *db, const char *app, int limit, struct drelease **out);
 
+/* one row of the audit log */
+struct daudit {
+	char at[40];       /* ISO 8601 UTC (milliseconds since this kiln) */
+	char event[32];    /* deploy-start, plan, step, set-weight, analysis, rolling,
+			    * promote, switch, incident, succeeded, failed, ... */
+	char detail[512];
+};
+/* the audit rows of one release of app in order (at most 5000); returns
+ * the count, *out owned */
+size_t dstore_audit_list(struct db *db, const char *app, long release_id, struct daudit **out);
+
 /* print the release history (or as JSON lines) */
 int dstore_print_releases(struct db *db, const char *app, int json, FILE *out);
 /* print the audit log of app */

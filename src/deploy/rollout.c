@@ -70,6 +70,54 @@ static void progress(struct rollout *ro, const char *fmt, ...)
 	buf_release(&b);
 }
 
+/* one canary step as the plan and the web UI name it: "setWeight 20",
+ * "pause", "pause 30s", "analysis 3" */
+static void step_text(const struct canary_step *st, struct buf *out)
+{
+	if (st->kind == STEP_WEIGHT)
+		buf_addf(out, "setWeight %d", st->weight);
+	else if (st->kind == STEP_PAUSE && st->duration_ms < 0)
+		buf_addstr(out, "pause");
+	else if (st->kind == STEP_PAUSE)
+		buf_addf(out, "pause %s", duration_str(st->duration_ms).s);
+	else
+		buf_addf(out, "analysis %d", st->intervals);
+}
+
+/* the audit log's "plan" of a rollout, which the web UI draws:
+ * "canary: setWeight 20, pause, ..." | "rolling: N instances, maxSurge S,
+ * maxUnavailable U" | "blueGreen: N instances, autoPromote on|off" */
+static void plan_text(const struct rollout *ro, struct buf *out)
+{
+	const struct strategy_spec *sp = &ro->spec;
+	int n = ro->da->app->instances;
+	buf_addf(out, "%s: ", strategy_name(sp->kind));
+	if (sp->kind == STRAT_CANARY) {
+		for (size_t i = 0; i < sp->nsteps; i++) {
+			if (i)
+				buf_addstr(out, ", ");
+			step_text(&sp->steps[i], out);
+		}
+		if (!sp->nsteps)
+			buf_addstr(out, "no steps");
+	} else if (sp->kind == STRAT_ROLLING) {
+		buf_addf(out, "%d instances, maxSurge %d, maxUnavailable %d", n, sp->max_surge,
+			 sp->max_unavailable);
+	} else {
+		buf_addf(out, "%d instances, autoPromote %s", n, sp->auto_promote ? "on" : "off");
+	}
+}
+
+/* a canary step begins: "step 2/4: pause" */
+static void audit_step(struct rollout *ro)
+{
+	struct buf b = BUF_INIT;
+	step_text(&ro->spec.steps[ro->step], &b);
+	dstore_audit(ro->da->d->db, ro->da->app->name, ro->id, "step", "step %zu/%zu: %s", ro->step + 1,
+		     ro->spec.nsteps, b.buf);
+	buf_release(&b);
+}
+
 void deploy__rollout_note_ready(struct dapp *da, long release_id)
 {
 	if (da->ro && da->ro->id == release_id)
@@ -395,6 +443,9 @@ static void analyse(struct rollout *ro, uint64_t now)
 	ro->an_round++;
 	int mv = metrics_check(ro, &why, &note);
 	if (dt < an->min_requests) {
+		dstore_audit(da->d->db, da->app->name, ro->id, "analysis",
+			     "round %d: inconclusive: %ld request(s) < minimum %d", ro->an_round, dt,
+			     an->min_requests);
 		progress(ro, "analysis %d: inconclusive, %ld request(s) < minimum %d", ro->an_round, dt,
 			 an->min_requests);
 		buf_release(&why);
@@ -413,6 +464,8 @@ static void analyse(struct rollout *ro, uint64_t now)
 			 duration_str(f.brt).s);
 	if (why.len) {
 		ro->an_fail++;
+		dstore_audit(da->d->db, da->app->name, ro->id, "analysis",
+			     "round %d: failed at canary weight %d%%: %s", ro->an_round, ro->weight, why.buf);
 		progress(ro, "analysis %d: FAILED: %s", ro->an_round, why.buf);
 		if (ro->an_fail >= an->failure_limit) {
 			struct buf r = BUF_INIT;
@@ -421,10 +474,17 @@ static void analyse(struct rollout *ro, uint64_t now)
 			buf_release(&r);
 		}
 	} else if (mv < 0) {
+		dstore_audit(da->d->db, da->app->name, ro->id, "analysis",
+			     "round %d: inconclusive: error rate %.1f%% (%ld/%ld), %s", ro->an_round, er * 100,
+			     d5, dt, note.buf);
 		progress(ro, "analysis %d: inconclusive: error rate %.1f%% (%ld/%ld), %s", ro->an_round, er * 100, d5,
 			 dt, note.buf);
 	} else {
 		ro->an_pass++;
+		dstore_audit(da->d->db, da->app->name, ro->id, "analysis",
+			     "round %d: ok at canary weight %d%%: error rate %.1f%% (%ld/%ld), latency %s vs "
+			     "stable %s", ro->an_round, ro->weight, er * 100, d5, dt, duration_str(f.crt).s,
+			     duration_str(f.brt).s);
 		progress(ro, "analysis %d: ok: error rate %.1f%% (%ld/%ld), latency %s vs stable %s%s%s",
 			 ro->an_round, er * 100, d5, dt, duration_str(f.crt).s, duration_str(f.brt).s,
 			 note.len ? ", " : "", note.buf);
@@ -540,8 +600,12 @@ static void roll_tick(struct rollout *ro)
 		}
 	}
 	if (new_total < n && procs < n + ro->spec.max_surge) {
-		if (start_new(ro, ROLE_ACTIVE, 1) == 0)
+		if (start_new(ro, ROLE_ACTIVE, 1) == 0) {
+			dstore_audit(da->d->db, da->app->name, ro->id, "rolling",
+				     "new %d of %d, old %d: started instance %d", new_total + 1, n, old_active,
+				     new_total + 1);
 			progress(ro, "rolling: started instance %d of %d", new_total + 1, n);
+		}
 		return;
 	}
 	int excess = nready + old_ready - (n - ro->spec.max_unavailable);
@@ -550,9 +614,12 @@ static void roll_tick(struct rollout *ro)
 		if (s->role == ROLE_ACTIVE && s->release_id != ro->id) {
 			deploy__slot_retire(s, 0);
 			deploy__sync(da);
-			progress(ro, "rolling: draining s%d (%s)", s->idx, s->version);
 			excess--;
 			old_active--;
+			dstore_audit(da->d->db, da->app->name, ro->id, "rolling",
+				     "new %d of %d, old %d: draining s%d (%s)", new_total, n, old_active, s->idx,
+				     s->version);
+			progress(ro, "rolling: draining s%d (%s)", s->idx, s->version);
 		}
 	}
 	if (nready == n && !old_active) {
@@ -600,6 +667,8 @@ static void steps_tick(struct rollout *ro, uint64_t now)
 		ro->step_ns = now;
 		ro->progress_ns = now;
 		ro->an_pass_step = ro->an_pass;
+		if (ro->step < ro->spec.nsteps)
+			audit_step(ro);
 	}
 }
 
@@ -613,6 +682,8 @@ static void wait_tick(struct rollout *ro)
 		ro->phase = PH_STEPS;
 		ro->step = 0;
 		ro->step_ns = now_ns();
+		if (ro->spec.nsteps)
+			audit_step(ro);
 		return;
 	}
 	if (ro->spec.kind == STRAT_BLUEGREEN && !ro->spec.auto_promote && !ro->promote) {
@@ -755,6 +826,10 @@ int deploy__rollout_start(struct dapp *da, const struct deploy_req *rq, struct c
 	}
 	dstore_audit(da->d->db, a->name, ro->id, "deploy-start", "%s by %s with %s (stable: %s)", ro->version,
 		     *ro->user ? ro->user : "-", strat, ro->prev_version ? ro->prev_version : "none");
+	struct buf plan = BUF_INIT;
+	plan_text(ro, &plan);
+	dstore_audit(da->d->db, a->name, ro->id, "plan", "%s", plan.buf);
+	buf_release(&plan);
 	struct buf msg = BUF_INIT;
 	buf_addf(&msg, "release %ld: deploying %s to %s with %s", ro->id, ro->version, a->name, strat);
 	deploy__notify(da, "started", msg.buf);

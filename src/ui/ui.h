@@ -101,6 +101,11 @@ void ui_annotations_section(struct ui *u, int64_t run_id, int64_t job_id,
 int ui_annotations_count(struct ui *u, int64_t run_id, int64_t job_id);
 /* the deploy controller's state directory (ui_rollout.c) */
 const char *ui_deploy_state(struct srv *s);
+/* its store: the server's own when they share a directory, else its
+ * kiln.db opened read-only into *own (db_close it after; NULL when not
+ * opened) */
+struct db;
+struct db *ui_deploy_db(struct srv *s, struct db **own);
 /* ui_envs.c: the repositories and environments part of /settings */
 void ui_settings_envs(struct ui *u, struct buf *body);
 

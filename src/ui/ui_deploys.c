@@ -91,15 +91,7 @@ static const char *outcome_status(const char *o)
 static void app_releases(struct srv *s, struct buf *body)
 {
 	struct drelease *r = NULL;
-	/* the controller's store: the server's own when they share a
-	 * directory, else its kiln.db opened read-only */
-	struct db *db = s->db, *own = NULL;
-	if (strcmp(ui_deploy_state(s), s->data_dir)) {
-		char *path = xstrfmt("%s/kiln.db", ui_deploy_state(s));
-		if (db_open_readonly(path, &own) == 0)
-			db = own;
-		free(path);
-	}
+	struct db *own, *db = ui_deploy_db(s, &own);
 	size_t n = dstore_releases(db, NULL, 200, &r);
 	buf_addstr(body, "<h2>Releases by app</h2>");
 	if (!n)
@@ -138,9 +130,10 @@ static void app_releases(struct srv *s, struct buf *body)
 			done[k] = 1;
 			buf_addstr(body, "<tr><td>");
 			ui_status(body, outcome_status(r[k].outcome), NULL);
-			html_addf(body, " <span class=\"muted\">%s</span></td><td>%s</td><td>%s</td>"
-				  "<td>%s</td><td>%s</td><td>", r[k].outcome, r[k].version,
-				  r[k].strategy, *r[k].user ? r[k].user : "—", r[k].started_at);
+			html_addf(body, " <span class=\"muted\">%s</span></td><td><a href=\"/deployments/"
+				  "app/%U?release=%D\">%s</a></td><td>%s</td><td>%s</td><td>%s</td><td>",
+				  r[k].outcome, r[k].app, (int64_t)r[k].id, r[k].version, r[k].strategy,
+				  *r[k].user ? r[k].user : "—", r[k].started_at);
 			if (r[k].duration_ms >= 0)
 				html_addf(body, "%s", duration_str((double)r[k].duration_ms).s);
 			else

@@ -1,5 +1,6 @@
 /* unit tests for src/ui: HTML escaping and html_addf, templates, cookies,
- * CSRF tokens, form bodies, the sign-in redirect check */
+ * CSRF tokens, form bodies, the sign-in redirect check, log annotations,
+ * the rollout graph */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,6 +11,7 @@
 #include "ui/html.h"
 #include "ui/logview.h"
 #include "ui/markdown.h"
+#include "ui/rollout_graph.h"
 #include "ui/session.h"
 
 static void test_escape(void **state)
@@ -173,6 +175,126 @@ static void test_markdown(void **state)
 	buf_release(&b);
 }
 
+/* a stored annotation finds its own log line, in order, past look-alikes */
+static void test_find_annotation(void **state)
+{
+	const char *log = "> step\nerror: a.c:1: boom\nwarning: x\nerror: a.c:1: boom\nerror: b\n";
+	struct logview_opts o = { 1, 0, "", NULL, 0 };
+	struct logview_info info = LOGVIEW_INFO_INIT;
+	struct buf html = BUF_INIT;
+	size_t cursor = 0;
+	logview_render(log, strlen(log), &o, &html, &info);
+	assert_int_equal(html.len, 0); /* an empty window: only the scan */
+	/* the first stored one is the second look-alike line (the first was
+	 * plain output): the caller's order decides */
+	cursor = 1;
+	assert_int_equal(logview_find_annotation(&info, &cursor, "error", "a.c", 1, "boom"), 4);
+	assert_int_equal(logview_find_annotation(&info, &cursor, "error", "", 0, "b\nmore"), 5);
+	assert_int_equal(logview_find_annotation(&info, &cursor, "error", "", 0, "b"), 0);
+	cursor = 0;
+	assert_int_equal(logview_find_annotation(&info, &cursor, "warning", NULL, 0, "x"), 3);
+	assert_int_equal(logview_find_annotation(&info, &cursor, "notice", NULL, 0, "x"), 0);
+	logview_info_release(&info);
+	buf_release(&html);
+	(void)state;
+}
+
+static void test_rollout_time(void **state)
+{
+	assert_int_equal(rollout_parse_time("2026-12-06T06:10:55.123Z"), 1796537455123LL);
+	assert_int_equal(rollout_parse_time("2026-12-06T06:10:55Z"), 1796537455000LL);
+	assert_int_equal(rollout_parse_time("1970-01-01T00:00:00Z"), 0);
+	assert_int_equal(rollout_parse_time("yesterday"), 0);
+	(void)state;
+}
+
+static struct drelease release(long id, const char *strategy, const char *outcome)
+{
+	struct drelease r;
+	memset(&r, 0, sizeof(r));
+	r.id = id;
+	snprintf(r.app, sizeof(r.app), "web");
+	snprintf(r.version, sizeof(r.version), "v2");
+	snprintf(r.strategy, sizeof(r.strategy), "%s", strategy);
+	snprintf(r.outcome, sizeof(r.outcome), "%s", outcome);
+	return r;
+}
+
+/* a canary whose analysis fails: steps, the traffic over time, the
+ * analysis marks by shape, the rollback point, the stopped step */
+static void test_rollout_canary_rollback(void **state)
+{
+	struct daudit ev[] = {
+		{ "2026-12-06T06:00:00.000Z", "deploy-start", "v2 by ann with canary (stable: v1)" },
+		{ "2026-12-06T06:00:00.000Z", "plan", "canary: setWeight 25, analysis 2, setWeight 50" },
+		{ "2026-12-06T06:00:01.000Z", "step", "step 1/3: setWeight 25" },
+		{ "2026-12-06T06:00:01.000Z", "set-weight", "canary 25%, stable 75% (1ms)" },
+		{ "2026-12-06T06:00:01.000Z", "step", "step 2/3: analysis 2" },
+		{ "2026-12-06T06:00:03.000Z", "analysis", "round 1: ok at canary weight 25%: error rate 0.0%" },
+		{ "2026-12-06T06:00:05.000Z", "analysis", "round 2: inconclusive: 3 request(s) < minimum 20" },
+		{ "2026-12-06T06:00:07.000Z", "analysis", "round 3: failed at canary weight 25%: <b>5xx</b>" },
+		{ "2026-12-06T06:00:07.000Z", "incident", "analysis failed; traffic back on v1 in 1ms" },
+		{ "2026-12-06T06:00:10.000Z", "rolled-back", "v2 in 10s: analysis failed" },
+	};
+	struct drelease r = release(7, "canary", "rolled-back");
+	struct buf b = BUF_INIT;
+	rollout_graph(&r, ev, ARRAY_SIZE(ev), 0, &b);
+	assert_non_null(strstr(b.buf, "<div class=\"rg\" data-release=\"7\" data-state=\"rolled-back\" "
+				      "data-share=\"0\" data-step=\"2\">"));
+	assert_non_null(strstr(b.buf, "<li class=\"rg-done\"><span class=\"rg-n\">1</span> setWeight 25"));
+	assert_non_null(strstr(b.buf, "<li class=\"rg-stopped\"><span class=\"rg-n\">2</span> analysis 2"));
+	assert_non_null(strstr(b.buf, "<li class=\"rg-pending\"><span class=\"rg-n\">3</span> setWeight 50"));
+	/* 10 s over 680 px: 25% from x=132 (1 s), back to 0 at x=540 (7 s) */
+	assert_non_null(strstr(b.buf, "<path class=\"rg-new\" d=\"M64 168 L64 168 L64 168 L132 168 L132 133 "
+				      "L540 133 L540 168 L744 168 L744 168Z\"/>"));
+	assert_non_null(strstr(b.buf, "<circle class=\"rg-ok\" cx=\"268\""));
+	assert_non_null(strstr(b.buf, "<circle class=\"rg-inc\" cx=\"404\""));
+	assert_non_null(strstr(b.buf, "<path class=\"rg-fail\" d=\"M535 195"));
+	assert_non_null(strstr(b.buf, "<g class=\"rg-rollback\"><title>rollback: analysis failed;"));
+	assert_non_null(strstr(b.buf, "&lt;b&gt;5xx&lt;/b&gt;"));
+	assert_null(strstr(b.buf, "<b>5xx"));
+	assert_non_null(strstr(b.buf, "analysis: 1 ok, 1 failed, 1 inconclusive"));
+	/* steps 1 and 2 start together: their labels side by side */
+	assert_non_null(strstr(b.buf, "text-anchor=\"middle\">1</text>"));
+	assert_non_null(strstr(b.buf, "<text x=\"144\" y=\"20\" text-anchor=\"middle\">2</text>"));
+	buf_release(&b);
+	(void)state;
+}
+
+/* rolling batches: the share of new instances; a running release ends
+ * its time axis at now; blue-green: the switch */
+static void test_rollout_rolling_bluegreen(void **state)
+{
+	struct daudit roll[] = {
+		{ "2026-12-06T06:00:00Z", "deploy-start", "v2 by - with rolling (stable: v1)" },
+		{ "2026-12-06T06:00:00Z", "plan", "rolling: 3 instances, maxSurge 1, maxUnavailable 0" },
+		{ "2026-12-06T06:00:02Z", "rolling", "new 1 of 3, old 3: started instance 1" },
+		{ "2026-12-06T06:00:04Z", "rolling", "new 1 of 3, old 2: draining s0 (v1)" },
+	};
+	struct drelease r = release(8, "rolling", "running");
+	struct buf b = BUF_INIT;
+	rollout_graph(&r, roll, ARRAY_SIZE(roll), rollout_parse_time("2026-12-06T06:00:08Z"), &b);
+	assert_non_null(strstr(b.buf, "data-state=\"running\" data-share=\"33\" data-step=\"0\""));
+	assert_null(strstr(b.buf, "rg-steps"));
+	assert_non_null(strstr(b.buf, "L234 168 L234 133 L404 133 L404 122 L744 122"));
+	assert_non_null(strstr(b.buf, "8s (now)</text>"));
+	buf_reset(&b);
+	struct daudit bg[] = {
+		{ "2026-12-06T06:00:00Z", "plan", "blueGreen: 2 instances, autoPromote off" },
+		{ "2026-12-06T06:00:05Z", "promote", "requested in phase waiting for promote" },
+		{ "2026-12-06T06:00:05Z", "switch", "100% to v2 in 2ms" },
+		{ "2026-12-06T06:00:06Z", "succeeded", "v2 in 6s: switch took 2ms" },
+	};
+	r = release(9, "blueGreen", "succeeded");
+	rollout_graph(&r, bg, ARRAY_SIZE(bg), 0, &b);
+	assert_non_null(strstr(b.buf, "data-state=\"succeeded\" data-share=\"100\""));
+	assert_non_null(strstr(b.buf, "with blueGreen"));
+	assert_non_null(strstr(b.buf, "<g class=\"rg-promote\">"));
+	assert_non_null(strstr(b.buf, "L630 168 L630 28 L744 28"));
+	buf_release(&b);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,7 +302,9 @@ int main(void)
 		cmocka_unit_test(test_cookies),  cmocka_unit_test(test_csrf),
 		cmocka_unit_test(test_form),     cmocka_unit_test(test_next),
 		cmocka_unit_test(test_ansi),     cmocka_unit_test(test_logview),
-		cmocka_unit_test(test_markdown),
+		cmocka_unit_test(test_markdown), cmocka_unit_test(test_find_annotation),
+		cmocka_unit_test(test_rollout_time), cmocka_unit_test(test_rollout_canary_rollback),
+		cmocka_unit_test(test_rollout_rolling_bluegreen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
