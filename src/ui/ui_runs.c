@@ -226,6 +226,14 @@ static void run_facts(struct srv *s, struct buf *body, const struct runview *r)
 	buf_release(&err);
 }
 
+/* a run "Re-run failed jobs" applies to (the API's rule): it ended in
+ * failure or was cancelled, so some jobs did not succeed */
+static int has_failed_jobs(const struct runview *r)
+{
+	return !strcmp(r->status, "completed") &&
+	       (!strcmp(r->conclusion, "failure") || !strcmp(r->conclusion, "cancelled"));
+}
+
 /* one POST button of the run page */
 static void action_form(const struct ui *u, const struct runview *r, const char *path,
 			const char *fields, const char *cls, const char *label, struct buf *body)
@@ -247,6 +255,9 @@ static void run_actions(const struct ui *u, const struct runview *r, struct buf 
 		action_form(u, r, "cancel", "", "danger", "Cancel run", body);
 	} else {
 		action_form(u, r, "rerun", "", "secondary", "Re-run all jobs", body);
+		if (has_failed_jobs(r))
+			action_form(u, r, "rerun", "<input type=\"hidden\" name=\"failed_only\" "
+				    "value=\"1\">", "secondary", "Re-run failed jobs", body);
 	}
 	buf_addstr(body, "</div>");
 }
@@ -557,9 +568,10 @@ out:
 	buf_release(&loc);
 }
 
-/* POST /runs/:id/rerun (developer): the next attempt of the run's event,
- * as POST /api/v1/runs/ID/rerun does, audited; the new attempt waits in
- * the queue, so the browser goes to the repository's runs */
+/* POST /runs/:id/rerun [failed_only=1] (developer): the next attempt of
+ * the run's event — every job, or the failed ones only — as POST
+ * /api/v1/runs/ID/rerun does, audited; the new attempt waits in the
+ * queue, so the browser goes to the repository's runs */
 static void on_rerun(struct srv *s, struct http_req *q)
 {
 	struct ui u;
@@ -577,15 +589,24 @@ static void on_rerun(struct srv *s, struct http_req *q)
 		ui_error(&u, 409, "run %lld has not finished: nothing to re-run yet", (long long)r.id);
 		goto out;
 	}
+	/* failed_only: the run's workflow again, its successful jobs reused
+	 * (their outputs too), the others run (serve2's rerun --failed) */
+	const char *fo = ui_field(&u, "failed_only");
+	int failed_only = fo && !strcmp(fo, "1");
+	if (failed_only && !has_failed_jobs(&r)) {
+		ui_error(&u, 409, "run %lld %s: no failed jobs to re-run", (long long)r.id, r.conclusion);
+		goto out;
+	}
 	int64_t id = 0;
 	int attempt = 0;
-	if (store_event_rerun(s->db, e.id, u.who.name, &id, &attempt, &err)) {
+	if (store_event_rerun_failed(s->db, e.id, failed_only ? r.id : 0, u.who.name, &id, &attempt,
+				     &err)) {
 		ui_error(&u, 503, "the store is unavailable: %s", err.buf);
 		goto out;
 	}
-	char target[32], detail[32];
+	char target[32], detail[48];
 	snprintf(target, sizeof(target), "event %lld", (long long)e.id);
-	snprintf(detail, sizeof(detail), "attempt %d", attempt);
+	snprintf(detail, sizeof(detail), "attempt %d%s", attempt, failed_only ? ", failed jobs" : "");
 	audit_append(s->db, u.who.name, "run.rerun", e.repo, target, detail, &err);
 	queue_kick(s->queue);
 	buf_addstr(&loc, "/runs?repo=");

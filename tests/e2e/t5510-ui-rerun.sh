@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='web UI: Re-run buttons on a finished run of the server — a developer re-runs (POST with CSRF, audited, the next attempt queued and run), a viewer sees no button and is refused; in Chromium by clicking'
+test_description='web UI: Re-run buttons on a finished run of the server — a developer re-runs all jobs or the failed ones (POST with CSRF, audited, the next attempt queued and run), a viewer sees no button and is refused; in Chromium by clicking'
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_ROOT/e2e/lib-serve.sh"
 . "$TEST_ROOT/e2e/lib-ui.sh"
@@ -9,19 +9,20 @@ ZERO=0000000000000000000000000000000000000000
 test_expect_success 'a repository whose test job fails after build; a server and its users' '
 	test_create_repo src &&
 	git -C src branch -M main &&
-	write_workflow src ci <<-\EOF &&
+	FLAG="$TRASH/flag" &&
+	write_workflow src ci <<-EOF &&
 	name: CI
 	on: push
 	jobs:
 	  build:
 	    runs-on: ubuntu-latest
 	    steps:
-	      - run: echo built
+	      - run: echo "BUILD RAN attempt \$GITHUB_RUN_ATTEMPT"
 	  test:
 	    needs: build
 	    runs-on: ubuntu-latest
 	    steps:
-	      - run: echo "::error file=t.c,line=1::broken"; exit 1
+	      - run: test -f $FLAG || { echo "::error file=t.c,line=1::broken"; exit 1; }
 	EOF
 	kiln repo add acme/app "$TRASH/src" >secret &&
 	start_serve &&
@@ -55,10 +56,11 @@ test_expect_success 'a push runs and fails' '
 	wait_page /runs/1 d "<th scope=\"row\">Status</th><td><span class=\"st st-failure\"" 60
 '
 
-test_expect_success 'a developer sees Re-run all jobs; a viewer sees no action' '
+test_expect_success 'a developer sees Re-run all jobs and Re-run failed jobs; a viewer sees no action' '
 	ui_get /runs/1 d >out &&
 	test_grep "<form method=\"post\" action=\"/runs/1/rerun\"><input type=\"hidden\" name=\"csrf\"" out &&
 	test_grep ">Re-run all jobs</button>" out &&
+	test_grep "<input type=\"hidden\" name=\"failed_only\" value=\"1\"><button type=\"submit\" class=\"secondary\">Re-run failed jobs</button>" out &&
 	! grep -q "Cancel run" out &&
 	ui_get /runs/1 v >out &&
 	! grep -q "Re-run" out &&
@@ -91,6 +93,28 @@ test_expect_success 'the developer re-runs: 303 to the repository runs, the next
 	test_grep "\"actor\": *\"dev\"" audit &&
 	wait_page /runs/2 d "<th scope=\"row\">Status</th><td><span class=\"st st-failure\"" 60 &&
 	test_grep "<th scope=\"row\">Attempt</th><td>2 (re-run by dev)</td>" wait.page
+'
+
+test_expect_success 'Re-run failed jobs: the failed job runs again, the successful one is reused; a passing run has no such button (409)' '
+	touch "$TRASH/flag" &&
+	csrf=$(ui_csrf d /runs/2) &&
+	curl -s -D h -o /dev/null -b d "$(serve_url)/runs/2/rerun" --data "csrf=$csrf&failed_only=1" &&
+	hdr h "^HTTP/1.1 303" &&
+	api "/api/v1/events/3" >ev &&
+	test_grep "\"attempt\": *3" ev &&
+	test_grep "\"reuse_run\": *2" ev &&
+	api "/api/v1/audit?action=run.rerun" >audit &&
+	test_grep "attempt 3, failed jobs" audit &&
+	wait_page /runs/3 d "<th scope=\"row\">Status</th><td><span class=\"st st-success\"" 60 &&
+	test_grep "<th scope=\"row\">Attempt</th><td>3 (re-run by dev)</td>" wait.page &&
+	test_grep -v "BUILD RAN attempt 3" "$DATA/events/3.log" &&
+	test_grep "success in the previous attempt: not run again" "$DATA/events/3.log" &&
+	! grep -q "Re-run failed jobs" wait.page &&
+	test_grep ">Re-run all jobs</button>" wait.page &&
+	csrf=$(ui_csrf d /runs/3) &&
+	curl -s -o /dev/null -w "%{http_code}\n" -b d "$(serve_url)/runs/3/rerun" --data "csrf=$csrf&failed_only=1" >code &&
+	test "$(cat code)" = 409 &&
+	rm -f "$TRASH/flag"
 '
 
 test_expect_success 'in Chromium: the developer clicks Re-run all jobs, the new attempt appears' '
