@@ -60,6 +60,8 @@ void act_logf(struct builtin_call *c, enum log_kind kind, const char *fmt, ...)
  * (NULL or "UTC", else a tzdata name); 0, or -1 with err
  * (docker_meta_date.c) */
 int act_meta_date(int64_t ms, const char *fmt, const char *tz, struct buf *out, struct buf *err);
+/* an ISO-8601 time (2026-11-23T10:41:01+01:00, Z, .fff) in unix ms; 0 or -1 */
+int act_meta_parse_iso(const char *s, int64_t *ms);
 /* an outputs object from NAME=VALUE strings */
 struct ev *act_outputs_from(const struct strvec *kv);
 

@@ -19,7 +19,7 @@
  *   `pattern=` (nightly) on schedule events.
  * - `{{date 'FORMAT' tz='Zone'}}` (moment.js formats, docker_meta_date.c)
  *   in schedule patterns and every attribute's templates, one instant for
- *   the whole step.
+ *   the whole step; `{{commit_date …}}` the same with the commit's time.
  * - `flavor`: latest=auto|true|false (auto: only a semver, pep440, match
  *   or ref/tag rule that came first gives `latest`), prefix=, suffix=.
  * - `labels`: the eight org.opencontainers.image.* labels, then the
@@ -29,6 +29,7 @@
  */
 #include "base/kiln.h"
 #include "actions/actions.h"
+#include "git/repo.h"
 
 #include <ctype.h>
 #include <time.h>
@@ -59,6 +60,7 @@ struct meta {
 	int latest;            /* -1 undecided */
 	const char *flv_latest, *flv_prefix, *flv_suffix;
 	int64_t now_ms;        /* {{date}}: one instant for the whole step */
+	int64_t commit_ms;     /* {{commit_date}}: the commit's time */
 };
 
 static int starts(const char *s, const char *p)
@@ -80,8 +82,10 @@ static char *literal(const char **s)
 	return v;
 }
 
-/* the arguments of {{date 'FORMAT' tz='Zone'}} after "date" */
-static int date_helper(const struct meta *m, const char *a, struct buf *out, struct buf *err)
+/* the arguments of {{date 'FORMAT' tz='Zone'}} after "date" (or
+ * commit_date: the commit's time instead of now) */
+static int date_helper(const struct meta *m, int64_t ms, const char *a, struct buf *out,
+		       struct buf *err)
 {
 	char *fmt = NULL, *tz = NULL;
 	int r = -1;
@@ -105,7 +109,8 @@ static int date_helper(const struct meta *m, const char *a, struct buf *out, str
 			goto out;
 		}
 	}
-	r = act_meta_date(m->now_ms, fmt, tz, out, err);
+	(void)m;
+	r = act_meta_date(ms, fmt, tz, out, err);
 	goto out;
 bad:
 	buf_addstr(err, "invalid {{date}} template: quote the format and tz='Zone'");
@@ -138,8 +143,11 @@ static int global_exp(const struct meta *m, const char *in, struct buf *out, str
 		while (tl && t[tl - 1] == ' ')
 			t[--tl] = 0;
 		const char *ref = m->ref;
-		if (!strncmp(t, "date", 4) && (!t[4] || t[4] == ' ')) {
-			if (date_helper(m, t + 4, out, err) < 0) {
+		if ((!strncmp(t, "date", 4) && (!t[4] || t[4] == ' ')) ||
+		    (!strncmp(t, "commit_date", 11) && (!t[11] || t[11] == ' '))) {
+			int commit = t[0] == 'c';
+			if (date_helper(m, commit ? m->commit_ms : m->now_ms, t + (commit ? 11 : 4),
+					out, err) < 0) {
 				free(name);
 				return -1;
 			}
@@ -809,6 +817,40 @@ static void make_labels(struct meta *m, const struct strvec *extra, struct strve
 	buf_release(&u);
 }
 
+/*
+ * {{commit_date}}'s instant (the action's context.commitDate): the push
+ * payload's head_commit.timestamp when it is this commit, else the
+ * commit's committer time in the repository, else now. Only looked up
+ * when an input uses it.
+ */
+static int64_t commit_time(const struct meta *m)
+{
+	struct builtin_call *c = m->c;
+	const char *in[] = { "tags", "flavor", "labels", "annotations" };
+	int used = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(in); i++)
+		used |= strstr(act_input(c, in[i]), "commit_date") != NULL;
+	if (!used)
+		return m->now_ms;
+	int64_t ms;
+	const char *ts = act_event_str(c, "head_commit.timestamp");
+	if (*ts && !strcmp(act_event_str(c, "head_commit.id"), m->sha) &&
+	    act_meta_parse_iso(ts, &ms) == 0)
+		return ms;
+	struct repo *r = NULL;
+	struct repo_commit rc = REPO_COMMIT_INIT;
+	struct buf err = BUF_INIT;
+	ms = m->now_ms;
+	if (c->repo_dir && *m->sha && repo_open(c->repo_dir, &r, &err) == 0 &&
+	    repo_commit_get(r, m->sha, &rc, &err) == 0)
+		ms = rc.time * 1000;
+	repo_commit_release(&rc);
+	if (r)
+		repo_close(r);
+	buf_release(&err);
+	return ms;
+}
+
 static void join(const struct strvec *v, const char *sep, struct buf *out)
 {
 	for (size_t i = 0; i < v->nr; i++)
@@ -828,6 +870,7 @@ int act_docker_meta_start(struct builtin_call *c, struct buf *err)
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	m.now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	m.commit_ms = commit_time(&m);
 	struct strvec images = STRVEC_INIT, lines = STRVEC_INIT, flavor = STRVEC_INIT,
 		      labels = STRVEC_INIT, tags = STRVEC_INIT, extra = STRVEC_INIT;
 	struct rule *rules = NULL;

@@ -265,6 +265,17 @@ test_expect_success 'type=schedule with {{date}} formats and tz (README), {{date
 	{ test "$(tags R)" = "$r1" || test "$(tags R)" = "$r2"; }
 '
 
+test_expect_success '{{commit_date}}: the commit'"'"'s time (payload head_commit, else the repository)' '
+	rule_wf "type=raw,value={{commit_date '"'"'YYYYMMDD-HHmmss'"'"'}}" &&
+	env -C repo kiln run >out 2>err &&
+	want=$(TZ=UTC git -C repo log -1 --format=%cd --date=format-local:%Y%m%d-%H%M%S) &&
+	test "$(tags T)" = "app:$want" &&
+	sha=$(git -C repo rev-parse HEAD) &&
+	echo "{\"after\":\"$sha\",\"head_commit\":{\"id\":\"$sha\",\"timestamp\":\"2021-07-01T14:00:05+02:00\"}}" >hc.json &&
+	env -C repo kiln run -e ../hc.json >out 2>err &&
+	test "$(tags T)" = "app:20210701-120005"
+'
+
 test_expect_success 'a {{date}} with an unknown time zone or attribute fails the step' '
 	rule_wf "type=raw,value={{date '"'"'YYYY'"'"' tz='"'"'Mars/Olympus'"'"'}}" &&
 	test_expect_code 1 env -C repo kiln run >out 2>err &&

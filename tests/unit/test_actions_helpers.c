@@ -158,6 +158,17 @@ static void test_meta_date(void **state)
 	date_is(t, "HH:mm ZZ", "Europe/Paris", "01:30 +0100");
 	date_is(t, "YYYY-MM-DD HH:mm", "America/New_York", "2020-01-09 19:30");
 
+	int64_t ms;
+	assert_int_equal(act_meta_parse_iso("2020-01-10T09:30:00.123+09:00", &ms), 0);
+	assert_true(ms == t);
+	assert_int_equal(act_meta_parse_iso("2020-01-10T00:30:00Z", &ms), 0);
+	assert_true(ms == t - 123);
+	assert_int_equal(act_meta_parse_iso("2020-01-09T19:30:00.12345-05:00", &ms), 0);
+	assert_true(ms == t);
+	assert_int_equal(act_meta_parse_iso("2020-13-10T00:30:00Z", &ms), -1);
+	assert_int_equal(act_meta_parse_iso("2020-01-10 00:30:00Z", &ms), -1);
+	assert_int_equal(act_meta_parse_iso("2020-01-10T00:30:00Zjunk", &ms), -1);
+
 	struct buf out = BUF_INIT, err = BUF_INIT;
 	assert_int_equal(act_meta_date(t, "YYYY", "Mars/Olympus", &out, &err), -1);
 	assert_non_null(strstr(err.buf, "unknown time zone 'Mars/Olympus'"));
