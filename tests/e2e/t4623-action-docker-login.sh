@@ -85,9 +85,9 @@ test_expect_success 'a job without the login cannot push (jobs do not share logi
 	          tags: localhost:$port/kiln/private:2
 	          push: true
 	EOF
-	test_expect_code 1 env -C repo kiln run >out 2>err &&
-	test_grep "podman push failed" out &&
-	grep -qi "authentication required\|unauthorized" out
+	test_expect_code 1 env -C repo kiln run >nologin.out 2>err &&
+	test_grep "podman push failed" nologin.out &&
+	grep -qi "authentication required\|unauthorized" nologin.out
 '
 
 test_expect_success 'a wrong password fails the step; missing inputs fail with the action'"'"'s message' '
