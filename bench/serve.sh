@@ -24,7 +24,7 @@
 #      builder doing what the kiln workflow does (Git checkout of the
 #      commit, then the same first step), its idle RSS (master + worker),
 #      latency over SERVE_BENCH_PEER_PUSHES pushes (default 100: a build is
-#      slower) and its RSS per running job the same way; then the ratios.
+#      slower; 0 skips the peer) and its RSS per running job the same way; then the ratios.
 #      Debian does not package buildbot-www, without which buildbot's web
 #      server (and so its /change_hook/github endpoint) does not start; the
 #      changes go to its PB change port instead (what buildbot's own git
@@ -345,6 +345,7 @@ wait "$SERVE" 2>/dev/null
 # 6. the peer: buildbot master + worker from Debian, the same pushes
 peer() {
 	local bb=$BENCH_TMP/buildbot pb py=/usr/bin/python3
+	[ "$PEER_PUSHES" -gt 0 ] || return 1
 	if ! command -v buildbot >/dev/null || ! command -v buildbot-worker >/dev/null ||
 		! $py -c 'import buildbot, buildbot_worker' 2>/dev/null; then
 		echo "buildbot: not installed (apt-get install buildbot buildbot-worker): no peer"
