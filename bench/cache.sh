@@ -48,12 +48,15 @@ sync
 # restore), medians: one round moves by +-40% on a shared machine
 REPS=${CACHE_BENCH_REPS:-3}
 med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ps=() pc=() ks=() kc=() pr=() prc=() kr=() krc=()
+ps=() pc=() pd=() ks=() kc=() pr=() prc=() kr=() krc=()
 for i in $(seq "$REPS"); do
 	rm -rf "$dir/peer-out" "$dir/kiln-out" "$dir/peer.tzst"
 	mkdir -p "$dir/peer-out" "$dir/kiln-out"
 	read -r a b < <(t sh -c "tar -cf - -C '$dir/src' tree | zstd -q -T0 -o '$dir/peer.tzst'")
 	ps+=("$a") pc+=("$b")
+	# the same, durable as kiln's blob is (fsync'd before it is used)
+	read -r a b < <(t sh -c "tar -cf - -C '$dir/src' tree | zstd -q -T0 -f -o '$dir/peer.tzst' && sync '$dir/peer.tzst'")
+	pd+=("$a")
 	read -r a b < <(t "$KILN" cache save "bench-key-$i" tree -C "$dir/src")
 	ks+=("$a") kc+=("$b")
 	read -r a b < <(t sh -c "zstd -q -d -c '$dir/peer.tzst' | tar -xf - -C '$dir/peer-out'")
@@ -61,7 +64,7 @@ for i in $(seq "$REPS"); do
 	read -r a b < <(t "$KILN" cache restore "bench-key-$i" tree -C "$dir/kiln-out")
 	kr+=("$a") krc+=("$b")
 done
-peer_save=$(med "${ps[@]}") peer_save_cpu=$(med "${pc[@]}")
+peer_save=$(med "${ps[@]}") peer_save_cpu=$(med "${pc[@]}") peer_dsave=$(med "${pd[@]}")
 kiln_save=$(med "${ks[@]}") kiln_save_cpu=$(med "${kc[@]}")
 peer_restore=$(med "${pr[@]}") peer_restore_cpu=$(med "${prc[@]}")
 kiln_restore=$(med "${kr[@]}") kiln_restore_cpu=$(med "${krc[@]}")
@@ -70,11 +73,12 @@ diff -r "$dir/src/tree" "$dir/kiln-out/tree" >/dev/null || { echo "restored tree
 peer_size=$(stat -c %s "$dir/peer.tzst")
 kiln_size=$(du -cb "$KILN_HOME"/cache/blobs/*.tzst | tail -1 | cut -f1) # one blob: the same tree saved REPS times
 
-awk -v reps="$REPS" -v b="$bytes" -v n="$nfiles" -v ps="$peer_save" -v ks="$kiln_save" -v pr="$peer_restore" \
+awk -v pd="$peer_dsave" -v reps="$REPS" -v b="$bytes" -v n="$nfiles" -v ps="$peer_save" -v ks="$kiln_save" -v pr="$peer_restore" \
     -v kr="$kiln_restore" -v ka="$kiln_again" -v pz="$peer_size" -v kz="$kiln_size" \
     -v psc="$peer_save_cpu" -v ksc="$kiln_save_cpu" -v prc="$peer_restore_cpu" -v krc="$kiln_restore_cpu" 'BEGIN {
 	printf "cache: %d MB in %d files, medians of %d interleaved rounds\n", b / 1e6, n, reps
 	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.2fx\n", "kiln cache save", ks, "tar | zstd -T0", ps, ps / ks
+	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.2fx\n", "kiln cache save (fsync\047d)", ks, "tar | zstd -T0 && sync FILE", pd, pd / ks
 	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.2fx\n", "kiln cache restore (empty dir)", kr, "zstd -d | tar -x", pr, pr / kr
 	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.1fx\n", "kiln cache restore (unchanged)", ka, "zstd -d | tar -x", pr, pr / ka
 	printf "  cpu seconds: save kiln %.2f peer %.2f (ratio %.2fx), restore kiln %.2f peer %.2f (ratio %.2fx)\n", ksc, psc, psc / ksc, krc, prc, prc / krc
