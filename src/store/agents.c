@@ -349,14 +349,17 @@ int ajobs_lease(struct db *db, int64_t agent_id, const char *agent_labels, int64
 {
 	if (sql_begin(db, err))
 		return -1;
-	/* PostgreSQL: the same SELECT with FOR UPDATE SKIP LOCKED; here
-	 * BEGIN IMMEDIATE already excludes every other writer */
+	/* PostgreSQL: the candidates are row-locked, rows another replica's
+	 * lease holds are skipped (SKIP LOCKED); SQLite has no row locks and
+	 * needs none: BEGIN IMMEDIATE already excludes every other writer */
 	struct cand *c = NULL;
 	size_t n = 0;
-	struct dbstmt *st = sql_prep(db, err, "cannot lease a job",
-				    "SELECT id, labels FROM agent_jobs WHERE status = 'queued'"
-				    " AND cancel = 0 ORDER BY id LIMIT ?1",
-				    "i", (int64_t)LEASE_SCAN);
+	const char *pick = db_dialect(db) == DB_POSTGRES
+				   ? "SELECT id, labels FROM agent_jobs WHERE status = 'queued'"
+				     " AND cancel = 0 ORDER BY id LIMIT ?1 FOR UPDATE SKIP LOCKED"
+				   : "SELECT id, labels FROM agent_jobs WHERE status = 'queued'"
+				     " AND cancel = 0 ORDER BY id LIMIT ?1";
+	struct dbstmt *st = sql_prep(db, err, "cannot lease a job", pick, "i", (int64_t)LEASE_SCAN);
 	if (sql_rows(db, st, err, "cannot lease a job", sizeof(*c), read_cand, (void **)&c, &n)) {
 		sql_rollback(db);
 		return -1;
