@@ -795,6 +795,9 @@ int agent_main(const struct agent_opts *o, struct buf *err)
 	}
 	if (cas_open(&ag.cas, o->data_dir, err))
 		return EXIT_INTERNAL;
+	/* the executor's own data (actions, caches, artifacts) lives here
+	 * too, not in a KILN_HOME the agent inherited */
+	setenv("KILN_HOME", o->data_dir, 1);
 	struct buf jobs = BUF_INIT;
 	buf_addf(&jobs, "%s/jobs", o->data_dir);
 	runctx_rmtree(jobs.buf); /* what a killed agent left */

@@ -134,7 +134,7 @@ int jobwire_log_decode(const char *json, const char *job, struct log_event *ev, 
 	memset(ev, 0, sizeof(*ev));
 	json_t *k = json_object_get(o, "k"), *t = json_object_get(o, "t");
 	if (!json_is_integer(k) || !json_is_string(t) || json_integer_value(k) < LOG_OUTPUT ||
-	    json_integer_value(k) > LOG_INFO)
+	    json_integer_value(k) > LOG_ARTIFACT)
 		return -1;
 	ev->kind = (enum log_kind)json_integer_value(k);
 	ev->job = job;
