@@ -681,8 +681,8 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 	jobgate_flush(gate, &loop);
 	*interrupted = st.signals > 0;
 	sched_free(st.sched);
-	uv_run(&loop, UV_RUN_NOWAIT); /* the remote executor's timers close */
 	agentexec_free(remote);
+	uv_run(&loop, UV_RUN_NOWAIT); /* the agent executor's timer closes */
 	jobgate_free(gate);
 	output_free(st.out);
 	int closed = uv_loop_close(&loop);

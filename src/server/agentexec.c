@@ -13,8 +13,8 @@
 
 /* how often a job's row and uploaded log events are looked at */
 #define POLL_MS 200
-/* log events replayed per look */
-#define POLL_BATCH 1000
+/* log events replayed per look, for all the run's jobs */
+#define POLL_BATCH 5000
 
 struct agentexec {
 	struct db *db;
@@ -25,6 +25,12 @@ struct agentexec {
 	char source[65];   /* the run's source blob, packed on first use */
 	int packed;
 	struct sched_exec_ops ops;
+	/* the jobs at agents, by increasing id; one timer looks at them all
+	 * with three queries a tick, however many there are */
+	struct rjob **open;
+	size_t nopen, aopen;
+	uv_timer_t tick;
+	int tick_init;
 };
 
 /* one job: run here (local) or by an agent (id) */
@@ -40,8 +46,7 @@ struct rjob {
 	int attempt;
 	int status;        /* last status seen, -1 before */
 	char *reason;      /* last reason shown */
-	uv_timer_t timer;
-	int timer_on, ended;
+	int ended;
 };
 
 int agents_mode_parse(const char *s, enum agents_mode *out)
@@ -165,84 +170,140 @@ static int seal_secrets(struct agentexec *r, int64_t id, const struct ev *contex
 	return rc;
 }
 
-static void finish(struct rjob *j, const struct ajob_row *row)
+static void unlist(struct agentexec *r, struct rjob *j)
 {
+	for (size_t i = 0; i < r->nopen; i++)
+		if (r->open[i] == j) {
+			memmove(r->open + i, r->open + i + 1, (r->nopen - i - 1) * sizeof(*r->open));
+			r->nopen--;
+			break;
+		}
+	if (!r->nopen)
+		uv_timer_stop(&r->tick);
+}
+
+static struct rjob *find_open(struct agentexec *r, int64_t id)
+{
+	size_t lo = 0, hi = r->nopen;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (r->open[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < r->nopen && r->open[lo]->id == id ? r->open[lo] : NULL;
+}
+
+static void finish(struct rjob *j)
+{
+	struct ajob_row row;
+	struct buf err = BUF_INIT;
+	if (ajobs_get(j->r->db, j->id, &row, &err)) {
+		buf_release(&err);
+		return; /* the next tick tries again */
+	}
 	struct job_result res = { .result = RESULT_FAILURE };
-	int rr = jobwire_result_parse(row->result);
+	int rr = jobwire_result_parse(row.result);
 	if (rr >= 0)
 		res.result = (enum result)rr;
-	struct buf err = BUF_INIT;
-	if (row->outputs && *row->outputs)
-		res.outputs = ev_from_json(row->outputs, strlen(row->outputs), &err);
+	if (row.outputs && *row.outputs)
+		res.outputs = ev_from_json(row.outputs, strlen(row.outputs), &err);
 	if (!res.outputs || ev_kind(res.outputs) != EV_OBJECT) {
 		ev_unref(res.outputs);
 		res.outputs = ev_object();
 	}
-	res.summary = row->summary;
-	if (*row->reason && strcmp(row->reason, j->reason ? j->reason : ""))
-		info(j, "%s", row->reason);
+	res.summary = row.summary;
+	if (*row.reason && strcmp(row.reason, j->reason ? j->reason : ""))
+		info(j, "%s", row.reason);
 	ajobs_logs_drop(j->r->db, j->id, &err);
 	buf_release(&err);
 	j->ended = 1;
-	uv_timer_stop(&j->timer);
+	unlist(j->r, j);
 	j->done((struct job_exec *)j, &res, j->arg);
 	ev_unref(res.outputs);
+	ajob_row_release(&row);
 }
 
-/* replay uploaded log events; 0, or -1 on a store error */
-static int replay(struct rjob *j, struct buf *err)
+/* replay the uploaded log events of every open job; 0, or -1 */
+static int replay(struct agentexec *r, struct buf *err)
 {
-	struct strvec ev = STRVEC_INIT;
-	int64_t *seqs = NULL;
+	struct ajob_log_row *v = NULL;
 	size_t n = 0;
-	if (ajobs_logs_read(j->r->db, j->id, j->seq, POLL_BATCH, &ev, &seqs, &n, err)) {
-		strvec_clear(&ev);
+	if (ajobs_logs_range(r->db, r->open[0]->id, r->open[r->nopen - 1]->id, POLL_BATCH, &v, &n,
+			     err))
 		return -1;
-	}
 	for (size_t i = 0; i < n; i++) {
-		struct log_event le;
-		void *hold;
-		if (jobwire_log_decode(ev.v[i], j->name, &le, &hold) == 0)
-			j->sink->event(j->sink->arg, &le);
-		jobwire_log_free(hold);
-		j->seq = seqs[i];
+		struct rjob *j = find_open(r, v[i].ajob_id);
+		if (j && v[i].seq > j->seq) {
+			struct log_event le;
+			void *hold;
+			if (jobwire_log_decode(v[i].event ? v[i].event : "", j->name, &le, &hold) == 0)
+				j->sink->event(j->sink->arg, &le);
+			jobwire_log_free(hold);
+			j->seq = v[i].seq;
+		}
+		/* the last row of a job: what it replayed leaves the table */
+		if (j && (i + 1 == n || v[i + 1].ajob_id != v[i].ajob_id))
+			ajobs_logs_trim(r->db, j->id, j->seq, err);
+		free(v[i].event);
 	}
-	free(seqs);
-	strvec_clear(&ev);
+	free(v);
 	return 0;
 }
 
-static void poll_cb(uv_timer_t *t)
+static void see(struct rjob *j, const struct ajob_state *st)
 {
-	struct rjob *j = t->data;
+	if (st->attempt != j->attempt) {
+		info(j, "agent lost (agent %lld stopped renewing its lease): re-queued, attempt %d",
+		     (long long)j->owner, st->attempt);
+		j->attempt = st->attempt;
+		free(j->reason);
+		j->reason = xstrdup(st->reason);
+	} else if (st->status == AJOB_QUEUED && strcmp(st->reason, j->reason ? j->reason : "")) {
+		if (*st->reason)
+			info(j, "waiting: %s", st->reason);
+		free(j->reason);
+		j->reason = xstrdup(st->reason);
+	}
+	if (st->status == AJOB_LEASED && st->lease_owner != j->owner) {
+		info(j, "leased by agent %lld (attempt %d)", (long long)st->lease_owner, st->attempt);
+		j->owner = st->lease_owner;
+	}
+	j->status = (int)st->status;
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+	struct agentexec *r = t->data;
 	struct buf err = BUF_INIT;
-	struct ajob_row row;
-	if (replay(j, &err) || ajobs_get(j->r->db, j->id, &row, &err)) {
-		/* busy or failing store: look again at the next tick */
+	struct ajob_state *v = NULL;
+	size_t n = 0;
+	/* busy or failing store: look again at the next tick */
+	if (!r->nopen || replay(r, &err) ||
+	    ajobs_states(r->db, r->open[0]->id, r->open[r->nopen - 1]->id, &v, &n, &err)) {
 		buf_release(&err);
 		return;
 	}
-	if (row.attempt != j->attempt) {
-		info(j, "agent lost (agent %lld stopped renewing its lease): re-queued, attempt %d",
-		     (long long)j->owner, row.attempt);
-		j->attempt = row.attempt;
-		free(j->reason);
-		j->reason = xstrdup(row.reason);
-	} else if (row.status == AJOB_QUEUED && strcmp(row.reason, j->reason ? j->reason : "")) {
-		if (*row.reason)
-			info(j, "waiting: %s", row.reason);
-		free(j->reason);
-		j->reason = xstrdup(row.reason);
+	int more = 0; /* a done job whose last log events are not replayed yet */
+	for (size_t i = 0; i < n; i++) {
+		struct rjob *j = find_open(r, v[i].id);
+		if (j) {
+			see(j, &v[i]);
+			if (v[i].status == AJOB_DONE && j->seq < v[i].log_seq)
+				more = 1;
+		}
 	}
-	if (row.status == AJOB_LEASED && row.lease_owner != j->owner) {
-		info(j, "leased by agent %lld (attempt %d)", (long long)row.lease_owner, row.attempt);
-		j->owner = row.lease_owner;
-	}
-	j->status = (int)row.status;
+	if (more && r->nopen)
+		replay(r, &err);
 	/* the end once every log event before it was replayed */
-	if (row.status == AJOB_DONE && j->seq >= row.log_seq && replay(j, &err) == 0)
-		finish(j, &row);
-	ajob_row_release(&row);
+	for (size_t i = 0; i < n; i++) {
+		struct rjob *j = find_open(r, v[i].id);
+		if (j && v[i].status == AJOB_DONE && j->seq >= v[i].log_seq)
+			finish(j);
+		free(v[i].reason);
+	}
+	free(v);
 	buf_release(&err);
 }
 
@@ -281,10 +342,16 @@ static int start_remote(struct rjob *j, const struct job_spec *spec, const char 
 	j->attempt = 1;
 	info(j, "queued for an agent with labels [%s] (agent job %lld)", *labels ? labels : "",
 	     (long long)j->id);
-	uv_timer_init(loop, &j->timer);
-	j->timer.data = j;
-	j->timer_on = 1;
-	uv_timer_start(&j->timer, poll_cb, POLL_MS, POLL_MS);
+	if (!r->tick_init) {
+		uv_timer_init(loop, &r->tick);
+		r->tick.data = r;
+		r->tick_init = 1;
+	}
+	/* ids only grow: the list stays sorted */
+	ALLOC_GROW(r->open, r->nopen + 1, r->aopen);
+	r->open[r->nopen++] = j;
+	if (!uv_is_active((uv_handle_t *)&r->tick))
+		uv_timer_start(&r->tick, tick_cb, POLL_MS, POLL_MS);
 	return 0;
 }
 
@@ -345,23 +412,13 @@ static void agentexec_cancel(struct job_exec *je, uint64_t grace_ms)
 	buf_release(&err);
 }
 
-static void timer_closed(uv_handle_t *h)
-{
-	struct rjob *j = h->data;
-	free(j->name);
-	free(j->reason);
-	free(j);
-}
-
 static void agentexec_job_free(struct job_exec *je)
 {
 	struct rjob *j = (struct rjob *)je;
 	if (j->local)
 		job_exec_free(j->local);
-	if (j->timer_on) {
-		uv_close((uv_handle_t *)&j->timer, timer_closed);
-		return;
-	}
+	if (j->id && !j->ended)
+		unlist(j->r, j);
 	free(j->name);
 	free(j->reason);
 	free(j);
@@ -403,15 +460,24 @@ const struct sched_exec_ops *agentexec_ops(struct agentexec *r)
 	return &r->ops;
 }
 
+static void tick_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
 void agentexec_free(struct agentexec *r)
 {
 	if (!r)
 		return;
+	free(r->open);
 	secret_store_close(r->ss);
 	db_close(r->db);
 	cas_close(&r->cas);
 	free(r->repo);
 	free(r->repo_dir);
 	free(r->snapshot_dir);
-	free(r);
+	if (r->tick_init)
+		uv_close((uv_handle_t *)&r->tick, tick_closed); /* frees r */
+	else
+		free(r);
 }

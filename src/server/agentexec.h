@@ -34,6 +34,8 @@ struct agentexec_cfg {
 /* open the store and the secret key; 0 or -1 with err */
 int agentexec_new(const struct agentexec_cfg *cfg, struct agentexec **out, struct buf *err);
 const struct sched_exec_ops *agentexec_ops(struct agentexec *r);
+/* after the scheduler is freed; run the loop once more after it (its
+ * timer closes) */
 void agentexec_free(struct agentexec *r);
 
 #endif

@@ -569,40 +569,60 @@ int ajobs_set_reason(struct db *db, int64_t id, const char *reason, struct buf *
 		       id, reason) < 0 ? -1 : 0;
 }
 
-struct logrow {
-	int64_t seq;
-	char *event;
-};
-
 static void read_log(struct dbstmt *st, void *p)
 {
-	struct logrow *l = p;
-	l->seq = dbs_col_i64(st, 0);
-	l->event = sql_col_strdup(st, 1);
+	struct ajob_log_row *l = p;
+	l->ajob_id = dbs_col_i64(st, 0);
+	l->seq = dbs_col_i64(st, 1);
+	l->event = sql_col_strdup(st, 2);
 }
 
-int ajobs_logs_read(struct db *db, int64_t id, int64_t after, size_t max, struct strvec *out,
-		    int64_t **seqs, size_t *n, struct buf *err)
+int ajobs_logs_range(struct db *db, int64_t lo, int64_t hi, size_t max,
+		     struct ajob_log_row **out, size_t *n, struct buf *err)
 {
-	struct logrow *v = NULL;
-	size_t nr = 0;
-	*seqs = NULL;
-	*n = 0;
 	struct dbstmt *st = sql_prep(db, err, "cannot read log events",
-				    "SELECT seq, event FROM agent_logs WHERE ajob_id = ?1 AND seq > ?2"
-				    " ORDER BY seq LIMIT ?3",
-				    "iii", id, after, (int64_t)max);
-	if (sql_rows(db, st, err, "cannot read log events", sizeof(*v), read_log, (void **)&v, &nr))
-		return -1;
-	*seqs = xcalloc(nr ? nr : 1, sizeof(**seqs));
-	for (size_t i = 0; i < nr; i++) {
-		(*seqs)[i] = v[i].seq;
-		strvec_push(out, v[i].event ? v[i].event : "{}");
-		free(v[i].event);
-	}
-	free(v);
-	*n = nr;
-	return 0;
+				     "SELECT ajob_id, seq, event FROM agent_logs WHERE ajob_id >= ?1"
+				     " AND ajob_id <= ?2 ORDER BY ajob_id, seq LIMIT ?3",
+				     "iii", lo, hi, (int64_t)max);
+	return sql_rows(db, st, err, "cannot read log events", sizeof(**out), read_log,
+			(void **)out, n);
+}
+
+int ajobs_logs_trim(struct db *db, int64_t id, int64_t upto, struct buf *err)
+{
+	return sql_run(db, err, "cannot drop log events",
+		       "DELETE FROM agent_logs WHERE ajob_id = ?1 AND seq <= ?2", "ii", id,
+		       upto) < 0 ? -1 : 0;
+}
+
+static void read_state(struct dbstmt *st, void *p)
+{
+	struct ajob_state *a = p;
+	static const char *const names[] = { "queued", "leased", "done" };
+	memset(a, 0, sizeof(*a));
+	a->id = dbs_col_i64(st, 0);
+	const char *s = dbs_col_text(st, 1);
+	for (size_t i = 0; s && i < ARRAY_SIZE(names); i++)
+		if (!strcmp(s, names[i]))
+			a->status = (enum ajob_status)i;
+	a->attempt = dbs_col_int(st, 2);
+	a->lease_owner = dbs_col_i64(st, 3);
+	a->log_seq = dbs_col_i64(st, 4);
+	a->reason = sql_col_strdup(st, 5);
+	if (!a->reason)
+		a->reason = xstrdup("");
+}
+
+int ajobs_states(struct db *db, int64_t lo, int64_t hi, struct ajob_state **out, size_t *n,
+		 struct buf *err)
+{
+	struct dbstmt *st = sql_prep(db, err, "cannot read agent jobs",
+				     "SELECT id, status, attempt, lease_owner, log_seq, reason FROM"
+				     " agent_jobs WHERE id >= ?1 AND id <= ?2 AND (status <> 'queued'"
+				     " OR reason <> '' OR attempt > 1) ORDER BY id",
+				     "ii", lo, hi);
+	return sql_rows(db, st, err, "cannot read agent jobs", sizeof(**out), read_state,
+			(void **)out, n);
 }
 
 int ajobs_logs_drop(struct db *db, int64_t id, struct buf *err)

@@ -146,10 +146,28 @@ int ajobs_set_reason(struct db *db, int64_t id, const char *reason, struct buf *
 /* the labels of agents seen since since_ms (normalized), into out */
 int agents_live_labels(struct db *db, int64_t since_ms, struct strvec *out, struct buf *err);
 
-/* log events of job id after seq after, in order, at most max, appended to
- * out (their JSON) with their seqs in seqs (malloc'd, *n entries) */
-int ajobs_logs_read(struct db *db, int64_t id, int64_t after, size_t max, struct strvec *out,
-		    int64_t **seqs, size_t *n, struct buf *err);
+/* uploaded log events of the jobs lo..hi, by job then seq, at most max;
+ * *out malloc'd (free each event) */
+struct ajob_log_row {
+	int64_t ajob_id, seq;
+	char *event;
+};
+int ajobs_logs_range(struct db *db, int64_t lo, int64_t hi, size_t max,
+		     struct ajob_log_row **out, size_t *n, struct buf *err);
+/* forget job id's log events up to seq upto (replayed into the history;
+ * the job's log_seq still makes a resend of them ignored) */
+int ajobs_logs_trim(struct db *db, int64_t id, int64_t upto, struct buf *err);
+/* what the run waiting for jobs lo..hi needs to see: jobs leased, done,
+ * re-queued or waiting with a reason (plain queued ones are left out) */
+struct ajob_state {
+	int64_t id;
+	enum ajob_status status;
+	int attempt;
+	int64_t lease_owner, log_seq;
+	char *reason; /* owned */
+};
+int ajobs_states(struct db *db, int64_t lo, int64_t hi, struct ajob_state **out, size_t *n,
+		 struct buf *err);
 /* forget a finished job's uploaded log events (the run history has them) */
 int ajobs_logs_drop(struct db *db, int64_t id, struct buf *err);
 
