@@ -10,6 +10,9 @@
 # 2. job container step: a job of N `run: true` steps in a `container:`
 #    (each a `podman exec`) against the same job on the host, per step.
 # 3. bubblewrap step: the same host job with `kiln run --isolate`, per step.
+# 4. JavaScript action in a job container: N uses of a local node20 action
+#    (the host's node mounted at /__e/node20, one `podman exec` each)
+#    against the same job on the host, per step.
 # Best of RUNS, printed with the ratio.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -78,12 +81,15 @@ YML
 service postgres kiln-test/postgres pg_isready "POSTGRES_PASSWORD: pw"
 service redis kiln-test/redis "redis-cli ping" ""
 
-steps() { # container line or empty, kiln run flags -> ms for the job's steps
+mkdir -p "$repo/js" && printf 'runs:\n  using: node20\n  main: main.js\n' >"$repo/js/action.yml" &&
+	echo 'process.exitCode = 0;' >"$repo/js/main.js"
+
+steps() { # container line or empty, kiln run flags, step -> ms for the job's steps
 	{
 		printf 'on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n'
 		[ -n "$1" ] && printf '    container: %s\n' "$1"
 		printf '    steps:\n'
-		for _ in $(seq 1 "$N"); do printf '      - run: "true"\n'; done
+		for _ in $(seq 1 "$N"); do printf '      - %s\n' "${3:-run: \"true\"}"; done
 	} | commit
 	for _ in $(seq 1 "$RUNS"); do
 		(cd "$repo" && "$KILN" run --json --no-history ${2:-} 2>/dev/null) |
@@ -99,3 +105,9 @@ printf '%-28s kiln %6.1f ms   host step    %6.1f ms   ratio %.1f\n' "job contain
 b=$(steps "" --isolate)
 printf '%-28s kiln %6.1f ms   host step    %6.1f ms   ratio %.1f\n' "bubblewrap step (--isolate)" \
 	"$(echo "$b / $N" | bc -l)" "$(echo "$h / $N" | bc -l)" "$(echo "$b / ($h + 0.001)" | bc -l)"
+if command -v node >/dev/null; then
+	jh=$(steps "" "" "uses: ./js")
+	jc=$(steps kiln-test/debian "" "uses: ./js")
+	printf '%-28s kiln %6.1f ms   host step    %6.1f ms   ratio %.1f\n' "JS action in job container" \
+		"$(echo "$jc / $N" | bc -l)" "$(echo "$jh / $N" | bc -l)" "$(echo "$jc / ($jh + 0.001)" | bc -l)"
+fi
