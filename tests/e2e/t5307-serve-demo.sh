@@ -4,7 +4,6 @@ test_description='make demo, the server part: examples/serve-demo.sh runs every 
 
 test_have_prereq HAPROXY || test_skip_all "haproxy is not installed"
 test_have_prereq PYTHON || test_skip_all "python3 is not installed"
-test_have_prereq OPENSSL || test_skip_all "openssl is not installed"
 test_have_prereq CURL || test_skip_all "curl is not installed"
 
 # leftovers DIR: processes (but this one) whose command line or environment names DIR
