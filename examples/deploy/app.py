@@ -9,7 +9,8 @@ GET /*       -> 200 "<app> <release>\n" with header X-Version: <release>
 The mode comes from the file ./mode in the working directory (the release
 directory) or $DEMO_MODE: good (default), unhealthy (never healthy),
 errors (20% of answers are 500), slow (3x slower). Every answer waits
-$DEMO_DELAY_MS (default 5 ms) to look like work. Port: $PORT.
+$DEMO_DELAY_MS (default 5 ms) to look like work. Port: $PORT, address
+$DEMO_BIND (default 127.0.0.1; 0.0.0.0 in a container).
 On SIGTERM it prints how many requests it served and exits.
 """
 import os
@@ -109,7 +110,8 @@ def main():
     if piddir:
         with open(os.path.join(piddir, "%d.pid" % os.getpid()), "w") as f:
             f.write("%d\n" % os.getpid())
-    srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    bind = os.environ.get("DEMO_BIND", "127.0.0.1")
+    srv = ThreadingHTTPServer((bind, port), Handler)
     srv.daemon_threads = True
 
     def stop(sig, frame):
@@ -122,7 +124,7 @@ def main():
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    print("%s %s (mode %s) listening on 127.0.0.1:%d" % (APP, RELEASE, MODE, port), flush=True)
+    print("%s %s (mode %s) listening on %s:%d" % (APP, RELEASE, MODE, bind, port), flush=True)
     srv.serve_forever()
 
 

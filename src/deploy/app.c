@@ -16,6 +16,7 @@
 struct ld {
 	const char *file;
 	struct diags *d;
+	int gitops; /* a config repository file: version, wave, automated allowed */
 };
 
 static int err_at(struct ld *l, const struct ynode *n, const char *fmt, ...)
@@ -599,6 +600,7 @@ static void set_defaults(struct app *a)
 	a->progress_deadline_ms = 120000;
 	a->drain_timeout_ms = 10000;
 	a->stop_timeout_ms = 5000;
+	a->ctr.port = 8080;
 }
 
 static void default_steps(struct strategy_spec *s)
@@ -614,20 +616,189 @@ static void default_steps(struct strategy_spec *s)
 	s->nsteps = ARRAY_SIZE(def);
 }
 
+/* a repository reference as podman takes it, without tag or digest:
+ * lowercase [a-z0-9._/-] components, the first may be host[:port] */
+static int image_ref_ok(const char *s, struct buf *why)
+{
+	const char *slash = strrchr(s, '/');
+	const char *last = slash ? slash + 1 : s;
+	if (!*s || *s == '/' || *s == '-' || *s == '.' || strlen(s) > 255) {
+		buf_addstr(why, "is not an image repository like registry.example.com/team/app");
+		return -1;
+	}
+	if (strchr(last, ':') || strchr(s, '@')) {
+		buf_addstr(why, "must not carry a tag or digest: the release's version is the tag");
+		return -1;
+	}
+	for (const char *p = s; *p; p++) {
+		int host = slash && p < strchr(s, '/');
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || strchr("._-/", *p) ||
+		      (host && (*p == ':' || isupper((unsigned char)*p))))) {
+			buf_addf(why, "has '%c': only lowercase letters, digits, '.', '_', '-' and '/'", *p);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* image: REF, or {repository: REF, tag: T} as in a Helm values file */
+static int load_image(struct ld *l, const struct ynode *n, struct app *a)
+{
+	static const char *const keys[] = { "repository", "tag" };
+	const struct ynode *ref = n, *tag = NULL;
+	if (n->kind == YNODE_MAP) {
+		if (check_map(l, n, "image", keys, ARRAY_SIZE(keys)) < 0)
+			return -1;
+		if (!(ref = ynode_get(n, "repository")))
+			return err_at(l, n, "image needs a repository");
+		tag = ynode_get(n, "tag");
+	}
+	if (get_str(l, ref, "image", &a->ctr.image) < 0)
+		return -1;
+	struct buf why = BUF_INIT;
+	int r = 0;
+	if (image_ref_ok(a->ctr.image, &why) < 0)
+		r = err_at(l, ref, "image '%s' %s", a->ctr.image, why.buf);
+	buf_release(&why);
+	if (tag && !r) {
+		if (!l->gitops)
+			return err_at(l, tag, "image.tag is the desired release of a config repository file; "
+				      "here the version is given to 'kiln deploy'");
+		if (tag->kind != YNODE_SCALAR || !deploy_name_ok(tag->str))
+			return err_at(l, tag, "image.tag must be a version (letters, digits, '.', '_', '-')");
+		if (a->git.version)
+			return err_at(l, tag, "give the release either as version or as image.tag, not both");
+		a->git.version = xstrdup(tag->str);
+		a->git.version_line = tag->line;
+		a->git.version_col = tag->col;
+	}
+	return r;
+}
+
+static int load_volumes(struct ld *l, const struct ynode *n, struct app *a)
+{
+	struct strvec v = STRVEC_INIT;
+	if (get_strlist(l, n, "volumes", &v) < 0)
+		return -1;
+	int bad = 0;
+	for (size_t i = 0; i < v.nr; i++) {
+		const char *e = v.v[i], *colon = strchr(e, ':');
+		const char *opt = colon ? strchr(colon + 1, ':') : NULL;
+		if (!colon || colon == e || colon[1] != '/' || (opt && strcmp(opt, ":ro") && strcmp(opt, ":rw"))) {
+			bad = err_at(l, n, "volumes: '%s' must be SOURCE:/container/path[:ro|:rw]", e);
+			continue;
+		}
+		/* a path (absolute, or relative to the repository) or a named volume */
+		if (e[0] == '.' )
+			strvec_push_nodup(&a->ctr.volumes, xstrfmt("%s/%s", a->root, e));
+		else
+			strvec_push(&a->ctr.volumes, e);
+	}
+	strvec_clear(&v);
+	return bad;
+}
+
+static int load_resources(struct ld *l, const struct ynode *n, struct app *a)
+{
+	static const char *const keys[] = { "memory", "cpus", "pids" };
+	if (check_map(l, n, "resources", keys, ARRAY_SIZE(keys)) < 0)
+		return -1;
+	int bad = 0;
+	const struct ynode *x;
+	if ((x = ynode_get(n, "memory"))) {
+		char *end = NULL;
+		double v = x->kind == YNODE_SCALAR ? strtod(x->str, &end) : -1;
+		if (v <= 0 || !end || (*end && (strchr("bkmgBKMG", *end) == NULL || end[1])))
+			bad = err_at(l, x, "resources.memory must be a size like 256m or 1g");
+		else
+			get_str(l, x, "resources.memory", &a->ctr.memory);
+	}
+	if ((x = ynode_get(n, "cpus"))) {
+		char *end = NULL;
+		double v = x->kind == YNODE_SCALAR ? strtod(x->str, &end) : -1;
+		if (v <= 0 || v > 1024 || !end || *end)
+			bad = err_at(l, x, "resources.cpus must be a number of CPUs like 0.5 or 2");
+		else
+			get_str(l, x, "resources.cpus", &a->ctr.cpus);
+	}
+	if ((x = ynode_get(n, "pids")) && get_int(l, x, "resources.pids", 1, 1 << 20, &a->ctr.pids) < 0)
+		bad = -1;
+	return bad;
+}
+
+/* version, wave, automated: what a config repository file adds */
+static int load_gitops(struct ld *l, const struct ynode *root, struct app *a)
+{
+	int bad = 0;
+	const struct ynode *x;
+	if ((x = ynode_get(root, "version"))) {
+		if (a->git.version)
+			bad = err_at(l, x, "give the release either as version or as image.tag, not both");
+		else if (x->kind != YNODE_SCALAR || !deploy_name_ok(x->str))
+			bad = err_at(l, x, "version must be a release name (letters, digits, '.', '_', '-')");
+		else {
+			a->git.version = xstrdup(x->str);
+			a->git.version_line = x->line;
+			a->git.version_col = x->col;
+		}
+	}
+	if ((x = ynode_get(root, "wave")) && get_int(l, x, "wave", -1000, 1000, &a->git.wave) < 0)
+		bad = -1;
+	if ((x = ynode_get(root, "automated"))) {
+		static const char *const keys[] = { "prune", "selfHeal" };
+		a->git.automated = 1;
+		if (ynode_is_null(x))
+			;
+		else if (check_map(l, x, "automated", keys, ARRAY_SIZE(keys)) < 0)
+			bad = -1;
+		else {
+			const struct ynode *y;
+			if ((y = ynode_get(x, "prune")) && get_bool(l, y, "automated.prune", &a->git.prune) < 0)
+				bad = -1;
+			if ((y = ynode_get(x, "selfHeal")) && get_bool(l, y, "automated.selfHeal", &a->git.self_heal) < 0)
+				bad = -1;
+		}
+	}
+	if (!bad && !a->git.version)
+		bad = err_at(l, root, "app '%s' gives no release: add 'version:' (or image.tag)", a->name);
+	return bad;
+}
+
 static int load_top(struct ld *l, const struct ynode *root, struct app *a)
 {
 	static const char *const keys[] = { "command", "env", "dir", "instances", "listen", "health",
 		"strategy", "analysis", "hooks", "notifications", "progressDeadline", "drainTimeout",
-		"stopTimeout" };
+		"stopTimeout", "image", "port", "volumes", "resources" };
+	static const char *const gkeys[] = { "command", "env", "dir", "instances", "listen", "health",
+		"strategy", "analysis", "hooks", "notifications", "progressDeadline", "drainTimeout",
+		"stopTimeout", "image", "port", "volumes", "resources", "version", "wave", "automated" };
 	if (!root)
 		return diag_err(l->d, l->file, 1, 1, "empty app definition");
-	int bad = check_map(l, root, "the app definition", keys, ARRAY_SIZE(keys));
+	int bad = l->gitops ? check_map(l, root, "the app definition", gkeys, ARRAY_SIZE(gkeys))
+			    : check_map(l, root, "the app definition", keys, ARRAY_SIZE(keys));
 	if (root->kind != YNODE_MAP)
 		return -1;
 	const struct ynode *x;
-	if (!(x = ynode_get(root, "command")))
-		bad = err_at(l, root, "app '%s' has no command", a->name);
-	else if (get_argv(l, x, "command", &a->command) < 0)
+	if ((x = ynode_get(root, "image")) && load_image(l, x, a) < 0)
+		bad = -1;
+	if (!(x = ynode_get(root, "command"))) {
+		if (!ynode_get(root, "image"))
+			bad = err_at(l, root, "app '%s' has no command (or image)", a->name);
+	} else if (get_argv(l, x, "command", &a->command) < 0)
+		bad = -1;
+	static const char *const ckeys[] = { "port", "volumes", "resources" };
+	for (size_t i = 0; i < ARRAY_SIZE(ckeys); i++)
+		if ((x = ynode_get(root, ckeys[i])) && !ynode_get(root, "image"))
+			bad = err_at(l, x, "'%s' applies to container apps only (add image:)", ckeys[i]);
+	if ((x = ynode_get(root, "dir")) && ynode_get(root, "image"))
+		bad = err_at(l, x, "'dir' applies to process apps only (an image app runs in its container)");
+	if ((x = ynode_get(root, "port")) && get_int(l, x, "port", 1, 65535, &a->ctr.port) < 0)
+		bad = -1;
+	if ((x = ynode_get(root, "volumes")) && load_volumes(l, x, a) < 0)
+		bad = -1;
+	if ((x = ynode_get(root, "resources")) && load_resources(l, x, a) < 0)
+		bad = -1;
+	if (l->gitops && load_gitops(l, root, a) < 0)
 		bad = -1;
 	if ((x = ynode_get(root, "env")) && load_env(l, x, a) < 0)
 		bad = -1;
@@ -663,27 +834,20 @@ static int load_top(struct ld *l, const struct ynode *root, struct app *a)
 	return bad;
 }
 
-struct app *app_load(const char *file, const char *name, const char *root, struct diags *d)
+static struct app *load_text(struct ld *l0, const char *text, size_t len, const char *name,
+			     const char *root)
 {
-	struct ld l = { file, d };
+	struct ld l = *l0;
+	const char *file = l.file;
+	struct diags *d = l.d;
 	if (!deploy_name_ok(name)) {
 		diag_err(d, file, 0, 0, "'%s' is not a valid app name (letters, digits, '.', '_', '-')", name);
 		return NULL;
 	}
-	struct buf b = BUF_INIT, why = BUF_INIT;
-	int r = fs_read_input(file, FS_INPUT_MAX, &b, &why);
-	if (r < 0) {
-		diag_err(d, file, 0, 0, "cannot read app definition: %s", why.buf);
-		buf_release(&why);
-		buf_release(&b);
-		return NULL;
-	}
 	struct ynode *yroot = NULL;
-	if (yaml_load(file, b.buf, b.len, &yroot, d) < 0) {
-		buf_release(&b);
+	if (yaml_load(file, text, len, &yroot, d) < 0)
 		return NULL;
-	}
-	buf_release(&b);
+	int r;
 	struct app *a = xcalloc(1, sizeof(*a));
 	a->name = xstrdup(name);
 	a->file = xstrdup(file);
@@ -700,6 +864,28 @@ struct app *app_load(const char *file, const char *name, const char *root, struc
 	default_steps(&a->alt[STRAT_CANARY]);
 	a->strategy = a->alt[a->strategy.kind];
 	return a;
+}
+
+struct app *app_load(const char *file, const char *name, const char *root, struct diags *d)
+{
+	struct ld l = { file, d, 0 };
+	struct buf b = BUF_INIT, why = BUF_INIT;
+	if (fs_read_input(file, FS_INPUT_MAX, &b, &why) < 0) {
+		diag_err(d, file, 0, 0, "cannot read app definition: %s", why.buf);
+		buf_release(&why);
+		buf_release(&b);
+		return NULL;
+	}
+	struct app *a = load_text(&l, b.buf, b.len, name, root);
+	buf_release(&b);
+	return a;
+}
+
+struct app *app_load_gitops(const char *display, const char *text, size_t len, const char *name,
+			    const char *root, struct diags *d)
+{
+	struct ld l = { display, d, 1 };
+	return load_text(&l, text, len, name, root);
 }
 
 struct app *app_load_named(const char *appsdir, const char *name, struct diags *d)
@@ -756,6 +942,11 @@ void app_free(struct app *a)
 	strvec_clear(&a->pre_hooks);
 	strvec_clear(&a->post_hooks);
 	strvec_clear(&a->webhooks);
+	free(a->ctr.image);
+	strvec_clear(&a->ctr.volumes);
+	free(a->ctr.memory);
+	free(a->ctr.cpus);
+	free(a->git.version);
 	free(a);
 }
 
@@ -802,6 +993,9 @@ void app_describe_plan(const struct app *a, const struct strategy_spec *s, const
 	const struct probe_spec *p = &a->health;
 	buf_addf(out, "app %s: deploy %s with %s, %d instance(s), frontend %s:%d\n", a->name, version,
 		 strategy_name(s->kind), a->instances, a->listen_addr, a->listen_port);
+	if (a->ctr.image)
+		buf_addf(out, "instances: podman containers of %s:%s, container port %d published on each slot's\n",
+			 a->ctr.image, version, a->ctr.port);
 	buf_addf(out, "health: %s", probe_kind_name(p->kind));
 	if (p->kind == PROBE_HTTP)
 		buf_addf(out, " GET %s expect %d", p->path ? p->path : "/", p->status ? p->status : 200);

@@ -59,6 +59,25 @@ struct analysis_spec {
 	struct metrics_spec latency; /* optional: p95 (or any quantile) from /metrics */
 };
 
+/* image: instances are podman containers of REF:<version> */
+struct container_spec {
+	char *image;            /* REGISTRY/NAME without tag; NULL = a process app */
+	int port;               /* the port the container listens on (published on the slot's) */
+	struct strvec volumes;  /* podman -v values; relative host paths made absolute */
+	char *memory;           /* --memory, e.g. 256m; NULL = none */
+	char *cpus;             /* --cpus, e.g. 0.5; NULL = none */
+	int pids;               /* --pids-limit; 0 = none */
+};
+
+/* the keys a config repository file adds (src/deploy/gitops.c) */
+struct gitops_spec {
+	char *version;          /* desired release: `version:` or `image.tag` */
+	int version_line, version_col; /* where it was written, for messages */
+	int wave;               /* sync wave: lower first */
+	int automated;          /* automated: sync without a person */
+	int prune, self_heal;   /* automated.prune / automated.selfHeal */
+};
+
 struct app {
 	char *name;
 	char *file;             /* path it was loaded from */
@@ -78,6 +97,8 @@ struct app {
 	int progress_deadline_ms;
 	int drain_timeout_ms;
 	int stop_timeout_ms;
+	struct container_spec ctr; /* ctr.image != NULL: a container app */
+	struct gitops_spec git;    /* only from a config repository */
 };
 
 /* is `name` a valid app or version name ([A-Za-z0-9._-], no leading dot) */
@@ -89,6 +110,13 @@ int deploy_name_ok(const char *name);
  * problem is added to `d` and NULL is returned.
  */
 struct app *app_load(const char *file, const char *name, const char *root, struct diags *d);
+/*
+ * The same for a file of a config repository: `version`, `wave` and
+ * `automated` are allowed too. `text` is the file's content (from git,
+ * not the disk); `display` the name used in messages.
+ */
+struct app *app_load_gitops(const char *display, const char *text, size_t len, const char *name,
+			    const char *root, struct diags *d);
 /* load `<appsdir>/<name>.yml` (or .yaml); root is appsdir/../.. */
 struct app *app_load_named(const char *appsdir, const char *name, struct diags *d);
 void app_free(struct app *a);

@@ -326,8 +326,11 @@ static void shutdown_all(struct deployd *d)
 	for (size_t i = 0; i < d->napps; i++)
 		for (int k = 0; k < d->apps[i]->nslots; k++) {
 			struct slot *s = &d->apps[i]->slots[k];
-			if (s->alive && s->pid > 0)
+			if (s->alive && s->pid > 0) {
 				kill(-s->pid, SIGKILL);
+				if (d->apps[i]->app->ctr.image)
+					deploy__ctr_remove(s);
+			}
 			if (s->role != ROLE_FREE) {
 				s->role = ROLE_FREE;
 				deploy__slot_persist(s);
@@ -380,6 +383,7 @@ int deployd_run(const struct deployd_opts *o)
 	}
 	d.state_dir = state;
 	d.apps_dir = apps;
+	deploy__ctr_id(state, d.ctr_id);
 	d.hap_sock = xstrfmt("%s/haproxy.sock", state);
 	d.ctl_sock = deployd_socket_path(state);
 	char *logs = xstrfmt("%s/logs", state);
@@ -427,6 +431,7 @@ out:
 	buf_release(&err);
 	db_close(d.db);
 	free_apps(&d);
+	podman_release(&d.pm);
 	free(dbpath);
 	free(d.hap_sock);
 	free(d.ctl_sock);

@@ -19,6 +19,7 @@
 #include "base/kiln.h"
 #include "deploy/app.h"
 #include "deploy/child.h"
+#include "engine/podman.h"
 
 enum slot_role {
 	ROLE_FREE,    /* no instance */
@@ -48,6 +49,7 @@ struct slot {
 	char check[64];          /* the last probe's result, "L7OK 200 in 2ms"; "" none yet */
 	unsigned gen;            /* bumped at each (re)start; stale probe results are ignored */
 	int restarts;
+	char reason[256];        /* why the instance last died ("" = it did not) */
 	int stop_after_drain;    /* drain, then stop when sessions reach 0 */
 	uint64_t next_probe_ns, drain_ns, stop_ns, restart_ns, retire_ns;
 	/* what HAProxy was last told */
@@ -90,6 +92,8 @@ struct deployd {
 	uv_signal_t sigterm, sigint;
 	int stopping;
 	int exit_code;
+	struct podman pm;        /* for image apps; pm.prog NULL until the first one starts */
+	char ctr_id[17];         /* this state dir's hash: container names of two controllers differ */
 };
 
 /* the tick period: drives rollouts, drains, probes, restarts */
@@ -119,6 +123,20 @@ int deploy__sync(struct dapp *da);
 void deploy__slots_tick(struct dapp *da, uint64_t now);
 /* when idle: keep `instances` of the stable release active, retire others */
 void deploy__converge(struct dapp *da);
+
+/* ---- container.c ---- */
+/* the 16 hex digits naming this controller's containers */
+void deploy__ctr_id(const char *state_dir, char out[17]);
+/* kiln-deploy-<id>-<app>-s<N> */
+void deploy__ctr_name(const struct slot *s, struct buf *out);
+/* the podman run command line of the slot's instance and podman's environment */
+int deploy__ctr_cmd(struct slot *s, struct strvec *argv, struct strvec *penv, struct buf *err);
+/* podman exec <container> cmd... (exec health probes of image apps) */
+void deploy__ctr_exec_argv(const struct slot *s, const struct strvec *cmd, struct strvec *argv);
+/* why the instance exited with status: a pull failure, a wrong tag, a crash */
+void deploy__ctr_reason(const struct slot *s, const char *logpath, int status, struct buf *out);
+/* podman rm -f the slot's container (after SIGKILL of its podman) */
+void deploy__ctr_remove(struct slot *s);
 
 /* ---- rollout.c ---- */
 struct deploy_req {

@@ -694,6 +694,17 @@ static void wait_tick(struct rollout *ro)
 	switch_all(ro, ro->spec.kind == STRAT_BLUEGREEN ? (uint64_t)ro->spec.scale_down_delay_ms : 0);
 }
 
+/* why a new instance died, the first one that did: a wrong tag, a crash */
+static void new_reason(struct rollout *ro, struct buf *why)
+{
+	struct dapp *da = ro->da;
+	for (int i = 0; i < da->nslots; i++)
+		if (is_new(ro, &da->slots[i]) && da->slots[i].reason[0]) {
+			buf_addf(why, " (s%d: %s)", da->slots[i].idx, da->slots[i].reason);
+			return;
+		}
+}
+
 static int deadline_passed(struct rollout *ro, uint64_t now)
 {
 	int r = new_ready(ro);
@@ -739,6 +750,7 @@ void deploy__rollout_tick(struct dapp *da, uint64_t now)
 		if (deadline_passed(ro, now)) {
 			buf_addf(&why, "%d of %d new instance(s) healthy after progressDeadline %s", new_ready(ro),
 				 da->app->instances, duration_str(da->app->progress_deadline_ms).s);
+			new_reason(ro, &why);
 			rollback(ro, "failed", why.buf);
 		} else if (ro->phase == PH_WAIT)
 			wait_tick(ro);

@@ -143,7 +143,8 @@ static void status(struct dapp *da, struct buf *out)
 			 s->version ? s->version : "-", slot_role_name(s->role), s->pid, s->port,
 			 !s->alive ? "dead" : s->healthy ? "healthy" : "unknown", hap_state_name(r),
 			 r ? r->weight : 0, r ? r->scur : 0, r ? hap_responses(r) : 0,
-			 !s->alive ? "-" : s->check[0] ? s->check : s->child ? "pending" : "adopted, pending");
+			 !s->alive ? (s->reason[0] ? s->reason : "-")
+				   : s->check[0] ? s->check : s->child ? "pending" : "adopted, pending");
 	}
 	free(rows);
 }

@@ -124,6 +124,8 @@ static char *instance_dir(struct slot *s, const struct strvec *env, struct buf *
 
 int deploy__release_dir_ok(struct dapp *da, const char *version, struct buf *err)
 {
+	if (da->app->ctr.image)
+		return 0; /* the image is pulled when the instance starts */
 	struct slot fake = { .da = da, .version = (char *)version };
 	struct strvec env = STRVEC_INIT;
 	instance_env(&fake, &env);
@@ -133,12 +135,17 @@ int deploy__release_dir_ok(struct dapp *da, const char *version, struct buf *err
 	return dir ? 0 : -1;
 }
 
+static char *log_path(const struct slot *s)
+{
+	return xstrfmt("%s/logs/%s/s%d-%s.log", s->da->d->state_dir, s->da->app->name, s->idx, s->version);
+}
+
 static int open_log(struct slot *s)
 {
 	struct deployd *d = s->da->d;
 	char *dir = xstrfmt("%s/logs/%s", d->state_dir, s->da->app->name);
 	mkdir(dir, 0755);
-	char *path = xstrfmt("%s/s%d-%s.log", dir, s->idx, s->version);
+	char *path = log_path(s);
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	free(path);
 	free(dir);
@@ -150,14 +157,24 @@ static void on_instance_exit(void *data, int status);
 static int spawn(struct slot *s, struct buf *err)
 {
 	struct strvec env = STRVEC_INIT, argv = STRVEC_INIT;
-	instance_env(s, &env);
-	char *cwd = instance_dir(s, &env, err);
-	if (!cwd) {
-		strvec_clear(&env);
-		return -1;
+	char *cwd = NULL;
+	if (s->da->app->ctr.image) {
+		if (deploy__ctr_cmd(s, &argv, &env, err) < 0) {
+			strvec_clear(&env);
+			strvec_clear(&argv);
+			return -1;
+		}
+		cwd = xstrdup(s->da->d->state_dir);
+	} else {
+		instance_env(s, &env);
+		cwd = instance_dir(s, &env, err);
+		if (!cwd) {
+			strvec_clear(&env);
+			return -1;
+		}
+		for (size_t i = 0; i < s->da->app->command.nr; i++)
+			strvec_push_nodup(&argv, expand(s->da->app->command.v[i], &env));
 	}
-	for (size_t i = 0; i < s->da->app->command.nr; i++)
-		strvec_push_nodup(&argv, expand(s->da->app->command.v[i], &env));
 	int fd = open_log(s);
 	struct child_opts o = { argv.v, env.v, cwd, fd, 0 };
 	s->child = child_start(s->da->d->loop, &o, on_instance_exit, s, err);
@@ -245,8 +262,22 @@ static void on_instance_exit(void *data, int status)
 		uint64_t backoff = 250ull << (s->restarts < 7 ? s->restarts : 7);
 		s->restarts++;
 		s->restart_ns = now_ns() + backoff * 1000000u;
-		deploy__log(da, "s%d: %s exited unexpectedly (status %d); restart in %s", s->idx, s->version,
-			    status, duration_str((double)backoff).s);
+		struct buf why = BUF_INIT;
+		if (da->app->ctr.image) {
+			char *lp = log_path(s);
+			deploy__ctr_reason(s, lp, status, &why);
+			free(lp);
+		} else
+			buf_addf(&why, "exited with status %d", status);
+		if (da->app->ctr.image && status == 125) /* podman's own failure: a pull, not a crash */
+			snprintf(s->reason, sizeof(s->reason), "%s (%d attempt(s))", why.buf, s->restarts);
+		else if (s->restarts >= 3)
+			snprintf(s->reason, sizeof(s->reason), "crash loop (%d restarts): %s", s->restarts, why.buf);
+		else
+			snprintf(s->reason, sizeof(s->reason), "%s", why.buf);
+		buf_release(&why);
+		deploy__log(da, "s%d: %s exited unexpectedly (status %d: %s); restart in %s", s->idx, s->version,
+			    status, s->reason, duration_str((double)backoff).s);
 		dstore_audit(da->d->db, da->app->name, s->release_id, "instance-crashed",
 			     "slot s%d version %s pid %d exited with status %d", s->idx, s->version, s->pid, status);
 	}
@@ -425,6 +456,7 @@ static void on_probe(void *data, int ok, const char *detail)
 		if (!s->healthy && s->succ >= h->success_threshold) {
 			s->healthy = 1;
 			s->restarts = 0;
+			s->reason[0] = '\0';
 			deploy__log(s->da, "s%d: %s is healthy (%s)", s->idx, s->version, s->check);
 			deploy__sync(s->da);
 		}
@@ -449,6 +481,19 @@ static void start_probe(struct slot *s, uint64_t now)
 	s->probing = 1;
 	s->da->probes++;
 	s->next_probe_ns = now + (uint64_t)a->health.interval_ms * 1000000u;
+	if (a->health.kind == PROBE_EXEC && a->ctr.image) {
+		/* exec probes of an image app run in its container */
+		struct probe_spec h = a->health;
+		struct strvec argv = STRVEC_INIT;
+		deploy__ctr_exec_argv(s, &a->health.command, &argv);
+		h.command = argv;
+		for (char **e = environ; *e; e++)
+			strvec_push(&p->envv, *e);
+		strvec_setenv(&p->envv, "CONTAINERS_CONF", s->da->d->pm.conf);
+		probe_start(s->da->d->loop, &h, s->port, p->envv.v, a->root, on_probe, p);
+		strvec_clear(&argv);
+		return;
+	}
 	if (a->health.kind == PROBE_EXEC)
 		instance_env(s, &p->envv);
 	probe_start(s->da->d->loop, &a->health, s->port, p->envv.v, a->root, on_probe, p);
@@ -504,6 +549,8 @@ void deploy__slots_tick(struct dapp *da, uint64_t now)
 		    (uint64_t)da->app->stop_timeout_ms * 1000000u) {
 			kill(-s->pid, SIGKILL);
 			s->stop_ns = now;
+			if (da->app->ctr.image)
+				deploy__ctr_remove(s); /* podman died; its container would not */
 		}
 		if (!s->alive && s->restart_ns && now >= s->restart_ns &&
 		    (s->role == ROLE_ACTIVE || s->role == ROLE_STANDBY)) {

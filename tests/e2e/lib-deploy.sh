@@ -9,6 +9,16 @@
 #   load_wait OUT                     wait for it; asserts nothing itself
 #   load_stop OUT                     stop it now (SIGINT: wrk still reports)
 #   sample_start OUT / sample_stop OUT   sample the instance process count
+#
+# DEPLOY_KIND=container (set before sourcing): the app is an image app;
+# make_release builds an image of the demo app per version (FROM the
+# test image of lib-containers.sh, the mode file in /app) and pushes it
+# to a registry on loopback (Debian's docker-registry), then drops the
+# local tag so the controller pulls it. The demo app runs with the
+# host's python3 mounted read-only into the Debian image (the host is
+# Debian too); the setup checks that it runs and skips otherwise.
+# $DEADLINE is the progressDeadline the tests write: a container takes
+# longer to start than a process.
 
 DEMO_APP="$SRC_ROOT/examples/deploy/app.py"
 COUNT_LUA="$SRC_ROOT/examples/deploy/count.lua"
@@ -20,6 +30,11 @@ deployd_pid() { cat "$TRASH/deployd.pid" 2>/dev/null; }
 
 deploy_cleanup() {
 	local DEPLOYD_PID p
+	if [ "$DEPLOY_KIND" = container ]; then
+		podman ps -aq --filter "label=io.kiln.deploy=$KILN_DEPLOY_STATE" | xargs -r podman rm -f -t 0 >/dev/null 2>&1
+		[ -n "$REG_PORT" ] && podman images -q --filter "reference=localhost:$REG_PORT/*" |
+			xargs -r podman rmi -f >/dev/null 2>&1
+	fi
 	DEPLOYD_PID=$(deployd_pid)
 	[ -n "$DEPLOYD_PID" ] && kill -0 "$DEPLOYD_PID" 2>/dev/null && kill "$DEPLOYD_PID" 2>/dev/null
 	for p in $(cat "$TRASH/load.pids" 2>/dev/null); do kill "$p" 2>/dev/null; done
@@ -60,9 +75,50 @@ free_port() {
 
 PORT=$(free_port)
 URL="http://127.0.0.1:$PORT/"
+DEPLOY_KIND=${DEPLOY_KIND:-process}
+DEADLINE=3s
+
+if [ "$DEPLOY_KIND" = container ]; then
+	. "$TEST_ROOT/e2e/lib-containers.sh"
+	command -v docker-registry >/dev/null || test_skip_all "docker-registry is needed (make deps installs it)"
+	DEADLINE=15s
+	REG_PORT=$(free_port)
+	DEMO_IMAGE=localhost:$REG_PORT/kiln/demo
+	mkdir -p "$TRASH/reg" "$TRASH/ctx"
+	printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+		"$TRASH/reg/data" "$REG_PORT" >"$TRASH/reg/config.yml"
+	(docker-registry serve "$TRASH/reg/config.yml" >"$TRASH/reg/log" 2>&1 & echo $! >"$TRASH/reg/pid")
+	echo "$(cat "$TRASH/reg/pid")" >>"$TRASH/load.pids"
+	for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$REG_PORT/v2/" >/dev/null && break; sleep 0.1; done
+	# the host's python3 and its standard library, read-only in the container
+	# (Debian's, not a version manager's shim that PATH may find first)
+	[ -x /usr/bin/python3 ] || test_skip_all "Debian's python3 (/usr/bin/python3) is needed"
+	PY_BIN=$(readlink -f /usr/bin/python3)
+	PY_LIB=$(/usr/bin/python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')
+	PY_VOLS="$PY_BIN:/usr/bin/python3:ro, $PY_LIB:$PY_LIB:ro, $DEMO_APP:/app/app.py:ro"
+	for lib in $(ldd "$PY_BIN" | awk '$3 ~ /^\// && $1 !~ /^lib(c|m)\.so/ { print $3 }'); do
+		PY_VOLS="$PY_VOLS, $lib:$lib:ro"
+	done
+	# shellcheck disable=SC2046 # the volumes are words
+	podman run --rm $(echo "$PY_VOLS" | tr -d ' ' | tr ',' '\n' | sed 's/^/-v /') kiln-test/debian:latest \
+		python3 -c 'import http.server' >/dev/null 2>&1 ||
+		test_skip_all "the host's python3 does not run in the test image (not a Debian bookworm host?)"
+fi
 
 # write_app APP <<EOF: the app file; command, dir, env and listen are added
 write_app() {
+	if [ "$DEPLOY_KIND" = container ]; then
+		{
+			echo "image: $DEMO_IMAGE"
+			echo "command: [python3, /app/app.py]"
+			echo "volumes: [$PY_VOLS]"
+			echo "env: {DEMO_BIND: 0.0.0.0, DEMO_DELAY_MS: '${DEMO_DELAY:-2}'}"
+			echo "resources: {memory: 256m, pids: 256}"
+			echo "listen: 127.0.0.1:$PORT"
+			cat
+		} >"$TRASH/repo/.kiln/apps/$1.yml"
+		return
+	fi
 	{
 		echo "command: [python3, $DEMO_APP]"
 		echo 'dir: releases/$KILN_RELEASE'
@@ -73,6 +129,14 @@ write_app() {
 }
 
 make_release() {
+	if [ "$DEPLOY_KIND" = container ]; then
+		echo "${2:-good}" >"$TRASH/ctx/mode" &&
+		printf 'FROM kiln-test/debian:latest\nWORKDIR /app\nCOPY mode /app/mode\n' >"$TRASH/ctx/Containerfile" &&
+		podman build -q -t "$DEMO_IMAGE:$1" "$TRASH/ctx" >/dev/null &&
+		podman push -q --tls-verify=false "$DEMO_IMAGE:$1" &&
+		podman rmi "$DEMO_IMAGE:$1" >/dev/null
+		return
+	fi
 	mkdir -p "$TRASH/repo/releases/$1" &&
 	echo "${2:-good}" >"$TRASH/repo/releases/$1/mode"
 }

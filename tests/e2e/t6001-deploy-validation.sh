@@ -29,6 +29,48 @@ test_expect_success 'unknown key is reported with its position and a hint' '
 	test_grep "bad.yml:6:1: error: unknown key .helth. in the app definition (did you mean .health.?)" err
 '
 
+test_expect_success 'image apps: the plan names the image; a tag in image, dir, and container keys without image are errors' '
+	cat >repo/.kiln/apps/img.yml <<-EOF &&
+	image: registry.example.com/team/web
+	port: 9000
+	volumes: [./data:/data:ro, cache:/cache]
+	resources: {memory: 256m, cpus: 0.5, pids: 64}
+	listen: 127.0.0.1:$PORT
+	EOF
+	kiln deploy img 1.2.3 --dry-run >out &&
+	test_grep "podman containers of registry.example.com/team/web:1.2.3, container port 9000" out &&
+	cat >repo/.kiln/apps/bad.yml <<-EOF &&
+	image: registry.example.com/team/web:latest
+	dir: releases/x
+	resources: {memory: lots, cpus: -1}
+	listen: 127.0.0.1:$PORT
+	EOF
+	test_expect_code 2 kiln deploy bad v1 --dry-run 2>err &&
+	cat err &&
+	test_grep "bad.yml:1:8: error: image .registry.example.com/team/web:latest. must not carry a tag or digest" err &&
+	test_grep "bad.yml:2:6: error: .dir. applies to process apps only" err &&
+	test_grep "bad.yml:3:21: error: resources.memory must be a size like 256m" err &&
+	test_grep "bad.yml:3:33: error: resources.cpus must be a number" err &&
+	cat >repo/.kiln/apps/bad.yml <<-EOF &&
+	command: [sleep, 1]
+	port: 80
+	volumes: [/x:/y]
+	image: {repository: Registry/UPPER}
+	listen: 127.0.0.1:$PORT
+	EOF
+	test_expect_code 2 kiln deploy bad v1 --dry-run 2>err &&
+	cat err &&
+	test_grep "bad.yml:4:21: error: image .Registry/UPPER. has .U." err &&
+	cat >repo/.kiln/apps/bad.yml <<-EOF &&
+	command: [sleep, 1]
+	port: 80
+	listen: 127.0.0.1:$PORT
+	EOF
+	test_expect_code 2 kiln deploy bad v1 --dry-run 2>err &&
+	test_grep "bad.yml:2:7: error: .port. applies to container apps only" err &&
+	rm repo/.kiln/apps/img.yml
+'
+
 test_expect_success 'bad values are all reported, each with file:line:col' '
 	write_app bad <<-EOF &&
 	instances: lots

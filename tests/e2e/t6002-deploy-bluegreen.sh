@@ -8,7 +8,7 @@ test_expect_success 'setup: app with 2 instances, releases v1 v2' '
 	instances: 2
 	health: {http: {path: /health}, interval: 100ms, timeout: 1s}
 	strategy: {blueGreen: {autoPromote: true, scaleDownDelay: 60s}}
-	progressDeadline: 3s
+	progressDeadline: $DEADLINE
 	EOF
 	make_release v1 && make_release v2 && make_release v4 unhealthy &&
 	start_deployd &&
@@ -75,7 +75,7 @@ test_expect_success 'a never-healthy green: exit 1, 0 requests to it, blue keeps
 	test_expect_code 1 kiln deploy web v4 --wait >out 2>&1 &&
 	load_stop load5 &&
 	cat out load5 &&
-	test_grep "0 of 2 new instance(s) healthy after progressDeadline 3s" out &&
+	test_grep "0 of 2 new instance(s) healthy after progressDeadline $DEADLINE" out &&
 	assert_no_failures load5 &&
 	test $(count load5 200 v4) = 0 && test $(count load5 200 v1) -gt 0 &&
 	! grep -l "first request served" state/logs/web/*-v4.log &&
@@ -88,7 +88,10 @@ test_expect_success 'deployd --stop stops haproxy and every instance' '
 	pid=$(deployd_pid) && test -n "$pid" &&
 	wait_for 10 sh -c "! kill -0 $pid 2>/dev/null" &&
 	! curl -s "$URL" &&
-	for f in pids/*.pid; do test -e "$f" || continue; ! kill -0 $(cat $f) 2>/dev/null || exit 1; done
+	for f in pids/*.pid; do test -e "$f" || continue; ! kill -0 $(cat $f) 2>/dev/null || exit 1; done &&
+	if test "$DEPLOY_KIND" = container; then
+		test -z "$(podman ps -aq --filter "label=io.kiln.deploy=$KILN_DEPLOY_STATE")"
+	fi
 '
 
 test_expect_success 'the controller stops cleanly; its log has no sanitizer report' '

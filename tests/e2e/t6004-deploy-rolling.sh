@@ -8,7 +8,7 @@ test_expect_success 'setup: 3 instances, rolling maxSurge 1 maxUnavailable 0, st
 	instances: 3
 	health: {http: {path: /health}, interval: 100ms, timeout: 1s, failureThreshold: 2}
 	strategy: {rolling: {maxSurge: 1, maxUnavailable: 0}}
-	progressDeadline: 3s
+	progressDeadline: $DEADLINE
 	drainTimeout: 5s
 	EOF
 	make_release v1 && make_release v2 && make_release v3 unhealthy &&
@@ -58,6 +58,25 @@ test_expect_success 'after the failed release: v3 stopped, 3 healthy v2 serve' '
 	test $(grep -c " v2 .* active .*healthy" st) = 3
 '
 
+if [ "$DEPLOY_KIND" = process ]; then
+test_expect_success 'kiln rollback to an unknown or missing version is refused' '
+	test_expect_code 2 kiln rollback web v9 2>err &&
+	test_grep "release directory .*v9. does not exist" err
+'
+else
+test_expect_success 'an image tag missing from the registry: exit 1, the reason in releases, v2 keeps serving' '
+	load_start 60 load5 &&
+	test_expect_code 1 kiln deploy web v9 --wait >out 2>&1 &&
+	load_stop load5 &&
+	cat out &&
+	assert_no_failures load5 &&
+	test $(count load5 200 v9) = 0 && test $(count load5 200 v2) -gt 0 &&
+	test_grep "image localhost:[0-9]*/kiln/demo:v9 not found in the registry (wrong tag?)" out &&
+	kiln releases web >rel &&
+	test_grep "^4 *v9 .*rolling *failed .*wrong tag" rel
+'
+fi
+
 test_expect_success 'kiln rollback with no retained instances redeploys the previous good release' '
 	load_start 60 load4 &&
 	kiln rollback web --wait >out 2>&1 &&
@@ -67,12 +86,7 @@ test_expect_success 'kiln rollback with no retained instances redeploys the prev
 	assert_no_failures load4 &&
 	curl -sf "$URL" | grep "web v1" &&
 	kiln releases web >rel &&
-	test_grep "^4 *v1 .*rollback:blueGreen *succeeded" rel
-'
-
-test_expect_success 'kiln rollback to an unknown or missing version is refused' '
-	test_expect_code 2 kiln rollback web v9 2>err &&
-	test_grep "release directory .*v9. does not exist" err
+	test_grep "^[45] *v1 .*rollback:blueGreen *succeeded" rel
 '
 
 test_expect_success 'the controller stops cleanly; its log has no sanitizer report' '
