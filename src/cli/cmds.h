@@ -40,6 +40,7 @@ int debug_mask(int argc, char **argv);
 int cmd_deployd(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_deploy(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_status(int argc, char **argv, struct kiln_ctx *ctx);
+int cmd_sync(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_releases(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_rollback(int argc, char **argv, struct kiln_ctx *ctx);
 int cmd_promote(int argc, char **argv, struct kiln_ctx *ctx);

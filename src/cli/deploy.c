@@ -108,13 +108,28 @@ int cmd_deployd(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	struct common c;
 	int stop = 0;
+	struct gitops_opts g = { 0 };
+	const char *interval = NULL;
 	common_init(&c);
 	const struct opt opts[] = {
 		COMMON_OPTS(c),
 		{ OPT_BOOL, 0, "stop", &stop, NULL, "ask the running controller to stop (and its instances)" },
+		{ OPT_STRING, 0, "config-repo", &g.url, "URL", "take the apps from this config repository (GitOps)" },
+		{ OPT_STRING, 0, "branch", &g.branch, "NAME", "its branch (main)" },
+		{ OPT_STRING, 0, "path", &g.path, "DIR", "the directory of the app files in it (the root)" },
+		{ OPT_STRING, 0, "env", &g.env, "NAME", "read NAME/<env>.yaml before NAME/values.yaml" },
+		{ OPT_STRING, 0, "interval", &interval, "DURATION", "how often to fetch it (3m)" },
+		{ OPT_STRING, 0, "webhook", &g.webhook, "ADDR:PORT", "listen for signed push webhooks" },
+		{ OPT_STRING, 0, "webhook-secret-file", &g.secret_file, "FILE", "the webhooks' shared secret" },
+		{ OPT_STRING, 0, "author", &g.author, "NAME <EMAIL>", "author of the revert commits of 'kiln rollback'" },
 		OPT_END_MARK,
 	};
-	static const char *const usage[] = { "kiln deployd [--state DIR] [--apps DIR] [--stop]", NULL };
+	static const char *const usage[] = {
+		"kiln deployd [--state DIR] [--apps DIR] [--stop]",
+		"kiln deployd --config-repo URL [--branch B] [--path DIR] [--interval 3m] [--webhook ADDR:PORT "
+		"--webhook-secret-file FILE]",
+		NULL
+	};
 	int n = parse(argc, argv, opts, usage, 0, 0);
 	if (n < 0)
 		return n == -2 ? EXIT_OK : EXIT_USAGE;
@@ -124,8 +139,24 @@ int cmd_deployd(int argc, char **argv, struct kiln_ctx *ctx)
 		free(j);
 		return r;
 	}
-	struct deployd_opts o = { c.state, c.apps };
-	return deployd_run(&o);
+	if (!g.url && (g.branch || g.path || g.env || interval || g.webhook || g.secret_file || g.author)) {
+		fprintf(stderr, "kiln: error: --branch, --path, --env, --interval, --webhook and --author "
+				"go with --config-repo\n");
+		return EXIT_USAGE;
+	}
+	if (interval && ((g.interval_ms = parse_duration_ms(interval)) < 100)) {
+		fprintf(stderr, "kiln: error: --interval '%s' is not a duration of 100ms or more (like 30s, 3m)\n",
+			interval);
+		return EXIT_USAGE;
+	}
+	/* a relative path names a repository on this machine */
+	char *abs = g.url && !strstr(g.url, "://") && g.url[0] != '/' ? realpath(g.url, NULL) : NULL;
+	if (abs)
+		g.url = abs;
+	struct deployd_opts o = { c.state, c.apps, g.url ? &g : NULL };
+	int r = deployd_run(&o);
+	free(abs);
+	return r;
 }
 
 static int dry_run(const struct common *c, const char *app, const char *version, enum strategy_kind k)
@@ -210,7 +241,59 @@ static int simple(int argc, char **argv, const char *cmd, const char *use)
 
 int cmd_status(int argc, char **argv, struct kiln_ctx *ctx)
 {
-	return simple(argc, argv, "status", "kiln status APP");
+	struct common c;
+	int json = 0;
+	common_init(&c);
+	const struct opt opts[] = {
+		COMMON_OPTS(c),
+		{ OPT_BOOL, 0, "json", &json, NULL, "every app's sync and health as JSON (without APP)" },
+		OPT_END_MARK,
+	};
+	static const char *const usage[] = { "kiln status [APP] [--json]", NULL };
+	int n = parse(argc, argv, opts, usage, 0, 1);
+	if (n < 0)
+		return n == -2 ? EXIT_OK : EXIT_USAGE;
+	if (n == 1 && check_name("app name", argv[1]) < 0)
+		return EXIT_USAGE;
+	char *j = n == 1 ? req_json("status", argv[1], NULL) : req_json("apps", NULL, json ? ",\"json\":true" : NULL);
+	int r = request(&c, j, 0);
+	free(j);
+	return r;
+}
+
+int cmd_sync(int argc, char **argv, struct kiln_ctx *ctx)
+{
+	struct common c;
+	const char *user = NULL;
+	int wait = 0, refresh = 0;
+	common_init(&c);
+	const struct opt opts[] = {
+		COMMON_OPTS(c),
+		{ OPT_BOOL, 0, "wait", &wait, NULL, "follow the rollout to its end" },
+		{ OPT_BOOL, 0, "refresh", &refresh, NULL, "fetch the config repository now (no APP)" },
+		{ OPT_STRING, 0, "user", &user, "NAME", "who syncs ($USER)" },
+		OPT_END_MARK,
+	};
+	static const char *const usage[] = { "kiln sync APP [--wait]", "kiln sync --refresh", NULL };
+	int n = parse(argc, argv, opts, usage, refresh ? 0 : 1, refresh ? 0 : 1);
+	if (n < 0)
+		return n == -2 ? EXIT_OK : EXIT_USAGE;
+	if (refresh) {
+		char *j = req_json("refresh", NULL, NULL);
+		int r = request(&c, j, 0);
+		free(j);
+		return r;
+	}
+	if (check_name("app name", argv[1]) < 0)
+		return EXIT_USAGE;
+	struct buf extra = BUF_INIT;
+	add_str(&extra, "user", whoami(user));
+	buf_addf(&extra, ",\"wait\":%s", wait ? "true" : "false");
+	char *j = req_json("sync", argv[1], extra.buf);
+	buf_release(&extra);
+	int r = request(&c, j, 0);
+	free(j);
+	return r;
 }
 
 int cmd_promote(int argc, char **argv, struct kiln_ctx *ctx)

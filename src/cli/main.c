@@ -44,6 +44,7 @@ static const struct cmd cmds[] = {
 	{ "deployd", cmd_deployd, "run the deploy controller (HAProxy, instances, rollouts)" },
 	{ "deploy", cmd_deploy, "deploy a release of an app (rolling, blue-green, canary)" },
 	{ "status", cmd_status, "show an app's instances, health, weights and rollout" },
+	{ "sync", cmd_sync, "roll out what the config repository says for an app (GitOps)" },
 	{ "releases", cmd_releases, "show an app's release history" },
 	{ "rollback", cmd_rollback, "go back to the previous (or a given) release" },
 	{ "promote", cmd_promote, "continue a paused rollout" },

@@ -49,6 +49,25 @@ char *deployd_socket_path(const char *state_dir)
 	return xstrfmt("%s/deployd.sock", state_dir);
 }
 
+struct dapp *deploy__dapp_add(struct deployd *d, struct app *a)
+{
+	struct dapp *da = xcalloc(1, sizeof(*da));
+	da->d = d;
+	da->app = a;
+	da->nslots = hap_slots(a);
+	da->preview = a->alt[STRAT_BLUEGREEN].preview_port > 0;
+	da->slots = xcalloc((size_t)da->nslots, sizeof(*da->slots));
+	for (int k = 0; k < da->nslots; k++) {
+		da->slots[k].da = da;
+		da->slots[k].idx = k + 1;
+		snprintf(da->slots[k].hap_state, sizeof(da->slots[k].hap_state), "?");
+		snprintf(da->slots[k].hap_pstate, sizeof(da->slots[k].hap_pstate), "?");
+	}
+	ALLOC_GROW(d->apps, d->napps + 1, d->aapps);
+	d->apps[d->napps++] = da;
+	return da;
+}
+
 /* every .kiln/apps/NAME.yml; all must be valid */
 static int load_apps(struct deployd *d)
 {
@@ -71,22 +90,8 @@ static int load_apps(struct deployd *d)
 	closedir(dir);
 	for (size_t i = 0; i < names.nr; i++) {
 		struct app *a = app_load_named(d->apps_dir, names.v[i], &dg);
-		if (!a)
-			continue;
-		struct dapp *da = xcalloc(1, sizeof(*da));
-		da->d = d;
-		da->app = a;
-		da->nslots = hap_slots(a);
-		da->preview = a->alt[STRAT_BLUEGREEN].preview_port > 0;
-		da->slots = xcalloc((size_t)da->nslots, sizeof(*da->slots));
-		for (int k = 0; k < da->nslots; k++) {
-			da->slots[k].da = da;
-			da->slots[k].idx = k + 1;
-			snprintf(da->slots[k].hap_state, sizeof(da->slots[k].hap_state), "?");
-			snprintf(da->slots[k].hap_pstate, sizeof(da->slots[k].hap_pstate), "?");
-		}
-		ALLOC_GROW(d->apps, d->napps + 1, d->aapps);
-		d->apps[d->napps++] = da;
+		if (a)
+			deploy__dapp_add(d, a);
 	}
 	strvec_clear(&names);
 	if (dg.errors) {
@@ -279,6 +284,7 @@ static void on_tick(uv_timer_t *t)
 		deploy__rollout_tick(da, now);
 		deploy__converge(da);
 	}
+	deploy__gitops_tick(d);
 }
 
 static void on_signal(uv_signal_t *s, int sig)
@@ -371,7 +377,7 @@ int deployd_run(const struct deployd_opts *o)
 		fprintf(stderr, "kiln: warning: deploy notifications disabled: %s\n", werr);
 	mkdir(o->state_dir, 0700);
 	char *state = realpath(o->state_dir, NULL);
-	char *apps = realpath(o->apps_dir, NULL);
+	char *apps = o->git ? xstrdup(o->apps_dir) : realpath(o->apps_dir, NULL);
 	int ret = EXIT_USAGE;
 	if (!state || !apps) {
 		fprintf(stderr, "kiln: error: cannot use '%s': %s\n", !state ? o->state_dir : o->apps_dir,
@@ -391,11 +397,16 @@ int deployd_run(const struct deployd_opts *o)
 	free(logs);
 	char *dbpath = xstrfmt("%s/kiln.db", state);
 	struct buf err = BUF_INIT;
-	if ((ret = load_apps(&d)))
+	if ((ret = o->git ? deploy__gitops_init(&d, o->git) : load_apps(&d)))
 		goto out;
 	ret = EXIT_INTERNAL;
 	if (db_open(dbpath, &d.db, &err) < 0) {
 		fprintf(stderr, "kiln: error: %s\n", err.buf);
+		goto out;
+	}
+	if (o->git && o->git->webhook && deploy__gitops_webhook(&d, o->git->webhook, &err) < 0) {
+		fprintf(stderr, "kiln: error: %s\n", err.buf);
+		ret = EXIT_USAGE;
 		goto out;
 	}
 	if (deploy__server_start(&d, &err) < 0) {
@@ -406,6 +417,7 @@ int deployd_run(const struct deployd_opts *o)
 		goto out_server;
 	for (size_t i = 0; i < d.napps; i++)
 		adopt(d.apps[i]);
+	deploy__gitops_start(&d, &err);
 	uv_timer_init(&loop, &d.tick);
 	d.tick.data = &d;
 	uv_timer_start(&d.tick, on_tick, 0, DEPLOY_TICK_MS);
@@ -418,10 +430,12 @@ int deployd_run(const struct deployd_opts *o)
 	deploy__log(NULL, "ready: %zu app(s), state %s, socket %s", d.napps, state, d.ctl_sock);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	ret = d.exit_code;
+	deploy__gitops_close(&d);
 	shutdown_all(&d);
 out_server:
 	deploy__server_close(&d);
 out:
+	deploy__gitops_close(&d);
 	uv_walk(&loop, close_walk, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&loop))
@@ -430,6 +444,7 @@ out:
 		kill(d.hap_pid, SIGKILL);
 	buf_release(&err);
 	db_close(d.db);
+	deploy__gitops_free(&d);
 	free_apps(&d);
 	podman_release(&d.pm);
 	free(dbpath);

@@ -19,6 +19,7 @@
 #include "base/kiln.h"
 #include "deploy/app.h"
 #include "deploy/child.h"
+#include "deploy/gitops.h"
 #include "engine/podman.h"
 
 enum slot_role {
@@ -73,6 +74,7 @@ struct dapp {
 	struct rollout *ro;      /* the rollout in progress, or NULL */
 	int probes;              /* probes in flight (stale ones included) */
 	int preview;             /* HAProxy has a <app>_preview backend */
+	struct gapp *g;          /* from the config repository (gitops.c); NULL = .kiln/apps */
 };
 
 struct client;
@@ -94,6 +96,7 @@ struct deployd {
 	int exit_code;
 	struct podman pm;        /* for image apps; pm.prog NULL until the first one starts */
 	char ctr_id[17];         /* this state dir's hash: container names of two controllers differ */
+	struct gitops *git;      /* the config repository, NULL without --config-repo */
 };
 
 /* the tick period: drives rollouts, drains, probes, restarts */
@@ -101,6 +104,8 @@ struct deployd {
 
 /* ---- ctl.c ---- */
 struct dapp *deploy__app(struct deployd *d, const char *name);
+/* a new app of the controller, owning `a` (its slots sized for HAProxy) */
+struct dapp *deploy__dapp_add(struct deployd *d, struct app *a);
 /* log a line to the controller's log (stderr) */
 void deploy__log(struct dapp *da, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -138,12 +143,42 @@ void deploy__ctr_reason(const struct slot *s, const char *logpath, int status, s
 /* podman rm -f the slot's container (after SIGKILL of its podman) */
 void deploy__ctr_remove(struct slot *s);
 
+/* ---- gitops.c ---- */
+/* the first fetch (synchronous) and the repository's apps as dapps; 0 or an exit code */
+int deploy__gitops_init(struct deployd *d, const struct gitops_opts *o);
+/* after HAProxy runs and the apps are adopted: the poll timer, the webhook listener */
+int deploy__gitops_start(struct deployd *d, struct buf *err);
+/* listen for signed push webhooks on addr ("127.0.0.1:8470"); 0 or -1 with err */
+int deploy__gitops_webhook(struct deployd *d, const char *addr, struct buf *err);
+/* per tick: start the syncs that are due, lowest wave first */
+void deploy__gitops_tick(struct deployd *d);
+/* close the handles (shutdown) and free everything */
+void deploy__gitops_close(struct deployd *d);
+void deploy__gitops_free(struct deployd *d);
+/* the definition a rollout of a config repository app uses, or NULL (errors in dg) */
+struct app *deploy__gitops_app(struct dapp *da, struct diags *dg);
+/* the hash of the definition deploy__gitops_app parsed ("" for other apps) */
+const char *deploy__gitops_hash(struct dapp *da);
+/* a rollout of a config repository app ended (sync: it was a sync) */
+void deploy__gitops_done(struct dapp *da, const char *cfg_hash, const char *cfg_commit, int sync,
+			 const char *outcome, const char *reason);
+/* `kiln sync APP`: roll out what git says now; 0 or an exit code with msg */
+int deploy__gitops_sync(struct dapp *da, const char *user, struct client *waiter, struct buf *msg);
+/* fetch now (webhook, `kiln sync --refresh`) */
+void deploy__gitops_refresh(struct deployd *d, const char *why);
+/* the gitops lines of `kiln status APP` */
+void deploy__gitops_describe(struct dapp *da, struct buf *out);
+/* `kiln status` without an app: every app with sync and health */
+void deploy__gitops_list(struct deployd *d, struct buf *out, int json);
+
 /* ---- rollout.c ---- */
 struct deploy_req {
 	const char *version;
 	enum strategy_kind strategy; /* STRAT_NONE = the app's default */
 	const char *user;
 	int manual_rollback;         /* record as a rollback */
+	int sync;                    /* a gitops sync: record cfg_commit and the outcome */
+	const char *cfg_commit;      /* the config commit it applies (sync) */
 };
 /* start a rollout; 0, or an exit code (1/2) with a message in err */
 int deploy__rollout_start(struct dapp *da, const struct deploy_req *rq, struct client *waiter,

@@ -8,9 +8,12 @@
 
 #include "base/kiln.h"
 
+#include "deploy/gitops.h"
+
 struct deployd_opts {
 	const char *state_dir; /* sqlite, haproxy config/socket/pid, instance logs */
 	const char *apps_dir;  /* .kiln/apps */
+	const struct gitops_opts *git; /* the apps come from a config repository; NULL = apps_dir */
 };
 
 /* run the controller until shut down; returns an exit code */

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <stdarg.h>
+#include <time.h>
 
 static struct dbstmt *prep(struct db *db, const char *sql)
 {
@@ -39,12 +40,12 @@ static void bind_text(struct dbstmt *st, int i, const char *s)
 }
 
 long dstore_release_begin(struct db *db, const char *app, const char *version, const char *strategy,
-			  const char *user)
+			  const char *user, const char *config_commit, const char *config_hash)
 {
 	char now[32];
 	now_iso8601(now, sizeof(now));
-	struct dbstmt *st = prep(db, "INSERT INTO deploy_releases (app, version, strategy, user, started_at)"
-				    " VALUES (?, ?, ?, ?, ?) RETURNING id");
+	struct dbstmt *st = prep(db, "INSERT INTO deploy_releases (app, version, strategy, user, started_at,"
+				    " config_commit, config_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id");
 	if (!st)
 		return -1;
 	bind_text(st, 1, app);
@@ -52,6 +53,8 @@ long dstore_release_begin(struct db *db, const char *app, const char *version, c
 	bind_text(st, 3, strategy);
 	bind_text(st, 4, user ? user : "");
 	bind_text(st, 5, now);
+	bind_text(st, 6, config_commit ? config_commit : "");
+	bind_text(st, 7, config_hash ? config_hash : "");
 	int64_t id;
 	int rc = dbs_step_id(st, &id);
 	if (rc != DB_DONE) {
@@ -61,6 +64,63 @@ long dstore_release_begin(struct db *db, const char *app, const char *version, c
 	}
 	dbs_finalize(st);
 	return (long)id;
+}
+
+int dstore_release_config(struct db *db, long id, struct buf *commit, struct buf *hash)
+{
+	struct dbstmt *st = prep(db, "SELECT config_commit, config_hash FROM deploy_releases WHERE id = ?1");
+	if (!st)
+		return -1;
+	dbs_bind_i64(st, 1, id);
+	int r = -1;
+	if (dbs_step(st) == DB_ROW) {
+		buf_addstr(commit, dbs_col_text(st, 0) ? dbs_col_text(st, 0) : "");
+		buf_addstr(hash, dbs_col_text(st, 1) ? dbs_col_text(st, 1) : "");
+		r = 0;
+	}
+	dbs_finalize(st);
+	return r;
+}
+
+int dstore_sync_save(struct db *db, const char *app, const struct dsync *s)
+{
+	struct dbstmt *st = prep(db, "INSERT INTO deploy_sync (app, config_hash, config_commit, outcome, reason, at)"
+				    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (app) DO UPDATE SET"
+				    " config_hash = ?2, config_commit = ?3, outcome = ?4, reason = ?5, at = ?6");
+	if (!st)
+		return -1;
+	bind_text(st, 1, app);
+	bind_text(st, 2, s->hash);
+	bind_text(st, 3, s->commit);
+	bind_text(st, 4, s->outcome);
+	bind_text(st, 5, s->reason);
+	dbs_bind_i64(st, 6, (int64_t)time(NULL) * 1000);
+	return step_done(db, st);
+}
+
+static void col_copy(struct dbstmt *st, int i, char *out, size_t n)
+{
+	const char *v = dbs_col_text(st, i);
+	snprintf(out, n, "%s", v ? v : "");
+}
+
+int dstore_sync_get(struct db *db, const char *app, struct dsync *s)
+{
+	struct dbstmt *st = prep(db, "SELECT config_hash, config_commit, outcome, reason FROM deploy_sync"
+				    " WHERE app = ?1");
+	if (!st)
+		return -1;
+	bind_text(st, 1, app);
+	int r = -1;
+	if (dbs_step(st) == DB_ROW) {
+		col_copy(st, 0, s->hash, sizeof(s->hash));
+		col_copy(st, 1, s->commit, sizeof(s->commit));
+		col_copy(st, 2, s->outcome, sizeof(s->outcome));
+		col_copy(st, 3, s->reason, sizeof(s->reason));
+		r = 0;
+	}
+	dbs_finalize(st);
+	return r;
 }
 
 int dstore_release_finish(struct db *db, long id, const char *outcome, const char *reason, long duration_ms)
@@ -294,18 +354,18 @@ size_t dstore_releases(struct db *db, const char *app, int limit, struct dreleas
 int dstore_print_releases(struct db *db, const char *app, int json, FILE *out)
 {
 	struct dbstmt *st = prep(db, "SELECT id, version, started_at, user, strategy, outcome,"
-				    " COALESCE(duration_ms, -1), COALESCE(reason, '') FROM deploy_releases"
-				    " WHERE app = ? ORDER BY id DESC");
+				    " COALESCE(duration_ms, -1), COALESCE(reason, ''), config_commit FROM deploy_releases"
+				    " WHERE app = ?1 ORDER BY id DESC");
 	if (!st)
 		return -1;
 	bind_text(st, 1, app);
 	if (!json)
-		fprintf(out, "%-4s %-16s %-20s %-10s %-10s %-12s %9s  %s\n", "ID", "VERSION", "WHEN", "WHO",
-			"STRATEGY", "OUTCOME", "DURATION", "REASON");
+		fprintf(out, "%-4s %-16s %-20s %-8s %-10s %-10s %-12s %9s  %s\n", "ID", "VERSION", "WHEN", "CONFIG",
+			"WHO", "STRATEGY", "OUTCOME", "DURATION", "REASON");
 	while (dbs_step(st) == DB_ROW) {
-		const char *c[8];
-		for (int i = 0; i < 8; i++)
-			c[i] = dbs_col_text(st, i);
+		const char *c[9];
+		for (int i = 0; i < 9; i++)
+			c[i] = dbs_col_text(st, i) ? dbs_col_text(st, i) : "";
 		long dur = (long)dbs_col_i64(st, 6);
 		if (json) {
 			struct buf b = BUF_INIT;
@@ -316,11 +376,12 @@ int dstore_print_releases(struct db *db, const char *app, int json, FILE *out)
 			buf_addf(&b, ",\"strategy\":\"%s\",\"outcome\":\"%s\",\"duration_ms\":%ld,\"reason\":",
 				 c[4], c[5], dur);
 			buf_add_json_str(&b, c[7], strlen(c[7]));
+			buf_addf(&b, ",\"config_commit\":\"%s\"", c[8]);
 			fprintf(out, "%s}\n", b.buf);
 			buf_release(&b);
 		} else {
-			fprintf(out, "%-4s %-16s %-20s %-10s %-10s %-12s %9s  %s\n", c[0], c[1], c[2],
-				*c[3] ? c[3] : "-", c[4], c[5], duration_str((double)dur).s, c[7]);
+			fprintf(out, "%-4s %-16s %-20s %-8.8s %-10s %-10s %-12s %9s  %s\n", c[0], c[1], c[2],
+				*c[8] ? c[8] : "-", *c[3] ? c[3] : "-", c[4], c[5], duration_str((double)dur).s, c[7]);
 		}
 	}
 	dbs_finalize(st);

@@ -10,9 +10,23 @@
 
 #include "base/kiln.h"
 
-/* a new release row in state 'running'; returns its id or -1 */
+/* a new release row in state 'running'; returns its id or -1. config_commit
+ * and config_hash: what a config repository asked for (NULL = not gitops) */
 long dstore_release_begin(struct db *db, const char *app, const char *version, const char *strategy,
-			  const char *user);
+			  const char *user, const char *config_commit, const char *config_hash);
+/* the config commit and hash of release id ("" when none); 0 or -1 */
+int dstore_release_config(struct db *db, long id, struct buf *commit, struct buf *hash);
+
+/* the last sync of a config repository app */
+struct dsync {
+	char hash[24];      /* the app file's hash it applied */
+	char commit[48];    /* the config commit */
+	char outcome[16];   /* running, succeeded, failed, pruned */
+	char reason[512];
+};
+int dstore_sync_save(struct db *db, const char *app, const struct dsync *s);
+/* 0 when found, -1 when the app was never synced */
+int dstore_sync_get(struct db *db, const char *app, struct dsync *s);
 /* set outcome (succeeded|failed|rolled-back|aborted), reason, finish time */
 int dstore_release_finish(struct db *db, long id, const char *outcome, const char *reason, long duration_ms);
 /* releases still 'running' for app (ids into *ids, owned); returns count */

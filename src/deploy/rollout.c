@@ -29,6 +29,9 @@ struct rollout {
 	long id;
 	char *version, *user;
 	int manual;
+	int sync;          /* a gitops sync (cfg_commit recorded, outcome reported) */
+	char *cfg_commit;  /* the config commit it applies, or NULL */
+	char cfg_hash[17]; /* hash of the config repository file it was read from, "" = none */
 	long prev_id;
 	char *prev_version;
 	enum phase phase;
@@ -139,6 +142,7 @@ static void rollout_free(struct rollout *ro)
 	free(ro->version);
 	free(ro->user);
 	free(ro->prev_version);
+	free(ro->cfg_commit);
 	free(ro->waiters);
 	scrape_free(ro->sc);
 	free(ro);
@@ -164,6 +168,8 @@ static void finish(struct rollout *ro, const char *outcome, int exit_code, const
 		buf_addf(&msg, ": %s", reason);
 	deploy__log(da, "%s", msg.buf);
 	deploy__notify(da, outcome, msg.buf);
+	if (da->g)
+		deploy__gitops_done(da, ro->cfg_hash, ro->cfg_commit, ro->sync, outcome, reason);
 	for (size_t i = 0; i < ro->nw; i++)
 		deploy__client_done(ro->waiters[i], exit_code, msg.buf);
 	buf_release(&msg);
@@ -792,7 +798,8 @@ int deploy__rollout_start(struct dapp *da, const struct deploy_req *rq, struct c
 		return EXIT_USAGE;
 	}
 	struct diags d = DIAGS_INIT;
-	struct app *a = app_load_named(da->d->apps_dir, da->app->name, &d);
+	/* a config repository app is what git says now, else the app file */
+	struct app *a = da->g ? deploy__gitops_app(da, &d) : app_load_named(da->d->apps_dir, da->app->name, &d);
 	if (!a) {
 		diags_sort(&d);
 		for (size_t i = 0; i < d.nr; i++)
@@ -819,13 +826,17 @@ int deploy__rollout_start(struct dapp *da, const struct deploy_req *rq, struct c
 	ro->version = xstrdup(rq->version);
 	ro->user = xstrdup(rq->user ? rq->user : "");
 	ro->manual = rq->manual_rollback;
+	ro->sync = rq->sync;
+	ro->cfg_commit = rq->cfg_commit ? xstrdup(rq->cfg_commit) : NULL;
+	snprintf(ro->cfg_hash, sizeof(ro->cfg_hash), "%s", deploy__gitops_hash(da));
 	ro->prev_id = da->stable_id;
 	ro->prev_version = da->stable_version ? xstrdup(da->stable_version) : NULL;
 	ro->start_ns = ro->progress_ns = now_ns();
 	ro->hook_status = -1;
 	char strat[48];
 	snprintf(strat, sizeof(strat), "%s%s", rq->manual_rollback ? "rollback:" : "", strategy_name(ro->spec.kind));
-	ro->id = dstore_release_begin(da->d->db, a->name, ro->version, strat, ro->user);
+	ro->id = dstore_release_begin(da->d->db, a->name, ro->version, strat, ro->user, ro->cfg_commit,
+				      ro->cfg_hash[0] ? ro->cfg_hash : NULL);
 	if (ro->id < 0) {
 		buf_addstr(err, "cannot record the release in the store");
 		rollout_free(ro);
@@ -918,7 +929,7 @@ int deploy__rollback(struct dapp *da, const char *version, const char *user, str
 				 duration_str(da->app->strategy.scale_down_delay_ms).s, target.buf);
 		else
 			buf_addf(&why, "no %s instance retained", target.buf);
-		struct deploy_req rq = { target.buf, STRAT_BLUEGREEN, user, 1 };
+		struct deploy_req rq = { target.buf, STRAT_BLUEGREEN, user, 1, 0, NULL };
 		char *from = xstrdup(da->stable_version ? da->stable_version : "nothing");
 		int r = deploy__rollout_start(da, &rq, waiter, msg);
 		if (!r) {
@@ -934,7 +945,7 @@ int deploy__rollback(struct dapp *da, const char *version, const char *user, str
 		return r < 0 ? EXIT_INTERNAL : r;
 	}
 	/* instant: the previous color still runs, drained */
-	long id = dstore_release_begin(da->d->db, da->app->name, target.buf, "rollback:instant", user);
+	long id = dstore_release_begin(da->d->db, da->app->name, target.buf, "rollback:instant", user, NULL, NULL);
 	uint64_t t0 = now_ns();
 	for (int i = 0; i < da->nslots; i++) {
 		struct slot *s = &da->slots[i];

@@ -129,6 +129,7 @@ static void status(struct dapp *da, struct buf *out)
 	buf_addf(out, "app %s: frontend %s:%d, stable %s (release %ld)%s\n", da->app->name, da->app->listen_addr,
 		 da->app->listen_port, da->stable_version ? da->stable_version : "-", da->stable_id,
 		 da->maintenance ? ", MAINTENANCE" : "");
+	deploy__gitops_describe(da, out);
 	deploy__rollout_describe(da, out);
 	buf_addf(out, "%-5s %-16s %-8s %-7s %-6s %-8s %-7s %-6s %-9s %-9s %s\n", "SLOT", "VERSION", "ROLE", "PID",
 		 "PORT", "HEALTH", "HAPROXY", "WEIGHT", "SESSIONS", "RESPONSES", "CHECK");
@@ -206,6 +207,21 @@ static void handle(struct client *c, const char *line)
 		code = 0;
 		goto answer;
 	}
+	if (!strcmp(cmd, "apps")) {
+		deploy__gitops_list(d, &msg, json_is_true(json_object_get(req, "json")));
+		code = 0;
+		goto answer;
+	}
+	if (!strcmp(cmd, "refresh")) {
+		if (!d->git) {
+			buf_addstr(&msg, "kiln deployd runs without --config-repo");
+			goto answer;
+		}
+		deploy__gitops_refresh(d, "kiln sync --refresh");
+		buf_addstr(&msg, "fetching the config repository");
+		code = 0;
+		goto answer;
+	}
 	if (!da) {
 		buf_addf(&msg, "unknown app '%s'", name ? name : "");
 		goto answer;
@@ -214,7 +230,7 @@ static void handle(struct client *c, const char *line)
 	if (!strcmp(cmd, "deploy")) {
 		const char *strat = jstr(req, "strategy");
 		struct deploy_req rq = { jstr(req, "version"), strat ? strategy_parse(strat) : STRAT_NONE,
-					 jstr(req, "user"), 0 };
+					 jstr(req, "user"), 0, 0, NULL };
 		if (!rq.version) {
 			buf_addstr(&msg, "deploy needs a version");
 			goto answer;
@@ -243,6 +259,13 @@ static void handle(struct client *c, const char *line)
 		}
 		if (!code && !msg.len)
 			buf_addf(&msg, "rolling back %s", name);
+	} else if (!strcmp(cmd, "sync")) {
+		const char *user = jstr(req, "user");
+		code = deploy__gitops_sync(da, user ? user : "unknown", wait ? c : NULL, &msg);
+		if (!code && wait && da->ro) {
+			c->waiting = da;
+			goto out;
+		}
 	} else if (!strcmp(cmd, "maintenance")) {
 		code = maintenance(da, jstr(req, "mode"), &msg);
 	} else {

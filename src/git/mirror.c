@@ -22,6 +22,66 @@ static int git_fail(struct buf *err, const char *what, const char *subject)
 	return -1;
 }
 
+static int yaml_name(const char *n)
+{
+	return str_ends_with(n, ".yml") || str_ends_with(n, ".yaml");
+}
+
+static void tree_files(git_repository *repo, const git_tree *t, const char *prefix, int depth, size_t max,
+		       void (*fn)(const char *path, const char *data, size_t len, void *arg), void *arg)
+{
+	for (size_t i = 0; i < git_tree_entrycount(t); i++) {
+		const git_tree_entry *te = git_tree_entry_byindex(t, i);
+		const char *name = git_tree_entry_name(te);
+		char *rel = *prefix ? xstrfmt("%s/%s", prefix, name) : xstrdup(name);
+		if (git_tree_entry_type(te) == GIT_OBJECT_TREE && depth > 0) {
+			git_tree *sub = NULL;
+			if (!git_tree_lookup(&sub, repo, git_tree_entry_id(te)))
+				tree_files(repo, sub, rel, depth - 1, max, fn, arg);
+			git_tree_free(sub);
+		} else if (git_tree_entry_type(te) == GIT_OBJECT_BLOB && yaml_name(name)) {
+			git_blob *b = NULL;
+			if (!git_blob_lookup(&b, repo, git_tree_entry_id(te)) && (size_t)git_blob_rawsize(b) <= max)
+				fn(rel, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b), arg);
+			git_blob_free(b);
+		}
+		free(rel);
+	}
+}
+
+int mirror_files(const char *path, const char *sha, const char *dir, size_t max,
+		 void (*fn)(const char *path, const char *data, size_t len, void *arg), void *arg)
+{
+	lib_once();
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	git_tree *root = NULL, *sub = NULL;
+	git_tree_entry *e = NULL;
+	git_oid oid;
+	int ret = KILN_ENOENT;
+	if (git_oid_fromstr(&oid, sha) < 0 || git_repository_open_bare(&repo, path) < 0 ||
+	    git_commit_lookup(&c, repo, &oid) < 0 || git_commit_tree(&root, c) < 0)
+		goto out;
+	const git_tree *t = root;
+	if (dir && *dir) {
+		if (git_tree_entry_bypath(&e, root, dir) < 0 || git_tree_entry_type(e) != GIT_OBJECT_TREE ||
+		    git_tree_lookup(&sub, repo, git_tree_entry_id(e)) < 0)
+			goto out;
+		t = sub;
+	}
+	tree_files(repo, t, "", 1, max, fn, arg);
+	ret = 0;
+out:
+	git_tree_free(sub);
+	git_tree_entry_free(e);
+	git_tree_free(root);
+	git_commit_free(c);
+	git_repository_free(repo);
+	git_error_clear();
+	return ret;
+}
+
+
 int mirror_url_ok(const char *url, struct buf *err)
 {
 	struct stat st;

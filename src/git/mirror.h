@@ -44,6 +44,14 @@ int mirror_resolve(const char *path, const char *name, char sha[41], struct buf 
 int mirror_workflows(const char *path, const char *sha,
 		     void (*fn)(const char *name, const char *data, size_t len, void *arg),
 		     void *arg);
+/*
+ * Every .yml/.yaml file under directory `dir` ("" = the root) at commit
+ * sha, directly in it or one level below (apps/web.yml, apps/web/values.yaml):
+ * fn(path, data, len, arg) with the path relative to `dir`, sorted; files
+ * over `max` bytes are skipped. 0, or KILN_ENOENT (no such commit or dir).
+ */
+int mirror_files(const char *path, const char *sha, const char *dir, size_t max,
+		 void (*fn)(const char *path, const char *data, size_t len, void *arg), void *arg);
 /* is `url` acceptable (local directory, file://, http://, https://)? */
 int mirror_url_ok(const char *url, struct buf *err);
 

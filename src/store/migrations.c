@@ -235,6 +235,14 @@ const char *const db_migrations[] = {
 	 * (JSON object) so a later attempt can hand them to its needs */
 	"ALTER TABLE events ADD COLUMN reuse_run BIGINT;"
 	"ALTER TABLE jobs ADD COLUMN outputs TEXT;",
+	/* 21: gitops (src/deploy/gitops.c): the config repository commit a
+	 * release applied and the hash of the app's file there; per app the
+	 * last sync (a failed one is not retried until the file changes) */
+	"ALTER TABLE deploy_releases ADD COLUMN config_commit TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE deploy_releases ADD COLUMN config_hash TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE deploy_sync (app TEXT PRIMARY KEY, config_hash TEXT NOT NULL,"
+	" config_commit TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',"
+	" at BIGINT NOT NULL);",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));
