@@ -15,6 +15,7 @@ test_expect_success 'setup: config repository with web (wave 1), db (wave 0, pru
 	health: {http: {path: /health}, interval: 100ms, timeout: 1s}
 	strategy: {rolling: {maxSurge: 1, maxUnavailable: 0}}
 	progressDeadline: $DEADLINE
+	hooks: {pre: ["echo PreSync \$KILN_RELEASE >>$TRASH/hooks.log"], post: ["echo PostSync \$KILN_RELEASE >>$TRASH/hooks.log"]}
 	# bumped by CI
 	version: v1
 	automated: {selfHeal: true}
@@ -67,7 +68,9 @@ test_expect_success 'a pushed tag change is synced within one interval under loa
 	test_grep "^[0-9]* *v2 .*gitops *rolling *succeeded .* $(cut -c1-8 c2) " rel &&
 	kiln status web >st && cat st &&
 	test_grep "gitops: Synced, Healthy; apps/web.yml at $(cut -c1-8 c2) wants v2; automated (prune off, selfHeal on), wave 1" st &&
-	test_grep "last sync: succeeded at $(cut -c1-8 c2)" st
+	test_grep "last sync: succeeded at $(cut -c1-8 c2)" st &&
+	cat hooks.log &&
+	tail -n2 hooks.log >last2 && printf "PreSync v2\nPostSync v2\n" >want && test_cmp want last2
 '
 
 test_expect_success 'a bad release: Degraded on v2, traffic stays, no retry loop, the failure recorded with its commit' '

@@ -6,6 +6,7 @@
 
 #include "base/kiln.h"
 #include "deploy/app.h"
+#include "deploy/gitops.h"
 #include "deploy/haproxy.h"
 
 #include <unistd.h>
@@ -242,6 +243,57 @@ static void test_stat_parse(void **state)
 	free(rows);
 }
 
+static void test_gitops_files(void **state)
+{
+	(void)state;
+	char *n = NULL;
+	assert_int_equal(gitops_app_of("web.yml", NULL, &n), 1);
+	assert_string_equal(n, "web");
+	free(n);
+	assert_int_equal(gitops_app_of("api/values.yaml", NULL, &n), 1);
+	assert_string_equal(n, "api");
+	free(n);
+	assert_int_equal(gitops_app_of("api/production.yaml", "production", &n), 2);
+	assert_string_equal(n, "api");
+	free(n);
+	assert_int_equal(gitops_app_of("api/production.yaml", NULL, &n), 0);
+	assert_int_equal(gitops_app_of("api/other.yaml", "production", &n), 0);
+	assert_int_equal(gitops_app_of("README.md", NULL, &n), 0);
+	assert_int_equal(gitops_app_of(".hidden.yml", NULL, &n), 0);
+	assert_int_equal(gitops_app_of("a/b/values.yaml", NULL, &n), 0);
+}
+
+static void test_gitops_keys(void **state)
+{
+	(void)state;
+	struct diags d = DIAGS_INIT;
+	const char *ok = "image: {repository: reg.example.com/team/api, tag: abc12345}  # CI bumps this\n"
+			 "listen: 127.0.0.1:8080\nautomated: {prune: true, selfHeal: false}\nwave: -1\n";
+	struct app *a = app_load_gitops("apps/api/values.yaml", ok, strlen(ok), "api", "/tmp", &d);
+	assert_non_null(a);
+	assert_string_equal(a->ctr.image, "reg.example.com/team/api");
+	assert_string_equal(a->git.version, "abc12345");
+	assert_int_equal(a->git.automated, 1);
+	assert_int_equal(a->git.prune, 1);
+	assert_int_equal(a->git.self_heal, 0);
+	assert_int_equal(a->git.wave, -1);
+	app_free(a);
+	const char *bad = "command: [x]\nlisten: 8080\nversion: v1\nimage: {repository: r/x, tag: v2}\n";
+	assert_null(app_load_gitops("apps/x.yml", bad, strlen(bad), "x", "/tmp", &d));
+	assert_int_equal(d.nr, 1);
+	assert_string_equal(d.v[0].file, "apps/x.yml");
+	assert_int_equal(d.v[0].line, 3);
+	diags_release(&d);
+	const char *none = "command: [x]\nlisten: 8080\n";
+	assert_null(app_load_gitops("apps/x.yml", none, strlen(none), "x", "/tmp", &d));
+	assert_non_null(strstr(d.v[0].msg, "gives no release"));
+	diags_release(&d);
+	/* outside a config repository, the gitops keys are unknown */
+	assert_null(load("command: [x]\nlisten: 8080\nversion: v1\n", &d));
+	assert_non_null(strstr(d.v[0].msg, "unknown key 'version'"));
+	diags_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +304,8 @@ int main(void)
 		cmocka_unit_test(test_latency_metrics),
 		cmocka_unit_test(test_haproxy_config),
 		cmocka_unit_test(test_stat_parse),
+		cmocka_unit_test(test_gitops_files),
+		cmocka_unit_test(test_gitops_keys),
 	};
 	return cmocka_run_group_tests_name("deploy", tests, NULL, NULL);
 }
