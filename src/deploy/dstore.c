@@ -39,6 +39,12 @@ static void bind_text(struct dbstmt *st, int i, const char *s)
 		dbs_bind_null(st, i);
 }
 
+static void col_copy(char *dst, size_t cap, struct dbstmt *st, int i)
+{
+	const char *s = dbs_col_text(st, i);
+	snprintf(dst, cap, "%s", s ? s : "");
+}
+
 long dstore_release_begin(struct db *db, const char *app, const char *version, const char *strategy,
 			  const char *user, const char *config_commit, const char *config_hash)
 {
@@ -98,12 +104,6 @@ int dstore_sync_save(struct db *db, const char *app, const struct dsync *s)
 	return step_done(db, st);
 }
 
-static void col_copy(struct dbstmt *st, int i, char *out, size_t n)
-{
-	const char *v = dbs_col_text(st, i);
-	snprintf(out, n, "%s", v ? v : "");
-}
-
 int dstore_sync_get(struct db *db, const char *app, struct dsync *s)
 {
 	struct dbstmt *st = prep(db, "SELECT config_hash, config_commit, outcome, reason FROM deploy_sync"
@@ -113,10 +113,10 @@ int dstore_sync_get(struct db *db, const char *app, struct dsync *s)
 	bind_text(st, 1, app);
 	int r = -1;
 	if (dbs_step(st) == DB_ROW) {
-		col_copy(st, 0, s->hash, sizeof(s->hash));
-		col_copy(st, 1, s->commit, sizeof(s->commit));
-		col_copy(st, 2, s->outcome, sizeof(s->outcome));
-		col_copy(st, 3, s->reason, sizeof(s->reason));
+		col_copy(s->hash, sizeof(s->hash), st, 0);
+		col_copy(s->commit, sizeof(s->commit), st, 1);
+		col_copy(s->outcome, sizeof(s->outcome), st, 2);
+		col_copy(s->reason, sizeof(s->reason), st, 3);
 		r = 0;
 	}
 	dbs_finalize(st);
@@ -248,12 +248,6 @@ int dstore_slot_clear(struct db *db, const char *app, int slot)
 	bind_text(st, 1, app);
 	dbs_bind_i64(st, 2, slot);
 	return step_done(db, st);
-}
-
-static void col_copy(char *dst, size_t cap, struct dbstmt *st, int i)
-{
-	const char *s = dbs_col_text(st, i);
-	snprintf(dst, cap, "%s", s ? s : "");
 }
 
 size_t dstore_slots_load(struct db *db, const char *app, struct dslot **out)
