@@ -65,6 +65,9 @@ test_expect_success 'migration 17 links the server runs recorded before it (by w
 	                 "DROP TABLE concurrency;"
 	                 # and before 20 (re-running the failed jobs)
 	                 "ALTER TABLE events DROP COLUMN reuse_run; ALTER TABLE jobs DROP COLUMN outputs;"
+	                 # and before 21 (gitops: the config commit of a release, the last sync)
+	                 "ALTER TABLE deploy_releases DROP COLUMN config_commit;"
+	                 "ALTER TABLE deploy_releases DROP COLUMN config_hash; DROP TABLE deploy_sync;"
 	                 # an older kiln kept the version in user_version alone
 	                 "DROP TABLE schema_version; PRAGMA user_version = 16;")
 	db.commit()
