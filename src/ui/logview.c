@@ -142,6 +142,7 @@ struct render {
 	int in_step, in_group; /* open elements in the output */
 	int64_t line;          /* number of the current line */
 	int64_t at;            /* when it was written, 0 unknown */
+	size_t mark;           /* the next of o->marks */
 };
 
 void logview_iso(int64_t at, char out[32])
@@ -188,7 +189,8 @@ static void close_step(struct render *r)
 	}
 }
 
-static void line_html(struct render *r, const char *s, size_t n, const char *level, size_t skip)
+static void line_html(struct render *r, const char *s, size_t n, const char *level, size_t skip,
+		      const char *title)
 {
 	html_addf(r->out, "<div class=\"l%S%S\" id=\"L%D\"><a class=\"n\" href=\"%s%D#L%D\">%D</a>",
 		  level ? " ann ann-" : "", level ? level : "", r->line, r->o->href, r->line,
@@ -196,6 +198,8 @@ static void line_html(struct render *r, const char *s, size_t n, const char *lev
 	logview_time(r->at, r->out);
 	if (level)
 		html_addf(r->out, "<strong>%s:</strong> ", level);
+	if (level && title && *title)
+		html_addf(r->out, "<em class=\"ann-title\">%s</em> ", title);
 	buf_addstr(r->out, "<span>");
 	logview_ansi(s + skip, n - skip, r->out);
 	buf_addstr(r->out, "</span></div>");
@@ -224,7 +228,7 @@ static void one_line(struct render *r, const char *s, size_t n)
 		html_esc_n(r->out, s + 2, n - 2);
 		buf_addstr(r->out, "</summary>");
 		r->in_step = 1;
-		line_html(r, s, n, NULL, 0);
+		line_html(r, s, n, NULL, 0, NULL);
 		return;
 	}
 	if (!r->in_step) {
@@ -237,32 +241,42 @@ static void one_line(struct render *r, const char *s, size_t n)
 		html_esc_n(r->out, s + 3, n - 6);
 		buf_addstr(r->out, "</summary>");
 		r->in_group = 1;
-		line_html(r, s, n, NULL, 0);
+		line_html(r, s, n, NULL, 0, NULL);
 		return;
 	}
 	if (n > 2 && s[0] == '<' && s[1] == ' ') {
 		close_group(r);
-		line_html(r, s, n, NULL, 0);
+		line_html(r, s, n, NULL, 0, NULL);
 		close_step(r);
 		return;
 	}
-	line_html(r, s, n, level, skip);
+	const char *title = NULL;
+	if (level && r->o->nmarks) {
+		/* stored annotations decide: the next mark at or after this line */
+		while (r->mark < r->o->nmarks && r->o->marks[r->mark].line < r->line)
+			r->mark++;
+		if (r->mark < r->o->nmarks && r->o->marks[r->mark].line == r->line)
+			title = r->o->marks[r->mark].title;
+		else
+			level = NULL, skip = 0;
+	}
+	line_html(r, s, n, level, skip, title);
 }
 
 void logview_line(const char *s, size_t n, int64_t number, int64_t at, const char *href,
 		  struct buf *out)
 {
-	struct logview_opts o = { number, 1, href, NULL, 0 };
-	struct render r = { &o, out, NULL, 0, 0, number, at };
+	struct logview_opts o = { number, 1, href, NULL, 0, NULL, 0 };
+	struct render r = { &o, out, NULL, 0, 0, number, at, 0 };
 	size_t skip = 0;
 	const char *level = annotation_level(s, n, &skip);
-	line_html(&r, s, n, level, level ? skip : 0);
+	line_html(&r, s, n, level, level ? skip : 0, NULL);
 }
 
 void logview_render(const char *text, size_t len, const struct logview_opts *o, struct buf *out,
 		    struct logview_info *info)
 {
-	struct render r = { o, out, info, 0, 0, 0, 0 };
+	struct render r = { o, out, info, 0, 0, 0, 0, 0 };
 	size_t raw = 0; /* lines of the text, markers too: the index of times */
 	info->from = info->to = 0;
 	for (size_t i = 0; i < len; raw++) {

@@ -16,6 +16,8 @@
 #include "base/buf.h"
 #include "base/strvec.h"
 
+struct logview_mark;
+
 struct logview_opts {
 	int64_t from;   /* first line to render, 1-based */
 	int64_t count;  /* lines to render at most */
@@ -24,6 +26,16 @@ struct logview_opts {
 	 * of the text, markers too), ntimes 0 when unknown */
 	const int64_t *times;
 	size_t ntimes;
+	/* the stored annotations at their lines (ascending): when given,
+	 * only these lines are marked as annotations (an output line that
+	 * merely looks like one stays plain) and their titles are shown */
+	const struct logview_mark *marks;
+	size_t nmarks;
+};
+
+struct logview_mark {
+	int64_t line;
+	const char *title; /* "" for none */
 };
 
 struct logview_info {

@@ -97,8 +97,19 @@ void ui_artifacts_section(struct ui *u, int64_t run_id, int64_t job_id, struct b
  * when there are none */
 void ui_annotations_section(struct ui *u, int64_t run_id, int64_t job_id,
 			    const struct logview_info *info, const char *line_href, struct buf *body);
-/* how many annotations the store has (job_id 0: the whole run) */
-int ui_annotations_count(struct ui *u, int64_t run_id, int64_t job_id);
+/* a job's stored annotations at their log lines, for logview_opts.marks
+ * (n 0 when the store has none: a run recorded before they were kept) */
+struct annotation_row;
+struct logview_mark;
+struct ui_marks {
+	struct annotation_row *rows; /* owned: the marks' titles point here */
+	size_t nrows;
+	struct logview_mark *marks;  /* ascending lines */
+	size_t n;
+};
+void ui_marks_load(struct ui *u, int64_t run_id, int64_t job_id, const char *log, size_t len,
+		   struct ui_marks *m);
+void ui_marks_release(struct ui_marks *m);
 /* the deploy controller's state directory (ui_rollout.c) */
 const char *ui_deploy_state(struct srv *s);
 /* its store: the server's own when they share a directory, else its

@@ -124,16 +124,37 @@ out:
 	buf_release(&href);
 }
 
-int ui_annotations_count(struct ui *u, int64_t run_id, int64_t job_id)
+void ui_marks_load(struct ui *u, int64_t run_id, int64_t job_id, const char *log, size_t len,
+		   struct ui_marks *m)
 {
-	struct annotation_row *v = NULL;
-	size_t n = 0;
-	struct buf err = BUF_INIT;
-	if (annotations_list(u->s->db, run_id, job_id, &v, &n, &err))
-		n = 0;
-	free(v);
+	struct logview_opts o = { 1, 0, "", NULL, 0, NULL, 0 };
+	struct logview_info info = LOGVIEW_INFO_INIT;
+	struct buf err = BUF_INIT, none = BUF_INIT;
+	size_t cursor = 0;
+	memset(m, 0, sizeof(*m));
+	if (annotations_list(u->s->db, run_id, job_id, &m->rows, &m->nrows, &err) || !m->nrows)
+		goto out;
+	/* a pass over the log for its annotation-like lines, then each
+	 * stored annotation finds its own, in order */
+	logview_render(log, len, &o, &none, &info);
+	m->marks = xcalloc(m->nrows, sizeof(*m->marks));
+	for (size_t i = 0; i < m->nrows; i++) {
+		int64_t line = logview_find_annotation(&info, &cursor, m->rows[i].level, m->rows[i].file,
+						       m->rows[i].line, m->rows[i].message);
+		if (line)
+			m->marks[m->n++] = (struct logview_mark){ line, m->rows[i].title };
+	}
+out:
+	logview_info_release(&info);
 	buf_release(&err);
-	return (int)n;
+	buf_release(&none);
+}
+
+void ui_marks_release(struct ui_marks *m)
+{
+	free(m->rows);
+	free(m->marks);
+	memset(m, 0, sizeof(*m));
 }
 
 /* GET /runs/:id/artifacts/:name: the blob (tar + zstd), as the API's */
@@ -199,7 +220,7 @@ static void on_annotation(struct srv *s, struct http_req *q)
 		goto out;
 	}
 	/* the window is empty: only the annotations of the log are wanted */
-	struct logview_opts o = { 1, 0, "", NULL, 0 };
+	struct logview_opts o = { 1, 0, "", NULL, 0, NULL, 0 };
 	logview_render(log.buf, log.len, &o, &html, &info);
 	int64_t line = 0;
 	size_t i;

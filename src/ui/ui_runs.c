@@ -392,6 +392,7 @@ static void on_job(struct srv *s, struct http_req *q)
 	struct buf title = BUF_INIT, summary = BUF_INIT;
 	struct logview_info info = LOGVIEW_INFO_INIT;
 	struct runs_times times = RUNS_TIMES_INIT;
+	struct ui_marks marks = { NULL, 0, NULL, 0 };
 	if (ui_open(s, q, &u, ROLE_VIEWER) || load_run(&u, &r) || load_job(&u, &r, &j))
 		goto out;
 	if (runview_steps(s->db, j.id, &steps, &ns, &err) ||
@@ -406,7 +407,8 @@ static void on_job(struct srv *s, struct http_req *q)
 	if (from < 1)
 		from = 1;
 	buf_addf(&href, "/runs/%lld/jobs/%lld?line=", (long long)r.id, (long long)j.id);
-	struct logview_opts lo = { from, LOG_PAGE, href.buf, times.at, times.nr };
+	ui_marks_load(&u, r.id, j.id, log.buf, log.len, &marks);
+	struct logview_opts lo = { from, LOG_PAGE, href.buf, times.at, times.nr, marks.marks, marks.n };
 	int show_ts = num(http_req_query(q, "timestamps")) == 1;
 	logview_render(log.buf, log.len, &lo, &html, &info);
 	buf_addf(&title, "%s", j.name);
@@ -424,7 +426,7 @@ static void on_job(struct srv *s, struct http_req *q)
 	steps_list(&body, steps, ns);
 	/* the store's annotations; a run recorded before they were kept:
 	 * the annotation lines of its log */
-	if (ui_annotations_count(&u, r.id, j.id))
+	if (marks.nrows)
 		ui_annotations_section(&u, r.id, j.id, &info, href.buf, &body);
 	else
 		annotations_list(&body, &info, href.buf);
@@ -471,6 +473,7 @@ out:
 	ui_close(&u);
 	free(steps);
 	runs_times_release(&times);
+	ui_marks_release(&marks);
 	logview_info_release(&info);
 	buf_release(&body);
 	buf_release(&err);

@@ -92,11 +92,16 @@ test_expect_success 'the job page: its own artifacts; annotations from the store
 	python3 - "$line" <<-\PY
 	import re, sys
 	page = open("job.page").read()
-	lines = dict(re.findall(r"<div class=\"l[^\"]*\" id=\"L(\d+)\">(.*?)</div>", page))
-	look = [n for n, t in lines.items() if "looks like an annotation" in t]
-	# the annotation links to its own line, not to the look-alike before it
+	lines = {n: (c, t) for c, n, t in re.findall(r"<div class=\"(l[^\"]*)\" id=\"L(\d+)\">(.*?)</div>", page)}
+	look = [n for n, (c, t) in lines.items() if "looks like an annotation" in t]
+	# the annotation links to its own line, not to the look-alike before
+	# it, which is plain output (only stored annotations are marked)
 	assert look and look[0] != sys.argv[1], (look, sys.argv[1])
-	assert "undefined &lt;script&gt;foo" in lines[sys.argv[1]], lines[sys.argv[1]]
+	assert lines[look[0]][0] == "l", lines[look[0]]
+	c, t = lines[sys.argv[1]]
+	assert c == "l ann ann-error" and "undefined &lt;script&gt;foo" in t, (c, t)
+	# its title inline, escaped
+	assert "<strong>error:</strong> <em class=\"ann-title\">Bad &lt;call&gt;</em> " in t, t
 	PY
 '
 

@@ -179,7 +179,7 @@ static void test_markdown(void **state)
 static void test_find_annotation(void **state)
 {
 	const char *log = "> step\nerror: a.c:1: boom\nwarning: x\nerror: a.c:1: boom\nerror: b\n";
-	struct logview_opts o = { 1, 0, "", NULL, 0 };
+	struct logview_opts o = { 1, 0, "", NULL, 0, NULL, 0 };
 	struct logview_info info = LOGVIEW_INFO_INIT;
 	struct buf html = BUF_INIT;
 	size_t cursor = 0;
@@ -194,6 +194,20 @@ static void test_find_annotation(void **state)
 	cursor = 0;
 	assert_int_equal(logview_find_annotation(&info, &cursor, "warning", NULL, 0, "x"), 3);
 	assert_int_equal(logview_find_annotation(&info, &cursor, "notice", NULL, 0, "x"), 0);
+	/* rendered with the stored ones as marks: only they are annotations */
+	struct logview_mark marks[] = { { 4, "T <1>" }, { 5, "" } };
+	struct logview_opts m = { 1, 100, "?line=", NULL, 0, marks, 2 };
+	struct logview_info info2 = LOGVIEW_INFO_INIT;
+	buf_reset(&html);
+	logview_render(log, strlen(log), &m, &html, &info2);
+	assert_non_null(strstr(html.buf, "<div class=\"l\" id=\"L2\">"));
+	assert_non_null(strstr(html.buf, "<div class=\"l\" id=\"L3\">"));
+	assert_non_null(strstr(html.buf, "<div class=\"l ann ann-error\" id=\"L4\">"));
+	assert_non_null(strstr(html.buf, "<strong>error:</strong> <em class=\"ann-title\">T &lt;1&gt;</em> "
+					 "<span>a.c:1: boom</span>"));
+	assert_non_null(strstr(html.buf, "<div class=\"l ann ann-error\" id=\"L5\">"));
+	assert_null(strstr(html.buf, "<em class=\"ann-title\"></em>"));
+	logview_info_release(&info2);
 	logview_info_release(&info);
 	buf_release(&html);
 	(void)state;
