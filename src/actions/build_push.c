@@ -20,6 +20,9 @@
  *   emulation registered in binfmt_misc (qemu-user-static), else the step
  *   fails naming what is missing; several at once are not supported.
  *
+ * - `secrets` / `secret-files`: podman's --secret (RUN --mount=type=secret),
+ *   `network`, `add-hosts`, `shm-size`, `pull`.
+ *
  * Registry credentials: the job's REGISTRY_AUTH_FILE (docker/login-action)
  * as --authfile. Outputs `imageid`, `digest` (of the last push) and
  * `metadata`, as the action documents them. The commands' output is the
@@ -30,6 +33,7 @@
 #include "base/fs.h"
 #include "engine/podman.h"
 
+#include <sodium.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -55,6 +59,7 @@ struct bp {
 	char *authfile;       /* REGISTRY_AUTH_FILE of the job, or NULL */
 	char *cache_dest;     /* cache-to type=local: the archive to write */
 	struct strvec history; /* BP_HISTORY: the image ids of the build */
+	struct strvec secret_files; /* `secrets:` written for the build (removed after) */
 	struct exec_cmd *cmd; /* running podman command */
 };
 
@@ -74,6 +79,9 @@ static void bp_free(struct bp *b)
 	free(b->authfile);
 	free(b->cache_dest);
 	strvec_clear(&b->history);
+	for (size_t i = 0; i < b->secret_files.nr; i++)
+		unlink(b->secret_files.v[i]);
+	strvec_clear(&b->secret_files);
 	free(b);
 }
 
@@ -433,6 +441,87 @@ static int cache_args(struct bp *b, struct strvec *build, struct buf *err)
 	return 0;
 }
 
+/*
+ * `secrets` (ID=VALUE, each a 0600 file in RUNNER_TEMP removed when the
+ * step ends, the value masked) and `secret-files` (ID=PATH) as podman's
+ * --secret id=ID,src=FILE: RUN --mount=type=secret,id=ID reads them and
+ * no layer keeps them. `network`, `add-hosts`, `shm-size`, `pull`.
+ */
+static int extra_args(struct bp *b, struct strvec *a, struct buf *err)
+{
+	struct builtin_call *c = b->c;
+	struct strvec lines = STRVEC_INIT;
+	int r = 0, pull = 0;
+	act_input_lines(c, "secrets", &lines);
+	for (size_t i = 0; i < lines.nr && !r; i++) {
+		const char *eq = strchr(lines.v[i], '=');
+		if (!eq || eq == lines.v[i]) {
+			buf_addstr(err, "secrets: each entry is ID=VALUE");
+			r = -1;
+			break;
+		}
+		char *id = xstrndup(lines.v[i], (size_t)(eq - lines.v[i]));
+		const char *val = eq + 1;
+		size_t vl = strlen(val);
+		if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
+			val++; /* the action's csv quoting */
+			vl -= 2;
+		}
+		char *v = xstrndup(val, vl);
+		c->add_mask(c, v);
+		char *f = xstrfmt("%s/build-secret-%s-%zu", c->temp, c->job_key, i);
+		int w = write_file_atomic(f, v, vl, 0600);
+		sodium_memzero(v, vl);
+		free(v);
+		if (w < 0) {
+			buf_addf(err, "secrets: cannot write '%s': %s", f, strerror(-w));
+			r = -1;
+		} else {
+			strvec_push(&b->secret_files, f);
+			strvec_push(a, "--secret");
+			strvec_pushf(a, "id=%s,src=%s", id, f);
+		}
+		free(f);
+		free(id);
+	}
+	strvec_clear(&lines);
+	act_input_lines(c, "secret-files", &lines);
+	for (size_t i = 0; i < lines.nr && !r; i++) {
+		const char *eq = strchr(lines.v[i], '=');
+		struct buf path = BUF_INIT;
+		if (!eq || eq == lines.v[i] || act_path(c->workspace, eq + 1, 0, &path, err) < 0) {
+			if (!err->len)
+				buf_addstr(err, "secret-files: each entry is ID=PATH");
+			r = -1;
+		} else {
+			strvec_push(a, "--secret");
+			strvec_pushf(a, "id=%.*s,src=%s", (int)(eq - lines.v[i]), lines.v[i], path.buf);
+		}
+		buf_release(&path);
+	}
+	strvec_clear(&lines);
+	const char *net = act_input(c, "network"), *shm = act_input(c, "shm-size");
+	if (*net) {
+		strvec_push(a, "--network");
+		strvec_push(a, net);
+	}
+	if (*shm) {
+		strvec_push(a, "--shm-size");
+		strvec_push(a, shm);
+	}
+	act_input_lines(c, "add-hosts", &lines);
+	for (size_t i = 0; i < lines.nr; i++) {
+		strvec_push(a, "--add-host");
+		strvec_push(a, lines.v[i]);
+	}
+	strvec_clear(&lines);
+	if (!r && act_input_bool(c, "pull", 0, &pull, err) < 0)
+		r = -1;
+	if (pull)
+		strvec_push(a, "--pull=always");
+	return r;
+}
+
 /* outputs: into the build's arguments, the saves after it, push/load */
 static int output_args(struct bp *b, struct strvec *build, struct strvec *saves, int *push,
 		       int *load, struct buf *err)
@@ -483,6 +572,7 @@ int act_build_push_start(struct builtin_call *c, struct buf *err)
 	b->c = c;
 	b->tags = (struct strvec)STRVEC_INIT;
 	b->history = (struct strvec)STRVEC_INIT;
+	b->secret_files = (struct strvec)STRVEC_INIT;
 	if (act_input_bool(c, "push", 0, &push, err) < 0 ||
 	    act_input_bool(c, "load", 0, &load, err) < 0 ||
 	    act_input_bool(c, "no-cache", 0, &no_cache, err) < 0 ||
@@ -496,7 +586,8 @@ int act_build_push_start(struct builtin_call *c, struct buf *err)
 	b->digest_file = xstrfmt("%s/build-push-%s.digest", c->temp, c->job_key);
 	/* cache-from loads come first in the queue, the build next */
 	strvec_push(&a, "build");
-	if (cache_args(b, &a, err) < 0 || output_args(b, &a, &saves, &push, &load, err) < 0)
+	if (cache_args(b, &a, err) < 0 || output_args(b, &a, &saves, &push, &load, err) < 0 ||
+	    extra_args(b, &a, err) < 0)
 		goto out;
 	if (push && !b->tags.nr) {
 		buf_addstr(err, "push is true but no tags are given");

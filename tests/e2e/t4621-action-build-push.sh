@@ -209,6 +209,43 @@ test_expect_success 'outputs: type=local (the files), type=oci (an OCI archive),
 	podman rmi -f localhost/kiln-test-out:$$ >/dev/null 2>&1; true
 '
 
+test_expect_success 'secrets and secret-files reach RUN --mount=type=secret, never a layer; the value is masked' '
+	cat >repo/Secretfile <<-\EOF &&
+	FROM kiln-test/debian
+	RUN --mount=type=secret,id=token sh -c "sha256sum </run/secrets/token >/tokhash"
+	RUN --mount=type=secret,id=file sh -c "cat /run/secrets/file >/dev/null && echo ok >/fileok"
+	EOF
+	echo "file secret" >repo/secret.txt &&
+	git -C repo add Secretfile secret.txt && git -C repo commit -q -m secrets &&
+	tag=localhost/kiln-test-secret:$$ &&
+	write_workflow repo ci <<-EOF &&
+	on: push
+	jobs:
+	  image:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - uses: docker/build-push-action@v6
+	        with:
+	          file: Secretfile
+	          tags: $tag
+	          no-cache: true
+	          secrets: |
+	            token=s3cr3t-build-value
+	          secret-files: |
+	            file=secret.txt
+	      - run: echo "the token is s3cr3t-build-value"; ls "\$RUNNER_TEMP"
+	EOF
+	env -C repo kiln run >out 2>err &&
+	test_grep "the token is \*\*\*" out &&
+	! grep -q "s3cr3t-build-value" out err &&
+	! grep -q "build-secret" out &&
+	printf "s3cr3t-build-value" | sha256sum >expect &&
+	podman run --rm $tag cat /tokhash >actual && test_cmp expect actual &&
+	podman run --rm $tag cat /fileok >actual && echo ok >expect && test_cmp expect actual &&
+	! podman run --rm $tag test -e /run/secrets/token &&
+	podman rmi -f $tag >/dev/null
+'
+
 test_expect_success 'stop the registry' '
 	kill "$(cat reg/pid)"
 '
