@@ -45,6 +45,9 @@ struct rollout {
 	/* analysis */
 	uint64_t an_next;
 	int an_init, an_fail, an_pass, an_pass_step, an_round;
+	int an_inc;          /* inconclusive rounds */
+	int an_rec_kind;     /* the verdict last audited ('o', 'x', '?'), 0 none */
+	uint64_t an_rec_ns;  /* and when */
 	long an_tot, an_5xx;
 	struct scrape *sc; /* analysis.latency from the instances' /metrics, or NULL */
 	/* hooks */
@@ -417,6 +420,33 @@ static int metrics_check(struct rollout *ro, struct buf *why, struct buf *note)
 	return verdict;
 }
 
+/*
+ * One analysis round into the audit log (the web UI's analysis row):
+ * every failure, every change of verdict, and a repeated verdict once a
+ * minute at most — an indefinite pause analysed every second must not
+ * grow the append-only log by a row a second. Each row carries the
+ * running totals, so the skipped rounds are still counted.
+ */
+static void audit_round(struct rollout *ro, int kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void audit_round(struct rollout *ro, int kind, const char *fmt, ...)
+{
+	uint64_t now = now_ns();
+	if (kind != 'x' && kind == ro->an_rec_kind && now - ro->an_rec_ns < 60ull * 1000000000u)
+		return;
+	ro->an_rec_kind = kind;
+	ro->an_rec_ns = now;
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	dstore_audit(ro->da->d->db, ro->da->app->name, ro->id, "analysis",
+		     "round %d (ok %d, failed %d, inconclusive %d): %s", ro->an_round, ro->an_pass,
+		     ro->an_fail, ro->an_inc, b.buf);
+	buf_release(&b);
+}
+
 static void analyse(struct rollout *ro, uint64_t now)
 {
 	struct dapp *da = ro->da;
@@ -449,9 +479,8 @@ static void analyse(struct rollout *ro, uint64_t now)
 	ro->an_round++;
 	int mv = metrics_check(ro, &why, &note);
 	if (dt < an->min_requests) {
-		dstore_audit(da->d->db, da->app->name, ro->id, "analysis",
-			     "round %d: inconclusive: %ld request(s) < minimum %d", ro->an_round, dt,
-			     an->min_requests);
+		ro->an_inc++;
+		audit_round(ro, '?', "inconclusive: %ld request(s) < minimum %d", dt, an->min_requests);
 		progress(ro, "analysis %d: inconclusive, %ld request(s) < minimum %d", ro->an_round, dt,
 			 an->min_requests);
 		buf_release(&why);
@@ -470,8 +499,7 @@ static void analyse(struct rollout *ro, uint64_t now)
 			 duration_str(f.brt).s);
 	if (why.len) {
 		ro->an_fail++;
-		dstore_audit(da->d->db, da->app->name, ro->id, "analysis",
-			     "round %d: failed at canary weight %d%%: %s", ro->an_round, ro->weight, why.buf);
+		audit_round(ro, 'x', "failed at canary weight %d%%: %s", ro->weight, why.buf);
 		progress(ro, "analysis %d: FAILED: %s", ro->an_round, why.buf);
 		if (ro->an_fail >= an->failure_limit) {
 			struct buf r = BUF_INIT;
@@ -480,17 +508,16 @@ static void analyse(struct rollout *ro, uint64_t now)
 			buf_release(&r);
 		}
 	} else if (mv < 0) {
-		dstore_audit(da->d->db, da->app->name, ro->id, "analysis",
-			     "round %d: inconclusive: error rate %.1f%% (%ld/%ld), %s", ro->an_round, er * 100,
-			     d5, dt, note.buf);
+		ro->an_inc++;
+		audit_round(ro, '?', "inconclusive: error rate %.1f%% (%ld/%ld), %s", er * 100, d5, dt,
+			    note.buf);
 		progress(ro, "analysis %d: inconclusive: error rate %.1f%% (%ld/%ld), %s", ro->an_round, er * 100, d5,
 			 dt, note.buf);
 	} else {
 		ro->an_pass++;
-		dstore_audit(da->d->db, da->app->name, ro->id, "analysis",
-			     "round %d: ok at canary weight %d%%: error rate %.1f%% (%ld/%ld), latency %s vs "
-			     "stable %s", ro->an_round, ro->weight, er * 100, d5, dt, duration_str(f.crt).s,
-			     duration_str(f.brt).s);
+		audit_round(ro, 'o', "ok at canary weight %d%%: error rate %.1f%% (%ld/%ld), latency %s vs "
+			    "stable %s", ro->weight, er * 100, d5, dt, duration_str(f.crt).s,
+			    duration_str(f.brt).s);
 		progress(ro, "analysis %d: ok: error rate %.1f%% (%ld/%ld), latency %s vs stable %s%s%s",
 			 ro->an_round, er * 100, d5, dt, duration_str(f.crt).s, duration_str(f.brt).s,
 			 note.len ? ", " : "", note.buf);

@@ -122,10 +122,16 @@ static void build(struct model *m, const struct drelease *rel, const struct daud
 		} else if (!strcmp(e, "rolling") && sscanf(d, "new %d of %d, old %d", &a, &b, &c) == 3) {
 			add_point(m, t, a + c > 0 ? a * 100 / (a + c) : 0);
 		} else if (!strcmp(e, "analysis")) {
-			int ok = strstr(d, ": ok") != NULL, bad = strstr(d, ": failed") != NULL;
-			m->ok += ok;
-			m->failed += bad;
-			m->inconclusive += !ok && !bad;
+			/* "round R (ok A, failed B, inconclusive C): VERDICT ...": the
+			 * controller audits changes of verdict, not every round, with
+			 * the running totals */
+			int ok = strstr(d, "): ok") != NULL, bad = strstr(d, "): failed") != NULL;
+			int r, to, tf, ti;
+			if (sscanf(d, "round %d (ok %d, failed %d, inconclusive %d)", &r, &to, &tf, &ti) == 4) {
+				m->ok = to;
+				m->failed = tf;
+				m->inconclusive = ti;
+			}
 			add_mark(m, t, ok ? 'o' : bad ? 'x' : '?', 0, d);
 		} else if (!strcmp(e, "promote")) {
 			add_mark(m, t, 'p', 0, d);
