@@ -448,12 +448,15 @@ static int match_group(struct meta *m, const char *pat, const char *group, const
 	uint32_t opts = PCRE2_ALT_BSUX | PCRE2_MATCH_UNSET_BACKREF;
 	struct buf re = BUF_INIT;
 	size_t pl = strlen(pat);
+	int global = 0;
 	const char *last = pl > 2 && pat[0] == '/' ? strrchr(pat, '/') : NULL;
 	if (last && last > pat + 1) {
 		buf_add(&re, pat + 1, (size_t)(last - pat - 1));
-		for (const char *f = last + 1; *f; f++)
+		for (const char *f = last + 1; *f; f++) {
 			opts |= *f == 'i' ? PCRE2_CASELESS : *f == 'm' ? PCRE2_MULTILINE
 				: *f == 's' ? PCRE2_DOTALL : *f == 'u' ? PCRE2_UTF : 0;
+			global |= *f == 'g';
+		}
 	} else {
 		buf_addstr(&re, pat);
 	}
@@ -472,9 +475,26 @@ static int match_group(struct meta *m, const char *pat, const char *group, const
 		return -1;
 	}
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
-	int n = pcre2_match(code, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
+	size_t sl = strlen(s);
+	int n = pcre2_match(code, (PCRE2_SPTR)s, sl, 0, 0, md, NULL);
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-	if (n <= 0) {
+	if (global && n > 0) {
+		/* String.match with /g: every whole match; `group` indexes them */
+		struct strvec all = STRVEC_INIT;
+		while (n > 0 && all.nr < 1024) {
+			strvec_pushf(&all, "%.*s", (int)(ov[1] - ov[0]), s + ov[0]);
+			size_t at = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
+			n = at <= sl ? pcre2_match(code, (PCRE2_SPTR)s, sl, at, 0, md, NULL) : -1;
+		}
+		if ((size_t)g < all.nr) {
+			buf_addstr(out, all.v[g]);
+			r = 1;
+		} else {
+			act_logf(m->c, LOG_WARNING, "Group %s does not exist for %s pattern.", group,
+				 pat);
+		}
+		strvec_clear(&all);
+	} else if (n <= 0) {
 		act_logf(m->c, LOG_WARNING, "%s does not match %s.", pat, s);
 	} else if (g >= (long)pcre2_get_ovector_count(md) || ov[2 * g] == PCRE2_UNSET) {
 		act_logf(m->c, LOG_WARNING, "Group %s does not exist for %s pattern.", group, pat);

@@ -203,6 +203,7 @@ test_expect_success 'type=match: the README table (pattern, group) and latest' '
 	v2.0.8-beta.67 type=match,pattern=v(\\d.\\d),group=1 app:2.0 app:latest
 	20200110-RC2 type=match,pattern=\\d+ app:20200110 app:latest
 	V3.1 type=match,pattern=/v(\\d)/i,group=1 app:3 app:latest
+	v4.5.6 type=match,pattern=/\\d/g,group=2 app:6 app:latest
 	EOF
 '
 
