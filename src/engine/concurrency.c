@@ -196,6 +196,12 @@ static void end(void *arg, size_t wf_index, const char *job)
 	buf_release(&err);
 }
 
+/* the workflow's jobs have all finished: its group is free for the next */
+static void wf_end(void *arg, size_t wf_index)
+{
+	end(arg, wf_index, NULL);
+}
+
 struct conc_hook *conc_hook_new(uv_loop_t *loop, struct recorder *rec, const char *scope,
 				struct buf *err)
 {
@@ -212,6 +218,7 @@ struct conc_hook *conc_hook_new(uv_loop_t *loop, struct recorder *rec, const cha
 	h->loop = loop;
 	h->ops.ask = ask;
 	h->ops.end = end;
+	h->ops.wf_end = wf_end;
 	h->ops.arg = h;
 	uv_timer_init(loop, &h->watch);
 	h->watch.data = h;

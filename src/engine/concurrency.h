@@ -10,8 +10,9 @@
  * newer request with cancel-in-progress asked it to cancel; it then
  * cancels the job, or every job of the workflow, with GitHub's reason
  * ("Canceling since a higher priority waiting request for 'G' exists"),
- * which also becomes the workflow run's reason. Workflow-level groups are
- * released when the run's history row is closed (the end of `kiln run`).
+ * which also becomes the workflow run's reason. A workflow-level group is
+ * released when the workflow's last job ends (another workflow of the same
+ * `kiln run` may still be running).
  * Needs the run history (the rows name recorded runs): without a recorder
  * there is no hook and `concurrency:` is not enforced.
  */

@@ -84,6 +84,7 @@ struct sched {
 	struct log_sink sink;
 	struct snode *nodes;     /* parallel to plan->jobs */
 	struct strvec *wf_env;   /* per workflow: base env of its jobs (lazily) */
+	size_t *wf_left;         /* per workflow: selected jobs not finished yet */
 	size_t nwf;
 	size_t nselected, ndone;
 	unsigned running, peak;
@@ -175,6 +176,9 @@ struct sched *sched_new(uv_loop_t *loop, const struct plan *p, struct runctx *rc
 			s->nwf = n->pj->wf_index + 1;
 	}
 	s->wf_env = xcalloc(s->nwf ? s->nwf : 1, sizeof(*s->wf_env));
+	s->wf_left = xcalloc(s->nwf ? s->nwf : 1, sizeof(*s->wf_left));
+	for (size_t i = 0; i < p->nr; i++)
+		s->wf_left[p->jobs[i].wf_index] += p->jobs[i].selected != 0;
 	uv_idle_init(loop, &s->reaper);
 	s->reaper.data = s;
 	return s;
@@ -285,6 +289,9 @@ static void node_done(struct sched *s, struct snode *n)
 		return;
 	n->state = NODE_DONE;
 	s->ndone++;
+	if (n->pj->selected && !--s->wf_left[n->pj->wf_index] && s->opts.conc &&
+	    s->opts.conc->wf_end)
+		s->opts.conc->wf_end(s->opts.conc->arg, n->pj->wf_index);
 	if (n->failed)
 		n->result = RESULT_FAILURE;
 	else if (n->cancelled)
@@ -1471,6 +1478,7 @@ void sched_free(struct sched *s)
 	for (size_t i = 0; i < s->nwf; i++)
 		strvec_clear(&s->wf_env[i]);
 	free(s->wf_env);
+	free(s->wf_left);
 	free(s->nodes);
 	free(s->work);
 	free(s);

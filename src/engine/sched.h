@@ -97,6 +97,8 @@ struct sched_conc {
 				       const struct sched_conc_group *job_group, struct buf *reason,
 				       uint64_t *retry_ms);
 	void (*end)(void *arg, size_t wf_index, const char *job);
+	/* every job of workflow wf_index has finished (its group is free) */
+	void (*wf_end)(void *arg, size_t wf_index);
 	void *arg;
 };
 

@@ -59,6 +59,29 @@ test_expect_success 'setup: a workflow-level group, a cancel-in-progress one, jo
 	    steps:
 	      - run: echo "two start \$(date +%s%N)" && sleep 1 && echo "two end \$(date +%s%N)"
 	EOF
+	write_workflow src quick <<-EOF &&
+	name: Quick
+	on:
+	  push:
+	    branches: [multi]
+	concurrency: quick-group
+	jobs:
+	  q:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo quick
+	EOF
+	write_workflow src slow <<-EOF &&
+	name: Slow
+	on:
+	  push:
+	    branches: [multi]
+	jobs:
+	  s:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: $(wait_gate "slow-\$GITHUB_SHA")
+	EOF
 	kiln repo add acme/app "$TRASH/src" >secret
 '
 
@@ -126,6 +149,27 @@ test_expect_success 'job level: two jobs of one run in one group do not overlap'
 	first, second = sorted(["one", "two"], key=lambda j: t[j + "start"])
 	assert t[first + "end"] <= t[second + "start"], t
 	PY
+'
+
+# conclusion of the job of workflow FILE's run for event ID ("" while running)
+wf_result () {
+	python3 - "$DATA/kiln.db" "$1" "$2" <<-\PY
+	import sqlite3, sys
+	r = sqlite3.connect(sys.argv[1]).execute("SELECT j.conclusion FROM jobs j JOIN runs r ON r.id = j.run_id WHERE r.event_id = ? AND r.workflow LIKE ?", (int(sys.argv[2]), "%/" + sys.argv[3])).fetchone()
+	print(r[0] if r and r[0] else "")
+	PY
+}
+
+test_expect_success 'a workflow group is free once that workflow ends, while its event still runs another' '
+	m1=$(push multi m1) && e1=$(events) &&
+	for i in $(seq 1 200); do [ "$(wf_result $e1 quick.yml)" = success ] && break; sleep 0.1; done &&
+	test "$(wf_result $e1 quick.yml)" = success &&
+	m2=$(push multi m2) && e2=$(events) &&
+	for i in $(seq 1 200); do [ "$(wf_result $e2 quick.yml)" = success ] && break; sleep 0.1; done &&
+	test "$(wf_result $e2 quick.yml)" = success &&
+	test "$(event_status $e1)" = running &&
+	touch "$GATE/slow-$m1" "$GATE/slow-$m2" &&
+	wait_status $e1 success && wait_status $e2 success
 '
 
 test_expect_success 'kill -9 with the group held and one pending: after a restart the group is free' '
