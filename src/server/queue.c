@@ -29,6 +29,7 @@ struct qrun {
 	uv_work_t work;        /* prepare (fetch, work tree) or clean up */
 	struct buf err;
 	int prep_rc;
+	int have_before;       /* the push's previous commit is in the mirror */
 	uv_process_t proc;
 	int spawned, cancelled, stopped;
 	int64_t exit_status;
@@ -203,6 +204,8 @@ static void prepare_work(uv_work_t *w)
 			return;
 		}
 	}
+	/* asked here, not on the loop: it opens the mirror */
+	r->have_before = *r->ev.before && mirror_has_commit(mirror, r->ev.before);
 	runctx_rmtree(r->workdir);
 	if (mkdir_p(r->workdir, 0700) < 0) {
 		buf_addf(&r->err, "cannot create '%s'", r->workdir);
@@ -231,7 +234,7 @@ static int spawn(struct qrun *r)
 	if (!strcmp(r->ev.kind, "push")) {
 		strvec_pushf(&args, "--ref=%s", r->ev.ref);
 		strvec_pushf(&args, "--head=%s", r->ev.sha);
-		if (*r->ev.before && mirror_has_commit(r->repo.mirror, r->ev.before))
+		if (r->have_before)
 			strvec_pushf(&args, "--base=%s", r->ev.before);
 	} else if (!strcmp(r->ev.kind, "workflow_dispatch") || !strcmp(r->ev.kind, "schedule")) {
 		/* the one workflow dispatched or scheduled (its path was made by

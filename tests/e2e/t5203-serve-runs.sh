@@ -179,6 +179,28 @@ test_expect_success 'actions/checkout in a server run: the commit, its branch, t
 	! test -e "$DATA/work/$id"
 '
 
+test_expect_success 'a push of several commits: paths filters see every file changed since before' '
+	git -C src checkout -q main &&
+	write_workflow src paths <<-\EOF &&
+	on:
+	  push:
+	    branches: [multi]
+	    paths: [app/**]
+	jobs:
+	  app:
+	    runs-on: ubuntu-latest
+	    steps: [{run: echo app changed}]
+	EOF
+	git -C src checkout -q -b multi &&
+	before=$(git -C src rev-parse HEAD) &&
+	mkdir -p src/app && echo 1 >src/app/main.c && git -C src add app && git -C src commit -q -m app &&
+	echo doc >src/NOTES && git -C src add NOTES && git -C src commit -q -m notes &&
+	push_hook refs/heads/multi $before $(git -C src rev-parse HEAD) m1 >out && head -n1 out | grep -qx 202 &&
+	id=$(python3 -c "import json; print(json.load(open(\"$TRASH/hook.body\"))[\"event\"])") &&
+	wait_status $id success &&
+	test_grep "app changed" "$DATA/events/$id.log"
+'
+
 test_expect_success 'SIGTERM cancels a running run and stops' '
 	push_hook refs/heads/slow $ZERO $(git -C src rev-parse slow) s2 >out &&
 	id=$(python3 -c "import json; print(json.load(open(\"$TRASH/hook.body\"))[\"event\"])") &&
