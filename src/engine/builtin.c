@@ -6,6 +6,7 @@
  */
 #include "base/kiln.h"
 #include "actions/kiln_deploy.h"
+#include "actions/kiln_gitops.h"
 #include "engine/builtin.h"
 #include "actions/actions.h"
 
@@ -29,6 +30,7 @@ static const struct builtin_action builtins[] = {
 	{ "docker/metadata-action", act_docker_meta_start, NULL },
 	{ "docker/build-push-action", act_build_push_start, act_build_push_cancel },
 	{ "kiln/deploy", kiln_deploy_start, kiln_deploy_cancel },
+	{ "kiln/gitops", kiln_gitops_start, NULL },
 };
 
 const struct builtin_action *builtin_find(const char *uses)
