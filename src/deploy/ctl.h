@@ -166,6 +166,12 @@ void deploy__gitops_done(struct dapp *da, const char *cfg_hash, const char *cfg_
 int deploy__gitops_sync(struct dapp *da, const char *user, struct client *waiter, struct buf *msg);
 /* fetch now (webhook, `kiln sync --refresh`) */
 void deploy__gitops_refresh(struct deployd *d, const char *why);
+/* `kiln rollback APP` of a config repository app: commit the previous good
+ * release to the repository (or say which commit to revert); -1 = the
+ * client is answered later, else an exit code with msg */
+int deploy__gitops_rollback(struct dapp *da, const char *user, struct client *waiter, struct buf *msg);
+/* a client waiting for that went away */
+void deploy__gitops_drop_waiter(struct dapp *da, struct client *c);
 /* the gitops lines of `kiln status APP` */
 void deploy__gitops_describe(struct dapp *da, struct buf *out);
 /* `kiln status` without an app: every app with sync and health */

@@ -12,6 +12,7 @@
 #include "base/fs.h"
 #include "deploy/ctl.h"
 #include "deploy/dstore.h"
+#include "deploy/gitbump.h"
 #include "deploy/gitops.h"
 #include "deploy/hookrecv.h"
 #include "git/mirror.h"
@@ -47,6 +48,21 @@ struct gapp {
 	struct dsync last;       /* the last sync */
 	int has_last;
 	int want;                /* a sync is due (started by the tick, waves permitting) */
+	struct grollback *rb;    /* a `kiln rollback` committing to the repository, or NULL */
+};
+
+/* `kiln rollback` of a config repository app: a revert commit, pushed on the thread pool */
+struct grollback {
+	uv_work_t work;
+	struct dapp *da;         /* NULL once the controller stops caring (shutdown) */
+	struct client *waiter;   /* NULL when the client went away */
+	struct gitbump b;
+	char *own[6];
+	char *revert;            /* the commit that set the running version */
+	char *back_to;
+	char sha[41];
+	struct buf log, err;
+	int r;
 };
 
 /* an app of the repository the controller does not run */
@@ -808,6 +824,123 @@ void deploy__gitops_done(struct dapp *da, const char *cfg_hash, const char *cfg_
 			    outcome, da->stable_version ? da->stable_version : "nothing", ga->rel);
 }
 
+/* ---- rollback by git ---- */
+
+static void rb_free(struct grollback *rb)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(rb->own); i++)
+		free(rb->own[i]);
+	free(rb->revert);
+	free(rb->back_to);
+	buf_release(&rb->log);
+	buf_release(&rb->err);
+	free(rb);
+}
+
+static void rb_run(uv_work_t *w)
+{
+	struct grollback *rb = w->data;
+	rb->r = gitbump_run(&rb->b, rb->sha, &rb->log, &rb->err);
+	rmtree(rb->b.workdir);
+}
+
+static void rb_done(uv_work_t *w, int status)
+{
+	struct grollback *rb = w->data;
+	struct dapp *da = rb->da;
+	struct buf msg = BUF_INIT;
+	int code = 0;
+	char *url = url_redact(rb->b.url);
+	if (rb->r < 0 || status) {
+		code = EXIT_FAILURE;
+		buf_addf(&msg, "cannot commit the rollback to %s (%s); revert the commit that set the running "
+			       "release yourself: git revert %s (sets %s back to %s in %s)",
+			 url, rb->err.len ? rb->err.buf : "cancelled", rb->revert, rb->b.app, rb->back_to, rb->b.file);
+	} else if (rb->r == 1) {
+		buf_addf(&msg, "%s already says %s at %.8s; nothing committed", rb->b.file, rb->back_to, rb->sha);
+	} else {
+		buf_addf(&msg, "committed %.8s to %s: %s back to %s (reverting %.8s); ", rb->sha, url, rb->b.app,
+			 rb->back_to, rb->revert);
+		if (da && da->g && da->g->automated)
+			buf_addstr(&msg, "the controller syncs it now");
+		else
+			buf_addf(&msg, "run 'kiln sync %s' to apply it (manual sync)", rb->b.app);
+	}
+	free(url);
+	if (da) {
+		deploy__log(da, "gitops: rollback: %s", msg.buf);
+		dstore_audit(da->d->db, da->app->name, 0, "rollback", "%s", msg.buf);
+		da->g->rb = NULL;
+		if (rb->r == 0 && !da->d->stopping)
+			deploy__gitops_refresh(da->d, "kiln rollback");
+	}
+	if (rb->waiter)
+		deploy__client_done(rb->waiter, code, msg.buf);
+	buf_release(&msg);
+	rb_free(rb);
+}
+
+int deploy__gitops_rollback(struct dapp *da, const char *user, struct client *waiter, struct buf *msg)
+{
+	struct gapp *ga = da->g;
+	struct gitops *g = da->d->git;
+	if (ga->rb) {
+		buf_addf(msg, "a rollback of %s is being committed already", da->app->name);
+		return EXIT_USAGE;
+	}
+	if (!ga->desired || ga->removed) {
+		buf_addf(msg, "%s: its file in the config repository does not load or is gone; fix git first",
+			 da->app->name);
+		return EXIT_USAGE;
+	}
+	struct buf prev = BUF_INIT, commit = BUF_INIT, hash = BUF_INIT;
+	long prev_id = 0;
+	if (!da->stable_version || dstore_previous_good(da->d->db, da->app->name, da->stable_version, &prev, &prev_id) < 0 ||
+	    !prev.len) {
+		buf_addf(msg, "%s has no earlier good release to go back to", da->app->name);
+		buf_release(&prev);
+		return EXIT_USAGE;
+	}
+	dstore_release_config(da->d->db, da->stable_id, &commit, &hash);
+	struct grollback *rb = xcalloc(1, sizeof(*rb));
+	buf_init(&rb->log, 0);
+	buf_init(&rb->err, 0);
+	rb->da = da;
+	rb->waiter = waiter;
+	rb->back_to = buf_detach(&prev, NULL);
+	rb->revert = commit.len ? buf_detach(&commit, NULL) : xstrdup(ga->commit);
+	rb->b.url = g->url;
+	rb->b.branch = g->branch;
+	rb->b.file = rb->own[0] = xstrdup(ga->rel);
+	rb->b.app = rb->own[1] = xstrdup(da->app->name);
+	rb->b.value = rb->back_to;
+	rb->b.author = g->author;
+	rb->b.message = rb->own[2] = xstrfmt("Revert \"%s: %s\": back to %s\n\nkiln rollback by %s: this reverts the "
+					     "release set by commit %s.",
+					     da->app->name, da->stable_version, rb->back_to, user ? user : "unknown",
+					     rb->revert);
+	rb->b.workdir = rb->own[3] = xstrfmt("%s/gitops/rollback-XXXXXX", da->d->state_dir);
+	buf_release(&commit);
+	buf_release(&hash);
+	if (!mkdtemp(rb->own[3])) {
+		buf_addf(msg, "cannot create a directory under %s/gitops: %s", da->d->state_dir, strerror(errno));
+		rb_free(rb);
+		return EXIT_INTERNAL;
+	}
+	ga->rb = rb;
+	rb->work.data = rb;
+	deploy__log(da, "gitops: rollback by %s: committing %s back to %s (reverting %.8s)", user ? user : "unknown",
+		    ga->rel, rb->back_to, rb->revert);
+	uv_queue_work(da->d->loop, &rb->work, rb_run, rb_done);
+	return -1; /* answered when the push is done */
+}
+
+void deploy__gitops_drop_waiter(struct dapp *da, struct client *c)
+{
+	if (da->g && da->g->rb && da->g->rb->waiter == c)
+		da->g->rb->waiter = NULL;
+}
+
 /* ---- what people see ---- */
 
 void deploy__gitops_describe(struct dapp *da, struct buf *out)
@@ -952,6 +1085,8 @@ void deploy__gitops_free(struct deployd *d)
 	if (!g)
 		return;
 	for (size_t i = 0; i < d->napps; i++) {
+		if (d->apps[i]->g && d->apps[i]->g->rb)
+			d->apps[i]->g->rb->da = NULL; /* cannot happen: the loop ran the work to its end */
 		gapp_free(d->apps[i]->g);
 		d->apps[i]->g = NULL;
 	}

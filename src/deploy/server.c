@@ -42,8 +42,10 @@ static void client_close(struct client *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
-	if (c->waiting)
+	if (c->waiting) {
 		deploy__rollout_drop_waiter(c->waiting, c);
+		deploy__gitops_drop_waiter(c->waiting, c);
+	}
 	c->waiting = NULL;
 	uv_close((uv_handle_t *)&c->pipe, client_closed);
 }
@@ -249,6 +251,13 @@ static void handle(struct client *c, const char *line)
 		code = deploy__promote(da, &msg);
 	} else if (!strcmp(cmd, "abort")) {
 		code = deploy__abort(da, "aborted by 'kiln abort'", &msg);
+	} else if (!strcmp(cmd, "rollback") && da->g && !jstr(req, "version")) {
+		/* git is the source of truth: the rollback is a commit there */
+		code = deploy__gitops_rollback(da, jstr(req, "user"), c, &msg);
+		if (code == -1) {
+			c->waiting = da;
+			goto out;
+		}
 	} else if (!strcmp(cmd, "rollback")) {
 		code = deploy__rollback(da, jstr(req, "version"), jstr(req, "user"), wait ? c : NULL, &msg);
 		if (code == -1)

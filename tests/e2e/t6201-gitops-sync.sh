@@ -176,6 +176,29 @@ test_expect_success 'restart with a webhook: a signed push syncs at once; unsign
 	kiln releases web | head -n2 | tail -n1 | grep "v1 .* $(cut -c1-8 c8) *gitops .*succeeded"
 '
 
+test_expect_success 'kiln rollback commits the revert to the config repository; the controller applies it' '
+	git -C config.git show main:apps/web.yml >before &&
+	kiln rollback web >out 2>&1 && cat out &&
+	test_grep "committed [0-9a-f]\{8\} to $TRASH/config.git: web back to v2 (reverting $(cut -c1-8 c8))" out &&
+	test "$(git -C config.git log -1 --format=%s main)" = "Revert \"web: v1\": back to v2" &&
+	git -C config.git log -1 --format=%b main | grep "this reverts the release set by commit $(cat c8)" &&
+	git -C config.git show main:apps/web.yml >after &&
+	sed "s/^version: v1/version: v2/" before >want && test_cmp want after &&
+	wait_for 15 app_is web Synced Healthy v2 &&
+	kiln releases web | head -n2 | tail -n1 | grep "v2 .* $(git -C config.git rev-parse main | cut -c1-8) *gitops .*succeeded"
+'
+
+test_expect_success 'kiln rollback without push access says which commit to revert; nothing changes' '
+	printf "#!/bin/sh\necho read-only >&2\nexit 1\n" >config.git/hooks/pre-receive &&
+	chmod +x config.git/hooks/pre-receive &&
+	head=$(git -C config.git rev-parse main) &&
+	test_expect_code 1 kiln rollback web 2>err && cat err &&
+	test_grep "cannot commit the rollback to $TRASH/config.git (push refused: .*); revert the commit that set the running release yourself: git revert $head (sets web back to v1 in apps/web.yml)" err &&
+	test "$(git -C config.git rev-parse main)" = "$head" &&
+	app_is web Synced Healthy v2 &&
+	rm config.git/hooks/pre-receive
+'
+
 test_expect_success 'bad options are refused' '
 	test_expect_code 2 kiln deployd --branch main 2>err &&
 	test_grep "go with --config-repo" err &&
