@@ -37,6 +37,19 @@ struct agent;
 struct lentry {
 	int64_t seq;
 	char *json;
+	char *blob; /* an artifact's blob digest to upload before this event, or NULL */
+};
+
+/* an artifact blob going up (on the thread pool, in chunks) */
+struct artup {
+	uv_work_t work;
+	char *url, *path;
+	const char *token;
+	int attempt;
+	long status; /* 200, 409 (lease lost), or other / -1: retry */
+	char err[256];
+	int busy;
+	void *job; /* the struct ajob it belongs to */
 };
 
 enum jstate { J_DOWNLOAD, J_PREPARE, J_RUN, J_FLUSH, J_COMPLETE, J_CLEANUP, J_GONE };
@@ -64,6 +77,7 @@ struct ajob {
 	size_t qn, qalloc;
 	int64_t next_seq;
 	struct acall up, hb, ctl;
+	struct artup art;
 	uv_timer_t hb_timer, retry;
 	int retry_up, retry_ctl; /* what the retry timer is for */
 	int stale, cancel_asked, killed, exec_done;
@@ -93,6 +107,8 @@ struct agent {
 
 static void step(struct ajob *j);
 static void poll_lease(struct agent *ag);
+static void go_stale(struct ajob *j, const char *why);
+static void retry_later(struct ajob *j);
 
 static char *url_of(const struct agent *ag, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -119,25 +135,42 @@ static const char *error_code(const struct buf *resp, char *out, size_t n)
 
 static int job_busy(const struct ajob *j)
 {
-	return j->up.busy || j->hb.busy || j->ctl.busy || j->work_busy;
+	return j->up.busy || j->hb.busy || j->ctl.busy || j->work_busy || j->art.busy;
 }
 
 /* ---- log events ---- */
 
-static void queue_event(struct ajob *j, const char *json)
+static void queue_event(struct ajob *j, const char *json, const char *blob)
 {
 	ALLOC_GROW(j->q, j->qn + 1, j->qalloc);
 	j->q[j->qn].seq = ++j->next_seq;
 	j->q[j->qn].json = xstrdup(json);
+	j->q[j->qn].blob = blob ? xstrdup(blob) : NULL;
 	j->qn++;
+}
+
+/* the blob digest of an artifact event ("NAME\tSIZE\tFILES\tDIGEST\tDAYS") */
+static char *artifact_digest(const struct log_event *ev)
+{
+	const char *p = ev->text, *end = ev->text + ev->len;
+	for (int i = 0; i < 3 && p; i++) {
+		p = memchr(p, '\t', (size_t)(end - p));
+		if (p)
+			p++;
+	}
+	if (!p || end - p < 64 || strspn(p, "0123456789abcdef") < 64)
+		return NULL;
+	return xstrndup(p, 64);
 }
 
 /* drop the events the server has (seq <= last) */
 static void queue_ack(struct ajob *j, int64_t last)
 {
 	size_t k = 0;
-	while (k < j->qn && j->q[k].seq <= last)
-		free(j->q[k++].json);
+	while (k < j->qn && j->q[k].seq <= last && !j->q[k].blob) {
+		free(j->q[k].json);
+		k++;
+	}
 	memmove(j->q, j->q + k, (j->qn - k) * sizeof(*j->q));
 	j->qn -= k;
 }
@@ -147,9 +180,107 @@ static void on_event(void *arg, const struct log_event *ev)
 	struct ajob *j = arg;
 	struct buf b = BUF_INIT;
 	jobwire_log_encode(ev, &b);
-	queue_event(j, b.buf);
+	/* an artifact's blob goes to the server before the event naming it */
+	char *blob = ev->kind == LOG_ARTIFACT ? artifact_digest(ev) : NULL;
+	queue_event(j, b.buf, blob);
+	free(blob);
 	buf_release(&b);
 	step(j);
+}
+
+#define ART_CHUNK (384 * 1024) /* 512 KiB in base64: under the server's body limit */
+
+/* thread pool: the blob in chunks, resumed at the size the server has */
+static void art_work(uv_work_t *w)
+{
+	struct artup *a = w->data;
+	FILE *f = fopen(a->path, "rbe");
+	a->status = -1;
+	if (!f) {
+		snprintf(a->err, sizeof(a->err), "cannot read '%s'", a->path);
+		return;
+	}
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f), off = 0;
+	unsigned char *chunk = xmalloc(ART_CHUNK);
+	size_t b64n = sodium_base64_encoded_len(ART_CHUNK, sodium_base64_VARIANT_ORIGINAL);
+	char *b64 = xmalloc(b64n);
+	for (int tries = 0; tries < 1000;) {
+		fseek(f, off, SEEK_SET);
+		size_t n = fread(chunk, 1, ART_CHUNK, f);
+		int final = off + (long)n >= size;
+		sodium_bin2base64(b64, b64n, chunk, n, sodium_base64_VARIANT_ORIGINAL);
+		char *body = xstrfmt("{\"attempt\":%d,\"offset\":%ld,\"final\":%s,\"data\":\"%s\"}",
+				     a->attempt, off, final ? "true" : "false", b64);
+		struct webhook_req r = { "POST", a->url, a->token, body, NULL, CALL_TIMEOUT_MS,
+					 NULL, NULL };
+		struct buf resp = BUF_INIT;
+		long st = webhook_fetch(&r, &resp, a->err, sizeof(a->err));
+		free(body);
+		json_t *o = json_loadb(resp.buf ? resp.buf : "", resp.len, 0, NULL);
+		json_t *sz = json_object_get(o, "size");
+		const char *code = json_string_value(
+			json_object_get(json_object_get(o, "error"), "code"));
+		if (st == 409 && code && !strcmp(code, "offset") && json_is_integer(sz)) {
+			off = (long)json_integer_value(sz); /* resume where the server is */
+			tries++;
+		} else if (st == 200 && !final) {
+			off += (long)n;
+		} else {
+			a->status = st;
+			if (st != 200 && st > 0)
+				snprintf(a->err, sizeof(a->err), "HTTP %ld%s%s", st, code ? ": " : "",
+					 code ? code : "");
+			json_decref(o);
+			buf_release(&resp);
+			break;
+		}
+		json_decref(o);
+		buf_release(&resp);
+	}
+	free(chunk);
+	free(b64);
+	fclose(f);
+}
+
+static void art_done(uv_work_t *w, int status)
+{
+	struct artup *a = w->data;
+	struct ajob *j = a->job;
+	a->busy = 0;
+	if (!status && a->status == 200 && j->qn && j->q[0].blob) {
+		free(j->q[0].blob);
+		j->q[0].blob = NULL;
+	} else if (a->status == 409 || a->status == 401) {
+		go_stale(j, "the lease was lost");
+	} else {
+		fprintf(stderr, "kiln agent: job %lld: artifact upload: %s (retrying)\n",
+			(long long)j->id, a->err[0] ? a->err : "failed");
+		j->retry_up = 1;
+		retry_later(j);
+	}
+	free(a->url);
+	free(a->path);
+	a->url = a->path = NULL;
+	step(j);
+}
+
+static void upload_blob(struct ajob *j)
+{
+	struct artup *a = &j->art;
+	a->url = url_of(j->ag, "/api/v1/agent/jobs/%lld/artifacts/%s", (long long)j->id,
+			j->q[0].blob);
+	a->path = xstrfmt("%s/artifacts/%s.tzst", j->ag->o->data_dir, j->q[0].blob);
+	a->token = j->ag->o->token;
+	a->attempt = j->attempt;
+	a->err[0] = '\0';
+	a->job = j;
+	a->work.data = a;
+	a->busy = 1;
+	if (uv_queue_work(j->ag->loop, &a->work, art_work, art_done)) {
+		a->busy = 0;
+		retry_later(j);
+	}
 }
 
 /* an agent-side message in the job's log */
@@ -218,7 +349,7 @@ static void upload(struct ajob *j)
 {
 	struct buf b = BUF_INIT;
 	buf_addf(&b, "{\"attempt\":%d,\"events\":[", j->attempt);
-	for (size_t i = 0; i < j->qn && i < UPLOAD_MAX_EVENTS; i++) {
+	for (size_t i = 0; i < j->qn && i < UPLOAD_MAX_EVENTS && !j->q[i].blob; i++) {
 		if (i && b.len > UPLOAD_MAX_BYTES)
 			break;
 		buf_addf(&b, "%s{\"seq\":%lld,\"event\":%s}", i ? "," : "", (long long)j->q[i].seq,
@@ -564,8 +695,10 @@ static void download(struct ajob *j)
 
 static void job_free(struct ajob *j)
 {
-	for (size_t i = 0; i < j->qn; i++)
+	for (size_t i = 0; i < j->qn; i++) {
 		free(j->q[i].json);
+		free(j->q[i].blob);
+	}
 	free(j->q);
 	if (j->je)
 		job_exec_free(j->je);
@@ -654,7 +787,9 @@ static void step(struct ajob *j)
 		return;
 	}
 	/* logs go up while the job runs and before it completes */
-	if (j->qn && !j->up.busy && !j->retry_up)
+	if (j->qn && j->q[0].blob && !j->up.busy && !j->art.busy && !j->retry_up)
+		upload_blob(j);
+	else if (j->qn && !j->q[0].blob && !j->up.busy && !j->retry_up)
 		upload(j);
 	if (j->state == J_FLUSH && !j->qn && !j->up.busy && !j->ctl.busy && !j->retry_ctl)
 		complete(j);

@@ -11,6 +11,8 @@
 #include "store/runs.h"
 
 #include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* how often waiting long-polls look for a job */
 #define TICK_MS 100
@@ -606,6 +608,113 @@ static void on_source(struct srv *s, struct http_req *q)
 	buf_release(&err);
 }
 
+/* a blob digest: 64 lower-case hex digits */
+static int is_digest(const char *d)
+{
+	return d && strlen(d) == 64 && strspn(d, "0123456789abcdef") == 64;
+}
+
+/* the BLAKE2b-256 (cas blob id) of the file at path, hex, into out */
+static int file_digest(const char *path, char out[65])
+{
+	FILE *f = fopen(path, "rbe");
+	if (!f)
+		return -1;
+	crypto_generichash_state h;
+	crypto_generichash_init(&h, NULL, 0, 32);
+	unsigned char b[65536];
+	size_t n;
+	while ((n = fread(b, 1, sizeof(b), f)) > 0)
+		crypto_generichash_update(&h, b, n);
+	int bad = ferror(f);
+	fclose(f);
+	unsigned char d[32];
+	crypto_generichash_final(&h, d, sizeof(d));
+	sodium_bin2hex(out, 65, d, sizeof(d));
+	return bad ? -1 : 0;
+}
+
+/*
+ * POST /api/v1/agent/jobs/:id/artifacts/:digest {"attempt", "offset",
+ * "data": base64, "final": bool}: an artifact blob an agent's
+ * upload-artifact made, in chunks appended in order; the final one checks
+ * the digest and keeps the blob as <data>/artifacts/DIGEST.tzst, where the
+ * run history serves it from.
+ */
+static void on_artifact(struct srv *s, struct http_req *q)
+{
+	struct agent_row ag;
+	int64_t id;
+	json_t *body;
+	int attempt;
+	if (job_call(s, q, &ag, &id, &body, &attempt))
+		return;
+	const char *digest = http_req_param(q, "digest");
+	json_t *off = json_object_get(body, "offset");
+	const char *data = json_string_value(json_object_get(body, "data"));
+	int final = json_is_true(json_object_get(body, "final"));
+	struct buf err = BUF_INIT, path = BUF_INIT, part = BUF_INIT;
+	int cancel;
+	if (!is_digest(digest) || !json_is_integer(off) || !data) {
+		http_reply_error(q, 400, "invalid", "expected a blob digest and {\"attempt\", "
+				 "\"offset\", \"data\": base64, \"final\"}");
+		goto out;
+	}
+	int r = ajobs_heartbeat(s->db, id, ag.id, attempt, runs_now_ms(),
+				(int64_t)s->opts.agent_lease_ms, &cancel, &err);
+	if (r) {
+		if (r == KILN_ENOENT)
+			lease_lost(q, id);
+		else
+			http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+		goto out;
+	}
+	buf_addf(&path, "%s/artifacts", s->data_dir);
+	mkdir_p(path.buf, 0700);
+	buf_addf(&part, "%s/.agent-%lld-%s.part", path.buf, (long long)id, digest);
+	buf_addf(&path, "/%s.tzst", digest);
+	size_t dl = strlen(data), len = 0;
+	unsigned char *bin = xmalloc(dl + 1);
+	if (sodium_base642bin(bin, dl, data, dl, NULL, &len, NULL,
+			      sodium_base64_VARIANT_ORIGINAL)) {
+		free(bin);
+		http_reply_error(q, 400, "invalid", "data is not base64");
+		goto out;
+	}
+	struct stat st;
+	int64_t have = stat(part.buf, &st) == 0 ? (int64_t)st.st_size : 0;
+	if (json_integer_value(off) != have) {
+		free(bin);
+		http_reply_json(q, 409, json_pack("{s:{s:s, s:s}, s:I}", "error", "code", "offset",
+						  "message", "send from the stored size", "size",
+						  (json_int_t)have));
+		goto out;
+	}
+	FILE *f = fopen(part.buf, have ? "abe" : "wbe");
+	int ok = f && fwrite(bin, 1, len, f) == len;
+	if (f)
+		ok = fclose(f) == 0 && ok;
+	free(bin);
+	char got[65];
+	if (!ok) {
+		http_reply_error(q, 507, "storage", "cannot write the artifact");
+	} else if (!final) {
+		http_reply_json(q, 200, json_pack("{s:I}", "size", (json_int_t)(have + (int64_t)len)));
+	} else if (file_digest(part.buf, got) || strcmp(got, digest)) {
+		unlink(part.buf);
+		http_reply_error(q, 400, "digest_mismatch", "the blob's digest is not %s", digest);
+	} else if (rename(part.buf, path.buf)) {
+		http_reply_error(q, 507, "storage", "cannot keep the artifact");
+	} else {
+		http_reply_json(q, 200, json_pack("{s:I}", "size", (json_int_t)(have + (int64_t)len)));
+	}
+out:
+	json_decref(body);
+	buf_release(&err);
+	buf_release(&path);
+	buf_release(&part);
+}
+
 /* ---- the sweep ---- */
 
 /* queued jobs no connected agent can take say so */
@@ -679,6 +788,7 @@ int agentd_new(struct srv *s, struct agentd **out, struct buf *err)
 	http_route(s, "POST", "/api/v1/agent/jobs/:id/logs", ROLE_NONE, on_logs);
 	http_route(s, "POST", "/api/v1/agent/jobs/:id/complete", ROLE_NONE, on_complete);
 	http_route(s, "GET", "/api/v1/agent/jobs/:id/source", ROLE_NONE, on_source);
+	http_route(s, "POST", "/api/v1/agent/jobs/:id/artifacts/:digest", ROLE_NONE, on_artifact);
 	http_route(s, "GET", "/api/v1/agent/jobs", ROLE_VIEWER, on_jobs);
 	http_route(s, "POST", "/api/v1/agent/registration-tokens", ROLE_ADMIN, on_regtoken);
 	http_route(s, "GET", "/api/v1/agents", ROLE_VIEWER, on_agents);
