@@ -11,6 +11,7 @@
 #include "store/runs.h"
 
 #include <sodium.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +42,7 @@ struct agentd {
 	uv_timer_t tick, sweep;
 	struct waiter *waiting;
 	int stopped;
+	unsigned sweeps;
 };
 
 static struct agentd *agentd_of(struct srv *s)
@@ -596,7 +598,7 @@ static void on_source(struct srv *s, struct http_req *q)
 		lease_lost(q, id);
 	} else {
 		struct buf path = BUF_INIT, data = BUF_INIT;
-		buf_addf(&path, "%s/cache/blobs/%s.tzst", s->data_dir, j.source);
+		buf_addf(&path, "%s/agent-src/%s.tzst", s->data_dir, j.source);
 		if (buf_read_file(&data, path.buf) < 0)
 			http_reply_error(q, 410, "gone", "the job's source is no longer on the server");
 		else
@@ -750,6 +752,47 @@ static void sweep_reasons(struct srv *s)
 	buf_release(&err);
 }
 
+/* source blobs no open job needs, untouched for SOURCE_KEEP_MS, go */
+#define SOURCE_KEEP_MS (60 * 60 * 1000)
+static void sweep_sources(struct srv *s)
+{
+	struct buf dir = BUF_INIT, err = BUF_INIT, path = BUF_INIT;
+	buf_addf(&dir, "%s/agent-src", s->data_dir);
+	DIR *d = opendir(dir.buf);
+	struct ajob_row *v = NULL;
+	size_t n = 0;
+	if (!d || ajobs_list_open(s->db, 100000, &v, &n, &err)) {
+		if (d)
+			closedir(d);
+		buf_release(&dir);
+		buf_release(&err);
+		return;
+	}
+	int64_t now = runs_now_ms();
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l != 69 || strcmp(e->d_name + 64, ".tzst"))
+			continue;
+		int used = 0;
+		for (size_t i = 0; i < n && !used; i++)
+			used = v[i].source && !strncmp(v[i].source, e->d_name, 64);
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", dir.buf, e->d_name);
+		struct stat st;
+		if (!used && stat(path.buf, &st) == 0 &&
+		    now - (int64_t)st.st_mtime * 1000 > SOURCE_KEEP_MS)
+			unlink(path.buf);
+	}
+	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		ajob_row_release(&v[i]);
+	free(v);
+	buf_release(&dir);
+	buf_release(&path);
+	buf_release(&err);
+}
+
 static void sweep_cb(uv_timer_t *t)
 {
 	struct agentd *a = t->data;
@@ -764,6 +807,8 @@ static void sweep_cb(uv_timer_t *t)
 			requeued, failed);
 	buf_release(&err);
 	sweep_reasons(a->s);
+	if (++a->sweeps % 60 == 0)
+		sweep_sources(a->s);
 }
 
 int agentd_new(struct srv *s, struct agentd **out, struct buf *err)

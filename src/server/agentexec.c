@@ -1,5 +1,6 @@
 /* agentexec: jobs of a server run handed to agents (see agentexec.h). */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "cas/cas.h"
 #include "engine/jobwire.h"
 #include "engine/plan.h"
@@ -9,7 +10,10 @@
 #include "store/db.h"
 #include "store/open.h"
 
+#include <errno.h>
 #include <sodium.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 /* how often a job's row and uploaded log events are looked at */
 #define POLL_MS 200
@@ -20,7 +24,7 @@ struct agentexec {
 	struct db *db;
 	struct secret_store *ss;
 	struct cas cas;
-	char *repo, *repo_dir, *snapshot_dir;
+	char *repo, *repo_dir, *snapshot_dir, *data_dir;
 	enum agents_mode mode;
 	char source[65];   /* the run's source blob, packed on first use */
 	int packed;
@@ -139,6 +143,24 @@ static int pack_source(struct agentexec *r, struct buf *err)
 		buf_addstr(err, "the run has no files to send");
 		return -1;
 	}
+	if (rc < 0)
+		return -1;
+	/* a hard link the cache's pruning cannot take: <data>/agent-src
+	 * (the server's agent API serves it; its sweep removes old ones) */
+	struct buf from = BUF_INIT, to = BUF_INIT;
+	buf_addf(&to, "%s/agent-src", r->data_dir);
+	mkdir_p(to.buf, 0700);
+	buf_addf(&to, "/%s.tzst", r->source);
+	buf_addf(&from, "%s/blobs/%s.tzst", r->cas.dir, r->source);
+	if (link(from.buf, to.buf) < 0 && errno != EEXIST) {
+		buf_addf(err, "cannot keep the run's files for agents in '%s': %s", to.buf,
+			 strerror(errno));
+		rc = -1;
+	} else {
+		utimes(to.buf, NULL); /* in use: the sweep keeps it a while */
+	}
+	buf_release(&from);
+	buf_release(&to);
 	if (rc < 0)
 		return -1;
 	r->packed = 1;
@@ -441,7 +463,7 @@ int agentexec_new(const struct agentexec_cfg *cfg, struct agentexec **out, struc
 		agentexec_free(r);
 		return -1;
 	}
-	buf_release(&dir);
+	r->data_dir = buf_detach(&dir, NULL);
 	r->repo = xstrdup(cfg->repo);
 	r->repo_dir = xstrdup(cfg->repo_dir);
 	r->snapshot_dir = xstrdup(cfg->snapshot_dir ? cfg->snapshot_dir : cfg->repo_dir);
@@ -476,6 +498,7 @@ void agentexec_free(struct agentexec *r)
 	free(r->repo);
 	free(r->repo_dir);
 	free(r->snapshot_dir);
+	free(r->data_dir);
 	if (r->tick_init)
 		uv_close((uv_handle_t *)&r->tick, tick_closed); /* frees r */
 	else

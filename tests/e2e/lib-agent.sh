@@ -50,8 +50,13 @@ kill9_agent() {
 	kill -9 "$p" && while kill -0 "$p" 2>/dev/null; do sleep 0.02; done
 }
 
-# sql QUERY: one value (first column of the first row), or the rows
+# sql QUERY: the rows as "a|b", one a line (the server's store: SQLite, or
+# PostgreSQL when tests/lib-pg.sh started one for the suite)
 sql() {
+	if [ "${KILN_TEST_DB:-}" = pg ] && [ -n "${PG_URL:-}" ]; then
+		pg_psql "$1"
+		return
+	fi
 	python3 - "$DATA/kiln.db" "$1" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1], timeout=30)
