@@ -117,6 +117,7 @@ demo: deps all
 	$(Q)./examples/demo.sh $(abspath $(BUILD))/kiln
 	$(Q)./examples/remote-demo.sh $(abspath $(BUILD))/kiln
 	$(Q)./examples/containers-demo.sh $(abspath $(BUILD))/kiln
+	$(Q)./examples/deploy/gitops-demo.sh $(abspath $(BUILD))/kiln
 	$(Q)./examples/serve-demo.sh $(abspath $(BUILD))/kiln
 	$(Q)./examples/ui-demo.sh $(abspath $(BUILD))/kiln
 
@@ -124,9 +125,12 @@ demo: deps all
 demo-ui: deps all
 	$(Q)./examples/ui-demo.sh $(abspath $(BUILD))/kiln
 
-# a canary rolled back automatically, then a blue-green that succeeds
+# a canary rolled back automatically, then a blue-green that succeeds; then
+# seed 003's GitOps flow (CI builds an image, bumps its tag in a config
+# repository, the controller syncs it, a git revert rolls it back)
 demo-deploy: deps all
 	$(Q)./examples/deploy/demo.sh $(abspath $(BUILD))/kiln
+	$(Q)./examples/deploy/gitops-demo.sh $(abspath $(BUILD))/kiln
 
 bench: deps all
 	$(Q)for b in bench/*.sh; do echo "== $$b"; KILN=$(abspath $(BUILD))/kiln bash $$b || exit 1; done

@@ -566,6 +566,8 @@ int deploy__gitops_init(struct deployd *d, const struct gitops_opts *o)
 	}
 	/* the first fetch decides which apps HAProxy serves */
 	fetch_read(g);
+	g->fetches = 1;
+	g->fetch_ms = (now_ns() - g->wstart_ns) / 1000000u;
 	if (g->werr.len) {
 		/* a mirror fetched before still says what to run */
 		struct buf ref = BUF_INIT;
