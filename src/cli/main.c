@@ -75,13 +75,18 @@ static void die_with_parent(void)
 	const char *v = getenv("KILN_DIE_WITH");
 	if (!v)
 		return;
-	long pid = strtol(v, NULL, 10);
+	char *end;
+	long pid = strtol(v, &end, 10);
+	if (*end || pid <= 0) {
+		fprintf(stderr, "kiln: error: KILN_DIE_WITH='%s' is not a process id\n", v);
+		_exit(EXIT_USAGE);
+	}
 	unsetenv("KILN_DIE_WITH");
 #ifdef __linux__
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != (pid_t)pid)
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(EXIT_INTERNAL);
-#else
-	(void)pid;
+	if (getppid() != (pid_t)pid) /* it died before the prctl: follow it */
+		_exit(EXIT_INTERNAL);
 #endif
 }
 

@@ -194,4 +194,13 @@ test_expect_success 'no run is left in_progress in the store' '
 	test_grep -v in_progress runs.out
 '
 
+test_expect_success 'KILN_DIE_WITH (kiln serve -> kiln run): a bad value is an error, another parent ends at once, its parent runs it' '
+	test_expect_code 2 env KILN_DIE_WITH=abc kiln version 2>err &&
+	test_grep "KILN_DIE_WITH=.abc. is not a process id" err &&
+	test_expect_code 3 env KILN_DIE_WITH=1 kiln version >out &&
+	test_must_be_empty out &&
+	bash -c "KILN_DIE_WITH=\$\$ kiln version; :" >out &&
+	test_grep "^kiln " out
+'
+
 test_done
