@@ -115,7 +115,9 @@ test_expect_success 'kill -9 with a job running and events queued; after a resta
 		head -n1 out | grep -qx 202 || return 1
 	done &&
 	wait_status 7 running &&
-	for i in $(seq 1 100); do grep -q started- "$DATA/events/7.log" && break; sleep 0.1; done &&
+	# the step wrote its pid (it echoes "started-" first: a kill -9 right
+	# after that line could come before the pid file)
+	for i in $(seq 1 300); do test -s /tmp/kiln-t5203-$sha && break; sleep 0.1; done &&
 	test "$(event_status 8)" = queued &&
 	kill9_serve &&
 	start_serve --jobs 1 &&
