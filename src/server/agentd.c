@@ -186,8 +186,9 @@ static void on_regtoken(struct srv *s, struct http_req *q)
 		return;
 	json_t *e = json_object_get(body, "expires_hours");
 	int64_t hours = e ? (int64_t)json_integer_value(e) : 24;
+	int bad = e && !json_is_integer(e);
 	json_decref(body);
-	if ((e && !json_is_integer(e)) || hours < 0 || hours > 24 * 365) {
+	if (bad || hours < 0 || hours > 24 * 365) {
 		http_reply_error(q, 400, "invalid", "expires_hours: 0 (never) to 8760");
 		return;
 	}

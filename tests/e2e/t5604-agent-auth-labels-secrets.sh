@@ -59,6 +59,15 @@ test_expect_success 'forged tokens are refused (401), registration needs a live 
 	test_grep "registration refused (HTTP 401)" err
 '
 
+test_expect_success 'registration tokens over the API: admins only' '
+	tok=$(kiln agent token create --server "$(serve_url)" --token "$ADMIN" --expires 1) &&
+	case "$tok" in kreg_*) ;; *) false ;; esac &&
+	kiln user add dev --role developer &&
+	devtok=$(kiln token create --user dev | grep -o "kiln_[A-Za-z0-9]*") &&
+	test_expect_code 1 kiln agent token create --server "$(serve_url)" --token "$devtok" 2>err &&
+	test_grep "403\|forbidden\|admin" err
+'
+
 test_expect_success 'a job whose labels no agent has waits with the reason; a GPU agent takes it' '
 	start_agent cpu --labels linux,x64 --jobs 2 &&
 	start_agent dep1 --labels deploy --jobs 1 &&
