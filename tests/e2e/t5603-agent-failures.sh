@@ -84,16 +84,32 @@ test_expect_success 'an agent back after its lease was taken is told to stop the
 	stop_agent c && stop_agent d
 '
 
+test_expect_success 'cancelling the run stops the job on its agent (told with the heartbeat)' '
+	rm -f done ticks-* &&
+	start_agent f --jobs 1 &&
+	push_round 4 &&
+	wait_file ticks-f &&
+	id=$(sql "SELECT max(id) FROM events") &&
+	curl -sS -f -X POST -H "Authorization: Bearer $(cat "$DATA/initial-admin-token")" 		"$(serve_url)/api/v1/events/$id/cancel" >/dev/null &&
+	wait_status "$id" cancelled 30 &&
+	test_grep "cancelled by the server" agent-f.log &&
+	n1=$(wc -l <ticks-f) && sleep 1 && n2=$(wc -l <ticks-f) &&
+	test "$n1" = "$n2" && test "$n2" -lt 40 && test ! -e done &&
+	test "$(sql "SELECT result FROM agent_jobs WHERE id = (SELECT max(id) FROM agent_jobs)")" = cancelled &&
+	stop_agent f
+'
+
 test_expect_success 'with --agent-retry 0 a lost agent fails the job: "agent lost"' '
 	stop_serve && start_serve --jobs 1 --agents all --agent-lease 2 --agent-retry 0 &&
 	rm -f done ticks-* &&
 	start_agent e --jobs 1 &&
-	push_round 3 &&
+	push_round 5 &&
 	wait_file ticks-e &&
 	kill9_tree "$(agent_pid e)" &&
-	wait_status 3 failure 60 &&
-	kiln logs "Slow#3" >log && test_grep "kiln: agent lost" log &&
-	test "$(sql "SELECT attempt || \" \" || result || \" \" || reason FROM agent_jobs WHERE id = 3")" = "1 failure agent lost" &&
+	id=$(sql "SELECT max(id) FROM events") &&
+	wait_status "$id" failure 60 &&
+	kiln logs "Slow#$id" >log && test_grep "kiln: agent lost" log &&
+	test "$(sql "SELECT attempt || \" \" || result || \" \" || reason FROM agent_jobs WHERE id = (SELECT max(id) FROM agent_jobs)")" = "1 failure agent lost" &&
 	test ! -e done
 '
 
