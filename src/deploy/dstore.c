@@ -14,7 +14,7 @@ static struct dbstmt *prep(struct db *db, const char *sql)
 {
 	struct dbstmt *st = NULL;
 	if (db_prepare(db, sql, &st) != DB_OK) {
-		fprintf(stderr, "kiln: error: sqlite: %s\n", db_errmsg(db));
+		fprintf(stderr, "kiln: error: %s: %s\n", db_name(db), db_errmsg(db));
 		return NULL;
 	}
 	return st;
@@ -25,7 +25,7 @@ static int step_done(struct db *db, struct dbstmt *st)
 	int r = dbs_step(st);
 	dbs_finalize(st);
 	if (r != DB_DONE && r != DB_ROW) {
-		fprintf(stderr, "kiln: error: sqlite: %s\n", db_errmsg(db));
+		fprintf(stderr, "kiln: error: %s: %s\n", db_name(db), db_errmsg(db));
 		return -1;
 	}
 	return 0;
@@ -64,7 +64,7 @@ long dstore_release_begin(struct db *db, const char *app, const char *version, c
 	int64_t id;
 	int rc = dbs_step_id(st, &id);
 	if (rc != DB_DONE) {
-		fprintf(stderr, "kiln: sqlite: %s\n", db_errmsg(db));
+		fprintf(stderr, "kiln: %s: %s\n", db_name(db), db_errmsg(db));
 		dbs_finalize(st);
 		return -1;
 	}
@@ -226,8 +226,11 @@ void dstore_audit(struct db *db, const char *app, long release_id, const char *e
 
 int dstore_slot_save(struct db *db, const char *app, const struct dslot *s)
 {
-	struct dbstmt *st = prep(db, "INSERT OR REPLACE INTO deploy_instances (app, slot, release_id, version,"
-				    " port, pid, role) VALUES (?, ?, ?, ?, ?, ?, ?)");
+	struct dbstmt *st = prep(db, "INSERT INTO deploy_instances (app, slot, release_id, version,"
+				    " port, pid, role) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app, slot)"
+				    " DO UPDATE SET release_id = excluded.release_id,"
+				    " version = excluded.version, port = excluded.port, pid = excluded.pid,"
+				    " role = excluded.role");
 	if (!st)
 		return -1;
 	bind_text(st, 1, app);
@@ -277,8 +280,11 @@ size_t dstore_slots_load(struct db *db, const char *app, struct dslot **out)
 int dstore_app_set(struct db *db, const char *app, long stable_release, const char *stable_version,
 		   int maintenance)
 {
-	struct dbstmt *st = prep(db, "INSERT OR REPLACE INTO deploy_apps (app, stable_release, stable_version,"
-				    " maintenance) VALUES (?, ?, ?, ?)");
+	struct dbstmt *st = prep(db, "INSERT INTO deploy_apps (app, stable_release, stable_version,"
+				    " maintenance) VALUES (?, ?, ?, ?) ON CONFLICT (app) DO UPDATE SET"
+				    " stable_release = excluded.stable_release,"
+				    " stable_version = excluded.stable_version,"
+				    " maintenance = excluded.maintenance");
 	if (!st)
 		return -1;
 	bind_text(st, 1, app);

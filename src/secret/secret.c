@@ -178,8 +178,10 @@ int secret_set(struct secret_store *s, const char *env, const char *name, const 
 	struct dbstmt *st = NULL;
 	int r = -1;
 	if (db_prepare(s->db,
-			       "INSERT OR REPLACE INTO secrets (env, name, nonce, box, updated_at) "
-			       "VALUES (?1, ?2, ?3, ?4, ?5)", &st) != DB_OK) {
+			       "INSERT INTO secrets (env, name, nonce, box, updated_at) "
+			       "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (env, name) DO UPDATE SET"
+			       " nonce = excluded.nonce, box = excluded.box, updated_at = excluded.updated_at",
+			       &st) != DB_OK) {
 		sql_err(s, err, "cannot store secret");
 		goto out;
 	}

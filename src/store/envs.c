@@ -230,7 +230,8 @@ int envs_secret_names(struct db *db, int64_t env_id, struct strvec *out, struct 
 {
 	return texts(db,
 		     sql_prep(db, err, "cannot list secrets",
-			      "SELECT name || char(9) || updated_at FROM env_secrets WHERE env_id = ?1"
+			      "SELECT name || '\t' || CAST(updated_at AS TEXT) FROM env_secrets"
+			      " WHERE env_id = ?1"
 			      " ORDER BY name",
 			      "i", env_id),
 		     1, out, "cannot list secrets", err);
@@ -370,7 +371,7 @@ int deploys_list(struct db *db, const struct deploy_filter *f, struct deploy_row
 		" AND (?4 <= 0 OR run_id = ?4) AND (?5 <= 0 OR created_at >= ?5)"
 		" ORDER BY id DESC LIMIT ?6",
 		"tttiii", f->repo, f->environment, f->state, f->run_id, f->since_ms,
-		(int64_t)(f->limit > 0 ? f->limit : -1));
+		(int64_t)(f->limit > 0 ? f->limit : INT64_MAX)); /* no LIMIT -1 (PostgreSQL) */
 	return sql_rows(db, st, err, "cannot list deployments", sizeof(**out), read_deploy,
 			(void **)out, n);
 }
@@ -390,8 +391,8 @@ int deploys_counts(struct db *db, struct strvec *out, struct buf *err)
 {
 	return texts(db,
 		     sql_prep(db, err, "cannot count deployments",
-			      "SELECT repo || char(9) || environment || char(9) || state || char(9) ||"
-			      " COUNT(*) FROM deployments GROUP BY repo, environment, state"
+			      "SELECT repo || '\t' || environment || '\t' || state || '\t' ||"
+			      " CAST(COUNT(*) AS TEXT) FROM deployments GROUP BY repo, environment, state"
 			      " ORDER BY repo, environment, state",
 			      ""),
 		     1, out, "cannot count deployments", err);

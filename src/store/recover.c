@@ -34,7 +34,7 @@ static int find_dead(struct db *db, struct dead_run **out, size_t *n, struct buf
 	if (db_prepare(db,
 			       "SELECT id, owner_host, owner_boot, owner_pid, owner_start FROM runs "
 			       "WHERE status = 'in_progress'", &st) != DB_OK) {
-		buf_addf(err, "sqlite: cannot list unfinished runs: %s", db_errmsg(db));
+		buf_addf(err, "%s: cannot list unfinished runs: %s", db_name(db), db_errmsg(db));
 		return -1;
 	}
 	int rc;
@@ -56,7 +56,7 @@ static int find_dead(struct db *db, struct dead_run **out, size_t *n, struct buf
 	}
 	dbs_finalize(st);
 	if (rc != DB_DONE) {
-		buf_addf(err, "sqlite: cannot list unfinished runs: %s", db_errmsg(db));
+		buf_addf(err, "%s: cannot list unfinished runs: %s", db_name(db), db_errmsg(db));
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -68,20 +68,23 @@ static int find_dead(struct db *db, struct dead_run **out, size_t *n, struct buf
 /* 1 when this run was closed here (0: someone else did it first) */
 static int close_run(struct db *db, const struct dead_run *d, const char *reason, struct buf *err)
 {
-	static const char *const sql[] = {
-		/* its end: the last thing it recorded (not now: kiln may have
-		 * died long ago) */
-		"UPDATE runs SET status = 'completed', conclusion = 'failure', reason = ?2,"
-		" finished_at = MAX(started_at, COALESCE((SELECT MAX(MAX(COALESCE(j.finished_at, 0),"
-		" COALESCE(j.started_at, 0))) FROM jobs j WHERE j.run_id = ?1), 0),"
-		" COALESCE((SELECT MAX(MAX(COALESCE(s.finished_at, 0), COALESCE(s.started_at, 0)))"
-		" FROM steps s JOIN jobs j ON s.job_id = j.id WHERE j.run_id = ?1), 0))"
-		" WHERE id = ?1 AND status = 'in_progress'",
-		/* the reason at the end of each unfinished job's log */
+	/* its end: the last thing it recorded (not now: kiln may have died
+	 * long ago); the largest of several values is MAX() in SQLite and
+	 * GREATEST() in PostgreSQL, the one spelling that differs */
+#define END_AT(F)                                                                                  \
+	"UPDATE runs SET status = 'completed', conclusion = 'failure', reason = ?2,"               \
+	" finished_at = " F "(started_at, COALESCE((SELECT MAX(" F "(COALESCE(j.finished_at, 0),"  \
+	" COALESCE(j.started_at, 0))) FROM jobs j WHERE j.run_id = ?1), 0),"                      \
+	" COALESCE((SELECT MAX(" F "(COALESCE(s.finished_at, 0), COALESCE(s.started_at, 0)))"     \
+	" FROM steps s JOIN jobs j ON s.job_id = j.id WHERE j.run_id = ?1), 0))"                  \
+	" WHERE id = ?1 AND status = 'in_progress'"
+	const char *const sql[] = {
+		db_dialect(db) == DB_POSTGRES ? END_AT("GREATEST") : END_AT("MAX"),
+		/* the reason at the end of each unfinished job's log (?3: the
+		 * line, bound as bytes; ?2 is bound too, unused) */
 		"INSERT INTO log_tail (job_id, seq, data) SELECT j.id,"
 		" COALESCE((SELECT MAX(seq) FROM log_tail t WHERE t.job_id = j.id), 0) + 1,"
-		" CAST('kiln: error: ' || ?2 || char(10) AS BLOB) FROM jobs j"
-		" WHERE j.run_id = ?1 AND j.status = 'in_progress'",
+		" ?3 FROM jobs j WHERE j.run_id = ?1 AND j.status = 'in_progress'",
 		"UPDATE steps SET status = 'completed', conclusion = 'failure' WHERE status = 'in_progress'"
 		" AND job_id IN (SELECT id FROM jobs WHERE run_id = ?1)",
 		"UPDATE jobs SET status = 'completed', conclusion = 'failure' WHERE run_id = ?1"
@@ -91,17 +94,22 @@ static int close_run(struct db *db, const struct dead_run *d, const char *reason
 	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
 		struct dbstmt *st;
 		if (db_prepare(db, sql[i], &st) != DB_OK) {
-			buf_addf(err, "sqlite: cannot close run %lld: %s", (long long)d->id,
+			buf_addf(err, "%s: cannot close run %lld: %s", db_name(db), (long long)d->id,
 				 db_errmsg(db));
 			return -1;
 		}
 		dbs_bind_i64(st, 1, d->id);
 		if (dbs_param_count(st) >= 2)
 			dbs_bind_text(st, 2, reason);
+		if (dbs_param_count(st) >= 3) {
+			char *line = xstrfmt("kiln: error: %s\n", reason);
+			dbs_bind_blob(st, 3, line, strlen(line));
+			free(line);
+		}
 		int rc = dbs_step(st);
 		dbs_finalize(st);
 		if (rc != DB_DONE) {
-			buf_addf(err, "sqlite: cannot close run %lld: %s", (long long)d->id,
+			buf_addf(err, "%s: cannot close run %lld: %s", db_name(db), (long long)d->id,
 				 db_errmsg(db));
 			return -1;
 		}

@@ -5,7 +5,7 @@
 
 static int fail(struct db *db, struct buf *err, const char *what)
 {
-	buf_addf(err, "sqlite: %s: %s", what, db_errmsg(db));
+	buf_addf(err, "%s: %s: %s", db_name(db), what, db_errmsg(db));
 	return -1;
 }
 
@@ -348,6 +348,9 @@ int store_event_claim(struct db *db, struct event_row *out, struct buf *err)
 	memset(out, 0, sizeof(*out));
 	if (db_prepare(db, "UPDATE events SET status = 'running', started_at = ?1"
 				   " WHERE id = (SELECT min(id) FROM events WHERE status = 'queued')"
+				   /* checked again on the row: two servers on one
+				    * database never both take it */
+				   " AND status = 'queued'"
 				   " RETURNING id, repo_id, source, delivery, kind, action, ref, before_sha,"
 				   " sha, actor, fork, deleted, payload, attempt, coalesce(reuse_run, 0)",
 		       &st) != DB_OK)

@@ -403,7 +403,7 @@ int runs_list(struct db *db, const char *workflow, const char *repo, int limit, 
 		return fail(db, err, "cannot list runs");
 	if (workflow)
 		dbs_bind_text(st, 1, workflow);
-	dbs_bind_i64(st, 2, limit > 0 ? limit : -1);
+	dbs_bind_i64(st, 2, limit > 0 ? limit : INT64_MAX); /* no LIMIT -1 (PostgreSQL) */
 	if (repo)
 		dbs_bind_text(st, 3, repo);
 	size_t alloc = 0;

@@ -10,6 +10,11 @@ enum db_dialect db_dialect(const struct db *db)
 	return db->ops->dialect;
 }
 
+const char *db_name(const struct db *db)
+{
+	return db->ops->name;
+}
+
 const char *db_errmsg(struct db *db)
 {
 	return db->ops->errmsg(db);
@@ -251,6 +256,25 @@ void sql_rollback(struct db *db)
 	db->ops->exec(db, "ROLLBACK");
 	free(db->tx_savepoint);
 	db->tx_savepoint = NULL;
+}
+
+int db_duty(struct db *db, int64_t key)
+{
+	if (db->ops->dialect != DB_POSTGRES)
+		return 1;
+	/* held already (granted to this backend), else try: never stacked */
+	struct dbstmt *st;
+	if (db_prepare(db,
+		       "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+		       " AND pid = pg_backend_pid() AND granted AND classid = 0 AND objid = ?1"
+		       " AND objsubid = 1) THEN true ELSE pg_try_advisory_lock(?1) END",
+		       &st) != DB_OK)
+		return -1;
+	dbs_bind_i64(st, 1, key);
+	int rc = dbs_step(st);
+	int held = rc == DB_ROW ? (int)dbs_col_i64(st, 0) : -1;
+	dbs_finalize(st);
+	return held;
 }
 
 static int sp_exec(struct db *db, const char *verb, const char *name, struct buf *err)

@@ -44,6 +44,8 @@ struct dbstmt; /* a prepared statement of one connection */
 enum db_dialect { DB_SQLITE, DB_POSTGRES };
 
 enum db_dialect db_dialect(const struct db *db);
+/* the back-end's name for messages: "sqlite", "postgres" */
+const char *db_name(const struct db *db);
 /* the last error's message ("" when none) and its DB_* code */
 const char *db_errmsg(struct db *db);
 int db_errcode(struct db *db);
@@ -132,6 +134,22 @@ char *sql_col_strdup(struct dbstmt *st, int i);
 int sql_begin(struct db *db, struct buf *err);
 int sql_commit(struct db *db, struct buf *err);
 void sql_rollback(struct db *db);
+/*
+ * Once-only duties (cron, polling, the queue's recovery at start) when
+ * several servers share one database: db_duty() is 1 while this
+ * connection holds the duty `key` (a small positive number, DB_DUTY_*),
+ * taking it when free: a PostgreSQL session advisory lock
+ * (pg_try_advisory_lock), held until the connection ends — a server that
+ * dies frees its duties and another takes them on its next try. Asking
+ * again while holding it is cheap and does not stack. 0 when another
+ * connection holds it, -1 on an error (message in db_errmsg). SQLite: one
+ * server per file, always 1.
+ */
+#define DB_DUTY_SCHEDULE 0x6b690001 /* cron triggers */
+#define DB_DUTY_POLL 0x6b690002     /* polling repositories */
+#define DB_DUTY_QUEUE 0x6b690003    /* failing the runs a dead server left running */
+int db_duty(struct db *db, int64_t key);
+
 /*
  * Savepoints nest inside a caller's transaction, or (outside one) start
  * their own, ended by sql_release of that savepoint: SQLite's behaviour,

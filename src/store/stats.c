@@ -4,7 +4,7 @@
 
 static int fail(struct db *db, struct buf *err, const char *what)
 {
-	buf_addf(err, "sqlite: %s: %s", what, db_errmsg(db));
+	buf_addf(err, "%s: %s: %s", db_name(db), what, db_errmsg(db));
 	return -1;
 }
 
