@@ -100,6 +100,7 @@ test_have_prereq() {
 	NOTSAN) [ "${KILN_SAN:-}" != 1 ] ;;
 	ROOT) [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 ;; # can chown to another user
 	NOTROOT) [ "$(id -u)" != 0 ] ;; # file permissions apply
+	SQLITESTORE) [ -z "${KILN_DB:-}" ] ;; # the store is the SQLite file (not KILN_TEST_DB=pg)
 	*) command -v "$(echo "$1" | tr 'A-Z' 'a-z')" >/dev/null ;;
 	esac
 }

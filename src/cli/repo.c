@@ -14,6 +14,7 @@
 #include "secret/secret.h"
 #include "server/srv.h"
 #include "store/db.h"
+#include "store/open.h"
 #include "store/repos.h"
 
 #include <ctype.h>
@@ -62,7 +63,7 @@ static int open_store(const char *data, struct buf *dir, struct db **db, struct 
 		return -1;
 	}
 	struct buf path = BUF_INIT;
-	buf_addf(&path, "%s/kiln.db", dir->buf);
+	store_location(dir->buf, &path);
 	int r = db_open(path.buf, db, err);
 	buf_release(&path);
 	return r;

@@ -1,6 +1,7 @@
 /*
- * serve: `kiln serve [--listen HOST:PORT] [--data DIR] [--config FILE]
- * [--jobs N]`: the CI server (src/server). Runs until SIGTERM or SIGINT.
+ * serve: `kiln serve [--listen HOST:PORT] [--data DIR] [--db URL]
+ * [--config FILE] [--jobs N]`: the CI server (src/server). Runs until
+ * SIGTERM or SIGINT.
  */
 #include "base/kiln.h"
 #include "base/fs.h"
@@ -13,12 +14,13 @@
 #include "server/config.h"
 #include "server/srv.h"
 #include "store/db.h"
+#include "store/open.h"
 
 #include <sodium.h>
 
 static const char *const usage[] = {
-	"kiln serve [--listen HOST:PORT] [--data DIR] [--jobs N] [--config FILE]",
-	"kiln serve --init [--data DIR] [--admin NAME]",
+	"kiln serve [--listen HOST:PORT] [--data DIR] [--db URL] [--jobs N] [--config FILE]",
+	"kiln serve --init [--data DIR] [--db URL] [--admin NAME]",
 	NULL,
 };
 
@@ -33,7 +35,7 @@ static int init(const char *dir, const char *admin)
 		buf_addf(&err, "cannot create data directory '%s': %s", dir, strerror(errno));
 		goto out;
 	}
-	buf_addf(&path, "%s/kiln.db", dir);
+	store_location(dir, &path);
 	if (db_open(path.buf, &db, &err) < 0)
 		goto out;
 	int r = auth_bootstrap(db, admin, NULL, &tok, &err);
@@ -60,7 +62,7 @@ out:
 
 int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 {
-	const char *listen = NULL, *data = NULL, *config = NULL;
+	const char *listen = NULL, *data = NULL, *config = NULL, *dburl = NULL;
 	const char *admin = "admin";
 	/* -1: not given (the configuration file, then the default) */
 	int jobs = -1, max_body_kb = -1, timeout_s = -1, do_init = 0;
@@ -69,6 +71,9 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 	const struct opt opts[] = {
 		{ OPT_STRING, 'l', "listen", &listen, "HOST:PORT", "address to listen on (127.0.0.1:8420)" },
 		{ OPT_STRING, 'd', "data", &data, "DIR", "data directory (default: kiln's data directory)" },
+		{ OPT_STRING, 0, "db", &dburl, "URL",
+		  "the store: postgres://USER@HOST/DB for PostgreSQL (several servers may share it);"
+		  " default $KILN_DB, else DIR/kiln.db (SQLite)" },
 		{ OPT_STRING, 'c', "config", &config, "FILE", "settings (YAML); flags win over it" },
 		{ OPT_INT, 'j', "jobs", &jobs, "N", "runs at once, and jobs at once in each (2)" },
 		{ OPT_INT, 0, "max-body-kb", &max_body_kb, "KB", "largest request body accepted (1024)" },
@@ -90,6 +95,15 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 	if (n > 0) {
 		fprintf(stderr, "kiln serve: error: unexpected argument '%s'\n", argv[1]);
 		return EXIT_USAGE;
+	}
+	if (dburl) {
+		if (!db_is_url(dburl)) {
+			fprintf(stderr, "kiln serve: error: --db takes a postgres:// or postgresql:// URL"
+					" (the SQLite store is DIR/kiln.db, see --data)\n");
+			return EXIT_USAGE;
+		}
+		/* for this process and the `kiln run` children it starts */
+		setenv("KILN_DB", dburl, 1);
 	}
 	struct serve_config cfg = SERVE_CONFIG_INIT;
 	if (config) {

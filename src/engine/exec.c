@@ -1007,8 +1007,11 @@ static void make_base_env(struct job_exec *je)
 		for (size_t i = 0; i < je->spec.base_env->nr; i++)
 			strvec_push(e, je->spec.base_env->v[i]);
 	} else {
+		/* the store's address (store/open.h) may hold a password:
+		 * kiln's, not the steps' */
 		for (char **p = environ; *p; p++)
-			strvec_push(e, *p);
+			if (!str_starts_with(*p, "KILN_DB="))
+				strvec_push(e, *p);
 	}
 	setenv_default(e, "CI", "true");
 	setenv_default(e, "GITHUB_ACTIONS", "true");

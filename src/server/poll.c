@@ -146,6 +146,9 @@ static void tick(uv_timer_t *t)
 	struct srv *s = p->s;
 	if (p->busy || p->stopped)
 		return;
+	/* several servers on one database: one of them polls */
+	if (db_duty(s->db, DB_DUTY_POLL) != 1)
+		return;
 	struct repo_row *rows;
 	size_t n;
 	struct buf err = BUF_INIT;

@@ -44,6 +44,8 @@ struct queue {
 	unsigned running;      /* qruns alive (preparing, running or cleaning up) */
 	struct qrun *runs;
 	uv_timer_t retry;      /* after a store error, look again later */
+	uv_timer_t shared;     /* on a shared database: events queued by other servers */
+	int closed;            /* timers closed by queue_free (the queue goes with both) */
 	int stopping;
 	void (*done)(void *arg);
 	void *done_arg;
@@ -272,8 +274,10 @@ static int spawn(struct qrun *r)
 	if (r->ev.reuse_run > 0) /* re-run the failed jobs: that run's workflow */
 		strvec_pushf(&args, "--reuse-run=%lld", (long long)r->ev.reuse_run);
 	/* a small, known environment: nothing of the server's own leaks into steps */
+	/* KILN_DB: the run records into the server's store (kiln serve
+	 * --db); kiln run keeps it from its steps (engine/exec.c) */
 	const char *keep[] = { "PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "ASAN_OPTIONS",
-			       "UBSAN_OPTIONS", "KILN_GITHUB_URL", "KILN_GATE_POLL_MS" };
+			       "UBSAN_OPTIONS", "KILN_GITHUB_URL", "KILN_GATE_POLL_MS", "KILN_DB" };
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
 		const char *v = getenv(keep[i]);
 		if (v)
@@ -371,6 +375,9 @@ static void retry_cb(uv_timer_t *t)
 	dispatch(t->data);
 }
 
+/* the queue's events per second at most when another server adds them */
+#define SHARED_QUEUE_MS 500
+
 static void dispatch(struct queue *q)
 {
 	while (!q->stopping && q->running < q->capacity) {
@@ -401,9 +408,21 @@ void queue_kick(struct queue *q)
 int queue_new(struct srv *s, unsigned capacity, struct queue **out, struct buf *err)
 {
 	int64_t n = 0;
-	/* runs whose kiln run died with the previous server: their leftover
-	 * processes killed, their history rows closed with the reason */
-	if (store_recover(s->db, err) < 0 || store_event_recover(s->db, &n, err))
+	/*
+	 * runs whose kiln run died with the previous server: their leftover
+	 * processes killed, their history rows closed with the reason. With
+	 * several servers on one PostgreSQL database, only the one holding
+	 * the queue duty fails the events left running (the others' runs
+	 * are alive): the first server up, or the one that took over.
+	 */
+	if (store_recover(s->db, err) < 0)
+		return -1;
+	int duty = db_duty(s->db, DB_DUTY_QUEUE);
+	if (duty < 0)
+		return buf_addf(err, "%s: cannot take the queue duty: %s", db_name(s->db),
+				db_errmsg(s->db)),
+		       -1;
+	if (duty && store_event_recover(s->db, &n, err))
 		return -1;
 	if (n)
 		fprintf(stderr, "kiln serve: %lld run%s ended as failed: server restarted\n",
@@ -422,6 +441,10 @@ int queue_new(struct srv *s, unsigned capacity, struct queue **out, struct buf *
 	q->retry.data = q;
 	s->env_events.changed = on_deploy_changed;
 	s->env_events.arg = q;
+	uv_timer_init(s->loop, &q->shared);
+	q->shared.data = q;
+	if (db_dialect(s->db) == DB_POSTGRES)
+		uv_timer_start(&q->shared, retry_cb, SHARED_QUEUE_MS, SHARED_QUEUE_MS);
 	*out = q;
 	dispatch(q);
 	return 0;
@@ -448,6 +471,7 @@ void queue_stop(struct queue *q, void (*done)(void *arg), void *arg)
 	q->done = done;
 	q->done_arg = arg;
 	uv_timer_stop(&q->retry);
+	uv_timer_stop(&q->shared);
 	for (struct qrun *r = q->runs; r; r = r->next) {
 		r->stopped = 1;
 		if (r->spawned && !uv_is_closing((uv_handle_t *)&r->proc))
@@ -458,13 +482,17 @@ void queue_stop(struct queue *q, void (*done)(void *arg), void *arg)
 
 static void timer_closed(uv_handle_t *h)
 {
-	free(h->data);
+	struct queue *q = h->data;
+	if (++q->closed == 2)
+		free(q);
 }
 
 void queue_free(struct queue *q)
 {
 	if (q && q->s->env_events.arg == q)
 		q->s->env_events = (struct env_events){ NULL, NULL };
-	if (q)
+	if (q) {
+		uv_close((uv_handle_t *)&q->shared, timer_closed);
 		uv_close((uv_handle_t *)&q->retry, timer_closed);
+	}
 }

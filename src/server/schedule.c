@@ -118,6 +118,10 @@ static void on_timer(uv_timer_t *t)
 	int64_t minute = runs_now_ms() / 60000 * 60;
 	if (minute == sc->last_minute)
 		return;
+	/* several servers on one database: one of them fires the schedules
+	 * (a minute's event is stored once anyway: its delivery is unique) */
+	if (db_duty(sc->s->db, DB_DUTY_SCHEDULE) != 1)
+		return;
 	sc->last_minute = minute;
 	scheduler_tick(sc, minute);
 }

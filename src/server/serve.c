@@ -17,6 +17,7 @@
 #include "server/status.h"
 #include "server/srv.h"
 #include "store/db.h"
+#include "store/open.h"
 #include "store/runs.h"
 #include "ui/ui.h"
 
@@ -115,7 +116,7 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 		buf_addf(err, "cannot create data directory '%s': %s", s.data_dir, strerror(errno));
 		goto out;
 	}
-	buf_addf(&path, "%s/kiln.db", s.data_dir);
+	store_location(s.data_dir, &path);
 	s.db_where = xstrdup(path.buf);
 	if (db_open(path.buf, &s.db, err))
 		goto out;

@@ -5,12 +5,21 @@
 #include "store/open.h"
 #include "store/recover.h"
 
+void store_location(const char *dir, struct buf *out)
+{
+	const char *env = getenv("KILN_DB");
+	if (env && *env)
+		buf_addstr(out, env);
+	else
+		buf_addf(out, "%s/kiln.db", dir);
+}
+
 int store_open_default(struct db **db, struct buf *datadir, struct buf *err)
 {
 	struct buf dir = BUF_INIT, path = BUF_INIT, rerr = BUF_INIT;
 	int r = kiln_data_dir(&dir, err) < 0 ? KILN_ENOENT : 0;
 	if (!r) {
-		buf_addf(&path, "%s/kiln.db", dir.buf);
+		store_location(dir.buf, &path);
 		r = db_open(path.buf, db, err);
 	}
 	/*
@@ -33,6 +42,8 @@ int store_open_default(struct db **db, struct buf *datadir, struct buf *err)
 	}
 	if (!r)
 		store_sweep_run_dirs();
+	if (!r && db_is_url(path.buf))
+		buf_reset(&path); /* never printed: it may hold a password */
 	if (!r && datadir)
 		buf_add(datadir, dir.buf, dir.len);
 	buf_release(&dir);

@@ -53,16 +53,7 @@ kill9_agent() {
 # sql QUERY: the rows as "a|b", one a line (the server's store: SQLite, or
 # PostgreSQL when tests/lib-pg.sh started one for the suite)
 sql() {
-	if [ "${KILN_TEST_DB:-}" = pg ] && [ -n "${PG_URL:-}" ]; then
-		pg_psql "$1"
-		return
-	fi
-	python3 - "$DATA/kiln.db" "$1" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1], timeout=30)
-for r in db.execute(sys.argv[2]).fetchall():
-    print("|".join("" if v is None else str(v) for v in r))
-PY
+	db_sql "$1"
 }
 
 wait_ajobs_done() {

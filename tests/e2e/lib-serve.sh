@@ -7,6 +7,13 @@
 #   hook FORGE EVENT BODY [DELIVERY] [SECRET]   POST a signed delivery; prints the
 #                             HTTP status then the body; SECRET "-" sends no signature
 #   sign FORGE SECRET BODY    the signature header value a forge would send
+#   db_sql SQL                run SQL on the test's store, rows as "a|b" (NULL as "")
+#   other_store NAME          a KILN_DB value for a second, separate store: "" (the data
+#                             directory's own kiln.db) or a new PostgreSQL database NAME
+#
+# KILN_TEST_DB=pg runs the same test on PostgreSQL: a server of its own
+# (tests/lib-pg.sh) for this test file, KILN_DB naming it for every kiln
+# command, stopped at exit.
 
 test_have_prereq PYTHON || test_skip_all "python3 is not installed"
 command -v curl >/dev/null || test_skip_all "curl is not installed"
@@ -15,15 +22,41 @@ DATA="$TRASH/data"
 export KILN_HOME="$DATA"
 serve_pid() { cat "$TRASH/serve.pid" 2>/dev/null; }
 
+if [ "${KILN_TEST_DB:-sqlite}" = pg ]; then
+	. "$TEST_ROOT/lib-pg.sh"
+	pg_start >"$TRASH/pg.out" 2>&1 || test_skip_all "no PostgreSQL: $(tail -n 1 "$TRASH/pg.out")"
+	export KILN_DB="$PG_URL"
+fi
+
 serve_cleanup() {
 	local p
 	p=$(serve_pid)
 	if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
 		kill -9 "$p" 2>/dev/null
 	fi
+	[ -n "${KILN_DB:-}" ] && pg_stop
 	_cleanup
 }
 trap serve_cleanup EXIT
+
+other_store() {
+	if [ -n "${KILN_DB:-}" ]; then
+		pg_psql "CREATE DATABASE $1" >/dev/null && echo "${PG_URL%/*}/$1"
+	fi
+}
+
+db_sql() {
+	if [ -n "${KILN_DB:-}" ]; then
+		pg_psql "$1"
+	else
+		python3 -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=30)
+for r in db.execute(sys.argv[2]):
+    print("|".join("" if v is None else str(v) for v in r))
+db.commit()' "$DATA/kiln.db" "$1"
+	fi
+}
 
 start_serve() {
 	: >"$TRASH/serve.out"
@@ -100,20 +133,14 @@ hook() {
 
 # count events in the store: events [WHERE-clause]
 events() {
-	python3 - "$DATA/kiln.db" "${1:-1}" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-print(db.execute("SELECT count(*) FROM events WHERE " + sys.argv[2]).fetchone()[0])
-PY
+	db_sql "SELECT count(*) FROM events WHERE ${1:-1 = 1}"
 }
 
 # status of event ID in the store
 event_status() {
-	python3 - "$DATA/kiln.db" "$1" <<'PY'
-import sqlite3, sys
-r = sqlite3.connect(sys.argv[1]).execute("SELECT status, reason FROM events WHERE id = ?", (int(sys.argv[2]),)).fetchone()
-print("%s%s" % (r[0], (" " + r[1]) if r and r[1] else "") if r else "none")
-PY
+	local r
+	r=$(db_sql "SELECT status || CASE WHEN reason <> '' THEN ' ' || reason ELSE '' END FROM events WHERE id = $(($1))")
+	echo "${r:-none}"
 }
 
 # wait_status ID STATUS [SECONDS]: until the event has STATUS (a prefix of "status reason")

@@ -124,7 +124,7 @@ test_expect_success 'kill -9 with a job running and events queued; after a resta
 	test "$(event_status 7)" = "failure server restarted" &&
 	step=$(cat /tmp/kiln-t5203-$sha) && rm -f /tmp/kiln-t5203-$sha &&
 	test -n "$step" && ! alive "$step" &&
-	test "$(python3 -c "import sqlite3; print(sqlite3.connect(\"$DATA/kiln.db\").execute(\"SELECT count(*) FROM runs WHERE status = '\''in_progress'\'' AND workflow LIKE '\''%slow.yml'\''\").fetchone()[0])")" = 0 &&
+	test "$(db_sql "SELECT count(*) FROM runs WHERE status = '\''in_progress'\'' AND workflow LIKE '\''%slow.yml'\''")" = 0 &&
 	wait_status 8 success && wait_status 9 success && wait_status 10 success &&
 	test_grep "1 run ended as failed: server restarted" "$TRASH/serve.log"
 '

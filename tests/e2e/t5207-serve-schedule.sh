@@ -49,7 +49,7 @@ test_expect_success 'within a minute: a schedule event for nightly.yml only, whi
 		sleep 0.1
 	done &&
 	test "$(events "kind = '\''schedule'\'' AND (payload NOT LIKE '\''%nightly.yml%'\'' OR ref <> '\''refs/heads/main'\'')")" = 0 &&
-	id=$(python3 -c "import sqlite3; print(sqlite3.connect(\"$DATA/kiln.db\").execute(\"SELECT min(id) FROM events WHERE kind = '\''schedule'\''\").fetchone()[0])") &&
+	id=$(db_sql "SELECT min(id) FROM events WHERE kind = '\''schedule'\''") &&
 	wait_status $id success &&
 	test_grep "event=schedule ref=refs/heads/main schedule=\* \* \* \* \*" "$DATA/events/$id.log" &&
 	! grep -q "never\|branch-only" "$DATA/events/$id.log"
@@ -61,9 +61,9 @@ test_expect_success 'a restart in the same minute does not fire again' '
 	sleep 1.5 &&
 	n=$(events "kind = '\''schedule'\''") &&
 	test "$n" -le 2 &&
+	db_sql "SELECT delivery FROM events WHERE kind = '\''schedule'\''" >ds &&
 	python3 -c "
-import sqlite3
-ds = [r[0] for r in sqlite3.connect(\"$DATA/kiln.db\").execute(\"SELECT delivery FROM events WHERE kind = '\''schedule'\''\")]
+ds = open(\"ds\").read().splitlines()
 assert len(ds) == len(set(ds)), ds
 assert all(d.startswith(\"acme/app:nightly.yml:* * * * *:\") for d in ds), ds
 "

@@ -55,7 +55,7 @@ check() {
 test_expect_success 'a follower from the start gets every line once, in order, then the end' '
 	push_hook refs/heads/main $ZERO $(git -C src rev-parse HEAD) l1 >out &&
 	for i in $(seq 1 100); do
-		job=$(python3 -c "import sqlite3; r=sqlite3.connect(\"$DATA/kiln.db\").execute(\"SELECT max(id) FROM jobs\").fetchone()[0]; print(r or \"\")") &&
+		job=$(db_sql "SELECT max(id) FROM jobs") &&
 		[ -n "$job" ] && break
 		sleep 0.1
 	done &&
@@ -103,7 +103,7 @@ test_expect_success 'no token 401, unknown job 404' '
 test_expect_success 'SIGTERM with followers attached stops cleanly' '
 	push_hook refs/heads/main $ZERO $(git -C src rev-parse HEAD) l2 >out &&
 	sleep 1.5 &&
-	job=$(python3 -c "import sqlite3; print(sqlite3.connect(\"$DATA/kiln.db\").execute(\"SELECT max(id) FROM jobs\").fetchone()[0])") &&
+	job=$(db_sql "SELECT max(id) FROM jobs") &&
 	(follow $job g1 &) &&
 	sleep 0.5 &&
 	stop_serve &&

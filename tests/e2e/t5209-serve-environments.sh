@@ -5,7 +5,7 @@ test_description='kiln serve: a webhook push deploys staging by itself, producti
 
 ZERO=0000000000000000000000000000000000000000
 sql () {
-	python3 -c "import sqlite3,sys; [print(\"|\".join(map(str, r))) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])]" "$DATA/kiln.db" "$1"
+	db_sql "$1"
 }
 
 test_expect_success 'setup: environments with a reviewer and secrets' '

@@ -120,7 +120,7 @@ test_expect_success 'retention: an expired artifact is 410 and its blob is remov
 	digest=$(python3 -c "import json; v=json.loads(open(\"list\").read().rsplit(\"\n\",2)[0])[\"artifacts\"]; print([x for x in v if x[\"name\"]==\"app-bin\"][0][\"digest\"])") &&
 	test -f "$DATA/artifacts/$digest.tzst" &&
 	stop_serve &&
-	python3 -c "import sqlite3; d=sqlite3.connect(\"$DATA/kiln.db\"); d.execute(\"UPDATE artifacts SET expires_at = 1 WHERE name = ?\", (\"app-bin\",)); d.commit()" &&
+	db_sql "UPDATE artifacts SET expires_at = 1 WHERE name = '\''app-bin'\''" &&
 	start_serve --jobs 1 &&
 	for i in $(seq 1 50); do test -f "$DATA/artifacts/$digest.tzst" || break; sleep 0.1; done &&
 	test ! -f "$DATA/artifacts/$digest.tzst" &&

@@ -50,7 +50,7 @@ test_expect_success 'a local run names no repository or event' '
 	python3 -c "import json; r=json.load(open(\"api.json\"))[\"runs\"]; assert r[0][\"repo\"]==\"\" and r[0][\"event_id\"] is None and r[1][\"repo\"]==\"acme/app\", r"
 '
 
-test_expect_success 'migration 17 links the server runs recorded before it (by work tree, once)' '
+test_expect_success SQLITESTORE 'migration 17 links the server runs recorded before it (by work tree, once)' '
 	stop_serve &&
 	python3 - "$DATA/kiln.db" <<-\PY &&
 	import sqlite3, sys

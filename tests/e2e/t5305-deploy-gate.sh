@@ -5,7 +5,7 @@ test_description='kiln run --server-repo: environments gate jobs — staging dep
 
 # query the store: sql QUERY -> rows as a|b|c
 sql () {
-	python3 -c "import sqlite3,sys; [print(\"|\".join(map(str, r))) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])]" "$DATA/kiln.db" "$1"
+	db_sql "$1"
 }
 
 wait_for () {

@@ -121,7 +121,7 @@ test_expect_success 'the run page lists every annotation; its link leads to the 
 
 test_expect_success 'an expired artifact: listed as expired, no link, 410' '
 	stop_serve &&
-	python3 -c "import sqlite3; d=sqlite3.connect(\"$DATA/kiln.db\"); d.execute(\"UPDATE artifacts SET expires_at = 1 WHERE name = ?\", (\"app-bin\",)); d.commit()" &&
+	db_sql "UPDATE artifacts SET expires_at = 1 WHERE name = '\''app-bin'\''" &&
 	start_serve --jobs 1 &&
 	ui_get /runs/1 v >out &&
 	test_grep "<td>app-bin <span class=\"muted\">(expired)</span></td>" out &&
