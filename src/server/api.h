@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "server/auth.h"
 #include "server/http.h"
 
 struct srv;
@@ -24,6 +25,21 @@ void api_env_register(struct srv *s);
 void api_runs_register(struct srv *s);
 /* api_artifacts.c: a run's artifacts and annotations; artifact retention */
 void api_artifacts_register(struct srv *s);
+
+/* a login (auth_login: Argon2id, rate-limited) on the thread pool with
+ * its own store connection, for POST /api/v1/login and the UI's sign-in.
+ * The request is deferred (http_defer); done runs on the loop with q, or
+ * NULL when the client went away, and the result (valid during the call;
+ * r is an auth_login_result or -1 with err); done frees its arg. */
+struct api_login {
+	int r;
+	struct principal p;   /* AUTH_LOGIN_OK */
+	struct buf tok, err;  /* the session token (AUTH_LOGIN_OK); the error */
+	int64_t retry;        /* AUTH_LOGIN_THROTTLED: ms */
+};
+typedef void api_login_cb(struct http_req *q, const struct api_login *res, void *arg);
+void api_login_start(struct srv *s, struct http_req *q, const char *user, const char *pw,
+		     api_login_cb *done, void *arg);
 
 /* ---- helpers shared by the handler files (api.c) ---- */
 

@@ -35,69 +35,90 @@ static json_t *token_json(const struct token_row *t)
 }
 
 /* a login on the thread pool: one Argon2id check (~0.1 s of CPU) must
- * not stop the loop; it has its own store connection */
+ * not stop the loop; it has its own store connection (api.h) */
 struct login {
 	uv_work_t work;
 	struct http_later *later;
 	char *where, *user, *pw, *peer; /* copies (pw wiped) */
-	int r;
-	struct principal p;
-	struct buf tok, err;
-	int64_t retry;
+	struct api_login res;
+	api_login_cb *done;
+	void *arg;
 };
 
 static void login_work(uv_work_t *w)
 {
 	struct login *l = w->data;
 	struct db *db = NULL;
-	l->r = -1;
-	if (db_open(l->where, &db, &l->err) == 0)
-		l->r = auth_login(db, l->user, l->pw, l->peer, runs_now_ms(), &l->p, &l->tok,
-				  &l->retry, &l->err);
+	l->res.r = -1;
+	if (db_open(l->where, &db, &l->res.err) == 0)
+		l->res.r = auth_login(db, l->user, l->pw, l->peer, runs_now_ms(), &l->res.p,
+				      &l->res.tok, &l->res.retry, &l->res.err);
 	db_close(db);
-}
-
-static void login_reply(struct http_req *q, int r, const struct principal *p,
-			const struct buf *tok, int64_t retry, const struct buf *err)
-{
-	if (r == AUTH_LOGIN_OK) {
-		json_t *o = json_pack("{s:s,s:s,s:s,s:I}", "token", tok->buf, "user", p->name, "role",
-				      role_name(p->role), "expires_at",
-				      (json_int_t)(runs_now_ms() + AUTH_LOGIN_TOKEN_TTL_MS));
-		http_reply_json(q, 200, o);
-	} else if (r == AUTH_LOGIN_THROTTLED) {
-		char secs[32];
-		snprintf(secs, sizeof(secs), "%lld", (long long)((retry + 999) / 1000));
-		http_reply_header(q, "Retry-After", secs);
-		http_reply_error(q, 429, "too_many_attempts",
-				 "too many failed logins; try again in %s s", secs);
-	} else if (r == AUTH_LOGIN_DENIED) {
-		http_reply_error(q, 401, "invalid_credentials", "wrong user name or password");
-	} else {
-		http_reply_error(q, 503, "store_unavailable", "%s", err->buf);
-	}
 }
 
 static void login_done(uv_work_t *w, int status)
 {
 	struct login *l = w->data;
 	struct http_req *q = http_later_req(l->later);
-	if (q && status)
-		http_reply_error(q, 503, "unavailable", "the login was not checked");
-	else if (q)
-		login_reply(q, l->r, &l->p, &l->tok, l->retry, &l->err);
+	if (status) { /* cancelled before it ran: r is still -1 */
+		buf_reset(&l->res.err);
+		buf_addstr(&l->res.err, "the login was not checked");
+	}
+	l->done(q, &l->res, l->arg);
 	http_later_release(l->later);
-	if (l->r == AUTH_LOGIN_OK)
-		principal_release(&l->p);
+	if (l->res.r == AUTH_LOGIN_OK)
+		principal_release(&l->res.p);
 	sodium_memzero(l->pw, strlen(l->pw));
-	sodium_memzero(l->tok.buf, l->tok.len);
-	buf_release(&l->tok);
-	buf_release(&l->err);
+	sodium_memzero(l->res.tok.buf, l->res.tok.len);
+	buf_release(&l->res.tok);
+	buf_release(&l->res.err);
 	free(l->where);
 	free(l->user);
 	free(l->pw);
 	free(l->peer);
 	free(l);
+}
+
+void api_login_start(struct srv *s, struct http_req *q, const char *user, const char *pw,
+		     api_login_cb *done, void *arg)
+{
+	struct login *l = xcalloc(1, sizeof(*l));
+	l->where = xstrdup(s->db_where);
+	l->user = xstrdup(user);
+	l->pw = xstrdup(pw);
+	l->peer = xstrdup(http_req_peer(q) ? http_req_peer(q) : "");
+	l->res.r = -1;
+	l->res.p = (struct principal)PRINCIPAL_INIT;
+	buf_init(&l->res.tok, 0);
+	buf_init(&l->res.err, 0);
+	l->done = done;
+	l->arg = arg;
+	l->work.data = l;
+	l->later = http_defer(q);
+	uv_queue_work(s->loop, &l->work, login_work, login_done);
+}
+
+static void login_reply(struct http_req *q, const struct api_login *res, void *arg)
+{
+	(void)arg;
+	if (!q)
+		return; /* the client went away */
+	if (res->r == AUTH_LOGIN_OK) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:I}", "token", res->tok.buf, "user",
+				      res->p.name, "role", role_name(res->p.role), "expires_at",
+				      (json_int_t)(runs_now_ms() + AUTH_LOGIN_TOKEN_TTL_MS));
+		http_reply_json(q, 200, o);
+	} else if (res->r == AUTH_LOGIN_THROTTLED) {
+		char secs[32];
+		snprintf(secs, sizeof(secs), "%lld", (long long)((res->retry + 999) / 1000));
+		http_reply_header(q, "Retry-After", secs);
+		http_reply_error(q, 429, "too_many_attempts",
+				 "too many failed logins; try again in %s s", secs);
+	} else if (res->r == AUTH_LOGIN_DENIED) {
+		http_reply_error(q, 401, "invalid_credentials", "wrong user name or password");
+	} else {
+		http_reply_error(q, 503, "store_unavailable", "%s", res->err.buf);
+	}
 }
 
 /* POST /api/v1/login {"user", "password"} (no token), answered once the
@@ -114,18 +135,8 @@ static void on_login(struct srv *s, struct http_req *q)
 		json_decref(b);
 		return;
 	}
-	struct login *l = xcalloc(1, sizeof(*l));
-	l->where = xstrdup(s->db_where);
-	l->user = xstrdup(user);
-	l->pw = xstrdup(pw);
-	l->peer = xstrdup(http_req_peer(q) ? http_req_peer(q) : "");
-	l->p = (struct principal)PRINCIPAL_INIT;
-	buf_init(&l->tok, 0);
-	buf_init(&l->err, 0);
-	l->work.data = l;
-	l->later = http_defer(q);
+	api_login_start(s, q, user, pw, login_reply, NULL);
 	json_decref(b); /* the password's copy in the body is h2o's to free */
-	uv_queue_work(s->loop, &l->work, login_work, login_done);
 }
 
 /* GET /api/v1/user: who am I */

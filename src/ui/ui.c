@@ -4,6 +4,7 @@
  * static files (see ui.h).
  */
 #include "base/kiln.h"
+#include "server/api.h"
 #include "server/srv.h"
 #include "store/runs.h"
 #include "ui/assets.h"
@@ -249,12 +250,49 @@ static void on_login_page(struct srv *s, struct http_req *q)
 	login_form(q, 200, http_req_query(q, "next"), NULL, NULL);
 }
 
+/* a sign-in waiting for its Argon2id check (api_login_start) */
+struct ui_login {
+	char *next, *user; /* copies of the form's fields (NULL when absent) */
+};
+
+static void login_done(struct http_req *q, const struct api_login *res, void *arg)
+{
+	struct ui_login *l = arg;
+	struct buf cookie = BUF_INIT;
+	if (!q) {
+		/* the browser went away: nothing to answer */
+	} else if (res->r == AUTH_LOGIN_OK) {
+		ui_cookie_set(&cookie, UI_SESSION_COOKIE, res->tok.buf, SESSION_MAX_AGE_S,
+			      request_secure(q));
+		http_reply_header(q, "Set-Cookie", cookie.buf);
+		buf_reset(&cookie);
+		ui_cookie_set(&cookie, UI_PRELOGIN_COOKIE, "", 0, request_secure(q));
+		http_reply_header(q, "Set-Cookie", cookie.buf);
+		ui_redirect(q, ui_next_ok(l->next) ? l->next : "/");
+	} else if (res->r == AUTH_LOGIN_THROTTLED) {
+		struct buf m = BUF_INIT;
+		buf_addf(&m, "too many failed sign-ins: try again in %lld s",
+			 (long long)((res->retry + 999) / 1000));
+		login_form(q, 429, l->next, l->user, m.buf);
+		buf_release(&m);
+	} else if (res->r == AUTH_LOGIN_DENIED) {
+		login_form(q, 401, l->next, l->user, "wrong user name or password");
+	} else {
+		login_form(q, 503, l->next, l->user, "the store is unavailable: try again");
+	}
+	sodium_memzero(cookie.buf, cookie.len);
+	buf_release(&cookie);
+	free(l->next);
+	free(l->user);
+	free(l);
+}
+
 /* POST /login: the form's CSRF token must match the pre-session cookie;
- * then auth_login (Argon2id, rate-limited) makes the session's token */
+ * then auth_login (Argon2id, rate-limited) makes the session's token, on
+ * the thread pool (api_login_start) as the API's login */
 static void on_login(struct srv *s, struct http_req *q)
 {
 	struct strvec f = STRVEC_INIT;
-	struct buf tok = BUF_INIT, err = BUF_INIT, cookie = BUF_INIT;
 	char pre[65];
 	const struct buf *b = http_req_body(q);
 	const char *cookies = http_req_header(q, "cookie");
@@ -274,35 +312,14 @@ static void on_login(struct srv *s, struct http_req *q)
 		login_form(q, 400, next, user, "enter a user name and a password");
 		goto out;
 	}
-	struct principal p;
-	int64_t retry = 0;
-	int r = auth_login(s->db, user, pw, http_req_peer(q), runs_now_ms(), &p, &tok, &retry, &err);
-	if (r == AUTH_LOGIN_OK) {
-		principal_release(&p);
-		ui_cookie_set(&cookie, UI_SESSION_COOKIE, tok.buf, SESSION_MAX_AGE_S,
-			      request_secure(q));
-		http_reply_header(q, "Set-Cookie", cookie.buf);
-		buf_reset(&cookie);
-		ui_cookie_set(&cookie, UI_PRELOGIN_COOKIE, "", 0, request_secure(q));
-		http_reply_header(q, "Set-Cookie", cookie.buf);
-		ui_redirect(q, ui_next_ok(next) ? next : "/");
-	} else if (r == AUTH_LOGIN_THROTTLED) {
-		struct buf m = BUF_INIT;
-		buf_addf(&m, "too many failed sign-ins: try again in %lld s",
-			 (long long)((retry + 999) / 1000));
-		login_form(q, 429, next, user, m.buf);
-		buf_release(&m);
-	} else if (r == AUTH_LOGIN_DENIED) {
-		login_form(q, 401, next, user, "wrong user name or password");
-	} else {
-		login_form(q, 503, next, user, "the store is unavailable: try again");
-	}
+	struct ui_login *l = xcalloc(1, sizeof(*l));
+	l->next = next ? xstrdup(next) : NULL;
+	l->user = xstrdup(user);
+	api_login_start(s, q, user, pw, login_done, l);
 out:
-	sodium_memzero(tok.buf, tok.len);
+	for (size_t i = 0; i < f.nr; i++) /* the password's copy */
+		sodium_memzero(f.v[i], strlen(f.v[i]));
 	sodium_memzero(pre, sizeof(pre));
-	buf_release(&tok);
-	buf_release(&err);
-	buf_release(&cookie);
 	strvec_clear(&f);
 }
 

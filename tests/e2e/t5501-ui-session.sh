@@ -61,6 +61,27 @@ test_expect_success 'sign-in: an HttpOnly SameSite=Strict session cookie, back t
 	test_grep "alice <span class=\"role\">admin</span>" out
 '
 
+test_expect_success 'sign-ins are hashed on the thread pool: four at once all succeed; one whose browser left mid-hash changes nothing' '
+	for n in 1 2 3 4 5; do
+		curl -s -c p$n -b p$n "$(serve_url)/login" >f$n || return 1
+	done &&
+	csrf=$(sed -n "s/.*name=\"csrf\" value=\"\([0-9a-f]*\)\".*/\1/p" f5) &&
+	{ curl -s -m 0.02 -o /dev/null -c p5 -b p5 "$(serve_url)/login" \
+		--data "csrf=$csrf&user=alice&password=alice-pass-1" || :; } &&
+	for n in 1 2 3 4; do
+		csrf=$(sed -n "s/.*name=\"csrf\" value=\"\([0-9a-f]*\)\".*/\1/p" f$n) &&
+		{ curl -s -o /dev/null -w "%{http_code}\n" -c p$n -b p$n "$(serve_url)/login" \
+			--data "csrf=$csrf&user=alice&password=alice-pass-1" >code$n & } || return 1
+	done &&
+	wait &&
+	for n in 1 2 3 4; do
+		test "$(cat code$n)" = 303 && grep -q kiln_session p$n || return 1
+	done &&
+	curl -s -o /dev/null -w "%{http_code}\n" "$(serve_url)/healthz" >code &&
+	test "$(cat code)" = 200 &&
+	kill -0 "$(serve_pid)"
+'
+
 test_expect_success 'behind TLS (X-Forwarded-Proto: https) the cookie is Secure' '
 	curl -s -c j5 -b j5 -H "X-Forwarded-Proto: https" "$(serve_url)/login" -D h >f &&
 	hdr h "^set-cookie: kiln_prelogin=.*; Secure"
