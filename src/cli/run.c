@@ -55,6 +55,7 @@ struct run_opts {
 	const char *agents;      /* --agents MODE: jobs handed to kiln agent (server/agentexec.h) */
 	int server_event;        /* --server-event: the server's event it runs for */
 	int reuse_run;           /* --reuse-run: re-run only the failed jobs of that run */
+	const char *rerun_job;   /* --rerun-job: with --reuse-run, only this job (and dependents) */
 	char *reuse_file;        /* its workflow (owned) */
 	/* the run's files (workspace_snapshot), taken by the first level and
 	 * shared by the workflow_run levels after it; run() frees it */
@@ -755,6 +756,7 @@ static int chain(const struct run_opts *o, struct kiln_ctx *kctx, const struct r
 		next.event = "workflow_run";
 		next.workflow_file = NULL;
 		next.reuse_run = 0; /* the workflows it triggers run whole */
+		next.rerun_job = NULL;
 		next.job = NULL;
 		next.event_file = NULL;
 		next.ref = next.base = next.head = next.action = NULL;
@@ -1100,7 +1102,7 @@ static int run_event(struct run_opts *o, struct kiln_ctx *kctx, const struct tri
 		if (!rec)
 			fprintf(stderr, "kiln: warning: run history not recorded: %s\n", rerr.buf);
 		buf_release(&rerr);
-		if (o->reuse_run && recorder_prior(rec, o->reuse_run, &err) < 0) {
+		if (o->reuse_run && recorder_prior(rec, o->reuse_run, o->rerun_job, &err) < 0) {
 			fprintf(stderr, "kiln: error: --reuse-run %d: %s\n", o->reuse_run, err.buf);
 			ret = EXIT_INTERNAL;
 			goto out;
@@ -1206,6 +1208,9 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 		{ OPT_INT, 0, "reuse-run", &o.reuse_run, "RUN",
 		  "re-run only the jobs of run RUN that did not succeed (and their dependents); "
 		  "its workflow unless -W" },
+		{ OPT_STRING, 0, "rerun-job", &o.rerun_job, "JOB",
+		  "with --reuse-run: re-run only this job (its display name) and the jobs needing it; "
+		  "the others keep their results" },
 		{ OPT_INT, 0, "server-event", &o.server_event, "ID",
 		  "a run of kiln serve: the event it runs for (recorded with the run)" },
 		{ OPT_BOOL, 'l', "list", &o.list, NULL, "list the jobs with their stages and needs" },
@@ -1285,6 +1290,11 @@ int cmd_run(int argc, char **argv, struct kiln_ctx *ctx)
 	if (npos == 1)
 		o.event = argv[1];
 	if (check_pairs("--var", &o.vars, 1) < 0 || check_pairs("--input", &o.inputs, 0) < 0) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (o.rerun_job && !o.reuse_run) {
+		fprintf(stderr, "kiln: error: --rerun-job needs --reuse-run RUN\n");
 		ret = EXIT_USAGE;
 		goto out;
 	}

@@ -198,17 +198,21 @@ int cmd_cancel(int argc, char **argv, struct kiln_ctx *ctx)
 	return rc;
 }
 
-/* kiln rerun RUN [--failed]: gh run rerun [--failed] */
+/* kiln rerun RUN [--failed] | kiln rerun --job ID: gh run rerun [--failed | --job] */
 int cmd_rerun(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	static const char *const usage[] = { "kiln rerun RUN [--failed] --server URL [--token T]",
+					     "kiln rerun [RUN] --job JOB_ID --server URL [--token T]",
 					     NULL };
 	struct remote rm = { NULL, NULL };
-	int failed = 0;
+	int failed = 0, job = 0;
 	const struct opt opts[] = {
 		{ OPT_BOOL, 0, "failed", &failed, NULL,
 		  "only the jobs that failed or were cancelled (and their dependents); the "
 		  "successful ones and their outputs are reused" },
+		{ OPT_INT, 0, "job", &job, "JOB_ID",
+		  "only this job (its id, as `kiln runs RUN` / the API list it) and the jobs "
+		  "needing it; the others keep their results" },
 		{ OPT_STRING, 0, "server", &rm.server, "URL", "the kiln server (KILN_SERVER)" },
 		{ OPT_STRING, 0, "token", &rm.token, "TOKEN", "API token (KILN_TOKEN)" },
 		OPT_END_MARK,
@@ -218,7 +222,11 @@ int cmd_rerun(int argc, char **argv, struct kiln_ctx *ctx)
 		return n == -2 ? EXIT_OK : EXIT_USAGE;
 	char *end = NULL;
 	long long id = n == 1 ? strtoll(argv[1], &end, 10) : 0;
-	if (n != 1 || *end || id <= 0) {
+	if (job < 0 || (job && failed)) {
+		fprintf(stderr, "kiln rerun: error: --job takes a job id, and not with --failed\n");
+		return EXIT_USAGE;
+	}
+	if ((n != 1 && !(job && n == 0)) || (n == 1 && (*end || id <= 0))) {
 		opt_usage(stderr, opts, usage);
 		return EXIT_USAGE;
 	}
@@ -228,10 +236,23 @@ int cmd_rerun(int argc, char **argv, struct kiln_ctx *ctx)
 		return EXIT_USAGE;
 	}
 	struct buf p = BUF_INIT;
-	buf_addf(&p, "/api/v1/runs/%lld/rerun", id);
 	json_t *out = NULL;
-	int rc = remote_call(&rm, "rerun", "POST", p.buf, json_pack("{s:b}", "failed_only", failed),
-			     &out);
+	int rc;
+	if (job) {
+		buf_addf(&p, "/api/v1/jobs/%d/rerun", job);
+		rc = remote_call(&rm, "rerun", "POST", p.buf, NULL, &out);
+		if (!rc)
+			printf("job %d (%s): attempt %lld queued as event %lld\n", job,
+			       json_string_value(json_object_get(out, "job")),
+			       (long long)json_integer_value(json_object_get(out, "attempt")),
+			       (long long)json_integer_value(json_object_get(out, "event")));
+		json_decref(out);
+		buf_release(&p);
+		return rc;
+	}
+	buf_addf(&p, "/api/v1/runs/%lld/rerun", id);
+	rc = remote_call(&rm, "rerun", "POST", p.buf, json_pack("{s:b}", "failed_only", failed),
+			 &out);
 	if (!rc)
 		printf("run %lld: attempt %lld queued as event %lld%s\n", id,
 		       (long long)json_integer_value(json_object_get(out, "attempt")),

@@ -51,6 +51,7 @@ struct recorder {
 	ZSTD_CCtx *zc;       /* compresses every job's log */
 	struct runs_prior_job *prior; /* recorder_prior: the earlier attempt's jobs */
 	size_t nprior;
+	char *rerun_job;     /* recorder_prior: the one job run again, or NULL */
 	struct sched_reuse reuse;
 };
 
@@ -287,10 +288,16 @@ static int prior_find(void *arg, const char *job, enum result *res, struct ev **
 		const struct runs_prior_job *p = &r->prior[i];
 		if (strcmp(p->name, job))
 			continue;
+		if (r->rerun_job && !strcmp(r->rerun_job, job))
+			return 0; /* the job asked for runs again */
 		if (!strcmp(p->conclusion, "success"))
 			*res = RESULT_SUCCESS;
 		else if (!strcmp(p->conclusion, "skipped"))
 			*res = RESULT_SKIPPED;
+		else if (r->rerun_job && !strcmp(p->conclusion, "failure"))
+			*res = RESULT_FAILURE; /* one job re-run: the others keep theirs */
+		else if (r->rerun_job && !strcmp(p->conclusion, "cancelled"))
+			*res = RESULT_CANCELLED;
 		else
 			return 0; /* failed, cancelled: it runs again */
 		struct buf err = BUF_INIT;
@@ -301,7 +308,7 @@ static int prior_find(void *arg, const char *job, enum result *res, struct ev **
 	return 0; /* it did not run then */
 }
 
-int recorder_prior(struct recorder *r, int64_t run_id, struct buf *err)
+int recorder_prior(struct recorder *r, int64_t run_id, const char *job, struct buf *err)
 {
 	if (!r) {
 		buf_addstr(err, "the run history is not recorded");
@@ -309,6 +316,16 @@ int recorder_prior(struct recorder *r, int64_t run_id, struct buf *err)
 	}
 	if (runs_prior_jobs(r->db, run_id, &r->prior, &r->nprior, err) < 0)
 		return -1;
+	if (job) {
+		size_t i;
+		for (i = 0; i < r->nprior && strcmp(r->prior[i].name, job); i++)
+			;
+		if (i == r->nprior) {
+			buf_addf(err, "run %lld has no job '%s'", (long long)run_id, job);
+			return -1;
+		}
+		r->rerun_job = xstrdup(job);
+	}
 	r->reuse.find = prior_find;
 	r->reuse.arg = r;
 	return 0;
@@ -508,6 +525,7 @@ void recorder_close(struct recorder *r)
 	free(r->repo);
 	free(r->repo_name);
 	runs_prior_jobs_free(r->prior, r->nprior);
+	free(r->rerun_job);
 	db_close(r->db);
 	free(r);
 }

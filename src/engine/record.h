@@ -53,9 +53,12 @@ void recorder_job_outputs(void *r, const char *job, const struct ev *outputs);
  * Re-running the failed jobs: load the jobs of the earlier attempt's run
  * run_id; recorder_reuse is then the scheduler's hook that reuses the
  * instances that succeeded or were skipped there (sched_opts.reuse).
- * 0 or -1 with err (no such run).
+ * With job (a display name, GitHub's "Re-run this job"): that job runs
+ * again (and, by the scheduler, the jobs needing it); every other one
+ * keeps its earlier result, failed and cancelled included.
+ * 0 or -1 with err (no such run, no such job in it).
  */
-int recorder_prior(struct recorder *r, int64_t run_id, struct buf *err);
+int recorder_prior(struct recorder *r, int64_t run_id, const char *job, struct buf *err);
 const struct sched_reuse *recorder_reuse(struct recorder *r);
 /* a job's step summaries (before it ends) */
 void recorder_job_summary(void *r, const char *job, const char *markdown);

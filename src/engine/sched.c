@@ -26,6 +26,7 @@ struct sinst {
 	int dir_kept;        /* its directory went to the run's pool (jobdir.h) */
 	struct ev *contexts; /* owned */
 	int continue_on_error;
+	int reused;          /* its result is the previous attempt's (sched_reuse) */
 	enum result result;
 	uint64_t started;
 	struct job_exec *je;
@@ -418,7 +419,9 @@ static void inst_done(struct job_exec *je, const struct job_result *res, void *a
 	s->running--;
 	n->running--;
 	n->finished++;
-	if (res->result == RESULT_FAILURE && !in->continue_on_error && n->fail_fast && n->has_matrix)
+	/* an earlier attempt's failure cancels nothing now */
+	if (res->result == RESULT_FAILURE && !in->continue_on_error && !in->reused && n->fail_fast &&
+	    n->has_matrix)
 		cancel_siblings(s, n, s->opts.grace_ms);
 	/* every process of the job has exited: the jobs started below may
 	 * reuse its directory (the executor only frees memory from now on) */
@@ -770,6 +773,7 @@ static int reuse_inst(struct sched *s, struct snode *n, struct sinst *in)
 	sink_event(s, &ev);
 	free(msg);
 	struct job_result res = { .result = r, .outputs = outs };
+	in->reused = 1;
 	inst_done(NULL, &res, in);
 	ev_unref(outs);
 	return 1;

@@ -53,7 +53,9 @@ struct sched_observer {
  * needs ran in this attempt, `find` is asked whether the earlier attempt's
  * instance of the same display name succeeded (or was skipped); then it
  * is not run again: it ends with that result and those outputs (*outputs
- * a new reference or NULL). Returns 1 to reuse, 0 to run.
+ * a new reference or NULL). Returns 1 to reuse, 0 to run. (Re-running one
+ * job, `find` also reuses failures; a reused failure cancels no matrix
+ * sibling.)
  */
 struct sched_reuse {
 	int (*find)(void *arg, const char *job, enum result *res, struct ev **outputs);

@@ -34,6 +34,7 @@ static json_t *event_json(const struct event_view *e)
 	json_object_set_new(o, "attempt", json_integer(e->attempt));
 	json_object_set_new(o, "rerun_of", e->rerun_of ? json_integer(e->rerun_of) : json_null());
 	json_object_set_new(o, "reuse_run", e->reuse_run ? json_integer(e->reuse_run) : json_null());
+	json_object_set_new(o, "rerun_job", *e->rerun_job ? json_string(e->rerun_job) : json_null());
 	return o;
 }
 
@@ -137,8 +138,10 @@ out:
 }
 
 /* re-run a finished event as the next attempt: all its workflows and
- * jobs, or (reuse_run) that run's workflow with its failed jobs only */
-static void rerun(struct srv *s, struct http_req *q, const struct event_view *e, int64_t reuse_run)
+ * jobs, or (reuse_run) that run's workflow with its failed jobs only, or
+ * (reuse_run and job) with that one job and its dependents only */
+static void rerun(struct srv *s, struct http_req *q, const struct event_view *e, int64_t reuse_run,
+		  const char *job)
 {
 	struct buf err = BUF_INIT;
 	if (!strcmp(e->status, "queued") || !strcmp(e->status, "running") ||
@@ -149,26 +152,35 @@ static void rerun(struct srv *s, struct http_req *q, const struct event_view *e,
 	}
 	int64_t id = 0;
 	int attempt = 0;
-	if (store_event_rerun_failed(s->db, e->id, reuse_run, api__actor(q), &id, &attempt, &err)) {
+	if (store_event_rerun_job(s->db, e->id, reuse_run, job, api__actor(q), &id, &attempt,
+				  &err)) {
 		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
 		buf_release(&err);
 		return;
 	}
-	char target[32], detail[32];
+	char target[32];
+	struct buf detail = BUF_INIT;
 	snprintf(target, sizeof(target), "event %lld", (long long)e->id);
-	snprintf(detail, sizeof(detail), "attempt %d%s", attempt, reuse_run ? ", failed jobs" : "");
-	audit_append(s->db, api__actor(q), "run.rerun", e->repo, target, detail, &err);
+	buf_addf(&detail, "attempt %d", attempt);
+	if (job)
+		buf_addf(&detail, ", job %s", job);
+	else if (reuse_run)
+		buf_addstr(&detail, ", failed jobs");
+	audit_append(s->db, api__actor(q), "run.rerun", e->repo, target, detail.buf, &err);
+	buf_release(&detail);
 	buf_release(&err);
 	queue_kick(s->queue);
-	http_reply_json(q, 201, json_pack("{s:I,s:i,s:b}", "event", (json_int_t)id, "attempt", attempt,
-					  "failed_only", reuse_run > 0));
+	json_t *o = json_pack("{s:I,s:i,s:b}", "event", (json_int_t)id, "attempt", attempt,
+			      "failed_only", reuse_run > 0 && !job);
+	json_object_set_new(o, "job", job ? json_string(job) : json_null());
+	http_reply_json(q, 201, o);
 }
 
 static void on_rerun(struct srv *s, struct http_req *q)
 {
 	struct event_view e;
 	if (!get_event(s, q, &e))
-		rerun(s, q, &e, 0);
+		rerun(s, q, &e, 0, NULL);
 }
 
 /* a workflow file name: letters, digits, '.', '_', '-', ending in .yml/.yaml */
@@ -469,7 +481,46 @@ static void on_run_rerun(struct srv *s, struct http_req *q)
 		return;
 	}
 	buf_release(&err);
-	rerun(s, q, &e, failed_only ? r.id : 0);
+	rerun(s, q, &e, failed_only ? r.id : 0, NULL);
+}
+
+/* POST /api/v1/jobs/:id/rerun (GitHub's "Re-run this job"): the job's run
+ * again as the next attempt, with only that job and the jobs needing it
+ * run; every other job keeps its result and outputs */
+static void on_job_rerun(struct srv *s, struct http_req *q)
+{
+	int64_t job = api__int(http_req_param(q, "id")), run = 0;
+	struct buf err = BUF_INIT;
+	struct runview r;
+	struct event_view e;
+	struct runview_job *jobs = NULL;
+	size_t n = 0;
+	const char *name = NULL;
+	int rc = job ? jobref_run(s->db, job, &run, &err) : KILN_ENOENT;
+	if (!rc)
+		rc = runview_get(s->db, run, &r, &err);
+	if (!rc)
+		rc = runview_jobs(s->db, run, &jobs, &n, &err) ? -1 : 0;
+	for (size_t i = 0; !rc && i < n && !name; i++)
+		if (jobs[i].id == job)
+			name = jobs[i].name;
+	if (!rc && !name)
+		rc = KILN_ENOENT;
+	if (rc == KILN_ENOENT) {
+		http_reply_error(q, 404, "not_found", "no job %s", http_req_param(q, "id"));
+	} else if (rc) {
+		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+	} else if (strcmp(r.status, "completed")) {
+		http_reply_error(q, 409, "not_rerunnable", "run %lld is still running: cancel it or "
+				 "wait for it to end", (long long)r.id);
+	} else if (!r.event_id || store_event_get(s->db, r.event_id, &e, &err)) {
+		http_reply_error(q, 409, "not_rerunnable", "run %lld was not started by this server",
+				 (long long)r.id);
+	} else {
+		rerun(s, q, &e, r.id, name);
+	}
+	free(jobs);
+	buf_release(&err);
 }
 
 /* POST /api/v1/runs/:id/cancel: a server run is cancelled through its event */
@@ -504,6 +555,7 @@ void api_runs_register(struct srv *s)
 	http_route(s, "GET", "/api/v1/runs/:id/logs", ROLE_VIEWER, on_run_logs);
 	http_route(s, "POST", "/api/v1/runs/:id/cancel", ROLE_DEVELOPER, on_run_cancel);
 	http_route(s, "POST", "/api/v1/runs/:id/rerun", ROLE_DEVELOPER, on_run_rerun);
+	http_route(s, "POST", "/api/v1/jobs/:id/rerun", ROLE_DEVELOPER, on_job_rerun);
 	http_route(s, "GET", "/api/v1/jobs/:id/summary", ROLE_VIEWER, on_job_summary);
 	http_route(s, "POST", "/api/v1/events/:id/rerun", ROLE_DEVELOPER, on_rerun);
 	http_route(s, "GET", "/api/v1/events", ROLE_VIEWER, on_list);

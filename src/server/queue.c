@@ -273,6 +273,8 @@ static int spawn(struct qrun *r)
 		strvec_pushf(&args, "--run-attempt=%d", r->ev.attempt);
 	if (r->ev.reuse_run > 0) /* re-run the failed jobs: that run's workflow */
 		strvec_pushf(&args, "--reuse-run=%lld", (long long)r->ev.reuse_run);
+	if (r->ev.reuse_run > 0 && r->ev.rerun_job) /* one job (a display name) */
+		strvec_pushf(&args, "--rerun-job=%s", r->ev.rerun_job);
 	/* a small, known environment: nothing of the server's own leaks into steps */
 	/* KILN_DB: the run records into the server's store (kiln serve
 	 * --db); kiln run keeps it from its steps (engine/exec.c) */

@@ -243,6 +243,10 @@ const char *const db_migrations[] = {
 	"CREATE TABLE deploy_sync (app TEXT PRIMARY KEY, config_hash TEXT NOT NULL,"
 	" config_commit TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',"
 	" at BIGINT NOT NULL);",
+	/* 22: re-running one job (src/server/api_runs.c, POST
+	 * /api/v1/jobs/{id}/rerun): the display name of the job the event's
+	 * run runs again (with reuse_run); NULL for every other event */
+	"ALTER TABLE events ADD COLUMN rerun_job TEXT;",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

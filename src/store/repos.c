@@ -336,7 +336,7 @@ fail:
 void event_row_release(struct event_row *ev)
 {
 	const char **f[] = { &ev->source, &ev->delivery, &ev->kind, &ev->action, &ev->ref,
-			     &ev->before, &ev->sha, &ev->actor, &ev->payload };
+			     &ev->before, &ev->sha, &ev->actor, &ev->payload, &ev->rerun_job };
 	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
 		free((char *)*f[i]);
 	memset(ev, 0, sizeof(*ev));
@@ -352,7 +352,7 @@ int store_event_claim(struct db *db, struct event_row *out, struct buf *err)
 				    * database never both take it */
 				   " AND status = 'queued'"
 				   " RETURNING id, repo_id, source, delivery, kind, action, ref, before_sha,"
-				   " sha, actor, fork, deleted, payload, attempt, coalesce(reuse_run, 0)",
+				   " sha, actor, fork, deleted, payload, attempt, coalesce(reuse_run, 0), rerun_job",
 		       &st) != DB_OK)
 		return fail(db, err, "cannot take an event from the queue");
 	dbs_bind_i64(st, 1, runs_now_ms());
@@ -369,6 +369,7 @@ int store_event_claim(struct db *db, struct event_row *out, struct buf *err)
 		out->payload = col_str(st, 12);
 		out->attempt = dbs_col_int(st, 13);
 		out->reuse_run = dbs_col_i64(st, 14);
+		out->rerun_job = dbs_col_null(st, 15) ? NULL : col_str(st, 15);
 		rc = dbs_step(st);
 	} else if (rc == DB_DONE) {
 		ret = KILN_ENOENT;
@@ -426,7 +427,7 @@ int store_event_requeue(struct db *db, int64_t id, struct buf *err)
 
 #define EVENT_INFO_COLS "e.id, r.name, e.source, e.kind, e.action, e.ref, e.sha, e.actor," \
 	" e.status, e.reason, e.received_at, e.started_at, e.finished_at, e.exit_code, e.fork, e.deleted," \
-	" e.attempt, coalesce(e.rerun_of, 0), coalesce(e.reuse_run, 0)"
+	" e.attempt, coalesce(e.rerun_of, 0), coalesce(e.reuse_run, 0), e.rerun_job"
 
 static void text_to(char *dst, size_t n, struct dbstmt *st, int i)
 {
@@ -456,6 +457,7 @@ static void read_info(struct dbstmt *st, struct event_view *e)
 	e->attempt = dbs_col_int(st, 16);
 	e->rerun_of = dbs_col_i64(st, 17);
 	e->reuse_run = dbs_col_i64(st, 18);
+	text_to(e->rerun_job, sizeof(e->rerun_job), st, 19);
 }
 
 int store_event_list(struct db *db, const char *repo, const char *status, int64_t before_id,
@@ -537,16 +539,22 @@ int store_event_rerun(struct db *db, int64_t id, const char *actor, int64_t *new
 int store_event_rerun_failed(struct db *db, int64_t id, int64_t reuse_run, const char *actor,
 			     int64_t *new_id, int *attempt, struct buf *err)
 {
+	return store_event_rerun_job(db, id, reuse_run, NULL, actor, new_id, attempt, err);
+}
+
+int store_event_rerun_job(struct db *db, int64_t id, int64_t reuse_run, const char *job,
+			  const char *actor, int64_t *new_id, int *attempt, struct buf *err)
+{
 	struct dbstmt *st = NULL;
 	/* the next attempt counts every re-run of the same original event */
 	if (db_prepare(db, "INSERT INTO events (repo_id, source, delivery, kind, action, ref,"
 				   " before_sha, sha, actor, fork, deleted, payload, status, received_at,"
-				   " attempt, rerun_of, reuse_run)"
+				   " attempt, rerun_of, reuse_run, rerun_job)"
 				   " SELECT repo_id, 'rerun', NULL, kind, action, ref, before_sha, sha, ?2,"
 				   " fork, deleted, payload, 'queued', ?3,"
 				   " (SELECT max(attempt) FROM events o WHERE o.id = coalesce(e.rerun_of, e.id)"
 				   "  OR o.rerun_of = coalesce(e.rerun_of, e.id)) + 1,"
-				   " coalesce(rerun_of, id), ?4 FROM events e WHERE id = ?1"
+				   " coalesce(rerun_of, id), ?4, ?5 FROM events e WHERE id = ?1"
 				   " RETURNING id, attempt", &st) != DB_OK)
 		return fail(db, err, "cannot queue a re-run");
 	dbs_bind_i64(st, 1, id);
@@ -556,6 +564,10 @@ int store_event_rerun_failed(struct db *db, int64_t id, int64_t reuse_run, const
 		dbs_bind_i64(st, 4, reuse_run);
 	else
 		dbs_bind_null(st, 4);
+	if (job)
+		dbs_bind_text(st, 5, job);
+	else
+		dbs_bind_null(st, 5);
 	int rc = dbs_step(st), ret = KILN_ENOENT;
 	if (rc == DB_ROW) {
 		*new_id = dbs_col_i64(st, 0);

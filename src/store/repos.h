@@ -74,6 +74,8 @@ struct event_row {
 	int attempt;          /* github.run_attempt: 1, more for re-runs (claim fills it) */
 	int64_t reuse_run;    /* re-run of the failed jobs: the run whose successes are
 				 reused (claim fills it), 0 = every job runs */
+	const char *rerun_job; /* with reuse_run: the one job run again (and its
+				  dependents), NULL = every failed one */
 };
 
 /*
@@ -111,6 +113,7 @@ struct event_view {
 	int attempt;         /* 1, more for a re-run */
 	int64_t rerun_of;    /* the event re-run, 0 = none */
 	int64_t reuse_run;   /* failed jobs only: the run whose successful jobs are reused */
+	char rerun_job[256]; /* one job re-run: its display name; "" = none */
 };
 /* newest first: repository name (NULL = all), status (NULL = any), at most
  * limit, ids below before_id (0 = from the newest); *out malloc'd */
@@ -125,6 +128,10 @@ int store_event_rerun(struct db *db, int64_t id, const char *actor, int64_t *new
  * event's runs): its successful jobs are reused */
 int store_event_rerun_failed(struct db *db, int64_t id, int64_t reuse_run, const char *actor,
 			     int64_t *new_id, int *attempt, struct buf *err);
+/* the same, re-running only job (a display name) of run reuse_run and the
+ * jobs needing it; the others keep their results (NULL job: the failed) */
+int store_event_rerun_job(struct db *db, int64_t id, int64_t reuse_run, const char *job,
+			  const char *actor, int64_t *new_id, int *attempt, struct buf *err);
 /* one event by id: 0, KILN_ENOENT or -1 */
 int store_event_get(struct db *db, int64_t id, struct event_view *out, struct buf *err);
 

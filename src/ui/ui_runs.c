@@ -262,6 +262,21 @@ static void run_actions(const struct ui *u, const struct runview *r, struct buf 
 	buf_addstr(body, "</div>");
 }
 
+/* the job page's "Re-run this job" (GitHub's): developers, a finished
+ * run the server started; the job and the jobs needing it run again */
+static void job_actions(const struct ui *u, const struct runview *r, const struct runview_job *j,
+			struct buf *body)
+{
+	if (u->who.role < ROLE_DEVELOPER || !r->event_id || !*r->conclusion)
+		return;
+	struct buf field = BUF_INIT;
+	html_addf(&field, "<input type=\"hidden\" name=\"job\" value=\"%D\">", j->id);
+	buf_addstr(body, "<div class=\"actions\" role=\"group\" aria-label=\"Job actions\">");
+	action_form(u, r, "rerun", field.buf, "secondary", "Re-run this job", body);
+	buf_addstr(body, "</div>");
+	buf_release(&field);
+}
+
 /* GET /runs/:id */
 static void on_run(struct srv *s, struct http_req *q)
 {
@@ -423,6 +438,7 @@ static void on_job(struct srv *s, struct http_req *q)
 		html_addf(&body, " · <a href=\"/runs/%D/jobs/%D/raw?timestamps=1\">Raw log with "
 			  "timestamps</a>", r.id, j.id);
 	buf_addstr(&body, "</p>");
+	job_actions(&u, &r, &j, &body);
 	steps_list(&body, steps, ns);
 	/* the store's annotations; a run recorded before they were kept:
 	 * the annotation lines of its log */
@@ -571,10 +587,11 @@ out:
 	buf_release(&loc);
 }
 
-/* POST /runs/:id/rerun [failed_only=1] (developer): the next attempt of
- * the run's event — every job, or the failed ones only — as POST
- * /api/v1/runs/ID/rerun does, audited; the new attempt waits in the
- * queue, so the browser goes to the repository's runs */
+/* POST /runs/:id/rerun [failed_only=1 | job=ID] (developer): the next
+ * attempt of the run's event — every job, the failed ones only, or one
+ * job and its dependents — as POST /api/v1/runs/ID/rerun and
+ * /api/v1/jobs/ID/rerun do, audited; the new attempt waits in the queue,
+ * so the browser goes to the repository's runs */
 static void on_rerun(struct srv *s, struct http_req *q)
 {
 	struct ui u;
@@ -594,23 +611,42 @@ static void on_rerun(struct srv *s, struct http_req *q)
 	}
 	/* failed_only: the run's workflow again, its successful jobs reused
 	 * (their outputs too), the others run (serve2's rerun --failed) */
-	const char *fo = ui_field(&u, "failed_only");
+	const char *fo = ui_field(&u, "failed_only"), *jf = ui_field(&u, "job");
 	int failed_only = fo && !strcmp(fo, "1");
 	if (failed_only && !has_failed_jobs(&r)) {
 		ui_error(&u, 409, "run %lld %s: no failed jobs to re-run", (long long)r.id, r.conclusion);
 		goto out;
 	}
+	/* job=ID: that job of this run (GitHub's "Re-run this job") */
+	struct runview_job j;
+	if (jf) {
+		int64_t jid = num(jf);
+		int rc = jid ? runview_job(s->db, r.id, jid, &j, &err) : KILN_ENOENT;
+		if (rc == KILN_ENOENT) {
+			ui_error(&u, 404, "no job %s in run %lld", jf, (long long)r.id);
+			goto out;
+		} else if (rc) {
+			ui_error(&u, 503, "the store is unavailable: %s", err.buf);
+			goto out;
+		}
+	}
 	int64_t id = 0;
 	int attempt = 0;
-	if (store_event_rerun_failed(s->db, e.id, failed_only ? r.id : 0, u.who.name, &id, &attempt,
-				     &err)) {
+	if (store_event_rerun_job(s->db, e.id, failed_only || jf ? r.id : 0, jf ? j.name : NULL,
+				  u.who.name, &id, &attempt, &err)) {
 		ui_error(&u, 503, "the store is unavailable: %s", err.buf);
 		goto out;
 	}
-	char target[32], detail[48];
+	char target[32];
+	struct buf detail = BUF_INIT;
 	snprintf(target, sizeof(target), "event %lld", (long long)e.id);
-	snprintf(detail, sizeof(detail), "attempt %d%s", attempt, failed_only ? ", failed jobs" : "");
-	audit_append(s->db, u.who.name, "run.rerun", e.repo, target, detail, &err);
+	buf_addf(&detail, "attempt %d", attempt);
+	if (jf)
+		buf_addf(&detail, ", job %s", j.name);
+	else if (failed_only)
+		buf_addstr(&detail, ", failed jobs");
+	audit_append(s->db, u.who.name, "run.rerun", e.repo, target, detail.buf, &err);
+	buf_release(&detail);
 	queue_kick(s->queue);
 	buf_addstr(&loc, "/runs?repo=");
 	html_url(&loc, e.repo);

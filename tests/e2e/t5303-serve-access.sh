@@ -223,6 +223,8 @@ GET /api/v1/events/999/log viewer
 POST /api/v1/events/999/cancel developer
 POST /api/v1/repos/acme/app/workflows/ci.yml/dispatches developer
 GET /api/v1/jobs/999/logs/stream viewer
+GET /api/v1/jobs/999/summary viewer
+POST /api/v1/jobs/999/rerun developer
 GET /metrics viewer
 EOF
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='web UI: Re-run buttons on a finished run of the server — a developer re-runs all jobs or the failed ones (POST with CSRF, audited, the next attempt queued and run), a viewer sees no button and is refused; in Chromium by clicking'
+test_description='web UI: Re-run buttons on a finished run of the server — a developer re-runs all jobs, the failed ones or one job (POST with CSRF, audited, the next attempt queued and run), a viewer sees no button and is refused; in Chromium by clicking'
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_ROOT/e2e/lib-serve.sh"
 . "$TEST_ROOT/e2e/lib-ui.sh"
@@ -117,7 +117,35 @@ test_expect_success 'Re-run failed jobs: the failed job runs again, the successf
 	rm -f "$TRASH/flag"
 '
 
-test_expect_success 'in Chromium: the developer clicks Re-run all jobs, the new attempt appears' '
+# the id of job $2 of run $1
+job_id() { api "/api/v1/runs/$1/jobs" | python3 -c "import json,sys; print([j[\"id\"] for j in json.load(sys.stdin)[\"jobs\"] if j[\"name\"]==\"$2\"][0])"; }
+
+test_expect_success 'Re-run this job (job page): a developer has the button, a viewer none and is refused; the job runs again, build is reused' '
+	job_id 3 test >jt &&
+	ui_get /runs/3/jobs/$(cat jt) d >out &&
+	test_grep "<div class=\"actions\" role=\"group\" aria-label=\"Job actions\"><form method=\"post\" action=\"/runs/3/rerun\">" out &&
+	test_grep "<input type=\"hidden\" name=\"job\" value=\"$(cat jt)\"><button type=\"submit\" class=\"secondary\">Re-run this job</button>" out &&
+	ui_get /runs/3/jobs/$(cat jt) v >out &&
+	! grep -q "Re-run" out &&
+	csrf=$(ui_csrf v /runs/3) &&
+	curl -s -o /dev/null -w "%{http_code}\n" -b v "$(serve_url)/runs/3/rerun" --data "csrf=$csrf&job=$(cat jt)" >code &&
+	test "$(cat code)" = 403 &&
+	csrf=$(ui_csrf d /runs/3) &&
+	curl -s -o /dev/null -w "%{http_code}\n" -b d "$(serve_url)/runs/3/rerun" --data "csrf=$csrf&job=999999" >code &&
+	test "$(cat code)" = 404 &&
+	curl -s -D h -o /dev/null -b d "$(serve_url)/runs/3/rerun" --data "csrf=$csrf&job=$(cat jt)" &&
+	hdr h "^HTTP/1.1 303" &&
+	api "/api/v1/events/4" >ev &&
+	test_grep "\"rerun_job\": *\"test\"" ev &&
+	test_grep "\"reuse_run\": *3" ev &&
+	api "/api/v1/audit?action=run.rerun" >audit &&
+	test_grep "attempt 4, job test" audit &&
+	wait_page /runs/4 d "<th scope=\"row\">Status</th><td><span class=\"st st-failure\"" 60 &&
+	test_grep -v "BUILD RAN attempt 4" "$DATA/events/4.log" &&
+	test_grep "\[build\] kiln: success in the previous attempt: not run again" "$DATA/events/4.log"
+'
+
+test_expect_success 'in Chromium: the developer clicks Re-run all jobs, then Re-run this job; the new attempts appear' '
 	ui_browser_prereq_ok || { echo "# chromium unusable: skipped"; exit 0; }
 	ui_browser t5510.mjs "$(serve_url)" "$UI_SHOTS/t5510"
 '
