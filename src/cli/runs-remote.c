@@ -101,7 +101,7 @@ static long get_text(struct remote *rm, const char *path, struct buf *out)
 	return st;
 }
 
-int logs_remote(struct remote *rm, const char *run, const char *job, int follow)
+int logs_remote(struct remote *rm, const char *run, const char *job, int follow, int stamped)
 {
 	char *end;
 	long long id = strtoll(run, &end, 10);
@@ -115,6 +115,8 @@ int logs_remote(struct remote *rm, const char *run, const char *job, int follow)
 		buf_addstr(&p, "?job=");
 		remote_path_add(&p, job, 0);
 	}
+	if (stamped)
+		buf_addstr(&p, job ? "&timestamps=true" : "?timestamps=true");
 	buf_addf(&runp, "/api/v1/runs/%lld", id);
 	size_t shown = 0;
 	int rc = EXIT_OK;

@@ -12,6 +12,6 @@ struct runs_remote_opts {
 
 int runs_remote(struct remote *rm, const struct runs_remote_opts *o);
 /* print a run's (or one job's) stored log; follow: until the run completes */
-int logs_remote(struct remote *rm, const char *run, const char *job, int follow);
+int logs_remote(struct remote *rm, const char *run, const char *job, int follow, int stamped);
 
 #endif

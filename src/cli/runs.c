@@ -26,8 +26,8 @@ static const char *const runs_usage[] = {
 #define COL_REF_MAX 24
 #define COL_EVENT_MAX 19
 #define COL_REPO_MAX 24
-static const char *const logs_usage[] = { "kiln logs RUN [JOB]   (RUN: an id or WORKFLOW#NUMBER)",
-					  "kiln logs RUN [JOB] --server URL [-f]   (RUN: the run's id)",
+static const char *const logs_usage[] = { "kiln logs RUN [JOB] [-t]   (RUN: an id or WORKFLOW#NUMBER)",
+					  "kiln logs RUN [JOB] --server URL [-f] [-t]   (RUN: the run's id)",
 					  NULL };
 
 static void fmt_duration(char *out, size_t n, const struct run_row *r)
@@ -267,11 +267,13 @@ int cmd_logs(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	(void)ctx;
 	struct remote rm = { NULL, NULL };
-	int follow = 0;
+	int follow = 0, stamped = 0;
 	const struct opt opts[] = {
 		{ OPT_STRING, 0, "server", &rm.server, "URL", "a run of a kiln server (KILN_SERVER)" },
 		{ OPT_STRING, 0, "token", &rm.token, "TOKEN", "API token (KILN_TOKEN)" },
 		{ OPT_BOOL, 'f', "follow", &follow, NULL, "with --server: follow the run until it ends" },
+		{ OPT_BOOL, 't', "timestamps", &stamped, NULL,
+		  "each line after the time it was written (UTC, ms), as GitHub's raw logs" },
 		OPT_END_MARK,
 	};
 	int n = opt_parse(argc, argv, opts, logs_usage);
@@ -282,7 +284,7 @@ int cmd_logs(int argc, char **argv, struct kiln_ctx *ctx)
 		return EXIT_USAGE;
 	}
 	if (remote_resolve(&rm))
-		return logs_remote(&rm, argv[1], n == 2 ? argv[2] : NULL, follow);
+		return logs_remote(&rm, argv[1], n == 2 ? argv[2] : NULL, follow, stamped);
 	if (follow) {
 		fprintf(stderr, "kiln logs: error: -f follows a run of a server (--server URL)\n");
 		return EXIT_USAGE;
@@ -297,7 +299,8 @@ int cmd_logs(int argc, char **argv, struct kiln_ctx *ctx)
 		if (f == KILN_ENOENT)
 			buf_addf(&err, "no run '%s' (see 'kiln runs')", argv[1]);
 		r = f == -1 && str_starts_with(err.buf, "sqlite") ? EXIT_INTERNAL : EXIT_USAGE;
-	} else if ((f = runs_read_logs(db, run.id, n == 2 ? argv[2] : NULL, &out, &err)) != 0) {
+	} else if ((f = runs_read_logs_stamped(db, run.id, n == 2 ? argv[2] : NULL, stamped, &out,
+					       &err)) != 0) {
 		if (f == KILN_ENOENT)
 			buf_addf(&err, "run %lld (%s #%d) has no job '%s'", (long long)run.id, run.name,
 				 run.number, argv[2]);

@@ -408,14 +408,21 @@ static void on_run_jobs(struct srv *s, struct http_req *q)
 	http_reply_json(q, 200, json_pack("{s:o}", "jobs", arr));
 }
 
-/* GET /api/v1/runs/:id/logs[?job=NAME]: the stored (masked) logs as text */
+/* GET /api/v1/runs/:id/logs[?job=NAME][&timestamps=true]: the stored
+ * (masked) logs as text, each line after its time when asked */
 static void on_run_logs(struct srv *s, struct http_req *q)
 {
 	struct runview r;
 	struct buf out = BUF_INIT, err = BUF_INIT;
+	const char *ts = http_req_query(q, "timestamps");
+	int stamped = ts && (!strcmp(ts, "true") || !strcmp(ts, "1"));
+	if (ts && !stamped && strcmp(ts, "false") && strcmp(ts, "0")) {
+		http_reply_error(q, 400, "invalid", "timestamps must be true or false");
+		return;
+	}
 	if (get_run(s, q, &r))
 		return;
-	int rc = runs_read_logs(s->db, r.id, http_req_query(q, "job"), &out, &err);
+	int rc = runs_read_logs_stamped(s->db, r.id, http_req_query(q, "job"), stamped, &out, &err);
 	if (rc == KILN_ENOENT)
 		http_reply_error(q, 404, "not_found", "run %lld has no job '%s'", (long long)r.id,
 				 http_req_query(q, "job"));

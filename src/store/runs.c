@@ -545,7 +545,35 @@ int runs_read_job_log(struct db *db, int64_t job_id, struct buf *out, struct run
 	return r;
 }
 
+void runs_stamp_lines(const char *log, size_t len, const struct runs_times *t, struct buf *out)
+{
+	size_t line = 0;
+	for (size_t i = 0; i < len; line++) {
+		const char *nl = memchr(log + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (log + i)) + 1 : len - i;
+		if (t && line < t->nr) {
+			int64_t at = t->at[line];
+			time_t secs = (time_t)(at / 1000);
+			struct tm tm;
+			char s[24];
+			gmtime_r(&secs, &tm);
+			strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+			buf_addf(out, "%s.%03dZ ", s, (int)(at % 1000));
+		} else {
+			buf_addf(out, "%24s ", "");
+		}
+		buf_add(out, log + i, n);
+		i += n;
+	}
+}
+
 int runs_read_logs(struct db *db, int64_t run_id, const char *job, struct buf *out, struct buf *err)
+{
+	return runs_read_logs_stamped(db, run_id, job, 0, out, err);
+}
+
+int runs_read_logs_stamped(struct db *db, int64_t run_id, const char *job, int stamped,
+			   struct buf *out, struct buf *err)
 {
 	struct dbstmt *st;
 	if (db_prepare(db,
@@ -561,7 +589,17 @@ int runs_read_logs(struct db *db, int64_t run_id, const char *job, struct buf *o
 		if (!job)
 			buf_addf(out, "== job %s (%s)\n", dbs_col_text(st, 1),
 				 dbs_col_text(st, 2));
-		r = job_log(db, dbs_col_i64(st, 0), out, NULL, err);
+		if (stamped) {
+			struct buf log = BUF_INIT;
+			struct runs_times t = RUNS_TIMES_INIT;
+			r = job_log(db, dbs_col_i64(st, 0), &log, &t, err);
+			if (!r)
+				runs_stamp_lines(log.buf, log.len, &t, out);
+			runs_times_release(&t);
+			buf_release(&log);
+		} else {
+			r = job_log(db, dbs_col_i64(st, 0), out, NULL, err);
+		}
 		if (!job && out->len && out->buf[out->len - 1] != '\n')
 			buf_addch(out, '\n');
 	}

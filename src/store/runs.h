@@ -142,5 +142,12 @@ void runs_times_release(struct runs_times *t);
  * be NULL), read together so they agree; 0 or -1 */
 int runs_read_job_log(struct db *db, int64_t job_id, struct buf *out, struct runs_times *times,
 		      struct buf *err);
+/* runs_read_logs with each line after its time when stamped, as GitHub's
+ * raw logs have it ("2026-01-02T03:04:05.678Z line"; a line without a
+ * known time, e.g. recorded before migration 18, gets 24 blanks instead) */
+int runs_read_logs_stamped(struct db *db, int64_t run_id, const char *job, int stamped,
+			   struct buf *out, struct buf *err);
+/* log (len bytes) into out, each line after its time from t (may be NULL) */
+void runs_stamp_lines(const char *log, size_t len, const struct runs_times *t, struct buf *out);
 
 #endif

@@ -500,26 +500,6 @@ out:
 	buf_release(&summary);
 }
 
-/* the log with each line's time first, as GitHub's raw logs have it
- * ("2026-01-02T03:04:05.678Z line"); a line without a known time keeps
- * the width blank so columns stay aligned */
-static void raw_stamped(const struct buf *log, const struct runs_times *t, struct buf *out)
-{
-	size_t line = 0;
-	for (size_t i = 0; i < log->len; line++) {
-		const char *nl = memchr(log->buf + i, '\n', log->len - i);
-		size_t n = nl ? (size_t)(nl - (log->buf + i)) + 1 : log->len - i;
-		char iso[32];
-		if (line < t->nr)
-			logview_iso(t->at[line], iso);
-		else
-			snprintf(iso, sizeof(iso), "%24s", "");
-		buf_addf(out, "%s ", iso);
-		buf_add(out, log->buf + i, n);
-		i += n;
-	}
-}
-
 /* GET /runs/:id/jobs/:job/raw[?timestamps=1]: the stored (masked) log as
  * text, each line after its time when asked */
 static void on_raw(struct srv *s, struct http_req *q)
@@ -537,7 +517,7 @@ static void on_raw(struct srv *s, struct http_req *q)
 	}
 	ui_security_headers(q);
 	if (num(http_req_query(q, "timestamps")) == 1) {
-		raw_stamped(&log, &times, &stamped);
+		runs_stamp_lines(log.buf, log.len, &times, &stamped);
 		http_reply_raw(q, 200, "text/plain; charset=utf-8", stamped.buf, stamped.len);
 	} else {
 		http_reply_raw(q, 200, "text/plain; charset=utf-8", log.buf, log.len);

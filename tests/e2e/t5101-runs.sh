@@ -49,6 +49,13 @@ test_expect_success 'kiln logs by id, by workflow#number, by job' '
 	test_grep "^build line 30000$" out
 '
 
+test_expect_success 'kiln logs -t: every line after its time, the text unchanged' '
+	kiln logs -t 1 build >out &&
+	test "$(wc -l <out)" = "$(wc -l <build.log)" &&
+	test "$(grep -c "^20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-9:]*\.[0-9][0-9][0-9]Z " out)" = "$(wc -l <build.log)" &&
+	sed "s/^.\{25\}//" out >untimed && test_cmp build.log untimed
+'
+
 test_expect_success 'logs are stored compressed' '
 	test $(stat -c %s "$KILN_HOME/kiln.db") -lt $(( $(stat -c %s build.log) / 2 ))
 '

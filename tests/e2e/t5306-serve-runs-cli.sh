@@ -65,6 +65,22 @@ test_expect_success 'kiln logs RUN [JOB] prints the stored log' '
 	test_grep "HTTP 404" err
 '
 
+test_expect_success 'kiln logs -t / ?timestamps=true: each line after its UTC time; a bad value is 400' '
+	k logs -t "$(cat run.id)" ship >tlog &&
+	test_grep "^20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9][0-9][0-9]Z .*first line for staging" tlog &&
+	test "$(wc -l <tlog)" = "$(wc -l <log)" &&
+	sed "s/^.\{25\}//" tlog >untimed && cmp untimed log &&
+	k logs --timestamps "$(cat run.id)" >all &&
+	test_grep "^== job ship" all &&
+	test_grep "^20[0-9-]*T[0-9:.]*Z .*last line for staging" all &&
+	curl -sS -H "Authorization: Bearer $(cat admin.tok)" \
+		"$(serve_url)/api/v1/runs/$(cat run.id)/logs?job=ship&timestamps=true" >api.log &&
+	cmp api.log tlog &&
+	curl -sS -o err -w "%{http_code}\n" -H "Authorization: Bearer $(cat admin.tok)" \
+		"$(serve_url)/api/v1/runs/$(cat run.id)/logs?timestamps=yes" >code &&
+	grep -qx 400 code && test_grep "timestamps must be true or false" err
+'
+
 test_expect_success 'kiln logs -f follows a running run to its end' '
 	k dispatch acme/app deploy.yml --ref main -f target=prod -f pause=3 >/dev/null &&
 	old=$(cat run.id) &&
