@@ -129,6 +129,14 @@ test_expect_success 'platforms: another platform without QEMU emulation fails na
 	}
 '
 
+# built_ids TAG: the images of TAG's build (its history), never the base
+# image kiln-test/debian, which every container test shares: `podman rmi -f`
+# of it would untag it under the tests running in parallel
+built_ids() {
+	base=$(podman image inspect --format "{{.ID}}" kiln-test/debian) &&
+	podman history -q --no-trunc "$1" | grep -v -e missing -e "$base"
+}
+
 test_expect_success 'cache-to / cache-from type=local: a later build with the image gone uses the cache' '
 	cat >repo/Cachefile <<-EOF &&
 	FROM kiln-test/debian
@@ -154,13 +162,14 @@ test_expect_success 'cache-to / cache-from type=local: a later build with the im
 	test_grep "cache-from: no cache in .*buildcache yet" out &&
 	test -s buildcache/kiln-podman-cache.tar &&
 	! test_grep "Using cache" out &&
-	ids=$(podman history -q --no-trunc $tag | grep -v missing) &&
-	podman rmi -f $ids >/dev/null 2>&1;
+	built_ids $tag >ids &&
+	test -s ids &&
+	podman rmi -f $(cat ids) >/dev/null 2>&1;
 	! podman image exists $tag &&
 	env -C repo kiln run >out 2>err &&
 	test_grep "Using cache" out &&
 	podman run --rm $tag cat /second >second && echo second >expect && test_cmp expect second &&
-	podman rmi -f $(podman history -q --no-trunc $tag | grep -v missing) >/dev/null 2>&1;
+	podman rmi -f $(built_ids $tag) >/dev/null 2>&1;
 	true
 '
 
