@@ -114,19 +114,21 @@ test: deps all $(UNIT_BIN)
 # starts its own server, tests/lib-pg.sh). Twice-run: the store's unit
 # tests (both builds) and the server suites below (the gcc build; under
 # SAN=1 the PostgreSQL code runs through test_store and t5230, which
-# always use PostgreSQL). Environments, access, the CLI and the deploy
-# gate (t5209, t5210, t5303-t5305) do not pass on PostgreSQL yet.
+# always use PostgreSQL). t5602: agents drain 250-job runs (1, 2, 4 agents).
 PG_E2E = tests/e2e/t5201-serve-webhooks.sh tests/e2e/t5202-serve-poll.sh \
 	tests/e2e/t5203-serve-runs.sh tests/e2e/t5204-serve-metrics.sh \
 	tests/e2e/t5205-serve-events-api.sh tests/e2e/t5206-serve-status.sh \
 	tests/e2e/t5207-serve-schedule.sh tests/e2e/t5208-serve-live-logs.sh \
+	tests/e2e/t5209-serve-environments.sh tests/e2e/t5210-serve-config.sh \
 	tests/e2e/t5211-serve-artifacts.sh tests/e2e/t5212-serve-run-links.sh \
-	tests/e2e/t5306-serve-runs-cli.sh
+	tests/e2e/t5303-serve-access.sh tests/e2e/t5304-serve-cli.sh \
+	tests/e2e/t5305-deploy-gate.sh tests/e2e/t5306-serve-runs-cli.sh \
+	tests/e2e/t5602-agent-drain.sh
 test-pg: all $(BUILD)/tests/test_store
 	$(Q)KILN_BUILD=$(abspath $(BUILD)) CMOCKA_MESSAGE_OUTPUT=TAP \
 	tests/with-pg prove --exec tests/run-one $(BUILD)/tests/test_store
 ifneq ($(SAN),1)
-	$(Q)KILN_BUILD=$(abspath $(BUILD)) KILN_TEST_DB=pg \
+	$(Q)KILN_BUILD=$(abspath $(BUILD)) KILN_TEST_DB=pg KILN_AGENT_TEST_JOBS=250 \
 	prove -j$(PROVE_JOBS) --timer --exec tests/run-one $(PG_E2E)
 endif
 

@@ -633,7 +633,8 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 	enum agents_mode mode = AGENTS_OFF;
 	if (o->server_repo && o->agents && agents_mode_parse(o->agents, &mode) == 0 &&
 	    mode != AGENTS_OFF) {
-		struct agentexec_cfg rcf = { o->server_repo, mode, rc->repo_dir, rc->snapshot_dir };
+		struct agentexec_cfg rcf = { o->server_repo, mode, rc->repo_dir, rc->snapshot_dir,
+					     rec };
 		struct buf rerr = BUF_INIT;
 		if (agentexec_new(&rcf, &remote, &rerr) < 0) {
 			fprintf(stderr, "kiln: error: cannot hand jobs to agents: %s\n", rerr.buf);

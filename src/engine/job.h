@@ -115,6 +115,7 @@ struct job_spec {
 	/* the repository and ref of the workflow when it is a remote or `$/`
 	 * reusable workflow (its `$/`), NULL = the run's repository (borrowed) */
 	const struct action_source *wf_src;
+	size_t wf_index;           /* the workflow's place in the run (the recorder's) */
 };
 
 struct job_result {

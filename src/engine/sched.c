@@ -864,6 +864,7 @@ static void launch_inst(struct sched *s, struct sinst *in)
 	in->spec.isolate = s->opts.isolate;
 	in->spec.actions = s->rc->actions;
 	in->spec.wf_src = s->opts.wf_src;
+	in->spec.wf_index = n->pj->wf_index;
 	int r = s->ops.start_with ? s->ops.start_with(s->ops.data, s->loop, &in->spec, &s->sink,
 						      inst_done, in, &in->je)
 				  : s->ops.start(s->loop, &in->spec, &s->sink, inst_done, in, &in->je);

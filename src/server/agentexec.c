@@ -4,6 +4,7 @@
 #include "cas/cas.h"
 #include "engine/jobwire.h"
 #include "engine/plan.h"
+#include "engine/record.h"
 #include "secret/secret.h"
 #include "server/agentexec.h"
 #include "store/agents.h"
@@ -26,6 +27,7 @@ struct agentexec {
 	struct cas cas;
 	char *repo, *repo_dir, *snapshot_dir, *data_dir;
 	enum agents_mode mode;
+	struct recorder *rec;
 	char source[65];   /* the run's source blob, packed on first use */
 	int packed;
 	struct sched_exec_ops ops;
@@ -350,7 +352,11 @@ static int start_remote(struct rjob *j, const struct job_spec *spec, const char 
 		return -1;
 	struct buf js = BUF_INIT;
 	jobwire_encode(spec, wf, &js);
-	struct ajob_new n = { 0, 0, r->repo, spec->display_name, labels, js.buf, r->source };
+	int64_t run_id = 0, job_id = 0;
+	if (recorder_job_ids(r->rec, spec->wf_index, spec->display_name, &run_id, &job_id) < 0)
+		run_id = job_id = 0;
+	struct ajob_new n = { run_id, job_id, r->repo, spec->display_name, labels, js.buf,
+			      r->source };
 	int rc = ajobs_insert(r->db, &n, &j->id, err);
 	buf_release(&js);
 	if (rc == 0 && seal_secrets(r, j->id, spec->contexts, err)) {
@@ -468,6 +474,7 @@ int agentexec_new(const struct agentexec_cfg *cfg, struct agentexec **out, struc
 	r->repo_dir = xstrdup(cfg->repo_dir);
 	r->snapshot_dir = xstrdup(cfg->snapshot_dir ? cfg->snapshot_dir : cfg->repo_dir);
 	r->mode = cfg->mode;
+	r->rec = cfg->rec;
 	r->ops.start = unused_start;
 	r->ops.cancel = agentexec_cancel;
 	r->ops.free = agentexec_job_free;

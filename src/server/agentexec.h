@@ -25,11 +25,13 @@ int agents_mode_parse(const char *s, enum agents_mode *out);
 const char *agents_mode_name(enum agents_mode m);
 
 struct agentexec;
+struct recorder;
 struct agentexec_cfg {
 	const char *repo;         /* the server's repository name */
 	enum agents_mode mode;
 	const char *repo_dir;     /* the work tree (workflow files are relative to it) */
 	const char *snapshot_dir; /* the run's files, sent to agents */
+	struct recorder *rec;     /* the run's history: a job row names its run and job, or NULL */
 };
 /* open the store and the secret key; 0 or -1 with err */
 int agentexec_new(const struct agentexec_cfg *cfg, struct agentexec **out, struct buf *err);

@@ -57,6 +57,8 @@ drain() {
 	for i in $(seq 1 "$N"); do test -f "effects/$sha-$i/by" || return 1; done &&
 	# every job once: one agent job per matrix entry, one attempt each
 	test "$(sql "SELECT count(*) FROM agent_jobs WHERE status = 'done' AND result = 'success' AND attempt = 1")" = $((round * N)) &&
+	# each agent job names its run and job in the history
+	test "$(sql "SELECT count(*) FROM agent_jobs a JOIN jobs j ON j.id = a.job_id AND j.run_id = a.run_id AND j.name = a.name")" = $((round * N)) &&
 	kiln logs "Drain#$round" >log &&
 	test "$(grep -c "line [0-9]* of job" log)" = $((N * LINES)) &&
 	for i in 1 $((N / 2)) "$N"; do
