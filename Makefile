@@ -28,10 +28,11 @@ DEB_PKGS = build-essential pkg-config git clang llvm libclang-rt-14-dev \
 	buildbot buildbot-worker \
 	libpq-dev postgresql
 
-PKGS = yaml-0.1 libuv jansson sqlite3 libpq libsodium libgit2 libzstd libh2o openssl libcmark-gfm libpcre2-8
+PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libgit2 libzstd libh2o openssl libcmark-gfm libpcre2-8
 # loaded with dlopen where they are used (headers only here): libcurl by
-# src/deploy/webhook.c, libarchive by src/cas/libarchive.c
-DL_PKGS = libcurl libarchive
+# src/deploy/webhook.c, libarchive by src/cas/libarchive.c, libpq by
+# src/store/libpq.c
+DL_PKGS = libcurl libarchive libpq
 
 ifeq ($(SAN),1)
 BUILD = build/san

@@ -544,6 +544,11 @@ static void quiet(void *arg, const char *msg)
 int db_pg_open(const char *url, struct db **out, struct buf *err)
 {
 	*out = NULL;
+	const char *why = db_pg_libpq_error();
+	if (why) {
+		buf_addf(err, "postgres: %s", why);
+		return -1;
+	}
 	PGconn *c = PQconnectdb(url);
 	if (!c) {
 		buf_addstr(err, "postgres: out of memory");

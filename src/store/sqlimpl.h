@@ -62,5 +62,7 @@ struct dbstmt {
 /* the back-ends' constructors, called by db_open() (db.c) */
 int db_sqlite_open(const char *path, struct db **out, struct buf *err);
 int db_pg_open(const char *url, struct db **out, struct buf *err);
+/* libpq is loaded on first use (libpq.c): NULL, or why it cannot be */
+const char *db_pg_libpq_error(void);
 
 #endif
