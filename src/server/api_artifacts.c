@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <unistd.h>
 
-#define ARTIFACT_MAX_SERVED (1ull << 30) /* a download is read whole: 1 GiB at most */
 #define SWEEP_EVERY_MS (3600 * 1000)
 
 /* the run named by :id exists; else answer 404/503 and return -1 */
@@ -81,7 +80,7 @@ static void on_download(struct srv *s, struct http_req *q)
 {
 	int64_t id;
 	struct artifact_row a;
-	struct buf err = BUF_INIT, path = BUF_INIT, data = BUF_INIT;
+	struct buf err = BUF_INIT, path = BUF_INIT, disp = BUF_INIT;
 	const char *name = http_req_param(q, "name");
 	if (run_id(s, q, &id))
 		return;
@@ -101,21 +100,23 @@ static void on_download(struct srv *s, struct http_req *q)
 		goto out;
 	}
 	buf_addf(&path, "%s/artifacts/%s.tzst", s->data_dir, a.digest);
-	if (fs_read_input(path.buf, ARTIFACT_MAX_SERVED, &data, &err) < 0) {
-		http_reply_error(q, 500, "internal", "cannot read artifact '%s': %s", name, err.buf);
+	if (access(path.buf, R_OK) < 0) {
+		http_reply_error(q, 500, "internal", "cannot read artifact '%s': %s", name,
+				 strerror(errno));
 		goto out;
 	}
 	/* the name passed upload-artifact's rules: no quote, slash or control
 	 * character can reach the header */
-	buf_reset(&path);
-	buf_addf(&path, "attachment; filename=\"%s.tar.zst\"", name);
-	http_reply_header(q, "Content-Disposition", path.buf);
+	buf_addf(&disp, "attachment; filename=\"%s.tar.zst\"", name);
+	http_reply_header(q, "Content-Disposition", disp.buf);
 	http_reply_header(q, "X-Kiln-Digest", a.digest);
-	http_reply_raw(q, 200, "application/zstd", data.buf, data.len);
+	/* streamed from the blob, a chunk at a time (http_reply_file) */
+	if (http_reply_file(q, 200, "application/zstd", path.buf, &err) < 0)
+		http_reply_error(q, 500, "internal", "cannot read artifact '%s': %s", name, err.buf);
 out:
 	buf_release(&err);
 	buf_release(&path);
-	buf_release(&data);
+	buf_release(&disp);
 }
 
 static json_t *annotation_json(const struct annotation_row *a)

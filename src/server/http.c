@@ -6,7 +6,11 @@
 #include "base/kiln.h"
 #include "server/http-int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* a broken invariant of the handler contract: report and abort */
 #define HTTP_BUG(...) \
@@ -223,6 +227,7 @@ struct http_stream {
 	int ending;            /* end requested: FINAL after pending */
 	int failed;            /* over the buffer limit: ERROR at proceed */
 	void (*closed)(void *arg);
+	void (*drained)(void *arg); /* the client took everything: write more */
 	void *arg;
 	struct http_stream *prev, *next; /* h->streams */
 };
@@ -282,6 +287,10 @@ static void stream_proceed(h2o_generator_t *g, h2o_req_t *r)
 	struct http_stream *st = (struct http_stream *)g;
 	st->inflight = 0;
 	buf_reset(&st->sending);
+	if (!st->pending.len && !st->ending && !st->failed && st->drained) {
+		st->drained(st->arg); /* it writes (now or later) or ends the stream */
+		return;
+	}
 	stream_flush(st);
 }
 
@@ -290,8 +299,9 @@ static void stream_stop(h2o_generator_t *g, h2o_req_t *r)
 	stream_finish((struct http_stream *)g);
 }
 
-struct http_stream *http_stream_start(struct http_req *q, int status, const char *content_type,
-				      size_t max_buffered, void (*closed)(void *arg), void *arg)
+static struct http_stream *stream_new(struct http_req *q, int status, const char *content_type,
+				      size_t max_buffered, void (*closed)(void *arg),
+				      void (*drained)(void *arg), void *arg, int64_t length)
 {
 	struct http_stream *st = xcalloc(1, sizeof(*st));
 	struct http *h = q->h;
@@ -301,6 +311,7 @@ struct http_stream *http_stream_start(struct http_req *q, int status, const char
 	st->h = h;
 	st->max_buffered = max_buffered;
 	st->closed = closed;
+	st->drained = drained;
 	st->arg = arg;
 	buf_init(&st->pending, 0);
 	buf_init(&st->sending, 0);
@@ -310,11 +321,19 @@ struct http_stream *http_stream_start(struct http_req *q, int status, const char
 	h->streams = st;
 	h->nstreams++;
 	begin(q, status, content_type);
+	if (length >= 0)
+		q->r->res.content_length = (size_t)length;
 	h2o_start_response(q->r, &st->gen);
 	/* send the head now so the client sees the stream open */
 	st->inflight = 1;
 	h2o_send(q->r, NULL, 0, H2O_SEND_STATE_IN_PROGRESS);
 	return st;
+}
+
+struct http_stream *http_stream_start(struct http_req *q, int status, const char *content_type,
+				      size_t max_buffered, void (*closed)(void *arg), void *arg)
+{
+	return stream_new(q, status, content_type, max_buffered, closed, NULL, arg, -1);
 }
 
 int http_stream_write(struct http_stream *st, const void *data, size_t len)
@@ -336,6 +355,116 @@ void http_stream_end(struct http_stream *st)
 	st->closed = NULL; /* the owner knows */
 	st->ending = 1;
 	stream_flush(st);
+}
+
+/* --- files ------------------------------------------------------------- */
+
+#define FILE_CHUNK (256 * 1024)
+
+/* a file answered as a stream: one chunk read on the thread pool each
+ * time the client took the last one, so memory stays at one chunk per
+ * download and the loop never waits for the disk */
+struct file_reply {
+	uv_fs_t req;
+	uv_loop_t *loop;
+	struct http_stream *st; /* NULL once the stream is over */
+	int fd;
+	char *chunk;
+	int64_t off, size;
+	int reading;            /* a read is on the thread pool */
+	int want;               /* drained while reading: read again after */
+};
+
+static void file_free(struct file_reply *f)
+{
+	close(f->fd);
+	free(f->chunk);
+	free(f);
+}
+
+static void file_read_done(uv_fs_t *req);
+
+static void file_drained(void *arg)
+{
+	struct file_reply *f = arg;
+	if (f->reading) {
+		f->want = 1;
+		return;
+	}
+	if (f->off >= f->size) {
+		http_stream_end(f->st);
+		file_free(f);
+		return;
+	}
+	size_t n = f->size - f->off < FILE_CHUNK ? (size_t)(f->size - f->off) : FILE_CHUNK;
+	uv_buf_t b = uv_buf_init(f->chunk, (unsigned)n);
+	f->req.data = f;
+	f->reading = 1;
+	int rc = uv_fs_read(f->loop, &f->req, f->fd, &b, 1, f->off, file_read_done);
+	if (rc < 0) {
+		f->reading = 0;
+		fprintf(stderr, "kiln serve: cannot read a file being sent: %s\n", uv_strerror(rc));
+		http_stream_end(f->st); /* short of Content-Length: the client sees it */
+		file_free(f);
+	}
+}
+
+static void file_read_done(uv_fs_t *req)
+{
+	struct file_reply *f = req->data;
+	ssize_t n = req->result;
+	uv_fs_req_cleanup(req);
+	if (f->st && n > 0) {
+		f->off += n;
+		http_stream_write(f->st, f->chunk, (size_t)n); /* may call file_closed */
+	} else if (f->st) {
+		fprintf(stderr, "kiln serve: cannot read a file being sent: %s\n",
+			n < 0 ? uv_strerror((int)n) : "it became shorter");
+		http_stream_end(f->st);
+		f->st = NULL;
+	}
+	f->reading = 0;
+	if (!f->st) {
+		file_free(f);
+	} else if (f->want) {
+		f->want = 0;
+		file_drained(f);
+	}
+}
+
+static void file_closed(void *arg)
+{
+	struct file_reply *f = arg;
+	f->st = NULL; /* the client left (or the server stops) */
+	if (!f->reading)
+		file_free(f);
+}
+
+int http_reply_file(struct http_req *q, int status, const char *content_type, const char *path,
+		    struct buf *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		buf_addf(err, "cannot open '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		buf_addf(err, "'%s' is not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	struct file_reply *f = xcalloc(1, sizeof(*f));
+	f->loop = q->h->loop;
+	f->fd = fd;
+	f->size = sb.st_size;
+	f->chunk = xmalloc(FILE_CHUNK);
+	/* the first proceed (the head sent) asks for the first chunk */
+	f->st = stream_new(q, status, content_type, 2 * FILE_CHUNK, file_closed, file_drained, f,
+			   f->size);
+	return 0;
 }
 
 /* --- the handler h2o calls -------------------------------------------- */

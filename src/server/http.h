@@ -90,6 +90,18 @@ struct http_stream *http_stream_start(struct http_req *, int status, const char 
 int http_stream_write(struct http_stream *, const void *data, size_t len);
 void http_stream_end(struct http_stream *);
 
+/*
+ * Answer with a file's content, streamed: Content-Length from its size,
+ * then one 256 KiB chunk at a time, each read on the libuv thread pool
+ * once the client took the previous one (a download costs one chunk of
+ * memory, whatever the file's size). Headers added before are sent. 0 once
+ * the answer started; -1 with err when the file cannot be opened (nothing
+ * was answered: the caller answers). A read error midway ends the answer
+ * short of its Content-Length, which the client sees as a failure.
+ */
+int http_reply_file(struct http_req *q, int status, const char *content_type, const char *path,
+		    struct buf *err);
+
 /* --- for serve.c ------------------------------------------------------ */
 
 struct http_limits {

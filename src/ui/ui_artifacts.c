@@ -16,7 +16,6 @@
 #include "ui/logview.h"
 #include "ui/ui.h"
 
-#define ARTIFACT_MAX_SERVED (1ull << 30) /* as the API: read whole, 1 GiB at most */
 
 static int expired(const struct artifact_row *a)
 {
@@ -162,7 +161,7 @@ static void on_download(struct srv *s, struct http_req *q)
 {
 	struct ui u;
 	struct artifact_row a;
-	struct buf err = BUF_INIT, path = BUF_INIT, data = BUF_INIT;
+	struct buf err = BUF_INIT, path = BUF_INIT, disp = BUF_INIT;
 	const char *name = http_req_param(q, "name");
 	int64_t run = strtoll(http_req_param(q, "id"), NULL, 10);
 	if (ui_open(s, q, &u, ROLE_VIEWER))
@@ -181,22 +180,23 @@ static void on_download(struct srv *s, struct http_req *q)
 		goto out;
 	}
 	buf_addf(&path, "%s/artifacts/%s.tzst", s->data_dir, a.digest);
-	if (fs_read_input(path.buf, ARTIFACT_MAX_SERVED, &data, &err) < 0) {
-		ui_error(&u, 500, "cannot read artifact '%s': %s", name, err.buf);
+	if (access(path.buf, R_OK) < 0) {
+		ui_error(&u, 500, "cannot read artifact '%s': %s", name, strerror(errno));
 		goto out;
 	}
 	/* upload-artifact's name rules keep quotes, slashes and control
 	 * characters out of the header */
-	buf_reset(&path);
-	buf_addf(&path, "attachment; filename=\"%s.tar.zst\"", a.name);
+	buf_addf(&disp, "attachment; filename=\"%s.tar.zst\"", a.name);
 	ui_security_headers(q);
-	http_reply_header(q, "Content-Disposition", path.buf);
-	http_reply_raw(q, 200, "application/zstd", data.buf, data.len);
+	http_reply_header(q, "Content-Disposition", disp.buf);
+	/* streamed, as the API's (http_reply_file) */
+	if (http_reply_file(q, 200, "application/zstd", path.buf, &err) < 0)
+		http_reply_raw(q, 500, "text/plain; charset=utf-8", "cannot read the artifact\n", 25);
 out:
 	ui_close(&u);
 	buf_release(&err);
 	buf_release(&path);
-	buf_release(&data);
+	buf_release(&disp);
 }
 
 /* GET /runs/:id/jobs/:job/annotations/:ann: to the log line that carries
