@@ -87,6 +87,75 @@ int runs_remote(struct remote *rm, const struct runs_remote_opts *o)
 	return EXIT_OK;
 }
 
+/* kiln runs RUN --server (gh run view): the run, then its jobs with their
+ * ids (kiln rerun --job, kiln logs RUN JOB) and, for a job waiting at a
+ * protected environment, what it waits for */
+int run_view_remote(struct remote *rm, const char *run, int json)
+{
+	char *end;
+	long long id = strtoll(run, &end, 10);
+	if (*end || id <= 0) {
+		fprintf(stderr, "kiln runs: error: with --server, RUN is the run's id (see kiln runs)\n");
+		return EXIT_USAGE;
+	}
+	struct buf p = BUF_INIT;
+	json_t *r = NULL, *jobs = NULL, *deps = NULL;
+	buf_addf(&p, "/api/v1/runs/%lld", id);
+	int rc = remote_call(rm, "runs", "GET", p.buf, NULL, &r);
+	buf_addstr(&p, "/jobs");
+	if (!rc)
+		rc = remote_call(rm, "runs", "GET", p.buf, NULL, &jobs);
+	buf_reset(&p);
+	buf_addf(&p, "/api/v1/deployments?run=%lld&state=waiting", id);
+	if (!rc)
+		rc = remote_call(rm, "runs", "GET", p.buf, NULL, &deps);
+	if (rc)
+		goto out;
+	const json_t *jv = json_object_get(jobs, "jobs");
+	if (json) {
+		json_object_set(r, "jobs", (json_t *)jv);
+		remote_print_json(r);
+		goto out;
+	}
+	char dur[32];
+	int64_t st = json_integer_value(json_object_get(r, "started_at"));
+	int64_t fin = json_integer_value(json_object_get(r, "finished_at"));
+	fmt_duration(fin ? fin - st : 0, dur, sizeof(dur));
+	printf("run %lld: %s #%lld · %s · %s %s · %.7s · attempt %lld · %s%s%s\n", id,
+	       str(r, "name"), (long long)json_integer_value(json_object_get(r, "number")),
+	       *str(r, "repo") ? str(r, "repo") : "-", str(r, "event"), short_ref(str(r, "ref")),
+	       str(r, "sha"), (long long)json_integer_value(json_object_get(r, "attempt")),
+	       *str(r, "conclusion") ? str(r, "conclusion") : str(r, "status"),
+	       fin ? " in " : "", fin ? dur : "");
+	if (*str(r, "reason"))
+		printf("  %s\n", str(r, "reason"));
+	printf("%-8s %-11s %-10s %-9s %s\n", "JOB ID", "STATUS", "RESULT", "DURATION", "NAME");
+	size_t i;
+	const json_t *j;
+	json_array_foreach(jv, i, j)
+	{
+		int64_t js = json_integer_value(json_object_get(j, "started_at"));
+		int64_t jf = json_integer_value(json_object_get(j, "finished_at"));
+		fmt_duration(jf && js ? jf - js : 0, dur, sizeof(dur));
+		printf("%-8lld %-11s %-10s %-9s %s", (long long)json_integer_value(json_object_get(j, "id")),
+		       str(j, "status"), *str(j, "conclusion") ? str(j, "conclusion") : "-", dur,
+		       str(j, "name"));
+		size_t k;
+		const json_t *d;
+		json_array_foreach(deps, k, d)
+			if (!strcmp(str(d, "job"), str(j, "name")))
+				printf("  (waiting for review to deploy to %s: kiln approve %lld)",
+				       str(d, "environment"), id);
+		putchar('\n');
+	}
+out:
+	json_decref(r);
+	json_decref(jobs);
+	json_decref(deps);
+	buf_release(&p);
+	return rc;
+}
+
 /* GET a text answer into out; the HTTP status, or -1 (printed) */
 static long get_text(struct remote *rm, const char *path, struct buf *out)
 {

@@ -18,6 +18,7 @@
 static const char *const runs_usage[] = {
 	"kiln runs [--all] [--workflow W] [-n N] [--json]",
 	"kiln runs --server URL [--repo R] [--workflow W] [--branch B] [--status S] [-n N] [--json]",
+	"kiln runs --server URL RUN [--json]   (one run and its jobs, as gh run view)",
 	NULL,
 };
 
@@ -229,11 +230,17 @@ int cmd_runs(int argc, char **argv, struct kiln_ctx *ctx)
 	int n = opt_parse(argc, argv, opts, runs_usage);
 	if (n < 0)
 		return n == -2 ? EXIT_OK : EXIT_USAGE;
+	int server = remote_resolve(&rm);
+	if (n == 1 && server)
+		return run_view_remote(&rm, argv[1], json);
 	if (n) {
+		if (n == 1)
+			fprintf(stderr, "kiln runs: error: RUN shows a run of a server (--server URL); "
+				"locally: kiln logs RUN\n");
 		opt_usage(stderr, opts, runs_usage);
 		return EXIT_USAGE;
 	}
-	if (remote_resolve(&rm)) {
+	if (server) {
 		struct runs_remote_opts ro = { srepo, workflow, branch, status, limit, json };
 		return runs_remote(&rm, &ro);
 	}

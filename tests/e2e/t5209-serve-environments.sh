@@ -48,6 +48,15 @@ test_expect_success 'push by webhook: staging deploys, production waits, bob app
 	done &&
 	test -s wrun &&
 	test "$(event_status 1)" = running &&
+	for i in $(seq 1 300); do
+		kiln runs "$(cat wrun)" --server "$(serve_url)" --token "$(cat bob.tok)" >view &&
+		grep -q "^[0-9]* *waiting .*(waiting for review to deploy to production: kiln approve $(cat wrun))$" view && break
+		sleep 0.1
+	done &&
+	cat view &&
+	test_grep "^run $(cat wrun): .* · shop · push main · .* · attempt 1 · in_progress$" view &&
+	test_grep "^[0-9]* *waiting .*(waiting for review to deploy to production: kiln approve $(cat wrun))$" view &&
+	test_grep "^[0-9]* *completed *success .*staging" view &&
 	kiln approve "$(cat wrun)" --server "$(serve_url)" --token "$(cat bob.tok)" -c "ship it" >out &&
 	wait_status 1 success &&
 	test_grep "production with \*\*\*" "$DATA/events/1.log" &&

@@ -66,6 +66,8 @@ test_expect_success 'the first attempt: b and e fail, c is skipped' '
 test_expect_success 'kiln rerun --job B: b and c run; a, d and e keep their results; e still fails the run' '
 	touch "$FLAG" &&
 	job_id $(cat run1) b >jb &&
+	k runs "$(cat run1)" >view && cat view &&
+	test_grep "^$(cat jb) *completed *failure .* b$" view &&
 	k rerun --job "$(cat jb)" >out &&
 	test_grep "^job $(cat jb) (b): attempt 2 queued as event 2$" out &&
 	wait_status 2 failure 60 &&
@@ -112,6 +114,10 @@ test_expect_success 'usage errors exit 2' '
 	test_expect_code 2 k rerun --job 1 --failed 2>err &&
 	test_grep "not with --failed" err &&
 	test_expect_code 2 k rerun --job -3 2>err &&
+	test_expect_code 2 kiln runs 3 2>err &&
+	test_grep "RUN shows a run of a server" err &&
+	test_expect_code 2 k runs abc 2>err &&
+	test_grep "RUN is the run.s id" err &&
 	test_expect_code 2 kiln run --rerun-job b 2>err &&
 	test_grep "needs --reuse-run" err
 '
