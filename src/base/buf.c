@@ -69,7 +69,7 @@ void buf_setlen(struct buf *b, size_t len)
 	b->buf[len] = '\0';
 }
 
-void buf_add(struct buf *b, const void *data, size_t len)
+void buf_add_slow(struct buf *b, const void *data, size_t len)
 {
 	if (!len)
 		return;
@@ -84,7 +84,7 @@ void buf_addstr(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
-void buf_addch(struct buf *b, int c)
+void buf_addch_slow(struct buf *b, int c)
 {
 	buf_grow(b, 1);
 	b->buf[b->len++] = (char)c;

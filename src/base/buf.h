@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
 	size_t alloc; /* bytes allocated; 0 means buf points at buf_empty */
@@ -27,9 +28,31 @@ void buf_grow(struct buf *b, size_t extra);
 void buf_setlen(struct buf *b, size_t len);
 static inline void buf_reset(struct buf *b) { buf_setlen(b, 0); }
 
-void buf_add(struct buf *b, const void *data, size_t len);
+void buf_add_slow(struct buf *b, const void *data, size_t len);
+void buf_addch_slow(struct buf *b, int c);
+/* append bytes; inline while they fit (the common case of small appends) */
+static inline void buf_add(struct buf *b, const void *data, size_t len)
+{
+	/* alloc 0 (buf_empty, a borrowed buffer) never takes the fast path */
+	if (b->len < b->alloc && b->alloc - b->len > len) {
+		if (len)
+			memcpy(b->buf + b->len, data, len);
+		b->len += len;
+		b->buf[b->len] = '\0';
+		return;
+	}
+	buf_add_slow(b, data, len);
+}
+static inline void buf_addch(struct buf *b, int c)
+{
+	if (b->len + 1 < b->alloc) {
+		b->buf[b->len++] = (char)c;
+		b->buf[b->len] = '\0';
+		return;
+	}
+	buf_addch_slow(b, c);
+}
 void buf_addstr(struct buf *b, const char *s);
-void buf_addch(struct buf *b, int c);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
 /* append s as a JSON string literal, quotes included; bytes that are not

@@ -60,6 +60,16 @@ const struct ev *ev__object_getn(const struct ev *o, const char *key, size_t len
  * value, a case variant is dropped); consumes key and val */
 void ev__object_json_put(struct ev *o, struct ev *key, struct ev *val);
 struct ev *ev__string_take(struct buf *b); /* consumes b's bytes */
+/*
+ * A string value built in place, without a copy at the end: the buf's
+ * first EV_STRHDR bytes are reserved for the value's header. Append the
+ * text with the buf functions after ev__strbuf_init; ev__strbuf_len is the
+ * text's length; ev__strbuf_finish consumes the buf into a new string.
+ */
+#define EV_STRHDR sizeof(struct ev)
+void ev__strbuf_init(struct buf *b, size_t hint);
+static inline size_t ev__strbuf_len(const struct buf *b) { return b->len - EV_STRHDR; }
+struct ev *ev__strbuf_finish(struct buf *b);
 struct ev *ev__filtered(void);             /* new empty filtered array */
 
 /* ---- unicode helpers (utf8.c, casemap.c) ---- */
@@ -128,6 +138,8 @@ struct node {
 	uint32_t hash;    /* string literals, keys and context names: expr__key_hash */
 	const char *key;  /* N_CTX, N_KEY: the name, inside the expression's source */
 	size_t klen;
+	struct node *next_lit; /* N_LIT: the expression's previous literal (freeing) */
+	struct node *kid2[2];  /* the first two kids live here (kids points at it) */
 };
 
 /* bump allocator owning an expression's nodes */
@@ -139,8 +151,7 @@ struct arena {
 
 struct expr {
 	struct arena *arena; /* every node and kids array (the last chunk is inline) */
-	struct ev **lits;    /* every node's value, owned */
-	size_t nlits, alits;
+	struct node *lits;   /* the N_LIT nodes (through next_lit), whose values it owns */
 	struct node *root;   /* NULL for the empty expression (evaluates to null) */
 	unsigned ctx_used;   /* EXPR_CTX_* */
 	unsigned fn_used;    /* EXPR_FN_* */

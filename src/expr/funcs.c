@@ -144,15 +144,17 @@ static const char *format_scan(const char *s, size_t len, struct ev **a, size_t 
 /* format('{0} {{x}}', a) */
 static struct ev *fn_format(struct evst *st, struct ev **a, size_t n)
 {
-	struct buf fs = BUF_INIT, out = BUF_INIT;
-	ev_to_string(a[0], &fs);
-	const char *why = format_scan(fs.buf, fs.len, a + 1, n - 1, &out);
+	struct sview fs;
+	struct buf out;
+	sview_init(&fs, a[0]);
+	ev__strbuf_init(&out, fs.len + 16 * (n - 1));
+	const char *why = format_scan(fs.s, fs.len, a + 1, n - 1, &out);
 	struct ev *r = NULL;
 	if (why)
-		buf_addf(st->err, "The following format string %s: %.*s", why, (int)fs.len, fs.buf);
-	else if (expr__charge(st, out.len) == 0)
-		r = ev_string(out.buf, out.len);
-	buf_release(&fs);
+		buf_addf(st->err, "The following format string %s: %.*s", why, (int)fs.len, fs.s);
+	else if (expr__charge(st, ev__strbuf_len(&out)) == 0)
+		r = ev__strbuf_finish(&out);
+	buf_release(&fs.tmp);
 	buf_release(&out);
 	return r;
 }
@@ -192,52 +194,53 @@ int expr_check_constants(const struct expr *e, struct buf *err, size_t *err_off)
 
 static struct ev *fn_join(struct evst *st, struct ev **a, size_t n)
 {
-	struct buf out = BUF_INIT;
+	struct buf out;
+	ev__strbuf_init(&out, 64);
 	if (primitive(a[0])) {
 		ev_to_string(a[0], &out);
 	} else if (a[0]->kind == EV_ARRAY) {
-		struct buf sep = BUF_INIT;
+		struct sview sep = { ",", 1, 1, BUF_INIT };
 		if (n > 1 && primitive(a[1]))
-			ev_to_string(a[1], &sep);
-		else
-			buf_addch(&sep, ',');
-		for (size_t i = 0; i < a[0]->u.arr.nr && out.len <= EXPR_MAX_MEMORY; i++) {
+			sview_init(&sep, a[1]);
+		for (size_t i = 0; i < a[0]->u.arr.nr && ev__strbuf_len(&out) <= EXPR_MAX_MEMORY; i++) {
 			if (i)
-				buf_add(&out, sep.buf, sep.len);
+				buf_add(&out, sep.s, sep.len);
 			ev_to_string(a[0]->u.arr.v[i], &out);
 		}
-		buf_release(&sep);
+		buf_release(&sep.tmp);
 	}
-	struct ev *r = expr__charge(st, out.len) ? NULL : ev_string(out.buf, out.len);
+	struct ev *r = expr__charge(st, ev__strbuf_len(&out)) ? NULL : ev__strbuf_finish(&out);
 	buf_release(&out);
 	return r;
 }
 
 static struct ev *fn_tojson(struct evst *st, struct ev **a)
 {
-	struct buf out = BUF_INIT;
+	struct buf out;
+	ev__strbuf_init(&out, 128);
 	ev_to_json(a[0], &out, EV_JSON_PRETTY);
-	struct ev *r = expr__charge(st, out.len) ? NULL : ev_string(out.buf, out.len);
+	struct ev *r = expr__charge(st, ev__strbuf_len(&out)) ? NULL : ev__strbuf_finish(&out);
 	buf_release(&out);
 	return r;
 }
 
 static struct ev *fn_fromjson(struct evst *st, struct ev **a)
 {
-	struct buf in = BUF_INIT, why = BUF_INIT;
-	ev_to_string(a[0], &in);
+	struct sview in;
+	struct buf why = BUF_INIT;
+	sview_init(&in, a[0]);
 	size_t b = 0, e = in.len, k;
-	while (b < e && expr__is_js_space(in.buf, e, b, &k))
+	while (b < e && expr__is_js_space(in.s, e, b, &k))
 		b += k;
 	struct ev *r = NULL;
 	if (b == e) {
 		buf_addstr(st->err, "Error parsing fromJson: empty input");
 	} else if (expr__charge(st, in.len) == 0) {
-		r = ev_from_json(in.buf, in.len, &why);
+		r = ev_from_json(in.s, in.len, &why);
 		if (!r)
 			buf_addf(st->err, "Error parsing JSON when evaluating fromJson: %s", why.buf);
 	}
-	buf_release(&in);
+	buf_release(&in.tmp);
 	buf_release(&why);
 	return r;
 }

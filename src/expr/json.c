@@ -122,6 +122,26 @@ static int jp_string(struct jp *p, struct buf *out)
 	}
 }
 
+/* a string literal at p->i as a value: straight from the input when it
+ * has no escapes (the common case), else through jp_string */
+static struct ev *jp_string_value(struct jp *p)
+{
+	size_t j = p->i + 1;
+	while (j < p->len && p->s[j] != '"' && p->s[j] != '\\' && (unsigned char)p->s[j] >= 0x20)
+		j++;
+	if (j < p->len && p->s[j] == '"') {
+		struct ev *v = ev_string(p->s + p->i + 1, j - p->i - 1);
+		p->i = j + 1;
+		return v;
+	}
+	struct buf b = BUF_INIT;
+	if (jp_string(p, &b) < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return ev__string_take(&b);
+}
+
 static struct ev *jp_number(struct jp *p)
 {
 	size_t b = p->i;
@@ -154,9 +174,24 @@ static struct ev *jp_number(struct jp *p)
 		if (d == p->i)
 			return jp_fail(p, "bad number");
 	}
-	char *tmp = xstrndup(s + b, p->i - b);
+	size_t n = p->i - b;
+	if (n <= 15 && !memchr(s + b, '.', n) && !memchr(s + b, 'e', n) && !memchr(s + b, 'E', n)) {
+		/* an integer of at most 15 characters: exact in a double */
+		int neg = s[b] == '-';
+		int64_t v = 0;
+		for (size_t k = b + (size_t)neg; k < p->i; k++)
+			v = v * 10 + (s[k] - '0');
+		if (!v && neg)
+			return ev_number(-0.0);
+		return ev_number(neg ? (double)-v : (double)v);
+	}
+	char stack[64];
+	char *tmp = n < sizeof(stack) ? stack : xmalloc(n + 1);
+	memcpy(tmp, s + b, n);
+	tmp[n] = '\0';
 	double d = strtod(tmp, NULL);
-	free(tmp);
+	if (tmp != stack)
+		free(tmp);
 	return ev_number(d);
 }
 
@@ -198,7 +233,6 @@ fail:
 static struct ev *jp_object(struct jp *p)
 {
 	struct ev *o = ev_object();
-	struct buf key = BUF_INIT;
 	p->i++;
 	jp_ws(p);
 	if (jp_eat(p, '}'))
@@ -209,32 +243,32 @@ static struct ev *jp_object(struct jp *p)
 			jp_fail(p, "expected a string key");
 			goto fail;
 		}
-		buf_reset(&key);
-		if (jp_string(p, &key) < 0)
+		struct ev *k = jp_string_value(p);
+		if (!k)
 			goto fail;
 		jp_ws(p);
 		if (p->i >= p->len || p->s[p->i] != ':') {
+			ev_unref(k);
 			jp_fail(p, "expected ':'");
 			goto fail;
 		}
 		p->i++;
 		struct ev *v = jp_value(p);
-		if (!v)
+		if (!v) {
+			ev_unref(k);
 			goto fail;
+		}
 		/* JSON.parse: an exact repeat replaces the value in place */
-		ev__object_json_put(o, ev_string(key.buf, key.len), v);
+		ev__object_json_put(o, k, v);
 		jp_ws(p);
 		if (jp_eat(p, ','))
 			continue;
-		if (jp_eat(p, '}')) {
-			buf_release(&key);
+		if (jp_eat(p, '}'))
 			return o;
-		}
 		jp_fail(p, "expected ',' or '}'");
 		goto fail;
 	}
 fail:
-	buf_release(&key);
 	ev_unref(o);
 	return NULL;
 }
@@ -256,14 +290,8 @@ static struct ev *jp_value(struct jp *p)
 		p->depth--;
 		return v;
 	}
-	case '"': {
-		struct buf b = BUF_INIT;
-		if (jp_string(p, &b) < 0) {
-			buf_release(&b);
-			return NULL;
-		}
-		return ev__string_take(&b);
-	}
+	case '"':
+		return jp_string_value(p);
 	case 't':
 		if (left >= 4 && !memcmp(rest, "true", 4)) {
 			p->i += 4;

@@ -79,10 +79,11 @@ static struct tok *add(struct lexer *lx, enum tok_type t)
 		lx->alloc = na;
 	}
 	struct tok *k = &lx->toks[lx->nr++];
-	memset(k, 0, sizeof(*k));
 	k->type = t;
 	k->start = lx->start;
 	k->end = lx->off;
+	k->num = 0;
+	k->str = NULL;
 	return k;
 }
 
@@ -153,6 +154,9 @@ static int identifier(struct lexer *lx)
 	const unsigned char *u = (const unsigned char *)lx->s;
 	while (lx->off < lx->len && id_char(u[lx->off]))
 		lx->off++;
+	/* stopped at the end or at an ASCII boundary: every character after
+	 * the first is [A-Za-z0-9_-], so only the first decides legality */
+	int plain = lx->off == lx->len || (u[lx->off] < 0x80 && is_boundary(lx->s, lx->len, lx->off));
 	while (lx->off < lx->len && !is_boundary(lx->s, lx->len, lx->off))
 		next_char(lx);
 	const char *w = lx->s + lx->start;
@@ -171,7 +175,9 @@ static int identifier(struct lexer *lx)
 		else if (n == 8 && !memcmp(w, "Infinity", 8))
 			t = T_NUMBER, num = INFINITY;
 	}
-	if (!legal_identifier(w, n))
+	unsigned char c0 = (unsigned char)w[0];
+	int legal = plain ? (unsigned)((c0 | 32) - 'a') < 26u || c0 == '_' : legal_identifier(w, n);
+	if (!legal)
 		return fail_symbol(lx, lx->off);
 	add(lx, t)->num = num;
 	return 0;

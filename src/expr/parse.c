@@ -38,10 +38,11 @@ static const char *const std_contexts[] = {
 
 unsigned expr__ctx_bit(const char *name, size_t len)
 {
+	static const unsigned char lens[ARRAY_SIZE(std_contexts)] = { 6, 3, 4, 3, 4, 5, 6, 7, 8, 6, 5, 6 };
 	if (len < 3 || len > 8)
 		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(std_contexts); i++)
-		if ((std_contexts[i][0] | 32) == (name[0] | 32) && strlen(std_contexts[i]) == len &&
+		if (lens[i] == len && (std_contexts[i][0] | 32) == (name[0] | 32) &&
 		    !strncasecmp(std_contexts[i], name, len))
 			return 1u << i;
 	return 0;
@@ -99,8 +100,11 @@ static struct node *new_node(struct parser *p, enum node_kind k, size_t pos)
 
 static void add_kid(struct parser *p, struct node *n, struct node *kid)
 {
-	if (n->nkids == n->kalloc) {
-		size_t na = n->kalloc ? n->kalloc * 2 : 2;
+	if (!n->kalloc) {
+		n->kids = n->kid2;
+		n->kalloc = ARRAY_SIZE(n->kid2);
+	} else if (n->nkids == n->kalloc) {
+		size_t na = n->kalloc * 2;
 		struct node **k = arena_alloc(p->e, na * sizeof(*k));
 		if (n->nkids)
 			memcpy(k, n->kids, n->nkids * sizeof(*k));
@@ -113,10 +117,9 @@ static void add_kid(struct parser *p, struct node *n, struct node *kid)
 /* give a node its value (owned by the expression) */
 static void set_lit(struct parser *p, struct node *n, struct ev *v)
 {
-	struct expr *e = p->e;
-	ALLOC_GROW(e->lits, e->nlits + 1, e->alits);
-	e->lits[e->nlits++] = v;
 	n->lit = v;
+	n->next_lit = p->e->lits;
+	p->e->lits = n;
 }
 
 enum perr { E_SYMBOL, E_END, E_DEPTH, E_CONTEXT, E_FUNCTION, E_FEW, E_MANY, E_EVEN };
@@ -492,9 +495,8 @@ void expr_free(struct expr *e)
 {
 	if (!e)
 		return;
-	for (size_t i = 0; i < e->nlits; i++)
-		ev_unref(e->lits[i]);
-	free(e->lits);
+	for (struct node *n = e->lits; n; n = n->next_lit)
+		ev_unref(n->lit);
 	while (e->arena && e->arena->next) { /* the last chunk is inline */
 		struct arena *a = e->arena;
 		e->arena = a->next;

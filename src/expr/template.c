@@ -43,7 +43,8 @@ struct ev *expr_interpolate(const char *tmpl, size_t len, const struct expr_ctx 
 	}
 	if (at == 0 && (size_t)end == len) /* exactly one expression: keep its type */
 		return eval_text(tmpl + 3, len - 5, ctx, err, NULL);
-	struct buf out = BUF_INIT;
+	struct buf out;
+	ev__strbuf_init(&out, len);
 	size_t from = 0;
 	while (at >= 0) {
 		if (end < 0) {
@@ -60,7 +61,7 @@ struct ev *expr_interpolate(const char *tmpl, size_t len, const struct expr_ctx 
 		at = expr_find(tmpl, len, from, &end);
 	}
 	buf_add(&out, tmpl + from, len - from);
-	return ev__string_take(&out);
+	return ev__strbuf_finish(&out);
 fail:
 	buf_release(&out);
 	return NULL;

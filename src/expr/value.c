@@ -64,6 +64,29 @@ struct ev *ev__string_take(struct buf *b)
 	return v;
 }
 
+void ev__strbuf_init(struct buf *b, size_t hint)
+{
+	buf_init(b, EV_STRHDR + hint);
+	buf_setlen(b, EV_STRHDR);
+}
+
+struct ev *ev__strbuf_finish(struct buf *b)
+{
+	size_t len = ev__strbuf_len(b), need = EV_STRHDR + len + 1;
+	int shrink = b->alloc > need + 256;
+	char *mem = buf_detach(b, NULL);
+	if (shrink)
+		mem = xrealloc(mem, need);
+	struct ev *v = (struct ev *)(void *)mem; /* malloc's alignment suits struct ev */
+	memset(v, 0, sizeof(*v));
+	v->refs = 1;
+	v->kind = EV_STRING;
+	v->u.str.s = mem + EV_STRHDR;
+	v->u.str.len = len;
+	v->ascii = (uint8_t)all_ascii(v->u.str.s, len);
+	return v;
+}
+
 struct ev *ev_array(void) { return ev_alloc(EV_ARRAY, 0); }
 
 struct ev *ev__filtered(void)
