@@ -32,8 +32,11 @@ deploy_cleanup() {
 	local DEPLOYD_PID p
 	if [ "$DEPLOY_KIND" = container ]; then
 		podman ps -aq --filter "label=io.kiln.deploy=$KILN_DEPLOY_STATE" | xargs -r podman rm -f -t 0 >/dev/null 2>&1
-		[ -n "$REG_PORT" ] && podman images -q --filter "reference=localhost:$REG_PORT/*" |
-			xargs -r podman rmi -f >/dev/null 2>&1
+		# this test's tags, by name: its images share IDs with other tests'
+		# (same content), so never `rmi -f ID`, and podman's reference
+		# filter lists every name of a matching image
+		[ -n "$REG_PORT" ] && podman images --format '{{.Repository}}:{{.Tag}}' |
+			grep "^localhost:$REG_PORT/" | xargs -r podman rmi >/dev/null 2>&1
 	fi
 	DEPLOYD_PID=$(deployd_pid)
 	[ -n "$DEPLOYD_PID" ] && kill -0 "$DEPLOYD_PID" 2>/dev/null && kill "$DEPLOYD_PID" 2>/dev/null
@@ -81,7 +84,9 @@ DEADLINE=3s
 if [ "$DEPLOY_KIND" = container ]; then
 	. "$TEST_ROOT/e2e/lib-containers.sh"
 	command -v docker-registry >/dev/null || test_skip_all "docker-registry is needed (make deps installs it)"
-	DEADLINE=15s
+	# a pull and a container start on a loaded machine (SAN build, other
+	# container tests in parallel) take longer than a process start
+	DEADLINE=30s
 	REG_PORT=$(free_port)
 	DEMO_IMAGE=localhost:$REG_PORT/kiln/demo
 	mkdir -p "$TRASH/reg" "$TRASH/ctx"
@@ -89,7 +94,12 @@ if [ "$DEPLOY_KIND" = container ]; then
 		"$TRASH/reg/data" "$REG_PORT" >"$TRASH/reg/config.yml"
 	(docker-registry serve "$TRASH/reg/config.yml" >"$TRASH/reg/log" 2>&1 & echo $! >"$TRASH/reg/pid")
 	echo "$(cat "$TRASH/reg/pid")" >>"$TRASH/load.pids"
-	for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$REG_PORT/v2/" >/dev/null && break; sleep 0.1; done
+	for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$REG_PORT/v2/" >/dev/null && break; sleep 0.1; done
+	curl -fs "http://127.0.0.1:$REG_PORT/v2/" >/dev/null || {
+		cat "$TRASH/reg/log" >&2
+		echo "Bail out! the registry on 127.0.0.1:$REG_PORT did not start in 60s"
+		exit 1
+	}
 	# the host's python3 and its standard library, read-only in the container
 	# (Debian's, not a version manager's shim that PATH may find first)
 	[ -x /usr/bin/python3 ] || test_skip_all "Debian's python3 (/usr/bin/python3) is needed"
@@ -132,8 +142,8 @@ make_release() {
 	if [ "$DEPLOY_KIND" = container ]; then
 		echo "${2:-good}" >"$TRASH/ctx/mode" &&
 		printf 'FROM kiln-test/debian:latest\nWORKDIR /app\nCOPY mode /app/mode\n' >"$TRASH/ctx/Containerfile" &&
-		podman build -q -t "$DEMO_IMAGE:$1" "$TRASH/ctx" >/dev/null &&
-		podman push -q --tls-verify=false "$DEMO_IMAGE:$1" &&
+		retry 3 podman build -q -t "$DEMO_IMAGE:$1" "$TRASH/ctx" >/dev/null &&
+		retry 3 podman push -q --tls-verify=false "$DEMO_IMAGE:$1" &&
 		podman rmi "$DEMO_IMAGE:$1" >/dev/null
 		return
 	fi
@@ -141,12 +151,25 @@ make_release() {
 	echo "${2:-good}" >"$TRASH/repo/releases/$1/mode"
 }
 
+# retry N CMD...: CMD up to N times, 2s apart (podman and the registry on a
+# loaded machine); the last failure's output stays on stderr
+retry() {
+	local n=$1 i
+	shift
+	for i in $(seq 1 "$n"); do
+		"$@" && return 0
+		[ "$i" = "$n" ] || { echo "retrying ($i/$n): $*" >&2; sleep 2; }
+	done
+	return 1
+}
+
 start_deployd() {
 	kiln deployd >>"$TRASH/deployd.log" 2>&1 &
 	local DEPLOYD_PID=$!
 	echo $DEPLOYD_PID >"$TRASH/deployd.pid"
 	local i
-	for i in $(seq 1 100); do
+	# generous: a SAN build on a loaded machine starts slowly
+	for i in $(seq 1 600); do
 		[ -S "$KILN_DEPLOY_STATE/deployd.sock" ] && [ -S "$KILN_DEPLOY_STATE/haproxy.sock" ] && return 0
 		kill -0 "$DEPLOYD_PID" 2>/dev/null || break
 		sleep 0.1
@@ -214,6 +237,7 @@ wait_for() {
 stop_deployd_clean() {
 	local pid from
 	pid=$(deployd_pid)
+	[ -n "$pid" ] || { echo "deployd never started" >&2; return 1; }
 	from=$(($(stat -c %s "$TRASH/deployd.log") + 1))
 	kiln deployd --stop >/dev/null 2>&1 || true
 	wait_pid "$pid" 20 || { echo "deployd did not stop" >&2; return 1; }

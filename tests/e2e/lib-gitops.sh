@@ -43,7 +43,7 @@ start_gitopsd() {
 	local DEPLOYD_PID=$!
 	echo $DEPLOYD_PID >"$TRASH/deployd.pid"
 	local i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 600); do
 		[ -S "$KILN_DEPLOY_STATE/deployd.sock" ] && [ -S "$KILN_DEPLOY_STATE/haproxy.sock" ] &&
 			kiln status >/dev/null 2>&1 && return 0
 		kill -0 "$DEPLOYD_PID" 2>/dev/null || break

@@ -23,7 +23,7 @@ test_expect_success 'first deploy: v1 serves' '
 '
 
 test_expect_success 'blue-green to v2 under load: 0 failed requests, then 100% v2' '
-	load_start 40 load1 &&
+	load_start 120 load1 &&
 	sleep 1 &&
 	kiln deploy web v2 --wait >out &&
 	load_stop load1 &&
@@ -46,7 +46,7 @@ test_expect_success 'the old color is retained (drain) for instant rollback' '
 '
 
 test_expect_success 'kiln rollback under load: back on v1, 0 failed requests' '
-	load_start 40 load3 &&
+	load_start 120 load3 &&
 	sleep 1 &&
 	kiln rollback web >out &&
 	test_grep "manual rollback from v2: switched to the retained instances" out &&
@@ -71,7 +71,7 @@ test_expect_success 'releases show history with strategy, outcome and duration' 
 '
 
 test_expect_success 'a never-healthy green: exit 1, 0 requests to it, blue keeps serving' '
-	load_start 60 load5 &&
+	load_start 120 load5 &&
 	test_expect_code 1 kiln deploy web v4 --wait >out 2>&1 &&
 	load_stop load5 &&
 	cat out load5 &&

@@ -18,7 +18,7 @@ test_expect_success 'setup: 3 instances, rolling maxSurge 1 maxUnavailable 0, st
 '
 
 test_expect_success 'rolling to v2 under load: 0 failed requests, then 100% v2' '
-	load_start 60 load1 &&
+	load_start 120 load1 &&
 	sleep 1 &&
 	kiln deploy web v2 --wait >out &&
 	load_stop load1 &&
@@ -38,7 +38,7 @@ test_expect_success 'old instances were drained before being stopped' '
 '
 
 test_expect_success 'a never-healthy v3: deploy fails (exit 1), v3 gets 0 requests, v2 keeps serving' '
-	load_start 60 load3 &&
+	load_start 120 load3 &&
 	test_expect_code 1 kiln deploy web v3 --wait >out 2>&1 &&
 	load_stop load3 &&
 	cat out load3 &&
@@ -65,7 +65,7 @@ test_expect_success 'kiln rollback to an unknown or missing version is refused' 
 '
 else
 test_expect_success 'an image tag missing from the registry: exit 1, the reason in releases, v2 keeps serving' '
-	load_start 60 load5 &&
+	load_start 120 load5 &&
 	test_expect_code 1 kiln deploy web v9 --wait >out 2>&1 &&
 	load_stop load5 &&
 	cat out &&
@@ -78,7 +78,7 @@ test_expect_success 'an image tag missing from the registry: exit 1, the reason 
 fi
 
 test_expect_success 'kiln rollback with no retained instances redeploys the previous good release' '
-	load_start 60 load4 &&
+	load_start 120 load4 &&
 	kiln rollback web --wait >out 2>&1 &&
 	load_stop load4 &&
 	cat out &&

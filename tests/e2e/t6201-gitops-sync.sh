@@ -11,6 +11,8 @@ HOOK_PORT=$(free_port)
 # sanitizer build on a shared machine takes longer than processes
 SYNC_MAX=10
 [ "$DEPLOY_KIND" = container ] && SYNC_MAX=40
+# any other wait for a rollout: generous (it returns as soon as it holds)
+WAIT=$((SYNC_MAX + 20))
 
 test_expect_success 'setup: config repository with web (wave 1), db (wave 0, prune) and cache (no prune)' '
 	cfg_init &&
@@ -43,9 +45,9 @@ test_expect_success 'setup: config repository with web (wave 1), db (wave 0, pru
 
 test_expect_success 'start: every app syncs, wave 0 healthy before wave 1 starts' '
 	start_gitopsd --interval 2s &&
-	wait_for 30 app_is web Synced Healthy v1 &&
-	wait_for 10 app_is db Synced Healthy v1 &&
-	wait_for 10 app_is cache Synced Healthy v1 &&
+	wait_for $WAIT app_is web Synced Healthy v1 &&
+	wait_for $WAIT app_is db Synced Healthy v1 &&
+	wait_for $WAIT app_is cache Synced Healthy v1 &&
 	kiln status >st && cat st &&
 	test_grep "^config .*config.git main at $(cut -c1-8 c1)" st &&
 	db_done=$(grep -n "db: release [0-9]* (v1) succeeded" deployd.log | cut -d: -f1) &&
@@ -56,7 +58,7 @@ test_expect_success 'start: every app syncs, wave 0 healthy before wave 1 starts
 '
 
 test_expect_success 'a pushed tag change is synced within one interval under load, 0 failed requests' '
-	load_start 60 load1 &&
+	load_start 120 load1 &&
 	sleep 0.5 &&
 	sed -i "s/^version: v1/version: v2/" cfg/apps/web.yml &&
 	cfg_push "web: v2" >c2 &&
@@ -78,11 +80,11 @@ test_expect_success 'a pushed tag change is synced within one interval under loa
 '
 
 test_expect_success 'a bad release: Degraded on v2, traffic stays, no retry loop, the failure recorded with its commit' '
-	load_start 60 load2 &&
+	load_start 120 load2 &&
 	sed -i "s/^version: v2/version: v3/" cfg/apps/web.yml &&
 	cfg_push "web: v3" >c3 &&
-	wait_for 30 sh -c "kiln releases web | grep -q \"^[0-9]* *v3 .*failed\"" &&
-	wait_for 10 app_is web OutOfSync Degraded v2 &&
+	wait_for $((SYNC_MAX + 40)) sh -c "kiln releases web | grep -q \"^[0-9]* *v3 .*failed\"" &&
+	wait_for $WAIT app_is web OutOfSync Degraded v2 &&
 	n=$(kiln releases web | grep -c " v3 ") &&
 	sleep 5 &&
 	load_stop load2 && cat load2 &&
@@ -100,13 +102,13 @@ test_expect_success 'a bad release: Degraded on v2, traffic stays, no retry loop
 test_expect_success 'fixing git syncs again' '
 	sed -i "s/^version: v3/version: v2/" cfg/apps/web.yml &&
 	cfg_push "web: back to v2" >c4 &&
-	wait_for 15 app_is web Synced Healthy v2
+	wait_for $WAIT app_is web Synced Healthy v2
 '
 
 test_expect_success 'selfHeal: a release deployed by hand is reverted to git within one interval' '
 	kiln deploy web v1 --wait >out &&
 	test_grep "release [0-9]* (v1) succeeded" out &&
-	wait_for 10 app_is web Synced Healthy v2 &&
+	wait_for $WAIT app_is web Synced Healthy v2 &&
 	kiln releases web >rel && cat rel &&
 	head -n2 rel | tail -n1 | grep "v2 .* $(cut -c1-8 c4) *gitops *rolling *succeeded"
 '
@@ -144,14 +146,14 @@ test_expect_success 'a config file with an error: OutOfSync with file:line:col, 
 	curl -sf "$URL" | grep "web v2" &&
 	sed -i "/^replicas: 3/d" cfg/apps/web.yml &&
 	cfg_push "web: fix" >c6 &&
-	wait_for 10 sh -c "kiln status | grep -q \"^web .*Synced  *Healthy\""
+	wait_for $WAIT sh -c "kiln status | grep -q \"^web .*Synced  *Healthy\""
 '
 
 test_expect_success 'removed from git: pruned with prune, kept (OutOfSync) without' '
 	git -C cfg rm -q apps/db.yml apps/cache.yml &&
 	cfg_push "drop db and cache" >c7 &&
-	wait_for 10 sh -c "kiln status | grep -q \"^db  *Synced  *Missing\"" &&
-	wait_for 10 sh -c "! kiln status db | grep -q \" v1 \"" &&
+	wait_for $WAIT sh -c "kiln status | grep -q \"^db  *Synced  *Missing\"" &&
+	wait_for $WAIT sh -c "! kiln status db | grep -q \" v1 \"" &&
 	! curl -sf "http://127.0.0.1:$DB_PORT/" &&
 	kiln status >st && cat st &&
 	test_grep "^db  *Synced  *Missing .* pruned" st &&
@@ -164,7 +166,7 @@ test_expect_success 'restart with a webhook: a signed push syncs at once; unsign
 	kiln deployd --stop >/dev/null &&
 	wait_pid $(deployd_pid) 20 &&
 	start_gitopsd --interval 10m --webhook 127.0.0.1:$HOOK_PORT --webhook-secret-file secret &&
-	wait_for 30 app_is web Synced Healthy v2 &&
+	wait_for $WAIT app_is web Synced Healthy v2 &&
 	sed -i "s/^version: v2/version: v1/" cfg/apps/web.yml &&
 	cfg_push "web: v1 again" >c8 &&
 	test "$(hook_push -)" = 401 &&
@@ -174,7 +176,7 @@ test_expect_success 'restart with a webhook: a signed push syncs at once; unsign
 	sleep 1 && app_is web Synced Healthy v2 &&
 	t0=$(date +%s%N) &&
 	test "$(hook_push s3cr3t-hook-key)" = 202 &&
-	wait_for 15 app_is web Synced Healthy v1 &&
+	wait_for $WAIT app_is web Synced Healthy v1 &&
 	t1=$(date +%s%N) &&
 	echo "webhook to Synced: $(( (t1 - t0) / 1000000 ))ms" &&
 	kiln releases web | head -n2 | tail -n1 | grep "v1 .* $(cut -c1-8 c8) *gitops .*succeeded"
@@ -188,7 +190,7 @@ test_expect_success 'kiln rollback commits the revert to the config repository; 
 	git -C config.git log -1 --format=%b main | grep "this reverts the release set by commit $(cat c8)" &&
 	git -C config.git show main:apps/web.yml >after &&
 	sed "s/^version: v1/version: v2/" before >want && test_cmp want after &&
-	wait_for 15 app_is web Synced Healthy v2 &&
+	wait_for $WAIT app_is web Synced Healthy v2 &&
 	kiln releases web | head -n2 | tail -n1 | grep "v2 .* $(git -C config.git rev-parse main | cut -c1-8) *gitops .*succeeded"
 '
 
