@@ -602,7 +602,7 @@ static int execute(const struct run_opts *o, const struct plan *p, struct runctx
 	buf_release(&names);
 	struct sched_observer obs = {
 		recorder_job_start, recorder_job_end, recorder_log, rec, recorder_job_summary,
-		recorder_job_outputs,
+		recorder_job_outputs, recorder_workflow_end,
 	};
 	struct sched_opts so = {
 		.observer = rec ? &obs : NULL,

@@ -53,6 +53,8 @@ struct recorder {
 	size_t nprior;
 	char *rerun_job;     /* recorder_prior: the one job run again, or NULL */
 	struct sched_reuse reuse;
+	int closed_runs;     /* workflow runs closed (finish_wf) */
+	int warned;          /* the incomplete-history warning was repeated last */
 };
 
 struct recorder *recorder_open(struct db **given, const char *repo, struct buf *err)
@@ -466,6 +468,35 @@ void recorder_log(void *arg, const struct log_event *ev)
 	buf_release(&err);
 }
 
+/* close workflow w's run with its conclusion (once) */
+static void finish_wf(struct recorder *r, struct rec_wf *w)
+{
+	struct buf err = BUF_INIT, reason = BUF_INIT;
+	const char *c = w->failed ? "failure" : w->cancelled ? "cancelled" : "success";
+	/* after a store error, still try to close the run (the error
+	 * may have passed) and say that its record is incomplete; when
+	 * this fails too, the next kiln closes it (recover.c) */
+	if (w->reason)
+		buf_addstr(&reason, w->reason);
+	if (r->broken)
+		buf_addf(&reason, "%sthe history of this run is incomplete: %s",
+			 reason.len ? "; " : "", r->err_first.buf);
+	if (runs_finish(r->db, w->run_id, c, reason.buf, &err) < 0 && !r->broken)
+		broken(r, &err);
+	buf_release(&err);
+	buf_release(&reason);
+	w->run_id = 0;
+	r->closed_runs++;
+}
+
+void recorder_workflow_end(void *arg, size_t wf_index)
+{
+	struct recorder *r = arg;
+	/* its jobs were closed (logs flushed) by their job_end, before this */
+	if (r && wf_index < r->nwfs && r->wfs[wf_index].run_id)
+		finish_wf(r, &r->wfs[wf_index]);
+}
+
 void recorder_finish(struct recorder *r)
 {
 	if (!r)
@@ -477,33 +508,16 @@ void recorder_finish(struct recorder *r)
 	for (size_t i = 0; i < r->njobs; i++)
 		if (r->jobs[i].open)
 			close_job(r, &r->jobs[i], RESULT_CANCELLED);
-	int recorded = 0;
-	for (size_t i = 0; i < r->nwfs; i++) {
-		struct rec_wf *w = &r->wfs[i];
-		if (!w->run_id)
-			continue;
-		recorded++;
-		struct buf err = BUF_INIT, reason = BUF_INIT;
-		const char *c = w->failed ? "failure" : w->cancelled ? "cancelled" : "success";
-		/* after a store error, still try to close the run (the error
-		 * may have passed) and say that its record is incomplete; when
-		 * this fails too, the next kiln closes it (recover.c) */
-		if (w->reason)
-			buf_addstr(&reason, w->reason);
-		if (r->broken)
-			buf_addf(&reason, "%sthe history of this run is incomplete: %s",
-				 reason.len ? "; " : "", r->err_first.buf);
-		if (runs_finish(r->db, w->run_id, c, reason.buf, &err) < 0 && !r->broken)
-			broken(r, &err);
-		buf_release(&err);
-		buf_release(&reason);
-		w->run_id = 0;
-	}
+	for (size_t i = 0; i < r->nwfs; i++)
+		if (r->wfs[i].run_id)
+			finish_wf(r, &r->wfs[i]);
 	/* the warning may have scrolled away with the run's output: repeat
 	 * it last */
-	if (r->broken && recorded)
+	if (r->broken && r->closed_runs && !r->warned) {
+		r->warned = 1;
 		fprintf(stderr, "kiln: warning: the history of this run is incomplete (see 'kiln runs'): %s\n",
 			r->err_first.buf);
+	}
 }
 
 void recorder_close(struct recorder *r)

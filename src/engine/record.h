@@ -77,5 +77,9 @@ void recorder_job_status(struct recorder *r, const char *job, const char *status
 void recorder_log(void *r, const struct log_event *ev);
 /* every workflow's run ends with its conclusion */
 void recorder_finish(struct recorder *r);
+/* sched_observer.wf_end: every job of workflow wf_index ended: its run is
+ * closed now (a server run's CI is not "running" while the event's deploy
+ * workflow waits for its reviewers); recorder_finish closes the others */
+void recorder_workflow_end(void *arg, size_t wf_index);
 
 #endif

@@ -290,9 +290,13 @@ static void node_done(struct sched *s, struct snode *n)
 		return;
 	n->state = NODE_DONE;
 	s->ndone++;
-	if (n->pj->selected && !--s->wf_left[n->pj->wf_index] && s->opts.conc &&
-	    s->opts.conc->wf_end)
-		s->opts.conc->wf_end(s->opts.conc->arg, n->pj->wf_index);
+	if (n->pj->selected && !--s->wf_left[n->pj->wf_index]) {
+		if (s->opts.conc && s->opts.conc->wf_end)
+			s->opts.conc->wf_end(s->opts.conc->arg, n->pj->wf_index);
+		/* the workflow is over even if another of the run's waits on */
+		if (!s->opts.prefix && s->opts.observer && s->opts.observer->wf_end)
+			s->opts.observer->wf_end(s->opts.observer->arg, n->pj->wf_index);
+	}
 	if (n->failed)
 		n->result = RESULT_FAILURE;
 	else if (n->cancelled)

@@ -45,6 +45,9 @@ struct sched_observer {
 	void (*job_summary)(void *arg, const char *name, const char *markdown);
 	/* a job instance ended with outputs (an object; before job_end) */
 	void (*job_outputs)(void *arg, const char *name, const struct ev *outputs);
+	/* every job of workflow wf_index has ended (after their job_end; not
+	 * told by the nested schedulers of reusable-workflow calls) */
+	void (*wf_end)(void *arg, size_t wf_index);
 };
 
 /*

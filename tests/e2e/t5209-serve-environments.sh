@@ -27,6 +27,15 @@ test_expect_success 'setup: environments with a reviewer and secrets' '
 	      - run: test "$KEY" = prod-key-123 && echo "production with $KEY"
 	        env: {KEY: "${{ secrets.DEPLOY_KEY }}"}
 	EOF
+	write_workflow app ci <<-\EOF &&
+	name: CI
+	on: push
+	jobs:
+	  unit:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo "unit tests pass"
+	EOF
 	kiln repo add shop "$TRASH/app" >secret &&
 	kiln user add bob --role deployer >/dev/null &&
 	kiln env set shop production --reviewer user:bob --branch main >/dev/null &&
@@ -57,6 +66,14 @@ test_expect_success 'push by webhook: staging deploys, production waits, bob app
 	test_grep "^run $(cat wrun): .* · shop · push main · .* · attempt 1 · in_progress$" view &&
 	test_grep "^[0-9]* *waiting .*(waiting for review to deploy to production: kiln approve $(cat wrun))$" view &&
 	test_grep "^[0-9]* *completed *success .*staging" view &&
+	# the same push'"'"'s CI is over: its run is completed, not running while deploy waits
+	for i in $(seq 1 300); do
+		curl -sS -H "Authorization: Bearer $(cat bob.tok)" "$(serve_url)/api/v1/runs?repo=shop&workflow=ci.yml" >ci.json &&
+		grep -q "\"conclusion\": *\"success\"" ci.json && break
+		sleep 0.1
+	done &&
+	test "$(event_status 1)" = running &&
+	python3 -c "import json; r=json.load(open(\"ci.json\"))[\"runs\"]; assert len(r)==1 and r[0][\"status\"]==\"completed\" and r[0][\"conclusion\"]==\"success\" and r[0][\"finished_at\"], r" &&
 	kiln approve "$(cat wrun)" --server "$(serve_url)" --token "$(cat bob.tok)" -c "ship it" >out &&
 	wait_status 1 success &&
 	test_grep "production with \*\*\*" "$DATA/events/1.log" &&
