@@ -64,6 +64,14 @@ test_expect_success '--head HEAD runs the committed tree' '
 	test_grep "^\[show\] sha=$(git -C repo rev-parse HEAD)$" out
 '
 
+test_expect_success '--ref REF runs the committed tree of HEAD, github.ref as given' '
+	(cd repo && kiln run --ref refs/heads/elsewhere) >out 2>err &&
+	test_grep "^\[show\] file=committed$" out &&
+	test_grep "^\[show\] new=$" out &&
+	test_grep -v "gone absent" out &&
+	test_grep "^\[show\] sha=$(git -C repo rev-parse HEAD)$" out
+'
+
 test_expect_success 'an uncommitted workflow runs; --head runs the committed one' '
 	cat >repo/.github/workflows/ci.yml <<-\EOF &&
 	on: push
