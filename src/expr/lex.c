@@ -84,6 +84,7 @@ static struct tok *add(struct lexer *lx, enum tok_type t)
 	k->end = lx->off;
 	k->num = 0;
 	k->str = NULL;
+	k->hash = 0;
 	return k;
 }
 
@@ -152,8 +153,14 @@ static int string(struct lexer *lx)
 static int identifier(struct lexer *lx)
 {
 	const unsigned char *u = (const unsigned char *)lx->s;
-	while (lx->off < lx->len && id_char(u[lx->off]))
-		lx->off++;
+	/* expr__key_hash of the name as it is scanned (ASCII: lower-cased
+	 * bytes, FNV-1a); only a plain identifier keeps it */
+	uint32_t h = (2166136261u ^ (u[lx->start] | ((unsigned)(u[lx->start] - 'A') < 26u) << 5)) *
+		     16777619u;
+	while (lx->off < lx->len && id_char(u[lx->off])) {
+		unsigned char c = u[lx->off++];
+		h = (h ^ (c | ((unsigned)(c - 'A') < 26u) << 5)) * 16777619u;
+	}
 	/* stopped at the end or at an ASCII boundary: every character after
 	 * the first is [A-Za-z0-9_-], so only the first decides legality */
 	int plain = lx->off == lx->len || (u[lx->off] < 0x80 && is_boundary(lx->s, lx->len, lx->off));
@@ -179,7 +186,9 @@ static int identifier(struct lexer *lx)
 	int legal = plain ? (unsigned)((c0 | 32) - 'a') < 26u || c0 == '_' : legal_identifier(w, n);
 	if (!legal)
 		return fail_symbol(lx, lx->off);
-	add(lx, t)->num = num;
+	struct tok *k = add(lx, t);
+	k->num = num;
+	k->hash = plain ? h : expr__key_hash(w, n);
 	return 0;
 }
 

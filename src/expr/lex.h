@@ -14,6 +14,7 @@ struct tok {
 	enum tok_type type;
 	size_t start, end; /* byte offsets of the lexeme */
 	double num;        /* T_NUMBER */
+	uint32_t hash;     /* T_IDENT: expr__key_hash of the name */
 	struct ev *str;    /* T_STRING: the unescaped value (owned) */
 };
 

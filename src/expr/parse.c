@@ -82,12 +82,13 @@ static void *arena_alloc(struct expr *e, size_t n)
 	return p;
 }
 
-/* N_CTX / N_KEY: the name stays in the source (identifiers are ASCII) */
-static void set_key(struct node *n, const char *key, size_t len)
+/* N_CTX / N_KEY: the name stays in the source (identifiers are ASCII);
+ * the lexer hashed it */
+static void set_key(struct node *n, const char *src, const struct tok *id)
 {
-	n->key = key;
-	n->klen = len;
-	n->hash = expr__key_hash(key, len);
+	n->key = src + id->start;
+	n->klen = id->end - id->start;
+	n->hash = id->hash;
 }
 
 static struct node *new_node(struct parser *p, enum node_kind k, size_t pos)
@@ -187,8 +188,8 @@ static int name_allowed(struct parser *p, const struct tok *id)
 	p->e->ctx_used |= bit;
 	if (o && o->names) {
 		for (size_t i = 0; o->names[i]; i++)
-			if ((o->names[i][0] | 32) == (w[0] | 32) && strlen(o->names[i]) == n &&
-			    expr__key_eq(o->names[i], n, w, n))
+			if ((o->names[i][0] | 32) == (w[0] | 32) && !strncasecmp(o->names[i], w, n) &&
+			    !o->names[i][n]) /* identifiers are ASCII: a byte-wise match is JS's */
 				return 1;
 		return 0;
 	}
@@ -228,7 +229,7 @@ static struct node *call(struct parser *p, int *postfix)
 		if (!name_allowed(p, id))
 			return fail(p, E_CONTEXT, id);
 		struct node *n = new_node(p, N_CTX, id->start);
-		set_key(n, p->src + id->start, id->end - id->start);
+		set_key(n, p->src, id);
 		*postfix = 1;
 		return n;
 	}
@@ -342,7 +343,7 @@ static struct node *index_expr(struct parser *p)
 			const struct tok *k = peek(p);
 			if (match(p, T_IDENT)) {
 				idx = new_node(p, N_KEY, k->start);
-				set_key(idx, p->src + k->start, k->end - k->start);
+				set_key(idx, p->src, k);
 			} else if (!match(p, T_STAR)) {
 				fail(p, E_SYMBOL, k);
 				goto fail;
