@@ -128,7 +128,7 @@ int deploy__ctr_cmd(struct slot *s, struct strvec *argv, struct strvec *penv, st
 		strvec_push(argv, a->command.v[i]);
 	for (char **e = environ; *e; e++)
 		strvec_push(penv, *e);
-	strvec_setenv(penv, "CONTAINERS_CONF", d->pm.conf);
+	podman_setenv(&d->pm, penv);
 	free(envfile);
 	buf_release(&name);
 	return 0;
@@ -205,7 +205,7 @@ void deploy__ctr_remove(struct slot *s)
 	struct strvec env = STRVEC_INIT;
 	for (char **e = environ; *e; e++)
 		strvec_push(&env, *e);
-	strvec_setenv(&env, "CONTAINERS_CONF", d->pm.conf);
+	podman_setenv(&d->pm, &env);
 	char *argv[] = { d->pm.prog, "rm", "-f", "-t", "0", name.buf, NULL };
 	run_sync(argv, env.v, NULL, 15000);
 	strvec_clear(&env);

@@ -489,7 +489,7 @@ static void start_probe(struct slot *s, uint64_t now)
 		h.command = argv;
 		for (char **e = environ; *e; e++)
 			strvec_push(&p->envv, *e);
-		strvec_setenv(&p->envv, "CONTAINERS_CONF", s->da->d->pm.conf);
+		podman_setenv(&s->da->d->pm, &p->envv);
 		probe_start(s->da->d->loop, &h, s->port, p->envv.v, a->root, on_probe, p);
 		strvec_clear(&argv);
 		return;

@@ -129,12 +129,25 @@ int composite_load(const char *dir, struct composite **out, struct diags *d)
 		else
 			free(f);
 	}
+	/* a directory with only a Dockerfile is a Docker action of that
+	 * image (GitHub's runner) */
+	static const char *const dockerfiles[] = { "Dockerfile", "dockerfile" };
+	for (size_t i = 0; i < ARRAY_SIZE(dockerfiles) && !c->file; i++) {
+		char *f = xstrfmt("%s/%s", dir, dockerfiles[i]);
+		if (access(f, F_OK) == 0) {
+			c->file = f;
+			buf_addf(&data, "runs:\n  using: docker\n  image: %s\n", dockerfiles[i]);
+		} else {
+			free(f);
+		}
+	}
 	if (!c->file) {
-		diag_err(d, dir, 0, 0, "can't find 'action.yml' or 'action.yaml' under '%s'", dir);
+		diag_err(d, dir, 0, 0,
+			 "can't find 'action.yml', 'action.yaml' or 'Dockerfile' under '%s'", dir);
 		goto out;
 	}
 	struct buf why = BUF_INIT;
-	if (fs_read_input(c->file, FS_INPUT_MAX, &data, &why) < 0) {
+	if (!data.len && fs_read_input(c->file, FS_INPUT_MAX, &data, &why) < 0) {
 		diag_err(d, c->file, 0, 0, "cannot read action: %s", why.buf);
 		buf_release(&why);
 		goto out;

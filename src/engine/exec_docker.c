@@ -114,7 +114,9 @@ static int start_build(struct docker_step *ds, const struct podman *pm, const ch
 }
 
 /* a docker action's runs.args / runs.env / runs.entrypoint, evaluated
- * with its inputs as the `inputs` context */
+ * with its inputs as the `inputs` context; without runs.args (or
+ * runs.entrypoint) the step's `with: args` (`entrypoint`), as GitHub's
+ * runner does */
 static int action_runs(struct step_run *sr, const struct composite *a, const struct ev *inputs,
 		       struct strvec *args, struct strvec *env, char **entrypoint,
 		       struct buf *err)
@@ -125,6 +127,14 @@ static int action_runs(struct step_run *sr, const struct composite *a, const str
 	fr->inputs = ev_ref((struct ev *)inputs);
 	int r = 0;
 	const struct ynode *ar = ynode_get(runs, "args");
+	const struct ev *with_args = ev_object_get(inputs, "args");
+	if (!ar && with_args) {
+		struct buf v = BUF_INIT;
+		ev_to_string(with_args, &v);
+		if (podman_split_words(v.buf, args, err) < 0)
+			r = -1;
+		buf_release(&v);
+	}
 	for (size_t i = 0; ar && ar->kind == YNODE_SEQ && i < ar->nr && !r; i++) {
 		const struct ynode *n = ar->items[i];
 		char *s = n->kind == YNODE_SCALAR
@@ -157,6 +167,10 @@ static int action_runs(struct step_run *sr, const struct composite *a, const str
 		*entrypoint = exec__eval_str(je, fr, sr->env, ep->str, err);
 		if (!*entrypoint)
 			r = -1;
+	} else if (!r && !ep && ev_object_get(inputs, "entrypoint")) {
+		struct buf v = BUF_INIT;
+		ev_to_string(ev_object_get(inputs, "entrypoint"), &v);
+		*entrypoint = buf_detach(&v, NULL);
 	}
 	exec__frame_free(fr);
 	return r;
@@ -270,14 +284,27 @@ static void launch(struct docker_step *ds, const struct composite *a, const char
 	}
 	podman_pass_env(av, &ds->env, names);
 	ev_unref(names);
-	if (entrypoint && *entrypoint) {
+	/* "/bin/sh -c": the program and its first arguments, as act reads it
+	 * (Docker would look for a program of that name) */
+	struct strvec ep = STRVEC_INIT;
+	if (entrypoint && *entrypoint &&
+	    (!strpbrk(entrypoint, " \t\n") || podman_split_words(entrypoint, &ep, &err) < 0 ||
+	     !ep.nr)) {
+		strvec_clear(&ep);
+		strvec_push(&ep, entrypoint);
+	}
+	if (ep.nr) {
 		strvec_push(av, "--entrypoint");
-		strvec_push(av, entrypoint);
+		strvec_push(av, ep.v[0]);
 	}
 	strvec_push(av, tag);
+	for (size_t i = 1; i < ep.nr; i++)
+		strvec_push(av, ep.v[i]);
+	strvec_clear(&ep);
+	buf_reset(&err);
 	for (size_t i = 0; i < args->nr; i++)
 		strvec_push(av, args->v[i]);
-	strvec_setenv(&ds->env, "CONTAINERS_CONF", je->pm->conf);
+	podman_setenv(je->pm, &ds->env);
 	buf_release(&name);
 	if (!dockerfile) {
 		start_run(ds);

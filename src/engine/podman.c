@@ -31,6 +31,62 @@ static void conf_text(struct buf *b, const char *path)
 		buf_addstr(b, "cgroup_manager = \"cgroupfs\"\n");
 }
 
+/*
+ * Short names as GitHub (Docker) resolves them: `postgres:16` is
+ * docker.io/library/postgres:16. podman resolves a short name from local
+ * storage first, then the unqualified-search registries, and Debian's
+ * registries.conf lists none ("short-name did not resolve"). Unless the
+ * system's file (CONTAINERS_REGISTRIES_CONF or /etc/containers/registries.conf)
+ * already chooses search registries (or is in the old v1 format, which the
+ * key cannot join), kiln's registries.conf is that file with docker.io as
+ * the search registry in front; the drop-ins in registries.conf.d still
+ * apply. want is left empty when the system's file is used as it is.
+ */
+static void registries_text(struct buf *want)
+{
+	const char *sys = getenv("CONTAINERS_REGISTRIES_CONF");
+	struct buf have = BUF_INIT, why = BUF_INIT;
+	if (!sys || !*sys)
+		sys = "/etc/containers/registries.conf";
+	if (fs_read_input(sys, FS_INPUT_MAX, &have, &why) < 0)
+		buf_reset(&have); /* none: podman's built-in defaults */
+	for (const char *l = have.buf; l && *l;) {
+		const char *e = strchr(l, '\n');
+		size_t n = e ? (size_t)(e - l) : strlen(l);
+		while (n && (*l == ' ' || *l == '\t'))
+			l++, n--;
+		if ((n >= 29 && !strncmp(l, "unqualified-search-registries", 29)) ||
+		    (n >= 12 && !strncmp(l, "[registries.", 12)))
+			goto out;
+		l = e ? e + 1 : NULL;
+	}
+	buf_addf(want,
+		 "# written by kiln: %s with short names resolved as Docker does\n"
+		 "# (CONTAINERS_REGISTRIES_CONF of the podman kiln runs)\n"
+		 "unqualified-search-registries = [\"docker.io\"]\n",
+		 sys);
+	buf_add(want, have.buf, have.len);
+out:
+	buf_release(&have);
+	buf_release(&why);
+}
+
+/* write path with the content of want unless it has it already */
+static int write_if_changed(const char *path, const struct buf *want, struct buf *err)
+{
+	struct buf have = BUF_INIT, why = BUF_INIT;
+	int r = 0;
+	if (fs_read_input(path, FS_INPUT_MAX, &have, &why) < 0 || have.len != want->len ||
+	    memcmp(have.buf, want->buf, want->len)) {
+		r = write_file_atomic(path, want->buf, want->len, 0600);
+		if (r < 0)
+			buf_addf(err, "cannot write '%s': %s", path, strerror(-r));
+	}
+	buf_release(&have);
+	buf_release(&why);
+	return r < 0 ? -1 : 0;
+}
+
 int podman_init(struct podman *pm, const char *path, struct buf *err)
 {
 	if (!path)
@@ -41,7 +97,7 @@ int podman_init(struct podman *pm, const char *path, struct buf *err)
 		buf_addstr(err, "podman is not installed (not found on PATH)");
 		return -1;
 	}
-	struct buf f = BUF_INIT, want = BUF_INIT, have = BUF_INIT, why = BUF_INIT;
+	struct buf f = BUF_INIT, want = BUF_INIT;
 	int r = -1;
 	if (kiln_data_path("podman", &f, err) < 0)
 		goto out;
@@ -50,23 +106,25 @@ int podman_init(struct podman *pm, const char *path, struct buf *err)
 		buf_addf(err, "cannot create '%s': %s", f.buf, strerror(-m));
 		goto out;
 	}
+	size_t dir = f.len;
 	buf_addstr(&f, "/containers.conf");
 	conf_text(&want, path);
-	if (fs_read_input(f.buf, FS_INPUT_MAX, &have, &why) < 0 || have.len != want.len ||
-	    memcmp(have.buf, want.buf, want.len)) {
-		m = write_file_atomic(f.buf, want.buf, want.len, 0600);
-		if (m < 0) {
-			buf_addf(err, "cannot write '%s': %s", f.buf, strerror(-m));
+	if (write_if_changed(f.buf, &want, err) < 0)
+		goto out;
+	pm->conf = xstrdup(f.buf);
+	buf_setlen(&f, dir);
+	buf_addstr(&f, "/registries.conf");
+	buf_reset(&want);
+	registries_text(&want);
+	if (want.len) {
+		if (write_if_changed(f.buf, &want, err) < 0)
 			goto out;
-		}
+		pm->registries = xstrdup(f.buf);
 	}
-	pm->conf = buf_detach(&f, NULL);
 	r = 0;
 out:
 	buf_release(&f);
 	buf_release(&want);
-	buf_release(&have);
-	buf_release(&why);
 	return r;
 }
 
@@ -81,16 +139,23 @@ void podman_release(struct podman *pm)
 {
 	free(pm->prog);
 	free(pm->conf);
-	pm->prog = pm->conf = NULL;
+	free(pm->registries);
+	pm->prog = pm->conf = pm->registries = NULL;
+}
+
+void podman_setenv(const struct podman *pm, struct strvec *env)
+{
+	strvec_setenv(env, "CONTAINERS_CONF", pm->conf);
+	if (pm->registries)
+		strvec_setenv(env, "CONTAINERS_REGISTRIES_CONF", pm->registries);
 }
 
 void podman_cmd(const struct podman *pm, struct exec_cmd *cmd)
 {
 	strvec_push(&cmd->args, pm->prog);
 	for (char **e = environ; *e; e++)
-		if (strncmp(*e, "CONTAINERS_CONF=", 16))
-			strvec_push(&cmd->env, *e);
-	strvec_pushf(&cmd->env, "CONTAINERS_CONF=%s", pm->conf);
+		strvec_push(&cmd->env, *e);
+	podman_setenv(pm, &cmd->env);
 }
 
 void podman_labels(const struct podman *pm, struct strvec *args, const char *run,
@@ -198,7 +263,7 @@ static int host_only(const char *name, size_t n)
 {
 	static const char *const names[] = { "PATH", "HOME", "HOSTNAME", "USER", "LOGNAME",
 					     "SHELL", "PWD", "OLDPWD", "TMPDIR", "TERM",
-					     "CONTAINERS_CONF" };
+					     "CONTAINERS_CONF", "CONTAINERS_REGISTRIES_CONF" };
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (strlen(names[i]) == n && !memcmp(names[i], name, n))
 			return 1;

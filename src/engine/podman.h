@@ -22,6 +22,7 @@
 struct podman {
 	char *prog;     /* podman's path (owned) */
 	char *conf;     /* kiln's containers.conf (owned) */
+	char *registries; /* kiln's registries.conf, NULL: the system's (owned) */
 	char owner[64]; /* this process's owner tag, the io.kiln.owner label */
 };
 
@@ -31,16 +32,21 @@ struct podman {
  * Find podman in `path` (a PATH value; NULL = kiln's) and write kiln's
  * containers.conf (runc as the runtime when installed, no default ulimits,
  * events to a file, cgroupfs without systemd) under the data directory
- * when its content changed. 0, or -1 with a message in err (podman
- * missing: "podman is not installed (not found on PATH)").
+ * when its content changed, and kiln's registries.conf (the system's with
+ * docker.io as the search registry for short names, as Docker resolves
+ * them; none when the system's file chooses search registries itself).
+ * 0, or -1 with a message in err (podman missing: "podman is not
+ * installed (not found on PATH)").
  */
 int podman_init(struct podman *pm, const char *path, struct buf *err);
 void podman_release(struct podman *pm);
 /* 1 when podman is found in `path` (NULL = kiln's PATH) */
 int podman_installed(const char *path);
 
+/* set CONTAINERS_CONF (and CONTAINERS_REGISTRIES_CONF) in env to kiln's */
+void podman_setenv(const struct podman *pm, struct strvec *env);
 /* make cmd run podman with kiln's configuration: args = [podman], env =
- * kiln's environment with CONTAINERS_CONF (the caller pushes the rest) */
+ * kiln's environment with podman_setenv (the caller pushes the rest) */
 void podman_cmd(const struct podman *pm, struct exec_cmd *cmd);
 /* push `--label` arguments for the owner, run and job */
 void podman_labels(const struct podman *pm, struct strvec *args, const char *run,

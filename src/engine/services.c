@@ -1062,9 +1062,8 @@ void svc_exec_wrap(const struct svc_set *ss, const char *wd, const struct ev *jo
 	for (size_t i = 0; i < argv->nr; i++)
 		strvec_push(&a, argv->v[i]);
 	for (size_t i = 0; i < env->nr; i++)
-		if (strncmp(env->v[i], "CONTAINERS_CONF=", 16))
-			strvec_push(&e, env->v[i]);
-	strvec_pushf(&e, "CONTAINERS_CONF=%s", ss->pm.conf);
+		strvec_push(&e, env->v[i]);
+	podman_setenv(&ss->pm, &e);
 	strvec_clear(argv);
 	strvec_clear(env);
 	*argv = a;

@@ -233,7 +233,7 @@ test_expect_success 'a missing action.yml is a clear step error' '
 	      - uses: ./no/such/action
 	EOF
 	test_expect_code 1 run_job &&
-	test_grep "can.t find .action.yml. or .action.yaml. under .*no/such/action" out
+	test_grep "can.t find .action.yml., .action.yaml. or .Dockerfile. under .*no/such/action" out
 '
 
 test_expect_success 'a composite run step without shell is an error with its position' '

@@ -253,4 +253,32 @@ test_expect_success 'a local Docker action: pre-entrypoint not run (GitHub'"'"'s
 	test_grep "^\[dock\] post local frompre= frommain=local-main" out
 '
 
+test_expect_success 'a directory with only a Dockerfile is an action; with: args and entrypoint when runs has none; an entrypoint of several words' '
+	mkdir -p repo/act/bare &&
+	printf "FROM kiln-test/debian\nENTRYPOINT [\"echo\", \"bare:\"]\n" >repo/act/bare/Dockerfile &&
+	mkdir -p repo/act/noargs &&
+	printf "runs:\n  using: docker\n  image: docker://kiln-test/debian\n  entrypoint: /bin/sh -c\n  args: [\"echo split \$0\", \"entry\"]\n" \
+		>repo/act/noargs/action.yml &&
+	git -C repo add -A && git -C repo commit -q -m bare &&
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  dock:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - uses: ./act/bare
+	        with:
+	          args: one "two words"
+	      - uses: ./act/bare
+	        with:
+	          entrypoint: /bin/echo
+	          args: replaced entrypoint
+	      - uses: ./act/noargs
+	EOF
+	env -C repo kiln run >out 2>err &&
+	test_grep "^\[dock\] bare: one two words$" out &&
+	test_grep "^\[dock\] replaced entrypoint$" out &&
+	test_grep "^\[dock\] split entry$" out
+'
+
 test_done

@@ -1,10 +1,17 @@
-/* unit tests for src/engine/podman: options words and Go durations */
+/* unit tests for src/engine/podman: options words, Go durations, kiln's
+ * configuration files */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include "base/kiln.h"
+#include "base/fs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "engine/nodemount.h"
 #include "engine/podman.h"
 
@@ -102,6 +109,77 @@ static void test_nodemount(void **state)
 	buf_release(&err);
 }
 
+static void put(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+/* short names resolve as Docker's (docker.io) unless the system's
+ * registries.conf chooses its search registries */
+static void test_registries_conf(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/kiln-test-podman.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *bin = xstrfmt("%s/bin", dir), *prog = xstrfmt("%s/podman", bin);
+	char *sys = xstrfmt("%s/registries.conf", dir);
+	assert_int_equal(mkdir(bin, 0700), 0);
+	put(prog, "#!/bin/sh\n", 0700);
+	setenv("KILN_HOME", dir, 1);
+	setenv("CONTAINERS_REGISTRIES_CONF", sys, 1);
+	put(sys, "# system\n[[registry]]\nlocation = \"mirror.example\"\n", 0600);
+
+	struct podman pm = PODMAN_INIT;
+	struct buf err = BUF_INIT, text = BUF_INIT, why = BUF_INIT;
+	assert_int_equal(podman_init(&pm, bin, &err), 0);
+	assert_non_null(pm.registries);
+	assert_int_equal(fs_read_input(pm.registries, FS_INPUT_MAX, &text, &why), 0);
+	assert_non_null(strstr(text.buf, "\nunqualified-search-registries = [\"docker.io\"]\n"
+					 "# system\n[[registry]]\nlocation = \"mirror.example\"\n"));
+	struct strvec env = STRVEC_INIT;
+	strvec_push(&env, "CONTAINERS_CONF=/elsewhere");
+	podman_setenv(&pm, &env);
+	assert_string_equal(strvec_getenv(&env, "CONTAINERS_CONF"), pm.conf);
+	assert_string_equal(strvec_getenv(&env, "CONTAINERS_REGISTRIES_CONF"), pm.registries);
+	strvec_clear(&env);
+	podman_release(&pm);
+
+	/* the system chose: its file as it is */
+	put(sys, "  unqualified-search-registries = [\"quay.io\"]\n", 0600);
+	assert_int_equal(podman_init(&pm, bin, &err), 0);
+	assert_null(pm.registries);
+	podman_setenv(&pm, &env);
+	assert_null(strvec_getenv(&env, "CONTAINERS_REGISTRIES_CONF"));
+	strvec_clear(&env);
+	podman_release(&pm);
+	/* v1 format: the key cannot join it */
+	put(sys, "[registries.search]\nregistries = [\"quay.io\"]\n", 0600);
+	assert_int_equal(podman_init(&pm, bin, &err), 0);
+	assert_null(pm.registries);
+	podman_release(&pm);
+	/* no system file: podman's defaults and docker.io */
+	unlink(sys);
+	assert_int_equal(podman_init(&pm, bin, &err), 0);
+	assert_non_null(pm.registries);
+	podman_release(&pm);
+
+	unsetenv("CONTAINERS_REGISTRIES_CONF");
+	unsetenv("KILN_HOME");
+	char *rm = xstrfmt("rm -rf '%s'", dir);
+	assert_int_equal(system(rm), 0);
+	free(rm);
+	free(bin);
+	free(prog);
+	free(sys);
+	buf_release(&err);
+	buf_release(&text);
+	buf_release(&why);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -109,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_split_words_unterminated),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_nodemount),
+		cmocka_unit_test(test_registries_conf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
