@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,18 @@ static size_t utf8_valid(const unsigned char *s, size_t len, size_t *skip)
 	return 0;
 }
 
+/* 8 bytes at s that JSON copies as they are: printable ASCII, no " or \ */
+static inline int json_plain8(const char *s)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t x, q, bs;
+	memcpy(&x, s, 8);
+	q = x ^ (ones * '"');
+	bs = x ^ (ones * '\\');
+	/* a high bit, a byte < 0x20, a byte equal to " or \ (exact as a whole) */
+	return !((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs);
+}
+
 void buf_add_json_str(struct buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -160,8 +173,11 @@ void buf_add_json_str(struct buf *b, const char *s, size_t len)
 	size_t run = 0; /* start of the bytes not yet copied */
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			while (i + 9 <= len && json_plain8(s + i + 1))
+				i += 8; /* whole words of plain bytes */
 			continue;
+		}
 		if (c >= 0x80) {
 			/* valid UTF-8 is copied; an invalid sequence becomes U+FFFD,
 			 * so every line written is valid JSON text */

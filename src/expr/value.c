@@ -38,7 +38,14 @@ struct ev *ev_number(double d)
 
 static int all_ascii(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080ull)
+			return 0;
+	}
+	for (; i < len; i++)
 		if ((unsigned char)s[i] >= 0x80)
 			return 0;
 	return 1;
