@@ -68,6 +68,8 @@ test_expect_success SQLITESTORE 'migration 17 links the server runs recorded bef
 	                 # and before 21 (gitops: the config commit of a release, the last sync)
 	                 "ALTER TABLE deploy_releases DROP COLUMN config_commit;"
 	                 "ALTER TABLE deploy_releases DROP COLUMN config_hash; DROP TABLE deploy_sync;"
+	                 # and before 22 (one-job re-runs)
+	                 "ALTER TABLE events DROP COLUMN rerun_job;"
 	                 # an older kiln kept the version in user_version alone
 	                 "DROP TABLE schema_version; PRAGMA user_version = 16;")
 	db.commit()
