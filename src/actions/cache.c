@@ -24,6 +24,34 @@ struct cache_post {
 	struct strvec paths;
 };
 
+/*
+ * kiln serve runs each repository's jobs with KILN_CACHE_SCOPE=<its name>
+ * (server/queue.c): a repository restores only its own caches, as on
+ * GitHub where caches are per repository. The store's keys are then
+ * "<scope>|<key>" (a repository name has no '|', so no scope's keys can
+ * match another's, exactly or as a restore-key prefix); what the job sees
+ * and logs is its own key. Without the variable (a local kiln run) keys are
+ * as written.
+ */
+static const char *cache_scope(void)
+{
+	const char *s = getenv("KILN_CACHE_SCOPE");
+	return s && *s && !strchr(s, '|') ? s : NULL;
+}
+
+static char *scoped(const char *key)
+{
+	const char *s = cache_scope();
+	return s ? xstrfmt("%s|%s", s, key) : xstrdup(key);
+}
+
+static const char *unscoped(const char *key)
+{
+	const char *s = cache_scope();
+	size_t n = s ? strlen(s) : 0;
+	return s && !strncmp(key, s, n) && key[n] == '|' ? key + n + 1 : key;
+}
+
 static int open_store(struct cas *cas, struct buf *err)
 {
 	struct buf data = BUF_INIT;
@@ -79,15 +107,20 @@ static int do_restore(struct builtin_call *c, struct cache_in *in, int *exact_ou
 	int exact = 0, r;
 	if (open_store(&cas, err) < 0)
 		return KILN_EIO;
+	char *key = scoped(in->key);
+	struct strvec rkeys = STRVEC_INIT;
+	for (size_t i = 0; i < in->restore_keys.nr; i++)
+		strvec_push_nodup(&rkeys, scoped(in->restore_keys.v[i]));
 	if (in->lookup_only) {
 		char version[65];
 		cas_version(&in->paths, version);
-		r = cas_lookup(&cas, in->key, &in->restore_keys, version, &hit, &exact, err);
+		r = cas_lookup(&cas, key, &rkeys, version, &hit, &exact, err);
 	} else {
-		r = cas_restore(&cas, in->key, &in->restore_keys, &in->paths, c->workspace, &hit,
-				&exact, err);
+		r = cas_restore(&cas, key, &rkeys, &in->paths, c->workspace, &hit, &exact, err);
 	}
 	cas_close(&cas);
+	free(key);
+	strvec_clear(&rkeys);
 	if (r == -1)
 		return KILN_EIO;
 	*outs = ev_object();
@@ -113,12 +146,13 @@ static int do_restore(struct builtin_call *c, struct cache_in *in, int *exact_ou
 		return 0;
 	}
 	if (in->lookup_only)
-		act_logf(c, LOG_INFO, "Cache found and can be restored from key: %s", hit.key);
+		act_logf(c, LOG_INFO, "Cache found and can be restored from key: %s",
+			 unscoped(hit.key));
 	else
-		act_logf(c, LOG_INFO, "Cache restored from key: %s (%llu bytes)", hit.key,
+		act_logf(c, LOG_INFO, "Cache restored from key: %s (%llu bytes)", unscoped(hit.key),
 			 (unsigned long long)hit.size);
 	ev_object_set(*outs, "cache-hit", ev_cstr(exact ? "true" : "false"));
-	ev_object_set(*outs, "cache-matched-key", ev_cstr(hit.key));
+	ev_object_set(*outs, "cache-matched-key", ev_cstr(unscoped(hit.key)));
 	*exact_out = exact;
 	return 0;
 }
@@ -129,7 +163,9 @@ static void do_save(const char *key, const struct strvec *paths, const char *cwd
 	struct cas cas = CAS_INIT;
 	struct cas_entry e;
 	struct buf err = BUF_INIT, msg = BUF_INIT;
-	int r = open_store(&cas, &err) < 0 ? -1 : cas_save(&cas, key, paths, cwd, &e, &err);
+	char *skey = scoped(key);
+	int r = open_store(&cas, &err) < 0 ? -1 : cas_save(&cas, skey, paths, cwd, &e, &err);
+	free(skey);
 	if (!r)
 		buf_addf(&msg, "Cache saved with key: %s (%llu bytes)", key,
 			 (unsigned long long)e.size);

@@ -288,6 +288,8 @@ static int spawn(struct qrun *r)
 	strvec_pushf(&env, "HOME=%s", r->workdir);
 	strvec_pushf(&env, "KILN_HOME=%s", s->data_dir);
 	strvec_pushf(&env, "GITHUB_ACTOR=%s", *r->ev.actor ? r->ev.actor : "kiln");
+	/* actions/cache: this repository's caches only (actions/cache.c) */
+	strvec_pushf(&env, "KILN_CACHE_SCOPE=%s", r->repo.name);
 	strvec_push(&env, "NO_COLOR=1");
 	/* the child dies with the server, even on kill -9 (cli/main.c) */
 	strvec_pushf(&env, "KILN_DIE_WITH=%ld", (long)getpid());
