@@ -145,18 +145,98 @@ static void on_hap_exit(void *data, int status)
 	}
 }
 
-static int wait_socket(struct deployd *d, int ms)
+/* HAProxy's pid as its admin socket says (`show info`), or -1 */
+static int socket_pid(struct deployd *d)
+{
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	int pid = -1;
+	if (!hap_cmd(d->hap_sock, "show info", &out, &err)) {
+		const char *p = strstr(out.buf ? out.buf : "", "\nPid: ");
+		pid = p ? (int)strtol(p + 6, NULL, 10) : 0;
+	}
+	buf_release(&out);
+	buf_release(&err);
+	return pid;
+}
+
+/* until the admin socket answers; from `pid` when it is > 0 (a reload:
+ * the old process answers until the new one has taken the socket over) */
+static int wait_socket(struct deployd *d, int pid, int ms)
 {
 	for (int i = 0; i < ms / 20; i++) {
-		struct buf out = BUF_INIT, err = BUF_INIT;
-		int r = hap_cmd(d->hap_sock, "show info", &out, &err);
-		buf_release(&out);
-		buf_release(&err);
-		if (!r)
+		if (pid > 0 && !pid_alive(pid))
+			return -1; /* it exited: a port taken, say (haproxy.log) */
+		int p = socket_pid(d);
+		if (p >= 0 && (pid <= 0 || p == pid))
 			return 0;
 		usleep(20000);
 	}
 	return -1;
+}
+
+/* the config of every app HAProxy serves, checked by haproxy -c */
+static int write_hap_config(struct deployd *d, const char *cfgpath, struct buf *err)
+{
+	struct buf cfg = BUF_INIT;
+	char *statepath = xstrfmt("%s/haproxy.state", d->state_dir);
+	hap_config_global(&cfg, d->hap_sock, statepath);
+	free(statepath);
+	for (size_t i = 0; i < d->napps; i++)
+		hap_config_app(&cfg, d->apps[i]->app);
+	int r = -1;
+	if (write_file_atomic(cfgpath, cfg.buf, cfg.len) < 0) {
+		buf_addf(err, "cannot write %s: %s", cfgpath, strerror(errno));
+	} else {
+		char *check[] = { "haproxy", "-q", "-c", "-f", (char *)cfgpath, NULL };
+		if (run_sync(check, NULL, NULL, 10000) != 0)
+			buf_addf(err, "haproxy rejects the generated %s", cfgpath);
+		else
+			r = 0;
+	}
+	buf_release(&cfg);
+	return r;
+}
+
+/*
+ * start HAProxy on cfgpath; with old_pid > 0 a seamless reload: the new
+ * process takes the listening sockets over from the old one's admin
+ * socket (-x, expose-fd listeners) and then asks it to finish its
+ * connections and exit (-sf), so no connection is refused
+ */
+static int spawn_haproxy(struct deployd *d, const char *cfgpath, int old_pid, struct buf *err)
+{
+	char *logpath = xstrfmt("%s/haproxy.log", d->state_dir);
+	FILE *log = fopen(logpath, "a");
+	free(logpath);
+	char oldbuf[24];
+	snprintf(oldbuf, sizeof(oldbuf), "%d", old_pid);
+	char *argv[] = { "haproxy", "-db", "-f", (char *)cfgpath, "-x", d->hap_sock, "-sf", oldbuf, NULL };
+	if (old_pid <= 0)
+		argv[4] = NULL;
+	struct child_opts o = { argv, NULL, NULL, log ? fileno(log) : -1, 0 };
+	struct child *c = child_start(d->loop, &o, on_hap_exit, d, err);
+	if (log)
+		fclose(log);
+	if (!c)
+		return -1;
+	if (wait_socket(d, c->pid, 10000) < 0) {
+		buf_addf(err, "haproxy did not open its admin socket %s (see %s/haproxy.log)", d->hap_sock,
+			 d->state_dir);
+		child_disown(c);
+		child_kill(c, SIGKILL);
+		return -1;
+	}
+	if (d->hap)
+		child_disown(d->hap); /* the old one exits on its own (-sf) */
+	d->hap_old_pid = old_pid;
+	d->hap = c;
+	d->hap_pid = c->pid;
+	char *pidfile = xstrfmt("%s/haproxy.pid", d->state_dir);
+	char pidbuf[32];
+	int pl = snprintf(pidbuf, sizeof(pidbuf), "%d\n", d->hap_pid);
+	write_file_atomic(pidfile, pidbuf, (size_t)pl);
+	free(pidfile);
+	return 0;
 }
 
 /* adopt a running HAProxy of a previous controller, or start ours */
@@ -164,62 +244,60 @@ static int start_haproxy(struct deployd *d)
 {
 	char *pidfile = xstrfmt("%s/haproxy.pid", d->state_dir);
 	int pid = read_pidfile(pidfile);
-	if (pid > 0 && pid_alive(pid) && !wait_socket(d, 100)) {
+	free(pidfile);
+	if (pid > 0 && pid_alive(pid) && !wait_socket(d, 0, 100)) {
 		d->hap_pid = pid;
 		deploy__log(NULL, "adopted running haproxy (pid %d)", pid);
-		free(pidfile);
 		return 0;
 	}
-	struct buf cfg = BUF_INIT;
-	hap_config_global(&cfg, d->hap_sock);
-	for (size_t i = 0; i < d->napps; i++)
-		hap_config_app(&cfg, d->apps[i]->app);
 	char *cfgpath = xstrfmt("%s/haproxy.cfg", d->state_dir);
+	char *statepath = xstrfmt("%s/haproxy.state", d->state_dir);
+	struct buf err = BUF_INIT;
 	int ret = EXIT_INTERNAL;
 	unlink(d->hap_sock);
-	if (write_file_atomic(cfgpath, cfg.buf, cfg.len) < 0) {
-		fprintf(stderr, "kiln: error: cannot write %s: %s\n", cfgpath, strerror(errno));
-		goto out;
-	}
-	char *check[] = { "haproxy", "-q", "-c", "-f", cfgpath, NULL };
-	if (run_sync(check, NULL, NULL, 10000) != 0) {
-		fprintf(stderr, "kiln: error: haproxy rejects the generated %s\n", cfgpath);
-		goto out;
-	}
-	char *logpath = xstrfmt("%s/haproxy.log", d->state_dir);
-	FILE *log = fopen(logpath, "a");
-	free(logpath);
-	char *argv[] = { "haproxy", "-db", "-f", cfgpath, NULL };
-	struct child_opts o = { argv, NULL, NULL, log ? fileno(log) : -1, 0 };
-	struct buf err = BUF_INIT;
-	d->hap = child_start(d->loop, &o, on_hap_exit, d, &err);
-	if (log)
-		fclose(log);
-	if (!d->hap) {
+	/* a fresh HAProxy starts with every slot disabled: no stale state */
+	if (write_file_atomic(statepath, "1\n", 2) < 0)
+		buf_addf(&err, "cannot write %s: %s", statepath, strerror(errno));
+	else if (!write_hap_config(d, cfgpath, &err) && !spawn_haproxy(d, cfgpath, 0, &err))
+		ret = 0;
+	if (ret)
 		fprintf(stderr, "kiln: error: %s\n", err.buf);
-		buf_release(&err);
-		goto out;
-	}
+	else
+		deploy__log(NULL, "started haproxy (pid %d) with %s", d->hap_pid, cfgpath);
 	buf_release(&err);
-	d->hap_pid = d->hap->pid;
-	char pidbuf[32];
-	int pl = snprintf(pidbuf, sizeof(pidbuf), "%d\n", d->hap_pid);
-	write_file_atomic(pidfile, pidbuf, (size_t)pl);
-	if (wait_socket(d, 10000) < 0) {
-		fprintf(stderr, "kiln: error: haproxy did not open its admin socket %s\n", d->hap_sock);
-		goto out;
-	}
-	deploy__log(NULL, "started haproxy (pid %d) with %s", d->hap_pid, cfgpath);
-	ret = 0;
-out:
-	buf_release(&cfg);
+	free(statepath);
 	free(cfgpath);
-	free(pidfile);
 	return ret;
 }
 
+int deploy__hap_reload(struct deployd *d, struct buf *err)
+{
+	uint64_t t0 = now_ns();
+	char *cfgpath = xstrfmt("%s/haproxy.cfg", d->state_dir);
+	char *statepath = xstrfmt("%s/haproxy.state", d->state_dir);
+	struct buf st = BUF_INIT;
+	int old = d->hap_pid, r = -1;
+	/* what the runtime API set (addresses, weights, states) carries over */
+	if (hap_cmd(d->hap_sock, "show servers state", &st, err) < 0)
+		goto out;
+	if (write_file_atomic(statepath, st.buf ? st.buf : "", st.len) < 0) {
+		buf_addf(err, "cannot write %s: %s", statepath, strerror(errno));
+		goto out;
+	}
+	if (write_hap_config(d, cfgpath, err) < 0 || spawn_haproxy(d, cfgpath, old, err) < 0)
+		goto out;
+	deploy__log(NULL, "reloaded haproxy (pid %d, was %d) with %zu app(s) in %.1fms", d->hap_pid, old,
+		    d->napps, (double)(now_ns() - t0) / 1e6);
+	r = 0;
+out:
+	buf_release(&st);
+	free(statepath);
+	free(cfgpath);
+	return r;
+}
+
 /* what the store says this app runs: adopt the live instances */
-static void adopt(struct dapp *da)
+void deploy__adopt(struct dapp *da)
 {
 	struct deployd *d = da->d;
 	struct buf v = BUF_INIT;
@@ -313,6 +391,8 @@ static void shutdown_all(struct deployd *d)
 		}
 	if (d->hap_pid > 0)
 		kill(d->hap_pid, SIGTERM);
+	if (d->hap_old_pid > 0 && pid_alive(d->hap_old_pid))
+		kill(d->hap_old_pid, SIGTERM); /* still finishing after a reload */
 	/* our children are done when libuv has reaped them (their handles are
 	 * then closed and freed); adopted processes when their pid is gone */
 	for (int tries = 0; tries < 150; tries++) {
@@ -352,17 +432,20 @@ static void close_walk(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
+void deploy__dapp_free(struct dapp *da)
+{
+	for (int k = 0; k < da->nslots; k++)
+		free(da->slots[k].version);
+	free(da->slots);
+	free(da->stable_version);
+	app_free(da->app);
+	free(da);
+}
+
 static void free_apps(struct deployd *d)
 {
-	for (size_t i = 0; i < d->napps; i++) {
-		struct dapp *da = d->apps[i];
-		for (int k = 0; k < da->nslots; k++)
-			free(da->slots[k].version);
-		free(da->slots);
-		free(da->stable_version);
-		app_free(da->app);
-		free(da);
-	}
+	for (size_t i = 0; i < d->napps; i++)
+		deploy__dapp_free(d->apps[i]);
 	free(d->apps);
 }
 
@@ -416,7 +499,7 @@ int deployd_run(const struct deployd_opts *o)
 	if ((ret = start_haproxy(&d)))
 		goto out_server;
 	for (size_t i = 0; i < d.napps; i++)
-		adopt(d.apps[i]);
+		deploy__adopt(d.apps[i]);
 	deploy__gitops_start(&d, &err);
 	uv_timer_init(&loop, &d.tick);
 	d.tick.data = &d;

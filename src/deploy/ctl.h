@@ -89,6 +89,7 @@ struct deployd {
 	size_t napps, aapps;
 	int hap_pid;
 	struct child *hap;
+	int hap_old_pid;         /* the HAProxy the last reload replaced (finishing its connections) */
 	uv_pipe_t server;
 	uv_timer_t tick;
 	uv_signal_t sigterm, sigint;
@@ -106,6 +107,13 @@ struct deployd {
 struct dapp *deploy__app(struct deployd *d, const char *name);
 /* a new app of the controller, owning `a` (its slots sized for HAProxy) */
 struct dapp *deploy__dapp_add(struct deployd *d, struct app *a);
+/* free an app that never ran anything (and is no longer in d->apps) */
+void deploy__dapp_free(struct dapp *da);
+/* what the store says da runs: adopt its live instances, tell HAProxy */
+void deploy__adopt(struct dapp *da);
+/* regenerate HAProxy's config for the current apps and reload it without
+ * refusing a connection; the runtime state carries over (server-state file) */
+int deploy__hap_reload(struct deployd *d, struct buf *err);
 /* log a line to the controller's log (stderr) */
 void deploy__log(struct dapp *da, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

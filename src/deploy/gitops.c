@@ -305,6 +305,27 @@ static struct app *parse(struct gitops *g, const char *name, const char *rel, co
 	return a;
 }
 
+/* an app of the repository the controller now runs, owning `a` */
+static struct dapp *gapp_new(struct gitops *g, const struct gfile *f, struct app *a)
+{
+	struct dapp *da = deploy__dapp_add(g->d, a);
+	struct gapp *ga = xcalloc(1, sizeof(*ga));
+	struct buf err = BUF_INIT;
+	da->g = ga;
+	ga->rel = xstrdup(f->rel);
+	ga->text = memdupz(f->text, f->len);
+	ga->len = f->len;
+	hash_text(f->text, f->len, ga->hash);
+	snprintf(ga->commit, sizeof(ga->commit), "%s", g->commit);
+	ga->desired = parse(g, f->name, f->rel, f->text, f->len, &err);
+	ga->automated = a->git.automated;
+	ga->prune = a->git.prune;
+	ga->self_heal = a->git.self_heal;
+	ga->wave = a->git.wave;
+	buf_release(&err);
+	return da;
+}
+
 /* the file of app `name` changed (or appeared): reload the desired state */
 static void gapp_update(struct gitops *g, struct dapp *da, const struct gfile *f)
 {
@@ -436,6 +457,8 @@ static void extra_add(struct gitops *g, const char *name, const char *rel, char 
 	g->nextra++;
 }
 
+static void restore(struct dapp *da);
+
 /* the files of a new commit: update every app, note removed and new ones */
 static void apply(struct gitops *g)
 {
@@ -459,15 +482,45 @@ static void apply(struct gitops *g)
 				    da->g->prune ? "; pruning" : "; still running (automated.prune is off)");
 		}
 	}
+	/* new apps: HAProxy is reloaded with their frontends (a seamless
+	 * reload: only when the set of apps changes) */
+	size_t first_new = d->napps;
 	for (size_t k = 0; k < g->nwf; k++) {
-		if (deploy__app(d, g->wf[k].name))
+		const struct gfile *f = &g->wf[k];
+		if (deploy__app(d, f->name))
 			continue;
 		struct buf err = BUF_INIT;
-		struct app *a = parse(g, g->wf[k].name, g->wf[k].rel, g->wf[k].text, g->wf[k].len, &err);
-		if (a)
-			buf_addstr(&err, "added after kiln deployd started: restart it to serve a new app");
-		app_free(a);
-		extra_add(g, g->wf[k].name, g->wf[k].rel, buf_detach(&err, NULL));
+		struct app *a = f->dup ? NULL : parse(g, f->name, f->rel, f->text, f->len, &err);
+		if (f->dup)
+			buf_addf(&err, "%s: error: app '%s' is declared by more than one file", f->rel, f->name);
+		if (!a) {
+			extra_add(g, f->name, f->rel, buf_detach(&err, NULL));
+			continue;
+		}
+		buf_release(&err);
+		gapp_new(g, f, a);
+		deploy__log(NULL, "gitops: new app %s in %s at %.8s", f->name, f->rel, g->commit);
+	}
+	if (first_new == d->napps)
+		return;
+	struct buf err = BUF_INIT;
+	if (deploy__hap_reload(d, &err) < 0) {
+		/* the new apps are not served: dropped, shown with the reason */
+		deploy__log(NULL, "gitops: cannot serve the new app(s): %s", err.buf);
+		while (d->napps > first_new) {
+			struct dapp *da = d->apps[--d->napps];
+			extra_add(g, da->app->name, da->g->rel,
+				  xstrfmt("%s: error: HAProxy could not be reloaded with it: %s", da->g->rel, err.buf));
+			gapp_free(da->g);
+			deploy__dapp_free(da);
+		}
+		buf_release(&err);
+		return;
+	}
+	buf_release(&err);
+	for (size_t i = first_new; i < d->napps; i++) {
+		deploy__adopt(d->apps[i]);
+		restore(d->apps[i]);
 	}
 }
 
@@ -599,19 +652,7 @@ int deploy__gitops_init(struct deployd *d, const struct gitops_opts *o)
 			extra_add(g, f->name, f->rel, xstrdup(err.buf));
 			continue;
 		}
-		struct dapp *da = deploy__dapp_add(d, a);
-		struct gapp *ga = xcalloc(1, sizeof(*ga));
-		da->g = ga;
-		ga->rel = xstrdup(f->rel);
-		ga->text = memdupz(f->text, f->len);
-		ga->len = f->len;
-		hash_text(f->text, f->len, ga->hash);
-		snprintf(ga->commit, sizeof(ga->commit), "%s", g->commit);
-		ga->desired = parse(g, f->name, f->rel, f->text, f->len, &err);
-		ga->automated = a->git.automated;
-		ga->prune = a->git.prune;
-		ga->self_heal = a->git.self_heal;
-		ga->wave = a->git.wave;
+		gapp_new(g, f, a);
 	}
 	gfiles_free(g->wf, g->nwf);
 	g->wf = NULL;

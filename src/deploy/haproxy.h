@@ -13,8 +13,9 @@
 /* slots per app backend: enough for two full sets of instances */
 static inline int hap_slots(const struct app *a) { return 2 * a->instances; }
 
-/* append the global/defaults sections; `sock` is the admin socket path */
-void hap_config_global(struct buf *cfg, const char *sock);
+/* append the global/defaults sections; `sock` is the admin socket path,
+ * `state` the server-state file a reload carries the runtime state in */
+void hap_config_global(struct buf *cfg, const char *sock, const char *state);
 /* append the frontend, backend and maintenance backend of one app */
 void hap_config_app(struct buf *cfg, const struct app *a);
 

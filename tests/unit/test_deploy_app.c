@@ -201,9 +201,10 @@ static void test_haproxy_config(void **state)
 	struct app *a = load("command: x\nlisten: 127.0.0.1:9000\ninstances: 2\n", &d);
 	assert_non_null(a);
 	struct buf cfg = BUF_INIT;
-	hap_config_global(&cfg, "/run/h.sock");
+	hap_config_global(&cfg, "/run/h.sock", "/run/h.state");
 	hap_config_app(&cfg, a);
-	assert_non_null(strstr(cfg.buf, "stats socket /run/h.sock mode 600 level admin"));
+	assert_non_null(strstr(cfg.buf, "stats socket /run/h.sock mode 600 level admin expose-fd listeners"));
+	assert_non_null(strstr(cfg.buf, "server-state-file /run/h.state"));
 	assert_non_null(strstr(cfg.buf, "bind 127.0.0.1:9000"));
 	assert_non_null(strstr(cfg.buf, "server s4 127.0.0.1:1 weight 0 disabled"));
 	assert_null(strstr(cfg.buf, "server s5 "));
