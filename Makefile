@@ -115,7 +115,8 @@ test: deps all $(UNIT_BIN)
 # starts its own server, tests/lib-pg.sh). Twice-run: the store's unit
 # tests (both builds) and the server suites below (the gcc build; under
 # SAN=1 the PostgreSQL code runs through test_store and t5230, which
-# always use PostgreSQL). t5602: agents drain 250-job runs (1, 2, 4 agents).
+# always use PostgreSQL). t5602: agents drain 250-job runs (1, 2, 4 agents);
+# t5603: an agent killed mid-job, a stale agent, cancel, --agent-retry 0.
 PG_E2E = tests/e2e/t5201-serve-webhooks.sh tests/e2e/t5202-serve-poll.sh \
 	tests/e2e/t5203-serve-runs.sh tests/e2e/t5204-serve-metrics.sh \
 	tests/e2e/t5205-serve-events-api.sh tests/e2e/t5206-serve-status.sh \
@@ -124,7 +125,7 @@ PG_E2E = tests/e2e/t5201-serve-webhooks.sh tests/e2e/t5202-serve-poll.sh \
 	tests/e2e/t5211-serve-artifacts.sh tests/e2e/t5212-serve-run-links.sh \
 	tests/e2e/t5303-serve-access.sh tests/e2e/t5304-serve-cli.sh \
 	tests/e2e/t5305-deploy-gate.sh tests/e2e/t5306-serve-runs-cli.sh \
-	tests/e2e/t5602-agent-drain.sh
+	tests/e2e/t5602-agent-drain.sh tests/e2e/t5603-agent-failures.sh
 test-pg: all $(BUILD)/tests/test_store
 	$(Q)KILN_BUILD=$(abspath $(BUILD)) CMOCKA_MESSAGE_OUTPUT=TAP \
 	tests/with-pg prove --exec tests/run-one $(BUILD)/tests/test_store

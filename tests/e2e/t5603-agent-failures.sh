@@ -59,7 +59,7 @@ test_expect_success 'an agent killed mid-job: the lease expires, attempt 2 runs 
 	start_agent b --jobs 1 &&
 	wait_status 1 success 60 &&
 	test "$(cat done)" = b &&
-	test "$(sql "SELECT attempt || \" \" || result FROM agent_jobs WHERE id = 1")" = "2 success" &&
+	test "$(sql "SELECT attempt, result FROM agent_jobs WHERE id = 1")" = "2|success" &&
 	kiln logs "Slow#1" >log && test_grep "tick 40" log &&
 	test_grep "agent lost (agent 1 stopped renewing its lease): re-queued, attempt 2" log &&
 	test_grep "leased by agent 2 (attempt 2)" log &&
@@ -109,7 +109,7 @@ test_expect_success 'with --agent-retry 0 a lost agent fails the job: "agent los
 	id=$(sql "SELECT max(id) FROM events") &&
 	wait_status "$id" failure 60 &&
 	kiln logs "Slow#$id" >log && test_grep "kiln: agent lost" log &&
-	test "$(sql "SELECT attempt || \" \" || result || \" \" || reason FROM agent_jobs WHERE id = (SELECT max(id) FROM agent_jobs)")" = "1 failure agent lost" &&
+	test "$(sql "SELECT attempt, result, reason FROM agent_jobs WHERE id = (SELECT max(id) FROM agent_jobs)")" = "1|failure|agent lost" &&
 	test ! -e done
 '
 
