@@ -197,6 +197,30 @@ static int write_hap_config(struct deployd *d, const char *cfgpath, struct buf *
 	return r;
 }
 
+/* ": <its first [ALERT] line>" of process pid in haproxy.log, if any */
+static void hap_log_alert(struct deployd *d, int pid, struct buf *err)
+{
+	char *logpath = xstrfmt("%s/haproxy.log", d->state_dir);
+	char *tag = xstrfmt("(%d) : ", pid);
+	struct buf b = BUF_INIT;
+	if (!buf_read_file(&b, logpath) && b.len) {
+		for (char *l = b.buf; l && *l;) {
+			char *nl = strchr(l, '\n');
+			if (nl)
+				*nl = '\0';
+			char *t = strstr(l, tag);
+			if (str_starts_with(l, "[ALERT]") && t) {
+				buf_addf(err, ": %s", t + strlen(tag));
+				break;
+			}
+			l = nl ? nl + 1 : NULL;
+		}
+	}
+	buf_release(&b);
+	free(tag);
+	free(logpath);
+}
+
 /*
  * start HAProxy on cfgpath; with old_pid > 0 a seamless reload: the new
  * process takes the listening sockets over from the old one's admin
@@ -220,8 +244,8 @@ static int spawn_haproxy(struct deployd *d, const char *cfgpath, int old_pid, st
 	if (!c)
 		return -1;
 	if (wait_socket(d, c->pid, 10000) < 0) {
-		buf_addf(err, "haproxy did not open its admin socket %s (see %s/haproxy.log)", d->hap_sock,
-			 d->state_dir);
+		buf_addf(err, "haproxy did not open its admin socket %s", d->hap_sock);
+		hap_log_alert(d, c->pid, err);
 		child_disown(c);
 		child_kill(c, SIGKILL);
 		return -1;

@@ -83,6 +83,7 @@ test_expect_success 'a new app whose port is taken: not served, the reason shown
 	cfg_push "bad: port in use" &&
 	wait_for $SYNC_MAX sh -c "kiln status | grep -q \"^bad .*HAProxy could not be reloaded\"" &&
 	kiln status >st && cat st &&
+	test_grep "gitops: cannot serve the new app(s): .*fe_bad: cannot bind socket (Address already in use)" deployd.log &&
 	test_grep "^web  *Synced  *Healthy" st &&
 	curl -sf "$URL" | grep "web v2" &&
 	curl -sf "http://127.0.0.1:$API_PORT/" | grep "api v2"
