@@ -59,11 +59,18 @@ for i in $(seq 1 "$SINGLES"); do git -C "$one" commit -q --allow-empty -m "c$i" 
 
 # round STORE AGENTS: one run drained by AGENTS agents on a fresh server
 round() {
-	local store=$1 agents=$2 data=$BENCH_TMP/data-$1-$2 dbflag=() port i sha t0 t1
-	[ "$store" = postgres ] && dbflag=(--db "$KILN_BENCH_PG_URL")
-	KILN_HOME=$data "$KILN" repo add bench/app "$src" --data "$data" "${dbflag[@]}" \
+	local store=$1 agents=$2 data=$BENCH_TMP/data-$1-$2 dbflag=() port i sha t0 t1 pgurl=
+	# PostgreSQL: a fresh database per round on the server KILN_BENCH_PG_URL names
+	if [ "$store" = postgres ]; then
+		local -x KILN_DB="${KILN_BENCH_PG_URL%/*}/bench_$agents"
+		"$PSQL" -q "$KILN_BENCH_PG_URL" -c "CREATE DATABASE bench_$agents" >/dev/null ||
+			{ echo "agents: cannot create database bench_$agents" >&2; return 1; }
+		dbflag=(--db "$KILN_DB")
+		pgurl=$KILN_DB
+	fi
+	KILN_HOME=$data "$KILN" repo add bench/app "$src" --data "$data" \
 		>"$BENCH_TMP/secret" 2>/dev/null || { echo "agents: repo add failed" >&2; return 1; }
-	KILN_HOME=$data "$KILN" repo add bench/one "$one" --data "$data" "${dbflag[@]}" \
+	KILN_HOME=$data "$KILN" repo add bench/one "$one" --data "$data" \
 		>"$BENCH_TMP/secret-one" 2>/dev/null || { echo "agents: repo add failed" >&2; return 1; }
 	KILN_HOME=$data "$KILN" serve --listen 127.0.0.1:0 --data "$data" "${dbflag[@]}" --jobs 2 \
 		--agents all >"$BENCH_TMP/serve.out" 2>"$BENCH_TMP/serve-$store-$agents.log" &
@@ -76,7 +83,7 @@ round() {
 	done
 	[ -n "$port" ] || { echo "agents: the server did not start" >&2; return 1; }
 	local url=http://127.0.0.1:$port reg
-	reg=$(KILN_HOME=$data "$KILN" agent token create "${dbflag[@]}" 2>/dev/null)
+	reg=$(KILN_HOME=$data "$KILN" agent token create 2>/dev/null)
 	for i in $(seq 1 "$agents"); do
 		"$KILN" agent --server "$url" --token "$reg" --name "a$i" --jobs "$SLOTS" \
 			--data "$BENCH_TMP/agent-$store-$agents-$i" 2>"$BENCH_TMP/agent-$store-$agents-$i.log" &
@@ -87,7 +94,7 @@ round() {
 		git -C "$src" commit -q -m "$store $agents" || return 1
 	sha=$(git -C "$src" rev-parse HEAD)
 	python3 - "$url" "$(cat "$BENCH_TMP/secret")" "$sha" "$data" "$TIMEOUT" "$JOBS" "$EFFECTS" \
-		"$store" "$agents" "$SLOTS" "${KILN_BENCH_PG_URL:-}" <<'PY'
+		"$store" "$agents" "$SLOTS" "$pgurl" <<'PY'
 import hashlib, hmac, json, os, sys, time, urllib.request
 url, secret, sha, data, timeout, jobs, effects, store, agents, slots, pg = sys.argv[1:12]
 timeout, jobs = int(timeout), int(jobs)
@@ -144,7 +151,7 @@ PY
 	local rc=$?
 	if [ $rc = 0 ] && [ "$agents" = 1 ] && [ "$SINGLES" -gt 0 ]; then
 		python3 - "$url" "$(cat "$BENCH_TMP/secret-one")" "$one" "$data" "$store" \
-			"${KILN_BENCH_PG_URL:-}" <<'PY' || rc=1
+			"$pgurl" <<'PY' || rc=1
 import hashlib, hmac, json, os, subprocess, sys, time, urllib.request
 url, secret, repo, data, store, pg = sys.argv[1:7]
 shas = subprocess.run(["git", "-C", repo, "rev-list", "--reverse", "HEAD~%s..HEAD"
@@ -201,6 +208,7 @@ stores=(sqlite)
 if [ -n "${KILN_BENCH_PG_URL:-}" ]; then
 	if "$KILN" serve --help 2>&1 | grep -q -- "--db"; then
 		stores+=(postgres)
+		PSQL=$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)
 	else
 		echo "agents: PostgreSQL: not measured (this kiln's serve has no --db)"
 	fi
