@@ -122,6 +122,8 @@ static void conc_ask(struct sched *s, struct sinst *in);
 enum { PHASE_CONC = 1, PHASE_ENV };
 static void launch_inst(struct sched *s, struct sinst *in);
 static void after_conc(struct sched *s, struct sinst *in);
+static void call_inst_end(struct sched *s, struct snode *n, struct sinst *in, enum result r);
+static void run_call(struct sched *s, struct snode *n, struct sinst *in);
 
 /* executor events: to the output, and to the observer */
 static void sink_event(void *arg, const struct log_event *ev)
@@ -291,7 +293,7 @@ static void node_done(struct sched *s, struct snode *n)
 	n->state = NODE_DONE;
 	s->ndone++;
 	if (n->pj->selected && !--s->wf_left[n->pj->wf_index]) {
-		if (s->opts.conc && s->opts.conc->wf_end)
+		if (s->opts.conc && s->opts.conc->wf_end && !s->opts.conc_wf_outer)
 			s->opts.conc->wf_end(s->opts.conc->arg, n->pj->wf_index);
 		/* the workflow is over even if another of the run's waits on */
 		if (!s->opts.prefix && s->opts.observer && s->opts.observer->wf_end)
@@ -389,6 +391,12 @@ static void inst_done(struct job_exec *je, const struct job_result *res, void *a
 	struct sinst *in = arg;
 	struct sched *s = in->s;
 	struct snode *n = in->node;
+	if (n->call) {
+		/* a call ended before its callee started (its concurrency group) */
+		job_ended(s, n, in->name, res->result, 0, NULL);
+		call_inst_end(s, n, in, res->result);
+		return;
+	}
 	in->state = INST_DONE;
 	in->waiting = 0;
 	if (in->gate_timer) {
@@ -835,6 +843,12 @@ static void after_conc(struct sched *s, struct sinst *in)
 {
 	struct snode *n = in->node;
 	struct expr_ctx ctx = { .contexts = in->contexts, .status = node_status(s, n) };
+	if (n->call) {
+		free(in->wait_reason);
+		in->wait_reason = NULL;
+		run_call(s, n, in);
+		return;
+	}
 	if (s->opts.gate && n->pj->job->environment && !gate_environment(s, n, in, &ctx))
 		return; /* failed: bad environment name */
 	free(in->wait_reason);
@@ -1056,11 +1070,31 @@ static void start_calls(struct sched *s, struct snode *n)
 	n->call_starting = 0;
 }
 
+/* cancel a started call instance: its callee, or its wait for a group */
+static void call_inst_cancel(struct sinst *in, int force)
+{
+	if (in->state != INST_RUNNING)
+		return;
+	if (in->sub) {
+		sched_cancel(in->sub, force);
+	} else if (in->waiting && in->gate_timer) {
+		in->gate_cancel = 1; /* ends as cancelled on the next loop turn */
+		uv_timer_start(in->gate_timer, gate_timer_cb, 0, 0);
+	}
+}
+
 /* instance `in` of a call ended: fail-fast, more instances, or done */
 static void call_inst_end(struct sched *s, struct snode *n, struct sinst *in, enum result r)
 {
 	in->state = INST_DONE;
 	in->result = r;
+	in->waiting = 0;
+	if (in->gate_timer) {
+		uv_close((uv_handle_t *)in->gate_timer, gate_timer_closed);
+		in->gate_timer = NULL;
+	}
+	if (in->conc_asked && s->opts.conc->end) /* the caller's groups cover the whole call */
+		s->opts.conc->end(s->opts.conc->arg, n->pj->wf_index, in->name);
 	n->finished++;
 	n->running--;
 	if (r == RESULT_FAILURE) {
@@ -1079,8 +1113,7 @@ static void call_inst_end(struct sched *s, struct snode *n, struct sinst *in, en
 			job_ended(s, n, q->name, RESULT_CANCELLED, 0, "not started");
 		}
 		for (size_t i = 0; i < n->ninst && !s->cancelled; i++)
-			if (n->inst[i].state == INST_RUNNING && n->inst[i].sub)
-				sched_cancel(n->inst[i].sub, 0); /* they end through call_done */
+			call_inst_cancel(&n->inst[i], 0); /* they end through call_done */
 	}
 	start_calls(s, n);
 	if (n->finished == n->ninst) {
@@ -1143,15 +1176,31 @@ static void call_done(void *arg)
 	call_inst_end(s, n, in, r);
 }
 
-/* start instance `in` of the call node n */
+/* start instance `in` of the call node n: first the caller's concurrency
+ * groups (GitHub: the calling job's group holds the whole called workflow) */
 static void start_call(struct sched *s, struct snode *n, struct sinst *in)
 {
 	n->ran = 1; /* reusable workflow calls always run again */
+	in->state = INST_RUNNING;
+	in->started = now_ns();
+	n->running++;
+	if (s->opts.conc && (n->pj->wf->concurrency || n->pj->job->concurrency)) {
+		struct expr_ctx ctx = { .contexts = in->contexts, .status = node_status(s, n) };
+		if (conc_eval(s, n, in, &ctx))
+			return; /* failed: a bad group expression */
+		in->phase = PHASE_CONC;
+		conc_ask(s, in); /* run_call once the groups are free */
+		return;
+	}
+	run_call(s, n, in);
+}
+
+/* the callee of call instance `in` on its nested scheduler */
+static void run_call(struct sched *s, struct snode *n, struct sinst *in)
+{
 	const struct reuse_call *c = n->call;
 	struct expr_ctx ctx = { .contexts = in->contexts, .status = node_status(s, n) };
 	struct buf err = BUF_INIT;
-	in->state = INST_RUNNING;
-	n->running++;
 	struct ev *inputs = reuse_inputs(c, &ctx, &err);
 	struct ev *secrets = inputs ? reuse_secrets(c, &ctx, &err) : NULL;
 	const struct ev *gh = ev_object_get(s->wf_contexts[n->pj->wf_index], "github");
@@ -1178,6 +1227,9 @@ static void start_call(struct sched *s, struct snode *n, struct sinst *in)
 	so.prefix = in->name;
 	so.key_prefix = in->key;
 	so.wf_src = c->src ? &c->wf_src : NULL;
+	/* the caller's workflow-level group is held until the caller's
+	 * workflow ends, not released when the callee's jobs end */
+	so.conc_wf_outer = s->opts.conc_wf_outer || in->conc_wf.group;
 	in->sub = sched_new(s->loop, &c->plan, s->rc, in->sub_ctx, s->out, &so);
 	sched_start(in->sub);
 }
@@ -1388,8 +1440,7 @@ void sched_cancel(struct sched *s, int force)
 		if (n->call) {
 			/* the running callees; call_inst_end marks the rest */
 			for (size_t k = 0; k < n->ninst; k++)
-				if (n->inst[k].state == INST_RUNNING && n->inst[k].sub)
-					sched_cancel(n->inst[k].sub, force);
+				call_inst_cancel(&n->inst[k], force);
 			continue;
 		}
 		cancel_siblings(s, n, force ? 0 : s->opts.grace_ms);

@@ -129,6 +129,9 @@ struct sched_opts {
 	const struct sched_gate *gate;
 	/* concurrency groups, or NULL (none: `concurrency:` is ignored) */
 	const struct sched_conc *conc;
+	/* a nested scheduler whose caller holds a workflow-level group: it
+	 * does not release that group when the callee's jobs end (wf_end) */
+	int conc_wf_outer;
 	/* the earlier attempt's successful jobs, or NULL (every job runs) */
 	const struct sched_reuse *reuse;
 };
