@@ -1,7 +1,9 @@
 /*
  * serve: `kiln serve [--listen HOST:PORT] [--data DIR] [--db URL]
- * [--config FILE] [--jobs N]`: the CI server (src/server). Runs until
- * SIGTERM or SIGINT.
+ * [--config FILE] [--jobs N] [--config-repo URL]`: the CI server
+ * (src/server), and with a config repository its GitOps controller (a
+ * supervised `kiln deployd`, server/controller.h). Runs until SIGTERM or
+ * SIGINT.
  */
 #include "base/kiln.h"
 #include "base/fs.h"
@@ -19,7 +21,8 @@
 #include <sodium.h>
 
 static const char *const usage[] = {
-	"kiln serve [--listen HOST:PORT] [--data DIR] [--db URL] [--jobs N] [--config FILE]",
+	"kiln serve [--listen HOST:PORT] [--data DIR] [--db URL] [--jobs N] [--config FILE] "
+	"[--config-repo URL]",
 	"kiln serve --init [--data DIR] [--db URL] [--admin NAME]",
 	NULL,
 };
@@ -62,7 +65,7 @@ out:
 
 int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 {
-	const char *listen = NULL, *data = NULL, *config = NULL, *dburl = NULL;
+	const char *listen = NULL, *data = NULL, *config = NULL, *dburl = NULL, *config_repo = NULL;
 	const char *admin = "admin";
 	/* -1: not given (the configuration file, then the default) */
 	int jobs = -1, max_body_kb = -1, timeout_s = -1, do_init = 0;
@@ -75,6 +78,9 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 		  "the store: postgres://USER@HOST/DB for PostgreSQL (several servers may share it);"
 		  " default $KILN_DB, else DIR/kiln.db (SQLite)" },
 		{ OPT_STRING, 'c', "config", &config, "FILE", "settings (YAML); flags win over it" },
+		{ OPT_STRING, 0, "config-repo", &config_repo, "URL",
+		  "run the GitOps controller on this config repository (its other settings: "
+		  "gitops: in --config)" },
 		{ OPT_INT, 'j', "jobs", &jobs, "N", "runs at once, and jobs at once in each (2)" },
 		{ OPT_INT, 0, "max-body-kb", &max_body_kb, "KB", "largest request body accepted (1024)" },
 		{ OPT_INT, 0, "request-timeout", &timeout_s, "SECONDS",
@@ -116,6 +122,10 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 			return EXIT_USAGE;
 		}
 	}
+	if (config_repo) {
+		free(cfg.gitops.repo);
+		cfg.gitops.repo = xstrdup(config_repo);
+	}
 	if (!listen)
 		listen = cfg.listen ? cfg.listen : "127.0.0.1:8420";
 	if (!data)
@@ -156,7 +166,7 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 		.limits = HTTP_LIMITS_DEFAULT, .poll_tick_ms = 1000, .grace_ms = 5000,
 		.isolate = cfg.isolate ? cfg.isolate : "off",
 		.agents = agents_mode, .agent_lease_ms = (uint64_t)agent_lease_s * 1000,
-		.agent_retry = agent_retry,
+		.agent_retry = agent_retry, .gitops = cfg.gitops.repo ? &cfg.gitops : NULL,
 	};
 	o.limits.max_body = (size_t)max_body_kb * 1024;
 	o.limits.request_timeout_ms = (uint64_t)timeout_s * 1000;

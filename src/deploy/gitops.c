@@ -716,6 +716,17 @@ int deploy__gitops_webhook(struct deployd *d, const char *addr, struct buf *err)
 }
 
 /* the health of a config repository app, Argo CD's way */
+/* stable instances taking traffic and healthy */
+static int ready_instances(const struct dapp *da)
+{
+	int ready = 0;
+	for (int i = 0; i < da->nslots; i++) {
+		const struct slot *s = &da->slots[i];
+		ready += s->release_id == da->stable_id && s->role == ROLE_ACTIVE && s->alive && s->healthy;
+	}
+	return ready;
+}
+
 static enum health_status health_of(const struct dapp *da)
 {
 	const struct gapp *ga = da->g;
@@ -726,12 +737,22 @@ static enum health_status health_of(const struct dapp *da)
 			       ? HEALTH_DEGRADED : HEALTH_MISSING;
 	if (ga->has_last && !strcmp(ga->last.outcome, "failed") && !strcmp(ga->last.hash, ga->hash))
 		return HEALTH_DEGRADED;
-	int ready = 0;
-	for (int i = 0; i < da->nslots; i++) {
-		const struct slot *s = &da->slots[i];
-		ready += s->release_id == da->stable_id && s->role == ROLE_ACTIVE && s->alive && s->healthy;
-	}
-	return ready >= da->app->instances ? HEALTH_HEALTHY : HEALTH_DEGRADED;
+	return ready_instances(da) >= da->app->instances ? HEALTH_HEALTHY : HEALTH_DEGRADED;
+}
+
+/* why the app has that health (Argo CD's health message); "" when Healthy */
+static void health_reason(const struct dapp *da, enum health_status h, struct buf *out)
+{
+	const struct gapp *ga = da->g;
+	int failed = ga->has_last && !strcmp(ga->last.outcome, "failed") && !strcmp(ga->last.hash, ga->hash);
+	if (h == HEALTH_PROGRESSING)
+		buf_addstr(out, "a rollout is running");
+	else if (h == HEALTH_DEGRADED && failed)
+		buf_addf(out, "the sync of %.8s failed: %s", ga->last.commit, ga->last.reason);
+	else if (h == HEALTH_DEGRADED)
+		buf_addf(out, "%d of %d instance(s) healthy", ready_instances(da), da->app->instances);
+	else if (h == HEALTH_MISSING)
+		buf_addstr(out, ga->pruned ? "pruned: nothing runs" : "never synced: nothing runs");
 }
 
 static enum sync_status sync_of(const struct dapp *da)
@@ -1058,6 +1079,12 @@ void deploy__gitops_list(struct deployd *d, struct buf *out, int json)
 			buf_add_json_str(out, da->app->name, strlen(da->app->name));
 			json_str(out, "sync", ga ? sync : NULL);
 			json_str(out, "health", ga ? health : NULL);
+			if (ga) {
+				struct buf why = BUF_INIT;
+				health_reason(da, health_of(da), &why);
+				json_str(out, "health_reason", why.buf);
+				buf_release(&why);
+			}
 			json_str(out, "want", ga && ga->desired ? want : NULL);
 			json_str(out, "live", da->stable_version);
 			json_str(out, "commit", ga ? ga->commit : NULL);
@@ -1088,7 +1115,7 @@ void deploy__gitops_list(struct deployd *d, struct buf *out, int json)
 		if (json) {
 			buf_addstr(out, n++ ? ",{\"app\":" : "{\"app\":");
 			buf_add_json_str(out, x->name, strlen(x->name));
-			buf_addstr(out, ",\"sync\":\"OutOfSync\",\"health\":\"Missing\"");
+			buf_addstr(out, ",\"sync\":\"OutOfSync\",\"health\":\"Missing\",\"health_reason\":\"never loaded\"");
 			json_str(out, "file", x->rel);
 			json_str(out, "commit", g->commit);
 			json_str(out, "message", x->why);

@@ -8,6 +8,7 @@ void api_register(struct srv *s)
 {
 	api_access_register(s);
 	api_env_register(s);
+	api_apps_register(s);
 	api_runs_register(s);
 	api_artifacts_register(s);
 }

@@ -25,6 +25,21 @@ void api_env_register(struct srv *s);
 void api_runs_register(struct srv *s);
 /* api_artifacts.c: a run's artifacts and annotations; artifact retention */
 void api_artifacts_register(struct srv *s);
+/* api_apps.c: the GitOps apps of the deploy controller, manual sync */
+void api_apps_register(struct srv *s);
+/* the controller's apps list (`kiln status --json`, plus "controller":
+ * server/controller.h) for q (deferred); done gets q (NULL once the client
+ * left) and the list (borrowed) or NULL with err */
+typedef void api_apps_cb(struct srv *s, struct http_req *q, json_t *list, const char *err, void *arg);
+void api_apps_list(struct srv *s, struct http_req *q, api_apps_cb *done, void *arg);
+/* the app named app in such a list (borrowed), or NULL */
+json_t *api_apps_find(json_t *list, const char *app);
+/* a manual sync of app by actor, audited (app.sync) once it reached the
+ * controller; done gets the HTTP status (202 started or already synced,
+ * 404 unknown app, 409 refused, 503 no controller) and its message */
+typedef void api_sync_cb(struct srv *s, struct http_req *q, int status, const char *msg, void *arg);
+void api_apps_sync(struct srv *s, struct http_req *q, const char *app, const char *actor,
+		   api_sync_cb *done, void *arg);
 
 /* a login (auth_login: Argon2id, rate-limited) on the thread pool with
  * its own store connection, for POST /api/v1/login and the UI's sign-in.

@@ -1,5 +1,6 @@
 /* config: kiln serve's YAML configuration file (see config.h). */
 #include "base/kiln.h"
+#include "deploy/app.h"
 #include "server/config.h"
 #include "yaml/ynode.h"
 
@@ -7,9 +8,19 @@
 
 void serve_config_release(struct serve_config *c)
 {
+	struct serve_gitops *g = &c->gitops;
 	free(c->listen);
 	free(c->data);
 	c->listen = c->data = NULL;
+	free(g->repo);
+	free(g->branch);
+	free(g->path);
+	free(g->env);
+	free(g->interval);
+	free(g->author);
+	free(g->secret_file);
+	free(g->state);
+	memset(g, 0, sizeof(*g));
 }
 
 static int get_int(const char *file, const struct ynode *v, const char *key, int max, int *out,
@@ -79,9 +90,41 @@ static int load_limits(const char *file, const struct ynode *m, struct serve_con
 	return r ? -1 : 0;
 }
 
+static int load_gitops(const char *file, const struct ynode *m, struct serve_gitops *g,
+		       struct diags *d)
+{
+	static const char *const keys[] = { "repo", "branch", "path", "env", "interval",
+					    "webhook_secret_file", "author", "state" };
+	char **dst[] = { &g->repo, &g->branch, &g->path, &g->env, &g->interval, &g->secret_file,
+			 &g->author, &g->state };
+	if (m->kind != YNODE_MAP)
+		return diag_err(d, file, m->line, m->col, "'gitops' must be a mapping");
+	int r = 0;
+	for (size_t i = 0; i < ynode_map_size(m); i++) {
+		const struct ynode *k = ynode_map_key(m, i), *v = ynode_map_val(m, i);
+		size_t j = 0;
+		while (j < ARRAY_SIZE(keys) && strcmp(k->str, keys[j]))
+			j++;
+		if (j == ARRAY_SIZE(keys)) {
+			r |= unknown(file, k, keys, ARRAY_SIZE(keys), d);
+			continue;
+		}
+		if (get_str(file, v, k->str, dst[j], d)) {
+			r = -1;
+			continue;
+		}
+		if (dst[j] == &g->interval && parse_duration_ms(g->interval) < 100)
+			r |= diag_err(d, file, v->line, v->col,
+				      "'interval' must be a duration of 100ms or more (like 30s, 3m)");
+	}
+	if (!r && !g->repo)
+		r = diag_err(d, file, m->line, m->col, "'gitops' needs 'repo' (the config repository)");
+	return r ? -1 : 0;
+}
+
 int serve_config_load(const char *path, struct serve_config *c, struct diags *d)
 {
-	static const char *const keys[] = { "listen", "data", "jobs", "limits", "isolate" };
+	static const char *const keys[] = { "listen", "data", "jobs", "limits", "isolate", "gitops" };
 	struct buf text = BUF_INIT;
 	struct ynode *root = NULL;
 	int r = -1;
@@ -112,6 +155,8 @@ int serve_config_load(const char *path, struct serve_config *c, struct diags *d)
 			r |= load_limits(path, v, c, d);
 		else if (!strcmp(k->str, "isolate"))
 			r |= get_isolate(path, v, &c->isolate, d);
+		else if (!strcmp(k->str, "gitops"))
+			r |= load_gitops(path, v, &c->gitops, d);
 		else
 			r |= unknown(path, k, keys, ARRAY_SIZE(keys), d);
 	}

@@ -5,9 +5,12 @@
  * committed to the store before the 2xx answer: an acknowledged delivery
  * is durable. A delivery id seen before is acknowledged and creates
  * nothing. Bad or missing signatures are 401 and create nothing.
+ * Deliveries of the GitOps config repository (/hooks/config/...) are
+ * checked the same way and make its controller fetch.
  */
 #include "base/kiln.h"
 #include "secret/secret.h"
+#include "server/controller.h"
 #include "server/hook.h"
 #include "server/queue.h"
 #include "server/srv.h"
@@ -77,7 +80,8 @@ static void count(struct srv *s, enum forge f, enum hook_result r)
 	s->hooks[f][r]++;
 }
 
-static void handle(struct srv *s, struct http_req *q, enum forge f)
+/* the delivery's headers as the forge names them */
+static void hook_in_of(struct http_req *q, enum forge f, struct hook_in *out)
 {
 	const struct buf *body = http_req_body(q);
 	struct hook_in in = { .forge = f, .body = body->buf, .len = body->len };
@@ -102,7 +106,20 @@ static void handle(struct srv *s, struct http_req *q, enum forge f)
 			in.delivery = http_req_header(q, "idempotency-key");
 		in.signature = http_req_header(q, "x-gitlab-token");
 	}
+	*out = in;
+}
 
+static void reply_unsigned(struct http_req *q, const struct hook_in *in, const char *whose)
+{
+	http_reply_error(q, 401, in->signature ? "bad_signature" : "missing_signature",
+			 in->signature ? "the signature does not match the %s secret"
+				       : "the delivery is not signed (set the webhook's secret)", whose);
+}
+
+static void handle(struct srv *s, struct http_req *q, enum forge f)
+{
+	struct hook_in in;
+	hook_in_of(q, f, &in);
 	struct hook_event ev;
 	struct repo_row repo;
 	struct buf err = BUF_INIT, secret = BUF_INIT;
@@ -132,9 +149,7 @@ static void handle(struct srv *s, struct http_req *q, enum forge f)
 	}
 	if (!hook_verify(&in, secret.buf, secret.len)) {
 		count(s, f, HOOK_UNAUTHORIZED);
-		http_reply_error(q, 401, in.signature ? "bad_signature" : "missing_signature",
-				 in.signature ? "the signature does not match the repository's secret"
-					      : "the delivery is not signed (set the webhook's secret)");
+		reply_unsigned(q, &in, "repository's");
 		goto out;
 	}
 	if (parsed && (parsed = hook_parse(&in, &ev, &err))) {
@@ -179,6 +194,72 @@ out:
 	buf_release(&err);
 }
 
+/* the controller took the refresh (or could not be reached) */
+static void config_refreshed(struct srv *s, struct http_req *q, int code, const char *msg, void *arg)
+{
+	enum forge f = (enum forge)(intptr_t)arg;
+	count(s, f, code ? HOOK_ERROR : HOOK_ACCEPTED);
+	if (!q)
+		return;
+	if (code)
+		http_reply_error(q, 503, "controller_unavailable", "%s", msg);
+	else
+		http_reply_json(q, 202, json_pack("{s:s,s:s}", "status", "accepted", "message", msg));
+}
+
+/*
+ * POST /hooks/config/{github,gitea,gitlab}: a push to the GitOps config
+ * repository. Verified as a repository's delivery, against
+ * gitops.webhook_secret_file; a push of the configured branch makes the
+ * controller fetch at once (kiln sync --refresh). Nothing is stored: the
+ * fetch itself finds what changed.
+ */
+static void config_hook(struct srv *s, struct http_req *q, enum forge f)
+{
+	const struct buf *secret = controller_hook_secret(s->controller);
+	struct hook_in in;
+	struct hook_event ev;
+	struct buf err = BUF_INIT, ref = BUF_INIT;
+	memset(&ev, 0, sizeof(ev));
+	hook_in_of(q, f, &in);
+	if (!secret) {
+		count(s, f, HOOK_UNKNOWN_REPO);
+		http_reply_error(q, 404, "no_config_webhook",
+				 "no config repository webhook here (set gitops.repo and "
+				 "gitops.webhook_secret_file in kiln serve's --config)");
+		goto out;
+	}
+	if (!hook_verify(&in, secret->buf, secret->len)) {
+		count(s, f, HOOK_UNAUTHORIZED);
+		reply_unsigned(q, &in, "config repository's");
+		goto out;
+	}
+	if (hook_parse(&in, &ev, &err)) {
+		count(s, f, HOOK_INVALID);
+		http_reply_error(q, 400, "bad_payload", "%s", err.buf);
+		goto out;
+	}
+	buf_addf(&ref, "refs/heads/%s", controller_branch(s->controller));
+	if (!ev.kind || strcmp(ev.kind, "push") || strcmp(ev.ref, ref.buf)) {
+		count(s, f, HOOK_IGNORED);
+		http_reply_json(q, 202, json_pack("{s:s,s:s}", "status", "ignored", "reason",
+						  !ev.kind || strcmp(ev.kind, "push")
+							  ? "not a push"
+							  : "a push of another branch"));
+		goto out;
+	}
+	controller_ask(s, q, json_pack("{s:s}", "cmd", "refresh"), config_refreshed,
+		       (void *)(intptr_t)f);
+out:
+	hook_event_release(&ev);
+	buf_release(&ref);
+	buf_release(&err);
+}
+
+static void on_config_github(struct srv *s, struct http_req *q) { config_hook(s, q, FORGE_GITHUB); }
+static void on_config_gitea(struct srv *s, struct http_req *q) { config_hook(s, q, FORGE_GITEA); }
+static void on_config_gitlab(struct srv *s, struct http_req *q) { config_hook(s, q, FORGE_GITLAB); }
+
 static void on_github(struct srv *s, struct http_req *q) { handle(s, q, FORGE_GITHUB); }
 static void on_gitea(struct srv *s, struct http_req *q) { handle(s, q, FORGE_GITEA); }
 static void on_gitlab(struct srv *s, struct http_req *q) { handle(s, q, FORGE_GITLAB); }
@@ -188,4 +269,7 @@ void hooks_register(struct srv *s)
 	http_route(s, "POST", "/hooks/github", ROLE_NONE, on_github);
 	http_route(s, "POST", "/hooks/gitea", ROLE_NONE, on_gitea);
 	http_route(s, "POST", "/hooks/gitlab", ROLE_NONE, on_gitlab);
+	http_route(s, "POST", "/hooks/config/github", ROLE_NONE, on_config_github);
+	http_route(s, "POST", "/hooks/config/gitea", ROLE_NONE, on_config_gitea);
+	http_route(s, "POST", "/hooks/config/gitlab", ROLE_NONE, on_config_gitlab);
 }

@@ -10,6 +10,8 @@
 #include "secret/secret.h"
 #include "server/agentd.h"
 #include "server/api.h"
+#include "server/config.h"
+#include "server/controller.h"
 #include "server/poll.h"
 #include "server/logstream.h"
 #include "server/queue.h"
@@ -57,7 +59,7 @@ static void on_healthz(struct srv *s, struct http_req *q)
 	http_reply_json(q, ok ? 200 : 503, o);
 }
 
-/* http and the queue have both stopped: end the loop */
+/* http, the queue (and the controller) have all stopped: end the loop */
 static void stopped(void *arg)
 {
 	struct srv *s = arg;
@@ -86,6 +88,10 @@ static void on_signal(uv_signal_t *sig, int signum)
 	scheduler_free(s->scheduler);
 	s->scheduler = NULL;
 	s->pending_stops = 2;
+	if (s->controller) {
+		s->pending_stops++;
+		controller_stop(s->controller, stopped, s);
+	}
 	agentd_stop(s->agentd);
 	queue_stop(s->queue, queue_stopped, s);
 	http_shutdown(s->http, s->opts.grace_ms, stopped, s);
@@ -108,6 +114,9 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 	s.loop = &loop;
 	s.started_ms = runs_now_ms();
 	s.data_dir = xstrdup(o->data_dir);
+	const char *ds = getenv("KILN_DEPLOY_STATE");
+	s.deploy_state = xstrdup(o->gitops && o->gitops->state ? o->gitops->state
+				 : ds && *ds ? ds : o->data_dir);
 	s.exe = o->exe;
 	uv_loop_init(&loop);
 	signal(SIGPIPE, SIG_IGN);
@@ -143,6 +152,8 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 	    poller_new(&s, o->poll_tick_ms, &s.poller, err))
 		goto out;
 	s.scheduler = scheduler_new(&s);
+	if (o->gitops && controller_new(&s, o->gitops, s.deploy_state, &s.controller, err))
+		goto out;
 
 	uv_signal_init(&loop, &s.sigterm);
 	uv_signal_init(&loop, &s.sigint);
@@ -160,6 +171,7 @@ int serve_main(const struct serve_opts *o, struct buf *err)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	ret = EXIT_OK;
 out:
+	controller_free(s.controller);
 	poller_free(s.poller);
 	scheduler_free(s.scheduler);
 	logstreams_free(s.logstreams);
@@ -178,6 +190,7 @@ out:
 	secret_store_close(s.secrets);
 	db_close(s.db);
 	free(s.data_dir);
+	free(s.deploy_state);
 	free(s.db_where);
 	buf_release(&path);
 	return ret;

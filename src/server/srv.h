@@ -20,6 +20,8 @@ struct statuses;
 struct scheduler;
 struct logstreams;
 struct agentd;
+struct controller;
+struct serve_gitops;
 
 /* what `kiln serve` was asked for (CLI flags over the config file) */
 struct serve_opts {
@@ -35,6 +37,7 @@ struct serve_opts {
 	int agents;             /* enum agents_mode: jobs for kiln agent (server/agentexec.h) */
 	uint64_t agent_lease_ms; /* an agent's lease, renewed by heartbeats */
 	int agent_retry;        /* re-queues of a job whose agent was lost */
+	const struct serve_gitops *gitops; /* run a GitOps controller (config.h); NULL = none */
 };
 
 /* webhook outcomes, by label of kiln_webhooks_total */
@@ -67,6 +70,9 @@ struct srv {
 	struct notifier *notifier; /* server/notify.h; NULL when libcurl is missing */
 	uv_timer_t retention;      /* artifacts' retention sweep (api_artifacts.c) */
 	struct agentd *agentd;  /* the agent API, leases (server/agentd.h) */
+	struct controller *controller; /* the supervised kiln deployd; NULL = none */
+	char *deploy_state;     /* the deploy controller's state directory: gitops.state,
+				 * else KILN_DEPLOY_STATE, else the data directory */
 };
 
 /* run the server until SIGTERM/SIGINT; 0 or an EXIT_* code with err */
@@ -76,7 +82,7 @@ void srv_mirror_path(const char *data_dir, const char *name, struct buf *out);
 
 /* metrics.c: GET /metrics (Prometheus text) */
 void metrics_register(struct srv *s);
-/* hooks.c: POST /hooks/{github,gitea,gitlab} */
+/* hooks.c: POST /hooks/{github,gitea,gitlab} and /hooks/config/{...} */
 void hooks_register(struct srv *s);
 /* the repository's webhook secret in clear into out (wipe after use) */
 int srv_repo_secret(struct srv *s, const char *repo_name, const struct buf *box, struct buf *out,

@@ -9,9 +9,10 @@
  * streamed back when it arrives (the HTTP layer's handlers answer
  * synchronously; a stream may be written later).
  *
- * The controller's state directory is KILN_DEPLOY_STATE as for the CLI,
- * else the server's data directory (a controller started with
- * KILN_DEPLOY_STATE=<data> shares the server's store).
+ * The controller's state directory is the server's gitops.state, else
+ * KILN_DEPLOY_STATE as for the CLI, else the server's data directory (a
+ * controller started with KILN_DEPLOY_STATE=<data> shares the server's
+ * store).
  */
 #include "base/kiln.h"
 #include "deploy/deployd.h"
@@ -26,8 +27,7 @@
 
 const char *ui_deploy_state(struct srv *s)
 {
-	const char *e = getenv("KILN_DEPLOY_STATE");
-	return e && *e ? e : s->data_dir;
+	return s->deploy_state;
 }
 
 struct db *ui_deploy_db(struct srv *s, struct db **own)

@@ -67,6 +67,13 @@ deploy_cleanup() {
 	_cleanup
 }
 trap deploy_cleanup EXIT
+# with lib-serve.sh too: the server first (trap serve_deploy_cleanup EXIT)
+serve_deploy_cleanup() {
+	local p
+	p=$(serve_pid)
+	[ -n "$p" ] && kill -9 "$p" 2>/dev/null
+	deploy_cleanup
+}
 
 test_have_prereq HAPROXY || test_skip_all "haproxy is not installed"
 test_have_prereq WRK || test_skip_all "wrk is not installed"

@@ -10,6 +10,12 @@
 #   start_gitopsd ARGS...         kiln deployd --config-repo config.git --path apps ARGS
 #   app_field APP COLUMN          SYNC, HEALTH, WANT or LIVE of APP in `kiln status`
 #   hook_push SECRET [REF]        POST a signed GitHub push of REF to the webhook
+#
+# With lib-serve.sh and lib-ui.sh too (kiln serve running the controller):
+#   api_app APP FIELD             a field of GET /api/v1/apps/APP (a.b for nested; "" if null)
+#   api_app_has APP FIELD VALUE   the field says VALUE now
+#   api_app_is APP SYNC HEALTH LIVE   the API says so now
+#   config_hook FORGE SECRET [REF]    a signed push of REF to /hooks/config/FORGE: status, body
 
 cfg_init() {
 	git init -q --bare -b main "$TRASH/config.git" &&
@@ -81,4 +87,28 @@ hook_push() {
 		curl -s -o /dev/null -w '%{http_code}' -H "X-GitHub-Event: push" -H "Content-Type: application/json" \
 			-H "X-Hub-Signature-256: $sig" --data-binary "$body" "http://127.0.0.1:$HOOK_PORT/"
 	fi
+}
+
+api_app() {
+	curl -s -H "Authorization: Bearer $(ui_admin_token)" "$(serve_url)/api/v1/apps/$1" |
+	python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v.get(k) if isinstance(v, dict) else None
+print("" if v is None else v)' "$2"
+}
+
+api_app_has() {
+	[ "$(api_app "$1" "$2")" = "$3" ]
+}
+
+api_app_is() {
+	api_app_has "$1" sync "$2" && api_app_has "$1" health "$3" && api_app_has "$1" live "$4"
+}
+
+config_hook() {
+	HOOK_PATH=hooks/config hook "$1" push \
+		"{\"ref\":\"${3:-refs/heads/main}\",\"before\":\"$(printf %040d 0)\",\"after\":\"$(printf %040d 1)\",\"repository\":{\"full_name\":\"acme/config\"},\"sender\":{\"login\":\"ci\"}}" \
+		"" "$2"
 }

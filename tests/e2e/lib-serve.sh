@@ -5,7 +5,8 @@
 #   stop_serve                SIGTERM, wait for the exit (status in $TRASH/serve.rc)
 #   kill9_serve               kill -9 the server
 #   hook FORGE EVENT BODY [DELIVERY] [SECRET]   POST a signed delivery; prints the
-#                             HTTP status then the body; SECRET "-" sends no signature
+#                             HTTP status then the body; SECRET "-" sends no signature;
+#                             to $HOOK_PATH/FORGE (default hooks/FORGE)
 #   sign FORGE SECRET BODY    the signature header value a forge would send
 #   db_sql SQL                run SQL on the test's store, rows as "a|b" (NULL as "")
 #   other_store NAME          a KILN_DB value for a second, separate store: "" (the data
@@ -126,7 +127,7 @@ hook() {
 		[ -n "$delivery" ] && h+=(-H "X-Gitlab-Event-UUID: $delivery")
 		[ "$secret" = - ] || h+=(-H "X-Gitlab-Token: $secret") ;;
 	esac
-	curl -sS -o "$TRASH/hook.body" -w '%{http_code}\n' -X POST "$url/hooks/$forge" \
+	curl -sS -o "$TRASH/hook.body" -w '%{http_code}\n' -X POST "$url/${HOOK_PATH:-hooks}/$forge" \
 		-H 'Content-Type: application/json' "${h[@]}" --data-binary "$body" &&
 	cat "$TRASH/hook.body" && echo
 }

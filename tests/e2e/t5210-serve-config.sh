@@ -20,6 +20,21 @@ test_expect_success 'errors: unknown keys (with a hint), wrong types, bad YAML, 
 	test_grep "nothere.yml: error: cannot read the configuration" err
 '
 
+test_expect_success 'gitops: errors (unknown key, no repo, bad interval, unreadable secret)' '
+	printf "gitops:\n  repo: x.git\n  intervall: 3m\n" >g1.yml &&
+	test_expect_code 2 kiln serve --config g1.yml 2>err &&
+	test_grep "g1.yml:3:3: error: unknown key .intervall. (did you mean .interval.?)" err &&
+	printf "gitops:\n  path: apps\n" >g2.yml &&
+	test_expect_code 2 kiln serve --config g2.yml 2>err &&
+	test_grep "g2.yml:2:3: error: .gitops. needs .repo." err &&
+	printf "gitops:\n  repo: x.git\n  interval: soon\n" >g3.yml &&
+	test_expect_code 2 kiln serve --config g3.yml 2>err &&
+	test_grep "g3.yml:3:13: error: .interval. must be a duration" err &&
+	printf "gitops:\n  repo: x.git\n  webhook_secret_file: %s/nope\n" "$TRASH" >g4.yml &&
+	test_expect_code 3 kiln serve --listen 127.0.0.1:0 --data "$DATA" --config g4.yml 2>err &&
+	test_grep "cannot read gitops.webhook_secret_file .*nope" err
+'
+
 test_expect_success 'the limits of the file apply; a flag wins over the file' '
 	printf "listen: 127.0.0.1:1\ndata: %s\njobs: 1\nlimits:\n  max_body_kb: 1\n  request_timeout: 2\n" "$DATA" >serve.yml &&
 	start_serve --config serve.yml &&

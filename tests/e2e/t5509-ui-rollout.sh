@@ -5,13 +5,7 @@ test_description='web UI: the deployments page shows the controller'"'"'s releas
 . "$TEST_ROOT/e2e/lib-deploy.sh"
 . "$TEST_ROOT/e2e/lib-ui.sh"
 
-both_cleanup() {
-	local p
-	p=$(serve_pid)
-	[ -n "$p" ] && kill -9 "$p" 2>/dev/null
-	deploy_cleanup
-}
-trap both_cleanup EXIT
+trap serve_deploy_cleanup EXIT
 
 test_expect_success 'a canary app at v1 under the controller; the server' '
 	write_app web <<-EOF &&

@@ -1,0 +1,124 @@
+#!/bin/bash
+test_description='kiln serve runs the GitOps controller (gitops: in --config): apps API (sync, health, releases, last sync), a signed push webhook fetches at once, manual sync by role (audited), a config error with file:line:col, SIGTERM stops the controller'
+. "$(dirname "$0")/../lib.sh"
+. "$TEST_ROOT/e2e/lib-serve.sh"
+. "$TEST_ROOT/e2e/lib-deploy.sh"
+. "$TEST_ROOT/e2e/lib-gitops.sh"
+. "$TEST_ROOT/e2e/lib-ui.sh"
+trap serve_deploy_cleanup EXIT
+
+API_PORT=$(free_port)
+SECRET=config-hook-key
+# the interval is an hour: only the start and a webhook fetch
+WAIT=60
+
+test_expect_success 'setup: web (automated, selfHeal) and api (manual sync); kiln serve with gitops:' '
+	cfg_init &&
+	cfg_app web <<-EOF &&
+	instances: 2
+	health: {http: {path: /health}, interval: 100ms, timeout: 1s}
+	progressDeadline: $DEADLINE
+	version: v1
+	automated: {selfHeal: true}
+	EOF
+	cfg_app api $API_PORT <<-EOF &&
+	health: {http: {path: /health}, interval: 100ms, timeout: 1s}
+	progressDeadline: $DEADLINE
+	version: v1
+	EOF
+	make_release v1 && make_release v2 &&
+	cfg_push "web and api" >c1 &&
+	printf "%s\n" "$SECRET" >hook.secret &&
+	cat >serve.yml <<-EOF &&
+	gitops:
+	  repo: $TRASH/config.git
+	  path: apps
+	  interval: 1h
+	  webhook_secret_file: $TRASH/hook.secret
+	  state: $KILN_DEPLOY_STATE
+	EOF
+	start_serve --config serve.yml &&
+	ui_user dep deployer dep-pass-123 &&
+	ui_user vic viewer vic-pass-123
+'
+
+test_expect_success 'the server started the controller: web synced and healthy, api OutOfSync/Missing (manual)' '
+	wait_for $WAIT api_app_is web Synced Healthy v1 &&
+	test "$(api_app web commit)" = "$(cat c1)" &&
+	test "$(api_app web last_sync.commit)" = "$(cat c1)" &&
+	test "$(api_app web last_sync.outcome)" = succeeded &&
+	test "$(api_app web want)" = v1 &&
+	test "$(api_app web config.branch)" = main &&
+	test "$(api_app web health_reason)" = "" &&
+	api_app_is api OutOfSync Missing "" &&
+	test "$(api_app api want)" = v1 &&
+	test "$(api_app api health_reason)" = "never synced: nothing runs" &&
+	curl -s -H "Authorization: Bearer $(ui_admin_token)" "$(serve_url)/api/v1/apps" >apps.json &&
+	python3 -c "import json,sys; d=json.load(open(\"apps.json\")); c=d[\"controller\"]; assert c[\"supervised\"] and c[\"state\"] == \"running\" and c[\"pid\"] > 0, c; assert sorted(a[\"app\"] for a in d[\"apps\"]) == [\"api\", \"web\"]" &&
+	test_grep "started kiln deployd (pid [0-9]*) for $TRASH/config.git" serve.log &&
+	curl -fs "http://127.0.0.1:$PORT/" >body && test_grep v1 body
+'
+
+test_expect_success 'a signed push webhook for the config repository fetches at once: web Synced with the new commit' '
+	sed -i "s/^version: v1/version: v2/" cfg/apps/web.yml cfg/apps/api.yml &&
+	cfg_push "web and api: v2" >c2 &&
+	config_hook github - >unsigned && test_grep "^401" unsigned && test_grep missing_signature unsigned &&
+	config_hook github wrong-key >bad && test_grep "^401" bad && test_grep bad_signature bad &&
+	config_hook github "$SECRET" refs/heads/other >other && test_grep "^202" other &&
+	test_grep "a push of another branch" other &&
+	test "$(api_app web commit)" = "$(cat c1)" &&
+	config_hook github "$SECRET" >ok && cat ok && test_grep "^202" ok && test_grep accepted ok &&
+	wait_for $WAIT api_app_is web Synced Healthy v2 &&
+	test "$(api_app web commit)" = "$(cat c2)" &&
+	test "$(api_app web last_sync.commit)" = "$(cat c2)" &&
+	curl -fs "http://127.0.0.1:$PORT/" >body && test_grep v2 body
+'
+
+test_expect_success 'api (manual sync) is OutOfSync with v2 and keeps running nothing' '
+	test "$(api_app api sync)" = OutOfSync &&
+	test "$(api_app api want)" = v2 &&
+	test "$(api_app api commit)" = "$(cat c2)"
+'
+
+test_expect_success 'manual sync: a viewer is refused, a deployer syncs (audited)' '
+	curl -s -o vic.out -w "%{http_code}\n" -X POST \
+		-H "Authorization: Bearer $(curl -s -X POST -d "{\"user\":\"vic\",\"password\":\"vic-pass-123\"}" "$(serve_url)/api/v1/login" | sed -n "s/.*\"token\": *\"\([^\"]*\)\".*/\1/p")" \
+		"$(serve_url)/api/v1/apps/api/sync" >vic.code && test "$(cat vic.code)" = 403 &&
+	tok=$(curl -s -X POST -d "{\"user\":\"dep\",\"password\":\"dep-pass-123\"}" "$(serve_url)/api/v1/login" | sed -n "s/.*\"token\": *\"\([^\"]*\)\".*/\1/p") &&
+	test -n "$tok" &&
+	curl -s -o dep.out -w "%{http_code}\n" -X POST -H "Authorization: Bearer $tok" \
+		"$(serve_url)/api/v1/apps/api/sync" >dep.code && cat dep.out && test "$(cat dep.code)" = 202 &&
+	wait_for $WAIT api_app_is api Synced Healthy v2 &&
+	test "$(api_app api last_sync.commit)" = "$(cat c2)" &&
+	curl -fs "http://127.0.0.1:$API_PORT/" >body && test_grep v2 body &&
+	curl -s -o nope.out -w "%{http_code}\n" -X POST -H "Authorization: Bearer $tok" \
+		"$(serve_url)/api/v1/apps/nope/sync" >nope.code && test "$(cat nope.code)" = 404 &&
+	curl -s -H "Authorization: Bearer $(ui_admin_token)" "$(serve_url)/api/v1/audit?action=app.sync" >audit &&
+	cat audit && test_grep "\"actor\": *\"dep\"" audit && test_grep "\"target\": *\"api\"" audit &&
+	! grep -q "\"actor\": *\"vic\"" audit
+'
+
+test_expect_success 'a config error: OutOfSync with file:line:col, nothing running changes, sync refused' '
+	printf "replicas: 3\n" >>cfg/apps/web.yml &&
+	cfg_push "web: a typo" >c3 &&
+	config_hook gitea "$SECRET" >ok && test_grep "^202" ok &&
+	wait_for $WAIT api_app_has web commit "$(cat c3)" &&
+	test "$(api_app web sync)" = OutOfSync &&
+	test "$(api_app web live)" = v2 &&
+	api_app web message >msg && cat msg &&
+	test_grep "^apps/web.yml:[0-9]*:[0-9]*: error: unknown key .replicas." msg &&
+	curl -s -o refused.out -w "%{http_code}\n" -X POST -H "Authorization: Bearer $(ui_admin_token)" \
+		"$(serve_url)/api/v1/apps/web/sync" >refused.code && cat refused.out &&
+	test "$(cat refused.code)" = 409 && test_grep "sync_refused" refused.out &&
+	test_grep "apps/web.yml:[0-9]*:[0-9]*: error" refused.out &&
+	curl -fs "http://127.0.0.1:$PORT/" >body && test_grep v2 body
+'
+
+test_expect_success 'SIGTERM: the server stops its controller' '
+	dpid=$(python3 -c "import json,sys; print(json.load(open(\"apps.json\"))[\"controller\"][\"pid\"])") &&
+	kill -0 "$dpid" &&
+	stop_serve &&
+	! kill -0 "$dpid" 2>/dev/null
+'
+
+test_done
