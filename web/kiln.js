@@ -7,9 +7,13 @@
 // - #rollout-graph[data-graph]: a rollout's graph, refreshed every second
 'use strict';
 (function () {
+	// "29d 23h" from a day on (a 30-day deadline is not "719h 59m"),
+	// else "1h 5m 3s"
 	function fmt(ms) {
 		if (ms < 0) ms = 0;
 		var s = Math.floor(ms / 1000), h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60);
+		if (h >= 24)
+			return Math.floor(h / 24) + 'd ' + h % 24 + 'h';
 		s = s % 60;
 		return (h ? h + 'h ' : '') + (h || m ? m + 'm ' : '') + s + 's';
 	}

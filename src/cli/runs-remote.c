@@ -42,6 +42,57 @@ static void fmt_duration(int64_t ms, char *out, size_t n)
 		snprintf(out, n, "%lldh%02lldm", (long long)(ms / 3600000), (long long)(ms / 60000 % 60));
 }
 
+static const char *run_result(const json_t *r)
+{
+	return *str(r, "conclusion") ? str(r, "conclusion") : str(r, "status");
+}
+
+/* the runs as `kiln runs` shows local ones: each column as wide as its widest
+ * cell, up to a cap (a long workflow path does not shift the others) */
+static void print_remote_table(const json_t *runs)
+{
+	size_t wrepo = strlen("REPO"), ww = strlen("WORKFLOW"), we = strlen("EVENT"),
+	       wr = strlen("REF"), wres = strlen("RESULT"), i;
+	const json_t *r;
+	json_array_foreach(runs, i, r)
+	{
+		wrepo = runs_col_width(wrepo, *str(r, "repo") ? str(r, "repo") : "-", COL_REPO_MAX);
+		ww = runs_col_width(ww, str(r, "name"), COL_WORKFLOW_MAX);
+		we = runs_col_width(we, str(r, "event"), COL_EVENT_MAX);
+		wr = runs_col_width(wr, short_ref(str(r, "ref")), COL_REF_MAX);
+		wres = runs_col_width(wres, run_result(r), 16);
+	}
+	struct buf line = BUF_INIT;
+	buf_addf(&line, "%-6s ", "ID");
+	runs_put_cell(&line, "REPO", wrepo, 0);
+	runs_put_cell(&line, "WORKFLOW", ww, 0);
+	buf_addf(&line, "%-6s ", "#");
+	runs_put_cell(&line, "EVENT", we, 0);
+	runs_put_cell(&line, "REF", wr, 0);
+	runs_put_cell(&line, "RESULT", wres, 0);
+	buf_addf(&line, "%-9s %s", "DURATION", "WHEN");
+	printf("%s\n", line.buf);
+	json_array_foreach(runs, i, r)
+	{
+		char dur[32], when[32];
+		int64_t st = json_integer_value(json_object_get(r, "started_at"));
+		int64_t fin = json_integer_value(json_object_get(r, "finished_at"));
+		fmt_duration(fin ? fin - st : 0, dur, sizeof(dur));
+		remote_fmt_time(st, when, sizeof(when));
+		buf_reset(&line);
+		buf_addf(&line, "%-6lld ", (long long)json_integer_value(json_object_get(r, "id")));
+		runs_put_cell(&line, *str(r, "repo") ? str(r, "repo") : "-", wrepo, 0);
+		runs_put_cell(&line, str(r, "name"), ww, 0);
+		buf_addf(&line, "%-6lld ", (long long)json_integer_value(json_object_get(r, "number")));
+		runs_put_cell(&line, str(r, "event"), we, 0);
+		runs_put_cell(&line, short_ref(str(r, "ref")), wr, 0);
+		runs_put_cell(&line, run_result(r), wres, 0);
+		buf_addf(&line, "%-9s %s", dur, when);
+		printf("%s\n", line.buf);
+	}
+	buf_release(&line);
+}
+
 int runs_remote(struct remote *rm, const struct runs_remote_opts *o)
 {
 	struct buf p = BUF_INIT;
@@ -64,24 +115,7 @@ int runs_remote(struct remote *rm, const struct runs_remote_opts *o)
 	} else if (!json_array_size(runs)) {
 		fprintf(stderr, "no runs recorded yet on %s\n", rm->server);
 	} else {
-		printf("%-6s %-16s %-20s %-6s %-18s %-20s %-10s %-9s %s\n", "ID", "REPO", "WORKFLOW",
-		       "#", "EVENT", "REF", "RESULT", "DURATION", "WHEN");
-		size_t i;
-		const json_t *r;
-		json_array_foreach(runs, i, r)
-		{
-			char dur[32], when[32];
-			int64_t st = json_integer_value(json_object_get(r, "started_at"));
-			int64_t fin = json_integer_value(json_object_get(r, "finished_at"));
-			fmt_duration(fin ? fin - st : 0, dur, sizeof(dur));
-			remote_fmt_time(st, when, sizeof(when));
-			const char *res = *str(r, "conclusion") ? str(r, "conclusion") : str(r, "status");
-			printf("%-6lld %-16s %-20s %-6lld %-18s %-20s %-10s %-9s %s\n",
-			       (long long)json_integer_value(json_object_get(r, "id")),
-			       *str(r, "repo") ? str(r, "repo") : "-", str(r, "name"),
-			       (long long)json_integer_value(json_object_get(r, "number")), str(r, "event"),
-			       short_ref(str(r, "ref")), res, dur, when);
-		}
+		print_remote_table(runs);
 	}
 	json_decref(out);
 	return EXIT_OK;

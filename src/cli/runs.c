@@ -23,10 +23,6 @@ static const char *const runs_usage[] = {
 };
 
 /* widest a text column gets; longer values end in an ellipsis */
-#define COL_WORKFLOW_MAX 32
-#define COL_REF_MAX 24
-#define COL_EVENT_MAX 19
-#define COL_REPO_MAX 24
 static const char *const logs_usage[] = { "kiln logs RUN [JOB] [-t]   (RUN: an id or WORKFLOW#NUMBER)",
 					  "kiln logs RUN [JOB] --server URL [-f] [-t]   (RUN: the run's id)",
 					  NULL };
@@ -72,9 +68,7 @@ static size_t text_width(const char *s)
 	return w;
 }
 
-/* s in a column of `width` and two spaces: padded, or cut at a character boundary with an
- * ellipsis when longer (`last`: no padding) */
-static void put_cell(struct buf *out, const char *s, size_t width, int last)
+void runs_put_cell(struct buf *out, const char *s, size_t width, int last)
 {
 	size_t w = text_width(s);
 	if (w > width) {
@@ -95,7 +89,7 @@ static void put_cell(struct buf *out, const char *s, size_t width, int last)
 			buf_addch(out, ' ');
 }
 
-static size_t col_width(size_t cur, const char *s, size_t max)
+size_t runs_col_width(size_t cur, const char *s, size_t max)
 {
 	size_t w = text_width(s);
 	if (w > max)
@@ -122,23 +116,23 @@ static void print_table(const struct run_row *v, size_t n, int show_repo)
 	size_t ww = strlen("WORKFLOW"), we = strlen("EVENT"), wr = strlen("REF"),
 	       wres = strlen("RESULT"), wrepo = strlen("REPO"), notes = 0;
 	for (size_t i = 0; i < n; i++) {
-		ww = col_width(ww, v[i].name, COL_WORKFLOW_MAX);
-		we = col_width(we, v[i].event, COL_EVENT_MAX);
-		wr = col_width(wr, short_ref(v[i].ref), COL_REF_MAX);
-		wres = col_width(wres, result_of(&v[i]), 16) + (*v[i].reason ? 1 : 0);
-		wrepo = col_width(wrepo, repo_short(&v[i]), COL_REPO_MAX);
+		ww = runs_col_width(ww, v[i].name, COL_WORKFLOW_MAX);
+		we = runs_col_width(we, v[i].event, COL_EVENT_MAX);
+		wr = runs_col_width(wr, short_ref(v[i].ref), COL_REF_MAX);
+		wres = runs_col_width(wres, result_of(&v[i]), 16) + (*v[i].reason ? 1 : 0);
+		wrepo = runs_col_width(wrepo, repo_short(&v[i]), COL_REPO_MAX);
 		notes += *v[i].reason != 0;
 	}
 	struct buf line = BUF_INIT;
 	buf_addf(&line, "%-6s ", "ID");
-	put_cell(&line, "WORKFLOW", ww, 0);
+	runs_put_cell(&line, "WORKFLOW", ww, 0);
 	buf_addf(&line, "%-6s ", "#");
-	put_cell(&line, "EVENT", we, 0);
-	put_cell(&line, "REF", wr, 0);
-	put_cell(&line, "RESULT", wres, 0);
+	runs_put_cell(&line, "EVENT", we, 0);
+	runs_put_cell(&line, "REF", wr, 0);
+	runs_put_cell(&line, "RESULT", wres, 0);
 	buf_addf(&line, "%-9s %-20s%s", "DURATION", "WHEN", show_repo ? " " : "");
 	if (show_repo)
-		put_cell(&line, "REPO", wrepo, 1);
+		runs_put_cell(&line, "REPO", wrepo, 1);
 	printf("%s\n", line.buf);
 	for (size_t i = 0; i < n; i++) {
 		char dur[32], when[32], res[40];
@@ -148,14 +142,14 @@ static void print_table(const struct run_row *v, size_t n, int show_repo)
 		snprintf(res, sizeof(res), "%s%s", result_of(&v[i]), *v[i].reason ? "*" : "");
 		buf_reset(&line);
 		buf_addf(&line, "%-6lld ", (long long)v[i].id);
-		put_cell(&line, v[i].name, ww, 0);
+		runs_put_cell(&line, v[i].name, ww, 0);
 		buf_addf(&line, "%-6d ", v[i].number);
-		put_cell(&line, v[i].event, we, 0);
-		put_cell(&line, short_ref(v[i].ref), wr, 0);
-		put_cell(&line, res, wres, 0);
+		runs_put_cell(&line, v[i].event, we, 0);
+		runs_put_cell(&line, short_ref(v[i].ref), wr, 0);
+		runs_put_cell(&line, res, wres, 0);
 		buf_addf(&line, "%-9s %-20s%s", dur, when, show_repo ? " " : "");
 		if (show_repo)
-			put_cell(&line, repo_short(&v[i]), wrepo, 1);
+			runs_put_cell(&line, repo_short(&v[i]), wrepo, 1);
 		printf("%s\n", line.buf);
 	}
 	if (notes)

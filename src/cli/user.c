@@ -123,6 +123,20 @@ static json_t *users_json_local(struct db *db, struct buf *err)
 	return a;
 }
 
+/* what a changing subcommand did, the same through --server and locally;
+ * args: NAME (add, set) or GROUP USER (group-add, group-rm) */
+static void say_done(const char *sub, char **args, const char *role)
+{
+	if (!strcmp(sub, "add"))
+		printf("user '%s' added (%s)\n", args[0], role);
+	else if (!strcmp(sub, "set"))
+		printf("user '%s' updated\n", args[0]);
+	else if (!strcmp(sub, "group-add"))
+		printf("user '%s' added to group '%s'\n", args[1], args[0]);
+	else
+		printf("user '%s' removed from group '%s'\n", args[1], args[0]);
+}
+
 int cmd_user(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	struct remote rm = { NULL, NULL };
@@ -196,6 +210,8 @@ int cmd_user(int argc, char **argv, struct kiln_ctx *ctx)
 			print_users_json_rows(out);
 		else if (!rc && json)
 			remote_print_json(out);
+		else if (!rc)
+			say_done(sub, argv + 2, role);
 		json_decref(out);
 		buf_release(&path);
 		wipe_free(pw);
@@ -221,8 +237,6 @@ int cmd_user(int argc, char **argv, struct kiln_ctx *ctx)
 		json_decref(a);
 	} else if (!strcmp(sub, "add")) {
 		x = auth_user_add(db, who, argv[2], pw, r, NULL, &err);
-		if (!x)
-			printf("user '%s' added (%s)\n", argv[2], role);
 	} else if (!strcmp(sub, "set")) {
 		if (role)
 			x = auth_user_set_role(db, who, argv[2], r, &err);
@@ -230,8 +244,6 @@ int cmd_user(int argc, char **argv, struct kiln_ctx *ctx)
 			x = auth_user_disable(db, who, argv[2], disable, &err);
 		if (!x && pw)
 			x = auth_user_passwd(db, who, argv[2], pw, &err);
-		if (!x)
-			printf("user '%s' updated\n", argv[2]);
 	} else {
 		struct user_row u;
 		x = users_get(db, argv[3], &u, NULL, &err);
@@ -247,6 +259,8 @@ int cmd_user(int argc, char **argv, struct kiln_ctx *ctx)
 					 NULL, argv[2], argv[3], &err);
 	}
 	rc = local_rc("user", x, &err);
+	if (!rc && strcmp(sub, "list"))
+		say_done(sub, argv + 2, role);
 	buf_release(&err);
 	db_close(db);
 	wipe_free(pw);

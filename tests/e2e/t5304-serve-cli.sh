@@ -22,10 +22,18 @@ as () {
 test_expect_success 'kiln user add / list / set through the server' '
 	echo "bob-password-1" | as admin user add bob --role deployer --password-stdin >out &&
 	as admin user add carol --role developer >out &&
+	test_grep "^user .carol. added (developer)$" out &&
 	as admin user list >out &&
 	test_grep "^bob  *deployer  *yes  *active" out &&
 	test_grep "^carol  *developer  *no  *active" out &&
-	as admin user set carol --role viewer >/dev/null &&
+	as admin user set carol --role viewer >out &&
+	test_grep "^user .carol. updated$" out &&
+	as admin user group-add ops carol >out &&
+	test_grep "^user .carol. added to group .ops.$" out &&
+	as admin user group-rm ops carol >out &&
+	test_grep "^user .carol. removed from group .ops.$" out &&
+	as admin user add erin --role viewer --json >out &&
+	test_grep -v "added" out &&
 	as admin user list --json >out.json &&
 	python3 -c "import json; u={x[\"name\"]: x for x in json.load(open(\"out.json\"))}; assert u[\"carol\"][\"role\"]==\"viewer\", u" &&
 	test_expect_code 2 as admin user add dave --role root 2>err &&

@@ -20,6 +20,14 @@ test_expect_success 'setup: a repository with a dispatchable workflow, the serve
 	      - run: sleep ${{ inputs.pause }}
 	      - run: echo "last line for ${{ inputs.target }}"
 	EOF
+	write_workflow src a-workflow-with-a-rather-long-file-name <<-\EOF &&
+	on: workflow_dispatch
+	jobs:
+	  j:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo long
+	EOF
 	kiln repo add acme/app "$TRASH/src" >/dev/null 2>&1 &&
 	start_serve --jobs 1 &&
 	cp "$DATA/initial-admin-token" admin.tok
@@ -113,6 +121,22 @@ test_expect_success 'bad input' '
 	test_grep "pass --server URL" err &&
 	test_expect_code 2 k logs CI#1 2>err &&
 	test_grep "RUN is the run.s id" err
+'
+
+test_expect_success 'kiln runs: a long unnamed workflow path does not shift the columns' '
+	k dispatch acme/app a-workflow-with-a-rather-long-file-name.yml --ref main >/dev/null &&
+	wait_for 30 sh -c "KILN_SERVER=$(serve_url) KILN_TOKEN=$(cat admin.tok) kiln runs | grep -q \"a-workflow-wi.* success\"" &&
+	k runs >out &&
+	test_grep "workflows/a-workflow-wi… " out &&
+	python3 - out <<-\PY
+	import sys
+	lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+	cols = [lines[0].index(h) for h in ("WORKFLOW", "#", "EVENT", "REF", "RESULT", "DURATION")]
+	assert len(lines) > 2, lines
+	for l in lines[1:]:
+	    for c in cols:
+	        assert l[c - 1] == " " and l[c] != " ", (c, l, lines[0])
+	PY
 '
 
 test_expect_success 'the server stops cleanly' '

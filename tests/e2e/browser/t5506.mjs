@@ -19,6 +19,8 @@ try {
 	await new Promise(r => setTimeout(r, 1500));
 	const t2 = await viewer.$eval('.timer[data-until]', e => e.textContent);
 	check(/left$/.test(t1) && t1 !== t2, `timer does not count down: ${t1} / ${t2}`);
+	const deadline = await viewer.$$eval('.timer[data-until]', es => es[es.length - 1].textContent);
+	check(/^(29d 23h|30d 0h) left$/.test(deadline), `30-day deadline not in days: ${deadline}`);
 	noProblems(viewer, 'viewer approvals');
 
 	const bob = await newPage(await browser.createBrowserContext());
