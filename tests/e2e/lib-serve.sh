@@ -9,6 +9,14 @@
 #                             to $HOOK_PATH/FORGE (default hooks/FORGE)
 #   sign FORGE SECRET BODY    the signature header value a forge would send
 #   db_sql SQL                run SQL on the test's store, rows as "a|b" (NULL as "")
+#   serve_app_repo [NAME] <JOBS  src: a repository whose push workflow ci.yml (named
+#                             NAME) has the jobs on stdin (as under `jobs:`), added as
+#                             acme/app (its webhook secret in $TRASH/secret)
+#   serve_app [ARGS]          start_serve, then SECRET (acme/app's) and TOKEN (the admin's)
+#   api PATH [CURL ARGS]      curl the server's PATH as the admin
+#   k ARGS                    kiln ARGS against the server as the admin
+#   run_of EVENT              the run id of event EVENT
+#   jobs_of RUN               "name=conclusion ..." of run RUN's jobs
 #   other_store NAME          a KILN_DB value for a second, separate store: "" (the data
 #                             directory's own kiln.db) or a new PostgreSQL database NAME
 #
@@ -160,4 +168,34 @@ wait_status() {
 # push_hook REF BEFORE AFTER DELIVERY: a signed GitHub push for acme/app
 push_hook() {
 	hook github push "{\"ref\":\"$1\",\"before\":\"$2\",\"after\":\"$3\",\"repository\":{\"full_name\":\"acme/app\"},\"sender\":{\"login\":\"alice\"}}" "$4"
+}
+
+serve_app_repo() {
+	test_create_repo "$TRASH/src" &&
+	{ [ -z "${1:-}" ] || echo "name: $1"; printf 'on: push\njobs:\n'; cat; } | write_workflow "$TRASH/src" ci &&
+	kiln repo add acme/app "$TRASH/src" >"$TRASH/secret"
+}
+
+serve_app() {
+	start_serve "$@" &&
+	SECRET=$(cat "$TRASH/secret") &&
+	TOKEN=$(cat "$DATA/initial-admin-token")
+}
+
+api() {
+	local path=$1
+	shift
+	curl -sS -H "Authorization: Bearer ${TOKEN:-$(cat "$DATA/initial-admin-token")}" "$@" "$(serve_url)$path"
+}
+
+k() {
+	KILN_SERVER=$(serve_url) KILN_TOKEN=${TOKEN:-$(cat "$DATA/initial-admin-token")} kiln "$@"
+}
+
+run_of() {
+	api "/api/v1/runs?per_page=100" | python3 -c "import json,sys; print([r for r in json.load(sys.stdin)['runs'] if r['event_id']==$1][0]['id'])"
+}
+
+jobs_of() {
+	api "/api/v1/runs/$1/jobs" | python3 -c "import json,sys; print(' '.join('%s=%s' % (j['name'], j['conclusion']) for j in json.load(sys.stdin)['jobs']))"
 }

@@ -54,13 +54,16 @@ test_expect_success 'setup: a Dockerfile action and an image action' '
 	git -C repo add -A && git -C repo commit -q -m actions
 '
 
+# dock_steps <STEPS: repo's ci.yml, one push job `dock` with the steps on
+# stdin (as under `steps:`), committed with the rest of the work tree
+dock_steps () {
+	git -C repo add -A &&
+	{ printf "on: push\njobs:\n  dock:\n    runs-on: ubuntu-latest\n    steps:\n"; cat; } |
+		write_workflow repo ci
+}
+
 test_expect_success 'docker:// steps (args, entrypoint, INPUT_*) and a Dockerfile action with inputs and outputs' '
-	write_workflow repo ci <<-\EOF &&
-	on: push
-	jobs:
-	  dock:
-	    runs-on: ubuntu-latest
-	    steps:
+	dock_steps <<-\EOF &&
 	      - id: d
 	        uses: docker://kiln-test/debian
 	        with:
@@ -85,12 +88,7 @@ test_expect_success 'docker:// steps (args, entrypoint, INPUT_*) and a Dockerfil
 '
 
 test_expect_success 'a Docker step that fails fails the job with its exit code' '
-	write_workflow repo ci <<-\EOF &&
-	on: push
-	jobs:
-	  dock:
-	    runs-on: ubuntu-latest
-	    steps:
+	dock_steps <<-\EOF &&
 	      - uses: ./act/img
 	        with:
 	          code: 7
@@ -125,13 +123,7 @@ test_expect_success 'a Dockerfile that does not build fails the step with the bu
 	mkdir -p repo/act/broken &&
 	printf "runs:\n  using: docker\n  image: Dockerfile\n" >repo/act/broken/action.yml &&
 	printf "FROM kiln-test/debian\nRUN exit 42\n" >repo/act/broken/Dockerfile &&
-	git -C repo add -A && git -C repo commit -q -m broken &&
-	write_workflow repo ci <<-\EOF &&
-	on: push
-	jobs:
-	  dock:
-	    runs-on: ubuntu-latest
-	    steps:
+	dock_steps <<-\EOF &&
 	      - uses: ./act/broken
 	EOF
 	test_expect_code 1 env -C repo kiln run >out 2>err &&
@@ -237,12 +229,7 @@ test_expect_success 'a failing pre-entrypoint fails the job before its steps; a 
 
 test_expect_success 'a local Docker action: pre-entrypoint not run (GitHub'"'"'s warning), post-entrypoint runs' '
 	cp -r stages repo/act/stages &&
-	write_workflow repo ci <<-\EOF &&
-	on: push
-	jobs:
-	  dock:
-	    runs-on: ubuntu-latest
-	    steps:
+	dock_steps <<-\EOF &&
 	      - uses: ./act/stages
 	        with: { tag: local }
 	EOF
@@ -259,13 +246,7 @@ test_expect_success 'a directory with only a Dockerfile is an action; with: args
 	mkdir -p repo/act/noargs &&
 	printf "runs:\n  using: docker\n  image: docker://kiln-test/debian\n  entrypoint: /bin/sh -c\n  args: [\"echo split \$0\", \"entry\"]\n" \
 		>repo/act/noargs/action.yml &&
-	git -C repo add -A && git -C repo commit -q -m bare &&
-	write_workflow repo ci <<-\EOF &&
-	on: push
-	jobs:
-	  dock:
-	    runs-on: ubuntu-latest
-	    steps:
+	dock_steps <<-\EOF &&
 	      - uses: ./act/bare
 	        with:
 	          args: one "two words"

@@ -36,16 +36,12 @@ for i in $(seq 1 50); do test -s recorder.port && break; sleep 0.1; done
 API="http://127.0.0.1:$(cat recorder.port)"
 
 test_expect_success 'setup: a repository with a workflow; statuses to a GitHub-like API' '
-	test_create_repo src &&
-	write_workflow src ci <<-\EOF &&
-	on: push
-	jobs:
+	serve_app_repo <<-\EOF &&
 	  build:
 	    runs-on: ubuntu-latest
 	    steps:
 	      - run: test "$(cat VERSION 2>/dev/null)" != bad
 	EOF
-	kiln repo add acme/app "$TRASH/src" >secret &&
 	echo ghp_statustoken123 | kiln repo status acme/app --forge github --api "$API/" 2>err &&
 	test_grep "commit statuses of acme/app: github" err &&
 	! grep -q ghp_statustoken123 "$DATA/kiln.db" &&
@@ -53,8 +49,7 @@ test_expect_success 'setup: a repository with a workflow; statuses to a GitHub-l
 	test_grep "unknown forge" err
 '
 
-start_serve
-SECRET=$(cat secret)
+serve_app
 
 # statuses N: wait until requests.jsonl has N lines
 statuses() {

@@ -7,11 +7,7 @@ ZERO=0000000000000000000000000000000000000000
 FLAG="$TRASH/fixed"
 
 test_expect_success 'setup: jobs that fail until a flag file exists' '
-	test_create_repo src &&
-	write_workflow src ci <<-EOF &&
-	name: CI
-	on: push
-	jobs:
+	serve_app_repo CI <<-EOF
 	  a:
 	    runs-on: ubuntu-latest
 	    outputs:
@@ -42,18 +38,9 @@ test_expect_success 'setup: jobs that fail until a flag file exists' '
 	    steps:
 	      - run: echo "D RAN with \${{ needs.a.outputs.x }}"
 	EOF
-	kiln repo add acme/app "$TRASH/src" >secret
 '
 
-start_serve --jobs 1
-SECRET=$(cat secret)
-TOKEN=$(cat "$DATA/initial-admin-token")
-
-k () { KILN_SERVER=$(serve_url) KILN_TOKEN=$TOKEN kiln "$@"; }
-api () { curl -sS -H "Authorization: Bearer $TOKEN" "$(serve_url)$1"; }
-# the run id of event $1
-run_of () { api "/api/v1/runs?per_page=100" | python3 -c "import json,sys; print([r for r in json.load(sys.stdin)[\"runs\"] if r[\"event_id\"]==$1][0][\"id\"])"; }
-jobs_of () { api "/api/v1/runs/$1/jobs" | python3 -c "import json,sys; print(\" \".join(\"%s=%s\" % (j[\"name\"], j[\"conclusion\"]) for j in json.load(sys.stdin)[\"jobs\"]))"; }
+serve_app --jobs 1
 
 test_expect_success 'the first attempt fails in b and m (2); c is skipped' '
 	push_hook refs/heads/main $ZERO "$(git -C src rev-parse HEAD)" r1 >out &&

@@ -10,11 +10,7 @@ ZERO=0000000000000000000000000000000000000000
 MB=32
 
 test_expect_success 'setup: a workflow that uploads a 32 MB incompressible artifact' '
-	test_create_repo src &&
-	write_workflow src ci <<-EOF &&
-	name: CI
-	on: push
-	jobs:
+	serve_app_repo CI <<-EOF
 	  build:
 	    runs-on: ubuntu-latest
 	    steps:
@@ -24,14 +20,10 @@ test_expect_success 'setup: a workflow that uploads a 32 MB incompressible artif
 	          name: big
 	          path: out/
 	EOF
-	kiln repo add acme/app "$TRASH/src" >secret
 '
 
-start_serve --jobs 1
-SECRET=$(cat secret)
-TOKEN=$(cat "$DATA/initial-admin-token")
+serve_app --jobs 1
 
-api () { curl -sS -H "Authorization: Bearer $TOKEN" "$(serve_url)$1"; }
 # the server's peak resident memory so far, kB
 peak_kb () { sed -n "s/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p" /proc/$(serve_pid)/status; }
 

@@ -2,9 +2,9 @@
 test_description='two kiln serve replicas on one PostgreSQL behind HAProxy: a webhook through one, the run and its live log through the other, a cron fired once, each event run once'
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_ROOT/lib-pg.sh"
+. "$TEST_ROOT/e2e/lib-haproxy.sh"
 
 test_have_prereq PYTHON || test_skip_all "python3 is not installed"
-test_have_prereq HAPROXY || test_skip_all "haproxy is not installed"
 command -v curl >/dev/null || test_skip_all "curl is not installed"
 pg_start >"$TRASH/pg.out" 2>&1 || test_skip_all "no PostgreSQL: $(tail -n 1 "$TRASH/pg.out")"
 export KILN_DB="$PG_URL"
@@ -12,17 +12,14 @@ ZERO=0000000000000000000000000000000000000000
 
 cleanup_replicas() {
 	local f p
-	for f in "$TRASH"/a.pid "$TRASH"/b.pid "$TRASH"/haproxy.pid; do
+	haproxy_kill
+	for f in "$TRASH"/a.pid "$TRASH"/b.pid; do
 		p=$(cat "$f" 2>/dev/null) && [ -n "$p" ] && kill -9 "$p" 2>/dev/null
 	done
 	pg_stop
 	_cleanup
 }
 trap cleanup_replicas EXIT
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # replica NAME: kiln serve with its own data directory on the shared database
 replica() {
@@ -73,24 +70,8 @@ test_expect_success 'two replicas start on the database; the first makes the adm
 
 test_expect_success 'HAProxy balances between them' '
 	port=$(free_port) && echo $port >lb.port &&
-	cat >haproxy.cfg <<-EOF &&
-	global
-	  pidfile $TRASH/haproxy.pid
-	defaults
-	  mode http
-	  timeout connect 2s
-	  timeout client 60s
-	  timeout server 60s
-	frontend kiln
-	  bind 127.0.0.1:$port
-	  default_backend replicas
-	backend replicas
-	  balance roundrobin
-	  server a 127.0.0.1:$(cat a.port)
-	  server b 127.0.0.1:$(cat b.port)
-	EOF
-	haproxy -f haproxy.cfg -D &&
-	for i in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+	haproxy_start $port "" "127.0.0.1:$(cat a.port)" "127.0.0.1:$(cat b.port)" &&
+	haproxy_wait "http://127.0.0.1:$port/healthz"
 '
 
 TOKEN=$(cat "$TRASH/a/initial-admin-token" 2>/dev/null)

@@ -3,61 +3,36 @@ test_description='kiln serve behind HAProxy terminating TLS (docs/internals/serv
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_ROOT/e2e/lib-serve.sh"
 . "$TEST_ROOT/e2e/lib-ui.sh"
+. "$TEST_ROOT/e2e/lib-haproxy.sh"
 
-test_have_prereq HAPROXY || test_skip_all "haproxy is not installed"
 command -v openssl >/dev/null || test_skip_all "openssl is not installed"
 
 ZERO=0000000000000000000000000000000000000000
 
 cleanup_tls() {
-	p=$(cat "$TRASH/haproxy.pid" 2>/dev/null) && [ -n "$p" ] && kill -9 "$p" 2>/dev/null
+	haproxy_kill
 	serve_cleanup
 }
 trap cleanup_tls EXIT
 
 test_expect_success 'setup: a repository, a self-signed certificate for 127.0.0.1' '
-	test_create_repo src &&
-	write_workflow src ci <<-\EOF &&
-	on: push
-	jobs:
+	serve_app_repo <<-\EOF &&
 	  build:
 	    runs-on: ubuntu-latest
 	    steps:
 	      - run: echo "built over tls"
 	EOF
-	kiln repo add acme/app "$TRASH/src" >secret &&
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
 		-addext "subjectAltName=IP:127.0.0.1" -keyout tls.key -out tls.crt 2>/dev/null &&
 	cat tls.crt tls.key >tls.pem
 '
 
-start_serve
-SECRET=$(cat secret)
-TOKEN=$(cat "$DATA/initial-admin-token")
+serve_app
 
 test_expect_success 'HAProxy terminates TLS in front of kiln serve' '
-	port=$(python3 -c "import socket; s=socket.socket(); s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])") &&
-	echo $port >lb.port &&
-	cat >haproxy.cfg <<-EOF &&
-	global
-	  pidfile $TRASH/haproxy.pid
-	defaults
-	  mode http
-	  timeout connect 2s
-	  timeout client 60s
-	  timeout server 60s
-	frontend tls
-	  bind 127.0.0.1:$port ssl crt $TRASH/tls.pem
-	  http-request set-header X-Forwarded-Proto https
-	  default_backend kiln
-	backend kiln
-	  server k1 127.0.0.1:$(cat "$TRASH/serve.port")
-	EOF
-	haproxy -f haproxy.cfg -D &&
-	for i in $(seq 1 100); do
-		curl -sf --cacert tls.crt "https://127.0.0.1:$port/healthz" >/dev/null && break
-		sleep 0.1
-	done &&
+	port=$(free_port) && echo $port >lb.port &&
+	haproxy_start $port "ssl crt $TRASH/tls.pem" "127.0.0.1:$(cat "$TRASH/serve.port")" &&
+	haproxy_wait "https://127.0.0.1:$port/healthz" --cacert tls.crt &&
 	curl -sS --cacert tls.crt -o h.json -w "%{http_code}\n" "https://127.0.0.1:$port/healthz" >code &&
 	test "$(cat code)" = 200 &&
 	! curl -s -m 5 -o /dev/null "http://127.0.0.1:$port/healthz"

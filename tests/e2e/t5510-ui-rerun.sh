@@ -7,13 +7,8 @@ test_description='web UI: Re-run buttons on a finished run of the server — a d
 ZERO=0000000000000000000000000000000000000000
 
 test_expect_success 'a repository whose test job fails after build; a server and its users' '
-	test_create_repo src &&
-	git -C src branch -M main &&
 	FLAG="$TRASH/flag" &&
-	write_workflow src ci <<-EOF &&
-	name: CI
-	on: push
-	jobs:
+	serve_app_repo CI <<-EOF &&
 	  build:
 	    runs-on: ubuntu-latest
 	    steps:
@@ -24,7 +19,7 @@ test_expect_success 'a repository whose test job fails after build; a server and
 	    steps:
 	      - run: test -f $FLAG || { echo "::error file=t.c,line=1::broken"; exit 1; }
 	EOF
-	kiln repo add acme/app "$TRASH/src" >secret &&
+	git -C src branch -M main &&
 	start_serve &&
 	ui_user dev developer dev-pass-123 &&
 	ui_user vic viewer vic-pass-123 &&
@@ -49,7 +44,6 @@ wait_page() {
 	return 1
 }
 
-api() { curl -s -H "Authorization: Bearer $(ui_admin_token)" "$(serve_url)$1"; }
 
 test_expect_success 'a push runs and fails' '
 	push d1 &&
