@@ -110,6 +110,8 @@ static int form_decode(const char *s, size_t n, struct buf *out)
 				return KILN_EINVAL;
 			buf_addch(out, hi * 16 + lo);
 			i += 2;
+		} else if (!s[i]) {
+			return KILN_EINVAL; /* a raw NUL cuts it short too (fuzz_form) */
 		} else {
 			buf_addch(out, s[i]);
 		}

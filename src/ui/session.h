@@ -44,7 +44,7 @@ void ui_cookie_set(struct buf *out, const char *name, const char *value, long ma
 
 /* decode an application/x-www-form-urlencoded body into NAME=VALUE
  * entries (read them with strvec_getenv); 0, or KILN_EINVAL when it is
- * malformed (bad %XX, more than 64 fields) */
+ * malformed (bad %XX, %00 or a NUL byte, more than 64 fields) */
 struct strvec;
 int ui_form_parse(const char *body, size_t len, struct strvec *out);
 

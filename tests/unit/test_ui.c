@@ -96,6 +96,10 @@ static void test_form(void **state)
 	strvec_clear(&f);
 	assert_int_equal(ui_form_parse("a=%00", 5, &f), KILN_EINVAL);
 	strvec_clear(&f);
+	assert_int_equal(ui_form_parse("csrf=x\0y", 8, &f), KILN_EINVAL); /* not "x" */
+	strvec_clear(&f);
+	assert_int_equal(ui_form_parse("a\0b=1", 5, &f), KILN_EINVAL);
+	strvec_clear(&f);
 	assert_int_equal(ui_form_parse("", 0, &f), 0);
 	strvec_clear(&f);
 }
