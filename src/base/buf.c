@@ -165,10 +165,32 @@ static inline int json_plain8(const char *s)
 	return !((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs);
 }
 
+/* a short string JSON copies as it is: printable ASCII without " or \ */
+static int json_plain_short(const char *s, size_t len)
+{
+	if (len > 32)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+			return 0;
+	}
+	return 1;
+}
+
 void buf_add_json_str(struct buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	buf_grow(b, len + 2);
+	if (json_plain_short(s, len)) { /* keys and most values: one copy */
+		char *p = b->buf + b->len;
+		p[0] = '"';
+		memcpy(p + 1, s, len);
+		p[len + 1] = '"';
+		p[len + 2] = '\0';
+		b->len += len + 2;
+		return;
+	}
 	buf_addch(b, '"');
 	size_t run = 0; /* start of the bytes not yet copied */
 	for (size_t i = 0; i < len; i++) {

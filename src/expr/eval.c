@@ -114,9 +114,10 @@ static int compare(int op, const struct ev *l, const struct ev *r)
 /* GitHub's idxHelper: a primitive index gives a key string; any index
  * whose number is finite and >= 0 gives an array position (floored) */
 struct idx {
-	int star, has_str, has_int;
+	int star, has_str, has_int, ascii;
 	const char *str;
 	size_t len;
+	uint32_t hash; /* expr__key_hash of str */
 	size_t pos;
 	struct buf tmp;
 };
@@ -130,17 +131,33 @@ static void idx_init(struct idx *x, const struct ev *v)
 		return;
 	}
 	if (v->kind == EV_STRING) {
-		x->has_str = 1, x->str = v->u.str.s, x->len = v->u.str.len;
+		x->has_str = 1, x->str = v->u.str.s, x->len = v->u.str.len, x->ascii = v->ascii;
 	} else if (primitive(v)) {
 		ev_to_string(v, &x->tmp);
-		x->has_str = 1, x->str = x->tmp.buf, x->len = x->tmp.len;
+		x->has_str = 1, x->str = x->tmp.buf, x->len = x->tmp.len, x->ascii = 1;
 	}
+	if (x->has_str)
+		x->hash = expr__key_hash(x->str, x->len);
 	double f = expr__to_number(v);
 	if (!isnan(f) && isfinite(f) && f >= 0) {
 		f = floor(f);
 		x->has_int = 1;
 		x->pos = f > (double)SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)f;
 	}
+}
+
+/* a property name after `.`: a key, never an array position
+ * (Number('name') is NaN; `Infinity` / `NaN` are no positions either) */
+static void idx_init_key(struct idx *x, const struct node *k)
+{
+	memset(x, 0, sizeof(*x));
+	buf_init(&x->tmp, 0);
+	x->has_str = 1, x->str = k->key, x->len = k->klen, x->ascii = 1, x->hash = k->hash;
+}
+
+static size_t container_len(const struct ev *v)
+{
+	return v->kind == EV_ARRAY ? v->u.arr.nr : v->kind == EV_OBJECT ? v->u.obj.nr : 0;
 }
 
 static void push_all(struct ev *fa, const struct ev *from)
@@ -154,29 +171,37 @@ static void push_all(struct ev *fa, const struct ev *from)
 	}
 }
 
-static struct ev *access(const struct ev *obj, struct idx *x)
+/* indexing a filtered array: index each element, flatten one level */
+static struct ev *access_filtered(const struct ev *obj, const struct idx *x)
 {
-	if (obj->kind == EV_ARRAY && obj->filtered) {
-		struct ev *fa = ev__filtered();
-		for (size_t i = 0; i < obj->u.arr.nr; i++) {
-			const struct ev *it = obj->u.arr.v[i];
-			if (it->kind != EV_ARRAY && it->kind != EV_OBJECT)
-				continue;
-			if (x->star) {
-				push_all(fa, it);
-			} else if (it->kind == EV_OBJECT && x->has_str) {
-				const struct ev *v = ev__object_getn(it, x->str, x->len);
-				if (v)
-					ev_array_push(fa, ev_ref(v));
-			} else if (it->kind == EV_ARRAY && x->has_int && x->pos < it->u.arr.nr) {
-				ev_array_push(fa, ev_ref(it->u.arr.v[x->pos]));
-			}
+	size_t cap = 0; /* what the result can hold at most: one allocation */
+	for (size_t i = 0; i < obj->u.arr.nr; i++)
+		cap += x->star ? container_len(obj->u.arr.v[i]) : 1;
+	struct ev *fa = ev__array_sized(cap, 1);
+	for (size_t i = 0; i < obj->u.arr.nr; i++) {
+		const struct ev *it = obj->u.arr.v[i];
+		if (it->kind != EV_ARRAY && it->kind != EV_OBJECT)
+			continue;
+		if (x->star) {
+			push_all(fa, it);
+		} else if (it->kind == EV_OBJECT && x->has_str) {
+			const struct ev *v = ev__object_getkey(it, x->str, x->len, x->ascii, x->hash);
+			if (v)
+				ev_array_push(fa, ev_ref(v));
+		} else if (it->kind == EV_ARRAY && x->has_int && x->pos < it->u.arr.nr) {
+			ev_array_push(fa, ev_ref(it->u.arr.v[x->pos]));
 		}
-		return fa;
 	}
+	return fa;
+}
+
+static struct ev *access(const struct ev *obj, const struct idx *x)
+{
+	if (obj->kind == EV_ARRAY && obj->filtered)
+		return access_filtered(obj, x);
 	if (obj->kind == EV_ARRAY || obj->kind == EV_OBJECT) {
 		if (x->star) {
-			struct ev *fa = ev__filtered();
+			struct ev *fa = ev__array_sized(container_len(obj), 1);
 			push_all(fa, obj);
 			return fa;
 		}
@@ -184,7 +209,7 @@ static struct ev *access(const struct ev *obj, struct idx *x)
 		if (obj->kind == EV_ARRAY && x->has_int && x->pos < obj->u.arr.nr)
 			v = obj->u.arr.v[x->pos];
 		else if (obj->kind == EV_OBJECT && x->has_str)
-			v = ev__object_getn(obj, x->str, x->len);
+			v = ev__object_getkey(obj, x->str, x->len, x->ascii, x->hash);
 		return v ? ev_ref(v) : ev_null();
 	}
 	return x->star ? ev__filtered() : ev_null();
@@ -193,20 +218,20 @@ static struct ev *access(const struct ev *obj, struct idx *x)
 /* a.b / a['b'] / a[0] with a literal index on an ordinary array or object:
  * no index value to build (the common case in workflows). NULL when the
  * general path must run. */
-static struct ev *index_literal(const struct ev *obj, const struct node *k)
+static const struct ev *index_literal(const struct ev *obj, const struct node *k)
 {
 	if (obj->kind == EV_OBJECT) {
 		if (k->lit->kind != EV_STRING)
 			return NULL;
 		const struct ev *v = ev__object_getk(obj, k->lit, k->hash);
-		return v ? ev_ref(v) : ev_null();
+		return v ? v : ev_null();
 	}
 	if (obj->kind == EV_ARRAY) {
 		double f = expr__to_number(k->lit);
 		if (obj->filtered || isnan(f))
 			return NULL;
 		if (f >= 0 && isfinite(f) && floor(f) < (double)obj->u.arr.nr)
-			return ev_ref(obj->u.arr.v[(size_t)floor(f)]);
+			return obj->u.arr.v[(size_t)floor(f)];
 		return ev_null();
 	}
 	return obj->kind == EV_NULL || obj->kind == EV_BOOL || obj->kind == EV_NUMBER ||
@@ -215,37 +240,70 @@ static struct ev *index_literal(const struct ev *obj, const struct node *k)
 		       : NULL;
 }
 
+/* obj.name: NULL when obj is a filtered array (the general path) */
+static const struct ev *index_key(const struct ev *obj, const struct node *k)
+{
+	if (obj->kind == EV_OBJECT) {
+		const struct ev *v = ev__object_getkey(obj, k->key, k->klen, 1, k->hash);
+		return v ? v : ev_null();
+	}
+	if (obj->kind == EV_ARRAY && obj->filtered)
+		return NULL;
+	return ev_null(); /* a name is never an array position */
+}
+
+static const struct ev *ctx_value(const struct evst *st, const struct node *n)
+{
+	const struct ev *c = st->ctx && st->ctx->contexts ? st->ctx->contexts : NULL;
+	const struct ev *v = c && c->kind == EV_OBJECT
+				     ? ev__object_getkey(c, n->key, n->klen, 1, n->hash)
+				     : NULL;
+	return v ? v : ev_null();
+}
+
+const struct ev *expr__borrow(const struct evst *st, const struct node *n)
+{
+	switch (n->kind) {
+	case N_LIT:
+		return n->lit;
+	case N_CTX:
+		return ctx_value(st, n);
+	case N_INDEX: {
+		const struct node *k = n->kids[1], *base = n->kids[0];
+		if (!k || (k->kind != N_KEY && k->kind != N_LIT) ||
+		    (base->kind != N_CTX && base->kind != N_INDEX && base->kind != N_LIT))
+			return NULL;
+		const struct ev *obj = expr__borrow(st, base);
+		if (!obj)
+			return NULL;
+		return k->kind == N_KEY ? index_key(obj, k) : index_literal(obj, k);
+	}
+	default:
+		return NULL;
+	}
+}
+
 static struct ev *eval_index(struct evst *st, const struct node *n)
 {
 	const struct node *k = n->kids[1];
 	struct ev *iv = NULL, *obj;
-	if (k && k->kind == N_KEY) {
+	struct idx x;
+	if (k && (k->kind == N_KEY || k->kind == N_LIT)) {
 		obj = expr__eval_node(st, n->kids[0]);
 		if (!obj)
 			return NULL;
-		if (obj->kind == EV_OBJECT) {
-			const struct ev *v = ev__object_getkey(obj, k->key, k->klen, 1, k->hash);
-			struct ev *r = v ? ev_ref(v) : ev_null(); /* before obj may go */
+		const struct ev *v = k->kind == N_KEY ? index_key(obj, k) : index_literal(obj, k);
+		if (v) {
+			struct ev *r = ev_ref(v); /* before obj may go */
 			ev_unref(obj);
 			return r;
 		}
-		if (obj->kind != EV_ARRAY || !obj->filtered) {
-			/* a name is never an array position (Number('name') is NaN,
-			 * and `Infinity`/`NaN` are no positions either) */
-			ev_unref(obj);
-			return ev_null();
+		if (k->kind == N_KEY) {
+			idx_init_key(&x, k);
+		} else {
+			iv = ev_ref(k->lit);
+			idx_init(&x, iv);
 		}
-		iv = ev_string(k->key, k->klen);
-	} else if (k && k->kind == N_LIT) {
-		obj = expr__eval_node(st, n->kids[0]);
-		if (!obj)
-			return NULL;
-		struct ev *r = index_literal(obj, k);
-		if (r) {
-			ev_unref(obj);
-			return r;
-		}
-		iv = ev_ref(k->lit);
 	} else {
 		if (k) {
 			iv = expr__eval_node(st, k); /* the index first, as GitHub does */
@@ -257,9 +315,8 @@ static struct ev *eval_index(struct evst *st, const struct node *n)
 			ev_unref(iv);
 			return NULL;
 		}
+		idx_init(&x, iv);
 	}
-	struct idx x;
-	idx_init(&x, iv);
 	struct ev *r = access(obj, &x);
 	buf_release(&x.tmp);
 	ev_unref(iv);
@@ -267,59 +324,70 @@ static struct ev *eval_index(struct evst *st, const struct node *n)
 	return r;
 }
 
-static struct ev *eval_ctx(struct evst *st, const struct node *n)
+const struct ev *expr__value(struct evst *st, const struct node *n, struct ev **own)
 {
-	const struct ev *c = st->ctx && st->ctx->contexts ? st->ctx->contexts : NULL;
-	const struct ev *v = c && c->kind == EV_OBJECT
-				     ? ev__object_getkey(c, n->key, n->klen, 1, n->hash)
-				     : NULL;
-	return v ? ev_ref(v) : ev_null();
+	const struct ev *b = expr__borrow(st, n);
+	*own = b ? NULL : expr__eval_node(st, n);
+	return b ? b : *own;
+}
+
+static struct ev *eval_cmp(struct evst *st, const struct node *n)
+{
+	struct ev *lo, *ro;
+	const struct ev *l = expr__value(st, n->kids[0], &lo);
+	if (!l)
+		return NULL;
+	const struct ev *r = expr__value(st, n->kids[1], &ro);
+	if (!r) {
+		ev_unref(lo);
+		return NULL;
+	}
+	int b = compare(n->op, l, r);
+	ev_unref(lo);
+	ev_unref(ro);
+	return ev_bool(b);
+}
+
+/* && and || return the operand that decided */
+static struct ev *eval_logical(struct evst *st, const struct node *n)
+{
+	const struct ev *v = NULL;
+	struct ev *own = NULL;
+	for (size_t i = 0; i < n->nkids; i++) {
+		ev_unref(own);
+		v = expr__value(st, n->kids[i], &own);
+		if (!v)
+			return NULL;
+		if (ev_truthy(v) == (n->kind == N_OR))
+			break;
+	}
+	return own ? own : ev_ref(v);
 }
 
 struct ev *expr__eval_node(struct evst *st, const struct node *n)
 {
 	switch (n->kind) {
 	case N_LIT:
-		return ev_ref(n->lit);
 	case N_CTX:
-		return eval_ctx(st, n);
-	case N_INDEX:
-		return eval_index(st, n);
+		return ev_ref(expr__borrow(st, n));
+	case N_INDEX: {
+		const struct ev *b = expr__borrow(st, n);
+		return b ? ev_ref(b) : eval_index(st, n);
+	}
 	case N_NOT: {
-		struct ev *v = expr__eval_node(st, n->kids[0]);
+		struct ev *own;
+		const struct ev *v = expr__value(st, n->kids[0], &own);
 		if (!v)
 			return NULL;
 		int t = ev_truthy(v);
-		ev_unref(v);
+		ev_unref(own);
 		return ev_bool(!t);
 	}
-	case N_CMP: {
-		struct ev *l = expr__eval_node(st, n->kids[0]);
-		if (!l)
-			return NULL;
-		struct ev *r = expr__eval_node(st, n->kids[1]);
-		if (!r) {
-			ev_unref(l);
-			return NULL;
-		}
-		int b = compare(n->op, l, r);
-		ev_unref(l);
-		ev_unref(r);
-		return ev_bool(b);
-	}
+	case N_CMP:
+		return eval_cmp(st, n);
 	case N_AND:
-	case N_OR: {
-		struct ev *v = NULL;
-		for (size_t i = 0; i < n->nkids; i++) {
-			ev_unref(v);
-			v = expr__eval_node(st, n->kids[i]);
-			if (!v)
-				return NULL;
-			if (ev_truthy(v) == (n->kind == N_OR))
-				break;
-		}
-		return v;
-	}
+	case N_OR:
+		return eval_logical(st, n);
 	case N_CALL:
 		return expr__call(st, n);
 	case N_KEY:
@@ -351,9 +419,11 @@ struct ev *expr_eval(const struct expr *e, const struct expr_ctx *ctx, struct bu
 		return ev_null();
 	struct evst st = { ctx, err, 0, e };
 	struct ev *v = expr__eval_node(&st, e->root);
-	if (v && v->filtered) {
+	if (v && v->filtered && v->refs == 1) {
+		v->filtered = 0; /* ours alone: an ordinary array to everyone outside */
+	} else if (v && v->filtered) {
 		/* a filter result is an ordinary array to everyone outside */
-		struct ev *a = ev_array();
+		struct ev *a = ev__array_sized(v->u.arr.nr, 0);
 		push_all(a, v);
 		ev_unref(v);
 		v = a;

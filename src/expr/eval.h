@@ -12,6 +12,15 @@ struct evst {
 };
 
 struct ev *expr__eval_node(struct evst *st, const struct node *n);
+/*
+ * A node's value without a reference when it is a literal or a context
+ * path (github.event.ref, matrix['os'], x.y[0]): contexts and literals
+ * outlive the evaluation. NULL when the node must be evaluated.
+ */
+const struct ev *expr__borrow(const struct evst *st, const struct node *n);
+/* borrowed when possible (*own NULL), else evaluated into *own (the
+ * reference to drop); NULL on error */
+const struct ev *expr__value(struct evst *st, const struct node *n, struct ev **own);
 struct ev *expr__call(struct evst *st, const struct node *n);
 int expr__equals(const struct ev *l, const struct ev *r);
 double expr__to_number(const struct ev *v);

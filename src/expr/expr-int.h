@@ -24,6 +24,8 @@ struct ev {
 	uint8_t kind;     /* enum ev_kind */
 	uint8_t filtered; /* array made by `.*` / `[*]` (GitHub's FilteredArray) */
 	uint8_t ascii;    /* string: every byte < 0x80 */
+	uint8_t inl;      /* array / object: elements live in the value's own
+			   * allocation (not freed on their own) */
 	union {
 		int b;
 		double n;
@@ -71,6 +73,11 @@ void ev__strbuf_init(struct buf *b, size_t hint);
 static inline size_t ev__strbuf_len(const struct buf *b) { return b->len - EV_STRHDR; }
 struct ev *ev__strbuf_finish(struct buf *b);
 struct ev *ev__filtered(void);             /* new empty filtered array */
+/* new empty array (filtered when asked) or object with room for cap
+ * elements in the value's own allocation: one malloc for a container whose
+ * size is known or bounded beforehand (pushing past cap still works) */
+struct ev *ev__array_sized(size_t cap, int filtered);
+struct ev *ev__object_sized(size_t cap);
 
 /* ---- unicode helpers (utf8.c, casemap.c) ---- */
 struct expr__casemap {

@@ -43,8 +43,9 @@ static int ascii_match(const char *h, size_t hl, const char *n, size_t nl, enum 
 		return !strncasecmp(h + hl - nl, n, nl);
 	if (!nl)
 		return 1;
+	int c0 = n[0] | 32; /* a letter's both cases; other bytes compare whole below */
 	for (size_t i = 0; i + nl <= hl; i++)
-		if (!strncasecmp(h + i, n, nl))
+		if ((h[i] | 32) == c0 && !strncasecmp(h + i, n, nl))
 			return 1;
 	return 0;
 }
@@ -71,7 +72,7 @@ static int ci_match(const struct sview *h, const struct sview *n, enum match_mod
 	return r;
 }
 
-static struct ev *fn_match(struct ev **a, enum match_mode m)
+static struct ev *fn_match(const struct ev *const *a, enum match_mode m)
 {
 	if (m == M_CONTAINS && a[0]->kind == EV_ARRAY) {
 		for (size_t i = 0; i < a[0]->u.arr.nr; i++)
@@ -96,7 +97,7 @@ static struct ev *fn_match(struct ev **a, enum match_mode m)
  * string), only checks the string when `a` is NULL. Returns NULL or why
  * the string is refused ("is invalid", "references more arguments ...").
  */
-static const char *format_scan(const char *s, size_t len, struct ev **a, size_t nargs,
+static const char *format_scan(const char *s, size_t len, const struct ev *const *a, size_t nargs,
 			       struct buf *out)
 {
 	size_t i = 0;
@@ -142,7 +143,7 @@ static const char *format_scan(const char *s, size_t len, struct ev **a, size_t 
 }
 
 /* format('{0} {{x}}', a) */
-static struct ev *fn_format(struct evst *st, struct ev **a, size_t n)
+static struct ev *fn_format(struct evst *st, const struct ev *const *a, size_t n)
 {
 	struct sview fs;
 	struct buf out;
@@ -192,7 +193,7 @@ int expr_check_constants(const struct expr *e, struct buf *err, size_t *err_off)
 	return b ? -1 : 0;
 }
 
-static struct ev *fn_join(struct evst *st, struct ev **a, size_t n)
+static struct ev *fn_join(struct evst *st, const struct ev *const *a, size_t n)
 {
 	struct buf out;
 	ev__strbuf_init(&out, 64);
@@ -214,7 +215,7 @@ static struct ev *fn_join(struct evst *st, struct ev **a, size_t n)
 	return r;
 }
 
-static struct ev *fn_tojson(struct evst *st, struct ev **a)
+static struct ev *fn_tojson(struct evst *st, const struct ev *const *a)
 {
 	struct buf out;
 	ev__strbuf_init(&out, 128);
@@ -224,7 +225,7 @@ static struct ev *fn_tojson(struct evst *st, struct ev **a)
 	return r;
 }
 
-static struct ev *fn_fromjson(struct evst *st, struct ev **a)
+static struct ev *fn_fromjson(struct evst *st, const struct ev *const *a)
 {
 	struct sview in;
 	struct buf why = BUF_INIT;
@@ -245,7 +246,7 @@ static struct ev *fn_fromjson(struct evst *st, struct ev **a)
 	return r;
 }
 
-static struct ev *fn_case(struct evst *st, struct ev **a, size_t n)
+static struct ev *fn_case(struct evst *st, const struct ev *const *a, size_t n)
 {
 	for (size_t i = 0; i + 1 < n; i += 2) {
 		if (a[i]->kind != EV_BOOL) {
@@ -258,7 +259,7 @@ static struct ev *fn_case(struct evst *st, struct ev **a, size_t n)
 	return ev_ref(a[n - 1]);
 }
 
-static struct ev *fn_hashfiles(struct evst *st, struct ev **a, size_t n)
+static struct ev *fn_hashfiles(struct evst *st, const struct ev *const *a, size_t n)
 {
 	const char *ws = st->ctx ? st->ctx->workspace : NULL;
 	if (!ws) {
@@ -266,7 +267,7 @@ static struct ev *fn_hashfiles(struct evst *st, struct ev **a, size_t n)
 		return NULL;
 	}
 	struct buf out = BUF_INIT;
-	if (expr__hash_files(ws, (const struct ev *const *)a, n, &out, st->err) < 0) {
+	if (expr__hash_files(ws, a, n, &out, st->err) < 0) {
 		buf_release(&out);
 		return NULL;
 	}
@@ -275,7 +276,7 @@ static struct ev *fn_hashfiles(struct evst *st, struct ev **a, size_t n)
 
 /* status over the named needed jobs (needs.<name>.result): failure when
  * any failed, cancelled when any was cancelled, else success */
-static enum expr_status named_status(struct evst *st, struct ev **a, size_t n)
+static enum expr_status named_status(struct evst *st, const struct ev *const *a, size_t n)
 {
 	const struct ev *needs = st->ctx && st->ctx->contexts ?
 		ev_object_get(st->ctx->contexts, "needs") : NULL;
@@ -295,7 +296,7 @@ static enum expr_status named_status(struct evst *st, struct ev **a, size_t n)
 	return s;
 }
 
-static struct ev *fn_status(struct evst *st, int id, struct ev **a, size_t n)
+static struct ev *fn_status(struct evst *st, int id, const struct ev *const *a, size_t n)
 {
 	enum expr_status s = n ? named_status(st, a, n) :
 		st->ctx ? st->ctx->status : EXPR_STATUS_SUCCESS;
@@ -307,7 +308,7 @@ static struct ev *fn_status(struct evst *st, int id, struct ev **a, size_t n)
 	}
 }
 
-static struct ev *dispatch(struct evst *st, int id, struct ev **a, size_t n)
+static struct ev *dispatch(struct evst *st, int id, const struct ev *const *a, size_t n)
 {
 	switch (id) {
 	case FN_CONTAINS: return fn_match(a, M_CONTAINS);
@@ -323,22 +324,28 @@ static struct ev *dispatch(struct evst *st, int id, struct ev **a, size_t n)
 	}
 }
 
+/* arguments are borrowed when they are context paths or literals: only
+ * the values evaluated here are referenced and dropped */
 struct ev *expr__call(struct evst *st, const struct node *n)
 {
-	struct ev *small[8];
-	struct ev **a = n->nkids <= 8 ? small : xmalloc(n->nkids * sizeof(*a));
+	const struct ev *small[8];
+	struct ev *own_small[8];
+	const struct ev **a = n->nkids <= 8 ? small : xmalloc(n->nkids * sizeof(*a));
+	struct ev **own = n->nkids <= 8 ? own_small : xmalloc(n->nkids * sizeof(*own));
 	size_t got = 0;
 	struct ev *r = NULL;
 	for (; got < n->nkids; got++) {
-		a[got] = expr__eval_node(st, n->kids[got]);
+		a[got] = expr__value(st, n->kids[got], &own[got]);
 		if (!a[got])
 			goto out;
 	}
 	r = dispatch(st, n->op, a, n->nkids);
 out:
 	for (size_t i = 0; i < got; i++)
-		ev_unref(a[i]);
-	if (a != small)
+		ev_unref(own[i]);
+	if (a != small) {
 		free(a);
+		free(own);
+	}
 	return r;
 }

@@ -205,38 +205,72 @@ static int jp_eat(struct jp *p, char c)
 	return 0;
 }
 
+/*
+ * Containers collect their first JP_STACK elements on the stack and are
+ * then made with room for exactly that many (one allocation for the value
+ * and its elements); a longer one grows as before.
+ */
+#define JP_STACK 16
+
+static struct ev *array_of(struct ev **el, size_t n, size_t cap)
+{
+	struct ev *a = ev__array_sized(cap, 0);
+	for (size_t i = 0; i < n; i++)
+		ev_array_push(a, el[i]);
+	return a;
+}
+
 static struct ev *jp_array(struct jp *p)
 {
-	struct ev *a = ev_array();
+	struct ev *el[JP_STACK], *a = NULL;
+	size_t n = 0;
 	p->i++;
 	jp_ws(p);
 	if (jp_eat(p, ']'))
-		return a;
+		return ev__array_sized(0, 0);
 	for (;;) {
 		struct ev *v = jp_value(p);
 		if (!v)
 			goto fail;
-		ev_array_push(a, v);
+		if (!a && n == JP_STACK)
+			a = array_of(el, n, 2 * n);
+		if (a)
+			ev_array_push(a, v);
+		else
+			el[n++] = v;
 		jp_ws(p);
 		if (jp_eat(p, ','))
 			continue;
 		if (jp_eat(p, ']'))
-			return a;
+			return a ? a : array_of(el, n, n);
 		jp_fail(p, "expected ',' or ']'");
 		goto fail;
 	}
 fail:
+	if (!a)
+		a = array_of(el, n, n);
 	ev_unref(a);
 	return NULL;
 }
 
+/* JSON.parse: an exact repeat of a key replaces the value in place */
+static struct ev *object_of(struct ev_kv *kv, size_t n, size_t cap)
+{
+	struct ev *o = ev__object_sized(cap);
+	for (size_t i = 0; i < n; i++)
+		ev__object_json_put(o, kv[i].key, kv[i].val);
+	return o;
+}
+
 static struct ev *jp_object(struct jp *p)
 {
-	struct ev *o = ev_object();
+	struct ev_kv kv[JP_STACK];
+	struct ev *o = NULL;
+	size_t n = 0;
 	p->i++;
 	jp_ws(p);
 	if (jp_eat(p, '}'))
-		return o;
+		return ev__object_sized(0);
 	for (;;) {
 		jp_ws(p);
 		if (p->i >= p->len || p->s[p->i] != '"') {
@@ -258,17 +292,25 @@ static struct ev *jp_object(struct jp *p)
 			ev_unref(k);
 			goto fail;
 		}
-		/* JSON.parse: an exact repeat replaces the value in place */
-		ev__object_json_put(o, k, v);
+		if (!o && n == JP_STACK)
+			o = object_of(kv, n, 2 * n);
+		if (o) {
+			ev__object_json_put(o, k, v);
+		} else {
+			kv[n].key = k;
+			kv[n++].val = v;
+		}
 		jp_ws(p);
 		if (jp_eat(p, ','))
 			continue;
 		if (jp_eat(p, '}'))
-			return o;
+			return o ? o : object_of(kv, n, n);
 		jp_fail(p, "expected ',' or '}'");
 		goto fail;
 	}
 fail:
+	if (!o)
+		o = object_of(kv, n, n);
 	ev_unref(o);
 	return NULL;
 }

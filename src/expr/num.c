@@ -81,6 +81,14 @@ static double decimal_num(const char *s, size_t len)
 	}
 	if (i != len)
 		return NAN;
+	if (int_digits == len - (s[0] == '+' || s[0] == '-') && int_digits <= 15) {
+		/* a plain integer of at most 15 digits is exact in a double:
+		 * what strtod gives, without its cost */
+		int64_t v = 0;
+		for (size_t k = len - int_digits; k < len; k++)
+			v = v * 10 + (s[k] - '0');
+		return s[0] == '-' ? -(double)v : (double)v;
+	}
 	char small[64];
 	char *tmp = len < sizeof(small) ? small : xmalloc(len + 1);
 	memcpy(tmp, s, len);

@@ -7,9 +7,11 @@
 #include "base/kiln.h"
 #include "expr/expr-int.h"
 
-static struct ev ev_null_v = { EV_IMMORTAL, EV_NULL, 0, 0, { 0 } };
-static struct ev ev_true_v = { EV_IMMORTAL, EV_BOOL, 0, 0, { .b = 1 } };
-static struct ev ev_false_v = { EV_IMMORTAL, EV_BOOL, 0, 0, { .b = 0 } };
+#include <math.h>
+
+static struct ev ev_null_v = { EV_IMMORTAL, EV_NULL, 0, 0, 0, { 0 } };
+static struct ev ev_true_v = { EV_IMMORTAL, EV_BOOL, 0, 0, 0, { .b = 1 } };
+static struct ev ev_false_v = { EV_IMMORTAL, EV_BOOL, 0, 0, 0, { .b = 0 } };
 
 static void ev_bug(const char *what)
 {
@@ -29,8 +31,19 @@ static struct ev *ev_alloc(enum ev_kind k, size_t extra)
 struct ev *ev_null(void) { return &ev_null_v; }
 struct ev *ev_bool(int b) { return b ? &ev_true_v : &ev_false_v; }
 
+/* the integers 0..255 as static values: numbers have no identity (== compares
+ * them by value), so these are shared instead of allocated */
+#define SMALL_INTS 256
+#define N1(i) { EV_IMMORTAL, EV_NUMBER, 0, 0, 0, { .n = (i) } }
+#define N4(i) N1(i), N1((i) + 1), N1((i) + 2), N1((i) + 3)
+#define N16(i) N4(i), N4((i) + 4), N4((i) + 8), N4((i) + 12)
+#define N64(i) N16(i), N16((i) + 16), N16((i) + 32), N16((i) + 48)
+static struct ev small_ints[SMALL_INTS] = { N64(0), N64(64), N64(128), N64(192) };
+
 struct ev *ev_number(double d)
 {
+	if (d >= 0 && d < SMALL_INTS && d == (double)(int)d && !(d == 0 && signbit(d)))
+		return &small_ints[(int)d];
 	struct ev *v = ev_alloc(EV_NUMBER, 0);
 	v->u.n = d;
 	return v;
@@ -105,6 +118,41 @@ struct ev *ev__filtered(void)
 
 struct ev *ev_object(void) { return ev_alloc(EV_OBJECT, 0); }
 
+struct ev *ev__array_sized(size_t cap, int filtered)
+{
+	struct ev *v = ev_alloc(EV_ARRAY, cap * sizeof(struct ev *));
+	v->filtered = (uint8_t)!!filtered;
+	if (cap) {
+		v->u.arr.v = (struct ev **)(void *)(v + 1);
+		v->u.arr.alloc = cap;
+		v->inl = 1;
+	}
+	return v;
+}
+
+struct ev *ev__object_sized(size_t cap)
+{
+	struct ev *v = ev_alloc(EV_OBJECT, cap * sizeof(struct ev_kv));
+	if (cap) {
+		v->u.obj.kv = (struct ev_kv *)(void *)(v + 1);
+		v->u.obj.alloc = cap;
+		v->inl = 1;
+	}
+	return v;
+}
+
+/* before growing a container's element array past its capacity: move
+ * elements kept in the value's own allocation to a malloc'd array */
+static void *own_elems(struct ev *v, void *elems, size_t size, size_t nr)
+{
+	if (!v->inl)
+		return elems;
+	void *p = xmalloc((nr ? nr : 1) * size);
+	memcpy(p, elems, nr * size);
+	v->inl = 0;
+	return p;
+}
+
 struct ev *ev_ref(const struct ev *cv)
 {
 	struct ev *v = (struct ev *)cv;
@@ -120,13 +168,15 @@ void ev_unref(struct ev *v)
 	if (v->kind == EV_ARRAY) {
 		for (size_t i = 0; i < v->u.arr.nr; i++)
 			ev_unref(v->u.arr.v[i]);
-		free(v->u.arr.v);
+		if (!v->inl)
+			free(v->u.arr.v);
 	} else if (v->kind == EV_OBJECT) {
 		for (size_t i = 0; i < v->u.obj.nr; i++) {
 			ev_unref(v->u.obj.kv[i].key);
 			ev_unref(v->u.obj.kv[i].val);
 		}
-		free(v->u.obj.kv);
+		if (!v->inl)
+			free(v->u.obj.kv);
 		free(v->u.obj.index);
 	}
 	free(v);
@@ -166,6 +216,8 @@ void ev_array_push(struct ev *a, struct ev *v)
 {
 	if (a->kind != EV_ARRAY)
 		ev_bug("ev_array_push on a non-array");
+	if (a->u.arr.nr == a->u.arr.alloc)
+		a->u.arr.v = own_elems(a, a->u.arr.v, sizeof(*a->u.arr.v), a->u.arr.nr);
 	ALLOC_GROW(a->u.arr.v, a->u.arr.nr + 1, a->u.arr.alloc);
 	a->u.arr.v[a->u.arr.nr++] = v;
 }
@@ -279,6 +331,8 @@ const struct ev *ev__object_geth(const struct ev *o, const char *key, size_t len
 
 static void append_kv(struct ev *o, struct ev *key, struct ev *val)
 {
+	if (o->u.obj.nr == o->u.obj.alloc)
+		o->u.obj.kv = own_elems(o, o->u.obj.kv, sizeof(*o->u.obj.kv), o->u.obj.nr);
 	ALLOC_GROW(o->u.obj.kv, o->u.obj.nr + 1, o->u.obj.alloc);
 	size_t i = o->u.obj.nr++;
 	o->u.obj.kv[i].key = key;
