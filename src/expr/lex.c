@@ -1,7 +1,8 @@
 /*
  * lex: the expression lexer, a faithful port of GitHub's (the reference
- * @actions/expressions Lexer): the whole input is tokenized before parsing,
- * so a lexing error anywhere wins over a parse error. Numbers are read up
+ * @actions/expressions Lexer). Tokens are read as the parser asks for
+ * them; GitHub tokenizes the whole input first, so after a parse error the
+ * parser reads the rest and a lexing error anywhere wins. Numbers are read up
  * to a boundary character and converted with JavaScript's Number().
  */
 #include "base/kiln.h"
@@ -9,11 +10,26 @@
 
 #include <math.h>
 
-/* [A-Za-z0-9_-]: never a boundary (the fast path of the scanning loop) */
-static inline int id_char(unsigned char c)
-{
-	return (unsigned)((c | 32) - 'a') < 26u || (unsigned)(c - '0') < 10u || c == '_' || c == '-';
-}
+/* [A-Za-z0-9_-] lower-cased, 0 for every other byte: what may follow an
+ * identifier's first character (never a boundary), and how it hashes */
+static const unsigned char id_low[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 45, 0, 0,
+	48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 0, 0, 0, 0, 0, 0,
+	0, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
+	112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 0, 0, 0, 0, 95,
+	0, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
+	112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
 
 static inline int is_boundary(const char *s, size_t len, size_t i)
 {
@@ -52,39 +68,17 @@ size_t expr__js_pos(const char *src, size_t off)
 	return expr__utf16_len(src, off) + 1;
 }
 
-struct lexer {
-	const char *s;
-	size_t len, off, start;
-	struct tok *toks;
-	size_t nr, alloc;
-	struct tok *stack; /* the caller's buffer: never freed here */
-	struct buf *err;
-	size_t *err_off;
-};
-
-static enum tok_type prev_type(const struct lexer *lx)
-{
-	return lx->nr ? lx->toks[lx->nr - 1].type : T_EOF;
-}
-
 static struct tok *add(struct lexer *lx, enum tok_type t)
 {
-	if (lx->nr == lx->alloc) {
-		size_t na = lx->alloc * 2;
-		struct tok *nt = xmalloc(na * sizeof(*nt));
-		memcpy(nt, lx->toks, lx->nr * sizeof(*nt));
-		if (lx->toks != lx->stack)
-			free(lx->toks);
-		lx->toks = nt;
-		lx->alloc = na;
-	}
-	struct tok *k = &lx->toks[lx->nr++];
+	struct tok *k = lx->out;
 	k->type = t;
 	k->start = lx->start;
 	k->end = lx->off;
 	k->num = 0;
 	k->str = NULL;
 	k->hash = 0;
+	lx->got = 1;
+	lx->last = t;
 	return k;
 }
 
@@ -121,22 +115,22 @@ static int number(struct lexer *lx)
 static int string(struct lexer *lx)
 {
 	const char *s = lx->s;
-	while (lx->off < lx->len) {
-		if (s[lx->off] == '\'') {
-			if (lx->off + 1 < lx->len && s[lx->off + 1] == '\'') {
-				lx->off += 2;
-				continue;
-			}
-			break;
+	int pairs = 0; /* '' seen inside */
+	for (;;) {
+		const char *q = memchr(s + lx->off, '\'', lx->len - lx->off);
+		if (!q)
+			return fail_symbol(lx, lx->len);
+		lx->off = (size_t)(q - s) + 1;
+		if (lx->off < lx->len && s[lx->off] == '\'') {
+			lx->off++;
+			pairs = 1;
+			continue;
 		}
-		lx->off++;
+		break; /* past the closing quote */
 	}
-	if (lx->off >= lx->len)
-		return fail_symbol(lx, lx->len);
-	lx->off++; /* closing quote */
 	const char *body = s + lx->start + 1;
 	size_t blen = lx->off - lx->start - 2;
-	if (!memchr(body, '\'', blen)) {
+	if (!pairs) {
 		add(lx, T_STRING)->str = ev_string(body, blen);
 		return 0;
 	}
@@ -150,6 +144,32 @@ static int string(struct lexer *lx)
 	return 0;
 }
 
+/* true, false, null, NaN, Infinity (a literal unless right after a dot) */
+static enum tok_type keyword(const char *w, size_t n, double *num)
+{
+	switch (n) {
+	case 3:
+		if (!memcmp(w, "NaN", 3))
+			return *num = NAN, T_NUMBER;
+		break;
+	case 4:
+		if (!memcmp(w, "true", 4))
+			return T_TRUE;
+		if (!memcmp(w, "null", 4))
+			return T_NULL;
+		break;
+	case 5:
+		if (!memcmp(w, "false", 5))
+			return T_FALSE;
+		break;
+	case 8:
+		if (!memcmp(w, "Infinity", 8))
+			return *num = INFINITY, T_NUMBER;
+		break;
+	}
+	return T_IDENT;
+}
+
 static int identifier(struct lexer *lx)
 {
 	const unsigned char *u = (const unsigned char *)lx->s;
@@ -157,31 +177,23 @@ static int identifier(struct lexer *lx)
 	 * bytes, FNV-1a); only a plain identifier keeps it */
 	uint32_t h = (2166136261u ^ (u[lx->start] | ((unsigned)(u[lx->start] - 'A') < 26u) << 5)) *
 		     16777619u;
-	while (lx->off < lx->len && id_char(u[lx->off])) {
-		unsigned char c = u[lx->off++];
-		h = (h ^ (c | ((unsigned)(c - 'A') < 26u) << 5)) * 16777619u;
+	size_t off = lx->off, len = lx->len;
+	unsigned char l;
+	while (off < len && (l = id_low[u[off]])) {
+		h = (h ^ l) * 16777619u;
+		off++;
 	}
+	lx->off = off;
 	/* stopped at the end or at an ASCII boundary: every character after
 	 * the first is [A-Za-z0-9_-], so only the first decides legality */
-	int plain = lx->off == lx->len || (u[lx->off] < 0x80 && is_boundary(lx->s, lx->len, lx->off));
-	while (lx->off < lx->len && !is_boundary(lx->s, lx->len, lx->off))
-		next_char(lx);
+	int plain = off == len || (u[off] < 0x80 && is_boundary(lx->s, len, off));
+	if (!plain)
+		while (lx->off < len && !is_boundary(lx->s, len, lx->off))
+			next_char(lx);
 	const char *w = lx->s + lx->start;
 	size_t n = lx->off - lx->start;
-	enum tok_type t = T_IDENT;
 	double num = 0;
-	if (prev_type(lx) != T_DOT) {
-		if (n == 4 && !memcmp(w, "true", 4))
-			t = T_TRUE;
-		else if (n == 5 && !memcmp(w, "false", 5))
-			t = T_FALSE;
-		else if (n == 4 && !memcmp(w, "null", 4))
-			t = T_NULL;
-		else if (n == 3 && !memcmp(w, "NaN", 3))
-			t = T_NUMBER, num = NAN;
-		else if (n == 8 && !memcmp(w, "Infinity", 8))
-			t = T_NUMBER, num = INFINITY;
-	}
+	enum tok_type t = lx->last != T_DOT ? keyword(w, n, &num) : T_IDENT;
 	unsigned char c0 = (unsigned char)w[0];
 	int legal = plain ? (unsigned)((c0 | 32) - 'a') < 26u || c0 == '_' : legal_identifier(w, n);
 	if (!legal)
@@ -216,7 +228,7 @@ static int lex_one(struct lexer *lx)
 	case ',': add(lx, T_COMMA); return 0;
 	case '*': add(lx, T_STAR); return 0;
 	case '.': {
-		enum tok_type p = prev_type(lx);
+		enum tok_type p = lx->last;
 		if (p != T_IDENT && p != T_RBRACKET && p != T_RPAREN && p != T_STAR)
 			return number(lx);
 		add(lx, T_DOT);
@@ -241,18 +253,16 @@ static int lex_one(struct lexer *lx)
 	return identifier(lx);
 }
 
-void expr__toks_free(struct tok *t, size_t nr, const struct tok *stack)
+void expr__tok_release(struct tok *t)
 {
-	for (size_t i = 0; i < nr; i++)
-		ev_unref(t[i].str);
-	if (t != stack)
-		free(t);
+	ev_unref(t->str);
+	t->str = NULL;
 }
 
-int expr__lex(const char *s, size_t len, struct tok **out, size_t *nr, struct buf *err,
-	      size_t *err_off)
+int expr__lex_init(struct lexer *lx, const char *s, size_t len, struct buf *err,
+		   size_t *err_off)
 {
-	struct lexer lx = { s, len, 0, 0, *out, 0, *nr, *out, err, err_off };
+	*lx = (struct lexer){ s, len, 0, 0, T_EOF, NULL, 0, err, err_off };
 	/* UTF-16 units never outnumber UTF-8 bytes: count only long inputs */
 	if (len > EXPR_MAX_LENGTH && expr__utf16_len(s, len) > EXPR_MAX_LENGTH) {
 		buf_addf(err, "Exceeded max expression length %d", EXPR_MAX_LENGTH);
@@ -260,16 +270,22 @@ int expr__lex(const char *s, size_t len, struct tok **out, size_t *nr, struct bu
 			*err_off = 0;
 		return -1;
 	}
-	while (lx.off < len) {
-		lx.start = lx.off;
-		if (lex_one(&lx) < 0) {
-			expr__toks_free(lx.toks, lx.nr, lx.stack);
+	return 0;
+}
+
+int expr__lex_next(struct lexer *lx, struct tok *t)
+{
+	lx->out = t;
+	lx->got = 0;
+	while (!lx->got) {
+		while (lx->off < lx->len && (lx->s[lx->off] == ' ' || lx->s[lx->off] == '\t' ||
+					     lx->s[lx->off] == '\n' || lx->s[lx->off] == '\r'))
+			lx->off++; /* what lex_one skips, without a call per character */
+		lx->start = lx->off;
+		if (lx->off >= lx->len)
+			add(lx, T_EOF);
+		else if (lex_one(lx) < 0)
 			return -1;
-		}
 	}
-	lx.start = lx.off;
-	add(&lx, T_EOF);
-	*out = lx.toks;
-	*nr = lx.nr;
 	return 0;
 }

@@ -18,13 +18,25 @@ struct tok {
 	struct ev *str;    /* T_STRING: the unescaped value (owned) */
 };
 
-/* tokenize all of s; the last token is T_EOF. -1 and a message on error.
- * On entry *out and *nr are a caller's buffer (used while it is big enough);
- * on success they hold the tokens and their count. */
-int expr__lex(const char *s, size_t len, struct tok **out, size_t *nr, struct buf *err,
-	      size_t *err_off);
-/* release tokens; `stack` is the caller's buffer given to expr__lex */
-void expr__toks_free(struct tok *t, size_t nr, const struct tok *stack);
+/* the lexer's state: tokens are read one at a time, as the parser asks */
+struct lexer {
+	const char *s;
+	size_t len, off, start;
+	enum tok_type last; /* type of the token read last (T_EOF before the first) */
+	struct tok *out;    /* where the token being read goes */
+	int got;            /* a token was read into out */
+	struct buf *err;
+	size_t *err_off;
+};
+
+/* start reading s; -1 and GitHub's message when s is too long */
+int expr__lex_init(struct lexer *lx, const char *s, size_t len, struct buf *err,
+		   size_t *err_off);
+/* the next token into *t (T_EOF at the end, again and again); -1 and a
+ * message on a lexing error. *t owns its string (T_STRING): release it
+ * with expr__tok_release. */
+int expr__lex_next(struct lexer *lx, struct tok *t);
+void expr__tok_release(struct tok *t);
 /* 1-based position as GitHub reports it (UTF-16 units) of byte offset off */
 size_t expr__js_pos(const char *src, size_t off);
 

@@ -36,14 +36,23 @@ static const char *const std_contexts[] = {
 	"strategy", "matrix", "needs", "inputs",
 };
 
+/* the first n bytes of a equal w's, ASCII letters in either case; stops at
+ * the first difference (a's NUL included) */
+static int ascii_ieq(const char *a, const char *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != w[i] && ((a[i] | 32) != (w[i] | 32) || (unsigned)((a[i] | 32) - 'a') > 25))
+			return 0;
+	return 1;
+}
+
 unsigned expr__ctx_bit(const char *name, size_t len)
 {
 	static const unsigned char lens[ARRAY_SIZE(std_contexts)] = { 6, 3, 4, 3, 4, 5, 6, 7, 8, 6, 5, 6 };
 	if (len < 3 || len > 8)
 		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(std_contexts); i++)
-		if (lens[i] == len && (std_contexts[i][0] | 32) == (name[0] | 32) &&
-		    !strncasecmp(std_contexts[i], name, len))
+		if (lens[i] == len && ascii_ieq(std_contexts[i], name, len))
 			return 1u << i;
 	return 0;
 }
@@ -51,19 +60,21 @@ unsigned expr__ctx_bit(const char *name, size_t len)
 struct parser {
 	const char *src;
 	size_t len;
-	struct tok *t;
-	size_t nt, i;
+	struct lexer lx;
+	struct tok cur, prev; /* the token at hand and the one before it */
 	int depth;
 	const struct expr_parse_opts *o;
 	struct expr *e;
 	struct buf *err;
 	size_t *err_off;
 	int failed;
+	int lex_failed; /* the lexer's message is the one reported */
 };
 
 #define INLINE_ARENA 768 /* bytes of nodes inside the expression's own allocation */
 
-/* arena: nodes and kids arrays live until expr_free, so error paths just return */
+/* arena: nodes and kids arrays live until expr_free, so error paths just
+ * return; the memory is not zeroed */
 static void *arena_alloc(struct expr *e, size_t n)
 {
 	n = (n + 15) & ~(size_t)15;
@@ -78,7 +89,6 @@ static void *arena_alloc(struct expr *e, size_t n)
 	}
 	void *p = (char *)(a + 1) + a->used;
 	a->used += n;
-	memset(p, 0, n);
 	return p;
 }
 
@@ -94,8 +104,7 @@ static void set_key(struct node *n, const char *src, const struct tok *id)
 static struct node *new_node(struct parser *p, enum node_kind k, size_t pos)
 {
 	struct node *n = arena_alloc(p->e, sizeof(*n));
-	n->kind = k;
-	n->pos = pos;
+	*n = (struct node){ .kind = k, .pos = pos };
 	return n;
 }
 
@@ -155,16 +164,31 @@ static struct node *fail(struct parser *p, enum perr kind, const struct tok *k)
 	return NULL;
 }
 
-static const struct tok *peek(const struct parser *p) { return &p->t[p->i]; }
-static const struct tok *previous(const struct parser *p) { return &p->t[p->i - 1]; }
-static int at_end(const struct parser *p) { return p->t[p->i].type == T_EOF; }
-static int check(const struct parser *p, enum tok_type t) { return !at_end(p) && peek(p)->type == t; }
+static const struct tok *peek(const struct parser *p) { return &p->cur; }
+static const struct tok *previous(const struct parser *p) { return &p->prev; }
+static int at_end(const struct parser *p) { return p->cur.type == T_EOF; }
+static int check(const struct parser *p, enum tok_type t) { return p->cur.type == t; }
+
+/*
+ * Read the next token. A lexing error ends the parse (as an end of input
+ * the parser then stumbles on); its message is the one reported, since
+ * GitHub tokenizes everything before parsing.
+ */
+static void advance(struct parser *p)
+{
+	expr__tok_release(&p->prev);
+	p->prev = p->cur;
+	if (expr__lex_next(&p->lx, &p->cur) < 0) {
+		p->failed = p->lex_failed = 1; /* the lexer wrote the message */
+		p->cur = (struct tok){ .type = T_EOF, .start = p->len, .end = p->len };
+	}
+}
 
 static int match(struct parser *p, enum tok_type t)
 {
 	if (!check(p, t))
 		return 0;
-	p->i++;
+	advance(p);
 	return 1;
 }
 
@@ -188,9 +212,8 @@ static int name_allowed(struct parser *p, const struct tok *id)
 	p->e->ctx_used |= bit;
 	if (o && o->names) {
 		for (size_t i = 0; o->names[i]; i++)
-			if ((o->names[i][0] | 32) == (w[0] | 32) && !strncasecmp(o->names[i], w, n) &&
-			    !o->names[i][n]) /* identifiers are ASCII: a byte-wise match is JS's */
-				return 1;
+			if (ascii_ieq(o->names[i], w, n) && !o->names[i][n])
+				return 1; /* identifiers are ASCII: a byte-wise match is JS's */
 		return 0;
 	}
 	if (!bit)
@@ -223,8 +246,9 @@ static int fn_allowed(const struct parser *p, const struct fn_def *f)
 
 static struct node *call(struct parser *p, int *postfix)
 {
-	const struct tok *id = peek(p);
-	p->i++;
+	struct tok idt = *peek(p); /* an identifier: no string to own */
+	const struct tok *id = &idt;
+	advance(p);
 	if (!match(p, T_LPAREN)) {
 		if (!name_allowed(p, id))
 			return fail(p, E_CONTEXT, id);
@@ -284,14 +308,15 @@ static struct node *literal(struct parser *p, const struct tok *k, struct ev *v)
 static struct node *primary(struct parser *p, int *postfix)
 {
 	const struct tok *k = peek(p);
-	switch (at_end(p) ? T_EOF : k->type) {
-	case T_FALSE: p->i++; return literal(p, k, ev_bool(0));
-	case T_TRUE: p->i++; return literal(p, k, ev_bool(1));
-	case T_NULL: p->i++; return literal(p, k, ev_null());
-	case T_NUMBER: p->i++; return literal(p, k, ev_number(k->num));
-	case T_STRING: p->i++; return literal(p, k, ev_ref(k->str));
+	struct ev *v = NULL;
+	switch (k->type) {
+	case T_FALSE: v = ev_bool(0); break;
+	case T_TRUE: v = ev_bool(1); break;
+	case T_NULL: v = ev_null(); break;
+	case T_NUMBER: v = ev_number(k->num); break;
+	case T_STRING: v = ev_ref(k->str); break;
 	case T_LPAREN: {
-		p->i++;
+		advance(p);
 		struct node *n = expression(p);
 		if (!n)
 			return NULL;
@@ -310,6 +335,9 @@ static struct node *primary(struct parser *p, int *postfix)
 	default:
 		return fail(p, E_SYMBOL, k);
 	}
+	struct node *n = literal(p, k, v);
+	advance(p);
+	return n;
 }
 
 static struct node *index_expr(struct parser *p)
@@ -318,7 +346,7 @@ static struct node *index_expr(struct parser *p)
 	struct node *e = check(p, T_IDENT) ? call(p, &postfix) : primary(p, &postfix);
 	int raised = 0;
 	while (e && postfix) {
-		const struct tok *at = peek(p);
+		size_t at = peek(p)->start;
 		struct node *idx = NULL;
 		if (match(p, T_LBRACKET)) {
 			if (!match(p, T_STAR)) {
@@ -341,9 +369,10 @@ static struct node *index_expr(struct parser *p)
 			if (incr_depth(p) < 0)
 				goto fail;
 			const struct tok *k = peek(p);
-			if (match(p, T_IDENT)) {
+			if (check(p, T_IDENT)) {
 				idx = new_node(p, N_KEY, k->start);
 				set_key(idx, p->src, k);
+				advance(p);
 			} else if (!match(p, T_STAR)) {
 				fail(p, E_SYMBOL, k);
 				goto fail;
@@ -351,7 +380,7 @@ static struct node *index_expr(struct parser *p)
 		} else {
 			break;
 		}
-		struct node *n = new_node(p, N_INDEX, at->start);
+		struct node *n = new_node(p, N_INDEX, at);
 		add_kid(p, n, e);
 		add_kid(p, n, idx);
 		e = n;
@@ -385,11 +414,11 @@ static struct node *binary(struct parser *p, struct node *(*sub)(struct parser *
 {
 	struct node *e = sub(p);
 	while (e) {
-		enum tok_type t = at_end(p) ? T_EOF : peek(p)->type;
-		if (t == T_EOF || (t != a && t != b && t != c && t != d))
+		enum tok_type t = peek(p)->type;
+		if (t != a && t != b && t != c && t != d)
 			break;
 		size_t pos = peek(p)->start;
-		p->i++;
+		advance(p);
 		struct node *r = sub(p);
 		if (!r) {
 			return NULL;
@@ -451,12 +480,35 @@ static struct node *expression(struct parser *p)
 	return n;
 }
 
+/* after a parse error: read the rest, where a lexing error wins (GitHub
+ * tokenizes the whole expression before parsing) */
+static void lex_rest(struct parser *p, size_t err_len)
+{
+	struct buf lexerr = BUF_INIT;
+	size_t off = 0;
+	p->lx.err = &lexerr;
+	p->lx.err_off = &off;
+	struct tok t = { .type = T_STRING };
+	while (t.type != T_EOF) {
+		if (expr__lex_next(&p->lx, &t) < 0) {
+			buf_setlen(p->err, err_len);
+			buf_add(p->err, lexerr.buf, lexerr.len);
+			if (p->err_off)
+				*p->err_off = off;
+			break;
+		}
+		expr__tok_release(&t);
+	}
+	buf_release(&lexerr);
+}
+
 struct expr *expr_parse_opts(const char *src, size_t len, const struct expr_parse_opts *o,
 			     struct buf *err, size_t *err_off)
 {
-	struct tok stack[48], *t = stack;
-	size_t nt = ARRAY_SIZE(stack);
-	if (expr__lex(src, len, &t, &nt, err, err_off) < 0)
+	size_t err_len = err->len;
+	struct parser p = { .src = src, .len = len, .o = o, .err = err, .err_off = err_off };
+	if (expr__lex_init(&p.lx, src, len, err, err_off) < 0 ||
+	    expr__lex_next(&p.lx, &p.cur) < 0)
 		return NULL;
 	/* one allocation: the expression, its source (which may hold NUL
 	 * bytes, so no xstrndup) and a first arena chunk */
@@ -471,7 +523,9 @@ struct expr *expr_parse_opts(const char *src, size_t len, const struct expr_pars
 	e->arena->used = 0;
 	e->arena->cap = INLINE_ARENA;
 	e->len = len;
-	struct parser p = { e->src, len, t, nt, 0, 0, o, e, err, err_off, 0 };
+	p.e = e;
+	p.src = e->src; /* node keys point into the expression's own copy */
+	p.lx.s = e->src;
 	if (!at_end(&p)) {
 		e->root = expression(&p);
 		if (e->root && !at_end(&p)) {
@@ -479,7 +533,10 @@ struct expr *expr_parse_opts(const char *src, size_t len, const struct expr_pars
 			e->root = NULL;
 		}
 	}
-	expr__toks_free(t, nt, stack);
+	if (p.failed && !p.lex_failed)
+		lex_rest(&p, err_len);
+	expr__tok_release(&p.prev);
+	expr__tok_release(&p.cur);
 	if (p.failed) {
 		expr_free(e);
 		return NULL;
