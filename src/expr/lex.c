@@ -278,8 +278,9 @@ int expr__lex_next(struct lexer *lx, struct tok *t)
 	lx->out = t;
 	lx->got = 0;
 	while (!lx->got) {
-		while (lx->off < lx->len && (lx->s[lx->off] == ' ' || lx->s[lx->off] == '\t' ||
-					     lx->s[lx->off] == '\n' || lx->s[lx->off] == '\r'))
+		while (lx->off < lx->len && (unsigned char)lx->s[lx->off] <= ' ' &&
+		       (lx->s[lx->off] == ' ' || lx->s[lx->off] == '\t' || lx->s[lx->off] == '\n' ||
+			lx->s[lx->off] == '\r'))
 			lx->off++; /* what lex_one skips, without a call per character */
 		lx->start = lx->off;
 		if (lx->off >= lx->len)

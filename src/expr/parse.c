@@ -104,7 +104,18 @@ static void set_key(struct node *n, const char *src, const struct tok *id)
 static struct node *new_node(struct parser *p, enum node_kind k, size_t pos)
 {
 	struct node *n = arena_alloc(p->e, sizeof(*n));
-	*n = (struct node){ .kind = k, .pos = pos };
+	/* field by field: a struct literal here compiles to `rep stos`, whose
+	 * start-up cost was 14 % of parsing */
+	n->kind = k;
+	n->op = 0;
+	n->pos = pos;
+	n->lit = NULL;
+	n->kids = NULL;
+	n->nkids = n->kalloc = 0;
+	n->hash = 0;
+	n->key = NULL;
+	n->klen = 0;
+	n->next_lit = NULL;
 	return n;
 }
 
@@ -212,7 +223,8 @@ static int name_allowed(struct parser *p, const struct tok *id)
 	p->e->ctx_used |= bit;
 	if (o && o->names) {
 		for (size_t i = 0; o->names[i]; i++)
-			if (ascii_ieq(o->names[i], w, n) && !o->names[i][n])
+			if ((o->names[i][0] | 32) == (w[0] | 32) && ascii_ieq(o->names[i], w, n) &&
+			    !o->names[i][n])
 				return 1; /* identifiers are ASCII: a byte-wise match is JS's */
 		return 0;
 	}
@@ -409,20 +421,27 @@ static struct node *unary(struct parser *p)
 	return index_expr(p);
 }
 
-static struct node *binary(struct parser *p, struct node *(*sub)(struct parser *),
-			   enum tok_type a, enum tok_type b, enum tok_type c, enum tok_type d)
+/*
+ * The binary levels: each reads its operand from the level below and
+ * continues (the *_rest functions) only when its operator follows, so the
+ * common operand without one passes through inlined checks, not calls.
+ */
+static int is_eq_op(enum tok_type t) { return t == T_EQ || t == T_NE; }
+static int is_cmp_op(enum tok_type t) { return t == T_GT || t == T_GE || t == T_LT || t == T_LE; }
+
+/* e (op r)*: == != or < <= > >= chains, left-associative */
+static struct node *binary_rest(struct parser *p, struct node *e,
+				struct node *(*sub)(struct parser *), int (*is_op)(enum tok_type))
 {
-	struct node *e = sub(p);
 	while (e) {
 		enum tok_type t = peek(p)->type;
-		if (t != a && t != b && t != c && t != d)
+		if (!is_op(t))
 			break;
 		size_t pos = peek(p)->start;
 		advance(p);
 		struct node *r = sub(p);
-		if (!r) {
+		if (!r)
 			return NULL;
-		}
 		struct node *n = new_node(p, N_CMP, pos);
 		n->op = t == T_EQ ? OP_EQ : t == T_NE ? OP_NE : t == T_LT ? OP_LT :
 			t == T_LE ? OP_LE : t == T_GT ? OP_GT : OP_GE;
@@ -435,23 +454,23 @@ static struct node *binary(struct parser *p, struct node *(*sub)(struct parser *
 
 static struct node *comparison(struct parser *p)
 {
-	return binary(p, unary, T_GT, T_GE, T_LT, T_LE);
+	struct node *e = unary(p);
+	return e && is_cmp_op(peek(p)->type) ? binary_rest(p, e, unary, is_cmp_op) : e;
 }
 
 static struct node *equality(struct parser *p)
 {
-	return binary(p, comparison, T_NE, T_EQ, T_NE, T_EQ);
+	struct node *e = comparison(p);
+	return e && is_eq_op(peek(p)->type) ? binary_rest(p, e, comparison, is_eq_op) : e;
 }
 
-static struct node *logical(struct parser *p, struct node *(*sub)(struct parser *),
-			    enum tok_type op, enum node_kind kind)
+/* e (op sub)+ as one node of kind; counts one level of depth */
+static struct node *logical_rest(struct parser *p, struct node *e,
+				 struct node *(*sub)(struct parser *), enum tok_type op,
+				 enum node_kind kind)
 {
-	struct node *e = sub(p);
-	if (!e || !check(p, op))
-		return e;
-	if (incr_depth(p) < 0) {
+	if (incr_depth(p) < 0)
 		return NULL;
-	}
 	struct node *n = new_node(p, kind, peek(p)->start);
 	add_kid(p, n, e);
 	while (match(p, op)) {
@@ -468,14 +487,17 @@ static struct node *logical(struct parser *p, struct node *(*sub)(struct parser 
 
 static struct node *logical_and(struct parser *p)
 {
-	return logical(p, equality, T_AND, N_AND);
+	struct node *e = equality(p);
+	return e && check(p, T_AND) ? logical_rest(p, e, equality, T_AND, N_AND) : e;
 }
 
 static struct node *expression(struct parser *p)
 {
 	if (incr_depth(p) < 0)
 		return NULL;
-	struct node *n = logical(p, logical_and, T_OR, N_OR);
+	struct node *n = logical_and(p);
+	if (n && check(p, T_OR))
+		n = logical_rest(p, n, logical_and, T_OR, N_OR);
 	p->depth--;
 	return n;
 }
@@ -506,7 +528,11 @@ struct expr *expr_parse_opts(const char *src, size_t len, const struct expr_pars
 			     struct buf *err, size_t *err_off)
 {
 	size_t err_len = err->len;
-	struct parser p = { .src = src, .len = len, .o = o, .err = err, .err_off = err_off };
+	struct parser p;
+	p.src = src, p.len = len, p.o = o, p.err = err, p.err_off = err_off;
+	p.prev = (struct tok){ .type = T_EOF };
+	p.depth = p.failed = p.lex_failed = 0;
+	p.e = NULL; /* fields set one by one: a struct literal is a `rep stos` */
 	if (expr__lex_init(&p.lx, src, len, err, err_off) < 0 ||
 	    expr__lex_next(&p.lx, &p.cur) < 0)
 		return NULL;
