@@ -400,16 +400,19 @@ static void to_json(const struct ev *v, struct buf *out, int flags, int level)
 	int pretty = flags & EV_JSON_PRETTY;
 	switch (v->kind) {
 	case EV_NULL:
-		buf_addstr(out, "null");
+		buf_add(out, "null", 4);
 		break;
 	case EV_BOOL:
-		buf_addstr(out, v->u.b ? "true" : "false");
+		if (v->u.b)
+			buf_add(out, "true", 4);
+		else
+			buf_add(out, "false", 5);
 		break;
 	case EV_NUMBER:
 		if (isfinite(v->u.n))
 			expr__num_js(out, v->u.n);
 		else if (!(flags & EV_JSON_NONFINITE))
-			buf_addstr(out, "null");
+			buf_add(out, "null", 4);
 		else
 			buf_addstr(out, isnan(v->u.n) ? "NaN" : v->u.n > 0 ? "Infinity" : "-Infinity");
 		break;
@@ -421,7 +424,7 @@ static void to_json(const struct ev *v, struct buf *out, int flags, int level)
 		int arr = v->kind == EV_ARRAY;
 		size_t nr = arr ? v->u.arr.nr : v->u.obj.nr;
 		if (!nr) {
-			buf_addstr(out, arr ? "[]" : "{}");
+			buf_add(out, arr ? "[]" : "{}", 2);
 			break;
 		}
 		buf_addch(out, arr ? '[' : '{');
