@@ -146,6 +146,7 @@ static const struct {
 	{ "runs", "/runs", "Runs", ROLE_VIEWER },
 	{ "approvals", "/approvals", "Approvals", ROLE_VIEWER },
 	{ "deployments", "/deployments", "Deployments", ROLE_VIEWER },
+	{ "apps", "/apps", "Apps", ROLE_VIEWER },
 	{ "dora", "/dora", "DORA", ROLE_VIEWER },
 	{ "settings", "/settings", "Settings", ROLE_ADMIN },
 };
@@ -377,6 +378,7 @@ void ui_register(struct srv *s)
 	ui_approvals_register(s);
 	ui_dora_register(s);
 	ui_deploys_register(s);
+	ui_apps_register(s);
 	ui_live_register(s);
 	ui_badge_register(s);
 	ui_envs_register(s);

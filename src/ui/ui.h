@@ -87,6 +87,7 @@ void ui_badge_register(struct srv *s);
 void ui_envs_register(struct srv *s);
 void ui_rollout_register(struct srv *s);
 void ui_artifacts_register(struct srv *s);
+void ui_apps_register(struct srv *s);
 struct logview_info;
 /* ui_artifacts.c: a run's artifacts (job_id 0: every job's) as a table with
  * download links; nothing when there are none */

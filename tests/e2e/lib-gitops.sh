@@ -108,7 +108,9 @@ api_app_is() {
 }
 
 config_hook() {
-	HOOK_PATH=hooks/config hook "$1" push \
+	local event=push
+	[ "$1" = gitlab ] && event="Push Hook"
+	HOOK_PATH=hooks/config hook "$1" "$event" \
 		"{\"ref\":\"${3:-refs/heads/main}\",\"before\":\"$(printf %040d 0)\",\"after\":\"$(printf %040d 1)\",\"repository\":{\"full_name\":\"acme/config\"},\"sender\":{\"login\":\"ci\"}}" \
 		"" "$2"
 }

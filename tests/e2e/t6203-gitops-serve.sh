@@ -98,10 +98,38 @@ test_expect_success 'manual sync: a viewer is refused, a deployer syncs (audited
 	! grep -q "\"actor\": *\"vic\"" audit
 '
 
+test_expect_success 'the Apps page: a viewer sees the columns and no Sync button; a deployer has one' '
+	ui_login vic vic-pass-123 v &&
+	ui_get /apps v >page && test "$(head -1 page)" = 200 &&
+	test_grep "<tr data-app=\"web\"><th scope=\"row\">web</th><td><span class=\"st st-success\">Synced</span> <code>$(cut -c1-8 c2)</code>" page &&
+	test_grep "<tr data-app=\"api\">" page &&
+	! grep -q "action=\"/apps/api/sync\"" page &&
+	csrf=$(ui_csrf v /runs) &&
+	curl -s -o /dev/null -w "%{http_code}\n" -b v --data-urlencode "csrf=$csrf" "$(serve_url)/apps/api/sync" >code &&
+	test "$(cat code)" = 403 &&
+	ui_login dep dep-pass-123 d &&
+	ui_get /apps d >page && test_grep "action=\"/apps/api/sync\"" page &&
+	curl -s -o /dev/null -w "%{http_code}\n" -b d --data-urlencode "csrf=0000" "$(serve_url)/apps/api/sync" >code &&
+	test "$(cat code)" = 403
+'
+
+test_expect_success 'in Chromium: the Apps page by role; a deployer syncs api with its button' '
+	ui_browser_prereq_ok || { echo "# chromium unusable: skipped"; exit 0; }
+	sed -i "s/^version: v2/version: v1/" cfg/apps/api.yml &&
+	cfg_push "api: back to v1" >c_api &&
+	config_hook gitlab "$SECRET" >ok && test_grep "^202" ok && test_grep accepted ok &&
+	wait_for $WAIT api_app_has api want v1 &&
+	test "$(api_app api sync)" = OutOfSync &&
+	ui_browser t6203.mjs "$(serve_url)" "$UI_SHOTS/t6203" &&
+	api_app_is api Synced Healthy v1 &&
+	curl -s -H "Authorization: Bearer $(ui_admin_token)" "$(serve_url)/api/v1/audit?action=app.sync" >audit &&
+	test $(grep -o "\"actor\": *\"dep\"" audit | wc -l) -ge 2
+'
+
 test_expect_success 'a config error: OutOfSync with file:line:col, nothing running changes, sync refused' '
 	printf "replicas: 3\n" >>cfg/apps/web.yml &&
 	cfg_push "web: a typo" >c3 &&
-	config_hook gitea "$SECRET" >ok && test_grep "^202" ok &&
+	config_hook gitea "$SECRET" >ok && test_grep "^202" ok && test_grep accepted ok &&
 	wait_for $WAIT api_app_has web commit "$(cat c3)" &&
 	test "$(api_app web sync)" = OutOfSync &&
 	test "$(api_app web live)" = v2 &&
