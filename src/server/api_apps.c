@@ -78,6 +78,7 @@ static void reply_list(struct srv *s, struct http_req *q, json_t *list, const ch
 		http_reply_error(q, 404, "unknown_app", "no app '%s' in the config repository", app);
 	else {
 		json_object_set(one, "config", json_object_get(list, "config"));
+		json_object_set(one, "controller", json_object_get(list, "controller"));
 		http_reply_json(q, 200, json_incref(one));
 	}
 out:

@@ -226,6 +226,9 @@ GET /api/v1/jobs/999/logs/stream viewer
 GET /api/v1/jobs/999/summary viewer
 POST /api/v1/jobs/999/rerun developer
 GET /metrics viewer
+GET /api/v1/apps viewer
+GET /api/v1/apps/web viewer
+POST /api/v1/apps/web/sync deployer
 EOF
 
 test_expect_success 'the role matrix: 401 without a token, 403 below the role, allowed at it and above' '

@@ -126,6 +126,22 @@ test_expect_success 'in Chromium: the Apps page by role; a deployer syncs api wi
 	test $(grep -o "\"actor\": *\"dep\"" audit | wc -l) -ge 2
 '
 
+test_expect_success 'the controller is killed: the server restarts it, it adopts what runs; kiln status sees it' '
+	dpid=$(api_app web controller.pid) && test "$dpid" -gt 0 &&
+	kill -9 "$dpid" &&
+	curl -fs "http://127.0.0.1:$PORT/" >body && test_grep v2 body &&
+	wait_for $WAIT api_app_has web controller.restarts 1 &&
+	wait_for $WAIT api_app_has web controller.state running &&
+	test "$(api_app web controller.last_exit)" = "killed by signal 9" &&
+	test "$(api_app web controller.pid)" != "$dpid" &&
+	wait_for $WAIT api_app_is web Synced Healthy v2 &&
+	test_grep "deployd killed by signal 9; restarting in 1 s" serve.log &&
+	kiln status >st && cat st &&
+	test_grep "^web  *Synced  *Healthy  *v2  *v2 " st &&
+	test_grep "web: s[0-9]: v2 pid [0-9]* port [0-9]* is alive: adopted" "$KILN_DEPLOY_STATE/deployd.log" &&
+	curl -fs "http://127.0.0.1:$PORT/" >body && test_grep v2 body
+'
+
 test_expect_success 'a config error: OutOfSync with file:line:col, nothing running changes, sync refused' '
 	printf "replicas: 3\n" >>cfg/apps/web.yml &&
 	cfg_push "web: a typo" >c3 &&
@@ -143,7 +159,7 @@ test_expect_success 'a config error: OutOfSync with file:line:col, nothing runni
 '
 
 test_expect_success 'SIGTERM: the server stops its controller' '
-	dpid=$(python3 -c "import json,sys; print(json.load(open(\"apps.json\"))[\"controller\"][\"pid\"])") &&
+	dpid=$(api_app web controller.pid) &&
 	kill -0 "$dpid" &&
 	stop_serve &&
 	! kill -0 "$dpid" 2>/dev/null
