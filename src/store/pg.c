@@ -15,7 +15,9 @@
 #include "store/pgsql.h"
 #include "store/sqlimpl.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
+#include <time.h>
 
 /* type oids (server/catalog/pg_type_d.h, stable since PostgreSQL 7) */
 #define OID_BOOL 16
@@ -52,6 +54,7 @@ struct pg {
 	char err[512];
 	int code;
 	int changes;
+	int gave_up; /* the last wait for a lost server ended without it */
 	struct pg_stmt *cache;
 };
 
@@ -99,13 +102,35 @@ static void result_err(struct pg *p, const PGresult *r)
  * A connection lost (the server restarted, a network error) is opened
  * again before the next statement when no transaction was open: nothing
  * of a transaction can be lost that way, and the server and `kiln run`
- * go on without an operator.
+ * go on without an operator. A restart takes the server away for a
+ * moment (refusing connections, then "starting up"): the statement waits
+ * for it up to PG_RECONNECT_MS, trying every PG_RECONNECT_EVERY_MS, rather
+ * than failing (a `kiln run` whose recorder fails a write stops recording
+ * its run). Once a wait gave up, later statements try once each until a
+ * connection is made again: a store that stays down does not stall every
+ * statement.
  */
+#define PG_RECONNECT_MS 30000
+#define PG_RECONNECT_EVERY_MS 200
+
 static void reconnect_if_lost(struct pg *p)
 {
 	if (PQstatus(p->c) == CONNECTION_OK)
 		return;
-	PQreset(p->c);
+	for (int waited = 0;; waited += PG_RECONNECT_EVERY_MS) {
+		PQreset(p->c);
+		if (PQstatus(p->c) == CONNECTION_OK) {
+			p->gave_up = 0;
+			return;
+		}
+		if (p->gave_up || waited >= PG_RECONNECT_MS) {
+			p->gave_up = 1;
+			return;
+		}
+		struct timespec ts = { 0, PG_RECONNECT_EVERY_MS * 1000000L };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
 }
 
 static int lost(struct pg *p)
