@@ -70,7 +70,7 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 	/* -1: not given (the configuration file, then the default) */
 	int jobs = -1, max_body_kb = -1, timeout_s = -1, do_init = 0;
 	const char *agents = "off";
-	int agent_lease_s = 30, agent_retry = 1;
+	int agent_lease_s = 30, agent_retry = 1, replica_ttl_s = 30;
 	const struct opt opts[] = {
 		{ OPT_STRING, 'l', "listen", &listen, "HOST:PORT", "address to listen on (127.0.0.1:8420)" },
 		{ OPT_STRING, 'd', "data", &data, "DIR", "data directory (default: kiln's data directory)" },
@@ -91,6 +91,8 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 		  "an agent's lease on a job; heartbeats renew it (30)" },
 		{ OPT_INT, 0, "agent-retry", &agent_retry, "N",
 		  "times a job whose agent was lost is queued again, then failed (1)" },
+		{ OPT_INT, 0, "replica-ttl", &replica_ttl_s, "SECONDS",
+		  "on PostgreSQL: a replica silent this long is lost, its running events failed (30)" },
 		{ OPT_BOOL, 0, "init", &do_init, NULL, "create the first admin, print its token, exit" },
 		{ OPT_STRING, 0, "admin", &admin, "NAME", "the first admin's name with --init (admin)" },
 		OPT_END_MARK,
@@ -140,10 +142,12 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 		return EXIT_USAGE;
 	}
 	enum agents_mode agents_mode;
-	if (agents_mode_parse(agents, &agents_mode) < 0 || agent_lease_s < 1 || agent_retry < 0) {
+	if (agents_mode_parse(agents, &agents_mode) < 0 || agent_lease_s < 1 || agent_retry < 0 ||
+	    replica_ttl_s < 3) {
 		serve_config_release(&cfg);
 		fprintf(stderr, "kiln serve: error: --agents is off, self-hosted or all; "
-				"--agent-lease at least 1, --agent-retry at least 0\n");
+				"--agent-lease at least 1, --agent-retry at least 0, "
+				"--replica-ttl at least 3\n");
 		return EXIT_USAGE;
 	}
 	struct buf dir = BUF_INIT, err = BUF_INIT;
@@ -166,7 +170,8 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 		.limits = HTTP_LIMITS_DEFAULT, .poll_tick_ms = 1000, .grace_ms = 5000,
 		.isolate = cfg.isolate ? cfg.isolate : "off",
 		.agents = agents_mode, .agent_lease_ms = (uint64_t)agent_lease_s * 1000,
-		.agent_retry = agent_retry, .gitops = cfg.gitops.repo ? &cfg.gitops : NULL,
+		.agent_retry = agent_retry, .replica_ttl_ms = (uint64_t)replica_ttl_s * 1000,
+		.gitops = cfg.gitops.repo ? &cfg.gitops : NULL,
 	};
 	o.limits.max_body = (size_t)max_body_kb * 1024;
 	o.limits.request_timeout_ms = (uint64_t)timeout_s * 1000;

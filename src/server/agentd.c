@@ -8,6 +8,7 @@
 #include "server/srv.h"
 #include "store/agents.h"
 #include "store/audit.h"
+#include "store/db.h"
 #include "store/runs.h"
 
 #include <sodium.h>
@@ -806,6 +807,14 @@ static void sweep_cb(uv_timer_t *t)
 		fprintf(stderr, "kiln serve: agents: %d lease%s expired: %d re-queued, %d failed "
 			"(agent lost)\n", requeued + failed, requeued + failed == 1 ? "" : "s",
 			requeued, failed);
+	int64_t orphans = 0;
+	buf_reset(&err);
+	if (ajobs_close_orphans(a->s->db, "server lost: the run waiting for this job ended",
+				runs_now_ms(), &orphans, &err))
+		fprintf(stderr, "kiln serve: agents: %s\n", err.buf);
+	else if (orphans)
+		fprintf(stderr, "kiln serve: agents: %lld job%s closed: their run ended\n",
+			(long long)orphans, orphans == 1 ? "" : "s");
 	buf_release(&err);
 	sweep_reasons(a->s);
 	if (++a->sweeps % 60 == 0)
@@ -815,8 +824,11 @@ static void sweep_cb(uv_timer_t *t)
 int agentd_new(struct srv *s, struct agentd **out, struct buf *err)
 {
 	int64_t n = 0;
-	/* the runs waiting for these jobs died with the previous server */
-	if (ajobs_close_all(s->db, "server restarted", runs_now_ms(), &n, err))
+	/* the runs waiting for these jobs died with the previous server (one
+	 * server per SQLite store; on PostgreSQL other replicas' runs live on:
+	 * the sweep closes the jobs of runs that ended) */
+	if (db_dialect(s->db) != DB_POSTGRES &&
+	    ajobs_close_all(s->db, "server restarted", runs_now_ms(), &n, err))
 		return -1;
 	if (n)
 		fprintf(stderr, "kiln serve: %lld agent job%s closed: server restarted\n",

@@ -45,7 +45,11 @@ struct queue {
 	struct qrun *runs;
 	uv_timer_t retry;      /* after a store error, look again later */
 	uv_timer_t shared;     /* on a shared database: events queued by other servers */
-	int closed;            /* timers closed by queue_free (the queue goes with both) */
+	uv_timer_t beat;       /* on a shared database: this replica's row, lost replicas */
+	int64_t replica;       /* this server's row in replicas */
+	char host[256];
+	int64_t healthy_since; /* beats renewed without a failure since (ms), 0: failing */
+	int closed;            /* timers closed by queue_free (the queue goes with all three) */
 	int stopping;
 	void (*done)(void *arg);
 	void *done_arg;
@@ -379,6 +383,9 @@ static void retry_cb(uv_timer_t *t)
 	dispatch(t->data);
 }
 
+/* a replica renews its row (and looks for lost ones) this often */
+#define REPLICA_BEAT_MS 1000
+
 /* the queue's events per second at most when another server adds them */
 #define SHARED_QUEUE_MS 500
 
@@ -387,7 +394,7 @@ static void dispatch(struct queue *q)
 	while (!q->stopping && q->running < q->capacity) {
 		struct event_row ev;
 		struct buf err = BUF_INIT;
-		int rc = store_event_claim(q->s->db, &ev, &err);
+		int rc = store_event_claim(q->s->db, q->replica, &ev, &err);
 		if (rc == KILN_ENOENT) {
 			buf_release(&err);
 			return;
@@ -409,28 +416,81 @@ void queue_kick(struct queue *q)
 		dispatch(q);
 }
 
+/*
+ * Events whose `kiln run` died with another server (or with this one
+ * before it restarted) end as failed with reason, their history rows
+ * closed. At start (starting): the events of this host's and data
+ * directory's earlier replicas and those naming none — on SQLite every
+ * running event (one server per store). Later, on a shared database: the
+ * events of replicas that stopped renewing their row for the ttl.
+ */
+static int recover_lost(struct queue *q, int starting, const char *reason, struct buf *err)
+{
+	struct srv *s = q->s;
+	struct replica_self me = { q->replica, q->host, s->data_dir, starting };
+	int64_t ttl = (int64_t)s->opts.replica_ttl_ms;
+	if (starting) /* no replica is seen as expired before one ttl of beats */
+		ttl = db_dialect(s->db) == DB_POSTGRES ? INT64_C(1) << 50 : -1;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	if (store_event_lost(s->db, &me, runs_now_ms(), ttl, reason, &ids, &n, err))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct buf e2 = BUF_INIT;
+		if (store_recover_event(s->db, ids[i], reason, &e2) < 0)
+			fprintf(stderr, "kiln serve: event %lld: %s\n", (long long)ids[i], e2.buf);
+		buf_release(&e2);
+	}
+	if (n)
+		fprintf(stderr, "kiln serve: %zu run%s ended as failed: %s\n", n, n == 1 ? "" : "s",
+			reason);
+	free(ids);
+	return 0;
+}
+
+static void beat_cb(uv_timer_t *t)
+{
+	struct queue *q = t->data;
+	struct buf err = BUF_INIT;
+	int64_t now = runs_now_ms();
+	if (store_replica_beat(q->s->db, q->replica, now, &err)) {
+		if (q->healthy_since)
+			fprintf(stderr, "kiln serve: replica %lld: %s (retrying)\n",
+				(long long)q->replica, err.buf);
+		q->healthy_since = 0;
+	} else if (!q->healthy_since) {
+		q->healthy_since = now;
+	} else if (now - q->healthy_since >= (int64_t)q->s->opts.replica_ttl_ms &&
+		   !q->stopping) {
+		/* only after a whole ttl of renewals: the others had one too (a
+		 * database that was down stopped every replica's renewals) */
+		if (recover_lost(q, 0, "server lost: the replica running it stopped renewing its row",
+				 &err))
+			fprintf(stderr, "kiln serve: queue: %s\n", err.buf);
+	}
+	buf_release(&err);
+}
+
 int queue_new(struct srv *s, unsigned capacity, struct queue **out, struct buf *err)
 {
-	int64_t n = 0;
-	/*
-	 * runs whose kiln run died with the previous server: their leftover
-	 * processes killed, their history rows closed with the reason. With
-	 * several servers on one PostgreSQL database, only the one holding
-	 * the queue duty fails the events left running (the others' runs
-	 * are alive): the first server up, or the one that took over.
-	 */
+	/* runs whose kiln run died with the previous server on this host:
+	 * their leftover processes killed, their history rows closed */
 	if (store_recover(s->db, err) < 0)
 		return -1;
-	int duty = db_duty(s->db, DB_DUTY_QUEUE);
-	if (duty < 0)
-		return buf_addf(err, "%s: cannot take the queue duty: %s", db_name(s->db),
-				db_errmsg(s->db)),
-		       -1;
-	if (duty && store_event_recover(s->db, &n, err))
+	struct queue *q = xcalloc(1, sizeof(*q));
+	q->s = s;
+	if (!s->opts.replica_ttl_ms)
+		s->opts.replica_ttl_ms = 30000;
+	if (gethostname(q->host, sizeof(q->host) - 1) < 0)
+		snprintf(q->host, sizeof(q->host), "localhost");
+	int64_t now = runs_now_ms();
+	if (store_replica_add(s->db, q->host, s->data_dir, (int64_t)getpid(), now, &q->replica,
+			      err) ||
+	    recover_lost(q, 1, "server restarted", err)) {
+		free(q);
 		return -1;
-	if (n)
-		fprintf(stderr, "kiln serve: %lld run%s ended as failed: server restarted\n",
-			(long long)n, n == 1 ? "" : "s");
+	}
+	q->healthy_since = now;
 	struct buf dir = BUF_INIT;
 	buf_addf(&dir, "%s/work", s->data_dir);
 	runctx_rmtree(dir.buf); /* what a crash left */
@@ -438,8 +498,6 @@ int queue_new(struct srv *s, unsigned capacity, struct queue **out, struct buf *
 	buf_addf(&dir, "%s/events", s->data_dir);
 	mkdir_p(dir.buf, 0700);
 	buf_release(&dir);
-	struct queue *q = xcalloc(1, sizeof(*q));
-	q->s = s;
 	q->capacity = capacity ? capacity : 1;
 	uv_timer_init(s->loop, &q->retry);
 	q->retry.data = q;
@@ -447,8 +505,12 @@ int queue_new(struct srv *s, unsigned capacity, struct queue **out, struct buf *
 	s->env_events.arg = q;
 	uv_timer_init(s->loop, &q->shared);
 	q->shared.data = q;
-	if (db_dialect(s->db) == DB_POSTGRES)
+	uv_timer_init(s->loop, &q->beat);
+	q->beat.data = q;
+	if (db_dialect(s->db) == DB_POSTGRES) {
 		uv_timer_start(&q->shared, retry_cb, SHARED_QUEUE_MS, SHARED_QUEUE_MS);
+		uv_timer_start(&q->beat, beat_cb, REPLICA_BEAT_MS, REPLICA_BEAT_MS);
+	}
 	*out = q;
 	dispatch(q);
 	return 0;
@@ -476,6 +538,7 @@ void queue_stop(struct queue *q, void (*done)(void *arg), void *arg)
 	q->done_arg = arg;
 	uv_timer_stop(&q->retry);
 	uv_timer_stop(&q->shared);
+	uv_timer_stop(&q->beat);
 	for (struct qrun *r = q->runs; r; r = r->next) {
 		r->stopped = 1;
 		if (r->spawned && !uv_is_closing((uv_handle_t *)&r->proc))
@@ -487,7 +550,7 @@ void queue_stop(struct queue *q, void (*done)(void *arg), void *arg)
 static void timer_closed(uv_handle_t *h)
 {
 	struct queue *q = h->data;
-	if (++q->closed == 2)
+	if (++q->closed == 3)
 		free(q);
 }
 
@@ -497,6 +560,7 @@ void queue_free(struct queue *q)
 		q->s->env_events = (struct env_events){ NULL, NULL };
 	if (q) {
 		uv_close((uv_handle_t *)&q->shared, timer_closed);
+		uv_close((uv_handle_t *)&q->beat, timer_closed);
 		uv_close((uv_handle_t *)&q->retry, timer_closed);
 	}
 }

@@ -38,6 +38,7 @@ struct serve_opts {
 	uint64_t agent_lease_ms; /* an agent's lease, renewed by heartbeats */
 	int agent_retry;        /* re-queues of a job whose agent was lost */
 	const struct serve_gitops *gitops; /* run a GitOps controller (config.h); NULL = none */
+	uint64_t replica_ttl_ms; /* a replica not renewing its row this long is lost */
 };
 
 /* webhook outcomes, by label of kiln_webhooks_total */

@@ -552,6 +552,22 @@ int ajobs_close_all(struct db *db, const char *reason, int64_t now_ms, int64_t *
 	return 0;
 }
 
+int ajobs_close_orphans(struct db *db, const char *reason, int64_t now_ms, int64_t *n,
+			struct buf *err)
+{
+	int r = sql_run(db, err, "cannot close agent jobs",
+			"UPDATE agent_jobs SET status = 'done', result = 'cancelled', reason = ?1,"
+			" finished_at = ?2, lease_expires_at = NULL WHERE status <> 'done'"
+			" AND run_id > 0 AND EXISTS (SELECT 1 FROM runs r JOIN events e"
+			" ON e.id = r.event_id WHERE r.id = agent_jobs.run_id"
+			" AND e.status <> 'running')",
+			"ti", reason, now_ms);
+	if (r < 0)
+		return -1;
+	*n = r;
+	return 0;
+}
+
 int ajobs_list_open(struct db *db, size_t max, struct ajob_row **out, size_t *n, struct buf *err)
 {
 	struct dbstmt *st = sql_prep(db, err, "cannot list agent jobs",

@@ -135,9 +135,13 @@ int ajobs_ack(struct db *db, int64_t id, int64_t agent_id, int attempt, struct b
 /* ask job id to stop: a queued one is done (cancelled) at once, a leased
  * one sees cancel in its next heartbeat. 0 or -1 */
 int ajobs_cancel(struct db *db, int64_t id, struct buf *err);
-/* every job not done ends cancelled with reason (server start) */
+/* every job not done ends cancelled with reason (server start, SQLite) */
 int ajobs_close_all(struct db *db, const char *reason, int64_t now_ms, int64_t *n,
 		    struct buf *err);
+/* the jobs not done whose run's server event is no longer running (its
+ * `kiln run` died: a server replica lost, a crash) end cancelled with reason */
+int ajobs_close_orphans(struct db *db, const char *reason, int64_t now_ms, int64_t *n,
+			struct buf *err);
 /* queued jobs (oldest first, at most max) and all jobs not done; *out
  * malloc'd, release each row */
 int ajobs_list_open(struct db *db, size_t max, struct ajob_row **out, size_t *n, struct buf *err);

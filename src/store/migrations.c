@@ -247,6 +247,14 @@ const char *const db_migrations[] = {
 	 * /api/v1/jobs/{id}/rerun): the display name of the job the event's
 	 * run runs again (with reuse_run); NULL for every other event */
 	"ALTER TABLE events ADD COLUMN rerun_job TEXT;",
+	/* 23: server replicas (src/server/queue.c): one row per `kiln serve`
+	 * start, its seen_at renewed every second on PostgreSQL; an event
+	 * names the replica running it, so another replica fails the events
+	 * of one that stopped renewing (NULL: claimed before this migration) */
+	"CREATE TABLE replicas (id INTEGER PRIMARY KEY, host TEXT NOT NULL, data_dir TEXT NOT NULL,"
+	" pid BIGINT NOT NULL, started_at BIGINT NOT NULL, seen_at BIGINT NOT NULL);"
+	"ALTER TABLE events ADD COLUMN replica BIGINT;"
+	"CREATE INDEX events_status ON events (status, replica);",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

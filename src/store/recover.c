@@ -65,6 +65,11 @@ static int find_dead(struct db *db, struct dead_run **out, size_t *n, struct buf
 	return 0;
 }
 
+static void read_run_id(struct dbstmt *st, void *p)
+{
+	*(int64_t *)p = dbs_col_i64(st, 0);
+}
+
 /* 1 when this run was closed here (0: someone else did it first) */
 static int close_run(struct db *db, const struct dead_run *d, const char *reason, struct buf *err)
 {
@@ -181,4 +186,24 @@ int store_sweep_run_dirs(void)
 	int n = (int)dead.nr;
 	strvec_clear(&dead);
 	return n;
+}
+
+int store_recover_event(struct db *db, int64_t event_id, const char *reason, struct buf *err)
+{
+	struct dbstmt *st = sql_prep(db, err, "cannot list the event's runs",
+				     "SELECT id FROM runs WHERE event_id = ?1 AND status = 'in_progress'",
+				     "i", event_id);
+	int64_t *ids = NULL;
+	size_t n = 0;
+	if (sql_rows(db, st, err, "cannot list the event's runs", sizeof(*ids), read_run_id,
+		     (void **)&ids, &n))
+		return -1;
+	int total = 0;
+	for (size_t i = 0; i < n && total >= 0; i++) {
+		struct dead_run d = { .id = ids[i] };
+		int c = close_run(db, &d, reason, err);
+		total = c < 0 ? -1 : total + c;
+	}
+	free(ids);
+	return total;
 }

@@ -342,11 +342,11 @@ void event_row_release(struct event_row *ev)
 	memset(ev, 0, sizeof(*ev));
 }
 
-int store_event_claim(struct db *db, struct event_row *out, struct buf *err)
+int store_event_claim(struct db *db, int64_t replica, struct event_row *out, struct buf *err)
 {
 	struct dbstmt *st = NULL;
 	memset(out, 0, sizeof(*out));
-	if (db_prepare(db, "UPDATE events SET status = 'running', started_at = ?1"
+	if (db_prepare(db, "UPDATE events SET status = 'running', started_at = ?1, replica = ?2"
 				   " WHERE id = (SELECT min(id) FROM events WHERE status = 'queued')"
 				   /* checked again on the row: two servers on one
 				    * database never both take it */
@@ -356,6 +356,10 @@ int store_event_claim(struct db *db, struct event_row *out, struct buf *err)
 		       &st) != DB_OK)
 		return fail(db, err, "cannot take an event from the queue");
 	dbs_bind_i64(st, 1, runs_now_ms());
+	if (replica > 0)
+		dbs_bind_i64(st, 2, replica);
+	else
+		dbs_bind_null(st, 2);
 	int rc = dbs_step(st), ret = 0;
 	if (rc == DB_ROW) {
 		out->id = dbs_col_i64(st, 0);
@@ -402,19 +406,60 @@ int store_event_finish(struct db *db, int64_t id, const char *status, int exit_c
 	return rc == DB_DONE ? 0 : fail(db, err, "cannot record the end of a run");
 }
 
-int store_event_recover(struct db *db, int64_t *n, struct buf *err)
+int store_replica_add(struct db *db, const char *host, const char *data_dir, int64_t pid,
+		      int64_t now_ms, int64_t *id, struct buf *err)
 {
-	struct dbstmt *st = NULL;
-	*n = 0;
-	if (db_prepare(db, "UPDATE events SET status = 'failure', reason = 'server restarted',"
-				   " finished_at = ?1 WHERE status = 'running'", &st) != DB_OK)
-		return fail(db, err, "cannot recover the queue");
-	dbs_bind_i64(st, 1, runs_now_ms());
-	int rc = dbs_step(st);
+	struct dbstmt *st = sql_prep(db, err, "cannot add the server replica",
+				     "INSERT INTO replicas (host, data_dir, pid, started_at, seen_at)"
+				     " VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id",
+				     "ttii", host, data_dir, pid, now_ms);
+	if (!st)
+		return -1;
+	int rc = dbs_step_id(st, id);
 	dbs_finalize(st);
-	if (rc != DB_DONE)
-		return fail(db, err, "cannot recover the queue");
-	*n = db_changes(db);
+	return rc == DB_DONE && *id > 0 ? 0 : fail(db, err, "cannot add the server replica");
+}
+
+int store_replica_beat(struct db *db, int64_t id, int64_t now_ms, struct buf *err)
+{
+	return sql_run(db, err, "cannot renew the server replica",
+		       "UPDATE replicas SET seen_at = ?2 WHERE id = ?1", "ii", id, now_ms) < 0 ? -1 : 0;
+}
+
+static void read_id(struct dbstmt *st, void *p)
+{
+	*(int64_t *)p = dbs_col_i64(st, 0);
+}
+
+int store_event_lost(struct db *db, const struct replica_self *me, int64_t now_ms,
+		     int64_t ttl_ms, const char *reason, int64_t **ids, size_t *n, struct buf *err)
+{
+	/*
+	 * Lost: its replica stopped renewing (seen_at older than the ttl), or
+	 * was this server's data directory on this host before (it restarted),
+	 * or (at start) no replica is named: claimed by a kiln before replicas.
+	 */
+	struct dbstmt *st = sql_prep(
+		db, err, "cannot recover the queue",
+		"UPDATE events SET status = 'failure', reason = ?1, finished_at = ?2"
+		" WHERE status = 'running' AND ((replica IS NULL AND ?6 = 1) OR replica IN"
+		" (SELECT id FROM replicas WHERE id <> ?3 AND (seen_at < ?2 - ?7"
+		" OR (host = ?4 AND data_dir = ?5)))) RETURNING id",
+		"tiittii", reason, now_ms, me->id, me->host, me->data_dir,
+		(int64_t)me->starting, ttl_ms);
+	if (sql_rows(db, st, err, "cannot recover the queue", sizeof(**ids), read_id, (void **)ids,
+		     n))
+		return -1;
+	/* replicas long gone that no event names any more */
+	if (sql_run(db, err, "cannot forget old replicas",
+		    "DELETE FROM replicas WHERE id <> ?1 AND seen_at < ?2 AND NOT EXISTS"
+		    " (SELECT 1 FROM events e WHERE e.replica = replicas.id AND e.status = 'running')",
+		    "ii", me->id, now_ms - 10 * ttl_ms) < 0) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return -1;
+	}
 	return 0;
 }
 

@@ -91,12 +91,30 @@ int store_event_add(struct db *db, const struct event_row *ev, int *duplicate, i
  * queued event to running and fills *out (strings owned: event_row_release);
  * 0, KILN_ENOENT (queue empty) or -1 with err.
  */
-int store_event_claim(struct db *db, struct event_row *out, struct buf *err);
+int store_event_claim(struct db *db, int64_t replica, struct event_row *out, struct buf *err);
 /* status success/failure/cancelled, the run's exit code (-1 = none), reason */
 int store_event_finish(struct db *db, int64_t id, const char *status, int exit_code,
 		       const char *reason, struct buf *err);
-/* after a crash: running events become failure "server restarted"; *n of them */
-int store_event_recover(struct db *db, int64_t *n, struct buf *err);
+/*
+ * Server replicas (several `kiln serve` on one PostgreSQL database): each
+ * start adds a row (*id), renewed by store_replica_beat; store_event_claim
+ * names the replica (0: none) on the event it takes.
+ */
+int store_replica_add(struct db *db, const char *host, const char *data_dir, int64_t pid,
+		      int64_t now_ms, int64_t *id, struct buf *err);
+int store_replica_beat(struct db *db, int64_t id, int64_t now_ms, struct buf *err);
+struct replica_self {
+	int64_t id;
+	const char *host, *data_dir;
+	int starting; /* at start: events naming no replica are lost too */
+};
+/*
+ * Running events whose replica is gone become failure with reason: the
+ * replica did not renew its row for ttl_ms, or it was this host's and data
+ * directory's before (a restart). Their ids into *ids (malloc'd, *n).
+ */
+int store_event_lost(struct db *db, const struct replica_self *me, int64_t now_ms,
+		     int64_t ttl_ms, const char *reason, int64_t **ids, size_t *n, struct buf *err);
 /* put a running event back in the queue (the server stopped before it started) */
 int store_event_requeue(struct db *db, int64_t id, struct buf *err);
 /* free the strings of a row filled by store_event_claim */

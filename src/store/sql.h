@@ -135,7 +135,7 @@ int sql_begin(struct db *db, struct buf *err);
 int sql_commit(struct db *db, struct buf *err);
 void sql_rollback(struct db *db);
 /*
- * Once-only duties (cron, polling, the queue's recovery at start) when
+ * Once-only duties (cron, polling) when
  * several servers share one database: db_duty() is 1 while this
  * connection holds the duty `key` (a small positive number, DB_DUTY_*),
  * taking it when free: a PostgreSQL session advisory lock
@@ -147,7 +147,6 @@ void sql_rollback(struct db *db);
  */
 #define DB_DUTY_SCHEDULE 0x6b690001 /* cron triggers */
 #define DB_DUTY_POLL 0x6b690002     /* polling repositories */
-#define DB_DUTY_QUEUE 0x6b690003    /* failing the runs a dead server left running */
 int db_duty(struct db *db, int64_t key);
 
 /*
