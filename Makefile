@@ -71,7 +71,9 @@ WEB_FILES = $(sort $(wildcard web/*.css web/*.js web/*.html web/*.svg))
 CLI_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-E2E = $(sort $(wildcard tests/e2e/t[0-9]*.sh))
+# suites that need PostgreSQL and run only in test-pg (PG_E2E)
+PG_ONLY_E2E = tests/e2e/t5232-serve-replica-failover.sh
+E2E = $(filter-out $(PG_ONLY_E2E),$(sort $(wildcard tests/e2e/t[0-9]*.sh)))
 
 .PHONY: all test test-pg unit e2e demo demo-ui demo-deploy bench fuzz deps clean help check-deps
 .DEFAULT_GOAL := all
@@ -116,7 +118,9 @@ test: deps all $(UNIT_BIN)
 # tests (both builds) and the server suites below (the gcc build; under
 # SAN=1 the PostgreSQL code runs through test_store and t5230, which
 # always use PostgreSQL). t5602: agents drain 250-job runs (1, 2, 4 agents);
-# t5603: an agent killed mid-job, a stale agent, cancel, --agent-retry 0.
+# t5603: an agent killed mid-job, a stale agent, cancel, --agent-retry 0;
+# t5232 (PostgreSQL only): two replicas behind HAProxy, agents through it,
+# kill -9 of a replica and a PostgreSQL restart mid-run.
 PG_E2E = tests/e2e/t5201-serve-webhooks.sh tests/e2e/t5202-serve-poll.sh \
 	tests/e2e/t5203-serve-runs.sh tests/e2e/t5204-serve-metrics.sh \
 	tests/e2e/t5205-serve-events-api.sh tests/e2e/t5206-serve-status.sh \
@@ -125,7 +129,8 @@ PG_E2E = tests/e2e/t5201-serve-webhooks.sh tests/e2e/t5202-serve-poll.sh \
 	tests/e2e/t5211-serve-artifacts.sh tests/e2e/t5212-serve-run-links.sh \
 	tests/e2e/t5303-serve-access.sh tests/e2e/t5304-serve-cli.sh \
 	tests/e2e/t5305-deploy-gate.sh tests/e2e/t5306-serve-runs-cli.sh \
-	tests/e2e/t5602-agent-drain.sh tests/e2e/t5603-agent-failures.sh
+	tests/e2e/t5602-agent-drain.sh tests/e2e/t5603-agent-failures.sh \
+	$(PG_ONLY_E2E)
 test-pg: all $(BUILD)/tests/test_store
 	$(Q)KILN_BUILD=$(abspath $(BUILD)) CMOCKA_MESSAGE_OUTPUT=TAP \
 	tests/with-pg prove --exec tests/run-one $(BUILD)/tests/test_store

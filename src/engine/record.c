@@ -4,14 +4,17 @@
  * log events carry only the name.
  */
 #include "base/kiln.h"
+#include "base/fs.h"
 #include "engine/record.h"
 #include "expr/expr.h"
 #include "store/db.h"
 #include "store/annotations.h"
 #include "store/artifacts.h"
+#include "store/blobs.h"
 #include "store/open.h"
 #include "store/runs.h"
 
+#include <unistd.h>
 #include <zstd.h>
 
 struct rec_job {
@@ -401,6 +404,16 @@ static int record_artifact(struct recorder *r, int64_t job_id, const char *text,
 	long long days = strtoll(f[3], NULL, 10);
 	rc = artifacts_record(r->db, job_id, s, strtoll(f[0], NULL, 10), strtoll(f[1], NULL, 10), f[2],
 			      runs_now_ms() + days * 86400000LL, err);
+	/* on a shared database the blob goes to the store too, so every
+	 * server replica serves it (an agent's upload is there already) */
+	struct buf path = BUF_INIT;
+	if (rc == 0 && db_dialect(r->db) == DB_POSTGRES && strlen(f[2]) == 64 &&
+	    strspn(f[2], "0123456789abcdef") == 64 && kiln_data_dir(&path, err) == 0) {
+		buf_addf(&path, "/artifacts/%s.tzst", f[2]);
+		if (access(path.buf, R_OK) == 0)
+			rc = blobs_put_file(r->db, f[2], BLOB_ARTIFACT, path.buf, err);
+	}
+	buf_release(&path);
 	free(s);
 	return rc;
 }

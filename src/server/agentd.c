@@ -7,6 +7,7 @@
 #include "server/auth.h"
 #include "server/srv.h"
 #include "store/agents.h"
+#include "store/blobs.h"
 #include "store/audit.h"
 #include "store/db.h"
 #include "store/runs.h"
@@ -43,7 +44,6 @@ struct agentd {
 	uv_timer_t tick, sweep;
 	struct waiter *waiting;
 	int stopped;
-	unsigned sweeps;
 };
 
 static struct agentd *agentd_of(struct srv *s)
@@ -599,13 +599,15 @@ static void on_source(struct srv *s, struct http_req *q)
 	    ajobs_ack(s->db, id, ag.id, (int)attempt, &err)) {
 		lease_lost(q, id);
 	} else {
-		struct buf path = BUF_INIT, data = BUF_INIT;
-		buf_addf(&path, "%s/agent-src/%s.tzst", s->data_dir, j.source);
-		if (buf_read_file(&data, path.buf) < 0)
+		struct buf data = BUF_INIT;
+		buf_reset(&err);
+		int rc = blobs_read(s->db, j.source, &data, &err);
+		if (rc == KILN_ENOENT)
 			http_reply_error(q, 410, "gone", "the job's source is no longer on the server");
+		else if (rc)
+			http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
 		else
 			http_reply_raw(q, 200, "application/zstd", data.buf, data.len);
-		buf_release(&path);
 		buf_release(&data);
 	}
 	ajob_row_release(&j);
@@ -618,32 +620,13 @@ static int is_digest(const char *d)
 	return d && strlen(d) == 64 && strspn(d, "0123456789abcdef") == 64;
 }
 
-/* the BLAKE2b-256 (cas blob id) of the file at path, hex, into out */
-static int file_digest(const char *path, char out[65])
-{
-	FILE *f = fopen(path, "rbe");
-	if (!f)
-		return -1;
-	crypto_generichash_state h;
-	crypto_generichash_init(&h, NULL, 0, 32);
-	unsigned char b[65536];
-	size_t n;
-	while ((n = fread(b, 1, sizeof(b), f)) > 0)
-		crypto_generichash_update(&h, b, n);
-	int bad = ferror(f);
-	fclose(f);
-	unsigned char d[32];
-	crypto_generichash_final(&h, d, sizeof(d));
-	sodium_bin2hex(out, 65, d, sizeof(d));
-	return bad ? -1 : 0;
-}
-
 /*
  * POST /api/v1/agent/jobs/:id/artifacts/:digest {"attempt", "offset",
  * "data": base64, "final": bool}: an artifact blob an agent's
- * upload-artifact made, in chunks appended in order; the final one checks
- * the digest and keeps the blob as <data>/artifacts/DIGEST.tzst, where the
- * run history serves it from.
+ * upload-artifact made, in chunks appended in order to the store's blobs
+ * (store/blobs.c: the chunks of one upload may reach different replicas);
+ * the final one checks the digest and keeps the blob, where the run
+ * history serves it from through any replica.
  */
 static void on_artifact(struct srv *s, struct http_req *q)
 {
@@ -657,7 +640,7 @@ static void on_artifact(struct srv *s, struct http_req *q)
 	json_t *off = json_object_get(body, "offset");
 	const char *data = json_string_value(json_object_get(body, "data"));
 	int final = json_is_true(json_object_get(body, "final"));
-	struct buf err = BUF_INIT, path = BUF_INIT, part = BUF_INIT;
+	struct buf err = BUF_INIT;
 	int cancel;
 	if (!is_digest(digest) || !json_is_integer(off) || !data) {
 		http_reply_error(q, 400, "invalid", "expected a blob digest and {\"attempt\", "
@@ -673,10 +656,6 @@ static void on_artifact(struct srv *s, struct http_req *q)
 			http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
 		goto out;
 	}
-	buf_addf(&path, "%s/artifacts", s->data_dir);
-	mkdir_p(path.buf, 0700);
-	buf_addf(&part, "%s/.agent-%lld-%s.part", path.buf, (long long)id, digest);
-	buf_addf(&path, "/%s.tzst", digest);
 	size_t dl = strlen(data), len = 0;
 	unsigned char *bin = xmalloc(dl + 1);
 	if (sodium_base642bin(bin, dl, data, dl, NULL, &len, NULL,
@@ -685,38 +664,32 @@ static void on_artifact(struct srv *s, struct http_req *q)
 		http_reply_error(q, 400, "invalid", "data is not base64");
 		goto out;
 	}
-	struct stat st;
-	int64_t have = stat(part.buf, &st) == 0 ? (int64_t)st.st_size : 0;
-	if (json_integer_value(off) != have) {
+	/* in the store, not this replica's data directory: the next chunk
+	 * may reach another replica, and any replica serves the artifact */
+	buf_reset(&err);
+	int64_t have = 0;
+	int sealed = 0;
+	if (blobs_part_size(s->db, digest, &have, &err) == 0 && json_integer_value(off) != have) {
 		free(bin);
 		http_reply_json(q, 409, json_pack("{s:{s:s, s:s}, s:I}", "error", "code", "offset",
 						  "message", "send from the stored size", "size",
 						  (json_int_t)have));
 		goto out;
 	}
-	FILE *f = fopen(part.buf, have ? "abe" : "wbe");
-	int ok = f && fwrite(bin, 1, len, f) == len;
-	if (f)
-		ok = fclose(f) == 0 && ok;
-	free(bin);
-	char got[65];
-	if (!ok) {
-		http_reply_error(q, 507, "storage", "cannot write the artifact");
-	} else if (!final) {
-		http_reply_json(q, 200, json_pack("{s:I}", "size", (json_int_t)(have + (int64_t)len)));
-	} else if (file_digest(part.buf, got) || strcmp(got, digest)) {
-		unlink(part.buf);
-		http_reply_error(q, 400, "digest_mismatch", "the blob's digest is not %s", digest);
-	} else if (rename(part.buf, path.buf)) {
-		http_reply_error(q, 507, "storage", "cannot keep the artifact");
-	} else {
-		http_reply_json(q, 200, json_pack("{s:I}", "size", (json_int_t)(have + (int64_t)len)));
+	if (err.len || (len && blobs_add_chunk(s->db, digest, have, bin, len, &err)) ||
+	    (final && (sealed = blobs_seal(s->db, digest, BLOB_ARTIFACT, &err)) < 0)) {
+		free(bin);
+		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+		goto out;
 	}
+	free(bin);
+	if (sealed)
+		http_reply_error(q, 400, "digest_mismatch", "the blob's digest is not %s", digest);
+	else
+		http_reply_json(q, 200, json_pack("{s:I}", "size", (json_int_t)(have + (int64_t)len)));
 out:
 	json_decref(body);
 	buf_release(&err);
-	buf_release(&path);
-	buf_release(&part);
 }
 
 /* ---- the sweep ---- */
@@ -754,47 +727,6 @@ static void sweep_reasons(struct srv *s)
 	buf_release(&err);
 }
 
-/* source blobs no open job needs, untouched for SOURCE_KEEP_MS, go */
-#define SOURCE_KEEP_MS (60 * 60 * 1000)
-static void sweep_sources(struct srv *s)
-{
-	struct buf dir = BUF_INIT, err = BUF_INIT, path = BUF_INIT;
-	buf_addf(&dir, "%s/agent-src", s->data_dir);
-	DIR *d = opendir(dir.buf);
-	struct ajob_row *v = NULL;
-	size_t n = 0;
-	if (!d || ajobs_list_open(s->db, 100000, &v, &n, &err)) {
-		if (d)
-			closedir(d);
-		buf_release(&dir);
-		buf_release(&err);
-		return;
-	}
-	int64_t now = runs_now_ms();
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-		if (l != 69 || strcmp(e->d_name + 64, ".tzst"))
-			continue;
-		int used = 0;
-		for (size_t i = 0; i < n && !used; i++)
-			used = v[i].source && !strncmp(v[i].source, e->d_name, 64);
-		buf_reset(&path);
-		buf_addf(&path, "%s/%s", dir.buf, e->d_name);
-		struct stat st;
-		if (!used && stat(path.buf, &st) == 0 &&
-		    now - (int64_t)st.st_mtime * 1000 > SOURCE_KEEP_MS)
-			unlink(path.buf);
-	}
-	closedir(d);
-	for (size_t i = 0; i < n; i++)
-		ajob_row_release(&v[i]);
-	free(v);
-	buf_release(&dir);
-	buf_release(&path);
-	buf_release(&err);
-}
-
 static void sweep_cb(uv_timer_t *t)
 {
 	struct agentd *a = t->data;
@@ -817,8 +749,6 @@ static void sweep_cb(uv_timer_t *t)
 			(long long)orphans, orphans == 1 ? "" : "s");
 	buf_release(&err);
 	sweep_reasons(a->s);
-	if (++a->sweeps % 60 == 0)
-		sweep_sources(a->s);
 }
 
 int agentd_new(struct srv *s, struct agentd **out, struct buf *err)

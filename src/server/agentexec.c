@@ -8,6 +8,7 @@
 #include "secret/secret.h"
 #include "server/agentexec.h"
 #include "store/agents.h"
+#include "store/blobs.h"
 #include "store/db.h"
 #include "store/open.h"
 
@@ -147,22 +148,13 @@ static int pack_source(struct agentexec *r, struct buf *err)
 	}
 	if (rc < 0)
 		return -1;
-	/* a hard link the cache's pruning cannot take: <data>/agent-src
-	 * (the server's agent API serves it; its sweep removes old ones) */
-	struct buf from = BUF_INIT, to = BUF_INIT;
-	buf_addf(&to, "%s/agent-src", r->data_dir);
-	mkdir_p(to.buf, 0700);
-	buf_addf(&to, "/%s.tzst", r->source);
+	/* into the store: whichever replica an agent reaches serves it (a
+	 * data directory is one replica's); the sweep drops it once no job
+	 * needs it (store/blobs.c) */
+	struct buf from = BUF_INIT;
 	buf_addf(&from, "%s/blobs/%s.tzst", r->cas.dir, r->source);
-	if (link(from.buf, to.buf) < 0 && errno != EEXIST) {
-		buf_addf(err, "cannot keep the run's files for agents in '%s': %s", to.buf,
-			 strerror(errno));
-		rc = -1;
-	} else {
-		utimes(to.buf, NULL); /* in use: the sweep keeps it a while */
-	}
+	rc = blobs_put_file(r->db, r->source, BLOB_SOURCE, from.buf, err);
 	buf_release(&from);
-	buf_release(&to);
 	if (rc < 0)
 		return -1;
 	r->packed = 1;

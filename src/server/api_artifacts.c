@@ -3,7 +3,8 @@
  * artifacts (listed, downloaded as the tar + zstd blob upload-artifact
  * made) and its annotations; and the artifacts' retention: once an hour
  * (and at start) artifacts past their retention-days are flagged expired
- * and the blobs no live artifact uses are removed.
+ * and the blobs no live artifact uses are removed, with the store's blobs
+ * (store/blobs.h) no open agent job or live artifact needs.
  */
 #include "base/kiln.h"
 #include "base/fs.h"
@@ -11,13 +12,18 @@
 #include "server/srv.h"
 #include "store/annotations.h"
 #include "store/artifacts.h"
+#include "store/blobs.h"
 #include "store/runs.h"
 #include "store/runview.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #define SWEEP_EVERY_MS (3600 * 1000)
+/* a blob in the store nothing needs any more goes an hour after its last use */
+#define BLOB_KEEP_MS (3600 * 1000)
 
 /* the run named by :id exists; else answer 404/503 and return -1 */
 static int run_id(struct srv *s, struct http_req *q, int64_t *id)
@@ -75,12 +81,47 @@ static void on_list(struct srv *s, struct http_req *q)
 	http_reply_json(q, 200, json_pack("{s:I,s:o}", "total_count", (json_int_t)n, "artifacts", arr));
 }
 
+int srv_artifact_reply(struct srv *s, struct http_req *q, const char *digest, struct buf *err)
+{
+	/* recorded from a log event an agent sent: never a path */
+	if (strlen(digest) != 64 || strspn(digest, "0123456789abcdef") != 64)
+		return KILN_ENOENT;
+	struct buf path = BUF_INIT;
+	buf_addf(&path, "%s/artifacts/%s.tzst", s->data_dir, digest);
+	int rc = 0, fd = -1;
+	if (access(path.buf, R_OK) == 0) {
+		/* streamed from the blob, a chunk at a time */
+		rc = http_reply_file(q, 200, "application/zstd", path.buf, err);
+		goto out;
+	}
+	/* from the store through a file unlinked once open: nothing is left
+	 * behind, and a large blob never sits in memory */
+	buf_reset(&path);
+	buf_addf(&path, "%s/artifacts", s->data_dir);
+	mkdir_p(path.buf, 0700);
+	buf_addstr(&path, "/.from-store-XXXXXX");
+	fd = mkostemp(path.buf, O_CLOEXEC);
+	if (fd < 0) {
+		buf_addf(err, "cannot write '%s': %s", path.buf, strerror(errno));
+		rc = -1;
+		goto out;
+	}
+	rc = blobs_write_fd(s->db, digest, fd, err);
+	if (rc == 0)
+		rc = http_reply_file(q, 200, "application/zstd", path.buf, err);
+	unlink(path.buf);
+	close(fd);
+out:
+	buf_release(&path);
+	return rc;
+}
+
 /* GET /api/v1/runs/:id/artifacts/:name: the blob (tar + zstd) */
 static void on_download(struct srv *s, struct http_req *q)
 {
 	int64_t id;
 	struct artifact_row a;
-	struct buf err = BUF_INIT, path = BUF_INIT, disp = BUF_INIT;
+	struct buf err = BUF_INIT, disp = BUF_INIT;
 	const char *name = http_req_param(q, "name");
 	if (run_id(s, q, &id))
 		return;
@@ -99,23 +140,16 @@ static void on_download(struct srv *s, struct http_req *q)
 				 name, (long long)id);
 		goto out;
 	}
-	buf_addf(&path, "%s/artifacts/%s.tzst", s->data_dir, a.digest);
-	if (access(path.buf, R_OK) < 0) {
-		http_reply_error(q, 500, "internal", "cannot read artifact '%s': %s", name,
-				 strerror(errno));
-		goto out;
-	}
 	/* the name passed upload-artifact's rules: no quote, slash or control
 	 * character can reach the header */
 	buf_addf(&disp, "attachment; filename=\"%s.tar.zst\"", name);
 	http_reply_header(q, "Content-Disposition", disp.buf);
 	http_reply_header(q, "X-Kiln-Digest", a.digest);
-	/* streamed from the blob, a chunk at a time (http_reply_file) */
-	if (http_reply_file(q, 200, "application/zstd", path.buf, &err) < 0)
-		http_reply_error(q, 500, "internal", "cannot read artifact '%s': %s", name, err.buf);
+	if (srv_artifact_reply(s, q, a.digest, &err) < 0)
+		http_reply_error(q, 500, "internal", "cannot read artifact '%s': %s", name,
+				 err.len ? err.buf : "its blob is gone");
 out:
 	buf_release(&err);
-	buf_release(&path);
 	buf_release(&disp);
 }
 
@@ -179,6 +213,14 @@ static void sweep(uv_timer_t *t)
 			fprintf(stderr, "kiln serve: %zu expired artifact blob%s removed\n", gone.nr,
 				gone.nr == 1 ? "" : "s");
 	}
+	/* the store's blobs (every replica sweeps: the deletes are idempotent) */
+	int64_t n = 0;
+	buf_reset(&err);
+	if (blobs_sweep(s->db, runs_now_ms(), BLOB_KEEP_MS, &n, &err))
+		fprintf(stderr, "kiln serve: blob store: %s\n", err.buf);
+	else if (n)
+		fprintf(stderr, "kiln serve: %lld blob%s no run needs removed from the store\n",
+			(long long)n, n == 1 ? "" : "s");
 	strvec_clear(&gone);
 	buf_release(&err);
 	buf_release(&path);

@@ -88,5 +88,13 @@ void hooks_register(struct srv *s);
 /* the repository's webhook secret in clear into out (wipe after use) */
 int srv_repo_secret(struct srv *s, const char *repo_name, const struct buf *box, struct buf *out,
 		    struct buf *err);
+/*
+ * api_artifacts.c: answer q with artifact blob digest (tar + zstd,
+ * streamed; headers set before): from <data>/artifacts when this replica
+ * has it (an upload-artifact of a job run here), else from the store's
+ * blobs (an agent's upload, through any replica). 0, KILN_ENOENT (in
+ * neither) or -1 with err; nothing is answered unless 0.
+ */
+int srv_artifact_reply(struct srv *s, struct http_req *q, const char *digest, struct buf *err);
 
 #endif

@@ -255,6 +255,14 @@ const char *const db_migrations[] = {
 	" pid BIGINT NOT NULL, started_at BIGINT NOT NULL, seen_at BIGINT NOT NULL);"
 	"ALTER TABLE events ADD COLUMN replica BIGINT;"
 	"CREATE INDEX events_status ON events (status, replica);",
+	/* 24: blobs in the store (src/store/blobs.c), shared by replicas: a
+	 * run's files for agents, the artifacts agents upload; content
+	 * addressed (BLAKE2b-256), chunks keyed by offset, the blobs row
+	 * written last (complete) */
+	"CREATE TABLE blobs (digest TEXT PRIMARY KEY, kind TEXT NOT NULL, size BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL, used_at BIGINT NOT NULL);"
+	"CREATE TABLE blob_chunks (digest TEXT NOT NULL, seq BIGINT NOT NULL, size BIGINT NOT NULL,"
+	" data BLOB NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (digest, seq));",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

@@ -161,7 +161,7 @@ static void on_download(struct srv *s, struct http_req *q)
 {
 	struct ui u;
 	struct artifact_row a;
-	struct buf err = BUF_INIT, path = BUF_INIT, disp = BUF_INIT;
+	struct buf err = BUF_INIT, disp = BUF_INIT;
 	const char *name = http_req_param(q, "name");
 	int64_t run = strtoll(http_req_param(q, "id"), NULL, 10);
 	if (ui_open(s, q, &u, ROLE_VIEWER))
@@ -179,23 +179,17 @@ static void on_download(struct srv *s, struct http_req *q)
 		ui_error(&u, 410, "artifact '%s' of run %lld has expired", name, (long long)run);
 		goto out;
 	}
-	buf_addf(&path, "%s/artifacts/%s.tzst", s->data_dir, a.digest);
-	if (access(path.buf, R_OK) < 0) {
-		ui_error(&u, 500, "cannot read artifact '%s': %s", name, strerror(errno));
-		goto out;
-	}
 	/* upload-artifact's name rules keep quotes, slashes and control
 	 * characters out of the header */
 	buf_addf(&disp, "attachment; filename=\"%s.tar.zst\"", a.name);
 	ui_security_headers(q);
 	http_reply_header(q, "Content-Disposition", disp.buf);
-	/* streamed, as the API's (http_reply_file) */
-	if (http_reply_file(q, 200, "application/zstd", path.buf, &err) < 0)
+	/* streamed, as the API's (this replica's copy, or the store's) */
+	if (srv_artifact_reply(s, q, a.digest, &err) < 0)
 		http_reply_raw(q, 500, "text/plain; charset=utf-8", "cannot read the artifact\n", 25);
 out:
 	ui_close(&u);
 	buf_release(&err);
-	buf_release(&path);
 	buf_release(&disp);
 }
 

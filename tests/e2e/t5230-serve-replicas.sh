@@ -21,21 +21,7 @@ cleanup_replicas() {
 }
 trap cleanup_replicas EXIT
 
-# replica NAME: kiln serve with its own data directory on the shared database
-replica() {
-	kiln serve --listen 127.0.0.1:0 --data "$TRASH/$1" --db "$PG_URL" --jobs 2 \
-		>"$TRASH/$1.out" 2>>"$TRASH/$1.log" &
-	echo $! >"$TRASH/$1.pid"
-	local i port
-	for i in $(seq 1 100); do
-		port=$(sed -n 's/^listening //p' "$TRASH/$1.out")
-		[ -n "$port" ] && { echo "$port" >"$TRASH/$1.port"; return 0; }
-		sleep 0.05
-	done
-	cat "$TRASH/$1.log" >&2
-	return 1
-}
-url() { echo "http://127.0.0.1:$(cat "$TRASH/$1.port")"; }
+. "$TEST_ROOT/e2e/lib-replicas.sh"
 
 test_expect_success 'setup: a repository with a push workflow that talks slowly and an every-minute cron' '
 	test_create_repo src &&

@@ -63,9 +63,11 @@ test_expect_success 'a push runs every job on the agent: needs, outputs, if: as 
 	test "$(sql "SELECT count(*) FROM agent_jobs WHERE status = '"'"'done'"'"' AND result = '"'"'success'"'"'")" = 2 &&
 	sql "SELECT secrets_box FROM agent_jobs" >boxes && test_grep -v hunter2 boxes &&
 	! grep -rq hunter2-secret "$DATA/kiln.db" &&
-	# the run'"'"'s files went once to the agent, content addressed
+	# the run'"'"'s files went once to the agent, content addressed, from
+	# the store (any server replica serves them), not the data directory
 	src=$(sql "SELECT DISTINCT source FROM agent_jobs") &&
-	test -f "$DATA/agent-src/$src.tzst" && test -f "$TRASH/agent-a1/cache/blobs/$src.tzst"
+	test "$(sql "SELECT kind FROM blobs WHERE digest = '"'"'$src'"'"'")" = source &&
+	! test -d "$DATA/agent-src" && test -f "$TRASH/agent-a1/cache/blobs/$src.tzst"
 '
 
 test_done

@@ -47,7 +47,10 @@ test_expect_success 'the artifact made on the agent is downloaded from the serve
 	mkdir got && zstd -qdc bin.tar.zst | tar -x -C got &&
 	test "$(sha256sum got/blob.bin | cut -d" " -f1)" = "$sum" &&
 	test "$(cat got/hello.txt)" = hello &&
-	! ls "$DATA"/artifacts/.agent-* 2>/dev/null
+	! ls "$DATA"/artifacts/.agent-* 2>/dev/null &&
+	# in the store (chunks may reach different server replicas), checked
+	test "$(sql "SELECT count(*) FROM blobs WHERE kind = '"'"'artifact'"'"'")" = 1 &&
+	! ls "$DATA"/artifacts/*.tzst "$DATA"/artifacts/.from-store-* 2>/dev/null
 '
 
 test_expect_success 'an artifact chunk for a job the agent no longer holds is refused (lease_lost)' '

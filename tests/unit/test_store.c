@@ -11,10 +11,15 @@
 #include <cmocka.h>
 
 #include "base/kiln.h"
+#include "base/fs.h"
+#include "store/blobs.h"
 #include "store/db.h"
 #include "store/migrations.h"
+#include "store/runs.h"
 #include "store/sql.h"
 
+#include <fcntl.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -365,6 +370,104 @@ static void test_legacy_user_version(void **state)
 	buf_release(&err);
 }
 
+static void hex_of(const void *p, size_t n, char out[65])
+{
+	unsigned char d[32];
+	crypto_generichash(d, sizeof(d), p, n, NULL, 0);
+	sodium_bin2hex(out, 65, d, sizeof(d));
+}
+
+static int64_t count_of(struct db *db, const char *sql)
+{
+	struct dbstmt *st = NULL;
+	assert_int_equal(db_prepare(db, sql, &st), DB_OK);
+	assert_int_equal(dbs_step(st), DB_ROW);
+	int64_t n = dbs_col_i64(st, 0);
+	dbs_finalize(st);
+	return n;
+}
+
+/* store/blobs.c: a file kept in chunks, an upload in parts, a bad digest
+ * refused, the sweep */
+static void test_blobs(void **state)
+{
+	struct fx *f = *state;
+	struct buf err = BUF_INIT, got = BUF_INIT;
+	size_t len = BLOB_CHUNK * 2 + 12345;
+	unsigned char *data = xmalloc(len);
+	for (size_t i = 0; i < len; i++)
+		data[i] = (unsigned char)(i * 7 + i / 1000);
+	char digest[65], zero[65], path[128];
+	hex_of(data, len, digest);
+	memset(zero, '0', 64);
+	zero[64] = '\0';
+	snprintf(path, sizeof(path), "%s/blob", f->dir);
+	assert_int_equal(write_file_atomic(path, data, len, 0600), 0);
+	int64_t size = -1;
+	assert_int_equal(blobs_stat(f->db, digest, &size, &err), 0);
+	/* a file that is not the blob it claims is refused */
+	assert_int_equal(blobs_put_file(f->db, zero, BLOB_SOURCE, path, &err), -1);
+	assert_int_equal(blobs_stat(f->db, zero, &size, &err), 0);
+	buf_reset(&err);
+	assert_int_equal(blobs_put_file(f->db, digest, BLOB_SOURCE, path, &err), 0);
+	assert_int_equal(blobs_put_file(f->db, digest, BLOB_SOURCE, path, &err), 0); /* again */
+	assert_int_equal(blobs_stat(f->db, digest, &size, &err), 1);
+	assert_int_equal(size, (int64_t)len);
+	assert_int_equal(blobs_read(f->db, digest, &got, &err), 0);
+	assert_int_equal(got.len, len);
+	assert_memory_equal(got.buf, data, len);
+	/* written out a chunk at a time */
+	snprintf(path, sizeof(path), "%s/out", f->dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(blobs_write_fd(f->db, digest, fd, &err), 0);
+	close(fd);
+	buf_reset(&got);
+	assert_int_equal(buf_read_file(&got, path), 0);
+	assert_int_equal(got.len, len);
+	assert_memory_equal(got.buf, data, len);
+
+	/* an upload in parts: resumed from the stored size, sealed */
+	char part[65];
+	hex_of(data, 1000, part);
+	assert_int_equal(blobs_part_size(f->db, part, &size, &err), 0);
+	assert_int_equal(size, 0);
+	assert_int_equal(blobs_add_chunk(f->db, part, 0, data, 400, &err), 0);
+	assert_int_equal(blobs_add_chunk(f->db, part, 0, data, 400, &err), 0); /* a resend */
+	assert_int_equal(blobs_part_size(f->db, part, &size, &err), 0);
+	assert_int_equal(size, 400);
+	assert_int_equal(blobs_read(f->db, part, &got, &err), KILN_ENOENT); /* not complete */
+	buf_reset(&err);
+	assert_int_equal(blobs_add_chunk(f->db, part, 400, data + 400, 600, &err), 0);
+	assert_int_equal(blobs_seal(f->db, part, BLOB_ARTIFACT, &err), 0);
+	assert_int_equal(blobs_part_size(f->db, part, &size, &err), 0);
+	assert_int_equal(size, 1000);
+	buf_reset(&got);
+	assert_int_equal(blobs_read(f->db, part, &got, &err), 0);
+	assert_int_equal(got.len, 1000);
+	assert_memory_equal(got.buf, data, 1000);
+	/* chunks that do not hash to the digest: dropped, the upload starts again */
+	assert_int_equal(blobs_add_chunk(f->db, zero, 0, "abc", 3, &err), 0);
+	assert_int_equal(blobs_seal(f->db, zero, BLOB_ARTIFACT, &err), 1);
+	assert_int_equal(blobs_part_size(f->db, zero, &size, &err), 0);
+	assert_int_equal(size, 0);
+
+	/* the sweep: recent blobs stay; an hour later nothing needs them */
+	int64_t n = -1, now = runs_now_ms(), hour = 3600 * 1000;
+	assert_int_equal(blobs_add_chunk(f->db, zero, 0, "abc", 3, &err), 0); /* abandoned */
+	assert_int_equal(blobs_sweep(f->db, now, hour, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(blobs_stat(f->db, digest, &size, &err), 1);
+	assert_int_equal(blobs_sweep(f->db, now + 2 * hour, hour, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(blobs_stat(f->db, digest, &size, &err), 0);
+	assert_int_equal(blobs_stat(f->db, part, &size, &err), 0);
+	assert_int_equal(count_of(f->db, "SELECT count(*) FROM blob_chunks"), 0);
+	free(data);
+	buf_release(&got);
+	buf_release(&err);
+}
+
 #define LITE(fn) cmocka_unit_test_setup_teardown(fn, setup_lite, teardown)
 #define PG(fn) cmocka_unit_test_setup_teardown(fn, setup_pg, teardown)
 
@@ -378,13 +481,15 @@ int main(void)
 		LITE(test_cached),
 		LITE(test_schema_version),
 		LITE(test_legacy_user_version),
+		LITE(test_blobs),
 		PG(test_types),
 		PG(test_changes_and_errors),
 		PG(test_transactions),
 		PG(test_cached),
-		PG(test_schema_version),
+		PG(test_blobs),
+		PG(test_schema_version), /* last: it leaves a store too new to open */
 	};
-	size_t n = pg_url() ? ARRAY_SIZE(tests) : 6;
+	size_t n = pg_url() ? ARRAY_SIZE(tests) : 7;
 	if (!pg_url())
 		fprintf(stderr, "# PostgreSQL cases left out: KILN_TEST_PG_URL is not set\n");
 	return _cmocka_run_group_tests("store", tests, n, NULL, NULL);
