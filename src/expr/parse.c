@@ -61,7 +61,8 @@ struct parser {
 	const char *src;
 	size_t len;
 	struct lexer lx;
-	struct tok cur, prev; /* the token at hand and the one before it */
+	struct tok *cur, *prev; /* the token at hand and the one before it */
+	struct tok toks[2];     /* where cur and prev live (swapped, not copied) */
 	int depth;
 	const struct expr_parse_opts *o;
 	struct expr *e;
@@ -119,19 +120,25 @@ static struct node *new_node(struct parser *p, enum node_kind k, size_t pos)
 	return n;
 }
 
-static void add_kid(struct parser *p, struct node *n, struct node *kid)
+/* n's kids array is full: a bigger one from the arena */
+static void grow_kids(struct parser *p, struct node *n)
 {
 	if (!n->kalloc) {
 		n->kids = n->kid2;
 		n->kalloc = ARRAY_SIZE(n->kid2);
-	} else if (n->nkids == n->kalloc) {
-		size_t na = n->kalloc * 2;
-		struct node **k = arena_alloc(p->e, na * sizeof(*k));
-		if (n->nkids)
-			memcpy(k, n->kids, n->nkids * sizeof(*k));
-		n->kids = k;
-		n->kalloc = na;
+		return;
 	}
+	size_t na = n->kalloc * 2;
+	struct node **k = arena_alloc(p->e, na * sizeof(*k));
+	memcpy(k, n->kids, n->nkids * sizeof(*k));
+	n->kids = k;
+	n->kalloc = na;
+}
+
+static inline void add_kid(struct parser *p, struct node *n, struct node *kid)
+{
+	if (n->nkids == n->kalloc)
+		grow_kids(p, n);
 	n->kids[n->nkids++] = kid;
 }
 
@@ -175,10 +182,10 @@ static struct node *fail(struct parser *p, enum perr kind, const struct tok *k)
 	return NULL;
 }
 
-static const struct tok *peek(const struct parser *p) { return &p->cur; }
-static const struct tok *previous(const struct parser *p) { return &p->prev; }
-static int at_end(const struct parser *p) { return p->cur.type == T_EOF; }
-static int check(const struct parser *p, enum tok_type t) { return p->cur.type == t; }
+static const struct tok *peek(const struct parser *p) { return p->cur; }
+static const struct tok *previous(const struct parser *p) { return p->prev; }
+static int at_end(const struct parser *p) { return p->cur->type == T_EOF; }
+static int check(const struct parser *p, enum tok_type t) { return p->cur->type == t; }
 
 /*
  * Read the next token. A lexing error ends the parse (as an end of input
@@ -187,11 +194,13 @@ static int check(const struct parser *p, enum tok_type t) { return p->cur.type =
  */
 static void advance(struct parser *p)
 {
-	expr__tok_release(&p->prev);
+	struct tok *t = p->prev;
+	expr__tok_release(t);
 	p->prev = p->cur;
-	if (expr__lex_next(&p->lx, &p->cur) < 0) {
+	p->cur = t;
+	if (expr__lex_next(&p->lx, p->cur) < 0) {
 		p->failed = p->lex_failed = 1; /* the lexer wrote the message */
-		p->cur = (struct tok){ .type = T_EOF, .start = p->len, .end = p->len };
+		*p->cur = (struct tok){ .type = T_EOF, .start = p->len, .end = p->len };
 	}
 }
 
@@ -530,11 +539,12 @@ struct expr *expr_parse_opts(const char *src, size_t len, const struct expr_pars
 	size_t err_len = err->len;
 	struct parser p;
 	p.src = src, p.len = len, p.o = o, p.err = err, p.err_off = err_off;
-	p.prev = (struct tok){ .type = T_EOF };
+	p.cur = &p.toks[0], p.prev = &p.toks[1];
+	*p.prev = (struct tok){ .type = T_EOF };
 	p.depth = p.failed = p.lex_failed = 0;
 	p.e = NULL; /* fields set one by one: a struct literal is a `rep stos` */
 	if (expr__lex_init(&p.lx, src, len, err, err_off) < 0 ||
-	    expr__lex_next(&p.lx, &p.cur) < 0)
+	    expr__lex_next(&p.lx, p.cur) < 0)
 		return NULL;
 	/* one allocation: the expression, its source (which may hold NUL
 	 * bytes, so no xstrndup) and a first arena chunk */
@@ -561,8 +571,8 @@ struct expr *expr_parse_opts(const char *src, size_t len, const struct expr_pars
 	}
 	if (p.failed && !p.lex_failed)
 		lex_rest(&p, err_len);
-	expr__tok_release(&p.prev);
-	expr__tok_release(&p.cur);
+	expr__tok_release(p.prev);
+	expr__tok_release(p.cur);
 	if (p.failed) {
 		expr_free(e);
 		return NULL;
