@@ -283,6 +283,86 @@ const struct ev *expr__borrow(const struct evst *st, const struct node *n)
 	}
 }
 
+/*
+ * Lazy filters: contains() and join() over a `.*` chain on a context path
+ * (labels.*.name) visit the elements the filtered array would hold, in
+ * its order, without making it (nor the arrays of the stages below).
+ */
+static int is_filter(const struct node *n)
+{
+	return n->kind == N_INDEX && (!n->kids[1] || is_filter(n->kids[0]));
+}
+
+const struct ev *expr__filter_base(const struct evst *st, const struct node *n)
+{
+	if (!is_filter(n))
+		return NULL;
+	for (;;) {
+		const struct node *k = n->kids[1];
+		if (k && k->kind != N_KEY && k->kind != N_LIT)
+			return NULL; /* an index expression: evaluated in order */
+		if (!k && !is_filter(n->kids[0]))
+			break;
+		n = n->kids[0];
+	}
+	const struct ev *v = expr__borrow(st, n->kids[0]);
+	return v && !(v->kind == EV_ARRAY && v->filtered) ? v : NULL;
+}
+
+static int each_child(const struct ev *v, expr__each_fn *fn, void *arg)
+{
+	if (v->kind == EV_ARRAY) {
+		for (size_t i = 0; i < v->u.arr.nr; i++)
+			if (fn(arg, v->u.arr.v[i]))
+				return 1;
+	} else if (v->kind == EV_OBJECT) {
+		for (size_t i = 0; i < v->u.obj.nr; i++)
+			if (fn(arg, v->u.obj.kv[i].val))
+				return 1;
+	}
+	return 0;
+}
+
+/* a stage of the chain: each element of the stage below, indexed as
+ * access_filtered() indexes it */
+struct stage {
+	const struct idx *x;
+	expr__each_fn *fn;
+	void *arg;
+};
+
+static int each_indexed(void *arg, const struct ev *it)
+{
+	const struct stage *s = arg;
+	const struct idx *x = s->x;
+	const struct ev *v = NULL;
+	if (x->star)
+		return each_child(it, s->fn, s->arg);
+	if (it->kind == EV_OBJECT && x->has_str)
+		v = ev__object_getkey(it, x->str, x->len, x->ascii, x->hash);
+	else if (it->kind == EV_ARRAY && x->has_int && x->pos < it->u.arr.nr)
+		v = it->u.arr.v[x->pos];
+	return v ? s->fn(s->arg, v) : 0;
+}
+
+int expr__each(const struct node *n, const struct ev *base, expr__each_fn *fn, void *arg)
+{
+	const struct node *k = n->kids[1];
+	if (!k && !is_filter(n->kids[0]))
+		return each_child(base, fn, arg); /* the lowest `.*` */
+	struct idx x;
+	if (!k)
+		idx_init(&x, NULL);
+	else if (k->kind == N_KEY)
+		idx_init_key(&x, k);
+	else
+		idx_init(&x, k->lit);
+	struct stage s = { &x, fn, arg };
+	int r = expr__each(n->kids[0], base, each_indexed, &s);
+	buf_release(&x.tmp);
+	return r;
+}
+
 static struct ev *eval_index(struct evst *st, const struct node *n)
 {
 	const struct node *k = n->kids[1];

@@ -22,6 +22,16 @@ const struct ev *expr__borrow(const struct evst *st, const struct node *n);
  * reference to drop); NULL on error */
 const struct ev *expr__value(struct evst *st, const struct node *n, struct ev **own);
 struct ev *expr__call(struct evst *st, const struct node *n);
+/*
+ * A `.*` chain over a context path (github.event.commits.*.id) without
+ * making its filtered array: expr__filter_base gives the borrowed value
+ * under the chain, or NULL when n is not such a chain (evaluate it);
+ * expr__each then calls fn on each element the array would hold, in
+ * order, until fn returns nonzero (then 1, else 0).
+ */
+typedef int expr__each_fn(void *arg, const struct ev *item);
+const struct ev *expr__filter_base(const struct evst *st, const struct node *n);
+int expr__each(const struct node *n, const struct ev *base, expr__each_fn *fn, void *arg);
 int expr__equals(const struct ev *l, const struct ev *r);
 double expr__to_number(const struct ev *v);
 /* account for a new string of `bytes`; -1 (message set) past the limit */

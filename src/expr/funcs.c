@@ -72,13 +72,40 @@ static int ci_match(const struct sview *h, const struct sview *n, enum match_mod
 	return r;
 }
 
+/* the elements of an array argument: an array value, or the lazy filter
+ * `filter` over `base` (expr__each), never made into an array */
+struct items {
+	const struct ev *arr;
+	const struct node *filter;
+	const struct ev *base;
+};
+
+static int items_each(const struct items *it, expr__each_fn *fn, void *arg)
+{
+	if (!it->arr)
+		return expr__each(it->filter, it->base, fn, arg);
+	for (size_t i = 0; i < it->arr->u.arr.nr; i++)
+		if (fn(arg, it->arr->u.arr.v[i]))
+			return 1;
+	return 0;
+}
+
+static int equals_needle(void *needle, const struct ev *v)
+{
+	return expr__equals(needle, v);
+}
+
+/* contains(array, x): an element equal to x */
+static struct ev *contains_items(const struct items *it, const struct ev *needle)
+{
+	return ev_bool(items_each(it, equals_needle, (void *)needle) == 1);
+}
+
 static struct ev *fn_match(const struct ev *const *a, enum match_mode m)
 {
 	if (m == M_CONTAINS && a[0]->kind == EV_ARRAY) {
-		for (size_t i = 0; i < a[0]->u.arr.nr; i++)
-			if (expr__equals(a[1], a[0]->u.arr.v[i]))
-				return ev_bool(1);
-		return ev_bool(0);
+		struct items it = { a[0], NULL, NULL };
+		return contains_items(&it, a[1]);
 	}
 	if (!primitive(a[0]) || !primitive(a[1]))
 		return ev_bool(0);
@@ -193,26 +220,54 @@ int expr_check_constants(const struct expr *e, struct buf *err, size_t *err_off)
 	return b ? -1 : 0;
 }
 
+static struct ev *join_finish(struct evst *st, struct buf *out)
+{
+	struct ev *r = expr__charge(st, ev__strbuf_len(out)) ? NULL : ev__strbuf_finish(out);
+	buf_release(out);
+	return r;
+}
+
+struct joiner {
+	struct buf out;
+	struct sview sep;
+	size_t n; /* items joined so far */
+};
+
+static int join_one(void *arg, const struct ev *v)
+{
+	struct joiner *j = arg;
+	if (ev__strbuf_len(&j->out) > EXPR_MAX_MEMORY)
+		return 1;
+	if (j->n++)
+		buf_add(&j->out, j->sep.s, j->sep.len);
+	ev_to_string(v, &j->out);
+	return 0;
+}
+
+/* join(array, sep): sep NULL or not a primitive means ',' */
+static struct ev *join_items(struct evst *st, const struct items *it, const struct ev *sep)
+{
+	struct joiner j = { .n = 0 };
+	ev__strbuf_init(&j.out, 64);
+	j.sep = (struct sview){ ",", 1, 1, BUF_INIT };
+	if (sep && primitive(sep))
+		sview_init(&j.sep, sep);
+	items_each(it, join_one, &j);
+	buf_release(&j.sep.tmp);
+	return join_finish(st, &j.out);
+}
+
 static struct ev *fn_join(struct evst *st, const struct ev *const *a, size_t n)
 {
+	if (a[0]->kind == EV_ARRAY) {
+		struct items it = { a[0], NULL, NULL };
+		return join_items(st, &it, n > 1 ? a[1] : NULL);
+	}
 	struct buf out;
 	ev__strbuf_init(&out, 64);
-	if (primitive(a[0])) {
+	if (primitive(a[0]))
 		ev_to_string(a[0], &out);
-	} else if (a[0]->kind == EV_ARRAY) {
-		struct sview sep = { ",", 1, 1, BUF_INIT };
-		if (n > 1 && primitive(a[1]))
-			sview_init(&sep, a[1]);
-		for (size_t i = 0; i < a[0]->u.arr.nr && ev__strbuf_len(&out) <= EXPR_MAX_MEMORY; i++) {
-			if (i)
-				buf_add(&out, sep.s, sep.len);
-			ev_to_string(a[0]->u.arr.v[i], &out);
-		}
-		buf_release(&sep.tmp);
-	}
-	struct ev *r = expr__charge(st, ev__strbuf_len(&out)) ? NULL : ev__strbuf_finish(&out);
-	buf_release(&out);
-	return r;
+	return join_finish(st, &out);
 }
 
 static struct ev *fn_tojson(struct evst *st, const struct ev *const *a)
@@ -324,10 +379,29 @@ static struct ev *dispatch(struct evst *st, int id, const struct ev *const *a, s
 	}
 }
 
+/* contains() / join() whose array is a `.*` chain over a context path:
+ * the other argument is evaluated, the chain only visited */
+static struct ev *call_over_filter(struct evst *st, const struct node *n, const struct ev *base)
+{
+	struct items it = { NULL, n->kids[0], base };
+	struct ev *own = NULL;
+	const struct ev *b = n->nkids > 1 ? expr__value(st, n->kids[1], &own) : NULL;
+	if (n->nkids > 1 && !b)
+		return NULL;
+	struct ev *r = n->op == FN_CONTAINS ? contains_items(&it, b) : join_items(st, &it, b);
+	ev_unref(own);
+	return r;
+}
+
 /* arguments are borrowed when they are context paths or literals: only
  * the values evaluated here are referenced and dropped */
 struct ev *expr__call(struct evst *st, const struct node *n)
 {
+	if (n->op == FN_CONTAINS || n->op == FN_JOIN) {
+		const struct ev *base = expr__filter_base(st, n->kids[0]);
+		if (base)
+			return call_over_filter(st, n, base);
+	}
 	const struct ev *small[8];
 	struct ev *own_small[8];
 	const struct ev **a = n->nkids <= 8 ? small : xmalloc(n->nkids * sizeof(*a));
