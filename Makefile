@@ -20,7 +20,7 @@ V ?=
 # Debian packages the build, the tests, the demo and the benches need.
 DEB_PKGS = build-essential pkg-config git clang llvm libclang-rt-14-dev \
 	libyaml-dev libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev libpcre2-dev \
-	libgit2-dev libmbedtls-dev libarchive-dev libzstd-dev libcurl4-openssl-dev libcmocka-dev \
+	libgit2-dev libssh2-1-dev libhttp-parser-dev libmbedtls-dev libarchive-dev libzstd-dev libcurl4-openssl-dev libcmocka-dev \
 	perl python3 rsync zstd ninja-build haproxy wrk hyperfine curl \
 	libh2o-dev libssl-dev prometheus libcmark-gfm-dev libcmark-gfm-extensions-dev chromium \
 	podman runc netavark aardvark-dns slirp4netns containernetworking-plugins catatonit \
@@ -28,11 +28,22 @@ DEB_PKGS = build-essential pkg-config git clang llvm libclang-rt-14-dev \
 	buildbot buildbot-worker \
 	libpq-dev postgresql
 
-PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libgit2 libzstd libh2o openssl libcmark-gfm libpcre2-8
+PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libzstd libpcre2-8
+# libgit2 linked statically with its mbedTLS and http-parser: the shared
+# libgit2 needs libssh2 (with OpenSSL's libcrypto) and GSSAPI (with
+# Kerberos), 15 shared objects mapped and relocated at every start (~1.5 ms
+# of CPU); src/git/netlibs.c loads those two with dlopen when a transport
+# first needs them. The wrap defers the CA bundle's parse (src/git/gitlib.c).
+# GIT_GLUE (not in libkiln.a: linked as objects into every binary) defines
+# the libssh2 and GSSAPI functions and the wrapped mbedTLS one that
+# libgit2.a calls.
+GIT2_LIBS = -Wl,-Bstatic -lgit2 -lmbedtls -lmbedx509 -lmbedcrypto -lhttp_parser -Wl,-Bdynamic \
+	-lrt -Wl,--wrap=mbedtls_x509_crt_parse_file
 # loaded with dlopen where they are used (headers only here): libcurl by
 # src/deploy/webhook.c, libarchive by src/cas/libarchive.c, libpq by
-# src/store/libpq.c
-DL_PKGS = libcurl libarchive libpq
+# src/store/libpq.c, libh2o (with OpenSSL's headers) by src/server/h2o_dl.c,
+# cmark-gfm by src/ui/markdown.c
+DL_PKGS = libcurl libarchive libpq libh2o openssl libcmark-gfm
 
 ifeq ($(SAN),1)
 BUILD = build/san
@@ -51,9 +62,9 @@ WARN += -Werror
 endif
 CPPFLAGS += -Isrc -D_GNU_SOURCE -MMD -MP
 CFLAGS ?= -g $(OPT)
-CFLAGS += -std=c11 $(WARN) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
+CFLAGS += -std=c11 $(WARN) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS) libgit2 $(DL_PKGS) 2>/dev/null)
 LDFLAGS += $(SANFLAGS)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDLIBS += $(GIT2_LIBS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -lm
 
 ifeq ($(V),)
 Q = @
@@ -63,12 +74,14 @@ Q =
 quiet =
 endif
 
-LIB_SRC = $(filter-out src/cli/%,$(wildcard src/*/*.c))
+GIT_GLUE_SRC = src/git/gitlib.c src/git/netlibs.c
+LIB_SRC = $(filter-out src/cli/% $(GIT_GLUE_SRC),$(wildcard src/*/*.c))
 CLI_SRC = $(wildcard src/cli/*.c)
 LIB_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/ui_assets.o
 # the web UI's files (web/) compiled into the binary by a committed generator
 WEB_FILES = $(sort $(wildcard web/*.css web/*.js web/*.html web/*.svg))
 CLI_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CLI_SRC))
+GIT_GLUE = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(GIT_GLUE_SRC))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 # suites that need PostgreSQL and run only in test-pg (PG_E2E)
@@ -95,12 +108,12 @@ $(BUILD)/obj/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c
 $(BUILD)/libkiln.a: $(LIB_OBJ)
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/kiln: $(CLI_OBJ) $(BUILD)/libkiln.a
-	$(call quiet,LINK,$@)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libkiln.a $(LDLIBS)
+$(BUILD)/kiln: $(CLI_OBJ) $(GIT_GLUE) $(BUILD)/libkiln.a
+	$(call quiet,LINK,$@)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(GIT_GLUE) $(BUILD)/libkiln.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkiln.a
+$(BUILD)/tests/%: tests/unit/%.c $(GIT_GLUE) $(BUILD)/libkiln.a
 	@mkdir -p $(dir $@)
-	$(call quiet,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(call quiet,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(GIT_GLUE) $(BUILD)/libkiln.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 

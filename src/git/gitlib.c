@@ -5,7 +5,6 @@
 #include "base/kiln.h"
 #include "git/gitlib.h"
 
-#include <dlfcn.h>
 #include <git2.h>
 #include <mbedtls/x509_crt.h>
 #include <pthread.h>
@@ -19,23 +18,21 @@ static atomic_int tls_armed;      /* parse for real from now on */
 static char *tls_path;            /* the CA file libgit2's init asked for */
 static atomic_size_t tls_count;   /* certificates the real parse loaded */
 
-typedef int parse_file_fn(mbedtls_x509_crt *chain, const char *path);
-
 /*
- * libgit2's call: deferred (nothing parsed, success) until armed; then
- * the real mbedTLS function, the next definition in lookup order.
+ * libgit2's call (the link wraps it: -Wl,--wrap=mbedtls_x509_crt_parse_file,
+ * see the Makefile): deferred (nothing parsed, success) until armed; then
+ * the real mbedTLS function.
  */
-int mbedtls_x509_crt_parse_file(mbedtls_x509_crt *chain, const char *path)
+int __real_mbedtls_x509_crt_parse_file(mbedtls_x509_crt *chain, const char *path);
+int __wrap_mbedtls_x509_crt_parse_file(mbedtls_x509_crt *chain, const char *path);
+int __wrap_mbedtls_x509_crt_parse_file(mbedtls_x509_crt *chain, const char *path)
 {
 	if (!atomic_load(&tls_armed)) {
 		if (!tls_path && path)
 			tls_path = xstrdup(path);
 		return 0;
 	}
-	parse_file_fn *real = (parse_file_fn *)dlsym(RTLD_NEXT, "mbedtls_x509_crt_parse_file");
-	if (!real)
-		return -1; /* MBEDTLS_ERR_ERROR_GENERIC_ERROR-like: no trust, verification fails */
-	int r = real(chain, path);
+	int r = __real_mbedtls_x509_crt_parse_file(chain, path);
 	size_t n = 0;
 	for (const mbedtls_x509_crt *c = chain; r >= 0 && c && c->raw.len; c = c->next)
 		n++;

@@ -5,9 +5,9 @@
  * libgit2 (Debian's 1.5, built on mbedTLS) parses the whole CA bundle
  * (/etc/ssl/certs/ca-certificates.crt, ~140 certificates in base64) inside
  * git_libgit2_init: ~2.5 ms of CPU, a fifth of a one-step `kiln run`, which
- * only reads a local repository. kiln defines mbedtls_x509_crt_parse_file
- * itself (the executable comes first in the dynamic linker's lookup order,
- * so libgit2's call reaches it): until gitlib_tls_ready() it records the
+ * only reads a local repository. The link wraps libgit2's call to
+ * mbedtls_x509_crt_parse_file (-Wl,--wrap, see the Makefile): until
+ * gitlib_tls_ready() kiln's wrapper records the
  * path and parses nothing; gitlib_tls_ready() then hands the recorded file
  * to libgit2 (GIT_OPT_SET_SSL_CERT_LOCATIONS), which parses it through the
  * real function. A connection made without gitlib_tls_ready() has an empty

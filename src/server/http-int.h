@@ -9,6 +9,17 @@
 
 #include "server/http.h"
 
+/*
+ * libh2o is loaded with dlopen (h2o_dl.c): h2o_dl_load before any h2o
+ * call (0, or -1 with err); the token table behind H2O_TOKEN_* is the
+ * library's, reached through a pointer set at load.
+ */
+int h2o_dl_load(struct buf *err);
+extern h2o_token_t *h2o_dl_tokens;
+#ifndef H2O_DL_IMPL
+#define h2o__tokens h2o_dl_tokens
+#endif
+
 #define HTTP_MAX_ROUTES 256
 #define HTTP_MAX_PARAMS 6
 

@@ -624,7 +624,7 @@ int http_new(uv_loop_t *loop, struct srv *srv, const char *addr, const struct ht
 {
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
-	if (parse_addr(addr, &ss, err))
+	if (parse_addr(addr, &ss, err) || h2o_dl_load(err))
 		return -1;
 	struct http *h = xcalloc(1, sizeof(*h));
 	h->loop = loop;
