@@ -209,17 +209,6 @@ int act_meta_date(int64_t ms, const char *fmt, const char *tz, struct buf *out, 
 	return 0;
 }
 
-/* days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil) */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 int act_meta_parse_iso(const char *s, int64_t *ms)
 {
 	int y, mo, d, h, mi, sec, n = 0;

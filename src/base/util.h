@@ -36,6 +36,9 @@ char *url_redact(const char *url);
 uint64_t now_ns(void);
 /* wall clock ISO-8601 UTC into out (>= 25 bytes) */
 void now_iso8601(char *out, size_t n);
+/* days since 1970-01-01 of the proleptic Gregorian date y-m-d (m 1..12),
+ * negative before; no time zone, no libc (Howard Hinnant's days_from_civil) */
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 
 /*
  * A duration for people, as Go's time.Duration prints it but without zero

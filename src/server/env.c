@@ -729,26 +729,36 @@ static int env_id(struct db *db, const char *repo, const char *environment, int6
 	return r;
 }
 
-int env_secret_remove(struct db *db, const char *actor, const char *repo, const char *environment,
-		      const char *name, struct buf *err)
+/* remove secret or variable `name` of a scope (remove: the store's), audited */
+static int scoped_remove(struct db *db, const char *actor, const char *repo,
+			 const char *environment, const char *name,
+			 int (*remove)(struct db *, int64_t, const char *, struct buf *),
+			 const char *noun, const char *action, struct buf *err)
 {
 	char uname[256];
 	int64_t id;
 	upper(uname, name, sizeof(uname));
 	int r = env_id(db, repo, environment, &id, err);
 	if (!r)
-		r = envs_secret_remove(db, id, uname, err);
+		r = remove(db, id, uname, err);
 	if (r == KILN_ENOENT) {
-		buf_addf(err, "no secret '%s'%s%s", uname, environment && *environment ? " in " : "",
+		buf_addf(err, "no %s '%s'%s%s", noun, uname, environment && *environment ? " in " : "",
 			 environment ? environment : "");
 		return r;
 	}
 	if (!r) {
 		char *t = scoped(environment, uname);
-		r = audit_append(db, actor, "secret.remove", repo, t, NULL, err);
+		r = audit_append(db, actor, action, repo, t, NULL, err);
 		free(t);
 	}
 	return r;
+}
+
+int env_secret_remove(struct db *db, const char *actor, const char *repo, const char *environment,
+		      const char *name, struct buf *err)
+{
+	return scoped_remove(db, actor, repo, environment, name, envs_secret_remove, "secret",
+			     "secret.remove", err);
 }
 
 /* open every secret of one scope into m (later scopes override) */
@@ -819,23 +829,8 @@ int env_var_set(struct db *db, const char *actor, const char *repo, const char *
 int env_var_remove(struct db *db, const char *actor, const char *repo, const char *environment,
 		   const char *name, struct buf *err)
 {
-	char uname[256];
-	int64_t id;
-	upper(uname, name, sizeof(uname));
-	int r = env_id(db, repo, environment, &id, err);
-	if (!r)
-		r = envs_var_remove(db, id, uname, err);
-	if (r == KILN_ENOENT) {
-		buf_addf(err, "no variable '%s'%s%s", uname, environment && *environment ? " in " : "",
-			 environment ? environment : "");
-		return r;
-	}
-	if (!r) {
-		char *t = scoped(environment, uname);
-		r = audit_append(db, actor, "var.remove", repo, t, NULL, err);
-		free(t);
-	}
-	return r;
+	return scoped_remove(db, actor, repo, environment, name, envs_var_remove, "variable",
+			     "var.remove", err);
 }
 
 static int vars_scope(struct db *db, const char *repo, const char *environment, json_t *o,

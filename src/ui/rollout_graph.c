@@ -22,13 +22,7 @@ int64_t rollout_parse_time(const char *iso)
 		return 0;
 	if (iso[used] == '.' && sscanf(iso + used + 1, "%3d", &ms) != 1)
 		return 0;
-	/* days from the civil date (Howard Hinnant's algorithm) */
-	int yy = y - (mo <= 2);
-	int era = (yy >= 0 ? yy : yy - 399) / 400;
-	int yoe = yy - era * 400;
-	int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	int64_t days = (int64_t)era * 146097 + doe - 719468;
+	int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
 	return ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)s * 1000 + ms;
 }
 

@@ -64,6 +64,10 @@ test_expect_success 'kiln env set / show / secret / var through the server' '
 	printf "top-secret-value-17\n" | as admin env secret set acme/app DEPLOY_KEY --env production >out &&
 	test_grep "secret .DEPLOY_KEY. set" out &&
 	as admin env var set acme/app REGION eu-west-1 --env production >/dev/null &&
+	test_expect_code 1 as admin env var rm acme/app NOPE --env production 2>err &&
+	test_grep "no variable .NOPE. in production" err &&
+	test_expect_code 1 as admin env secret rm acme/app nope 2>err &&
+	test_grep "no secret .NOPE." err &&
 	as carol env show acme/app production >out &&
 	test_grep "secrets  *DEPLOY_KEY" out &&
 	test_grep "variables  *REGION=eu-west-1" out &&

@@ -125,6 +125,17 @@ static void test_url_redact(void **state)
 	}
 }
 
+static void test_days_from_civil(void **state)
+{
+	(void)state;
+	assert_int_equal(days_from_civil(1970, 1, 1), 0);
+	assert_int_equal(days_from_civil(1969, 12, 31), -1);
+	assert_int_equal(days_from_civil(2000, 3, 1), 11017);
+	assert_int_equal(days_from_civil(2024, 2, 29), 19782);
+	assert_int_equal(days_from_civil(1600, 1, 1), -135140);
+	assert_int_equal(days_from_civil(9999, 12, 31), 2932896);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +147,7 @@ int main(void)
 		cmocka_unit_test(test_did_you_mean),
 		cmocka_unit_test(test_duration_str),
 		cmocka_unit_test(test_url_redact),
+		cmocka_unit_test(test_days_from_civil),
 	};
 	return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }
