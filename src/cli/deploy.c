@@ -9,6 +9,7 @@
 #include "cli/ctx.h"
 #include "cli/opt.h"
 #include "deploy/app.h"
+#include "cli/apps-remote.h"
 #include "deploy/deployd.h"
 #include "deploy/dstore.h"
 #include "store/db.h"
@@ -27,6 +28,13 @@ static void common_init(struct common *c)
 	c->state = getenv("KILN_DEPLOY_STATE") ? getenv("KILN_DEPLOY_STATE") : DEFAULT_STATE;
 	c->apps = getenv("KILN_DEPLOY_APPS") ? getenv("KILN_DEPLOY_APPS") : DEFAULT_APPS;
 }
+
+/* status and sync against a kiln serve instead: only --server (not
+ * KILN_SERVER, which other commands follow) picks the server, so a local
+ * controller stays the default */
+#define REMOTE_OPTS(rm)                                                                          \
+	{ OPT_STRING, 0, "server", &(rm).server, "URL", "a kiln serve running the controller" },  \
+	{ OPT_STRING, 0, "token", &(rm).token, "TOKEN", "API token (KILN_TOKEN)" }
 
 #define COMMON_OPTS(c)                                                                           \
 	{ OPT_STRING, 0, "state", &(c).state, "DIR", "controller state directory (.kiln/state)" }, \
@@ -242,19 +250,25 @@ static int simple(int argc, char **argv, const char *cmd, const char *use)
 int cmd_status(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	struct common c;
+	struct remote rm = { NULL, NULL };
 	int json = 0;
 	common_init(&c);
 	const struct opt opts[] = {
 		COMMON_OPTS(c),
 		{ OPT_BOOL, 0, "json", &json, NULL, "every app's sync and health as JSON (without APP)" },
+		REMOTE_OPTS(rm),
 		OPT_END_MARK,
 	};
-	static const char *const usage[] = { "kiln status [APP] [--json]", NULL };
+	static const char *const usage[] = { "kiln status [APP] [--json] [--server URL]", NULL };
 	int n = parse(argc, argv, opts, usage, 0, 1);
 	if (n < 0)
 		return n == -2 ? EXIT_OK : EXIT_USAGE;
 	if (n == 1 && check_name("app name", argv[1]) < 0)
 		return EXIT_USAGE;
+	if (rm.server) { /* the server's GitOps controller (its apps API) */
+		remote_resolve(&rm);
+		return apps_remote_status(&rm, n == 1 ? argv[1] : NULL, json);
+	}
 	char *j = n == 1 ? req_json("status", argv[1], NULL) : req_json("apps", NULL, json ? ",\"json\":true" : NULL);
 	int r = request(&c, j, 0);
 	free(j);
@@ -264,6 +278,7 @@ int cmd_status(int argc, char **argv, struct kiln_ctx *ctx)
 int cmd_sync(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	struct common c;
+	struct remote rm = { NULL, NULL };
 	const char *user = NULL;
 	int wait = 0, refresh = 0;
 	common_init(&c);
@@ -272,12 +287,25 @@ int cmd_sync(int argc, char **argv, struct kiln_ctx *ctx)
 		{ OPT_BOOL, 0, "wait", &wait, NULL, "follow the rollout to its end" },
 		{ OPT_BOOL, 0, "refresh", &refresh, NULL, "fetch the config repository now (no APP)" },
 		{ OPT_STRING, 0, "user", &user, "NAME", "who syncs ($USER)" },
+		REMOTE_OPTS(rm),
 		OPT_END_MARK,
 	};
-	static const char *const usage[] = { "kiln sync APP [--wait]", "kiln sync --refresh", NULL };
+	static const char *const usage[] = { "kiln sync APP [--wait]", "kiln sync --refresh",
+					     "kiln sync APP --server URL [--token T]", NULL };
 	int n = parse(argc, argv, opts, usage, refresh ? 0 : 1, refresh ? 0 : 1);
 	if (n < 0)
 		return n == -2 ? EXIT_OK : EXIT_USAGE;
+	if (rm.server && (wait || refresh || user)) {
+		fprintf(stderr, "kiln sync: error: --wait, --refresh and --user talk to a local controller; "
+				"with --server the user is the token's and 'kiln status APP --server' follows it\n");
+		return EXIT_USAGE;
+	}
+	if (rm.server) {
+		if (check_name("app name", argv[1]) < 0)
+			return EXIT_USAGE;
+		remote_resolve(&rm);
+		return apps_remote_sync(&rm, argv[1]);
+	}
 	if (refresh) {
 		char *j = req_json("refresh", NULL, NULL);
 		int r = request(&c, j, 0);

@@ -81,8 +81,9 @@ test_expect_success 'api (manual sync) is OutOfSync with v2 and keeps running no
 '
 
 test_expect_success 'manual sync: a viewer is refused, a deployer syncs (audited)' '
-	curl -s -o vic.out -w "%{http_code}\n" -X POST \
-		-H "Authorization: Bearer $(curl -s -X POST -d "{\"user\":\"vic\",\"password\":\"vic-pass-123\"}" "$(serve_url)/api/v1/login" | sed -n "s/.*\"token\": *\"\([^\"]*\)\".*/\1/p")" \
+	curl -s -X POST -d "{\"user\":\"vic\",\"password\":\"vic-pass-123\"}" "$(serve_url)/api/v1/login" |
+		sed -n "s/.*\"token\": *\"\([^\"]*\)\".*/\1/p" >vic.tok &&
+	curl -s -o vic.out -w "%{http_code}\n" -X POST -H "Authorization: Bearer $(cat vic.tok)" \
 		"$(serve_url)/api/v1/apps/api/sync" >vic.code && test "$(cat vic.code)" = 403 &&
 	tok=$(curl -s -X POST -d "{\"user\":\"dep\",\"password\":\"dep-pass-123\"}" "$(serve_url)/api/v1/login" | sed -n "s/.*\"token\": *\"\([^\"]*\)\".*/\1/p") &&
 	test -n "$tok" &&
@@ -138,6 +139,13 @@ test_expect_success 'the controller is killed: the server restarts it, it adopts
 	test_grep "deployd killed by signal 9; restarting in 1 s" serve.log &&
 	kiln status >st && cat st &&
 	test_grep "^web  *Synced  *Healthy  *v2  *v2 " st &&
+	kiln status --server "$(serve_url)" --token "$(ui_admin_token)" >rst && cat rst &&
+	test_grep "^config $TRASH/config.git main at " rst &&
+	test_grep "^web  *Synced  *Healthy  *v2  *v2 " rst &&
+	kiln status web --server "$(serve_url)" --token "$(ui_admin_token)" >rst1 && cat rst1 &&
+	test_grep "^app web: Synced, Healthy; apps/web.yml at [0-9a-f]\{8\} wants v2, live v2" rst1 &&
+	test_expect_code 1 kiln sync api --server "$(serve_url)" --token "$(cat vic.tok)" 2>err &&
+	test_grep "kiln sync: error: .*deployer" err &&
 	test_grep "web: s[0-9]: v2 pid [0-9]* port [0-9]* is alive: adopted" "$KILN_DEPLOY_STATE/deployd.log" &&
 	curl -fs "http://127.0.0.1:$PORT/" >body && test_grep v2 body
 '
@@ -155,6 +163,8 @@ test_expect_success 'a config error: OutOfSync with file:line:col, nothing runni
 		"$(serve_url)/api/v1/apps/web/sync" >refused.code && cat refused.out &&
 	test "$(cat refused.code)" = 409 && test_grep "sync_refused" refused.out &&
 	test_grep "apps/web.yml:[0-9]*:[0-9]*: error" refused.out &&
+	test_expect_code 1 kiln sync web --server "$(serve_url)" --token "$(ui_admin_token)" 2>err && cat err &&
+	test_grep "apps/web.yml:[0-9]*:[0-9]*: error: unknown key" err &&
 	curl -fs "http://127.0.0.1:$PORT/" >body && test_grep v2 body
 '
 
