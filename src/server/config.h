@@ -35,6 +35,7 @@ struct serve_gitops {
 	char *secret_file;   /* the config repository's webhook secret; NULL = no webhook */
 	char *state;         /* the controller's state directory; NULL = the default */
 };
+#define SERVE_GITOPS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 struct serve_config {
 	char *listen, *data; /* NULL when not set */
@@ -42,7 +43,7 @@ struct serve_config {
 	const char *isolate; /* "off", "on", "no-network" (static); NULL when not set */
 	struct serve_gitops gitops;
 };
-#define SERVE_CONFIG_INIT { NULL, NULL, -1, -1, -1, NULL, { NULL } }
+#define SERVE_CONFIG_INIT { NULL, NULL, -1, -1, -1, NULL, SERVE_GITOPS_INIT }
 
 /* 0, or -1 with diagnostics in d (the file cannot be read, bad YAML, keys) */
 int serve_config_load(const char *path, struct serve_config *c, struct diags *d);
