@@ -33,12 +33,14 @@ PKGS = yaml-0.1 libuv jansson sqlite3 libsodium libzstd libpcre2-8
 # libgit2 needs libssh2 (with OpenSSL's libcrypto) and GSSAPI (with
 # Kerberos), 15 shared objects mapped and relocated at every start (~1.5 ms
 # of CPU); src/git/netlibs.c loads those two with dlopen when a transport
-# first needs them. The wrap defers the CA bundle's parse (src/git/gitlib.c).
+# first needs them.
 # GIT_GLUE (not in libkiln.a: linked as objects into every binary) defines
 # the libssh2 and GSSAPI functions and the wrapped mbedTLS one that
-# libgit2.a calls.
+# libgit2.a calls. The wraps defer the CA bundle's parse and the TLS random
+# generator's seeding (src/git/gitlib.c).
 GIT2_LIBS = -Wl,-Bstatic -lgit2 -lmbedtls -lmbedx509 -lmbedcrypto -lhttp_parser -Wl,-Bdynamic \
-	-lrt -Wl,--wrap=mbedtls_x509_crt_parse_file
+	-lrt -Wl,--wrap=mbedtls_x509_crt_parse_file -Wl,--wrap=mbedtls_entropy_init \
+	-Wl,--wrap=mbedtls_entropy_free -Wl,--wrap=mbedtls_ctr_drbg_seed
 # loaded with dlopen where they are used (headers only here): libcurl by
 # src/deploy/webhook.c, libarchive by src/cas/libarchive.c, libpq by
 # src/store/libpq.c, libh2o (with OpenSSL's headers) by src/server/h2o_dl.c,

@@ -12,8 +12,9 @@
  * to libgit2 (GIT_OPT_SET_SSL_CERT_LOCATIONS), which parses it through the
  * real function. A connection made without gitlib_tls_ready() has an empty
  * trust store and fails certificate verification (closed, not open).
- * With a libgit2 built on another TLS library nothing is deferred and
- * gitlib_tls_ready() does nothing.
+ * The TLS random generator's seeding (mbedTLS entropy init: HAVEGE's
+ * timing loop) is deferred the same way: a TLS connection made without
+ * gitlib_tls_ready() fails its handshake.
  */
 #ifndef KILN_GIT_GITLIB_H
 #define KILN_GIT_GITLIB_H
