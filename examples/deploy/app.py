@@ -10,7 +10,9 @@ The mode comes from the file ./mode in the working directory (the release
 directory) or $DEMO_MODE: good (default), unhealthy (never healthy),
 errors (20% of answers are 500), slow (3x slower). Every answer waits
 $DEMO_DELAY_MS (default 5 ms) to look like work. Port: $PORT, address
-$DEMO_BIND (default 127.0.0.1; 0.0.0.0 in a container).
+$DEMO_BIND (default 127.0.0.1; 0.0.0.0 in a container). The release is
+$KILN_RELEASE, or the file ./release when there is one (an image built
+for a release, deployed by its digest, still says which release it is).
 On SIGTERM it prints how many requests it served and exits.
 """
 import os
@@ -21,6 +23,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 RELEASE = os.environ.get("KILN_RELEASE", "dev")
+if os.path.exists("release"):
+    with open("release") as f:
+        RELEASE = f.read().strip() or RELEASE
 APP = os.environ.get("KILN_APP", "demo")
 MODE = os.environ.get("DEMO_MODE", "good")
 if os.path.exists("mode"):

@@ -107,7 +107,7 @@ int kiln_deploy_start(struct builtin_call *c, struct buf *err)
 		buf_addstr(err, "kiln/deploy: inputs 'app' and 'version' are required");
 		return KILN_EINVAL;
 	}
-	if (!deploy_name_ok(app) || !deploy_name_ok(version)) {
+	if (!deploy_name_ok(app) || !deploy_version_ok(version)) {
 		buf_addf(err, "kiln/deploy: '%s' is not a valid %s", deploy_name_ok(app) ? version : app,
 			 deploy_name_ok(app) ? "version" : "app name");
 		return KILN_EINVAL;

@@ -100,7 +100,7 @@ int kiln_gitops_start(struct builtin_call *c, struct buf *err)
 		buf_addstr(err, "kiln/gitops: 'set' needs 'file' or 'app' to say which file");
 		return KILN_EINVAL;
 	}
-	if ((app && !deploy_name_ok(app)) || (version && !set && !deploy_name_ok(version))) {
+	if ((app && !deploy_name_ok(app)) || (version && !set && !deploy_version_ok(version))) {
 		buf_addf(err, "kiln/gitops: '%s' is not a valid %s", app && !deploy_name_ok(app) ? app : version,
 			 app && !deploy_name_ok(app) ? "app name" : "version");
 		return KILN_EINVAL;

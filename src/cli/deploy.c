@@ -57,9 +57,10 @@ static int parse(int argc, char **argv, const struct opt *opts, const char *cons
 
 static int check_name(const char *what, const char *s)
 {
-	if (deploy_name_ok(s))
+	if (!strcmp(what, "version") ? deploy_version_ok(s) : deploy_name_ok(s))
 		return 0;
-	fprintf(stderr, "kiln: error: '%s' is not a valid %s (letters, digits, '.', '_', '-')\n", s, what);
+	fprintf(stderr, "kiln: error: '%s' is not a valid %s (letters, digits, '.', '_', '-'%s)\n", s, what,
+		!strcmp(what, "version") ? "; or an image digest sha256:<64 hex digits>" : "");
 	return -1;
 }
 

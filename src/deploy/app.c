@@ -17,6 +17,7 @@ struct ld {
 	const char *file;
 	struct diags *d;
 	int gitops; /* a config repository file: version, wave, automated allowed */
+	int bad_release; /* a release was given but is not valid (reported) */
 };
 
 static int err_at(struct ld *l, const struct ynode *n, const char *fmt, ...)
@@ -41,6 +42,34 @@ int deploy_name_ok(const char *name)
 		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
 			return 0;
 	return 1;
+}
+
+int deploy_digest_ok(const char *v)
+{
+	if (!v || strncmp(v, "sha256:", 7) || strlen(v) != 7 + 64)
+		return 0;
+	for (const char *p = v + 7; *p; p++)
+		if (!isdigit((unsigned char)*p) && !(*p >= 'a' && *p <= 'f'))
+			return 0;
+	return 1;
+}
+
+int deploy_version_ok(const char *v)
+{
+	return deploy_name_ok(v) || deploy_digest_ok(v);
+}
+
+const char *deploy_version_short(const char *v, char out[20])
+{
+	if (!deploy_digest_ok(v))
+		return v;
+	snprintf(out, 20, "%.19s", v);
+	return out;
+}
+
+void deploy_image_ref(const char *image, const char *version, struct buf *out)
+{
+	buf_addf(out, "%s%c%s", image, deploy_digest_ok(version) ? '@' : ':', version);
 }
 
 int parse_duration_ms(const char *s)
@@ -641,7 +670,41 @@ static int image_ref_ok(const char *s, struct buf *why)
 	return 0;
 }
 
-/* image: REF, or {repository: REF, tag: T} as in a Helm values file */
+char *deploy_image_split(const char *ref, char **release)
+{
+	const char *at = strchr(ref, '@');
+	const char *slash = strrchr(ref, '/');
+	const char *colon = strrchr(slash ? slash : ref, ':');
+	const char *cut = at ? at : colon;
+	*release = cut ? xstrdup(cut + 1) : NULL;
+	return cut ? xstrndup(ref, (size_t)(cut - ref)) : xstrdup(ref);
+}
+
+/* a config repository's release: what `version:`, image.tag or the
+ * image's own :TAG / @sha256:DIGEST says (only one of them) */
+static int set_release(struct ld *l, const struct ynode *n, const char *what, const char *v, int digest,
+		       struct app *a)
+{
+	l->bad_release = 1; /* until it is set */
+	if (a->git.version)
+		return err_at(l, n, "the release is given twice: use one of version, image.tag or the image's "
+			      ":tag / @digest");
+	if (deploy_digest_ok(v))
+		;
+	else if (digest || str_starts_with(v, "sha256:"))
+		return err_at(l, n, "%s must be an image digest: sha256: and 64 lowercase hex digits", what);
+	else if (!deploy_name_ok(v))
+		return err_at(l, n, "%s must be a version (letters, digits, '.', '_', '-') or an image digest "
+			      "(sha256:...)", what);
+	a->git.version = xstrdup(v);
+	a->git.version_line = n->line;
+	a->git.version_col = n->col;
+	l->bad_release = 0;
+	return 0;
+}
+
+/* image: REF, or {repository: REF, tag: T} as in a Helm values file; in a
+ * config repository REF may carry the release (REF:TAG, REF@sha256:...) */
 static int load_image(struct ld *l, const struct ynode *n, struct app *a)
 {
 	static const char *const keys[] = { "repository", "tag" };
@@ -655,22 +718,30 @@ static int load_image(struct ld *l, const struct ynode *n, struct app *a)
 	}
 	if (get_str(l, ref, "image", &a->ctr.image) < 0)
 		return -1;
+	char *rel = NULL;
+	if (l->gitops && ref == n) {
+		char *repo = deploy_image_split(a->ctr.image, &rel);
+		free(a->ctr.image);
+		a->ctr.image = repo;
+		a->git.image_ref = rel != NULL;
+	}
 	struct buf why = BUF_INIT;
 	int r = 0;
 	if (image_ref_ok(a->ctr.image, &why) < 0)
 		r = err_at(l, ref, "image '%s' %s", a->ctr.image, why.buf);
 	buf_release(&why);
+	if (rel && !r) {
+		int at = strchr(ref->str, '@') != NULL;
+		r = set_release(l, ref, at ? "the image's @digest" : "the image's :tag", rel, at, a);
+	}
+	free(rel);
 	if (tag && !r) {
 		if (!l->gitops)
 			return err_at(l, tag, "image.tag is the desired release of a config repository file; "
 				      "here the version is given to 'kiln deploy'");
-		if (tag->kind != YNODE_SCALAR || !deploy_name_ok(tag->str))
-			return err_at(l, tag, "image.tag must be a version (letters, digits, '.', '_', '-')");
-		if (a->git.version)
-			return err_at(l, tag, "give the release either as version or as image.tag, not both");
-		a->git.version = xstrdup(tag->str);
-		a->git.version_line = tag->line;
-		a->git.version_col = tag->col;
+		if (tag->kind != YNODE_SCALAR)
+			return err_at(l, tag, "image.tag must be a version or an image digest");
+		return set_release(l, tag, "image.tag", tag->str, 0, a);
 	}
 	return r;
 }
@@ -732,15 +803,12 @@ static int load_gitops(struct ld *l, const struct ynode *root, struct app *a)
 	int bad = 0;
 	const struct ynode *x;
 	if ((x = ynode_get(root, "version"))) {
-		if (a->git.version)
-			bad = err_at(l, x, "give the release either as version or as image.tag, not both");
-		else if (x->kind != YNODE_SCALAR || !deploy_name_ok(x->str))
+		if (x->kind != YNODE_SCALAR)
 			bad = err_at(l, x, "version must be a release name (letters, digits, '.', '_', '-')");
-		else {
-			a->git.version = xstrdup(x->str);
-			a->git.version_line = x->line;
-			a->git.version_col = x->col;
-		}
+		else if (set_release(l, x, "version", x->str, 0, a) < 0)
+			bad = -1;
+		else if (deploy_digest_ok(x->str) && !a->ctr.image)
+			bad = err_at(l, x, "a digest is the release of an image: this app has no 'image:'");
 	}
 	if ((x = ynode_get(root, "wave")) && get_int(l, x, "wave", -1000, 1000, &a->git.wave) < 0)
 		bad = -1;
@@ -759,8 +827,9 @@ static int load_gitops(struct ld *l, const struct ynode *root, struct app *a)
 				bad = -1;
 		}
 	}
-	if (!bad && !a->git.version)
-		bad = err_at(l, root, "app '%s' gives no release: add 'version:' (or image.tag)", a->name);
+	if (!bad && !a->git.version && !l->bad_release)
+		bad = err_at(l, root, "app '%s' gives no release: add 'version:' (or image.tag, or the image's "
+			     ":tag / @sha256:digest)", a->name);
 	return bad;
 }
 
@@ -868,7 +937,7 @@ static struct app *load_text(struct ld *l0, const char *text, size_t len, const 
 
 struct app *app_load(const char *file, const char *name, const char *root, struct diags *d)
 {
-	struct ld l = { file, d, 0 };
+	struct ld l = { file, d, 0, 0 };
 	struct buf b = BUF_INIT, why = BUF_INIT;
 	if (fs_read_input(file, FS_INPUT_MAX, &b, &why) < 0) {
 		diag_err(d, file, 0, 0, "cannot read app definition: %s", why.buf);
@@ -884,7 +953,7 @@ struct app *app_load(const char *file, const char *name, const char *root, struc
 struct app *app_load_gitops(const char *display, const char *text, size_t len, const char *name,
 			    const char *root, struct diags *d)
 {
-	struct ld l = { display, d, 1 };
+	struct ld l = { display, d, 1, 0 };
 	return load_text(&l, text, len, name, root);
 }
 
@@ -993,9 +1062,11 @@ void app_describe_plan(const struct app *a, const struct strategy_spec *s, const
 	const struct probe_spec *p = &a->health;
 	buf_addf(out, "app %s: deploy %s with %s, %d instance(s), frontend %s:%d\n", a->name, version,
 		 strategy_name(s->kind), a->instances, a->listen_addr, a->listen_port);
-	if (a->ctr.image)
-		buf_addf(out, "instances: podman containers of %s:%s, container port %d published on each slot's\n",
-			 a->ctr.image, version, a->ctr.port);
+	if (a->ctr.image) {
+		buf_addstr(out, "instances: podman containers of ");
+		deploy_image_ref(a->ctr.image, version, out);
+		buf_addf(out, ", container port %d published on each slot's\n", a->ctr.port);
+	}
 	buf_addf(out, "health: %s", probe_kind_name(p->kind));
 	if (p->kind == PROBE_HTTP)
 		buf_addf(out, " GET %s expect %d", p->path ? p->path : "/", p->status ? p->status : 200);

@@ -71,7 +71,8 @@ struct container_spec {
 
 /* the keys a config repository file adds (src/deploy/gitops.c) */
 struct gitops_spec {
-	char *version;          /* desired release: `version:` or `image.tag` */
+	char *version;          /* desired release: `version:`, `image.tag` or the image's :TAG / @DIGEST */
+	int image_ref;          /* the release is part of `image:` (REF:TAG, REF@sha256:...) */
 	int version_line, version_col; /* where it was written, for messages */
 	int wave;               /* sync wave: lower first */
 	int automated;          /* automated: sync without a person */
@@ -103,6 +104,17 @@ struct app {
 
 /* is `name` a valid app or version name ([A-Za-z0-9._-], no leading dot) */
 int deploy_name_ok(const char *name);
+/* is v an image digest: sha256: and 64 lowercase hex digits */
+int deploy_digest_ok(const char *v);
+/* a release's version: a name, or (image apps) a digest */
+int deploy_version_ok(const char *v);
+/* v for a table: a digest shortened to sha256: and 12 hex digits (as docker) */
+const char *deploy_version_short(const char *v, char out[20]);
+/* the image reference of release `version`: IMAGE:VERSION, or IMAGE@DIGEST */
+void deploy_image_ref(const char *image, const char *version, struct buf *out);
+/* REF without its :TAG or @DIGEST (returned, allocated); *release = the
+ * tag or digest (allocated) or NULL when REF has none */
+char *deploy_image_split(const char *ref, char **release);
 
 /*
  * Load and validate one app file. `name` is the app's name (file stem),

@@ -123,7 +123,9 @@ int deploy__ctr_cmd(struct slot *s, struct strvec *argv, struct strvec *penv, st
 		strvec_pushf(argv, "--cpus=%s", a->ctr.cpus);
 	if (a->ctr.pids)
 		strvec_pushf(argv, "--pids-limit=%d", a->ctr.pids);
-	strvec_pushf(argv, "%s:%s", a->ctr.image, s->version);
+	struct buf ref = BUF_INIT;
+	deploy_image_ref(a->ctr.image, s->version, &ref);
+	strvec_push_nodup(argv, buf_detach(&ref, NULL));
 	for (size_t i = 0; i < a->command.nr; i++)
 		strvec_push(argv, a->command.v[i]);
 	for (char **e = environ; *e; e++)
@@ -178,20 +180,23 @@ static void last_error(const char *path, struct buf *out)
 void deploy__ctr_reason(const struct slot *s, const char *logpath, int status, struct buf *out)
 {
 	const struct app *a = s->da->app;
-	struct buf e = BUF_INIT;
+	struct buf e = BUF_INIT, ref = BUF_INIT;
 	last_error(logpath, &e);
+	deploy_image_ref(a->ctr.image, s->version, &ref);
 	if (status == 125 && (strstr(e.buf, "manifest unknown") || strstr(e.buf, "not found") ||
 			      strstr(e.buf, "name unknown")))
-		buf_addf(out, "image %s:%s not found in the registry (wrong tag?)", a->ctr.image, s->version);
+		buf_addf(out, "image %s not found in the registry (wrong %s?)", ref.buf,
+			 deploy_digest_ok(s->version) ? "digest" : "tag");
 	else if (status == 125 && (strstr(e.buf, "connection refused") || strstr(e.buf, "pinging container registry") ||
 				   strstr(e.buf, "no such host")))
-		buf_addf(out, "cannot pull %s:%s: registry unreachable (%s)", a->ctr.image, s->version, e.buf);
+		buf_addf(out, "cannot pull %s: registry unreachable (%s)", ref.buf, e.buf);
 	else if (status == 125)
-		buf_addf(out, "podman could not start %s:%s: %s", a->ctr.image, s->version, e.len ? e.buf : "?");
+		buf_addf(out, "podman could not start %s: %s", ref.buf, e.len ? e.buf : "?");
 	else if (status == 126 || status == 127)
 		buf_addf(out, "the container's command cannot run (status %d)%s%s", status, e.len ? ": " : "", e.buf);
 	else
 		buf_addf(out, "exited with status %d%s%s", status, e.len ? ": " : "", e.buf);
+	buf_release(&ref);
 	buf_release(&e);
 }
 

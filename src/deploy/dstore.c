@@ -3,6 +3,7 @@
  * statement (atomic by itself); the audit table refuses UPDATE and DELETE.
  */
 #include "base/kiln.h"
+#include "deploy/app.h"
 #include "deploy/dstore.h"
 
 #include <time.h>
@@ -380,7 +381,9 @@ int dstore_print_releases(struct db *db, const char *app, int json, FILE *out)
 			fprintf(out, "%s}\n", b.buf);
 			buf_release(&b);
 		} else {
-			fprintf(out, "%-4s %-16s %-20s %-8.8s %-10s %-10s %-12s %9s  %s\n", c[0], c[1], c[2],
+			char sh[20];
+			fprintf(out, "%-4s %-16s %-20s %-8.8s %-10s %-10s %-12s %9s  %s\n", c[0],
+				deploy_version_short(c[1], sh), c[2],
 				*c[8] ? c[8] : "-", *c[3] ? c[3] : "-", c[4], c[5], duration_str((double)dur).s, c[7]);
 		}
 	}

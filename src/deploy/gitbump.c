@@ -3,6 +3,7 @@
  */
 #include "base/kiln.h"
 #include "base/fs.h"
+#include "deploy/app.h"
 #include "deploy/gitbump.h"
 #include "yaml/yedit.h"
 
@@ -111,29 +112,59 @@ static char *find_file(const struct gitbump *b, const char *clone)
 	return NULL;
 }
 
+/* where a file gives its release: version:, else image.tag, else image:
+ * REF:TAG / REF@DIGEST (then *ref is the new image: value) */
+static const char *release_key(const char *rel, const struct buf *text, const char *value, char **ref)
+{
+	static const char *const keys[] = { "version", ".image.tag", ".image" };
+	struct buf cur = BUF_INIT, e = BUF_INIT;
+	const char *key = ".image.tag"; /* none: its error names what is missing */
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		buf_reset(&cur);
+		if (yedit_get(rel, text->buf, text->len, keys[i], &cur, &e) == 0) {
+			key = keys[i];
+			break;
+		}
+	}
+	if (!strcmp(key, ".image")) {
+		char *old = NULL, *repo = deploy_image_split(cur.buf, &old);
+		struct buf v = BUF_INIT;
+		deploy_image_ref(repo, value, &v);
+		*ref = buf_detach(&v, NULL);
+		free(repo);
+		free(old);
+	}
+	buf_release(&cur);
+	buf_release(&e);
+	return key;
+}
+
 /* edit the file in the clone; 0 changed, 1 already so, -1 err */
 static int edit(const struct gitbump *b, const char *clone, const char *rel, char **key_used, struct buf *err)
 {
 	char *full = xstrfmt("%s/%s", clone, rel);
-	struct buf text = BUF_INIT, why = BUF_INIT, out = BUF_INIT, cur = BUF_INIT, e2 = BUF_INIT;
+	struct buf text = BUF_INIT, why = BUF_INIT, out = BUF_INIT, cur = BUF_INIT;
+	char *ref = NULL;
 	int r = -1;
 	if (fs_read_input(full, FS_INPUT_MAX, &text, &why) < 0) {
 		buf_addf(err, "cannot read %s: %s", rel, why.buf);
 		goto out;
 	}
-	const char *key = b->key;
+	const char *key = b->key, *value = b->value;
 	if (!key)
-		key = yedit_get(rel, text.buf, text.len, "version", &cur, &e2) == 0 ? "version" : ".image.tag";
+		key = release_key(rel, &text, b->value, &ref);
+	if (ref)
+		value = ref;
 	buf_reset(&cur);
 	if (yedit_get(rel, text.buf, text.len, key, &cur, err) < 0)
 		goto out;
 	free(*key_used);
 	*key_used = xstrdup(key);
-	if (!strcmp(cur.buf, b->value)) {
+	if (!strcmp(cur.buf, value)) {
 		r = 1;
 		goto out;
 	}
-	if (yedit_set(rel, text.buf, text.len, key, b->value, &out, err) < 0)
+	if (yedit_set(rel, text.buf, text.len, key, value, &out, err) < 0)
 		goto out;
 	int w = write_file_atomic(full, out.buf, out.len, 0644);
 	if (w < 0) {
@@ -147,7 +178,7 @@ out:
 	buf_release(&why);
 	buf_release(&out);
 	buf_release(&cur);
-	buf_release(&e2);
+	free(ref);
 	return r;
 }
 

@@ -1103,10 +1103,11 @@ void deploy__gitops_list(struct deployd *d, struct buf *out, int json)
 			}
 			buf_addch(out, '}');
 		} else {
-			char first[160];
+			char first[160], sw[20], sl[20];
 			snprintf(first, sizeof(first), "%.*s", (int)strcspn(msg, "\n"), msg);
-			buf_addf(out, "%-16s %-10s %-11s %-12s %-12s %-8.8s %-4d %s\n", da->app->name, sync, health, want,
-				 da->stable_version ? da->stable_version : "-", ga ? ga->commit : "-", ga ? ga->wave : 0,
+			buf_addf(out, "%-16s %-10s %-11s %-12s %-12s %-8.8s %-4d %s\n", da->app->name, sync, health,
+				 deploy_version_short(want, sw),
+				 da->stable_version ? deploy_version_short(da->stable_version, sl) : "-", ga ? ga->commit : "-", ga ? ga->wave : 0,
 				 first);
 		}
 	}

@@ -820,8 +820,9 @@ int deploy__rollout_start(struct dapp *da, const struct deploy_req *rq, struct c
 			 da->ro->version, da->ro->id, da->app->name);
 		return EXIT_USAGE;
 	}
-	if (!deploy_name_ok(rq->version)) {
-		buf_addf(err, "'%s' is not a valid version (letters, digits, '.', '_', '-')", rq->version);
+	if (!deploy_version_ok(rq->version)) {
+		buf_addf(err, "'%s' is not a valid version (letters, digits, '.', '_', '-'; or an image digest "
+			 "sha256:<64 hex digits>)", rq->version);
 		return EXIT_USAGE;
 	}
 	struct diags d = DIAGS_INIT;

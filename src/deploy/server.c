@@ -142,8 +142,9 @@ static void status(struct dapp *da, struct buf *out)
 		char sv[16];
 		snprintf(sv, sizeof(sv), "s%d", s->idx);
 		const struct hap_stat *r = n > 0 ? hap_find(rows, (size_t)n, da->app->name, sv) : NULL;
+		char sh[20];
 		buf_addf(out, "%-5s %-16s %-8s %-7d %-6d %-8s %-7s %-6ld %-9ld %-9ld %s\n", sv,
-			 s->version ? s->version : "-", slot_role_name(s->role), s->pid, s->port,
+			 s->version ? deploy_version_short(s->version, sh) : "-", slot_role_name(s->role), s->pid, s->port,
 			 !s->alive ? "dead" : s->healthy ? "healthy" : "unknown", hap_state_name(r),
 			 r ? r->weight : 0, r ? r->scur : 0, r ? hap_responses(r) : 0,
 			 !s->alive ? (s->reason[0] ? s->reason : "-")

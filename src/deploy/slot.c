@@ -126,6 +126,10 @@ int deploy__release_dir_ok(struct dapp *da, const char *version, struct buf *err
 {
 	if (da->app->ctr.image)
 		return 0; /* the image is pulled when the instance starts */
+	if (deploy_digest_ok(version)) {
+		buf_addf(err, "'%s' is an image digest, but %s is not an image app", version, da->app->name);
+		return -1;
+	}
 	struct slot fake = { .da = da, .version = (char *)version };
 	struct strvec env = STRVEC_INIT;
 	instance_env(&fake, &env);

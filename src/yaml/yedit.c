@@ -90,9 +90,13 @@ static int plain_ok(const char *v)
 			return 0;
 	int numeric = 1;
 	for (const char *p = v; *p; p++) {
-		if (!isalnum((unsigned char)*p) && !strchr("._-/+", *p))
+		/* ':' inside (an image reference, host:port/x@sha256:...) is
+		 * plain; only ": " or a final ':' would start a mapping */
+		if (*p == ':' && !p[1])
 			return 0;
-		numeric &= isdigit((unsigned char)*p) || strchr(".-+eE_xXoO", *p) != NULL;
+		if (!isalnum((unsigned char)*p) && !strchr("._-/+:@", *p))
+			return 0;
+		numeric &= isdigit((unsigned char)*p) || strchr(".-+eE_xXoO:", *p) != NULL;
 	}
 	return !numeric;
 }

@@ -12,9 +12,10 @@
 #
 # DEPLOY_KIND=container (set before sourcing): the app is an image app;
 # make_release builds an image of the demo app per version (FROM the
-# test image of lib-containers.sh, the mode file in /app) and pushes it
+# test image of lib-containers.sh, the mode and release files in /app) and pushes it
 # to a registry on loopback (Debian's docker-registry), then drops the
-# local tag so the controller pulls it. The demo app runs with the
+# local tag so the controller pulls it; the pushed digest is in
+# $TRASH/ctx/VERSION.digest. The demo app runs with the
 # host's python3 mounted read-only into the Debian image (the host is
 # Debian too); the setup checks that it runs and skips otherwise.
 # $DEADLINE is the progressDeadline the tests write: a container takes
@@ -36,6 +37,9 @@ deploy_cleanup() {
 		# (same content), so never `rmi -f ID`, and podman's reference
 		# filter lists every name of a matching image
 		[ -n "$REG_PORT" ] && podman images --format '{{.Repository}}:{{.Tag}}' |
+			grep "^localhost:$REG_PORT/" | xargs -r podman rmi >/dev/null 2>&1
+		# and the ones pulled by digest (no tag)
+		[ -n "$REG_PORT" ] && podman images --digests --format '{{.Repository}}@{{.Digest}}' |
 			grep "^localhost:$REG_PORT/" | xargs -r podman rmi >/dev/null 2>&1
 	fi
 	DEPLOYD_PID=$(deployd_pid)
@@ -148,9 +152,10 @@ write_app() {
 make_release() {
 	if [ "$DEPLOY_KIND" = container ]; then
 		echo "${2:-good}" >"$TRASH/ctx/mode" &&
-		printf 'FROM kiln-test/debian:latest\nWORKDIR /app\nCOPY mode /app/mode\n' >"$TRASH/ctx/Containerfile" &&
+		echo "$1" >"$TRASH/ctx/release" &&
+		printf 'FROM kiln-test/debian:latest\nWORKDIR /app\nCOPY mode release /app/\n' >"$TRASH/ctx/Containerfile" &&
 		retry 3 podman build -q -t "$DEMO_IMAGE:$1" "$TRASH/ctx" >/dev/null &&
-		retry 3 podman push -q --tls-verify=false "$DEMO_IMAGE:$1" &&
+		retry 3 podman push -q --tls-verify=false --digestfile "$TRASH/ctx/$1.digest" "$DEMO_IMAGE:$1" &&
 		podman rmi "$DEMO_IMAGE:$1" >/dev/null
 		return
 	fi

@@ -7,6 +7,7 @@
 #include "base/kiln.h"
 #include "deploy/app.h"
 #include "deploy/gitops.h"
+#include "yaml/yedit.h"
 #include "deploy/haproxy.h"
 
 #include <unistd.h>
@@ -295,6 +296,80 @@ static void test_gitops_keys(void **state)
 	diags_release(&d);
 }
 
+#define DIG "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* a release as an image digest: version:, image.tag or image: REF@DIGEST */
+static void test_gitops_digests(void **state)
+{
+	(void)state;
+	struct diags d = DIAGS_INIT;
+	const char *forms[] = {
+		"image: localhost:5000/kiln/demo\nversion: " DIG "\nlisten: 8080\n",
+		"image: {repository: localhost:5000/kiln/demo, tag: '" DIG "'}\nlisten: 8080\n",
+		"image: localhost:5000/kiln/demo@" DIG "\nlisten: 8080\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(forms); i++) {
+		struct app *a = app_load_gitops("apps/web.yml", forms[i], strlen(forms[i]), "web", "/tmp", &d);
+		assert_non_null(a);
+		assert_string_equal(a->ctr.image, "localhost:5000/kiln/demo");
+		assert_string_equal(a->git.version, DIG);
+		assert_int_equal(a->git.image_ref, i == 2);
+		app_free(a);
+	}
+	const char *tagged = "image: localhost:5000/kiln/demo:v7\nlisten: 8080\n";
+	struct app *a = app_load_gitops("apps/web.yml", tagged, strlen(tagged), "web", "/tmp", &d);
+	assert_non_null(a);
+	assert_string_equal(a->ctr.image, "localhost:5000/kiln/demo");
+	assert_string_equal(a->git.version, "v7");
+	app_free(a);
+	struct buf b = BUF_INIT;
+	deploy_image_ref("r/x", DIG, &b);
+	assert_string_equal(b.buf, "r/x@" DIG);
+	buf_reset(&b);
+	deploy_image_ref("r/x", "v1", &b);
+	assert_string_equal(b.buf, "r/x:v1");
+	buf_release(&b);
+	char sh[20];
+	assert_string_equal(deploy_version_short(DIG, sh), "sha256:0123456789ab");
+	assert_string_equal(deploy_version_short("v1", sh), "v1");
+	assert_true(deploy_version_ok(DIG));
+	assert_false(deploy_name_ok(DIG));
+	assert_false(deploy_version_ok("sha256:0123"));
+	/* errors name the file, line and column */
+	const char *bad[][2] = {
+		{ "image: r/x@sha256:0123\nlisten: 8080\n", "must be an image digest" },
+		{ "image: r/x\nversion: sha256:XYZ\nlisten: 8080\n", "must be an image digest" },
+		{ "image: r/x@" DIG "\nversion: v1\nlisten: 8080\n", "the release is given twice" },
+		{ "command: [x]\nversion: " DIG "\nlisten: 8080\n", "this app has no 'image:'" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_null(app_load_gitops("apps/x.yml", bad[i][0], strlen(bad[i][0]), "x", "/tmp", &d));
+		assert_true(d.nr >= 1);
+		if (!strstr(d.v[0].msg, bad[i][1]))
+			fail_msg("%zu: %s", i, d.v[0].msg);
+		assert_true(d.v[0].line >= 1);
+		diags_release(&d);
+	}
+	/* kiln rollback / kiln/gitops rewrite image: in place, plain */
+	const char *file = "image: r/x@sha256:0123  # pinned\nlisten: 8080\n";
+	struct buf out = BUF_INIT, e = BUF_INIT;
+	assert_int_equal(yedit_set("f.yml", file, strlen(file), ".image", "reg:5000/r/x@" DIG, &out, &e), 0);
+	assert_string_equal(out.buf, "image: reg:5000/r/x@" DIG "  # pinned\nlisten: 8080\n");
+	buf_reset(&out);
+	/* a value YAML 1.1 could read as a number, or that ends a key, is quoted */
+	assert_int_equal(yedit_set("f.yml", file, strlen(file), ".image", "1:20", &out, &e), 0);
+	assert_string_equal(out.buf, "image: \"1:20\"  # pinned\nlisten: 8080\n");
+	buf_reset(&out);
+	assert_int_equal(yedit_set("f.yml", file, strlen(file), ".image", "r/x:", &out, &e), 0);
+	assert_string_equal(out.buf, "image: \"r/x:\"  # pinned\nlisten: 8080\n");
+	buf_release(&out);
+	buf_release(&e);
+	/* outside a config repository an image carries no release */
+	assert_null(load("image: r/x@" DIG "\nlisten: 8080\n", &d));
+	assert_non_null(strstr(d.v[0].msg, "must not carry a tag or digest"));
+	diags_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_stat_parse),
 		cmocka_unit_test(test_gitops_files),
 		cmocka_unit_test(test_gitops_keys),
+		cmocka_unit_test(test_gitops_digests),
 	};
 	return cmocka_run_group_tests_name("deploy", tests, NULL, NULL);
 }
