@@ -49,20 +49,37 @@ char *deployd_socket_path(const char *state_dir)
 	return xstrfmt("%s/deployd.sock", state_dir);
 }
 
+/* da->slots with n slots (n >= nslots): the new ones free; an instance's
+ * exit callback follows its slot (probes name theirs by index) */
+static void slots_grow(struct dapp *da, int n)
+{
+	struct slot *old = da->slots;
+	da->slots = xcalloc((size_t)n, sizeof(*da->slots));
+	if (da->nslots)
+		memcpy(da->slots, old, (size_t)da->nslots * sizeof(*old));
+	for (int k = 0; k < n; k++) {
+		struct slot *s = &da->slots[k];
+		if (k < da->nslots) {
+			if (s->child)
+				s->child->data = s;
+			continue;
+		}
+		s->da = da;
+		s->idx = k + 1;
+		snprintf(s->hap_state, sizeof(s->hap_state), "?");
+		snprintf(s->hap_pstate, sizeof(s->hap_pstate), "?");
+	}
+	free(old);
+	da->nslots = n;
+}
+
 struct dapp *deploy__dapp_add(struct deployd *d, struct app *a)
 {
 	struct dapp *da = xcalloc(1, sizeof(*da));
 	da->d = d;
 	da->app = a;
-	da->nslots = hap_slots(a);
 	da->preview = a->alt[STRAT_BLUEGREEN].preview_port > 0;
-	da->slots = xcalloc((size_t)da->nslots, sizeof(*da->slots));
-	for (int k = 0; k < da->nslots; k++) {
-		da->slots[k].da = da;
-		da->slots[k].idx = k + 1;
-		snprintf(da->slots[k].hap_state, sizeof(da->slots[k].hap_state), "?");
-		snprintf(da->slots[k].hap_pstate, sizeof(da->slots[k].hap_pstate), "?");
-	}
+	slots_grow(da, hap_slots(a));
 	ALLOC_GROW(d->apps, d->napps + 1, d->aapps);
 	d->apps[d->napps++] = da;
 	return da;
@@ -182,7 +199,8 @@ static int write_hap_config(struct deployd *d, const char *cfgpath, struct buf *
 	hap_config_global(&cfg, d->hap_sock, statepath);
 	free(statepath);
 	for (size_t i = 0; i < d->napps; i++)
-		hap_config_app(&cfg, d->apps[i]->app);
+		if (!d->apps[i]->hap_off)
+			hap_config_app(&cfg, d->apps[i]->app, d->apps[i]->nslots);
 	int r = -1;
 	if (write_file_atomic(cfgpath, cfg.buf, cfg.len) < 0) {
 		buf_addf(err, "cannot write %s: %s", cfgpath, strerror(errno));
@@ -310,14 +328,45 @@ int deploy__hap_reload(struct deployd *d, struct buf *err)
 	}
 	if (write_hap_config(d, cfgpath, err) < 0 || spawn_haproxy(d, cfgpath, old, err) < 0)
 		goto out;
-	deploy__log(NULL, "reloaded haproxy (pid %d, was %d) with %zu app(s) in %.1fms", d->hap_pid, old,
-		    d->napps, (double)(now_ns() - t0) / 1e6);
+	size_t served = 0;
+	for (size_t i = 0; i < d->napps; i++)
+		served += !d->apps[i]->hap_off;
+	deploy__log(NULL, "reloaded haproxy (pid %d, was %d) with %zu app(s) in %.1fms", d->hap_pid, old, served,
+		    (double)(now_ns() - t0) / 1e6);
 	r = 0;
 out:
 	buf_release(&st);
 	free(statepath);
 	free(cfgpath);
 	return r;
+}
+
+int deploy__reshape_needed(const struct dapp *da, const struct app *a)
+{
+	return hap_slots(a) > da->nslots || a->listen_port != da->app->listen_port ||
+	       strcmp(a->listen_addr, da->app->listen_addr) ||
+	       a->alt[STRAT_BLUEGREEN].preview_port != da->app->alt[STRAT_BLUEGREEN].preview_port;
+}
+
+int deploy__reshape(struct dapp *da, struct app *a, struct buf *err)
+{
+	struct app *old = da->app;
+	int n = da->nslots, preview = da->preview;
+	if (hap_slots(a) > da->nslots)
+		slots_grow(da, hap_slots(a));
+	da->app = a; /* the config is generated from it */
+	da->preview = a->alt[STRAT_BLUEGREEN].preview_port > 0;
+	int r = deploy__hap_reload(da->d, err);
+	da->app = old;
+	if (r < 0) {
+		/* the added slots are free and unknown to HAProxy: not used */
+		da->nslots = n;
+		da->preview = preview;
+		return -1;
+	}
+	deploy__log(da, "haproxy: now %s:%d with %d server slot(s)%s", a->listen_addr, a->listen_port, da->nslots,
+		    da->preview ? " and a preview frontend" : "");
+	return 0;
 }
 
 /* what the store says this app runs: adopt the live instances */

@@ -75,6 +75,7 @@ struct dapp {
 	int probes;              /* probes in flight (stale ones included) */
 	int preview;             /* HAProxy has a <app>_preview backend */
 	struct gapp *g;          /* from the config repository (gitops.c); NULL = .kiln/apps */
+	int hap_off;             /* not in HAProxy's config (pruned, its instances gone) */
 };
 
 struct client;
@@ -114,6 +115,12 @@ void deploy__adopt(struct dapp *da);
 /* regenerate HAProxy's config for the current apps and reload it without
  * refusing a connection; the runtime state carries over (server-state file) */
 int deploy__hap_reload(struct deployd *d, struct buf *err);
+/* does a need another frontend or more server slots than da has */
+int deploy__reshape_needed(const struct dapp *da, const struct app *a);
+/* give da a's frontend (listen, preview) and slot count (grown, never
+ * shrunk) by a seamless reload; da->app stays; -1 with HAProxy's reason
+ * and nothing changed */
+int deploy__reshape(struct dapp *da, struct app *a, struct buf *err);
 /* log a line to the controller's log (stderr) */
 void deploy__log(struct dapp *da, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -43,6 +43,8 @@ struct gapp {
 	struct app *desired;     /* text, parsed (NULL on error) */
 	int removed;             /* the file is gone from the repository */
 	int pruned;              /* and its instances were stopped (automated.prune) */
+	int back_on;             /* back after its frontend was removed: this commit's reload serves it */
+	int hap_kept;            /* its frontend could not be removed (reload failed): not tried again */
 	int prune, automated, self_heal, wave; /* from the last definition that loaded */
 	char live_hash[17];      /* hash of the definition the stable release runs */
 	struct dsync last;       /* the last sync */
@@ -79,6 +81,7 @@ struct gitops {
 	uv_timer_t timer;
 	uv_work_t work;
 	int fetching, again, closing;
+	int reload;              /* apply(): HAProxy must be reloaded (an app is back) */
 	/* the worker's results (written by the worker, read after it) */
 	char wsha[41];
 	struct buf werr;
@@ -333,10 +336,15 @@ static void gapp_update(struct gitops *g, struct dapp *da, const struct gfile *f
 	char h[17];
 	hash_text(f->text, f->len, h);
 	snprintf(ga->commit, sizeof(ga->commit), "%s", g->commit);
-	if (!ga->removed && ga->text && !strcmp(h, ga->hash) && !f->dup)
+	if (!ga->removed && ga->text && !strcmp(h, ga->hash) && !f->dup && !da->hap_off)
 		return;
 	int was_removed = ga->removed;
-	ga->removed = ga->pruned = 0;
+	ga->removed = ga->pruned = ga->hap_kept = 0;
+	if (da->hap_off) {
+		da->hap_off = 0; /* served again: apply() reloads HAProxy */
+		ga->back_on = 1;
+		g->reload = 1;
+	}
 	free(ga->rel);
 	ga->rel = xstrdup(f->rel);
 	free(ga->text);
@@ -352,14 +360,6 @@ static void gapp_update(struct gitops *g, struct dapp *da, const struct gfile *f
 		buf_addf(&err, "%s: error: app '%s' is declared by more than one file", f->rel, da->app->name);
 	else
 		ga->desired = parse(g, da->app->name, f->rel, f->text, f->len, &err);
-	if (ga->desired && (2 * ga->desired->instances > da->nslots ||
-			    ga->desired->listen_port != da->app->listen_port ||
-			    strcmp(ga->desired->listen_addr, da->app->listen_addr))) {
-		buf_addf(&err, "%s: error: instances or listen changed since kiln deployd started; restart it to apply",
-			 f->rel);
-		app_free(ga->desired);
-		ga->desired = NULL;
-	}
 	if (!ga->desired) {
 		ga->error = buf_detach(&err, NULL);
 		deploy__log(da, "gitops: %s does not load at %.8s; nothing changes:\n%s", f->rel, g->commit, ga->error);
@@ -430,7 +430,8 @@ static void evaluate(struct gitops *g)
 		}
 		if (!ga->automated || !needs_sync(da) || da->ro)
 			continue;
-		int tried = ga->has_last && !strcmp(ga->last.hash, ga->hash);
+		/* a pruned app back with the same file is synced again */
+		int tried = ga->has_last && !strcmp(ga->last.hash, ga->hash) && strcmp(ga->last.outcome, "pruned");
 		if (!tried)
 			ga->want = 1; /* git changed (or never synced) */
 		else if (!strcmp(ga->last.outcome, "succeeded") && ga->self_heal)
@@ -465,6 +466,7 @@ static void apply(struct gitops *g)
 	struct deployd *d = g->d;
 	snprintf(g->commit, sizeof(g->commit), "%s", g->wsha);
 	extra_clear(g);
+	g->reload = 0;
 	for (size_t i = 0; i < d->napps; i++) {
 		struct dapp *da = d->apps[i];
 		if (!da->g)
@@ -501,12 +503,24 @@ static void apply(struct gitops *g)
 		gapp_new(g, f, a);
 		deploy__log(NULL, "gitops: new app %s in %s at %.8s", f->name, f->rel, g->commit);
 	}
-	if (first_new == d->napps)
+	if (first_new == d->napps && !g->reload)
 		return;
 	struct buf err = BUF_INIT;
 	if (deploy__hap_reload(d, &err) < 0) {
-		/* the new apps are not served: dropped, shown with the reason */
+		/* the new apps are not served: dropped, shown with the reason;
+		 * an app back after a prune stays out, its file not applied */
 		deploy__log(NULL, "gitops: cannot serve the new app(s): %s", err.buf);
+		for (size_t i = 0; i < first_new; i++) {
+			struct dapp *da = d->apps[i];
+			if (!da->g || !da->g->back_on)
+				continue;
+			da->hap_off = 1;
+			app_free(da->g->desired);
+			da->g->desired = NULL;
+			free(da->g->error);
+			da->g->error = xstrfmt("%s: error: HAProxy could not be reloaded with it: %s", da->g->rel, err.buf);
+			da->g->back_on = 0;
+		}
 		while (d->napps > first_new) {
 			struct dapp *da = d->apps[--d->napps];
 			extra_add(g, da->app->name, da->g->rel,
@@ -518,6 +532,9 @@ static void apply(struct gitops *g)
 		return;
 	}
 	buf_release(&err);
+	for (size_t i = 0; i < first_new; i++)
+		if (d->apps[i]->g)
+			d->apps[i]->g->back_on = 0;
 	for (size_t i = first_new; i < d->napps; i++) {
 		deploy__adopt(d->apps[i]);
 		restore(d->apps[i]);
@@ -785,11 +802,53 @@ static int start_sync(struct dapp *da, const char *user, struct client *waiter, 
 	return code;
 }
 
+/* a pruned app whose instances are all gone: its frontend leaves HAProxy
+ * (a seamless reload; its port is free again) */
+static void unserve_pruned(struct deployd *d)
+{
+	struct dapp **off = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < d->napps; i++) {
+		struct dapp *da = d->apps[i];
+		if (!da->g || !da->g->pruned || da->hap_off || da->g->hap_kept || da->ro || da->probes)
+			continue;
+		int busy = 0;
+		for (int k = 0; k < da->nslots && !busy; k++)
+			busy = da->slots[k].role != ROLE_FREE || da->slots[k].alive;
+		if (busy)
+			continue;
+		if (!off)
+			off = xcalloc(d->napps, sizeof(*off));
+		off[n++] = da;
+		da->hap_off = 1;
+	}
+	if (!n)
+		return;
+	struct buf err = BUF_INIT;
+	int r = deploy__hap_reload(d, &err);
+	for (size_t i = 0; i < n; i++) {
+		struct dapp *da = off[i];
+		if (r < 0) {
+			/* the old HAProxy keeps serving (the frontend answers 503):
+			 * not tried again until the app comes back */
+			da->hap_off = 0;
+			da->g->hap_kept = 1;
+			deploy__log(da, "gitops: pruned, but its frontend stays: %s", err.buf);
+		} else {
+			deploy__log(da, "gitops: pruned: its frontend %s:%d is removed from HAProxy", da->app->listen_addr,
+				    da->app->listen_port);
+		}
+	}
+	free(off);
+	buf_release(&err);
+}
+
 void deploy__gitops_tick(struct deployd *d)
 {
 	struct gitops *g = d->git;
 	if (!g || d->stopping)
 		return;
+	unserve_pruned(d);
 	/* the lowest wave with work left (a sync due or running, an app not
 	 * healthy yet) gates every higher one (Argo CD's sync waves) */
 	int gate = INT_MAX, any = 0;

@@ -46,7 +46,7 @@ void hap_config_global(struct buf *cfg, const char *sock, const char *state)
 		 sock, state);
 }
 
-void hap_config_app(struct buf *cfg, const struct app *a)
+void hap_config_app(struct buf *cfg, const struct app *a, int nslots)
 {
 	const char *n = a->name;
 	buf_addf(cfg,
@@ -59,7 +59,7 @@ void hap_config_app(struct buf *cfg, const struct app *a)
 		 "    balance roundrobin\n",
 		 n, a->listen_addr, a->listen_port, n, n, n, n);
 	/* slots start disabled with no address; the controller fills them in */
-	for (int i = 1; i <= hap_slots(a); i++)
+	for (int i = 1; i <= nslots; i++)
 		buf_addf(cfg, "    server s%d 127.0.0.1:1 weight 0 disabled\n", i);
 	int preview = a->alt[STRAT_BLUEGREEN].preview_port;
 	if (preview) {
@@ -73,7 +73,7 @@ void hap_config_app(struct buf *cfg, const struct app *a)
 			 "backend %s_preview\n"
 			 "    balance roundrobin\n",
 			 n, a->listen_addr, preview, n, n);
-		for (int i = 1; i <= hap_slots(a); i++)
+		for (int i = 1; i <= nslots; i++)
 			buf_addf(cfg, "    server s%d 127.0.0.1:1 weight 100 disabled\n", i);
 	}
 	buf_addf(cfg,

@@ -16,8 +16,8 @@ static inline int hap_slots(const struct app *a) { return 2 * a->instances; }
 /* append the global/defaults sections; `sock` is the admin socket path,
  * `state` the server-state file a reload carries the runtime state in */
 void hap_config_global(struct buf *cfg, const char *sock, const char *state);
-/* append the frontend, backend and maintenance backend of one app */
-void hap_config_app(struct buf *cfg, const struct app *a);
+/* append the frontend, backend (nslots servers) and maintenance backend of one app */
+void hap_config_app(struct buf *cfg, const struct app *a, int nslots);
 
 /*
  * Run one or more runtime API commands (joined with ';') on the admin

@@ -837,12 +837,17 @@ int deploy__rollout_start(struct dapp *da, const struct deploy_req *rq, struct c
 		return EXIT_USAGE;
 	}
 	diags_release(&d);
-	if (2 * a->instances > da->nslots || a->listen_port != da->app->listen_port ||
-	    strcmp(a->listen_addr, da->app->listen_addr)) {
-		buf_addf(err, "%s: instances or listen changed since kiln deployd started; restart it to apply",
-			 a->file);
-		app_free(a);
-		return EXIT_USAGE;
+	if (deploy__reshape_needed(da, a)) {
+		/* a new listen address or more instances: HAProxy reloaded seamlessly */
+		struct buf why = BUF_INIT;
+		if (deploy__reshape(da, a, &why) < 0) {
+			buf_addf(err, "%s: HAProxy could not be reloaded with its new listen/instances: %s", a->file,
+				 why.buf);
+			buf_release(&why);
+			app_free(a);
+			return EXIT_USAGE;
+		}
+		buf_release(&why);
 	}
 	app_free(da->app);
 	da->app = a;

@@ -432,7 +432,8 @@ int deploy__sync(struct dapp *da)
 /* ---- probes ---- */
 
 struct pctx {
-	struct slot *s;
+	struct dapp *da;
+	int idx;                 /* the slot by index: deploy__slots_grow moves them */
 	unsigned gen;
 	uint64_t t0;
 	char **env;
@@ -442,7 +443,7 @@ struct pctx {
 static void on_probe(void *data, int ok, const char *detail)
 {
 	struct pctx *p = data;
-	struct slot *s = p->s;
+	struct slot *s = &p->da->slots[p->idx - 1];
 	strvec_clear(&p->envv);
 	s->da->probes--;
 	if (p->gen != s->gen || !s->alive) {
@@ -479,7 +480,8 @@ static void start_probe(struct slot *s, uint64_t now)
 {
 	const struct app *a = s->da->app;
 	struct pctx *p = xcalloc(1, sizeof(*p));
-	p->s = s;
+	p->da = s->da;
+	p->idx = s->idx;
 	p->gen = s->gen;
 	p->t0 = now;
 	s->probing = 1;

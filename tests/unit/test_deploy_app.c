@@ -203,7 +203,7 @@ static void test_haproxy_config(void **state)
 	assert_non_null(a);
 	struct buf cfg = BUF_INIT;
 	hap_config_global(&cfg, "/run/h.sock", "/run/h.state");
-	hap_config_app(&cfg, a);
+	hap_config_app(&cfg, a, hap_slots(a));
 	assert_non_null(strstr(cfg.buf, "stats socket /run/h.sock mode 600 level admin expose-fd listeners"));
 	assert_non_null(strstr(cfg.buf, "server-state-file /run/h.state"));
 	assert_non_null(strstr(cfg.buf, "bind 127.0.0.1:9000"));
