@@ -499,6 +499,8 @@ struct ev *expr_eval(const struct expr *e, const struct expr_ctx *ctx, struct bu
 		return ev_null();
 	struct evst st = { ctx, err, 0, e };
 	struct ev *v = expr__eval_node(&st, e->root);
+	if (v && v->kind == EV_STRING && v->refs == EV_IMMORTAL)
+		v = ev_string(v->u.str.s, v->u.str.len); /* a literal: the expression's */
 	if (v && v->filtered && v->refs == 1) {
 		v->filtered = 0; /* ours alone: an ordinary array to everyone outside */
 	} else if (v && v->filtered) {

@@ -73,6 +73,10 @@ void ev__strbuf_init(struct buf *b, size_t hint);
 static inline size_t ev__strbuf_len(const struct buf *b) { return b->len - EV_STRHDR; }
 struct ev *ev__strbuf_finish(struct buf *b);
 struct ev *ev__filtered(void);             /* new empty filtered array */
+/* a string value in memory the caller owns (EV_STRHDR + len + 1 bytes, the
+ * text already after the header), never counted: no reference may outlive
+ * the memory (string literals in an expression's arena) */
+struct ev *ev__string_fixed(void *mem, size_t len);
 /* new empty array (filtered when asked) or object with room for cap
  * elements in the value's own allocation: one malloc for a container whose
  * size is known or bounded beforehand (pushing past cap still works) */

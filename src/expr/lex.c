@@ -75,7 +75,7 @@ static struct tok *add(struct lexer *lx, enum tok_type t)
 	k->start = lx->start;
 	k->end = lx->off;
 	k->num = 0;
-	k->str = NULL;
+	k->slen = 0;
 	k->hash = 0;
 	lx->got = 1;
 	lx->last = t;
@@ -115,7 +115,7 @@ static int number(struct lexer *lx)
 static int string(struct lexer *lx)
 {
 	const char *s = lx->s;
-	int pairs = 0; /* '' seen inside */
+	size_t pairs = 0; /* '' inside */
 	for (;;) {
 		const char *q = memchr(s + lx->off, '\'', lx->len - lx->off);
 		if (!q)
@@ -123,25 +123,28 @@ static int string(struct lexer *lx)
 		lx->off = (size_t)(q - s) + 1;
 		if (lx->off < lx->len && s[lx->off] == '\'') {
 			lx->off++;
-			pairs = 1;
+			pairs++;
 			continue;
 		}
 		break; /* past the closing quote */
 	}
-	const char *body = s + lx->start + 1;
-	size_t blen = lx->off - lx->start - 2;
-	if (!pairs) {
-		add(lx, T_STRING)->str = ev_string(body, blen);
-		return 0;
-	}
-	struct buf v = BUF_INIT;
-	for (size_t i = lx->start + 1; i < lx->off - 1; i++) {
-		buf_addch(&v, s[i]);
-		if (s[i] == '\'')
-			i++; /* '' is one quote; the live service unescapes every pair */
-	}
-	add(lx, T_STRING)->str = ev__string_take(&v);
+	/* '' is one quote; the live service unescapes every pair */
+	add(lx, T_STRING)->slen = lx->off - lx->start - 2 - pairs;
 	return 0;
+}
+
+void expr__unquote(const char *src, const struct tok *t, char *out)
+{
+	const char *b = src + t->start + 1, *e = src + t->end - 1;
+	if (t->slen == (size_t)(e - b)) {
+		memcpy(out, b, t->slen);
+		return;
+	}
+	for (; b < e; b++) {
+		*out++ = *b;
+		if (*b == '\'')
+			b++;
+	}
 }
 
 /* true, false, null, NaN, Infinity (a literal unless right after a dot) */
@@ -251,12 +254,6 @@ static int lex_one(struct lexer *lx)
 		next_char(lx);
 	}
 	return identifier(lx);
-}
-
-void expr__tok_release(struct tok *t)
-{
-	ev_unref(t->str);
-	t->str = NULL;
 }
 
 int expr__lex_init(struct lexer *lx, const char *s, size_t len, struct buf *err,

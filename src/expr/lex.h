@@ -15,7 +15,7 @@ struct tok {
 	size_t start, end; /* byte offsets of the lexeme */
 	double num;        /* T_NUMBER */
 	uint32_t hash;     /* T_IDENT: expr__key_hash of the name */
-	struct ev *str;    /* T_STRING: the unescaped value (owned) */
+	size_t slen;       /* T_STRING: length of the value ('' is one quote) */
 };
 
 /* the lexer's state: tokens are read one at a time, as the parser asks */
@@ -33,10 +33,10 @@ struct lexer {
 int expr__lex_init(struct lexer *lx, const char *s, size_t len, struct buf *err,
 		   size_t *err_off);
 /* the next token into *t (T_EOF at the end, again and again); -1 and a
- * message on a lexing error. *t owns its string (T_STRING): release it
- * with expr__tok_release. */
+ * message on a lexing error */
 int expr__lex_next(struct lexer *lx, struct tok *t);
-void expr__tok_release(struct tok *t);
+/* a T_STRING token's value (t->slen bytes, '' unescaped) into out */
+void expr__unquote(const char *src, const struct tok *t, char *out);
 /* 1-based position as GitHub reports it (UTF-16 units) of byte offset off */
 size_t expr__js_pos(const char *src, size_t off);
 

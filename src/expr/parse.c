@@ -150,6 +150,23 @@ static void set_lit(struct parser *p, struct node *n, struct ev *v)
 	p->e->lits = n;
 }
 
+/* a string literal's value lives in the expression's arena and is never
+ * counted; expr_eval copies it when it is the result, so no reference to
+ * it outlives the expression */
+static struct ev *string_literal(struct parser *p, const struct tok *k)
+{
+	char *mem = arena_alloc(p->e, EV_STRHDR + k->slen + 1);
+	expr__unquote(p->src, k, mem + EV_STRHDR);
+	return ev__string_fixed(mem, k->slen);
+}
+
+static void add_unquoted(struct buf *b, const char *src, const struct tok *k)
+{
+	buf_grow(b, k->slen);
+	expr__unquote(src, k, b->buf + b->len);
+	buf_setlen(b, b->len + k->slen);
+}
+
 enum perr { E_SYMBOL, E_END, E_DEPTH, E_CONTEXT, E_FUNCTION, E_FEW, E_MANY, E_EVEN };
 
 static struct node *fail(struct parser *p, enum perr kind, const struct tok *k)
@@ -174,7 +191,7 @@ static struct node *fail(struct parser *p, enum perr kind, const struct tok *k)
 	if (k->type == T_EOF)
 		buf_addstr(p->err, "EOF");
 	else if (k->type == T_STRING)
-		buf_add(p->err, k->str->u.str.s, k->str->u.str.len);
+		add_unquoted(p->err, p->src, k);
 	else
 		buf_add(p->err, p->src + k->start, k->end - k->start);
 	buf_addf(p->err, "'. Located at position %zu within expression: %.*s",
@@ -195,7 +212,6 @@ static int check(const struct parser *p, enum tok_type t) { return p->cur->type 
 static void advance(struct parser *p)
 {
 	struct tok *t = p->prev;
-	expr__tok_release(t);
 	p->prev = p->cur;
 	p->cur = t;
 	if (expr__lex_next(&p->lx, p->cur) < 0) {
@@ -335,7 +351,7 @@ static struct node *primary(struct parser *p, int *postfix)
 	case T_TRUE: v = ev_bool(1); break;
 	case T_NULL: v = ev_null(); break;
 	case T_NUMBER: v = ev_number(k->num); break;
-	case T_STRING: v = ev_ref(k->str); break;
+	case T_STRING: v = string_literal(p, k); break;
 	case T_LPAREN: {
 		advance(p);
 		struct node *n = expression(p);
@@ -528,7 +544,6 @@ static void lex_rest(struct parser *p, size_t err_len)
 				*p->err_off = off;
 			break;
 		}
-		expr__tok_release(&t);
 	}
 	buf_release(&lexerr);
 }
@@ -571,8 +586,6 @@ struct expr *expr_parse_opts(const char *src, size_t len, const struct expr_pars
 	}
 	if (p.failed && !p.lex_failed)
 		lex_rest(&p, err_len);
-	expr__tok_release(p.prev);
-	expr__tok_release(p.cur);
 	if (p.failed) {
 		expr_free(e);
 		return NULL;

@@ -77,6 +77,19 @@ struct ev *ev_string(const char *s, size_t len)
 
 struct ev *ev_cstr(const char *s) { return ev_string(s, strlen(s)); }
 
+struct ev *ev__string_fixed(void *mem, size_t len)
+{
+	struct ev *v = mem;
+	memset(v, 0, sizeof(*v));
+	v->refs = EV_IMMORTAL;
+	v->kind = EV_STRING;
+	v->u.str.s = (char *)mem + EV_STRHDR;
+	v->u.str.s[len] = '\0';
+	v->u.str.len = len;
+	v->ascii = (uint8_t)all_ascii(v->u.str.s, len);
+	return v;
+}
+
 struct ev *ev__string_take(struct buf *b)
 {
 	struct ev *v = ev_string(b->buf, b->len);
