@@ -46,15 +46,21 @@ static int ascii_ieq(const char *a, const char *w, size_t n)
 	return 1;
 }
 
+/* the standard context (index + 1) of a name by its length and first
+ * letter: no two share both, so one comparison decides */
+static const unsigned char ctx_by_len_letter[9][26] = {
+	[6]['g' - 'a'] = 1, [3]['e' - 'a'] = 2, [4]['v' - 'a'] = 3, [3]['j' - 'a'] = 4,
+	[4]['j' - 'a'] = 5, [5]['s' - 'a'] = 6, [6]['r' - 'a'] = 7, [7]['s' - 'a'] = 8,
+	[8]['s' - 'a'] = 9, [6]['m' - 'a'] = 10, [5]['n' - 'a'] = 11, [6]['i' - 'a'] = 12
+};
+
 unsigned expr__ctx_bit(const char *name, size_t len)
 {
-	static const unsigned char lens[ARRAY_SIZE(std_contexts)] = { 6, 3, 4, 3, 4, 5, 6, 7, 8, 6, 5, 6 };
-	if (len < 3 || len > 8)
+	unsigned c = (unsigned)(((unsigned char)name[0] | 32) - 'a');
+	if (len < 3 || len > 8 || c >= 26)
 		return 0;
-	for (size_t i = 0; i < ARRAY_SIZE(std_contexts); i++)
-		if (lens[i] == len && ascii_ieq(std_contexts[i], name, len))
-			return 1u << i;
-	return 0;
+	unsigned i = ctx_by_len_letter[len][c];
+	return i && ascii_ieq(std_contexts[i - 1], name, len) ? 1u << (i - 1) : 0;
 }
 
 struct parser {
