@@ -67,8 +67,10 @@ test_expect_success 'a signed push webhook for the config repository fetches at 
 	config_hook github "$SECRET" refs/heads/other >other && test_grep "^202" other &&
 	test_grep "a push of another branch" other &&
 	test "$(api_app web commit)" = "$(cat c1)" &&
+	t0=$(date +%s%N) &&
 	config_hook github "$SECRET" >ok && cat ok && test_grep "^202" ok && test_grep accepted ok &&
 	wait_for $WAIT api_app_is web Synced Healthy v2 &&
+	echo "# webhook to Synced/Healthy on v2 (API, polled every ~0.1 s): $(( ($(date +%s%N) - t0) / 1000000 )) ms" &&
 	test "$(api_app web commit)" = "$(cat c2)" &&
 	test "$(api_app web last_sync.commit)" = "$(cat c2)" &&
 	curl -fs "http://127.0.0.1:$PORT/" >body && test_grep v2 body
