@@ -11,6 +11,8 @@
 # initdb refuses to run as root: as root the cluster belongs to `nobody`
 # (runuser); the directory is made for it outside the root-only test dir.
 
+. "$(dirname "${BASH_SOURCE[0]}")/lib-port.sh"
+
 pg_bindir() {
 	local d
 	d=$(pg_config --bindir 2>/dev/null)
@@ -27,10 +29,6 @@ pg_as_owner() {
 	fi
 }
 
-pg_free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 pg_start() {
 	PG_BIN=$(pg_bindir) || { echo "PostgreSQL is not installed (make deps installs it)" >&2; return 1; }
 	PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kiln-pg.XXXXXX") || return 1
@@ -41,7 +39,7 @@ pg_start() {
 	local port try
 	# another test may take the port between the probe and the bind: retry
 	for try in 1 2 3; do
-		port=$(pg_free_port)
+		port=$(free_port)
 		pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 30 \
 			-o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off \
 -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \

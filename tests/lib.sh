@@ -19,6 +19,7 @@ CONFORMANCE_DIR="$SHARED_DIR/conformance/actions-languageservices"
 : "${KILN_BUILD:=$SRC_ROOT/build}"
 export PATH="$KILN_BUILD:$PATH"
 KILN="$KILN_BUILD/kiln"
+. "$TEST_ROOT/lib-port.sh"
 [ -x "$KILN" ] || { echo "Bail out! kiln binary not found at $KILN (run make first)"; exit 1; }
 
 # sanitizer reports must fail a test even under test_must_fail

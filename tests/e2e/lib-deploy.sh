@@ -83,10 +83,6 @@ test_have_prereq HAPROXY || test_skip_all "haproxy is not installed"
 test_have_prereq WRK || test_skip_all "wrk is not installed"
 test_have_prereq PYTHON || test_skip_all "python3 is not installed"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 PORT=$(free_port)
 URL="http://127.0.0.1:$PORT/"
 DEPLOY_KIND=${DEPLOY_KIND:-process}

@@ -1,7 +1,7 @@
 # tests/e2e/lib-haproxy.sh: HAProxy in front of kiln serve (one or more
 # replicas), sourced after lib.sh. Kill it at exit with haproxy_kill.
 #
-#   free_port                 a free TCP port on 127.0.0.1
+#   free_port                 (tests/lib-port.sh) a free TCP port on 127.0.0.1
 #   haproxy_start PORT BIND SERVER...   HAProxy on 127.0.0.1:PORT, extra bind options
 #                             BIND (e.g. "ssl crt FILE", "" for none), round robin over
 #                             SERVER (host:port); with ssl it sets X-Forwarded-Proto
@@ -9,10 +9,6 @@
 #   haproxy_kill              kill -9 the HAProxy started
 
 test_have_prereq HAPROXY || test_skip_all "haproxy is not installed"
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 haproxy_start() {
 	local port=$1 bind=$2 n=0 s

@@ -40,10 +40,6 @@ publish() {
 	git -C "work/$1" push -q --mirror "$SRV/$1"
 }
 
-_free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # wait (bounded: 10 s) until 127.0.0.1:$1 accepts connections
 _wait_port() {
 	python3 - "$1" <<-\PY
@@ -60,7 +56,7 @@ _wait_port() {
 
 # start_git_daemon: git://127.0.0.1:$GIT_PORT/OWNER/REPO, pid in $GIT_DAEMON_PID
 start_git_daemon() {
-	GIT_PORT=$(_free_port)
+	GIT_PORT=$(free_port)
 	git daemon --reuseaddr --export-all --base-path="$SRV" --listen=127.0.0.1 \
 		--port="$GIT_PORT" >"$TRASH/git-daemon.log" 2>&1 &
 	GIT_DAEMON_PID=$!

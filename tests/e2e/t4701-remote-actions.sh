@@ -290,7 +290,7 @@ test_expect_success 'kiln run -l and -n list a workflow with remote actions with
 
 test_expect_success 'credentials in the instance URL never reach an error message' '
 	use_home h &&
-	port=$(_free_port) &&
+	port=$(free_port) &&
 	(cd repo && test_expect_code 2 kiln run -W .github/workflows/ci.yml \
 		--github-instance "http://x-access-token:tok3n-in-url@127.0.0.1:$port") >out 2>&1 &&
 	test_grep "http://\*\*\*@127.0.0.1:$port" out &&

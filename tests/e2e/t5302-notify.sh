@@ -6,10 +6,6 @@ test_have_prereq PYTHON || test_skip_all "python3 is not installed"
 
 export KILN_HOME="$TRASH/kh"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 PORT=$(free_port)
 HOOK="http://127.0.0.1:$PORT"
 
