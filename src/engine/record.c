@@ -95,6 +95,19 @@ static void broken(struct recorder *r, struct buf *err)
 	r->broken = 1;
 }
 
+/*
+ * A write of the history cut by a lost connection (PostgreSQL restarted)
+ * is tried once more, its transaction rolled back first: the next
+ * statement reconnects, waiting for the server (store/pg.c). Only a
+ * second failure, or any other, stops the recording.
+ */
+#define WRITE_TRIES 2
+
+static int cut_by_loss(struct recorder *r, unsigned losses)
+{
+	return db_losses(r->db) != losses;
+}
+
 /* the loop is about to wait: make this turn's log lines durable */
 static void on_turn(uv_check_t *h)
 {
@@ -105,15 +118,33 @@ static void on_turn(uv_check_t *h)
 	if (r->broken || !dirty)
 		return;
 	struct buf err = BUF_INIT;
-	int tx = dirty > 1 && sql_begin(r->db, &err) == 0;
-	int rc = 0;
-	buf_reset(&err);
-	for (size_t i = 0; i < r->nlive && !rc; i++)
-		rc = runs_log_sync(&r->jobs[r->live[i]].log, &err);
-	if (tx && (rc < 0 || sql_commit(r->db, &err) < 0)) {
-		sql_rollback(r->db);
-		rc = -1;
+	/* what each log had stored: a rolled-back transaction stored nothing */
+	size_t *synced = xcalloc(r->nlive, 2 * sizeof(*synced));
+	for (size_t i = 0; i < r->nlive; i++) {
+		synced[2 * i] = r->jobs[r->live[i]].log.synced;
+		synced[2 * i + 1] = r->jobs[r->live[i]].log.times_synced;
 	}
+	int rc = 0;
+	for (int try = 0; try < WRITE_TRIES; try++) {
+		unsigned losses = db_losses(r->db);
+		buf_reset(&err);
+		int tx = dirty > 1 && sql_begin(r->db, &err) == 0;
+		buf_reset(&err);
+		rc = 0;
+		for (size_t i = 0; i < r->nlive && !rc; i++)
+			rc = runs_log_sync(&r->jobs[r->live[i]].log, &err);
+		if (tx && (rc < 0 || sql_commit(r->db, &err) < 0)) {
+			sql_rollback(r->db);
+			rc = -1;
+		}
+		if (rc == 0 || !cut_by_loss(r, losses))
+			break;
+		for (size_t i = 0; tx && i < r->nlive; i++) {
+			r->jobs[r->live[i]].log.synced = synced[2 * i];
+			r->jobs[r->live[i]].log.times_synced = synced[2 * i + 1];
+		}
+	}
+	free(synced);
 	if (rc < 0)
 		broken(r, &err);
 	buf_release(&err);
@@ -237,16 +268,20 @@ static void close_job(struct recorder *r, struct rec_job *j, enum result res)
 {
 	struct buf err = BUF_INIT;
 	/* the last log chunk and the job's end: one transaction, one commit */
-	if (!r->broken) {
+	for (int try = 0; try < WRITE_TRIES && !r->broken; try++) {
+		unsigned losses = db_losses(r->db);
+		buf_reset(&err);
 		int tx = sql_begin(r->db, &err) == 0;
 		buf_reset(&err);
-		if (runs_log_flush(&j->log, &err) < 0 ||
-		    runs_job_finish(r->db, j->id, result_name(res), &err) < 0 ||
-		    (tx && sql_commit(r->db, &err) < 0)) {
-			if (tx)
-				sql_rollback(r->db);
+		/* the log is kept until committed (released below) */
+		if (runs_log_store(&j->log, &err) == 0 &&
+		    runs_job_finish(r->db, j->id, result_name(res), &err) == 0 &&
+		    (!tx || sql_commit(r->db, &err) == 0))
+			break;
+		if (tx)
+			sql_rollback(r->db);
+		if (try + 1 == WRITE_TRIES || !cut_by_loss(r, losses))
 			broken(r, &err);
-		}
 	}
 	buf_release(&err);
 	runs_log_release(&j->log);
@@ -474,8 +509,15 @@ void recorder_log(void *arg, const struct log_event *ev)
 	case LOG_DEBUG:
 		break;
 	}
-	if (rc == 0 && r->line.len)
+	unsigned losses = db_losses(r->db);
+	if (rc == 0 && r->line.len) {
 		rc = runs_log_write(&j->log, r->line.buf, r->line.len, &err);
+		/* a full chunk's store cut by a lost connection: the text is kept */
+		if (rc < 0 && cut_by_loss(r, losses)) {
+			buf_reset(&err);
+			rc = runs_log_flush(&j->log, &err);
+		}
+	}
 	if (rc < 0)
 		broken(r, &err);
 	buf_release(&err);

@@ -381,8 +381,11 @@ int ajobs_lease(struct db *db, int64_t agent_id, const char *agent_labels, int64
 			" WHERE id = ?1 AND"
 			" status = 'queued'",
 			"iiii", id, agent_id, now_ms + lease_ms, now_ms);
-	if (r < 0 || (r == 1 && ajobs_get(db, id, out, err)) || sql_commit(db, err)) {
-		if (r == 1)
+	/* out is filled only when the read succeeds (a connection lost
+	 * between the two statements fails the read: nothing to release) */
+	int got = r == 1 && ajobs_get(db, id, out, err) == 0;
+	if (r < 0 || (r == 1 && !got) || sql_commit(db, err)) {
+		if (got)
 			ajob_row_release(out);
 		sql_rollback(db);
 		return -1;

@@ -96,6 +96,8 @@ static void result_err(struct pg *p, const PGresult *r)
 {
 	const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	set_err(p, code_of(r), m ? m : PQerrorMessage(p->c));
+	if (PQstatus(p->c) != CONNECTION_OK)
+		p->base.losses++;
 }
 
 /*

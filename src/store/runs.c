@@ -329,13 +329,12 @@ int runs_log_sync(struct runs_log *l, struct buf *err)
 	return 0;
 }
 
-int runs_log_flush(struct runs_log *l, struct buf *err)
+int runs_log_store(struct runs_log *l, struct buf *err)
 {
 	/* the chunk replaces the job's tail rows atomically (a savepoint
 	 * nests in the caller's transaction, if any) */
-	int r = -1;
 	if (sql_savepoint(l->db, "runs_log", err) < 0)
-		goto out;
+		return -1;
 	static const int64_t none[1];
 	if ((l->pending.len && store_chunk(l->db, l->zc, l->job_id, l->pending.buf, l->pending.len,
 					   l->ntimes ? l->times : none, l->ntimes, err) < 0) ||
@@ -343,14 +342,19 @@ int runs_log_flush(struct runs_log *l, struct buf *err)
 				    err, "i", l->job_id) < 0)) {
 		sql_rollback_to(l->db, "runs_log");
 		sql_release(l->db, "runs_log", NULL);
-		goto out;
+		return -1;
 	}
-	r = sql_release(l->db, "runs_log", err);
-out:
+	return sql_release(l->db, "runs_log", err);
+}
+
+int runs_log_flush(struct runs_log *l, struct buf *err)
+{
+	if (runs_log_store(l, err) < 0)
+		return -1; /* all kept: the caller may try again */
 	buf_reset(&l->pending);
 	l->synced = 0;
 	l->ntimes = l->times_synced = 0;
-	return r;
+	return 0;
 }
 
 void runs_log_release(struct runs_log *l)

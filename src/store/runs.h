@@ -82,8 +82,12 @@ int runs_log_write(struct runs_log *l, const char *data, size_t len, struct buf 
 int runs_log_sync(struct runs_log *l, struct buf *err);
 /* 1 when runs_log_sync has something to store */
 int runs_log_dirty(const struct runs_log *l);
-/* store what is buffered as a compressed chunk (call at job end); 0 or -1 */
+/* store what is buffered as a compressed chunk, then empty the buffer;
+ * 0, or -1 with everything kept (the caller may try again) */
 int runs_log_flush(struct runs_log *l, struct buf *err);
+/* the same, the buffer kept: at a job's end, in a transaction that may be
+ * rolled back and tried again */
+int runs_log_store(struct runs_log *l, struct buf *err);
 /* frees the buffer; does not flush */
 void runs_log_release(struct runs_log *l);
 

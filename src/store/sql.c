@@ -30,6 +30,11 @@ int db_changes(struct db *db)
 	return db->ops->changes(db);
 }
 
+unsigned db_losses(struct db *db)
+{
+	return db->losses;
+}
+
 int db_prepare(struct db *db, const char *sql, struct dbstmt **out)
 {
 	*out = NULL;

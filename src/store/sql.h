@@ -51,6 +51,13 @@ const char *db_errmsg(struct db *db);
 int db_errcode(struct db *db);
 /* rows changed by the last INSERT/UPDATE/DELETE run to its end */
 int db_changes(struct db *db);
+/*
+ * How many statements failed because the connection was lost (PostgreSQL
+ * restarted; always 0 on SQLite). A transaction that failed while this
+ * changed was cut by the loss, not refused: rolled back, it can be run
+ * again once (its next statement reconnects, waiting for the server).
+ */
+unsigned db_losses(struct db *db);
 
 /*
  * Prepare one statement: DB_OK and *out, or a DB_* error (message in

@@ -54,6 +54,7 @@ struct db_ops {
 struct db {
 	const struct db_ops *ops;
 	char *tx_savepoint; /* the savepoint that began the transaction (sql_savepoint) */
+	unsigned losses;    /* failures on a lost connection so far (db_losses) */
 };
 struct dbstmt {
 	struct db *db;

@@ -468,6 +468,44 @@ static void test_blobs(void **state)
 	buf_release(&err);
 }
 
+/* kill the server process of f's connection (as a PostgreSQL restart does) */
+static void kill_backend(struct fx *f)
+{
+	int64_t pid = count_of(f->db, "SELECT pg_backend_pid()");
+	struct db *other = NULL;
+	struct buf err = BUF_INIT;
+	if (db_open(f->where, &other, &err) < 0)
+		fail_msg("%s", err.buf);
+	char *sql = xstrfmt("SELECT pg_terminate_backend(%lld, 10000)", (long long)pid);
+	must_exec(other, sql);
+	free(sql);
+	db_close(other);
+	buf_release(&err);
+}
+
+/* store/pg.c: a statement on a lost connection reconnects and runs; a
+ * transaction cut by the loss fails, db_losses() says so, and it can be
+ * run again */
+static void test_lost_connection(void **state)
+{
+	struct fx *f = *state;
+	struct buf err = BUF_INIT;
+	must_exec(f->db, "CREATE TABLE t (v BIGINT)");
+	kill_backend(f);
+	unsigned losses = db_losses(f->db);
+	assert_int_equal(sql_run(f->db, &err, "insert", "INSERT INTO t (v) VALUES (1)", ""), 1);
+	assert_true(db_losses(f->db) != losses);
+	assert_int_equal(sql_begin(f->db, &err), 0);
+	assert_int_equal(sql_run(f->db, &err, "insert", "INSERT INTO t (v) VALUES (2)", ""), 1);
+	kill_backend(f); /* from another connection: this one's transaction is cut */
+	losses = db_losses(f->db);
+	assert_int_equal(sql_run(f->db, &err, "insert", "INSERT INTO t (v) VALUES (3)", ""), -1);
+	assert_true(db_losses(f->db) != losses);
+	sql_rollback(f->db);
+	assert_int_equal(count_of(f->db, "SELECT count(*) FROM t"), 1); /* 2 rolled back */
+	buf_release(&err);
+}
+
 #define LITE(fn) cmocka_unit_test_setup_teardown(fn, setup_lite, teardown)
 #define PG(fn) cmocka_unit_test_setup_teardown(fn, setup_pg, teardown)
 
@@ -487,6 +525,7 @@ int main(void)
 		PG(test_transactions),
 		PG(test_cached),
 		PG(test_blobs),
+		PG(test_lost_connection),
 		PG(test_schema_version), /* last: it leaves a store too new to open */
 	};
 	size_t n = pg_url() ? ARRAY_SIZE(tests) : 7;
