@@ -6,7 +6,7 @@ test_description='services: credentials for a private registry (Debian docker-re
 command -v docker-registry >/dev/null || test_skip_all "docker-registry is needed (make deps installs it)"
 
 test_expect_success 'setup: a private registry holding the Redis image' '
-	port=$(python3 -c "import socket; s=socket.socket(); s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])") &&
+	port=$(free_port) &&
 	echo $port >port &&
 	mkdir reg &&
 	python3 -W ignore -c "import crypt; print(\"ci:\" + crypt.crypt(\"s3cret\", crypt.mksalt(crypt.METHOD_BLOWFISH)))" >reg/htpasswd &&

@@ -6,7 +6,7 @@ test_description='docker/build-push-action on podman: build with file, build-arg
 command -v docker-registry >/dev/null || test_skip_all "docker-registry is needed (make deps installs it)"
 
 test_expect_success 'setup: a registry on loopback and a repository with a Dockerfile' '
-	port=$(python3 -c "import socket; s=socket.socket(); s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])") &&
+	port=$(free_port) &&
 	echo $port >port &&
 	mkdir reg &&
 	cat >reg/config.yml <<-EOF &&

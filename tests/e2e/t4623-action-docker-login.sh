@@ -9,7 +9,7 @@ python3 -W ignore -c "import crypt; assert crypt.crypt('x', crypt.mksalt(crypt.M
 	test_skip_all "python3's crypt module with bcrypt is needed to make the htpasswd file"
 
 test_expect_success 'setup: a registry with a user on loopback, a repository with a Containerfile' '
-	port=$(python3 -c "import socket; s=socket.socket(); s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])") &&
+	port=$(free_port) &&
 	echo $port >port &&
 	mkdir reg &&
 	python3 -W ignore -c "import crypt; print(\"ci:\" + crypt.crypt(\"pa55-word-x\", crypt.mksalt(crypt.METHOD_BLOWFISH)))" >reg/htpasswd &&

@@ -65,7 +65,7 @@ test_expect_success 'setup: a repository, its environments, secrets, a reviewer,
 	    def log_message(self, *a): pass
 	http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 	PY
-	hport=$(python3 -c "import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])") &&
+	hport=$(free_port) &&
 	{ timeout 300 python3 recv.py $hport & echo $! >recv.pid; } &&
 	wait_for 50 curl -s -o /dev/null -X POST -d "{}" "http://127.0.0.1:$hport/probe" &&
 	rm -f hooks.jsonl &&
