@@ -147,8 +147,7 @@ test_expect_success 'setup: a run of many short jobs, two replicas, HAProxy, two
 	KILN_HOME="$TRASH/a" kiln repo add acme/app "$TRASH/src" >secret &&
 	mkdir -p b && cp a/secret.key b/secret.key &&
 	agent_replica a && agent_replica b &&
-	free_port=$(python3 -c "import socket; s=socket.socket(); s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])") &&
-	echo "$free_port" >serve.port &&
+	free_port >serve.port &&
 	lb_start &&
 	REGTOKEN=$(regtoken) && echo "$REGTOKEN" >regtoken &&
 	start_agent x --jobs 2 && start_agent y --jobs 2
