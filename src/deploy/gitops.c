@@ -16,11 +16,13 @@
 #include "deploy/gitops.h"
 #include "deploy/hookrecv.h"
 #include "git/mirror.h"
+#include "store/db.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* a file of the repository: text of one app */
 struct gfile {
@@ -604,6 +606,70 @@ static void url_error(struct buf *err)
 	free(m);
 }
 
+/* the file of one app at an older commit (last_good) */
+struct old_file {
+	const struct gitops *g;
+	const char *rel;  /* as gfile.rel: with the path */
+	struct buf text;
+	int found;
+};
+
+static void on_old_file(const char *rel, const char *data, size_t len, void *arg)
+{
+	struct old_file *o = arg;
+	size_t n = strlen(o->g->path);
+	const char *full = o->rel;
+	if (n && (strncmp(full, o->g->path, n) || full[n] != '/'))
+		return;
+	if (!strcmp(n ? full + n + 1 : full, rel)) {
+		buf_add(&o->text, data, len);
+		o->found = 1;
+	}
+}
+
+/*
+ * At start, a file that does not load: the definition its running release
+ * was deployed from (that release's config commit in the store, the file
+ * at that commit in the mirror, the same content hash), so the app is
+ * still served and its instances adopted — "a file that does not load
+ * changes nothing" holds across a controller restart too. NULL when there
+ * is none; else the app, and the old file in *old (text owned).
+ */
+static struct app *last_good(struct gitops *g, const struct gfile *f, struct gfile *old)
+{
+	char *path = xstrfmt("%s/kiln.db", g->d->state_dir);
+	struct db *db = NULL;
+	struct buf ver = BUF_INIT, commit = BUF_INIT, hash = BUF_INIT, err = BUF_INIT;
+	struct old_file o = { g, f->rel, BUF_INIT, 0 };
+	struct app *a = NULL;
+	long stable = 0;
+	int maint = 0;
+	char h[17];
+	if (access(path, F_OK) || db_open_readonly(path, &db) ||
+	    dstore_app_get(db, f->name, &stable, &ver, &maint) || stable <= 0 ||
+	    dstore_release_config(db, stable, &commit, &hash) || !commit.len ||
+	    mirror_files(g->mirror, commit.buf, g->path, FS_INPUT_MAX, on_old_file, &o) || !o.found)
+		goto out;
+	hash_text(o.text.buf, o.text.len, h);
+	if (strcmp(h, hash.buf))
+		goto out;
+	a = parse(g, f->name, f->rel, o.text.buf, o.text.len, &err);
+	if (a) {
+		*old = *f;
+		old->len = o.text.len;
+		old->text = buf_detach(&o.text, NULL);
+	}
+out:
+	db_close(db);
+	free(path);
+	buf_release(&o.text);
+	buf_release(&ver);
+	buf_release(&commit);
+	buf_release(&hash);
+	buf_release(&err);
+	return a;
+}
+
 int deploy__gitops_init(struct deployd *d, const struct gitops_opts *o)
 {
 	struct gitops *g = xcalloc(1, sizeof(*g));
@@ -663,6 +729,13 @@ int deploy__gitops_init(struct deployd *d, const struct gitops_opts *o)
 		struct app *a = f->dup ? NULL : parse(g, f->name, f->rel, f->text, f->len, &err);
 		if (f->dup)
 			buf_addf(&err, "%s: error: app '%s' is declared by more than one file", f->rel, f->name);
+		struct gfile prev;
+		if (!a && !f->dup && (a = last_good(g, f, &prev))) {
+			/* runs from an older file: keep it, OutOfSync with the error */
+			gapp_update(g, gapp_new(g, &prev, a), f);
+			free(prev.text);
+			continue;
+		}
 		if (!a) {
 			/* never valid: nothing to run; shown in kiln status until fixed */
 			fprintf(stderr, "%s\n", err.buf);

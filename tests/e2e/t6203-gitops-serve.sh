@@ -170,6 +170,22 @@ test_expect_success 'a config error: OutOfSync with file:line:col, nothing runni
 	curl -fs "http://127.0.0.1:$PORT/" >body && test_grep v2 body
 '
 
+test_expect_success 'a restart while the file does not load: the app keeps running from its last good file, the error shown' '
+	dpid=$(api_app web controller.pid) &&
+	kill -9 "$dpid" &&
+	wait_for $WAIT api_app_has web controller.restarts 2 &&
+	wait_for $WAIT api_app_is web OutOfSync Healthy v2 &&
+	api_app web message >msg && test_grep "^apps/web.yml:[0-9]*:[0-9]*: error: unknown key .replicas." msg &&
+	test "$(api_app web commit)" = "$(cat c3)" &&
+	test_grep "web: gitops: apps/web.yml does not load at $(cut -c1-8 c3); nothing changes" "$KILN_DEPLOY_STATE/deployd.log" &&
+	curl -fs "http://127.0.0.1:$PORT/" >body && test_grep v2 body &&
+	sed -i "/^replicas: 3$/d" cfg/apps/web.yml &&
+	cfg_push "web: the typo fixed" >c4 &&
+	config_hook github "$SECRET" >ok && test_grep accepted ok &&
+	wait_for $WAIT api_app_has web commit "$(cat c4)" &&
+	wait_for $WAIT api_app_is web Synced Healthy v2
+'
+
 test_expect_success 'SIGTERM: the server stops its controller' '
 	dpid=$(api_app web controller.pid) &&
 	kill -0 "$dpid" &&
