@@ -135,7 +135,8 @@ test: deps all $(UNIT_BIN)
 # always use PostgreSQL). t5602: agents drain 250-job runs (1, 2, 4 agents);
 # t5603: an agent killed mid-job, a stale agent, cancel, --agent-retry 0;
 # t5232 (PostgreSQL only): two replicas behind HAProxy, agents through it,
-# kill -9 of a replica and a PostgreSQL restart mid-run.
+# kill -9 of a replica and a PostgreSQL restart mid-run; t6203: kiln serve
+# running the GitOps controller (its apps API, sync audited in the store).
 PG_E2E = tests/e2e/t5201-serve-webhooks.sh tests/e2e/t5202-serve-poll.sh \
 	tests/e2e/t5203-serve-runs.sh tests/e2e/t5204-serve-metrics.sh \
 	tests/e2e/t5205-serve-events-api.sh tests/e2e/t5206-serve-status.sh \
@@ -145,7 +146,7 @@ PG_E2E = tests/e2e/t5201-serve-webhooks.sh tests/e2e/t5202-serve-poll.sh \
 	tests/e2e/t5303-serve-access.sh tests/e2e/t5304-serve-cli.sh \
 	tests/e2e/t5305-deploy-gate.sh tests/e2e/t5306-serve-runs-cli.sh \
 	tests/e2e/t5602-agent-drain.sh tests/e2e/t5603-agent-failures.sh \
-	$(PG_ONLY_E2E)
+	tests/e2e/t6203-gitops-serve.sh $(PG_ONLY_E2E)
 test-pg: all $(BUILD)/tests/test_store
 	$(Q)KILN_BUILD=$(abspath $(BUILD)) CMOCKA_MESSAGE_OUTPUT=TAP \
 	tests/with-pg prove --exec tests/run-one $(BUILD)/tests/test_store
