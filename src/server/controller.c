@@ -140,6 +140,15 @@ static void add_opt(struct strvec *v, const char *flag, const char *val)
 int controller_new(struct srv *s, const struct serve_gitops *g, const char *state_dir,
 		   struct controller **out, struct buf *err)
 {
+	struct buf pong = BUF_INIT;
+	/* two controllers on one state would fight over HAProxy and the instances */
+	int running = deployd_request(state_dir, "{\"cmd\":\"ping\"}", NULL, &pong) == 0;
+	buf_release(&pong);
+	if (running) {
+		buf_addf(err, "a kiln deployd already runs on '%s': stop it (kiln deployd --stop --state %s) "
+			 "or give gitops.state another directory", state_dir, state_dir);
+		return -1;
+	}
 	struct controller *c = xcalloc(1, sizeof(*c));
 	c->s = s;
 	buf_init(&c->secret, 0);

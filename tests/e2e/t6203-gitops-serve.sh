@@ -186,6 +186,12 @@ test_expect_success 'a restart while the file does not load: the app keeps runni
 	wait_for $WAIT api_app_is web Synced Healthy v2
 '
 
+test_expect_success 'a second server on the same controller state refuses to start' '
+	test_expect_code 3 kiln serve --listen 127.0.0.1:0 --data "$TRASH/data2" --config serve.yml 2>err2 &&
+	test_grep "a kiln deployd already runs on .$KILN_DEPLOY_STATE." err2 &&
+	api_app_has web controller.restarts 2
+'
+
 test_expect_success 'SIGTERM: the server stops its controller' '
 	dpid=$(api_app web controller.pid) &&
 	kill -0 "$dpid" &&
