@@ -90,7 +90,8 @@ int cmd_serve(int argc, char **argv, struct kiln_ctx *ctx)
 		{ OPT_INT, 0, "agent-lease", &agent_lease_s, "SECONDS",
 		  "an agent's lease on a job; heartbeats renew it (30)" },
 		{ OPT_INT, 0, "agent-retry", &agent_retry, "N",
-		  "times a job whose agent was lost is queued again, then failed (1)" },
+		  "times a job whose agent was lost (or a run whose replica was) is queued "
+		  "again, then failed (1)" },
 		{ OPT_INT, 0, "replica-ttl", &replica_ttl_s, "SECONDS",
 		  "on PostgreSQL: a replica silent this long is lost, its running events failed (30)" },
 		{ OPT_BOOL, 0, "init", &do_init, NULL, "create the first admin, print its token, exit" },

@@ -7,6 +7,7 @@
 #include "server/agentexec.h"
 #include "server/srv.h"
 #include "server/status.h"
+#include "store/audit.h"
 #include "store/recover.h"
 #include "store/repos.h"
 #include "store/runs.h"
@@ -417,6 +418,42 @@ void queue_kick(struct queue *q)
 }
 
 /*
+ * A run lost with its replica runs again on this one as the event's next
+ * attempt, as a job lost with its agent does (--agent-retry times): each
+ * workflow run it closed re-runs its unfinished jobs only, the jobs that
+ * had succeeded keep their results and outputs (GitHub's "re-run failed
+ * jobs"); a run lost before it recorded anything re-runs whole. Only for
+ * a replica lost while the others went on: a restarted server's own runs
+ * stay failed (someone stopped it).
+ */
+static void retry_lost(struct queue *q, int64_t event, const int64_t *runs, int nruns)
+{
+	struct srv *s = q->s;
+	struct event_view e;
+	struct buf err = BUF_INIT;
+	if (store_event_get(s->db, event, &e, &err) || e.attempt > s->opts.agent_retry)
+		goto out;
+	for (int i = 0; i < (nruns ? nruns : 1); i++) {
+		int64_t id = 0;
+		int attempt = 0;
+		if (store_event_rerun_job(s->db, event, nruns ? runs[i] : 0, NULL, "kiln", &id,
+					  &attempt, &err))
+			goto out;
+		char target[32], detail[64];
+		snprintf(target, sizeof(target), "event %lld", (long long)event);
+		snprintf(detail, sizeof(detail), "attempt %d, server lost", attempt);
+		audit_append(s->db, "kiln", "run.rerun", e.repo, target, detail, &err);
+		fprintf(stderr, "kiln serve: event %lld: its replica was lost: attempt %d queued as "
+				"event %lld\n", (long long)event, attempt, (long long)id);
+	}
+out:
+	if (err.len)
+		fprintf(stderr, "kiln serve: event %lld: cannot run it again: %s\n", (long long)event,
+			err.buf);
+	buf_release(&err);
+}
+
+/*
  * Events whose `kiln run` died with another server (or with this one
  * before it restarted) end as failed with reason, their history rows
  * closed. At start (starting): the events of this host's and data
@@ -437,14 +474,21 @@ static int recover_lost(struct queue *q, int starting, const char *reason, struc
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct buf e2 = BUF_INIT;
-		if (store_recover_event(s->db, ids[i], reason, &e2) < 0)
+		int64_t *runs = NULL;
+		int closed = store_recover_event(s->db, ids[i], reason, &runs, &e2);
+		if (closed < 0)
 			fprintf(stderr, "kiln serve: event %lld: %s\n", (long long)ids[i], e2.buf);
+		else if (!starting)
+			retry_lost(q, ids[i], runs, closed);
+		free(runs);
 		buf_release(&e2);
 	}
 	if (n)
 		fprintf(stderr, "kiln serve: %zu run%s ended as failed: %s\n", n, n == 1 ? "" : "s",
 			reason);
 	free(ids);
+	if (n && !starting)
+		dispatch(q);
 	return 0;
 }
 

@@ -188,7 +188,8 @@ int store_sweep_run_dirs(void)
 	return n;
 }
 
-int store_recover_event(struct db *db, int64_t event_id, const char *reason, struct buf *err)
+int store_recover_event(struct db *db, int64_t event_id, const char *reason, int64_t **runs,
+			struct buf *err)
 {
 	struct dbstmt *st = sql_prep(db, err, "cannot list the event's runs",
 				     "SELECT id FROM runs WHERE event_id = ?1 AND status = 'in_progress'",
@@ -202,8 +203,13 @@ int store_recover_event(struct db *db, int64_t event_id, const char *reason, str
 	for (size_t i = 0; i < n && total >= 0; i++) {
 		struct dead_run d = { .id = ids[i] };
 		int c = close_run(db, &d, reason, err);
+		if (c > 0)
+			ids[total] = ids[i];
 		total = c < 0 ? -1 : total + c;
 	}
-	free(ids);
+	if (runs && total >= 0)
+		*runs = ids;
+	else
+		free(ids);
 	return total;
 }

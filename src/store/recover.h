@@ -16,8 +16,10 @@
  * runs were closed, or -1 with a message in err */
 int store_recover(struct db *db, struct buf *err);
 /* close the in_progress runs of server event event_id (its `kiln run` died
- * with another server replica) with reason; how many, or -1 with err */
-int store_recover_event(struct db *db, int64_t event_id, const char *reason, struct buf *err);
+ * with another server replica) with reason; how many, or -1 with err; the
+ * ids of the runs closed in *runs (the caller frees it) when runs is not NULL */
+int store_recover_event(struct db *db, int64_t event_id, const char *reason, int64_t **runs,
+			struct buf *err);
 /* remove $TMPDIR/kiln-run-PID.START-* directories whose kiln is gone;
  * returns how many were removed */
 int store_sweep_run_dirs(void);

@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='two kiln serve replicas on one PostgreSQL behind HAProxy, two agents through HAProxy: kill -9 of a replica (the agents go on through the other, every job once, the log complete; a dead replica'"'"'s run is failed "server lost", not left running), PostgreSQL restarted mid-run (nothing lost), an agent'"'"'s artifact served by either replica'
+test_description='two kiln serve replicas on one PostgreSQL behind HAProxy, two agents through HAProxy: kill -9 of a replica (the agents go on through the other, every job once, the log complete; a dead replica'"'"'s run is failed "server lost" and runs its unfinished jobs again as attempt 2 on the other), PostgreSQL restarted mid-run (nothing lost), an agent'"'"'s artifact served by either replica'
 export KILN_TEST_DB=pg # always on PostgreSQL (replicas need a shared database)
 . "$(dirname "$0")/../lib.sh"
 test_have_prereq HAPROXY || test_skip_all "haproxy is not installed"
@@ -120,7 +120,8 @@ test_expect_success 'setup: a run of many short jobs, two replicas, HAProxy, two
 	        n: [$(seq -s, 1 $N)]
 	    steps:
 	      - run: |
-	          mkdir "$TRASH/effects/\${{ github.sha }}-\${{ matrix.n }}"
+	          a=\${{ github.run_attempt }}; [ \$a = 1 ] && a= || a=-a\$a
+	          mkdir "$TRASH/effects/\${{ github.sha }}-\${{ matrix.n }}\$a"
 	          for i in \$(seq 1 $LINES); do echo "line \$i of job \${{ matrix.n }}"; done
 	          sleep 0.3
 	EOF
@@ -170,7 +171,7 @@ test_expect_success 'the killed replica comes back (its start closes nothing of 
 	! grep "ended as failed" $other.log
 '
 
-test_expect_success 'kill -9 of the replica running the event: the other fails it "server lost", its agent jobs end' '
+test_expect_success 'kill -9 of the replica running the event: the other fails it "server lost", its agent jobs end, attempt 2 runs what did not finish' '
 	push 2 && own=$(owner_of 2) &&
 	wait_effects 2 5 &&
 	kill -9 "$(cat $own.pid)" &&
@@ -185,8 +186,24 @@ test_expect_success 'kill -9 of the replica running the event: the other fails i
 		sleep 0.1
 	done &&
 	test "$open" = 0 &&
-	# no job of the round ran twice
-	test "$(ls -d effects/"$(cat sha-2)"-* | wc -l)" -le $N &&
+	for i in $(seq 1 600); do
+		re=$(db_sql "SELECT id FROM events WHERE rerun_of = $ev") && [ -n "$re" ] && break
+		sleep 0.1
+	done &&
+	test -n "$re" &&
+	test "$(db_sql "SELECT attempt FROM events WHERE id = $re")" = 2 &&
+	wait_status "$re" success 180 &&
+	# every job ran; in attempt 2 only those attempt 1 had not finished, once each
+	sha=$(cat sha-2) &&
+	for n in $(seq 1 $N); do
+		test -d "effects/$sha-$n" || test -d "effects/$sha-$n-a2" || { echo "job $n never ran" >&2; false; }
+	done &&
+	done1=$(db_sql "SELECT count(*) FROM jobs j JOIN runs r ON r.id = j.run_id WHERE r.event_id = $ev AND j.conclusion = '\''success'\''") &&
+	say "attempt 1 finished $done1 of $N jobs, attempt 2 ran the other $((N - done1))" &&
+	test "$done1" -lt $N &&
+	test "$(ls -d effects/"$sha"-*-a2 2>/dev/null | wc -l)" = $((N - done1)) &&
+	db_sql "SELECT actor || '\'' '\'' || detail FROM audit_log WHERE action = '\''run.rerun'\'' AND target = '\''event $ev'\''" >audit &&
+	test_grep "^kiln attempt 2, server lost" audit &&
 	agent_replica $own && lb_start
 '
 
