@@ -8,6 +8,7 @@ test_description='kiln serve runs the GitOps controller (gitops: in --config): a
 trap serve_deploy_cleanup EXIT
 
 API_PORT=$(free_port)
+WEB_PORT=$PORT # start_serve sets PORT to the server's
 SECRET=config-hook-key
 # the interval is an hour: only the start and a webhook fetch
 WAIT=60
@@ -197,6 +198,18 @@ test_expect_success 'SIGTERM: the server stops its controller' '
 	kill -0 "$dpid" &&
 	stop_serve &&
 	! kill -0 "$dpid" 2>/dev/null
+'
+
+test_expect_success 'kill -9 of the server: its controller dies with it, traffic goes on; the next server adopts' '
+	start_serve --config serve.yml &&
+	wait_for $WAIT api_app_is web Synced Healthy v2 &&
+	dpid=$(api_app web controller.pid) && test "$dpid" -gt 0 &&
+	kill9_serve &&
+	wait_for 30 sh -c "! kill -0 $dpid 2>/dev/null" &&
+	curl -fs "http://127.0.0.1:$WEB_PORT/" >body && test_grep v2 body &&
+	start_serve --config serve.yml &&
+	wait_for $WAIT api_app_is web Synced Healthy v2 &&
+	test_grep "web: s[0-9]: v2 pid [0-9]* port [0-9]* is alive: adopted" "$KILN_DEPLOY_STATE/deployd.log"
 '
 
 test_done
