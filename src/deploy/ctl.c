@@ -441,7 +441,10 @@ static void on_tick(uv_timer_t *t)
 static void on_signal(uv_signal_t *s, int sig)
 {
 	struct deployd *d = s->data;
-	deploy__log(NULL, "signal %d: shutting down", sig);
+	d->leave_running = sig == SIGQUIT;
+	deploy__log(NULL, "signal %d: %s", sig,
+		    d->leave_running ? "exiting, the apps keep running for the next controller"
+				     : "shutting down");
 	d->stopping = 1;
 }
 
@@ -579,15 +582,20 @@ int deployd_run(const struct deployd_opts *o)
 	uv_timer_start(&d.tick, on_tick, 0, DEPLOY_TICK_MS);
 	uv_signal_init(&loop, &d.sigterm);
 	uv_signal_init(&loop, &d.sigint);
-	d.sigterm.data = d.sigint.data = &d;
+	uv_signal_init(&loop, &d.sigquit);
+	d.sigterm.data = d.sigint.data = d.sigquit.data = &d;
 	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	uv_signal_start(&d.sigquit, on_signal, SIGQUIT);
 	signal(SIGPIPE, SIG_IGN);
 	deploy__log(NULL, "ready: %zu app(s), state %s, socket %s", d.napps, state, d.ctl_sock);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	ret = d.exit_code;
 	deploy__gitops_close(&d);
-	shutdown_all(&d);
+	/* SIGQUIT leaves every slot as stored: the next controller adopts
+	 * them as after a crash (a rollout under way is aborted then) */
+	if (!d.leave_running || ret)
+		shutdown_all(&d);
 out_server:
 	deploy__server_close(&d);
 out:

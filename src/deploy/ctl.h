@@ -93,8 +93,9 @@ struct deployd {
 	int hap_old_pid;         /* the HAProxy the last reload replaced (finishing its connections) */
 	uv_pipe_t server;
 	uv_timer_t tick;
-	uv_signal_t sigterm, sigint;
+	uv_signal_t sigterm, sigint, sigquit;
 	int stopping;
+	int leave_running;       /* SIGQUIT: exit, the instances and HAProxy go on for the next one */
 	int exit_code;
 	struct podman pm;        /* for image apps; pm.prog NULL until the first one starts */
 	char ctr_id[17];         /* this state dir's hash: container names of two controllers differ */

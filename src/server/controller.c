@@ -207,7 +207,10 @@ void controller_stop(struct controller *c, void (*done)(void *), void *arg)
 	}
 	c->stopped = done;
 	c->stopped_arg = arg;
-	uv_process_kill(&c->proc, SIGTERM);
+	/* SIGQUIT: the controller exits and leaves the apps serving (a
+	 * restart or upgrade of the server is no outage); the next one adopts
+	 * them. `kiln deployd --stop` stops them. */
+	uv_process_kill(&c->proc, SIGQUIT);
 	uv_timer_start(&c->timer, on_timer, STOP_KILL_MS, 0);
 }
 

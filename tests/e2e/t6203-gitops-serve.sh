@@ -193,11 +193,13 @@ test_expect_success 'a second server on the same controller state refuses to sta
 	api_app_has web controller.restarts 2
 '
 
-test_expect_success 'SIGTERM: the server stops its controller' '
+test_expect_success 'SIGTERM: the server stops its controller, the apps keep serving (a server restart is no outage)' '
 	dpid=$(api_app web controller.pid) &&
 	kill -0 "$dpid" &&
 	stop_serve &&
-	! kill -0 "$dpid" 2>/dev/null
+	! kill -0 "$dpid" 2>/dev/null &&
+	curl -fs "http://127.0.0.1:$WEB_PORT/" >body && test_grep v2 body &&
+	test_grep "exiting, the apps keep running for the next controller" "$KILN_DEPLOY_STATE/deployd.log"
 '
 
 test_expect_success 'kill -9 of the server: its controller dies with it, traffic goes on; the next server adopts' '
