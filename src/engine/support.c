@@ -155,11 +155,13 @@ static void check_steps(struct plan_job *pj, const char *repo_dir)
 {
 	struct buf inner = BUF_INIT;
 	const struct wf_job *job = pj->job;
-	int podman = podman_installed(NULL);
+	int podman = -1; /* looked up on PATH for the first `uses:` that could need it */
 	for (size_t i = 0; i < job->nsteps && !pj->cannot; i++) {
 		const struct wf_str *u = &job->steps[i].uses;
-		if (!u->s)
+		if (!u->s || (strncmp(u->s, "docker://", 9) && strncmp(u->s, "./", 2)))
 			continue;
+		if (podman < 0)
+			podman = podman_installed(NULL);
 		if (!strncmp(u->s, "docker://", 9) && !podman)
 			set_reason(pj, NULL, u->line, u->col,
 				   "step %zu uses the Docker image '%s'; Docker actions need "
