@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <strings.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -88,6 +89,11 @@ struct ajob {
 	struct buf werr;
 	FILE *dl;
 	char *dl_tmp, *dl_path;
+	/* download-artifact: the run's artifacts brought from the server
+	 * before the job starts (blob digests still to fetch) */
+	const struct wf_job *wjob;
+	struct strvec fetch;
+	size_t fetched;
 	int handles; /* timers still open */
 	struct ajob *next;
 };
@@ -494,9 +500,190 @@ static const char *ctx_str(const struct ev *c, const char *a, const char *b)
 	return v && ev_kind(v) == EV_STRING ? ev_get_str(v, NULL) : "";
 }
 
-static void launch(struct ajob *j)
+static void start_job(struct ajob *j);
+
+/* a step of the job uses actions/download-artifact */
+static int uses_download_artifact(const struct wf_job *job)
+{
+	static const char pre[] = "actions/download-artifact";
+	for (size_t i = 0; i < job->nsteps; i++) {
+		const char *u = job->steps[i].uses.s;
+		if (u && !strncasecmp(u, pre, sizeof(pre) - 1) &&
+		    (u[sizeof(pre) - 1] == '@' || !u[sizeof(pre) - 1]))
+			return 1;
+	}
+	return 0;
+}
+
+static char *blob_path(const struct agent *ag, const char *digest)
+{
+	return xstrfmt("%s/blobs/%s.tzst", ag->cas.dir, digest);
+}
+
+static void fetch_next(struct ajob *j);
+
+static void fetch_done(struct acall *c)
+{
+	struct ajob *j = c->arg;
+	int ok = j->dl && fflush(j->dl) == 0;
+	if (j->dl)
+		ok = fclose(j->dl) == 0 && ok;
+	j->dl = NULL;
+	long st = c->status;
+	char err[256];
+	snprintf(err, sizeof(err), "%s", c->err);
+	acall_reset(c);
+	const char *digest = j->fetch.v[j->fetched];
+	char *path = blob_path(j->ag, digest);
+	int r = st == 200 && ok ? rename(j->dl_tmp, path) : -1;
+	free(path);
+	if (r < 0)
+		unlink(j->dl_tmp);
+	if (j->stale) {
+		step(j);
+	} else if (st == 409 || st == 401) {
+		go_stale(j, "the lease was lost");
+		step(j);
+	} else if (r < 0) {
+		fail_job(j, "cannot download artifact %s from the server: %s", digest,
+			 st < 0 ? err : "server error");
+	} else {
+		j->fetched++;
+		fetch_next(j);
+	}
+}
+
+/* the next missing blob into the agent's cas, then the job */
+static void fetch_next(struct ajob *j)
 {
 	struct agent *ag = j->ag;
+	if (j->fetched == j->fetch.nr) {
+		start_job(j);
+		return;
+	}
+	const char *digest = j->fetch.v[j->fetched];
+	free(j->dl_tmp);
+	j->dl_tmp = xstrfmt("%s/blobs/.agent-%lld.%d.art.tmp", ag->cas.dir, (long long)j->id,
+			    j->attempt);
+	j->dl = fopen(j->dl_tmp, "wbe");
+	if (!j->dl) {
+		fail_job(j, "cannot write '%s'", j->dl_tmp);
+		return;
+	}
+	j->ctl.token = ag->o->token;
+	j->ctl.out = j->dl;
+	if (acall_start(ag->loop, &j->ctl, "GET",
+			url_of(ag, "/api/v1/agent/jobs/%lld/artifacts/%s?attempt=%d",
+			       (long long)j->id, digest, j->attempt),
+			NULL, DOWNLOAD_TIMEOUT_MS, fetch_done, j)) {
+		fclose(j->dl);
+		j->dl = NULL;
+		fail_job(j, "cannot download artifact %s from the server", digest);
+	}
+}
+
+/* upload-artifact's name rules (the server's list is checked as input) */
+static int artifact_name_ok(const char *n)
+{
+	return *n && strcmp(n, ".") && strcmp(n, "..") && !strpbrk(n, "\":<>|*?\r\n\\/") &&
+	       strlen(n) < 256;
+}
+
+/* the run's artifact list: a record per artifact in <run>/artifacts, as
+ * upload-artifact writes them in kiln run; the blobs this agent lacks
+ * are fetched next; 0 or -1 with err */
+static int write_records(struct ajob *j, const struct buf *resp, struct buf *err)
+{
+	json_t *o = json_loadb(resp->buf ? resp->buf : "", resp->len, 0, NULL);
+	json_t *arr = json_object_get(o, "artifacts");
+	int r = 0;
+	if (!json_is_array(arr)) {
+		buf_addstr(err, "malformed artifact list");
+		r = -1;
+	}
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	buf_addf(&path, "%s/artifacts", j->run);
+	if (!r && mkdir_p(path.buf, 0700) < 0) {
+		buf_addf(err, "cannot create '%s'", path.buf);
+		r = -1;
+	}
+	size_t dirlen = path.len;
+	for (size_t i = 0; !r && i < json_array_size(arr); i++) {
+		json_t *a = json_array_get(arr, i);
+		const char *name = json_string_value(json_object_get(a, "name"));
+		const char *digest = json_string_value(json_object_get(a, "digest"));
+		json_int_t size = json_integer_value(json_object_get(a, "size"));
+		json_int_t files = json_integer_value(json_object_get(a, "files"));
+		if (!name || !digest || !artifact_name_ok(name) || strlen(digest) != 64 ||
+		    strspn(digest, "0123456789abcdef") != 64) {
+			buf_addstr(err, "malformed artifact list");
+			r = -1;
+			break;
+		}
+		buf_setlen(&path, dirlen);
+		buf_addf(&path, "/%s", name);
+		buf_reset(&text);
+		buf_addf(&text, "blob %s\nfiles %lld\nsize %lld\nid %zu\n", digest, (long long)files,
+			 (long long)size, i + 1);
+		if (write_file_atomic(path.buf, text.buf, text.len, 0644) < 0) {
+			buf_addf(err, "cannot write '%s'", path.buf);
+			r = -1;
+			break;
+		}
+		char *bp = blob_path(j->ag, digest);
+		if (access(bp, R_OK) != 0)
+			strvec_push(&j->fetch, digest);
+		free(bp);
+	}
+	json_decref(o);
+	buf_release(&path);
+	buf_release(&text);
+	return r;
+}
+
+static void list_done(struct acall *c)
+{
+	struct ajob *j = c->arg;
+	long st = c->status;
+	struct buf err = BUF_INIT;
+	if (st < 0)
+		buf_addstr(&err, c->err);
+	int r = st == 200 && !j->stale ? write_records(j, &c->resp, &err) : -1;
+	acall_reset(c);
+	if (j->stale) {
+		step(j);
+	} else if (st == 409 || st == 401) {
+		go_stale(j, "the lease was lost");
+		step(j);
+	} else if (r < 0) {
+		fail_job(j, "cannot list the run's artifacts on the server: %s",
+			 err.len ? err.buf : "server error");
+	} else {
+		struct buf dir = BUF_INIT;
+		buf_addf(&dir, "%s/blobs", j->ag->cas.dir);
+		mkdir_p(dir.buf, 0700);
+		buf_release(&dir);
+		fetch_next(j);
+	}
+	buf_release(&err);
+}
+
+/* download-artifact on an agent: the artifacts other jobs of the run
+ * uploaded (on any agent or the server) come from the server first */
+static void stage_artifacts(struct ajob *j)
+{
+	struct agent *ag = j->ag;
+	j->ctl.token = ag->o->token;
+	j->ctl.out = NULL;
+	if (acall_start(ag->loop, &j->ctl, "GET",
+			url_of(ag, "/api/v1/agent/jobs/%lld/artifacts?attempt=%d", (long long)j->id,
+			       j->attempt),
+			NULL, CALL_TIMEOUT_MS, list_done, j))
+		fail_job(j, "cannot list the run's artifacts on the server");
+}
+
+static void launch(struct ajob *j)
+{
 	struct buf err = BUF_INIT;
 	if (j->cancel_asked) {
 		j->exec_done = 1;
@@ -518,6 +705,28 @@ static void launch(struct ajob *j)
 	const struct wf_job *job = lr == 0 && j->wf ? find_job(j->wf, j->w.job) : NULL;
 	if (!job) {
 		fail_job(j, "job '%s' of %s is not in the run's files", j->w.job, j->w.workflow);
+		return;
+	}
+	buf_release(&err);
+	j->wjob = job;
+	if (uses_download_artifact(job)) {
+		stage_artifacts(j);
+		return;
+	}
+	start_job(j);
+}
+
+/* the executor on the job (after the run's artifacts came, if needed) */
+static void start_job(struct ajob *j)
+{
+	struct agent *ag = j->ag;
+	struct buf err = BUF_INIT;
+	const struct wf_job *job = j->wjob;
+	if (j->cancel_asked) {
+		j->exec_done = 1;
+		j->result = RESULT_CANCELLED;
+		j->state = J_FLUSH;
+		step(j);
 		return;
 	}
 	struct ev *sec = ev_from_json(j->secrets_json, strlen(j->secrets_json), &err);
@@ -718,6 +927,7 @@ static void job_free(struct ajob *j)
 	free(j->src);
 	free(j->run);
 	free(j->outputs);
+	strvec_clear(&j->fetch);
 	free(j->summary);
 	free(j->dl_tmp);
 	free(j->dl_path);

@@ -7,6 +7,7 @@
 #include "server/auth.h"
 #include "server/srv.h"
 #include "store/agents.h"
+#include "store/artifacts.h"
 #include "store/blobs.h"
 #include "store/audit.h"
 #include "store/db.h"
@@ -576,40 +577,121 @@ static void on_complete(struct srv *s, struct http_req *q)
 	buf_release(&err);
 }
 
-/* GET /api/v1/agent/jobs/:id/source?attempt=N: the run's files (tar+zstd) */
-static void on_source(struct srv *s, struct http_req *q)
+/* the job :id, leased to the calling agent at ?attempt=N (ack: confirm
+ * the lease too); 0 with *j to release, or -1 answered */
+static int leased_job(struct srv *s, struct http_req *q, int ack, struct ajob_row *j)
 {
 	struct agent_row ag;
 	if (agent_auth(s, q, &ag))
-		return;
+		return -1;
 	int64_t id = api__int(http_req_param(q, "id"));
 	int64_t attempt = api__int(http_req_query(q, "attempt"));
-	struct ajob_row j;
 	struct buf err = BUF_INIT;
-	int r = id ? ajobs_get(s->db, id, &j, &err) : KILN_ENOENT;
+	int r = id ? ajobs_get(s->db, id, j, &err) : KILN_ENOENT;
 	if (r) {
 		if (r == KILN_ENOENT)
 			lease_lost(q, id);
 		else
 			http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
 		buf_release(&err);
-		return;
+		return -1;
 	}
-	if (j.status != AJOB_LEASED || j.lease_owner != ag.id || j.attempt != attempt ||
-	    ajobs_ack(s->db, id, ag.id, (int)attempt, &err)) {
+	if (j->status != AJOB_LEASED || j->lease_owner != ag.id || j->attempt != attempt ||
+	    (ack && ajobs_ack(s->db, id, ag.id, (int)attempt, &err))) {
 		lease_lost(q, id);
-	} else {
-		struct buf data = BUF_INIT;
-		buf_reset(&err);
-		int rc = blobs_read(s->db, j.source, &data, &err);
-		if (rc == KILN_ENOENT)
-			http_reply_error(q, 410, "gone", "the job's source is no longer on the server");
-		else if (rc)
-			http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
-		else
-			http_reply_raw(q, 200, "application/zstd", data.buf, data.len);
-		buf_release(&data);
+		ajob_row_release(j);
+		buf_release(&err);
+		return -1;
 	}
+	buf_release(&err);
+	return 0;
+}
+
+/* GET /api/v1/agent/jobs/:id/source?attempt=N: the run's files (tar+zstd) */
+static void on_source(struct srv *s, struct http_req *q)
+{
+	struct ajob_row j;
+	if (leased_job(s, q, 1, &j))
+		return;
+	struct buf data = BUF_INIT, err = BUF_INIT;
+	int rc = blobs_read(s->db, j.source, &data, &err);
+	if (rc == KILN_ENOENT)
+		http_reply_error(q, 410, "gone", "the job's source is no longer on the server");
+	else if (rc)
+		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+	else
+		http_reply_raw(q, 200, "application/zstd", data.buf, data.len);
+	buf_release(&data);
+	ajob_row_release(&j);
+	buf_release(&err);
+}
+
+static int artifact_live(const struct artifact_row *a)
+{
+	return !a->expired && a->expires_ms > runs_now_ms();
+}
+
+/*
+ * GET /api/v1/agent/jobs/:id/artifacts?attempt=N: the artifacts the job's
+ * own run uploaded so far (download-artifact on the agent), never another
+ * run's: {"artifacts": [{"name", "digest", "size", "files"}]}
+ */
+static void on_artifacts(struct srv *s, struct http_req *q)
+{
+	struct ajob_row j;
+	if (leased_job(s, q, 0, &j))
+		return;
+	struct artifact_row *v = NULL;
+	size_t n = 0;
+	struct buf err = BUF_INIT;
+	if (j.run_id && artifacts_list(s->db, j.run_id, &v, &n, &err)) {
+		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+	} else {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < n; i++)
+			if (artifact_live(&v[i]))
+				json_array_append_new(
+					arr, json_pack("{s:s,s:s,s:I,s:I}", "name", v[i].name, "digest",
+						       v[i].digest, "size", (json_int_t)v[i].size,
+						       "files", (json_int_t)v[i].files));
+		http_reply_json(q, 200, json_pack("{s:o}", "artifacts", arr));
+	}
+	free(v);
+	ajob_row_release(&j);
+	buf_release(&err);
+}
+
+/*
+ * GET /api/v1/agent/jobs/:id/artifacts/:digest?attempt=N: the blob of one
+ * of those artifacts; 404 for a digest no live artifact of the job's run
+ * names (another run's artifact is not served)
+ */
+static void on_artifact_get(struct srv *s, struct http_req *q)
+{
+	struct ajob_row j;
+	if (leased_job(s, q, 0, &j))
+		return;
+	const char *digest = http_req_param(q, "digest");
+	struct artifact_row *v = NULL;
+	size_t n = 0;
+	struct buf err = BUF_INIT;
+	if (j.run_id && artifacts_list(s->db, j.run_id, &v, &n, &err)) {
+		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+		goto out;
+	}
+	size_t i = 0;
+	while (i < n && !(artifact_live(&v[i]) && !strcmp(v[i].digest, digest)))
+		i++;
+	if (i == n) {
+		http_reply_error(q, 404, "not_found", "the run of job %lld has no artifact %s",
+				 (long long)j.id, digest);
+		goto out;
+	}
+	if (srv_artifact_reply(s, q, digest, &err) < 0)
+		http_reply_error(q, 500, "internal", "cannot read artifact %s: %s", digest,
+				 err.len ? err.buf : "its blob is gone");
+out:
+	free(v);
 	ajob_row_release(&j);
 	buf_release(&err);
 }
@@ -777,6 +859,9 @@ int agentd_new(struct srv *s, struct agentd **out, struct buf *err)
 	http_route(s, "POST", "/api/v1/agent/jobs/:id/complete", ROLE_NONE, on_complete);
 	http_route(s, "GET", "/api/v1/agent/jobs/:id/source", ROLE_NONE, on_source);
 	http_route(s, "POST", "/api/v1/agent/jobs/:id/artifacts/:digest", ROLE_NONE, on_artifact);
+	http_route(s, "GET", "/api/v1/agent/jobs/:id/artifacts", ROLE_NONE, on_artifacts);
+	http_route(s, "GET", "/api/v1/agent/jobs/:id/artifacts/:digest", ROLE_NONE,
+		   on_artifact_get);
 	http_route(s, "GET", "/api/v1/agent/jobs", ROLE_VIEWER, on_jobs);
 	http_route(s, "POST", "/api/v1/agent/registration-tokens", ROLE_ADMIN, on_regtoken);
 	http_route(s, "GET", "/api/v1/agents", ROLE_VIEWER, on_agents);
