@@ -358,7 +358,7 @@ int exec__spawn(struct step_run *sr, struct strvec *argv, struct strvec *env, co
 {
 	struct job_exec *je = sr->je;
 	(void)err;
-	struct exec_cmd *cmd = xcalloc(1, sizeof(*cmd));
+	struct exec_cmd *cmd = xmalloc(sizeof(*cmd)); /* exec_cmd_init: all but rbuf */
 	exec_cmd_init(cmd);
 	strvec_clear(&cmd->env);
 	cmd->env = *env;

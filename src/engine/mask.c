@@ -40,8 +40,10 @@ struct masker {
 	int dirty;               /* patterns added since the last build */
 	int filter;              /* skip filter usable */
 	size_t win;              /* skip window length */
-	uint8_t shift[1u << SHIFT_BITS];
-	uint8_t first2[(1u << 16) / 8]; /* bitmap of patterns' first two bytes */
+	/* allocated by the first build that uses the filter: a masker without
+	 * patterns (most jobs) does not zero 73 KB (two per job) */
+	uint8_t *shift;  /* 1 << SHIFT_BITS entries */
+	uint8_t *first2; /* bitmap of patterns' first two bytes, 1 << 16 bits */
 };
 
 struct ival {
@@ -80,6 +82,8 @@ void mask_free(struct masker *m)
 		free(m->pats[i].s);
 	free(m->pats);
 	free(m->nodes);
+	free(m->shift);
+	free(m->first2);
 	free(m);
 }
 
@@ -177,8 +181,12 @@ static void build_filter(struct masker *m)
 	if (!m->filter)
 		return;
 	m->win = minlen < WINDOW_CAP ? minlen : WINDOW_CAP;
-	memset(m->shift, (int)(m->win - 2), sizeof(m->shift));
-	memset(m->first2, 0, sizeof(m->first2));
+	if (!m->shift) {
+		m->shift = xmalloc(1u << SHIFT_BITS);
+		m->first2 = xmalloc((1u << 16) / 8);
+	}
+	memset(m->shift, (int)(m->win - 2), 1u << SHIFT_BITS);
+	memset(m->first2, 0, (1u << 16) / 8);
 	for (size_t i = 0; i < m->npats; i++) {
 		const unsigned char *p = (const unsigned char *)m->pats[i].s;
 		for (size_t j = 0; j + 3 <= m->win; j++) {

@@ -35,8 +35,14 @@ extern char **environ;
 
 void exec_cmd_init(struct exec_cmd *cmd)
 {
-	struct exec_cmd blank = EXEC_CMD_INIT;
-	*cmd = blank;
+	/* all but the read buffer (16 KB, written before it is read): a
+	 * struct assignment from EXEC_CMD_INIT zeroed and copied it per step */
+	memset(cmd, 0, offsetof(struct exec_cmd, rbuf));
+	cmd->args = (struct strvec)STRVEC_INIT;
+	cmd->env = (struct strvec)STRVEC_INIT;
+	cmd->grace_ms = 2000;
+	cmd->line[0] = (struct buf)BUF_INIT;
+	cmd->line[1] = (struct buf)BUF_INIT;
 }
 
 void exec_cmd_release(struct exec_cmd *cmd)
