@@ -46,19 +46,29 @@ long strvec_find(const struct strvec *sv, const char *s)
 	return -1;
 }
 
-static long env_index(const struct strvec *env, const char *name)
+/* the entry NAME=...; n is strlen(name). The first bytes are compared
+ * inline: a step's environment is ~100 entries, searched ~25 times per
+ * step (strncmp per entry was 8 % of kiln's instructions on a DAG) */
+static long env_index(const struct strvec *env, const char *name, size_t n)
 {
-	size_t n = strlen(name);
-	for (size_t i = 0; i < env->nr; i++)
-		if (!strncmp(env->v[i], name, n) && env->v[i][n] == '=')
+	for (size_t i = 0; i < env->nr; i++) {
+		const char *v = env->v[i];
+		if (n && v[0] != name[0])
+			continue;
+		if (!strncmp(v, name, n) && v[n] == '=')
 			return (long)i;
+	}
 	return -1;
 }
 
 void strvec_setenv(struct strvec *env, const char *name, const char *value)
 {
-	long i = env_index(env, name);
-	char *kv = xstrfmt("%s=%s", name, value);
+	size_t n = strlen(name), vl = strlen(value);
+	long i = env_index(env, name, n);
+	char *kv = xmalloc(n + vl + 2); /* not xstrfmt: no printf per variable */
+	memcpy(kv, name, n);
+	kv[n] = '=';
+	memcpy(kv + n + 1, value, vl + 1);
 	if (i >= 0) {
 		free(env->v[i]);
 		env->v[i] = kv;
@@ -69,6 +79,7 @@ void strvec_setenv(struct strvec *env, const char *name, const char *value)
 
 const char *strvec_getenv(const struct strvec *env, const char *name)
 {
-	long i = env_index(env, name);
-	return i < 0 ? NULL : env->v[i] + strlen(name) + 1;
+	size_t n = strlen(name);
+	long i = env_index(env, name, n);
+	return i < 0 ? NULL : env->v[i] + n + 1;
 }

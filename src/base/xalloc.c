@@ -52,13 +52,20 @@ char *xstrndup(const char *s, size_t n)
 
 char *xstrfmt(const char *fmt, ...)
 {
+	/* formatted once into a stack buffer when it fits (most paths and
+	 * NAME=VALUE strings): vsnprintf is most of the cost */
+	char small[256];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		oom(0);
 	char *p = xmalloc((size_t)n + 1);
+	if ((size_t)n < sizeof(small)) {
+		memcpy(p, small, (size_t)n + 1);
+		return p;
+	}
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
