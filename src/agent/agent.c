@@ -500,6 +500,59 @@ static const char *ctx_str(const struct ev *c, const char *a, const char *b)
 	return v && ev_kind(v) == EV_STRING ? ev_get_str(v, NULL) : "";
 }
 
+/* a download into j->dl_tmp, then renamed: the file closed, the call
+ * reset; 0 when the answer is in dest, else -1 (*st, err: why) */
+static int dl_finish(struct ajob *j, struct acall *c, const char *dest, long *st, char err[256])
+{
+	int ok = j->dl && fflush(j->dl) == 0;
+	if (j->dl)
+		ok = fclose(j->dl) == 0 && ok;
+	j->dl = NULL;
+	*st = c->status;
+	snprintf(err, 256, "%s", c->err);
+	acall_reset(c);
+	if (*st == 200 && ok && rename(j->dl_tmp, dest) == 0)
+		return 0;
+	unlink(j->dl_tmp);
+	return -1;
+}
+
+/* GET url (taken over) into j->dl_tmp (<cas>/blobs/.agent-ID.ATTEMPT.what.tmp)
+ * on the control call; 0 or -1 */
+static int dl_start(struct ajob *j, const char *what, char *url, acall_cb cb)
+{
+	struct agent *ag = j->ag;
+	free(j->dl_tmp);
+	j->dl_tmp = xstrfmt("%s/blobs/.agent-%lld.%d.%s.tmp", ag->cas.dir, (long long)j->id,
+			    j->attempt, what);
+	j->dl = fopen(j->dl_tmp, "wbe");
+	if (!j->dl) {
+		free(url);
+		return -1;
+	}
+	j->ctl.token = ag->o->token;
+	j->ctl.out = j->dl;
+	if (acall_start(ag->loop, &j->ctl, "GET", url, NULL, DOWNLOAD_TIMEOUT_MS, cb, j)) {
+		fclose(j->dl);
+		j->dl = NULL;
+		unlink(j->dl_tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* the run was cancelled before the job started: it ends cancelled */
+static int cancelled_before_start(struct ajob *j)
+{
+	if (!j->cancel_asked)
+		return 0;
+	j->exec_done = 1;
+	j->result = RESULT_CANCELLED;
+	j->state = J_FLUSH;
+	step(j);
+	return 1;
+}
+
 static void start_job(struct ajob *j);
 
 /* a step of the job uses actions/download-artifact */
@@ -525,20 +578,11 @@ static void fetch_next(struct ajob *j);
 static void fetch_done(struct acall *c)
 {
 	struct ajob *j = c->arg;
-	int ok = j->dl && fflush(j->dl) == 0;
-	if (j->dl)
-		ok = fclose(j->dl) == 0 && ok;
-	j->dl = NULL;
-	long st = c->status;
-	char err[256];
-	snprintf(err, sizeof(err), "%s", c->err);
-	acall_reset(c);
 	const char *digest = j->fetch.v[j->fetched];
-	char *path = blob_path(j->ag, digest);
-	int r = st == 200 && ok ? rename(j->dl_tmp, path) : -1;
+	char *path = blob_path(j->ag, digest), err[256];
+	long st;
+	int r = dl_finish(j, c, path, &st, err);
 	free(path);
-	if (r < 0)
-		unlink(j->dl_tmp);
 	if (j->stale) {
 		step(j);
 	} else if (st == 409 || st == 401) {
@@ -556,30 +600,16 @@ static void fetch_done(struct acall *c)
 /* the next missing blob into the agent's cas, then the job */
 static void fetch_next(struct ajob *j)
 {
-	struct agent *ag = j->ag;
 	if (j->fetched == j->fetch.nr) {
 		start_job(j);
 		return;
 	}
 	const char *digest = j->fetch.v[j->fetched];
-	free(j->dl_tmp);
-	j->dl_tmp = xstrfmt("%s/blobs/.agent-%lld.%d.art.tmp", ag->cas.dir, (long long)j->id,
-			    j->attempt);
-	j->dl = fopen(j->dl_tmp, "wbe");
-	if (!j->dl) {
-		fail_job(j, "cannot write '%s'", j->dl_tmp);
-		return;
-	}
-	j->ctl.token = ag->o->token;
-	j->ctl.out = j->dl;
-	if (acall_start(ag->loop, &j->ctl, "GET",
-			url_of(ag, "/api/v1/agent/jobs/%lld/artifacts/%s?attempt=%d",
-			       (long long)j->id, digest, j->attempt),
-			NULL, DOWNLOAD_TIMEOUT_MS, fetch_done, j)) {
-		fclose(j->dl);
-		j->dl = NULL;
+	if (dl_start(j, "art",
+		     url_of(j->ag, "/api/v1/agent/jobs/%lld/artifacts/%s?attempt=%d",
+			    (long long)j->id, digest, j->attempt),
+		     fetch_done) < 0)
 		fail_job(j, "cannot download artifact %s from the server", digest);
-	}
 }
 
 /* upload-artifact's name rules (the server's list is checked as input) */
@@ -685,13 +715,8 @@ static void stage_artifacts(struct ajob *j)
 static void launch(struct ajob *j)
 {
 	struct buf err = BUF_INIT;
-	if (j->cancel_asked) {
-		j->exec_done = 1;
-		j->result = RESULT_CANCELLED;
-		j->state = J_FLUSH;
-		step(j);
+	if (cancelled_before_start(j))
 		return;
-	}
 	if (jobwire_decode(j->spec_json, &j->w, &err)) {
 		fail_job(j, "%s", err.buf);
 		buf_release(&err);
@@ -722,13 +747,8 @@ static void start_job(struct ajob *j)
 	struct agent *ag = j->ag;
 	struct buf err = BUF_INIT;
 	const struct wf_job *job = j->wjob;
-	if (j->cancel_asked) {
-		j->exec_done = 1;
-		j->result = RESULT_CANCELLED;
-		j->state = J_FLUSH;
-		step(j);
+	if (cancelled_before_start(j))
 		return;
-	}
 	struct ev *sec = ev_from_json(j->secrets_json, strlen(j->secrets_json), &err);
 	if (!sec || ev_kind(sec) != EV_OBJECT) {
 		ev_unref(sec);
@@ -844,22 +864,15 @@ static void prepare(struct ajob *j)
 static void dl_done(struct acall *c)
 {
 	struct ajob *j = c->arg;
-	int ok = j->dl && fflush(j->dl) == 0;
-	if (j->dl)
-		ok = fclose(j->dl) == 0 && ok;
-	j->dl = NULL;
-	long st = c->status;
 	char err[256];
-	snprintf(err, sizeof(err), "%s", c->err);
-	acall_reset(c);
-	if (st == 200 && ok && rename(j->dl_tmp, j->dl_path) == 0) {
+	long st;
+	if (dl_finish(j, c, j->dl_path, &st, err) == 0) {
 		if (!j->stale)
 			prepare(j);
 		else
 			step(j);
 		return;
 	}
-	unlink(j->dl_tmp);
 	if (st == 409 || st == 401) {
 		go_stale(j, "the lease was lost");
 		step(j);
@@ -872,7 +885,7 @@ static void download(struct ajob *j)
 {
 	struct agent *ag = j->ag;
 	j->state = J_DOWNLOAD;
-	j->dl_path = xstrfmt("%s/blobs/%s.tzst", ag->cas.dir, j->source);
+	j->dl_path = blob_path(ag, j->source);
 	if (access(j->dl_path, R_OK) == 0) {
 		prepare(j); /* another job of the run brought it */
 		return;
@@ -881,23 +894,11 @@ static void download(struct ajob *j)
 	buf_addf(&dir, "%s/blobs", ag->cas.dir);
 	mkdir_p(dir.buf, 0700);
 	buf_release(&dir);
-	j->dl_tmp = xstrfmt("%s/blobs/.agent-%lld.%d.tmp", ag->cas.dir, (long long)j->id,
-			    j->attempt);
-	j->dl = fopen(j->dl_tmp, "wbe");
-	if (!j->dl) {
-		fail_job(j, "cannot write '%s'", j->dl_tmp);
-		return;
-	}
-	j->ctl.token = ag->o->token;
-	j->ctl.out = j->dl;
-	if (acall_start(ag->loop, &j->ctl, "GET",
-			url_of(ag, "/api/v1/agent/jobs/%lld/source?attempt=%d", (long long)j->id,
-			       j->attempt),
-			NULL, DOWNLOAD_TIMEOUT_MS, dl_done, j)) {
-		fclose(j->dl);
-		j->dl = NULL;
+	if (dl_start(j, "src",
+		     url_of(ag, "/api/v1/agent/jobs/%lld/source?attempt=%d", (long long)j->id,
+			    j->attempt),
+		     dl_done) < 0)
 		fail_job(j, "cannot download the run's files");
-	}
 }
 
 /* ---- the end of a job ---- */
