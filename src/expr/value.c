@@ -280,13 +280,9 @@ static inline int key_match(const struct ev *k, const char *key, size_t len, int
 	return expr__key_eq(k->u.str.s, k->u.str.len, key, len);
 }
 
-const struct ev *ev__object_getk(const struct ev *o, const struct ev *key, uint32_t hash)
-{
-	return ev__object_getkey(o, key->u.str.s, key->u.str.len, key->ascii, hash);
-}
-
-const struct ev *ev__object_getkey(const struct ev *o, const char *s, size_t len, int ascii,
-				   uint32_t hash)
+/* the whole lookup, for keys ev__object_getkey's fast path cannot decide */
+static __attribute__((noinline)) const struct ev *
+getkey_slow(const struct ev *o, const char *s, size_t len, int ascii, uint32_t hash)
 {
 	if (o->u.obj.index) {
 		size_t mask = o->u.obj.icap - 1;
@@ -303,6 +299,72 @@ const struct ev *ev__object_getkey(const struct ev *o, const char *s, size_t len
 		const struct ev_kv *kv = &o->u.obj.kv[i];
 		if (kv->hash == hash && key_match(kv->key, s, len, ascii))
 			return kv->val;
+	}
+	return NULL;
+}
+
+/* the key is stored spelled exactly as asked (byte for byte) */
+static inline int same_bytes(const struct ev *k, const char *key, size_t len)
+{
+	if (k->u.str.len != len)
+		return 0;
+	const char *a = k->u.str.s;
+	for (; len >= 8; a += 8, key += 8, len -= 8) { /* words, never past either end */
+		uint64_t x, y;
+		memcpy(&x, a, 8);
+		memcpy(&y, key, 8);
+		if (x != y)
+			return 0;
+	}
+	if (len >= 4) { /* 4..7 bytes: the first four and the last four */
+		uint32_t x0, y0, x1, y1;
+		memcpy(&x0, a, 4);
+		memcpy(&y0, key, 4);
+		memcpy(&x1, a + len - 4, 4);
+		memcpy(&y1, key + len - 4, 4);
+		return x0 == y0 && x1 == y1;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (a[i] != key[i])
+			return 0;
+	return 1;
+}
+
+const struct ev *ev__object_getk(const struct ev *o, const struct ev *key, uint32_t hash)
+{
+	return ev__object_getkey(o, key->u.str.s, key->u.str.len, key->ascii, hash);
+}
+
+/*
+ * The usual lookup finds its key spelled the same as it is stored at the
+ * first entry of the same hash; everything else (another spelling, a hash
+ * collision) is left to getkey_slow, so this path calls nothing and saves
+ * no registers.
+ */
+const struct ev *ev__object_getkey(const struct ev *o, const char *s, size_t len, int ascii,
+				   uint32_t hash)
+{
+	if (o->u.obj.index) {
+		size_t mask = o->u.obj.icap - 1;
+		for (size_t h = hash & mask;; h = (h + 1) & mask) {
+			uint32_t slot = o->u.obj.index[h];
+			if (slot == SLOT_EMPTY)
+				return NULL;
+			const struct ev_kv *kv = &o->u.obj.kv[slot];
+			if (kv->hash == hash) {
+				if (same_bytes(kv->key, s, len))
+					return kv->val;
+				return getkey_slow(o, s, len, ascii, hash);
+			}
+		}
+	}
+	for (size_t i = 0; i < o->u.obj.nr; i++) {
+		const struct ev_kv *kv = &o->u.obj.kv[i];
+		if (kv->hash == hash) {
+			if (same_bytes(kv->key, s, len))
+				return kv->val;
+			return getkey_slow(o, s, len, ascii, hash);
+		}
 	}
 	return NULL;
 }
