@@ -166,7 +166,7 @@ static inline int json_plain8(const char *s)
 }
 
 /* bytes JSON does not copy as they are: controls, " and \, non-ASCII */
-static const unsigned char json_special[256] = {
+const unsigned char buf__json_special[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
@@ -187,12 +187,12 @@ static int json_plain_short(const char *s, size_t len)
 		if (!json_plain8(s + i))
 			return 0;
 	for (; i < len; i++)
-		if (json_special[(unsigned char)s[i]])
+		if (buf__json_special[(unsigned char)s[i]])
 			return 0;
 	return 1;
 }
 
-void buf_add_json_str(struct buf *b, const char *s, size_t len)
+void buf_add_json_str_slow(struct buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	buf_grow(b, len + 2);

@@ -58,7 +58,31 @@ void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
 /* append s as a JSON string literal, quotes included; bytes that are not
  * valid UTF-8 are written as U+FFFD (one per maximal invalid subpart, as
  * .NET and browsers decode them), so the output is always valid JSON */
-void buf_add_json_str(struct buf *b, const char *s, size_t len);
+void buf_add_json_str_slow(struct buf *b, const char *s, size_t len);
+extern const unsigned char buf__json_special[256]; /* bytes JSON does not copy as they are */
+static inline void buf_add_json_str(struct buf *b, const char *s, size_t len)
+{
+	/* short plain strings (keys, most values) while they fit: copied as
+	 * they are checked, no call */
+	if (len <= 16 && b->len < b->alloc && b->alloc - b->len > len + 2) {
+		char *p = b->buf + b->len;
+		size_t i = 0;
+		for (; i < len; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (buf__json_special[c])
+				break;
+			p[1 + i] = (char)c;
+		}
+		if (i == len) {
+			p[0] = '"';
+			p[len + 1] = '"';
+			p[len + 2] = '\0';
+			b->len += len + 2;
+			return;
+		}
+	}
+	buf_add_json_str_slow(b, s, len);
+}
 /* remove trailing whitespace */
 void buf_rtrim(struct buf *b);
 

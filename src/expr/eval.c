@@ -72,7 +72,7 @@ int expr__equals(const struct ev *l, const struct ev *r)
 	case EV_STRING:
 		if (l->ascii && r->ascii)
 			return l->u.str.len == r->u.str.len &&
-			       !strncasecmp(l->u.str.s, r->u.str.s, l->u.str.len);
+			       expr__ascii_ieq(l->u.str.s, r->u.str.s, l->u.str.len);
 		return expr__str_eq_ci(l->u.str.s, l->u.str.len, r->u.str.s, r->u.str.len);
 	default: return l == r; /* arrays and objects: the same value */
 	}

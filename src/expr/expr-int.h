@@ -8,6 +8,7 @@
 #define KILN_EXPR_INT_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "expr/expr.h"
 
@@ -105,6 +106,26 @@ int expr__str_eq_ci(const char *a, size_t alen, const char *b, size_t blen);
 /* key equality for objects (JS toLowerCase on both sides) */
 int expr__key_eq(const char *a, size_t alen, const char *b, size_t blen);
 uint32_t expr__key_hash(const char *s, size_t len);
+/* ASCII texts equal with letters compared in either case, over exactly len
+ * bytes (a NUL is a byte like another: strncasecmp would stop there);
+ * equal words are skipped whole */
+static inline int expr__ascii_ieq(const char *a, const char *b, size_t len)
+{
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			break;
+	}
+	for (; i < len; i++) {
+		unsigned char c = (unsigned char)a[i], d = (unsigned char)b[i];
+		if (c != d && ((c | 32) != (d | 32) || (unsigned)((c | 32) - 'a') > 25))
+			return 0;
+	}
+	return 1;
+}
 /* fold s with the upper (or lower) mapping into out */
 void expr__fold(struct buf *out, const char *s, size_t len, int upper);
 /* JS \s: boundary whitespace of the lexer; *n gets the byte length */

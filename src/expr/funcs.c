@@ -38,14 +38,14 @@ static int ascii_match(const char *h, size_t hl, const char *n, size_t nl, enum 
 	if (nl > hl)
 		return 0;
 	if (m == M_STARTS)
-		return !strncasecmp(h, n, nl);
+		return expr__ascii_ieq(h, n, nl);
 	if (m == M_ENDS)
-		return !strncasecmp(h + hl - nl, n, nl);
+		return expr__ascii_ieq(h + hl - nl, n, nl);
 	if (!nl)
 		return 1;
 	int c0 = n[0] | 32; /* a letter's both cases; other bytes compare whole below */
 	for (size_t i = 0; i + nl <= hl; i++)
-		if ((h[i] | 32) == c0 && !strncasecmp(h + i, n, nl))
+		if ((h[i] | 32) == c0 && expr__ascii_ieq(h + i, n, nl))
 			return 1;
 	return 0;
 }

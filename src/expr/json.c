@@ -408,14 +408,26 @@ static void to_json(const struct ev *v, struct buf *out, int flags, int level)
 		else
 			buf_add(out, "false", 5);
 		break;
-	case EV_NUMBER:
-		if (isfinite(v->u.n))
-			expr__num_js(out, v->u.n);
+	case EV_NUMBER: {
+		double d = v->u.n;
+		if (d >= 0 && d < 4294967296.0 && (double)(uint32_t)d == d) {
+			/* a small whole number (-0 too: "0"), as expr__num_js writes it */
+			char t[10];
+			size_t i = sizeof(t);
+			uint32_t u = (uint32_t)d;
+			do {
+				t[--i] = (char)('0' + u % 10);
+				u /= 10;
+			} while (u);
+			buf_add(out, t + i, sizeof(t) - i);
+		} else if (isfinite(d))
+			expr__num_js(out, d);
 		else if (!(flags & EV_JSON_NONFINITE))
 			buf_add(out, "null", 4);
 		else
 			buf_addstr(out, isnan(v->u.n) ? "NaN" : v->u.n > 0 ? "Infinity" : "-Infinity");
 		break;
+	}
 	case EV_STRING:
 		buf_add_json_str(out, v->u.str.s, v->u.str.len);
 		break;
