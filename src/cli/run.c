@@ -733,13 +733,14 @@ static int may_follow(const char *root)
 	return found;
 }
 
+/* follow: what may_follow found before the run (-2: not asked) */
 static int chain(const struct run_opts *o, struct kiln_ctx *kctx, const struct runctx *rc,
-		 const struct wfset *w, const enum result *results, int level)
+		 const struct wfset *w, const enum result *results, int level, int follow)
 {
 	int ret = EXIT_OK;
 	/* -v explains why each workflow was not started: keep the full path */
-	int f = level < RUN_CHAIN_LEVELS ?
-		may_follow(rc->snapshot_dir ? rc->snapshot_dir : rc->repo_dir) : 0;
+	int f = level >= RUN_CHAIN_LEVELS ? 0 : follow != -2 ? follow :
+		may_follow(rc->snapshot_dir ? rc->snapshot_dir : rc->repo_dir);
 	if (f < 0 || (!o->verbose && f == 0))
 		return ret;
 	for (size_t i = 0; i < w->nr && level < RUN_CHAIN_LEVELS; i++) {
@@ -960,16 +961,41 @@ static int build_plan(const struct run_opts *o, struct runctx *rc, struct wfset 
 	return 0;
 }
 
+/*
+ * May the run's only job take the snapshot as its workspace (runctx.h)?
+ * Only when nothing reads the snapshot once that job starts: the plan's one
+ * job, without a matrix or a workflow call, not handed to agents, no
+ * --keep, and no workflow_run level after this one (chain() reads the
+ * snapshot's workflows; *follow is what may_follow found, -2 when not
+ * asked).
+ */
+static int snapshot_alone(const struct run_opts *o, const struct runctx *rc,
+			  const struct plan *p, const struct wfset *w, int level, int *follow)
+{
+	*follow = -2;
+	if (!rc->snapshot_dir || level != 1 || rc->keep || o->server_repo || o->agents ||
+	    o->reuse_run || p->nr != 1 || !p->jobs[0].selected || p->jobs[0].cannot ||
+	    p->jobs[0].job->uses.s || p->jobs[0].job->strategy.matrix || w->calls.nr)
+		return 0;
+	if (o->job) /* no chain() */
+		return 1;
+	if (o->verbose) /* chain() explains every workflow it does not start */
+		return 0;
+	*follow = may_follow(rc->snapshot_dir);
+	return *follow != 1;
+}
+
 /* run the plan (closing rec), then the workflow_run workflows it triggers */
 static int execute_and_chain(const struct run_opts *o, struct kiln_ctx *kctx, const struct plan *p,
 			     struct runctx *rc, const struct wfset *w, struct recorder *rec, int level)
 {
 	enum result *results = xcalloc(w->nr, sizeof(*results));
-	int interrupted = 0;
+	int interrupted = 0, follow;
+	rc->snapshot_take = snapshot_alone(o, rc, p, w, level, &follow);
 	int ret = execute(o, p, rc, w, rec, kctx->color, results, &interrupted);
 	recorder_close(rec);
 	if (ret != EXIT_INTERNAL && !interrupted && !o->job) {
-		int c = chain(o, kctx, rc, w, results, level);
+		int c = chain(o, kctx, rc, w, results, level, follow);
 		if (c > ret)
 			ret = c;
 	}

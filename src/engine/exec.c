@@ -1088,9 +1088,14 @@ static int setup_dirs(struct job_exec *je, struct buf *err)
 	 * one the event's commit, as GitHub's checkout of github.sha */
 	const struct ev *gh = je->spec.contexts ? ev_object_get(je->spec.contexts, "github") : NULL;
 	const struct ev *sha = gh ? ev_object_get(gh, "sha") : NULL;
-	if (!r && workspace_create(je->spec.repo_dir ? je->spec.repo_dir : ".",
-				   sha && ev_kind(sha) == EV_STRING ? ev_get_str(sha, NULL) : NULL,
-				   je->spec.snapshot_dir, je->workspace, err) < 0)
+	/* the run's only job: the snapshot itself becomes the workspace (no
+	 * second copy of every file; copied as usual if it cannot be moved) */
+	int moved = !r && je->spec.snapshot_take && je->spec.snapshot_dir &&
+		    rename(je->spec.snapshot_dir, je->workspace) == 0;
+	if (!r && !moved &&
+	    workspace_create(je->spec.repo_dir ? je->spec.repo_dir : ".",
+			     sha && ev_kind(sha) == EV_STRING ? ev_get_str(sha, NULL) : NULL,
+			     je->spec.snapshot_dir, je->workspace, err) < 0)
 		r = -1;
 	if (!r)
 		jobdir_stamp(je->spec.jobdirs, key);

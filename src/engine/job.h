@@ -100,6 +100,8 @@ struct job_spec {
 	const char *repo_dir;      /* the repository the run is for */
 	const char *snapshot_dir;  /* the run's files, copied into each job's workspace;
 				      NULL = check out github.sha from repo_dir */
+	int snapshot_take;         /* move snapshot_dir to the workspace instead of
+				      copying it (the run's only job: runctx.h) */
 	struct jobdir_pool *jobdirs; /* finished jobs' directories to reuse (jobdir.h),
 					or NULL (borrowed) */
 	const char *run_dir;       /* per-run scratch dir (the executor makes

@@ -27,6 +27,9 @@ struct runctx {
 				     it; workspace.h), or NULL */
 	struct jobdir_pool *jobdirs; /* finished job directories to reuse (jobdir.h;
 					freed by runctx_release), or NULL */
+	int snapshot_take;    /* the run's one job may take snapshot_dir as its
+				 workspace (moved, not copied): nothing reads the
+				 snapshot after that job starts (cli/run.c) */
 	int keep;             /* keep run_dir at the end */
 	char *event_name;     /* push, pull_request, workflow_dispatch, ... */
 	char *event_path;     /* <run_dir>/event.json */

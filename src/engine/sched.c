@@ -873,6 +873,9 @@ static void launch_inst(struct sched *s, struct sinst *in)
 	in->spec.contexts = in->contexts;
 	in->spec.repo_dir = s->rc->repo_dir;
 	in->spec.snapshot_dir = s->rc->snapshot_dir;
+	/* at most one job takes the snapshot */
+	in->spec.snapshot_take = s->rc->snapshot_take;
+	s->rc->snapshot_take = 0;
 	in->spec.jobdirs = s->rc->jobdirs;
 	in->spec.run_dir = s->rc->run_dir;
 	in->spec.job_key = in->key;

@@ -158,6 +158,7 @@ test_expect_success 'setup: CI, then staging deploy after CI succeeds on develop
 	    runs-on: ubuntu-latest
 	    steps:
 	      - run: echo "deploying ${{ github.event.workflow_run.head_branch }} after ${{ github.event.workflow_run.name }} (${{ github.event.workflow_run.conclusion }})"
+	      - run: test -f .github/workflows/ci.yml && echo "deploy has the run files"
 	EOF
 	wf chain notify <<-\EOF
 	name: Notify
@@ -176,6 +177,9 @@ test_expect_success 'on develop: CI, then staging deploy, then notify (three lev
 	git -C chain checkout -q -b develop &&
 	(cd chain && kiln run) >out 2>err &&
 	test_grep "^\[deploy\] deploying develop after CI (success)$" out &&
+	# CI is the only job of the first level: it gets a copy of the run files,
+	# the next levels read them (cli/run.c snapshot_alone)
+	test_grep "^\[deploy\] deploy has the run files$" out &&
 	test_grep "^\[tell\] notified after Deploy staging$" out &&
 	test_grep "workflow_run: .CI. success on .develop. starts 1 workflow" err
 '
