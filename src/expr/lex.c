@@ -270,10 +270,9 @@ int expr__lex_init(struct lexer *lx, const char *s, size_t len, struct buf *err,
 	return 0;
 }
 
-int expr__lex_next(struct lexer *lx, struct tok *t)
+/* the general loop: whitespace, operators, numbers, strings, errors */
+static __attribute__((noinline)) int lex_rest(struct lexer *lx)
 {
-	lx->out = t;
-	lx->got = 0;
 	while (!lx->got) {
 		while (lx->off < lx->len && (unsigned char)lx->s[lx->off] <= ' ' &&
 		       (lx->s[lx->off] == ' ' || lx->s[lx->off] == '\t' || lx->s[lx->off] == '\n' ||
@@ -286,4 +285,48 @@ int expr__lex_next(struct lexer *lx, struct tok *t)
 			return -1;
 	}
 	return 0;
+}
+
+/* an identifier (or keyword) starting at lx->off, after no whitespace */
+static __attribute__((noinline)) int lex_identifier(struct lexer *lx)
+{
+	lx->start = lx->off++;
+	return identifier(lx);
+}
+
+/*
+ * The usual tokens right after the previous one (a name, `.`, `(`, `)`,
+ * `,`) are read here without saving registers or calling anything but
+ * identifier(); everything else goes through lex_rest.
+ */
+int expr__lex_next(struct lexer *lx, struct tok *t)
+{
+	lx->out = t;
+	lx->got = 0;
+	size_t off = lx->off;
+	if (off < lx->len) {
+		unsigned char c = (unsigned char)lx->s[off];
+		if (id_low[c] > '9') /* a letter or _ (a digit or - is a number) */
+			return lex_identifier(lx);
+		enum tok_type k;
+		switch (c) {
+		case '(': k = T_LPAREN; break;
+		case ')': k = T_RPAREN; break;
+		case ',': k = T_COMMA; break;
+		case '.': {
+			enum tok_type p = lx->last;
+			if (p != T_IDENT && p != T_RBRACKET && p != T_RPAREN && p != T_STAR)
+				return lex_rest(lx); /* a number */
+			k = T_DOT;
+			break;
+		}
+		default:
+			return lex_rest(lx);
+		}
+		lx->start = off;
+		lx->off = off + 1;
+		add(lx, k);
+		return 0;
+	}
+	return lex_rest(lx);
 }
