@@ -160,19 +160,23 @@ enum fn_id {
 	FN_ALWAYS,
 };
 
-struct node {
+struct node { /* 64 bytes: a cache line; the source is < 2^32 bytes (EXPR_MAX_LENGTH) */
 	enum node_kind kind;
 	int op;           /* enum cmp_op or enum fn_id */
-	size_t pos;       /* byte offset in the source */
+	uint32_t pos;     /* byte offset in the source */
+	uint32_t hash;    /* string literals, keys and context names: expr__key_hash */
+	uint32_t klen;
+	uint16_t nkids, kalloc; /* an expression has < 2^15 kids anywhere (its length) */
 	struct ev *lit;   /* N_LIT value; N_CTX name (string) */
 	struct node **kids;
-	size_t nkids, kalloc;
-	uint32_t hash;    /* string literals, keys and context names: expr__key_hash */
 	const char *key;  /* N_CTX, N_KEY: the name, inside the expression's source */
-	size_t klen;
-	struct node *next_lit; /* N_LIT: the expression's previous literal (freeing) */
-	struct node *kid2[2];  /* the first two kids live here (kids points at it) */
+	union {
+		struct node *kid2[2];  /* the first two kids live here (kids points at it) */
+		struct node *next_lit; /* N_LIT (never has kids): the expression's previous
+					* literal (freeing) */
+	};
 };
+_Static_assert(sizeof(struct node) == 64, "struct node is one cache line");
 
 /* bump allocator owning an expression's nodes */
 struct arena {
