@@ -135,6 +135,7 @@ test: deps all $(UNIT_BIN)
 # always use PostgreSQL). t5602: agents drain 250-job runs (1, 2, 4 agents);
 # t5603: an agent killed mid-job, a stale agent, cancel, --agent-retry 0;
 # t5607: download-artifact on one agent of what another agent uploaded;
+# t5608: a cache saved on one agent restored on another (per repository);
 # t5232 (PostgreSQL only): two replicas behind HAProxy, agents through it,
 # kill -9 of a replica and a PostgreSQL restart mid-run; t6203: kiln serve
 # running the GitOps controller (its apps API, sync audited in the store).
@@ -147,7 +148,7 @@ PG_E2E = tests/e2e/t5201-serve-webhooks.sh tests/e2e/t5202-serve-poll.sh \
 	tests/e2e/t5303-serve-access.sh tests/e2e/t5304-serve-cli.sh \
 	tests/e2e/t5305-deploy-gate.sh tests/e2e/t5306-serve-runs-cli.sh \
 	tests/e2e/t5602-agent-drain.sh tests/e2e/t5603-agent-failures.sh \
-	tests/e2e/t5607-agent-artifact-download.sh \
+	tests/e2e/t5607-agent-artifact-download.sh tests/e2e/t5608-agent-cache.sh \
 	tests/e2e/t6203-gitops-serve.sh $(PG_ONLY_E2E)
 test-pg: all $(BUILD)/tests/test_store
 	$(Q)KILN_BUILD=$(abspath $(BUILD)) CMOCKA_MESSAGE_OUTPUT=TAP \

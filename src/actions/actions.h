@@ -6,6 +6,8 @@
 #ifndef KILN_ACTIONS_H
 #define KILN_ACTIONS_H
 
+#include <stdio.h>
+
 #include "base/buf.h"
 #include "base/strvec.h"
 #include "engine/builtin.h"
@@ -29,6 +31,23 @@ int act_build_push_start(struct builtin_call *c, struct buf *err);
 int act_docker_meta_start(struct builtin_call *c, struct buf *err);
 void act_build_push_cancel(struct builtin_call *c);
 void act_docker_login_cancel(struct builtin_call *c);
+
+/*
+ * The remote back-end of actions/cache (cache.c): set by `kiln agent`, it
+ * gives the calls to the server for the job whose run directory is
+ * run_dir (0), or -1 when the step is not one of its jobs (local caches).
+ * call: method on .../jobs/ID/WHAT?attempt=N with a JSON body or NULL,
+ * the answer in resp (or written to out when set); upload: the blob at
+ * path as .../jobs/ID/caches/DIGEST in chunks. Both return the HTTP
+ * status, or -1 with err.
+ */
+struct cache_remote {
+	long (*call)(void *ctx, const char *method, const char *what, const char *body,
+		     struct buf *resp, FILE *out, char *err, size_t errlen);
+	long (*upload)(void *ctx, const char *digest, const char *path, char *err, size_t errlen);
+	void *ctx;
+};
+extern int (*act_cache_remote)(const char *run_dir, struct cache_remote *out);
 
 /* does toolchain version `have` ("20.11.1") satisfy a setup-* version
  * spec ("20", "20.x", ">=18 <21", "^3.10 || 3.9", "latest")? (setup.c) */

@@ -3,6 +3,7 @@
 #include "base/fs.h"
 #include "agent/agent.h"
 #include "agent/client.h"
+#include "actions/actions.h"
 #include "cas/cas.h"
 #include "deploy/webhook.h"
 #include "engine/actprep.h"
@@ -196,15 +197,17 @@ static void on_event(void *arg, const struct log_event *ev)
 
 #define ART_CHUNK (384 * 1024) /* 512 KiB in base64: under the server's body limit */
 
-/* thread pool: the blob in chunks, resumed at the size the server has */
-static void art_work(uv_work_t *w)
+/* the blob at path to url in chunks, resumed at the size the server
+ * has: the last answer's HTTP status (200) or -1, with err (thread-safe:
+ * on the thread pool for artifacts, on the loop for caches) */
+static long upload_chunks(const char *url, const char *token, int attempt, const char *path,
+			  char *err, size_t errlen)
 {
-	struct artup *a = w->data;
-	FILE *f = fopen(a->path, "rbe");
-	a->status = -1;
+	FILE *f = fopen(path, "rbe");
+	long status = -1;
 	if (!f) {
-		snprintf(a->err, sizeof(a->err), "cannot read '%s'", a->path);
-		return;
+		snprintf(err, errlen, "cannot read '%s'", path);
+		return -1;
 	}
 	fseek(f, 0, SEEK_END);
 	long size = ftell(f), off = 0;
@@ -217,11 +220,10 @@ static void art_work(uv_work_t *w)
 		int final = off + (long)n >= size;
 		sodium_bin2base64(b64, b64n, chunk, n, sodium_base64_VARIANT_ORIGINAL);
 		char *body = xstrfmt("{\"attempt\":%d,\"offset\":%ld,\"final\":%s,\"data\":\"%s\"}",
-				     a->attempt, off, final ? "true" : "false", b64);
-		struct webhook_req r = { "POST", a->url, a->token, body, NULL, CALL_TIMEOUT_MS,
-					 NULL, NULL };
+				     attempt, off, final ? "true" : "false", b64);
+		struct webhook_req r = { "POST", url, token, body, NULL, CALL_TIMEOUT_MS, NULL, NULL };
 		struct buf resp = BUF_INIT;
-		long st = webhook_fetch(&r, &resp, a->err, sizeof(a->err));
+		long st = webhook_fetch(&r, &resp, err, errlen);
 		free(body);
 		json_t *o = json_loadb(resp.buf ? resp.buf : "", resp.len, 0, NULL);
 		json_t *sz = json_object_get(o, "size");
@@ -233,9 +235,9 @@ static void art_work(uv_work_t *w)
 		} else if (st == 200 && !final) {
 			off += (long)n;
 		} else {
-			a->status = st;
+			status = st;
 			if (st != 200 && st > 0)
-				snprintf(a->err, sizeof(a->err), "HTTP %ld%s%s", st, code ? ": " : "",
+				snprintf(err, errlen, "HTTP %ld%s%s", st, code ? ": " : "",
 					 code ? code : "");
 			json_decref(o);
 			buf_release(&resp);
@@ -247,6 +249,14 @@ static void art_work(uv_work_t *w)
 	free(chunk);
 	free(b64);
 	fclose(f);
+	return status;
+}
+
+/* thread pool: an artifact's blob */
+static void art_work(uv_work_t *w)
+{
+	struct artup *a = w->data;
+	a->status = upload_chunks(a->url, a->token, a->attempt, a->path, a->err, sizeof(a->err));
 }
 
 static void art_done(uv_work_t *w, int status)
@@ -1118,6 +1128,55 @@ static void on_signal(uv_signal_t *s, int signum)
 		uv_stop(ag->loop);
 }
 
+/*
+ * actions/cache on this agent keeps its caches on the server
+ * (actions/cache.c's remote back-end): the calls of the job whose run
+ * directory is the step's, made synchronously on the loop (as the local
+ * back-end packs on it), each lease-checked by the server.
+ */
+static struct agent *cache_agent;
+
+static size_t file_data(const char *data, size_t len, void *arg)
+{
+	return fwrite(data, 1, len, arg);
+}
+
+static long cache_call(void *ctx, const char *method, const char *what, const char *body,
+		       struct buf *resp, FILE *out, char *err, size_t errlen)
+{
+	struct ajob *j = ctx;
+	char *url = url_of(j->ag, "/api/v1/agent/jobs/%lld/%s%sattempt=%d", (long long)j->id,
+			   what, strchr(what, '?') ? "&" : "?", j->attempt);
+	struct webhook_req r = { method, url, j->ag->o->token, body, out ? "*/*" : NULL,
+				 out ? DOWNLOAD_TIMEOUT_MS : CALL_TIMEOUT_MS,
+				 out ? file_data : NULL, out };
+	long st = webhook_fetch(&r, resp, err, errlen);
+	free(url);
+	return st;
+}
+
+static long cache_upload(void *ctx, const char *digest, const char *path, char *err,
+			 size_t errlen)
+{
+	struct ajob *j = ctx;
+	char *url = url_of(j->ag, "/api/v1/agent/jobs/%lld/caches/%s", (long long)j->id, digest);
+	long st = upload_chunks(url, j->ag->o->token, j->attempt, path, err, errlen);
+	free(url);
+	return st;
+}
+
+static int cache_remote_of(const char *run_dir, struct cache_remote *out)
+{
+	for (struct ajob *j = cache_agent ? cache_agent->jobs : NULL; j; j = j->next)
+		if (j->run && !strcmp(j->run, run_dir)) {
+			out->call = cache_call;
+			out->upload = cache_upload;
+			out->ctx = j;
+			return 0;
+		}
+	return -1;
+}
+
 int agent_main(const struct agent_opts *o, struct buf *err)
 {
 	char e[256];
@@ -1141,6 +1200,8 @@ int agent_main(const struct agent_opts *o, struct buf *err)
 	}
 	if (cas_open(&ag.cas, o->data_dir, err))
 		return EXIT_INTERNAL;
+	cache_agent = &ag;
+	act_cache_remote = cache_remote_of;
 	/* the executor's own data (actions, caches, artifacts) lives here
 	 * too, not in a KILN_HOME the agent inherited */
 	setenv("KILN_HOME", o->data_dir, 1);
@@ -1171,6 +1232,8 @@ int agent_main(const struct agent_opts *o, struct buf *err)
 		buf_add(err, ag.ferr.buf, ag.ferr.len);
 	buf_release(&ag.ferr);
 	cas_close(&ag.cas);
+	act_cache_remote = NULL;
+	cache_agent = NULL;
 	if (ag.lease.busy) {
 		/* libuv joins its pool's threads at exit: do not wait for the
 		 * long-poll (up to LEASE_WAIT_MS) to come back */

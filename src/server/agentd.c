@@ -9,6 +9,7 @@
 #include "store/agents.h"
 #include "store/artifacts.h"
 #include "store/blobs.h"
+#include "store/caches.h"
 #include "store/audit.h"
 #include "store/db.h"
 #include "store/runs.h"
@@ -710,7 +711,7 @@ static int is_digest(const char *d)
  * the final one checks the digest and keeps the blob, where the run
  * history serves it from through any replica.
  */
-static void on_artifact(struct srv *s, struct http_req *q)
+static void upload_blob(struct srv *s, struct http_req *q, const char *kind)
 {
 	struct agent_row ag;
 	int64_t id;
@@ -759,7 +760,7 @@ static void on_artifact(struct srv *s, struct http_req *q)
 		goto out;
 	}
 	if (err.len || (len && blobs_add_chunk(s->db, digest, have, bin, len, &err)) ||
-	    (final && (sealed = blobs_seal(s->db, digest, BLOB_ARTIFACT, &err)) < 0)) {
+	    (final && (sealed = blobs_seal(s->db, digest, kind, &err)) < 0)) {
 		free(bin);
 		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
 		goto out;
@@ -771,6 +772,130 @@ static void on_artifact(struct srv *s, struct http_req *q)
 		http_reply_json(q, 200, json_pack("{s:I}", "size", (json_int_t)(have + (int64_t)len)));
 out:
 	json_decref(body);
+	buf_release(&err);
+}
+
+static void on_artifact(struct srv *s, struct http_req *q)
+{
+	upload_blob(s, q, BLOB_ARTIFACT);
+}
+
+/*
+ * Caches of agent jobs (actions/cache on an agent, actions/cache.c's
+ * remote back-end), scoped to the repository of the job the agent holds:
+ * POST .../caches/:digest uploads the blob in chunks as an artifact's,
+ * POST .../cache-entries registers a key, POST .../cache-lookup finds one,
+ * GET .../caches/:digest downloads the blob of one of the repository's
+ * entries. The last three take ?attempt=N.
+ */
+static void on_cache_upload(struct srv *s, struct http_req *q)
+{
+	upload_blob(s, q, BLOB_CACHE);
+}
+
+static int valid_key(const char *k)
+{
+	return k && *k && strlen(k) < 512 && !strchr(k, ',');
+}
+
+/* {"key", "restore_keys": [...], "version"} -> {"key", "digest", "size",
+ * "exact"}, 404 not_found */
+static void on_cache_lookup(struct srv *s, struct http_req *q)
+{
+	struct ajob_row j;
+	if (leased_job(s, q, 0, &j))
+		return;
+	json_t *body = api__body(q), *rk;
+	struct strvec keys = STRVEC_INIT;
+	struct buf err = BUF_INIT;
+	if (!body)
+		goto out;
+	const char *key = json_string_value(json_object_get(body, "key"));
+	const char *version = json_string_value(json_object_get(body, "version"));
+	size_t i;
+	json_array_foreach(json_object_get(body, "restore_keys"), i, rk)
+		if (json_string_value(rk) && *json_string_value(rk))
+			strvec_push(&keys, json_string_value(rk));
+	if (!valid_key(key) || !version || !is_digest(version)) {
+		http_reply_error(q, 400, "invalid",
+				 "expected {\"key\", \"restore_keys\": [...], \"version\"}");
+		goto out;
+	}
+	struct cache_row c;
+	int exact = 0;
+	int r = caches_find(s->db, j.repo, key, &keys, version, &c, &exact, &err);
+	if (r == KILN_ENOENT)
+		http_reply_error(q, 404, "not_found", "no cache of %s matches the keys", j.repo);
+	else if (r)
+		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+	else
+		http_reply_json(q, 200, json_pack("{s:s,s:s,s:I,s:b}", "key", c.key, "digest",
+						  c.digest, "size", (json_int_t)c.size, "exact",
+						  exact));
+out:
+	json_decref(body);
+	strvec_clear(&keys);
+	ajob_row_release(&j);
+	buf_release(&err);
+}
+
+/* {"key", "version", "digest"}: 201, 409 exists (first writer wins) */
+static void on_cache_register(struct srv *s, struct http_req *q)
+{
+	struct ajob_row j;
+	if (leased_job(s, q, 0, &j))
+		return;
+	json_t *body = api__body(q);
+	struct buf err = BUF_INIT;
+	if (!body)
+		goto out;
+	const char *key = json_string_value(json_object_get(body, "key"));
+	const char *version = json_string_value(json_object_get(body, "version"));
+	const char *digest = json_string_value(json_object_get(body, "digest"));
+	int64_t size = 0;
+	if (!valid_key(key) || !is_digest(version) || !is_digest(digest)) {
+		http_reply_error(q, 400, "invalid", "expected {\"key\", \"version\", \"digest\"}");
+		goto out;
+	}
+	int have = blobs_stat(s->db, digest, &size, &err);
+	if (have < 0) {
+		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+		goto out;
+	}
+	if (!have) {
+		http_reply_error(q, 400, "invalid", "blob %s is not uploaded", digest);
+		goto out;
+	}
+	int r = caches_add(s->db, j.repo, key, version, digest, size, &err);
+	if (r < 0)
+		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+	else if (r)
+		http_reply_error(q, 409, "exists", "a cache with key %s exists", key);
+	else
+		http_reply_json(q, 201, json_pack("{s:s,s:I}", "key", key, "size", (json_int_t)size));
+out:
+	json_decref(body);
+	ajob_row_release(&j);
+	buf_release(&err);
+}
+
+static void on_cache_get(struct srv *s, struct http_req *q)
+{
+	struct ajob_row j;
+	if (leased_job(s, q, 0, &j))
+		return;
+	const char *digest = http_req_param(q, "digest");
+	struct buf err = BUF_INIT;
+	int r = is_digest(digest) ? caches_has_digest(s->db, j.repo, digest, &err) : 0;
+	if (r < 0)
+		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+	else if (!r)
+		http_reply_error(q, 404, "not_found", "%s has no cache %s", j.repo,
+				 is_digest(digest) ? digest : "(invalid digest)");
+	else if (srv_artifact_reply(s, q, digest, &err) < 0)
+		http_reply_error(q, 500, "internal", "cannot read cache %s: %s", digest,
+				 err.len ? err.buf : "its blob is gone");
+	ajob_row_release(&j);
 	buf_release(&err);
 }
 
@@ -862,6 +987,11 @@ int agentd_new(struct srv *s, struct agentd **out, struct buf *err)
 	http_route(s, "GET", "/api/v1/agent/jobs/:id/artifacts", ROLE_NONE, on_artifacts);
 	http_route(s, "GET", "/api/v1/agent/jobs/:id/artifacts/:digest", ROLE_NONE,
 		   on_artifact_get);
+	http_route(s, "POST", "/api/v1/agent/jobs/:id/caches/:digest", ROLE_NONE, on_cache_upload);
+	http_route(s, "GET", "/api/v1/agent/jobs/:id/caches/:digest", ROLE_NONE, on_cache_get);
+	http_route(s, "POST", "/api/v1/agent/jobs/:id/cache-lookup", ROLE_NONE, on_cache_lookup);
+	http_route(s, "POST", "/api/v1/agent/jobs/:id/cache-entries", ROLE_NONE,
+		   on_cache_register);
 	http_route(s, "GET", "/api/v1/agent/jobs", ROLE_VIEWER, on_jobs);
 	http_route(s, "POST", "/api/v1/agent/registration-tokens", ROLE_ADMIN, on_regtoken);
 	http_route(s, "GET", "/api/v1/agents", ROLE_VIEWER, on_agents);

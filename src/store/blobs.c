@@ -279,15 +279,21 @@ int blobs_sweep(struct db *db, int64_t now_ms, int64_t keep_ms, int64_t *n, stru
 	int b = a < 0 ? -1 : sql_run(db, err, "cannot sweep the blob store",
 			"DELETE FROM blobs WHERE kind = ?1 AND used_at < ?2 AND NOT EXISTS"
 			" (SELECT 1 FROM artifacts a WHERE a.digest = blobs.digest"
-			" AND a.expired = 0 AND a.expires_at > ?3)", "tii", BLOB_ARTIFACT, cut,
-			now_ms);
+			" AND a.expired = 0 AND a.expires_at > ?3) AND NOT EXISTS"
+			" (SELECT 1 FROM caches c WHERE c.digest = blobs.digest)", "tii", BLOB_ARTIFACT,
+			cut, now_ms);
+	int c = b < 0 ? -1 : sql_run(db, err, "cannot sweep the blob store",
+			"DELETE FROM blobs WHERE kind = ?1 AND used_at < ?2 AND NOT EXISTS"
+			" (SELECT 1 FROM caches c WHERE c.digest = blobs.digest) AND NOT EXISTS"
+			" (SELECT 1 FROM artifacts a WHERE a.digest = blobs.digest"
+			" AND a.expired = 0 AND a.expires_at > ?3)", "tii", BLOB_CACHE, cut, now_ms);
 	/* the chunks of what went, and of uploads abandoned (renewed by every
 	 * write: an upload in progress is younger) */
-	if (b < 0 || sql_run(db, err, "cannot sweep the blob store",
+	if (c < 0 || sql_run(db, err, "cannot sweep the blob store",
 			     "DELETE FROM blob_chunks WHERE created_at < ?1 AND NOT EXISTS"
 			     " (SELECT 1 FROM blobs b WHERE b.digest = blob_chunks.digest)",
 			     "i", cut) < 0)
 		return -1;
-	*n = a + b;
+	*n = a + b + c;
 	return 0;
 }

@@ -23,6 +23,8 @@
 /* what a blob is for (blobs.kind): the sweep keeps each kind its own way */
 #define BLOB_SOURCE "source"     /* a run's files for agents: while a job needs them */
 #define BLOB_ARTIFACT "artifact" /* an upload-artifact blob: while an artifact names it */
+#define BLOB_CACHE "cache"       /* an agent job's cache: while a caches row names it */
+/* (a blob of either kind is kept while an artifact or a cache names it) */
 
 /* 1 when the blob is complete in the store (*size its bytes), 0 when not,
  * -1 with err */
@@ -54,8 +56,9 @@ int blobs_read(struct db *db, const char *digest, struct buf *out, struct buf *e
 int blobs_write_fd(struct db *db, const char *digest, int fd, struct buf *err);
 /*
  * Drop what nothing needs: source blobs no open agent job uses and no run
- * touched for keep_ms, artifact blobs no unexpired artifact names older
- * than keep_ms, incomplete uploads older than keep_ms. *n: blobs dropped.
+ * touched for keep_ms, artifact and cache blobs that no unexpired artifact
+ * and no cache entry names older than keep_ms, incomplete uploads older
+ * than keep_ms. *n: blobs dropped.
  * 0 or -1 with err.
  */
 int blobs_sweep(struct db *db, int64_t now_ms, int64_t keep_ms, int64_t *n, struct buf *err);

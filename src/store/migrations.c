@@ -263,6 +263,14 @@ const char *const db_migrations[] = {
 	" created_at BIGINT NOT NULL, used_at BIGINT NOT NULL);"
 	"CREATE TABLE blob_chunks (digest TEXT NOT NULL, seq BIGINT NOT NULL, size BIGINT NOT NULL,"
 	" data BLOB NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (digest, seq));",
+	/* 25: caches of agent jobs (src/store/caches.c, actions/cache on a
+	 * `kiln agent`): per repository, key and version (hash of the path
+	 * list), the first writer of a key wins; the bytes are a blob of kind
+	 * cache */
+	"CREATE TABLE caches (id INTEGER PRIMARY KEY, repo TEXT NOT NULL, key TEXT NOT NULL,"
+	" version TEXT NOT NULL, digest TEXT NOT NULL, size BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL, UNIQUE (repo, key, version));"
+	"CREATE INDEX caches_digest ON caches (repo, digest);",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

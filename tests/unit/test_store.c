@@ -13,6 +13,7 @@
 #include "base/kiln.h"
 #include "base/fs.h"
 #include "store/blobs.h"
+#include "store/caches.h"
 #include "store/db.h"
 #include "store/migrations.h"
 #include "store/runs.h"
@@ -458,9 +459,42 @@ static void test_blobs(void **state)
 	assert_int_equal(blobs_sweep(f->db, now, hour, &n, &err), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(blobs_stat(f->db, digest, &size, &err), 1);
+
+	/* caches: the first writer of a key wins; the exact key, then
+	 * restore-key prefixes in order; per repository */
+	struct strvec rk = STRVEC_INIT;
+	struct cache_row c;
+	int exact = -1;
+	char ver[65];
+	memset(ver, 'a', 64);
+	ver[64] = 0;
+	assert_int_equal(caches_add(f->db, "acme/app", "deps-v1", ver, part, 1000, &err), 0);
+	assert_int_equal(caches_add(f->db, "acme/app", "deps-v1", ver, digest, 5, &err), 1);
+	assert_int_equal(caches_find(f->db, "acme/app", "deps-v1", &rk, ver, &c, &exact, &err), 0);
+	assert_int_equal(exact, 1);
+	assert_string_equal(c.digest, part);
+	strvec_push(&rk, "nope-");
+	strvec_push(&rk, "deps-");
+	assert_int_equal(caches_find(f->db, "acme/app", "deps-v2", &rk, ver, &c, &exact, &err), 0);
+	assert_int_equal(exact, 0);
+	assert_string_equal(c.key, "deps-v1");
+	assert_int_equal(caches_find(f->db, "acme/other", "deps-v1", &rk, ver, &c, &exact, &err),
+			 KILN_ENOENT);
+	ver[0] = 'b';
+	assert_int_equal(caches_find(f->db, "acme/app", "deps-v1", &rk, ver, &c, &exact, &err),
+			 KILN_ENOENT);
+	assert_int_equal(caches_has_digest(f->db, "acme/app", part, &err), 1);
+	assert_int_equal(caches_has_digest(f->db, "acme/other", part, &err), 0);
+	strvec_clear(&rk);
+
+	/* a blob a cache entry names stays */
 	assert_int_equal(blobs_sweep(f->db, now + 2 * hour, hour, &n, &err), 0);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 1);
 	assert_int_equal(blobs_stat(f->db, digest, &size, &err), 0);
+	assert_int_equal(blobs_stat(f->db, part, &size, &err), 1);
+	must_exec(f->db, "DELETE FROM caches");
+	assert_int_equal(blobs_sweep(f->db, now + 2 * hour, hour, &n, &err), 0);
+	assert_int_equal(n, 1);
 	assert_int_equal(blobs_stat(f->db, part, &size, &err), 0);
 	assert_int_equal(count_of(f->db, "SELECT count(*) FROM blob_chunks"), 0);
 	free(data);
