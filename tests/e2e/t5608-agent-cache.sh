@@ -64,6 +64,12 @@ test_expect_success 'setup: save on agent x, restore on agent y; another reposit
 	      - run: |
 	          test "${{ steps.other.outputs.cache-hit }}" = false
 	          echo "version checked"
+	      - uses: actions/cache@v4
+	        id: post
+	        with:
+	          key: post-v1
+	          path: deps
+	      - run: test "${{ steps.post.outputs.cache-hit }}" = false
 	EOF
 	git -C src add . && git -C src commit -q -m cache &&
 	kiln repo add acme/app "$TRASH/src" >secret &&
@@ -115,9 +121,12 @@ test_expect_success 'the job on agent y restores what the job on agent x saved' 
 	test_grep "Cache restored from key: deps-linux-v1" log &&
 	test_grep "prefix checked" log &&
 	test_grep "version checked" log &&
-	test "$(sql "SELECT count(*) FROM caches")" = 1 &&
-	test "$(sql "SELECT repo FROM caches")" = acme/app &&
-	digest=$(sql "SELECT digest FROM caches") && test -n "$digest" &&
+	# actions/cache saved post-v1 at the end of the job on agent y
+	test_grep "Cache saved with key: post-v1" log &&
+	test "$(sql "SELECT count(*) FROM caches")" = 2 &&
+	test "$(sql "SELECT DISTINCT repo FROM caches")" = acme/app &&
+	digest=$(sql "SELECT digest FROM caches WHERE key = '"'"'deps-linux-v1'"'"'") &&
+	test -n "$digest" &&
 	test "$(sql "SELECT kind FROM blobs WHERE digest = '"'"'$digest'"'"'")" = cache &&
 	# agent y had no entry of its own: the blob came from the server
 	test -f "agent-ay/cache/blobs/$digest.tzst" &&
@@ -125,7 +134,8 @@ test_expect_success 'the job on agent y restores what the job on agent x saved' 
 '
 
 test_expect_success 'a job of another repository cannot restore or fetch it' '
-	digest=$(sql "SELECT digest FROM caches") && test -n "$digest" &&
+	digest=$(sql "SELECT digest FROM caches WHERE key = '"'"'deps-linux-v1'"'"'") &&
+	test -n "$digest" &&
 	hook github push "{\"ref\":\"refs/heads/main\",\"before\":\"$ZERO\",\"after\":\"$(git -C other rev-parse HEAD)\",\"repository\":{\"full_name\":\"acme/other\"},\"sender\":{\"login\":\"alice\"}}" c2 "$(cat secret2)" >out &&
 	for i in $(seq 1 600); do
 		id=$(sql "SELECT id FROM agent_jobs WHERE status = '"'"'leased'"'"' AND name LIKE '"'"'%steal%'"'"'")
@@ -135,7 +145,7 @@ test_expect_success 'a job of another repository cannot restore or fetch it' '
 	test -n "$id" &&
 	tok=$(sed -n 2p agent-ay/agent-token) &&
 	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" \
-		-X POST -d "{\"key\":\"deps-linux-v1\",\"restore_keys\":[\"d\"],\"version\":\"$(sql "SELECT version FROM caches")\"}" \
+		-X POST -d "{\"key\":\"deps-linux-v1\",\"restore_keys\":[\"d\"],\"version\":\"$(sql "SELECT version FROM caches WHERE key = '"'"'deps-linux-v1'"'"'")\"}" \
 		"$(serve_url)/api/v1/agent/jobs/$id/cache-lookup?attempt=1") &&
 	test "$code" = 404 && test_grep not_found r.body &&
 	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" \
@@ -143,7 +153,7 @@ test_expect_success 'a job of another repository cannot restore or fetch it' '
 	test "$code" = 404 && test_grep not_found r.body &&
 	# a key is per repository: acme/other registers its own; the first
 	# writer of a key wins
-	version=$(sql "SELECT version FROM caches") &&
+	version=$(sql "SELECT version FROM caches WHERE key = '"'"'deps-linux-v1'"'"'") &&
 	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" -X POST \
 		-d "{\"key\":\"mine\",\"version\":\"$version\",\"digest\":\"$digest\"}" \
 		"$(serve_url)/api/v1/agent/jobs/$id/cache-entries?attempt=1") &&
