@@ -139,12 +139,20 @@ test: deps all $(UNIT_BIN)
 # t5232 (PostgreSQL only): two replicas behind HAProxy, agents through it,
 # kill -9 of a replica and a PostgreSQL restart mid-run; t6203: kiln serve
 # running the GitOps controller (its apps API, sync audited in the store).
+# Not here: t5215/t5216 read the SQLite file directly (sqlite3 module),
+# t5219 removes an artifact's file to see a 500 (PostgreSQL serves it from
+# the store's blobs), the UI suites (the same API underneath).
 PG_E2E = tests/e2e/t5201-serve-webhooks.sh tests/e2e/t5202-serve-poll.sh \
 	tests/e2e/t5203-serve-runs.sh tests/e2e/t5204-serve-metrics.sh \
 	tests/e2e/t5205-serve-events-api.sh tests/e2e/t5206-serve-status.sh \
 	tests/e2e/t5207-serve-schedule.sh tests/e2e/t5208-serve-live-logs.sh \
 	tests/e2e/t5209-serve-environments.sh tests/e2e/t5210-serve-config.sh \
 	tests/e2e/t5211-serve-artifacts.sh tests/e2e/t5212-serve-run-links.sh \
+	tests/e2e/t5213-serve-isolate.sh tests/e2e/t5214-serve-dispatch-inputs.sh \
+	tests/e2e/t5217-serve-rerun-failed.sh tests/e2e/t5218-serve-rerun-job.sh \
+	tests/e2e/t5220-serve-cache-scope.sh tests/e2e/t5301-dora.sh tests/e2e/t5302-notify.sh \
+	tests/e2e/t5601-agent-basic.sh tests/e2e/t5604-agent-auth-labels-secrets.sh \
+	tests/e2e/t5605-agent-artifacts.sh \
 	tests/e2e/t5303-serve-access.sh tests/e2e/t5304-serve-cli.sh \
 	tests/e2e/t5305-deploy-gate.sh tests/e2e/t5306-serve-runs-cli.sh \
 	tests/e2e/t5602-agent-drain.sh tests/e2e/t5603-agent-failures.sh \
