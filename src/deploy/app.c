@@ -530,6 +530,20 @@ static int load_analysis(struct ld *l, const struct ynode *n, struct analysis_sp
 	return bad;
 }
 
+/* the address goes into the HAProxy config as one word of a bind line: a
+ * host name or an IPv4/[IPv6] address (or '*'), nothing HAProxy's parser
+ * reads otherwise (quotes, '\', '$', '#', control characters: a quote in
+ * one app's file made every reload of HAProxy fail) */
+static int listen_addr_ok(const char *s)
+{
+	if (!*s || *s == '-' || strlen(s) > 255)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".:[]-_*", *p))
+			return 0;
+	return 1;
+}
+
 static int load_listen(struct ld *l, const struct ynode *n, struct app *a)
 {
 	if (n->kind == YNODE_SCALAR && n->len) {
@@ -539,7 +553,7 @@ static int load_listen(struct ld *l, const struct ynode *n, struct app *a)
 		long p = strtol(port, &end, 10);
 		if (*port && !*end && p > 0 && p < 65536) {
 			a->listen_addr = colon ? xstrndup(n->str, (size_t)(colon - n->str)) : xstrdup("127.0.0.1");
-			if (!*a->listen_addr || strpbrk(a->listen_addr, " \t\n#")) {
+			if (!listen_addr_ok(a->listen_addr)) {
 				free(a->listen_addr);
 				a->listen_addr = NULL;
 			} else {

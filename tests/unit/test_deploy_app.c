@@ -121,6 +121,40 @@ static void test_load_errors(void **state)
 	diags_release(&d);
 }
 
+/* a listen address is one word of HAProxy's bind line: a quote, '\', '$'
+ * or a control character would break (or change) the whole config */
+static void test_listen_addr(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"listen: '\"127.0.0.1:8080'\n", "listen: \"127.0.0.1\\r\\n  stats:8080\"\n",
+		"listen: '${HOME}:8080'\n", "listen: 'a\\b:8080'\n", "listen: '-x:8080'\n",
+		"listen: ':8080'\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct diags d = DIAGS_INIT;
+		struct buf text = BUF_INIT;
+		buf_addf(&text, "command: [x]\n%s", bad[i]);
+		assert_null(load(text.buf, &d));
+		assert_int_equal(d.errors, 1);
+		assert_non_null(strstr(d.v[0].msg, "listen must be ADDRESS:PORT"));
+		buf_release(&text);
+		diags_release(&d);
+	}
+	static const char *const good[] = { "0.0.0.0", "[::1]", "*", "my-host.example_1" };
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		struct diags d = DIAGS_INIT;
+		struct buf text = BUF_INIT;
+		buf_addf(&text, "command: [x]\nlisten: '%s:8080'\n", good[i]);
+		struct app *a = load(text.buf, &d);
+		assert_non_null(a);
+		assert_string_equal(a->listen_addr, good[i]);
+		app_free(a);
+		buf_release(&text);
+		diags_release(&d);
+	}
+}
+
 static void test_latency_metrics(void **state)
 {
 	(void)state;
@@ -376,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_load_full),
+		cmocka_unit_test(test_listen_addr),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_latency_metrics),
 		cmocka_unit_test(test_haproxy_config),
