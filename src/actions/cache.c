@@ -187,7 +187,7 @@ static int remote_restore(struct builtin_call *c, const struct cache_remote *rm,
 	if (st == 404) {
 		r = KILN_ENOENT;
 	} else if (st != 200 || !key || !digest || strlen(key) >= sizeof(hit->key) ||
-		   strlen(digest) != 64) {
+		   strlen(digest) != 64 || strspn(digest, "0123456789abcdef") != 64) {
 		const char *m = json_string_value(
 			json_object_get(json_object_get(o, "error"), "message"));
 		buf_addf(err, "the server's cache service answered %s",

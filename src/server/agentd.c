@@ -614,15 +614,14 @@ static void on_source(struct srv *s, struct http_req *q)
 	struct ajob_row j;
 	if (leased_job(s, q, 1, &j))
 		return;
-	struct buf data = BUF_INIT, err = BUF_INIT;
-	int rc = blobs_read(s->db, j.source, &data, &err);
+	/* streamed through a file as an artifact: a run's files may be large,
+	 * and held in memory once per agent asking at the same time */
+	struct buf err = BUF_INIT;
+	int rc = j.source ? srv_artifact_reply(s, q, j.source, &err) : KILN_ENOENT;
 	if (rc == KILN_ENOENT)
 		http_reply_error(q, 410, "gone", "the job's source is no longer on the server");
 	else if (rc)
 		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
-	else
-		http_reply_raw(q, 200, "application/zstd", data.buf, data.len);
-	buf_release(&data);
 	ajob_row_release(&j);
 	buf_release(&err);
 }
@@ -857,13 +856,14 @@ static void on_cache_register(struct srv *s, struct http_req *q)
 		http_reply_error(q, 400, "invalid", "expected {\"key\", \"version\", \"digest\"}");
 		goto out;
 	}
-	int have = blobs_stat(s->db, digest, &size, &err);
+	int have = caches_blob_ok(s->db, j.repo, digest, &size, &err);
 	if (have < 0) {
 		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
 		goto out;
 	}
 	if (!have) {
-		http_reply_error(q, 400, "invalid", "blob %s is not uploaded", digest);
+		http_reply_error(q, 400, "invalid", "blob %s is not a cache uploaded for %s",
+				 digest, j.repo);
 		goto out;
 	}
 	int r = caches_add(s->db, j.repo, key, version, digest, size, &err);

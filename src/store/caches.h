@@ -34,4 +34,12 @@ int caches_add(struct db *db, const char *repo, const char *key, const char *ver
 /* 1 when an entry of repo names blob digest, 0 when none, -1 with err */
 int caches_has_digest(struct db *db, const char *repo, const char *digest, struct buf *err);
 
+/*
+ * Whether digest may become an entry of repo: a blob uploaded as a cache
+ * (not an artifact's or a source's) that no other repository's entry
+ * names. 1 with *size, 0, or -1 with err.
+ */
+int caches_blob_ok(struct db *db, const char *repo, const char *digest, int64_t *size,
+		   struct buf *err);
+
 #endif

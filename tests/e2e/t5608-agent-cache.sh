@@ -151,20 +151,42 @@ test_expect_success 'a job of another repository cannot restore or fetch it' '
 	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" \
 		"$(serve_url)/api/v1/agent/jobs/$id/caches/$digest?attempt=1") &&
 	test "$code" = 404 && test_grep not_found r.body &&
-	# a key is per repository: acme/other registers its own; the first
-	# writer of a key wins
+	# a digest is not a capability: acme/other cannot make an entry of
+	# the blob of acme/app (then fetch it), nor an artifact or source blob
 	version=$(sql "SELECT version FROM caches WHERE key = '"'"'deps-linux-v1'"'"'") &&
 	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" -X POST \
 		-d "{\"key\":\"mine\",\"version\":\"$version\",\"digest\":\"$digest\"}" \
 		"$(serve_url)/api/v1/agent/jobs/$id/cache-entries?attempt=1") &&
+	test "$code" = 400 && test_grep "not a cache uploaded for acme/other" r.body &&
+	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" \
+		"$(serve_url)/api/v1/agent/jobs/$id/caches/$digest?attempt=1") &&
+	test "$code" = 404 &&
+	src=$(sql "SELECT source FROM agent_jobs WHERE id = $id") &&
+	test -n "$src" &&
+	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" -X POST \
+		-d "{\"key\":\"src\",\"version\":\"$version\",\"digest\":\"$src\"}" \
+		"$(serve_url)/api/v1/agent/jobs/$id/cache-entries?attempt=1") &&
+	test "$code" = 400 &&
+	test "$(sql "SELECT count(*) FROM caches WHERE repo = '"'"'acme/other'"'"'")" = 0 &&
+	# a key is per repository: acme/other uploads and registers its own;
+	# the first writer of a key wins
+	echo "acme/other cache" >mine.bin &&
+	mine=$(b2sum -l 256 mine.bin | cut -d" " -f1) &&
+	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" -X POST \
+		-d "{\"attempt\":1,\"offset\":0,\"data\":\"$(base64 -w0 mine.bin)\",\"final\":true}" \
+		"$(serve_url)/api/v1/agent/jobs/$id/caches/$mine") &&
+	test "$code" = 200 &&
+	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" -X POST \
+		-d "{\"key\":\"mine\",\"version\":\"$version\",\"digest\":\"$mine\"}" \
+		"$(serve_url)/api/v1/agent/jobs/$id/cache-entries?attempt=1") &&
 	test "$code" = 201 &&
 	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" -X POST \
-		-d "{\"key\":\"mine\",\"version\":\"$version\",\"digest\":\"$digest\"}" \
+		-d "{\"key\":\"mine\",\"version\":\"$version\",\"digest\":\"$mine\"}" \
 		"$(serve_url)/api/v1/agent/jobs/$id/cache-entries?attempt=1") &&
 	test "$code" = 409 && test_grep exists r.body &&
 	test "$(sql "SELECT count(*) FROM caches WHERE repo = '"'"'acme/other'"'"'")" = 1 &&
 	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" -X POST \
-		-d "{\"key\":\"a,b\",\"version\":\"$version\",\"digest\":\"$digest\"}" \
+		-d "{\"key\":\"a,b\",\"version\":\"$version\",\"digest\":\"$mine\"}" \
 		"$(serve_url)/api/v1/agent/jobs/$id/cache-entries?attempt=1") &&
 	test "$code" = 400 &&
 	# the other agent may not use the job it does not hold
