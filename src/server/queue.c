@@ -422,7 +422,8 @@ void queue_kick(struct queue *q)
  * attempt, as a job lost with its agent does (--agent-retry times): each
  * workflow run it closed re-runs its unfinished jobs only, the jobs that
  * had succeeded keep their results and outputs (GitHub's "re-run failed
- * jobs"); a run lost before it recorded anything re-runs whole. Only for
+ * jobs"); a run lost before it recorded anything re-runs whole (an event
+ * whose runs had all ended is not run again). Only for
  * a replica lost while the others went on: a restarted server's own runs
  * stay failed (someone stopped it).
  */
@@ -476,9 +477,12 @@ static int recover_lost(struct queue *q, int starting, const char *reason, struc
 		struct buf e2 = BUF_INIT;
 		int64_t *runs = NULL;
 		int closed = store_recover_event(s->db, ids[i], reason, &runs, &e2);
-		if (closed < 0)
+		/* none left open but some recorded: its runs had all ended (the
+		 * replica died before the event did), nothing to run again */
+		int done = closed == 0 && !starting ? store_event_has_runs(s->db, ids[i], &e2) : 0;
+		if (closed < 0 || done < 0)
 			fprintf(stderr, "kiln serve: event %lld: %s\n", (long long)ids[i], e2.buf);
-		else if (!starting)
+		else if (!starting && !done)
 			retry_lost(q, ids[i], runs, closed);
 		free(runs);
 		buf_release(&e2);

@@ -20,6 +20,9 @@ int store_recover(struct db *db, struct buf *err);
  * ids of the runs closed in *runs (the caller frees it) when runs is not NULL */
 int store_recover_event(struct db *db, int64_t event_id, const char *reason, int64_t **runs,
 			struct buf *err);
+/* 1 when server event event_id has recorded a run (0: none, -1 with err):
+ * a lost event none of whose runs was left open had finished them all */
+int store_event_has_runs(struct db *db, int64_t event_id, struct buf *err);
 /* remove $TMPDIR/kiln-run-PID.START-* directories whose kiln is gone;
  * returns how many were removed */
 int store_sweep_run_dirs(void);

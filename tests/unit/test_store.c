@@ -16,6 +16,7 @@
 #include "store/caches.h"
 #include "store/db.h"
 #include "store/migrations.h"
+#include "store/recover.h"
 #include "store/runs.h"
 #include "store/sql.h"
 
@@ -540,6 +541,42 @@ static void test_lost_connection(void **state)
 	buf_release(&err);
 }
 
+/* store/recover.c: a lost event whose runs had all ended closes none and
+ * has runs (the queue does not run it again); one that recorded none has
+ * none (it re-runs whole); an open run is closed once */
+static void test_lost_event_runs(void **state)
+{
+	struct fx *f = *state;
+	struct buf err = BUF_INIT;
+	must_exec(f->db, "INSERT INTO repos (id, name, url, mirror, secret_box, created_at)"
+			 " VALUES (1, 'acme/app', 'u', 'm', 'x', 1)");
+	must_exec(f->db, "INSERT INTO events (id, repo_id, source, kind, payload, status,"
+			 " received_at) VALUES (1, 1, 'github', 'push', '{}', 'failure', 1),"
+			 " (2, 1, 'github', 'push', '{}', 'failure', 1),"
+			 " (3, 1, 'github', 'push', '{}', 'failure', 1)");
+	must_exec(f->db, "INSERT INTO runs (id, workflow, name, number, event, status, conclusion,"
+			 " started_at, event_id) VALUES (1, 'ci', 'CI', 1, 'push', 'completed',"
+			 " 'success', 1, 1), (2, 'ci', 'CI', 2, 'push', 'in_progress', NULL, 1, 3)");
+	int64_t *runs = NULL;
+	assert_int_equal(store_recover_event(f->db, 1, "server lost", &runs, &err), 0);
+	free(runs);
+	runs = NULL;
+	assert_int_equal(store_event_has_runs(f->db, 1, &err), 1);
+	assert_int_equal(store_recover_event(f->db, 2, "server lost", &runs, &err), 0);
+	free(runs);
+	runs = NULL;
+	assert_int_equal(store_event_has_runs(f->db, 2, &err), 0);
+	assert_int_equal(store_recover_event(f->db, 3, "server lost", &runs, &err), 1);
+	assert_non_null(runs);
+	assert_int_equal(runs[0], 2);
+	free(runs);
+	runs = NULL;
+	assert_int_equal(store_recover_event(f->db, 3, "server lost", &runs, &err), 0);
+	free(runs);
+	assert_int_equal(err.len, 0);
+	buf_release(&err);
+}
+
 #define LITE(fn) cmocka_unit_test_setup_teardown(fn, setup_lite, teardown)
 #define PG(fn) cmocka_unit_test_setup_teardown(fn, setup_pg, teardown)
 
@@ -554,15 +591,17 @@ int main(void)
 		LITE(test_schema_version),
 		LITE(test_legacy_user_version),
 		LITE(test_blobs),
+		LITE(test_lost_event_runs),
 		PG(test_types),
 		PG(test_changes_and_errors),
 		PG(test_transactions),
 		PG(test_cached),
 		PG(test_blobs),
+		PG(test_lost_event_runs),
 		PG(test_lost_connection),
 		PG(test_schema_version), /* last: it leaves a store too new to open */
 	};
-	size_t n = pg_url() ? ARRAY_SIZE(tests) : 7;
+	size_t n = pg_url() ? ARRAY_SIZE(tests) : 8;
 	if (!pg_url())
 		fprintf(stderr, "# PostgreSQL cases left out: KILN_TEST_PG_URL is not set\n");
 	return _cmocka_run_group_tests("store", tests, n, NULL, NULL);
