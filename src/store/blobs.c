@@ -272,21 +272,16 @@ int blobs_write_fd(struct db *db, const char *digest, int fd, struct buf *err)
 int blobs_sweep(struct db *db, int64_t now_ms, int64_t keep_ms, int64_t *n, struct buf *err)
 {
 	int64_t cut = now_ms - keep_ms;
-	int a = sql_run(db, err, "cannot sweep the blob store",
-			"DELETE FROM blobs WHERE kind = ?1 AND used_at < ?2 AND NOT EXISTS"
+	/* whatever its kind: a digest is its content, and one blob may be a
+	 * run's source, an artifact and a cache at once (the first upload
+	 * named its kind) */
+	int c = sql_run(db, err, "cannot sweep the blob store",
+			"DELETE FROM blobs WHERE used_at < ?1 AND NOT EXISTS"
 			" (SELECT 1 FROM agent_jobs j WHERE j.source = blobs.digest"
-			" AND j.status <> 'done')", "ti", BLOB_SOURCE, cut);
-	int b = a < 0 ? -1 : sql_run(db, err, "cannot sweep the blob store",
-			"DELETE FROM blobs WHERE kind = ?1 AND used_at < ?2 AND NOT EXISTS"
+			" AND j.status <> 'done') AND NOT EXISTS"
 			" (SELECT 1 FROM artifacts a WHERE a.digest = blobs.digest"
-			" AND a.expired = 0 AND a.expires_at > ?3) AND NOT EXISTS"
-			" (SELECT 1 FROM caches c WHERE c.digest = blobs.digest)", "tii", BLOB_ARTIFACT,
-			cut, now_ms);
-	int c = b < 0 ? -1 : sql_run(db, err, "cannot sweep the blob store",
-			"DELETE FROM blobs WHERE kind = ?1 AND used_at < ?2 AND NOT EXISTS"
-			" (SELECT 1 FROM caches c WHERE c.digest = blobs.digest) AND NOT EXISTS"
-			" (SELECT 1 FROM artifacts a WHERE a.digest = blobs.digest"
-			" AND a.expired = 0 AND a.expires_at > ?3)", "tii", BLOB_CACHE, cut, now_ms);
+			" AND a.expired = 0 AND a.expires_at > ?2) AND NOT EXISTS"
+			" (SELECT 1 FROM caches c WHERE c.digest = blobs.digest)", "ii", cut, now_ms);
 	/* the chunks of what went, and of uploads abandoned (renewed by every
 	 * write: an upload in progress is younger) */
 	if (c < 0 || sql_run(db, err, "cannot sweep the blob store",
@@ -294,6 +289,6 @@ int blobs_sweep(struct db *db, int64_t now_ms, int64_t keep_ms, int64_t *n, stru
 			     " (SELECT 1 FROM blobs b WHERE b.digest = blob_chunks.digest)",
 			     "i", cut) < 0)
 		return -1;
-	*n = a + b + c;
+	*n = c;
 	return 0;
 }

@@ -486,16 +486,34 @@ static void test_blobs(void **state)
 			 KILN_ENOENT);
 	assert_int_equal(caches_has_digest(f->db, "acme/app", part, &err), 1);
 	assert_int_equal(caches_has_digest(f->db, "acme/other", part, &err), 0);
+	/* an entry names only a blob uploaded as a cache, no other
+	 * repository's (part was sealed as an artifact) */
+	assert_int_equal(caches_blob_ok(f->db, "acme/app", part, &size, &err), 0);
+	must_exec(f->db, "UPDATE blobs SET kind = 'cache'");
+	assert_int_equal(caches_blob_ok(f->db, "acme/app", part, &size, &err), 1);
+	assert_int_equal(size, 1000);
+	assert_int_equal(caches_blob_ok(f->db, "acme/other", part, &size, &err), 0);
+	must_exec(f->db, "UPDATE blobs SET kind = 'source' WHERE size <> 1000"); /* digest's */
 	strvec_clear(&rk);
 
-	/* a blob a cache entry names stays */
+	/* a blob a cache entry names stays; so does a source blob a live
+	 * artifact names (the same content) */
+	char *sql = xstrfmt("INSERT INTO artifacts (run_id, name, size, files, digest, created_at,"
+			    " expires_at) VALUES (1, 'a', 5, 1, '%s', 1, %lld)", digest,
+			    (long long)(now + 100 * hour));
+	must_exec(f->db, "INSERT INTO runs (id, workflow, name, number, event, status, started_at)"
+			 " VALUES (1, 'ci', 'CI', 1, 'push', 'completed', 1)");
+	must_exec(f->db, sql);
+	free(sql);
 	assert_int_equal(blobs_sweep(f->db, now + 2 * hour, hour, &n, &err), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(blobs_stat(f->db, digest, &size, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(blobs_stat(f->db, digest, &size, &err), 1);
 	assert_int_equal(blobs_stat(f->db, part, &size, &err), 1);
 	must_exec(f->db, "DELETE FROM caches");
+	must_exec(f->db, "UPDATE artifacts SET expired = 1");
 	assert_int_equal(blobs_sweep(f->db, now + 2 * hour, hour, &n, &err), 0);
-	assert_int_equal(n, 1);
+	assert_int_equal(n, 2);
+	assert_int_equal(blobs_stat(f->db, digest, &size, &err), 0);
 	assert_int_equal(blobs_stat(f->db, part, &size, &err), 0);
 	assert_int_equal(count_of(f->db, "SELECT count(*) FROM blob_chunks"), 0);
 	free(data);
