@@ -293,9 +293,15 @@ int cmd_sync(int argc, char **argv, struct kiln_ctx *ctx)
 	};
 	static const char *const usage[] = { "kiln sync APP [--wait]", "kiln sync --refresh",
 					     "kiln sync APP --server URL [--token T]", NULL };
-	int n = parse(argc, argv, opts, usage, refresh ? 0 : 1, refresh ? 0 : 1);
+	/* refresh is known only after the options are read: --refresh takes no APP */
+	int n = parse(argc, argv, opts, usage, 0, 1);
 	if (n < 0)
 		return n == -2 ? EXIT_OK : EXIT_USAGE;
+	if (n != !refresh) {
+		fprintf(stderr, "kiln: error: wrong number of arguments\n");
+		opt_usage(stderr, opts, usage);
+		return EXIT_USAGE;
+	}
 	if (rm.server && (wait || refresh || user)) {
 		fprintf(stderr, "kiln sync: error: --wait, --refresh and --user talk to a local controller; "
 				"with --server the user is the token's and 'kiln status APP --server' follows it\n");

@@ -77,6 +77,7 @@ struct gextra {
 struct gitops {
 	struct deployd *d;
 	char *url, *branch, *path, *env, *author, *mirror;
+	char *shown;             /* url without its credentials: every message, log and answer */
 	int interval_ms;
 	char *secret;
 	size_t secret_len;
@@ -235,14 +236,14 @@ static void fetch_read(struct gitops *g)
 	free(name);
 	buf_release(&ref);
 	if (r < 0) {
-		buf_addf(&g->werr, "branch '%s' not found in %s", g->branch, g->url);
+		buf_addf(&g->werr, "branch '%s' not found in %s", g->branch, g->shown);
 		return;
 	}
 	if (!strcmp(g->wsha, g->commit))
 		return;
 	g->wchanged = 1;
 	if (mirror_files(g->mirror, g->wsha, g->path, FS_INPUT_MAX, on_file, g) < 0)
-		buf_addf(&g->werr, "no directory '%s' in %s at %.8s", g->path, g->url, g->wsha);
+		buf_addf(&g->werr, "no directory '%s' in %s at %.8s", g->path, g->shown, g->wsha);
 }
 
 static void work_cb(uv_work_t *w)
@@ -269,7 +270,7 @@ void deploy__gitops_refresh(struct deployd *d, const char *why)
 {
 	if (!d->git)
 		return;
-	deploy__log(NULL, "gitops: fetching %s (%s)", d->git->url, why);
+	deploy__log(NULL, "gitops: fetching %s (%s)", d->git->shown, why);
 	fetch_start(d->git);
 }
 
@@ -559,7 +560,7 @@ static void after_work(uv_work_t *w, int status)
 			free(g->fetch_error);
 			g->fetch_error = NULL;
 			if (g->wchanged) {
-				deploy__log(NULL, "gitops: %s %s is at %.8s", g->url, g->branch, g->wsha);
+				deploy__log(NULL, "gitops: %s %s is at %.8s", g->shown, g->branch, g->wsha);
 				apply(g);
 			}
 			evaluate(g);
@@ -676,6 +677,7 @@ int deploy__gitops_init(struct deployd *d, const struct gitops_opts *o)
 	d->git = g;
 	g->d = d;
 	g->url = xstrdup(o->url);
+	g->shown = url_redact(o->url);
 	g->branch = xstrdup(o->branch && *o->branch ? o->branch : "main");
 	/* "apps/" and "/apps" name the same directory as "apps" */
 	const char *p = o->path ? o->path : "";
@@ -749,10 +751,10 @@ int deploy__gitops_init(struct deployd *d, const struct gitops_opts *o)
 	g->nwf = g->awf = 0;
 	buf_release(&err);
 	if (!d->napps && !g->nextra) {
-		fprintf(stderr, "kiln: error: no app files in %s at %.8s (path '%s')\n", g->url, g->commit, g->path);
+		fprintf(stderr, "kiln: error: no app files in %s at %.8s (path '%s')\n", g->shown, g->commit, g->path);
 		return EXIT_USAGE;
 	}
-	deploy__log(NULL, "gitops: %s %s at %.8s: %zu app(s)", g->url, g->branch, g->commit, d->napps);
+	deploy__log(NULL, "gitops: %s %s at %.8s: %zu app(s)", g->shown, g->branch, g->commit, d->napps);
 	return 0;
 }
 
@@ -1179,7 +1181,7 @@ void deploy__gitops_list(struct deployd *d, struct buf *out, int json)
 	struct gitops *g = d->git;
 	if (!json) {
 		if (g)
-			buf_addf(out, "config %s %s at %.8s (%ld fetch(es), last took %s)%s%s\n", g->url, g->branch,
+			buf_addf(out, "config %s %s at %.8s (%ld fetch(es), last took %s)%s%s\n", g->shown, g->branch,
 				 g->commit, g->fetches, duration_str((double)g->fetch_ms).s,
 				 g->fetch_error ? "; fetch failed: " : "", g->fetch_error ? g->fetch_error : "");
 		buf_addf(out, "%-16s %-10s %-11s %-12s %-12s %-8s %-4s %s\n", "APP", "SYNC", "HEALTH", "WANT", "LIVE",
@@ -1188,7 +1190,7 @@ void deploy__gitops_list(struct deployd *d, struct buf *out, int json)
 		buf_addstr(out, "{\"config\":");
 		if (g) {
 			buf_addstr(out, "{\"url\":");
-			buf_add_json_str(out, g->url, strlen(g->url));
+			buf_add_json_str(out, g->shown, strlen(g->shown));
 			json_str(out, "branch", g->branch);
 			json_str(out, "commit", g->commit);
 			json_str(out, "fetch_error", g->fetch_error);
@@ -1298,6 +1300,7 @@ void deploy__gitops_free(struct deployd *d)
 	gfiles_free(g->wf, g->nwf);
 	buf_release(&g->werr);
 	free(g->url);
+	free(g->shown);
 	free(g->branch);
 	free(g->path);
 	free(g->env);

@@ -15,10 +15,14 @@ static void lib_once(void)
 	gitlib_init();
 }
 
+/* subject: a path or a URL, named without the credentials a URL may carry
+ * (the message reaches logs, the API and the UI) */
 static int git_fail(struct buf *err, const char *what, const char *subject)
 {
 	const git_error *e = git_error_last();
-	buf_addf(err, "%s '%s': %s", what, subject, e && e->message ? e->message : "libgit2 error");
+	char *shown = url_redact(subject);
+	buf_addf(err, "%s '%s': %s", what, shown, e && e->message ? e->message : "libgit2 error");
+	free(shown);
 	return -1;
 }
 
@@ -90,8 +94,10 @@ int mirror_url_ok(const char *url, struct buf *err)
 		return 0;
 	if (url[0] == '/' && !stat(url, &st) && S_ISDIR(st.st_mode))
 		return 0;
+	char *shown = url_redact(url);
 	buf_addf(err, "unsupported repository URL '%s' (expected an absolute path to a git "
-		      "repository, file://, http:// or https://)", url);
+		      "repository, file://, http:// or https://)", shown);
+	free(shown);
 	return -1;
 }
 

@@ -180,7 +180,7 @@ int controller_new(struct srv *s, const struct serve_gitops *g, const char *stat
 	add_opt(&c->args, "--env", g->env);
 	add_opt(&c->args, "--interval", g->interval);
 	add_opt(&c->args, "--author", g->author);
-	c->repo = xstrdup(g->repo);
+	c->repo = url_redact(g->repo); /* only shown: without its credentials */
 	c->branch = xstrdup(g->branch ? g->branch : "main");
 	c->log = xstrfmt("%s/deployd.log", state_dir);
 	c->backoff_ms = BACKOFF_MIN_MS;

@@ -7,7 +7,7 @@
 #   cfg_app NAME [PORT] <<EOF     cfg/apps/NAME.yml: the demo app (command or image
 #                                 as lib-deploy's write_app) plus the given keys
 #   cfg_push MSG                  commit everything in cfg/ and push; prints the commit
-#   start_gitopsd ARGS...         kiln deployd --config-repo config.git --path apps ARGS
+#   start_gitopsd ARGS...         kiln deployd --config-repo config.git (or $CFG_URL) --path apps ARGS
 #   app_field APP COLUMN          SYNC, HEALTH, WANT or LIVE of APP in `kiln status`
 #   hook_push SECRET [REF]        POST a signed GitHub push of REF to the webhook
 #
@@ -45,7 +45,7 @@ cfg_push() {
 }
 
 start_gitopsd() {
-	kiln deployd --config-repo "$TRASH/config.git" --path apps "$@" >>"$TRASH/deployd.log" 2>&1 &
+	kiln deployd --config-repo "${CFG_URL:-$TRASH/config.git}" --path apps "$@" >>"$TRASH/deployd.log" 2>&1 &
 	local DEPLOYD_PID=$!
 	echo $DEPLOYD_PID >"$TRASH/deployd.pid"
 	local i
