@@ -123,7 +123,7 @@ int cmd_deployd(int argc, char **argv, struct kiln_ctx *ctx)
 	const struct opt opts[] = {
 		COMMON_OPTS(c),
 		{ OPT_BOOL, 0, "stop", &stop, NULL, "ask the running controller to stop (and its instances)" },
-		{ OPT_STRING, 0, "config-repo", &g.url, "URL", "take the apps from this config repository (GitOps)" },
+		{ OPT_STRING, 0, "config-repo", &g.url, "URL", "take the apps from this config repository (GitOps; or $KILN_CONFIG_REPO)" },
 		{ OPT_STRING, 0, "branch", &g.branch, "NAME", "its branch (main)" },
 		{ OPT_STRING, 0, "path", &g.path, "DIR", "the directory of the app files in it (the root)" },
 		{ OPT_STRING, 0, "env", &g.env, "NAME", "read NAME/<env>.yaml before NAME/values.yaml" },
@@ -148,7 +148,12 @@ int cmd_deployd(int argc, char **argv, struct kiln_ctx *ctx)
 		free(j);
 		return r;
 	}
-	if (!g.url && (g.branch || g.path || g.env || interval || g.webhook || g.secret_file || g.author)) {
+	/* $KILN_CONFIG_REPO: a URL with a token stays off the command line
+	 * (kiln serve starts its controller so) */
+	const char *env_repo = getenv("KILN_CONFIG_REPO");
+	if (env_repo && !*env_repo)
+		env_repo = NULL;
+	if (!g.url && !env_repo && (g.branch || g.path || g.env || interval || g.webhook || g.secret_file || g.author)) {
 		fprintf(stderr, "kiln: error: --branch, --path, --env, --interval, --webhook and --author "
 				"go with --config-repo\n");
 		return EXIT_USAGE;
@@ -158,6 +163,11 @@ int cmd_deployd(int argc, char **argv, struct kiln_ctx *ctx)
 			interval);
 		return EXIT_USAGE;
 	}
+	/* copied, and out of the environment the instances and hooks inherit */
+	char *env_url = !g.url && env_repo ? xstrdup(env_repo) : NULL;
+	if (env_url)
+		g.url = env_url;
+	unsetenv("KILN_CONFIG_REPO");
 	/* a relative path names a repository on this machine */
 	char *abs = g.url && !strstr(g.url, "://") && g.url[0] != '/' ? realpath(g.url, NULL) : NULL;
 	if (abs)
@@ -165,6 +175,7 @@ int cmd_deployd(int argc, char **argv, struct kiln_ctx *ctx)
 	struct deployd_opts o = { c.state, c.apps, g.url ? &g : NULL };
 	int r = deployd_run(&o);
 	free(abs);
+	free(env_url);
 	return r;
 }
 

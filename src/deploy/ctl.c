@@ -441,7 +441,8 @@ static void on_tick(uv_timer_t *t)
 static void on_signal(uv_signal_t *s, int sig)
 {
 	struct deployd *d = s->data;
-	d->leave_running = sig == SIGQUIT;
+	/* a stop asked for first (SIGTERM) is not turned into a leave */
+	d->leave_running = sig == SIGQUIT && (!d->stopping || d->leave_running);
 	deploy__log(NULL, "signal %d: %s", sig,
 		    d->leave_running ? "exiting, the apps keep running for the next controller"
 				     : "shutting down");

@@ -25,6 +25,7 @@ extern char **environ;
 
 struct controller {
 	struct srv *s;
+	char *url;               /* the config repository as given: in the child's environment only */
 	struct strvec args;      /* kiln deployd --state ... --config-repo ... */
 	char *repo, *branch;     /* the config repository; its pushes of branch count */
 	char *log;               /* <state>/deployd.log: the child's output */
@@ -94,8 +95,11 @@ static void start(struct controller *c)
 {
 	struct strvec env = STRVEC_INIT;
 	for (char **e = environ; *e; e++)
-		if (strncmp(*e, "KILN_DIE_WITH=", 14))
+		if (strncmp(*e, "KILN_DIE_WITH=", 14) && strncmp(*e, "KILN_CONFIG_REPO=", 17))
 			strvec_push(&env, *e);
+	/* the URL may carry a token: in the environment (readable by this
+	 * user only), not on the command line (`ps`, /proc/PID/cmdline) */
+	strvec_pushf(&env, "KILN_CONFIG_REPO=%s", c->url);
 	/* the controller dies with the server, even on kill -9 (cli/main.c);
 	 * its instances and HAProxy do not: the next one adopts them */
 	strvec_pushf(&env, "KILN_DIE_WITH=%ld", (long)getpid());
@@ -173,8 +177,7 @@ int controller_new(struct srv *s, const struct serve_gitops *g, const char *stat
 	strvec_push(&c->args, "deployd");
 	strvec_push(&c->args, "--state");
 	strvec_push(&c->args, state_dir);
-	/* one argument: a URL starting with '-' stays the option's value */
-	strvec_pushf(&c->args, "--config-repo=%s", g->repo);
+	c->url = xstrdup(g->repo); /* KILN_CONFIG_REPO in its environment (start) */
 	add_opt(&c->args, "--branch", g->branch);
 	add_opt(&c->args, "--path", g->path);
 	add_opt(&c->args, "--env", g->env);
@@ -226,6 +229,9 @@ void controller_free(struct controller *c)
 		uv_close((uv_handle_t *)&c->timer, NULL);
 	uv_run(c->s->loop, UV_RUN_NOWAIT);
 	strvec_clear(&c->args);
+	if (c->url)
+		sodium_memzero(c->url, strlen(c->url));
+	free(c->url);
 	sodium_memzero(c->secret.buf, c->secret.len);
 	buf_release(&c->secret);
 	free(c->repo);

@@ -60,6 +60,23 @@ test_expect_success 'the server started the controller: web synced and healthy, 
 	curl -fs "http://127.0.0.1:$PORT/" >body && test_grep v1 body
 '
 
+test_expect_success 'the repository URL (it may hold a token) is in the controller'"'"'s environment, not its command line; its instances do not inherit it' '
+	dpid=$(api_app web controller.pid) && test "$dpid" -gt 0 &&
+	tr "\0" "\n" </proc/$dpid/cmdline >cmdline &&
+	! grep -F "config.git" cmdline &&
+	tr "\0" "\n" </proc/$dpid/environ >environ &&
+	grep -qx "KILN_CONFIG_REPO=$TRASH/config.git" environ &&
+	n=0 &&
+	for f in $(grep -lsF "KILN_DEPLOY_STATE=$KILN_DEPLOY_STATE" /proc/[0-9]*/environ); do
+		p=${f#/proc/} && p=${p%/environ} &&
+		{ [ "$p" != "$dpid" ] || continue; } &&
+		grep -q app.py /proc/$p/cmdline 2>/dev/null || continue
+		n=$((n + 1)) &&
+		! tr "\0" "\n" <$f | grep -q "^KILN_CONFIG_REPO=" || { echo "instance $p inherited it" >&2; false; }
+	done &&
+	test $n -gt 0
+'
+
 test_expect_success 'a signed push webhook for the config repository fetches at once: web Synced with the new commit' '
 	sed -i "s/^version: v1/version: v2/" cfg/apps/web.yml cfg/apps/api.yml &&
 	cfg_push "web and api: v2" >c2 &&
