@@ -349,16 +349,20 @@ static int start_remote(struct rjob *j, const struct job_spec *spec, const char 
 		run_id = job_id = 0;
 	struct ajob_new n = { run_id, job_id, r->repo, spec->display_name, labels, js.buf,
 			      r->source };
-	int rc = ajobs_insert(r->db, &n, &j->id, err);
+	/* one transaction: no agent may lease the row before its secrets are
+	 * in it (it would run the job with them empty) */
+	int rc = sql_begin(r->db, err);
+	if (rc == 0)
+		rc = ajobs_insert(r->db, &n, &j->id, err);
 	buf_release(&js);
-	if (rc == 0 && seal_secrets(r, j->id, spec->contexts, err)) {
-		struct buf e2 = BUF_INIT;
-		ajobs_cancel(r->db, j->id, &e2);
-		buf_release(&e2);
-		rc = -1;
-	}
-	if (rc)
+	if (rc == 0)
+		rc = seal_secrets(r, j->id, spec->contexts, err);
+	if (rc == 0)
+		rc = sql_commit(r->db, err);
+	if (rc) {
+		sql_rollback(r->db);
 		return -1;
+	}
 	j->attempt = 1;
 	info(j, "queued for an agent with labels [%s] (agent job %lld)", *labels ? labels : "",
 	     (long long)j->id);

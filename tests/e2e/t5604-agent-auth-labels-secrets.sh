@@ -80,6 +80,12 @@ test_expect_success 'a job whose labels no agent has waits with the reason; a GP
 	done &&
 	test_grep "no agent with labels \[gpu,self-hosted\]" jobs.json &&
 	test "$(event_status 1)" = running &&
+	# the run logs the reason on its next look at the queue
+	for i in $(seq 1 200); do
+		kiln logs "GPU#1" >log 2>/dev/null &&
+		grep -q "waiting: no agent with labels \[gpu,self-hosted\]" log && break
+		sleep 0.1
+	done &&
 	start_agent gpu --labels GPU --jobs 1 &&
 	wait_status 1 success 60 &&
 	kiln logs "GPU#1" >log &&
