@@ -8,10 +8,10 @@
  * archive_error_string says why.
  */
 #include "base/kiln.h"
+#include "base/dl.h"
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <dlfcn.h>
 #include <pthread.h>
 
 #define LA_SONAME "libarchive.so.13"
@@ -77,25 +77,15 @@ static struct {
 } la;
 static pthread_once_t la_once = PTHREAD_ONCE_INIT;
 
+static const struct dl_sym la_syms[] = {
+#define SYM(ret, name, params, args, fail) { #name, (void **)&la.name },
+#define VSYM(name, params, args) { #name, (void **)&la.name },
+	LA_FUNCS(SYM) LA_VOIDS(VSYM) VSYM(archive_error_string, , )
+};
+
 static void la_load(void)
 {
-	void *h = dlopen(LA_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		const char *e = dlerror();
-		snprintf(la.why, sizeof(la.why), "cannot load %s: %s", LA_SONAME, e ? e : "?");
-		return;
-	}
-	int ok = 1;
-#define LOAD(ret, name, params, args, fail) ok &= !!(*(void **)&la.name = dlsym(h, #name));
-#define VLOAD(name, params, args) ok &= !!(*(void **)&la.name = dlsym(h, #name));
-	LA_FUNCS(LOAD)
-	LA_VOIDS(VLOAD)
-	VLOAD(archive_error_string, , )
-	if (!ok) {
-		snprintf(la.why, sizeof(la.why), "%s lacks a function kiln needs", LA_SONAME);
-		return;
-	}
-	la.loaded = 1;
+	la.loaded = !dl_load(LA_SONAME, la_syms, ARRAY_SIZE(la_syms), la.why, sizeof(la.why));
 }
 
 static int la_ready(void)

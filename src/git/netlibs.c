@@ -18,8 +18,8 @@
  * and replayed when the library is loaded.
  */
 #include "base/kiln.h"
+#include "base/dl.h"
 
-#include <dlfcn.h>
 #include <libssh2.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -140,19 +140,18 @@ static pthread_once_t ssh2_once = PTHREAD_ONCE_INIT;
 static int ssh2_init_flags; /* libssh2_init's, replayed at load */
 static int ssh2_init_called;
 
+static const struct dl_sym ssh2_syms[] = {
+#define SYM(ret, name, params, args, fail) { #name, (void **)&ssh2.name },
+#define VSYM(name, params, args) { #name, (void **)&ssh2.name },
+	SSH2_FUNCS(SYM) SSH2_VOIDS(VSYM)
+	{ "libssh2_init", (void **)&ssh2.init },
+	{ "libssh2_exit", (void **)&ssh2.exit },
+};
+
 static void ssh2_load(void)
 {
-	void *h = dlopen(SSH2_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!h)
-		return;
-	int ok = 1;
-#define LOAD(ret, name, params, args, fail) ok &= !!(*(void **)&ssh2.name = dlsym(h, #name));
-#define VLOAD(name, params, args) ok &= !!(*(void **)&ssh2.name = dlsym(h, #name));
-	SSH2_FUNCS(LOAD)
-	SSH2_VOIDS(VLOAD)
-	ok &= !!(*(void **)&ssh2.init = dlsym(h, "libssh2_init"));
-	ok &= !!(*(void **)&ssh2.exit = dlsym(h, "libssh2_exit"));
-	if (!ok || (ssh2_init_called && ssh2.init(ssh2_init_flags) != 0))
+	if (dl_load(SSH2_SONAME, ssh2_syms, ARRAY_SIZE(ssh2_syms), NULL, 0) ||
+	    (ssh2_init_called && ssh2.init(ssh2_init_flags) != 0))
 		return;
 	ssh2.loaded = 1;
 }
@@ -233,22 +232,22 @@ gss_ptr GSS_C_NT_HOSTBASED_SERVICE;
 static struct {
 #define GFIELD(name, params, args) OM_uint32(*name) params;
 	GSS_FUNCS(GFIELD)
+	gss_ptr *nt; /* the library's GSS_C_NT_HOSTBASED_SERVICE */
 	int loaded;
 } gss;
 static pthread_once_t gss_once = PTHREAD_ONCE_INIT;
 
+static const struct dl_sym gss_syms[] = {
+#define GSYM(name, params, args) { #name, (void **)&gss.name },
+	GSS_FUNCS(GSYM)
+	{ "GSS_C_NT_HOSTBASED_SERVICE", (void **)&gss.nt },
+};
+
 static void gss_load(void)
 {
-	void *h = dlopen(GSS_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!h)
+	if (dl_load(GSS_SONAME, gss_syms, ARRAY_SIZE(gss_syms), NULL, 0))
 		return;
-	int ok = 1;
-#define GLOAD(name, params, args) ok &= !!(*(void **)&gss.name = dlsym(h, #name));
-	GSS_FUNCS(GLOAD)
-	gss_ptr *nt = dlsym(h, "GSS_C_NT_HOSTBASED_SERVICE");
-	if (!ok || !nt)
-		return;
-	GSS_C_NT_HOSTBASED_SERVICE = *nt;
+	GSS_C_NT_HOSTBASED_SERVICE = *gss.nt;
 	gss.loaded = 1;
 }
 

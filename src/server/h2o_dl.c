@@ -14,9 +14,9 @@
  */
 #define H2O_DL_IMPL
 #include "base/kiln.h"
+#include "base/dl.h"
 #include "server/http-int.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 
 #define H2O_SONAME "libh2o.so.0.13"
@@ -84,26 +84,17 @@ static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 
 h2o_token_t *h2o_dl_tokens;
 
+static const struct dl_sym lib_syms[] = {
+#define SYM(ret, name, params, args) { #name, (void **)&lib.name },
+#define VSYM(name, params, args) { #name, (void **)&lib.name },
+	H2O_FUNCS(SYM) H2O_VOIDS(VSYM)
+	{ "phr_parse_request", (void **)&lib.phr },
+	{ "h2o__tokens", (void **)&h2o_dl_tokens },
+};
+
 static void lib_load(void)
 {
-	void *h = dlopen(H2O_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		const char *e = dlerror();
-		snprintf(lib.why, sizeof(lib.why), "cannot load %s: %s", H2O_SONAME, e ? e : "?");
-		return;
-	}
-	int ok = 1;
-#define LOAD(ret, name, params, args) ok &= !!(*(void **)&lib.name = dlsym(h, #name));
-#define VLOAD(name, params, args) ok &= !!(*(void **)&lib.name = dlsym(h, #name));
-	H2O_FUNCS(LOAD)
-	H2O_VOIDS(VLOAD)
-	ok &= !!(*(void **)&lib.phr = dlsym(h, "phr_parse_request"));
-	ok &= !!(h2o_dl_tokens = dlsym(h, "h2o__tokens"));
-	if (!ok) {
-		snprintf(lib.why, sizeof(lib.why), "%s lacks a function kiln needs", H2O_SONAME);
-		return;
-	}
-	lib.loaded = 1;
+	lib.loaded = !dl_load(H2O_SONAME, lib_syms, ARRAY_SIZE(lib_syms), lib.why, sizeof(lib.why));
 }
 
 int h2o_dl_load(struct buf *err)

@@ -8,9 +8,9 @@
  * cannot be loaded PQconnectdb returns NULL and db_pg_libpq_error() says why.
  */
 #include "base/kiln.h"
+#include "base/dl.h"
 #include "store/sqlimpl.h"
 
-#include <dlfcn.h>
 #include <libpq-fe.h>
 #include <pthread.h>
 
@@ -64,24 +64,15 @@ static struct {
 } pq;
 static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
 
+static const struct dl_sym pq_syms[] = {
+#define SYM(ret, name, params, args, fail) { #name, (void **)&pq.name },
+#define VSYM(name, params, args) { #name, (void **)&pq.name },
+	PQ_FUNCS(SYM) PQ_VOIDS(VSYM)
+};
+
 static void pq_load(void)
 {
-	void *h = dlopen(PQ_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		const char *e = dlerror();
-		snprintf(pq.why, sizeof(pq.why), "cannot load %s: %s", PQ_SONAME, e ? e : "?");
-		return;
-	}
-	int ok = 1;
-#define LOAD(ret, name, params, args, fail) ok &= !!(*(void **)&pq.name = dlsym(h, #name));
-#define VLOAD(name, params, args) ok &= !!(*(void **)&pq.name = dlsym(h, #name));
-	PQ_FUNCS(LOAD)
-	PQ_VOIDS(VLOAD)
-	if (!ok) {
-		snprintf(pq.why, sizeof(pq.why), "%s lacks a function kiln needs", PQ_SONAME);
-		return;
-	}
-	pq.loaded = 1;
+	pq.loaded = !dl_load(PQ_SONAME, pq_syms, ARRAY_SIZE(pq_syms), pq.why, sizeof(pq.why));
 }
 
 static int pq_ready(void)
