@@ -11,19 +11,10 @@
 
 int blobs_stat(struct db *db, const char *digest, int64_t *size, struct buf *err)
 {
-	struct dbstmt *st = sql_prep(db, err, "cannot read the blob store",
-				     "SELECT size FROM blobs WHERE digest = ?1", "t", digest);
-	if (!st)
-		return -1;
-	int rc = dbs_step(st), ret = 0;
-	if (rc == DB_ROW) {
-		*size = dbs_col_i64(st, 0);
-		ret = 1;
-	} else if (rc != DB_DONE) {
-		ret = sql_fail(db, err, "cannot read the blob store");
-	}
-	dbs_finalize(st);
-	return ret;
+	const char *what = "cannot read the blob store";
+	return sql_one_i64(db, sql_prep(db, err, what, "SELECT size FROM blobs WHERE digest = ?1", "t",
+					digest),
+			   err, what, size);
 }
 
 int blobs_add_chunk(struct db *db, const char *digest, int64_t offset, const void *p, size_t n,

@@ -75,19 +75,10 @@ int caches_blob_ok(struct db *db, const char *repo, const char *digest, int64_t 
 	/* an uploaded cache blob no other repository's entry names: a digest
 	 * is not a capability (an artifact's, a run's source or another
 	 * repository's cache would be readable through the new entry) */
-	struct dbstmt *st = sql_prep(db, err, "cannot read the blob store",
+	const char *what = "cannot read the blob store";
+	struct dbstmt *st = sql_prep(db, err, what,
 				     "SELECT size FROM blobs WHERE digest = ?1 AND kind = ?3"
 				     " AND NOT EXISTS (SELECT 1 FROM caches c WHERE c.digest = ?1"
 				     " AND c.repo <> ?2)", "ttt", digest, repo, BLOB_CACHE);
-	if (!st)
-		return -1;
-	int rc = dbs_step(st), ret = 0;
-	if (rc == DB_ROW) {
-		*size = dbs_col_i64(st, 0);
-		ret = 1;
-	} else if (rc != DB_DONE) {
-		ret = sql_fail(db, err, "cannot read the blob store");
-	}
-	dbs_finalize(st);
-	return ret;
+	return sql_one_i64(db, st, err, what, size);
 }

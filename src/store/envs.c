@@ -78,16 +78,12 @@ int envs_ensure(struct db *db, const char *repo, const char *name, int64_t *id, 
 		    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (repo, name) DO NOTHING",
 		    "ttii", repo, name, ENV_APPROVAL_TIMEOUT_MS, now_ms()) < 0)
 		return -1;
-	struct dbstmt *st = sql_prep(db, err, "cannot read environment",
-				    "SELECT id FROM environments WHERE repo = ?1 AND name = ?2", "tt", repo,
-				    name);
-	if (!st)
-		return -1;
-	int r = dbs_step(st) == DB_ROW ? 0 : sql_fail(db, err, "cannot read environment");
-	if (!r)
-		*id = dbs_col_i64(st, 0);
-	dbs_finalize(st);
-	return r;
+	const char *what = "cannot read environment";
+	int r = sql_one_i64(db, sql_prep(db, err, what,
+					 "SELECT id FROM environments WHERE repo = ?1 AND name = ?2",
+					 "tt", repo, name),
+			    err, what, id);
+	return r > 0 ? 0 : r < 0 ? -1 : sql_fail(db, err, what);
 }
 
 int envs_get(struct db *db, const char *repo, const char *name, struct env_row *out, struct buf *err)

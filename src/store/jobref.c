@@ -4,21 +4,9 @@
 
 int jobref_run(struct db *db, int64_t job_id, int64_t *run_id, struct buf *err)
 {
-	struct dbstmt *st = NULL;
-	if (db_prepare(db, "SELECT run_id FROM jobs WHERE id = ?1", &st) !=
-	    DB_OK) {
-		buf_addf(err, "%s: cannot read job: %s", db_name(db), db_errmsg(db));
-		return -1;
-	}
-	dbs_bind_i64(st, 1, job_id);
-	int rc = dbs_step(st), ret = KILN_ENOENT;
-	if (rc == DB_ROW) {
-		*run_id = dbs_col_i64(st, 0);
-		ret = 0;
-	} else if (rc != DB_DONE) {
-		buf_addf(err, "%s: cannot read job: %s", db_name(db), db_errmsg(db));
-		ret = -1;
-	}
-	dbs_finalize(st);
-	return ret;
+	const char *what = "cannot read job";
+	int r = sql_one_i64(db, sql_prep(db, err, what, "SELECT run_id FROM jobs WHERE id = ?1", "i",
+					 job_id),
+			    err, what, run_id);
+	return r < 0 ? -1 : r ? 0 : KILN_ENOENT;
 }

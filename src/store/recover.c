@@ -216,13 +216,9 @@ int store_recover_event(struct db *db, int64_t event_id, const char *reason, int
 
 int store_event_has_runs(struct db *db, int64_t event_id, struct buf *err)
 {
-	struct dbstmt *st = sql_prep(db, err, "cannot list the event's runs",
-				     "SELECT 1 FROM runs WHERE event_id = ?1 LIMIT 1", "i", event_id);
-	if (!st)
-		return -1;
-	int rc = dbs_step(st);
-	dbs_finalize(st);
-	if (rc == DB_ROW)
-		return 1;
-	return rc == DB_DONE ? 0 : sql_fail(db, err, "cannot list the event's runs");
+	const char *what = "cannot list the event's runs";
+	int64_t one;
+	return sql_one_i64(db, sql_prep(db, err, what, "SELECT 1 FROM runs WHERE event_id = ?1 LIMIT 1",
+					"i", event_id),
+			   err, what, &one);
 }

@@ -198,18 +198,13 @@ static int insert_event(struct db *db, const struct event_row *ev, int64_t *id, 
 {
 	struct dbstmt *st = NULL;
 	if (ev->delivery && *ev->delivery) {
-		if (db_prepare(db, "SELECT id FROM events WHERE source = ?1 AND delivery = ?2", &st) != DB_OK)
-			return fail(db, err, "cannot store event");
-		dbs_bind_text(st, 1, ev->source);
-		dbs_bind_text(st, 2, ev->delivery);
-		int rc = dbs_step(st);
-		if (rc == DB_ROW)
-			*id = dbs_col_i64(st, 0);
-		dbs_finalize(st);
-		if (rc == DB_ROW)
-			return 1;
-		if (rc != DB_DONE)
-			return fail(db, err, "cannot store event");
+		const char *what = "cannot store event";
+		int r = sql_one_i64(db, sql_prep(db, err, what,
+						 "SELECT id FROM events WHERE source = ?1 AND delivery = ?2",
+						 "tt", ev->source, ev->delivery),
+				    err, what, id);
+		if (r)
+			return r;
 	}
 	if (db_prepare(db, "INSERT INTO events (repo_id, source, delivery, kind, action, ref,"
 				   " before_sha, sha, actor, fork, deleted, payload, status, received_at)"
@@ -261,16 +256,13 @@ int store_event_add(struct db *db, const struct event_row *ev, int *duplicate, i
 int store_event_count(struct db *db, int64_t repo_id, const char *status, int64_t *n,
 		      struct buf *err)
 {
-	struct dbstmt *st = NULL;
-	if (db_prepare(db, "SELECT count(*) FROM events WHERE (?1 = 0 OR repo_id = ?1)"
-				   " AND (?2 = '' OR status = ?2)", &st) != DB_OK)
-		return fail(db, err, "cannot count events");
-	dbs_bind_i64(st, 1, repo_id);
-	dbs_bind_text(st, 2, status);
-	int rc = dbs_step(st);
-	*n = rc == DB_ROW ? dbs_col_i64(st, 0) : 0;
-	dbs_finalize(st);
-	return rc == DB_ROW ? 0 : fail(db, err, "cannot count events");
+	const char *what = "cannot count events";
+	*n = 0;
+	int r = sql_one_i64(db, sql_prep(db, err, what,
+					 "SELECT count(*) FROM events WHERE (?1 = 0 OR repo_id = ?1)"
+					 " AND (?2 = '' OR status = ?2)", "it", repo_id, status),
+			    err, what, n);
+	return r > 0 ? 0 : r < 0 ? -1 : fail(db, err, what);
 }
 
 int store_repo_refs(struct db *db, int64_t repo_id, struct strvec *out, struct buf *err)

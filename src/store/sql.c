@@ -193,6 +193,21 @@ static void bind_all(struct dbstmt *st, const char *types, va_list ap)
 	}
 }
 
+int sql_one_i64(struct db *db, struct dbstmt *st, struct buf *err, const char *what, int64_t *out)
+{
+	if (!st)
+		return -1;
+	int rc = dbs_step(st), r = 0;
+	if (rc == DB_ROW) {
+		*out = dbs_col_i64(st, 0);
+		r = 1;
+	} else if (rc != DB_DONE) {
+		r = sql_fail(db, err, what);
+	}
+	dbs_finalize(st);
+	return r;
+}
+
 struct dbstmt *sql_prep(struct db *db, struct buf *err, const char *what, const char *sql,
 			const char *types, ...)
 {

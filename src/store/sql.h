@@ -125,6 +125,13 @@ int sql_run(struct db *db, struct buf *err, const char *what, const char *sql, c
  */
 int sql_rows(struct db *db, struct dbstmt *st, struct buf *err, const char *what, size_t size,
 	     void (*read)(struct dbstmt *st, void *element), void **out, size_t *n);
+/*
+ * Step st (consumed: finalized here) to its first row and read column 0 as
+ * a number: 1 with *out set, 0 when there is no row (*out untouched), -1
+ * with "sqlite: WHAT: msg" in err. A NULL st (sql_prep failed, err already
+ * set) returns -1.
+ */
+int sql_one_i64(struct db *db, struct dbstmt *st, struct buf *err, const char *what, int64_t *out);
 /* "<back-end>: WHAT: <the back-end's message>" into err; returns -1 */
 int sql_fail(struct db *db, struct buf *err, const char *what);
 /* column i as text, "" when NULL, copied into out (size n, truncated) */

@@ -107,17 +107,11 @@ int users_list(struct db *db, struct user_row **out, size_t *n, struct buf *err)
 			err, what, sizeof(**out), read_user, (void **)out, n);
 }
 
-static void read_count(struct dbstmt *st, void *p)
-{
-	*(int64_t *)p = dbs_col_i64(st, 0);
-}
-
 int users_count(struct db *db, int64_t *n, struct buf *err)
 {
 	*n = 0;
-	int r = one_row(db, sql_prep(db, err, "cannot count users", "SELECT COUNT(*) FROM users", ""),
-			err, "cannot count users", read_count, n);
-	return r == KILN_ENOENT ? 0 : r;
+	return sql_one_i64(db, sql_prep(db, err, "cannot count users", "SELECT COUNT(*) FROM users", ""),
+			   err, "cannot count users", n) < 0 ? -1 : 0;
 }
 
 /* an UPDATE of one row: 0, KILN_ENOENT when nothing matched, -1 */
@@ -170,12 +164,12 @@ int groups_remove_member(struct db *db, const char *group, int64_t user_id, stru
 int groups_is_member(struct db *db, const char *group, int64_t user_id, struct buf *err)
 {
 	int64_t n = 0;
-	int r = one_row(db,
-			sql_prep(db, err, "cannot read group",
-				 "SELECT COUNT(*) FROM user_group_members WHERE group_name = ?1 AND user_id = ?2",
-				 "ti", group, user_id),
-			err, "cannot read group", read_count, &n);
-	return r < 0 && r != KILN_ENOENT ? -1 : n > 0;
+	int r = sql_one_i64(db,
+			    sql_prep(db, err, "cannot read group",
+				     "SELECT COUNT(*) FROM user_group_members WHERE group_name = ?1 AND user_id = ?2",
+				     "ti", group, user_id),
+			    err, "cannot read group", &n);
+	return r < 0 ? -1 : n > 0;
 }
 
 /* ---- tokens ---- */
