@@ -585,6 +585,21 @@ static char *blob_path(const struct agent *ag, const char *digest)
 
 static void fetch_next(struct ajob *j);
 
+/*
+ * A call of the job's staging (artifact list, artifact blobs) ended with
+ * HTTP status st: 1 when the job is stale, or the server says the lease is
+ * lost (409, or 401: the job's token is no longer valid), and the job goes
+ * on to its clean-up (step); 0 when the caller goes on with the result.
+ */
+static int staging_stale(struct ajob *j, long st)
+{
+	if (!j->stale && st != 409 && st != 401)
+		return 0;
+	go_stale(j, "the lease was lost");
+	step(j);
+	return 1;
+}
+
 static void fetch_done(struct acall *c)
 {
 	struct ajob *j = c->arg;
@@ -593,11 +608,8 @@ static void fetch_done(struct acall *c)
 	long st;
 	int r = dl_finish(j, c, path, &st, err);
 	free(path);
-	if (j->stale) {
-		step(j);
-	} else if (st == 409 || st == 401) {
-		go_stale(j, "the lease was lost");
-		step(j);
+	if (staging_stale(j, st)) {
+		/* the job cleans up */
 	} else if (r < 0) {
 		fail_job(j, "cannot download artifact %s from the server: %s", digest,
 			 st < 0 ? err : "server error");
@@ -690,11 +702,8 @@ static void list_done(struct acall *c)
 		buf_addstr(&err, c->err);
 	int r = st == 200 && !j->stale ? write_records(j, &c->resp, &err) : -1;
 	acall_reset(c);
-	if (j->stale) {
-		step(j);
-	} else if (st == 409 || st == 401) {
-		go_stale(j, "the lease was lost");
-		step(j);
+	if (staging_stale(j, st)) {
+		/* the job cleans up */
 	} else if (r < 0) {
 		fail_job(j, "cannot list the run's artifacts on the server: %s",
 			 err.len ? err.buf : "server error");
