@@ -950,7 +950,7 @@ static void setenv_default(struct strvec *env, const char *name, const char *val
 		strvec_setenv(env, name, value);
 }
 
-static const char *runner_arch(void)
+static const char *uname_arch(void)
 {
 	struct utsname u;
 	if (uname(&u) < 0)
@@ -962,6 +962,15 @@ static const char *runner_arch(void)
 	if (!strcmp(u.machine, "i686") || !strcmp(u.machine, "i386"))
 		return "X86";
 	return "X64";
+}
+
+/* the machine's architecture, asked once per process (was twice per job) */
+static const char *runner_arch(void)
+{
+	static const char *volatile arch;
+	if (!arch)
+		arch = uname_arch();
+	return arch;
 }
 
 static int is_true(const char *s)

@@ -59,15 +59,50 @@ static void split_words(const char *s, struct strvec *out)
 }
 
 /*
+ * The shell's program looked up on PATH once per run (`run`: the run's
+ * directory, unique per run) and PATH: a one-step job's lookup of bash
+ * was ten access() calls per step on a PATH of ten directories. A program
+ * installed during the run into an earlier PATH directory is seen by the
+ * next run, or by a step whose PATH differs (exec.md).
+ */
+static __thread struct {
+	char *run, *prog, *path, *found;
+} shell_cache;
+
+static int same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static char *which_cached(const char *prog, const char *path, const char *run)
+{
+	if (shell_cache.found && same_str(shell_cache.run, run) &&
+	    same_str(shell_cache.prog, prog) && same_str(shell_cache.path, path))
+		return xstrdup(shell_cache.found);
+	char *found = exec__which(prog, path);
+	if (found) {
+		free(shell_cache.run);
+		free(shell_cache.prog);
+		free(shell_cache.path);
+		free(shell_cache.found);
+		shell_cache.run = xstrdup(run);
+		shell_cache.prog = xstrdup(prog);
+		shell_cache.path = path ? xstrdup(path) : NULL;
+		shell_cache.found = xstrdup(found);
+	}
+	return found;
+}
+
+/*
  * argv for a shell keyword or custom template; {0} is the script. Returns
  * the script file extension through *ext.
  */
 /* a program of a shell: looked up in path on the host; in a job container
  * (ctr >= 0: whether it has bash) by name, bash only when it has it */
-static char *which(const char *prog, const char *path, int ctr)
+static char *which(const char *prog, const char *path, int ctr, const char *run)
 {
 	if (ctr < 0)
-		return exec__which(prog, path);
+		return run ? which_cached(prog, path, run) : exec__which(prog, path);
 	if (!strcmp(prog, "bash") && !ctr)
 		return NULL;
 	if (!strcmp(prog, "python"))
@@ -75,15 +110,15 @@ static char *which(const char *prog, const char *path, int ctr)
 	return xstrdup(prog);
 }
 
-static int shell_argv(const char *shell, const char *path, int ctr, const char *script,
-		      struct strvec *argv, const char **ext, struct buf *err)
+static int shell_argv(const char *shell, const char *path, int ctr, const char *run,
+		      const char *script, struct strvec *argv, const char **ext, struct buf *err)
 {
 	char *prog = NULL;
 	*ext = "";
 	if (!shell || !strcmp(shell, "bash") || !strcmp(shell, "sh")) {
 		*ext = ".sh";
 		if (!shell || !strcmp(shell, "bash"))
-			prog = which("bash", path, ctr);
+			prog = which("bash", path, ctr, run);
 		if (prog) {
 			strvec_push_nodup(argv, prog);
 			if (shell) { /* explicit `shell: bash` */
@@ -95,7 +130,7 @@ static int shell_argv(const char *shell, const char *path, int ctr, const char *
 				strvec_push(argv, "-e");
 			}
 		} else {
-			prog = which("sh", path, ctr);
+			prog = which("sh", path, ctr, run);
 			if (!prog) {
 				buf_addf(err, "cannot find 'sh' in PATH");
 				return -1;
@@ -108,9 +143,9 @@ static int shell_argv(const char *shell, const char *path, int ctr, const char *
 	}
 	if (!strcmp(shell, "python")) {
 		*ext = ".py";
-		prog = which("python", path, ctr);
+		prog = which("python", path, ctr, run);
 		if (!prog)
-			prog = which("python3", path, ctr);
+			prog = which("python3", path, ctr, run);
 		if (!prog) {
 			buf_addf(err, "cannot find 'python' or 'python3' in PATH for shell: python");
 			return -1;
@@ -121,7 +156,7 @@ static int shell_argv(const char *shell, const char *path, int ctr, const char *
 	}
 	if (!strcmp(shell, "pwsh") || !strcmp(shell, "powershell")) {
 		*ext = ".ps1";
-		prog = which("pwsh", path, ctr);
+		prog = which("pwsh", path, ctr, run);
 		if (!prog) {
 			buf_addf(err, "cannot find 'pwsh' in PATH for shell: %s", shell);
 			return -1;
@@ -139,7 +174,7 @@ static int shell_argv(const char *shell, const char *path, int ctr, const char *
 		return -1;
 	}
 	int seen = 0;
-	prog = which(words.v[0], path, ctr);
+	prog = which(words.v[0], path, ctr, run);
 	if (!prog) {
 		buf_addf(err, "cannot find '%s' in PATH for shell: %s", words.v[0], shell);
 		strvec_clear(&words);
@@ -200,13 +235,31 @@ static int write_file(const char *path, const char *data, size_t len, struct buf
 	return 0;
 }
 
+/*
+ * Is `path` an empty regular file (not a link)? One lstat per file
+ * command instead of opening, reading and closing it: after a step that
+ * wrote none of them (the usual case) its five files are left as they
+ * were emptied. A link, a FIFO or anything else takes the full path.
+ */
+static int empty_file(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+}
+
 int exec__files_reset(struct job_exec *je, struct buf *err)
 {
 	const char *files[] = { je->f_output, je->f_env, je->f_path, je->f_summary, je->f_state };
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
-		if (write_file(files[i], "", 0, err) < 0)
+		if (!empty_file(files[i]) && write_file(files[i], "", 0, err) < 0)
 			return -1;
 	return 0;
+}
+
+/* fs_read_input, with an empty regular file read as empty at once */
+static int read_command_file(const char *path, size_t limit, struct buf *out, struct buf *why)
+{
+	return empty_file(path) ? 0 : fs_read_input(path, limit, out, why);
 }
 
 static void env_pair(void *arg, const char *name, const char *value, size_t vlen)
@@ -246,7 +299,7 @@ static int process_kv(struct step_run *sr, const char *file, const char *what,
 	struct buf text = BUF_INIT, err = BUF_INIT;
 	/* the step may have replaced the file by a FIFO or a link to
 	 * /dev/zero: refused, never waited on, never read past the cap */
-	int r = fs_read_input(file, ENVFILE_MAX, &text, &err);
+	int r = read_command_file(file, ENVFILE_MAX, &text, &err);
 	if (r == -ENOENT) {
 		r = 0; /* removed by the step: nothing to process */
 	} else if (r < 0 || text.len) {
@@ -276,10 +329,10 @@ int exec__files_process(struct step_run *sr)
 	if (process_kv(sr, je->f_state, "state", state_pair, sr) < 0)
 		r = -1;
 	struct buf text = BUF_INIT, why = BUF_INIT;
-	if (fs_read_input(je->f_path, ENVFILE_MAX, &text, &why) == 0)
+	if (read_command_file(je->f_path, ENVFILE_MAX, &text, &why) == 0)
 		envfile_parse_path(text.buf, text.len, path_line, je);
 	buf_reset(&text);
-	int rs = fs_read_input(je->f_summary, SUMMARY_MAX, &text, &why);
+	int rs = read_command_file(je->f_summary, SUMMARY_MAX, &text, &why);
 	if (rs == -EFBIG) {
 		exec__logf(je, LOG_ERROR, sr->name,
 			   "$GITHUB_STEP_SUMMARY supports content up a size of %uk", SUMMARY_MAX / 1024);
@@ -456,8 +509,8 @@ int exec__run_step(struct step_run *sr, struct buf *err)
 	 * step on ext4, see jobdir.h); steps of a job never run at once */
 	char *base = xstrfmt("%s/" EXEC_SCRIPT_BASE, je->temp);
 	int has_bash = 0, ctr = svc_in_container(je->svc, &has_bash) ? has_bash : -1;
-	if (shell_argv(shell, strvec_getenv(&env, "PATH"), ctr, "{script}", &shellv, &ext,
-		       err) < 0) {
+	if (shell_argv(shell, strvec_getenv(&env, "PATH"), ctr, je->spec.run_dir, "{script}",
+		       &shellv, &ext, err) < 0) {
 		free(base);
 		strvec_clear(&env);
 		goto out;

@@ -416,14 +416,18 @@ static int spawn_fast(uv_loop_t *loop, struct exec_cmd *cmd, int pidfd_ok)
 	return 0;
 }
 
-/* is pidfd_open available (Linux >= 5.3)? */
+/* is pidfd_open available (Linux >= 5.3)? Asked once per process (three
+ * system calls per step otherwise); the kernel does not change under it */
 static int have_pidfd(void)
 {
+	static volatile int known = -1;
+	if (known >= 0)
+		return known;
 	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
-	if (fd < 0)
-		return 0;
-	close(fd);
-	return 1;
+	if (fd >= 0)
+		close(fd);
+	known = fd >= 0;
+	return known;
 }
 
 static int spawn_libuv(uv_loop_t *loop, struct exec_cmd *cmd)

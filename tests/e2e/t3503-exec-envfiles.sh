@@ -177,4 +177,50 @@ test_expect_success 'a job output holding a secret is skipped with a warning' '
 	test_grep -v hunter2 out
 '
 
+test_expect_success 'a bash put first on PATH by GITHUB_PATH runs the next steps (the shell lookup follows PATH)' '
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  build:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo "before [${KILN_WRAPPED:-no}]"
+	      - run: |
+	          mkdir -p "$RUNNER_TEMP/wrap"
+	          real=$(command -v bash)
+	          printf "#!%s\nexport KILN_WRAPPED=yes\nexec %s \"\$@\"\n" "$real" "$real" >"$RUNNER_TEMP/wrap/bash"
+	          chmod +x "$RUNNER_TEMP/wrap/bash"
+	          echo "$RUNNER_TEMP/wrap" >>"$GITHUB_PATH"
+	      - run: echo "after [${KILN_WRAPPED:-no}]"
+	EOF
+	run_job &&
+	test_grep "^| before \[no\]$" out &&
+	test_grep "^| after \[yes\]$" out
+'
+
+test_expect_success 'file commands: a link to a file is read, each step starts from empty files' '
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  build:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - id: a
+	        run: |
+	          echo "k=from-a" >"$RUNNER_TEMP/out"
+	          ln -sf "$RUNNER_TEMP/out" "$GITHUB_OUTPUT"
+	      - id: b
+	        run: |
+	          test -f "$GITHUB_OUTPUT" && test ! -s "$GITHUB_OUTPUT" && echo "b starts empty"
+	          echo "k=from-b" >>"$GITHUB_OUTPUT"
+	      - id: c
+	        run: test ! -s "$GITHUB_OUTPUT" && echo "c starts empty"
+	      - run: echo "[${{ steps.a.outputs.k }}] [${{ steps.b.outputs.k }}] [${{ steps.c.outputs.k }}]"
+	EOF
+	run_job &&
+	test_grep "^| b starts empty$" out &&
+	test_grep "^| c starts empty$" out &&
+	test_grep "^| \[from-a\] \[from-b\] \[\]$" out
+'
+
 test_done
