@@ -625,7 +625,11 @@ static void start_step(struct job_exec *je, struct frame *fr, const struct wf_st
 		exec__step_complete(sr, RESULT_SKIPPED);
 		return;
 	}
-	exec__log(je, LOG_STEP_START, sr->name, sr->name, strlen(sr->name));
+	/* a run: step's start is told once its process is spawned: the
+	 * record of it (a store transaction) is then made while the step
+	 * runs, not between the previous job's end and this step's exec.
+	 * Anything told of the step before (an error) tells the start first */
+	je->start_untold = sr->name;
 	je->steps_run++;
 
 	/* the step's env on top of what the frame gives */
@@ -651,6 +655,7 @@ static void start_step(struct job_exec *je, struct frame *fr, const struct wf_st
 	}
 	if (st->uses.s) {
 		buf_release(&err);
+		exec__tell_start(je);
 		start_uses(sr, step_env);
 		return;
 	}
@@ -661,6 +666,7 @@ static void start_step(struct job_exec *je, struct frame *fr, const struct wf_st
 		return;
 	}
 	buf_release(&err);
+	exec__tell_start(je);
 	je->cur = sr;
 }
 
@@ -675,6 +681,7 @@ static struct ev *step_entry(struct step_run *sr, enum result outcome, enum resu
 
 void exec__step_end_event(struct job_exec *je, const char *name, enum result r, uint64_t start_ns)
 {
+	exec__tell_start(je);
 	struct buf ms = BUF_INIT;
 	mask_apply(je->mask, name, strlen(name), &ms);
 	struct log_event ev = {

@@ -131,6 +131,8 @@ struct job_exec {
 	struct step_run *cur;      /* step running now, or NULL */
 	int cancelled, timed_out, finished, debug;
 	unsigned steps_run;        /* steps whose if: let them run so far */
+	const char *start_untold;  /* a run: step whose LOG_STEP_START waits for
+				    * its process to be spawned (exec.md), or NULL */
 	int setup_failed;          /* the job could not start: fails at once */
 	int advancing, again;      /* advance() trampoline */
 	uint64_t grace_ms;
@@ -254,6 +256,8 @@ void exec__log(struct job_exec *je, enum log_kind kind, const char *step, const 
 	       size_t len);
 void exec__logf(struct job_exec *je, enum log_kind kind, const char *step, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* tell the sink the start of the step in je->start_untold (if any) */
+void exec__tell_start(struct job_exec *je);
 void exec__annotate(struct job_exec *je, enum log_kind kind, const char *step, const char *text,
 		    size_t len, const char *file, int line, int col, const char *title);
 /* one output line of the running step: workflow commands or output */

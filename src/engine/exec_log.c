@@ -23,9 +23,19 @@
 	"environment variable to `true`. For more information see: "                          \
 	"https://github.blog/changelog/2020-10-01-github-actions-deprecating-set-env-and-add-path-commands/"
 
+void exec__tell_start(struct job_exec *je)
+{
+	const char *name = je->start_untold;
+	je->start_untold = NULL;
+	if (name)
+		exec__annotate(je, LOG_STEP_START, name, name, strlen(name), NULL, 0, 0, NULL);
+}
+
 void exec__annotate(struct job_exec *je, enum log_kind kind, const char *step, const char *text,
 		    size_t len, const char *file, int line, int col, const char *title)
 {
+	if (je->start_untold) /* whatever is told of the step comes after its start */
+		exec__tell_start(je);
 	struct buf m = BUF_INIT, mt = BUF_INIT;
 	mask_apply(je->mask, text, len, &m);
 	if (title)

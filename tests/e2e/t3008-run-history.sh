@@ -48,4 +48,50 @@ test_expect_success '--no-history records nothing' '
 	test_cmp before after
 '
 
+test_expect_success 'a run: step that cannot start is recorded and shown with its start before its error' '
+	write_workflow repo wd <<-\EOF &&
+	name: WD
+	on: push
+	jobs:
+	  wd:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: echo first
+	      - run: echo never
+	        working-directory: nope
+	      - if: always()
+	        run: echo last
+	EOF
+	test_expect_code 1 env -C repo kiln run >out 2>err &&
+	sed -n "s/^\[WD \/ wd\] //p" out | sed "s/ in [0-9.]*s$//; s|'"'"'/[^'"'"']*/nope'"'"'|WS/nope|" >shown &&
+	cat >expect <<-\EOF &&
+	job started
+	> Run echo first
+	first
+	< Run echo first: success
+	> Run echo never
+	error: working-directory WS/nope does not exist
+	< Run echo never: failure
+	> Run echo last
+	last
+	< Run echo last: success
+	job failure
+	EOF
+	test_cmp expect shown &&
+	kiln logs "WD#1" "WD / wd" >log 2>err &&
+	sed "s|'"'"'/[^'"'"']*/nope'"'"'|WS/nope|" log >log.ws &&
+	cat >expect <<-\EOF &&
+	> Run echo first
+	first
+	< Run echo first: success
+	> Run echo never
+	error: working-directory WS/nope does not exist
+	< Run echo never: failure
+	> Run echo last
+	last
+	< Run echo last: success
+	EOF
+	test_cmp expect log.ws
+'
+
 test_done
