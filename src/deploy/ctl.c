@@ -191,16 +191,22 @@ static int wait_socket(struct deployd *d, int pid, int ms)
 	return -1;
 }
 
-/* the config of every app HAProxy serves, checked by haproxy -c */
-static int write_hap_config(struct deployd *d, const char *cfgpath, struct buf *err)
+/* the config of every app HAProxy serves */
+static void gen_hap_config(struct deployd *d, struct buf *cfg)
 {
-	struct buf cfg = BUF_INIT;
 	char *statepath = xstrfmt("%s/haproxy.state", d->state_dir);
-	hap_config_global(&cfg, d->hap_sock, statepath);
+	hap_config_global(cfg, d->hap_sock, statepath);
 	free(statepath);
 	for (size_t i = 0; i < d->napps; i++)
 		if (!d->apps[i]->hap_off)
-			hap_config_app(&cfg, d->apps[i]->app, d->apps[i]->nslots);
+			hap_config_app(cfg, d->apps[i]->app, d->apps[i]->nslots);
+}
+
+/* ... written to cfgpath and checked by haproxy -c */
+static int write_hap_config(struct deployd *d, const char *cfgpath, struct buf *err)
+{
+	struct buf cfg = BUF_INIT;
+	gen_hap_config(d, &cfg);
 	int r = -1;
 	if (write_file_atomic(cfgpath, cfg.buf, cfg.len) < 0) {
 		buf_addf(err, "cannot write %s: %s", cfgpath, strerror(errno));
@@ -287,12 +293,26 @@ static int start_haproxy(struct deployd *d)
 	char *pidfile = xstrfmt("%s/haproxy.pid", d->state_dir);
 	int pid = read_pidfile(pidfile);
 	free(pidfile);
+	char *cfgpath = xstrfmt("%s/haproxy.cfg", d->state_dir);
 	if (pid > 0 && pid_alive(pid) && !wait_socket(d, 0, 100)) {
 		d->hap_pid = pid;
 		deploy__log(NULL, "adopted running haproxy (pid %d)", pid);
-		return 0;
+		/* a config other than ours (a previous kiln's backend names, apps
+		 * changed meanwhile): a seamless reload, before any runtime command */
+		struct buf now = BUF_INIT, was = BUF_INIT, err = BUF_INIT;
+		gen_hap_config(d, &now);
+		int r = 0;
+		if (buf_read_file(&was, cfgpath) < 0 || was.len != now.len || memcmp(was.buf, now.buf, now.len)) {
+			r = deploy__hap_reload(d, &err);
+			if (r < 0)
+				fprintf(stderr, "kiln: error: %s\n", err.buf);
+		}
+		buf_release(&now);
+		buf_release(&was);
+		buf_release(&err);
+		free(cfgpath);
+		return r < 0 ? EXIT_INTERNAL : 0;
 	}
-	char *cfgpath = xstrfmt("%s/haproxy.cfg", d->state_dir);
 	char *statepath = xstrfmt("%s/haproxy.state", d->state_dir);
 	struct buf err = BUF_INIT;
 	int ret = EXIT_INTERNAL;
@@ -414,7 +434,7 @@ void deploy__adopt(struct dapp *da)
 	deploy__abort_stale(da);
 	if (da->maintenance) {
 		struct buf err = BUF_INIT;
-		char *cmd = xstrfmt("set server %s_maint/on state ready", da->app->name);
+		char *cmd = xstrfmt("set server %s" HAP_MAINT "/on state ready", da->app->name);
 		hap_set(d->hap_sock, cmd, &err);
 		free(cmd);
 		buf_release(&err);

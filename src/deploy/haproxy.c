@@ -52,7 +52,7 @@ void hap_config_app(struct buf *cfg, const struct app *a, int nslots)
 	buf_addf(cfg,
 		 "frontend fe_%s\n"
 		 "    bind %s:%d\n"
-		 "    use_backend %s_maint if { srv_is_up(%s_maint/on) }\n"
+		 "    use_backend %s" HAP_MAINT " if { srv_is_up(%s" HAP_MAINT "/on) }\n"
 		 "    default_backend %s\n"
 		 "\n"
 		 "backend %s\n"
@@ -66,11 +66,11 @@ void hap_config_app(struct buf *cfg, const struct app *a, int nslots)
 		/* blue-green preview: the same slots, showing the new color */
 		buf_addf(cfg,
 			 "\n"
-			 "frontend fe_%s_preview\n"
+			 "frontend fe_%s" HAP_PREVIEW "\n"
 			 "    bind %s:%d\n"
-			 "    default_backend %s_preview\n"
+			 "    default_backend %s" HAP_PREVIEW "\n"
 			 "\n"
-			 "backend %s_preview\n"
+			 "backend %s" HAP_PREVIEW "\n"
 			 "    balance roundrobin\n",
 			 n, a->listen_addr, preview, n, n);
 		for (int i = 1; i <= nslots; i++)
@@ -78,7 +78,7 @@ void hap_config_app(struct buf *cfg, const struct app *a, int nslots)
 	}
 	buf_addf(cfg,
 		 "\n"
-		 "backend %s_maint\n"
+		 "backend %s" HAP_MAINT "\n"
 		 "    server on 127.0.0.1:1 disabled\n"
 		 "    http-request return status 503 content-type text/html string "
 		 "\"<html><body><h1>%s is down for maintenance</h1><p>Please try again shortly.</p>"

@@ -10,6 +10,15 @@
 #include "base/kiln.h"
 #include "deploy/app.h"
 
+/*
+ * The names kiln derives from an app's name: the frontend fe_APP, the
+ * backend APP and these suffixes. An app name is [A-Za-z0-9._-], so a
+ * suffix with ':' (valid in HAProxy names) never equals another app's
+ * backend: apps `web` and `web_maint` both work.
+ */
+#define HAP_MAINT ":maint"
+#define HAP_PREVIEW ":preview"
+
 /* slots per app backend: enough for two full sets of instances */
 static inline int hap_slots(const struct app *a) { return 2 * a->instances; }
 
@@ -31,7 +40,7 @@ int hap_set(const char *sock, const char *cmd, struct buf *err);
 
 /* one server (or BACKEND/FRONTEND) row of `show stat` */
 struct hap_stat {
-	char px[64], sv[64];
+	char px[96], sv[64]; /* an app name is at most 64 bytes, plus a suffix */
 	long scur;     /* current sessions */
 	long stot;     /* total sessions */
 	long hrsp[6];  /* responses by class: [1]=1xx .. [5]=5xx, [0]=other */

@@ -161,7 +161,7 @@ static int maintenance(struct dapp *da, const char *mode, struct buf *msg)
 		return EXIT_USAGE;
 	}
 	on = !strcmp(mode, "on");
-	char *cmd = xstrfmt("set server %s_maint/on state %s", da->app->name, on ? "ready" : "maint");
+	char *cmd = xstrfmt("set server %s" HAP_MAINT "/on state %s", da->app->name, on ? "ready" : "maint");
 	struct buf err = BUF_INIT;
 	int r = hap_set(da->d->hap_sock, cmd, &err);
 	free(cmd);

@@ -354,11 +354,11 @@ static void preview_cmds(struct dapp *da, struct buf *up, struct buf *down)
 		struct slot *s = &da->slots[i];
 		int ready = preview_ready(da, s);
 		if (ready && s->port != s->hap_pport)
-			buf_addf(up, "set server %s_preview/s%d addr 127.0.0.1 port %d;", name, s->idx, s->port);
+			buf_addf(up, "set server %s" HAP_PREVIEW "/s%d addr 127.0.0.1 port %d;", name, s->idx, s->port);
 		if (ready && strcmp(s->hap_pstate, "ready"))
-			buf_addf(up, "set server %s_preview/s%d state ready;", name, s->idx);
+			buf_addf(up, "set server %s" HAP_PREVIEW "/s%d state ready;", name, s->idx);
 		else if (!ready && strcmp(s->hap_pstate, "maint"))
-			buf_addf(down, "set server %s_preview/s%d state maint;", name, s->idx);
+			buf_addf(down, "set server %s" HAP_PREVIEW "/s%d state maint;", name, s->idx);
 	}
 }
 

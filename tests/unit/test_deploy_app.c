@@ -243,7 +243,7 @@ static void test_haproxy_config(void **state)
 	assert_non_null(strstr(cfg.buf, "bind 127.0.0.1:9000"));
 	assert_non_null(strstr(cfg.buf, "server s4 127.0.0.1:1 weight 0 disabled"));
 	assert_null(strstr(cfg.buf, "server s5 "));
-	assert_non_null(strstr(cfg.buf, "use_backend web_maint if { srv_is_up(web_maint/on) }"));
+	assert_non_null(strstr(cfg.buf, "use_backend web:maint if { srv_is_up(web:maint/on) }"));
 	buf_release(&cfg);
 	app_free(a);
 	diags_release(&d);
