@@ -36,7 +36,8 @@ void api_apps_list(struct srv *s, struct http_req *q, api_apps_cb *done, void *a
 json_t *api_apps_find(json_t *list, const char *app);
 /* a manual sync of app by actor, audited (app.sync) once it reached the
  * controller; done gets the HTTP status (202 started or already synced,
- * 404 unknown app, 409 refused, 503 no controller) and its message */
+ * 400 not an app name (never sent), 404 unknown app, 409 refused, 503 no
+ * controller) and its message */
 typedef void api_sync_cb(struct srv *s, struct http_req *q, int status, const char *msg, void *arg);
 void api_apps_sync(struct srv *s, struct http_req *q, const char *app, const char *actor,
 		   api_sync_cb *done, void *arg);

@@ -8,6 +8,7 @@
  * Apps page (ui_apps.c) uses the same two requests.
  */
 #include "base/kiln.h"
+#include "deploy/app.h"
 #include "server/api.h"
 #include "server/controller.h"
 #include "server/srv.h"
@@ -91,10 +92,22 @@ static void on_list(struct srv *s, struct http_req *q)
 	api_apps_list(s, q, reply_list, NULL);
 }
 
+/*
+ * An app name is [A-Za-z0-9._-], at most 64 bytes (deploy_name_ok): any
+ * other is refused here, before the controller is asked, and is never
+ * echoed (it may not even be UTF-8, which JSON cannot carry).
+ */
+#define BAD_NAME_MSG "not an app name: an app name is letters, digits, '.', '_' and '-', at most 64 bytes"
+
 /* GET /api/v1/apps/:app */
 static void on_get(struct srv *s, struct http_req *q)
 {
-	api_apps_list(s, q, reply_list, xstrdup(http_req_param(q, "app")));
+	const char *app = http_req_param(q, "app");
+	if (!deploy_name_ok(app)) {
+		http_reply_error(q, 400, "invalid_app_name", BAD_NAME_MSG);
+		return;
+	}
+	api_apps_list(s, q, reply_list, xstrdup(app));
 }
 
 struct sync_arg {
@@ -131,6 +144,10 @@ static void synced(struct srv *s, struct http_req *q, int code, const char *msg,
 void api_apps_sync(struct srv *s, struct http_req *q, const char *app, const char *actor,
 		   api_sync_cb *done, void *arg)
 {
+	if (!deploy_name_ok(app)) {
+		done(s, q, 400, BAD_NAME_MSG, arg);
+		return;
+	}
 	struct sync_arg *a = xcalloc(1, sizeof(*a));
 	a->app = xstrdup(app);
 	a->actor = xstrdup(actor ? actor : "unknown");
@@ -143,7 +160,8 @@ void api_apps_sync(struct srv *s, struct http_req *q, const char *app, const cha
 static void reply_sync(struct srv *s, struct http_req *q, int status, const char *msg, void *arg)
 {
 	char *app = arg;
-	static const char *const codes[] = { [404 - 400] = "unknown_app", [409 - 400] = "sync_refused" };
+	static const char *const codes[] = { [0] = "invalid_app_name", [404 - 400] = "unknown_app",
+					     [409 - 400] = "sync_refused" };
 	(void)s;
 	if (q && status == 202)
 		http_reply_json(q, 202, json_pack("{s:s,s:s,s:s}", "app", app, "status", "accepted",

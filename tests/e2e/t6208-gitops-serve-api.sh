@@ -1,0 +1,61 @@
+#!/bin/bash
+test_description='kiln serve with gitops: the apps API refuses names that are not app names (400, never sent to the controller)'
+. "$(dirname "$0")/../lib.sh"
+. "$TEST_ROOT/e2e/lib-serve.sh"
+. "$TEST_ROOT/e2e/lib-deploy.sh"
+. "$TEST_ROOT/e2e/lib-gitops.sh"
+. "$TEST_ROOT/e2e/lib-ui.sh"
+trap serve_deploy_cleanup EXIT
+
+WEB_PORT=$PORT # start_serve sets PORT to the server's
+SECRET=config-hook-key
+WAIT=90
+# a loaded machine starts python slowly
+DEADLINE=30s
+
+# adm METHOD PATH: status code, then the body in adm.out
+adm() {
+	curl -s -o adm.out -w "%{http_code}" -X "$1" -H "Authorization: Bearer $(ui_admin_token)" "$(serve_url)$2"
+}
+
+test_expect_success 'setup: web (manual sync); kiln serve with gitops:' '
+	cfg_init &&
+	cfg_app web $WEB_PORT <<-EOF &&
+	health: {http: {path: /health}, interval: 100ms, timeout: 1s}
+	progressDeadline: $DEADLINE
+	version: v1
+	EOF
+	make_release v1 && make_release v2 &&
+	cfg_push "web" >c1 &&
+	printf "%s\n" "$SECRET" >hook.secret &&
+	cat >serve.yml <<-EOF &&
+	gitops:
+	  repo: $TRASH/config.git
+	  path: apps
+	  interval: 1h
+	  webhook_secret_file: $TRASH/hook.secret
+	  state: $KILN_DEPLOY_STATE
+	EOF
+	start_serve --config serve.yml &&
+	wait_for $WAIT api_app_is web OutOfSync Missing ""
+'
+
+test_expect_success 'sync and get of a name that is not an app name (not UTF-8, too long, a dot first): 400, nothing reaches the controller' '
+	for name in %ff web%ff%fe .web $(printf "a%.0s" $(seq 1 65)); do
+		code=$(adm POST /api/v1/apps/$name/sync) && cat adm.out && echo &&
+		test "$code" = 400 &&
+		python3 -c "import json; e = json.load(open(\"adm.out\"))[\"error\"]; assert e[\"code\"] == \"invalid_app_name\", e" &&
+		test_grep "not an app name" adm.out &&
+		code=$(adm GET /api/v1/apps/$name) && test "$code" = 400 &&
+		test_grep invalid_app_name adm.out || return 1
+	done &&
+	! grep -F "(null)" $KILN_DEPLOY_STATE/deployd.log &&
+	code=$(adm GET "/api/v1/audit?action=app.sync") && test "$code" = 200 &&
+	! grep -q "\"target\"" adm.out &&
+	code=$(adm POST /api/v1/apps/nope/sync) && test "$code" = 404 &&
+	test_grep unknown_app adm.out &&
+	code=$(adm POST /api/v1/apps/web/sync) && test "$code" = 202 &&
+	wait_for $WAIT api_app_is web Synced Healthy v1
+'
+
+test_done
