@@ -13,6 +13,9 @@
 #include "expr/expr.h"
 
 #define EV_IMMORTAL UINT32_MAX /* refs of static values: never counted */
+#define EV_INL 1        /* struct ev's inl bits */
+#define EV_POOL_SMALL 2
+#define EV_POOL_BIG 4
 
 struct ev_kv {
 	struct ev *key; /* EV_STRING, original spelling */
@@ -25,8 +28,9 @@ struct ev {
 	uint8_t kind;     /* enum ev_kind */
 	uint8_t filtered; /* array made by `.*` / `[*]` (GitHub's FilteredArray) */
 	uint8_t ascii;    /* string: every byte < 0x80 */
-	uint8_t inl;      /* array / object: elements live in the value's own
-			   * allocation (not freed on their own) */
+	uint8_t inl;      /* EV_INL: array / object elements live in the value's
+			   * own allocation (not freed on their own); EV_POOL_*:
+			   * the memory goes back to a free list (value.c) */
 	union {
 		int b;
 		double n;
@@ -192,6 +196,7 @@ struct expr {
 	unsigned ctx_used;   /* EXPR_CTX_* */
 	unsigned fn_used;    /* EXPR_FN_* */
 	int uses_status;
+	int block;           /* EXPR_BLOCK bytes, reused (parse.c) */
 	char *src;           /* the source text, for messages */
 	size_t len;
 };

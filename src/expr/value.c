@@ -19,13 +19,78 @@ static void ev_bug(const char *what)
 	abort();
 }
 
+/*
+ * Small values come from per-thread free lists in two sizes: glibc's
+ * malloc + free cost ~130 instructions a pair, and an evaluation makes a
+ * value per function result, filter, and per string and container that
+ * fromJSON reads. A value's `inl` says which list (EV_POOL_*) it goes back
+ * to; one made from other memory (ev__strbuf_finish: a buf's) goes to
+ * free(). Each list keeps at most POOL_KEEP blocks (a thread that ends
+ * leaves at most that much behind). Under ASan the lists are off, so a use
+ * after free is still caught.
+ */
+#define POOL_KEEP 64
+static const size_t pool_size[2] = { 64, 128 };
+
+#if defined(__SANITIZE_ADDRESS__)
+#define EV_NO_POOL 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EV_NO_POOL 1
+#endif
+#endif
+
+#ifndef EV_NO_POOL
+struct pool_block {
+	struct pool_block *next;
+};
+static _Thread_local struct pool_block *pool_head[2];
+static _Thread_local unsigned pool_n[2];
+#endif
+
 static struct ev *ev_alloc(enum ev_kind k, size_t extra)
 {
-	struct ev *v = xmalloc(sizeof(*v) + extra);
+	size_t size = sizeof(struct ev) + extra;
+	struct ev *v;
+	uint8_t flags = 0;
+#ifndef EV_NO_POOL
+	if (size <= pool_size[1]) {
+		int c = size > pool_size[0];
+		struct pool_block *b = pool_head[c];
+		if (b) {
+			pool_head[c] = b->next;
+			pool_n[c]--;
+		} else {
+			b = xmalloc(pool_size[c]);
+		}
+		v = (struct ev *)(void *)b;
+		flags = c ? EV_POOL_BIG : EV_POOL_SMALL;
+	} else
+#endif
+		v = xmalloc(size);
 	memset(v, 0, sizeof(*v));
 	v->refs = 1;
 	v->kind = (uint8_t)k;
+	v->inl = flags;
 	return v;
+}
+
+/* the memory of a value whose count reached 0 */
+static void ev_release(struct ev *v)
+{
+#ifndef EV_NO_POOL
+	if (v->inl & (EV_POOL_SMALL | EV_POOL_BIG)) {
+		int c = !!(v->inl & EV_POOL_BIG);
+		if (pool_n[c] < POOL_KEEP) {
+			struct pool_block *b = (struct pool_block *)(void *)v;
+			b->next = pool_head[c];
+			pool_head[c] = b;
+			pool_n[c]++;
+			return;
+		}
+	}
+#endif
+	free(v);
 }
 
 struct ev *ev_null(void) { return &ev_null_v; }
@@ -138,7 +203,7 @@ struct ev *ev__array_sized(size_t cap, int filtered)
 	if (cap) {
 		v->u.arr.v = (struct ev **)(void *)(v + 1);
 		v->u.arr.alloc = cap;
-		v->inl = 1;
+		v->inl |= EV_INL;
 	}
 	return v;
 }
@@ -149,7 +214,7 @@ struct ev *ev__object_sized(size_t cap)
 	if (cap) {
 		v->u.obj.kv = (struct ev_kv *)(void *)(v + 1);
 		v->u.obj.alloc = cap;
-		v->inl = 1;
+		v->inl |= EV_INL;
 	}
 	return v;
 }
@@ -158,11 +223,11 @@ struct ev *ev__object_sized(size_t cap)
  * elements kept in the value's own allocation to a malloc'd array */
 static void *own_elems(struct ev *v, void *elems, size_t size, size_t nr)
 {
-	if (!v->inl)
+	if (!(v->inl & EV_INL))
 		return elems;
 	void *p = xmalloc((nr ? nr : 1) * size);
 	memcpy(p, elems, nr * size);
-	v->inl = 0;
+	v->inl &= (uint8_t)~EV_INL;
 	return p;
 }
 
@@ -181,18 +246,18 @@ void ev_unref(struct ev *v)
 	if (v->kind == EV_ARRAY) {
 		for (size_t i = 0; i < v->u.arr.nr; i++)
 			ev_unref(v->u.arr.v[i]);
-		if (!v->inl)
+		if (!(v->inl & EV_INL))
 			free(v->u.arr.v);
 	} else if (v->kind == EV_OBJECT) {
 		for (size_t i = 0; i < v->u.obj.nr; i++) {
 			ev_unref(v->u.obj.kv[i].key);
 			ev_unref(v->u.obj.kv[i].val);
 		}
-		if (!v->inl)
+		if (!(v->inl & EV_INL))
 			free(v->u.obj.kv);
 		free(v->u.obj.index);
 	}
-	free(v);
+	ev_release(v);
 }
 
 enum ev_kind ev_kind(const struct ev *v) { return (enum ev_kind)v->kind; }
