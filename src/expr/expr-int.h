@@ -66,6 +66,8 @@ const struct ev *ev__object_getn(const struct ev *o, const char *key, size_t len
 /* object: JSON.parse's rule for a repeated key (exact repeat replaces the
  * value, a case variant is dropped); consumes key and val */
 void ev__object_json_put(struct ev *o, struct ev *key, struct ev *val);
+/* the same with the key's expr__key_hash computed beforehand */
+void ev__object_json_puth(struct ev *o, struct ev *key, struct ev *val, uint32_t hash);
 struct ev *ev__string_take(struct buf *b); /* consumes b's bytes */
 /*
  * A string value built in place, without a copy at the end: the buf's

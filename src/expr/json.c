@@ -258,7 +258,7 @@ static struct ev *object_of(struct ev_kv *kv, size_t n, size_t cap)
 {
 	struct ev *o = ev__object_sized(cap);
 	for (size_t i = 0; i < n; i++)
-		ev__object_json_put(o, kv[i].key, kv[i].val);
+		ev__object_json_puth(o, kv[i].key, kv[i].val, kv[i].hash);
 	return o;
 }
 
@@ -298,6 +298,7 @@ static struct ev *jp_object(struct jp *p)
 			ev__object_json_put(o, k, v);
 		} else {
 			kv[n].key = k;
+			kv[n].hash = expr__key_hash(k->u.str.s, k->u.str.len);
 			kv[n++].val = v;
 		}
 		jp_ws(p);
@@ -380,52 +381,78 @@ struct ev *ev_from_json_at(const char *s, size_t len, size_t *errpos, struct buf
 
 /* ---- printing (JSON.stringify) ---- */
 
-static void indent(struct buf *out, int pretty, int level)
+/*
+ * The printer writes through a raw cursor: each value first makes room for
+ * what it writes itself (a container: its brackets; an element: the comma,
+ * the indentation and the key at its longest, 6 bytes a byte escaped), so
+ * the small pieces are stored without a call or a check each. Strings and
+ * numbers that need more than a plain copy go through the buf functions.
+ */
+static const char spaces[] = "                                                                ";
+
+/* room for n more bytes (and the NUL) after out->len */
+static inline char *room(struct buf *out, size_t n)
 {
-	static const char nl[] = "\n                                                                ";
-	if (!pretty)
-		return;
-	size_t want = 1 + 2 * (size_t)level;
-	if (want <= sizeof(nl) - 1) {
-		buf_add(out, nl, want);
-		return;
+	if (out->alloc - out->len <= n)
+		buf_grow(out, n);
+	return out->buf + out->len;
+}
+
+/* a newline and 2 * level spaces at w (room made) */
+static inline char *put_indent(char *w, int level)
+{
+	size_t n = 2 * (size_t)level;
+	*w++ = '\n';
+	if (n <= sizeof(spaces) - 1) {
+		memcpy(w, spaces, n);
+		return w + n;
 	}
-	buf_addch(out, '\n');
-	for (int i = 0; i < level; i++)
-		buf_add(out, "  ", 2);
+	memset(w, ' ', n);
+	return w + n;
+}
+
+/* a whole number 0 <= d < 2^32 (-0 too: "0"), as expr__num_js writes it */
+static inline char *put_uint(char *w, uint32_t u)
+{
+	char t[10];
+	size_t i = sizeof(t);
+	do {
+		t[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	memcpy(w, t + i, sizeof(t) - i);
+	return w + sizeof(t) - i;
 }
 
 static void to_json(const struct ev *v, struct buf *out, int flags, int level)
 {
 	int pretty = flags & EV_JSON_PRETTY;
+	char *w;
 	switch (v->kind) {
 	case EV_NULL:
-		buf_add(out, "null", 4);
+		w = room(out, 4);
+		memcpy(w, "null", 4);
+		out->len += 4;
 		break;
 	case EV_BOOL:
-		if (v->u.b)
-			buf_add(out, "true", 4);
-		else
-			buf_add(out, "false", 5);
+		w = room(out, 5);
+		memcpy(w, v->u.b ? "true" : "false", 5);
+		out->len += v->u.b ? 4 : 5;
 		break;
 	case EV_NUMBER: {
 		double d = v->u.n;
 		if (d >= 0 && d < 4294967296.0 && (double)(uint32_t)d == d) {
-			/* a small whole number (-0 too: "0"), as expr__num_js writes it */
-			char t[10];
-			size_t i = sizeof(t);
-			uint32_t u = (uint32_t)d;
-			do {
-				t[--i] = (char)('0' + u % 10);
-				u /= 10;
-			} while (u);
-			buf_add(out, t + i, sizeof(t) - i);
-		} else if (isfinite(d))
+			w = room(out, 10);
+			out->len = (size_t)(put_uint(w, (uint32_t)d) - out->buf);
+		} else if (isfinite(d)) {
 			expr__num_js(out, d);
-		else if (!(flags & EV_JSON_NONFINITE))
-			buf_add(out, "null", 4);
-		else
+		} else if (!(flags & EV_JSON_NONFINITE)) {
+			w = room(out, 4);
+			memcpy(w, "null", 4);
+			out->len += 4;
+		} else {
 			buf_addstr(out, isnan(v->u.n) ? "NaN" : v->u.n > 0 ? "Infinity" : "-Infinity");
+		}
 		break;
 	}
 	case EV_STRING:
@@ -436,25 +463,37 @@ static void to_json(const struct ev *v, struct buf *out, int flags, int level)
 		int arr = v->kind == EV_ARRAY;
 		size_t nr = arr ? v->u.arr.nr : v->u.obj.nr;
 		if (!nr) {
-			buf_add(out, arr ? "[]" : "{}", 2);
+			w = room(out, 2);
+			memcpy(w, arr ? "[]" : "{}", 2);
+			out->len += 2;
 			break;
 		}
-		buf_addch(out, arr ? '[' : '{');
+		size_t ind = pretty ? 1 + 2 * (size_t)(level + 1) : 0;
 		for (size_t i = 0; i < nr; i++) {
-			if (i)
-				buf_addch(out, ',');
-			indent(out, pretty, level + 1);
+			const struct ev *k = arr ? NULL : v->u.obj.kv[i].key;
+			/* the comma or bracket, the indentation, the key and ": " */
+			w = room(out, 1 + ind + (k ? 6 * k->u.str.len + 4 : 0));
+			*w++ = i ? ',' : arr ? '[' : '{';
+			if (pretty)
+				w = put_indent(w, level + 1);
+			out->len = (size_t)(w - out->buf);
 			if (arr) {
 				to_json(v->u.arr.v[i], out, flags, level + 1);
 				continue;
 			}
-			const struct ev *k = v->u.obj.kv[i].key;
 			buf_add_json_str(out, k->u.str.s, k->u.str.len);
-			buf_add(out, ": ", pretty ? 2 : 1);
+			w = out->buf + out->len; /* room made above */
+			*w++ = ':';
+			if (pretty)
+				*w++ = ' ';
+			out->len = (size_t)(w - out->buf);
 			to_json(v->u.obj.kv[i].val, out, flags, level + 1);
 		}
-		indent(out, pretty, level);
-		buf_addch(out, arr ? ']' : '}');
+		w = room(out, ind + 1);
+		if (pretty)
+			w = put_indent(w, level);
+		*w++ = arr ? ']' : '}';
+		out->len = (size_t)(w - out->buf);
 		break;
 	}
 	}
@@ -463,4 +502,6 @@ static void to_json(const struct ev *v, struct buf *out, int flags, int level)
 void ev_to_json(const struct ev *v, struct buf *out, int flags)
 {
 	to_json(v, out, flags, 0);
+	room(out, 0);
+	out->buf[out->len] = '\0';
 }

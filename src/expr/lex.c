@@ -182,7 +182,7 @@ static int identifier(struct lexer *lx)
 		     16777619u;
 	size_t off = lx->off, len = lx->len;
 	unsigned char l;
-	while (off < len && (l = id_low[u[off]])) {
+	while ((l = id_low[u[off]])) { /* the source ends in a NUL: id_low[0] is 0 */
 		h = (h ^ l) * 16777619u;
 		off++;
 	}

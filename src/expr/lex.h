@@ -29,7 +29,8 @@ struct lexer {
 	size_t *err_off;
 };
 
-/* start reading s; -1 and GitHub's message when s is too long */
+/* start reading s, which must be followed by a NUL byte (s[len] == 0: the
+ * identifier scan stops there); -1 and GitHub's message when s is too long */
 int expr__lex_init(struct lexer *lx, const char *s, size_t len, struct buf *err,
 		   size_t *err_off);
 /* the next token into *t (T_EOF at the end, again and again); -1 and a

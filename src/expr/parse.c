@@ -616,17 +616,20 @@ struct expr *expr_parse_opts(const char *src, size_t len, const struct expr_pars
 	*p.prev = (struct tok){ .type = T_EOF };
 	p.depth = p.failed = p.lex_failed = 0;
 	p.e = NULL; /* fields set one by one: a struct literal is a `rep stos` */
-	if (expr__lex_init(&p.lx, src, len, err, err_off) < 0 ||
-	    expr__lex_next(&p.lx, p.cur) < 0)
+	if (expr__lex_init(&p.lx, src, len, err, err_off) < 0)
 		return NULL;
 	/* the source may hold NUL bytes, so no xstrndup */
 	struct expr *e = expr_alloc(len);
 	memcpy(e->src, src, len);
-	e->src[len] = '\0';
+	e->src[len] = '\0'; /* the lexer reads up to it */
 	e->len = len;
 	p.e = e;
 	p.src = e->src; /* node keys point into the expression's own copy */
 	p.lx.s = e->src;
+	if (expr__lex_next(&p.lx, p.cur) < 0) {
+		expr_free(e);
+		return NULL;
+	}
 	if (!at_end(&p)) {
 		e->root = expression(&p);
 		if (e->root && !at_end(&p)) {

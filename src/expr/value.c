@@ -469,7 +469,7 @@ const struct ev *ev__object_geth(const struct ev *o, const char *key, size_t len
 	return i < 0 ? NULL : o->u.obj.kv[i].val;
 }
 
-static void append_kv(struct ev *o, struct ev *key, struct ev *val)
+static void append_kvh(struct ev *o, struct ev *key, struct ev *val, uint32_t hash)
 {
 	if (o->u.obj.nr == o->u.obj.alloc)
 		o->u.obj.kv = own_elems(o, o->u.obj.kv, sizeof(*o->u.obj.kv), o->u.obj.nr);
@@ -477,11 +477,16 @@ static void append_kv(struct ev *o, struct ev *key, struct ev *val)
 	size_t i = o->u.obj.nr++;
 	o->u.obj.kv[i].key = key;
 	o->u.obj.kv[i].val = val;
-	o->u.obj.kv[i].hash = expr__key_hash(key->u.str.s, key->u.str.len);
+	o->u.obj.kv[i].hash = hash;
 	if (o->u.obj.index && o->u.obj.nr * 2 <= o->u.obj.icap)
 		index_put(o, i);
 	else if (o->u.obj.nr >= INDEX_MIN)
 		index_rebuild(o);
+}
+
+static void append_kv(struct ev *o, struct ev *key, struct ev *val)
+{
+	append_kvh(o, key, val, expr__key_hash(key->u.str.s, key->u.str.len));
 }
 
 const struct ev *ev__object_getn(const struct ev *o, const char *key, size_t len)
@@ -575,9 +580,14 @@ void ev_to_string(const struct ev *v, struct buf *out)
 
 void ev__object_json_put(struct ev *o, struct ev *key, struct ev *val)
 {
-	long i = find_key(o, key->u.str.s, key->u.str.len);
+	ev__object_json_puth(o, key, val, expr__key_hash(key->u.str.s, key->u.str.len));
+}
+
+void ev__object_json_puth(struct ev *o, struct ev *key, struct ev *val, uint32_t hash)
+{
+	long i = find_keyh(o, key->u.str.s, key->u.str.len, hash);
 	if (i < 0) {
-		append_kv(o, key, val);
+		append_kvh(o, key, val, hash);
 		return;
 	}
 	const struct ev *k = o->u.obj.kv[i].key;
