@@ -156,7 +156,9 @@ static struct ev *jp_number(struct jp *p)
 	} else {
 		return jp_fail(p, "unexpected character");
 	}
+	int whole = 1; /* no fraction, no exponent */
 	if (p->i < p->len && s[p->i] == '.') {
+		whole = 0;
 		p->i++;
 		size_t d = p->i;
 		while (p->i < p->len && s[p->i] >= '0' && s[p->i] <= '9')
@@ -165,6 +167,7 @@ static struct ev *jp_number(struct jp *p)
 			return jp_fail(p, "bad number");
 	}
 	if (p->i < p->len && (s[p->i] == 'e' || s[p->i] == 'E')) {
+		whole = 0;
 		p->i++;
 		if (p->i < p->len && (s[p->i] == '+' || s[p->i] == '-'))
 			p->i++;
@@ -175,7 +178,7 @@ static struct ev *jp_number(struct jp *p)
 			return jp_fail(p, "bad number");
 	}
 	size_t n = p->i - b;
-	if (n <= 15 && !memchr(s + b, '.', n) && !memchr(s + b, 'e', n) && !memchr(s + b, 'E', n)) {
+	if (n <= 15 && whole) {
 		/* an integer of at most 15 characters: exact in a double */
 		int neg = s[b] == '-';
 		int64_t v = 0;

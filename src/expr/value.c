@@ -30,7 +30,6 @@ static void ev_bug(const char *what)
  * after free is still caught.
  */
 #define POOL_KEEP 64
-static const size_t pool_size[2] = { 64, 128 };
 
 #if defined(__SANITIZE_ADDRESS__)
 #define EV_NO_POOL 1
@@ -41,6 +40,7 @@ static const size_t pool_size[2] = { 64, 128 };
 #endif
 
 #ifndef EV_NO_POOL
+static const size_t pool_size[2] = { 64, 128 };
 struct pool_block {
 	struct pool_block *next;
 };
