@@ -7,6 +7,12 @@
 #   kill9_agent NAME            kill -9 (and its job's processes stay to be found)
 #   ajob_col ID COL             a column of agent_jobs
 #   wait_ajobs_done N [SECONDS] until N agent jobs are done
+#   serve_agents_xy             serve_app for agents (a 10 s lease), REGTOKEN, and
+#                               agents ax (label x) and ay (label y), one job each
+#   agent_token NAME            agent NAME's own token (to call the agent API as it)
+#   leased_ajob LIKE [SECONDS]  the id of the agent job named like %LIKE%, once leased
+#   agent_call TOKEN PATH [CURL ARGS]  the HTTP status of the server's PATH called
+#                               with TOKEN; the body in r.body
 
 agent_cleanup() {
 	local f
@@ -66,4 +72,33 @@ wait_ajobs_done() {
 	echo "expected $1 agent jobs done, $n are" >&2
 	sql "SELECT id, name, status, reason, attempt FROM agent_jobs" >&2
 	return 1
+}
+
+serve_agents_xy() {
+	serve_app --agents all --agent-lease 10 &&
+	REGTOKEN=$(regtoken) &&
+	start_agent ax --jobs 1 --labels x &&
+	start_agent ay --jobs 1 --labels y
+}
+
+agent_token() {
+	sed -n 2p "$TRASH/agent-$1/agent-token"
+}
+
+leased_ajob() {
+	local i id
+	for i in $(seq 1 $((${2:-60} * 10))); do
+		id=$(sql "SELECT id FROM agent_jobs WHERE status = 'leased' AND name LIKE '%$1%'")
+		[ -n "$id" ] && { echo "$id"; return 0; }
+		sleep 0.1
+	done
+	echo "no agent job like '$1' was leased" >&2
+	sql "SELECT id, name, status, reason, attempt FROM agent_jobs" >&2
+	return 1
+}
+
+agent_call() {
+	local tok=$1 path=$2
+	shift 2
+	curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" "$@" "$(serve_url)$path"
 }

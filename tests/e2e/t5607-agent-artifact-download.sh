@@ -83,14 +83,9 @@ test_expect_success 'setup: build on agent x uploads, deploy on agent y download
 	kiln repo add acme/app "$TRASH/src" >secret
 '
 
-start_serve --agents all --agent-lease 10
-SECRET=$(cat secret)
-REGTOKEN=$(regtoken)
-ADMIN=$(cat "$DATA/initial-admin-token")
+serve_agents_xy
 
 test_expect_success 'the deploy job on agent y gets the artifacts build uploaded on agent x' '
-	start_agent ax --jobs 1 --labels x &&
-	start_agent ay --jobs 1 --labels y &&
 	push_hook refs/heads/main $ZERO "$(git -C src rev-parse HEAD)" a1 >out &&
 	wait_status 1 success 120 &&
 	kiln logs "Art#1" >log &&
@@ -106,36 +101,27 @@ test_expect_success 'the deploy job on agent y gets the artifacts build uploaded
 '
 
 test_expect_success 'a job no longer leased may not list or fetch artifacts (lease_lost)' '
-	tok=$(sed -n 2p agent-ay/agent-token) &&
+	tok=$(agent_token ay) &&
 	id=$(sql "SELECT id FROM agent_jobs WHERE name LIKE '"'"'%deploy%'"'"'") && test -n "$id" &&
-	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" \
-		"$(serve_url)/api/v1/agent/jobs/$id/artifacts?attempt=1") &&
+	code=$(agent_call "$tok" "/api/v1/agent/jobs/$id/artifacts?attempt=1") &&
 	test "$code" = 409 && test_grep lease_lost r.body &&
-	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer forged" \
-		"$(serve_url)/api/v1/agent/jobs/$id/artifacts?attempt=1") &&
+	code=$(agent_call forged "/api/v1/agent/jobs/$id/artifacts?attempt=1") &&
 	test "$code" = 401
 '
 
 test_expect_success 'a job of another run may not read this run'"'"'s artifacts' '
 	digest=$(sql "SELECT digest FROM artifacts WHERE name = '"'"'bin'"'"'") && test -n "$digest" &&
 	push_hook refs/heads/other $ZERO "$(git -C src rev-parse HEAD)" a2 >out &&
-	for i in $(seq 1 600); do
-		id=$(sql "SELECT id FROM agent_jobs WHERE status = '"'"'leased'"'"' AND name LIKE '"'"'%hold%'"'"'")
-		test -n "$id" && break
-		sleep 0.1
-	done &&
-	test -n "$id" &&
-	tok=$(sed -n 2p agent-ay/agent-token) &&
+	id=$(leased_ajob hold) &&
+	tok=$(agent_token ay) &&
 	curl -sS -H "Authorization: Bearer $tok" \
 		"$(serve_url)/api/v1/agent/jobs/$id/artifacts?attempt=1" >list &&
 	test_grep "\"artifacts\":\[\]" list &&
-	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" \
-		"$(serve_url)/api/v1/agent/jobs/$id/artifacts/$digest?attempt=1") &&
+	code=$(agent_call "$tok" "/api/v1/agent/jobs/$id/artifacts/$digest?attempt=1") &&
 	test "$code" = 404 && test_grep not_found r.body &&
 	# the other agent may not use the job it does not hold
-	tokx=$(sed -n 2p agent-ax/agent-token) &&
-	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tokx" \
-		"$(serve_url)/api/v1/agent/jobs/$id/artifacts?attempt=1") &&
+	tokx=$(agent_token ax) &&
+	code=$(agent_call "$tokx" "/api/v1/agent/jobs/$id/artifacts?attempt=1") &&
 	test "$code" = 409 &&
 	touch go &&
 	wait_status 2 success 120

@@ -105,13 +105,9 @@ test_expect_success 'setup: save on agent x, restore on agent y; another reposit
 	kiln repo add acme/other "$TRASH/other" >secret2
 '
 
-start_serve --agents all --agent-lease 10
-SECRET=$(cat secret)
-REGTOKEN=$(regtoken)
+serve_agents_xy
 
 test_expect_success 'the job on agent y restores what the job on agent x saved' '
-	start_agent ax --jobs 1 --labels x &&
-	start_agent ay --jobs 1 --labels y &&
 	push_hook refs/heads/main $ZERO "$(git -C src rev-parse HEAD)" c1 >out &&
 	wait_status 1 success 120 &&
 	kiln logs "Cache#1" >log &&
@@ -137,62 +133,47 @@ test_expect_success 'a job of another repository cannot restore or fetch it' '
 	digest=$(sql "SELECT digest FROM caches WHERE key = '"'"'deps-linux-v1'"'"'") &&
 	test -n "$digest" &&
 	hook github push "{\"ref\":\"refs/heads/main\",\"before\":\"$ZERO\",\"after\":\"$(git -C other rev-parse HEAD)\",\"repository\":{\"full_name\":\"acme/other\"},\"sender\":{\"login\":\"alice\"}}" c2 "$(cat secret2)" >out &&
-	for i in $(seq 1 600); do
-		id=$(sql "SELECT id FROM agent_jobs WHERE status = '"'"'leased'"'"' AND name LIKE '"'"'%steal%'"'"'")
-		test -n "$id" && break
-		sleep 0.1
-	done &&
-	test -n "$id" &&
-	tok=$(sed -n 2p agent-ay/agent-token) &&
-	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" \
-		-X POST -d "{\"key\":\"deps-linux-v1\",\"restore_keys\":[\"d\"],\"version\":\"$(sql "SELECT version FROM caches WHERE key = '"'"'deps-linux-v1'"'"'")\"}" \
-		"$(serve_url)/api/v1/agent/jobs/$id/cache-lookup?attempt=1") &&
+	id=$(leased_ajob steal) &&
+	tok=$(agent_token ay) &&
+	code=$(agent_call "$tok" "/api/v1/agent/jobs/$id/cache-lookup?attempt=1" \
+		-X POST -d "{\"key\":\"deps-linux-v1\",\"restore_keys\":[\"d\"],\"version\":\"$(sql "SELECT version FROM caches WHERE key = '"'"'deps-linux-v1'"'"'")\"}") &&
 	test "$code" = 404 && test_grep not_found r.body &&
-	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" \
-		"$(serve_url)/api/v1/agent/jobs/$id/caches/$digest?attempt=1") &&
+	code=$(agent_call "$tok" "/api/v1/agent/jobs/$id/caches/$digest?attempt=1") &&
 	test "$code" = 404 && test_grep not_found r.body &&
 	# a digest is not a capability: acme/other cannot make an entry of
 	# the blob of acme/app (then fetch it), nor an artifact or source blob
 	version=$(sql "SELECT version FROM caches WHERE key = '"'"'deps-linux-v1'"'"'") &&
-	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" -X POST \
-		-d "{\"key\":\"mine\",\"version\":\"$version\",\"digest\":\"$digest\"}" \
-		"$(serve_url)/api/v1/agent/jobs/$id/cache-entries?attempt=1") &&
+	code=$(agent_call "$tok" "/api/v1/agent/jobs/$id/cache-entries?attempt=1" \
+		-X POST -d "{\"key\":\"mine\",\"version\":\"$version\",\"digest\":\"$digest\"}") &&
 	test "$code" = 400 && test_grep "not a cache uploaded for acme/other" r.body &&
-	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" \
-		"$(serve_url)/api/v1/agent/jobs/$id/caches/$digest?attempt=1") &&
+	code=$(agent_call "$tok" "/api/v1/agent/jobs/$id/caches/$digest?attempt=1") &&
 	test "$code" = 404 &&
 	src=$(sql "SELECT source FROM agent_jobs WHERE id = $id") &&
 	test -n "$src" &&
-	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" -X POST \
-		-d "{\"key\":\"src\",\"version\":\"$version\",\"digest\":\"$src\"}" \
-		"$(serve_url)/api/v1/agent/jobs/$id/cache-entries?attempt=1") &&
+	code=$(agent_call "$tok" "/api/v1/agent/jobs/$id/cache-entries?attempt=1" \
+		-X POST -d "{\"key\":\"src\",\"version\":\"$version\",\"digest\":\"$src\"}") &&
 	test "$code" = 400 &&
 	test "$(sql "SELECT count(*) FROM caches WHERE repo = '"'"'acme/other'"'"'")" = 0 &&
 	# a key is per repository: acme/other uploads and registers its own;
 	# the first writer of a key wins
 	echo "acme/other cache" >mine.bin &&
 	mine=$(b2sum -l 256 mine.bin | cut -d" " -f1) &&
-	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" -X POST \
-		-d "{\"attempt\":1,\"offset\":0,\"data\":\"$(base64 -w0 mine.bin)\",\"final\":true}" \
-		"$(serve_url)/api/v1/agent/jobs/$id/caches/$mine") &&
+	code=$(agent_call "$tok" "/api/v1/agent/jobs/$id/caches/$mine" \
+		-X POST -d "{\"attempt\":1,\"offset\":0,\"data\":\"$(base64 -w0 mine.bin)\",\"final\":true}") &&
 	test "$code" = 200 &&
-	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" -X POST \
-		-d "{\"key\":\"mine\",\"version\":\"$version\",\"digest\":\"$mine\"}" \
-		"$(serve_url)/api/v1/agent/jobs/$id/cache-entries?attempt=1") &&
+	code=$(agent_call "$tok" "/api/v1/agent/jobs/$id/cache-entries?attempt=1" \
+		-X POST -d "{\"key\":\"mine\",\"version\":\"$version\",\"digest\":\"$mine\"}") &&
 	test "$code" = 201 &&
-	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" -X POST \
-		-d "{\"key\":\"mine\",\"version\":\"$version\",\"digest\":\"$mine\"}" \
-		"$(serve_url)/api/v1/agent/jobs/$id/cache-entries?attempt=1") &&
+	code=$(agent_call "$tok" "/api/v1/agent/jobs/$id/cache-entries?attempt=1" \
+		-X POST -d "{\"key\":\"mine\",\"version\":\"$version\",\"digest\":\"$mine\"}") &&
 	test "$code" = 409 && test_grep exists r.body &&
 	test "$(sql "SELECT count(*) FROM caches WHERE repo = '"'"'acme/other'"'"'")" = 1 &&
-	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tok" -X POST \
-		-d "{\"key\":\"a,b\",\"version\":\"$version\",\"digest\":\"$mine\"}" \
-		"$(serve_url)/api/v1/agent/jobs/$id/cache-entries?attempt=1") &&
+	code=$(agent_call "$tok" "/api/v1/agent/jobs/$id/cache-entries?attempt=1" \
+		-X POST -d "{\"key\":\"a,b\",\"version\":\"$version\",\"digest\":\"$mine\"}") &&
 	test "$code" = 400 &&
 	# the other agent may not use the job it does not hold
-	tokx=$(sed -n 2p agent-ax/agent-token) &&
-	code=$(curl -sS -o r.body -w "%{http_code}" -H "Authorization: Bearer $tokx" \
-		"$(serve_url)/api/v1/agent/jobs/$id/caches/$digest?attempt=1") &&
+	tokx=$(agent_token ax) &&
+	code=$(agent_call "$tokx" "/api/v1/agent/jobs/$id/caches/$digest?attempt=1") &&
 	test "$code" = 409 &&
 	touch go &&
 	wait_status 2 success 120 &&
