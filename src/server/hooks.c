@@ -194,11 +194,23 @@ out:
 	buf_release(&err);
 }
 
+struct config_arg {
+	enum forge f;
+	char *delivery; /* claimed in the store, or NULL */
+};
+
 /* the controller took the refresh (or could not be reached) */
 static void config_refreshed(struct srv *s, struct http_req *q, int code, const char *msg, void *arg)
 {
-	enum forge f = (enum forge)(intptr_t)arg;
-	count(s, f, code ? HOOK_ERROR : HOOK_ACCEPTED);
+	struct config_arg *a = arg;
+	struct buf err = BUF_INIT;
+	count(s, a->f, code ? HOOK_ERROR : HOOK_ACCEPTED);
+	/* not acted on: the forge may deliver it again */
+	if (code && a->delivery && store_config_delivery_forget(s->db, forge_name(a->f), a->delivery, &err) < 0)
+		fprintf(stderr, "kiln serve: config webhook: %s\n", err.buf);
+	buf_release(&err);
+	free(a->delivery);
+	free(a);
 	if (!q)
 		return;
 	if (code)
@@ -211,8 +223,8 @@ static void config_refreshed(struct srv *s, struct http_req *q, int code, const 
  * POST /hooks/config/{github,gitea,gitlab}: a push to the GitOps config
  * repository. Verified as a repository's delivery, against
  * gitops.webhook_secret_file; a push of the configured branch makes the
- * controller fetch at once (kiln sync --refresh). Nothing is stored: the
- * fetch itself finds what changed.
+ * controller fetch at once (kiln sync --refresh). Only the delivery id
+ * is stored (a replay does nothing): the fetch itself finds what changed.
  */
 static void config_hook(struct srv *s, struct http_req *q, enum forge f)
 {
@@ -248,8 +260,26 @@ static void config_hook(struct srv *s, struct http_req *q, enum forge f)
 							  : "a push of another branch"));
 		goto out;
 	}
-	controller_ask(s, q, json_pack("{s:s}", "cmd", "refresh"), config_refreshed,
-		       (void *)(intptr_t)f);
+	/* a delivery id acted on before (a replay, a forge's redelivery of an
+	 * acknowledged one) is acknowledged and does nothing, as for
+	 * repository webhooks; claimed in the store, so replicas agree */
+	if (in.delivery && *in.delivery) {
+		int dup = store_config_delivery_add(s->db, forge_name(f), in.delivery, &err);
+		if (dup < 0) {
+			count(s, f, HOOK_ERROR);
+			http_reply_error(q, 503, "store_unavailable", "the delivery was not recorded: %s", err.buf);
+			goto out;
+		}
+		if (dup) {
+			count(s, f, HOOK_DUPLICATE);
+			http_reply_json(q, 200, json_pack("{s:s,s:s}", "status", "duplicate", "delivery", in.delivery));
+			goto out;
+		}
+	}
+	struct config_arg *a = xcalloc(1, sizeof(*a));
+	a->f = f;
+	a->delivery = in.delivery && *in.delivery ? xstrdup(in.delivery) : NULL;
+	controller_ask(s, q, json_pack("{s:s}", "cmd", "refresh"), config_refreshed, a);
 out:
 	hook_event_release(&ev);
 	buf_release(&ref);

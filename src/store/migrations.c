@@ -271,6 +271,11 @@ const char *const db_migrations[] = {
 	" version TEXT NOT NULL, digest TEXT NOT NULL, size BIGINT NOT NULL,"
 	" created_at BIGINT NOT NULL, UNIQUE (repo, key, version));"
 	"CREATE INDEX caches_digest ON caches (repo, digest);",
+	/* 26: deliveries of the GitOps config repository's webhook
+	 * (src/server/hooks.c): a delivery id acted on once, like an event's
+	 * (source, delivery); kept 30 days */
+	"CREATE TABLE config_deliveries (source TEXT NOT NULL, delivery TEXT NOT NULL,"
+	" received_at BIGINT NOT NULL, PRIMARY KEY (source, delivery));",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

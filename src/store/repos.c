@@ -193,6 +193,48 @@ int store_repo_set_polled(struct db *db, int64_t id, int64_t at_ms, struct buf *
 	return r == KILN_ENOENT ? 0 : r;
 }
 
+/* sql with ?1 = source, ?2 = delivery and, when at >= 0, ?3 = at */
+static int config_delivery_exec(struct db *db, const char *sql, const char *source, const char *delivery,
+				int64_t at, struct buf *err)
+{
+	struct dbstmt *st = NULL;
+	if (db_prepare(db, sql, &st) != DB_OK)
+		return fail(db, err, "cannot record the config webhook delivery");
+	dbs_bind_text(st, 1, source);
+	dbs_bind_text(st, 2, delivery);
+	if (at >= 0)
+		dbs_bind_i64(st, 3, at);
+	int rc = dbs_step(st);
+	dbs_finalize(st);
+	if (rc != DB_DONE)
+		return fail(db, err, "cannot record the config webhook delivery");
+	return 0;
+}
+
+int store_config_delivery_add(struct db *db, const char *source, const char *delivery, struct buf *err)
+{
+	int64_t now = runs_now_ms();
+	struct dbstmt *st = NULL;
+	if (db_prepare(db, "DELETE FROM config_deliveries WHERE received_at < ?1", &st) != DB_OK)
+		return fail(db, err, "cannot record the config webhook delivery");
+	dbs_bind_i64(st, 1, now - 30 * 86400000LL);
+	int rc = dbs_step(st);
+	dbs_finalize(st);
+	if (rc != DB_DONE)
+		return fail(db, err, "cannot record the config webhook delivery");
+	if (config_delivery_exec(db, "INSERT INTO config_deliveries (source, delivery, received_at)"
+				     " VALUES (?1, ?2, ?3) ON CONFLICT (source, delivery) DO NOTHING",
+				 source, delivery, now, err) < 0)
+		return -1;
+	return db_changes(db) ? 0 : 1;
+}
+
+int store_config_delivery_forget(struct db *db, const char *source, const char *delivery, struct buf *err)
+{
+	return config_delivery_exec(db, "DELETE FROM config_deliveries WHERE source = ?1 AND delivery = ?2",
+				    source, delivery, -1, err);
+}
+
 /* insert inside the caller's transaction; 1 = duplicate delivery */
 static int insert_event(struct db *db, const struct event_row *ev, int64_t *id, struct buf *err)
 {

@@ -86,6 +86,15 @@ struct event_row {
 int store_event_add(struct db *db, const struct event_row *ev, int *duplicate, int64_t *id,
 		    struct buf *err);
 /*
+ * A delivery of the GitOps config repository's webhook, claimed before it
+ * is acted on: 0 claimed now, 1 claimed before (a replay: act on nothing),
+ * -1 with err. Claims older than 30 days are dropped meanwhile.
+ * store_config_delivery_forget drops one (it could not be acted on: the
+ * forge may deliver it again).
+ */
+int store_config_delivery_add(struct db *db, const char *source, const char *delivery, struct buf *err);
+int store_config_delivery_forget(struct db *db, const char *source, const char *delivery, struct buf *err);
+/*
  * The queue. Event statuses: queued -> running -> success | failure |
  * cancelled (ignored: deletions, pings). store_event_claim moves the oldest
  * queued event to running and fills *out (strings owned: event_row_release);

@@ -70,11 +70,12 @@ test_expect_success SQLITESTORE 'migration 17 links the server runs recorded bef
 	                 "ALTER TABLE deploy_releases DROP COLUMN config_hash; DROP TABLE deploy_sync;"
 	                 # and before 22 (one-job re-runs)
 	                 "ALTER TABLE events DROP COLUMN rerun_job;"
-	                 # and before 23 (server replicas), 24 (blobs in the store) and 25
-	                 # (the caches agents keep on the server)
+	                 # and before 23 (server replicas), 24 (blobs in the store), 25
+	                 # (the caches agents keep on the server) and 26 (config
+	                 # webhook deliveries)
 	                 "DROP INDEX events_status; ALTER TABLE events DROP COLUMN replica;"
 	                 "DROP TABLE replicas; DROP TABLE blob_chunks; DROP TABLE blobs;"
-	                 "DROP TABLE caches;"
+	                 "DROP TABLE caches; DROP TABLE config_deliveries;"
 	                 # an older kiln kept the version in user_version alone
 	                 "DROP TABLE schema_version; PRAGMA user_version = 16;")
 	db.commit()

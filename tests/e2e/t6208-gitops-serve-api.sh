@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='kiln serve with gitops: the apps API refuses names that are not app names (400, never sent to the controller)'
+test_description='kiln serve with gitops: the apps API refuses names that are not app names (400, never sent to the controller); a replayed config webhook delivery does nothing'
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_ROOT/e2e/lib-serve.sh"
 . "$TEST_ROOT/e2e/lib-deploy.sh"
@@ -56,6 +56,51 @@ test_expect_success 'sync and get of a name that is not an app name (not UTF-8, 
 	test_grep unknown_app adm.out &&
 	code=$(adm POST /api/v1/apps/web/sync) && test "$code" = 202 &&
 	wait_for $WAIT api_app_is web Synced Healthy v1
+'
+
+# cfg_hook FORGE DELIVERY: a signed push of main to /hooks/config/FORGE
+# with that delivery id ("" = none); status, then the body
+cfg_hook() {
+	local event=push
+	[ "$1" = gitlab ] && event="Push Hook"
+	HOOK_PATH=hooks/config hook "$1" "$event" \
+		"{\"ref\":\"refs/heads/main\",\"before\":\"$(printf %040d 0)\",\"after\":\"$(printf %040d 1)\",\"repository\":{\"full_name\":\"acme/config\"},\"sender\":{\"login\":\"ci\"}}" \
+		"$2" "$SECRET"
+}
+fetches() { api_app web config.fetches; }
+
+test_expect_success 'config webhook: a delivery fetches; its replay (same X-GitHub-Delivery) is 200 duplicate and fetches nothing' '
+	sed -i "s/^version: v1/version: v2/" cfg/apps/web.yml && cfg_push v2 >c2 &&
+	n=$(fetches) &&
+	cfg_hook github d-1 >out && cat out && test_grep "^202" out && test_grep accepted out &&
+	wait_for $WAIT api_app_has web commit "$(cat c2)" &&
+	wait_for $WAIT eval "test \$(fetches) -gt $n" &&
+	sed -i "s/^version: v2/version: v1/" cfg/apps/web.yml && cfg_push "back to v1" >c3 &&
+	n=$(fetches) &&
+	cfg_hook github d-1 >out && cat out && test_grep "^200" out && test_grep duplicate out &&
+	sleep 1 && test "$(fetches)" = $n && api_app_has web commit "$(cat c2)" &&
+	cfg_hook github d-2 >out && test_grep "^202" out &&
+	wait_for $WAIT api_app_has web commit "$(cat c3)"
+'
+
+test_expect_success 'config webhook: Gitea and GitLab delivery ids (X-Gitea-Delivery, X-Gitlab-Event-UUID, Idempotency-Key) too; no id is never a duplicate' '
+	n=$(fetches) &&
+	cfg_hook gitea d-1 >out && cat out && test_grep "^202" out &&
+	cfg_hook gitea d-1 >out && test_grep "^200" out && test_grep duplicate out &&
+	cfg_hook gitlab u-1 >out && cat out && test_grep "^202" out &&
+	cfg_hook gitlab u-1 >out && test_grep "^200" out && test_grep duplicate out &&
+	body="{\"ref\":\"refs/heads/main\",\"before\":\"$(printf %040d 0)\",\"after\":\"$(printf %040d 1)\",\"repository\":{\"full_name\":\"acme/config\"}}" &&
+	for i in 1 2; do
+		curl -s -o out -w "%{http_code}\n" -X POST -H "X-Gitlab-Event: Push Hook" -H "X-Gitlab-Token: $SECRET" \
+			-H "Idempotency-Key: k-1" -H "Content-Type: application/json" --data-binary "$body" \
+			"$(serve_url)/hooks/config/gitlab" >code.$i || return 1
+	done &&
+	test "$(cat code.1)" = 202 && test "$(cat code.2)" = 200 && test_grep duplicate out &&
+	cfg_hook github "" >out && test_grep "^202" out &&
+	cfg_hook github "" >out && test_grep "^202" out &&
+	wait_for $WAIT eval "test \$(fetches) -gt $n" &&
+	db_sql "SELECT source, delivery FROM config_deliveries ORDER BY source, delivery" >rows && cat rows &&
+	test "$(cat rows | tr "\n" " ")" = "gitea|d-1 github|d-1 github|d-2 gitlab|k-1 gitlab|u-1 "
 '
 
 test_done
