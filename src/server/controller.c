@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define BACKOFF_MIN_MS 1000
@@ -31,6 +32,8 @@ struct controller {
 	char *log;               /* <state>/deployd.log: the child's output */
 	struct buf secret;       /* the webhook secret (empty: no webhook) */
 	int has_secret;
+	char *secret_file;       /* re-read when it changes (rotation) */
+	struct stat secret_st;   /* the file as last read */
 	uv_process_t proc;
 	uv_timer_t timer;        /* restart back-off, then the stop's SIGKILL */
 	int running, stopping, restarts;
@@ -141,6 +144,28 @@ static void add_opt(struct strvec *v, const char *flag, const char *val)
 	}
 }
 
+/* c->secret from c->secret_file, c->secret_st what was read; -1 with err
+ * (unreadable, empty: c->secret is empty then) */
+static int read_secret(struct controller *c, struct buf *err)
+{
+	struct stat st;
+	if (c->secret.len)
+		sodium_memzero(c->secret.buf, c->secret.len);
+	buf_reset(&c->secret);
+	if (stat(c->secret_file, &st) < 0 || buf_read_file(&c->secret, c->secret_file) < 0) {
+		buf_addf(err, "cannot read gitops.webhook_secret_file '%s': %s", c->secret_file, strerror(errno));
+		buf_reset(&c->secret);
+		return -1;
+	}
+	buf_rtrim(&c->secret);
+	if (!c->secret.len) {
+		buf_addf(err, "gitops.webhook_secret_file '%s' is empty", c->secret_file);
+		return -1;
+	}
+	c->secret_st = st;
+	return 0;
+}
+
 int controller_new(struct srv *s, const struct serve_gitops *g, const char *state_dir,
 		   struct controller **out, struct buf *err)
 {
@@ -157,17 +182,10 @@ int controller_new(struct srv *s, const struct serve_gitops *g, const char *stat
 	c->s = s;
 	buf_init(&c->secret, 0);
 	if (g->secret_file) {
-		if (buf_read_file(&c->secret, g->secret_file) < 0) {
-			buf_addf(err, "cannot read gitops.webhook_secret_file '%s': %s", g->secret_file,
-				 strerror(errno));
+		c->secret_file = xstrdup(g->secret_file);
+		if (read_secret(c, err) < 0) {
 			buf_release(&c->secret);
-			free(c);
-			return -1;
-		}
-		buf_rtrim(&c->secret);
-		if (!c->secret.len) {
-			buf_addf(err, "gitops.webhook_secret_file '%s' is empty", g->secret_file);
-			buf_release(&c->secret);
+			free(c->secret_file);
 			free(c);
 			return -1;
 		}
@@ -234,6 +252,7 @@ void controller_free(struct controller *c)
 	free(c->url);
 	sodium_memzero(c->secret.buf, c->secret.len);
 	buf_release(&c->secret);
+	free(c->secret_file);
 	free(c->repo);
 	free(c->branch);
 	free(c->log);
@@ -255,9 +274,28 @@ const char *controller_branch(const struct controller *c)
 	return c ? c->branch : "main";
 }
 
-const struct buf *controller_hook_secret(const struct controller *c)
+int controller_hook_secret(struct controller *c, const struct buf **secret, struct buf *err)
 {
-	return c && c->has_secret ? &c->secret : NULL;
+	*secret = NULL;
+	if (!c || !c->has_secret)
+		return 0;
+	/* rotated (replaced or rewritten) since it was read: read again */
+	struct stat st;
+	const struct stat *o = &c->secret_st;
+	int same = stat(c->secret_file, &st) == 0 && st.st_dev == o->st_dev && st.st_ino == o->st_ino &&
+		   st.st_size == o->st_size && st.st_mtim.tv_sec == o->st_mtim.tv_sec &&
+		   st.st_mtim.tv_nsec == o->st_mtim.tv_nsec && st.st_ctim.tv_sec == o->st_ctim.tv_sec &&
+		   st.st_ctim.tv_nsec == o->st_ctim.tv_nsec;
+	if (!same || !c->secret.len) {
+		if (read_secret(c, err) < 0) {
+			memset(&c->secret_st, 0, sizeof(c->secret_st));
+			return -1;
+		}
+		fprintf(stderr, "kiln serve: config webhook: read the secret again from %s (it changed)\n",
+			c->secret_file);
+	}
+	*secret = &c->secret;
+	return 0;
 }
 
 /* ---- one request on the thread pool ---- */

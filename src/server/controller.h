@@ -39,8 +39,14 @@ void controller_free(struct controller *c);
 json_t *controller_json(const struct controller *c);
 /* the config repository's branch (its pushes trigger a fetch) */
 const char *controller_branch(const struct controller *c);
-/* the webhook secret of the config repository; NULL when none is set */
-const struct buf *controller_hook_secret(const struct controller *c);
+/*
+ * The webhook secret of the config repository in *secret (NULL when none
+ * is set): 0, or -1 with err when its file changed since it was read and
+ * cannot be read now (unreadable, empty). The file is checked (stat) at
+ * every call and read again when it changed: a rotated secret needs no
+ * restart.
+ */
+int controller_hook_secret(struct controller *c, const struct buf **secret, struct buf *err);
 
 /*
  * One request to the controller of the server (the supervised one, or

@@ -228,12 +228,20 @@ static void config_refreshed(struct srv *s, struct http_req *q, int code, const 
  */
 static void config_hook(struct srv *s, struct http_req *q, enum forge f)
 {
-	const struct buf *secret = controller_hook_secret(s->controller);
+	const struct buf *secret = NULL;
 	struct hook_in in;
 	struct hook_event ev;
 	struct buf err = BUF_INIT, ref = BUF_INIT;
 	memset(&ev, 0, sizeof(ev));
 	hook_in_of(q, f, &in);
+	if (controller_hook_secret(s->controller, &secret, &err) < 0) {
+		/* rotated to a file that cannot be read: refuse, never the old one */
+		count(s, f, HOOK_ERROR);
+		fprintf(stderr, "kiln serve: config webhook: %s\n", err.buf);
+		http_reply_error(q, 503, "config_secret_unreadable",
+				 "the config webhook's secret file cannot be read (kiln serve's log says why)");
+		goto out;
+	}
 	if (!secret) {
 		count(s, f, HOOK_UNKNOWN_REPO);
 		http_reply_error(q, 404, "no_config_webhook",

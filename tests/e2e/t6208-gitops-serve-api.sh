@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='kiln serve with gitops: the apps API refuses names that are not app names (400, never sent to the controller); a replayed config webhook delivery does nothing'
+test_description='kiln serve with gitops: the apps API refuses names that are not app names (400, never sent to the controller); a replayed config webhook delivery does nothing; a rotated webhook secret file is read again without a restart'
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_ROOT/e2e/lib-serve.sh"
 . "$TEST_ROOT/e2e/lib-deploy.sh"
@@ -101,6 +101,29 @@ test_expect_success 'config webhook: Gitea and GitLab delivery ids (X-Gitea-Deli
 	wait_for $WAIT eval "test \$(fetches) -gt $n" &&
 	db_sql "SELECT source, delivery FROM config_deliveries ORDER BY source, delivery" >rows && cat rows &&
 	test "$(cat rows | tr "\n" " ")" = "gitea|d-1 github|d-1 github|d-2 gitlab|k-1 gitlab|u-1 "
+'
+
+test_expect_success 'the webhook secret rotated (file rewritten, or replaced by a rename): the new one signs, the old one is 401, no restart' '
+	spid=$(serve_pid) &&
+	printf "%s\n" rotated-key-2 >hook.secret &&
+	SECRET=config-hook-key cfg_hook github r-1 >out && cat out && test_grep "^401" out && test_grep bad_signature out &&
+	SECRET=rotated-key-2 cfg_hook github r-2 >out && test_grep "^202" out &&
+	test_grep "config webhook: read the secret again from $TRASH/hook.secret" serve.log &&
+	printf "%s\n" rotated-key-3 >hook.secret.new && mv hook.secret.new hook.secret &&
+	SECRET=rotated-key-2 cfg_hook github r-3 >out && test_grep "^401" out &&
+	SECRET=rotated-key-3 cfg_hook github r-4 >out && test_grep "^202" out &&
+	test "$(serve_pid)" = "$spid"
+'
+
+test_expect_success 'a rotated secret file that cannot be read (empty, removed): 503, never the old secret; back when it is there' '
+	: >hook.secret &&
+	SECRET=rotated-key-3 cfg_hook github r-5 >out && cat out && test_grep "^503" out &&
+	test_grep config_secret_unreadable out && ! grep -F "$TRASH" out &&
+	test_grep "gitops.webhook_secret_file .$TRASH/hook.secret. is empty" serve.log &&
+	rm hook.secret &&
+	SECRET=rotated-key-3 cfg_hook github r-6 >out && test_grep "^503" out &&
+	printf "%s\n" rotated-key-4 >hook.secret &&
+	SECRET=rotated-key-4 cfg_hook github r-7 >out && test_grep "^202" out
 '
 
 test_done
