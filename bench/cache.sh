@@ -3,7 +3,10 @@
 # 300 MB in 20k files, mixed text and binary) against `tar | zstd -T0` and
 # `zstd -d | tar -x` on the same tree, plus a restore onto the unchanged tree.
 # Prints times side by side and ratios (peer time / kiln time: >1 is faster),
-# medians of CACHE_BENCH_REPS (3) interleaved rounds.
+# medians of CACHE_BENCH_REPS (3) interleaved rounds. Each round saves
+# into a fresh cache (a blob already there is kept, not written again).
+# CACHE_BENCH_KILN_B=/path/to/other/kiln also runs that binary in every
+# round, right after kiln, for an A/B of two builds on the same tree.
 # All data lives in a temp dir removed at exit.
 set -eu
 KILN=${KILN:-$(cd "$(dirname "$0")/.." && pwd)/build/kiln}
@@ -11,7 +14,7 @@ MB=${CACHE_BENCH_MB:-300}
 FILES=${CACHE_BENCH_FILES:-20000}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/kiln-bench-cache.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
-export KILN_HOME="$dir/kh"
+KILN_B=${CACHE_BENCH_KILN_B:-}
 
 python3 - "$dir/src/tree" "$MB" "$FILES" <<'PY'
 import os, random, sys
@@ -48,10 +51,11 @@ sync
 # restore), medians: one round moves by +-40% on a shared machine
 REPS=${CACHE_BENCH_REPS:-3}
 med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ps=() pc=() pd=() ks=() kc=() pr=() prc=() kr=() krc=()
+ps=() pc=() pd=() ks=() kc=() pr=() prc=() kr=() krc=() bs=() bc=() br=() brc=()
 for i in $(seq "$REPS"); do
-	rm -rf "$dir/peer-out" "$dir/kiln-out" "$dir/peer.tzst"
-	mkdir -p "$dir/peer-out" "$dir/kiln-out"
+	rm -rf "$dir/peer-out" "$dir/kiln-out" "$dir/b-out" "$dir/peer.tzst" "$dir/kh" "$dir/kh-b"
+	mkdir -p "$dir/peer-out" "$dir/kiln-out" "$dir/b-out"
+	export KILN_HOME="$dir/kh"
 	read -r a b < <(t sh -c "tar -cf - -C '$dir/src' tree | zstd -q -T0 -o '$dir/peer.tzst'")
 	ps+=("$a") pc+=("$b")
 	# the same, durable as kiln's blob is (fsync'd before it is used)
@@ -59,10 +63,18 @@ for i in $(seq "$REPS"); do
 	pd+=("$a")
 	read -r a b < <(t "$KILN" cache save "bench-key-$i" tree -C "$dir/src")
 	ks+=("$a") kc+=("$b")
+	if [ -n "$KILN_B" ]; then
+		read -r a b < <(KILN_HOME="$dir/kh-b" t "$KILN_B" cache save "bench-key-$i" tree -C "$dir/src")
+		bs+=("$a") bc+=("$b")
+	fi
 	read -r a b < <(t sh -c "zstd -q -d -c '$dir/peer.tzst' | tar -xf - -C '$dir/peer-out'")
 	pr+=("$a") prc+=("$b")
 	read -r a b < <(t "$KILN" cache restore "bench-key-$i" tree -C "$dir/kiln-out")
 	kr+=("$a") krc+=("$b")
+	if [ -n "$KILN_B" ]; then
+		read -r a b < <(KILN_HOME="$dir/kh-b" t "$KILN_B" cache restore "bench-key-$i" tree -C "$dir/b-out")
+		br+=("$a") brc+=("$b")
+	fi
 done
 peer_save=$(med "${ps[@]}") peer_save_cpu=$(med "${pc[@]}") peer_dsave=$(med "${pd[@]}")
 kiln_save=$(med "${ks[@]}") kiln_save_cpu=$(med "${kc[@]}")
@@ -70,17 +82,27 @@ peer_restore=$(med "${pr[@]}") peer_restore_cpu=$(med "${prc[@]}")
 kiln_restore=$(med "${kr[@]}") kiln_restore_cpu=$(med "${krc[@]}")
 read -r kiln_again kiln_again_cpu < <(t "$KILN" cache restore "bench-key-$REPS" tree -C "$dir/kiln-out")
 diff -r "$dir/src/tree" "$dir/kiln-out/tree" >/dev/null || { echo "restored tree differs"; exit 1; }
+[ -z "$KILN_B" ] || diff -r "$dir/src/tree" "$dir/b-out/tree" >/dev/null || { echo "B: restored tree differs"; exit 1; }
 peer_size=$(stat -c %s "$dir/peer.tzst")
-kiln_size=$(du -cb "$KILN_HOME"/cache/blobs/*.tzst | tail -1 | cut -f1) # one blob: the same tree saved REPS times
+kiln_size=$(du -cb "$KILN_HOME"/cache/blobs/*.tzst | tail -1 | cut -f1) # the last round's blob
 
 awk -v pd="$peer_dsave" -v reps="$REPS" -v b="$bytes" -v n="$nfiles" -v ps="$peer_save" -v ks="$kiln_save" -v pr="$peer_restore" \
     -v kr="$kiln_restore" -v ka="$kiln_again" -v pz="$peer_size" -v kz="$kiln_size" \
     -v psc="$peer_save_cpu" -v ksc="$kiln_save_cpu" -v prc="$peer_restore_cpu" -v krc="$kiln_restore_cpu" 'BEGIN {
 	printf "cache: %d MB in %d files, medians of %d interleaved rounds\n", b / 1e6, n, reps
 	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.2fx\n", "kiln cache save", ks, "tar | zstd -T0", ps, ps / ks
-	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.2fx\n", "kiln cache save (fsync\047d)", ks, "tar | zstd -T0 && sync FILE", pd, pd / ks
+	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.2fx\n", "kiln cache save", ks, "tar | zstd -T0 && sync FILE", pd, pd / ks
 	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.2fx\n", "kiln cache restore (empty dir)", kr, "zstd -d | tar -x", pr, pr / kr
 	printf "  %-34s %7.2fs   %-28s %7.2fs   ratio %.1fx\n", "kiln cache restore (unchanged)", ka, "zstd -d | tar -x", pr, pr / ka
 	printf "  cpu seconds: save kiln %.2f peer %.2f (ratio %.2fx), restore kiln %.2f peer %.2f (ratio %.2fx)\n", ksc, psc, psc / ksc, krc, prc, prc / krc
-	printf "  compressed: kiln %d MB, peer %d MB (the saved blob is fsync\047d, the peer file is not)\n", kz / 1e6, pz / 1e6
+	printf "  compressed: kiln %d MB, peer %d MB\n", kz / 1e6, pz / 1e6
 }'
+if [ -n "$KILN_B" ]; then
+	awk -v ps="$peer_save" -v pr="$peer_restore" -v ks="$kiln_save" -v kr="$kiln_restore" \
+	    -v bs="$(med "${bs[@]}")" -v bc="$(med "${bc[@]}")" -v br="$(med "${br[@]}")" -v brc="$(med "${brc[@]}")" \
+	    -v ksc="$kiln_save_cpu" -v krc="$kiln_restore_cpu" -v b="$KILN_B" 'BEGIN {
+	printf "B (%s), same rounds:\n", b
+	printf "  save    B %7.2fs (cpu %.2f)  kiln %7.2fs (cpu %.2f)  peer/B %.2fx  B/kiln %.2fx\n", bs, bc, ks, ksc, ps / bs, bs / ks
+	printf "  restore B %7.2fs (cpu %.2f)  kiln %7.2fs (cpu %.2f)  peer/B %.2fx  B/kiln %.2fx\n", br, brc, kr, krc, pr / br, br / kr
+	}'
+fi

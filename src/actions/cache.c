@@ -164,6 +164,15 @@ static int fetch_blob(const struct cache_remote *rm, struct cas *cas, const char
 	return r;
 }
 
+/* remove this agent's copy of a damaged blob */
+static void drop_blob(struct cas *cas, const char *digest)
+{
+	struct buf path = BUF_INIT;
+	buf_addf(&path, "%s/blobs/%s.tzst", cas->dir, digest);
+	unlink(path.buf);
+	buf_release(&path);
+}
+
 /* remote restore: 0 (hit, *exact), KILN_ENOENT (miss) or -1 with err */
 static int remote_restore(struct builtin_call *c, const struct cache_remote *rm,
 			  struct cache_in *in, struct cas_entry *hit, int *exact, struct buf *err)
@@ -206,8 +215,11 @@ static int remote_restore(struct builtin_call *c, const struct cache_remote *rm,
 	if (r || in->lookup_only)
 		return r;
 	struct cas cas = CAS_INIT;
-	if (open_store(&cas, err) < 0 || fetch_blob(rm, &cas, hit->blob, err) < 0 ||
-	    cas_unpack(&cas, hit->blob, c->workspace, NULL, err) < 0)
+	if (open_store(&cas, err) < 0 || fetch_blob(rm, &cas, hit->blob, err) < 0)
+		r = -1;
+	else if ((r = cas_unpack(&cas, hit->blob, c->workspace, NULL, err)) == CAS_CORRUPT)
+		drop_blob(&cas, hit->blob); /* the next restore downloads it again */
+	if (r < 0)
 		r = -1;
 	cas_close(&cas);
 	return r;
@@ -242,6 +254,11 @@ static int do_restore(struct builtin_call *c, struct cache_in *in, int *exact_ou
 		r = cas_lookup(&cas, key, &rkeys, version, &hit, &exact, err);
 	} else {
 		r = cas_restore(&cas, key, &rkeys, &in->paths, c->workspace, &hit, &exact, err);
+	}
+	if (r == CAS_CORRUPT) { /* removed: a miss, as a failed download is */
+		act_logf(c, LOG_WARNING, "Failed to restore: %s; the entry was removed",
+			 err->buf);
+		r = KILN_ENOENT;
 	}
 	cas_close(&cas);
 	free(key);
@@ -288,7 +305,7 @@ static int remote_save(const struct cache_remote *rm, struct cas *cas, const cha
 		       const struct strvec *paths, const char *cwd, struct cas_entry *e,
 		       struct buf *err)
 {
-	int r = cas_pack(cas, paths, cwd, e->blob, &e->size, NULL, err);
+	int r = cas_pack_flags(cas, paths, cwd, CAS_PACK_NOSYNC, e->blob, &e->size, NULL, err);
 	if (r)
 		return r;
 	cas_version(paths, e->version);

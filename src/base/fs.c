@@ -157,7 +157,8 @@ int fs_connect_unix(const char *path)
 	return fd;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+static int write_file_renamed(const char *path, const void *data, size_t len, mode_t mode,
+			      int sync)
 {
 	struct buf tmp = BUF_INIT, dir = BUF_INIT;
 	buf_addf(&tmp, "%s.tmp.XXXXXX", path);
@@ -167,7 +168,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		r = -errno;
 		goto out;
 	}
-	if (fchmod(fd, mode) < 0 || (r = fs_write_all(fd, data, len)) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || (r = fs_write_all(fd, data, len)) < 0 ||
+	    (sync && fsync(fd) < 0)) {
 		r = r ? r : -errno;
 		close(fd);
 		unlink(tmp.buf);
@@ -178,6 +180,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		unlink(tmp.buf);
 		goto out;
 	}
+	if (!sync)
+		goto out;
 	const char *slash = strrchr(path, '/');
 	if (slash)
 		buf_add(&dir, path, slash == path ? 1 : (size_t)(slash - path));
@@ -188,6 +192,16 @@ out:
 	buf_release(&tmp);
 	buf_release(&dir);
 	return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_file_renamed(path, data, len, mode, 1);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_file_renamed(path, data, len, mode, 0);
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -27,6 +27,12 @@ int mkdir_p(const char *path, mode_t mode);
  */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /*
+ * The same without either fsync: readers see the old or the new content,
+ * but after a crash (power loss) path may be empty or hold a part of it.
+ * For data whose reader checks it and can do without it (cache entries).
+ */
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
+/*
  * Write all n bytes to fd, retrying on EINTR and after short writes (pipes,
  * sockets). Returns 0, or -errno (errno is left set, -EIO when write makes
  * no progress).

@@ -127,7 +127,9 @@ static int write_entry(struct cas *c, const struct cas_entry *e, struct buf *err
 	char *s = json_dumps(o, JSON_COMPACT);
 	struct buf path = BUF_INIT;
 	entry_path(c, e->id, &path);
-	int w = write_file_atomic(path.buf, s, strlen(s), 0600);
+	/* unsynced (a cache may lose an entry on power loss): a part of one
+	 * does not parse, and read_entry skips it */
+	int w = write_file_replace(path.buf, s, strlen(s), 0600);
 	if (w < 0)
 		buf_addf(err, "cannot write cache entry '%s': %s", path.buf, strerror(-w));
 	free(s);
@@ -235,6 +237,30 @@ int cas_lookup(struct cas *c, const char *key, const struct strvec *restore_keys
 	return found ? 0 : KILN_ENOENT;
 }
 
+static void unlink_entry(struct cas *c, const char *id);
+
+/* a damaged blob: remove every entry naming it, then the blob and its
+ * manifest (an entry first: a reader never finds one without its blob) */
+static void forget_blob(struct cas *c, const char *blob)
+{
+	struct cas_entry *v;
+	size_t n;
+	struct buf err = BUF_INIT, path = BUF_INIT;
+	if (cas_list(c, &v, &n, &err) == 0) {
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(v[i].blob, blob))
+				unlink_entry(c, v[i].id);
+		free(v);
+	}
+	buf_addf(&path, "%s/blobs/%s.tzst", c->dir, blob);
+	unlink(path.buf);
+	buf_reset(&path);
+	buf_addf(&path, "%s/blobs/%s.manifest", c->dir, blob);
+	unlink(path.buf);
+	buf_release(&path);
+	buf_release(&err);
+}
+
 int cas_restore(struct cas *c, const char *key, const struct strvec *restore_keys,
 		const struct strvec *paths, const char *cwd, struct cas_entry *hit, int *exact,
 		struct buf *err)
@@ -244,7 +270,12 @@ int cas_restore(struct cas *c, const char *key, const struct strvec *restore_key
 	int r = cas_lookup(c, key, restore_keys, version, hit, exact, err);
 	if (r)
 		return r;
-	if (cas_unpack(c, hit->blob, cwd, NULL, err) < 0)
+	r = cas_unpack(c, hit->blob, cwd, NULL, err);
+	if (r == CAS_CORRUPT) {
+		forget_blob(c, hit->blob);
+		return CAS_CORRUPT;
+	}
+	if (r < 0)
 		return -1;
 	hit->used_ms = now_ms();
 	return write_entry(c, hit, err);
@@ -268,7 +299,7 @@ int cas_save(struct cas *c, const char *key, const struct strvec *paths, const c
 	buf_release(&path);
 	if (exists)
 		return CAS_EXISTS;
-	int r = cas_pack(c, paths, cwd, e.blob, &e.size, NULL, err);
+	int r = cas_pack_flags(c, paths, cwd, CAS_PACK_NOSYNC, e.blob, &e.size, NULL, err);
 	if (r)
 		return r;
 	e.created_ms = e.used_ms = now_ms();

@@ -11,9 +11,14 @@
  *                           created and last-used times; <id> hashes
  *                           version and key
  *
- * Every file is written to a temporary name, fsync'd and renamed, entries
- * last, so a crash leaves either no entry or a complete one (orphan temp
- * files and unreferenced blobs are removed by cas_prune).
+ * Every file is written to a temporary name and renamed, entries last, so
+ * a reader never sees a part of one (orphan temp files and unreferenced
+ * blobs are removed by cas_prune). Artifacts and run sources (cas_pack) are
+ * fsync'd first; caches (cas_save, CAS_PACK_NOSYNC) are not — a cache may
+ * lose an entry on power loss, but never serves a damaged one: a blob is
+ * extracted only after its bytes hash to its name (else CAS_CORRUPT, and
+ * cas_restore removes it and its entries: a miss), a manifest is used only
+ * when it matches its own hash, an entry only when it parses.
  *
  * Matching follows actions/cache: a restore looks for the exact key, then
  * for each restore key in order the newest entry whose key starts with it;
@@ -32,6 +37,9 @@
 
 #define CAS_DEFAULT_LIMIT (10ull << 30) /* 10 GiB, GitHub's per-repository limit */
 #define CAS_EXISTS 1                    /* cas_save: the key already exists */
+#define CAS_CORRUPT (-10)               /* cas_unpack: the blob does not hash to its name */
+#define CAS_PACK_NOSYNC 1u              /* cas_pack_flags: no fsync (a cache's blob) */
+#define CAS_MANIFEST_MAGIC "kiln-manifest-2" /* first line: magic, BLAKE2b of the rest */
 
 struct cas {
 	char *dir;      /* <data dir>/cache (owned) */
@@ -64,11 +72,17 @@ void cas_version(const struct strvec *paths, char out[65]);
  */
 int cas_pack(struct cas *c, const struct strvec *paths, const char *cwd, char blob[65],
 	     uint64_t *size, size_t *nfiles, struct buf *err);
+/* the same with flags (CAS_PACK_NOSYNC) */
+int cas_pack_flags(struct cas *c, const struct strvec *paths, const char *cwd, unsigned flags,
+		   char blob[65], uint64_t *size, size_t *nfiles, struct buf *err);
 /*
  * Unpack a blob; relative names land under cwd. When every file of the
  * manifest is already in place (same size and mtime) nothing is read.
- * Files whose size and mtime match are skipped. *unchanged (may be NULL)
- * is set when the fast path applied. 0 or -1 with err.
+ * Files whose size and mtime match are skipped. Otherwise the blob is
+ * read once first: nothing is written unless its bytes hash to its name.
+ * *unchanged (may be NULL) is set when the fast path applied. 0,
+ * CAS_CORRUPT (nothing restored; the blob is left for the caller to
+ * remove) or -1, with err.
  */
 int cas_unpack(struct cas *c, const char *blob, const char *cwd, int *unchanged, struct buf *err);
 
@@ -79,7 +93,9 @@ int cas_save(struct cas *c, const char *key, const struct strvec *paths, const c
  * exactly), KILN_ENOENT, or -1 */
 int cas_lookup(struct cas *c, const char *key, const struct strvec *restore_keys,
 	       const char *version, struct cas_entry *hit, int *exact, struct buf *err);
-/* lookup + unpack + mark used: 0 on a hit, KILN_ENOENT on a miss, -1 */
+/* lookup + unpack + mark used: 0 on a hit, KILN_ENOENT on a miss, -1;
+ * CAS_CORRUPT (a miss too) when the entry's blob was damaged: the blob and
+ * every entry naming it are removed, err says so */
 int cas_restore(struct cas *c, const char *key, const struct strvec *restore_keys,
 		const struct strvec *paths, const char *cwd, struct cas_entry *hit, int *exact,
 		struct buf *err);

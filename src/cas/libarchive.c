@@ -63,7 +63,9 @@
 	X(archive_entry_copy_symlink, (struct archive_entry *e, const char *s), (e, s)) \
 	X(archive_entry_set_uname, (struct archive_entry *e, const char *s), (e, s)) \
 	X(archive_entry_set_gname, (struct archive_entry *e, const char *s), (e, s)) \
-	X(archive_entry_copy_stat, (struct archive_entry *e, const struct stat *st), (e, st))
+	X(archive_entry_copy_stat, (struct archive_entry *e, const struct stat *st), (e, st)) \
+	X(archive_entry_unset_atime, (struct archive_entry *e), (e)) \
+	X(archive_entry_unset_ctime, (struct archive_entry *e), (e))
 
 /* the library's symbols, resolved once (immutable afterwards) */
 static struct {

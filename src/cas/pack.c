@@ -299,6 +299,10 @@ static int add_member(struct archive *a, struct archive_entry *e, const char *cw
 	archive_entry_clear(e);
 	archive_entry_copy_pathname(e, name);
 	archive_entry_copy_stat(e, &st);
+	/* no access or change time: the same tree makes the same blob, and
+	 * pax has fewer records to write (restore sets neither) */
+	archive_entry_unset_atime(e);
+	archive_entry_unset_ctime(e);
 	archive_entry_set_uname(e, "");
 	archive_entry_set_gname(e, "");
 	if (S_ISLNK(st.st_mode)) {
@@ -359,34 +363,59 @@ static void hex(const unsigned char *h, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* move the finished temp blob to its content address */
+/*
+ * Move the finished temp blob to its content address, after its manifest
+ * (CAS_MANIFEST_MAGIC, the hash of the records, then the records: the
+ * unchanged-tree check trusts none of a manifest that does not match).
+ * Without CAS_PACK_NOSYNC both are fsync'd. With it neither is: after a
+ * power loss the blob may be empty or a part, which cas_unpack's hash
+ * check finds; a blob already there (the same bytes, perhaps an
+ * artifact's, fsync'd) is kept, not replaced by the unsynced copy.
+ */
 static int publish(struct cas *c, const char *tmp, const char *blob, const struct buf *man,
-		   struct buf *err)
+		   unsigned flags, struct buf *err)
 {
-	struct buf path = BUF_INIT;
+	int sync = !(flags & CAS_PACK_NOSYNC);
+	struct buf path = BUF_INIT, file = BUF_INIT;
+	unsigned char h[32];
+	char hx[65];
 	int r = 0;
+	crypto_generichash(h, sizeof(h), (const unsigned char *)man->buf, man->len, NULL, 0);
+	hex(h, sizeof(h), hx);
+	buf_addf(&file, "%s %s\n", CAS_MANIFEST_MAGIC, hx);
+	buf_add(&file, man->buf, man->len);
 	buf_addf(&path, "%s/blobs/%s.manifest", c->dir, blob);
-	int w = write_file_atomic(path.buf, man->buf, man->len, 0600);
+	int w = sync ? write_file_atomic(path.buf, file.buf, file.len, 0600)
+		     : write_file_replace(path.buf, file.buf, file.len, 0600);
 	if (w < 0) {
 		buf_addf(err, "cannot write '%s': %s", path.buf, strerror(-w));
 		r = -1;
 	}
 	buf_reset(&path);
 	buf_addf(&path, "%s/blobs/%s.tzst", c->dir, blob);
-	if (!r && rename(tmp, path.buf) < 0) {
+	if (!r && !sync && access(path.buf, F_OK) == 0) {
+		unlink(tmp);
+	} else if (!r && rename(tmp, path.buf) < 0) {
 		buf_addf(err, "cannot rename blob into '%s': %s", path.buf, strerror(errno));
 		r = -1;
-	}
-	buf_reset(&path);
-	buf_addf(&path, "%s/blobs", c->dir);
-	if (!r)
+	} else if (!r && sync) {
+		buf_reset(&path);
+		buf_addf(&path, "%s/blobs", c->dir);
 		fsync_dir(path.buf);
+	}
 	buf_release(&path);
+	buf_release(&file);
 	return r;
 }
 
 int cas_pack(struct cas *c, const struct strvec *paths, const char *cwd, char blob[65],
 	     uint64_t *size, size_t *nfiles, struct buf *err)
+{
+	return cas_pack_flags(c, paths, cwd, 0, blob, size, nfiles, err);
+}
+
+int cas_pack_flags(struct cas *c, const struct strvec *paths, const char *cwd, unsigned flags,
+		   char blob[65], uint64_t *size, size_t *nfiles, struct buf *err)
 {
 	struct strvec names = STRVEC_INIT;
 	if (cas__expand(paths, cwd, &names, err) < 0)
@@ -420,14 +449,14 @@ int cas_pack(struct cas *c, const struct strvec *paths, const char *cwd, char bl
 		buf_addf(err, "cannot write blob: %s", w.err ? strerror(w.err) : archive_error_string(a));
 		goto out;
 	}
-	if (fsync(w.fd) < 0) {
+	if (!(flags & CAS_PACK_NOSYNC) && fsync(w.fd) < 0) {
 		buf_addf(err, "cannot write blob: %s", strerror(errno));
 		goto out;
 	}
 	unsigned char h[32];
 	crypto_generichash_final(&w.h, h, sizeof(h));
 	hex(h, sizeof(h), blob);
-	if (publish(c, tmp.buf, blob, &man, err) < 0)
+	if (publish(c, tmp.buf, blob, &man, flags, err) < 0)
 		goto out;
 	*size = w.n;
 	if (nfiles)

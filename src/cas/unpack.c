@@ -10,7 +10,22 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#define VERIFY_CHUNK (1 << 20)
+
+static void hex(const unsigned char *h, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[h[i] >> 4];
+		out[2 * i + 1] = d[h[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
 
 /* does the file at path have this size and mtime? */
 static int same_file(const char *path, long long size, long long sec, long nsec)
@@ -29,8 +44,22 @@ static int manifest_unchanged(struct cas *c, const char *blob, const char *cwd)
 		buf_release(&path);
 		return -1;
 	}
-	int ok = man.len ? 1 : 0; /* no files: nothing proves the tree is there */
 	const char *p = man.buf, *end = man.buf + man.len;
+	size_t ml = strlen(CAS_MANIFEST_MAGIC);
+	if (man.len >= ml + 66 && !memcmp(p, CAS_MANIFEST_MAGIC " ", ml + 1) && p[ml + 65] == '\n') {
+		/* written unsynced: a part left by a power loss must not pass */
+		unsigned char h[32];
+		char hx[65];
+		p += ml + 66;
+		crypto_generichash(h, sizeof(h), (const unsigned char *)p, (size_t)(end - p), NULL, 0);
+		hex(h, sizeof(h), hx);
+		if (memcmp(hx, man.buf + ml + 1, 64)) {
+			buf_release(&man);
+			buf_release(&path);
+			return -1;
+		}
+	}
+	int ok = p < end ? 1 : 0; /* no files: nothing proves the tree is there */
 	while (ok && p < end) {
 		long long size, sec;
 		long nsec;
@@ -125,6 +154,46 @@ static int extract(const char *blobpath, const char *cwd, struct buf *err)
 	return r;
 }
 
+/* do the bytes at path hash to blob? 0, CAS_CORRUPT or -1 (unreadable) */
+static int verify(const char *path, const char *blob, struct buf *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		buf_addf(err, "cannot open cache blob '%s': %s", path, strerror(errno));
+		return errno == ENOENT ? CAS_CORRUPT : -1;
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 32);
+	unsigned char *io = xmalloc(VERIFY_CHUNK), h[32];
+	int r = 0;
+	for (;;) {
+		ssize_t k = read(fd, io, VERIFY_CHUNK);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			buf_addf(err, "cannot read cache blob '%s': %s", path, strerror(errno));
+			r = -1;
+			break;
+		}
+		if (!k)
+			break;
+		crypto_generichash_update(&st, io, (size_t)k);
+	}
+	close(fd);
+	free(io);
+	if (r)
+		return r;
+	char hx[65];
+	crypto_generichash_final(&st, h, sizeof(h));
+	hex(h, sizeof(h), hx);
+	if (strcmp(hx, blob)) {
+		buf_addf(err, "cache blob %.12s is damaged (its bytes hash to %.12s)", blob, hx);
+		return CAS_CORRUPT;
+	}
+	return 0;
+}
+
 int cas_unpack(struct cas *c, const char *blob, const char *cwd, int *unchanged, struct buf *err)
 {
 	if (unchanged)
@@ -136,7 +205,9 @@ int cas_unpack(struct cas *c, const char *blob, const char *cwd, int *unchanged,
 	}
 	struct buf path = BUF_INIT;
 	buf_addf(&path, "%s/blobs/%s.tzst", c->dir, blob);
-	int r = extract(path.buf, cwd, err);
+	int r = verify(path.buf, blob, err);
+	if (!r)
+		r = extract(path.buf, cwd, err);
 	buf_release(&path);
 	return r;
 }

@@ -105,6 +105,11 @@ static int do_restore(struct cas *c, int argc, char **argv, const char *dir,
 	int exact = 0;
 	int r = cas_restore(c, argv[1], rkeys, &paths, dir, &e, &exact, err);
 	strvec_clear(&paths);
+	if (r == CAS_CORRUPT) {
+		fprintf(stderr, "warning: %s; the entry was removed\n", err->buf);
+		buf_reset(err);
+		r = KILN_ENOENT;
+	}
 	if (r == KILN_ENOENT) {
 		fprintf(stderr, "cache not found for key '%s'\n", argv[1]);
 		printf("cache-hit=false\n");

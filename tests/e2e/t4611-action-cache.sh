@@ -125,6 +125,36 @@ test_expect_success 'cache/save then cache/restore in another job; lookup-only; 
 	test_grep "Failed to restore cache entry. Exiting as fail-on-cache-miss is set" out
 '
 
+test_expect_success 'a damaged cache blob is a miss: nothing restored, the entry removed, saved anew' '
+	write_workflow repo ci <<-\EOF &&
+	on: push
+	jobs:
+	  b:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - id: c
+	        uses: actions/cache@v4
+	        with:
+	          path: dmg
+	          key: dmg-1
+	      - run: echo "hit=[${{ steps.c.outputs.cache-hit }}] files=[$(ls dmg 2>/dev/null | tr -d "\n")]"
+	      - run: mkdir -p dmg && seq 1 20000 >dmg/a && seq 1 20000 >dmg/b
+	EOF
+	(cd repo && kiln run) >out 2>err &&
+	test_grep "Cache saved with key: dmg-1" out &&
+	entry=$(grep -l "\"dmg-1\"" "$KILN_HOME"/cache/entries/*.json) &&
+	blob=$(sed "s/.*\"blob\": *\"\([0-9a-f]*\)\".*/\1/" "$entry") &&
+	f="$KILN_HOME/cache/blobs/$blob.tzst" &&
+	test -s "$f" &&
+	head -c $(($(stat -c %s "$f") - 100)) "$f" >cut && mv cut "$f" &&
+	(cd repo && kiln run) >out 2>err &&
+	test_grep "hit=\[false\] files=\[\]" out &&
+	test_grep "Failed to restore: cache blob ${blob%${blob#????????????}} is damaged" out &&
+	test_grep "Cache saved with key: dmg-1" out &&
+	(cd repo && kiln run) >out 2>err &&
+	test_grep "hit=\[true\] files=\[ab\]" out
+'
+
 test_expect_success 'missing key is an input error' '
 	write_workflow repo ci <<-\EOF &&
 	on: push

@@ -223,8 +223,70 @@ static void test_unchanged_fast_path(void **state)
 	/* a corrupt blob is an error, not a crash */
 	sh("rm -rf %s/node_modules && head -c 1000 /dev/urandom >%s/cache/blobs/%s.tzst", f->ws, f->dir,
 	   e.blob);
-	assert_int_equal(cas_unpack(&f->c, e.blob, f->ws, &unchanged, &err), -1);
-	assert_non_null(strstr(err.buf, "blob"));
+	assert_int_equal(cas_unpack(&f->c, e.blob, f->ws, &unchanged, &err), CAS_CORRUPT);
+	assert_non_null(strstr(err.buf, "damaged"));
+	sh("test ! -e %s/node_modules", f->ws); /* nothing restored */
+	strvec_clear(&p);
+	buf_release(&err);
+}
+
+/* a cache's blob is not fsync'd: what a power loss can leave (an empty or
+ * cut blob, a cut manifest) is a miss that removes the entry, never a
+ * partial restore */
+static void test_damaged_cache(void **state)
+{
+	struct fx *f = *state;
+	struct buf err = BUF_INIT;
+	struct strvec p = list("node_modules", "build", NULL);
+	struct cas_entry e, e2, hit;
+	int exact, unchanged;
+	assert_int_equal(cas_save(&f->c, "k", &p, f->ws, &e, &err), 0);
+	/* the same tree under another key: the same blob, the file kept */
+	struct stat st1, st2;
+	struct buf bp = BUF_INIT;
+	buf_addf(&bp, "%s/cache/blobs/%s.tzst", f->dir, e.blob);
+	assert_int_equal(stat(bp.buf, &st1), 0);
+	assert_int_equal(cas_save(&f->c, "k2", &p, f->ws, &e2, &err), 0);
+	assert_string_equal(e.blob, e2.blob);
+	assert_int_equal(stat(bp.buf, &st2), 0);
+	assert_true(st1.st_ino == st2.st_ino);
+	/* a manifest cut at a record boundary does not claim the tree is
+	 * there: a removed file comes back */
+	sh("cd %s/cache/blobs && head -z -n 2 %s.manifest >m && mv m %s.manifest", f->dir, e.blob,
+	   e.blob);
+	sh("rm %s/node_modules/a/x.js", f->ws);
+	assert_int_equal(cas_unpack(&f->c, e.blob, f->ws, &unchanged, &err), 0);
+	assert_false(unchanged);
+	sh("test \"$(cat %s/node_modules/a/x.js)\" = one", f->ws);
+	/* a cut blob (its first half): nothing restored, both entries and
+	 * the blob gone, a miss */
+	sh("cd %s/cache/blobs && head -c $(($(stat -c %%s %s.tzst) / 2)) %s.tzst >t && mv t %s.tzst",
+	   f->dir, e.blob, e.blob, e.blob);
+	sh("rm -rf %s/node_modules %s/build", f->ws, f->ws);
+	buf_reset(&err);
+	assert_int_equal(cas_restore(&f->c, "k", NULL, &p, f->ws, &hit, &exact, &err), CAS_CORRUPT);
+	assert_non_null(strstr(err.buf, "damaged"));
+	sh("test ! -e %s/node_modules && test ! -e %s/build", f->ws, f->ws);
+	sh("test ! -e %s", bp.buf);
+	struct cas_entry *v;
+	size_t n;
+	assert_int_equal(cas_list(&f->c, &v, &n, &err), 0);
+	assert_int_equal(n, 0);
+	free(v);
+	assert_int_equal(cas_restore(&f->c, "k2", NULL, &p, f->ws, &hit, &exact, &err), KILN_ENOENT);
+	/* an empty blob, as a power loss right after the save leaves it */
+	sh("mkdir -p %s/node_modules && echo one >%s/node_modules/x", f->ws, f->ws);
+	assert_int_equal(cas_save(&f->c, "k3", &p, f->ws, &e, &err), 0);
+	sh(": >%s/cache/blobs/%s.tzst && rm -rf %s/node_modules", f->dir, e.blob, f->ws);
+	assert_int_equal(cas_restore(&f->c, "k3", NULL, &p, f->ws, &hit, &exact, &err), CAS_CORRUPT);
+	sh("test ! -e %s/node_modules", f->ws);
+	/* saved again, it restores */
+	sh("mkdir -p %s/node_modules && echo one >%s/node_modules/x", f->ws, f->ws);
+	assert_int_equal(cas_save(&f->c, "k3", &p, f->ws, &e, &err), 0);
+	sh("rm -rf %s/node_modules", f->ws);
+	assert_int_equal(cas_restore(&f->c, "k3", NULL, &p, f->ws, &hit, &exact, &err), 0);
+	sh("test \"$(cat %s/node_modules/x)\" = one", f->ws);
+	buf_release(&bp);
 	strvec_clear(&p);
 	buf_release(&err);
 }
@@ -267,6 +329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restore_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lru_eviction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unchanged_fast_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_leftovers, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("cas", tests, NULL, NULL);
