@@ -42,6 +42,9 @@
 	   archive_close_callback *c, archive_free_callback *f), (a, d, o, w, c, f), ARCHIVE_FATAL) \
 	X(int, archive_read_open_filename, (struct archive *a, const char *f, size_t b), (a, f, b), \
 	  ARCHIVE_FATAL) \
+	X(int, archive_read_open, \
+	  (struct archive *a, void *d, archive_open_callback *o, archive_read_callback *r, \
+	   archive_close_callback *c), (a, d, o, r, c), ARCHIVE_FATAL) \
 	X(la_ssize_t, archive_write_data, (struct archive *a, const void *p, size_t n), (a, p, n), \
 	  -1) \
 	X(la_ssize_t, archive_write_data_block, \

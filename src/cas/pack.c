@@ -207,6 +207,9 @@ int cas__expand(const struct strvec *paths, const char *cwd, struct strvec *out,
  * (the blob's address) and written to the temp file.
  */
 struct wctx {
+	struct cas_pipe pipe; /* the tar stream, from this thread to the compressor */
+	pthread_t thread;
+	int started;
 	int fd;
 	crypto_generichash_state h;
 	uint64_t n;   /* compressed bytes written */
@@ -252,10 +255,40 @@ static int zfeed(struct wctx *w, const void *buf, size_t len, int end)
 	}
 }
 
+/* libarchive's output: hand the tar stream to the compressor thread */
 static la_ssize_t wcb(struct archive *a, void *data, const void *buf, size_t len)
 {
 	(void)a;
-	return zfeed(data, buf, len, 0) < 0 ? -1 : (la_ssize_t)len;
+	struct wctx *w = data;
+	const char *p = buf;
+	for (size_t left = len; left;) {
+		char *b = cas__pipe_begin_put(&w->pipe);
+		if (!b)
+			return -1; /* the compressor failed */
+		size_t n = left < CAS_PIPE_CHUNK ? left : CAS_PIPE_CHUNK;
+		memcpy(b, p, n);
+		cas__pipe_end_put(&w->pipe, n);
+		p += n;
+		left -= n;
+	}
+	return (la_ssize_t)len;
+}
+
+/* the compressor thread: compress, hash and write what wcb hands over,
+ * then end the frame; w->err on failure */
+static void *compressor(void *arg)
+{
+	struct wctx *w = arg;
+	const char *b;
+	size_t n;
+	while ((b = cas__pipe_get(&w->pipe, &n)))
+		if (zfeed(w, b, n, 0) < 0) {
+			cas__pipe_abort(&w->pipe);
+			return NULL;
+		}
+	if (zfeed(w, NULL, 0, 1) < 0)
+		cas__pipe_abort(&w->pipe);
+	return NULL;
 }
 
 static int copy_file(struct archive *a, const char *path, char *io, struct buf *err)
@@ -436,8 +469,14 @@ int cas_pack_flags(struct cas *c, const struct strvec *paths, const char *cwd, u
 		goto out;
 	}
 	crypto_generichash_init(&w.h, NULL, 0, 32);
+	cas__pipe_init(&w.pipe);
 	if (!(a = new_writer(&w, err)))
 		goto out;
+	if (pthread_create(&w.thread, NULL, compressor, &w)) {
+		buf_addstr(err, "cannot start the cache compressor thread");
+		goto out;
+	}
+	w.started = 1;
 	size_t nf = 0;
 	for (size_t i = 0; i < names.nr; i++) {
 		size_t before = man.len;
@@ -445,7 +484,11 @@ int cas_pack_flags(struct cas *c, const struct strvec *paths, const char *cwd, u
 			goto out;
 		nf += man.len != before;
 	}
-	if (archive_write_close(a) != ARCHIVE_OK || zfeed(&w, NULL, 0, 1) < 0) {
+	int closed = archive_write_close(a) == ARCHIVE_OK;
+	cas__pipe_close(&w.pipe);
+	pthread_join(w.thread, NULL);
+	w.started = 0;
+	if (!closed || w.err) {
 		buf_addf(err, "cannot write blob: %s", w.err ? strerror(w.err) : archive_error_string(a));
 		goto out;
 	}
@@ -463,8 +506,14 @@ int cas_pack_flags(struct cas *c, const struct strvec *paths, const char *cwd, u
 		*nfiles = nf;
 	r = 0;
 out:
+	if (w.started) { /* an error: stop the compressor before libarchive flushes */
+		cas__pipe_abort(&w.pipe);
+		pthread_join(w.thread, NULL);
+	}
 	if (a)
 		archive_write_free(a);
+	if (w.fd >= 0)
+		cas__pipe_free(&w.pipe);
 	ZSTD_freeCCtx(w.z);
 	free(w.zbuf);
 	archive_entry_free(e);

@@ -14,6 +14,7 @@
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #define VERIFY_CHUNK (1 << 20)
 
@@ -84,6 +85,13 @@ static int manifest_unchanged(struct cas *c, const char *blob, const char *cwd)
 	return ok;
 }
 
+/* libarchive's message, or one when our read callback failed */
+static const char *aerr(struct archive *a)
+{
+	const char *s = archive_error_string(a);
+	return s ? s : "read error";
+}
+
 static int copy_data(struct archive *in, struct archive *out, struct buf *err)
 {
 	const void *buf;
@@ -94,7 +102,7 @@ static int copy_data(struct archive *in, struct archive *out, struct buf *err)
 		if (r == ARCHIVE_EOF)
 			return 0;
 		if (r != ARCHIVE_OK) {
-			buf_addf(err, "cannot read cache blob: %s", archive_error_string(in));
+			buf_addf(err, "cannot read cache blob: %s", aerr(in));
 			return -1;
 		}
 		if (archive_write_data_block(out, buf, size, off) != ARCHIVE_OK) {
@@ -104,19 +112,111 @@ static int copy_data(struct archive *in, struct archive *out, struct buf *err)
 	}
 }
 
+/*
+ * The decompressor thread: reads the blob and hands the tar stream to
+ * libarchive in this thread (rcb) through a pipe, so that decompressing
+ * and writing files run side by side, as `zstd -d | tar -x` does.
+ */
+struct dctx {
+	struct cas_pipe pipe;
+	int fd;
+	const char *why; /* set before an abort: what went wrong */
+};
+
+static void *decompressor(void *arg)
+{
+	struct dctx *d = arg;
+	ZSTD_DStream *z = ZSTD_createDStream();
+	size_t incap = ZSTD_DStreamInSize() * 8, left = 0, opos = 0;
+	char *in = xmalloc(incap), *out = cas__pipe_begin_put(&d->pipe);
+	int eof = 0;
+	while (out && !d->why) {
+		ssize_t k = 0;
+		if (!eof) {
+			k = read(d->fd, in, incap);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0) {
+				d->why = "cannot read the blob";
+				break;
+			}
+			eof = k == 0;
+		}
+		ZSTD_inBuffer ib = { in, (size_t)k, 0 };
+		/* decode this input; at the end, drain what the decoder holds */
+		while (out && (ib.pos < ib.size || eof)) {
+			ZSTD_outBuffer ob = { out, CAS_PIPE_CHUNK, opos };
+			size_t inpos = ib.pos;
+			size_t ret = ZSTD_decompressStream(z, &ob, &ib);
+			if (ZSTD_isError(ret)) {
+				d->why = ZSTD_getErrorName(ret);
+				break;
+			}
+			int full = ob.pos == CAS_PIPE_CHUNK, progress = ob.pos != opos;
+			if (progress || ib.pos != inpos)
+				left = ret; /* 0: a frame ended (not the next one's hint) */
+			opos = ob.pos;
+			if (full) {
+				cas__pipe_end_put(&d->pipe, opos);
+				out = cas__pipe_begin_put(&d->pipe);
+				opos = 0;
+			} else if (eof && !progress) {
+				break;
+			}
+		}
+		if (eof)
+			break;
+	}
+	if (out && !d->why && left)
+		d->why = "the blob ends inside a zstd frame";
+	if (out && !d->why && opos)
+		cas__pipe_end_put(&d->pipe, opos);
+	if (d->why)
+		cas__pipe_abort(&d->pipe);
+	else
+		cas__pipe_close(&d->pipe);
+	free(in);
+	ZSTD_freeDStream(z);
+	return NULL;
+}
+
+/* libarchive's input: the next chunk of the tar stream */
+static la_ssize_t rcb(struct archive *a, void *data, const void **buf)
+{
+	(void)a;
+	struct dctx *d = data;
+	size_t n;
+	const char *b = cas__pipe_get(&d->pipe, &n);
+	*buf = b;
+	return b ? (la_ssize_t)n : d->why ? -1 : 0;
+}
+
 static int extract(const char *blobpath, const char *cwd, struct buf *err)
 {
+	struct dctx d = { .fd = open(blobpath, O_RDONLY | O_CLOEXEC) };
+	if (d.fd < 0) {
+		buf_addf(err, "cannot open cache blob '%s': %s", blobpath, strerror(errno));
+		return -1;
+	}
+	posix_fadvise(d.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	cas__pipe_init(&d.pipe);
+	pthread_t th;
+	if (pthread_create(&th, NULL, decompressor, &d)) {
+		buf_addstr(err, "cannot start the cache decompressor thread");
+		cas__pipe_free(&d.pipe);
+		close(d.fd);
+		return -1;
+	}
 	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
 	struct buf path = BUF_INIT;
 	struct archive_entry *e;
 	int r = 0;
-	archive_read_support_filter_zstd(in);
 	archive_read_support_format_tar(in);
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
 						    ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 						    ARCHIVE_EXTRACT_UNLINK);
-	if (archive_read_open_filename(in, blobpath, 1 << 20) != ARCHIVE_OK) {
-		buf_addf(err, "cannot open cache blob '%s': %s", blobpath, archive_error_string(in));
+	if (archive_read_open(in, &d, NULL, rcb, NULL) != ARCHIVE_OK) {
+		buf_addf(err, "cannot read cache blob '%s': %s", blobpath, aerr(in));
 		r = -1;
 	}
 	while (!r) {
@@ -124,7 +224,7 @@ static int extract(const char *blobpath, const char *cwd, struct buf *err)
 		if (h == ARCHIVE_EOF)
 			break;
 		if (h != ARCHIVE_OK) {
-			buf_addf(err, "corrupt cache blob '%s': %s", blobpath, archive_error_string(in));
+			buf_addf(err, "corrupt cache blob '%s': %s", blobpath, aerr(in));
 			r = -1;
 			break;
 		}
@@ -148,8 +248,14 @@ static int extract(const char *blobpath, const char *cwd, struct buf *err)
 			r = -1;
 		}
 	}
+	cas__pipe_abort(&d.pipe); /* done (or failed): stop the decompressor */
+	pthread_join(th, NULL);
+	if (r && d.why)
+		buf_addf(err, " (%s)", d.why);
 	archive_read_free(in);
 	archive_write_free(out);
+	cas__pipe_free(&d.pipe);
+	close(d.fd);
 	buf_release(&path);
 	return r;
 }
