@@ -1095,7 +1095,8 @@ static int setup_dirs(struct job_exec *je, struct buf *err)
 		exec__log(je, LOG_WARNING, NULL, err->buf, err->len);
 		buf_reset(err);
 	}
-	int r = 0, m = mkdir_p(je->temp, 0777);
+	/* a skeleton from the last run has temp/ (jobdir.h) */
+	int r = 0, m = jobdir_take_skeleton(je->spec.jobdirs, key) == 1 ? 0 : mkdir_p(je->temp, 0777);
 	if (m < 0) {
 		buf_addf(err, "cannot create '%s': %s", je->temp, strerror(-m));
 		r = -1;

@@ -34,7 +34,11 @@ struct jobdir_pool {
 	struct stamp *live; /* the directories of running jobs */
 	size_t nlive, live_alloc;
 	unsigned next;      /* the next N */
+	int no_skeleton;    /* <run_dir>/.skel is gone (taken, or never there) */
 };
+
+/* a job directory without its workspace, kept in a spare run directory */
+#define SKELETON ".skel"
 
 
 struct jobdir_pool *jobdir_pool_new(const char *run_dir, const char *snapshot)
@@ -307,6 +311,47 @@ static int empty_dir(int dfd, const char *dir, const char *const *keep, size_t n
 	return r;
 }
 
+/* the step scripts stay in temp/ (emptied): no new inode per job */
+static const char *const step_scripts[] = {
+	".kiln-step.sh", ".kiln-step.py", ".kiln-step.ps1", ".kiln-step",
+};
+
+/* the command files, kept (the executor empties them before each step) */
+static const char *const command_files[] = {
+	"github_output", "github_env", "github_path", "github_step_summary", "github_state",
+};
+
+/* empty `dir`/temp except the step scripts, themselves emptied */
+static int clean_temp(const char *dir)
+{
+	struct buf path = BUF_INIT;
+	buf_addf(&path, "%s/temp", dir);
+	int r, tfd = open(path.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (tfd < 0) {
+		r = -errno;
+		buf_release(&path);
+		return r;
+	}
+	r = empty_dir(tfd, path.buf, step_scripts, ARRAY_SIZE(step_scripts));
+	for (size_t i = 0; !r && i < ARRAY_SIZE(step_scripts); i++) {
+		struct stat st;
+		if (fstatat(tfd, step_scripts[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!S_ISREG(st.st_mode)) { /* a job made it something else */
+			r = remove_at(tfd, path.buf, step_scripts[i], &st);
+			continue;
+		}
+		if (st.st_size == 0) /* emptied by its step's end, as usual */
+			continue;
+		int fd = openat(tfd, step_scripts[i], O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+	}
+	close(tfd);
+	buf_release(&path);
+	return r;
+}
+
 /* reset the job directory `dir`, last made equal to the snapshot at
  * `clean`: see jobdir.h */
 static int reset(const struct jobdir_pool *p, const char *dir, const struct timespec *clean)
@@ -320,37 +365,9 @@ static int reset(const struct jobdir_pool *p, const char *dir, const struct time
 		return -errno;
 	struct buf path = BUF_INIT;
 	int r = empty_dir(dfd, dir, keep, ARRAY_SIZE(keep));
+	if (!r)
+		r = clean_temp(dir);
 	if (!r) {
-		buf_addf(&path, "%s/temp", dir);
-		int tfd = open(path.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (tfd < 0) {
-			r = -errno;
-		} else {
-			/* the step scripts stay (emptied): no new inode per job */
-			static const char *const scripts[] = {
-				".kiln-step.sh", ".kiln-step.py", ".kiln-step.ps1", ".kiln-step",
-			};
-			r = empty_dir(tfd, path.buf, scripts, ARRAY_SIZE(scripts));
-			for (size_t i = 0; !r && i < ARRAY_SIZE(scripts); i++) {
-				struct stat st;
-				if (fstatat(tfd, scripts[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
-					continue;
-				if (!S_ISREG(st.st_mode)) { /* a job made it something else */
-					r = remove_at(tfd, path.buf, scripts[i], &st);
-					continue;
-				}
-				if (st.st_size == 0) /* emptied by its step's end, as usual */
-					continue;
-				int fd = openat(tfd, scripts[i], O_WRONLY | O_TRUNC | O_NOFOLLOW |
-						O_CLOEXEC);
-				if (fd >= 0)
-					close(fd);
-			}
-			close(tfd);
-		}
-	}
-	if (!r) {
-		buf_reset(&path);
 		buf_addf(&path, "%s/workspace", dir);
 		int sfd = open(p->snapshot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		int wfd = sfd < 0 ? -1 : open(path.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
@@ -394,4 +411,139 @@ int jobdir_get(struct jobdir_pool *p, const char *key, struct buf *err)
 	free(from);
 	free(to);
 	return r;
+}
+
+int jobdir_take_skeleton(struct jobdir_pool *p, const char *key)
+{
+	if (!p || p->no_skeleton)
+		return 0;
+	p->no_skeleton = 1; /* there is at most one */
+	char *from = xstrfmt("%s/" SKELETON, p->run_dir);
+	char *to = xstrfmt("%s/%s", p->run_dir, key);
+	int r = rename(from, to) == 0;
+	free(from);
+	free(to);
+	return r;
+}
+
+/* the spare run directory beside run_dir (`dir` is "<tmp>/<name>") */
+static char *spare_path(const char *dir)
+{
+	const char *slash = strrchr(dir, '/');
+	int n = slash ? (int)(slash - dir) : 1;
+	return xstrfmt("%.*s/.kiln-spare-%lu", n, slash ? dir : ".", (unsigned long)geteuid());
+}
+
+int jobdir_take_spare(char *tmpl)
+{
+	size_t len = strlen(tmpl);
+	if (len < 6 || strcmp(tmpl + len - 6, "XXXXXX"))
+		return -1;
+	char *spare = spare_path(tmpl);
+	static const char digits[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	uint64_t x = now_ns() ^ ((uint64_t)getpid() << 32);
+	int r = -1;
+	for (int attempt = 0; attempt < 4 && r < 0; attempt++) {
+		/* splitmix64: the name is only unique, renameat2 never replaces */
+		uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		z ^= z >> 31;
+		for (int i = 0; i < 6; i++, z /= 62)
+			tmpl[len - 6 + i] = digits[z % 62];
+		if (renameat2(AT_FDCWD, spare, AT_FDCWD, tmpl, RENAME_NOREPLACE) == 0)
+			r = 0;
+		else if (errno != EEXIST)
+			break;
+	}
+	if (!r) {
+		/* this user's own directory, private, as mkdtemp makes them;
+		 * anything else goes back where it was */
+		struct stat st;
+		if (lstat(tmpl, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+		    (st.st_mode & 077)) {
+			renameat2(AT_FDCWD, tmpl, AT_FDCWD, spare, RENAME_NOREPLACE);
+			r = -1;
+		}
+	}
+	if (r < 0)
+		memcpy(tmpl + len - 6, "XXXXXX", 6);
+	free(spare);
+	return r;
+}
+
+/* make the kept job directory `dir` a skeleton: no workspace, temp/
+ * emptied, the command files empty, nothing else */
+static int make_skeleton(const char *dir)
+{
+	static const char *const keep[] = {
+		"temp", "github_output", "github_env", "github_path", "github_step_summary",
+		"github_state",
+	};
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	int r = empty_dir(dfd, dir, keep, ARRAY_SIZE(keep));
+	for (size_t i = 0; !r && i < ARRAY_SIZE(command_files); i++) {
+		struct stat st;
+		if (fstatat(dfd, command_files[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* made again by the next job's first step */
+		if (!S_ISREG(st.st_mode)) {
+			r = remove_at(dfd, dir, command_files[i], &st);
+			continue;
+		}
+		if (st.st_size == 0)
+			continue;
+		int fd = openat(dfd, command_files[i], O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, 0) < 0)
+			r = -errno;
+		if (fd >= 0)
+			close(fd);
+	}
+	close(dfd);
+	return r ? r : clean_temp(dir);
+}
+
+void jobdir_retire(const char *run_dir)
+{
+	int dfd = open(run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = dfd < 0 ? -1 : dup(dfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		if (dfd >= 0)
+			close(dfd);
+		rmtree(run_dir);
+		return;
+	}
+	char *kept = NULL;
+	int r = 0;
+	struct dirent *de;
+	struct stat st;
+	while (!r && (de = readdir(d))) {
+		const char *n = de->d_name;
+		if ((n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2]))) || !strcmp(n, "event.json"))
+			continue;
+		if (!kept && str_starts_with(n, ".free-")) {
+			kept = xstrdup(n);
+			continue;
+		}
+		if (fstatat(dfd, n, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			r = remove_at(dfd, run_dir, n, &st);
+	}
+	closedir(d);
+	if (!r && kept) {
+		char *path = xstrfmt("%s/%s", run_dir, kept);
+		r = make_skeleton(path);
+		free(path);
+		if (!r && renameat(dfd, kept, dfd, SKELETON) < 0)
+			r = -errno;
+	}
+	close(dfd);
+	free(kept);
+	char *spare = spare_path(run_dir);
+	if (r || renameat2(AT_FDCWD, run_dir, AT_FDCWD, spare, RENAME_NOREPLACE) < 0)
+		rmtree(run_dir);
+	free(spare);
 }

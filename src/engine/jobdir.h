@@ -46,4 +46,32 @@ int jobdir_put(struct jobdir_pool *p, const char *key);
  */
 int jobdir_get(struct jobdir_pool *p, const char *key, struct buf *err);
 
+/*
+ * Across runs (a loop of `kiln run` pays a run directory, a job directory,
+ * temp/, event.json, five command files and a step script per run, ten
+ * inodes made and freed): a finished run's directory is kept as
+ * `$TMPDIR/.kiln-spare-UID` (jobdir_retire) and the next run's directory
+ * is that one renamed (jobdir_take_spare), with one job directory in it
+ * as `.skel` — no workspace, temp/ empty but for the emptied step
+ * scripts, the command files empty — which the run's first new job
+ * directory is (jobdir_take_skeleton).
+ */
+
+/*
+ * tmpl ("<tmp>/kiln-run-TAG-XXXXXX", as for mkdtemp): rename the spare run
+ * directory of <tmp> to tmpl with XXXXXX made unique, and check it is this
+ * user's private directory. 0 when done, -1 (tmpl unchanged) when there is
+ * no spare (the caller makes a new directory).
+ */
+int jobdir_take_spare(char *tmpl);
+/* 1 when `<run_dir>/<key>` is the run's skeleton now (temp/ there, no
+ * workspace), 0 when there is none (the caller makes the directory) */
+int jobdir_take_skeleton(struct jobdir_pool *p, const char *key);
+/*
+ * The run is over, nothing reads run_dir: keep it as the spare (event.json
+ * and one kept job directory as a skeleton, everything else removed), or
+ * remove it when a spare is there already or it cannot be cleaned.
+ */
+void jobdir_retire(const char *run_dir);
+
 #endif

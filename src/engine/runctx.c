@@ -10,6 +10,7 @@
 #include "store/owner.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -130,7 +131,8 @@ static int make_run_dir(struct runctx *rc, struct buf *err)
 	owner_tag(tag, sizeof(tag));
 	char *tmpl = rc->keep ? xstrfmt("%s/kiln-run-XXXXXX", tmp)
 			      : xstrfmt("%s/kiln-run-%s-XXXXXX", tmp, tag);
-	if (!mkdtemp(tmpl)) {
+	/* the last run's directory when it left one (jobdir.h) */
+	if ((rc->keep || jobdir_take_spare(tmpl) < 0) && !mkdtemp(tmpl)) {
 		buf_addf(err, "cannot create run directory '%s': %s", tmpl, strerror(errno));
 		free(tmpl);
 		return KILN_EIO;
@@ -140,13 +142,20 @@ static int make_run_dir(struct runctx *rc, struct buf *err)
 	struct buf json = BUF_INIT;
 	ev_to_json(rc->event, &json, EV_JSON_PRETTY);
 	buf_addch(&json, '\n');
-	FILE *f = fopen(rc->event_path, "w");
-	int ok = f && fwrite(json.buf, 1, json.len, f) == json.len;
-	if (f && fclose(f))
+	/* written over a spare's old one in place, then cut (no O_TRUNC: see
+	 * write_file in exec_run.c) */
+	int fd = open(rc->event_path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+	struct stat st;
+	int ok = fd >= 0 && fs_write_all(fd, json.buf, json.len) == 0 && fstat(fd, &st) == 0 &&
+		 (st.st_size <= (off_t)json.len || ftruncate(fd, (off_t)json.len) == 0);
+	int e = errno;
+	if (fd >= 0 && close(fd) < 0 && ok) {
 		ok = 0;
+		e = errno;
+	}
 	buf_release(&json);
 	if (!ok) {
-		buf_addf(err, "cannot write '%s': %s", rc->event_path, strerror(errno));
+		buf_addf(err, "cannot write '%s': %s", rc->event_path, strerror(e));
 		return KILN_EIO;
 	}
 	return 0;
@@ -279,9 +288,15 @@ void runctx_rmtree(const char *path)
 
 void runctx_release(struct runctx *rc)
 {
+	/* a run that ran jobs leaves its directory for the next (jobdir.h) */
+	int pooled = rc->jobdirs != NULL;
 	jobdir_pool_free(rc->jobdirs);
-	if (rc->run_dir && !rc->keep)
-		runctx_rmtree(rc->run_dir);
+	if (rc->run_dir && !rc->keep) {
+		if (pooled)
+			jobdir_retire(rc->run_dir);
+		else
+			runctx_rmtree(rc->run_dir);
+	}
 	free(rc->repo_dir);
 	free(rc->run_dir);
 	free(rc->event_name);

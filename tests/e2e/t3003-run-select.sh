@@ -110,10 +110,69 @@ test_expect_success 'the run directory is removed unless --keep' '
 	mkdir -p "$TMPDIR" &&
 	(cd repo && kiln run -j build) >out 2>err &&
 	test -z "$(ls "$TMPDIR")" &&
+	test -z "$(find "$TMPDIR" -name "kiln-run-*")" &&
 	(cd repo && kiln run -j build --keep) >out 2>err &&
 	ls "$TMPDIR" >dirs &&
 	test_grep "^kiln-run-" dirs &&
 	test -f "$TMPDIR"/kiln-run-*/event.json
+'
+
+test_expect_success 'a run leaves its directory for the next, emptied of its values' '
+	export TMPDIR="$TRASH/tmp-spare" &&
+	mkdir -p "$TMPDIR" &&
+	spare="$TMPDIR/.kiln-spare-$(id -u)" &&
+	write_workflow repo spare <<-\EOF &&
+	on: workflow_dispatch
+	jobs:
+	  one:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: |
+	          ls -A "$RUNNER_TEMP" >"$HOME/temp-seen"
+	          cat "$GITHUB_ENV" "$GITHUB_OUTPUT" "$GITHUB_STEP_SUMMARY" "$GITHUB_PATH" "$GITHUB_STATE" >"$HOME/files-seen"
+	          pwd >"$HOME/dir-seen"
+	          echo "SECRETISH=value-of-run" >>"$GITHUB_ENV"
+	          echo "out=value-of-run" >>"$GITHUB_OUTPUT"
+	          echo "# value-of-run" >>"$GITHUB_STEP_SUMMARY"
+	          echo "value-of-run" >"$RUNNER_TEMP/left-by-step"
+	          echo "value-of-run" >new-in-workspace
+	EOF
+	(cd repo && kiln run workflow_dispatch -W .github/workflows/spare.yml) >out 2>err &&
+	test_grep "run success" out &&
+	test -d "$spare" &&
+	test "$(stat -c %a "$spare")" = 700 &&
+	test -z "$(ls "$TMPDIR")" &&
+	test ! -e "$spare/.skel/workspace" &&
+	test_must_fail grep -r value-of-run "$spare" &&
+	test "$(ls -A "$spare/.skel/temp")" = .kiln-step.sh &&
+	(cd repo && kiln run workflow_dispatch -W .github/workflows/spare.yml) >out 2>err &&
+	test_grep "run success" out &&
+	# the second run used the spare (its directory was renamed from it),
+	# and its step saw nothing of the first one
+	test "$(cat "$HOME/temp-seen")" = .kiln-step.sh &&
+	test ! -s "$HOME/files-seen" &&
+	case "$(cat "$HOME/dir-seen")" in "$TMPDIR"/kiln-run-*/one/workspace) ;; *) false ;; esac &&
+	test_must_fail grep -r value-of-run "$spare" &&
+	test -d "$spare"
+'
+
+test_expect_success 'a spare run directory open to others is not used' '
+	export TMPDIR="$TRASH/tmp-spare" &&
+	spare="$TMPDIR/.kiln-spare-$(id -u)" &&
+	chmod 755 "$spare" &&
+	: >"$spare/marker" &&
+	(cd repo && kiln run workflow_dispatch -W .github/workflows/spare.yml) >out 2>err &&
+	test_grep "run success" out &&
+	test -e "$spare/marker" &&
+	test "$(stat -c %a "$spare")" = 755 &&
+	test -z "$(ls "$TMPDIR")" &&
+	rm -rf "$spare" &&
+	ln -s "$TRASH/elsewhere" "$spare" &&
+	mkdir -p "$TRASH/elsewhere" &&
+	(cd repo && kiln run workflow_dispatch -W .github/workflows/spare.yml) >out 2>err &&
+	test_grep "run success" out &&
+	test -L "$spare" &&
+	test -z "$(ls -A "$TRASH/elsewhere")"
 '
 
 test_done
