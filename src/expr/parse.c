@@ -60,7 +60,19 @@ unsigned expr__ctx_bit(const char *name, size_t len)
 	if (len < 3 || len > 8 || c >= 26)
 		return 0;
 	unsigned i = ctx_by_len_letter[len][c];
-	return i && ascii_ieq(std_contexts[i - 1], name, len) ? 1u << (i - 1) : 0;
+	if (!i)
+		return 0;
+	const char *w = std_contexts[i - 1]; /* exactly len bytes */
+	if (len >= 4) { /* spelled as listed: the first and the last four bytes */
+		uint32_t x0, y0, x1, y1;
+		memcpy(&x0, w, 4);
+		memcpy(&y0, name, 4);
+		memcpy(&x1, w + len - 4, 4);
+		memcpy(&y1, name + len - 4, 4);
+		if (x0 == y0 && x1 == y1)
+			return 1u << (i - 1);
+	}
+	return ascii_ieq(w, name, len) ? 1u << (i - 1) : 0;
 }
 
 struct parser {
@@ -531,13 +543,13 @@ static struct node *binary_rest(struct parser *p, struct node *e,
 	return e;
 }
 
-static struct node *comparison(struct parser *p)
+static inline __attribute__((always_inline)) struct node *comparison(struct parser *p)
 {
 	struct node *e = unary(p);
 	return e && is_cmp_op(peek(p)->type) ? binary_rest(p, e, unary, is_cmp_op) : e;
 }
 
-static struct node *equality(struct parser *p)
+static inline __attribute__((always_inline)) struct node *equality(struct parser *p)
 {
 	struct node *e = comparison(p);
 	return e && is_eq_op(peek(p)->type) ? binary_rest(p, e, comparison, is_eq_op) : e;
@@ -564,7 +576,7 @@ static struct node *logical_rest(struct parser *p, struct node *e,
 	return n;
 }
 
-static struct node *logical_and(struct parser *p)
+static inline __attribute__((always_inline)) struct node *logical_and(struct parser *p)
 {
 	struct node *e = equality(p);
 	return e && check(p, T_AND) ? logical_rest(p, e, equality, T_AND, N_AND) : e;
