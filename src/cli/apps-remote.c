@@ -7,6 +7,8 @@
 #include "base/kiln.h"
 #include "cli/apps-remote.h"
 
+#include <unistd.h>
+
 static const char *str(const json_t *o, const char *k, const char *dflt)
 {
 	const json_t *v = json_object_get(o, k);
@@ -67,7 +69,63 @@ int apps_remote_status(const struct remote *rm, const char *app, int json)
 	return EXIT_OK;
 }
 
-int apps_remote_sync(const struct remote *rm, const char *app)
+/* follow app's sync through the API: see apps_remote_sync */
+static int wait_sync(const struct remote *rm, const char *app, int64_t wait_ms)
+{
+	struct buf p = BUF_INIT, seen = BUF_INIT, now = BUF_INIT;
+	buf_addstr(&p, "/api/v1/apps/");
+	remote_path_add(&p, app, 0);
+	uint64_t deadline = now_ns() + (uint64_t)wait_ms * 1000000u;
+	int rc;
+	for (;;) {
+		json_t *a = NULL;
+		if ((rc = remote_call(rm, "sync", "GET", p.buf, NULL, &a)))
+			break;
+		const json_t *last = json_object_get(a, "last_sync");
+		const char *sync = str(a, "sync", "-"), *health = str(a, "health", "-");
+		const char *outcome = str(last, "outcome", "");
+		buf_reset(&now);
+		buf_addf(&now, "%s: %s, %s", app, sync, health);
+		if (*str(a, "health_reason", ""))
+			buf_addf(&now, " (%s)", str(a, "health_reason", ""));
+		if (strcmp(now.buf, seen.buf ? seen.buf : "")) {
+			printf("%s\n", now.buf);
+			fflush(stdout);
+			buf_reset(&seen);
+			buf_addstr(&seen, now.buf);
+		}
+		int running = !strcmp(outcome, "running") || !strcmp(health, "Progressing");
+		if (!running && !strcmp(outcome, "failed")) {
+			print_app(a);
+			fprintf(stderr, "kiln sync: error: the sync of %s failed: %s\n", app,
+				str(last, "reason", "see kiln status APP --server"));
+			rc = EXIT_FAILED;
+		} else if (!running && !strcmp(sync, "Synced") && !strcmp(health, "Healthy")) {
+			print_app(a);
+			rc = EXIT_OK;
+		} else if (!running && !strcmp(health, "Degraded")) {
+			print_app(a);
+			fprintf(stderr, "kiln sync: error: %s is Degraded: %s\n", app, str(a, "health_reason", "?"));
+			rc = EXIT_FAILED;
+		} else if (now_ns() >= deadline) {
+			fprintf(stderr, "kiln sync: error: %s is still %s, %s after %s; 'kiln status %s --server' follows it\n",
+				app, sync, health, duration_str((double)wait_ms).s, app);
+			rc = EXIT_FAILED;
+		} else {
+			json_decref(a);
+			usleep(500000);
+			continue;
+		}
+		json_decref(a);
+		break;
+	}
+	buf_release(&p);
+	buf_release(&seen);
+	buf_release(&now);
+	return rc;
+}
+
+int apps_remote_sync(const struct remote *rm, const char *app, int64_t wait_ms)
 {
 	struct buf p = BUF_INIT;
 	json_t *out = NULL;
@@ -75,9 +133,13 @@ int apps_remote_sync(const struct remote *rm, const char *app)
 	remote_path_add(&p, app, 0);
 	buf_addstr(&p, "/sync");
 	int rc = remote_call(rm, "sync", "POST", p.buf, NULL, &out);
-	if (!rc)
+	if (!rc) {
 		printf("%s\n", str(out, "message", "syncing"));
+		fflush(stdout);
+	}
 	json_decref(out);
 	buf_release(&p);
+	if (!rc && wait_ms > 0)
+		rc = wait_sync(rm, app, wait_ms);
 	return rc;
 }

@@ -291,19 +291,21 @@ int cmd_sync(int argc, char **argv, struct kiln_ctx *ctx)
 {
 	struct common c;
 	struct remote rm = { NULL, NULL };
-	const char *user = NULL;
+	const char *user = NULL, *timeout = NULL;
 	int wait = 0, refresh = 0;
 	common_init(&c);
 	const struct opt opts[] = {
 		COMMON_OPTS(c),
 		{ OPT_BOOL, 0, "wait", &wait, NULL, "follow the rollout to its end" },
+		{ OPT_STRING, 0, "timeout", &timeout, "DURATION",
+		  "with --wait --server: give up after it (default 10m)" },
 		{ OPT_BOOL, 0, "refresh", &refresh, NULL, "fetch the config repository now (no APP)" },
 		{ OPT_STRING, 0, "user", &user, "NAME", "who syncs ($USER)" },
 		REMOTE_OPTS(rm),
 		OPT_END_MARK,
 	};
 	static const char *const usage[] = { "kiln sync APP [--wait]", "kiln sync --refresh",
-					     "kiln sync APP --server URL [--token T]", NULL };
+					     "kiln sync APP --server URL [--token T] [--wait [--timeout 10m]]", NULL };
 	/* refresh is known only after the options are read: --refresh takes no APP */
 	int n = parse(argc, argv, opts, usage, 0, 1);
 	if (n < 0)
@@ -313,16 +315,23 @@ int cmd_sync(int argc, char **argv, struct kiln_ctx *ctx)
 		opt_usage(stderr, opts, usage);
 		return EXIT_USAGE;
 	}
-	if (rm.server && (wait || refresh || user)) {
-		fprintf(stderr, "kiln sync: error: --wait, --refresh and --user talk to a local controller; "
-				"with --server the user is the token's and 'kiln status APP --server' follows it\n");
+	if (rm.server && (refresh || user)) {
+		fprintf(stderr, "kiln sync: error: --refresh and --user talk to a local controller; "
+				"with --server the user is the token's\n");
+		return EXIT_USAGE;
+	}
+	int64_t wait_ms = 600000;
+	if (timeout && (!rm.server || !wait || (wait_ms = parse_duration_ms(timeout)) <= 0)) {
+		fprintf(stderr, "kiln sync: error: %s\n", rm.server && wait
+			? "--timeout takes a duration such as 90s or 10m"
+			: "--timeout goes with --wait --server (a local --wait follows the rollout to its end)");
 		return EXIT_USAGE;
 	}
 	if (rm.server) {
 		if (check_name("app name", argv[1]) < 0)
 			return EXIT_USAGE;
 		remote_resolve(&rm);
-		return apps_remote_sync(&rm, argv[1]);
+		return apps_remote_sync(&rm, argv[1], wait ? wait_ms : 0);
 	}
 	if (refresh) {
 		char *j = req_json("refresh", NULL, NULL);

@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='kiln serve with gitops: the apps API refuses names that are not app names (400, never sent to the controller); a replayed config webhook delivery does nothing; a rotated webhook secret file is read again without a restart'
+test_description='kiln serve with gitops: the apps API refuses names that are not app names (400, never sent to the controller); a replayed config webhook delivery does nothing; a rotated webhook secret file is read again without a restart; kiln sync --wait --server follows the sync'
 . "$(dirname "$0")/../lib.sh"
 . "$TEST_ROOT/e2e/lib-serve.sh"
 . "$TEST_ROOT/e2e/lib-deploy.sh"
@@ -124,6 +124,44 @@ test_expect_success 'a rotated secret file that cannot be read (empty, removed):
 	SECRET=rotated-key-3 cfg_hook github r-6 >out && test_grep "^503" out &&
 	printf "%s\n" rotated-key-4 >hook.secret &&
 	SECRET=rotated-key-4 cfg_hook github r-7 >out && test_grep "^202" out
+'
+
+# ksync ARGS: kiln sync ARGS through the server's API, as the admin
+ksync() { kiln sync "$@" --server "$(serve_url)" --token "$(ui_admin_token)"; }
+
+# set_web VERSION [KEY: VALUE]: web.yml wants VERSION; pushed, fetched
+set_web() {
+	sed -i -e "s/^version: .*/version: $1/" -e "s/^progressDeadline: .*/progressDeadline: ${2:-$DEADLINE}/" cfg/apps/web.yml &&
+	cfg_push "web $1" >c.$1 &&
+	SECRET=rotated-key-4 cfg_hook github "push-$1" >out && test_grep "^202" out &&
+	wait_for $WAIT api_app_has web want $1
+}
+
+test_expect_success 'kiln sync --wait --server follows the rollout: Synced and Healthy, exit 0' '
+	set_web v2 &&
+	{ ksync web --wait >out 2>&1 || { cat out; false; }; } && cat out &&
+	test_grep "^web: OutOfSync, Progressing" out &&
+	test_grep "^app web: Synced, Healthy; apps/web.yml at .* wants v2, live v2" out &&
+	test_grep "^last sync: succeeded" out &&
+	curl -fs "http://127.0.0.1:$WEB_PORT/" | grep "web v2"
+'
+
+test_expect_success 'kiln sync --wait --server: a failed sync is exit 1 with its reason; v2 keeps serving' '
+	make_release v3 unhealthy &&
+	set_web v3 3s &&
+	{ test_expect_code 1 ksync web --wait >out 2>&1 || { cat out; false; }; } && cat out &&
+	test_grep "kiln sync: error: the sync of web failed: .*0 of 1 new instance(s) healthy after progressDeadline 3s" out &&
+	test_grep "Degraded" out &&
+	curl -fs "http://127.0.0.1:$WEB_PORT/" | grep "web v2"
+'
+
+test_expect_success 'kiln sync --wait --server --timeout: exit 1 when it is still progressing; --timeout alone is a usage error' '
+	make_release v4 unhealthy &&
+	set_web v4 60s &&
+	{ test_expect_code 1 ksync web --wait --timeout 1s >out 2>&1 || { cat out; false; }; } && cat out &&
+	test_grep "web is still OutOfSync, Progressing after 1s; .kiln status web --server. follows it" out &&
+	test_expect_code 2 ksync web --timeout 1s 2>err && test_grep "goes with --wait --server" err &&
+	test_expect_code 2 ksync web --wait --timeout soon 2>err && test_grep "takes a duration" err
 '
 
 test_done
