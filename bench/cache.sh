@@ -52,30 +52,47 @@ sync
 REPS=${CACHE_BENCH_REPS:-3}
 med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ps=() pc=() pd=() ks=() kc=() pr=() prc=() kr=() krc=() bs=() bc=() br=() brc=()
+# one step each; a round runs peer, kiln, B and the next B, kiln, peer
+# (saves, then restores), so no side always follows the others' writeback
+s_peer() {
+	read -r a b < <(t sh -c "tar -cf - -C '$dir/src' tree | zstd -q -T0 -f -o '$dir/peer.tzst'")
+	ps+=("$a") pc+=("$b")
+	# the same, durable (fsync'd before it is used)
+	read -r a b < <(t sh -c "tar -cf - -C '$dir/src' tree | zstd -q -T0 -f -o '$dir/peer.tzst' && sync '$dir/peer.tzst'")
+	pd+=("$a")
+}
+s_kiln() {
+	read -r a b < <(KILN_HOME="$dir/kh" t "$KILN" cache save "bench-key-$i" tree -C "$dir/src")
+	ks+=("$a") kc+=("$b")
+}
+s_b() {
+	[ -n "$KILN_B" ] || return 0
+	read -r a b < <(KILN_HOME="$dir/kh-b" t "$KILN_B" cache save "bench-key-$i" tree -C "$dir/src")
+	bs+=("$a") bc+=("$b")
+}
+r_peer() {
+	read -r a b < <(t sh -c "zstd -q -d -c '$dir/peer.tzst' | tar -xf - -C '$dir/peer-out'")
+	pr+=("$a") prc+=("$b")
+}
+r_kiln() {
+	read -r a b < <(KILN_HOME="$dir/kh" t "$KILN" cache restore "bench-key-$i" tree -C "$dir/kiln-out")
+	kr+=("$a") krc+=("$b")
+}
+r_b() {
+	[ -n "$KILN_B" ] || return 0
+	read -r a b < <(KILN_HOME="$dir/kh-b" t "$KILN_B" cache restore "bench-key-$i" tree -C "$dir/b-out")
+	br+=("$a") brc+=("$b")
+}
 for i in $(seq "$REPS"); do
 	rm -rf "$dir/peer-out" "$dir/kiln-out" "$dir/b-out" "$dir/peer.tzst" "$dir/kh" "$dir/kh-b"
 	mkdir -p "$dir/peer-out" "$dir/kiln-out" "$dir/b-out"
-	export KILN_HOME="$dir/kh"
-	read -r a b < <(t sh -c "tar -cf - -C '$dir/src' tree | zstd -q -T0 -o '$dir/peer.tzst'")
-	ps+=("$a") pc+=("$b")
-	# the same, durable as kiln's blob is (fsync'd before it is used)
-	read -r a b < <(t sh -c "tar -cf - -C '$dir/src' tree | zstd -q -T0 -f -o '$dir/peer.tzst' && sync '$dir/peer.tzst'")
-	pd+=("$a")
-	read -r a b < <(t "$KILN" cache save "bench-key-$i" tree -C "$dir/src")
-	ks+=("$a") kc+=("$b")
-	if [ -n "$KILN_B" ]; then
-		read -r a b < <(KILN_HOME="$dir/kh-b" t "$KILN_B" cache save "bench-key-$i" tree -C "$dir/src")
-		bs+=("$a") bc+=("$b")
-	fi
-	read -r a b < <(t sh -c "zstd -q -d -c '$dir/peer.tzst' | tar -xf - -C '$dir/peer-out'")
-	pr+=("$a") prc+=("$b")
-	read -r a b < <(t "$KILN" cache restore "bench-key-$i" tree -C "$dir/kiln-out")
-	kr+=("$a") krc+=("$b")
-	if [ -n "$KILN_B" ]; then
-		read -r a b < <(KILN_HOME="$dir/kh-b" t "$KILN_B" cache restore "bench-key-$i" tree -C "$dir/b-out")
-		br+=("$a") brc+=("$b")
+	if [ $((i % 2)) = 1 ]; then
+		s_peer; s_kiln; s_b; r_peer; r_kiln; r_b
+	else
+		s_b; s_kiln; s_peer; r_b; r_kiln; r_peer
 	fi
 done
+export KILN_HOME="$dir/kh"
 peer_save=$(med "${ps[@]}") peer_save_cpu=$(med "${pc[@]}") peer_dsave=$(med "${pd[@]}")
 kiln_save=$(med "${ks[@]}") kiln_save_cpu=$(med "${kc[@]}")
 peer_restore=$(med "${pr[@]}") peer_restore_cpu=$(med "${prc[@]}")

@@ -58,7 +58,8 @@
 	X(const char *, archive_entry_pathname, (struct archive_entry *e), (e), NULL) \
 	X(time_t, archive_entry_mtime, (struct archive_entry *e), (e), 0) \
 	X(long, archive_entry_mtime_nsec, (struct archive_entry *e), (e), 0) \
-	X(__LA_MODE_T, archive_entry_filetype, (struct archive_entry *e), (e), 0)
+	X(__LA_MODE_T, archive_entry_filetype, (struct archive_entry *e), (e), 0) \
+	X(__LA_MODE_T, archive_entry_perm, (struct archive_entry *e), (e), 0)
 
 #define LA_VOIDS(X) \
 	X(archive_entry_free, (struct archive_entry *e), (e)) \
