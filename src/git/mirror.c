@@ -53,33 +53,56 @@ static void tree_files(git_repository *repo, const git_tree *t, const char *pref
 	}
 }
 
+/*
+ * The tree of dir (NULL or "": the root) at commit sha in the bare
+ * repository path: 0 with *repo and *tree (the caller frees both), or
+ * KILN_ENOENT with both NULL.
+ */
+static int open_tree(const char *path, const char *sha, const char *dir, git_repository **repo,
+		     git_tree **tree)
+{
+	git_commit *c = NULL;
+	git_tree *root = NULL;
+	git_tree_entry *e = NULL;
+	git_oid oid;
+	int ret = KILN_ENOENT;
+	*repo = NULL;
+	*tree = NULL;
+	if (git_oid_fromstr(&oid, sha) < 0 || git_repository_open_bare(repo, path) < 0 ||
+	    git_commit_lookup(&c, *repo, &oid) < 0 || git_commit_tree(&root, c) < 0)
+		goto out;
+	if (!dir || !*dir) {
+		*tree = root;
+		root = NULL;
+	} else if (git_tree_entry_bypath(&e, root, dir) < 0 ||
+		   git_tree_entry_type(e) != GIT_OBJECT_TREE ||
+		   git_tree_lookup(tree, *repo, git_tree_entry_id(e)) < 0) {
+		goto out;
+	}
+	ret = 0;
+out:
+	git_tree_entry_free(e);
+	git_tree_free(root);
+	git_commit_free(c);
+	if (ret) {
+		git_tree_free(*tree);
+		git_repository_free(*repo);
+		*tree = NULL;
+		*repo = NULL;
+	}
+	return ret;
+}
+
 int mirror_files(const char *path, const char *sha, const char *dir, size_t max,
 		 void (*fn)(const char *path, const char *data, size_t len, void *arg), void *arg)
 {
 	lib_once();
-	git_repository *repo = NULL;
-	git_commit *c = NULL;
-	git_tree *root = NULL, *sub = NULL;
-	git_tree_entry *e = NULL;
-	git_oid oid;
-	int ret = KILN_ENOENT;
-	if (git_oid_fromstr(&oid, sha) < 0 || git_repository_open_bare(&repo, path) < 0 ||
-	    git_commit_lookup(&c, repo, &oid) < 0 || git_commit_tree(&root, c) < 0)
-		goto out;
-	const git_tree *t = root;
-	if (dir && *dir) {
-		if (git_tree_entry_bypath(&e, root, dir) < 0 || git_tree_entry_type(e) != GIT_OBJECT_TREE ||
-		    git_tree_lookup(&sub, repo, git_tree_entry_id(e)) < 0)
-			goto out;
-		t = sub;
-	}
-	tree_files(repo, t, "", 1, max, fn, arg);
-	ret = 0;
-out:
-	git_tree_free(sub);
-	git_tree_entry_free(e);
-	git_tree_free(root);
-	git_commit_free(c);
+	git_repository *repo;
+	git_tree *t;
+	int ret = open_tree(path, sha, dir, &repo, &t);
+	if (!ret)
+		tree_files(repo, t, "", 1, max, fn, arg);
+	git_tree_free(t);
 	git_repository_free(repo);
 	git_error_clear();
 	return ret;
@@ -435,17 +458,10 @@ int mirror_workflows(const char *path, const char *sha,
 		     void *arg)
 {
 	lib_once();
-	git_repository *repo = NULL;
-	git_commit *c = NULL;
-	git_tree *root = NULL, *dir = NULL;
-	git_tree_entry *e = NULL;
-	git_oid oid;
-	int ret = KILN_ENOENT;
-	if (git_oid_fromstr(&oid, sha) < 0 || git_repository_open_bare(&repo, path) < 0 ||
-	    git_commit_lookup(&c, repo, &oid) < 0 || git_commit_tree(&root, c) < 0 ||
-	    git_tree_entry_bypath(&e, root, ".github/workflows") < 0 ||
-	    git_tree_entry_type(e) != GIT_OBJECT_TREE ||
-	    git_tree_lookup(&dir, repo, git_tree_entry_id(e)) < 0)
+	git_repository *repo;
+	git_tree *dir;
+	int ret = open_tree(path, sha, ".github/workflows", &repo, &dir);
+	if (ret)
 		goto out;
 	/* tree entries are sorted by name already */
 	for (size_t i = 0; i < git_tree_entrycount(dir); i++) {
@@ -459,12 +475,8 @@ int mirror_workflows(const char *path, const char *sha,
 		fn(name, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b), arg);
 		git_blob_free(b);
 	}
-	ret = 0;
 out:
 	git_tree_free(dir);
-	git_tree_entry_free(e);
-	git_tree_free(root);
-	git_commit_free(c);
 	git_repository_free(repo);
 	git_error_clear();
 	return ret;

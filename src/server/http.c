@@ -66,7 +66,6 @@ static const char *pool_str(h2o_req_t *r, const char *s, size_t len)
 	return p;
 }
 
-const char *http_req_method(const struct http_req *q) { return q->method; }
 const char *http_req_path(const struct http_req *q) { return q->path; }
 const struct buf *http_req_body(const struct http_req *q) { return &q->body; }
 const struct principal *http_req_who(const struct http_req *q) { return q->who_set ? &q->who : NULL; }

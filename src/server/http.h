@@ -37,7 +37,6 @@ struct http;     /* the listener, its connections and routes */
 
 /* --- for handlers ----------------------------------------------------- */
 
-const char *http_req_method(const struct http_req *);
 const char *http_req_path(const struct http_req *);                    /* without query, decoded */
 const char *http_req_param(const struct http_req *, const char *name); /* :name in pattern */
 const char *http_req_query(const struct http_req *, const char *name); /* NULL if absent, decoded */

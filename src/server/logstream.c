@@ -31,7 +31,6 @@ struct tailer {
 struct logstreams {
 	struct srv *s;
 	struct tailer *tailers;
-	size_t nfollowers;
 };
 
 struct logstreams *logstreams_new(struct srv *s)
@@ -39,11 +38,6 @@ struct logstreams *logstreams_new(struct srv *s)
 	struct logstreams *ls = xcalloc(1, sizeof(*ls));
 	ls->s = s;
 	return ls;
-}
-
-size_t logstreams_followers(const struct logstreams *ls)
-{
-	return ls ? ls->nfollowers : 0;
 }
 
 static void tailer_closed(uv_handle_t *h)
@@ -77,7 +71,6 @@ static void unlink_follower(struct follower *f)
 	if (f->next)
 		f->next->prev = f->prev;
 	t->nfollowers--;
-	t->ls->nfollowers--;
 }
 
 /* the client left or was too slow */
@@ -247,7 +240,6 @@ static void on_stream(struct srv *s, struct http_req *q)
 		t->followers->prev = f;
 	t->followers = f;
 	t->nfollowers++;
-	ls->nfollowers++;
 	http_reply_header(q, "X-Accel-Buffering", "no");
 	f->st = http_stream_start(q, 200, "text/event-stream; charset=utf-8",
 				  LOGSTREAM_MAX_BUFFERED, follower_closed, f);

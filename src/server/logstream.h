@@ -26,8 +26,6 @@ struct logstreams;
 
 struct logstreams *logstreams_new(struct srv *s);
 void logstreams_register(struct srv *s);
-/* followers connected now (metrics, tests) */
-size_t logstreams_followers(const struct logstreams *ls);
 /* end every stream (shutdown) and free */
 void logstreams_free(struct logstreams *ls);
 

@@ -35,11 +35,6 @@ struct statuses *statuses_new(struct srv *s, int max_attempts, uint64_t backoff_
 	return st;
 }
 
-size_t statuses_pending(const struct statuses *st)
-{
-	return st ? webhook_sender_pending(st->sender) : 0;
-}
-
 static void job_free(struct status_job *j)
 {
 	if (j->token) {

@@ -28,8 +28,6 @@ struct status_job *status_start(struct statuses *st, const struct repo_row *repo
 /* the run ended: state success, failure or error (cancelled, could not run);
  * job is then owned by the module (freed once sent) */
 void status_end(struct status_job *job, const char *state, const char *description);
-/* deliveries not done yet */
-size_t statuses_pending(const struct statuses *st);
 /* give up retries, wait for requests in flight, free, then closed(arg) */
 void statuses_close(struct statuses *st, void (*closed)(void *arg), void *arg);
 

@@ -20,17 +20,28 @@ int audit_append(struct db *db, const char *actor, const char *action, const cha
 		       : 0;
 }
 
+static void read_audit(struct dbstmt *st, void *p)
+{
+	struct audit_row *a = p;
+	a->id = dbs_col_i64(st, 0);
+	a->at_ms = dbs_col_i64(st, 1);
+	sql_col_text(st, 2, a->actor, sizeof(a->actor));
+	sql_col_text(st, 3, a->action, sizeof(a->action));
+	sql_col_text(st, 4, a->repo, sizeof(a->repo));
+	sql_col_text(st, 5, a->target, sizeof(a->target));
+	sql_col_text(st, 6, a->detail, sizeof(a->detail));
+}
+
 int audit_list(struct db *db, const struct audit_filter *f, struct audit_row **out, size_t *n,
 	       struct buf *err)
 {
-	*out = NULL;
-	*n = 0;
+	const char *what = "cannot read the audit log";
 	char *prefix = NULL;
 	/* "run." selects a family of actions; anything else is exact */
 	if (f->action && str_ends_with(f->action, "."))
 		prefix = xstrfmt("%s%%", f->action);
 	struct dbstmt *st = sql_prep(
-		db, err, "cannot read the audit log",
+		db, err, what,
 		"SELECT id, at, actor, action, repo, target, detail FROM audit_log"
 		" WHERE (?1 IS NULL OR repo = ?1) AND (?2 IS NULL OR action = ?2)"
 		" AND (?3 IS NULL OR action LIKE ?3) AND (?4 <= 0 OR id < ?4)"
@@ -38,27 +49,5 @@ int audit_list(struct db *db, const struct audit_filter *f, struct audit_row **o
 		"tttii", f->repo, prefix ? NULL : f->action, prefix, f->before_id,
 		(int64_t)(f->limit > 0 ? f->limit : 100));
 	free(prefix);
-	if (!st)
-		return -1;
-	size_t alloc = 0;
-	int rc;
-	while ((rc = dbs_step(st)) == DB_ROW) {
-		ALLOC_GROW(*out, *n + 1, alloc);
-		struct audit_row *a = &(*out)[(*n)++];
-		a->id = dbs_col_i64(st, 0);
-		a->at_ms = dbs_col_i64(st, 1);
-		sql_col_text(st, 2, a->actor, sizeof(a->actor));
-		sql_col_text(st, 3, a->action, sizeof(a->action));
-		sql_col_text(st, 4, a->repo, sizeof(a->repo));
-		sql_col_text(st, 5, a->target, sizeof(a->target));
-		sql_col_text(st, 6, a->detail, sizeof(a->detail));
-	}
-	dbs_finalize(st);
-	if (rc != DB_DONE) {
-		free(*out);
-		*out = NULL;
-		*n = 0;
-		return sql_fail(db, err, "cannot read the audit log");
-	}
-	return 0;
+	return sql_rows(db, st, err, what, sizeof(**out), read_audit, (void **)out, n);
 }

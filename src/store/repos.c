@@ -179,13 +179,6 @@ int store_repo_remove(struct db *db, const char *name, struct buf *err)
 	return db_changes(db) ? 0 : KILN_ENOENT;
 }
 
-int store_repo_set_default_branch(struct db *db, int64_t id, const char *branch, struct buf *err)
-{
-	int r = exec1(db, "UPDATE repos SET default_branch = ?2 WHERE id = ?1",
-		      "cannot update repository", id, branch, 0, err);
-	return r == KILN_ENOENT ? 0 : r;
-}
-
 int store_repo_set_polled(struct db *db, int64_t id, int64_t at_ms, struct buf *err)
 {
 	int r = exec1(db, "UPDATE repos SET polled_at = ?2 WHERE id = ?1",
@@ -293,18 +286,6 @@ int store_event_add(struct db *db, const struct event_row *ev, int *duplicate, i
 	if (sql_commit(db, err) < 0)
 		return -1;
 	return 0;
-}
-
-int store_event_count(struct db *db, int64_t repo_id, const char *status, int64_t *n,
-		      struct buf *err)
-{
-	const char *what = "cannot count events";
-	*n = 0;
-	int r = sql_one_i64(db, sql_prep(db, err, what,
-					 "SELECT count(*) FROM events WHERE (?1 = 0 OR repo_id = ?1)"
-					 " AND (?2 = '' OR status = ?2)", "it", repo_id, status),
-			    err, what, n);
-	return r > 0 ? 0 : r < 0 ? -1 : fail(db, err, what);
 }
 
 int store_repo_refs(struct db *db, int64_t repo_id, struct strvec *out, struct buf *err)
@@ -607,18 +588,6 @@ int store_repo_set_status(struct db *db, const char *name, const char *forge, co
 	if (rc != DB_DONE)
 		return fail(db, err, "cannot set commit statuses");
 	return db_changes(db) ? 0 : KILN_ENOENT;
-}
-
-int store_event_rerun(struct db *db, int64_t id, const char *actor, int64_t *new_id, int *attempt,
-		      struct buf *err)
-{
-	return store_event_rerun_failed(db, id, 0, actor, new_id, attempt, err);
-}
-
-int store_event_rerun_failed(struct db *db, int64_t id, int64_t reuse_run, const char *actor,
-			     int64_t *new_id, int *attempt, struct buf *err)
-{
-	return store_event_rerun_job(db, id, reuse_run, NULL, actor, new_id, attempt, err);
 }
 
 int store_event_rerun_job(struct db *db, int64_t id, int64_t reuse_run, const char *job,

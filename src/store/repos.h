@@ -48,7 +48,6 @@ int store_repo_list(struct db *db, struct repo_row **out, size_t *n, struct buf 
 void store_repo_list_free(struct repo_row *rows, size_t n);
 /* 0, KILN_ENOENT, or -1 */
 int store_repo_remove(struct db *db, const char *name, struct buf *err);
-int store_repo_set_default_branch(struct db *db, int64_t id, const char *branch, struct buf *err);
 /* commit status settings (forge "" turns them off); 0, KILN_ENOENT or -1 */
 int store_repo_set_status(struct db *db, const char *name, const char *forge, const char *api,
 			  const char *project, const struct buf *token_box, struct buf *err);
@@ -146,25 +145,18 @@ struct event_view {
  * limit, ids below before_id (0 = from the newest); *out malloc'd */
 int store_event_list(struct db *db, const char *repo, const char *status, int64_t before_id,
 		     int limit, struct event_view **out, size_t *n, struct buf *err);
-/* queue a re-run of a finished event: a new event with the same commit,
+/*
+ * Queue a re-run of a finished event: a new event with the same commit,
  * ref and payload, actor the one asking, the next attempt; 0 and *new_id,
- * *attempt, or KILN_ENOENT, or -1 with err */
-int store_event_rerun(struct db *db, int64_t id, const char *actor, int64_t *new_id, int *attempt,
-		      struct buf *err);
-/* the same, re-running only the failed jobs of run reuse_run (one of the
- * event's runs): its successful jobs are reused */
-int store_event_rerun_failed(struct db *db, int64_t id, int64_t reuse_run, const char *actor,
-			     int64_t *new_id, int *attempt, struct buf *err);
-/* the same, re-running only job (a display name) of run reuse_run and the
- * jobs needing it; the others keep their results (NULL job: the failed) */
+ * *attempt, or KILN_ENOENT, or -1 with err. reuse_run 0: every job runs
+ * again. Else only job (a display name) of run reuse_run (one of the
+ * event's runs) and the jobs needing it run; the others keep their results
+ * (NULL job: the failed jobs run, the successful ones are reused).
+ */
 int store_event_rerun_job(struct db *db, int64_t id, int64_t reuse_run, const char *job,
 			  const char *actor, int64_t *new_id, int *attempt, struct buf *err);
 /* one event by id: 0, KILN_ENOENT or -1 */
 int store_event_get(struct db *db, int64_t id, struct event_view *out, struct buf *err);
-
-/* how many events a repository (0 = every one) has in status ("" = any) */
-int store_event_count(struct db *db, int64_t repo_id, const char *status, int64_t *n,
-		      struct buf *err);
 
 /* refs last seen by polling: "refs/heads/main" -> sha, as NAME=SHA strings */
 int store_repo_refs(struct db *db, int64_t repo_id, struct strvec *out, struct buf *err);

@@ -356,11 +356,3 @@ struct ev *trig_workflow_run_payload(const struct trig_run *run)
 	return o;
 }
 
-const struct trig_input *trig_inputs_get(const struct trig_inputs *in, const char *name)
-{
-	for (size_t i = 0; i < in->nr; i++)
-		if (!strcasecmp(in->v[i].name, name))
-			return &in->v[i];
-	return NULL;
-}
-

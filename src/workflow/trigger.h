@@ -96,8 +96,6 @@ void trig_inputs_release(struct trig_inputs *in);
 struct ev *trig_inputs_context(const struct trig_inputs *in);
 /* `github.event.inputs`: every value as a string, as GitHub sends them */
 struct ev *trig_inputs_payload(const struct trig_inputs *in);
-/* value of input `name`, or NULL */
-const struct trig_input *trig_inputs_get(const struct trig_inputs *in, const char *name);
 
 /* a completed workflow run, as on.workflow_run sees it */
 struct trig_run {
