@@ -24,7 +24,7 @@ test_expect_success 'setup: a webhook receiver and an app notifying it' '
 	strategy: {blueGreen: {scaleDownDelay: 1s}}
 	notifications: {webhooks: ["http://127.0.0.1:$HOOKPORT/hook", "http://127.0.0.1:1/unreachable"]}
 	hooks: {pre: "test ! -e $TRASH/block-pre", post: "test ! -e $TRASH/block-post"}
-	progressDeadline: 10s
+	progressDeadline: $([ "$DEPLOY_KIND" = container ] && echo "$DEADLINE" || echo 10s)
 	EOF
 	make_release v1 && make_release v2 && make_release v3 &&
 	wait_for 20 curl -sf -X POST -d "{\"probe\":1}" "http://127.0.0.1:$HOOKPORT/" &&
