@@ -792,8 +792,10 @@ static int take_snapshot(struct run_opts *o, const struct trigsel *ts, struct ru
 {
 	if (!o->snapshot && !(ts->worktree && (o->list || o->dry))) {
 		char *dir = xstrfmt("%s/.snapshot", rc->run_dir); /* job keys have no '.' */
-		int r = workspace_snapshot(rc->repo_dir, ts->worktree ? NULL : ts->event.sha, dir,
-					   err);
+		/* the repository trigsel_init opened: read once */
+		const char *rev = ts->worktree ? NULL : ts->event.sha;
+		int r = ts->repo ? workspace_snapshot_repo(ts->repo, rc->repo_dir, rev, dir, err)
+				 : workspace_snapshot(rc->repo_dir, rev, dir, err);
 		if (r < 0) {
 			free(dir);
 			return r;

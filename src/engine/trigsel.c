@@ -115,6 +115,7 @@ int trigsel_init(struct trigsel *ts, const char *repo_dir, const struct trigsel_
 	struct strvec zs = STRVEC_INIT;
 	ts->payload_inputs = zs;
 	ts->run = o->run;
+	ts->repo = NULL;
 	const char *hint;
 	if (o->event && !wf_event_known(o->event, &hint)) {
 		buf_addf(err, "unknown event '%s'", o->event);
@@ -161,9 +162,11 @@ int trigsel_init(struct trigsel *ts, const char *repo_dir, const struct trigsel_
 	ts->worktree = rc == 0 && !eo.head && !eo.ref && ts->info.has_commit &&
 		       !strcmp(ts->event.sha, ts->info.sha) && !git_repository_is_bare(repo_git(r));
 	free(create_ref);
-	repo_close(r);
-	if (rc < 0)
+	if (rc < 0) {
+		repo_close(r);
 		return rc == KILN_EIO ? rc : KILN_EINVAL;
+	}
+	ts->repo = r;
 	ts->te.name = ts->event.name;
 	ts->te.ref = ts->event.filter_ref;
 	ts->te.changed = ts->event.changed_known ? &ts->event.changed : NULL;
@@ -181,6 +184,8 @@ int trigsel_init(struct trigsel *ts, const char *repo_dir, const struct trigsel_
 
 void trigsel_release(struct trigsel *ts)
 {
+	repo_close(ts->repo);
+	ts->repo = NULL;
 	repo_info_release(&ts->info);
 	event_info_release(&ts->event);
 	strvec_clear(&ts->payload_inputs);

@@ -41,6 +41,8 @@ struct trigsel {
 	const struct strvec *inputs;
 	struct strvec payload_inputs; /* NAME=VALUE from the -e payload's `inputs` */
 	const struct trig_run *run; /* workflow_run: the completed run, or NULL */
+	struct repo *repo;          /* the repository, open until trigsel_release
+				       (the run's snapshot reads it: one open) */
 	int worktree;               /* 1: the run's files are the work tree as it is
 				       (no commit named by --head, --ref or the payload,
 				       the event's sha is HEAD, not a bare repository);

@@ -39,6 +39,13 @@ static int checkout_rev(struct repo *repo, const char *repo_dir, const char *rev
 	return repo_checkout(repo, sha, dest, 0, err);
 }
 
+int workspace_snapshot_repo(struct repo *repo, const char *repo_dir, const char *rev,
+			    const char *dir, struct buf *err)
+{
+	return rev ? checkout_rev(repo, repo_dir, rev, dir, err)
+		   : repo_snapshot_worktree(repo, dir, NULL, err);
+}
+
 int workspace_snapshot(const char *repo_dir, const char *rev, const char *dir, struct buf *err)
 {
 	struct repo *repo;
@@ -46,8 +53,7 @@ int workspace_snapshot(const char *repo_dir, const char *rev, const char *dir, s
 		buf_addf(err, "'%s' is not a git repository", repo_dir);
 		return KILN_EINVAL;
 	}
-	int r = rev ? checkout_rev(repo, repo_dir, rev, dir, err)
-		    : repo_snapshot_worktree(repo, dir, NULL, err);
+	int r = workspace_snapshot_repo(repo, repo_dir, rev, dir, err);
 	repo_close(repo);
 	return r;
 }

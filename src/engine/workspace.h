@@ -12,6 +12,8 @@
 
 #include "base/buf.h"
 
+struct repo;
+
 /*
  * Materialize the run's files into `dir` (created): the tree of commit
  * `rev` of the repository at or above `repo_dir`, or, when `rev` is NULL,
@@ -21,6 +23,9 @@
  * with a message in err.
  */
 int workspace_snapshot(const char *repo_dir, const char *rev, const char *dir, struct buf *err);
+/* the same with the repository already open (`repo` is that of repo_dir) */
+int workspace_snapshot_repo(struct repo *repo, const char *repo_dir, const char *rev,
+			    const char *dir, struct buf *err);
 
 /*
  * Populate `dest` (created if missing) for one job: a copy of the run's
