@@ -6,6 +6,11 @@
 #   cfg_init                      config.git + cfg/ on branch main
 #   cfg_app NAME [PORT] <<EOF     cfg/apps/NAME.yml: the demo app (command or image
 #                                 as lib-deploy's write_app) plus the given keys
+#   cfg_demo NAME PORT VERSION AUTOMATED [LINE...]
+#                                 cfg_app NAME PORT ("" = $PORT) with the health check
+#                                 (/health every 100ms), progressDeadline $DEADLINE,
+#                                 version VERSION, automated AUTOMATED ("-" = none: a
+#                                 manual sync) and the given YAML lines
 #   cfg_push MSG                  commit everything in cfg/ and push; prints the commit
 #   start_gitopsd ARGS...         kiln deployd --config-repo config.git (or $CFG_URL) --path apps ARGS
 #   app_field APP COLUMN          SYNC, HEALTH, WANT or LIVE of APP in `kiln status`
@@ -35,6 +40,18 @@ cfg_app() {
 		# the releases live beside the repository, not in it
 		sed -i "s|^dir: .*|dir: $TRASH/repo/releases/\$KILN_RELEASE|" "$TRASH/cfg/apps/$name.yml"
 	fi
+}
+
+cfg_demo() {
+	local name=$1 port=${2:-$PORT} version=$3 automated=$4
+	shift 4
+	{
+		[ $# = 0 ] || printf '%s\n' "$@"
+		echo "health: {http: {path: /health}, interval: 100ms, timeout: 1s}"
+		echo "progressDeadline: $DEADLINE"
+		echo "version: $version"
+		[ "$automated" = - ] || echo "automated: $automated"
+	} | cfg_app "$name" "$port"
 }
 
 cfg_push() {

@@ -10,13 +10,7 @@ SYNC_MAX=30
 
 test_expect_success 'setup: config repository with web, synced' '
 	cfg_init &&
-	cfg_app web <<-EOF &&
-	instances: 2
-	health: {http: {path: /health}, interval: 100ms, timeout: 1s}
-	progressDeadline: $DEADLINE
-	version: v1
-	automated: {}
-	EOF
+	cfg_demo web "" v1 {} "instances: 2" &&
 	make_release v1 && make_release v2 &&
 	cfg_push "web" >c1 &&
 	start_gitopsd --interval 1s &&
@@ -28,12 +22,7 @@ test_expect_success 'a new app in git gets traffic without a restart; web under 
 	pid=$(deployd_pid) &&
 	load_start 120 load1 &&
 	sleep 1 &&
-	cfg_app api $API_PORT <<-EOF &&
-	health: {http: {path: /health}, interval: 100ms, timeout: 1s}
-	progressDeadline: $DEADLINE
-	version: v2
-	automated: {}
-	EOF
+	cfg_demo api $API_PORT v2 {} &&
 	cfg_push "api: new" >c2 &&
 	t0=$(date +%s%N) &&
 	wait_for $SYNC_MAX sh -c "curl -sf http://127.0.0.1:$API_PORT/ | grep -q \"api v2\"" &&

@@ -15,18 +15,8 @@ WAIT=60
 
 test_expect_success 'setup: web (automated, selfHeal) and api (manual sync); kiln serve with gitops:' '
 	cfg_init &&
-	cfg_app web <<-EOF &&
-	instances: 2
-	health: {http: {path: /health}, interval: 100ms, timeout: 1s}
-	progressDeadline: $DEADLINE
-	version: v1
-	automated: {selfHeal: true}
-	EOF
-	cfg_app api $API_PORT <<-EOF &&
-	health: {http: {path: /health}, interval: 100ms, timeout: 1s}
-	progressDeadline: $DEADLINE
-	version: v1
-	EOF
+	cfg_demo web "" v1 "{selfHeal: true}" "instances: 2" &&
+	cfg_demo api $API_PORT v1 - &&
 	make_release v1 && make_release v2 &&
 	cfg_push "web and api" >c1 &&
 	printf "%s\n" "$SECRET" >hook.secret &&

@@ -17,27 +17,10 @@ refused() { curl -s -o /dev/null "http://127.0.0.1:$1/"; test $? = 7; }
 
 test_expect_success 'setup: web, api (1 instance) and gone (prune), synced' '
 	cfg_init &&
-	cfg_app web <<-EOF &&
-	instances: 2
-	health: {http: {path: /health}, interval: 100ms, timeout: 1s}
-	progressDeadline: $DEADLINE
-	version: v1
-	automated: {}
-	EOF
-	cfg_app api $API_PORT <<-EOF &&
-	instances: 1
-	health: {http: {path: /health}, interval: 100ms, timeout: 1s}
-	strategy: {rolling: {maxSurge: 1, maxUnavailable: 0}}
-	progressDeadline: $DEADLINE
-	version: v1
-	automated: {}
-	EOF
-	cfg_app gone $GONE_PORT <<-EOF &&
-	health: {http: {path: /health}, interval: 100ms, timeout: 1s}
-	progressDeadline: $DEADLINE
-	version: v1
-	automated: {prune: true}
-	EOF
+	cfg_demo web "" v1 {} "instances: 2" &&
+	cfg_demo api $API_PORT v1 {} "instances: 1" \
+		"strategy: {rolling: {maxSurge: 1, maxUnavailable: 0}}" &&
+	cfg_demo gone $GONE_PORT v1 "{prune: true}" &&
 	make_release v1 && make_release v2 &&
 	cfg_push "three apps" >c1 &&
 	start_gitopsd --interval 1s &&

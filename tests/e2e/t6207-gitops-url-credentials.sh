@@ -10,13 +10,7 @@ fetch_failed() { kiln status | grep -q "fetch failed"; }
 
 test_expect_success 'setup: the config repository over HTTP with basic auth, synced' '
 	cfg_init &&
-	cfg_app web <<-EOF &&
-	instances: 1
-	health: {http: {path: /health}, interval: 100ms, timeout: 1s}
-	progressDeadline: $DEADLINE
-	version: v1
-	automated: {}
-	EOF
+	cfg_demo web "" v1 {} "instances: 1" &&
 	make_release v1 &&
 	cfg_push "web" >c1 &&
 	python3 "$TEST_ROOT/e2e/git-http-server.py" "$TRASH" "$TRASH/http.port" "$TOKEN" >>"$TRASH/http.log" 2>&1 &
