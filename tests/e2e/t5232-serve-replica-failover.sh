@@ -2,7 +2,7 @@
 test_description='two kiln serve replicas on one PostgreSQL behind HAProxy, two agents through HAProxy: kill -9 of a replica (the agents go on through the other, every job once, the log complete; a dead replica'"'"'s run is failed "server lost" and runs its unfinished jobs again as attempt 2 on the other), PostgreSQL restarted mid-run (nothing lost), an agent'"'"'s artifact served by either replica'
 export KILN_TEST_DB=pg # always on PostgreSQL (replicas need a shared database)
 . "$(dirname "$0")/../lib.sh"
-test_have_prereq HAPROXY || test_skip_all "haproxy is not installed"
+. "$TEST_ROOT/e2e/lib-haproxy.sh"
 . "$TEST_ROOT/e2e/lib-serve.sh"
 . "$TEST_ROOT/e2e/lib-agent.sh"
 . "$TEST_ROOT/e2e/lib-replicas.sh"
@@ -27,38 +27,12 @@ agent_replica() {
 	replica "$1" --agents all --agent-lease 5 --replica-ttl 5
 }
 
-# the haproxy configuration for the replicas' current ports (a restarted
-# replica listens on a new one: reloaded)
-lb_config() {
-	cat >"$TRASH/haproxy.cfg" <<-EOF
-	global
-	  pidfile $TRASH/haproxy.pid
-	defaults
-	  mode http
-	  timeout connect 2s
-	  timeout client 60s
-	  timeout server 60s
-	  retries 3
-	  option redispatch
-	frontend kiln
-	  bind 127.0.0.1:$(cat "$TRASH/serve.port")
-	  default_backend replicas
-	backend replicas
-	  balance roundrobin
-	  server a 127.0.0.1:$(cat "$TRASH/a.port") check inter 300 fall 1 rise 1
-	  server b 127.0.0.1:$(cat "$TRASH/b.port") check inter 300 fall 1 rise 1
-	EOF
-}
-
+# HAProxy over the replicas' current ports (a restarted replica listens
+# on a new one: reloaded)
 lb_start() {
-	lb_config &&
-	if [ -f "$TRASH/haproxy.pid" ]; then
-		haproxy -f "$TRASH/haproxy.cfg" -D -sf "$(cat "$TRASH/haproxy.pid")"
-	else
-		haproxy -f "$TRASH/haproxy.cfg" -D
-	fi &&
-	for i in $(seq 1 100); do curl -sf "$(serve_url)/healthz" >/dev/null && return 0; sleep 0.1; done
-	return 1
+	haproxy_start --check --reload "$(cat "$TRASH/serve.port")" "" \
+		"127.0.0.1:$(cat "$TRASH/a.port")" "127.0.0.1:$(cat "$TRASH/b.port")" &&
+	haproxy_wait "$(serve_url)/healthz"
 }
 
 # push ROUND: a new commit pushed through HAProxy as delivery rROUND; its sha in sha-ROUND
