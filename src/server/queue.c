@@ -33,6 +33,8 @@ struct qrun {
 	int have_before;       /* the push's previous commit is in the mirror */
 	uv_process_t proc;
 	int spawned, cancelled, stopped;
+	int lost;              /* another replica took its event for lost */
+	int ended;             /* finish() was called: cleaning up */
 	int64_t exit_status;
 	int term_signal;
 	struct status_job *status; /* commit status to the forge, or NULL */
@@ -49,6 +51,7 @@ struct queue {
 	uv_timer_t beat;       /* on a shared database: this replica's row, lost replicas */
 	int64_t replica;       /* this server's row in replicas */
 	char host[256];
+	int64_t last_beat;     /* when the last beat began (ms) */
 	int64_t healthy_since; /* beats renewed without a failure since (ms), 0: failing */
 	int closed;            /* timers closed by queue_free (the queue goes with all three) */
 	int stopping;
@@ -113,7 +116,12 @@ static void finish(struct qrun *r, const char *status, int code, const char *rea
 	status_end(r->status, !strcmp(status, "cancelled") ? "error" : status,
 		   *reason ? reason : !strcmp(status, "success") ? "the run succeeded" : "the run failed");
 	r->status = NULL;
-	if (store_event_finish(r->q->s->db, r->ev.id, status, code, reason, &err))
+	r->ended = 1;
+	int rc = store_event_finish(r->q->s->db, r->ev.id, r->q->replica, status, code, reason, &err);
+	if (rc == KILN_ENOENT)
+		fprintf(stderr, "kiln serve: event %lld: taken for lost by another replica: its %s "
+				"is not recorded\n", (long long)r->ev.id, status);
+	else if (rc)
 		fprintf(stderr, "kiln serve: event %lld: %s\n", (long long)r->ev.id, err.buf);
 	else
 		fprintf(stderr, "kiln serve: event %lld (%s %s): %s%s%s\n", (long long)r->ev.id,
@@ -333,13 +341,16 @@ static void prepare_done(uv_work_t *w, int status)
 {
 	struct qrun *r = w->data;
 	struct queue *q = r->q;
-	if (q->stopping || r->cancelled) {
+	if (q->stopping || r->cancelled || r->lost) {
 		struct buf err = BUF_INIT;
-		/* nothing ran: back to the queue (stopping) or cancelled */
+		/* nothing ran: back to the queue (stopping) or cancelled; a
+		 * lost one is another replica's now (both writes are fenced) */
+		r->ended = 1;
 		if (r->cancelled)
-			store_event_finish(q->s->db, r->ev.id, "cancelled", -1, "cancelled", &err);
+			store_event_finish(q->s->db, r->ev.id, q->replica, "cancelled", -1, "cancelled",
+					   &err);
 		else
-			store_event_requeue(q->s->db, r->ev.id, &err);
+			store_event_requeue(q->s->db, r->ev.id, q->replica, &err);
 		status_end(r->status, r->cancelled ? "error" : "pending",
 			   r->cancelled ? "cancelled" : "waiting for the server");
 		r->status = NULL;
@@ -418,49 +429,22 @@ void queue_kick(struct queue *q)
 }
 
 /*
- * A run lost with its replica runs again on this one as the event's next
- * attempt, as a job lost with its agent does (--agent-retry times): each
- * workflow run it closed re-runs its unfinished jobs only, the jobs that
- * had succeeded keep their results and outputs (GitHub's "re-run failed
- * jobs"); a run lost before it recorded anything re-runs whole (an event
- * whose runs had all ended is not run again). Only for
- * a replica lost while the others went on: a restarted server's own runs
- * stay failed (someone stopped it).
- */
-static void retry_lost(struct queue *q, int64_t event, const int64_t *runs, int nruns)
-{
-	struct srv *s = q->s;
-	struct event_view e;
-	struct buf err = BUF_INIT;
-	if (store_event_get(s->db, event, &e, &err) || e.attempt > s->opts.agent_retry)
-		goto out;
-	for (int i = 0; i < (nruns ? nruns : 1); i++) {
-		int64_t id = 0;
-		int attempt = 0;
-		if (store_event_rerun_job(s->db, event, nruns ? runs[i] : 0, NULL, "kiln", &id,
-					  &attempt, &err))
-			goto out;
-		char target[32], detail[64];
-		snprintf(target, sizeof(target), "event %lld", (long long)event);
-		snprintf(detail, sizeof(detail), "attempt %d, server lost", attempt);
-		audit_append(s->db, "kiln", "run.rerun", e.repo, target, detail, &err);
-		fprintf(stderr, "kiln serve: event %lld: its replica was lost: attempt %d queued as "
-				"event %lld\n", (long long)event, attempt, (long long)id);
-	}
-out:
-	if (err.len)
-		fprintf(stderr, "kiln serve: event %lld: cannot run it again: %s\n", (long long)event,
-			err.buf);
-	buf_release(&err);
-}
-
-/*
  * Events whose `kiln run` died with another server (or with this one
  * before it restarted) end as failed with reason, their history rows
  * closed. At start (starting): the events of this host's and data
  * directory's earlier replicas and those naming none — on SQLite every
  * running event (one server per store). Later, on a shared database: the
  * events of replicas that stopped renewing their row for the ttl.
+ *
+ * A run lost with its replica runs again on this one as the event's next
+ * attempt, as a job lost with its agent does (--agent-retry times): each
+ * workflow run it closed re-runs its unfinished jobs only, the jobs that
+ * had succeeded keep their results and outputs (GitHub's "re-run failed
+ * jobs"); a run lost before it recorded anything re-runs whole (an event
+ * whose runs had all ended is not run again). Only for a replica lost
+ * while the others went on: a restarted server's own runs stay failed
+ * (someone stopped it). The failure and the next attempt are one
+ * transaction (store_event_fail_lost).
  */
 static int recover_lost(struct queue *q, int starting, const char *reason, struct buf *err)
 {
@@ -469,31 +453,67 @@ static int recover_lost(struct queue *q, int starting, const char *reason, struc
 	int64_t ttl = (int64_t)s->opts.replica_ttl_ms;
 	if (starting) /* no replica is seen as expired before one ttl of beats */
 		ttl = db_dialect(s->db) == DB_POSTGRES ? INT64_C(1) << 50 : -1;
-	int64_t *ids = NULL;
-	size_t n = 0;
-	if (store_event_lost(s->db, &me, runs_now_ms(), ttl, reason, &ids, &n, err))
+	struct lost_event *lost = NULL;
+	size_t n = 0, failed = 0;
+	if (store_event_lost(s->db, &me, runs_now_ms(), ttl, &lost, &n, err))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct buf e2 = BUF_INIT;
-		int64_t *runs = NULL;
-		int closed = store_recover_event(s->db, ids[i], reason, &runs, &e2);
-		/* none left open but some recorded: its runs had all ended (the
-		 * replica died before the event did), nothing to run again */
-		int done = closed == 0 && !starting ? store_event_has_runs(s->db, ids[i], &e2) : 0;
-		if (closed < 0 || done < 0)
-			fprintf(stderr, "kiln serve: event %lld: %s\n", (long long)ids[i], e2.buf);
-		else if (!starting && !done)
-			retry_lost(q, ids[i], runs, closed);
-		free(runs);
+		struct lost_retry re;
+		int rc = store_event_fail_lost(s->db, &lost[i], reason,
+					       starting ? 0 : (int)s->opts.agent_retry, &re, &e2);
+		if (rc < 0)
+			fprintf(stderr, "kiln serve: event %lld: %s (retried at the next sweep)\n",
+				(long long)lost[i].id, e2.buf);
+		failed += rc == 0;
+		for (size_t j = 0; rc == 0 && j < re.n; j++)
+			fprintf(stderr, "kiln serve: event %lld: its replica was lost: attempt %d "
+					"queued as event %lld\n", (long long)lost[i].id, re.attempts[j],
+				(long long)re.ids[j]);
+		if (rc == 0)
+			lost_retry_release(&re);
 		buf_release(&e2);
 	}
-	if (n)
-		fprintf(stderr, "kiln serve: %zu run%s ended as failed: %s\n", n, n == 1 ? "" : "s",
-			reason);
-	free(ids);
-	if (n && !starting)
+	if (failed)
+		fprintf(stderr, "kiln serve: %zu run%s ended as failed: %s\n", failed,
+			failed == 1 ? "" : "s", reason);
+	free(lost);
+	if (failed && !starting)
 		dispatch(q);
 	return 0;
+}
+
+/*
+ * Fencing: this replica's runs whose events are no longer its own (another
+ * replica took it for lost while it could not renew its row: paused, cut
+ * from the database) are stopped: SIGTERM to their `kiln run` (it cancels
+ * its jobs; its late writes change no closed run, store/runs.c), and their
+ * end is not recorded (store_event_finish is fenced).
+ */
+static void check_owned(struct queue *q)
+{
+	int64_t *ids = NULL;
+	size_t n = 0;
+	struct buf err = BUF_INIT;
+	if (!q->runs || store_events_owned(q->s->db, q->replica, &ids, &n, &err)) {
+		buf_release(&err);
+		return;
+	}
+	for (struct qrun *r = q->runs; r; r = r->next) {
+		size_t i = 0;
+		while (i < n && ids[i] != r->ev.id)
+			i++;
+		if (i < n || r->ended || r->lost)
+			continue;
+		r->lost = 1;
+		fprintf(stderr, "kiln serve: event %lld: taken for lost by another replica (this one "
+				"did not renew its row for --replica-ttl): its run is stopped\n",
+			(long long)r->ev.id);
+		if (r->spawned && !uv_is_closing((uv_handle_t *)&r->proc))
+			uv_process_kill(&r->proc, SIGTERM);
+	}
+	free(ids);
+	buf_release(&err);
 }
 
 static void beat_cb(uv_timer_t *t)
@@ -501,7 +521,27 @@ static void beat_cb(uv_timer_t *t)
 	struct queue *q = t->data;
 	struct buf err = BUF_INIT;
 	int64_t now = runs_now_ms();
-	if (store_replica_beat(q->s->db, q->replica, now, &err)) {
+	/* away longer than a ttl (paused, cut off): its events may be another's */
+	if (q->last_beat && now - q->last_beat > (int64_t)q->s->opts.replica_ttl_ms)
+		q->healthy_since = 0;
+	q->last_beat = now;
+	int rc = store_replica_beat(q->s->db, q->replica, now, &err);
+	if (rc == KILN_ENOENT) {
+		/* forgotten as long lost: every event it named is another's now;
+		 * a new row, so that the events it takes next can be recovered */
+		int64_t old = q->replica;
+		buf_reset(&err);
+		rc = store_replica_add(q->s->db, q->host, q->s->data_dir, (int64_t)getpid(), now,
+				       &q->replica, &err);
+		if (rc)
+			q->replica = old;
+		else
+			fprintf(stderr, "kiln serve: replica %lld was forgotten as lost: now replica "
+					"%lld\n", (long long)old, (long long)q->replica);
+	}
+	if (rc == 0)
+		check_owned(q);
+	if (rc) {
 		if (q->healthy_since)
 			fprintf(stderr, "kiln serve: replica %lld: %s (retrying)\n",
 				(long long)q->replica, err.buf);

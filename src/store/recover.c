@@ -7,7 +7,9 @@
 #include "base/fs.h"
 #include "store/db.h"
 #include "store/owner.h"
+#include "store/audit.h"
 #include "store/recover.h"
+#include "store/repos.h"
 #include "store/runs.h"
 
 #include <dirent.h>
@@ -221,4 +223,85 @@ int store_event_has_runs(struct db *db, int64_t event_id, struct buf *err)
 	return sql_one_i64(db, sql_prep(db, err, what, "SELECT 1 FROM runs WHERE event_id = ?1 LIMIT 1",
 					"i", event_id),
 			   err, what, &one);
+}
+
+/* queue a lost event's next attempt: one per workflow run closed (its
+ * unfinished jobs), the whole event when it had recorded none */
+static int queue_retries(struct db *db, const struct event_view *e, const int64_t *runs,
+			 int nruns, struct lost_retry *out, struct buf *err)
+{
+	for (int i = 0; i < (nruns ? nruns : 1); i++) {
+		int64_t id = 0;
+		int attempt = 0;
+		if (store_event_rerun_job(db, e->id, nruns ? runs[i] : 0, NULL, "kiln", &id,
+					  &attempt, err))
+			return -1;
+		char target[32], detail[64];
+		snprintf(target, sizeof(target), "event %lld", (long long)e->id);
+		snprintf(detail, sizeof(detail), "attempt %d, server lost", attempt);
+		if (audit_append(db, "kiln", "run.rerun", e->repo, target, detail, err))
+			return -1;
+		ALLOC_GROW(out->ids, out->n + 1, out->alloc);
+		ALLOC_GROW(out->attempts, out->n + 1, out->alloc_attempts);
+		out->ids[out->n] = id;
+		out->attempts[out->n++] = attempt;
+	}
+	return 0;
+}
+
+int store_event_fail_lost(struct db *db, const struct lost_event *l, const char *reason,
+			  int retry_max, struct lost_retry *out, struct buf *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (sql_begin(db, err) < 0)
+		return -1;
+	int64_t *runs = NULL;
+	/* still running on the replica found lost: else another replica ended
+	 * it first (or it came back and finished it) */
+	int n = sql_run(db, err, "cannot recover the queue",
+			"UPDATE events SET status = 'failure', reason = ?2, finished_at = ?3"
+			" WHERE id = ?1 AND status = 'running' AND coalesce(replica, 0) = ?4",
+			"itii", l->id, reason, runs_now_ms(), l->replica);
+	if (n <= 0)
+		goto out;
+	int closed = store_recover_event(db, l->id, reason, &runs, err);
+	if (closed < 0)
+		goto fail;
+	out->closed = closed;
+	if (retry_max > 0) {
+		/* none left open but some recorded: its runs had all ended (the
+		 * replica died before the event did), nothing to run again */
+		int done = closed ? 0 : store_event_has_runs(db, l->id, err);
+		struct event_view e;
+		if (done < 0)
+			goto fail;
+		if (!done) {
+			int r = store_event_get(db, l->id, &e, err);
+			if (r < 0 || (r == 0 && e.attempt <= retry_max &&
+				      queue_retries(db, &e, runs, closed, out, err)))
+				goto fail;
+		}
+	}
+	free(runs);
+	if (sql_commit(db, err) < 0) {
+		lost_retry_release(out);
+		return -1;
+	}
+	return 0;
+out:
+	free(runs);
+	sql_rollback(db);
+	return n < 0 ? -1 : KILN_ENOENT;
+fail:
+	free(runs);
+	lost_retry_release(out);
+	sql_rollback(db);
+	return -1;
+}
+
+void lost_retry_release(struct lost_retry *r)
+{
+	free(r->ids);
+	free(r->attempts);
+	memset(r, 0, sizeof(*r));
 }

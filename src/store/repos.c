@@ -401,12 +401,17 @@ int store_event_claim(struct db *db, int64_t replica, struct event_row *out, str
 	return ret;
 }
 
-int store_event_finish(struct db *db, int64_t id, const char *status, int exit_code,
-		       const char *reason, struct buf *err)
+int store_event_finish(struct db *db, int64_t id, int64_t replica, const char *status,
+		       int exit_code, const char *reason, struct buf *err)
 {
 	struct dbstmt *st = NULL;
+	/* fenced: a replica ends only an event it still runs (another one
+	 * may have taken it for lost, failed it and queued its next attempt);
+	 * replica 0 ends a queued event (cancelled before it started) */
 	if (db_prepare(db, "UPDATE events SET status = ?2, exit_code = ?3, reason = ?4,"
-				   " finished_at = ?5 WHERE id = ?1", &st) != DB_OK)
+				   " finished_at = ?5 WHERE id = ?1 AND (CASE WHEN ?6 = 0 THEN"
+				   " status = 'queued' ELSE status = 'running' AND replica = ?6 END)",
+		       &st) != DB_OK)
 		return fail(db, err, "cannot record the end of a run");
 	dbs_bind_i64(st, 1, id);
 	dbs_bind_text(st, 2, status);
@@ -416,9 +421,12 @@ int store_event_finish(struct db *db, int64_t id, const char *status, int exit_c
 		dbs_bind_null(st, 3);
 	dbs_bind_text(st, 4, reason ? reason : "");
 	dbs_bind_i64(st, 5, runs_now_ms());
+	dbs_bind_i64(st, 6, replica);
 	int rc = dbs_step(st);
 	dbs_finalize(st);
-	return rc == DB_DONE ? 0 : fail(db, err, "cannot record the end of a run");
+	if (rc != DB_DONE)
+		return fail(db, err, "cannot record the end of a run");
+	return db_changes(db) ? 0 : KILN_ENOENT;
 }
 
 int store_replica_add(struct db *db, const char *host, const char *data_dir, int64_t pid,
@@ -437,8 +445,9 @@ int store_replica_add(struct db *db, const char *host, const char *data_dir, int
 
 int store_replica_beat(struct db *db, int64_t id, int64_t now_ms, struct buf *err)
 {
-	return sql_run(db, err, "cannot renew the server replica",
-		       "UPDATE replicas SET seen_at = ?2 WHERE id = ?1", "ii", id, now_ms) < 0 ? -1 : 0;
+	int n = sql_run(db, err, "cannot renew the server replica",
+			"UPDATE replicas SET seen_at = ?2 WHERE id = ?1", "ii", id, now_ms);
+	return n < 0 ? -1 : n ? 0 : KILN_ENOENT;
 }
 
 static void read_id(struct dbstmt *st, void *p)
@@ -446,8 +455,15 @@ static void read_id(struct dbstmt *st, void *p)
 	*(int64_t *)p = dbs_col_i64(st, 0);
 }
 
+static void read_lost(struct dbstmt *st, void *p)
+{
+	struct lost_event *l = p;
+	l->id = dbs_col_i64(st, 0);
+	l->replica = dbs_col_i64(st, 1);
+}
+
 int store_event_lost(struct db *db, const struct replica_self *me, int64_t now_ms,
-		     int64_t ttl_ms, const char *reason, int64_t **ids, size_t *n, struct buf *err)
+		     int64_t ttl_ms, struct lost_event **out, size_t *n, struct buf *err)
 {
 	/*
 	 * Lost: its replica stopped renewing (seen_at older than the ttl), or
@@ -456,33 +472,42 @@ int store_event_lost(struct db *db, const struct replica_self *me, int64_t now_m
 	 */
 	struct dbstmt *st = sql_prep(
 		db, err, "cannot recover the queue",
-		"UPDATE events SET status = 'failure', reason = ?1, finished_at = ?2"
-		" WHERE status = 'running' AND ((replica IS NULL AND ?6 = 1) OR replica IN"
-		" (SELECT id FROM replicas WHERE id <> ?3 AND (seen_at < ?2 - ?7"
-		" OR (host = ?4 AND data_dir = ?5)))) RETURNING id",
-		"tiittii", reason, now_ms, me->id, me->host, me->data_dir,
-		(int64_t)me->starting, ttl_ms);
-	if (sql_rows(db, st, err, "cannot recover the queue", sizeof(**ids), read_id, (void **)ids,
-		     n))
+		"SELECT id, coalesce(replica, 0) FROM events"
+		" WHERE status = 'running' AND ((replica IS NULL AND ?5 = 1) OR replica IN"
+		" (SELECT id FROM replicas WHERE id <> ?2 AND (seen_at < ?1 - ?6"
+		" OR (host = ?3 AND data_dir = ?4)))) ORDER BY id",
+		"iittii", now_ms, me->id, me->host, me->data_dir, (int64_t)me->starting, ttl_ms);
+	if (sql_rows(db, st, err, "cannot recover the queue", sizeof(**out), read_lost,
+		     (void **)out, n))
 		return -1;
 	/* replicas long gone that no event names any more */
 	if (sql_run(db, err, "cannot forget old replicas",
 		    "DELETE FROM replicas WHERE id <> ?1 AND seen_at < ?2 AND NOT EXISTS"
 		    " (SELECT 1 FROM events e WHERE e.replica = replicas.id AND e.status = 'running')",
 		    "ii", me->id, now_ms - 10 * ttl_ms) < 0) {
-		free(*ids);
-		*ids = NULL;
+		free(*out);
+		*out = NULL;
 		*n = 0;
 		return -1;
 	}
 	return 0;
 }
 
-int store_event_requeue(struct db *db, int64_t id, struct buf *err)
+int store_events_owned(struct db *db, int64_t replica, int64_t **ids, size_t *n, struct buf *err)
 {
-	int r = exec1(db, "UPDATE events SET status = 'queued', started_at = NULL WHERE id = ?1"
-			  " AND ?2 = ?2", "cannot requeue an event", id, NULL, 0, err);
-	return r == KILN_ENOENT ? 0 : r;
+	struct dbstmt *st = sql_prep(db, err, "cannot list the replica's events",
+				     "SELECT id FROM events WHERE replica = ?1 AND status = 'running'",
+				     "i", replica);
+	return sql_rows(db, st, err, "cannot list the replica's events", sizeof(**ids), read_id,
+			(void **)ids, n);
+}
+
+int store_event_requeue(struct db *db, int64_t id, int64_t replica, struct buf *err)
+{
+	int n = sql_run(db, err, "cannot requeue an event",
+			"UPDATE events SET status = 'queued', started_at = NULL WHERE id = ?1"
+			" AND status = 'running' AND replica = ?2", "ii", id, replica);
+	return n < 0 ? -1 : 0;
 }
 
 #define EVENT_INFO_COLS "e.id, r.name, e.source, e.kind, e.action, e.ref, e.sha, e.actor," \

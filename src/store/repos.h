@@ -100,9 +100,14 @@ int store_config_delivery_forget(struct db *db, const char *source, const char *
  * 0, KILN_ENOENT (queue empty) or -1 with err.
  */
 int store_event_claim(struct db *db, int64_t replica, struct event_row *out, struct buf *err);
-/* status success/failure/cancelled, the run's exit code (-1 = none), reason */
-int store_event_finish(struct db *db, int64_t id, const char *status, int exit_code,
-		       const char *reason, struct buf *err);
+/*
+ * status success/failure/cancelled, the run's exit code (-1 = none), reason.
+ * Fenced: only while the event is running on replica (> 0; 0: only while it
+ * is queued). KILN_ENOENT when it no longer is (another replica took it for
+ * lost: its result stands), 0, or -1 with err.
+ */
+int store_event_finish(struct db *db, int64_t id, int64_t replica, const char *status,
+		       int exit_code, const char *reason, struct buf *err);
 /*
  * Server replicas (several `kiln serve` on one PostgreSQL database): each
  * start adds a row (*id), renewed by store_replica_beat; store_event_claim
@@ -110,6 +115,7 @@ int store_event_finish(struct db *db, int64_t id, const char *status, int exit_c
  */
 int store_replica_add(struct db *db, const char *host, const char *data_dir, int64_t pid,
 		      int64_t now_ms, int64_t *id, struct buf *err);
+/* KILN_ENOENT when the row is gone (forgotten as long lost: add a new one) */
 int store_replica_beat(struct db *db, int64_t id, int64_t now_ms, struct buf *err);
 struct replica_self {
 	int64_t id;
@@ -117,14 +123,22 @@ struct replica_self {
 	int starting; /* at start: events naming no replica are lost too */
 };
 /*
- * Running events whose replica is gone become failure with reason: the
- * replica did not renew its row for ttl_ms, or it was this host's and data
- * directory's before (a restart). Their ids into *ids (malloc'd, *n).
+ * Running events whose replica is gone: the replica did not renew its row
+ * for ttl_ms, or it was this host's and data directory's before (a
+ * restart). Listed only (ids and the replica each names, 0: none) into
+ * *out (malloc'd, *n): store_event_fail_lost (recover.h) ends each one.
  */
+struct lost_event {
+	int64_t id, replica;
+};
 int store_event_lost(struct db *db, const struct replica_self *me, int64_t now_ms,
-		     int64_t ttl_ms, const char *reason, int64_t **ids, size_t *n, struct buf *err);
-/* put a running event back in the queue (the server stopped before it started) */
-int store_event_requeue(struct db *db, int64_t id, struct buf *err);
+		     int64_t ttl_ms, struct lost_event **out, size_t *n, struct buf *err);
+/* the events running on replica (their ids into *ids, malloc'd, *n): one
+ * of its runs not among them was taken for lost by another replica */
+int store_events_owned(struct db *db, int64_t replica, int64_t **ids, size_t *n, struct buf *err);
+/* put an event replica runs back in the queue (the server stopped before
+ * it started); nothing when it no longer runs there */
+int store_event_requeue(struct db *db, int64_t id, int64_t replica, struct buf *err);
 /* free the strings of a row filled by store_event_claim */
 void event_row_release(struct event_row *ev);
 

@@ -120,7 +120,7 @@ int runs_finish(struct db *db, int64_t run_id, const char *conclusion, const cha
 {
 	return exec_stmt(db,
 			 "UPDATE runs SET status = 'completed', conclusion = ?2, finished_at = ?3, "
-			 "reason = NULLIF(?4, '') WHERE id = ?1",
+			 "reason = NULLIF(?4, '') WHERE id = ?1 AND status <> 'completed'",
 			 "cannot record run end", err, "itit", run_id, conclusion, runs_now_ms(), reason);
 }
 
@@ -136,7 +136,7 @@ int runs_job_finish(struct db *db, int64_t job_id, const char *conclusion, struc
 {
 	return exec_stmt(db,
 			 "UPDATE jobs SET status = 'completed', conclusion = ?2, finished_at = ?3 "
-			 "WHERE id = ?1",
+			 "WHERE id = ?1 AND status <> 'completed'",
 			 "cannot record job end", err, "iti", job_id, conclusion, runs_now_ms());
 }
 
@@ -166,7 +166,7 @@ int runs_step_finish(struct db *db, int64_t step_id, const char *conclusion, str
 {
 	return exec_stmt(db,
 			 "UPDATE steps SET status = 'completed', conclusion = ?2, finished_at = ?3 "
-			 "WHERE id = ?1",
+			 "WHERE id = ?1 AND status <> 'completed'",
 			 "cannot record step end", err, "iti", step_id, conclusion, runs_now_ms());
 }
 

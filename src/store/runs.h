@@ -36,7 +36,9 @@ int64_t runs_now_ms(void);
  * owned by the calling process (store/owner.h) until it finishes */
 int runs_start(struct db *db, const struct run_info *ri, int64_t *run_id, int *number, struct buf *err);
 /* conclusion: success, failure, cancelled, skipped; reason (may be NULL):
- * why the record is not what it should be */
+ * why the record is not what it should be. A run, job or step closed
+ * already (recover.c: its kiln was taken for dead, a server replica for
+ * lost) is left as it is: the late end of a stale kiln overwrites nothing */
 int runs_finish(struct db *db, int64_t run_id, const char *conclusion, const char *reason,
 		struct buf *err);
 int runs_job_start(struct db *db, int64_t run_id, const char *name, int64_t *job_id, struct buf *err);

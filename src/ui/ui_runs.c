@@ -548,7 +548,10 @@ static void on_cancel(struct srv *s, struct http_req *q)
 	if (!strcmp(e.status, "running")) {
 		queue_cancel(s->queue, e.id);
 	} else if (!strcmp(e.status, "queued")) {
-		if (store_event_finish(s->db, e.id, "cancelled", -1, "cancelled", &err)) {
+		int rc = store_event_finish(s->db, e.id, 0, "cancelled", -1, "cancelled", &err);
+		if (rc == KILN_ENOENT) { /* taken from the queue meanwhile */
+			queue_cancel(s->queue, e.id);
+		} else if (rc) {
 			ui_error(&u, 503, "the store is unavailable: %s", err.buf);
 			goto out;
 		}

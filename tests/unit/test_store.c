@@ -17,6 +17,7 @@
 #include "store/db.h"
 #include "store/migrations.h"
 #include "store/recover.h"
+#include "store/repos.h"
 #include "store/runs.h"
 #include "store/sql.h"
 
@@ -595,6 +596,79 @@ static void test_lost_event_runs(void **state)
 	buf_release(&err);
 }
 
+/* store/recover.c store_event_fail_lost: the failure of a lost event, its
+ * runs closed and its next attempt queued are one transaction (a failure
+ * in the middle, here the audit row, leaves the event running: the next
+ * sweep finds it again); an event ended by another is left alone; the
+ * late end of the lost replica changes nothing (fencing) */
+static void test_lost_event_fail(void **state)
+{
+	struct fx *f = *state;
+	struct buf err = BUF_INIT;
+	must_exec(f->db, "INSERT INTO repos (id, name, url, mirror, secret_box, created_at)"
+			 " VALUES (1, 'acme/app', 'u', 'm', 'x', 1)");
+	must_exec(f->db, "INSERT INTO replicas (id, host, data_dir, pid, started_at, seen_at)"
+			 " VALUES (7, 'h', '/a', 1, 1, 1), (9, 'h', '/b', 2, 1, 1000000)");
+	must_exec(f->db, "INSERT INTO events (id, repo_id, source, kind, payload, status,"
+			 " received_at, replica) VALUES (1, 1, 'github', 'push', '{}', 'running', 1, 7)");
+	must_exec(f->db, "INSERT INTO runs (id, workflow, name, number, event, status, started_at,"
+			 " event_id) VALUES (1, 'ci', 'CI', 1, 'push', 'in_progress', 1, 1)");
+	must_exec(f->db, "INSERT INTO jobs (id, run_id, name, status, started_at)"
+			 " VALUES (1, 1, 'build', 'in_progress', 1)");
+	struct replica_self me = { 9, "h", "/b", 0 };
+	struct lost_event *lost = NULL;
+	size_t n = 0;
+	assert_int_equal(store_event_lost(f->db, &me, 1000000, 30000, &lost, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(lost[0].id, 1);
+	assert_int_equal(lost[0].replica, 7);
+	struct lost_retry re;
+	/* a crash between the failure and the next attempt */
+	must_exec(f->db, "ALTER TABLE audit_log RENAME TO audit_log_off");
+	assert_int_equal(store_event_fail_lost(f->db, &lost[0], "server lost", 1, &re, &err), -1);
+	buf_reset(&err);
+	must_exec(f->db, "ALTER TABLE audit_log_off RENAME TO audit_log");
+	assert_int_equal(count_of(f->db, "SELECT count(*) FROM events WHERE status = 'running'"), 1);
+	assert_int_equal(count_of(f->db, "SELECT count(*) FROM events"), 1);
+	assert_int_equal(count_of(f->db, "SELECT count(*) FROM runs WHERE status = 'in_progress'"), 1);
+	/* the next sweep: all of it at once */
+	assert_int_equal(store_event_fail_lost(f->db, &lost[0], "server lost", 1, &re, &err), 0);
+	assert_int_equal(re.closed, 1);
+	assert_int_equal(re.n, 1);
+	assert_int_equal(re.attempts[0], 2);
+	assert_int_equal(count_of(f->db, "SELECT count(*) FROM events WHERE id = 1 AND"
+					 " status = 'failure' AND reason = 'server lost'"), 1);
+	char *q = xstrfmt("SELECT count(*) FROM events WHERE id = %lld AND status = 'queued'"
+			  " AND attempt = 2 AND rerun_of = 1 AND reuse_run = 1", (long long)re.ids[0]);
+	assert_int_equal(count_of(f->db, q), 1);
+	free(q);
+	assert_int_equal(count_of(f->db, "SELECT count(*) FROM audit_log WHERE action = 'run.rerun'"
+					 " AND detail = 'attempt 2, server lost'"), 1);
+	lost_retry_release(&re);
+	/* found lost twice (two replicas sweeping): ended once */
+	assert_int_equal(store_event_fail_lost(f->db, &lost[0], "server lost", 1, &re, &err),
+			 KILN_ENOENT);
+	assert_int_equal(count_of(f->db, "SELECT count(*) FROM events"), 2);
+	/* the lost replica comes back: its end of the event, run and job is not written */
+	assert_int_equal(store_event_finish(f->db, 1, 7, "success", 0, "", &err), KILN_ENOENT);
+	assert_int_equal(store_event_finish(f->db, 1, 0, "cancelled", -1, "", &err), KILN_ENOENT);
+	assert_int_equal(runs_job_finish(f->db, 1, "success", &err), 0);
+	assert_int_equal(runs_finish(f->db, 1, "success", NULL, &err), 0);
+	assert_int_equal(count_of(f->db, "SELECT count(*) FROM events WHERE id = 1 AND"
+					 " status = 'failure'"), 1);
+	assert_int_equal(count_of(f->db, "SELECT count(*) FROM runs WHERE id = 1 AND"
+					 " conclusion = 'failure'"), 1);
+	assert_int_equal(count_of(f->db, "SELECT count(*) FROM jobs WHERE id = 1 AND"
+					 " conclusion = 'failure'"), 1);
+	/* the owner ends its own event once */
+	must_exec(f->db, "UPDATE events SET status = 'running', replica = 9 WHERE id = 1");
+	assert_int_equal(store_event_finish(f->db, 1, 9, "success", 0, "", &err), 0);
+	assert_int_equal(store_event_finish(f->db, 1, 9, "failure", 1, "", &err), KILN_ENOENT);
+	free(lost);
+	assert_int_equal(err.len, 0);
+	buf_release(&err);
+}
+
 #define LITE(fn) cmocka_unit_test_setup_teardown(fn, setup_lite, teardown)
 #define PG(fn) cmocka_unit_test_setup_teardown(fn, setup_pg, teardown)
 
@@ -610,16 +684,18 @@ int main(void)
 		LITE(test_legacy_user_version),
 		LITE(test_blobs),
 		LITE(test_lost_event_runs),
+		LITE(test_lost_event_fail),
 		PG(test_types),
 		PG(test_changes_and_errors),
 		PG(test_transactions),
 		PG(test_cached),
 		PG(test_blobs),
 		PG(test_lost_event_runs),
+		PG(test_lost_event_fail),
 		PG(test_lost_connection),
 		PG(test_schema_version), /* last: it leaves a store too new to open */
 	};
-	size_t n = pg_url() ? ARRAY_SIZE(tests) : 8;
+	size_t n = pg_url() ? ARRAY_SIZE(tests) : 9;
 	if (!pg_url())
 		fprintf(stderr, "# PostgreSQL cases left out: KILN_TEST_PG_URL is not set\n");
 	return _cmocka_run_group_tests("store", tests, n, NULL, NULL);
