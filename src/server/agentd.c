@@ -1,6 +1,7 @@
 /* agentd: the agent API and leases on the server (see agentd.h). */
 #include "base/kiln.h"
 #include "base/fs.h"
+#include "engine/job.h"
 #include "secret/secret.h"
 #include "server/agentd.h"
 #include "server/api.h"
@@ -482,6 +483,40 @@ static void on_heartbeat(struct srv *s, struct http_req *q)
 	buf_release(&err);
 }
 
+/*
+ * An artifact event ("NAME\tSIZE\tFILES\tDIGEST\tDAYS", engine/job.h) is
+ * recorded by the run only for a blob the job's run uploaded whole
+ * (blob_uploads): another digest becomes an error line in the job's log.
+ * 0 (ev kept or rewritten), -1 with err.
+ */
+static int check_artifact(struct srv *s, int64_t job, int64_t *run, json_t *ev, struct buf *err)
+{
+	const char *t = json_string_value(json_object_get(ev, "t"));
+	if (json_integer_value(json_object_get(ev, "k")) != LOG_ARTIFACT || !t)
+		return 0;
+	/* the digest: the fourth field from the left, the second from the right */
+	const char *end = strrchr(t, '\t'), *p = end;
+	while (p && p > t && p[-1] != '\t')
+		p--;
+	char digest[65] = "";
+	if (p && end && end - p == 64)
+		memcpy(digest, p, 64);
+	if (!*run && ajobs_run_id(s->db, job, run, err) < 0)
+		return -1;
+	int ok = *digest ? blobs_uploaded(s->db, digest, *run, err) : 0;
+	if (ok < 0)
+		return -1;
+	if (ok)
+		return 0;
+	size_t name = (size_t)strcspn(t, "\t");
+	char *msg = xstrfmt("artifact %.*s: blob %s was not uploaded by this run: not recorded",
+			    (int)name, t, *digest ? digest : "(none)");
+	json_object_set_new(ev, "k", json_integer(LOG_ERROR));
+	json_object_set_new(ev, "t", json_string(msg));
+	free(msg);
+	return 0;
+}
+
 /* POST /api/v1/agent/jobs/:id/logs {"attempt", "events": [{"seq", "event"}]} */
 static void on_logs(struct srv *s, struct http_req *q)
 {
@@ -496,7 +531,8 @@ static void on_logs(struct srv *s, struct http_req *q)
 	struct ajob_log *v = xcalloc(n ? n : 1, sizeof(*v));
 	char **texts = xcalloc(n ? n : 1, sizeof(*texts));
 	int bad = !json_is_array(evs);
-	int64_t prev = 0;
+	int64_t prev = 0, run = 0;
+	struct buf err = BUF_INIT;
 	for (size_t i = 0; i < n && !bad; i++) {
 		json_t *e = json_array_get(evs, i);
 		json_t *seq = json_object_get(e, "seq"), *ev = json_object_get(e, "event");
@@ -507,11 +543,14 @@ static void on_logs(struct srv *s, struct http_req *q)
 			break;
 		}
 		prev = v[i].seq = json_integer_value(seq);
+		if (check_artifact(s, id, &run, ev, &err) < 0) {
+			bad = -1;
+			break;
+		}
 		v[i].event = texts[i] = json_dumps(ev, JSON_COMPACT);
 	}
-	struct buf err = BUF_INIT;
 	int64_t last = 0;
-	int r = bad ? KILN_EINVAL :
+	int r = bad < 0 ? -1 : bad ? KILN_EINVAL :
 		      ajobs_logs_append(s->db, id, ag.id, attempt, v, n, runs_now_ms(),
 					(int64_t)s->opts.agent_lease_ms, &last, &err);
 	if (r == KILN_EINVAL)
@@ -747,28 +786,51 @@ static void upload_blob(struct srv *s, struct http_req *q, const char *kind)
 		goto out;
 	}
 	/* in the store, not this replica's data directory: the next chunk
-	 * may reach another replica, and any replica serves the artifact */
+	 * may reach another replica, and any replica serves the artifact.
+	 * Each run sends the whole blob from 0 (blob_uploads keeps how far),
+	 * even one the store has: bytes stored already are compared, the
+	 * others appended; only a run that sent it all may name it (a digest
+	 * is not a capability: on_logs, caches) */
 	buf_reset(&err);
-	int64_t have = 0;
-	int sealed = 0;
-	if (blobs_part_size(s->db, digest, &have, &err) == 0 && json_integer_value(off) != have) {
+	int64_t run = 0, mine = 0, have = 0, o = json_integer_value(off);
+	int64_t end = o + (int64_t)len;
+	int sealed = 0, same = 1;
+	if (ajobs_run_id(s->db, id, &run, &err) < 0 ||
+	    blobs_upload_size(s->db, digest, run, &mine, &err) ||
+	    blobs_part_size(s->db, digest, &have, &err)) {
+		free(bin);
+		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
+		goto out;
+	}
+	if (o != mine || o > have) {
 		free(bin);
 		http_reply_json(q, 409, json_pack("{s:{s:s, s:s}, s:I}", "error", "code", "offset",
 						  "message", "send from the stored size", "size",
-						  (json_int_t)have));
+						  (json_int_t)(mine < have ? mine : have)));
 		goto out;
 	}
-	if (err.len || (len && blobs_add_chunk(s->db, digest, have, bin, len, &err)) ||
-	    (final && (sealed = blobs_seal(s->db, digest, kind, &err)) < 0)) {
+	if (o < have && len)
+		same = blobs_range_eq(s->db, digest, o, bin, (size_t)((end < have ? end : have) - o),
+				      &err);
+	if (same < 0 ||
+	    (same && end > have &&
+	     blobs_add_chunk(s->db, digest, have, bin + (have - o), (size_t)(end - have), &err)) ||
+	    (same && blobs_upload_note(s->db, digest, run, id, end, &err)) ||
+	    (same && final && (sealed = blobs_seal(s->db, digest, kind, &err)) < 0) ||
+	    (same && final && !sealed && (sealed = !blobs_uploaded(s->db, digest, run, &err)) &&
+	     err.len)) {
 		free(bin);
 		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
 		goto out;
 	}
 	free(bin);
-	if (sealed)
+	if (!same || sealed) {
+		/* sent again from 0 */
+		blobs_upload_note(s->db, digest, run, id, 0, &err);
 		http_reply_error(q, 400, "digest_mismatch", "the blob's digest is not %s", digest);
-	else
-		http_reply_json(q, 200, json_pack("{s:I}", "size", (json_int_t)(have + (int64_t)len)));
+	} else {
+		http_reply_json(q, 200, json_pack("{s:I}", "size", (json_int_t)end));
+	}
 out:
 	json_decref(body);
 	buf_release(&err);
@@ -857,6 +919,9 @@ static void on_cache_register(struct srv *s, struct http_req *q)
 		goto out;
 	}
 	int have = caches_blob_ok(s->db, j.repo, digest, &size, &err);
+	/* and sent whole by this job's run (blob_uploads) */
+	if (have > 0)
+		have = blobs_uploaded(s->db, digest, j.run_id, &err);
 	if (have < 0) {
 		http_reply_error(q, 503, "store_unavailable", "%s", err.buf);
 		goto out;

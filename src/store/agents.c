@@ -649,3 +649,17 @@ int ajobs_logs_drop(struct db *db, int64_t id, struct buf *err)
 	return sql_run(db, err, "cannot drop log events", "DELETE FROM agent_logs WHERE ajob_id = ?1",
 		       "i", id) < 0 ? -1 : 0;
 }
+
+int ajobs_run_id(struct db *db, int64_t id, int64_t *run_id, struct buf *err)
+{
+	struct dbstmt *st = sql_prep(db, err, "cannot read an agent job",
+				     "SELECT coalesce(run_id, 0) FROM agent_jobs WHERE id = ?1", "i", id);
+	if (!st)
+		return -1;
+	int rc = dbs_step(st);
+	*run_id = rc == DB_ROW ? dbs_col_i64(st, 0) : 0;
+	dbs_finalize(st);
+	if (rc == DB_ROW)
+		return 0;
+	return rc == DB_DONE ? KILN_ENOENT : sql_fail(db, err, "cannot read an agent job");
+}

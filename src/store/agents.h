@@ -86,6 +86,8 @@ struct ajob_row {
 };
 void ajob_row_release(struct ajob_row *r);
 int ajobs_get(struct db *db, int64_t id, struct ajob_row *out, struct buf *err);
+/* the run (history) of agent job id: 0, KILN_ENOENT or -1 with err */
+int ajobs_run_id(struct db *db, int64_t id, int64_t *run_id, struct buf *err);
 
 /*
  * Lease the oldest queued job the agent's labels satisfy, for lease_ms:

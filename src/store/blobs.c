@@ -260,6 +260,76 @@ int blobs_write_fd(struct db *db, const char *digest, int fd, struct buf *err)
 	return rc == KILN_EIO ? -1 : rc;
 }
 
+int blobs_upload_size(struct db *db, const char *digest, int64_t run_id, int64_t *size,
+		      struct buf *err)
+{
+	struct dbstmt *st = sql_prep(db, err, "cannot read the blob uploads",
+				     "SELECT size FROM blob_uploads WHERE digest = ?1 AND run_id = ?2",
+				     "ti", digest, run_id);
+	if (!st)
+		return -1;
+	int rc = dbs_step(st);
+	*size = rc == DB_ROW ? dbs_col_i64(st, 0) : 0;
+	dbs_finalize(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : sql_fail(db, err, "cannot read the blob uploads");
+}
+
+int blobs_upload_note(struct db *db, const char *digest, int64_t run_id, int64_t job_id,
+		      int64_t size, struct buf *err)
+{
+	return sql_run(db, err, "cannot record a blob upload",
+		       "INSERT INTO blob_uploads (digest, run_id, job_id, size, created_at)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (digest, run_id)"
+		       " DO UPDATE SET job_id = excluded.job_id, size = excluded.size",
+		       "tiiii", digest, run_id, job_id, size, runs_now_ms()) < 0 ? -1 : 0;
+}
+
+int blobs_uploaded(struct db *db, const char *digest, int64_t run_id, struct buf *err)
+{
+	struct dbstmt *st = sql_prep(db, err, "cannot read the blob uploads",
+				     "SELECT 1 FROM blob_uploads u JOIN blobs b ON b.digest = u.digest"
+				     " WHERE u.digest = ?1 AND u.run_id = ?2 AND u.size = b.size",
+				     "ti", digest, run_id);
+	if (!st)
+		return -1;
+	int rc = dbs_step(st);
+	dbs_finalize(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : sql_fail(db, err, "cannot read the blob uploads");
+}
+
+int blobs_range_eq(struct db *db, const char *digest, int64_t off, const void *p, size_t n,
+		   struct buf *err)
+{
+	int64_t end = off + (int64_t)n, pos = off;
+	struct dbstmt *st = sql_prep(db, err, "cannot read a blob chunk",
+				     "SELECT seq, data FROM blob_chunks WHERE digest = ?1 AND seq < ?3"
+				     " AND seq + size > ?2 ORDER BY seq", "tii", digest, off, end);
+	if (!st)
+		return -1;
+	int rc, eq = 1;
+	while ((rc = dbs_step(st)) == DB_ROW && eq) {
+		int64_t seq = dbs_col_i64(st, 0);
+		const unsigned char *d = dbs_col_blob(st, 1);
+		size_t len = dbs_col_bytes(st, 1);
+		/* every stored byte of the range must be the same, without gaps */
+		int64_t from = seq > off ? seq : off;
+		int64_t to = seq + (int64_t)len < end ? seq + (int64_t)len : end;
+		if (from > pos || !d)
+			eq = 0;
+		else if (to > from)
+			eq = !memcmp(d + (from - seq), (const unsigned char *)p + (from - off),
+				     (size_t)(to - from));
+		if (to > pos)
+			pos = to;
+	}
+	if (rc != DB_ROW && rc != DB_DONE) {
+		dbs_finalize(st);
+		return sql_fail(db, err, "cannot read a blob chunk");
+	}
+	dbs_finalize(st);
+	return eq && pos >= end;
+}
+
 int blobs_sweep(struct db *db, int64_t now_ms, int64_t keep_ms, int64_t *n, struct buf *err)
 {
 	int64_t cut = now_ms - keep_ms;
@@ -278,7 +348,11 @@ int blobs_sweep(struct db *db, int64_t now_ms, int64_t keep_ms, int64_t *n, stru
 	if (c < 0 || sql_run(db, err, "cannot sweep the blob store",
 			     "DELETE FROM blob_chunks WHERE created_at < ?1 AND NOT EXISTS"
 			     " (SELECT 1 FROM blobs b WHERE b.digest = blob_chunks.digest)",
-			     "i", cut) < 0)
+			     "i", cut) < 0 ||
+	    sql_run(db, err, "cannot sweep the blob store",
+		    "DELETE FROM blob_uploads WHERE created_at < ?1 AND NOT EXISTS"
+		    " (SELECT 1 FROM blob_chunks b WHERE b.digest = blob_uploads.digest)",
+		    "i", cut) < 0)
 		return -1;
 	*n = c;
 	return 0;

@@ -49,6 +49,22 @@ int blobs_add_chunk(struct db *db, const char *digest, int64_t offset, const voi
 /* the upload is complete: its chunks must hash to digest. 0 (the blob is
  * kept as kind), 1 (they do not: the chunks are dropped) or -1 with err */
 int blobs_seal(struct db *db, const char *digest, const char *kind, struct buf *err);
+/*
+ * Who uploads a blob (table blob_uploads): per blob and run, the agent job
+ * and how many bytes it sent so far, from 0 (each checked against what the
+ * store has: blobs_range_eq). A digest is not a capability: an artifact of
+ * an agent job is recorded only for a blob its run uploaded whole.
+ */
+int blobs_upload_size(struct db *db, const char *digest, int64_t run_id, int64_t *size,
+		      struct buf *err);
+int blobs_upload_note(struct db *db, const char *digest, int64_t run_id, int64_t job_id,
+		      int64_t size, struct buf *err);
+/* 1 when run_id uploaded the whole complete blob, 0 when not, -1 with err */
+int blobs_uploaded(struct db *db, const char *digest, int64_t run_id, struct buf *err);
+/* 1 when the stored chunks cover [off, off + n) with exactly these bytes,
+ * 0 when not (a byte differs, or a gap), -1 with err */
+int blobs_range_eq(struct db *db, const char *digest, int64_t off, const void *p, size_t n,
+		   struct buf *err);
 /* the complete blob's bytes appended to out: 0, KILN_ENOENT or -1 */
 int blobs_read(struct db *db, const char *digest, struct buf *out, struct buf *err);
 /* the complete blob written to the open file descriptor fd: 0, KILN_ENOENT

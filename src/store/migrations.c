@@ -276,6 +276,17 @@ const char *const db_migrations[] = {
 	 * (source, delivery); kept 30 days */
 	"CREATE TABLE config_deliveries (source TEXT NOT NULL, delivery TEXT NOT NULL,"
 	" received_at BIGINT NOT NULL, PRIMARY KEY (source, delivery));",
+	/* 27: who uploaded a blob (src/server/agentd.c): per blob and run, the
+	 * agent job and how many bytes it sent, each checked against the
+	 * stored ones (a blob already in the store must be sent again: a
+	 * digest is not a capability); an agent's artifact is recorded only
+	 * for a blob its own run uploaded whole. The blob sweep's lookups by
+	 * digest get their indexes. */
+	"CREATE TABLE blob_uploads (digest TEXT NOT NULL, run_id BIGINT NOT NULL,"
+	" job_id BIGINT NOT NULL, size BIGINT NOT NULL, created_at BIGINT NOT NULL,"
+	" PRIMARY KEY (digest, run_id));"
+	"CREATE INDEX artifacts_digest ON artifacts (digest);"
+	"CREATE INDEX caches_by_digest ON caches (digest);",
 };
 
 const int db_nmigrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

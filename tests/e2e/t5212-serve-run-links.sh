@@ -76,6 +76,8 @@ test_expect_success SQLITESTORE 'migration 17 links the server runs recorded bef
 	                 "DROP INDEX events_status; ALTER TABLE events DROP COLUMN replica;"
 	                 "DROP TABLE replicas; DROP TABLE blob_chunks; DROP TABLE blobs;"
 	                 "DROP TABLE caches; DROP TABLE config_deliveries;"
+	                 # and before 27 (blob uploaders, digest indexes)
+	                 "DROP TABLE blob_uploads; DROP INDEX artifacts_digest;"
 	                 # an older kiln kept the version in user_version alone
 	                 "DROP TABLE schema_version; PRAGMA user_version = 16;")
 	db.commit()

@@ -123,8 +123,31 @@ test_expect_success 'a job of another run may not read this run'"'"'s artifacts'
 	tokx=$(agent_token ax) &&
 	code=$(agent_call "$tokx" "/api/v1/agent/jobs/$id/artifacts?attempt=1") &&
 	test "$code" = 409 &&
+	# nor claim its blob as an upload of its own: the store has it, but
+	# this run must send the bytes (a digest is not a capability)
+	code=$(curl -sS -o r.body -w "%{http_code}" -X POST -H "Authorization: Bearer $tok" \
+		"$(serve_url)/api/v1/agent/jobs/$id/artifacts/$digest" \
+		--data "{\"attempt\":1,\"offset\":0,\"final\":true,\"data\":\"\"}") &&
+	test "$code" = 400 && test_grep digest_mismatch r.body &&
+	code=$(curl -sS -o r.body -w "%{http_code}" -X POST -H "Authorization: Bearer $tok" \
+		"$(serve_url)/api/v1/agent/jobs/$id/artifacts/$digest" \
+		--data "{\"attempt\":1,\"offset\":300000,\"final\":true,\"data\":\"\"}") &&
+	test "$code" = 409 && test_grep "\"size\":0" r.body &&
+	# nor record an artifact naming it (its log says so)
+	for i in $(seq 1 50); do
+		seq=$(( $(sql "SELECT log_seq FROM agent_jobs WHERE id = $id") + 1 )) &&
+		code=$(curl -sS -o r.body -w "%{http_code}" -X POST -H "Authorization: Bearer $tok" \
+			"$(serve_url)/api/v1/agent/jobs/$id/logs" \
+			--data "{\"attempt\":1,\"events\":[{\"seq\":$seq,\"event\":{\"k\":10,\"t\":\"stolen\\t300000\\t1\\t$digest\\t90\"}}]}") &&
+		test "$code" = 200 && break
+	done &&
+	test "$code" = 200 &&
 	touch go &&
-	wait_status 2 success 120
+	wait_status 2 success 120 &&
+	run2=$(sql "SELECT r.id FROM runs r WHERE r.event_id = 2") && test -n "$run2" &&
+	test "$(sql "SELECT count(*) FROM artifacts WHERE run_id = $run2")" = 0 &&
+	kiln logs "$run2" >log2 &&
+	test_grep "artifact stolen: blob $digest was not uploaded by this run: not recorded" log2
 '
 
 test_done

@@ -669,6 +669,38 @@ static void test_lost_event_fail(void **state)
 	buf_release(&err);
 }
 
+/* store/blobs.c: who uploaded a blob, and the stored bytes compared */
+static void test_blob_uploads(void **state)
+{
+	struct fx *f = *state;
+	struct buf err = BUF_INIT;
+	const char *text = "hello world";
+	unsigned char d[32];
+	char digest[65];
+	crypto_generichash(d, sizeof(d), (const unsigned char *)text, 11, NULL, 0);
+	sodium_bin2hex(digest, sizeof(digest), d, sizeof(d));
+	assert_int_equal(blobs_add_chunk(f->db, digest, 0, text, 5, &err), 0);
+	assert_int_equal(blobs_add_chunk(f->db, digest, 5, text + 5, 6, &err), 0);
+	assert_int_equal(blobs_seal(f->db, digest, BLOB_ARTIFACT, &err), 0);
+	assert_int_equal(blobs_range_eq(f->db, digest, 0, "hello", 5, &err), 1);
+	assert_int_equal(blobs_range_eq(f->db, digest, 3, "lo wo", 5, &err), 1); /* two chunks */
+	assert_int_equal(blobs_range_eq(f->db, digest, 3, "lo wX", 5, &err), 0);
+	assert_int_equal(blobs_range_eq(f->db, digest, 8, "rld!", 4, &err), 0); /* past the end */
+	int64_t size = -1;
+	assert_int_equal(blobs_upload_size(f->db, digest, 1, &size, &err), 0);
+	assert_int_equal(size, 0);
+	assert_int_equal(blobs_uploaded(f->db, digest, 1, &err), 0);
+	assert_int_equal(blobs_upload_note(f->db, digest, 1, 7, 5, &err), 0);
+	assert_int_equal(blobs_uploaded(f->db, digest, 1, &err), 0); /* not whole */
+	assert_int_equal(blobs_upload_note(f->db, digest, 1, 7, 11, &err), 0);
+	assert_int_equal(blobs_upload_size(f->db, digest, 1, &size, &err), 0);
+	assert_int_equal(size, 11);
+	assert_int_equal(blobs_uploaded(f->db, digest, 1, &err), 1);
+	assert_int_equal(blobs_uploaded(f->db, digest, 2, &err), 0); /* another run */
+	assert_int_equal(err.len, 0);
+	buf_release(&err);
+}
+
 #define LITE(fn) cmocka_unit_test_setup_teardown(fn, setup_lite, teardown)
 #define PG(fn) cmocka_unit_test_setup_teardown(fn, setup_pg, teardown)
 
@@ -685,6 +717,7 @@ int main(void)
 		LITE(test_blobs),
 		LITE(test_lost_event_runs),
 		LITE(test_lost_event_fail),
+		LITE(test_blob_uploads),
 		PG(test_types),
 		PG(test_changes_and_errors),
 		PG(test_transactions),
@@ -692,10 +725,11 @@ int main(void)
 		PG(test_blobs),
 		PG(test_lost_event_runs),
 		PG(test_lost_event_fail),
+		PG(test_blob_uploads),
 		PG(test_lost_connection),
 		PG(test_schema_version), /* last: it leaves a store too new to open */
 	};
-	size_t n = pg_url() ? ARRAY_SIZE(tests) : 9;
+	size_t n = pg_url() ? ARRAY_SIZE(tests) : 10;
 	if (!pg_url())
 		fprintf(stderr, "# PostgreSQL cases left out: KILN_TEST_PG_URL is not set\n");
 	return _cmocka_run_group_tests("store", tests, n, NULL, NULL);
