@@ -91,6 +91,15 @@ void child_disown(struct child *c)
 	c->data = NULL;
 }
 
+void child_leave(struct child *c)
+{
+	child_disown(c);
+	if (c->exited || uv_is_closing((uv_handle_t *)&c->proc))
+		return; /* its exit already closes (and frees) it */
+	uv_close((uv_handle_t *)&c->proc, on_close);
+	uv_close((uv_handle_t *)&c->timer, on_close);
+}
+
 void child_kill(struct child *c, int sig)
 {
 	if (!c->exited)

@@ -37,6 +37,9 @@ struct child *child_start(uv_loop_t *loop, const struct child_opts *o, child_cb 
 			  struct buf *err);
 /* forget the owner: cb will not be called */
 void child_disown(struct child *c);
+/* the controller exits and leaves the process running: disowned, its
+ * handles closed and the struct freed by the loop's last run */
+void child_leave(struct child *c);
 /* signal the child's whole process group */
 void child_kill(struct child *c, int sig);
 

@@ -615,8 +615,20 @@ int deployd_run(const struct deployd_opts *o)
 	deploy__gitops_close(&d);
 	/* SIGQUIT leaves every slot as stored: the next controller adopts
 	 * them as after a crash (a rollout under way is aborted then) */
-	if (!d.leave_running || ret)
+	if (!d.leave_running || ret) {
 		shutdown_all(&d);
+	} else {
+		/* they run on for the next controller: only our handles go */
+		if (d.hap)
+			child_leave(d.hap);
+		d.hap = NULL;
+		for (size_t i = 0; i < d.napps; i++)
+			for (int k = 0; k < d.apps[i]->nslots; k++)
+				if (d.apps[i]->slots[k].child) {
+					child_leave(d.apps[i]->slots[k].child);
+					d.apps[i]->slots[k].child = NULL;
+				}
+	}
 out_server:
 	deploy__server_close(&d);
 out:
