@@ -343,8 +343,12 @@ static int clean_temp(const char *dir)
 		}
 		if (st.st_size == 0) /* emptied by its step's end, as usual */
 			continue;
+		/* one it cannot empty (a step made it read-only) fails the
+		 * reset: it may hold a step's text with secrets expanded */
 		int fd = openat(tfd, step_scripts[i], O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0)
+		if (fd < 0)
+			r = -errno;
+		else
 			close(fd);
 	}
 	close(tfd);
@@ -462,7 +466,12 @@ int jobdir_take_spare(char *tmpl)
 		struct stat st;
 		if (lstat(tmpl, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
 		    (st.st_mode & 077)) {
-			renameat2(AT_FDCWD, tmpl, AT_FDCWD, spare, RENAME_NOREPLACE);
+			/* ours but opened to others (a job's chmod): removed, or
+			 * every later run would find the name taken */
+			if (lstat(tmpl, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid())
+				rmtree(tmpl);
+			else
+				renameat2(AT_FDCWD, tmpl, AT_FDCWD, spare, RENAME_NOREPLACE);
 			r = -1;
 		}
 	}
@@ -523,7 +532,7 @@ void jobdir_retire(const char *run_dir)
 	struct stat st;
 	while (!r && (de = readdir(d))) {
 		const char *n = de->d_name;
-		if ((n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2]))) || !strcmp(n, "event.json"))
+		if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])))
 			continue;
 		if (!kept && str_starts_with(n, ".free-")) {
 			kept = xstrdup(n);

@@ -142,12 +142,10 @@ static int make_run_dir(struct runctx *rc, struct buf *err)
 	struct buf json = BUF_INIT;
 	ev_to_json(rc->event, &json, EV_JSON_PRETTY);
 	buf_addch(&json, '\n');
-	/* written over a spare's old one in place, then cut (no O_TRUNC: see
-	 * write_file in exec_run.c) */
-	int fd = open(rc->event_path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
-	struct stat st;
-	int ok = fd >= 0 && fs_write_all(fd, json.buf, json.len) == 0 && fstat(fd, &st) == 0 &&
-		 (st.st_size <= (off_t)json.len || ftruncate(fd, (off_t)json.len) == 0);
+	/* a new file even in a spare directory (jobdir_retire removes the
+	 * last run's: a step may have made it a FIFO, a link or read-only) */
+	int fd = open(rc->event_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+	int ok = fd >= 0 && fs_write_all(fd, json.buf, json.len) == 0;
 	int e = errno;
 	if (fd >= 0 && close(fd) < 0 && ok) {
 		ok = 0;

@@ -9,7 +9,7 @@ test_description='catalog of malformed inputs: each one a clean error, nothing l
 #   - each expected message (an extended regex over stdout + stderr);
 #   - no sanitizer report, no "BUG:" line;
 #   - nothing left behind: TMPDIR empty (no kiln-run-* directory) but for
-#     the spare run directory, which holds only empty files, no workspace;
+#     the spare run directory, which holds only empty files (no event.json), no workspace;
 #     no process carrying the case's marker (no orphaned step).
 # At the end no run of the store is left in_progress.
 
@@ -108,10 +108,10 @@ run_case() {
 		return 1
 	fi
 	# a run that ran jobs leaves its directory for the next one (exec.md):
-	# event.json and a job skeleton of empty files, no workspace
+	# a job skeleton of empty files, no workspace, no event.json
 	if [ -e "$tmp/$spare" ]; then
-		left=$(cd "$tmp/$spare" && find . -mindepth 1 ! -name event.json \
-			\( -name workspace -o ! -type d ! -type f -o -type f -size +0 \))
+		left=$(cd "$tmp/$spare" && find . -mindepth 1 \
+			\( -name event.json -o -name workspace -o ! -type d ! -type f -o -type f -size +0 \))
 		if [ -n "$left" ]; then
 			echo "left in the spare run directory: $left"
 			return 1

@@ -163,8 +163,10 @@ test_expect_success 'a spare run directory open to others is not used' '
 	: >"$spare/marker" &&
 	(cd repo && kiln run workflow_dispatch -W .github/workflows/spare.yml) >out 2>err &&
 	test_grep "run success" out &&
-	test -e "$spare/marker" &&
-	test "$(stat -c %a "$spare")" = 755 &&
+	# this user'"'"'s own but opened to others: removed, and this run'"'"'s
+	# directory is the new spare, private again
+	test ! -e "$spare/marker" &&
+	test "$(stat -c %a "$spare")" = 700 &&
 	test -z "$(ls "$TMPDIR")" &&
 	rm -rf "$spare" &&
 	ln -s "$TRASH/elsewhere" "$spare" &&
@@ -172,7 +174,41 @@ test_expect_success 'a spare run directory open to others is not used' '
 	(cd repo && kiln run workflow_dispatch -W .github/workflows/spare.yml) >out 2>err &&
 	test_grep "run success" out &&
 	test -L "$spare" &&
-	test -z "$(ls -A "$TRASH/elsewhere")"
+	test -z "$(ls -A "$TRASH/elsewhere")" &&
+	rm "$spare"
+'
+
+test_expect_success 'what a step made of event.json does not reach the next run' '
+	export TMPDIR="$TRASH/tmp-spare" &&
+	write_workflow repo event <<-\EOF &&
+	on: workflow_dispatch
+	jobs:
+	  one:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: |
+	          test "$(head -c1 "$GITHUB_EVENT_PATH")" = "{"
+	          rm -f "$GITHUB_EVENT_PATH" && mkfifo "$GITHUB_EVENT_PATH"
+	EOF
+	(cd repo && kiln run workflow_dispatch -W .github/workflows/event.yml) >out 2>err &&
+	test_grep "run success" out &&
+	test ! -e "$TMPDIR/.kiln-spare-$(id -u)/event.json" &&
+	# a FIFO left in place would block the next run in open()
+	(cd repo && timeout 60 kiln run workflow_dispatch -W .github/workflows/event.yml) >out 2>err &&
+	test_grep "run success" out &&
+	write_workflow repo event <<-\EOF &&
+	on: workflow_dispatch
+	jobs:
+	  one:
+	    runs-on: ubuntu-latest
+	    steps:
+	      - run: rm -f "$GITHUB_EVENT_PATH" && ln "$HOME/victim" "$GITHUB_EVENT_PATH"
+	EOF
+	echo keep-me >"$HOME/victim" &&
+	(cd repo && kiln run workflow_dispatch -W .github/workflows/event.yml) >out 2>err &&
+	(cd repo && kiln run workflow_dispatch -W .github/workflows/event.yml) >out 2>err &&
+	test_grep "run success" out &&
+	test "$(cat "$HOME/victim")" = keep-me
 '
 
 test_done
