@@ -429,7 +429,12 @@ static int publish(struct cas *c, const char *tmp, const char *blob, const struc
 	}
 	buf_reset(&path);
 	buf_addf(&path, "%s/blobs/%s.tzst", c->dir, blob);
-	if (!r && !sync && access(path.buf, F_OK) == 0) {
+	struct stat old, new;
+	if (!r && !sync && stat(path.buf, &old) == 0 && stat(tmp, &new) == 0 &&
+	    old.st_size == new.st_size) {
+		/* the same bytes (same name, same size), kept: it may be an
+		 * artifact's, fsync'd; one of another size is the torn rest of
+		 * an unsynced save and is replaced */
 		unlink(tmp);
 	} else if (!r && rename(tmp, path.buf) < 0) {
 		buf_addf(err, "cannot rename blob into '%s': %s", path.buf, strerror(errno));

@@ -250,22 +250,21 @@ static int write_new_file(struct archive *in, struct archive_entry *e, const cha
 	return r;
 }
 
-static int extract(const char *blobpath, const char *cwd, struct buf *err)
+/* extract the blob open at fd (read from its start; not closed here) */
+static int extract(int fd, const char *blobpath, const char *cwd, struct buf *err)
 {
 	mode_t mask = umask(022);
 	umask(mask);
-	struct dctx d = { .fd = open(blobpath, O_RDONLY | O_CLOEXEC) };
-	if (d.fd < 0) {
-		buf_addf(err, "cannot open cache blob '%s': %s", blobpath, strerror(errno));
+	struct dctx d = { .fd = fd };
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		buf_addf(err, "cannot read cache blob '%s': %s", blobpath, strerror(errno));
 		return -1;
 	}
-	posix_fadvise(d.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	cas__pipe_init(&d.pipe);
 	pthread_t th;
 	if (pthread_create(&th, NULL, decompressor, &d)) {
 		buf_addstr(err, "cannot start the cache decompressor thread");
 		cas__pipe_free(&d.pipe);
-		close(d.fd);
 		return -1;
 	}
 	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
@@ -328,20 +327,13 @@ static int extract(const char *blobpath, const char *cwd, struct buf *err)
 	archive_read_free(in);
 	archive_write_free(out);
 	cas__pipe_free(&d.pipe);
-	close(d.fd);
 	buf_release(&path);
 	return r;
 }
 
-/* do the bytes at path hash to blob? 0, CAS_CORRUPT or -1 (unreadable) */
-static int verify(const char *path, const char *blob, struct buf *err)
+/* do the bytes of the blob open at fd hash to blob? 0, CAS_CORRUPT or -1 (unreadable) */
+static int verify(int fd, const char *path, const char *blob, struct buf *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		buf_addf(err, "cannot open cache blob '%s': %s", path, strerror(errno));
-		return errno == ENOENT ? CAS_CORRUPT : -1;
-	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, 32);
 	unsigned char *io = xmalloc(VERIFY_CHUNK), h[32];
@@ -359,7 +351,6 @@ static int verify(const char *path, const char *blob, struct buf *err)
 			break;
 		crypto_generichash_update(&st, io, (size_t)k);
 	}
-	close(fd);
 	free(io);
 	if (r)
 		return r;
@@ -384,9 +375,19 @@ int cas_unpack(struct cas *c, const char *blob, const char *cwd, int *unchanged,
 	}
 	struct buf path = BUF_INIT;
 	buf_addf(&path, "%s/blobs/%s.tzst", c->dir, blob);
-	int r = verify(path.buf, blob, err);
-	if (!r)
-		r = extract(path.buf, cwd, err);
+	/* one open for both: the bytes extracted are the bytes verified,
+	 * whatever is renamed over the name meanwhile (a concurrent fetch) */
+	int r, fd = open(path.buf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		buf_addf(err, "cannot open cache blob '%s': %s", path.buf, strerror(errno));
+		r = errno == ENOENT ? CAS_CORRUPT : -1;
+	} else {
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		r = verify(fd, path.buf, blob, err);
+		if (!r)
+			r = extract(fd, path.buf, cwd, err);
+		close(fd);
+	}
 	buf_release(&path);
 	return r;
 }
