@@ -113,11 +113,17 @@ static void cleanup_done(uv_work_t *w, int status)
 static void finish(struct qrun *r, const char *status, int code, const char *reason)
 {
 	struct buf err = BUF_INIT;
-	status_end(r->status, !strcmp(status, "cancelled") ? "error" : status,
-		   *reason ? reason : !strcmp(status, "success") ? "the run succeeded" : "the run failed");
-	r->status = NULL;
 	r->ended = 1;
 	int rc = store_event_finish(r->q->s->db, r->ev.id, r->q->replica, status, code, reason, &err);
+	/* the forge hears the end only from the event's owner: a replica
+	 * taken for lost would post over its next attempt's status */
+	if (rc == KILN_ENOENT || r->lost)
+		status_drop(r->status);
+	else
+		status_end(r->status, !strcmp(status, "cancelled") ? "error" : status,
+			   *reason ? reason
+				   : !strcmp(status, "success") ? "the run succeeded" : "the run failed");
+	r->status = NULL;
 	if (rc == KILN_ENOENT)
 		fprintf(stderr, "kiln serve: event %lld: taken for lost by another replica: its %s "
 				"is not recorded\n", (long long)r->ev.id, status);
@@ -351,8 +357,11 @@ static void prepare_done(uv_work_t *w, int status)
 					   &err);
 		else
 			store_event_requeue(q->s->db, r->ev.id, q->replica, &err);
-		status_end(r->status, r->cancelled ? "error" : "pending",
-			   r->cancelled ? "cancelled" : "waiting for the server");
+		if (r->lost)
+			status_drop(r->status);
+		else
+			status_end(r->status, r->cancelled ? "error" : "pending",
+				   r->cancelled ? "cancelled" : "waiting for the server");
 		r->status = NULL;
 		buf_release(&err);
 		r->work.data = r;

@@ -96,9 +96,9 @@ static void pending_done(void *arg, int ok, int attempts, const char *error)
 	if (!ok)
 		fprintf(stderr, "kiln serve: commit status not delivered after %d attempt%s: %s\n",
 			attempts, attempts == 1 ? "" : "s", error ? error : "?");
-	if (j->ended && j->final_body && error && !strcmp(error, "stopping"))
-		job_free(j); /* the server is stopping: nothing more is sent */
-	else if (j->ended && j->final_body)
+	if (j->ended && (!j->final_body || (error && !strcmp(error, "stopping"))))
+		job_free(j); /* dropped, or the server is stopping: nothing more is sent */
+	else if (j->ended)
 		send_final(j);
 }
 
@@ -167,6 +167,15 @@ void status_end(struct status_job *j, const char *state, const char *description
 	j->final_body = body_for(j, state, description);
 	if (!j->pending_inflight)
 		send_final(j);
+}
+
+void status_drop(struct status_job *j)
+{
+	if (!j)
+		return;
+	j->ended = 1;
+	if (!j->pending_inflight)
+		job_free(j);
 }
 
 void statuses_close(struct statuses *st, void (*closed)(void *arg), void *arg)

@@ -28,6 +28,9 @@ struct status_job *status_start(struct statuses *st, const struct repo_row *repo
 /* the run ended: state success, failure or error (cancelled, could not run);
  * job is then owned by the module (freed once sent) */
 void status_end(struct status_job *job, const char *state, const char *description);
+/* the run's end is another's to tell (its event was taken for lost by
+ * another replica): nothing more is sent; job is then owned by the module */
+void status_drop(struct status_job *job);
 /* give up retries, wait for requests in flight, free, then closed(arg) */
 void statuses_close(struct statuses *st, void (*closed)(void *arg), void *arg);
 

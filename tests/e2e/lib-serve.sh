@@ -199,3 +199,37 @@ run_of() {
 jobs_of() {
 	api "/api/v1/runs/$1/jobs" | python3 -c "import json,sys; print(' '.join('%s=%s' % (j['name'], j['conclusion']) for j in json.load(sys.stdin)['jobs']))"
 }
+
+# a recording HTTP server: each request as a JSON line in requests.jsonl;
+# it answers 500 while the file "fail" holds a positive count (decremented)
+# (a commit-status API); sets REC (its pid) and API (its URL)
+start_recorder() {
+	cat >recorder.py <<-\PY
+	import http.server, json, os, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", 0))
+        body = self.rfile.read(n).decode()
+        fails = int(open("fail").read() or 0) if os.path.exists("fail") else 0
+        with open("requests.jsonl", "a") as f:
+            f.write(json.dumps({"path": self.path, "auth": self.headers.get("Authorization"),
+                                "body": json.loads(body), "answer": 500 if fails > 0 else 201}) + "\n")
+        if fails > 0:
+            open("fail", "w").write(str(fails - 1))
+        self.send_response(500 if fails > 0 else 201)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open("recorder.port", "w").write(str(s.server_address[1]))
+s.serve_forever()
+	PY
+	python3 recorder.py &
+	REC=$!
+	local i
+	for i in $(seq 1 50); do test -s recorder.port && break; sleep 0.1; done
+	test -s recorder.port || return 1
+	API="http://127.0.0.1:$(cat recorder.port)"
+}

@@ -5,35 +5,8 @@ test_description='kiln serve: commit statuses back to GitHub, Gitea and GitLab A
 
 ZERO=0000000000000000000000000000000000000000
 
-# a recording HTTP server: each request as a JSON line in requests.jsonl;
-# it answers 500 while the file "fail" holds a positive count (decremented)
-cat >recorder.py <<-\PY
-import http.server, json, os, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        n = int(self.headers.get("Content-Length", 0))
-        body = self.rfile.read(n).decode()
-        fails = int(open("fail").read() or 0) if os.path.exists("fail") else 0
-        with open("requests.jsonl", "a") as f:
-            f.write(json.dumps({"path": self.path, "auth": self.headers.get("Authorization"),
-                                "body": json.loads(body), "answer": 500 if fails > 0 else 201}) + "\n")
-        if fails > 0:
-            open("fail", "w").write(str(fails - 1))
-        self.send_response(500 if fails > 0 else 201)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-open("recorder.port", "w").write(str(s.server_address[1]))
-s.serve_forever()
-PY
-python3 recorder.py &
-REC=$!
+start_recorder || exit 1
 trap 'kill $REC 2>/dev/null; serve_cleanup' EXIT
-for i in $(seq 1 50); do test -s recorder.port && break; sleep 0.1; done
-API="http://127.0.0.1:$(cat recorder.port)"
 
 test_expect_success 'setup: a repository with a workflow; statuses to a GitHub-like API' '
 	serve_app_repo <<-\EOF &&

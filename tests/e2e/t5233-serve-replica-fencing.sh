@@ -14,7 +14,13 @@ cleanup_fencing() {
 	done
 	serve_cleanup
 }
-trap cleanup_fencing EXIT
+trap 'cleanup_fencing; kill $REC 2>/dev/null' EXIT
+# commit statuses: only the event's owner tells the forge how it ended
+start_recorder || exit 1
+# states SHA: the commit statuses posted for SHA, in order, one line
+states() {
+	python3 -c "import json,sys; print(\" \".join(r[\"body\"][\"state\"] for r in map(json.loads, open(\"requests.jsonl\")) if r[\"path\"].endswith(sys.argv[1])))" "$1"
+}
 
 # silent 3 s: lost
 fast_replica() { replica "$1" --replica-ttl 3; }
@@ -76,6 +82,7 @@ test_expect_success 'setup: a job that waits for a file in attempt 1, two replic
 	EOF
 	echo 0 >src/ROUND && git -C src add . && git -C src commit -q -m ci &&
 	KILN_HOME="$TRASH/a" kiln repo add acme/app "$TRASH/src" >secret &&
+	echo ghp_fencing | KILN_HOME="$TRASH/a" kiln repo status acme/app --forge github --api "$API/" &&
 	mkdir -p b && cp a/secret.key b/secret.key &&
 	fast_replica a && fast_replica b
 '
@@ -105,7 +112,10 @@ test_expect_success 'a replica paused past the ttl: failed "server lost", attemp
 	grep "event $ev: taken for lost" $own.log &&
 	still_lost $ev &&
 	test "$(event_status $re)" = success &&
-	test "$(db_sql "SELECT conclusion FROM runs WHERE event_id = $re")" = success
+	test "$(db_sql "SELECT conclusion FROM runs WHERE event_id = $re")" = success &&
+	# one success (attempt 2'"'"'s): the stale run'"'"'s late end is not posted
+	sha=$(git -C src rev-parse HEAD) && sleep 1 && states $sha &&
+	test "$(states $sha | tr " " "\n" | grep -c success)" = 1
 '
 
 test_expect_success 'a replica paused past the ttl and resumed stops its run: the job never finishes' '
@@ -132,6 +142,10 @@ test_expect_success 'a replica paused past the ttl and resumed stops its run: th
 	! test -e finished-2-1 &&
 	still_lost $ev &&
 	test "$(event_status $re)" = success &&
+	# the stopped run'"'"'s end is not posted over attempt 2'"'"'s success
+	sha=$(git -C src rev-parse HEAD) && states $sha &&
+	case "$(states $sha)" in *success) ;; *) false ;; esac &&
+	! states $sha | grep -E "failure|error" &&
 	# both replicas take the next push
 	push 3 $other && wait_file started-3-1 && touch go-3 &&
 	wait_status "$(event_of 3)" success 60
