@@ -1069,7 +1069,27 @@ static void lease_done(struct acall *c)
 	struct agent *ag = c->arg;
 	json_t *o = json_loadb(c->resp.buf ? c->resp.buf : "", c->resp.len, 0, NULL);
 	json_t *job = json_object_get(o, "job");
+	struct ajob *same = NULL;
 	if (c->status == 200 && json_is_object(job)) {
+		/* the same job and attempt leased to us again: its first lease
+		 * was re-offered unconfirmed (our first heartbeat could not get
+		 * through in time, e.g. a database restart); the copy running
+		 * here holds the new lease too (same agent, same attempt), so it
+		 * is not started twice */
+		json_int_t id = json_integer_value(json_object_get(job, "id"));
+		json_int_t attempt = json_integer_value(json_object_get(job, "attempt"));
+		for (same = ag->jobs; same; same = same->next)
+			if (same->id == id && same->attempt == attempt)
+				break;
+		if (same)
+			fprintf(stderr, "kiln agent: job %lld, attempt %d: leased again while it runs "
+					"here: kept running once\n", (long long)id, (int)attempt);
+	}
+	if (same) {
+		json_t *secrets = json_object_get(job, "secrets");
+		if (json_is_string(secrets))
+			sodium_memzero((char *)json_string_value(secrets), json_string_length(secrets));
+	} else if (c->status == 200 && json_is_object(job)) {
 		struct ajob *j = job_new(ag, job);
 		if (!j) {
 			fprintf(stderr, "kiln agent: the server sent a malformed job\n");

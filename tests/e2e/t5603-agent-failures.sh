@@ -84,6 +84,31 @@ test_expect_success 'an agent back after its lease was taken is told to stop the
 	stop_agent c && stop_agent d
 '
 
+test_expect_success 'a job leased again to the agent running it (its lease re-offered unconfirmed) runs once' '
+	rm -f done ticks-* &&
+	start_agent g --jobs 2 &&
+	push_round 3 &&
+	wait_file ticks-g &&
+	id=$(sql "SELECT max(id) FROM agent_jobs") &&
+	sleep 0.5 &&
+	# what the sweep does to a lease its agent did not confirm in time
+	# (its first heartbeat could not get through: a database restart),
+	# while the agent is stopped: its open lease request gets the job back
+	kill -STOP "$(agent_pid g)" &&
+	sql "UPDATE agent_jobs SET status = '"'"'queued'"'"', lease_owner = NULL, lease_expires_at = NULL WHERE id = $id" &&
+	for i in $(seq 1 50); do
+		test "$(sql "SELECT status FROM agent_jobs WHERE id = $id")" = leased && break
+		sleep 0.1
+	done &&
+	kill -CONT "$(agent_pid g)" &&
+	ev=$(sql "SELECT max(id) FROM events") &&
+	wait_status "$ev" success 60 &&
+	test_grep "job $id, attempt 1: leased again while it runs here: kept running once" agent-g.log &&
+	test "$(cat done)" = g &&
+	test "$(wc -l <ticks-g)" = 40 &&
+	stop_agent g
+'
+
 test_expect_success 'cancelling the run stops the job on its agent (told with the heartbeat)' '
 	rm -f done ticks-* &&
 	start_agent f --jobs 1 &&
