@@ -149,10 +149,15 @@ make_release() {
 	if [ "$DEPLOY_KIND" = container ]; then
 		echo "${2:-good}" >"$TRASH/ctx/mode" &&
 		echo "$1" >"$TRASH/ctx/release" &&
-		printf 'FROM kiln-test/debian:latest\nWORKDIR /app\nCOPY mode release /app/\n' >"$TRASH/ctx/Containerfile" &&
+		# this test's own image (its registry's port in it), not one a test
+		# running in parallel builds too; once pushed, only its name goes
+		# (the deploy pulls it): `rmi` would also remove its untagged parent
+		# layers, which a parallel build's working container may be using
+		echo "$REG_PORT" >"$TRASH/ctx/registry" &&
+		printf 'FROM kiln-test/debian:latest\nWORKDIR /app\nCOPY mode release registry /app/\n' >"$TRASH/ctx/Containerfile" &&
 		retry 3 podman build -q -t "$DEMO_IMAGE:$1" "$TRASH/ctx" >/dev/null &&
 		retry 3 podman push -q --tls-verify=false --digestfile "$TRASH/ctx/$1.digest" "$DEMO_IMAGE:$1" &&
-		podman rmi "$DEMO_IMAGE:$1" >/dev/null
+		podman untag "$DEMO_IMAGE:$1" >/dev/null
 		return
 	fi
 	mkdir -p "$TRASH/repo/releases/$1" &&
